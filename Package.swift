@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    products: [
+        .library(name: "Strata", targets: ["Strata"]),
+        .library(name: "StrataSpecTest", targets: ["StrataSpecTest"]),
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C layout for the VM context and other contracts compiled code reads.
+        .target(name: "CStrata"),
+        // The engine: decode -> validate -> module -> runtime -> tiers.
+        .target(name: "Strata", dependencies: ["CStrata"]),
+        // The .wast spec-test runner (parses scripts with WasmKit's WAT product).
+        .target(
+            name: "StrataSpecTest",
+            dependencies: ["Strata", .product(name: "WAT", package: "WasmKit")]
+        ),
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "Strata", "StrataSpecTest",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StrataTests",
+            dependencies: ["Strata", "StrataSpecTest", .product(name: "WAT", package: "WasmKit")]
+        ),
+    ]
+)

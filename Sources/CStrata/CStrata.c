@@ -1,0 +1,1 @@
+int strata_c_placeholder_unused;

@@ -1,0 +1,67 @@
+// Strata's C-layout contracts. Compiled code (the JIT tiers) reads these blocks at fixed
+// offsets, so their layout is part of the engine's ABI: see docs/ARCHITECTURE.md.
+#ifndef CSTRATA_H
+#define CSTRATA_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// One linear memory as code sees it. Owned by the memory object; every instance that
+/// defines or imports the memory points at the same block, so a grow is seen by all.
+typedef struct StrataMemoryDefinition {
+    uint8_t *base;          // start of the reservation (never moves)
+    uint64_t byteSize;      // current accessible size in bytes (pages * 65536)
+} StrataMemoryDefinition;
+
+/// One table as code sees it: an array of references (0 = null).
+typedef struct StrataTableDefinition {
+    uint64_t *elements;
+    uint64_t count;
+} StrataTableDefinition;
+
+/// A function reference: what `funcref` values point to and what tables hold.
+/// Owned by the store, lives as long as the store.
+typedef struct StrataFuncRef {
+    uint32_t typeID;        // engine-wide canonical signature id
+    uint32_t functionIndex; // index in the owning instance's function index space
+    void *vmctx;            // the owning instance's StrataVMContext (NULL for host functions)
+    void *owner;            // unmanaged pointer to the Swift function object
+    const void *const *entrySlot; // the defining module's entry-table slot (NULL for host functions)
+} StrataFuncRef;
+
+/// The per-instance VM context: one block reached through one pointer.
+typedef struct StrataVMContext {
+    StrataMemoryDefinition *memory0;     // offset 0: memory 0 (NULL when the module has none)
+    uint64_t **globals;                  // offset 8: one cell pointer per global (imports included)
+    StrataTableDefinition **tables;      // offset 16: one definition pointer per table
+    StrataFuncRef **functions;           // offset 24: one funcref per function (imports first)
+    const void **entryTable;             // offset 32: the module's entry table (defined functions)
+    uint32_t *typeIDs;                   // offset 40: canonical type id per module type index
+    uint64_t stackLimit;                 // offset 48: lowest usable native stack address (JIT)
+    volatile uint32_t *interruptFlag;    // offset 56: non-zero asks running code to stop
+    void *instance;                      // offset 64: unmanaged pointer to the Swift instance
+} StrataVMContext;
+
+/// Read the interrupt flag with acquire semantics.
+static inline uint32_t strata_load_interrupt(const volatile uint32_t *flag) {
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+static inline void strata_store_interrupt(volatile uint32_t *flag, uint32_t value) {
+    __atomic_store_n(flag, value, __ATOMIC_RELEASE);
+}
+/// Entry-table slots are swapped atomically by later tiers.
+static inline const void *strata_load_entry(const void *const *slot) {
+    return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+static inline void strata_store_entry(const void **slot, const void *value) {
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

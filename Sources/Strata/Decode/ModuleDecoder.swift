@@ -1,0 +1,404 @@
+/// Decodes a module binary into `ModuleInfo`, checking every structural rule of the binary
+/// format (section order and sizes, LEB128 forms, counts). Instruction sequences of function
+/// bodies are decoded later, by the function validator, in a single pass.
+struct ModuleDecoder {
+    /// Implementation limits; exceeding them is reported as malformed/invalid, never a crash.
+    static let maxLocals = 50_000
+    static let maxFunctions = 1_000_000
+    static let maxTypes = 1_000_000
+    static let maxParams = 1_000
+    static let maxSegmentItems = 10_000_000
+
+    var reader: BinaryReader
+    var info = ModuleInfo()
+
+    init(bytes: UnsafeBufferPointer<UInt8>) {
+        reader = BinaryReader(bytes: bytes)
+    }
+
+    private func malformed(_ message: String, at offset: Int? = nil) -> WasmError {
+        WasmError(.malformed, message, offset: offset ?? reader.position)
+    }
+
+    /// Section ids in their required order (data count sits between import... see spec).
+    private static func orderRank(_ id: UInt8) -> Int {
+        switch id {
+        case 1: 1   // type
+        case 2: 2   // import
+        case 3: 3   // function
+        case 4: 4   // table
+        case 5: 5   // memory
+        case 6: 6   // global
+        case 7: 7   // export
+        case 8: 8   // start
+        case 9: 9   // element
+        case 12: 10 // data count
+        case 10: 11 // code
+        case 11: 12 // data
+        default: -1
+        }
+    }
+
+    mutating func decode() throws(WasmError) -> ModuleInfo {
+        guard reader.remaining >= 4 else { throw malformed("unexpected end") }
+        let magic = try reader.readBytes(4)
+        guard magic.elementsEqual([0x00, 0x61, 0x73, 0x6D]) else { throw malformed("magic header not detected", at: 0) }
+        guard reader.remaining >= 4 else { throw malformed("unexpected end") }
+        let version = try reader.readBytes(4)
+        guard version.elementsEqual([0x01, 0x00, 0x00, 0x00]) else { throw malformed("unknown binary version", at: 4) }
+
+        var lastRank = 0
+        var sawFunctionSection = false
+        var sawCodeSection = false
+        while !reader.isAtEnd {
+            let idOffset = reader.position
+            let id = try reader.readByte()
+            let size = Int(try reader.readU32())
+            let start = reader.position
+            guard size <= reader.remaining else { throw malformed("length out of bounds", at: start) }
+            let end = start + size
+            if id != 0 {
+                let rank = Self.orderRank(id)
+                guard rank > 0 else { throw malformed("malformed section id", at: idOffset) }
+                guard rank > lastRank else { throw malformed("unexpected content after last section", at: idOffset) }
+                lastRank = rank
+            }
+            var section = BinaryReader(bytes: reader.bytes, position: start, end: end)
+            switch id {
+            case 0: try decodeCustom(&section)
+            case 1: try decodeTypes(&section)
+            case 2: try decodeImports(&section)
+            case 3: try decodeFunctions(&section); sawFunctionSection = true
+            case 4: try decodeTables(&section)
+            case 5: try decodeMemories(&section)
+            case 6: try decodeGlobals(&section)
+            case 7: try decodeExports(&section)
+            case 8: info.start = try section.readU32()
+            case 9: try decodeElements(&section)
+            case 10: try decodeCode(&section); sawCodeSection = true
+            case 11: try decodeData(&section)
+            case 12: info.dataCount = try section.readU32()
+            default: break
+            }
+            if section.position != end {
+                throw malformed("section size mismatch", at: section.position)
+            }
+            reader.position = end
+        }
+        _ = sawFunctionSection
+        if info.functionTypeIndices.count != info.bodies.count || (!sawCodeSection && !info.functionTypeIndices.isEmpty) {
+            throw malformed("function and code section have inconsistent lengths")
+        }
+        if let count = info.dataCount, Int(count) != info.data.count {
+            throw malformed("data count and data section have inconsistent lengths")
+        }
+        return info
+    }
+
+    // MARK: sections
+
+    private mutating func readCount(_ r: inout BinaryReader, limit: Int) throws(WasmError) -> Int {
+        let count = Int(try r.readU32())
+        // Each item takes at least one byte: a count larger than what is left is malformed,
+        // which keeps hostile counts from reserving memory.
+        if count > r.remaining { throw WasmError(.malformed, "unexpected end", offset: r.position) }
+        if count > limit { throw WasmError(.malformed, "too many items", offset: r.position) }
+        return count
+    }
+
+    private mutating func decodeCustom(_ r: inout BinaryReader) throws(WasmError) {
+        let name = try r.readName()
+        let payload = try r.readBytes(r.remaining)
+        info.customSections.append(CustomSection(name: name, bytes: Array(payload)))
+        if name == "name" {
+            decodeNameSection(payload)
+        }
+    }
+
+    /// The name section is advisory: a broken one is ignored, as the spec requires.
+    private mutating func decodeNameSection(_ payload: UnsafeBufferPointer<UInt8>) {
+        var r = BinaryReader(bytes: payload)
+        var names: [UInt32: String] = [:]
+        var moduleName: String?
+        do {
+            while !r.isAtEnd {
+                let id = try r.readByte()
+                let size = Int(try r.readU32())
+                guard size <= r.remaining else { return }
+                var sub = BinaryReader(bytes: r.bytes, position: r.position, end: r.position + size)
+                if id == 0 {
+                    moduleName = try sub.readName()
+                } else if id == 1 {
+                    let count = try sub.readU32()
+                    for _ in 0..<count {
+                        let index = try sub.readU32()
+                        names[index] = try sub.readName()
+                    }
+                }
+                r.position += size
+            }
+        } catch {
+            return
+        }
+        info.functionNames = names
+        info.moduleName = moduleName
+    }
+
+    private mutating func decodeTypes(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxTypes)
+        info.types.reserveCapacity(count)
+        for _ in 0..<count {
+            let at = r.position
+            let form = try r.readByte()
+            guard form == 0x60 else { throw malformed("integer representation too long", at: at).with(message: "malformed functype") }
+            let paramCount = try readCount(&r, limit: Self.maxParams)
+            var params: [ValueType] = []
+            params.reserveCapacity(paramCount)
+            for _ in 0..<paramCount { params.append(try r.readValueType()) }
+            let resultCount = try readCount(&r, limit: Self.maxParams)
+            var results: [ValueType] = []
+            for _ in 0..<resultCount { results.append(try r.readValueType()) }
+            info.types.append(FuncType(params: params, results: results))
+        }
+    }
+
+    private mutating func readLimits(_ r: inout BinaryReader, isMemory: Bool) throws(WasmError) -> Limits {
+        let at = r.position
+        let flags = try r.readByte()
+        switch flags {
+        case 0x00:
+            return Limits(min: UInt64(try r.readU32()), max: nil)
+        case 0x01:
+            let min = UInt64(try r.readU32())
+            let max = UInt64(try r.readU32())
+            return Limits(min: min, max: max)
+        default:
+            if isMemory && (flags == 0x02 || flags == 0x03) {
+                throw malformed("integer too large", at: at).with(message: "malformed limits flags")
+            }
+            throw malformed(isMemory ? "integer too large" : "integer too large", at: at).with(message: "malformed limits flags")
+        }
+    }
+
+    private mutating func readTableType(_ r: inout BinaryReader) throws(WasmError) -> TableType {
+        let element = try r.readRefType()
+        let limits = try readLimits(&r, isMemory: false)
+        return TableType(element: element, limits: limits)
+    }
+
+    private mutating func readGlobalType(_ r: inout BinaryReader) throws(WasmError) -> GlobalType {
+        let value = try r.readValueType()
+        let at = r.position
+        let m = try r.readByte()
+        guard m <= 1 else { throw malformed("malformed mutability", at: at) }
+        return GlobalType(value: value, mutable: m == 1)
+    }
+
+    private mutating func decodeImports(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        for _ in 0..<count {
+            let module = try r.readName()
+            let name = try r.readName()
+            let at = r.position
+            let kind = try r.readByte()
+            let descriptor: ImportDescriptor
+            switch kind {
+            case 0:
+                let t = try r.readU32()
+                descriptor = .function(typeIndex: t)
+                info.importedFunctionTypes.append(t)
+            case 1:
+                let t = try readTableType(&r)
+                descriptor = .table(t)
+                info.importedTables.append(t)
+            case 2:
+                let m = MemoryType(limits: try readLimits(&r, isMemory: true))
+                descriptor = .memory(m)
+                info.importedMemories.append(m)
+            case 3:
+                let g = try readGlobalType(&r)
+                descriptor = .global(g)
+                info.importedGlobals.append(g)
+            default:
+                throw malformed("malformed import kind", at: at)
+            }
+            info.imports.append(Import(module: module, name: name, descriptor: descriptor))
+        }
+    }
+
+    private mutating func decodeFunctions(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        info.functionTypeIndices.reserveCapacity(count)
+        for _ in 0..<count { info.functionTypeIndices.append(try r.readU32()) }
+    }
+
+    private mutating func decodeTables(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: 100_000)
+        for _ in 0..<count { info.tables.append(try readTableType(&r)) }
+    }
+
+    private mutating func decodeMemories(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: 100_000)
+        for _ in 0..<count { info.memories.append(MemoryType(limits: try readLimits(&r, isMemory: true))) }
+    }
+
+    private mutating func decodeGlobals(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        for _ in 0..<count {
+            let type = try readGlobalType(&r)
+            let initializer = try readConstExpr(&r)
+            info.globals.append(GlobalDefinition(type: type, initializer: initializer))
+        }
+    }
+
+    private mutating func decodeExports(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        for _ in 0..<count {
+            let name = try r.readName()
+            let at = r.position
+            let kindByte = try r.readByte()
+            guard let kind = ExternalKind(rawValue: kindByte) else { throw malformed("malformed export kind", at: at) }
+            let index = try r.readU32()
+            info.exports.append(Export(name: name, kind: kind, index: index))
+        }
+    }
+
+    /// Reads a constant expression. Only the instructions constant expressions may hold are
+    /// decoded; anything else is reported as "constant expression required" (invalid).
+    mutating func readConstExpr(_ r: inout BinaryReader) throws(WasmError) -> ConstExpr {
+        let at = r.position
+        let op = try r.readByte()
+        let expr: ConstExpr
+        switch op {
+        case 0x41: expr = .i32(try r.readS32())
+        case 0x42: expr = .i64(try r.readS64())
+        case 0x43: expr = .f32(try r.readF32Bits())
+        case 0x44: expr = .f64(try r.readF64Bits())
+        case 0xD0: expr = .refNull(try r.readRefType())
+        case 0xD2: expr = .refFunc(try r.readU32())
+        case 0x23: expr = .globalGet(try r.readU32())
+        case 0xFD:
+            let sub = try r.readU32()
+            guard sub == 12 else { throw WasmError(.invalid, "constant expression required", offset: at) }
+            let lo = try r.readF64Bits()
+            let hi = try r.readF64Bits()
+            expr = .v128(lo, hi)
+        case 0x0B:
+            throw WasmError(.invalid, "type mismatch", offset: at)
+        default:
+            // Distinguish a non-constant instruction (invalid) from garbage: we cannot decode
+            // every instruction here, so anything else is "constant expression required".
+            throw WasmError(.invalid, "constant expression required", offset: at)
+        }
+        let endAt = r.position
+        guard !r.isAtEnd else { throw malformed("unexpected end", at: endAt) }
+        let end = try r.readByte()
+        if end != 0x0B {
+            // A second instruction: either a constant one (type mismatch: too many values) or not.
+            switch end {
+            case 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD2, 0x23:
+                throw WasmError(.invalid, "type mismatch", offset: endAt)
+            default:
+                throw WasmError(.invalid, "constant expression required", offset: endAt)
+            }
+        }
+        return expr
+    }
+
+    private mutating func decodeElements(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        for _ in 0..<count {
+            let at = r.position
+            let flags = try r.readU32()
+            guard flags <= 7 else { throw malformed("malformed elements segment kind", at: at) }
+            var mode: SegmentMode
+            var type: ValueType = .funcref
+            var items: [ConstExpr] = []
+            let usesExpressions = flags & 4 != 0
+            if flags & 1 == 0 {
+                // Active.
+                let table: UInt32 = flags & 2 != 0 ? try r.readU32() : 0
+                let offset = try readConstExpr(&r)
+                mode = .active(index: table, offset: offset)
+            } else {
+                mode = flags & 2 != 0 ? .declarative : .passive
+            }
+            if flags & 3 != 0 {
+                // Explicit element kind or reference type.
+                if usesExpressions {
+                    type = try r.readRefType()
+                } else {
+                    let kAt = r.position
+                    let kind = try r.readByte()
+                    guard kind == 0 else { throw malformed("malformed element kind", at: kAt) }
+                }
+            }
+            let n = try readCount(&r, limit: Self.maxSegmentItems)
+            items.reserveCapacity(n)
+            for _ in 0..<n {
+                if usesExpressions {
+                    items.append(try readConstExpr(&r))
+                } else {
+                    items.append(.refFunc(try r.readU32()))
+                }
+            }
+            info.elements.append(ElementSegment(type: type, mode: mode, items: items))
+        }
+    }
+
+    private mutating func decodeCode(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        if count != info.functionTypeIndices.count {
+            throw malformed("function and code section have inconsistent lengths")
+        }
+        info.bodies.reserveCapacity(count)
+        for _ in 0..<count {
+            let bodyOffset = r.position
+            let size = Int(try r.readU32())
+            guard size <= r.remaining else { throw malformed("unexpected end", at: r.position) }
+            let end = r.position + size
+            var body = BinaryReader(bytes: r.bytes, position: r.position, end: end)
+            let groups = try body.readU32()
+            var locals: [ValueType] = []
+            var total = 0
+            for _ in 0..<groups {
+                let n = Int(try body.readU32())
+                total += n
+                if total > Self.maxLocals { throw malformed("too many locals", at: body.position) }
+                let t = try body.readValueType()
+                locals.append(contentsOf: repeatElement(t, count: n))
+            }
+            guard body.position < end || size == 0 else { throw malformed("unexpected end", at: body.position) }
+            info.bodies.append(FunctionBody(locals: locals, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset))
+            r.position = end
+        }
+    }
+
+    private mutating func decodeData(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: Self.maxFunctions)
+        for _ in 0..<count {
+            let at = r.position
+            let flags = try r.readU32()
+            let mode: SegmentMode
+            switch flags {
+            case 0: mode = .active(index: 0, offset: try readConstExpr(&r))
+            case 1: mode = .passive
+            case 2:
+                let memory = try r.readU32()
+                mode = .active(index: memory, offset: try readConstExpr(&r))
+            default: throw malformed("malformed data segment kind", at: at)
+            }
+            let length = Int(try r.readU32())
+            let bytes = try r.readBytes(length)
+            info.data.append(DataSegment(mode: mode, bytes: Array(bytes)))
+        }
+    }
+}
+
+extension WasmError {
+    func with(message: String) -> WasmError {
+        var e = self
+        e.message = message
+        return e
+    }
+}

@@ -1,0 +1,97 @@
+import CStrata
+
+/// A slot of the value stack: every value (i32, i64, f32, f64 as bits, references) is 64 bits.
+typealias Slot = UInt64
+typealias CodePointer = UnsafeMutablePointer<UInt64>
+typealias FramePointer = UnsafeMutablePointer<Slot>
+
+/// An interpreter handler. `pc` points at the handler's own word in the code stream; it
+/// returns the address of the next instruction, or nil to leave the dispatch loop (a trap,
+/// or the return of the activation's entry frame).
+typealias Handler = @convention(c) (CodePointer, FramePointer, StatePointer) -> CodePointer?
+
+/// The interpreter's code for one function: what an entry-table slot points to while the
+/// function runs in the interpreter. Owned by the module; shared by all its instances.
+struct FunctionCode {
+    /// Kind tag: 0 = interpreter code. Later tiers add native kinds.
+    var kind: UInt32 = 0
+    var functionIndex: UInt32 = 0
+    var code: CodePointer
+    /// Slots the frame needs: params, locals, constants, operand stack.
+    var frameSlots: Int
+    var paramCount: Int
+    /// Non-parameter locals, zeroed at entry.
+    var localCount: Int
+    var resultCount: Int
+    /// Constants copied into slots [paramCount + localCount, +constCount) at entry.
+    var consts: UnsafeMutablePointer<Slot>
+    var constCount: Int
+    /// Calls plus loop back edges, for tiering.
+    var hotness: Int = 0
+    /// Index of this function in the module's defined functions.
+    var definedIndex: Int
+}
+
+/// A frame of the interpreter's control stack.
+struct CallFrame {
+    var returnPC: CodePointer?
+    var fp: FramePointer
+    var vmctx: UnsafeMutablePointer<StrataVMContext>
+    var function: UnsafeMutablePointer<FunctionCode>?
+}
+
+/// Per-store execution state the handlers read and write.
+struct ExecState {
+    var fp: FramePointer
+    var vmctx: UnsafeMutablePointer<StrataVMContext>
+    /// Cached from vmctx.memory0; reloaded whenever the vmctx changes or memory may have grown.
+    var memBase: UnsafeMutablePointer<UInt8>?
+    var memSize: UInt64
+    /// One past the last usable value-stack slot.
+    var stackEnd: FramePointer
+    var frames: UnsafeMutablePointer<CallFrame>
+    var frameCount: Int
+    var frameLimit: Int
+    /// The function whose frame is on top.
+    var current: UnsafeMutablePointer<FunctionCode>?
+    var trap: TrapKind
+    var trapPC: CodePointer?
+    var interrupt: UnsafeMutablePointer<UInt32>
+    /// The store running this code (unretained: the store outlives its executions).
+    var store: Unmanaged<AnyObject>
+    /// Lowest free slot for a nested activation started by a host function.
+    var reentryTop: FramePointer
+
+    @inline(__always)
+    mutating func reloadMemory() {
+        if let mem = vmctx.pointee.memory0 {
+            memBase = mem.pointee.base
+            memSize = mem.pointee.byteSize
+        } else {
+            memBase = nil
+            memSize = 0
+        }
+    }
+}
+
+@inline(__always)
+func handlerWord(_ h: Handler) -> UInt64 {
+    UInt64(UInt(bitPattern: unsafeBitCast(h, to: Int.self)))
+}
+
+@inline(__always)
+func handler(at pc: CodePointer) -> Handler {
+    unsafeBitCast(Int(truncatingIfNeeded: pc.pointee), to: Handler.self)
+}
+
+/// Handlers receive the execution state as an opaque pointer (C-representable).
+typealias StatePointer = OpaquePointer
+
+extension OpaquePointer {
+    /// The execution state behind a `StatePointer`.
+    @inline(__always)
+    var pointee: ExecState {
+        unsafeAddress { UnsafePointer<ExecState>(self) }
+        nonmutating unsafeMutableAddress { UnsafeMutablePointer<ExecState>(self) }
+    }
+}

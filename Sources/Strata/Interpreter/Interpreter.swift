@@ -1,0 +1,174 @@
+import CStrata
+
+// MARK: - calls
+//
+// A call places the callee's frame on top of the caller's operand stack: the arguments are
+// already in the callee's first slots (no copies). Every call to a defined function goes
+// through the module's entry table, so a later tier can swap the slot while code runs.
+
+@inline(__always)
+func enterFunction(
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer,
+    returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
+) -> CodePointer? {
+    let f = fc.pointee
+    if newFP + f.frameSlots > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
+        return trap(st, .callStackExhausted, pc)
+    }
+    if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
+    st.pointee.frames[st.pointee.frameCount] = CallFrame(
+        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
+    st.pointee.frameCount += 1
+    if f.localCount > 0 { (newFP + f.paramCount).update(repeating: 0, count: f.localCount) }
+    if f.constCount > 0 { (newFP + f.paramCount + f.localCount).update(from: f.consts, count: f.constCount) }
+    fc.pointee.hotness &+= 1
+    st.pointee.fp = newFP
+    st.pointee.current = fc
+    if calleeVM != st.pointee.vmctx {
+        st.pointee.vmctx = calleeVM
+        st.pointee.reloadMemory()
+    }
+    return f.code
+}
+
+@inline(__always)
+func functionCode(_ slot: UnsafePointer<UnsafeRawPointer?>) -> UnsafeMutablePointer<FunctionCode> {
+    UnsafeMutableRawPointer(mutating: strata_load_entry(slot)!).assumingMemoryBound(to: FunctionCode.self)
+}
+
+/// Calls what a function reference names: Wasm code of any instance, or a host function.
+@inline(__always)
+func callFunctionReference(
+    _ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, newFP: FramePointer,
+    returnPC: CodePointer, pc: CodePointer
+) -> CodePointer? {
+    if let slot = ref.pointee.entrySlot {
+        let vm = ref.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
+        return enterFunction(st, functionCode(slot), newFP: newFP, returnPC: returnPC, calleeVM: vm, pc: pc)
+    }
+    let host = Unmanaged<HostFunction>.fromOpaque(ref.pointee.owner!).takeUnretainedValue()
+    if let kind = host.invokeFromWasm(st, slots: newFP) {
+        return trap(st, kind, pc)
+    }
+    st.pointee.reloadMemory()
+    return returnPC
+}
+
+/// [definedIndex, argBase]
+let hCall: Handler = { pc, fp, st in
+    let vm = st.pointee.vmctx
+    let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
+    return enterFunction(st, fc, newFP: fp + op(pc, 2), returnPC: pc + 3, calleeVM: vm, pc: pc)
+}
+/// [functionIndex, argBase]: a call to an imported function.
+let hCallImport: Handler = { pc, fp, st in
+    let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
+    return callFunctionReference(st, ref, newFP: fp + op(pc, 2), returnPC: pc + 3, pc: pc)
+}
+/// [table, typeIndex, index, argBase]
+let hCallIndirect: Handler = { pc, fp, st in
+    let vm = st.pointee.vmctx
+    let table = vm.pointee.tables[op(pc, 1)]!
+    let i = UInt64(rd32(fp, pc, 3))
+    guard i < table.pointee.count else { return trap(st, .undefinedElement, pc) }
+    let raw = table.pointee.elements[Int(i)]
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(raw)) else {
+        return trap(st, .uninitializedElement, pc)
+    }
+    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else {
+        return trap(st, .indirectCallTypeMismatch, pc)
+    }
+    return callFunctionReference(st, ref, newFP: fp + op(pc, 4), returnPC: pc + 5, pc: pc)
+}
+/// []: results are already in slots 0..<n of the frame.
+let hReturn: Handler = { _, _, st in
+    st.pointee.frameCount -= 1
+    let frame = st.pointee.frames[st.pointee.frameCount]
+    st.pointee.fp = frame.fp
+    st.pointee.current = frame.function
+    if frame.vmctx != st.pointee.vmctx {
+        st.pointee.vmctx = frame.vmctx
+        st.pointee.reloadMemory()
+    }
+    return frame.returnPC
+}
+
+// MARK: - the dispatch loop and host entry
+
+enum Interpreter {
+    /// Runs handlers from `start` until one returns nil.
+    @inline(never)
+    static func run(_ st: StatePointer, from start: CodePointer) {
+        var pc = start
+        while let next = handler(at: pc)(pc, st.pointee.fp, st) {
+            pc = next
+        }
+    }
+
+    /// Calls interpreted code from the host. Arguments and results use one buffer of slots
+    /// (the engine-wide host calling convention). Nested calls (host function -> Wasm) start
+    /// above the frames of the activation that called the host.
+    static func invoke(
+        store: Store, code fc: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>,
+        slots: UnsafeMutablePointer<Slot>, argumentCount: Int, resultCount: Int
+    ) throws(Trap) {
+        let st = store.execState()
+        let base = st.pointee.reentryTop
+        let savedReentry = st.pointee.reentryTop
+        let entryLevel = st.pointee.frameCount
+        guard store.nesting < store.engine.configuration.maxHostNesting,
+              base + fc.pointee.frameSlots <= st.pointee.stackEnd,
+              entryLevel < st.pointee.frameLimit
+        else {
+            throw Trap(.callStackExhausted)
+        }
+        store.nesting += 1
+        defer { store.nesting -= 1 }
+        base.update(from: slots, count: argumentCount)
+        st.pointee.trap = .none
+        // The entry frame: its nil return pc ends the dispatch loop.
+        guard let start = enterFunction(st, fc, newFP: base, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code) else {
+            let kind = st.pointee.trap
+            st.pointee.trap = .none
+            if kind == .interrupted { st.pointee.interrupt.pointee = 0 }
+            throw Trap(kind)
+        }
+        run(st, from: start)
+        let kind = st.pointee.trap
+        if kind != .none {
+            let trace = backtrace(store: store, st, entryLevel: entryLevel)
+            // Unwind to the state before this activation.
+            let entryFrame = st.pointee.frames[entryLevel]
+            st.pointee.frameCount = entryLevel
+            st.pointee.fp = entryFrame.fp
+            st.pointee.current = entryFrame.function
+            st.pointee.vmctx = entryFrame.vmctx
+            st.pointee.reloadMemory()
+            st.pointee.reentryTop = savedReentry
+            st.pointee.trap = .none
+            if kind == .interrupted { st.pointee.interrupt.pointee = 0 }
+            var t = Trap(kind, backtrace: trace)
+            if kind == .hostError { t.hostMessage = store.takeHostError().map { "\($0)" } }
+            throw t
+        }
+        st.pointee.reentryTop = savedReentry
+        slots.update(from: base, count: resultCount)
+    }
+
+    static func backtrace(store: Store, _ st: StatePointer, entryLevel: Int) -> [BacktraceFrame] {
+        var frames: [BacktraceFrame] = []
+        func add(_ fc: UnsafeMutablePointer<FunctionCode>?, _ vm: UnsafeMutablePointer<StrataVMContext>, _ pc: CodePointer?, isReturn: Bool) {
+            guard let fc else { return }
+            let instance = Unmanaged<Instance>.fromOpaque(vm.pointee.instance!).takeUnretainedValue()
+            frames.append(instance.module.backtraceFrame(fc, pc: pc, isReturnAddress: isReturn))
+        }
+        add(st.pointee.current, st.pointee.vmctx, st.pointee.trapPC, isReturn: false)
+        var k = st.pointee.frameCount - 1
+        while k > entryLevel {
+            let f = st.pointee.frames[k]
+            add(f.function, f.vmctx, f.returnPC, isReturn: true)
+            k -= 1
+        }
+        return frames
+    }
+}

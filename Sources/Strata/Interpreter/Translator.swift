@@ -1,0 +1,480 @@
+/// Translates one validated function body into interpreter code: a stream of 64-bit words,
+/// each instruction a handler address followed by its operands. Operands name frame slots
+/// (register machine); `local.get` and constants emit nothing (the operand names the local's
+/// slot or a constant-pool slot), and a result feeding `local.set` is written straight into
+/// the local.
+///
+/// Frame layout: [params | locals | constants | operand stack]. While translating, constants
+/// and operand-stack slots are virtual (tagged) because the pool size is known only at the end;
+/// `finish` rewrites them to frame offsets.
+struct Translator: CodeSink {
+    static let tempTag: UInt64 = 1 << 62
+    static let constTag: UInt64 = 1 << 61
+
+    struct Label {
+        enum Kind { case function, block, loop, `if` }
+        var kind: Kind
+        /// Operand-stack height below the label's params.
+        var height: Int
+        var paramCount: Int
+        var resultCount: Int
+        /// Code index of a loop header.
+        var start: Int
+        /// Forward branches to patch with the end address: (instruction index, offset word index).
+        var fixups: [(Int, Int)] = []
+        /// The `if`'s branch to its else arm.
+        var elseFixup: (Int, Int)?
+        /// The label was opened in unreachable code: nothing inside it is emitted.
+        var deadAtEntry: Bool
+        var arity: Int { kind == .loop ? paramCount : resultCount }
+    }
+
+    let context: ModuleContext
+    let importedFunctionCount: Int
+    let localCount: Int
+    let functionResultCount: Int
+    var code: [UInt64] = []
+    /// Code indices holding virtual slot operands, rewritten by `finish`.
+    var slotOperands: [Int] = []
+    /// (code index, Wasm byte offset) of every instruction, for backtraces.
+    var offsets: [(Int32, Int32)] = []
+    var consts: [UInt64] = []
+    var constIndex: [UInt64: Int] = [:]
+    /// Where each operand-stack value currently lives (a virtual slot).
+    var stack: [UInt64] = []
+    var maxHeight = 0
+    var labels: [Label] = []
+    var dead = false
+    /// The last instruction's result: (code index of its dst operand, stack position).
+    var lastDst: (Int, Int)?
+    /// Set when the body uses something this tier cannot run; validation still completes.
+    var unsupported: WasmError?
+
+    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int) {
+        self.context = context
+        self.importedFunctionCount = importedFunctionCount
+        self.localCount = localCount
+        self.functionResultCount = resultCount
+        labels.append(Label(kind: .function, height: 0, paramCount: 0, resultCount: resultCount, start: 0, deadAtEntry: false))
+        code.reserveCapacity(64)
+    }
+
+    // MARK: emission
+
+    @inline(__always) static func temp(_ p: Int) -> UInt64 { tempTag | UInt64(p) }
+
+    mutating func emit(_ h: Handler, offset: Int) {
+        offsets.append((Int32(code.count), Int32(truncatingIfNeeded: offset)))
+        code.append(handlerWord(h))
+    }
+    mutating func slot(_ v: UInt64) {
+        if v & (Self.tempTag | Self.constTag) != 0 { slotOperands.append(code.count) }
+        code.append(v)
+    }
+    mutating func imm(_ v: UInt64) { code.append(v) }
+    mutating func imm(_ v: Int) { code.append(UInt64(bitPattern: Int64(v))) }
+
+    // MARK: operand stack
+
+    mutating func push(_ v: UInt64) {
+        stack.append(v)
+        if stack.count > maxHeight { maxHeight = stack.count }
+    }
+    mutating func pop() -> UInt64 { stack.removeLast() }
+    /// Pushes a result in its home slot and returns that slot.
+    mutating func pushResult() -> UInt64 {
+        let v = Self.temp(stack.count)
+        push(v)
+        return v
+    }
+
+    mutating func materialize(_ i: Int, offset: Int) {
+        let home = Self.temp(i)
+        if stack[i] != home {
+            emit(hCopy, offset: offset); slot(home); slot(stack[i])
+            stack[i] = home
+        }
+    }
+    mutating func materializeAll(offset: Int) {
+        for i in 0..<stack.count { materialize(i, offset: offset) }
+    }
+    mutating func materializeTop(_ n: Int, offset: Int) {
+        for i in (stack.count - n)..<stack.count { materialize(i, offset: offset) }
+    }
+
+    mutating func constSlot(_ bits: UInt64) -> UInt64 {
+        if let i = constIndex[bits] { return Self.constTag | UInt64(i) }
+        let i = consts.count
+        consts.append(bits)
+        constIndex[bits] = i
+        return Self.constTag | UInt64(i)
+    }
+
+    // MARK: branches
+
+    /// Copies the top `arity` values into the label's result slots (dest below source, so
+    /// ascending order is safe).
+    mutating func moveBranchValues(to label: Label, offset: Int) {
+        let n = label.arity
+        let from = stack.count - n
+        guard n > 0, from != label.height else { return }
+        for i in 0..<n {
+            let src = stack[from + i]
+            let dst = Self.temp(label.height + i)
+            if src != dst { emit(hCopy, offset: offset); slot(dst); slot(src) }
+        }
+    }
+    func needsMoves(_ label: Label) -> Bool {
+        let n = label.arity
+        guard n > 0 else { return false }
+        let from = stack.count - n
+        if from != label.height { return true }
+        for i in 0..<n where stack[from + i] != Self.temp(label.height + i) { return true }
+        return false
+    }
+
+    /// Emits the jump to a label (forward: fixup; backward: back-edge handler).
+    mutating func emitJump(toDepth depth: Int, offset: Int) {
+        let li = labels.count - 1 - depth
+        let at = code.count
+        if labels[li].kind == .loop {
+            emit(hBrBack, offset: offset); imm(labels[li].start - at)
+        } else {
+            emit(hBr, offset: offset)
+            labels[li].fixups.append((at, code.count)); imm(0)
+        }
+    }
+
+    mutating func emitReturn(offset: Int) {
+        let n = functionResultCount
+        materializeTop(n, offset: offset)
+        let from = stack.count - n
+        for i in 0..<n {
+            let src = stack[from + i]
+            if src != UInt64(i) { emit(hCopy, offset: offset); slot(UInt64(i)); slot(src) }
+        }
+        emit(hReturn, offset: offset)
+    }
+
+    mutating func patch(_ fixup: (Int, Int), to target: Int) {
+        code[fixup.1] = UInt64(bitPattern: Int64(target - fixup.0))
+    }
+
+    /// Resets the operand stack to a label's height plus `count` values in their home slots.
+    mutating func resetStack(height: Int, count: Int) {
+        stack.removeSubrange(min(height, stack.count)...)
+        while stack.count < height { stack.append(Self.temp(stack.count)) }
+        for _ in 0..<count { _ = pushResult() }
+    }
+
+    // MARK: the sink
+
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        let last = lastDst
+        lastDst = nil
+        if unsupported != nil { return }
+        if dead {
+            switch instruction {
+            case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+                labels.append(Label(kind: .block, height: stack.count, paramCount: p, resultCount: r, start: code.count, deadAtEntry: true))
+            case .else:
+                let l = labels[labels.count - 1]
+                if !l.deadAtEntry { try elseArm(offset: offset) }
+            case .end:
+                try end(offset: offset)
+            default:
+                break
+            }
+            return
+        }
+        switch instruction {
+        case .unreachable:
+            emit(hUnreachable, offset: offset)
+            dead = true
+        case .nop:
+            break
+        case .block(let p, let r):
+            materializeAll(offset: offset)
+            labels.append(Label(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
+        case .loop(let p, let r):
+            materializeAll(offset: offset)
+            labels.append(Label(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
+        case .if(let p, let r):
+            let cond = pop()
+            materializeAll(offset: offset)
+            let at = code.count
+            emit(hBrIfNot, offset: offset); slot(cond)
+            var label = Label(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false)
+            label.elseFixup = (at, code.count); imm(0)
+            labels.append(label)
+        case .else:
+            try elseArm(offset: offset)
+        case .end:
+            try end(offset: offset)
+        case .br(let depth):
+            let label = labels[labels.count - 1 - depth]
+            if label.kind == .function {
+                emitReturn(offset: offset)
+            } else {
+                moveBranchValues(to: label, offset: offset)
+                emitJump(toDepth: depth, offset: offset)
+            }
+            dead = true
+        case .brIf(let depth):
+            let cond = pop()
+            let li = labels.count - 1 - depth
+            let label = labels[li]
+            if label.kind == .function || needsMoves(label) {
+                let at = code.count
+                emit(hBrIfNot, offset: offset); slot(cond)
+                let skip = (at, code.count); imm(0)
+                if label.kind == .function {
+                    let saved = stack
+                    emitReturn(offset: offset)
+                    stack = saved
+                } else {
+                    moveBranchValues(to: label, offset: offset)
+                    emitJump(toDepth: depth, offset: offset)
+                }
+                patch(skip, to: code.count)
+            } else {
+                let at = code.count
+                if label.kind == .loop {
+                    emit(hBrIfBack, offset: offset); slot(cond); imm(label.start - at)
+                } else {
+                    emit(hBrIf, offset: offset); slot(cond)
+                    labels[li].fixups.append((at, code.count)); imm(0)
+                }
+            }
+        case .brTable:
+            try brTable(validator.brTableTargets, offset: offset)
+            dead = true
+        case .return:
+            emitReturn(offset: offset)
+            dead = true
+        case .call(let f):
+            let type = context.types[Int(context.functionTypes[Int(f)])]
+            try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
+                if Int(f) < t.importedFunctionCount {
+                    t.emit(hCallImport, offset: offset); t.imm(Int(f)); t.slot(argBase)
+                } else {
+                    t.emit(hCall, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
+                }
+            }
+        case .callIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            let index = pop()
+            try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
+                t.emit(hCallIndirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
+            }
+        case .drop:
+            _ = pop()
+        case .select:
+            let cond = pop(), b = pop(), a = pop()
+            let dst = pushResult()
+            emit(hSelect, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
+            lastDst = (code.count - 4, stack.count - 1)
+        case .localGet(let i):
+            push(UInt64(i))
+        case .localSet(let i):
+            setLocal(UInt64(i), tee: false, last: last, offset: offset)
+        case .localTee(let i):
+            setLocal(UInt64(i), tee: true, last: last, offset: offset)
+        case .globalGet(let g):
+            let dst = pushResult()
+            emit(hGlobalGet, offset: offset); slot(dst); imm(Int(g))
+            lastDst = (code.count - 2, stack.count - 1)
+        case .globalSet(let g):
+            let src = pop()
+            emit(hGlobalSet, offset: offset); imm(Int(g)); slot(src)
+        case .tableGet(let t):
+            let index = pop()
+            let dst = pushResult()
+            emit(hTableGet, offset: offset); slot(dst); imm(Int(t)); slot(index)
+        case .tableSet(let t):
+            let value = pop(), index = pop()
+            emit(hTableSet, offset: offset); imm(Int(t)); slot(index); slot(value)
+        case .load(let opcode, let memOffset):
+            let addr = pop()
+            let dst = pushResult()
+            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
+            lastDst = (code.count - 3, stack.count - 1)
+        case .store(let opcode, let memOffset):
+            let value = pop(), addr = pop()
+            emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
+        case .memorySize:
+            let dst = pushResult()
+            emit(hMemorySize, offset: offset); slot(dst)
+        case .memoryGrow:
+            let delta = pop()
+            let dst = pushResult()
+            emit(hMemoryGrow, offset: offset); slot(dst); slot(delta)
+        case .const(_, let bits):
+            push(constSlot(bits))
+        case .numeric(let opcode):
+            let sig = NumericSignature.of(opcode)!
+            let h = numericHandler(opcode)
+            if sig.operands.1 != nil {
+                let b = pop(), a = pop()
+                let dst = pushResult()
+                emit(h, offset: offset); slot(dst); slot(a); slot(b)
+                lastDst = (code.count - 3, stack.count - 1)
+            } else {
+                let a = pop()
+                let dst = pushResult()
+                emit(h, offset: offset); slot(dst); slot(a)
+                lastDst = (code.count - 2, stack.count - 1)
+            }
+        case .refNull:
+            push(constSlot(0))
+        case .refIsNull:
+            let a = pop()
+            let dst = pushResult()
+            emit(hRefIsNull, offset: offset); slot(dst); slot(a)
+        case .refFunc(let f):
+            let dst = pushResult()
+            emit(hRefFunc, offset: offset); slot(dst); imm(Int(f))
+        case .memoryInit(let segment):
+            let n = pop(), s = pop(), d = pop()
+            emit(hMemoryInit, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
+        case .dataDrop(let segment):
+            emit(hDataDrop, offset: offset); imm(Int(segment))
+        case .memoryCopy:
+            let n = pop(), s = pop(), d = pop()
+            emit(hMemoryCopy, offset: offset); slot(d); slot(s); slot(n)
+        case .memoryFill:
+            let n = pop(), v = pop(), d = pop()
+            emit(hMemoryFill, offset: offset); slot(d); slot(v); slot(n)
+        case .tableInit(let segment, let table):
+            let n = pop(), s = pop(), d = pop()
+            emit(hTableInit, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
+        case .elemDrop(let segment):
+            emit(hElemDrop, offset: offset); imm(Int(segment))
+        case .tableCopy(let dt, let st):
+            let n = pop(), s = pop(), d = pop()
+            emit(hTableCopy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
+        case .tableGrow(let t):
+            let delta = pop(), initial = pop()
+            let dst = pushResult()
+            emit(hTableGrow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
+        case .tableSize(let t):
+            let dst = pushResult()
+            emit(hTableSize, offset: offset); slot(dst); imm(Int(t))
+        case .tableFill(let t):
+            let n = pop(), v = pop(), i = pop()
+            emit(hTableFill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
+        case .simd:
+            unsupported = WasmError(.unsupported, "SIMD instructions are not supported by the interpreter yet", offset: offset)
+        }
+    }
+
+    mutating func setLocal(_ local: UInt64, tee: Bool, last: (Int, Int)?, offset: Int) {
+        let src = stack[stack.count - 1]
+        let referenced = stack.dropLast().contains(local)
+        if !referenced, let (dstIndex, pos) = last, pos == stack.count - 1, src == Self.temp(pos) {
+            // Retarget the producing instruction to write the local directly.
+            code[dstIndex] = local
+            _ = pop()
+        } else {
+            if referenced {
+                for i in 0..<(stack.count - 1) where stack[i] == local { materialize(i, offset: offset) }
+            }
+            _ = pop()
+            if src != local { emit(hCopy, offset: offset); slot(local); slot(src) }
+        }
+        if tee { push(local) }
+    }
+
+    mutating func call(params: Int, results: Int, offset: Int, _ emitCall: (inout Translator, UInt64) -> Void) throws(WasmError) {
+        materializeTop(params, offset: offset)
+        let argBase = Self.temp(stack.count - params)
+        emitCall(&self, argBase)
+        stack.removeLast(params)
+        for _ in 0..<results { _ = pushResult() }
+        // A callee may write up to max(params, results) slots from argBase.
+        maxHeight = max(maxHeight, stack.count - results + max(params, results))
+    }
+
+    mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {
+        let index = pop()
+        let at = code.count
+        emit(hBrTable, offset: offset); slot(index); imm(targets.count - 1)
+        let tableStart = code.count
+        for _ in targets { imm(0) }
+        // Targets whose values are already in place jump directly; others go through a stub.
+        var stubs: [(Int, Int)] = []  // (table word, depth)
+        for (k, t) in targets.enumerated() {
+            let li = labels.count - 1 - Int(t)
+            let label = labels[li]
+            if label.kind != .function && !needsMoves(label) {
+                if label.kind == .loop {
+                    code[tableStart + k] = UInt64(bitPattern: Int64(label.start - at))
+                } else {
+                    labels[li].fixups.append((at, tableStart + k))
+                }
+            } else {
+                stubs.append((tableStart + k, Int(t)))
+            }
+        }
+        for (word, depth) in stubs {
+            code[word] = UInt64(bitPattern: Int64(code.count - at))
+            let label = labels[labels.count - 1 - depth]
+            if label.kind == .function {
+                let saved = stack
+                emitReturn(offset: offset)
+                stack = saved
+            } else {
+                moveBranchValues(to: label, offset: offset)
+                emitJump(toDepth: depth, offset: offset)
+            }
+        }
+    }
+
+    mutating func elseArm(offset: Int) throws(WasmError) {
+        var label = labels.removeLast()
+        if !dead {
+            materializeAll(offset: offset)
+            let at = code.count
+            emit(hBr, offset: offset)
+            label.fixups.append((at, code.count)); imm(0)
+        }
+        if let fixup = label.elseFixup {
+            patch(fixup, to: code.count)
+            label.elseFixup = nil
+        }
+        resetStack(height: label.height, count: label.paramCount)
+        dead = label.deadAtEntry
+        labels.append(label)
+    }
+
+    mutating func end(offset: Int) throws(WasmError) {
+        let label = labels.removeLast()
+        if label.deadAtEntry {
+            return  // still dead; the enclosing label resets the stack
+        }
+        if label.kind == .function {
+            if !dead { emitReturn(offset: offset) }
+            return
+        }
+        if !dead { materializeAll(offset: offset) }
+        if let fixup = label.elseFixup { patch(fixup, to: code.count) }
+        for f in label.fixups { patch(f, to: code.count) }
+        resetStack(height: label.height, count: label.resultCount)
+        dead = false
+    }
+
+    /// Rewrites virtual slots to frame offsets and returns the final frame layout.
+    mutating func finish(paramCount: Int) -> (frameSlots: Int, constBase: Int) {
+        let constBase = localCount
+        let tempBase = localCount + consts.count
+        for i in slotOperands {
+            let v = code[i]
+            if v & Self.tempTag != 0 {
+                code[i] = UInt64(tempBase) + (v & ~Self.tempTag)
+            } else if v & Self.constTag != 0 {
+                code[i] = UInt64(constBase) + (v & ~Self.constTag)
+            }
+        }
+        return (tempBase + maxHeight + 1, constBase)
+    }
+}

@@ -1,0 +1,129 @@
+import CStrata
+
+/// A decoded, fully validated module with its interpreter code. Immutable and shared by all
+/// its instances and threads. Creating it decodes, validates every function (eagerly: an
+/// invalid function is rejected even if never called) and translates it for the interpreter,
+/// in one pass per function body.
+public final class Module: @unchecked Sendable {
+    public let engine: Engine
+    let info: ModuleInfo
+    let context: ModuleContext
+    /// Canonical signature id per type index (read by `call_indirect` through the vmctx).
+    let typeIDs: UnsafeMutablePointer<UInt32>
+    /// Interpreter code per defined function.
+    let codes: UnsafeMutablePointer<FunctionCode>
+    /// The entry table: one slot per defined function, pointing at the code used for it now.
+    /// Later tiers replace a slot with one atomic store.
+    let entryTable: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// Per defined function: (code word index, Wasm offset) of each instruction.
+    let instructionOffsets: [[(Int32, Int32)]]
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
+    public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
+        self.engine = engine
+        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction]) = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
+            var decoder = ModuleDecoder(bytes: buffer)
+            let info = try decoder.decode()
+            let context = try ModuleValidator(info: info).validate()
+            var compiled: [CompiledFunction] = []
+            compiled.reserveCapacity(info.bodies.count)
+            var unsupported: WasmError?
+            for (i, body) in info.bodies.enumerated() {
+                let type = info.types[Int(info.functionTypeIndices[i])]
+                var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
+                var translator = Translator(
+                    context: context, importedFunctionCount: info.importedFunctionTypes.count,
+                    localCount: type.params.count + body.locals.count, resultCount: type.results.count)
+                try validator.run(sink: &translator)
+                if let reason = translator.unsupported {
+                    unsupported = unsupported ?? reason
+                    continue
+                }
+                let layout = translator.finish(paramCount: type.params.count)
+                compiled.append(CompiledFunction(
+                    code: translator.code, consts: translator.consts, frameSlots: layout.frameSlots,
+                    paramCount: type.params.count, localCount: body.locals.count, resultCount: type.results.count,
+                    offsets: translator.offsets))
+            }
+            if let unsupported { throw unsupported }
+            return (info, context, compiled)
+        }
+        info = decoded.0
+        context = decoded.1
+        let compiled = decoded.2
+
+        typeIDs = .allocate(capacity: max(info.types.count, 1))
+        for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
+
+        let n = compiled.count
+        codes = .allocate(capacity: max(n, 1))
+        entryTable = .allocate(capacity: max(n, 1))
+        var offsets: [[(Int32, Int32)]] = []
+        offsets.reserveCapacity(n)
+        for (i, f) in compiled.enumerated() {
+            let code = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.code.count, 1))
+            code.initialize(from: f.code, count: f.code.count)
+            let consts = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.consts.count, 1))
+            consts.initialize(from: f.consts, count: f.consts.count)
+            allocations.append(UnsafeMutableRawPointer(code))
+            allocations.append(UnsafeMutableRawPointer(consts))
+            (codes + i).initialize(to: FunctionCode(
+                functionIndex: UInt32(info.importedFunctionTypes.count + i), code: code, frameSlots: f.frameSlots,
+                paramCount: f.paramCount, localCount: f.localCount, resultCount: f.resultCount,
+                consts: consts, constCount: f.consts.count, definedIndex: i))
+            entryTable[i] = UnsafeRawPointer(codes + i)
+            offsets.append(f.offsets)
+        }
+        instructionOffsets = offsets
+    }
+
+    deinit {
+        for a in allocations { a.deallocate() }
+        codes.deallocate()
+        entryTable.deallocate()
+        typeIDs.deallocate()
+    }
+
+    struct CompiledFunction {
+        var code: [UInt64]
+        var consts: [UInt64]
+        var frameSlots: Int
+        var paramCount: Int
+        var localCount: Int
+        var resultCount: Int
+        var offsets: [(Int32, Int32)]
+    }
+
+    // MARK: public description
+
+    public var imports: [Import] { info.imports }
+    public var exports: [Export] { info.exports }
+    /// Name of a function from the `name` section.
+    public func functionName(_ index: UInt32) -> String? { info.functionNames[index] }
+    public var customSectionNames: [String] { info.customSections.map(\.name) }
+
+    /// The type of an export, when it is a function.
+    public func exportedFunctionType(_ name: String) -> FuncType? {
+        guard let e = info.exports.first(where: { $0.name == name && $0.kind == .function }) else { return nil }
+        return info.functionType(Int(e.index))
+    }
+
+    var importedFunctionCount: Int { info.importedFunctionTypes.count }
+
+    func backtraceFrame(_ fc: UnsafeMutablePointer<FunctionCode>, pc: CodePointer?, isReturnAddress: Bool) -> BacktraceFrame {
+        let index = fc.pointee.functionIndex
+        var offset: Int?
+        if let pc {
+            let ci = Int32(pc - fc.pointee.code) - (isReturnAddress ? 1 : 0)
+            let table = instructionOffsets[fc.pointee.definedIndex]
+            var lo = 0, hi = table.count - 1, found = -1
+            while lo <= hi {
+                let mid = (lo + hi) / 2
+                if table[mid].0 <= ci { found = mid; lo = mid + 1 } else { hi = mid - 1 }
+            }
+            if found >= 0 { offset = Int(table[found].1) }
+        }
+        return BacktraceFrame(functionIndex: index, name: info.functionNames[index], offset: offset)
+    }
+}

@@ -1,0 +1,125 @@
+/// The decoded contents of a module binary: what the decoder produces and the validator,
+/// the runtime and every tier read. Immutable once built.
+
+public struct Import: Sendable {
+    public var module: String
+    public var name: String
+    public var descriptor: ImportDescriptor
+}
+
+public enum ImportDescriptor: Sendable {
+    case function(typeIndex: UInt32)
+    case table(TableType)
+    case memory(MemoryType)
+    case global(GlobalType)
+
+    var kind: ExternalKind {
+        switch self {
+        case .function: .function
+        case .table: .table
+        case .memory: .memory
+        case .global: .global
+        }
+    }
+}
+
+public struct Export: Sendable {
+    public var name: String
+    public var kind: ExternalKind
+    public var index: UInt32
+}
+
+/// A constant expression (Wasm 2.0: one instruction before `end`).
+public enum ConstExpr: Sendable, Equatable {
+    case i32(Int32)
+    case i64(Int64)
+    case f32(UInt32)
+    case f64(UInt64)
+    case v128(UInt64, UInt64)
+    case refNull(ValueType)
+    case refFunc(UInt32)
+    case globalGet(UInt32)
+}
+
+struct GlobalDefinition: Sendable {
+    var type: GlobalType
+    var initializer: ConstExpr
+}
+
+enum SegmentMode: Sendable {
+    case passive
+    case active(index: UInt32, offset: ConstExpr)
+    case declarative
+}
+
+struct ElementSegment: Sendable {
+    var type: ValueType
+    var mode: SegmentMode
+    var items: [ConstExpr]
+}
+
+struct DataSegment: Sendable {
+    var mode: SegmentMode
+    var bytes: [UInt8]
+}
+
+/// A function body as found in the code section: local declarations and the byte range of
+/// its instructions (up to and including the final `end`).
+struct FunctionBody: Sendable {
+    var locals: [ValueType]
+    /// Range of instruction bytes within the module binary.
+    var codeStart: Int
+    var codeEnd: Int
+    /// Offset of the body's size field (where "function offsets" in backtraces count from).
+    var bodyOffset: Int
+}
+
+struct CustomSection: Sendable {
+    var name: String
+    var bytes: [UInt8]
+}
+
+struct ModuleInfo: Sendable {
+    var types: [FuncType] = []
+    var imports: [Import] = []
+    /// Type index of each defined (non-imported) function.
+    var functionTypeIndices: [UInt32] = []
+    var tables: [TableType] = []
+    var memories: [MemoryType] = []
+    var globals: [GlobalDefinition] = []
+    var exports: [Export] = []
+    var start: UInt32?
+    var elements: [ElementSegment] = []
+    var dataCount: UInt32?
+    var data: [DataSegment] = []
+    var bodies: [FunctionBody] = []
+    var customSections: [CustomSection] = []
+    var functionNames: [UInt32: String] = [:]
+    var moduleName: String?
+
+    // Index spaces, imports first.
+    var importedFunctionTypes: [UInt32] = []
+    var importedTables: [TableType] = []
+    var importedMemories: [MemoryType] = []
+    var importedGlobals: [GlobalType] = []
+
+    var functionCount: Int { importedFunctionTypes.count + functionTypeIndices.count }
+    var tableCount: Int { importedTables.count + tables.count }
+    var memoryCount: Int { importedMemories.count + memories.count }
+    var globalCount: Int { importedGlobals.count + globals.count }
+
+    func functionTypeIndex(_ index: Int) -> UInt32 {
+        index < importedFunctionTypes.count
+            ? importedFunctionTypes[index] : functionTypeIndices[index - importedFunctionTypes.count]
+    }
+    func functionType(_ index: Int) -> FuncType { types[Int(functionTypeIndex(index))] }
+    func tableType(_ index: Int) -> TableType {
+        index < importedTables.count ? importedTables[index] : tables[index - importedTables.count]
+    }
+    func memoryType(_ index: Int) -> MemoryType {
+        index < importedMemories.count ? importedMemories[index] : memories[index - importedMemories.count]
+    }
+    func globalType(_ index: Int) -> GlobalType {
+        index < importedGlobals.count ? importedGlobals[index] : globals[index - importedGlobals.count].type
+    }
+}

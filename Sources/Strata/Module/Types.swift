@@ -1,0 +1,97 @@
+/// Wasm value types (Wasm 2.0: numbers, v128, funcref, externref).
+public enum ValueType: UInt8, Sendable, Hashable, CustomStringConvertible {
+    case i32 = 0x7F
+    case i64 = 0x7E
+    case f32 = 0x7D
+    case f64 = 0x7C
+    case v128 = 0x7B
+    case funcref = 0x70
+    case externref = 0x6F
+
+    public var isReference: Bool { self == .funcref || self == .externref }
+    public var isNumeric: Bool { !isReference && self != .v128 }
+
+    public var description: String {
+        switch self {
+        case .i32: "i32"
+        case .i64: "i64"
+        case .f32: "f32"
+        case .f64: "f64"
+        case .v128: "v128"
+        case .funcref: "funcref"
+        case .externref: "externref"
+        }
+    }
+}
+
+/// A function signature.
+public struct FuncType: Sendable, Hashable, CustomStringConvertible {
+    public var params: [ValueType]
+    public var results: [ValueType]
+    public init(params: [ValueType], results: [ValueType]) {
+        self.params = params
+        self.results = results
+    }
+    public var description: String {
+        "(\(params.map(\.description).joined(separator: " "))) -> (\(results.map(\.description).joined(separator: " ")))"
+    }
+}
+
+/// Size limits of a memory (in 64 KiB pages) or a table (in elements).
+public struct Limits: Sendable, Hashable {
+    public var min: UInt64
+    public var max: UInt64?
+    public init(min: UInt64, max: UInt64?) {
+        self.min = min
+        self.max = max
+    }
+}
+
+public struct TableType: Sendable, Hashable {
+    public var element: ValueType
+    public var limits: Limits
+    public init(element: ValueType, limits: Limits) {
+        self.element = element
+        self.limits = limits
+    }
+}
+
+public struct MemoryType: Sendable, Hashable {
+    public var limits: Limits
+    public init(limits: Limits) { self.limits = limits }
+}
+
+public struct GlobalType: Sendable, Hashable {
+    public var value: ValueType
+    public var mutable: Bool
+    public init(value: ValueType, mutable: Bool) {
+        self.value = value
+        self.mutable = mutable
+    }
+}
+
+/// What an import or export refers to.
+public enum ExternalKind: UInt8, Sendable {
+    case function = 0, table = 1, memory = 2, global = 3
+
+    var name: String {
+        switch self {
+        case .function: "function"
+        case .table: "table"
+        case .memory: "memory"
+        case .global: "global"
+        }
+    }
+}
+
+/// The block type of `block`, `loop` and `if`.
+public enum BlockType: Sendable, Hashable {
+    case empty
+    case value(ValueType)
+    case typeIndex(UInt32)
+}
+
+/// Wasm page size.
+public let wasmPageSize: UInt64 = 65536
+/// The largest number of pages a 32-bit memory can have.
+public let maxMemoryPages32: UInt64 = 65536

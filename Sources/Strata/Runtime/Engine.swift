@@ -1,0 +1,33 @@
+import Synchronization
+
+/// Engine-wide configuration.
+public struct EngineConfiguration: Sendable {
+    /// Value-stack size of each store, in 64-bit slots (default 1 Mi slots = 8 MiB).
+    public var stackSlots: Int = 1 << 20
+    /// Deepest Wasm call nesting before "call stack exhausted".
+    public var maxCallDepth: Int = 100_000
+    /// Deepest nesting of host -> Wasm -> host -> Wasm activations (these use the native stack).
+    public var maxHostNesting: Int = 200
+    public init() {}
+}
+
+/// Shared, thread-safe engine: configuration and the canonical signature table that makes
+/// `call_indirect` type checks a single integer compare across modules.
+public final class Engine: Sendable {
+    public let configuration: EngineConfiguration
+    private let signatures = Mutex<[FuncType: UInt32]>([:])
+
+    public init(configuration: EngineConfiguration = EngineConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime).
+    func typeID(_ type: FuncType) -> UInt32 {
+        signatures.withLock { table in
+            if let id = table[type] { return id }
+            let id = UInt32(table.count + 1)
+            table[type] = id
+            return id
+        }
+    }
+}

@@ -1,0 +1,320 @@
+import CStrata
+
+/// An instance of a module in a store: its functions, tables, memories and globals, and the
+/// VM context compiled code reads them through.
+public final class Instance {
+    public let module: Module
+    unowned let store: Store
+    let vmctx: UnsafeMutablePointer<StrataVMContext>
+    /// One funcref per function (imports first).
+    private let functionRefs: UnsafeMutablePointer<UnsafeMutablePointer<StrataFuncRef>?>
+    /// Records of this instance's defined functions.
+    private let ownRefs: UnsafeMutablePointer<StrataFuncRef>
+    private let globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
+    private let tableDefinitions: UnsafeMutablePointer<UnsafeMutablePointer<StrataTableDefinition>?>
+    public private(set) var globals: [Global] = []
+    public private(set) var tables: [Table] = []
+    public private(set) var memories: [Memory] = []
+    private var importedFunctions: [Function] = []
+    private var elementSegments: [[Slot]] = []
+    private var dataDropped: [Bool] = []
+
+    init(module: Module, store: Store, imports: [Extern]) throws {
+        self.module = module
+        self.store = store
+        let info = module.info
+        let fCount = info.functionCount
+        vmctx = .allocate(capacity: 1)
+        vmctx.initialize(to: StrataVMContext())
+        functionRefs = .allocate(capacity: max(fCount, 1))
+        functionRefs.initialize(repeating: nil, count: max(fCount, 1))
+        ownRefs = .allocate(capacity: max(info.functionTypeIndices.count, 1))
+        globalCells = .allocate(capacity: max(info.globalCount, 1))
+        globalCells.initialize(repeating: nil, count: max(info.globalCount, 1))
+        tableDefinitions = .allocate(capacity: max(info.tableCount, 1))
+        tableDefinitions.initialize(repeating: nil, count: max(info.tableCount, 1))
+
+        // 1. Imports: count, kinds and types.
+        guard imports.count == info.imports.count else {
+            throw WasmError(.unlinkable, "expected \(info.imports.count) imports, got \(imports.count)")
+        }
+        for (imp, ext) in zip(info.imports, imports) {
+            try Self.checkImport(imp, ext, engine: module.engine, module: module)
+            switch ext {
+            case .function(let f):
+                functionRefs[importedFunctions.count] = f.reference
+                importedFunctions.append(f)
+            case .table(let t): tables.append(t)
+            case .memory(let m): memories.append(m)
+            case .global(let g): globals.append(g)
+            }
+        }
+
+        // 2. Defined functions.
+        let importCount = info.importedFunctionTypes.count
+        let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
+        for i in 0..<info.functionTypeIndices.count {
+            (ownRefs + i).initialize(to: StrataFuncRef(
+                typeID: module.typeIDs[Int(info.functionTypeIndices[i])], functionIndex: UInt32(importCount + i),
+                vmctx: UnsafeMutableRawPointer(vmctx), owner: opaqueSelf,
+                entrySlot: UnsafePointer(module.entryTable + i)))
+            functionRefs[importCount + i] = ownRefs + i
+        }
+
+        // 3. Globals (initializers read imported globals and function references).
+        for g in info.globals {
+            let v = try evaluate(g.initializer)
+            globals.append(Global(type: g.type, initial: v, store: store))
+        }
+        for (i, g) in globals.enumerated() { globalCells[i] = g.cell }
+
+        // 4. Tables and memories.
+        for t in info.tables { tables.append(try Table(type: t)) }
+        for (i, t) in tables.enumerated() { tableDefinitions[i] = t.definition }
+        for m in info.memories { memories.append(try Memory(type: m)) }
+
+        vmctx.pointee.memory0 = memories.first?.definition
+        vmctx.pointee.globals = globalCells
+        vmctx.pointee.tables = tableDefinitions
+        vmctx.pointee.functions = functionRefs
+        vmctx.pointee.entryTable = UnsafeMutablePointer(mutating: module.entryTable).withMemoryRebound(
+            to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 }
+        vmctx.pointee.typeIDs = module.typeIDs
+        vmctx.pointee.interruptFlag = UnsafeMutablePointer(store.interruptHandle.flag)
+        vmctx.pointee.instance = opaqueSelf
+
+        // 5. Segments.
+        for seg in info.elements {
+            var items: [Slot] = []
+            items.reserveCapacity(seg.items.count)
+            for item in seg.items { items.append(try evaluate(item)) }
+            elementSegments.append(items)
+        }
+        dataDropped = Array(repeating: false, count: info.data.count)
+
+        // The store keeps the instance alive from here on: its function references may
+        // already sit in shared tables.
+        store.instances.append(self)
+
+        for (i, seg) in info.elements.enumerated() {
+            switch seg.mode {
+            case .active(let table, let offsetExpr):
+                let offset = UInt32(truncatingIfNeeded: try evaluate(offsetExpr))
+                if let kind = tableInit(table: Int(table), segment: i, dst: offset, src: 0, count: UInt32(seg.items.count)) {
+                    throw Trap(kind)
+                }
+                elemDrop(i)
+            case .declarative:
+                elemDrop(i)
+            case .passive:
+                break
+            }
+        }
+        for (i, seg) in info.data.enumerated() {
+            if case .active(_, let offsetExpr) = seg.mode {
+                let offset = UInt32(truncatingIfNeeded: try evaluate(offsetExpr))
+                if let kind = memoryInit(segment: i, dst: offset, src: 0, count: UInt32(seg.bytes.count)) {
+                    throw Trap(kind)
+                }
+                dataDrop(i)
+            }
+        }
+
+        // 6. Start function.
+        if let start = info.start {
+            _ = try Function(store: store, reference: functionRefs[Int(start)]!).call([])
+        }
+    }
+
+    deinit {
+        vmctx.deallocate()
+        functionRefs.deallocate()
+        ownRefs.deallocate()
+        globalCells.deallocate()
+        tableDefinitions.deallocate()
+    }
+
+    static func checkImport(_ imp: Import, _ ext: Extern, engine: Engine, module: Module) throws(WasmError) {
+        func fail(_ reason: String = "incompatible import type") -> WasmError {
+            WasmError(.unlinkable, "\(reason) for \"\(imp.module)\" \"\(imp.name)\"")
+        }
+        func limitsMatch(_ actual: Limits, _ expected: Limits) -> Bool {
+            guard actual.min >= expected.min else { return false }
+            if let emax = expected.max {
+                guard let amax = actual.max, amax <= emax else { return false }
+            }
+            return true
+        }
+        switch (imp.descriptor, ext) {
+        case (.function(let t), .function(let f)):
+            guard f.type == module.info.types[Int(t)] else { throw fail() }
+        case (.table(let expected), .table(let t)):
+            let actual = TableType(element: t.type.element, limits: Limits(min: UInt64(t.count), max: t.type.limits.max))
+            guard actual.element == expected.element, limitsMatch(actual.limits, expected.limits) else { throw fail() }
+        case (.memory(let expected), .memory(let m)):
+            guard limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
+        case (.global(let expected), .global(let g)):
+            guard g.type == expected else { throw fail() }
+        default:
+            throw fail()
+        }
+    }
+
+    /// Evaluates a constant expression in this instance.
+    func evaluate(_ e: ConstExpr) throws(WasmError) -> Slot {
+        switch e {
+        case .i32(let v): return UInt64(UInt32(bitPattern: v))
+        case .i64(let v): return UInt64(bitPattern: v)
+        case .f32(let v): return UInt64(v)
+        case .f64(let v): return v
+        case .v128(let lo, _): return lo
+        case .refNull: return 0
+        case .refFunc(let f): return UInt64(UInt(bitPattern: functionRefs[Int(f)]))
+        case .globalGet(let g): return globals[Int(g)].cell.pointee
+        }
+    }
+
+    // MARK: exports
+
+    public func export(_ name: String) -> Extern? {
+        guard let e = module.info.exports.first(where: { $0.name == name }) else { return nil }
+        return extern(kind: e.kind, index: Int(e.index))
+    }
+
+    public var exportNames: [String] { module.info.exports.map(\.name) }
+
+    func extern(kind: ExternalKind, index: Int) -> Extern {
+        switch kind {
+        case .function: .function(Function(store: store, reference: functionRefs[index]!))
+        case .table: .table(tables[index])
+        case .memory: .memory(memories[index])
+        case .global: .global(globals[index])
+        }
+    }
+
+    public func function(_ name: String) -> Function? {
+        if case .function(let f)? = export(name) { return f }
+        return nil
+    }
+    public func memory(_ name: String) -> Memory? {
+        if case .memory(let m)? = export(name) { return m }
+        return nil
+    }
+    public func global(_ name: String) -> Global? {
+        if case .global(let g)? = export(name) { return g }
+        return nil
+    }
+    public func table(_ name: String) -> Table? {
+        if case .table(let t)? = export(name) { return t }
+        return nil
+    }
+
+    // MARK: runtime operations shared by all tiers
+
+    func growMemory0(by delta: UInt64) -> UInt64? {
+        memories.first?.grow(by: delta)
+    }
+
+    func memoryInit(segment: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        let bytes = dataDropped[segment] ? [] : module.info.data[segment].bytes
+        guard let mem = memories.first else { return .memoryOutOfBounds }
+        guard UInt64(src) + UInt64(count) <= UInt64(bytes.count),
+              UInt64(dst) + UInt64(count) <= UInt64(mem.byteCount) else { return .memoryOutOfBounds }
+        if count > 0 {
+            bytes.withUnsafeBufferPointer { b in
+                (mem.definition.pointee.base + Int(dst)).update(from: b.baseAddress! + Int(src), count: Int(count))
+            }
+        }
+        return nil
+    }
+
+    func dataDrop(_ segment: Int) { dataDropped[segment] = true }
+
+    func memoryCopy(dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        guard let mem = memories.first else { return .memoryOutOfBounds }
+        let size = UInt64(mem.byteCount)
+        guard UInt64(src) + UInt64(count) <= size, UInt64(dst) + UInt64(count) <= size else { return .memoryOutOfBounds }
+        let base = UnsafeMutableRawPointer(mem.definition.pointee.base!)
+        (base + Int(dst)).copyMemory(from: base + Int(src), byteCount: Int(count))  // memmove semantics
+        return nil
+    }
+
+    func memoryFill(dst: UInt32, value: UInt8, count: UInt32) -> TrapKind? {
+        guard let mem = memories.first else { return .memoryOutOfBounds }
+        guard UInt64(dst) + UInt64(count) <= UInt64(mem.byteCount) else { return .memoryOutOfBounds }
+        (mem.definition.pointee.base + Int(dst)).update(repeating: value, count: Int(count))
+        return nil
+    }
+
+    func tableInit(table: Int, segment: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        let items = elementSegments[segment]
+        let t = tables[table]
+        guard UInt64(src) + UInt64(count) <= UInt64(items.count),
+              UInt64(dst) + UInt64(count) <= UInt64(t.count) else { return .tableOutOfBounds }
+        for i in 0..<Int(count) { t.elements[Int(dst) + i] = items[Int(src) + i] }
+        return nil
+    }
+
+    func elemDrop(_ segment: Int) { elementSegments[segment] = [] }
+
+    func tableCopy(dstTable: Int, srcTable: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        let d = tables[dstTable], s = tables[srcTable]
+        guard UInt64(src) + UInt64(count) <= UInt64(s.count),
+              UInt64(dst) + UInt64(count) <= UInt64(d.count) else { return .tableOutOfBounds }
+        (d.elements + Int(dst)).update(from: s.elements + Int(src), count: 0)
+        UnsafeMutableRawPointer(d.elements + Int(dst)).copyMemory(
+            from: UnsafeRawPointer(s.elements + Int(src)), byteCount: Int(count) * 8)
+        return nil
+    }
+
+    func tableGrow(table: Int, initial: Slot, delta: UInt32) -> UInt64? {
+        tables[table].grow(by: UInt64(delta), initial: initial)
+    }
+
+    func tableFill(table: Int, start: UInt32, value: Slot, count: UInt32) -> TrapKind? {
+        let t = tables[table]
+        guard UInt64(start) + UInt64(count) <= UInt64(t.count) else { return .tableOutOfBounds }
+        (t.elements + Int(start)).update(repeating: value, count: Int(count))
+        return nil
+    }
+}
+
+/// Resolves imports by module and field name.
+public final class Linker {
+    private var definitions: [String: [String: Extern]] = [:]
+    public init() {}
+
+    public func define(_ module: String, _ name: String, _ extern: Extern) {
+        definitions[module, default: [:]][name] = extern
+    }
+
+    /// Defines every export of `instance` under the module name `name`.
+    public func define(instance: Instance, as name: String) {
+        for e in instance.module.info.exports {
+            define(name, e.name, instance.extern(kind: e.kind, index: Int(e.index)))
+        }
+    }
+
+    /// Defines a host function.
+    public func defineFunction(
+        _ module: String, _ name: String, store: Store, type: FuncType,
+        _ body: @escaping (Caller, [Value]) throws -> [Value]
+    ) {
+        define(module, name, .function(Function(store: store, type: type, body)))
+    }
+
+    public func resolve(_ module: Module) throws(WasmError) -> [Extern] {
+        var result: [Extern] = []
+        for imp in module.info.imports {
+            guard let e = definitions[imp.module]?[imp.name] else {
+                throw WasmError(.unlinkable, "unknown import \"\(imp.module)\" \"\(imp.name)\"")
+            }
+            result.append(e)
+        }
+        return result
+    }
+
+    public func instantiate(_ module: Module, in store: Store) throws -> Instance {
+        try store.instantiate(module, imports: try resolve(module))
+    }
+}

@@ -1,0 +1,90 @@
+import CStrata
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Lets another thread interrupt code running in a store: the running call (or, if none
+/// runs, the next one) ends with an "interrupted" trap at its next loop back edge or call.
+public final class InterruptHandle: @unchecked Sendable {
+    let flag: UnsafeMutablePointer<UInt32>
+    init() {
+        flag = .allocate(capacity: 1)
+        flag.initialize(to: 0)
+    }
+    deinit { flag.deallocate() }
+    public func interrupt() { strata_store_interrupt(flag, 1) }
+}
+
+/// Owns instances, host functions and the execution state. A store is used by one thread at
+/// a time (it is not `Sendable`); modules and the engine are shared.
+public final class Store {
+    public let engine: Engine
+    public let interruptHandle = InterruptHandle()
+    var instances: [Instance] = []
+    var hostFunctions: [HostFunction] = []
+    var nesting = 0
+    private var hostError: (any Error)?
+    private var state: UnsafeMutablePointer<ExecState>?
+    private var stackMemory: (UnsafeMutableRawPointer, Int)?
+    private var frameMemory: (UnsafeMutableRawPointer, Int)?
+    /// A placeholder vmctx for the idle state.
+    private let idleContext: UnsafeMutablePointer<StrataVMContext>
+
+    public init(engine: Engine) {
+        self.engine = engine
+        idleContext = .allocate(capacity: 1)
+        idleContext.initialize(to: StrataVMContext())
+    }
+
+    deinit {
+        if let (p, n) = stackMemory { munmap(p, n) }
+        if let (p, n) = frameMemory { munmap(p, n) }
+        state?.deallocate()
+        idleContext.deallocate()
+    }
+
+    /// Asks the running call to stop (same as `interruptHandle.interrupt()`).
+    public func interrupt() { interruptHandle.interrupt() }
+
+    func setHostError(_ e: any Error) { hostError = e }
+    func takeHostError() -> (any Error)? {
+        defer { hostError = nil }
+        return hostError
+    }
+
+    private static func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let p, p != MAP_FAILED else { fatalError("Strata: cannot reserve \(bytes) bytes for the value stack") }
+        return p
+    }
+
+    /// The execution state, created on first use (pages of the stacks are touched lazily).
+    func execState() -> StatePointer {
+        if let state { return OpaquePointer(state) }
+        let slots = max(engine.configuration.stackSlots, 1024)
+        let stackBytes = slots * MemoryLayout<Slot>.stride
+        let stack = Self.reserve(stackBytes)
+        let frameCount = max(engine.configuration.maxCallDepth, 16)
+        let frameBytes = frameCount * MemoryLayout<CallFrame>.stride
+        let frames = Self.reserve(frameBytes)
+        stackMemory = (stack, stackBytes)
+        frameMemory = (frames, frameBytes)
+        let base = stack.assumingMemoryBound(to: Slot.self)
+        let s = UnsafeMutablePointer<ExecState>.allocate(capacity: 1)
+        s.initialize(to: ExecState(
+            fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + slots,
+            frames: frames.assumingMemoryBound(to: CallFrame.self), frameCount: 0, frameLimit: frameCount - 1,
+            current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
+            store: Unmanaged.passUnretained(self), reentryTop: base))
+        state = s
+        return OpaquePointer(s)
+    }
+
+    /// Instantiates `module` with imports given in the module's import order.
+    public func instantiate(_ module: Module, imports: [Extern] = []) throws -> Instance {
+        try Instance(module: module, store: self, imports: imports)
+    }
+}

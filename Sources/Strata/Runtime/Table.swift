@@ -1,0 +1,89 @@
+import CStrata
+
+typealias StrataFuncRefAlias = StrataFuncRef
+
+/// A table of references (slot encoding: 0 = null, funcref = pointer to its StrataFuncRef,
+/// externref = host value + 1).
+public final class Table: @unchecked Sendable {
+    public let type: TableType
+    let definition: UnsafeMutablePointer<StrataTableDefinition>
+    private var capacity: Int
+    /// Implementation limit on elements.
+    static let maxElements: UInt64 = 10_000_000
+
+    /// A table owned by the host (for imports); elements start null.
+    public convenience init(type: TableType) throws(WasmError) {
+        try self.init(type: type, initial: 0)
+    }
+
+    init(type: TableType, initial: Slot) throws(WasmError) {
+        self.type = type
+        guard type.limits.min <= Self.maxElements else { throw WasmError(.uninstantiable, "table too large") }
+        let n = Int(type.limits.min)
+        capacity = max(n, 1)
+        let elements = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+        elements.initialize(repeating: initial, count: capacity)
+        definition = .allocate(capacity: 1)
+        definition.initialize(to: StrataTableDefinition(elements: elements, count: UInt64(n)))
+    }
+
+    deinit {
+        definition.pointee.elements.deallocate()
+        definition.deallocate()
+    }
+
+    public var count: Int { Int(definition.pointee.count) }
+    var elements: UnsafeMutablePointer<UInt64> { definition.pointee.elements }
+
+    /// Grows by `delta` elements filled with `initial`; returns the old size or nil.
+    func grow(by delta: UInt64, initial: Slot) -> UInt64? {
+        let old = definition.pointee.count
+        let new = old + delta
+        let limit = min(type.limits.max ?? UInt64(UInt32.max), Self.maxElements)
+        guard new <= limit else { return nil }
+        if Int(new) > capacity {
+            let newCapacity = max(Int(new), capacity * 2)
+            let fresh = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
+            fresh.update(from: elements, count: Int(old))
+            elements.deallocate()
+            definition.pointee.elements = fresh
+            capacity = newCapacity
+        }
+        (elements + Int(old)).update(repeating: initial, count: Int(delta))
+        definition.pointee.count = new
+        return old
+    }
+}
+
+/// A global variable: one 64-bit cell that every instance using it points at.
+public final class Global: @unchecked Sendable {
+    public let type: GlobalType
+    let cell: UnsafeMutablePointer<UInt64>
+    unowned let store: Store
+
+    /// A global owned by the host (for imports).
+    public convenience init(store: Store, type: GlobalType, value: Value) throws(WasmError) {
+        guard value.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(value.type)") }
+        self.init(type: type, initial: value.slot(), store: store)
+    }
+
+    init(type: GlobalType, initial: Slot, store: Store) {
+        self.type = type
+        self.store = store
+        cell = .allocate(capacity: 2)
+        cell.initialize(repeating: 0, count: 2)
+        cell.pointee = initial
+    }
+    deinit { cell.deallocate() }
+
+    public var value: Value {
+        get { Value.fromSlot(cell.pointee, type: type.value, store: store) }
+    }
+
+    /// Sets a mutable global; fails on an immutable one or a value of the wrong type.
+    public func set(_ v: Value) throws(WasmError) {
+        guard type.mutable else { throw WasmError(.usage, "global is immutable") }
+        guard v.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(v.type)") }
+        cell.pointee = v.slot()
+    }
+}

@@ -1,0 +1,79 @@
+/// Trap kinds shared by every tier. The raw values are the trap codes compiled code and the
+/// interpreter store in the execution state; the messages are the spec's.
+public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
+    case none = 0
+    case unreachable
+    case memoryOutOfBounds
+    case integerDivideByZero
+    case integerOverflow
+    case invalidConversion
+    case undefinedElement
+    case uninitializedElement
+    case indirectCallTypeMismatch
+    case tableOutOfBounds
+    case callStackExhausted
+    case interrupted
+    case hostError
+    case nullReference
+
+    public var description: String {
+        switch self {
+        case .none: "no trap"
+        case .unreachable: "unreachable"
+        case .memoryOutOfBounds: "out of bounds memory access"
+        case .integerDivideByZero: "integer divide by zero"
+        case .integerOverflow: "integer overflow"
+        case .invalidConversion: "invalid conversion to integer"
+        case .undefinedElement: "undefined element"
+        case .uninitializedElement: "uninitialized element"
+        case .indirectCallTypeMismatch: "indirect call type mismatch"
+        case .tableOutOfBounds: "out of bounds table access"
+        case .callStackExhausted: "call stack exhausted"
+        case .interrupted: "interrupted"
+        case .hostError: "host function failed"
+        case .nullReference: "null reference"
+        }
+    }
+}
+
+/// One frame of a Wasm backtrace.
+public struct BacktraceFrame: Sendable, CustomStringConvertible {
+    /// Index in the module's function index space.
+    public var functionIndex: UInt32
+    /// Name from the `name` section, when present.
+    public var name: String?
+    /// Byte offset of the instruction in the module binary.
+    public var offset: Int?
+
+    public var description: String {
+        let n = name.map { "\($0) (func \(functionIndex))" } ?? "func \(functionIndex)"
+        if let offset { return "\(n) at offset 0x\(String(offset, radix: 16))" }
+        return n
+    }
+}
+
+/// A trap raised while running Wasm code: its kind (with the spec's message) and a backtrace,
+/// innermost frame first.
+public struct Trap: Error, Sendable, CustomStringConvertible {
+    public var kind: TrapKind
+    public var backtrace: [BacktraceFrame]
+    /// For `.hostError`: what the host function threw.
+    public var hostMessage: String?
+
+    public init(_ kind: TrapKind, backtrace: [BacktraceFrame] = [], hostMessage: String? = nil) {
+        self.kind = kind
+        self.backtrace = backtrace
+        self.hostMessage = hostMessage
+    }
+
+    public var message: String {
+        if kind == .hostError, let hostMessage { return "\(kind.description): \(hostMessage)" }
+        return kind.description
+    }
+
+    public var description: String {
+        var s = "trap: \(message)"
+        for frame in backtrace { s += "\n  at \(frame)" }
+        return s
+    }
+}

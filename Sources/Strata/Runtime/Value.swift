@@ -1,0 +1,90 @@
+/// A Wasm value as the embedding API sees it.
+public enum Value: Sendable, Equatable, CustomStringConvertible {
+    case i32(Int32)
+    case i64(Int64)
+    /// Floats keep their bit patterns (NaN payloads included) through the API.
+    case f32(Float)
+    case f64(Double)
+    case funcref(Function?)
+    /// An external reference: any 64-bit host value, or nil.
+    case externref(UInt64?)
+
+    public var type: ValueType {
+        switch self {
+        case .i32: .i32
+        case .i64: .i64
+        case .f32: .f32
+        case .f64: .f64
+        case .funcref: .funcref
+        case .externref: .externref
+        }
+    }
+
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.i32(let x), .i32(let y)): x == y
+        case (.i64(let x), .i64(let y)): x == y
+        case (.f32(let x), .f32(let y)): x.bitPattern == y.bitPattern
+        case (.f64(let x), .f64(let y)): x.bitPattern == y.bitPattern
+        case (.funcref(let x), .funcref(let y)): x?.reference == y?.reference
+        case (.externref(let x), .externref(let y)): x == y
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .i32(let v): "i32:\(v)"
+        case .i64(let v): "i64:\(v)"
+        case .f32(let v): "f32:\(v)"
+        case .f64(let v): "f64:\(v)"
+        case .funcref(let f): f.map { "funcref:\($0.reference)" } ?? "funcref:null"
+        case .externref(let e): e.map { "externref:\($0)" } ?? "externref:null"
+        }
+    }
+
+    /// The slot encoding every tier uses.
+    func slot() -> Slot {
+        switch self {
+        case .i32(let v): UInt64(UInt32(bitPattern: v))
+        case .i64(let v): UInt64(bitPattern: v)
+        case .f32(let v): UInt64(v.bitPattern)
+        case .f64(let v): v.bitPattern
+        case .funcref(let f): f.map { UInt64(UInt(bitPattern: $0.reference)) } ?? 0
+        // Extern references are stored offset by one so that 0 stays null.
+        case .externref(let e): e.map { $0 &+ 1 } ?? 0
+        }
+    }
+
+    static func fromSlot(_ s: Slot, type: ValueType, store: Store) -> Value {
+        switch type {
+        case .i32: .i32(Int32(bitPattern: UInt32(truncatingIfNeeded: s)))
+        case .i64: .i64(Int64(bitPattern: s))
+        case .f32: .f32(Float(bitPattern: UInt32(truncatingIfNeeded: s)))
+        case .f64: .f64(Double(bitPattern: s))
+        case .funcref:
+            .funcref(UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) })
+        case .externref: .externref(s == 0 ? nil : s &- 1)
+        case .v128: .i64(Int64(bitPattern: s))  // not reachable until SIMD runs
+        }
+    }
+
+    /// The default (zero) value of a type.
+    static func zero(_ t: ValueType) -> Value {
+        switch t {
+        case .i32: .i32(0)
+        case .i64, .v128: .i64(0)
+        case .f32: .f32(0)
+        case .f64: .f64(0)
+        case .funcref: .funcref(nil)
+        case .externref: .externref(nil)
+        }
+    }
+}
+
+extension Value {
+    public var i32: Int32? { if case .i32(let v) = self { v } else { nil } }
+    public var i64: Int64? { if case .i64(let v) = self { v } else { nil } }
+    public var f32: Float? { if case .f32(let v) = self { v } else { nil } }
+    public var f64: Double? { if case .f64(let v) = self { v } else { nil } }
+}

@@ -1,0 +1,496 @@
+/// What a tier plugs into the validator to lower a function body as it is validated.
+/// `visit` is called once per instruction, after the instruction has been checked and its
+/// effect applied to the validator's stacks; the validator is passed so the sink can read
+/// stack heights, operand types, label arities and `br_table` targets.
+protocol CodeSink {
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError)
+}
+
+/// A sink that does nothing: plain validation.
+struct NullSink: CodeSink {
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {}
+}
+
+/// A control frame of the validation algorithm (spec appendix "Validation Algorithm").
+struct ControlFrame {
+    enum Kind { case function, block, loop, `if`, `else` }
+    var kind: Kind
+    var params: ArraySlice<ValueType>
+    var results: ArraySlice<ValueType>
+    /// Height of the value stack when the frame was entered (below its params).
+    var height: Int
+    var unreachable: Bool
+
+    /// Types a branch to this frame carries.
+    var labelTypes: ArraySlice<ValueType> { kind == .loop ? params : results }
+}
+
+/// Validates one function body in a single pass over its bytes, handing every instruction
+/// to a `CodeSink`. No per-instruction heap allocation: stacks grow by amortised append.
+struct FunctionValidator: ~Copyable {
+    let module: ModuleContext
+    var reader: BinaryReader
+    /// Types of params and locals.
+    let locals: [ValueType]
+    /// The value stack; `nil` is the "unknown" type of unreachable code.
+    private(set) var values: [ValueType?] = []
+    private(set) var controls: [ControlFrame] = []
+    /// Targets of the last `br_table` (label depths), default last.
+    private(set) var brTableTargets: [UInt32] = []
+    /// The 16 bytes of the last `v128.const` / `i8x16.shuffle`.
+    private(set) var v128Immediate: (UInt64, UInt64) = (0, 0)
+    mutating func setV128Immediate(lo: UInt64, hi: UInt64) { v128Immediate = (lo, hi) }
+    /// Largest value-stack height seen.
+    private(set) var maxHeight = 0
+
+    init(module: ModuleContext, body: FunctionBody, type: FuncType, bytes: UnsafeBufferPointer<UInt8>) {
+        self.module = module
+        self.reader = BinaryReader(bytes: bytes, position: body.codeStart, end: body.codeEnd)
+        self.locals = type.params + body.locals
+        self.controls.append(ControlFrame(kind: .function, params: [], results: type.results[...], height: 0, unreachable: false))
+    }
+
+    var height: Int { values.count }
+
+    // MARK: errors
+
+    func invalid(_ message: String, at offset: Int) -> WasmError {
+        WasmError(.invalid, message, offset: offset)
+    }
+
+    // MARK: stack operations (spec appendix)
+
+    @inline(__always)
+    mutating func push(_ t: ValueType?) {
+        values.append(t)
+        if values.count > maxHeight { maxHeight = values.count }
+    }
+
+    mutating func pop(at offset: Int) throws(WasmError) -> ValueType? {
+        let frame = controls[controls.count - 1]
+        if values.count == frame.height {
+            if frame.unreachable { return nil }
+            throw invalid("type mismatch", at: offset)
+        }
+        return values.removeLast()
+    }
+
+    @discardableResult
+    mutating func pop(_ expected: ValueType?, at offset: Int) throws(WasmError) -> ValueType? {
+        let actual = try pop(at: offset)
+        if let actual, let expected, actual != expected {
+            throw invalid("type mismatch", at: offset)
+        }
+        return actual ?? expected
+    }
+
+    mutating func pop(_ types: ArraySlice<ValueType>, at offset: Int) throws(WasmError) {
+        for t in types.reversed() { try pop(t, at: offset) }
+    }
+
+    mutating func push(_ types: ArraySlice<ValueType>) {
+        for t in types { push(t) }
+    }
+
+    mutating func pushControl(_ kind: ControlFrame.Kind, params: ArraySlice<ValueType>, results: ArraySlice<ValueType>) {
+        controls.append(ControlFrame(kind: kind, params: params, results: results, height: values.count, unreachable: false))
+        push(params)
+    }
+
+    mutating func popControl(at offset: Int) throws(WasmError) -> ControlFrame {
+        let frame = controls[controls.count - 1]
+        try pop(frame.results, at: offset)
+        if values.count != frame.height { throw invalid("type mismatch", at: offset) }
+        controls.removeLast()
+        return frame
+    }
+
+    mutating func setUnreachable() {
+        let i = controls.count - 1
+        values.removeSubrange(controls[i].height...)
+        controls[i].unreachable = true
+    }
+
+    func label(_ depth: UInt32, at offset: Int) throws(WasmError) -> ControlFrame {
+        guard Int(depth) < controls.count else { throw invalid("unknown label", at: offset) }
+        return controls[controls.count - 1 - Int(depth)]
+    }
+
+    // MARK: immediates
+
+    mutating func blockType(at offset: Int) throws(WasmError) -> FuncType {
+        let at = reader.position
+        guard !reader.isAtEnd else { throw reader.error("unexpected end") }
+        let b = reader.bytes[reader.position]
+        if b == 0x40 { reader.position += 1; return FuncType(params: [], results: []) }
+        if let t = ValueType(rawValue: b) { reader.position += 1; return FuncType(params: [], results: [t]) }
+        let index = try reader.readS33()
+        guard index >= 0, index < module.types.count else {
+            if index < 0 { throw reader.error("malformed value type", at: at) }
+            throw invalid("unknown type", at: at)
+        }
+        return module.types[Int(index)]
+    }
+
+    mutating func memArg(maxAlignment: UInt32, at offset: Int) throws(WasmError) -> UInt64 {
+        let align = try reader.readU32()
+        let memOffset = UInt64(try reader.readU32())
+        guard module.memoryCount > 0 else { throw invalid("unknown memory 0", at: offset) }
+        guard align <= maxAlignment else { throw invalid("alignment must not be larger than natural", at: offset) }
+        return memOffset
+    }
+
+    func checkMemory(_ offset: Int) throws(WasmError) {
+        guard module.memoryCount > 0 else { throw invalid("unknown memory 0", at: offset) }
+    }
+
+    func tableType(_ index: UInt32, at offset: Int) throws(WasmError) -> TableType {
+        guard Int(index) < module.tables.count else { throw invalid("unknown table \(index)", at: offset) }
+        return module.tables[Int(index)]
+    }
+
+    func localType(_ index: UInt32, at offset: Int) throws(WasmError) -> ValueType {
+        guard Int(index) < locals.count else { throw invalid("unknown local \(index)", at: offset) }
+        return locals[Int(index)]
+    }
+
+    func globalType(_ index: UInt32, at offset: Int) throws(WasmError) -> GlobalType {
+        guard Int(index) < module.globals.count else { throw invalid("unknown global \(index)", at: offset) }
+        return module.globals[Int(index)]
+    }
+
+    func functionType(_ index: UInt32, at offset: Int) throws(WasmError) -> FuncType {
+        guard Int(index) < module.functionTypes.count else { throw invalid("unknown function \(index)", at: offset) }
+        return module.types[Int(module.functionTypes[Int(index)])]
+    }
+
+    func typeAt(_ index: UInt32, at offset: Int) throws(WasmError) -> FuncType {
+        guard Int(index) < module.types.count else { throw invalid("unknown type \(index)", at: offset) }
+        return module.types[Int(index)]
+    }
+
+    func checkDataSegment(_ index: UInt32, at offset: Int) throws(WasmError) {
+        guard let count = module.dataCount else { throw WasmError(.malformed, "data count section required", offset: offset) }
+        guard index < count else { throw invalid("unknown data segment \(index)", at: offset) }
+    }
+
+    func elementType(_ index: UInt32, at offset: Int) throws(WasmError) -> ValueType {
+        guard Int(index) < module.elementTypes.count else { throw invalid("unknown elem segment \(index)", at: offset) }
+        return module.elementTypes[Int(index)]
+    }
+
+    // MARK: the pass
+
+    mutating func run<Sink: CodeSink>(sink: inout Sink) throws(WasmError) {
+        while !controls.isEmpty {
+            guard !reader.isAtEnd else { throw reader.error("unexpected end") }
+            let offset = reader.position
+            let instruction = try step(at: offset)
+            try sink.visit(instruction, offset: offset, validator: self)
+        }
+        if !reader.isAtEnd {
+            throw reader.error("section size mismatch")
+        }
+    }
+
+    /// Decodes, validates and applies one instruction.
+    mutating func step(at offset: Int) throws(WasmError) -> Instruction {
+        let opcode = try reader.readByte()
+        switch opcode {
+        case 0x00:
+            setUnreachable()
+            return .unreachable
+        case 0x01:
+            return .nop
+        case 0x02, 0x03:
+            let bt = try blockType(at: offset)
+            try pop(bt.params[...], at: offset)
+            pushControl(opcode == 0x02 ? .block : .loop, params: bt.params[...], results: bt.results[...])
+            return opcode == 0x02 ? .block(params: bt.params.count, results: bt.results.count)
+                : .loop(params: bt.params.count, results: bt.results.count)
+        case 0x04:
+            let bt = try blockType(at: offset)
+            try pop(.i32, at: offset)
+            try pop(bt.params[...], at: offset)
+            pushControl(.if, params: bt.params[...], results: bt.results[...])
+            return .if(params: bt.params.count, results: bt.results.count)
+        case 0x05:
+            let frame = try popControl(at: offset)
+            guard frame.kind == .if else { throw invalid("else without if", at: offset) }
+            pushControl(.else, params: frame.params, results: frame.results)
+            return .else
+        case 0x0B:
+            let frame = try popControl(at: offset)
+            if frame.kind == .if && frame.params != frame.results {
+                throw invalid("type mismatch", at: offset)
+            }
+            push(frame.results)
+            return .end
+        case 0x0C:
+            let depth = try reader.readU32()
+            let target = try label(depth, at: offset)
+            try pop(target.labelTypes, at: offset)
+            setUnreachable()
+            return .br(depth: Int(depth))
+        case 0x0D:
+            let depth = try reader.readU32()
+            try pop(.i32, at: offset)
+            let target = try label(depth, at: offset)
+            try pop(target.labelTypes, at: offset)
+            push(target.labelTypes)
+            return .brIf(depth: Int(depth))
+        case 0x0E:
+            let count = Int(try reader.readU32())
+            guard count <= reader.remaining else { throw reader.error("unexpected end") }
+            brTableTargets.removeAll(keepingCapacity: true)
+            for _ in 0...count { brTableTargets.append(try reader.readU32()) }
+            try pop(.i32, at: offset)
+            let defaultLabel = try label(brTableTargets[count], at: offset)
+            let arity = defaultLabel.labelTypes.count
+            for i in 0..<count {
+                let l = try label(brTableTargets[i], at: offset)
+                guard l.labelTypes.count == arity else { throw invalid("type mismatch", at: offset) }
+                // Check each target's types against the stack without consuming it.
+                var popped: [ValueType?] = []
+                for t in l.labelTypes.reversed() { popped.append(try pop(t, at: offset)) }
+                for t in popped.reversed() { push(t) }
+            }
+            try pop(defaultLabel.labelTypes, at: offset)
+            setUnreachable()
+            return .brTable
+        case 0x0F:
+            try pop(controls[0].results, at: offset)
+            setUnreachable()
+            return .return
+        case 0x10:
+            let index = try reader.readU32()
+            let type = try functionType(index, at: offset)
+            try pop(type.params[...], at: offset)
+            push(type.results[...])
+            return .call(function: index)
+        case 0x11:
+            let typeIndex = try reader.readU32()
+            let table = try reader.readU32()
+            let tt = try tableType(table, at: offset)
+            let type = try typeAt(typeIndex, at: offset)
+            guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
+            try pop(.i32, at: offset)
+            try pop(type.params[...], at: offset)
+            push(type.results[...])
+            return .callIndirect(typeIndex: typeIndex, table: table)
+        case 0x1A:
+            _ = try pop(at: offset)
+            return .drop
+        case 0x1B:
+            try pop(.i32, at: offset)
+            let t1 = try pop(at: offset)
+            let t2 = try pop(at: offset)
+            if let t1, t1.isReference || t1 == .v128 && false { throw invalid("type mismatch", at: offset) }
+            if let t2, t2.isReference { throw invalid("type mismatch", at: offset) }
+            if let t1, let t2, t1 != t2 { throw invalid("type mismatch", at: offset) }
+            push(t1 ?? t2)
+            return .select
+        case 0x1C:
+            let n = try reader.readU32()
+            guard n == 1 else { throw invalid("invalid result arity", at: offset) }
+            let t = try reader.readValueType()
+            try pop(.i32, at: offset)
+            try pop(t, at: offset)
+            try pop(t, at: offset)
+            push(t)
+            return .select
+        case 0x20:
+            let i = try reader.readU32()
+            push(try localType(i, at: offset))
+            return .localGet(i)
+        case 0x21:
+            let i = try reader.readU32()
+            try pop(try localType(i, at: offset), at: offset)
+            return .localSet(i)
+        case 0x22:
+            let i = try reader.readU32()
+            let t = try localType(i, at: offset)
+            try pop(t, at: offset)
+            push(t)
+            return .localTee(i)
+        case 0x23:
+            let i = try reader.readU32()
+            push(try globalType(i, at: offset).value)
+            return .globalGet(i)
+        case 0x24:
+            let i = try reader.readU32()
+            let g = try globalType(i, at: offset)
+            guard g.mutable else { throw invalid("global is immutable", at: offset) }
+            try pop(g.value, at: offset)
+            return .globalSet(i)
+        case 0x25:
+            let t = try reader.readU32()
+            let tt = try tableType(t, at: offset)
+            try pop(.i32, at: offset)
+            push(tt.element)
+            return .tableGet(t)
+        case 0x26:
+            let t = try reader.readU32()
+            let tt = try tableType(t, at: offset)
+            try pop(tt.element, at: offset)
+            try pop(.i32, at: offset)
+            return .tableSet(t)
+        case 0x28...0x35:
+            let access = MemoryAccess.load(opcode)
+            let memOffset = try memArg(maxAlignment: access.naturalAlignment, at: offset)
+            try pop(.i32, at: offset)
+            push(access.type)
+            return .load(opcode: opcode, offset: memOffset)
+        case 0x36...0x3E:
+            let access = MemoryAccess.store(opcode)
+            let memOffset = try memArg(maxAlignment: access.naturalAlignment, at: offset)
+            try pop(access.type, at: offset)
+            try pop(.i32, at: offset)
+            return .store(opcode: opcode, offset: memOffset)
+        case 0x3F, 0x40:
+            let zeroAt = reader.position
+            let zero = try reader.readByte()
+            guard zero == 0 else { throw reader.error("zero byte expected", at: zeroAt) }
+            try checkMemory(offset)
+            if opcode == 0x40 { try pop(.i32, at: offset) }
+            push(.i32)
+            return opcode == 0x3F ? .memorySize : .memoryGrow
+        case 0x41:
+            let v = try reader.readS32()
+            push(.i32)
+            return .const(.i32, UInt64(UInt32(bitPattern: v)))
+        case 0x42:
+            let v = try reader.readS64()
+            push(.i64)
+            return .const(.i64, UInt64(bitPattern: v))
+        case 0x43:
+            let v = try reader.readF32Bits()
+            push(.f32)
+            return .const(.f32, UInt64(v))
+        case 0x44:
+            let v = try reader.readF64Bits()
+            push(.f64)
+            return .const(.f64, v)
+        case 0x45...0xC4:
+            return try numeric(UInt16(opcode), at: offset)
+        case 0xD0:
+            let t = try reader.readRefType()
+            push(t)
+            return .refNull(t)
+        case 0xD1:
+            let t = try pop(at: offset)
+            if let t, !t.isReference { throw invalid("type mismatch", at: offset) }
+            push(.i32)
+            return .refIsNull
+        case 0xD2:
+            let f = try reader.readU32()
+            guard Int(f) < module.functionTypes.count else { throw invalid("unknown function \(f)", at: offset) }
+            guard module.declaredFunctions.contains(f) else { throw invalid("undeclared function reference", at: offset) }
+            push(.funcref)
+            return .refFunc(f)
+        case 0xFC:
+            return try prefixedFC(at: offset)
+        case 0xFD:
+            return try simd(at: offset)
+        default:
+            throw reader.error("illegal opcode", at: offset)
+        }
+    }
+
+    mutating func numeric(_ opcode: UInt16, at offset: Int) throws(WasmError) -> Instruction {
+        guard let sig = NumericSignature.of(opcode) else { throw reader.error("illegal opcode", at: offset) }
+        if let b = sig.operands.1 { try pop(b, at: offset) }
+        try pop(sig.operands.0, at: offset)
+        push(sig.result)
+        return .numeric(opcode: opcode)
+    }
+
+    mutating func prefixedFC(at offset: Int) throws(WasmError) -> Instruction {
+        let sub = try reader.readU32()
+        switch sub {
+        case 0...7:
+            return try numeric(0xFC00 | UInt16(sub), at: offset)
+        case 8:  // memory.init
+            let segment = try reader.readU32()
+            let zeroAt = reader.position
+            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: zeroAt) }
+            try checkMemory(offset)
+            try checkDataSegment(segment, at: offset)
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            return .memoryInit(segment)
+        case 9:
+            let segment = try reader.readU32()
+            try checkDataSegment(segment, at: offset)
+            return .dataDrop(segment)
+        case 10:
+            let z1At = reader.position
+            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: z1At) }
+            let z2At = reader.position
+            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: z2At) }
+            try checkMemory(offset)
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            return .memoryCopy
+        case 11:
+            let zAt = reader.position
+            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: zAt) }
+            try checkMemory(offset)
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            return .memoryFill
+        case 12:
+            let segment = try reader.readU32()
+            let table = try reader.readU32()
+            let tt = try tableType(table, at: offset)
+            let et = try elementType(segment, at: offset)
+            guard tt.element == et else { throw invalid("type mismatch", at: offset) }
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            return .tableInit(element: segment, table: table)
+        case 13:
+            let segment = try reader.readU32()
+            _ = try elementType(segment, at: offset)
+            return .elemDrop(segment)
+        case 14:
+            let dst = try reader.readU32()
+            let src = try reader.readU32()
+            let d = try tableType(dst, at: offset)
+            let s = try tableType(src, at: offset)
+            guard d.element == s.element else { throw invalid("type mismatch", at: offset) }
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            return .tableCopy(destination: dst, source: src)
+        case 15:
+            let t = try reader.readU32()
+            let tt = try tableType(t, at: offset)
+            try pop(.i32, at: offset)
+            try pop(tt.element, at: offset)
+            push(.i32)
+            return .tableGrow(t)
+        case 16:
+            let t = try reader.readU32()
+            _ = try tableType(t, at: offset)
+            push(.i32)
+            return .tableSize(t)
+        case 17:
+            let t = try reader.readU32()
+            let tt = try tableType(t, at: offset)
+            try pop(.i32, at: offset)
+            try pop(tt.element, at: offset)
+            try pop(.i32, at: offset)
+            return .tableFill(t)
+        default:
+            throw reader.error("illegal opcode", at: offset)
+        }
+    }
+}
+
+/// What the function validator needs to know of its module.
+struct ModuleContext: Sendable {
+    var types: [FuncType]
+    /// Type index per function, imports first.
+    var functionTypes: [UInt32]
+    var tables: [TableType]
+    var memoryCount: Int
+    var globals: [GlobalType]
+    var elementTypes: [ValueType]
+    var dataCount: UInt32?
+    /// Functions referenced outside function bodies (C.refs), which `ref.func` may name.
+    var declaredFunctions: Set<UInt32>
+}

@@ -1,0 +1,121 @@
+/// Module-level validation: everything outside function bodies, and the `ModuleContext`
+/// that function validation reads.
+struct ModuleValidator {
+    let info: ModuleInfo
+
+    func invalid(_ message: String) -> WasmError { WasmError(.invalid, message) }
+
+    func validate() throws(WasmError) -> ModuleContext {
+        let types = info.types
+        for imp in info.imports {
+            switch imp.descriptor {
+            case .function(let t):
+                guard Int(t) < types.count else { throw invalid("unknown type \(t)") }
+            case .table(let t): try checkTableLimits(t.limits)
+            case .memory(let m): try checkMemoryLimits(m.limits)
+            case .global: break
+            }
+        }
+        for t in info.functionTypeIndices where Int(t) >= types.count { throw invalid("unknown type \(t)") }
+        for t in info.tables { try checkTableLimits(t.limits) }
+        if info.memoryCount > 1 { throw invalid("multiple memories") }
+        for m in info.memories { try checkMemoryLimits(m.limits) }
+
+        var functionTypes = info.importedFunctionTypes
+        functionTypes.append(contentsOf: info.functionTypeIndices)
+        var allTables = info.importedTables
+        allTables.append(contentsOf: info.tables)
+        var allGlobals = info.importedGlobals
+        allGlobals.append(contentsOf: info.globals.map(\.type))
+
+        // C.refs: functions referenced from globals, element segments and exports.
+        var declared = Set<UInt32>()
+        func noteRefs(_ e: ConstExpr) { if case .refFunc(let f) = e { declared.insert(f) } }
+        for g in info.globals { noteRefs(g.initializer) }
+        for seg in info.elements { for item in seg.items { noteRefs(item) } }
+        for e in info.exports where e.kind == .function { declared.insert(e.index) }
+
+        for g in info.globals {
+            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count)
+        }
+
+        var names = Set<String>()
+        for e in info.exports {
+            guard names.insert(e.name).inserted else { throw invalid("duplicate export name") }
+            switch e.kind {
+            case .function: guard Int(e.index) < functionTypes.count else { throw invalid("unknown function \(e.index)") }
+            case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)") }
+            case .memory: guard Int(e.index) < info.memoryCount else { throw invalid("unknown memory \(e.index)") }
+            case .global: guard Int(e.index) < allGlobals.count else { throw invalid("unknown global \(e.index)") }
+            }
+        }
+
+        if let start = info.start {
+            guard Int(start) < functionTypes.count else { throw invalid("unknown function \(start)") }
+            let type = types[Int(functionTypes[Int(start)])]
+            guard type.params.isEmpty, type.results.isEmpty else { throw invalid("start function") }
+        }
+
+        for seg in info.elements {
+            for item in seg.items {
+                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count)
+            }
+            if case .active(let table, let offset) = seg.mode {
+                guard Int(table) < allTables.count else { throw invalid("unknown table \(table)") }
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count)
+                guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch") }
+            }
+        }
+        for seg in info.data {
+            if case .active(let memory, let offset) = seg.mode {
+                guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)") }
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count)
+            }
+        }
+
+        return ModuleContext(
+            types: types,
+            functionTypes: functionTypes,
+            tables: allTables,
+            memoryCount: info.memoryCount,
+            globals: allGlobals,
+            elementTypes: info.elements.map(\.type),
+            dataCount: info.dataCount,
+            declaredFunctions: declared
+        )
+    }
+
+    func checkTableLimits(_ l: Limits) throws(WasmError) {
+        if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum") }
+    }
+
+    func checkMemoryLimits(_ l: Limits) throws(WasmError) {
+        guard l.min <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)") }
+        if let max = l.max {
+            guard max <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)") }
+            guard l.min <= max else { throw invalid("size minimum must not be greater than maximum") }
+        }
+    }
+
+    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int) throws(WasmError) {
+        let actual: ValueType
+        switch e {
+        case .i32: actual = .i32
+        case .i64: actual = .i64
+        case .f32: actual = .f32
+        case .f64: actual = .f64
+        case .v128: actual = .v128
+        case .refNull(let t): actual = t
+        case .refFunc(let f):
+            guard Int(f) < functionCount else { throw invalid("unknown function \(f)") }
+            actual = .funcref
+        case .globalGet(let g):
+            // Wasm 2.0: constant expressions may read imported globals only.
+            guard Int(g) < info.importedGlobals.count else { throw invalid("unknown global \(g)") }
+            let type = info.importedGlobals[Int(g)]
+            guard !type.mutable else { throw invalid("constant expression required") }
+            actual = type.value
+        }
+        guard actual == expected else { throw invalid("type mismatch") }
+    }
+}

@@ -1,0 +1,345 @@
+import Foundation
+import Strata
+import WAT
+
+/// Runs official `.wast` spec scripts against Strata. Scripts are parsed by WasmKit's WAT
+/// product; every module is decoded, validated and run by Strata itself.
+public final class WastRunner {
+    public struct Failure: CustomStringConvertible, Sendable {
+        public var file: String
+        public var line: Int
+        public var message: String
+        public var expected: Bool
+        public var description: String { "\(file):\(line): \(message)" }
+    }
+
+    public struct FileResult: Sendable {
+        public var file: String
+        public var passed = 0
+        public var failures: [Failure] = []
+        /// Expectation entries that matched nothing because the directive passed.
+        public var unexpectedPasses: [String] = []
+        public var failed: Int { failures.count }
+        public var unexpectedFailures: [Failure] { failures.filter { !$0.expected } }
+    }
+
+    public let engine: Engine
+    public let expectations: Expectations
+
+    public init(engine: Engine = Engine(), expectations: Expectations = Expectations()) {
+        self.engine = engine
+        self.expectations = expectations
+    }
+
+    /// Runs one script. `name` is the path used in reports and expectation entries
+    /// (relative to the testsuite root).
+    public func run(path: String, name: String) -> FileResult {
+        var result = FileResult(file: name)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            result.failures.append(Failure(file: name, line: 0, message: "cannot read file", expected: expectations.expects(name, line: 0)))
+            return result
+        }
+        var session = Session(engine: engine)
+        var wast: WAST
+        do {
+            wast = try parseWAST(text, features: [.referenceTypes, .simd])
+        } catch {
+            result.failures.append(Failure(file: name, line: 0, message: "cannot parse script: \(error)", expected: expectations.expects(name, line: 0)))
+            return result
+        }
+        var passedLines: Set<Int> = []
+        var failedLines: Set<Int> = []
+        while let (directive, location) = wast.nextDirectiveResult() {
+            let outcome: String?
+            switch directive {
+            case .success(let d):
+                outcome = session.execute(d)
+            case .failure(let e):
+                outcome = "script parse error: \(e.error)"
+            }
+            let line = location.computeLineAndColumn().line
+            if let message = outcome {
+                let expected = expectations.expects(name, line: line)
+                result.failures.append(Failure(file: name, line: line, message: message, expected: expected))
+                failedLines.insert(line)
+            } else {
+                result.passed += 1
+                passedLines.insert(line)
+            }
+        }
+        result.unexpectedPasses = expectations.staleEntries(for: name, failedLines: failedLines, passedLines: passedLines)
+        return result
+    }
+}
+
+/// The checked-in list of known failures: `PATH[:LINE]  # reason`. A path alone covers every
+/// directive of the file; every entry must give a reason.
+public struct Expectations: Sendable {
+    struct Entry: Sendable {
+        var path: String
+        var line: Int?
+        var reason: String
+    }
+    var entries: [Entry] = []
+
+    public init() {}
+
+    public init(contentsOf path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let hash = line.firstIndex(of: "#") else {
+                throw NSError(domain: "Strata", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path):\(n + 1): entry without a reason"])
+            }
+            let target = line[..<hash].trimmingCharacters(in: .whitespaces)
+            let reason = line[line.index(after: hash)...].trimmingCharacters(in: .whitespaces)
+            guard !reason.isEmpty else {
+                throw NSError(domain: "Strata", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path):\(n + 1): entry without a reason"])
+            }
+            if let colon = target.lastIndex(of: ":"), let l = Int(target[target.index(after: colon)...]) {
+                entries.append(Entry(path: String(target[..<colon]), line: l, reason: reason))
+            } else {
+                entries.append(Entry(path: target, line: nil, reason: reason))
+            }
+        }
+    }
+
+    public func expects(_ file: String, line: Int) -> Bool {
+        entries.contains { $0.path == file && ($0.line == nil || $0.line == line) }
+    }
+
+    /// Entries for `file` that no longer fail.
+    func staleEntries(for file: String, failedLines: Set<Int>, passedLines: Set<Int>) -> [String] {
+        var stale: [String] = []
+        for e in entries where e.path == file {
+            if let l = e.line {
+                if !failedLines.contains(l) { stale.append("\(e.path):\(l)") }
+            } else if failedLines.isEmpty {
+                stale.append(e.path)
+            }
+        }
+        return stale
+    }
+}
+
+/// The state of one script: store, registered modules, the current instance.
+struct Session {
+    let engine: Engine
+    let store: Store
+    let linker = Linker()
+    var current: Instance?
+    var named: [String: Instance] = [:]
+    var definitions: [String: Module] = [:]
+    var lastDefinition: Module?
+
+    init(engine: Engine) {
+        self.engine = engine
+        store = Store(engine: engine)
+        Self.defineSpectest(linker: linker, store: store)
+    }
+
+    static func defineSpectest(linker: Linker, store: Store) {
+        let prints: [(String, [ValueType])] = [
+            ("print", []), ("print_i32", [.i32]), ("print_i64", [.i64]), ("print_f32", [.f32]),
+            ("print_f64", [.f64]), ("print_i32_f32", [.i32, .f32]), ("print_f64_f64", [.f64, .f64]),
+        ]
+        for (name, params) in prints {
+            linker.defineFunction("spectest", name, store: store, type: FuncType(params: params, results: [])) { _, _ in [] }
+        }
+        let globals: [(String, Value)] = [
+            ("global_i32", .i32(666)), ("global_i64", .i64(666)),
+            ("global_f32", .f32(666.6)), ("global_f64", .f64(666.6)),
+        ]
+        for (name, v) in globals {
+            let g = try! Global(store: store, type: GlobalType(value: v.type, mutable: false), value: v)
+            linker.define("spectest", name, .global(g))
+        }
+        linker.define("spectest", "table", .table(try! Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20)))))
+        linker.define("spectest", "memory", .memory(try! Memory(type: MemoryType(limits: Limits(min: 1, max: 2)))))
+    }
+
+    /// Executes a directive; returns nil on success or why it failed.
+    mutating func execute(_ directive: WASTDirective) -> String? {
+        switch directive {
+        case .module(let m):
+            do {
+                let module = try compile(m.source)
+                if m.isDefinition {
+                    if let id = m.id { definitions[id] = module }
+                    lastDefinition = module
+                    return nil
+                }
+                let instance = try linker.instantiate(module, in: store)
+                current = instance
+                if let id = m.id { named[id] = instance }
+                return nil
+            } catch {
+                return "module failed: \(error)"
+            }
+        case .moduleInstance(let instanceName, let moduleName):
+            guard let module = moduleName.flatMap({ definitions[$0] }) ?? lastDefinition else { return "unknown module definition" }
+            do {
+                let instance = try linker.instantiate(module, in: store)
+                current = instance
+                if let instanceName { named[instanceName] = instance }
+                return nil
+            } catch {
+                return "instantiation failed: \(error)"
+            }
+        case .register(let name, let moduleId):
+            guard let instance = moduleId.flatMap({ named[$0] }) ?? current else { return "register: no module" }
+            linker.define(instance: instance, as: name)
+            return nil
+        case .invoke(let invoke):
+            switch run(.invoke(invoke)) {
+            case .success: return nil
+            case .failure(let e): return "invoke failed: \(e)"
+            }
+        case .assertReturn(let execute, let expected):
+            switch run(execute) {
+            case .failure(let e): return "expected results, got \(e)"
+            case .success(let values):
+                guard values.count == expected.count else { return "expected \(expected.count) results, got \(values)" }
+                for (v, e) in zip(values, expected) where !Self.matches(v, e) {
+                    return "result mismatch: got \(values), expected \(expected)"
+                }
+                return nil
+            }
+        case .assertTrap(let execute, let message):
+            switch run(execute) {
+            case .success(let values): return "expected trap \"\(message)\", got \(values)"
+            case .failure(let e):
+                guard let trap = e as? Trap else { return "expected trap \"\(message)\", got \(e)" }
+                return Self.messageMatches(trap.message, message) ? nil : "expected trap \"\(message)\", got \"\(trap.message)\""
+            }
+        case .assertExhaustion(let call, let message):
+            switch run(.invoke(call)) {
+            case .success(let values): return "expected exhaustion, got \(values)"
+            case .failure(let e):
+                guard let trap = e as? Trap, trap.kind == .callStackExhausted else { return "expected \"\(message)\", got \(e)" }
+                return nil
+            }
+        case .assertInvalid(let module, let message):
+            return expectError(module.source, kind: .invalid, message: message)
+        case .assertMalformed(let module, let message):
+            return expectError(module.source, kind: .malformed, message: message)
+        case .assertUnlinkable(let wat, let message):
+            do {
+                var w = wat
+                let module = try Module(engine: engine, bytes: try w.encode())
+                _ = try linker.instantiate(module, in: store)
+                return "expected unlinkable \"\(message)\", but instantiation succeeded"
+            } catch let e as WasmError where e.kind == .unlinkable {
+                return nil
+            } catch {
+                return "expected unlinkable \"\(message)\", got \(error)"
+            }
+        case .assertException, .assertFuel, .assertOutOfFuel:
+            return "directive not supported (not part of Wasm 2.0)"
+        }
+    }
+
+    func compile(_ source: ModuleSource) throws -> Module {
+        let bytes: [UInt8]
+        switch source {
+        case .text(var wat): bytes = try wat.encode()
+        case .binary(let b): bytes = b
+        case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
+        }
+        return try Module(engine: engine, bytes: bytes)
+    }
+
+    func expectError(_ source: ModuleSource, kind: WasmError.Kind, message: String) -> String? {
+        let bytes: [UInt8]
+        do {
+            switch source {
+            case .text(var wat): bytes = try wat.encode()
+            case .binary(let b): bytes = b
+            case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
+            }
+        } catch {
+            // The text itself does not parse: that is what a malformed text module means.
+            return kind == .malformed ? nil : "expected \(kind) \"\(message)\", text did not parse: \(error)"
+        }
+        do {
+            _ = try Module(engine: engine, bytes: bytes)
+            return "expected \(kind) \"\(message)\", but the module was accepted"
+        } catch let e as WasmError {
+            guard e.kind == kind else { return "expected \(kind) \"\(message)\", got \(e)" }
+            return Self.messageMatches(e.message, message) ? nil : "expected \(kind) \"\(message)\", got \"\(e.message)\""
+        } catch {
+            return "expected \(kind) \"\(message)\", got \(error)"
+        }
+    }
+
+    static func messageMatches(_ actual: String, _ expected: String) -> Bool {
+        actual.hasPrefix(expected) || expected.hasPrefix(actual)
+    }
+
+    func instance(_ name: String?) -> Instance? {
+        name.flatMap { named[$0] } ?? current
+    }
+
+    mutating func run(_ execute: WASTExecute) -> Result<[Value], any Error> {
+        switch execute {
+        case .invoke(let invoke):
+            guard let instance = instance(invoke.module) else { return .failure(RunnerError("no module")) }
+            guard let f = instance.function(invoke.name) else { return .failure(RunnerError("no export \(invoke.name)")) }
+            var args: [Value] = []
+            for a in invoke.args {
+                guard let v = Self.value(a) else { return .failure(RunnerError("unsupported argument \(a)")) }
+                args.append(v)
+            }
+            return Result { try f.call(args) }
+        case .get(let module, let name):
+            guard let g = instance(module)?.global(name) else { return .failure(RunnerError("no global \(name)")) }
+            return .success([g.value])
+        case .wat(var wat):
+            do {
+                let module = try Module(engine: engine, bytes: try wat.encode())
+                let instance = try linker.instantiate(module, in: store)
+                current = instance
+                return .success([])
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    static func value(_ c: WASTConstValue) -> Value? {
+        switch c {
+        case .i32(let v): return .i32(Int32(bitPattern: v))
+        case .i64(let v): return .i64(Int64(bitPattern: v))
+        case .f32(let v): return .f32(Float(bitPattern: v))
+        case .f64(let v): return .f64(Double(bitPattern: v))
+        case .refNull(let h): return h == .externRef ? .externref(nil) : .funcref(nil)
+        case .refExtern(let v): return .externref(UInt64(v))
+        default: return nil
+        }
+    }
+
+    static func matches(_ v: Value, _ e: WASTExpectValue) -> Bool {
+        switch (v, e) {
+        case (.i32(let a), .i32(let b)): return UInt32(bitPattern: a) == b
+        case (.i64(let a), .i64(let b)): return UInt64(bitPattern: a) == b
+        case (.f32(let a), .f32(let b)): return a.bitPattern == b
+        case (.f64(let a), .f64(let b)): return a.bitPattern == b
+        case (.f32(let a), .f32CanonicalNaN): return a.bitPattern & 0x7FFF_FFFF == 0x7FC0_0000
+        case (.f32(let a), .f32ArithmeticNaN): return a.isNaN && a.bitPattern & 0x0040_0000 != 0
+        case (.f64(let a), .f64CanonicalNaN): return a.bitPattern & 0x7FFF_FFFF_FFFF_FFFF == 0x7FF8_0000_0000_0000
+        case (.f64(let a), .f64ArithmeticNaN): return a.isNaN && a.bitPattern & 0x0008_0000_0000_0000 != 0
+        case (.funcref(let f), .refNull(let h)): return f == nil && (h == nil || h == .funcRef)
+        case (.externref(let x), .refNull(let h)): return x == nil && (h == nil || h == .externRef)
+        case (.funcref(let f), .refFunc): return f != nil
+        case (.externref(let x), .refExtern(let y)): return x != nil && (y == nil || x == UInt64(y!))
+        case (_, .either(let options)): return options.contains { matches(v, $0) }
+        default: return false
+        }
+    }
+}
+
+struct RunnerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

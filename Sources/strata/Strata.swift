@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import Strata
+import StrataSpecTest
+import WAT
+
+@main
+struct StrataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "Strata: a tiered WebAssembly engine.",
+        subcommands: [Run.self, Validate.self, Wast.self])
+}
+
+/// Reads a module from a .wasm or .wat file.
+func loadModuleBytes(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw CLIError("cannot read \(path)")
+    }
+    let bytes = [UInt8](data)
+    if bytes.starts(with: [0x00, 0x61, 0x73, 0x6D]) { return bytes }
+    if path.hasSuffix(".wat") || path.hasSuffix(".wast") || bytes.first.map({ $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ";") || $0 == 0x20 || $0 == 0x0A }) == true {
+        do {
+            return try wat2wasm(String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw CLIError("\(path): \(error)")
+        }
+    }
+    return bytes
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("strata: \(message)\n".utf8))
+    exit(1)
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run an exported function and print its results.")
+
+    @Option(name: .long, help: "The export to call (default: _start, main, run, or the only exported function).")
+    var invoke: String?
+
+    @Argument(help: "A .wasm or .wat file.")
+    var file: String
+
+    @Argument(help: "Arguments, converted to the function's parameter types.")
+    var args: [String] = []
+
+    func run() throws {
+        let engine = Engine()
+        let module: Module
+        do {
+            module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+        } catch {
+            fail("\(file): \(error)")
+        }
+        let store = Store(engine: engine)
+        let linker = Linker()
+        for imp in module.imports {
+            if case .function(let typeIndex) = imp.descriptor, imp.module == "env" || imp.module == "spectest" {
+                _ = typeIndex
+            }
+        }
+        let instance: Instance
+        do {
+            instance = try linker.instantiate(module, in: store)
+        } catch {
+            fail("\(file): \(error)")
+        }
+        let functionExports = module.exports.filter { $0.kind == .function }.map(\.name)
+        let name = invoke ?? ["_start", "main", "run"].first(where: functionExports.contains)
+            ?? (functionExports.count == 1 ? functionExports[0] : nil)
+        guard let name, let function = instance.function(name) else {
+            fail("no function to run; exported functions: \(functionExports.joined(separator: ", "))")
+        }
+        let type = function.type
+        guard args.count == type.params.count else {
+            fail("\(name) takes \(type.params.count) arguments \(type), got \(args.count)")
+        }
+        var values: [Value] = []
+        for (text, t) in zip(args, type.params) {
+            guard let v = parseValue(text, t) else { fail("cannot read \"\(text)\" as \(t)") }
+            values.append(v)
+        }
+        do {
+            let results = try function.call(values)
+            for r in results { print(format(r)) }
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    func parseValue(_ s: String, _ t: ValueType) -> Value? {
+        switch t {
+        case .i32: Int32(s).map { .i32($0) } ?? UInt32(s).map { .i32(Int32(bitPattern: $0)) }
+        case .i64: Int64(s).map { .i64($0) } ?? UInt64(s).map { .i64(Int64(bitPattern: $0)) }
+        case .f32: Float(s).map { .f32($0) }
+        case .f64: Double(s).map { .f64($0) }
+        case .externref: s == "null" ? .externref(nil) : UInt64(s).map { .externref($0) }
+        case .funcref: s == "null" ? .funcref(nil) : nil
+        case .v128: nil
+        }
+    }
+
+    func format(_ v: Value) -> String {
+        switch v {
+        case .i32(let x): "\(x)"
+        case .i64(let x): "\(x)"
+        case .f32(let x): "\(x)"
+        case .f64(let x): "\(x)"
+        case .funcref(let f): f == nil ? "null" : "funcref"
+        case .externref(let e): e.map { "externref \($0)" } ?? "null"
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Decode and validate a module.")
+
+    @Argument(help: "A .wasm or .wat file.")
+    var file: String
+
+    func run() throws {
+        do {
+            let bytes = try loadModuleBytes(file)
+            _ = try Module(engine: Engine(), bytes: bytes)
+            print("\(file): valid (\(bytes.count) bytes)")
+        } catch {
+            fail("\(file): \(error)")
+        }
+    }
+}
+
+struct Wast: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run .wast spec scripts (files or folders).",
+        discussion: "Paths are read relative to the testsuite root (--testsuite or STRATA_TESTSUITE) when they are not found as given.")
+
+    @Option(help: "Execution tier.")
+    var tier: String = "interpreter"
+
+    @Option(help: "The testsuite folder (default: $STRATA_TESTSUITE).")
+    var testsuite: String?
+
+    @Option(help: "Known failures, one 'PATH[:LINE] # reason' per line.")
+    var expectations: String?
+
+    @Flag(help: "Print every failure, expected ones too.")
+    var verbose = false
+
+    @Argument(help: "Files or folders of .wast scripts (default: the testsuite's wasm-2.0 folder).")
+    var paths: [String] = []
+
+    func run() throws {
+        guard tier == "interpreter" else { fail("unknown tier \(tier) (available: interpreter)") }
+        let root = testsuite ?? ProcessInfo.processInfo.environment["STRATA_TESTSUITE"]
+        var inputs = paths
+        if inputs.isEmpty {
+            guard let root else { fail("no paths given and no testsuite (--testsuite or STRATA_TESTSUITE)") }
+            inputs = [root + "/wasm-2.0"]
+        }
+        var expect = Expectations()
+        if let expectations {
+            do { expect = try Expectations(contentsOf: expectations) } catch { fail("\(error)") }
+        }
+        var files: [(path: String, name: String)] = []
+        let fm = FileManager.default
+        for input in inputs {
+            var path = input
+            if !fm.fileExists(atPath: path), let root, fm.fileExists(atPath: root + "/" + input) { path = root + "/" + input }
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { fail("no such file or folder: \(input)") }
+            let found: [String]
+            if isDir.boolValue {
+                let e = fm.enumerator(atPath: path)
+                found = ((e?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(".wast") }.sorted().map { path + "/" + $0 }
+            } else {
+                found = [path]
+            }
+            for f in found {
+                files.append((f, relativeName(f, root: root)))
+            }
+        }
+        let runner = WastRunner(expectations: expect)
+        var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0
+        for (path, name) in files {
+            let r = runner.run(path: path, name: name)
+            passed += r.passed
+            failed += r.failed
+            let bad = r.unexpectedFailures
+            expectedFailures += r.failed - bad.count
+            unexpected += bad.count + r.unexpectedPasses.count
+            let status = bad.isEmpty && r.unexpectedPasses.isEmpty ? (r.failed == 0 ? "ok  " : "xfail") : "FAIL"
+            print("\(status) \(name): \(r.passed) passed, \(r.failed) failed\(r.failed > bad.count ? " (\(r.failed - bad.count) expected)" : "")")
+            for f in (verbose ? r.failures : bad) { print("    \(f.expected ? "(expected) " : "")\(f)") }
+            for s in r.unexpectedPasses { print("    now passes, remove from expectations: \(s)") }
+        }
+        print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
+        print("\(passed) passed, \(failed) failed, 0 skipped")
+        if unexpected > 0 { throw ExitCode(1) }
+    }
+
+    func relativeName(_ path: String, root: String?) -> String {
+        if let root {
+            let r = (root as NSString).standardizingPath + "/"
+            let p = (path as NSString).standardizingPath
+            if p.hasPrefix(r) { return String(p.dropFirst(r.count)) }
+        }
+        return path
+    }
+}
