@@ -48,40 +48,41 @@ struct BinaryReader {
         try readUnsignedLEB(bits: 64)
     }
 
+    /// Unsigned LEB128 of at most ceil(bits/7) bytes; unused bits of the last byte must be 0.
     mutating func readUnsignedLEB(bits: Int) throws(WasmError) -> UInt64 {
         var result: UInt64 = 0
         var shift = 0
         while true {
-            guard position < end else { throw error(bits == 32 ? "unexpected end" : "unexpected end") }
+            guard shift < bits else { throw error("integer representation too long") }
+            guard position < end else { throw error("unexpected end") }
             let b = bytes[position]
             position += 1
             let payload = UInt64(b & 0x7F)
             if shift + 7 > bits {
-                // Last byte: the unused high bits must be zero.
-                let usable = bits - shift
                 if b & 0x80 != 0 { throw error("integer representation too long") }
-                if payload >> UInt64(usable) != 0 { throw error("integer too large") }
+                if payload >> UInt64(bits - shift) != 0 { throw error("integer too large") }
             }
             result |= payload << UInt64(shift)
             if b & 0x80 == 0 { return result }
             shift += 7
-            if shift >= bits + 7 { throw error("integer representation too long") }
         }
     }
 
+    /// Signed LEB128 of at most ceil(bits/7) bytes; unused bits of the last byte must equal
+    /// the sign bit.
     mutating func readSignedLEB(bits: Int) throws(WasmError) -> Int64 {
         var result: Int64 = 0
         var shift = 0
         while true {
+            guard shift < bits else { throw error("integer representation too long") }
             guard position < end else { throw error("unexpected end") }
             let b = bytes[position]
             position += 1
             let payload = Int64(b & 0x7F)
             if shift + 7 > bits {
                 if b & 0x80 != 0 { throw error("integer representation too long") }
-                // The unused bits of the last byte must all equal the sign bit.
-                let usable = bits - shift  // bits of payload that are used (1...7)
-                let signAndUnused = payload >> Int64(usable - 1)  // sign bit and unused bits
+                let usable = bits - shift  // 1...7 bits of this byte are value bits
+                let signAndUnused = payload >> Int64(usable - 1)
                 let allOnes = Int64((1 << (7 - usable + 1)) - 1)
                 if signAndUnused != 0 && signAndUnused != allOnes { throw error("integer too large") }
             }
@@ -91,7 +92,6 @@ struct BinaryReader {
                 if shift < 64 && (b & 0x40) != 0 { result |= -1 << Int64(shift) }
                 return result
             }
-            if shift >= bits + 7 { throw error("integer representation too long") }
         }
     }
 
@@ -116,8 +116,18 @@ struct BinaryReader {
         return v
     }
 
+    /// A length field as the reference decoder reads it: "length out of bounds" when it exceeds
+    /// the bytes left counted from the length field itself, else reading past the end is an
+    /// "unexpected end".
+    mutating func readLength() throws(WasmError) -> Int {
+        let at = position
+        let n = Int(try readU32())
+        guard n <= end - at else { throw error("length out of bounds", at: at) }
+        return n
+    }
+
     mutating func readName() throws(WasmError) -> String {
-        let length = Int(try readU32())
+        let length = try readLength()
         let start = position
         let raw = try readBytes(length)
         guard let s = validUTF8(raw) else { throw error("malformed UTF-8 encoding", at: start) }

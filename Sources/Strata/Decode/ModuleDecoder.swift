@@ -11,6 +11,10 @@ struct ModuleDecoder {
 
     var reader: BinaryReader
     var info = ModuleInfo()
+    /// Called for each function body as the code section is decoded, so bodies are validated
+    /// (and lowered) in the same streaming pass. It throws malformed errors at once; it may
+    /// keep an invalid error for later, since every decoding error takes precedence.
+    var bodyHandler: ((inout ModuleDecoder, Int, FunctionBody) throws(WasmError) -> Void)?
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         reader = BinaryReader(bytes: bytes)
@@ -53,9 +57,8 @@ struct ModuleDecoder {
         while !reader.isAtEnd {
             let idOffset = reader.position
             let id = try reader.readByte()
-            let size = Int(try reader.readU32())
+            let size = try reader.readLength()
             let start = reader.position
-            guard size <= reader.remaining else { throw malformed("length out of bounds", at: start) }
             let end = start + size
             if id != 0 {
                 let rank = Self.orderRank(id)
@@ -63,7 +66,9 @@ struct ModuleDecoder {
                 guard rank > lastRank else { throw malformed("unexpected content after last section", at: idOffset) }
                 lastRank = rank
             }
-            var section = BinaryReader(bytes: reader.bytes, position: start, end: end)
+            // Like the reference decoder, a section is read from the whole stream and its size
+            // is checked afterwards ("section size mismatch"); a custom section is bounded.
+            var section = BinaryReader(bytes: reader.bytes, position: start, end: id == 0 ? end : reader.bytes.count)
             switch id {
             case 0: try decodeCustom(&section)
             case 1: try decodeTypes(&section)
@@ -107,6 +112,7 @@ struct ModuleDecoder {
     }
 
     private mutating func decodeCustom(_ r: inout BinaryReader) throws(WasmError) {
+        guard !r.isAtEnd else { throw malformed("unexpected end", at: r.position) }
         let name = try r.readName()
         let payload = try r.readBytes(r.remaining)
         info.customSections.append(CustomSection(name: name, bytes: Array(payload)))
@@ -149,8 +155,9 @@ struct ModuleDecoder {
         info.types.reserveCapacity(count)
         for _ in 0..<count {
             let at = r.position
-            let form = try r.readByte()
-            guard form == 0x60 else { throw malformed("integer representation too long", at: at).with(message: "malformed functype") }
+            // The form is a signed 7-bit LEB (-0x20 = 0x60), as the reference decoder reads it.
+            let form = try r.readSignedLEB(bits: 7)
+            guard form == -0x20 else { throw malformed("malformed functype", at: at) }
             let paramCount = try readCount(&r, limit: Self.maxParams)
             var params: [ValueType] = []
             params.reserveCapacity(paramCount)
@@ -163,21 +170,11 @@ struct ModuleDecoder {
     }
 
     private mutating func readLimits(_ r: inout BinaryReader, isMemory: Bool) throws(WasmError) -> Limits {
-        let at = r.position
-        let flags = try r.readByte()
-        switch flags {
-        case 0x00:
-            return Limits(min: UInt64(try r.readU32()), max: nil)
-        case 0x01:
-            let min = UInt64(try r.readU32())
-            let max = UInt64(try r.readU32())
-            return Limits(min: min, max: max)
-        default:
-            if isMemory && (flags == 0x02 || flags == 0x03) {
-                throw malformed("integer too large", at: at).with(message: "malformed limits flags")
-            }
-            throw malformed(isMemory ? "integer too large" : "integer too large", at: at).with(message: "malformed limits flags")
-        }
+        // The flag is a 1-bit LEB: 0 = min only, 1 = min and max.
+        let flags = try r.readUnsignedLEB(bits: 1)
+        let min = UInt64(try r.readU32())
+        if flags == 0 { return Limits(min: min, max: nil) }
+        return Limits(min: min, max: UInt64(try r.readU32()))
     }
 
     private mutating func readTableType(_ r: inout BinaryReader) throws(WasmError) -> TableType {
@@ -286,9 +283,7 @@ struct ModuleDecoder {
         case 0x0B:
             throw WasmError(.invalid, "type mismatch", offset: at)
         default:
-            // Distinguish a non-constant instruction (invalid) from garbage: we cannot decode
-            // every instruction here, so anything else is "constant expression required".
-            throw WasmError(.invalid, "constant expression required", offset: at)
+            throw Self.nonConstant(op, at: at)
         }
         let endAt = r.position
         guard !r.isAtEnd else { throw malformed("unexpected end", at: endAt) }
@@ -299,10 +294,21 @@ struct ModuleDecoder {
             case 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD2, 0x23:
                 throw WasmError(.invalid, "type mismatch", offset: endAt)
             default:
-                throw WasmError(.invalid, "constant expression required", offset: endAt)
+                throw Self.nonConstant(end, at: endAt)
             }
         }
         return expr
+    }
+
+    /// An instruction that may not appear in a constant expression: "illegal opcode" when the
+    /// byte is no Wasm 2.0 opcode at all (malformed), else "constant expression required".
+    static func nonConstant(_ op: UInt8, at: Int) -> WasmError {
+        switch op {
+        case 0x06...0x0A, 0x12...0x19, 0x1D...0x1F, 0x27, 0xC5...0xCF, 0xD3...0xFB, 0xFE, 0xFF:
+            return WasmError(.malformed, "illegal opcode", offset: at)
+        default:
+            return WasmError(.invalid, "constant expression required", offset: at)
+        }
     }
 
     private mutating func decodeElements(_ r: inout BinaryReader) throws(WasmError) {
@@ -348,14 +354,10 @@ struct ModuleDecoder {
 
     private mutating func decodeCode(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
-        if count != info.functionTypeIndices.count {
-            throw malformed("function and code section have inconsistent lengths")
-        }
         info.bodies.reserveCapacity(count)
         for _ in 0..<count {
             let bodyOffset = r.position
-            let size = Int(try r.readU32())
-            guard size <= r.remaining else { throw malformed("unexpected end", at: r.position) }
+            let size = try r.readLength()
             let end = r.position + size
             var body = BinaryReader(bytes: r.bytes, position: r.position, end: end)
             let groups = try body.readU32()
@@ -368,8 +370,9 @@ struct ModuleDecoder {
                 let t = try body.readValueType()
                 locals.append(contentsOf: repeatElement(t, count: n))
             }
-            guard body.position < end || size == 0 else { throw malformed("unexpected end", at: body.position) }
-            info.bodies.append(FunctionBody(locals: locals, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset))
+            let fb = FunctionBody(locals: locals, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset)
+            info.bodies.append(fb)
+            if let bodyHandler { try bodyHandler(&self, info.bodies.count - 1, fb) }
             r.position = end
         }
     }
@@ -388,7 +391,7 @@ struct ModuleDecoder {
                 mode = .active(index: memory, offset: try readConstExpr(&r))
             default: throw malformed("malformed data segment kind", at: at)
             }
-            let length = Int(try r.readU32())
+            let length = try r.readLength()
             let bytes = try r.readBytes(length)
             info.data.append(DataSegment(mode: mode, bytes: Array(bytes)))
         }

@@ -159,7 +159,7 @@ enum Interpreter {
         var frames: [BacktraceFrame] = []
         func add(_ fc: UnsafeMutablePointer<FunctionCode>?, _ vm: UnsafeMutablePointer<StrataVMContext>, _ pc: CodePointer?, isReturn: Bool) {
             guard let fc else { return }
-            let instance = Unmanaged<Instance>.fromOpaque(vm.pointee.instance!).takeUnretainedValue()
+            let instance = Unmanaged<InstanceRuntime>.fromOpaque(vm.pointee.instance!).takeUnretainedValue()
             frames.append(instance.module.backtraceFrame(fc, pc: pc, isReturnAddress: isReturn))
         }
         add(st.pointee.current, st.pointee.vmctx, st.pointee.trapPC, isReturn: false)

@@ -94,8 +94,8 @@ let hGlobalSet: Handler = { pc, fp, st in
 // MARK: - bulk memory and tables (slow paths through the instance)
 
 @inline(__always)
-func instanceOf(_ st: StatePointer) -> Instance {
-    Unmanaged<Instance>.fromOpaque(st.pointee.vmctx.pointee.instance!).takeUnretainedValue()
+func instanceOf(_ st: StatePointer) -> InstanceRuntime {
+    Unmanaged<InstanceRuntime>.fromOpaque(st.pointee.vmctx.pointee.instance!).takeUnretainedValue()
 }
 
 @inline(__always)

@@ -117,7 +117,7 @@ struct Translator: CodeSink {
     mutating func moveBranchValues(to label: Label, offset: Int) {
         let n = label.arity
         let from = stack.count - n
-        guard n > 0, from != label.height else { return }
+        guard n > 0 else { return }
         for i in 0..<n {
             let src = stack[from + i]
             let dst = Self.temp(label.height + i)
@@ -173,6 +173,11 @@ struct Translator: CodeSink {
         let last = lastDst
         lastDst = nil
         if unsupported != nil { return }
+        // Slots are 64 bits until the SIMD issue: any v128 value makes the function unsupported.
+        if validator.values.last == .v128 {
+            unsupported = WasmError(.unsupported, "v128 values are not supported by the interpreter yet", offset: offset)
+            return
+        }
         if dead {
             switch instruction {
             case .block(let p, let r), .loop(let p, let r), .if(let p, let r):

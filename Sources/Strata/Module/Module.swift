@@ -24,30 +24,47 @@ public final class Module: @unchecked Sendable {
         self.engine = engine
         let decoded: (ModuleInfo, ModuleContext, [CompiledFunction]) = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
             var decoder = ModuleDecoder(bytes: buffer)
-            let info = try decoder.decode()
-            let context = try ModuleValidator(info: info).validate()
-            var compiled: [CompiledFunction] = []
-            compiled.reserveCapacity(info.bodies.count)
+            var context: ModuleContext?
+            var deferredInvalid: WasmError?
             var unsupported: WasmError?
-            for (i, body) in info.bodies.enumerated() {
-                let type = info.types[Int(info.functionTypeIndices[i])]
-                var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
-                var translator = Translator(
-                    context: context, importedFunctionCount: info.importedFunctionTypes.count,
-                    localCount: type.params.count + body.locals.count, resultCount: type.results.count)
-                try validator.run(sink: &translator)
-                if let reason = translator.unsupported {
-                    unsupported = unsupported ?? reason
-                    continue
+            var compiled: [CompiledFunction] = []
+            // Bodies are validated and translated as the code section streams by. Invalid
+            // errors wait until decoding ends, so a malformed module is reported as malformed.
+            decoder.bodyHandler = { d, i, body throws(WasmError) in
+                guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
+                do throws(WasmError) {
+                    if context == nil { context = try ModuleValidator(info: d.info).validate() }
+                    let type = d.info.types[Int(d.info.functionTypeIndices[i])]
+                    var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
+                    var translator = Translator(
+                        context: context!, importedFunctionCount: d.info.importedFunctionTypes.count,
+                        localCount: type.params.count + body.locals.count, resultCount: type.results.count)
+                    try validator.run(sink: &translator)
+                    if let reason = translator.unsupported {
+                        unsupported = unsupported ?? reason
+                        return
+                    }
+                    let layout = translator.finish(paramCount: type.params.count)
+                    compiled.append(CompiledFunction(
+                        code: translator.code, consts: translator.consts, frameSlots: layout.frameSlots,
+                        paramCount: type.params.count, localCount: body.locals.count, resultCount: type.results.count,
+                        offsets: translator.offsets))
+                } catch {
+                    guard error.kind == .invalid else { throw error }
+                    deferredInvalid = error
                 }
-                let layout = translator.finish(paramCount: type.params.count)
-                compiled.append(CompiledFunction(
-                    code: translator.code, consts: translator.consts, frameSlots: layout.frameSlots,
-                    paramCount: type.params.count, localCount: body.locals.count, resultCount: type.results.count,
-                    offsets: translator.offsets))
             }
+            let info = try decoder.decode()
+            if let deferredInvalid { throw deferredInvalid }
+            if unsupported == nil, info.types.contains(where: { $0.params.contains(.v128) || $0.results.contains(.v128) })
+                || info.globals.contains(where: { $0.type.value == .v128 }) || info.importedGlobals.contains(where: { $0.value == .v128 })
+                || info.bodies.contains(where: { $0.locals.contains(.v128) }) {
+                unsupported = WasmError(.unsupported, "v128 values are not supported by the interpreter yet")
+            }
+            // Again over the whole module: the data section follows the code section.
+            let fullContext = try ModuleValidator(info: info).validate()
             if let unsupported { throw unsupported }
-            return (info, context, compiled)
+            return (info, fullContext, compiled)
         }
         info = decoded.0
         context = decoded.1
@@ -105,7 +122,7 @@ public final class Module: @unchecked Sendable {
 
     /// The type of an export, when it is a function.
     public func exportedFunctionType(_ name: String) -> FuncType? {
-        guard let e = info.exports.first(where: { $0.name == name && $0.kind == .function }) else { return nil }
+        guard let e = info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) && $0.kind == .function }) else { return nil }
         return info.functionType(Int(e.index))
     }
 

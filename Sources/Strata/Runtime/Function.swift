@@ -19,11 +19,12 @@ public enum Extern {
 
 /// What a host function sees of its caller.
 public struct Caller {
-    /// The calling instance (nil when called from the host directly).
-    public let instance: Instance?
+    let runtime: InstanceRuntime?
     public let store: Store
+    /// The calling instance (nil when called from the host directly).
+    public var instance: Instance? { runtime.map { Instance(store: store, runtime: $0) } }
     /// Memory 0 of the calling instance.
-    public var memory: Memory? { instance?.memories.first }
+    public var memory: Memory? { runtime?.memories.first }
 }
 
 /// A host function: a Swift closure with a Wasm signature.
@@ -65,7 +66,7 @@ final class HostFunction {
     func invokeFromWasm(_ st: StatePointer, slots: FramePointer) -> TrapKind? {
         let needed = max(type.params.count, type.results.count)
         guard slots + needed <= st.pointee.stackEnd else { return .callStackExhausted }
-        let instance = st.pointee.vmctx.pointee.instance.map { Unmanaged<Instance>.fromOpaque($0).takeUnretainedValue() }
+        let instance = st.pointee.vmctx.pointee.instance.map { Unmanaged<InstanceRuntime>.fromOpaque($0).takeUnretainedValue() }
         let savedTop = st.pointee.reentryTop
         let savedFP = st.pointee.fp
         let savedVM = st.pointee.vmctx
@@ -78,7 +79,7 @@ final class HostFunction {
             st.pointee.current = savedCurrent
         }
         do {
-            try call(caller: Caller(instance: instance, store: store), slots: slots)
+            try call(caller: Caller(runtime: instance, store: store), slots: slots)
             return nil
         } catch let t as Trap {
             if t.kind == .hostError, let m = t.hostMessage { store.setHostError(HostMessage(m)) }
@@ -116,9 +117,9 @@ public struct Function: @unchecked Sendable {
         reference.pointee.entrySlot == nil
             ? Unmanaged<HostFunction>.fromOpaque(reference.pointee.owner).takeUnretainedValue() : nil
     }
-    var instance: Instance? {
+    var instance: InstanceRuntime? {
         reference.pointee.entrySlot == nil
-            ? nil : Unmanaged<Instance>.fromOpaque(reference.pointee.owner).takeUnretainedValue()
+            ? nil : Unmanaged<InstanceRuntime>.fromOpaque(reference.pointee.owner).takeUnretainedValue()
     }
 
     public var type: FuncType {
@@ -147,7 +148,7 @@ public struct Function: @unchecked Sendable {
     /// `slots[0..<results]`; the buffer holds max(params, results) slots.
     func callWithSlots(_ slots: UnsafeMutablePointer<Slot>) throws {
         if let host {
-            try host.call(caller: Caller(instance: nil, store: store), slots: slots)
+            try host.call(caller: Caller(runtime: nil, store: store), slots: slots)
             return
         }
         let type = self.type

@@ -1,9 +1,47 @@
 import CStrata
 
-/// An instance of a module in a store: its functions, tables, memories and globals, and the
-/// VM context compiled code reads them through.
+/// An instance of a module in a store, as the embedder holds it. The handle keeps its store
+/// alive; the store owns the instance's runtime state, which function references in shared
+/// tables may point into.
 public final class Instance {
-    public let module: Module
+    public let store: Store
+    let runtime: InstanceRuntime
+
+    init(store: Store, runtime: InstanceRuntime) {
+        self.store = store
+        self.runtime = runtime
+    }
+
+    public var module: Module { runtime.module }
+    public var exportNames: [String] { runtime.module.info.exports.map(\.name) }
+    public var globals: [Global] { runtime.globals }
+    public var tables: [Table] { runtime.tables }
+    public var memories: [Memory] { runtime.memories }
+
+    func export(_ name: String) -> Extern? { runtime.export(name) }
+
+    public func function(_ name: String) -> Function? {
+        if case .function(let f)? = export(name) { return f }
+        return nil
+    }
+    public func memory(_ name: String) -> Memory? {
+        if case .memory(let m)? = export(name) { return m }
+        return nil
+    }
+    public func global(_ name: String) -> Global? {
+        if case .global(let g)? = export(name) { return g }
+        return nil
+    }
+    public func table(_ name: String) -> Table? {
+        if case .table(let t)? = export(name) { return t }
+        return nil
+    }
+}
+
+/// The runtime state of an instance: its functions, tables, memories and globals, and the VM
+/// context compiled code reads them through. Owned by its store.
+final class InstanceRuntime {
+    let module: Module
     unowned let store: Store
     let vmctx: UnsafeMutablePointer<StrataVMContext>
     /// One funcref per function (imports first).
@@ -12,9 +50,9 @@ public final class Instance {
     private let ownRefs: UnsafeMutablePointer<StrataFuncRef>
     private let globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
     private let tableDefinitions: UnsafeMutablePointer<UnsafeMutablePointer<StrataTableDefinition>?>
-    public private(set) var globals: [Global] = []
-    public private(set) var tables: [Table] = []
-    public private(set) var memories: [Memory] = []
+    private(set) var globals: [Global] = []
+    private(set) var tables: [Table] = []
+    private(set) var memories: [Memory] = []
     private var importedFunctions: [Function] = []
     private var elementSegments: [[Slot]] = []
     private var dataDropped: [Bool] = []
@@ -176,12 +214,10 @@ public final class Instance {
 
     // MARK: exports
 
-    public func export(_ name: String) -> Extern? {
-        guard let e = module.info.exports.first(where: { $0.name == name }) else { return nil }
+    func export(_ name: String) -> Extern? {
+        guard let e = module.info.exports.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else { return nil }
         return extern(kind: e.kind, index: Int(e.index))
     }
-
-    public var exportNames: [String] { module.info.exports.map(\.name) }
 
     func extern(kind: ExternalKind, index: Int) -> Extern {
         switch kind {
@@ -281,17 +317,18 @@ public final class Instance {
 
 /// Resolves imports by module and field name.
 public final class Linker {
-    private var definitions: [String: [String: Extern]] = [:]
+    /// Keyed by the names' bytes: Wasm names compare as bytes, not as Unicode strings.
+    private var definitions: [[UInt8]: [[UInt8]: Extern]] = [:]
     public init() {}
 
     public func define(_ module: String, _ name: String, _ extern: Extern) {
-        definitions[module, default: [:]][name] = extern
+        definitions[Array(module.utf8), default: [:]][Array(name.utf8)] = extern
     }
 
     /// Defines every export of `instance` under the module name `name`.
     public func define(instance: Instance, as name: String) {
         for e in instance.module.info.exports {
-            define(name, e.name, instance.extern(kind: e.kind, index: Int(e.index)))
+            define(name, e.name, instance.runtime.extern(kind: e.kind, index: Int(e.index)))
         }
     }
 
@@ -306,7 +343,7 @@ public final class Linker {
     public func resolve(_ module: Module) throws(WasmError) -> [Extern] {
         var result: [Extern] = []
         for imp in module.info.imports {
-            guard let e = definitions[imp.module]?[imp.name] else {
+            guard let e = definitions[Array(imp.module.utf8)]?[Array(imp.name.utf8)] else {
                 throw WasmError(.unlinkable, "unknown import \"\(imp.module)\" \"\(imp.name)\"")
             }
             result.append(e)

@@ -23,7 +23,7 @@ public final class InterruptHandle: @unchecked Sendable {
 public final class Store {
     public let engine: Engine
     public let interruptHandle = InterruptHandle()
-    var instances: [Instance] = []
+    var instances: [InstanceRuntime] = []
     var hostFunctions: [HostFunction] = []
     var nesting = 0
     private var hostError: (any Error)?
@@ -85,6 +85,6 @@ public final class Store {
 
     /// Instantiates `module` with imports given in the module's import order.
     public func instantiate(_ module: Module, imports: [Extern] = []) throws -> Instance {
-        try Instance(module: module, store: self, imports: imports)
+        Instance(store: self, runtime: try InstanceRuntime(module: module, store: self, imports: imports))
     }
 }

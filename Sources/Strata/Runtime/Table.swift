@@ -59,7 +59,9 @@ public final class Table: @unchecked Sendable {
 public final class Global: @unchecked Sendable {
     public let type: GlobalType
     let cell: UnsafeMutablePointer<UInt64>
-    unowned let store: Store
+    /// Weak: the store owns the instances that own globals. Function references read from a
+    /// global whose store is gone come back as null.
+    weak var store: Store?
 
     /// A global owned by the host (for imports).
     public convenience init(store: Store, type: GlobalType, value: Value) throws(WasmError) {
@@ -77,7 +79,8 @@ public final class Global: @unchecked Sendable {
     deinit { cell.deallocate() }
 
     public var value: Value {
-        get { Value.fromSlot(cell.pointee, type: type.value, store: store) }
+        guard let store else { return type.value == .funcref ? .funcref(nil) : Value.fromSlot(cell.pointee, type: type.value, store: nil) }
+        return Value.fromSlot(cell.pointee, type: type.value, store: store)
     }
 
     /// Sets a mutable global; fails on an immutable one or a value of the wrong type.

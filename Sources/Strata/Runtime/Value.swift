@@ -56,14 +56,16 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    static func fromSlot(_ s: Slot, type: ValueType, store: Store) -> Value {
+    static func fromSlot(_ s: Slot, type: ValueType, store: Store?) -> Value {
         switch type {
         case .i32: .i32(Int32(bitPattern: UInt32(truncatingIfNeeded: s)))
         case .i64: .i64(Int64(bitPattern: s))
         case .f32: .f32(Float(bitPattern: UInt32(truncatingIfNeeded: s)))
         case .f64: .f64(Double(bitPattern: s))
         case .funcref:
-            .funcref(UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) })
+            .funcref(store.flatMap { store in
+                UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) }
+            })
         case .externref: .externref(s == 0 ? nil : s &- 1)
         case .v128: .i64(Int64(bitPattern: s))  // not reachable until SIMD runs
         }

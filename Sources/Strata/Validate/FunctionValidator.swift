@@ -32,6 +32,7 @@ struct FunctionValidator: ~Copyable {
     var reader: BinaryReader
     /// Types of params and locals.
     let locals: [ValueType]
+    let bodyEnd: Int
     /// The value stack; `nil` is the "unknown" type of unreachable code.
     private(set) var values: [ValueType?] = []
     private(set) var controls: [ControlFrame] = []
@@ -45,7 +46,10 @@ struct FunctionValidator: ~Copyable {
 
     init(module: ModuleContext, body: FunctionBody, type: FuncType, bytes: UnsafeBufferPointer<UInt8>) {
         self.module = module
-        self.reader = BinaryReader(bytes: bytes, position: body.codeStart, end: body.codeEnd)
+        // Like the reference decoder, instructions are read from the whole stream and the body
+        // size is checked at the end ("section size mismatch").
+        self.reader = BinaryReader(bytes: bytes, position: body.codeStart, end: bytes.count)
+        self.bodyEnd = body.codeEnd
         self.locals = type.params + body.locals
         self.controls.append(ControlFrame(kind: .function, params: [], results: type.results[...], height: 0, unreachable: false))
     }
@@ -81,7 +85,7 @@ struct FunctionValidator: ~Copyable {
         if let actual, let expected, actual != expected {
             throw invalid("type mismatch", at: offset)
         }
-        return actual ?? expected
+        return actual  // the spec's pop_val: unknown stays unknown
     }
 
     mutating func pop(_ types: ArraySlice<ValueType>, at offset: Int) throws(WasmError) {
@@ -133,7 +137,10 @@ struct FunctionValidator: ~Copyable {
     }
 
     mutating func memArg(maxAlignment: UInt32, at offset: Int) throws(WasmError) -> UInt64 {
+        let alignAt = reader.position
         let align = try reader.readU32()
+        // An exponent that does not fit a 32-bit alignment is a decoding error.
+        guard align < 32 else { throw reader.error("malformed memop flags", at: alignAt) }
         let memOffset = UInt64(try reader.readU32())
         guard module.memoryCount > 0 else { throw invalid("unknown memory 0", at: offset) }
         guard align <= maxAlignment else { throw invalid("alignment must not be larger than natural", at: offset) }
@@ -188,7 +195,7 @@ struct FunctionValidator: ~Copyable {
             let instruction = try step(at: offset)
             try sink.visit(instruction, offset: offset, validator: self)
         }
-        if !reader.isAtEnd {
+        if reader.position != bodyEnd {
             throw reader.error("section size mismatch")
         }
     }
@@ -215,8 +222,11 @@ struct FunctionValidator: ~Copyable {
             pushControl(.if, params: bt.params[...], results: bt.results[...])
             return .if(params: bt.params.count, results: bt.results.count)
         case 0x05:
+            guard controls[controls.count - 1].kind == .if else {
+                // Only `if` takes an `else`; elsewhere the decoder expects an `end`.
+                throw reader.error("END opcode expected", at: offset)
+            }
             let frame = try popControl(at: offset)
-            guard frame.kind == .if else { throw invalid("else without if", at: offset) }
             pushControl(.else, params: frame.params, results: frame.results)
             return .else
         case 0x0B:

@@ -39,9 +39,9 @@ struct ModuleValidator {
             try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count)
         }
 
-        var names = Set<String>()
+        var names = Set<[UInt8]>()  // names compare as bytes, not as Unicode strings
         for e in info.exports {
-            guard names.insert(e.name).inserted else { throw invalid("duplicate export name") }
+            guard names.insert(Array(e.name.utf8)).inserted else { throw invalid("duplicate export name") }
             switch e.kind {
             case .function: guard Int(e.index) < functionTypes.count else { throw invalid("unknown function \(e.index)") }
             case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)") }

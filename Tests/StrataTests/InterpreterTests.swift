@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+import WAT
+@testable import Strata
+
+@Suite struct InterpreterTests {
+    @Test func arithmeticAndCalls() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func $fib (export "fib") (param i32) (result i32)
+                (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+                  (then (local.get 0))
+                  (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                                 (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+              (func (export "fac") (param i64) (result i64)
+                (local i64)
+                (local.set 1 (i64.const 1))
+                (block (loop
+                  (br_if 1 (i64.eqz (local.get 0)))
+                  (local.set 1 (i64.mul (local.get 1) (local.get 0)))
+                  (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                  (br 0)))
+                (local.get 1)))
+            """)
+        #expect(try instance.function("fib")!.callI32(20) == 6765)
+        #expect(try instance.function("fac")!.callI64(20) == 2_432_902_008_176_640_000)
+    }
+
+    @Test func multiValueBlocksAndBranches() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "swap") (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
+              (func (export "pick") (param i32) (result i32 i64)
+                (block $b (result i32 i64)
+                  (i32.const 7) (i64.const 8)
+                  (br_if $b (local.get 0))
+                  (drop) (drop) (i32.const 1) (i64.const 2)))
+              (func (export "table") (param i32) (result i32)
+                (block $a (block $b (block $c
+                  (br_table $a $b $c (local.get 0)))
+                  (return (i32.const 30)))
+                  (return (i32.const 20)))
+                (i32.const 10)))
+            """)
+        #expect(try instance.function("swap")!.call([.i32(1), .i32(2)]) == [.i32(2), .i32(1)])
+        #expect(try instance.function("pick")!.call([.i32(1)]) == [.i32(7), .i64(8)])
+        #expect(try instance.function("pick")!.call([.i32(0)]) == [.i32(1), .i64(2)])
+        let table = instance.function("table")!
+        #expect(try table.callI32(0) == 10)
+        #expect(try table.callI32(1) == 20)
+        #expect(try table.callI32(2) == 30)
+        #expect(try table.callI32(99) == 30)
+    }
+
+    /// `local.get x` values still on the stack must keep the old value when x is set.
+    @Test func localReferencesSurviveLaterSets() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "f") (param i32) (result i32)
+                (local.get 0)
+                (local.set 0 (i32.add (local.get 0) (i32.const 100)))
+                (local.get 0)
+                (i32.sub))
+              (func (export "tee") (param i32) (result i32)
+                (local.get 0)
+                (local.tee 0 (i32.const 5))
+                (i32.add (local.get 0))
+                (i32.sub))
+              (func (export "rot") (param i32 i32) (result i32 i32)
+                (local.get 1) (local.get 0)
+                (local.set 1) (local.set 0)
+                (local.get 0) (local.get 1)))
+            """)
+        #expect(try instance.function("f")!.callI32(1) == -100)
+        #expect(try instance.function("tee")!.callI32(3) == -7)
+        #expect(try instance.function("rot")!.call([.i32(1), .i32(2)]) == [.i32(2), .i32(1)])
+    }
+
+    @Test func floatsAreBitExact() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "neg") (param f32) (result f32) (f32.neg (local.get 0)))
+              (func (export "copysign") (param f64 f64) (result f64) (f64.copysign (local.get 0) (local.get 1)))
+              (func (export "min") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
+              (func (export "nearest") (param f64) (result f64) (f64.nearest (local.get 0)))
+              (func (export "bits") (param f32) (result i32) (i32.reinterpret_f32 (local.get 0))))
+            """)
+        let payloadNaN = Float(bitPattern: 0x7FA0_0001)  // signalling NaN with payload
+        let negated = try instance.function("neg")!.call([.f32(payloadNaN)])
+        #expect(negated == [.f32(Float(bitPattern: 0xFFA0_0001))])
+        #expect(try instance.function("bits")!.call([.f32(payloadNaN)]) == [.i32(0x7FA0_0001)])
+        #expect(try instance.function("copysign")!.call([.f64(2.5), .f64(-0.0)]) == [.f64(-2.5)])
+        #expect(try instance.function("min")!.call([.f32(0.0), .f32(-0.0)]) == [.f32(-0.0)])
+        #expect(try instance.function("nearest")!.call([.f64(2.5)]) == [.f64(2.0)])
+        #expect(try instance.function("nearest")!.call([.f64(-0.5)]) == [.f64(-0.0)])
+    }
+
+    @Test func trapsCarryKindAndBacktrace() throws {
+        let bytes = try wat2wasm("""
+            (module
+              (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+              (func $outer (export "run") (param i32) (result i32) (call $inner (local.get 0))))
+            """, options: EncodeOptions(nameSection: true))
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let instance = try store.instantiate(try Module(engine: engine, bytes: bytes))
+        let error = thrownError { _ = try instance.function("run")!.call([.i32(0)]) }
+        let trap = try #require(error as? Trap)
+        #expect(trap.kind == .integerDivideByZero)
+        #expect(trap.message == "integer divide by zero")
+        #expect(trap.backtrace.map(\.functionIndex) == [0, 1])
+        #expect(trap.backtrace.map(\.name) == ["inner", "outer"])
+        #expect(trap.backtrace.allSatisfy { $0.offset != nil })
+        // The trapping instruction's offset points at i32.div_s (0x6d) in the binary.
+        #expect(bytes[trap.backtrace[0].offset!] == 0x6D)
+        // The store is usable after a trap.
+        #expect(try instance.function("run")!.callI32(1) == 1)
+    }
+
+    @Test func deepRecursionIsExhaustionNotACrash() throws {
+        let (_, instance) = try instantiate("""
+            (module (func $f (export "f") (param i64) (result i64)
+              (i64.add (call $f (i64.add (local.get 0) (i64.const 1))) (i64.const 1))))
+            """)
+        let trap = try #require(thrownError { _ = try instance.function("f")!.call([.i64(0)]) } as? Trap)
+        #expect(trap.kind == .callStackExhausted)
+    }
+
+    @Test func hugeFramesExhaustTheStack() throws {
+        var config = EngineConfiguration()
+        config.stackSlots = 4096
+        let (_, instance) = try instantiate("""
+            (module (func (export "f") (local i64 i64 i64 i64) (local \(String(repeating: "i64 ", count: 5000)))))
+            """, engine: Engine(configuration: config))
+        let trap = try #require(thrownError { _ = try instance.function("f")!.call([]) } as? Trap)
+        #expect(trap.kind == .callStackExhausted)
+    }
+
+    @Test func interruptFromAnotherThread() throws {
+        let (store, instance) = try instantiate("""
+            (module (func (export "spin") (loop (br 0))))
+            """)
+        let handle = store.interruptHandle
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { handle.interrupt() }
+        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        #expect(trap.kind == .interrupted)
+        #expect(trap.message == "interrupted")
+    }
+
+    @Test func hotnessCountsCallsAndBackEdges() throws {
+        let m = try module("""
+            (module
+              (func $leaf)
+              (func (export "loop") (param i32)
+                (loop (call $leaf)
+                  (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))
+            """)
+        let store = Store(engine: m.engine)
+        let instance = try store.instantiate(m)
+        _ = try instance.function("loop")!.call([.i32(10)])
+        #expect(m.codes[0].hotness == 10)           // $leaf: 10 calls
+        #expect(m.codes[1].hotness == 1 + 9)        // loop: 1 call + 9 back edges
+    }
+
+    @Test func memoryGrowAndHostAccess() throws {
+        let (_, instance) = try instantiate("""
+            (module (memory (export "mem") 1 3)
+              (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+              (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+              (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1))))
+            """)
+        let mem = try #require(instance.memory("mem"))
+        #expect(mem.pages == 1)
+        #expect(try instance.function("grow")!.callI32(1) == 1)
+        #expect(mem.pages == 2)
+        #expect(try instance.function("grow")!.callI32(2) == -1)
+        _ = try instance.function("store")!.call([.i32(70000), .i32(0x0403_0201)])
+        #expect(mem.read(offset: 70000, count: 4) == [1, 2, 3, 4])
+        #expect(mem.write(offset: 8, bytes: [9, 0, 0, 0]))
+        #expect(try instance.function("load")!.callI32(8) == 9)
+        let trap = try #require(thrownError { _ = try instance.function("load")!.call([.i32(2 * 65536 - 2)]) } as? Trap)
+        #expect(trap.kind == .memoryOutOfBounds)
+    }
+
+    @Test func callIndirectChecksSignatures() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (type $i (func (result i32)))
+              (table 3 funcref)
+              (elem (i32.const 0) $one $two)
+              (func $one (result i32) (i32.const 1))
+              (func $two (param i32) (result i32) (local.get 0))
+              (func (export "call") (param i32) (result i32) (call_indirect (type $i) (local.get 0))))
+            """)
+        let call = instance.function("call")!
+        #expect(try call.callI32(0) == 1)
+        #expect((thrownError { _ = try call.callI32(1) } as? Trap)?.kind == .indirectCallTypeMismatch)
+        #expect((thrownError { _ = try call.callI32(2) } as? Trap)?.kind == .uninitializedElement)
+        #expect((thrownError { _ = try call.callI32(3) } as? Trap)?.kind == .undefinedElement)
+    }
+}

@@ -1,0 +1,117 @@
+import Testing
+import WAT
+@testable import Strata
+
+@Suite struct ValidationTests {
+    func error(_ bytes: [UInt8]) -> WasmError? {
+        thrownError { _ = try Module(engine: Engine(), bytes: bytes) } as? WasmError
+    }
+
+    /// A module header, then sections given as (id, payload).
+    func binary(_ sections: [(UInt8, [UInt8])]) -> [UInt8] {
+        var b: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0]
+        for (id, payload) in sections {
+            b.append(id)
+            b.append(UInt8(payload.count))
+            b += payload
+        }
+        return b
+    }
+
+    /// One function of type () -> () with `code` as its body (without the final end).
+    func function(_ code: [UInt8], locals: [UInt8] = [0]) -> [UInt8] {
+        let body = locals + code + [0x0B]
+        return binary([(1, [1, 0x60, 0, 0]), (3, [1, 0]), (10, [1, UInt8(body.count)] + body)])
+    }
+
+    @Test func invalidFunctionIsRejectedEvenIfNeverCalled() throws {
+        let e = try #require(thrownError {
+            _ = try module("""
+                (module (func (export "ok") (result i32) (i32.const 1))
+                        (func $never (result i32) (i64.const 1)))
+                """)
+        } as? WasmError)
+        #expect(e.kind == .invalid)
+        #expect(e.message == "type mismatch")
+        #expect(e.offset != nil)
+    }
+
+    @Test func outOfRangeIndicesInBinaryForm() {
+        #expect(error(function([0x10, 0x05]))?.message == "unknown function 5")          // call 5
+        #expect(error(function([0x20, 0x03, 0x1A]))?.message == "unknown local 3")       // local.get 3
+        #expect(error(function([0x23, 0x00, 0x1A]))?.message == "unknown global 0")      // global.get 0
+        #expect(error(function([0x41, 0, 0x28, 2, 0, 0x1A]))?.message == "unknown memory 0")
+        #expect(error(function([0x0C, 0x01]))?.message == "unknown label")               // br 1
+        #expect(error(function([0x41, 0, 0x41, 0, 0x11, 0x07, 0x00]))?.message == "unknown table 0")
+        #expect(error(function([0xFC, 0x09, 0x00]))?.message == "data count section required")
+    }
+
+    @Test func malformedInputsFailCleanly() {
+        #expect(error([])?.kind == .malformed)
+        #expect(error([0, 0x61, 0x73])?.message == "unexpected end")
+        #expect(error([0, 0x61, 0x73, 0x6D, 2, 0, 0, 0])?.message == "unknown binary version")
+        // A huge count with nothing behind it must not allocate or hang.
+        #expect(error(binary([(1, [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])]))?.kind == .malformed)
+        #expect(error(function([0xFF]))?.message == "illegal opcode")
+        // Too many locals.
+        #expect(error(function([], locals: [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F]))?.message == "too many locals")
+    }
+
+    @Test func deepNestingIsBoundedByInput() throws {
+        // 100 000 nested blocks: validated without recursion.
+        let depth = 100_000
+        let code: [UInt8] = Array(repeating: [UInt8(0x02), 0x40], count: depth).flatMap { $0 } + Array(repeating: UInt8(0x0B), count: depth)
+        var body: [UInt8] = [0] + code + [0x0B]
+        var size: [UInt8] = []
+        var n = body.count
+        repeat { var b = UInt8(n & 0x7F); n >>= 7; if n > 0 { b |= 0x80 }; size.append(b) } while n > 0
+        body = size + body
+        var section: [UInt8] = [1] + body
+        var sectionSize: [UInt8] = []
+        n = section.count
+        repeat { var b = UInt8(n & 0x7F); n >>= 7; if n > 0 { b |= 0x80 }; sectionSize.append(b) } while n > 0
+        section = [10] + sectionSize + section
+        let bytes: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0] + section
+        let m = try Module(engine: Engine(), bytes: bytes)
+        let store = Store(engine: m.engine)
+        #expect(try store.instantiate(m).exportNames.isEmpty)
+    }
+
+    /// Random corruption of a valid module never crashes the host: every input either loads
+    /// or fails with a WasmError.
+    @Test func mutatedModulesNeverCrash() throws {
+        let valid = try wat2wasm("""
+            (module (memory 1) (global $g (mut i32) (i32.const 0)) (table 2 funcref)
+              (func $f (param i32) (result i32)
+                (block (result i32) (loop (result i32)
+                  (br_if 1 (i32.eqz (local.get 0)) (i32.const 7))
+                  (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                  (global.set $g (i32.load (local.get 0)))
+                  (br 0))))
+              (elem (i32.const 0) $f) (export "f" (func $f)) (data (i32.const 0) "abc"))
+            """)
+        var rng = SystemRandomNumberGenerator()
+        var loaded = 0
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                let i = Int.random(in: 8..<bytes.count, using: &rng)
+                bytes[i] = UInt8.random(in: 0...255, using: &rng)
+            }
+            if Bool.random(using: &rng) { bytes.removeLast(Int.random(in: 0..<bytes.count - 8, using: &rng)) }
+            do {
+                _ = try Module(engine: Engine(), bytes: bytes)
+                loaded += 1
+            } catch is WasmError {
+            }
+        }
+        #expect(loaded < 3000)
+    }
+
+    @Test func simdIsDecodedAndValidatedButNotYetRun() throws {
+        let invalid = thrownError { _ = try module("(module (func (result v128) (i32.const 0)))") } as? WasmError
+        #expect(invalid?.kind == .invalid)
+        let valid = thrownError { _ = try module("(module (func (result v128) (v128.const i32x4 1 2 3 4)))") } as? WasmError
+        #expect(valid?.kind == .unsupported)
+    }
+}
