@@ -9,7 +9,39 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a tiered WebAssembly engine.",
-        subcommands: [Run.self, Validate.self, Wast.self])
+        subcommands: [Run.self, Validate.self, Wast.self, Demo.self])
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the bundled demo module: draw a Mandelbrot set from Wasm memory, then time a bigger run.")
+
+    @Argument(help: "The demo module.")
+    var file: String = "Benchmarks/programs/mandelbrot.wasm"
+
+    func run() throws {
+        let engine = Engine()
+        do {
+            let loadStart = DispatchTime.now().uptimeNanoseconds
+            let module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            let store = Store(engine: engine)
+            let instance = try store.instantiate(module)
+            let loadTime = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
+            guard let draw = instance.function("picture_address"), let count = instance.function("run"),
+                  let memory = instance.memory("memory") else {
+                fail("\(file) is not the demo module (needs exports picture_address, run, memory)")
+            }
+            let address = Int(try draw.callI32())
+            guard let bytes = memory.read(offset: address, count: 80 * 24) else { fail("picture out of bounds") }
+            for row in 0..<24 { print(String(decoding: bytes[(row * 80)..<(row * 80 + 80)], as: UTF8.self)) }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let inside = try count.callI32()
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            print(String(format: "module loaded and validated in %.2f ms; %d of 76800 points inside (1000 iterations), computed in %.3f s by the interpreter", loadTime, inside, elapsed))
+        } catch {
+            fail("\(file): \(error)")
+        }
+    }
 }
 
 /// Reads a module from a .wasm or .wat file.
@@ -45,6 +77,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "The export to call (default: _start, main, run, or the only exported function).")
     var invoke: String?
 
+    @Flag(help: "Print the call's wall-clock time to standard error.")
+    var time = false
+
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
@@ -61,11 +96,6 @@ struct Run: ParsableCommand {
         }
         let store = Store(engine: engine)
         let linker = Linker()
-        for imp in module.imports {
-            if case .function(let typeIndex) = imp.descriptor, imp.module == "env" || imp.module == "spectest" {
-                _ = typeIndex
-            }
-        }
         let instance: Instance
         do {
             instance = try linker.instantiate(module, in: store)
@@ -88,8 +118,11 @@ struct Run: ParsableCommand {
             values.append(v)
         }
         do {
+            let start = DispatchTime.now().uptimeNanoseconds
             let results = try function.call(values)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             for r in results { print(format(r)) }
+            if time { FileHandle.standardError.write(Data(String(format: "time: %.6f s\n", elapsed).utf8)) }
         } catch {
             fail("\(error)")
         }
@@ -122,14 +155,33 @@ struct Run: ParsableCommand {
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Decode and validate a module.")
 
+    @Flag(help: "Also time decoding+validation alone and module creation (validation plus interpreter translation).")
+    var time = false
+
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
     func run() throws {
         do {
             let bytes = try loadModuleBytes(file)
-            _ = try Module(engine: Engine(), bytes: bytes)
+            try Module.validate(bytes: bytes)
             print("\(file): valid (\(bytes.count) bytes)")
+            if time {
+                func measure(_ body: () throws -> Void) rethrows -> Double {
+                    var best = Double.infinity
+                    for _ in 0..<5 {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        try body()
+                        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                    }
+                    return best
+                }
+                let mb = Double(bytes.count) / 1e6
+                let v = try measure { try Module.validate(bytes: bytes) }
+                let c = try measure { _ = try Module(engine: Engine(), bytes: bytes) }
+                print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (+ interpreter translation): %.1f ms, %.0f MB/s (best of 5)",
+                             v * 1e3, mb / v, c * 1e3, mb / c))
+            }
         } catch {
             fail("\(file): \(error)")
         }

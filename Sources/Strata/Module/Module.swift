@@ -95,6 +95,31 @@ public final class Module: @unchecked Sendable {
         instructionOffsets = offsets
     }
 
+    /// Decodes and validates without translating for any tier (what `strata validate` runs).
+    public static func validate(bytes: [UInt8]) throws(WasmError) {
+        try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
+            var decoder = ModuleDecoder(bytes: buffer)
+            var context: ModuleContext?
+            var deferredInvalid: WasmError?
+            decoder.bodyHandler = { d, i, body throws(WasmError) in
+                guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
+                do throws(WasmError) {
+                    if context == nil { context = try ModuleValidator(info: d.info).validate() }
+                    let type = d.info.types[Int(d.info.functionTypeIndices[i])]
+                    var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
+                    var sink = NullSink()
+                    try validator.run(sink: &sink)
+                } catch {
+                    guard error.kind == .invalid else { throw error }
+                    deferredInvalid = error
+                }
+            }
+            let info = try decoder.decode()
+            if let deferredInvalid { throw deferredInvalid }
+            _ = try ModuleValidator(info: info).validate()
+        }
+    }
+
     deinit {
         for a in allocations { a.deallocate() }
         codes.deallocate()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
+# interpreter (failing on any result not listed in spec-tests/expected-failures.txt), then
+# the unit tests. The testsuite comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+testsuite="${STRATA_TESTSUITE:-../shared/wasm-testsuite}"
+if [ ! -d "$testsuite/wasm-2.0" ]; then
+    echo "error: no Wasm testsuite at '$testsuite' (need its wasm-2.0 folder)." >&2
+    echo "Set STRATA_TESTSUITE to a checkout of the official testsuite (see README.md)." >&2
+    exit 1
+fi
+export STRATA_TESTSUITE="$(cd "$testsuite" && pwd)"
+
+swift build -c release --product strata
+echo "== Wasm 2.0 spec suite, interpreter tier"
+.build/release/strata wast --tier interpreter --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0"
+echo "== unit tests"
+swift test
