@@ -1,1 +1,21 @@
-int strata_c_placeholder_unused;
+// The interpreter's direct-threading glue: one C handler per instruction, each running the
+// instruction's Swift operation and tail-calling the next handler (see CStrata.h).
+#include "CStrata.h"
+
+#define STRATA_DECLARE_OP(name, kind) \
+    __attribute__((swiftcall)) StrataNext strata_op_##name(uint64_t *pc, uint64_t *fp, void *state);
+STRATA_INTERPRETER_OPS(STRATA_DECLARE_OP)
+#undef STRATA_DECLARE_OP
+
+#define STRATA_DEFINE_HANDLER(name, kind)                                       \
+    void strata_h_##name(uint64_t *pc, uint64_t *fp, void *state) {             \
+        StrataNext next = strata_op_##name(pc, fp, state);                      \
+        if (next.pc == 0) return;                                               \
+        __attribute__((musttail)) return ((strata_handler)(*next.pc))(next.pc, next.fp, next.state); \
+    }
+STRATA_INTERPRETER_OPS(STRATA_DEFINE_HANDLER)
+#undef STRATA_DEFINE_HANDLER
+
+void strata_run(uint64_t *pc, uint64_t *fp, void *state) {
+    ((strata_handler)(*pc))(pc, fp, state);
+}

@@ -61,6 +61,218 @@ static inline void strata_store_entry(const void **slot, const void *value) {
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
 }
 
+
+// ---------------------------------------------------------------------------------------
+// Interpreter dispatch glue (direct threading).
+//
+// The interpreter's code stream holds handler addresses. Each handler is a C function that
+// runs its instruction (a Swift function, `strata_op_NAME`, exported with @_cdecl: the
+// semantics live in Swift) and then tail-calls the handler of the next instruction with a
+// guaranteed tail call, so control goes from handler to handler without a central loop or
+// switch and without growing the native stack. An operation returns the next pc, or NULL to
+// leave the chain (a trap, or the return of the activation's entry frame).
+
+/// What an operation returns: the next pc (NULL ends the chain), and the frame pointer and
+/// state to continue with. Returned in registers (Swift calling convention), so handlers keep
+/// nothing across the call.
+typedef struct StrataNext {
+    uint64_t *pc;
+    uint64_t *fp;
+    void *state;
+} StrataNext;
+
+typedef void (*strata_handler)(uint64_t *pc, uint64_t *fp, void *state);
+
+/// Runs handlers from `pc` until an operation returns NULL.
+void strata_run(uint64_t *pc, uint64_t *fp, void *state);
+
+/// Every interpreter instruction (the second argument, PLAIN or FRAME, says whether it may
+/// change the frame pointer; calls and returns do).
+#define STRATA_INTERPRETER_OPS(X) \
+    X(copy, PLAIN) \
+    X(const, PLAIN) \
+    X(select, PLAIN) \
+    X(nop, PLAIN) \
+    X(unreachable, PLAIN) \
+    X(br, PLAIN) \
+    X(br_if, PLAIN) \
+    X(br_if_not, PLAIN) \
+    X(br_back, PLAIN) \
+    X(br_if_back, PLAIN) \
+    X(br_table, PLAIN) \
+    X(i32_eqz, PLAIN) \
+    X(i64_eqz, PLAIN) \
+    X(i32_eq, PLAIN) \
+    X(i32_ne, PLAIN) \
+    X(i32_lt_s, PLAIN) \
+    X(i32_lt_u, PLAIN) \
+    X(i32_gt_s, PLAIN) \
+    X(i32_gt_u, PLAIN) \
+    X(i32_le_s, PLAIN) \
+    X(i32_le_u, PLAIN) \
+    X(i32_ge_s, PLAIN) \
+    X(i32_ge_u, PLAIN) \
+    X(i64_eq, PLAIN) \
+    X(i64_ne, PLAIN) \
+    X(i64_lt_s, PLAIN) \
+    X(i64_lt_u, PLAIN) \
+    X(i64_gt_s, PLAIN) \
+    X(i64_gt_u, PLAIN) \
+    X(i64_le_s, PLAIN) \
+    X(i64_le_u, PLAIN) \
+    X(i64_ge_s, PLAIN) \
+    X(i64_ge_u, PLAIN) \
+    X(f32_eq, PLAIN) \
+    X(f32_ne, PLAIN) \
+    X(f32_lt, PLAIN) \
+    X(f32_gt, PLAIN) \
+    X(f32_le, PLAIN) \
+    X(f32_ge, PLAIN) \
+    X(f64_eq, PLAIN) \
+    X(f64_ne, PLAIN) \
+    X(f64_lt, PLAIN) \
+    X(f64_gt, PLAIN) \
+    X(f64_le, PLAIN) \
+    X(f64_ge, PLAIN) \
+    X(i32_clz, PLAIN) \
+    X(i32_ctz, PLAIN) \
+    X(i32_popcnt, PLAIN) \
+    X(i32_add, PLAIN) \
+    X(i32_sub, PLAIN) \
+    X(i32_mul, PLAIN) \
+    X(i32_div_s, PLAIN) \
+    X(i32_div_u, PLAIN) \
+    X(i32_rem_s, PLAIN) \
+    X(i32_rem_u, PLAIN) \
+    X(i32_and, PLAIN) \
+    X(i32_or, PLAIN) \
+    X(i32_xor, PLAIN) \
+    X(i32_shl, PLAIN) \
+    X(i32_shr_s, PLAIN) \
+    X(i32_shr_u, PLAIN) \
+    X(i32_rotl, PLAIN) \
+    X(i32_rotr, PLAIN) \
+    X(i64_clz, PLAIN) \
+    X(i64_ctz, PLAIN) \
+    X(i64_popcnt, PLAIN) \
+    X(i64_add, PLAIN) \
+    X(i64_sub, PLAIN) \
+    X(i64_mul, PLAIN) \
+    X(i64_div_s, PLAIN) \
+    X(i64_div_u, PLAIN) \
+    X(i64_rem_s, PLAIN) \
+    X(i64_rem_u, PLAIN) \
+    X(i64_and, PLAIN) \
+    X(i64_or, PLAIN) \
+    X(i64_xor, PLAIN) \
+    X(i64_shl, PLAIN) \
+    X(i64_shr_s, PLAIN) \
+    X(i64_shr_u, PLAIN) \
+    X(i64_rotl, PLAIN) \
+    X(i64_rotr, PLAIN) \
+    X(f32_abs, PLAIN) \
+    X(f32_neg, PLAIN) \
+    X(f32_ceil, PLAIN) \
+    X(f32_floor, PLAIN) \
+    X(f32_trunc, PLAIN) \
+    X(f32_nearest, PLAIN) \
+    X(f32_sqrt, PLAIN) \
+    X(f32_add, PLAIN) \
+    X(f32_sub, PLAIN) \
+    X(f32_mul, PLAIN) \
+    X(f32_div, PLAIN) \
+    X(f32_min, PLAIN) \
+    X(f32_max, PLAIN) \
+    X(f32_copysign, PLAIN) \
+    X(f64_abs, PLAIN) \
+    X(f64_neg, PLAIN) \
+    X(f64_ceil, PLAIN) \
+    X(f64_floor, PLAIN) \
+    X(f64_trunc, PLAIN) \
+    X(f64_nearest, PLAIN) \
+    X(f64_sqrt, PLAIN) \
+    X(f64_add, PLAIN) \
+    X(f64_sub, PLAIN) \
+    X(f64_mul, PLAIN) \
+    X(f64_div, PLAIN) \
+    X(f64_min, PLAIN) \
+    X(f64_max, PLAIN) \
+    X(f64_copysign, PLAIN) \
+    X(i32_wrap_i64, PLAIN) \
+    X(i64_extend_i32_s, PLAIN) \
+    X(i64_extend_i32_u, PLAIN) \
+    X(i32_extend8_s, PLAIN) \
+    X(i32_extend16_s, PLAIN) \
+    X(i64_extend8_s, PLAIN) \
+    X(i64_extend16_s, PLAIN) \
+    X(i64_extend32_s, PLAIN) \
+    X(i32_trunc_f32_s, PLAIN) \
+    X(i32_trunc_f32_u, PLAIN) \
+    X(i32_trunc_f64_s, PLAIN) \
+    X(i32_trunc_f64_u, PLAIN) \
+    X(i64_trunc_f32_s, PLAIN) \
+    X(i64_trunc_f32_u, PLAIN) \
+    X(i64_trunc_f64_s, PLAIN) \
+    X(i64_trunc_f64_u, PLAIN) \
+    X(i32_trunc_sat_f32_s, PLAIN) \
+    X(i32_trunc_sat_f32_u, PLAIN) \
+    X(i32_trunc_sat_f64_s, PLAIN) \
+    X(i32_trunc_sat_f64_u, PLAIN) \
+    X(i64_trunc_sat_f32_s, PLAIN) \
+    X(i64_trunc_sat_f32_u, PLAIN) \
+    X(i64_trunc_sat_f64_s, PLAIN) \
+    X(i64_trunc_sat_f64_u, PLAIN) \
+    X(f32_convert_i32_s, PLAIN) \
+    X(f32_convert_i32_u, PLAIN) \
+    X(f32_convert_i64_s, PLAIN) \
+    X(f32_convert_i64_u, PLAIN) \
+    X(f32_demote_f64, PLAIN) \
+    X(f64_convert_i32_s, PLAIN) \
+    X(f64_convert_i32_u, PLAIN) \
+    X(f64_convert_i64_s, PLAIN) \
+    X(f64_convert_i64_u, PLAIN) \
+    X(f64_promote_f32, PLAIN) \
+    X(move32, PLAIN) \
+    X(i32_load, PLAIN) \
+    X(i64_load, PLAIN) \
+    X(i32_load8_s, PLAIN) \
+    X(i32_load8_u, PLAIN) \
+    X(i32_load16_s, PLAIN) \
+    X(i32_load16_u, PLAIN) \
+    X(i64_load8_s, PLAIN) \
+    X(i64_load16_s, PLAIN) \
+    X(i64_load32_s, PLAIN) \
+    X(i32_store, PLAIN) \
+    X(i64_store, PLAIN) \
+    X(store8, PLAIN) \
+    X(store16, PLAIN) \
+    X(memory_size, PLAIN) \
+    X(memory_grow, PLAIN) \
+    X(global_get, PLAIN) \
+    X(global_set, PLAIN) \
+    X(memory_init, PLAIN) \
+    X(data_drop, PLAIN) \
+    X(memory_copy, PLAIN) \
+    X(memory_fill, PLAIN) \
+    X(table_get, PLAIN) \
+    X(table_set, PLAIN) \
+    X(table_size, PLAIN) \
+    X(table_grow, PLAIN) \
+    X(table_fill, PLAIN) \
+    X(table_copy, PLAIN) \
+    X(table_init, PLAIN) \
+    X(elem_drop, PLAIN) \
+    X(ref_func, PLAIN) \
+    X(ref_is_null, PLAIN) \
+    X(call, FRAME) \
+    X(call_import, FRAME) \
+    X(call_indirect, FRAME) \
+    X(return, FRAME)
+
+#define STRATA_DECLARE_HANDLER(name, kind) void strata_h_##name(uint64_t *pc, uint64_t *fp, void *state);
+STRATA_INTERPRETER_OPS(STRATA_DECLARE_HANDLER)
+#undef STRATA_DECLARE_HANDLER
+
 #ifdef __cplusplus
 }
 #endif

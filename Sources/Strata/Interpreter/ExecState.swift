@@ -5,10 +5,14 @@ typealias Slot = UInt64
 typealias CodePointer = UnsafeMutablePointer<UInt64>
 typealias FramePointer = UnsafeMutablePointer<Slot>
 
-/// An interpreter handler. `pc` points at the handler's own word in the code stream; it
-/// returns the address of the next instruction, or nil to leave the dispatch loop (a trap,
-/// or the return of the activation's entry frame).
-typealias Handler = @convention(c) (CodePointer, FramePointer, StatePointer) -> CodePointer?
+/// An interpreter handler: the C glue around one instruction (see CStrata.h). Its address is
+/// what the code stream holds.
+typealias Handler = strata_handler
+
+/// What an operation returns to its C handler: the next pc (nil leaves the chain), and the
+/// frame pointer and state to continue with. Returned in three registers (Swift calling
+/// convention), matching `StrataNext` in CStrata.h.
+typealias NextInstruction = (CodePointer?, FramePointer, StatePointer)
 
 /// The interpreter's code for one function: what an entry-table slot points to while the
 /// function runs in the interpreter. Owned by the module; shared by all its instances.
@@ -40,7 +44,8 @@ struct CallFrame {
     var function: UnsafeMutablePointer<FunctionCode>?
 }
 
-/// Per-store execution state the handlers read and write.
+/// Per-store execution state the handlers read and write. `fp` must stay the first field:
+/// the C glue reloads it after calls and returns (`StrataExecPrefix`).
 struct ExecState {
     var fp: FramePointer
     var vmctx: UnsafeMutablePointer<StrataVMContext>
@@ -79,10 +84,7 @@ func handlerWord(_ h: Handler) -> UInt64 {
     UInt64(UInt(bitPattern: unsafeBitCast(h, to: Int.self)))
 }
 
-@inline(__always)
-func handler(at pc: CodePointer) -> Handler {
-    unsafeBitCast(Int(truncatingIfNeeded: pc.pointee), to: Handler.self)
-}
+
 
 /// Handlers receive the execution state as an opaque pointer (C-representable).
 typealias StatePointer = OpaquePointer

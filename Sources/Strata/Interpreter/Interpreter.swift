@@ -55,18 +55,30 @@ func callFunctionReference(
 }
 
 /// [definedIndex, argBase]
-let hCall: Handler = { pc, fp, st in
+@_silgen_name("strata_op_call") func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyCall(pc, fp, st)
+    return (next, st.pointee.fp, st)
+}
+@inline(__always) func bodyCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let vm = st.pointee.vmctx
     let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
     return enterFunction(st, fc, newFP: fp + op(pc, 2), returnPC: pc + 3, calleeVM: vm, pc: pc)
 }
 /// [functionIndex, argBase]: a call to an imported function.
-let hCallImport: Handler = { pc, fp, st in
+@_silgen_name("strata_op_call_import") func opCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyCallImport(pc, fp, st)
+    return (next, st.pointee.fp, st)
+}
+@inline(__always) func bodyCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
     return callFunctionReference(st, ref, newFP: fp + op(pc, 2), returnPC: pc + 3, pc: pc)
 }
 /// [table, typeIndex, index, argBase]
-let hCallIndirect: Handler = { pc, fp, st in
+@_silgen_name("strata_op_call_indirect") func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyCallIndirect(pc, fp, st)
+    return (next, st.pointee.fp, st)
+}
+@inline(__always) func bodyCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let vm = st.pointee.vmctx
     let table = vm.pointee.tables[op(pc, 1)]!
     let i = UInt64(rd32(fp, pc, 3))
@@ -81,7 +93,11 @@ let hCallIndirect: Handler = { pc, fp, st in
     return callFunctionReference(st, ref, newFP: fp + op(pc, 4), returnPC: pc + 5, pc: pc)
 }
 /// []: results are already in slots 0..<n of the frame.
-let hReturn: Handler = { _, _, st in
+@_silgen_name("strata_op_return") func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyReturn(pc, fp, st)
+    return (next, st.pointee.fp, st)
+}
+@inline(__always) func bodyReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     st.pointee.frameCount -= 1
     let frame = st.pointee.frames[st.pointee.frameCount]
     st.pointee.fp = frame.fp
@@ -96,13 +112,10 @@ let hReturn: Handler = { _, _, st in
 // MARK: - the dispatch loop and host entry
 
 enum Interpreter {
-    /// Runs handlers from `start` until one returns nil.
-    @inline(never)
+    /// Runs handlers from `start` until an operation returns nil (the C glue tail-calls
+    /// from handler to handler).
     static func run(_ st: StatePointer, from start: CodePointer) {
-        var pc = start
-        while let next = handler(at: pc)(pc, st.pointee.fp, st) {
-            pc = next
-        }
+        strata_run(start, st.pointee.fp, UnsafeMutableRawPointer(st))
     }
 
     /// Calls interpreted code from the host. Arguments and results use one buffer of slots

@@ -29,49 +29,135 @@ func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ s
     return pc + 4
 }
 
-let hI32Load: Handler = { pc, fp, st in load(pc, fp, st, UInt32.self) { UInt64($0) } }
-let hI64Load: Handler = { pc, fp, st in load(pc, fp, st, UInt64.self) { $0 } }
-let hI32Load8S: Handler = { pc, fp, st in load(pc, fp, st, Int8.self) { UInt64(UInt32(bitPattern: Int32($0))) } }
-let hI32Load8U: Handler = { pc, fp, st in load(pc, fp, st, UInt8.self) { UInt64($0) } }
-let hI32Load16S: Handler = { pc, fp, st in load(pc, fp, st, Int16.self) { UInt64(UInt32(bitPattern: Int32($0))) } }
-let hI32Load16U: Handler = { pc, fp, st in load(pc, fp, st, UInt16.self) { UInt64($0) } }
-let hI64Load8S: Handler = { pc, fp, st in load(pc, fp, st, Int8.self) { UInt64(bitPattern: Int64($0)) } }
-let hI64Load16S: Handler = { pc, fp, st in load(pc, fp, st, Int16.self) { UInt64(bitPattern: Int64($0)) } }
-let hI64Load32S: Handler = { pc, fp, st in load(pc, fp, st, Int32.self) { UInt64(bitPattern: Int64($0)) } }
-let hI32Store: Handler = { pc, fp, st in storeValue(pc, fp, st, UInt32.self) }
-let hI64Store: Handler = { pc, fp, st in storeValue(pc, fp, st, UInt64.self) }
-let hStore8: Handler = { pc, fp, st in storeValue(pc, fp, st, UInt8.self) }
-let hStore16: Handler = { pc, fp, st in storeValue(pc, fp, st, UInt16.self) }
+@_silgen_name("strata_op_i32_load") func opI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Load(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, UInt32.self) { UInt64($0) }
+}
+@_silgen_name("strata_op_i64_load") func opI64Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI64Load(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI64Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, UInt64.self) { $0 }
+}
+@_silgen_name("strata_op_i32_load8_s") func opI32Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Load8S(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, Int8.self) { UInt64(UInt32(bitPattern: Int32($0))) }
+}
+@_silgen_name("strata_op_i32_load8_u") func opI32Load8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Load8U(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Load8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, UInt8.self) { UInt64($0) }
+}
+@_silgen_name("strata_op_i32_load16_s") func opI32Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Load16S(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, Int16.self) { UInt64(UInt32(bitPattern: Int32($0))) }
+}
+@_silgen_name("strata_op_i32_load16_u") func opI32Load16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Load16U(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Load16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, UInt16.self) { UInt64($0) }
+}
+@_silgen_name("strata_op_i64_load8_s") func opI64Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI64Load8S(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI64Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, Int8.self) { UInt64(bitPattern: Int64($0)) }
+}
+@_silgen_name("strata_op_i64_load16_s") func opI64Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI64Load16S(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI64Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, Int16.self) { UInt64(bitPattern: Int64($0)) }
+}
+@_silgen_name("strata_op_i64_load32_s") func opI64Load32S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI64Load32S(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI64Load32S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    load(pc, fp, st, Int32.self) { UInt64(bitPattern: Int64($0)) }
+}
+@_silgen_name("strata_op_i32_store") func opI32Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32Store(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    storeValue(pc, fp, st, UInt32.self)
+}
+@_silgen_name("strata_op_i64_store") func opI64Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI64Store(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI64Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    storeValue(pc, fp, st, UInt64.self)
+}
+@_silgen_name("strata_op_store8") func opStore8(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyStore8(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyStore8(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    storeValue(pc, fp, st, UInt8.self)
+}
+@_silgen_name("strata_op_store16") func opStore16(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyStore16(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyStore16(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    storeValue(pc, fp, st, UInt16.self)
+}
 
 func loadHandler(_ opcode: UInt8) -> Handler {
     switch opcode {
-    case 0x28, 0x2A, 0x35: hI32Load  // i32.load, f32.load, i64.load32_u
-    case 0x29, 0x2B: hI64Load
-    case 0x2C: hI32Load8S
-    case 0x2D, 0x31: hI32Load8U
-    case 0x2E: hI32Load16S
-    case 0x2F, 0x33: hI32Load16U
-    case 0x30: hI64Load8S
-    case 0x32: hI64Load16S
-    default: hI64Load32S  // 0x34
+    case 0x28, 0x2A, 0x35: strata_h_i32_load  // i32.load, f32.load, i64.load32_u
+    case 0x29, 0x2B: strata_h_i64_load
+    case 0x2C: strata_h_i32_load8_s
+    case 0x2D, 0x31: strata_h_i32_load8_u
+    case 0x2E: strata_h_i32_load16_s
+    case 0x2F, 0x33: strata_h_i32_load16_u
+    case 0x30: strata_h_i64_load8_s
+    case 0x32: strata_h_i64_load16_s
+    default: strata_h_i64_load32_s  // 0x34
     }
 }
 
 func storeHandler(_ opcode: UInt8) -> Handler {
     switch opcode {
-    case 0x36, 0x38, 0x3E: hI32Store
-    case 0x37, 0x39: hI64Store
-    case 0x3A, 0x3C: hStore8
-    default: hStore16  // 0x3B, 0x3D
+    case 0x36, 0x38, 0x3E: strata_h_i32_store
+    case 0x37, 0x39: strata_h_i64_store
+    case 0x3A, 0x3C: strata_h_store8
+    default: strata_h_store16  // 0x3B, 0x3D
     }
 }
 
 /// [dst]
-let hMemorySize: Handler = { pc, fp, st in
+@_silgen_name("strata_op_memory_size") func opMemorySize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyMemorySize(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyMemorySize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     wr(fp, pc, 1, st.pointee.memSize / wasmPageSize); return pc + 2
 }
 /// [dst, delta]
-let hMemoryGrow: Handler = { pc, fp, st in
+@_silgen_name("strata_op_memory_grow") func opMemoryGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyMemoryGrow(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyMemoryGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let delta = rd32(fp, pc, 2)
     let instance = instanceOf(st)
     let result = instance.growMemory0(by: UInt64(delta))
@@ -83,11 +169,19 @@ let hMemoryGrow: Handler = { pc, fp, st in
 // MARK: - globals: vmctx.globals holds one cell pointer per global
 
 /// [dst, index]
-let hGlobalGet: Handler = { pc, fp, st in
+@_silgen_name("strata_op_global_get") func opGlobalGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyGlobalGet(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyGlobalGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     fp[op(pc, 1)] = st.pointee.vmctx.pointee.globals[op(pc, 2)]!.pointee; return pc + 3
 }
 /// [index, src]
-let hGlobalSet: Handler = { pc, fp, st in
+@_silgen_name("strata_op_global_set") func opGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyGlobalSet(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     st.pointee.vmctx.pointee.globals[op(pc, 1)]!.pointee = fp[op(pc, 2)]; return pc + 3
 }
 
@@ -106,23 +200,45 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
 }
 
 /// [segment, dst, src, n]
-let hMemoryInit: Handler = { pc, fp, st in
+@_silgen_name("strata_op_memory_init") func opMemoryInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyMemoryInit(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyMemoryInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 5) {
         instanceOf(st).memoryInit(segment: op(pc, 1), dst: rd32(fp, pc, 2), src: rd32(fp, pc, 3), count: rd32(fp, pc, 4))
     }
 }
 /// [segment]
-let hDataDrop: Handler = { pc, _, st in instanceOf(st).dataDrop(op(pc, 1)); return pc + 2 }
+@_silgen_name("strata_op_data_drop") func opDataDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyDataDrop(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyDataDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    instanceOf(st).dataDrop(op(pc, 1)); return pc + 2
+}
 /// [dst, src, n]
-let hMemoryCopy: Handler = { pc, fp, st in
+@_silgen_name("strata_op_memory_copy") func opMemoryCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyMemoryCopy(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyMemoryCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 4) { instanceOf(st).memoryCopy(dst: rd32(fp, pc, 1), src: rd32(fp, pc, 2), count: rd32(fp, pc, 3)) }
 }
 /// [dst, value, n]
-let hMemoryFill: Handler = { pc, fp, st in
+@_silgen_name("strata_op_memory_fill") func opMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyMemoryFill(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 4) { instanceOf(st).memoryFill(dst: rd32(fp, pc, 1), value: UInt8(truncatingIfNeeded: rd32(fp, pc, 2)), count: rd32(fp, pc, 3)) }
 }
 /// [dst, table, index]
-let hTableGet: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_get") func opTableGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableGet(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let table = st.pointee.vmctx.pointee.tables[op(pc, 2)]!
     let i = UInt64(rd32(fp, pc, 3))
     guard i < table.pointee.count else { return trap(st, .tableOutOfBounds, pc) }
@@ -130,7 +246,11 @@ let hTableGet: Handler = { pc, fp, st in
     return pc + 4
 }
 /// [table, index, value]
-let hTableSet: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_set") func opTableSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableSet(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let table = st.pointee.vmctx.pointee.tables[op(pc, 1)]!
     let i = UInt64(rd32(fp, pc, 2))
     guard i < table.pointee.count else { return trap(st, .tableOutOfBounds, pc) }
@@ -138,37 +258,73 @@ let hTableSet: Handler = { pc, fp, st in
     return pc + 4
 }
 /// [dst, table]
-let hTableSize: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_size") func opTableSize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableSize(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableSize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     wr(fp, pc, 1, st.pointee.vmctx.pointee.tables[op(pc, 2)]!.pointee.count); return pc + 3
 }
 /// [dst, table, init, delta]
-let hTableGrow: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_grow") func opTableGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableGrow(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let r = instanceOf(st).tableGrow(table: op(pc, 2), initial: rd64(fp, pc, 3), delta: rd32(fp, pc, 4))
     wr32(fp, pc, 1, r.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max)
     return pc + 5
 }
 /// [table, index, value, n]
-let hTableFill: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_fill") func opTableFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableFill(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 5) { instanceOf(st).tableFill(table: op(pc, 1), start: rd32(fp, pc, 2), value: rd64(fp, pc, 3), count: rd32(fp, pc, 4)) }
 }
 /// [dstTable, srcTable, dst, src, n]
-let hTableCopy: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_copy") func opTableCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableCopy(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 6) {
         instanceOf(st).tableCopy(dstTable: op(pc, 1), srcTable: op(pc, 2), dst: rd32(fp, pc, 3), src: rd32(fp, pc, 4), count: rd32(fp, pc, 5))
     }
 }
 /// [table, segment, dst, src, n]
-let hTableInit: Handler = { pc, fp, st in
+@_silgen_name("strata_op_table_init") func opTableInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyTableInit(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyTableInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     runtimeOp(st, pc, next: 6) {
         instanceOf(st).tableInit(table: op(pc, 1), segment: op(pc, 2), dst: rd32(fp, pc, 3), src: rd32(fp, pc, 4), count: rd32(fp, pc, 5))
     }
 }
 /// [segment]
-let hElemDrop: Handler = { pc, _, st in instanceOf(st).elemDrop(op(pc, 1)); return pc + 2 }
+@_silgen_name("strata_op_elem_drop") func opElemDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyElemDrop(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyElemDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    instanceOf(st).elemDrop(op(pc, 1)); return pc + 2
+}
 /// [dst, function]
-let hRefFunc: Handler = { pc, fp, st in
+@_silgen_name("strata_op_ref_func") func opRefFunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyRefFunc(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyRefFunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let ref = st.pointee.vmctx.pointee.functions[op(pc, 2)]!
     wr(fp, pc, 1, UInt64(UInt(bitPattern: ref))); return pc + 3
 }
 /// [dst, src]
-let hRefIsNull: Handler = { pc, fp, _ in wr(fp, pc, 1, rd64(fp, pc, 2) == 0 ? 1 : 0); return pc + 3 }
+@_silgen_name("strata_op_ref_is_null") func opRefIsNull(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyRefIsNull(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyRefIsNull(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    wr(fp, pc, 1, rd64(fp, pc, 2) == 0 ? 1 : 0); return pc + 3
+}

@@ -1,3 +1,5 @@
+import CStrata
+
 /// Translates one validated function body into interpreter code: a stream of 64-bit words,
 /// each instruction a handler address followed by its operands. Operands name frame slots
 /// (register machine); `local.get` and constants emit nothing (the operand names the local's
@@ -91,7 +93,7 @@ struct Translator: CodeSink {
     mutating func materialize(_ i: Int, offset: Int) {
         let home = Self.temp(i)
         if stack[i] != home {
-            emit(hCopy, offset: offset); slot(home); slot(stack[i])
+            emit(strata_h_copy, offset: offset); slot(home); slot(stack[i])
             stack[i] = home
         }
     }
@@ -121,7 +123,7 @@ struct Translator: CodeSink {
         for i in 0..<n {
             let src = stack[from + i]
             let dst = Self.temp(label.height + i)
-            if src != dst { emit(hCopy, offset: offset); slot(dst); slot(src) }
+            if src != dst { emit(strata_h_copy, offset: offset); slot(dst); slot(src) }
         }
     }
     func needsMoves(_ label: Label) -> Bool {
@@ -138,9 +140,9 @@ struct Translator: CodeSink {
         let li = labels.count - 1 - depth
         let at = code.count
         if labels[li].kind == .loop {
-            emit(hBrBack, offset: offset); imm(labels[li].start - at)
+            emit(strata_h_br_back, offset: offset); imm(labels[li].start - at)
         } else {
-            emit(hBr, offset: offset)
+            emit(strata_h_br, offset: offset)
             labels[li].fixups.append((at, code.count)); imm(0)
         }
     }
@@ -151,9 +153,9 @@ struct Translator: CodeSink {
         let from = stack.count - n
         for i in 0..<n {
             let src = stack[from + i]
-            if src != UInt64(i) { emit(hCopy, offset: offset); slot(UInt64(i)); slot(src) }
+            if src != UInt64(i) { emit(strata_h_copy, offset: offset); slot(UInt64(i)); slot(src) }
         }
-        emit(hReturn, offset: offset)
+        emit(strata_h_return, offset: offset)
     }
 
     mutating func patch(_ fixup: (Int, Int), to target: Int) {
@@ -194,7 +196,7 @@ struct Translator: CodeSink {
         }
         switch instruction {
         case .unreachable:
-            emit(hUnreachable, offset: offset)
+            emit(strata_h_unreachable, offset: offset)
             dead = true
         case .nop:
             break
@@ -208,7 +210,7 @@ struct Translator: CodeSink {
             let cond = pop()
             materializeAll(offset: offset)
             let at = code.count
-            emit(hBrIfNot, offset: offset); slot(cond)
+            emit(strata_h_br_if_not, offset: offset); slot(cond)
             var label = Label(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false)
             label.elseFixup = (at, code.count); imm(0)
             labels.append(label)
@@ -231,7 +233,7 @@ struct Translator: CodeSink {
             let label = labels[li]
             if label.kind == .function || needsMoves(label) {
                 let at = code.count
-                emit(hBrIfNot, offset: offset); slot(cond)
+                emit(strata_h_br_if_not, offset: offset); slot(cond)
                 let skip = (at, code.count); imm(0)
                 if label.kind == .function {
                     let saved = stack
@@ -245,9 +247,9 @@ struct Translator: CodeSink {
             } else {
                 let at = code.count
                 if label.kind == .loop {
-                    emit(hBrIfBack, offset: offset); slot(cond); imm(label.start - at)
+                    emit(strata_h_br_if_back, offset: offset); slot(cond); imm(label.start - at)
                 } else {
-                    emit(hBrIf, offset: offset); slot(cond)
+                    emit(strata_h_br_if, offset: offset); slot(cond)
                     labels[li].fixups.append((at, code.count)); imm(0)
                 }
             }
@@ -261,23 +263,23 @@ struct Translator: CodeSink {
             let type = context.types[Int(context.functionTypes[Int(f)])]
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
                 if Int(f) < t.importedFunctionCount {
-                    t.emit(hCallImport, offset: offset); t.imm(Int(f)); t.slot(argBase)
+                    t.emit(strata_h_call_import, offset: offset); t.imm(Int(f)); t.slot(argBase)
                 } else {
-                    t.emit(hCall, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
+                    t.emit(strata_h_call, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
                 }
             }
         case .callIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
             let index = pop()
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
-                t.emit(hCallIndirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
+                t.emit(strata_h_call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
             }
         case .drop:
             _ = pop()
         case .select:
             let cond = pop(), b = pop(), a = pop()
             let dst = pushResult()
-            emit(hSelect, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
+            emit(strata_h_select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
             lastDst = (code.count - 4, stack.count - 1)
         case .localGet(let i):
             push(UInt64(i))
@@ -287,18 +289,18 @@ struct Translator: CodeSink {
             setLocal(UInt64(i), tee: true, last: last, offset: offset)
         case .globalGet(let g):
             let dst = pushResult()
-            emit(hGlobalGet, offset: offset); slot(dst); imm(Int(g))
+            emit(strata_h_global_get, offset: offset); slot(dst); imm(Int(g))
             lastDst = (code.count - 2, stack.count - 1)
         case .globalSet(let g):
             let src = pop()
-            emit(hGlobalSet, offset: offset); imm(Int(g)); slot(src)
+            emit(strata_h_global_set, offset: offset); imm(Int(g)); slot(src)
         case .tableGet(let t):
             let index = pop()
             let dst = pushResult()
-            emit(hTableGet, offset: offset); slot(dst); imm(Int(t)); slot(index)
+            emit(strata_h_table_get, offset: offset); slot(dst); imm(Int(t)); slot(index)
         case .tableSet(let t):
             let value = pop(), index = pop()
-            emit(hTableSet, offset: offset); imm(Int(t)); slot(index); slot(value)
+            emit(strata_h_table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
         case .load(let opcode, let memOffset):
             let addr = pop()
             let dst = pushResult()
@@ -309,11 +311,11 @@ struct Translator: CodeSink {
             emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
         case .memorySize:
             let dst = pushResult()
-            emit(hMemorySize, offset: offset); slot(dst)
+            emit(strata_h_memory_size, offset: offset); slot(dst)
         case .memoryGrow:
             let delta = pop()
             let dst = pushResult()
-            emit(hMemoryGrow, offset: offset); slot(dst); slot(delta)
+            emit(strata_h_memory_grow, offset: offset); slot(dst); slot(delta)
         case .const(_, let bits):
             push(constSlot(bits))
         case .numeric(let opcode):
@@ -335,39 +337,39 @@ struct Translator: CodeSink {
         case .refIsNull:
             let a = pop()
             let dst = pushResult()
-            emit(hRefIsNull, offset: offset); slot(dst); slot(a)
+            emit(strata_h_ref_is_null, offset: offset); slot(dst); slot(a)
         case .refFunc(let f):
             let dst = pushResult()
-            emit(hRefFunc, offset: offset); slot(dst); imm(Int(f))
+            emit(strata_h_ref_func, offset: offset); slot(dst); imm(Int(f))
         case .memoryInit(let segment):
             let n = pop(), s = pop(), d = pop()
-            emit(hMemoryInit, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
+            emit(strata_h_memory_init, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
         case .dataDrop(let segment):
-            emit(hDataDrop, offset: offset); imm(Int(segment))
+            emit(strata_h_data_drop, offset: offset); imm(Int(segment))
         case .memoryCopy:
             let n = pop(), s = pop(), d = pop()
-            emit(hMemoryCopy, offset: offset); slot(d); slot(s); slot(n)
+            emit(strata_h_memory_copy, offset: offset); slot(d); slot(s); slot(n)
         case .memoryFill:
             let n = pop(), v = pop(), d = pop()
-            emit(hMemoryFill, offset: offset); slot(d); slot(v); slot(n)
+            emit(strata_h_memory_fill, offset: offset); slot(d); slot(v); slot(n)
         case .tableInit(let segment, let table):
             let n = pop(), s = pop(), d = pop()
-            emit(hTableInit, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
+            emit(strata_h_table_init, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
         case .elemDrop(let segment):
-            emit(hElemDrop, offset: offset); imm(Int(segment))
+            emit(strata_h_elem_drop, offset: offset); imm(Int(segment))
         case .tableCopy(let dt, let st):
             let n = pop(), s = pop(), d = pop()
-            emit(hTableCopy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
+            emit(strata_h_table_copy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
         case .tableGrow(let t):
             let delta = pop(), initial = pop()
             let dst = pushResult()
-            emit(hTableGrow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
+            emit(strata_h_table_grow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
         case .tableSize(let t):
             let dst = pushResult()
-            emit(hTableSize, offset: offset); slot(dst); imm(Int(t))
+            emit(strata_h_table_size, offset: offset); slot(dst); imm(Int(t))
         case .tableFill(let t):
             let n = pop(), v = pop(), i = pop()
-            emit(hTableFill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
+            emit(strata_h_table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
         case .simd:
             unsupported = WasmError(.unsupported, "SIMD instructions are not supported by the interpreter yet", offset: offset)
         }
@@ -385,7 +387,7 @@ struct Translator: CodeSink {
                 for i in 0..<(stack.count - 1) where stack[i] == local { materialize(i, offset: offset) }
             }
             _ = pop()
-            if src != local { emit(hCopy, offset: offset); slot(local); slot(src) }
+            if src != local { emit(strata_h_copy, offset: offset); slot(local); slot(src) }
         }
         if tee { push(local) }
     }
@@ -403,7 +405,7 @@ struct Translator: CodeSink {
     mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {
         let index = pop()
         let at = code.count
-        emit(hBrTable, offset: offset); slot(index); imm(targets.count - 1)
+        emit(strata_h_br_table, offset: offset); slot(index); imm(targets.count - 1)
         let tableStart = code.count
         for _ in targets { imm(0) }
         // Targets whose values are already in place jump directly; others go through a stub.
@@ -440,7 +442,7 @@ struct Translator: CodeSink {
         if !dead {
             materializeAll(offset: offset)
             let at = code.count
-            emit(hBr, offset: offset)
+            emit(strata_h_br, offset: offset)
             label.fixups.append((at, code.count)); imm(0)
         }
         if let fixup = label.elseFixup {
