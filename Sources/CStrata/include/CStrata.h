@@ -267,7 +267,48 @@ void strata_run(uint64_t *pc, uint64_t *fp, void *state);
     X(call, FRAME) \
     X(call_import, FRAME) \
     X(call_indirect, FRAME) \
-    X(return, FRAME)
+    X(return, FRAME) \
+    X(br_if_i32_eq, PLAIN) \
+    X(br_if_i32_eq_back, PLAIN) \
+    X(br_if_i32_ne, PLAIN) \
+    X(br_if_i32_ne_back, PLAIN) \
+    X(br_if_i32_lt_s, PLAIN) \
+    X(br_if_i32_lt_s_back, PLAIN) \
+    X(br_if_i32_lt_u, PLAIN) \
+    X(br_if_i32_lt_u_back, PLAIN) \
+    X(br_if_i32_gt_s, PLAIN) \
+    X(br_if_i32_gt_s_back, PLAIN) \
+    X(br_if_i32_gt_u, PLAIN) \
+    X(br_if_i32_gt_u_back, PLAIN) \
+    X(br_if_i32_le_s, PLAIN) \
+    X(br_if_i32_le_s_back, PLAIN) \
+    X(br_if_i32_le_u, PLAIN) \
+    X(br_if_i32_le_u_back, PLAIN) \
+    X(br_if_i32_ge_s, PLAIN) \
+    X(br_if_i32_ge_s_back, PLAIN) \
+    X(br_if_i32_ge_u, PLAIN) \
+    X(br_if_i32_ge_u_back, PLAIN) \
+    X(br_if_i64_eq, PLAIN) \
+    X(br_if_i64_eq_back, PLAIN) \
+    X(br_if_i64_ne, PLAIN) \
+    X(br_if_i64_ne_back, PLAIN) \
+    X(br_if_i64_lt_s, PLAIN) \
+    X(br_if_i64_lt_s_back, PLAIN) \
+    X(br_if_i64_lt_u, PLAIN) \
+    X(br_if_i64_lt_u_back, PLAIN) \
+    X(br_if_i64_gt_s, PLAIN) \
+    X(br_if_i64_gt_s_back, PLAIN) \
+    X(br_if_i64_gt_u, PLAIN) \
+    X(br_if_i64_gt_u_back, PLAIN) \
+    X(br_if_i64_le_s, PLAIN) \
+    X(br_if_i64_le_s_back, PLAIN) \
+    X(br_if_i64_le_u, PLAIN) \
+    X(br_if_i64_le_u_back, PLAIN) \
+    X(br_if_i64_ge_s, PLAIN) \
+    X(br_if_i64_ge_s_back, PLAIN) \
+    X(br_if_i64_ge_u, PLAIN) \
+    X(br_if_i64_ge_u_back, PLAIN) \
+    X(br_if_not_back, PLAIN)
 
 #define STRATA_DECLARE_HANDLER(name, kind) void strata_h_##name(uint64_t *pc, uint64_t *fp, void *state);
 STRATA_INTERPRETER_OPS(STRATA_DECLARE_HANDLER)

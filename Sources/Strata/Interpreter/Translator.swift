@@ -49,6 +49,9 @@ struct Translator: CodeSink {
     var dead = false
     /// The last instruction's result: (code index of its dst operand, stack position).
     var lastDst: (Int, Int)?
+    /// The last instruction, when it was an integer compare (for compare-and-branch fusion):
+    /// its first code word, opcode, operands and result position.
+    var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
     /// Set when the body uses something this tier cannot run; validation still completes.
     var unsupported: WasmError?
 
@@ -174,6 +177,8 @@ struct Translator: CodeSink {
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         let last = lastDst
         lastDst = nil
+        let compare = lastCompare
+        lastCompare = nil
         if unsupported != nil { return }
         // Slots are 64 bits until the SIMD issue: any v128 value makes the function unsupported.
         if validator.values.last == .v128 {
@@ -208,9 +213,17 @@ struct Translator: CodeSink {
             labels.append(Label(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
         case .if(let p, let r):
             let cond = pop()
+            let fused = takeCompare(compare, producing: cond)
             materializeAll(offset: offset)
             let at = code.count
-            emit(strata_h_br_if_not, offset: offset); slot(cond)
+            // Branch to the else arm when the condition is false.
+            if let c = fused, c.opcode == 0x45 {
+                emit(strata_h_br_if, offset: offset); slot(c.a)
+            } else if let c = fused, let negated = negatedComparison(c.opcode), let h = fusedBranchHandler(negated, back: false) {
+                emit(h, offset: offset); slot(c.a); slot(c.b)
+            } else {
+                emit(strata_h_br_if_not, offset: offset); slot(cond)
+            }
             var label = Label(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false)
             label.elseFixup = (at, code.count); imm(0)
             labels.append(label)
@@ -245,11 +258,20 @@ struct Translator: CodeSink {
                 }
                 patch(skip, to: code.count)
             } else {
+                let back = label.kind == .loop
+                let fused = takeCompare(compare, producing: cond)
                 let at = code.count
-                if label.kind == .loop {
-                    emit(strata_h_br_if_back, offset: offset); slot(cond); imm(label.start - at)
+                if let c = fused, c.opcode == 0x45 {
+                    // br_if (i32.eqz x): branch when x is zero.
+                    emit(back ? strata_h_br_if_not_back : strata_h_br_if_not, offset: offset); slot(c.a)
+                } else if let c = fused, let h = fusedBranchHandler(c.opcode, back: back) {
+                    emit(h, offset: offset); slot(c.a); slot(c.b)
                 } else {
-                    emit(strata_h_br_if, offset: offset); slot(cond)
+                    emit(back ? strata_h_br_if_back : strata_h_br_if, offset: offset); slot(cond)
+                }
+                if back {
+                    imm(label.start - at)
+                } else {
                     labels[li].fixups.append((at, code.count)); imm(0)
                 }
             }
@@ -321,16 +343,21 @@ struct Translator: CodeSink {
         case .numeric(let opcode):
             let sig = NumericSignature.of(opcode)!
             let h = numericHandler(opcode)
+            let start = code.count
             if sig.operands.1 != nil {
                 let b = pop(), a = pop()
                 let dst = pushResult()
                 emit(h, offset: offset); slot(dst); slot(a); slot(b)
                 lastDst = (code.count - 3, stack.count - 1)
+                if fusedBranchHandler(opcode, back: false) != nil {
+                    lastCompare = (start, opcode, a, b, stack.count - 1)
+                }
             } else {
                 let a = pop()
                 let dst = pushResult()
                 emit(h, offset: offset); slot(dst); slot(a)
                 lastDst = (code.count - 2, stack.count - 1)
+                if opcode == 0x45 { lastCompare = (start, opcode, a, 0, stack.count - 1) }
             }
         case .refNull:
             push(constSlot(0))
@@ -373,6 +400,18 @@ struct Translator: CodeSink {
         case .simd:
             unsupported = WasmError(.unsupported, "SIMD instructions are not supported by the interpreter yet", offset: offset)
         }
+    }
+
+    /// When the value just popped as a branch condition is the result of the compare emitted
+    /// right before, removes that compare and returns it so the branch can do its work.
+    mutating func takeCompare(
+        _ compare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?, producing cond: UInt64
+    ) -> (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)? {
+        guard let c = compare, c.position == stack.count, cond == Self.temp(c.position) else { return nil }
+        code.removeSubrange(c.start...)
+        offsets.removeLast()
+        while let last = slotOperands.last, last >= c.start { slotOperands.removeLast() }
+        return c
     }
 
     mutating func setLocal(_ local: UInt64, tee: Bool, last: (Int, Int)?, offset: Int) {

@@ -1,0 +1,214 @@
+import CStrata
+
+// Superinstructions: an integer compare fused with the branch that consumes it.
+// Operands: [a, b, offset]; offsets are relative to the instruction, as for plain branches.
+// The `_back` forms jump to a loop header and count and poll like `br_back`.
+
+@inline(__always) func fusedBranch32(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, back: Bool, _ f: (UInt32, UInt32) -> Bool) -> CodePointer? {
+    guard f(rd32(fp, pc, 1), rd32(fp, pc, 2)) else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+}
+@inline(__always) func fusedBranch64(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, back: Bool, _ f: (UInt64, UInt64) -> Bool) -> CodePointer? {
+    guard f(rd64(fp, pc, 1), rd64(fp, pc, 2)) else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+}
+
+@_silgen_name("strata_op_br_if_i32_eq") func opBrIfI32Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 == $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_eq_back") func opBrIfI32EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 == $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ne") func opBrIfI32Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 != $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ne_back") func opBrIfI32NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 != $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_lt_s") func opBrIfI32LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_back") func opBrIfI32LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_lt_u") func opBrIfI32LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 < $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_back") func opBrIfI32LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 < $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_gt_s") func opBrIfI32GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_back") func opBrIfI32GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_gt_u") func opBrIfI32GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 > $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_back") func opBrIfI32GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 > $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_le_s") func opBrIfI32LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_le_s_back") func opBrIfI32LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_le_u") func opBrIfI32LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_le_u_back") func opBrIfI32LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ge_s") func opBrIfI32GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_back") func opBrIfI32GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ge_u") func opBrIfI32GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_back") func opBrIfI32GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch32(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_eq") func opBrIfI64Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 == $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_eq_back") func opBrIfI64EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 == $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ne") func opBrIfI64Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 != $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ne_back") func opBrIfI64NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 != $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_lt_s") func opBrIfI64LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_lt_s_back") func opBrIfI64LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_lt_u") func opBrIfI64LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 < $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_lt_u_back") func opBrIfI64LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 < $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_gt_s") func opBrIfI64GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_gt_s_back") func opBrIfI64GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_gt_u") func opBrIfI64GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 > $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_gt_u_back") func opBrIfI64GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 > $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_le_s") func opBrIfI64LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_le_s_back") func opBrIfI64LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_le_u") func opBrIfI64LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_le_u_back") func opBrIfI64LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ge_s") func opBrIfI64GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ge_s_back") func opBrIfI64GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ge_u") func opBrIfI64GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
+}
+@_silgen_name("strata_op_br_if_i64_ge_u_back") func opBrIfI64GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedBranch64(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
+}
+
+/// [cond, offset]: backward branch taken when cond is zero.
+@_silgen_name("strata_op_br_if_not_back") func opBrIfNotBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (rd32(fp, pc, 1) == 0 ? backEdge(st, pc, pc + op(pc, 2)) : pc + 3, fp, st)
+}
+
+/// The fused handler for an integer compare opcode, and the opcode of its negation.
+func fusedBranchHandler(_ opcode: UInt16, back: Bool) -> Handler? {
+    switch (opcode, back) {
+    case (0x46, false): strata_h_br_if_i32_eq
+    case (0x46, true): strata_h_br_if_i32_eq_back
+    case (0x47, false): strata_h_br_if_i32_ne
+    case (0x47, true): strata_h_br_if_i32_ne_back
+    case (0x48, false): strata_h_br_if_i32_lt_s
+    case (0x48, true): strata_h_br_if_i32_lt_s_back
+    case (0x49, false): strata_h_br_if_i32_lt_u
+    case (0x49, true): strata_h_br_if_i32_lt_u_back
+    case (0x4A, false): strata_h_br_if_i32_gt_s
+    case (0x4A, true): strata_h_br_if_i32_gt_s_back
+    case (0x4B, false): strata_h_br_if_i32_gt_u
+    case (0x4B, true): strata_h_br_if_i32_gt_u_back
+    case (0x4C, false): strata_h_br_if_i32_le_s
+    case (0x4C, true): strata_h_br_if_i32_le_s_back
+    case (0x4D, false): strata_h_br_if_i32_le_u
+    case (0x4D, true): strata_h_br_if_i32_le_u_back
+    case (0x4E, false): strata_h_br_if_i32_ge_s
+    case (0x4E, true): strata_h_br_if_i32_ge_s_back
+    case (0x4F, false): strata_h_br_if_i32_ge_u
+    case (0x4F, true): strata_h_br_if_i32_ge_u_back
+    case (0x51, false): strata_h_br_if_i64_eq
+    case (0x51, true): strata_h_br_if_i64_eq_back
+    case (0x52, false): strata_h_br_if_i64_ne
+    case (0x52, true): strata_h_br_if_i64_ne_back
+    case (0x53, false): strata_h_br_if_i64_lt_s
+    case (0x53, true): strata_h_br_if_i64_lt_s_back
+    case (0x54, false): strata_h_br_if_i64_lt_u
+    case (0x54, true): strata_h_br_if_i64_lt_u_back
+    case (0x55, false): strata_h_br_if_i64_gt_s
+    case (0x55, true): strata_h_br_if_i64_gt_s_back
+    case (0x56, false): strata_h_br_if_i64_gt_u
+    case (0x56, true): strata_h_br_if_i64_gt_u_back
+    case (0x57, false): strata_h_br_if_i64_le_s
+    case (0x57, true): strata_h_br_if_i64_le_s_back
+    case (0x58, false): strata_h_br_if_i64_le_u
+    case (0x58, true): strata_h_br_if_i64_le_u_back
+    case (0x59, false): strata_h_br_if_i64_ge_s
+    case (0x59, true): strata_h_br_if_i64_ge_s_back
+    case (0x5A, false): strata_h_br_if_i64_ge_u
+    case (0x5A, true): strata_h_br_if_i64_ge_u_back
+    default: nil
+    }
+}
+
+/// The opcode of the negated integer comparison (for `if`, which branches when false).
+func negatedComparison(_ opcode: UInt16) -> UInt16? {
+    switch opcode {
+    case 0x46: 0x47
+    case 0x47: 0x46
+    case 0x48: 0x4E
+    case 0x49: 0x4F
+    case 0x4A: 0x4C
+    case 0x4B: 0x4D
+    case 0x4C: 0x4A
+    case 0x4D: 0x4B
+    case 0x4E: 0x48
+    case 0x4F: 0x49
+    case 0x51: 0x52
+    case 0x52: 0x51
+    case 0x53: 0x59
+    case 0x54: 0x5A
+    case 0x55: 0x57
+    case 0x56: 0x58
+    case 0x57: 0x55
+    case 0x58: 0x56
+    case 0x59: 0x53
+    case 0x5A: 0x54
+    default: nil
+    }
+}

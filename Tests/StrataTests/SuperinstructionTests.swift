@@ -1,0 +1,68 @@
+import Testing
+@testable import Strata
+
+/// Compare-and-branch fusion must give the same answers as a plain compare, in `br_if`
+/// (forward and loop back edge) and in `if` (which branches on the negated compare).
+@Suite struct SuperinstructionTests {
+    static let compares = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
+
+    @Test(arguments: ["i32", "i64"])
+    func fusedBranchesMatchPlainCompares(_ t: String) throws {
+        var funcs = ""
+        for c in Self.compares {
+            funcs += """
+              (func (export "plain_\(c)") (param \(t) \(t)) (result i32) (\(t).\(c) (local.get 0) (local.get 1)))
+              (func (export "brif_\(c)") (param \(t) \(t)) (result i32)
+                (block (br_if 0 (\(t).\(c) (local.get 0) (local.get 1))) (return (i32.const 0)))
+                (i32.const 1))
+              (func (export "if_\(c)") (param \(t) \(t)) (result i32)
+                (if (result i32) (\(t).\(c) (local.get 0) (local.get 1)) (then (i32.const 1)) (else (i32.const 0))))
+              (func (export "loop_\(c)") (param \(t) \(t)) (result i32) (local i32)
+                (block (loop
+                  (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+                  (br_if 1 (i32.ge_u (local.get 2) (i32.const 3)))
+                  (br_if 0 (\(t).\(c) (local.get 0) (local.get 1)))))
+                (i32.ne (local.get 2) (i32.const 1)))
+
+            """
+        }
+        let (_, instance) = try instantiate("(module \(funcs))")
+        let values: [Int64] = [0, 1, -1, 2, Int64(Int32.max), Int64(Int32.min), Int64.max, Int64.min, 0xFFFF_FFFF]
+        for c in Self.compares {
+            for a in values {
+                for b in values {
+                    let args: [Value] = t == "i32"
+                        ? [.i32(Int32(truncatingIfNeeded: a)), .i32(Int32(truncatingIfNeeded: b))] : [.i64(a), .i64(b)]
+                    let expected = try instance.function("plain_\(c)")!.call(args)
+                    for form in ["brif", "if", "loop"] {
+                        #expect(try instance.function("\(form)_\(c)")!.call(args) == expected, "\(form) \(t).\(c) \(a) \(b)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func eqzBranches() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "brif") (param i32) (result i32)
+                (block (br_if 0 (i32.eqz (local.get 0))) (return (i32.const 0))) (i32.const 1))
+              (func (export "if") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1)) (else (i32.const 0))))
+              (func (export "if64") (param i64) (result i32)
+                (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1)) (else (i32.const 0))))
+              (func (export "count") (param i32) (result i32) (local i32)
+                (loop (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                      (br_if 0 (i32.eqz (i32.eqz (local.get 0)))))
+                (local.get 1)))
+            """)
+        for v: Int32 in [0, 1, -1] {
+            #expect(try instance.function("brif")!.callI32(v) == (v == 0 ? 1 : 0))
+            #expect(try instance.function("if")!.callI32(v) == (v == 0 ? 1 : 0))
+        }
+        // Only the high half set: an i64 test must not look at 32 bits.
+        #expect(try instance.function("if64")!.call([.i64(1 << 40)]) == [.i32(0)])
+        #expect(try instance.function("count")!.callI32(5) == 5)
+    }
+}
