@@ -1,3 +1,4 @@
+import CStrata
 import Testing
 @testable import Strata
 
@@ -40,6 +41,22 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func fusionHappens() throws {
+        let m = try module("""
+            (module
+              (func (param i32 i32) (block (br_if 0 (i32.lt_s (local.get 0) (local.get 1)))))
+              (func (param i64 i64) (loop (br_if 0 (i64.ne (local.get 0) (local.get 1)))))
+              (func (param i32) (result i32) (if (result i32) (i32.gt_u (local.get 0) (i32.const 9)) (then (i32.const 1)) (else (i32.const 2)))))
+            """)
+        func words(_ i: Int) -> [UInt64] {
+            Array(UnsafeBufferPointer(start: m.codes[i].code, count: Int(m.instructionOffsets[i].last!.0) + 1))
+        }
+        #expect(words(0).contains(handlerWord(strata_h_br_if_i32_lt_s)))
+        #expect(words(1).contains(handlerWord(strata_h_br_if_i64_ne_back)))
+        #expect(words(2).contains(handlerWord(strata_h_br_if_i32_le_u)))  // if: branch to else on the negation
+        #expect(!words(0).contains(handlerWord(strata_h_i32_lt_s)))
     }
 
     @Test func eqzBranches() throws {
