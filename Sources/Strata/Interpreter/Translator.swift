@@ -51,6 +51,8 @@ struct Translator: CodeSink {
     var lastDst: (Int, Int)?
     /// The last instruction, when it was an integer compare (for compare-and-branch fusion):
     /// its first code word, opcode, operands and result position.
+    /// Scratch buffer of `br_table` targets that need a stub.
+    var brTableStubs: [(Int, Int)] = []
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
     /// Set when the body uses something this tier cannot run; validation still completes.
     var unsupported: WasmError?
@@ -448,7 +450,10 @@ struct Translator: CodeSink {
         let tableStart = code.count
         for _ in targets { imm(0) }
         // Targets whose values are already in place jump directly; others go through a stub.
-        var stubs: [(Int, Int)] = []  // (table word, depth)
+        var stubs: [(Int, Int)] = []  // (table word, depth); takes over the scratch buffer's storage
+        swap(&stubs, &brTableStubs)
+        stubs.removeAll(keepingCapacity: true)
+        defer { swap(&stubs, &brTableStubs) }
         for (k, t) in targets.enumerated() {
             let li = labels.count - 1 - Int(t)
             let label = labels[li]

@@ -96,6 +96,21 @@ struct FunctionValidator: ~Copyable {
         for t in types { push(t) }
     }
 
+    /// Checks that the top of the stack matches `types` without consuming it (what the spec's
+    /// `push_vals(pop_vals(types))` does, without the copies).
+    func checkTop(_ types: ArraySlice<ValueType>, at offset: Int) throws(WasmError) {
+        let frame = controls[controls.count - 1]
+        var position = values.count
+        for t in types.reversed() {
+            if position == frame.height {
+                if frame.unreachable { continue }  // the polymorphic base matches anything
+                throw invalid("type mismatch", at: offset)
+            }
+            position -= 1
+            if let actual = values[position], actual != t { throw invalid("type mismatch", at: offset) }
+        }
+    }
+
     mutating func pushControl(_ kind: ControlFrame.Kind, params: ArraySlice<ValueType>, results: ArraySlice<ValueType>) {
         controls.append(ControlFrame(kind: kind, params: params, results: results, height: values.count, unreachable: false))
         push(params)
@@ -260,10 +275,7 @@ struct FunctionValidator: ~Copyable {
             for i in 0..<count {
                 let l = try label(brTableTargets[i], at: offset)
                 guard l.labelTypes.count == arity else { throw invalid("type mismatch", at: offset) }
-                // Check each target's types against the stack without consuming it.
-                var popped: [ValueType?] = []
-                for t in l.labelTypes.reversed() { popped.append(try pop(t, at: offset)) }
-                for t in popped.reversed() { push(t) }
+                try checkTop(l.labelTypes, at: offset)
             }
             try pop(defaultLabel.labelTypes, at: offset)
             setUnreachable()
