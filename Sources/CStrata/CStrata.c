@@ -19,3 +19,12 @@ STRATA_INTERPRETER_OPS(STRATA_DEFINE_HANDLER)
 void strata_run(uint64_t *pc, uint64_t *fp, void *state) {
     ((strata_handler)(*pc))(pc, fp, state);
 }
+
+#define STRATA_NAME_ENTRY(name, kind) { #name, strata_h_##name },
+static const StrataHandlerName names[] = { STRATA_INTERPRETER_OPS(STRATA_NAME_ENTRY) };
+#undef STRATA_NAME_ENTRY
+
+const StrataHandlerName *strata_handler_names(int *count) {
+    *count = (int)(sizeof(names) / sizeof(names[0]));
+    return names;
+}

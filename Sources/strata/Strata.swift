@@ -9,7 +9,32 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a tiered WebAssembly engine.",
-        subcommands: [Run.self, Validate.self, Wast.self, Demo.self])
+        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self])
+}
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the interpreter code Strata generates for a module's functions.")
+
+    @Option(help: "Only this function (index in the module's function index space).")
+    var function: Int?
+
+    @Argument(help: "A .wasm or .wat file.")
+    var file: String
+
+    func run() throws {
+        let module: Module
+        do {
+            module = try Module(engine: Engine(), bytes: try loadModuleBytes(file))
+        } catch {
+            fail("\(file): \(error)")
+        }
+        let first = module.imports.filter { if case .function = $0.descriptor { true } else { false } }.count
+        let indices = function.map { [$0] } ?? Array(first..<(first + module.definedFunctionCount))
+        for i in indices {
+            guard let listing = module.interpreterListing(function: i) else { fail("no defined function \(i)") }
+            print(listing)
+        }
+    }
 }
 
 struct Demo: ParsableCommand {

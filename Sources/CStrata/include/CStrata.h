@@ -314,6 +314,13 @@ void strata_run(uint64_t *pc, uint64_t *fp, void *state);
 STRATA_INTERPRETER_OPS(STRATA_DECLARE_HANDLER)
 #undef STRATA_DECLARE_HANDLER
 
+/// Names of the handlers, for code dumps.
+typedef struct StrataHandlerName {
+    const char *name;
+    strata_handler handler;
+} StrataHandlerName;
+const StrataHandlerName *strata_handler_names(int *count);
+
 #ifdef __cplusplus
 }
 #endif

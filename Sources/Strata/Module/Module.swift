@@ -140,6 +140,8 @@ public final class Module: @unchecked Sendable {
     // MARK: public description
 
     public var imports: [Import] { info.imports }
+    /// Number of functions the module defines (not imports).
+    public var definedFunctionCount: Int { info.bodies.count }
     public var exports: [Export] { info.exports }
     /// Name of a function from the `name` section.
     public func functionName(_ index: UInt32) -> String? { info.functionNames[index] }
@@ -152,6 +154,33 @@ public final class Module: @unchecked Sendable {
     }
 
     var importedFunctionCount: Int { info.importedFunctionTypes.count }
+
+    /// A listing of the interpreter code of defined function `index` (in the module's
+    /// function index space): one instruction per line, with its Wasm offset, handler and
+    /// operand words. A debugging aid (`strata dump`).
+    public func interpreterListing(function index: Int) -> String? {
+        let d = index - importedFunctionCount
+        guard d >= 0, d < info.bodies.count else { return nil }
+        var names: [UInt64: String] = [:]
+        var count: Int32 = 0
+        let table = strata_handler_names(&count)!
+        for i in 0..<Int(count) {
+            names[handlerWord(table[i].handler)] = String(cString: table[i].name)
+        }
+        let fc = codes[d]
+        let offsets = instructionOffsets[d]
+        var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameSlots) slots "
+            + "(\(fc.paramCount) params, \(fc.localCount) locals, \(fc.constCount) constants at slot \(fc.paramCount + fc.localCount))\n"
+        for (k, entry) in offsets.enumerated() {
+            let start = Int(entry.0)
+            let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1
+            let words = (start + 1..<end).map { Int64(bitPattern: fc.code[$0]) }
+            let name = names[fc.code[start]] ?? "?"
+            let at = String(start)
+            out += "  " + at + String(repeating: " ", count: max(0, 6 - at.count)) + "@0x\(String(entry.1, radix: 16))  \(name) \(words.map(String.init).joined(separator: " "))\n"
+        }
+        return out
+    }
 
     func backtraceFrame(_ fc: UnsafeMutablePointer<FunctionCode>, pc: CodePointer?, isReturnAddress: Bool) -> BacktraceFrame {
         let index = fc.pointee.functionIndex
