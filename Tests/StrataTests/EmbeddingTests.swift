@@ -110,3 +110,33 @@ import WAT
         #expect((thrownError { try g.set(.i32(1)) } as? WasmError)?.kind == .usage)
     }
 }
+
+@Suite struct TableAndErrorOffsetTests {
+    @Test func tablesFromTheHost() throws {
+        let (store, instance) = try instantiate("""
+            (module (table (export "t") 2 funcref) (elem (i32.const 0) $f)
+              (func $f (result i32) (i32.const 7))
+              (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0))))
+            """)
+        let table = try #require(instance.table("t"))
+        let f = try #require(table.get(0, store: store))
+        #expect(table.get(1, store: store) == .funcref(nil))
+        #expect(table.get(2, store: store) == nil)
+        try table.set(1, f)
+        #expect(try instance.function("call")!.callI32(1) == 7)
+        #expect((thrownError { try table.set(1, .externref(3)) } as? WasmError)?.kind == .usage)
+        #expect(table.grow(by: 3) == 2)
+        #expect(table.count == 5)
+    }
+
+    @Test func moduleLevelErrorsCarryOffsets() throws {
+        let e = try #require(thrownError {
+            _ = try module("(module (func $a) (export \"x\" (func $a)) (export \"x\" (func $a)))")
+        } as? WasmError)
+        #expect(e.message == "duplicate export name")
+        #expect(e.offset != nil && e.offset! > 8)
+        let m = try module("(module (import \"env\" \"f\" (func)))")
+        let u = try #require(thrownError { _ = try Linker().instantiate(m, in: Store(engine: m.engine)) } as? WasmError)
+        #expect(u.offset != nil)
+    }
+}

@@ -78,7 +78,7 @@ struct ModuleDecoder {
             case 5: try decodeMemories(&section)
             case 6: try decodeGlobals(&section)
             case 7: try decodeExports(&section)
-            case 8: info.start = try section.readU32()
+            case 8: info.startOffset = section.position; info.start = try section.readU32()
             case 9: try decodeElements(&section)
             case 10: try decodeCode(&section); sawCodeSection = true
             case 11: try decodeData(&section)
@@ -194,6 +194,7 @@ struct ModuleDecoder {
     private mutating func decodeImports(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         for _ in 0..<count {
+            let entryOffset = r.position
             let module = try r.readName()
             let name = try r.readName()
             let at = r.position
@@ -219,44 +220,55 @@ struct ModuleDecoder {
             default:
                 throw malformed("malformed import kind", at: at)
             }
-            info.imports.append(Import(module: module, name: name, descriptor: descriptor))
+            info.imports.append(Import(module: module, name: name, descriptor: descriptor, offset: entryOffset))
         }
     }
 
     private mutating func decodeFunctions(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         info.functionTypeIndices.reserveCapacity(count)
-        for _ in 0..<count { info.functionTypeIndices.append(try r.readU32()) }
+        for _ in 0..<count {
+            info.functionOffsets.append(r.position)
+            info.functionTypeIndices.append(try r.readU32())
+        }
     }
 
     private mutating func decodeTables(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: 100_000)
-        for _ in 0..<count { info.tables.append(try readTableType(&r)) }
+        for _ in 0..<count {
+            info.tableOffsets.append(r.position)
+            info.tables.append(try readTableType(&r))
+        }
     }
 
     private mutating func decodeMemories(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: 100_000)
-        for _ in 0..<count { info.memories.append(MemoryType(limits: try readLimits(&r, isMemory: true))) }
+        for _ in 0..<count {
+            info.memoryOffsets.append(r.position)
+            info.memories.append(MemoryType(limits: try readLimits(&r, isMemory: true)))
+        }
     }
 
     private mutating func decodeGlobals(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         for _ in 0..<count {
+            let entryOffset = r.position
             let type = try readGlobalType(&r)
             let initializer = try readConstExpr(&r)
-            info.globals.append(GlobalDefinition(type: type, initializer: initializer))
+            info.globals.append(GlobalDefinition(type: type, initializer: initializer, offset: entryOffset))
         }
     }
 
     private mutating func decodeExports(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         for _ in 0..<count {
+            let entryOffset = r.position
             let name = try r.readName()
             let at = r.position
             let kindByte = try r.readByte()
             guard let kind = ExternalKind(rawValue: kindByte) else { throw malformed("malformed export kind", at: at) }
             let index = try r.readU32()
-            info.exports.append(Export(name: name, kind: kind, index: index))
+            info.exports.append(Export(name: name, kind: kind, index: index, offset: entryOffset))
         }
     }
 
@@ -348,7 +360,7 @@ struct ModuleDecoder {
                     items.append(.refFunc(try r.readU32()))
                 }
             }
-            info.elements.append(ElementSegment(type: type, mode: mode, items: items))
+            info.elements.append(ElementSegment(type: type, mode: mode, items: items, offset: at))
         }
     }
 
@@ -393,7 +405,7 @@ struct ModuleDecoder {
             }
             let length = try r.readLength()
             let bytes = try r.readBytes(length)
-            info.data.append(DataSegment(mode: mode, bytes: Array(bytes)))
+            info.data.append(DataSegment(mode: mode, bytes: Array(bytes), offset: at))
         }
     }
 }

@@ -5,6 +5,8 @@ public struct Import: Sendable {
     public var module: String
     public var name: String
     public var descriptor: ImportDescriptor
+    /// Byte offset of the entry in the module binary.
+    public var offset: Int = 0
 }
 
 public enum ImportDescriptor: Sendable {
@@ -27,6 +29,8 @@ public struct Export: Sendable {
     public var name: String
     public var kind: ExternalKind
     public var index: UInt32
+    /// Byte offset of the entry in the module binary.
+    public var offset: Int = 0
 }
 
 /// A constant expression (Wasm 2.0: one instruction before `end`).
@@ -44,6 +48,7 @@ public enum ConstExpr: Sendable, Equatable {
 struct GlobalDefinition: Sendable {
     var type: GlobalType
     var initializer: ConstExpr
+    var offset: Int = 0
 }
 
 enum SegmentMode: Sendable {
@@ -56,11 +61,13 @@ struct ElementSegment: Sendable {
     var type: ValueType
     var mode: SegmentMode
     var items: [ConstExpr]
+    var offset: Int = 0
 }
 
 struct DataSegment: Sendable {
     var mode: SegmentMode
     var bytes: [UInt8]
+    var offset: Int = 0
 }
 
 /// A function body as found in the code section: local declarations and the byte range of
@@ -89,6 +96,11 @@ struct ModuleInfo: Sendable {
     var globals: [GlobalDefinition] = []
     var exports: [Export] = []
     var start: UInt32?
+    /// Byte offsets of entries, for errors: function-section entries, tables, memories, start.
+    var functionOffsets: [Int] = []
+    var tableOffsets: [Int] = []
+    var memoryOffsets: [Int] = []
+    var startOffset = 0
     var elements: [ElementSegment] = []
     var dataCount: UInt32?
     var data: [DataSegment] = []

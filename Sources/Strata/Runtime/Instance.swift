@@ -174,7 +174,7 @@ final class InstanceRuntime {
 
     static func checkImport(_ imp: Import, _ ext: Extern, engine: Engine, module: Module) throws(WasmError) {
         func fail(_ reason: String = "incompatible import type") -> WasmError {
-            WasmError(.unlinkable, "\(reason) for \"\(imp.module)\" \"\(imp.name)\"")
+            WasmError(.unlinkable, "\(reason) for \"\(imp.module)\" \"\(imp.name)\"", offset: imp.offset)
         }
         func limitsMatch(_ actual: Limits, _ expected: Limits) -> Bool {
             guard actual.min >= expected.min else { return false }
@@ -344,7 +344,7 @@ public final class Linker {
         var result: [Extern] = []
         for imp in module.info.imports {
             guard let e = definitions[Array(imp.module.utf8)]?[Array(imp.name.utf8)] else {
-                throw WasmError(.unlinkable, "unknown import \"\(imp.module)\" \"\(imp.name)\"")
+                throw WasmError(.unlinkable, "unknown import \"\(imp.module)\" \"\(imp.name)\"", offset: imp.offset)
             }
             result.append(e)
         }

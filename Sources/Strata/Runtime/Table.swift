@@ -35,6 +35,27 @@ public final class Table: @unchecked Sendable {
     public var count: Int { Int(definition.pointee.count) }
     var elements: UnsafeMutablePointer<UInt64> { definition.pointee.elements }
 
+    /// The element at `index` (nil when out of bounds). Function references are returned as
+    /// functions of `store`, which must be the store the table belongs to.
+    public func get(_ index: Int, store: Store) -> Value? {
+        guard index >= 0, index < count else { return nil }
+        return Value.fromSlot(elements[index], type: type.element, store: store)
+    }
+
+    /// Sets the element at `index`; fails when out of bounds or of the wrong reference type.
+    public func set(_ index: Int, _ value: Value) throws(WasmError) {
+        guard index >= 0, index < count else { throw WasmError(.usage, "table index \(index) out of bounds (size \(count))") }
+        guard value.type == type.element else { throw WasmError(.usage, "type mismatch: expected \(type.element), got \(value.type)") }
+        elements[index] = value.slot()
+    }
+
+    /// Grows by `delta` elements (null); returns the old size, or nil past the maximum.
+    @discardableResult
+    public func grow(by delta: Int) -> Int? {
+        guard delta >= 0 else { return nil }
+        return grow(by: UInt64(delta), initial: 0).map { Int($0) }
+    }
+
     /// Grows by `delta` elements filled with `initial`; returns the old size or nil.
     func grow(by delta: UInt64, initial: Slot) -> UInt64? {
         let old = definition.pointee.count

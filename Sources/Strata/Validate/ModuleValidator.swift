@@ -3,23 +3,27 @@
 struct ModuleValidator {
     let info: ModuleInfo
 
-    func invalid(_ message: String) -> WasmError { WasmError(.invalid, message) }
+    func invalid(_ message: String, at offset: Int) -> WasmError { WasmError(.invalid, message, offset: offset) }
 
     func validate() throws(WasmError) -> ModuleContext {
         let types = info.types
         for imp in info.imports {
             switch imp.descriptor {
             case .function(let t):
-                guard Int(t) < types.count else { throw invalid("unknown type \(t)") }
-            case .table(let t): try checkTableLimits(t.limits)
-            case .memory(let m): try checkMemoryLimits(m.limits)
+                guard Int(t) < types.count else { throw invalid("unknown type \(t)", at: imp.offset) }
+            case .table(let t): try checkTableLimits(t.limits, at: imp.offset)
+            case .memory(let m): try checkMemoryLimits(m.limits, at: imp.offset)
             case .global: break
             }
         }
-        for t in info.functionTypeIndices where Int(t) >= types.count { throw invalid("unknown type \(t)") }
-        for t in info.tables { try checkTableLimits(t.limits) }
-        if info.memoryCount > 1 { throw invalid("multiple memories") }
-        for m in info.memories { try checkMemoryLimits(m.limits) }
+        for (i, t) in info.functionTypeIndices.enumerated() where Int(t) >= types.count {
+            throw invalid("unknown type \(t)", at: info.functionOffsets[i])
+        }
+        for (i, t) in info.tables.enumerated() { try checkTableLimits(t.limits, at: info.tableOffsets[i]) }
+        if info.memoryCount > 1 {
+            throw invalid("multiple memories", at: info.memoryOffsets.last ?? info.imports.last?.offset ?? 0)
+        }
+        for (i, m) in info.memories.enumerated() { try checkMemoryLimits(m.limits, at: info.memoryOffsets[i]) }
 
         var functionTypes = info.importedFunctionTypes
         functionTypes.append(contentsOf: info.functionTypeIndices)
@@ -36,40 +40,40 @@ struct ModuleValidator {
         for e in info.exports where e.kind == .function { declared.insert(e.index) }
 
         for g in info.globals {
-            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count)
+            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count, at: g.offset)
         }
 
         var names = Set<[UInt8]>()  // names compare as bytes, not as Unicode strings
         for e in info.exports {
-            guard names.insert(Array(e.name.utf8)).inserted else { throw invalid("duplicate export name") }
+            guard names.insert(Array(e.name.utf8)).inserted else { throw invalid("duplicate export name", at: e.offset) }
             switch e.kind {
-            case .function: guard Int(e.index) < functionTypes.count else { throw invalid("unknown function \(e.index)") }
-            case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)") }
-            case .memory: guard Int(e.index) < info.memoryCount else { throw invalid("unknown memory \(e.index)") }
-            case .global: guard Int(e.index) < allGlobals.count else { throw invalid("unknown global \(e.index)") }
+            case .function: guard Int(e.index) < functionTypes.count else { throw invalid("unknown function \(e.index)", at: e.offset) }
+            case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)", at: e.offset) }
+            case .memory: guard Int(e.index) < info.memoryCount else { throw invalid("unknown memory \(e.index)", at: e.offset) }
+            case .global: guard Int(e.index) < allGlobals.count else { throw invalid("unknown global \(e.index)", at: e.offset) }
             }
         }
 
         if let start = info.start {
-            guard Int(start) < functionTypes.count else { throw invalid("unknown function \(start)") }
+            guard Int(start) < functionTypes.count else { throw invalid("unknown function \(start)", at: info.startOffset) }
             let type = types[Int(functionTypes[Int(start)])]
-            guard type.params.isEmpty, type.results.isEmpty else { throw invalid("start function") }
+            guard type.params.isEmpty, type.results.isEmpty else { throw invalid("start function", at: info.startOffset) }
         }
 
         for seg in info.elements {
             for item in seg.items {
-                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count)
+                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count, at: seg.offset)
             }
             if case .active(let table, let offset) = seg.mode {
-                guard Int(table) < allTables.count else { throw invalid("unknown table \(table)") }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count)
-                guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch") }
+                guard Int(table) < allTables.count else { throw invalid("unknown table \(table)", at: seg.offset) }
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, at: seg.offset)
+                guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch", at: seg.offset) }
             }
         }
         for seg in info.data {
             if case .active(let memory, let offset) = seg.mode {
-                guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)") }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count)
+                guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)", at: seg.offset) }
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, at: seg.offset)
             }
         }
 
@@ -85,19 +89,19 @@ struct ModuleValidator {
         )
     }
 
-    func checkTableLimits(_ l: Limits) throws(WasmError) {
-        if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum") }
+    func checkTableLimits(_ l: Limits, at offset: Int) throws(WasmError) {
+        if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum", at: offset) }
     }
 
-    func checkMemoryLimits(_ l: Limits) throws(WasmError) {
-        guard l.min <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)") }
+    func checkMemoryLimits(_ l: Limits, at offset: Int) throws(WasmError) {
+        guard l.min <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)", at: offset) }
         if let max = l.max {
-            guard max <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)") }
-            guard l.min <= max else { throw invalid("size minimum must not be greater than maximum") }
+            guard max <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)", at: offset) }
+            guard l.min <= max else { throw invalid("size minimum must not be greater than maximum", at: offset) }
         }
     }
 
-    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int) throws(WasmError) {
+    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int, at offset: Int) throws(WasmError) {
         let actual: ValueType
         switch e {
         case .i32: actual = .i32
@@ -107,15 +111,15 @@ struct ModuleValidator {
         case .v128: actual = .v128
         case .refNull(let t): actual = t
         case .refFunc(let f):
-            guard Int(f) < functionCount else { throw invalid("unknown function \(f)") }
+            guard Int(f) < functionCount else { throw invalid("unknown function \(f)", at: offset) }
             actual = .funcref
         case .globalGet(let g):
             // Wasm 2.0: constant expressions may read imported globals only.
-            guard Int(g) < info.importedGlobals.count else { throw invalid("unknown global \(g)") }
+            guard Int(g) < info.importedGlobals.count else { throw invalid("unknown global \(g)", at: offset) }
             let type = info.importedGlobals[Int(g)]
-            guard !type.mutable else { throw invalid("constant expression required") }
+            guard !type.mutable else { throw invalid("constant expression required", at: offset) }
             actual = type.value
         }
-        guard actual == expected else { throw invalid("type mismatch") }
+        guard actual == expected else { throw invalid("type mismatch", at: offset) }
     }
 }
