@@ -44,8 +44,8 @@ struct CallFrame {
     var function: UnsafeMutablePointer<FunctionCode>?
 }
 
-/// Per-store execution state the handlers read and write. `fp` must stay the first field:
-/// the C glue reloads it after calls and returns (`StrataExecPrefix`).
+/// Per-store execution state the handlers read and write. Calls and returns update `fp`
+/// here and hand the new value to the C glue in their `NextInstruction`.
 struct ExecState {
     var fp: FramePointer
     var vmctx: UnsafeMutablePointer<StrataVMContext>

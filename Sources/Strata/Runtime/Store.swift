@@ -64,7 +64,6 @@ public final class Store {
     /// The execution state, created on first use (pages of the stacks are touched lazily).
     func execState() -> StatePointer {
         if let state { return OpaquePointer(state) }
-        precondition(MemoryLayout<ExecState>.offset(of: \ExecState.fp) == 0, "the C glue reads fp at offset 0")
         let slots = max(engine.configuration.stackSlots, 1024)
         let stackBytes = slots * MemoryLayout<Slot>.stride
         let stack = Self.reserve(stackBytes)
