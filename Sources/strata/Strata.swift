@@ -161,7 +161,10 @@ struct Run: ParsableCommand {
         case .f64: Double(s).map { .f64($0) }
         case .externref: s == "null" ? .externref(nil) : UInt64(s).map { .externref($0) }
         case .funcref: s == "null" ? .funcref(nil) : nil
-        case .v128: nil
+        case .v128:
+            s.hasPrefix("0x") && s.count == 34
+                ? V128(bytes: stride(from: 32, to: 0, by: -2).compactMap { i in
+                    UInt8(s.dropFirst(i).prefix(2), radix: 16) }).map { .v128($0) } : nil
         }
     }
 
@@ -171,6 +174,7 @@ struct Run: ParsableCommand {
         case .i64(let x): "\(x)"
         case .f32(let x): "\(x)"
         case .f64(let x): "\(x)"
+        case .v128(let x): "\(x)"
         case .funcref(let f): f == nil ? "null" : "funcref"
         case .externref(let e): e.map { "externref \($0)" } ?? "null"
         }

@@ -1,7 +1,10 @@
 import CStrata
 
-/// A slot of the value stack: every value (i32, i64, f32, f64 as bits, references) is 64 bits.
+/// A 64-bit word of the value stack. Every value occupies one 16-byte slot (two words): scalars
+/// and references in the low word, v128 in both. Code operands are word indices (2 x slot).
 typealias Slot = UInt64
+/// Words per value slot.
+let wordsPerSlot = 2
 typealias CodePointer = UnsafeMutablePointer<UInt64>
 typealias FramePointer = UnsafeMutablePointer<Slot>
 
@@ -21,15 +24,15 @@ struct FunctionCode {
     var kind: UInt32 = 0
     var functionIndex: UInt32 = 0
     var code: CodePointer
-    /// Slots the frame needs: params, locals, constants, operand stack.
-    var frameSlots: Int
-    var paramCount: Int
-    /// Non-parameter locals, zeroed at entry.
-    var localCount: Int
-    var resultCount: Int
-    /// Constants copied into slots [paramCount + localCount, +constCount) at entry.
+    /// Words the frame needs: params, locals, constants, operand stack.
+    var frameWords: Int
+    var paramWords: Int
+    /// Words of non-parameter locals, zeroed at entry.
+    var localWords: Int
+    var resultWords: Int
+    /// Constants copied into words [paramWords + localWords, +constWords) at entry.
     var consts: UnsafeMutablePointer<Slot>
-    var constCount: Int
+    var constWords: Int
     /// Calls plus loop back edges, for tiering.
     var hotness: Int = 0
     /// Index of this function in the module's defined functions.

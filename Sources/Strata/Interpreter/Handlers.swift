@@ -16,6 +16,10 @@ import CStrata
     Double(bitPattern: rd64(fp, pc, i))
 }
 @inline(__always) func wr(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt64) { fp[op(pc, i)] = v }
+/// Moves one 16-byte slot (any value type).
+@inline(__always) func move16(_ dst: FramePointer, _ src: FramePointer) {
+    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).load(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
+}
 @inline(__always) func wr32(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt32) { fp[op(pc, i)] = UInt64(v) }
 
 @inline(__always)
@@ -93,7 +97,7 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     return (next, fp, st)
 }
 @inline(__always) func bodyCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    fp[op(pc, 1)] = fp[op(pc, 2)]; return pc + 3
+    move16(fp + op(pc, 1), fp + op(pc, 2)); return pc + 3
 }
 /// [dst, imm]
 @_silgen_name("strata_op_const") func opConst(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -109,7 +113,7 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     return (next, fp, st)
 }
 @inline(__always) func bodySelect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    fp[op(pc, 1)] = rd32(fp, pc, 4) != 0 ? fp[op(pc, 2)] : fp[op(pc, 3)]; return pc + 5
+    move16(fp + op(pc, 1), fp + op(pc, rd32(fp, pc, 4) != 0 ? 2 : 3)); return pc + 5
 }
 @_silgen_name("strata_op_nop") func opNop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyNop(pc, fp, st)

@@ -12,15 +12,15 @@ func enterFunction(
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> CodePointer? {
     let f = fc.pointee
-    if newFP + f.frameSlots > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
+    if newFP + f.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
         return trap(st, .callStackExhausted, pc)
     }
     if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
     st.pointee.frames[st.pointee.frameCount] = CallFrame(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
-    if f.localCount > 0 { (newFP + f.paramCount).update(repeating: 0, count: f.localCount) }
-    if f.constCount > 0 { (newFP + f.paramCount + f.localCount).update(from: f.consts, count: f.constCount) }
+    if f.localWords > 0 { (newFP + f.paramWords).update(repeating: 0, count: f.localWords) }
+    if f.constWords > 0 { (newFP + f.paramWords + f.localWords).update(from: f.consts, count: f.constWords) }
     fc.pointee.hotness &+= 1
     st.pointee.fp = newFP
     st.pointee.current = fc
@@ -123,21 +123,21 @@ enum Interpreter {
     /// above the frames of the activation that called the host.
     static func invoke(
         store: Store, code fc: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>,
-        slots: UnsafeMutablePointer<Slot>, argumentCount: Int, resultCount: Int
+        slots: UnsafeMutablePointer<Slot>, argumentWords: Int, resultWords: Int
     ) throws(Trap) {
         let st = store.execState()
         let base = st.pointee.reentryTop
         let savedReentry = st.pointee.reentryTop
         let entryLevel = st.pointee.frameCount
         guard store.nesting < store.engine.configuration.maxHostNesting,
-              base + fc.pointee.frameSlots <= st.pointee.stackEnd,
+              base + fc.pointee.frameWords <= st.pointee.stackEnd,
               entryLevel < st.pointee.frameLimit
         else {
             throw Trap(.callStackExhausted)
         }
         store.nesting += 1
         defer { store.nesting -= 1 }
-        base.update(from: slots, count: argumentCount)
+        base.update(from: slots, count: argumentWords)
         st.pointee.trap = .none
         // The entry frame: its nil return pc ends the dispatch loop.
         guard let start = enterFunction(st, fc, newFP: base, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code) else {
@@ -165,7 +165,7 @@ enum Interpreter {
             throw t
         }
         st.pointee.reentryTop = savedReentry
-        slots.update(from: base, count: resultCount)
+        slots.update(from: base, count: resultWords)
     }
 
     static func backtrace(store: Store, _ st: StatePointer, entryLevel: Int) -> [BacktraceFrame] {

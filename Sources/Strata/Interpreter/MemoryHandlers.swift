@@ -174,7 +174,7 @@ func storeHandler(_ opcode: UInt8) -> Handler {
     return (next, fp, st)
 }
 @inline(__always) func bodyGlobalGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    fp[op(pc, 1)] = st.pointee.vmctx.pointee.globals[op(pc, 2)]!.pointee; return pc + 3
+    move16(fp + op(pc, 1), st.pointee.vmctx.pointee.globals[op(pc, 2)]!); return pc + 3
 }
 /// [index, src]
 @_silgen_name("strata_op_global_set") func opGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -182,7 +182,7 @@ func storeHandler(_ opcode: UInt8) -> Handler {
     return (next, fp, st)
 }
 @inline(__always) func bodyGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    st.pointee.vmctx.pointee.globals[op(pc, 1)]!.pointee = fp[op(pc, 2)]; return pc + 3
+    move16(st.pointee.vmctx.pointee.globals[op(pc, 1)]!, fp + op(pc, 2)); return pc + 3
 }
 
 // MARK: - bulk memory and tables (slow paths through the instance)

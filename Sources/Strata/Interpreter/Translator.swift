@@ -40,8 +40,10 @@ struct Translator: CodeSink {
     var slotOperands: [Int] = []
     /// (code index, Wasm byte offset) of every instruction, for backtraces.
     var offsets: [(Int32, Int32)] = []
+    /// The constant pool: two words (one slot) per constant.
     var consts: [UInt64] = []
-    var constIndex: [UInt64: Int] = [:]
+    var constIndex: [ConstKey: Int] = [:]
+    struct ConstKey: Hashable { var lo: UInt64; var hi: UInt64 }
     /// Where each operand-stack value currently lives (a virtual slot).
     var stack: [UInt64] = []
     var maxHeight = 0
@@ -74,8 +76,10 @@ struct Translator: CodeSink {
         offsets.append((Int32(code.count), Int32(truncatingIfNeeded: offset)))
         code.append(handlerWord(h))
     }
+    /// A slot operand: rewritten by `finish` into a word index (locals too, since slots are
+    /// two words).
     mutating func slot(_ v: UInt64) {
-        if v & (Self.tempTag | Self.constTag) != 0 { slotOperands.append(code.count) }
+        slotOperands.append(code.count)
         code.append(v)
     }
     mutating func imm(_ v: UInt64) { code.append(v) }
@@ -109,11 +113,13 @@ struct Translator: CodeSink {
         for i in (stack.count - n)..<stack.count { materialize(i, offset: offset) }
     }
 
-    mutating func constSlot(_ bits: UInt64) -> UInt64 {
-        if let i = constIndex[bits] { return Self.constTag | UInt64(i) }
-        let i = consts.count
+    mutating func constSlot(_ bits: UInt64, high: UInt64 = 0) -> UInt64 {
+        let key = ConstKey(lo: bits, hi: high)
+        if let i = constIndex[key] { return Self.constTag | UInt64(i) }
+        let i = consts.count / 2
         consts.append(bits)
-        constIndex[bits] = i
+        consts.append(high)
+        constIndex[key] = i
         return Self.constTag | UInt64(i)
     }
 
@@ -514,18 +520,23 @@ struct Translator: CodeSink {
         dead = false
     }
 
-    /// Rewrites virtual slots to frame offsets and returns the final frame layout.
-    mutating func finish(paramCount: Int) -> (frameSlots: Int, constBase: Int) {
+    /// Rewrites slot operands (locals, constants, operand stack) to word indices and returns
+    /// the frame size in words.
+    mutating func finish() -> Int {
         let constBase = localCount
-        let tempBase = localCount + consts.count
+        let tempBase = localCount + consts.count / 2
         for i in slotOperands {
             let v = code[i]
+            let slot: UInt64
             if v & Self.tempTag != 0 {
-                code[i] = UInt64(tempBase) + (v & ~Self.tempTag)
+                slot = UInt64(tempBase) + (v & ~Self.tempTag)
             } else if v & Self.constTag != 0 {
-                code[i] = UInt64(constBase) + (v & ~Self.constTag)
+                slot = UInt64(constBase) + (v & ~Self.constTag)
+            } else {
+                slot = v
             }
+            code[i] = slot * UInt64(wordsPerSlot)
         }
-        return (tempBase + maxHeight + 1, constBase)
+        return (tempBase + maxHeight + 1) * wordsPerSlot
     }
 }

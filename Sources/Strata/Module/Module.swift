@@ -44,11 +44,11 @@ public final class Module: @unchecked Sendable {
                         unsupported = unsupported ?? reason
                         return
                     }
-                    let layout = translator.finish(paramCount: type.params.count)
+                    let frameWords = translator.finish()
                     compiled.append(CompiledFunction(
-                        code: translator.code, consts: translator.consts, frameSlots: layout.frameSlots,
-                        paramCount: type.params.count, localCount: body.locals.count, resultCount: type.results.count,
-                        offsets: translator.offsets))
+                        code: translator.code, consts: translator.consts, frameWords: frameWords,
+                        paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
+                        resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets))
                 } catch {
                     guard error.kind == .invalid else { throw error }
                     deferredInvalid = error
@@ -86,9 +86,9 @@ public final class Module: @unchecked Sendable {
             allocations.append(UnsafeMutableRawPointer(code))
             allocations.append(UnsafeMutableRawPointer(consts))
             (codes + i).initialize(to: FunctionCode(
-                functionIndex: UInt32(info.importedFunctionTypes.count + i), code: code, frameSlots: f.frameSlots,
-                paramCount: f.paramCount, localCount: f.localCount, resultCount: f.resultCount,
-                consts: consts, constCount: f.consts.count, definedIndex: i))
+                functionIndex: UInt32(info.importedFunctionTypes.count + i), code: code, frameWords: f.frameWords,
+                paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
+                consts: consts, constWords: f.consts.count, definedIndex: i))
             entryTable[i] = UnsafeRawPointer(codes + i)
             offsets.append(f.offsets)
         }
@@ -130,10 +130,10 @@ public final class Module: @unchecked Sendable {
     struct CompiledFunction {
         var code: [UInt64]
         var consts: [UInt64]
-        var frameSlots: Int
-        var paramCount: Int
-        var localCount: Int
-        var resultCount: Int
+        var frameWords: Int
+        var paramWords: Int
+        var localWords: Int
+        var resultWords: Int
         var offsets: [(Int32, Int32)]
     }
 
@@ -169,8 +169,9 @@ public final class Module: @unchecked Sendable {
         }
         let fc = codes[d]
         let offsets = instructionOffsets[d]
-        var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameSlots) slots "
-            + "(\(fc.paramCount) params, \(fc.localCount) locals, \(fc.constCount) constants at slot \(fc.paramCount + fc.localCount))\n"
+        var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameWords) words "
+            + "(\(fc.paramWords / wordsPerSlot) params, \(fc.localWords / wordsPerSlot) locals, \(fc.constWords / wordsPerSlot) constants "
+            + "at word \(fc.paramWords + fc.localWords); operands are word indices, 2 words per slot)\n"
         for (k, entry) in offsets.enumerated() {
             let start = Int(entry.0)
             let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1

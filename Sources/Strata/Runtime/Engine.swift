@@ -2,7 +2,8 @@ import Synchronization
 
 /// Engine-wide configuration.
 public struct EngineConfiguration: Sendable {
-    /// Value-stack size of each store, in 64-bit slots (default 1 Mi slots = 8 MiB).
+    /// Value-stack size of each store, in 16-byte value slots (default 1 Mi slots = 16 MiB of
+    /// address space, committed as it is touched).
     public var stackSlots: Int = 1 << 20
     /// Deepest Wasm call nesting before "call stack exhausted".
     public var maxCallDepth: Int = 100_000

@@ -45,11 +45,13 @@ final class HostFunction {
     }
     deinit { reference.deallocate() }
 
-    /// Host side of the slot-buffer calling convention.
+    /// Host side of the slot-buffer calling convention (16-byte slots).
     func call(caller: Caller, slots: UnsafeMutablePointer<Slot>) throws {
         var args: [Value] = []
         args.reserveCapacity(type.params.count)
-        for (i, t) in type.params.enumerated() { args.append(Value.fromSlot(slots[i], type: t, store: store)) }
+        for (i, t) in type.params.enumerated() {
+            args.append(Value.load(from: slots + i * wordsPerSlot, type: t, store: store))
+        }
         let results = try body(caller, args)
         guard results.count == type.results.count else {
             throw WasmError(.usage, "host function returned \(results.count) values, expected \(type.results.count)")
@@ -58,13 +60,13 @@ final class HostFunction {
             guard r.type == type.results[i] else {
                 throw WasmError(.usage, "host function returned \(r.type), expected \(type.results[i])")
             }
-            slots[i] = r.slot()
+            r.store(to: slots + i * wordsPerSlot)
         }
     }
 
     /// Called by the interpreter; returns a trap kind on failure.
     func invokeFromWasm(_ st: StatePointer, slots: FramePointer) -> TrapKind? {
-        let needed = max(type.params.count, type.results.count)
+        let needed = max(type.params.count, type.results.count) * wordsPerSlot
         guard slots + needed <= st.pointee.stackEnd else { return .callStackExhausted }
         let instance = st.pointee.vmctx.pointee.instance.map { Unmanaged<InstanceRuntime>.fromOpaque($0).takeUnretainedValue() }
         let savedTop = st.pointee.reentryTop
@@ -136,16 +138,18 @@ public struct Function: @unchecked Sendable {
         for (i, a) in arguments.enumerated() where a.type != type.params[i] {
             throw WasmError(.usage, "argument \(i): expected \(type.params[i]), got \(a.type)")
         }
-        let n = max(type.params.count, type.results.count)
+        let n = max(type.params.count, type.results.count) * wordsPerSlot
         let slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(n, 1))
         defer { slots.deallocate() }
-        for (i, a) in arguments.enumerated() { slots[i] = a.slot() }
+        for (i, a) in arguments.enumerated() { a.store(to: slots + i * wordsPerSlot) }
         try callWithSlots(slots)
-        return type.results.enumerated().map { Value.fromSlot(slots[$0.offset], type: $0.element, store: store) }
+        return type.results.enumerated().map {
+            Value.load(from: slots + $0.offset * wordsPerSlot, type: $0.element, store: store)
+        }
     }
 
-    /// The host calling convention: arguments in `slots[0..<params]`, results written to
-    /// `slots[0..<results]`; the buffer holds max(params, results) slots.
+    /// The host calling convention: a buffer of 16-byte slots (two words each), arguments in
+    /// slots 0..<params, results written to slots 0..<results; max(params, results) slots.
     func callWithSlots(_ slots: UnsafeMutablePointer<Slot>) throws {
         if let host {
             try host.call(caller: Caller(runtime: nil, store: store), slots: slots)
@@ -155,7 +159,7 @@ public struct Function: @unchecked Sendable {
         let vm = reference.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
         try Interpreter.invoke(
             store: store, code: functionCode(reference.pointee.entrySlot!), vmctx: vm, slots: slots,
-            argumentCount: type.params.count, resultCount: type.results.count)
+            argumentWords: type.params.count * wordsPerSlot, resultWords: type.results.count * wordsPerSlot)
     }
 
     public func callAsFunction(_ arguments: Value...) throws -> [Value] { try call(arguments) }

@@ -101,8 +101,12 @@ final class InstanceRuntime {
 
         // 3. Globals (initializers read imported globals and function references).
         for g in info.globals {
-            let v = try evaluate(g.initializer)
-            globals.append(Global(type: g.type, initial: v, store: store))
+            let high: Slot = switch g.initializer {
+            case .v128(_, let hi): hi
+            case .globalGet(let source): globals[Int(source)].cell[1]
+            default: 0
+            }
+            globals.append(Global(type: g.type, store: store, low: try evaluate(g.initializer), high: high))
         }
         for (i, g) in globals.enumerated() { globalCells[i] = g.cell }
 
@@ -198,7 +202,8 @@ final class InstanceRuntime {
         }
     }
 
-    /// Evaluates a constant expression in this instance.
+    /// Evaluates a constant expression in this instance (the low word; `v128` keeps its high
+    /// word in the expression).
     func evaluate(_ e: ConstExpr) throws(WasmError) -> Slot {
         switch e {
         case .i32(let v): return UInt64(UInt32(bitPattern: v))

@@ -64,8 +64,8 @@ public final class Store {
     /// The execution state, created on first use (pages of the stacks are touched lazily).
     func execState() -> StatePointer {
         if let state { return OpaquePointer(state) }
-        let slots = max(engine.configuration.stackSlots, 1024)
-        let stackBytes = slots * MemoryLayout<Slot>.stride
+        let words = max(engine.configuration.stackSlots, 1024) * wordsPerSlot
+        let stackBytes = words * MemoryLayout<Slot>.stride
         let stack = Self.reserve(stackBytes)
         let frameCount = max(engine.configuration.maxCallDepth, 16)
         let frameBytes = frameCount * MemoryLayout<CallFrame>.stride
@@ -75,7 +75,7 @@ public final class Store {
         let base = stack.assumingMemoryBound(to: Slot.self)
         let s = UnsafeMutablePointer<ExecState>.allocate(capacity: 1)
         s.initialize(to: ExecState(
-            fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + slots,
+            fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + words,
             frames: frames.assumingMemoryBound(to: CallFrame.self), frameCount: 0, frameLimit: frameCount - 1,
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
             store: Unmanaged.passUnretained(self), reentryTop: base))

@@ -87,27 +87,30 @@ public final class Global: @unchecked Sendable {
     /// A global owned by the host (for imports).
     public convenience init(store: Store, type: GlobalType, value: Value) throws(WasmError) {
         guard value.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(value.type)") }
-        self.init(type: type, initial: value.slot(), store: store)
+        self.init(type: type, store: store)
+        value.store(to: cell)
     }
 
-    init(type: GlobalType, initial: Slot, store: Store) {
+    /// A global whose 16-byte cell starts as (low, high).
+    init(type: GlobalType, store: Store, low: Slot = 0, high: Slot = 0) {
         self.type = type
         self.store = store
-        cell = .allocate(capacity: 2)
-        cell.initialize(repeating: 0, count: 2)
-        cell.pointee = initial
+        cell = .allocate(capacity: wordsPerSlot)
+        cell.initialize(repeating: 0, count: wordsPerSlot)
+        cell[0] = low
+        cell[1] = high
     }
     deinit { cell.deallocate() }
 
     public var value: Value {
-        guard let store else { return type.value == .funcref ? .funcref(nil) : Value.fromSlot(cell.pointee, type: type.value, store: nil) }
-        return Value.fromSlot(cell.pointee, type: type.value, store: store)
+        guard let store else { return type.value == .funcref ? .funcref(nil) : Value.load(from: cell, type: type.value, store: nil) }
+        return Value.load(from: cell, type: type.value, store: store)
     }
 
     /// Sets a mutable global; fails on an immutable one or a value of the wrong type.
     public func set(_ v: Value) throws(WasmError) {
         guard type.mutable else { throw WasmError(.usage, "global is immutable") }
         guard v.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(v.type)") }
-        cell.pointee = v.slot()
+        v.store(to: cell)
     }
 }

@@ -1,3 +1,30 @@
+/// A 128-bit vector value: `lo` holds bytes 0-7 (little-endian lane order), `hi` bytes 8-15.
+public struct V128: Sendable, Hashable, CustomStringConvertible {
+    public var lo: UInt64
+    public var hi: UInt64
+    public init(lo: UInt64, hi: UInt64) {
+        self.lo = lo
+        self.hi = hi
+    }
+    /// From 16 bytes in memory order; nil for another count.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        var lo: UInt64 = 0, hi: UInt64 = 0
+        for i in 0..<8 {
+            lo |= UInt64(bytes[i]) << UInt64(8 * i)
+            hi |= UInt64(bytes[8 + i]) << UInt64(8 * i)
+        }
+        self.init(lo: lo, hi: hi)
+    }
+    /// The 16 bytes in memory order.
+    public var bytes: [UInt8] {
+        (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? lo : hi) >> UInt64(8 * (i % 8))) }
+    }
+    public var description: String {
+        "0x" + bytes.reversed().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
+
 /// A Wasm value as the embedding API sees it.
 public enum Value: Sendable, Equatable, CustomStringConvertible {
     case i32(Int32)
@@ -5,6 +32,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     /// Floats keep their bit patterns (NaN payloads included) through the API.
     case f32(Float)
     case f64(Double)
+    case v128(V128)
     case funcref(Function?)
     /// An external reference: any 64-bit host value, or nil.
     case externref(UInt64?)
@@ -15,6 +43,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .i64: .i64
         case .f32: .f32
         case .f64: .f64
+        case .v128: .v128
         case .funcref: .funcref
         case .externref: .externref
         }
@@ -26,6 +55,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case (.i64(let x), .i64(let y)): x == y
         case (.f32(let x), .f32(let y)): x.bitPattern == y.bitPattern
         case (.f64(let x), .f64(let y)): x.bitPattern == y.bitPattern
+        case (.v128(let x), .v128(let y)): x == y
         case (.funcref(let x), .funcref(let y)): x?.reference == y?.reference
         case (.externref(let x), .externref(let y)): x == y
         default: false
@@ -38,18 +68,36 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .i64(let v): "i64:\(v)"
         case .f32(let v): "f32:\(v)"
         case .f64(let v): "f64:\(v)"
+        case .v128(let v): "v128:\(v)"
         case .funcref(let f): f.map { "funcref:\($0.reference)" } ?? "funcref:null"
         case .externref(let e): e.map { "externref:\($0)" } ?? "externref:null"
         }
     }
 
-    /// The slot encoding every tier uses.
+    /// Writes the value into a 16-byte slot (two words) of the slot encoding every tier uses.
+    func store(to p: UnsafeMutablePointer<Slot>) {
+        if case .v128(let v) = self {
+            p[0] = v.lo
+            p[1] = v.hi
+        } else {
+            p[0] = slot()
+            p[1] = 0
+        }
+    }
+
+    /// Reads a value of type `type` from a 16-byte slot.
+    static func load(from p: UnsafePointer<Slot>, type: ValueType, store: Store?) -> Value {
+        type == .v128 ? .v128(V128(lo: p[0], hi: p[1])) : fromSlot(p[0], type: type, store: store)
+    }
+
+    /// The low word of the slot encoding (everything but v128 fits in it).
     func slot() -> Slot {
         switch self {
         case .i32(let v): UInt64(UInt32(bitPattern: v))
         case .i64(let v): UInt64(bitPattern: v)
         case .f32(let v): UInt64(v.bitPattern)
         case .f64(let v): v.bitPattern
+        case .v128(let v): v.lo
         case .funcref(let f): f.map { UInt64(UInt(bitPattern: $0.reference)) } ?? 0
         // Extern references are stored offset by one so that 0 stays null.
         case .externref(let e): e.map { $0 &+ 1 } ?? 0
@@ -67,7 +115,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
                 UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) }
             })
         case .externref: .externref(s == 0 ? nil : s &- 1)
-        case .v128: .i64(Int64(bitPattern: s))  // not reachable until SIMD runs
+        case .v128: .v128(V128(lo: s, hi: 0))  // callers with a whole slot use load(from:)
         }
     }
 
@@ -75,7 +123,8 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     static func zero(_ t: ValueType) -> Value {
         switch t {
         case .i32: .i32(0)
-        case .i64, .v128: .i64(0)
+        case .i64: .i64(0)
+        case .v128: .v128(V128(lo: 0, hi: 0))
         case .f32: .f32(0)
         case .f64: .f64(0)
         case .funcref: .funcref(nil)
@@ -89,4 +138,5 @@ extension Value {
     public var i64: Int64? { if case .i64(let v) = self { v } else { nil } }
     public var f32: Float? { if case .f32(let v) = self { v } else { nil } }
     public var f64: Double? { if case .f64(let v) = self { v } else { nil } }
+    public var v128: V128? { if case .v128(let v) = self { v } else { nil } }
 }
