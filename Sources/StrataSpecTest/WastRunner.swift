@@ -339,6 +339,7 @@ struct Session {
         case .f64(let v): return .f64(Double(bitPattern: v))
         case .refNull(let h): return h == .externRef ? .externref(nil) : .funcref(nil)
         case .refExtern(let v): return .externref(UInt64(v))
+        case .v128(let v): return Strata.V128(bytes: v.bytes).map { .v128($0) }
         default: return nil
         }
     }
@@ -357,10 +358,34 @@ struct Session {
         case (.externref(let x), .refNull(let h)): return x == nil && (h == nil || h == .externRef)
         case (.funcref(let f), .refFunc): return f != nil
         case (.externref(let x), .refExtern(let y)): return x != nil && (y == nil || x == UInt64(y!))
+        case (.v128(let a), .v128(let b)): return a.bytes == b.bytes
+        case (.v128(let a), .v128Pattern(let p)): return matchesLanes(a.bytes, p)
         case (_, .either(let options)): return options.contains { matches(v, $0) }
         default: return false
         }
     }
+}
+
+/// A v128 result against a lane pattern. WasmKit's parser records NaN lanes in one mask for
+/// both `nan:canonical` and `nan:arithmetic`, so such a lane is checked for an arithmetic NaN
+/// (quiet bit set), which every canonical NaN also is.
+func matchesLanes(_ bytes: [UInt8], _ p: V128Expectation) -> Bool {
+    let width = p.shape == .f64x2 ? 8 : p.shape == .f32x4 ? 4 : 16
+    for lane in 0..<(16 / width) {
+        let got = Array(bytes[(lane * width)..<(lane * width + width)])
+        let want = Array(p.bytes[(lane * width)..<(lane * width + width)])
+        if p.nanLaneMask & (1 << UInt8(lane)) != 0 {
+            var bits: UInt64 = 0
+            for (i, b) in got.enumerated() { bits |= UInt64(b) << UInt64(8 * i) }
+            let isArithmeticNaN = width == 4
+                ? (bits & 0x7F80_0000 == 0x7F80_0000 && bits & 0x0040_0000 != 0)
+                : (bits & 0x7FF0_0000_0000_0000 == 0x7FF0_0000_0000_0000 && bits & 0x0008_0000_0000_0000 != 0)
+            if !isArithmeticNaN { return false }
+        } else if got != want {
+            return false
+        }
+    }
+    return true
 }
 
 struct RunnerError: Error, CustomStringConvertible {

@@ -108,10 +108,12 @@ import WAT
         #expect(loaded < 3000)
     }
 
-    @Test func simdIsDecodedAndValidatedButNotYetRun() throws {
+    @Test func simdIsValidated() throws {
         let invalid = thrownError { _ = try module("(module (func (result v128) (i32.const 0)))") } as? WasmError
         #expect(invalid?.kind == .invalid)
-        let valid = thrownError { _ = try module("(module (func (result v128) (v128.const i32x4 1 2 3 4)))") } as? WasmError
-        #expect(valid?.kind == .unsupported)
+        // v128.const 0; i8x16.extract_lane_s 16; drop
+        let code: [UInt8] = [0xFD, 0x0C] + Array(repeating: 0, count: 16) + [0xFD, 0x15, 16, 0x1A]
+        #expect(error(function(code))?.message == "invalid lane index")
+        #expect(error(function(code.enumerated().map { $0.offset == 20 ? 15 : $0.element })) == nil)
     }
 }

@@ -188,11 +188,6 @@ struct Translator: CodeSink {
         let compare = lastCompare
         lastCompare = nil
         if unsupported != nil { return }
-        // Slots are 64 bits until the SIMD issue: any v128 value makes the function unsupported.
-        if validator.values.last == .v128 {
-            unsupported = WasmError(.unsupported, "v128 values are not supported by the interpreter yet", offset: offset)
-            return
-        }
         if dead {
             switch instruction {
             case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
@@ -405,8 +400,62 @@ struct Translator: CodeSink {
         case .tableFill(let t):
             let n = pop(), v = pop(), i = pop()
             emit(strata_h_table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
-        case .simd:
-            unsupported = WasmError(.unsupported, "SIMD instructions are not supported by the interpreter yet", offset: offset)
+        case .simd(let opcode, let memOffset, let lane):
+            simd(opcode, memOffset: memOffset, lane: UInt64(lane), immediate: validator.v128Immediate, offset: offset)
+        }
+    }
+
+    /// Emits a SIMD instruction; its operand layout follows the validator's shape table.
+    mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt64, immediate: (UInt64, UInt64), offset: Int) {
+        if opcode == 0x0C {  // v128.const: a pooled constant, no instruction
+            push(constSlot(immediate.0, high: immediate.1))
+            return
+        }
+        guard let shape = FunctionValidator.simdShape(opcode), let h = simdHandler(opcode) else {
+            unsupported = WasmError(.unsupported, "SIMD instruction 0x\(String(opcode, radix: 16)) has no interpreter handler", offset: offset)
+            return
+        }
+        switch shape {
+        case .unary, .test, .splat:
+            let a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a)
+        case .binary, .shift:
+            let b = pop(), a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a); slot(b)
+        case .ternary:
+            let c = pop(), b = pop(), a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a); slot(b); slot(c)
+        case .extract:
+            let a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a); imm(lane)
+        case .replace:
+            let x = pop(), a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a); slot(x); imm(lane)
+        case .load:
+            let addr = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(addr); imm(memOffset)
+        case .store:
+            let value = pop(), addr = pop()
+            emit(h, offset: offset); slot(addr); slot(value); imm(memOffset)
+        case .loadLane:
+            let vector = pop(), addr = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(addr); slot(vector); imm(memOffset); imm(lane)
+        case .storeLane:
+            let vector = pop(), addr = pop()
+            emit(h, offset: offset); slot(addr); slot(vector); imm(memOffset); imm(lane)
+        case .shuffle:
+            let b = pop(), a = pop()
+            let dst = pushResult()
+            emit(h, offset: offset); slot(dst); slot(a); slot(b); imm(immediate.0); imm(immediate.1)
+        case .const:
+            break  // handled above
         }
     }
 

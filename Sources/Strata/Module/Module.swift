@@ -56,11 +56,6 @@ public final class Module: @unchecked Sendable {
             }
             let info = try decoder.decode()
             if let deferredInvalid { throw deferredInvalid }
-            if unsupported == nil, info.types.contains(where: { $0.params.contains(.v128) || $0.results.contains(.v128) })
-                || info.globals.contains(where: { $0.type.value == .v128 }) || info.importedGlobals.contains(where: { $0.value == .v128 })
-                || info.bodies.contains(where: { $0.locals.contains(.v128) }) {
-                unsupported = WasmError(.unsupported, "v128 values are not supported by the interpreter yet")
-            }
             // Again over the whole module: the data section follows the code section.
             let fullContext = try ModuleValidator(info: info).validate()
             if let unsupported { throw unsupported }

@@ -1,0 +1,221 @@
+// Semantics of the fixed-width SIMD instructions, shared by the interpreter's SIMD handlers
+// (SIMDHandlers.swift, generated from Benchmarks/../Sources/Strata/Interpreter/simd_ops.py's
+// table) and available to later tiers as the reference behaviour. Values are read from and
+// written to 16-byte slots; lane types are chosen per instruction.
+
+typealias I8x16 = SIMD16<Int8>
+typealias U8x16 = SIMD16<UInt8>
+typealias I16x8 = SIMD8<Int16>
+typealias U16x8 = SIMD8<UInt16>
+typealias I32x4 = SIMD4<Int32>
+typealias U32x4 = SIMD4<UInt32>
+typealias I64x2 = SIMD2<Int64>
+typealias U64x2 = SIMD2<UInt64>
+typealias F32x4 = SIMD4<Float>
+typealias F64x2 = SIMD2<Double>
+
+@inline(__always) func vload<V: SIMD>(_ p: UnsafeRawPointer, _ t: V.Type = V.self) -> V {
+    p.loadUnaligned(as: V.self)
+}
+@inline(__always) func vstore<V: SIMD>(_ p: UnsafeMutableRawPointer, _ v: V) {
+    p.storeBytes(of: v, as: V.self)
+}
+@inline(__always) func slotPtr(_ fp: FramePointer, _ pc: CodePointer, _ i: Int) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(fp + op(pc, i))
+}
+
+// MARK: operand shapes: [dst, a], [dst, a, b], [dst, a, b, c]
+
+@inline(__always) func simdUnary<A: SIMD, R: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A) -> R) -> CodePointer? {
+    vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), A.self)))
+    return pc + 3
+}
+@inline(__always) func simdBinary<A: SIMD, R: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A, A) -> R) -> CodePointer? {
+    vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), A.self), vload(slotPtr(fp, pc, 3), A.self)))
+    return pc + 4
+}
+/// [dst(i32), a]
+@inline(__always) func simdTest<A: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A) -> Bool) -> CodePointer? {
+    fp[op(pc, 1)] = f(vload(slotPtr(fp, pc, 2), A.self)) ? 1 : 0
+    return pc + 3
+}
+/// [dst(i32), a]
+@inline(__always) func simdBitmask<A: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type) -> CodePointer?
+where A.Scalar: FixedWidthInteger & SignedInteger {
+    let a = vload(slotPtr(fp, pc, 2), A.self)
+    var bits: UInt64 = 0
+    for i in a.indices where a[i] < 0 { bits |= 1 << UInt64(i) }
+    fp[op(pc, 1)] = bits
+    return pc + 3
+}
+/// [dst, a, count(i32)]: the count is taken modulo the lane width.
+@inline(__always) func simdShift<A: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A, A.Scalar) -> A) -> CodePointer?
+where A.Scalar: FixedWidthInteger {
+    let count = A.Scalar(truncatingIfNeeded: rd32(fp, pc, 3) & UInt32(A.Scalar.bitWidth - 1))
+    vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), A.self), count))
+    return pc + 4
+}
+
+// MARK: lane-wise helpers
+
+@inline(__always) func lanes<V: SIMD>(_ a: V, _ f: (V.Scalar) -> V.Scalar) -> V {
+    var r = V()
+    for i in a.indices { r[i] = f(a[i]) }
+    return r
+}
+@inline(__always) func lanes<V: SIMD>(_ a: V, _ b: V, _ f: (V.Scalar, V.Scalar) -> V.Scalar) -> V {
+    var r = V()
+    for i in a.indices { r[i] = f(a[i], b[i]) }
+    return r
+}
+/// All-ones lanes where the mask is set.
+@inline(__always) func maskBits<S>(_ m: SIMDMask<S>) -> S { unsafeBitCast(m, to: S.self) }
+
+@inline(__always) func saturate<T: FixedWidthInteger>(_ v: Int, _ t: T.Type) -> T {
+    v < Int(T.min) ? T.min : v > Int(T.max) ? T.max : T(v)
+}
+@inline(__always) func wrappingAbs<T: FixedWidthInteger & SignedInteger>(_ x: T) -> T { x < 0 ? 0 &- x : x }
+
+/// Narrowing with saturation: lanes of `a` then lanes of `b`.
+@inline(__always) func narrow<W: SIMD, N: SIMD>(_ a: W, _ b: W, _ n: N.Type) -> N
+where W.Scalar: FixedWidthInteger, N.Scalar: FixedWidthInteger {
+    var r = N()
+    for i in a.indices {
+        r[i] = saturate(Int(a[i]), N.Scalar.self)
+        r[i + a.scalarCount] = saturate(Int(b[i]), N.Scalar.self)
+    }
+    return r
+}
+/// Widening of the low (`high == false`) or high half of `a`.
+@inline(__always) func widen<N: SIMD, W: SIMD>(_ a: N, high: Bool, _ w: W.Type) -> W
+where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
+    var r = W()
+    let base = high ? r.scalarCount : 0
+    for i in r.indices { r[i] = W.Scalar(a[base + i]) }
+    return r
+}
+/// Widening multiply of the low or high halves.
+@inline(__always) func extmul<N: SIMD, W: SIMD>(_ a: N, _ b: N, high: Bool, _ w: W.Type) -> W
+where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
+    widen(a, high: high, W.self) &* widen(b, high: high, W.self)
+}
+/// Sums of adjacent lane pairs, widened.
+@inline(__always) func extaddPairwise<N: SIMD, W: SIMD>(_ a: N, _ w: W.Type) -> W
+where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
+    var r = W()
+    for i in r.indices { r[i] = W.Scalar(a[2 * i]) &+ W.Scalar(a[2 * i + 1]) }
+    return r
+}
+@inline(__always) func avgr<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: FixedWidthInteger & UnsignedInteger {
+    lanes(a, b) { x, y in V.Scalar((UInt32(x) + UInt32(y) + 1) / 2) }
+}
+@inline(__always) func q15mulr(_ a: I16x8, _ b: I16x8) -> I16x8 {
+    lanes(a, b) { x, y in saturate((Int(x) * Int(y) + 0x4000) >> 15, Int16.self) }
+}
+@inline(__always) func dot(_ a: I16x8, _ b: I16x8) -> I32x4 {
+    var r = I32x4()
+    for i in 0..<4 {
+        r[i] = Int32(a[2 * i]) &* Int32(b[2 * i]) &+ Int32(a[2 * i + 1]) &* Int32(b[2 * i + 1])
+    }
+    return r
+}
+@inline(__always) func popcnt(_ a: U8x16) -> U8x16 { lanes(a) { UInt8($0.nonzeroBitCount) } }
+@inline(__always) func swizzle(_ a: U8x16, _ s: U8x16) -> U8x16 {
+    var r = U8x16()
+    for i in 0..<16 { r[i] = s[i] < 16 ? a[Int(s[i])] : 0 }
+    return r
+}
+@inline(__always) func shuffle(_ a: U8x16, _ b: U8x16, _ lo: UInt64, _ hi: UInt64) -> U8x16 {
+    var r = U8x16()
+    for i in 0..<16 {
+        let k = Int(((i < 8 ? lo : hi) >> UInt64(8 * (i % 8))) & 0xFF)
+        r[i] = k < 16 ? a[k] : b[k - 16]
+    }
+    return r
+}
+
+// Floats: Wasm min/max propagate NaN and order -0 below +0; pmin/pmax are `b < a ? b : a`.
+@inline(__always) func fmin<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint { lanes(a, b) { wasmMin($0, $1) } }
+@inline(__always) func fmax<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint { lanes(a, b) { wasmMax($0, $1) } }
+@inline(__always) func pmin<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint { lanes(a, b) { $1 < $0 ? $1 : $0 } }
+@inline(__always) func pmax<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint { lanes(a, b) { $0 < $1 ? $1 : $0 } }
+@inline(__always) func fround<V: SIMD>(_ a: V, _ rule: FloatingPointRoundingRule) -> V where V.Scalar: BinaryFloatingPoint {
+    lanes(a) { $0.rounded(rule) }
+}
+@inline(__always) func fsqrt<V: SIMD>(_ a: V) -> V where V.Scalar: BinaryFloatingPoint { lanes(a) { $0.squareRoot() } }
+
+@inline(__always) func truncSatLanes<I: FixedWidthInteger>(_ a: F32x4, _ t: I.Type) -> I32x4 {
+    var r = I32x4()
+    for i in 0..<4 { r[i] = Int32(truncatingIfNeeded: truncSat(Double(a[i]), I.self)) }
+    return r
+}
+@inline(__always) func truncSatZero<I: FixedWidthInteger>(_ a: F64x2, _ t: I.Type) -> I32x4 {
+    I32x4(Int32(truncatingIfNeeded: truncSat(a[0], I.self)), Int32(truncatingIfNeeded: truncSat(a[1], I.self)), 0, 0)
+}
+
+// MARK: memory: [dst, addr, offset] and [addr, value, offset] (+ lane forms)
+
+@inline(__always) func simdAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
+    let ea = UInt64(rd32(fp, pc, addr)) &+ pc[offset]
+    guard ea &+ width <= st.pointee.memSize, let base = st.pointee.memBase else { return nil }
+    return UnsafeMutableRawPointer(base + Int(ea))
+}
+/// Loads `width` bytes and builds the vector from them. [dst, addr, offset]
+@inline(__always) func simdLoad<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, width: UInt64, _ f: (UnsafeRawPointer) -> V) -> CodePointer? {
+    guard let p = simdAddress(pc, fp, st, addr: 2, offset: 3, width: width) else { return trap(st, .memoryOutOfBounds, pc) }
+    vstore(slotPtr(fp, pc, 1), f(UnsafeRawPointer(p)))
+    return pc + 4
+}
+/// Widening loads of 8 bytes.
+@inline(__always) func loadExtend<N: SIMD, W: SIMD>(_ p: UnsafeRawPointer, _ n: N.Type, _ w: W.Type) -> W
+where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
+    var r = W()
+    for i in r.indices { r[i] = W.Scalar(p.loadUnaligned(fromByteOffset: i * MemoryLayout<N.Scalar>.size, as: N.Scalar.self)) }
+    return r
+}
+@inline(__always) func loadSplat<V: SIMD>(_ p: UnsafeRawPointer, _ v: V.Type) -> V where V.Scalar: FixedWidthInteger {
+    V(repeating: p.loadUnaligned(as: V.Scalar.self))
+}
+/// [dst, addr, vector, offset, lane]
+@inline(__always) func simdLoadLane<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ v: V.Type) -> CodePointer?
+where V.Scalar: FixedWidthInteger {
+    guard let p = simdAddress(pc, fp, st, addr: 2, offset: 4, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
+        return trap(st, .memoryOutOfBounds, pc)
+    }
+    var vec = vload(slotPtr(fp, pc, 3), V.self)
+    vec[Int(pc[5])] = UnsafeRawPointer(p).loadUnaligned(as: V.Scalar.self)
+    vstore(slotPtr(fp, pc, 1), vec)
+    return pc + 6
+}
+/// [addr, vector, offset, lane]
+@inline(__always) func simdStoreLane<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ v: V.Type) -> CodePointer?
+where V.Scalar: FixedWidthInteger {
+    guard let p = simdAddress(pc, fp, st, addr: 1, offset: 3, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
+        return trap(st, .memoryOutOfBounds, pc)
+    }
+    p.storeBytes(of: vload(slotPtr(fp, pc, 2), V.self)[Int(pc[4])], as: V.Scalar.self)
+    return pc + 5
+}
+/// [addr, value, offset]
+@inline(__always) func simdStore(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    guard let p = simdAddress(pc, fp, st, addr: 1, offset: 3, width: 16) else { return trap(st, .memoryOutOfBounds, pc) }
+    vstore(p, vload(slotPtr(fp, pc, 2), U8x16.self))
+    return pc + 4
+}
+
+// MARK: lanes: [dst, a, lane], [dst, a, scalar, lane], [dst, scalar]
+
+@inline(__always) func simdExtract<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ v: V.Type, _ f: (V.Scalar) -> UInt64) -> CodePointer? {
+    fp[op(pc, 1)] = f(vload(slotPtr(fp, pc, 2), V.self)[Int(pc[3])])
+    return pc + 4
+}
+@inline(__always) func simdReplace<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ v: V.Type, _ f: (UInt64) -> V.Scalar) -> CodePointer? {
+    var vec = vload(slotPtr(fp, pc, 2), V.self)
+    vec[Int(pc[4])] = f(fp[op(pc, 3)])
+    vstore(slotPtr(fp, pc, 1), vec)
+    return pc + 5
+}
+@inline(__always) func simdSplat<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ v: V.Type, _ f: (UInt64) -> V.Scalar) -> CodePointer? {
+    vstore(slotPtr(fp, pc, 1), V(repeating: f(fp[op(pc, 2)])))
+    return pc + 3
+}
