@@ -344,19 +344,19 @@ import CStrata
     (simdBinary(pc, fp, U8x16.self) { $0 &+ $1 }, fp, st)
 }
 @_silgen_name("strata_op_i8x16_add_sat_s") func opI8x16AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, I8x16.self) { lanes($0, $1) { saturate(Int($0) + Int($1), Int8.self) } }, fp, st)
+    (simdBinary(pc, fp, I8x16.self) { addSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i8x16_add_sat_u") func opI8x16AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, U8x16.self) { lanes($0, $1) { saturate(Int($0) + Int($1), UInt8.self) } }, fp, st)
+    (simdBinary(pc, fp, U8x16.self) { addSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i8x16_sub") func opI8x16Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { $0 &- $1 }, fp, st)
 }
 @_silgen_name("strata_op_i8x16_sub_sat_s") func opI8x16SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, I8x16.self) { lanes($0, $1) { saturate(Int($0) - Int($1), Int8.self) } }, fp, st)
+    (simdBinary(pc, fp, I8x16.self) { subSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i8x16_sub_sat_u") func opI8x16SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, U8x16.self) { lanes($0, $1) { saturate(Int($0) - Int($1), UInt8.self) } }, fp, st)
+    (simdBinary(pc, fp, U8x16.self) { subSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_f64x2_ceil") func opF64x2Ceil(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .up) }, fp, st)
@@ -440,19 +440,19 @@ import CStrata
     (simdBinary(pc, fp, U16x8.self) { $0 &+ $1 }, fp, st)
 }
 @_silgen_name("strata_op_i16x8_add_sat_s") func opI16x8AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, I16x8.self) { lanes($0, $1) { saturate(Int($0) + Int($1), Int16.self) } }, fp, st)
+    (simdBinary(pc, fp, I16x8.self) { addSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i16x8_add_sat_u") func opI16x8AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, U16x8.self) { lanes($0, $1) { saturate(Int($0) + Int($1), UInt16.self) } }, fp, st)
+    (simdBinary(pc, fp, U16x8.self) { addSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i16x8_sub") func opI16x8Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { $0 &- $1 }, fp, st)
 }
 @_silgen_name("strata_op_i16x8_sub_sat_s") func opI16x8SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, I16x8.self) { lanes($0, $1) { saturate(Int($0) - Int($1), Int16.self) } }, fp, st)
+    (simdBinary(pc, fp, I16x8.self) { subSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_i16x8_sub_sat_u") func opI16x8SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdBinary(pc, fp, U16x8.self) { lanes($0, $1) { saturate(Int($0) - Int($1), UInt16.self) } }, fp, st)
+    (simdBinary(pc, fp, U16x8.self) { subSat($0, $1) }, fp, st)
 }
 @_silgen_name("strata_op_f64x2_nearest") func opF64x2Nearest(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .toNearestOrEven) }, fp, st)

@@ -1,6 +1,5 @@
-// Semantics of the fixed-width SIMD instructions, shared by the interpreter's SIMD handlers
-// (SIMDHandlers.swift, generated from Benchmarks/../Sources/Strata/Interpreter/simd_ops.py's
-// table) and available to later tiers as the reference behaviour. Values are read from and
+// Semantics of the fixed-width SIMD instructions, used by the interpreter's SIMD handlers
+// (SIMDHandlers.swift) and available to later tiers as the reference behaviour. Values are read from and
 // written to 16-byte slots; lane types are chosen per instruction.
 
 typealias I8x16 = SIMD16<Int8>
@@ -76,29 +75,37 @@ where A.Scalar: FixedWidthInteger {
 }
 @inline(__always) func wrappingAbs<T: FixedWidthInteger & SignedInteger>(_ x: T) -> T { x < 0 ? 0 &- x : x }
 
-/// Narrowing with saturation: lanes of `a` then lanes of `b`.
-@inline(__always) func narrow<W: SIMD, N: SIMD>(_ a: W, _ b: W, _ n: N.Type) -> N
-where W.Scalar: FixedWidthInteger, N.Scalar: FixedWidthInteger {
-    var r = N()
-    for i in a.indices {
-        r[i] = saturate(Int(a[i]), N.Scalar.self)
-        r[i + a.scalarCount] = saturate(Int(b[i]), N.Scalar.self)
-    }
-    return r
-}
-/// Widening of the low (`high == false`) or high half of `a`.
-@inline(__always) func widen<N: SIMD, W: SIMD>(_ a: N, high: Bool, _ w: W.Type) -> W
-where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
-    var r = W()
-    let base = high ? r.scalarCount : 0
-    for i in r.indices { r[i] = W.Scalar(a[base + i]) }
-    return r
-}
+/// Narrowing with saturation: lanes of `a` then lanes of `b` (vector conversions, not loops).
+@inline(__always) func narrow(_ a: I16x8, _ b: I16x8, _ n: I8x16.Type) -> I8x16 { I8x16(clamping: SIMD16<Int16>(lowHalf: a, highHalf: b)) }
+@inline(__always) func narrow(_ a: I16x8, _ b: I16x8, _ n: U8x16.Type) -> U8x16 { U8x16(clamping: SIMD16<Int16>(lowHalf: a, highHalf: b)) }
+@inline(__always) func narrow(_ a: I32x4, _ b: I32x4, _ n: I16x8.Type) -> I16x8 { I16x8(clamping: SIMD8<Int32>(lowHalf: a, highHalf: b)) }
+@inline(__always) func narrow(_ a: I32x4, _ b: I32x4, _ n: U16x8.Type) -> U16x8 { U16x8(clamping: SIMD8<Int32>(lowHalf: a, highHalf: b)) }
+
+/// Widening of the low (`high == false`) or high half of `a` (sign- or zero-extending by type).
+@inline(__always) func widen(_ a: I8x16, high: Bool, _ w: I16x8.Type) -> I16x8 { I16x8(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+@inline(__always) func widen(_ a: U8x16, high: Bool, _ w: U16x8.Type) -> U16x8 { U16x8(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+@inline(__always) func widen(_ a: I16x8, high: Bool, _ w: I32x4.Type) -> I32x4 { I32x4(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+@inline(__always) func widen(_ a: U16x8, high: Bool, _ w: U32x4.Type) -> U32x4 { U32x4(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+@inline(__always) func widen(_ a: I32x4, high: Bool, _ w: I64x2.Type) -> I64x2 { I64x2(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+@inline(__always) func widen(_ a: U32x4, high: Bool, _ w: U64x2.Type) -> U64x2 { U64x2(truncatingIfNeeded: high ? a.highHalf : a.lowHalf) }
+
+/// Saturating add and subtract through the next wider lane type.
+@inline(__always) func addSat(_ a: I8x16, _ b: I8x16) -> I8x16 { I8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: a) &+ SIMD16<Int16>(truncatingIfNeeded: b)) }
+@inline(__always) func addSat(_ a: U8x16, _ b: U8x16) -> U8x16 { U8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: a) &+ SIMD16<Int16>(truncatingIfNeeded: b)) }
+@inline(__always) func subSat(_ a: I8x16, _ b: I8x16) -> I8x16 { I8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: a) &- SIMD16<Int16>(truncatingIfNeeded: b)) }
+@inline(__always) func subSat(_ a: U8x16, _ b: U8x16) -> U8x16 { U8x16(clamping: SIMD16<Int16>(truncatingIfNeeded: a) &- SIMD16<Int16>(truncatingIfNeeded: b)) }
+@inline(__always) func addSat(_ a: I16x8, _ b: I16x8) -> I16x8 { I16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: a) &+ SIMD8<Int32>(truncatingIfNeeded: b)) }
+@inline(__always) func addSat(_ a: U16x8, _ b: U16x8) -> U16x8 { U16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: a) &+ SIMD8<Int32>(truncatingIfNeeded: b)) }
+@inline(__always) func subSat(_ a: I16x8, _ b: I16x8) -> I16x8 { I16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: a) &- SIMD8<Int32>(truncatingIfNeeded: b)) }
+@inline(__always) func subSat(_ a: U16x8, _ b: U16x8) -> U16x8 { U16x8(clamping: SIMD8<Int32>(truncatingIfNeeded: a) &- SIMD8<Int32>(truncatingIfNeeded: b)) }
+
 /// Widening multiply of the low or high halves.
-@inline(__always) func extmul<N: SIMD, W: SIMD>(_ a: N, _ b: N, high: Bool, _ w: W.Type) -> W
-where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
-    widen(a, high: high, W.self) &* widen(b, high: high, W.self)
-}
+@inline(__always) func extmul(_ a: I8x16, _ b: I8x16, high: Bool, _ w: I16x8.Type) -> I16x8 { widen(a, high: high, w) &* widen(b, high: high, w) }
+@inline(__always) func extmul(_ a: U8x16, _ b: U8x16, high: Bool, _ w: U16x8.Type) -> U16x8 { widen(a, high: high, w) &* widen(b, high: high, w) }
+@inline(__always) func extmul(_ a: I16x8, _ b: I16x8, high: Bool, _ w: I32x4.Type) -> I32x4 { widen(a, high: high, w) &* widen(b, high: high, w) }
+@inline(__always) func extmul(_ a: U16x8, _ b: U16x8, high: Bool, _ w: U32x4.Type) -> U32x4 { widen(a, high: high, w) &* widen(b, high: high, w) }
+@inline(__always) func extmul(_ a: I32x4, _ b: I32x4, high: Bool, _ w: I64x2.Type) -> I64x2 { widen(a, high: high, w) &* widen(b, high: high, w) }
+@inline(__always) func extmul(_ a: U32x4, _ b: U32x4, high: Bool, _ w: U64x2.Type) -> U64x2 { widen(a, high: high, w) &* widen(b, high: high, w) }
 /// Sums of adjacent lane pairs, widened.
 @inline(__always) func extaddPairwise<N: SIMD, W: SIMD>(_ a: N, _ w: W.Type) -> W
 where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
