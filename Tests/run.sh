@@ -14,8 +14,9 @@ fi
 export STRATA_TESTSUITE="$(cd "$testsuite" && pwd)"
 
 swift build -c release --product strata
-echo "== Wasm 2.0 spec suite, interpreter tier"
+echo "== Wasm 2.0 spec suite and the Wasm 3.0 SIMD files, interpreter tier"
 .build/release/strata wast --tier interpreter --testsuite "$STRATA_TESTSUITE" \
-    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0"
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
 echo "== unit tests"
 swift test

@@ -543,7 +543,27 @@ void strata_run(uint64_t *pc, uint64_t *fp, void *state);
     X(i32x4_trunc_sat_f64x2_s_zero, PLAIN) \
     X(i32x4_trunc_sat_f64x2_u_zero, PLAIN) \
     X(f64x2_convert_low_i32x4_s, PLAIN) \
-    X(f64x2_convert_low_i32x4_u, PLAIN)
+    X(f64x2_convert_low_i32x4_u, PLAIN) \
+    X(i8x16_relaxed_swizzle, PLAIN) \
+    X(i32x4_relaxed_trunc_f32x4_s, PLAIN) \
+    X(i32x4_relaxed_trunc_f32x4_u, PLAIN) \
+    X(i32x4_relaxed_trunc_f64x2_s_zero, PLAIN) \
+    X(i32x4_relaxed_trunc_f64x2_u_zero, PLAIN) \
+    X(f32x4_relaxed_madd, PLAIN) \
+    X(f32x4_relaxed_nmadd, PLAIN) \
+    X(f64x2_relaxed_madd, PLAIN) \
+    X(f64x2_relaxed_nmadd, PLAIN) \
+    X(i8x16_relaxed_laneselect, PLAIN) \
+    X(i16x8_relaxed_laneselect, PLAIN) \
+    X(i32x4_relaxed_laneselect, PLAIN) \
+    X(i64x2_relaxed_laneselect, PLAIN) \
+    X(f32x4_relaxed_min, PLAIN) \
+    X(f32x4_relaxed_max, PLAIN) \
+    X(f64x2_relaxed_min, PLAIN) \
+    X(f64x2_relaxed_max, PLAIN) \
+    X(i16x8_relaxed_q15mulr_s, PLAIN) \
+    X(i16x8_relaxed_dot_i8x16_i7x16_s, PLAIN) \
+    X(i32x4_relaxed_dot_i8x16_i7x16_add_s, PLAIN)
 
 #define STRATA_DECLARE_HANDLER(name, kind) void strata_h_##name(uint64_t *pc, uint64_t *fp, void *state);
 STRATA_INTERPRETER_OPS(STRATA_DECLARE_HANDLER)

@@ -719,6 +719,68 @@ import CStrata
     (simdUnary(pc, fp, U32x4.self) { F64x2(Double($0[0]), Double($0[1])) }, fp, st)
 }
 
+// Relaxed SIMD (Wasm 3.0): one deterministic behaviour per instruction (see README).
+@_silgen_name("strata_op_i8x16_relaxed_swizzle") func opI8x16RelaxedSwizzle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, U8x16.self) { swizzle($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_trunc_f32x4_s") func opI32x4RelaxedTruncF32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, Int32.self) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_trunc_f32x4_u") func opI32x4RelaxedTruncF32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, UInt32.self) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_trunc_f64x2_s_zero") func opI32x4RelaxedTruncF64x2SZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, Int32.self) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_trunc_f64x2_u_zero") func opI32x4RelaxedTruncF64x2UZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, UInt32.self) }, fp, st)
+}
+@_silgen_name("strata_op_f32x4_relaxed_madd") func opF32x4RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, F32x4.self) { $0 * $1 + $2 }, fp, st)
+}
+@_silgen_name("strata_op_f32x4_relaxed_nmadd") func opF32x4RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, F32x4.self) { -($0 * $1) + $2 }, fp, st)
+}
+@_silgen_name("strata_op_f64x2_relaxed_madd") func opF64x2RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, F64x2.self) { $0 * $1 + $2 }, fp, st)
+}
+@_silgen_name("strata_op_f64x2_relaxed_nmadd") func opF64x2RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, F64x2.self) { -($0 * $1) + $2 }, fp, st)
+}
+@_silgen_name("strata_op_i8x16_relaxed_laneselect") func opI8x16RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
+}
+@_silgen_name("strata_op_i16x8_relaxed_laneselect") func opI16x8RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_laneselect") func opI32x4RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
+}
+@_silgen_name("strata_op_i64x2_relaxed_laneselect") func opI64x2RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
+}
+@_silgen_name("strata_op_f32x4_relaxed_min") func opF32x4RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, F32x4.self) { fmin($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_f32x4_relaxed_max") func opF32x4RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, F32x4.self) { fmax($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_f64x2_relaxed_min") func opF64x2RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, F64x2.self) { fmin($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_f64x2_relaxed_max") func opF64x2RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, F64x2.self) { fmax($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_i16x8_relaxed_q15mulr_s") func opI16x8RelaxedQ15mulrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, I16x8.self) { q15mulr($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_i16x8_relaxed_dot_i8x16_i7x16_s") func opI16x8RelaxedDotI8x16I7x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdBinary(pc, fp, I8x16.self) { relaxedDot($0, $1) }, fp, st)
+}
+@_silgen_name("strata_op_i32x4_relaxed_dot_i8x16_i7x16_add_s") func opI32x4RelaxedDotI8x16I7x16AddS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (simdTernaryMixed(pc, fp) { relaxedDotAdd($0, $1, $2) }, fp, st)
+}
+
 /// The handler of a SIMD instruction (0xFD prefix) other than v128.const.
 func simdHandler(_ opcode: UInt32) -> Handler? {
     switch opcode {
@@ -957,6 +1019,26 @@ func simdHandler(_ opcode: UInt32) -> Handler? {
     case 0xFD: strata_h_i32x4_trunc_sat_f64x2_u_zero
     case 0xFE: strata_h_f64x2_convert_low_i32x4_s
     case 0xFF: strata_h_f64x2_convert_low_i32x4_u
+    case 0x100: strata_h_i8x16_relaxed_swizzle
+    case 0x101: strata_h_i32x4_relaxed_trunc_f32x4_s
+    case 0x102: strata_h_i32x4_relaxed_trunc_f32x4_u
+    case 0x103: strata_h_i32x4_relaxed_trunc_f64x2_s_zero
+    case 0x104: strata_h_i32x4_relaxed_trunc_f64x2_u_zero
+    case 0x105: strata_h_f32x4_relaxed_madd
+    case 0x106: strata_h_f32x4_relaxed_nmadd
+    case 0x107: strata_h_f64x2_relaxed_madd
+    case 0x108: strata_h_f64x2_relaxed_nmadd
+    case 0x109: strata_h_i8x16_relaxed_laneselect
+    case 0x10A: strata_h_i16x8_relaxed_laneselect
+    case 0x10B: strata_h_i32x4_relaxed_laneselect
+    case 0x10C: strata_h_i64x2_relaxed_laneselect
+    case 0x10D: strata_h_f32x4_relaxed_min
+    case 0x10E: strata_h_f32x4_relaxed_max
+    case 0x10F: strata_h_f64x2_relaxed_min
+    case 0x110: strata_h_f64x2_relaxed_max
+    case 0x111: strata_h_i16x8_relaxed_q15mulr_s
+    case 0x112: strata_h_i16x8_relaxed_dot_i8x16_i7x16_s
+    case 0x113: strata_h_i32x4_relaxed_dot_i8x16_i7x16_add_s
     default: nil
     }
 }

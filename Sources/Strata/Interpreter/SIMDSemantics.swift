@@ -33,6 +33,28 @@ typealias F64x2 = SIMD2<Double>
     vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), A.self), vload(slotPtr(fp, pc, 3), A.self)))
     return pc + 4
 }
+/// [dst, a, b, c]
+@inline(__always) func simdTernary<A: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A, A, A) -> A) -> CodePointer? {
+    vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), A.self), vload(slotPtr(fp, pc, 3), A.self), vload(slotPtr(fp, pc, 4), A.self)))
+    return pc + 5
+}
+/// [dst, a(i8x16), b(i8x16), c(i32x4)]
+@inline(__always) func simdTernaryMixed(_ pc: CodePointer, _ fp: FramePointer, _ f: (I8x16, I8x16, I32x4) -> I32x4) -> CodePointer? {
+    vstore(slotPtr(fp, pc, 1), f(vload(slotPtr(fp, pc, 2), I8x16.self), vload(slotPtr(fp, pc, 3), I8x16.self), vload(slotPtr(fp, pc, 4), I32x4.self)))
+    return pc + 5
+}
+/// Relaxed dot products: both operands read as signed bytes; pairwise sums wrap.
+@inline(__always) func relaxedDot(_ a: I8x16, _ b: I8x16) -> I16x8 {
+    var r = I16x8()
+    for i in 0..<8 { r[i] = Int16(a[2 * i]) &* Int16(b[2 * i]) &+ Int16(a[2 * i + 1]) &* Int16(b[2 * i + 1]) }
+    return r
+}
+@inline(__always) func relaxedDotAdd(_ a: I8x16, _ b: I8x16, _ c: I32x4) -> I32x4 {
+    var r = c
+    for i in 0..<16 { r[i / 4] = r[i / 4] &+ Int32(a[i]) * Int32(b[i]) }
+    return r
+}
+
 /// [dst(i32), a]
 @inline(__always) func simdTest<A: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ t: A.Type, _ f: (A) -> Bool) -> CodePointer? {
     fp[op(pc, 1)] = f(vload(slotPtr(fp, pc, 2), A.self)) ? 1 : 0

@@ -90,6 +90,12 @@ extension FunctionValidator {
         case 0xEC, 0xED, 0xEF: return .unary
         case 0xF0...0xF7: return .binary
         case 0xF8...0xFF: return .unary
+        // Relaxed SIMD (Wasm 3.0)
+        case 0x100: return .binary                 // i8x16.relaxed_swizzle
+        case 0x101...0x104: return .unary          // relaxed truncations
+        case 0x105...0x10C: return .ternary        // relaxed madd/nmadd, laneselect
+        case 0x10D...0x112: return .binary         // relaxed min/max, q15mulr, dot
+        case 0x113: return .ternary                // i32x4.relaxed_dot_i8x16_i7x16_add_s
         default: return nil
         }
     }
