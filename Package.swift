@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Strata", targets: ["Strata"]),
         .library(name: "StrataSpecTest", targets: ["StrataSpecTest"]),
+        .library(name: "StrataWASI", targets: ["StrataWASI"]),
         .executable(name: "strata", targets: ["strata"]),
     ],
     dependencies: [
@@ -17,6 +18,11 @@ let package = Package(
         .target(name: "CStrata"),
         // The engine: decode -> validate -> module -> runtime -> tiers.
         .target(name: "Strata", dependencies: ["CStrata"]),
+        // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata.
+        .target(
+            name: "StrataWASI",
+            dependencies: ["Strata", .product(name: "WASI", package: "WasmKit")]
+        ),
         // The .wast spec-test runner (parses scripts with WasmKit's WAT product).
         .target(
             name: "StrataSpecTest",
@@ -25,14 +31,14 @@ let package = Package(
         .executableTarget(
             name: "strata",
             dependencies: [
-                "Strata", "StrataSpecTest",
+                "Strata", "StrataSpecTest", "StrataWASI",
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "StrataTests",
-            dependencies: ["Strata", "StrataSpecTest", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["Strata", "StrataSpecTest", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
         ),
     ]
 )

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Strata
 import StrataSpecTest
+import StrataWASI
+import WASI
 import WAT
 
 @main
@@ -97,10 +99,22 @@ func fail(_ message: String) -> Never {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run an exported function and print its results.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run a module: a WASI command's _start, or an exported function, printing its results.",
+        discussion: """
+            A module importing wasi_snapshot_preview1 gets WASI: ARGS become the program's arguments \
+            and the exit code is the program's. With --invoke, ARGS are the function's parameters. \
+            A trap prints the Wasm backtrace and exits with status 134.
+            """)
 
     @Option(name: .long, help: "The export to call (default: _start, main, run, or the only exported function).")
     var invoke: String?
+
+    @Option(name: .customLong("env"), help: "KEY=VALUE: an environment variable for a WASI program (repeatable).")
+    var environment: [String] = []
+
+    @Option(name: .customLong("dir"), help: "HOST[::GUEST]: grant a WASI program access to a host directory (repeatable).")
+    var directories: [String] = []
 
     @Flag(help: "Print the call's wall-clock time to standard error.")
     var time = false
@@ -108,7 +122,7 @@ struct Run: ParsableCommand {
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
-    @Argument(help: "Arguments, converted to the function's parameter types.")
+    @Argument(parsing: .captureForPassthrough, help: "Program arguments (WASI) or function arguments.")
     var args: [String] = []
 
     func run() throws {
@@ -121,6 +135,27 @@ struct Run: ParsableCommand {
         }
         let store = Store(engine: engine)
         let linker = Linker()
+        let usesWASI = module.imports.contains { $0.module == "wasi_snapshot_preview1" }
+        var wasi: WASI?
+        if usesWASI {
+            var options = WASIOptions(arguments: [file] + (invoke == nil ? args : []))
+            for pair in environment {
+                guard let eq = pair.firstIndex(of: "=") else { fail("--env expects KEY=VALUE, got \"\(pair)\"") }
+                options.environment[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            }
+            for dir in directories {
+                let parts = dir.components(separatedBy: "::")
+                guard parts.count <= 2, !parts[0].isEmpty else { fail("--dir expects HOST[::GUEST], got \"\(dir)\"") }
+                options.directories.append((host: parts[0], guest: parts.count == 2 ? parts[1] : parts[0]))
+            }
+            do {
+                wasi = try linker.defineWASI(options, store: store)
+            } catch {
+                fail("WASI: \(error)")
+            }
+        } else if !environment.isEmpty || !directories.isEmpty {
+            FileHandle.standardError.write(Data("strata: warning: --env and --dir apply to WASI modules only\n".utf8))
+        }
         let instance: Instance
         do {
             instance = try linker.instantiate(module, in: store)
@@ -128,7 +163,22 @@ struct Run: ParsableCommand {
             fail("\(file): \(error)")
         }
         let functionExports = module.exports.filter { $0.kind == .function }.map(\.name)
-        let name = invoke ?? ["_start", "main", "run"].first(where: functionExports.contains)
+        if let wasi, invoke == nil, functionExports.contains("_start") {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let code: Int32
+            do {
+                code = try wasi.start(instance)
+            } catch {
+                failTrap(error)
+            }
+            reportTime(start)
+            fflush(nil)
+            Foundation.exit(code)
+        }
+        if let wasi {
+            do { try wasi.initialize(instance) } catch { failTrap(error) }
+        }
+        let name = invoke ?? ["main", "run"].first(where: functionExports.contains)
             ?? (functionExports.count == 1 ? functionExports[0] : nil)
         guard let name, let function = instance.function(name) else {
             fail("no function to run; exported functions: \(functionExports.joined(separator: ", "))")
@@ -142,15 +192,33 @@ struct Run: ParsableCommand {
             guard let v = parseValue(text, t) else { fail("cannot read \"\(text)\" as \(t)") }
             values.append(v)
         }
+        let start = DispatchTime.now().uptimeNanoseconds
         do {
-            let start = DispatchTime.now().uptimeNanoseconds
             let results = try function.call(values)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             for r in results { print(format(r)) }
-            if time { FileHandle.standardError.write(Data(String(format: "time: %.6f s\n", elapsed).utf8)) }
+        } catch let trap as Trap {
+            if let exit = trap.hostError as? WASIExitCode {
+                fflush(nil)
+                Foundation.exit(Int32(bitPattern: exit.code))
+            }
+            failTrap(trap)
         } catch {
             fail("\(error)")
         }
+        reportTime(start)
+    }
+
+    func reportTime(_ start: UInt64) {
+        if time {
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            FileHandle.standardError.write(Data(String(format: "time: %.6f s\n", elapsed).utf8))
+        }
+    }
+
+    func failTrap(_ error: any Error) -> Never {
+        fflush(nil)
+        FileHandle.standardError.write(Data("strata: \(error)\n".utf8))
+        Foundation.exit(error is Trap ? 134 : 1)
     }
 
     func parseValue(_ s: String, _ t: ValueType) -> Value? {

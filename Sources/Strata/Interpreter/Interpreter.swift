@@ -161,7 +161,10 @@ enum Interpreter {
             st.pointee.trap = .none
             if kind == .interrupted { st.pointee.interrupt.pointee = 0 }
             var t = Trap(kind, backtrace: trace)
-            if kind == .hostError { t.hostMessage = store.takeHostError().map { "\($0)" } }
+            if kind == .hostError, let error = store.takeHostError() {
+                t.hostMessage = "\(error)"
+                t.box = ErrorBox(error)
+            }
             throw t
         }
         st.pointee.reentryTop = savedReentry

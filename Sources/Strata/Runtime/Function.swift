@@ -84,7 +84,7 @@ final class HostFunction {
             try call(caller: Caller(runtime: instance, store: store), slots: slots)
             return nil
         } catch let t as Trap {
-            if t.kind == .hostError, let m = t.hostMessage { store.setHostError(HostMessage(m)) }
+            if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
             return t.kind
         } catch {
             store.setHostError(error)

@@ -52,6 +52,13 @@ public struct BacktraceFrame: Sendable, CustomStringConvertible {
     }
 }
 
+/// Carries a host error inside the Sendable `Trap` (host errors are only read back on the
+/// thread that ran the call).
+final class ErrorBox: @unchecked Sendable {
+    let error: any Error
+    init(_ error: any Error) { self.error = error }
+}
+
 /// A trap raised while running Wasm code: its kind (with the spec's message) and a backtrace,
 /// innermost frame first.
 public struct Trap: Error, Sendable, CustomStringConvertible {
@@ -59,6 +66,9 @@ public struct Trap: Error, Sendable, CustomStringConvertible {
     public var backtrace: [BacktraceFrame]
     /// For `.hostError`: what the host function threw.
     public var hostMessage: String?
+    /// For `.hostError`: the error the host function threw (e.g. WASI's exit request).
+    public var hostError: (any Error)? { box?.error }
+    var box: ErrorBox?
 
     public init(_ kind: TrapKind, backtrace: [BacktraceFrame] = [], hostMessage: String? = nil) {
         self.kind = kind
