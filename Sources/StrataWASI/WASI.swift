@@ -138,7 +138,9 @@ final class WASIMemoryFault: @unchecked Sendable {
 }
 
 /// Strata's memory as WASI sees it. An out-of-bounds range never reaches the host's memory:
-/// the call gets a zeroed scratch buffer instead, and the host function then traps.
+/// the call gets a zeroed scratch buffer instead, and the host function then traps. WasmKit's
+/// WASI layer offers no way to check ranges before it acts, so a call may already have used
+/// the zeroed bytes (e.g. written zeros) when it traps; host memory is never exposed.
 public struct WASIGuestMemory: GuestMemory {
     let memory: Strata.Memory
     let fault = WASIMemoryFault()
