@@ -57,5 +57,17 @@ set -e
 check "134" "$crash_status" "a trap exits with status 134"
 check "yes" "$(echo "$crash" | grep -q 'integer divide by zero' && echo "$crash" | grep -q '  at ' && echo yes || echo no)" "a trap prints its message and backtrace"
 
+# A reactor: _initialize runs first, then --invoke calls an export with typed arguments.
+cat > "$work/reactor.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+static int base;
+__attribute__((constructor)) static void setup(void) { base = getenv("BASE") ? atoi(getenv("BASE")) : 1; }
+__attribute__((export_name("scale"))) int scale(int x) { printf("scaling %d\n", x); fflush(stdout); return base * x; }
+C
+clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -nodefaultlibs -o "$work/reactor.wasm" "$work/reactor.c" -lc "$builtins"
+reactor=$("$strata" run --env BASE=6 --invoke scale "$work/reactor.wasm" 7 2>&1)
+check "$(printf 'scaling 7\n42')" "$reactor" "a reactor's _initialize runs before --invoke"
+
 echo "WASI: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
