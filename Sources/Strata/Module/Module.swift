@@ -23,43 +23,25 @@ public final class Module: @unchecked Sendable {
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
         self.engine = engine
         let decoded: (ModuleInfo, ModuleContext, [CompiledFunction]) = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            var decoder = ModuleDecoder(bytes: buffer)
-            var context: ModuleContext?
-            var deferredInvalid: WasmError?
             var unsupported: WasmError?
             var compiled: [CompiledFunction] = []
-            // Bodies are validated and translated as the code section streams by. Invalid
-            // errors wait until decoding ends, so a malformed module is reported as malformed.
-            decoder.bodyHandler = { d, i, body throws(WasmError) in
-                guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
-                do throws(WasmError) {
-                    if context == nil { context = try ModuleValidator(info: d.info).validate() }
-                    let type = d.info.types[Int(d.info.functionTypeIndices[i])]
-                    var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
-                    var translator = Translator(
-                        context: context!, importedFunctionCount: d.info.importedFunctionTypes.count,
-                        localCount: type.params.count + body.locals.count, resultCount: type.results.count)
-                    try validator.run(sink: &translator)
-                    if let reason = translator.unsupported {
-                        unsupported = unsupported ?? reason
-                        return
-                    }
-                    let frameWords = translator.finish()
-                    compiled.append(CompiledFunction(
-                        code: translator.code, consts: translator.consts, frameWords: frameWords,
-                        paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
-                        resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets))
-                } catch {
-                    guard error.kind == .invalid else { throw error }
-                    deferredInvalid = error
+            let (info, context) = try Self.decodeValidating(buffer) { context, info, type, body, validator throws(WasmError) in
+                var translator = Translator(
+                    context: context, importedFunctionCount: info.importedFunctionTypes.count,
+                    localCount: type.params.count + body.locals.count, resultCount: type.results.count)
+                try validator.run(sink: &translator)
+                if let reason = translator.unsupported {
+                    unsupported = unsupported ?? reason
+                    return
                 }
+                let frameWords = translator.finish()
+                compiled.append(CompiledFunction(
+                    code: translator.code, consts: translator.consts, frameWords: frameWords,
+                    paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
+                    resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets))
             }
-            let info = try decoder.decode()
-            if let deferredInvalid { throw deferredInvalid }
-            // Again over the whole module: the data section follows the code section.
-            let fullContext = try ModuleValidator(info: info).validate()
             if let unsupported { throw unsupported }
-            return (info, fullContext, compiled)
+            return (info, context, compiled)
         }
         info = decoded.0
         context = decoded.1
@@ -93,26 +75,39 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
     public static func validate(bytes: [UInt8]) throws(WasmError) {
         try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            var decoder = ModuleDecoder(bytes: buffer)
-            var context: ModuleContext?
-            var deferredInvalid: WasmError?
-            decoder.bodyHandler = { d, i, body throws(WasmError) in
-                guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
-                do throws(WasmError) {
-                    if context == nil { context = try ModuleValidator(info: d.info).validate() }
-                    let type = d.info.types[Int(d.info.functionTypeIndices[i])]
-                    var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
-                    var sink = NullSink()
-                    try validator.run(sink: &sink)
-                } catch {
-                    guard error.kind == .invalid else { throw error }
-                    deferredInvalid = error
-                }
+            _ = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) in
+                var sink = NullSink()
+                try validator.run(sink: &sink)
             }
-            let info = try decoder.decode()
-            if let deferredInvalid { throw deferredInvalid }
-            _ = try ModuleValidator(info: info).validate()
         }
+    }
+
+    /// Decodes a module and validates every function body as the code section streams by:
+    /// `lower` runs each body's validator with the sink of a tier. An invalid error is kept
+    /// until decoding ends, so a module that is also malformed is reported as malformed.
+    static func decodeValidating(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        lower: @escaping (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Void
+    ) throws(WasmError) -> (ModuleInfo, ModuleContext) {
+        var decoder = ModuleDecoder(bytes: buffer)
+        var context: ModuleContext?
+        var deferredInvalid: WasmError?
+        decoder.bodyHandler = { d, i, body throws(WasmError) in
+            guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
+            do throws(WasmError) {
+                if context == nil { context = try ModuleValidator(info: d.info).validate() }
+                let type = d.info.types[Int(d.info.functionTypeIndices[i])]
+                var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
+                try lower(context!, d.info, type, body, &validator)
+            } catch {
+                guard error.kind == .invalid else { throw error }
+                deferredInvalid = error
+            }
+        }
+        let info = try decoder.decode()
+        if let deferredInvalid { throw deferredInvalid }
+        // Again over the whole module: the data section follows the code section.
+        return (info, try ModuleValidator(info: info).validate())
     }
 
     deinit {

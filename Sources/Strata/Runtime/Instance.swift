@@ -18,7 +18,7 @@ public final class Instance {
     public var tables: [Table] { runtime.tables }
     public var memories: [Memory] { runtime.memories }
 
-    func export(_ name: String) -> Extern? { runtime.export(name) }
+    public func export(_ name: String) -> Extern? { runtime.export(name) }
 
     public func function(_ name: String) -> Function? {
         if case .function(let f)? = export(name) { return f }
@@ -233,22 +233,6 @@ final class InstanceRuntime {
         }
     }
 
-    public func function(_ name: String) -> Function? {
-        if case .function(let f)? = export(name) { return f }
-        return nil
-    }
-    public func memory(_ name: String) -> Memory? {
-        if case .memory(let m)? = export(name) { return m }
-        return nil
-    }
-    public func global(_ name: String) -> Global? {
-        if case .global(let g)? = export(name) { return g }
-        return nil
-    }
-    public func table(_ name: String) -> Table? {
-        if case .table(let t)? = export(name) { return t }
-        return nil
-    }
 
     // MARK: runtime operations shared by all tiers
 
