@@ -23,6 +23,8 @@ import WAT
         let instance = try linker.instantiate(module, in: store)
         let sum = try instance.function("add")!.callI32(2, 3)
         #expect(sum == 5)
+        if case .function(let f)? = instance.export("add") { #expect(f.type.params == [.i32, .i32]) } else { Issue.record("no export") }
+        #expect(instance.export("missing") == nil)
         #expect(logged == [2])
     }
 
