@@ -1,0 +1,295 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+/// One configuration's measurements of one program (the harness protocol's fields).
+struct Measurement: Codable {
+    var program: String
+    var configuration: String
+    var result: String?
+    var correct: Bool?
+    /// Decode + validate + translate/compile, when the configuration reports it.
+    var loadSeconds: Double?
+    var iterations: [Double] = []
+    var cpuSeconds: Double?
+    var rssKiB: Int?
+    /// Wall time of the whole process, start-up included.
+    var totalSeconds: Double
+    var note: String?
+
+    var firstResultSeconds: Double? { iterations.first.map { $0 + (loadSeconds ?? 0) } }
+    /// Median of the runs after the first (the warm-up), or the only run.
+    var steadySeconds: Double? {
+        let runs = iterations.count > 1 ? Array(iterations.dropFirst()) : iterations
+        guard !runs.isEmpty else { return nil }
+        let s = runs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+    /// (max - min) / median of the steady runs.
+    var spread: Double? {
+        let runs = iterations.count > 1 ? Array(iterations.dropFirst()) : iterations
+        guard let m = steadySeconds, m > 0, let lo = runs.min(), let hi = runs.max() else { return nil }
+        return (hi - lo) / m
+    }
+}
+
+/// Runs a command and parses the protocol lines: load, result, iteration, cpu, rss.
+func runProtocol(_ executable: String, _ arguments: [String], program: String, configuration: String) -> Measurement {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = Pipe()
+    let start = DispatchTime.now().uptimeNanoseconds
+    var m = Measurement(program: program, configuration: configuration, totalSeconds: 0)
+    do {
+        try process.run()
+    } catch {
+        m.note = "cannot start \(executable): \(error)"
+        return m
+    }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    m.totalSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { continue }
+        switch parts[0] {
+        case "load": m.loadSeconds = Double(parts[1])
+        case "result": m.result = parts[1]
+        case "iteration": if let t = Double(parts[1]) { m.iterations.append(t) }
+        case "cpu": m.cpuSeconds = Double(parts[1])
+        case "rss": m.rssKiB = Int(parts[1])
+        default: break
+        }
+    }
+    if process.terminationStatus != 0 { m.note = "exit status \(process.terminationStatus)" }
+    return m
+}
+
+/// Finds an executable on PATH.
+func which(_ name: String) -> String? {
+    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+/// Runs one program in this process for the harness (`strata bench` starts one per program
+/// and configuration so that CPU time and peak RSS are the program's own).
+struct BenchRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-run", abstract: "Run one benchmark program (used by strata bench).", shouldDisplay: false)
+
+    @Option var reps: Int = 5
+    @Argument var file: String
+
+    func run() throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let engine = Engine()
+        let module: Module
+        let instance: Instance
+        do {
+            module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            instance = try Store(engine: engine).instantiate(module)
+        } catch {
+            fail("\(file): \(error)")
+        }
+        print(String(format: "load %.9f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        guard let run = instance.function("run") else { fail("\(file) exports no run function") }
+        for i in 0..<max(reps, 1) {
+            let a = DispatchTime.now().uptimeNanoseconds
+            let r: [Value]
+            do { r = try run.call([]) } catch { fail("\(error)") }
+            let b = DispatchTime.now().uptimeNanoseconds
+            if i == 0, case .i32(let v)? = r.first { print("result \(v)") }
+            print(String(format: "iteration %.9f", Double(b - a) / 1e9))
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        print(String(format: "cpu %.6f", cpu))
+        print("rss \(usage.ru_maxrss)")
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the tiers against native code and the peers found on this machine.",
+        discussion: "Run Benchmarks/build.sh first for the native builds. Measures; never fails on speed.")
+
+    @Option(help: "Only programs whose name contains this.")
+    var filter: String?
+    @Option(help: "Runs per program and configuration (the first is the warm-up).")
+    var reps: Int = 5
+    @Option(help: "Write all measurements as JSON to this file.")
+    var json: String?
+    @Option(help: "Write a chart of the ratios to native (SVG) to this file.")
+    var svg: String?
+    @Option(help: "The corpus folder.")
+    var programs: String = "Benchmarks/programs"
+    @Flag(help: "Skip wasmkit and Wasmtime.")
+    var noPeers = false
+    @Flag(help: "Run even in a debug build (the numbers then mean little).")
+    var allowDebug = false
+
+    func run() throws {
+        #if DEBUG
+        if !allowDebug {
+            fail("this is a debug build: benchmark a release build (swift run -c release strata bench), or pass --allow-debug")
+        }
+        FileHandle.standardError.write(Data("strata: WARNING: debug build, figures are not meaningful\n".utf8))
+        #endif
+        let fm = FileManager.default
+        let files = ((try? fm.contentsOfDirectory(atPath: programs)) ?? [])
+            .filter { $0.hasSuffix(".wasm") || $0.hasSuffix(".wat") }
+            .filter { name in filter.map { name.contains($0) } ?? true }
+            .sorted()
+        guard !files.isEmpty else { fail("no programs in \(programs)") }
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let nativeDir = ".build/bench/native"
+        let wasmkit = noPeers ? nil : which("wasmkit")
+        let python = noPeers ? nil : which("python3")
+        let hasWasmtime = python.map { p in
+            let check = runProtocol(p, ["-c", "import wasmtime"], program: "", configuration: "")
+            return check.note == nil
+        } ?? false
+        var notes: [String] = []
+        if !fm.fileExists(atPath: nativeDir) { notes.append("native: no builds in \(nativeDir) (run Benchmarks/build.sh)") }
+        if !noPeers && wasmkit == nil { notes.append("wasmkit: not on PATH, skipped") }
+        if !noPeers && !hasWasmtime { notes.append("wasmtime: Python package not installed (pip install wasmtime), skipped") }
+        if hasWasmtime { notes.append("wasmtime: Winch is not selectable in the Python binding, so only Cranelift is measured") }
+        if wasmkit != nil { notes.append("wasmkit: times are whole processes (start-up, load and one run each), not per iteration") }
+
+        var all: [Measurement] = []
+        for file in files {
+            let path = "\(programs)/\(file)"
+            let name = (file as NSString).deletingPathExtension
+            FileHandle.standardError.write(Data("bench \(name)...\n".utf8))
+            var row: [Measurement] = []
+            let nativePath = "\(nativeDir)/\(name)"
+            if fm.isExecutableFile(atPath: nativePath) {
+                row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
+            }
+            row.append(runProtocol(me, ["bench-run", "--reps", String(reps), path], program: name, configuration: "interpreter"))
+            if let wasmkit {
+                var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
+                for _ in 0..<reps {
+                    let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
+                    m.iterations.append(one.totalSeconds)
+                    m.totalSeconds += one.totalSeconds
+                }
+                let output = runProtocolRaw(wasmkit, ["run", path, "run"])
+                if let r = output.split(separator: "(").last?.split(separator: ")").first, let v = UInt32(r) {
+                    m.result = String(Int32(bitPattern: v))
+                }
+                row.append(m)
+            }
+            if hasWasmtime, let python {
+                row.append(runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime"))
+            }
+            let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
+            for i in row.indices { row[i].correct = row[i].result.map { $0 == reference } }
+            all.append(contentsOf: row)
+        }
+        print(markdown(all, notes: notes))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(all).write(to: URL(fileURLWithPath: json))
+        }
+        if let svg { try chart(all).write(toFile: svg, atomically: true, encoding: .utf8) }
+    }
+
+    func runProtocolRaw(_ executable: String, _ arguments: [String]) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try? process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let order = ["native", "interpreter", "wasmkit", "wasmtime"]
+
+    func markdown(_ all: [Measurement], notes: [String]) -> String {
+        let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let configs = Self.order.filter { c in all.contains { $0.configuration == c } }
+        func ms(_ s: Double?) -> String { s.map { String(format: $0 < 0.01 ? "%.2f" : "%.1f", $0 * 1000) } ?? "-" }
+        var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ")
+        out += " | interpreter ÷ native | interpreter load ms | interpreter first result ms | interpreter RSS MiB | peers ÷ interpreter |\n"
+        out += "|" + String(repeating: " --- |", count: configs.count + 6) + "\n"
+        var ratios: [String: [Double]] = [:]
+        for p in programs {
+            let row = all.filter { $0.program == p }
+            func get(_ c: String) -> Measurement? { row.first { $0.configuration == c } }
+            out += "| \(p) |"
+            for c in configs {
+                guard let m = get(c) else { out += " - |"; continue }
+                let wrong = m.correct == false ? " **WRONG**" : ""
+                let spread = m.spread.map { String(format: " ±%.0f%%", $0 * 100) } ?? ""
+                out += " \(ms(m.steadySeconds))\(spread)\(wrong) |"
+            }
+            let interp = get("interpreter")
+            if let n = get("native")?.steadySeconds, let i = interp?.steadySeconds, n > 0 {
+                out += String(format: " %.1f× |", i / n)
+                ratios["interpreter/native", default: []].append(i / n)
+            } else { out += " - |" }
+            out += " \(ms(interp?.loadSeconds)) | \(ms(interp?.firstResultSeconds)) | "
+            out += (interp?.rssKiB.map { String(format: "%.1f", Double($0) / 1024) } ?? "-") + " |"
+            var peers: [String] = []
+            for c in ["wasmkit", "wasmtime"] {
+                if let t = get(c)?.steadySeconds, let i = interp?.steadySeconds, i > 0 {
+                    peers.append(String(format: "%@ %.2f", c, t / i))
+                    ratios["\(c)/interpreter", default: []].append(t / i)
+                }
+            }
+            out += " \(peers.joined(separator: ", ")) |\n"
+        }
+        out += "\nGeometric means: "
+        out += ratios.keys.sorted().map { key in
+            let v = ratios[key]!
+            return String(format: "%@ %.2f (%d programs)", key, exp(v.map { log($0) }.reduce(0, +) / Double(v.count)), v.count)
+        }.joined(separator: "; ")
+        out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON."
+        for n in notes { out += "\n- \(n)" }
+        return out + "\n"
+    }
+
+    /// A grouped bar chart of each configuration's steady time divided by native, log scale.
+    func chart(_ all: [Measurement]) -> String {
+        let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
+        let colors = ["interpreter": "#d9534f", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let width = 120 + programs.count * 60, height = 360
+        let top = 30.0, bottom = 280.0
+        func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale
+            bottom - (bottom - top) * min(max(log10(ratio), 0), 3) / 3
+        }
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
+        svg += "<text x=\"10\" y=\"18\" font-size=\"14\">Time relative to native (log scale; lower is better)</text>\n"
+        for r in [1.0, 10, 100, 1000] {
+            svg += String(format: "<line x1=\"60\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"10\" y=\"%.1f\">%gx</text>\n", width - 10, y(r), y(r), y(r) + 4, r)
+        }
+        for (k, p) in programs.enumerated() {
+            let x0 = 70 + k * 60
+            let native = all.first { $0.program == p && $0.configuration == "native" }?.steadySeconds
+            for (j, c) in configs.enumerated() {
+                guard let n = native, n > 0, let t = all.first(where: { $0.program == p && $0.configuration == c })?.steadySeconds else { continue }
+                let h = bottom - y(t / n)
+                svg += String(format: "<rect x=\"%d\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"%@\"><title>%@ %@: %.1fx</title></rect>\n",
+                              x0 + j * 15, y(t / n), max(h, 1), colors[c] ?? "#999", p, c, t / n)
+            }
+            svg += String(format: "<text transform=\"translate(%d,%d) rotate(45)\">%@</text>\n", x0, Int(bottom) + 12, p)
+        }
+        for (j, c) in configs.enumerated() {
+            svg += "<rect x=\"\(width - 130)\" y=\"\(30 + j * 16)\" width=\"10\" height=\"10\" fill=\"\(colors[c] ?? "#999")\"/><text x=\"\(width - 115)\" y=\"\(39 + j * 16)\">\(c)</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+}
