@@ -23,3 +23,11 @@ for src in programs/*.c; do
     [ "$name" = simd_kernel ] && cp "$out/simd_kernel" "$out/simd_kernel_scalar"
 done
 echo "built $(ls programs/*.wasm | wc -l) wasm programs and their native builds in $out"
+
+# --large: the compile-speed workload, a generated module of varied functions (several MB).
+if [ "${1:-}" = "--large" ]; then
+    functions="${2:-10000}"
+    python3 make_large_module.py "$functions" > ../.build/bench/large.c
+    clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--export-all -o ../.build/bench/large.wasm ../.build/bench/large.c
+    echo "built .build/bench/large.wasm ($(stat -c %s ../.build/bench/large.wasm) bytes, $functions functions)"
+fi

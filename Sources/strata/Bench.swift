@@ -194,7 +194,9 @@ struct Bench: ParsableCommand {
             for i in row.indices { row[i].correct = row[i].result.map { $0 == reference } }
             all.append(contentsOf: row)
         }
-        print(markdown(all, notes: notes))
+        var report = markdown(all, notes: notes)
+        report += compileThroughput(python: hasWasmtime ? python : nil)
+        print(report)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -216,6 +218,39 @@ struct Bench: ParsableCommand {
     }
 
     static let order = ["native", "interpreter", "wasmkit", "wasmtime"]
+
+    /// Decode, validate and translate/compile speed on the large generated module.
+    func compileThroughput(python: String?) -> String {
+        let path = ".build/bench/large.wasm"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return "\nCompile throughput: no \(path) (run Benchmarks/build.sh --large)\n"
+        }
+        let bytes = [UInt8](data)
+        let mb = Double(bytes.count) / 1e6
+        func best(_ body: () throws -> Void) rethrows -> Double {
+            var b = Double.infinity
+            for _ in 0..<3 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try body()
+                b = min(b, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            return b
+        }
+        var out = String(format: "\nCompile throughput on %@ (%.1f MB), best of 3:\n\n| configuration | time ms | MB/s |\n| --- | --- | --- |\n", path, mb)
+        if let v = try? best({ try Module.validate(bytes: bytes) }) {
+            out += String(format: "| Strata decode + validate | %.0f | %.0f |\n", v * 1e3, mb / v)
+        }
+        if let c = try? best({ _ = try Module(engine: Engine(), bytes: bytes) }) {
+            out += String(format: "| Strata module creation (+ interpreter translation) | %.0f | %.0f |\n", c * 1e3, mb / c)
+        }
+        if let python {
+            let runs = (0..<3).map { _ in runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, "0"], program: "large", configuration: "wasmtime") }
+            if let w = runs.compactMap(\.loadSeconds).min() {
+                out += String(format: "| Wasmtime (Cranelift) compile + instantiate | %.0f | %.0f |\n", w * 1e3, mb / w)
+            }
+        }
+        return out
+    }
 
     func markdown(_ all: [Measurement], notes: [String]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

@@ -114,35 +114,50 @@ struct Translator: CodeSink {
     }
 
     mutating func constSlot(_ bits: UInt64, high: UInt64 = 0) -> UInt64 {
-        let key = ConstKey(lo: bits, hi: high)
-        if let i = constIndex[key] { return Self.constTag | UInt64(i) }
-        let i = consts.count / 2
+        // Most pools are tiny: a linear search beats hashing until the pool grows.
+        let count = consts.count / 2
+        if count <= 8 {
+            var i = 0
+            while i < count {
+                if consts[2 * i] == bits && consts[2 * i + 1] == high { return Self.constTag | UInt64(i) }
+                i += 1
+            }
+        } else if let i = constIndex[ConstKey(lo: bits, hi: high)] {
+            return Self.constTag | UInt64(i)
+        }
         consts.append(bits)
         consts.append(high)
-        constIndex[key] = i
-        return Self.constTag | UInt64(i)
+        if count + 1 > 8 {
+            if count == 8 {  // switching to the dictionary: index what the linear search held
+                for k in 0..<count { constIndex[ConstKey(lo: consts[2 * k], hi: consts[2 * k + 1])] = k }
+            }
+            constIndex[ConstKey(lo: bits, hi: high)] = count
+        }
+        return Self.constTag | UInt64(count)
     }
 
     // MARK: branches
 
     /// Copies the top `arity` values into the label's result slots (dest below source, so
     /// ascending order is safe).
-    mutating func moveBranchValues(to label: Label, offset: Int) {
-        let n = label.arity
+    mutating func moveBranchValues(to label: Int, offset: Int) {
+        let n = labels[label].arity
+        let height = labels[label].height
         let from = stack.count - n
         guard n > 0 else { return }
         for i in 0..<n {
             let src = stack[from + i]
-            let dst = Self.temp(label.height + i)
+            let dst = Self.temp(height + i)
             if src != dst { emit(strata_h_copy, offset: offset); slot(dst); slot(src) }
         }
     }
-    func needsMoves(_ label: Label) -> Bool {
-        let n = label.arity
+    func needsMoves(_ label: Int) -> Bool {
+        let n = labels[label].arity
         guard n > 0 else { return false }
+        let height = labels[label].height
         let from = stack.count - n
-        if from != label.height { return true }
-        for i in 0..<n where stack[from + i] != Self.temp(label.height + i) { return true }
+        if from != height { return true }
+        for i in 0..<n where stack[from + i] != Self.temp(height + i) { return true }
         return false
     }
 
@@ -235,33 +250,33 @@ struct Translator: CodeSink {
         case .end:
             try end(offset: offset)
         case .br(let depth):
-            let label = labels[labels.count - 1 - depth]
-            if label.kind == .function {
+            let li = labels.count - 1 - depth
+            if labels[li].kind == .function {
                 emitReturn(offset: offset)
             } else {
-                moveBranchValues(to: label, offset: offset)
+                moveBranchValues(to: li, offset: offset)
                 emitJump(toDepth: depth, offset: offset)
             }
             dead = true
         case .brIf(let depth):
             let cond = pop()
             let li = labels.count - 1 - depth
-            let label = labels[li]
-            if label.kind == .function || needsMoves(label) {
+            let kind = labels[li].kind
+            if kind == .function || needsMoves(li) {
                 let at = code.count
                 emit(strata_h_br_if_not, offset: offset); slot(cond)
                 let skip = (at, code.count); imm(0)
-                if label.kind == .function {
+                if kind == .function {
                     let saved = stack
                     emitReturn(offset: offset)
                     stack = saved
                 } else {
-                    moveBranchValues(to: label, offset: offset)
+                    moveBranchValues(to: li, offset: offset)
                     emitJump(toDepth: depth, offset: offset)
                 }
                 patch(skip, to: code.count)
             } else {
-                let back = label.kind == .loop
+                let back = kind == .loop
                 let fused = takeCompare(compare, producing: cond)
                 let at = code.count
                 if let c = fused, c.opcode == 0x45 {
@@ -273,7 +288,7 @@ struct Translator: CodeSink {
                     emit(back ? strata_h_br_if_back : strata_h_br_if, offset: offset); slot(cond)
                 }
                 if back {
-                    imm(label.start - at)
+                    imm(labels[li].start - at)
                 } else {
                     labels[li].fixups.append((at, code.count)); imm(0)
                 }
@@ -473,7 +488,12 @@ struct Translator: CodeSink {
 
     mutating func setLocal(_ local: UInt64, tee: Bool, last: (Int, Int)?, offset: Int) {
         let src = stack[stack.count - 1]
-        let referenced = stack.dropLast().contains(local)
+        var referenced = false
+        var k = 0
+        while k < stack.count - 1 {
+            if stack[k] == local { referenced = true; break }
+            k += 1
+        }
         if !referenced, let (dstIndex, pos) = last, pos == stack.count - 1, src == Self.temp(pos) {
             // Retarget the producing instruction to write the local directly.
             code[dstIndex] = local
@@ -511,10 +531,9 @@ struct Translator: CodeSink {
         defer { swap(&stubs, &brTableStubs) }
         for (k, t) in targets.enumerated() {
             let li = labels.count - 1 - Int(t)
-            let label = labels[li]
-            if label.kind != .function && !needsMoves(label) {
-                if label.kind == .loop {
-                    code[tableStart + k] = UInt64(bitPattern: Int64(label.start - at))
+            if labels[li].kind != .function && !needsMoves(li) {
+                if labels[li].kind == .loop {
+                    code[tableStart + k] = UInt64(bitPattern: Int64(labels[li].start - at))
                 } else {
                     labels[li].fixups.append((at, tableStart + k))
                 }
@@ -524,13 +543,13 @@ struct Translator: CodeSink {
         }
         for (word, depth) in stubs {
             code[word] = UInt64(bitPattern: Int64(code.count - at))
-            let label = labels[labels.count - 1 - depth]
-            if label.kind == .function {
+            let li = labels.count - 1 - depth
+            if labels[li].kind == .function {
                 let saved = stack
                 emitReturn(offset: offset)
                 stack = saved
             } else {
-                moveBranchValues(to: label, offset: offset)
+                moveBranchValues(to: li, offset: offset)
                 emitJump(toDepth: depth, offset: offset)
             }
         }

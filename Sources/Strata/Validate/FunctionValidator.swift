@@ -71,9 +71,10 @@ struct FunctionValidator: ~Copyable {
     }
 
     mutating func pop(at offset: Int) throws(WasmError) -> ValueType? {
-        let frame = controls[controls.count - 1]
-        if values.count == frame.height {
-            if frame.unreachable { return nil }
+        // Fields are read in place: copying the frame would retain its type slices.
+        let top = controls.count - 1
+        if values.count == controls[top].height {
+            if controls[top].unreachable { return nil }
             throw invalid("type mismatch", at: offset)
         }
         return values.removeLast()
@@ -99,11 +100,11 @@ struct FunctionValidator: ~Copyable {
     /// Checks that the top of the stack matches `types` without consuming it (what the spec's
     /// `push_vals(pop_vals(types))` does, without the copies).
     func checkTop(_ types: ArraySlice<ValueType>, at offset: Int) throws(WasmError) {
-        let frame = controls[controls.count - 1]
+        let top = controls.count - 1
         var position = values.count
         for t in types.reversed() {
-            if position == frame.height {
-                if frame.unreachable { continue }  // the polymorphic base matches anything
+            if position == controls[top].height {
+                if controls[top].unreachable { continue }  // the polymorphic base matches anything
                 throw invalid("type mismatch", at: offset)
             }
             position -= 1
