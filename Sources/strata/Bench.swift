@@ -301,7 +301,7 @@ struct Bench: ParsableCommand {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
         let colors = ["interpreter": "#d9534f", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
-        let width = 120 + programs.count * 60, height = 360
+        let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale
             bottom - (bottom - top) * min(max(log10(ratio), 0), 3) / 3
