@@ -109,7 +109,7 @@ func callFunctionReference(
     return frame.returnPC
 }
 
-// MARK: - the dispatch loop and host entry
+// MARK: - running a chain of handlers, and the host entry
 
 enum Interpreter {
     /// Runs handlers from `start` until an operation returns nil (the C glue tail-calls
@@ -139,7 +139,7 @@ enum Interpreter {
         defer { store.nesting -= 1 }
         base.update(from: slots, count: argumentWords)
         st.pointee.trap = .none
-        // The entry frame: its nil return pc ends the dispatch loop.
+        // The entry frame: its nil return pc ends the chain of handlers.
         guard let start = enterFunction(st, fc, newFP: base, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code) else {
             let kind = st.pointee.trap
             st.pointee.trap = .none

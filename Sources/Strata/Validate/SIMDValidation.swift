@@ -1,5 +1,5 @@
 /// Decoding and validation of the fixed-width SIMD instructions (0xFD prefix).
-/// Their execution comes with the SIMD issue; tiers that cannot run them reject the module
+/// Tiers that cannot run them reject the module
 /// at translation time with a clear error.
 extension FunctionValidator {
     enum SIMDShape {
