@@ -76,6 +76,31 @@ import WAT
         #expect(try instance.function("rot")!.call([.i32(1), .i32(2)]) == [.i32(2), .i32(1)])
     }
 
+    /// A result written straight into slot 0 must not disturb locals a conditional return
+    /// still needs, nor read its operands after writing.
+    @Test func returnsWriteResultsSafely() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "sub") (param i32 i32) (result i32) (i32.sub (local.get 1) (local.get 0)))
+              (func (export "early") (param i32) (result i32)
+                (i32.add (local.get 0) (i32.const 100))
+                (br_if 0 (i32.eqz (local.get 0)))
+                (drop)
+                (i32.mul (local.get 0) (i32.const 3)))
+              (func (export "explicit") (param i32) (result i32)
+                (if (local.get 0) (then (return (i32.add (local.get 0) (local.get 0)))))
+                (i32.const -1))
+              (func (export "pair") (param i32 i32) (result i32 i32)
+                (i32.add (local.get 0) (local.get 1)) (i32.sub (local.get 0) (local.get 1))))
+            """)
+        #expect(try instance.function("sub")!.callI32(3, 10) == 7)
+        #expect(try instance.function("early")!.callI32(0) == 100)
+        #expect(try instance.function("early")!.callI32(5) == 15)
+        #expect(try instance.function("explicit")!.callI32(21) == 42)
+        #expect(try instance.function("explicit")!.callI32(0) == -1)
+        #expect(try instance.function("pair")!.call([.i32(5), .i32(3)]) == [.i32(8), .i32(2)])
+    }
+
     @Test func floatsAreBitExact() throws {
         let (_, instance) = try instantiate("""
             (module

@@ -173,8 +173,17 @@ struct Translator: CodeSink {
         }
     }
 
-    mutating func emitReturn(offset: Int) {
+    /// Moves the results to slots 0..<n and returns. With `producer` (the instruction that just
+    /// computed the single result into its home slot), that instruction writes slot 0 directly;
+    /// only for unconditional returns, since it writes before the branch would be decided.
+    mutating func emitReturn(offset: Int, producer: (Int, Int)? = nil) {
         let n = functionResultCount
+        if n == 1, let (dstIndex, position) = producer, position == stack.count - 1,
+           stack[position] == Self.temp(position) {
+            code[dstIndex] = 0
+            emit(strata_h_return, offset: offset)
+            return
+        }
         materializeTop(n, offset: offset)
         let from = stack.count - n
         for i in 0..<n {
@@ -248,7 +257,7 @@ struct Translator: CodeSink {
         case .else:
             try elseArm(offset: offset)
         case .end:
-            try end(offset: offset)
+            try end(offset: offset, producer: last)
         case .br(let depth):
             let li = labels.count - 1 - depth
             if labels[li].kind == .function {
@@ -297,7 +306,7 @@ struct Translator: CodeSink {
             try brTable(validator.brTableTargets, offset: offset)
             dead = true
         case .return:
-            emitReturn(offset: offset)
+            emitReturn(offset: offset, producer: last)
             dead = true
         case .call(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
@@ -572,13 +581,13 @@ struct Translator: CodeSink {
         labels.append(label)
     }
 
-    mutating func end(offset: Int) throws(WasmError) {
+    mutating func end(offset: Int, producer: (Int, Int)? = nil) throws(WasmError) {
         let label = labels.removeLast()
         if label.deadAtEntry {
             return  // still dead; the enclosing label resets the stack
         }
         if label.kind == .function {
-            if !dead { emitReturn(offset: offset) }
+            if !dead { emitReturn(offset: offset, producer: producer) }
             return
         }
         if !dead { materializeAll(offset: offset) }
