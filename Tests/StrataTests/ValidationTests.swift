@@ -53,6 +53,11 @@ import WAT
         // A huge count with nothing behind it must not allocate or hang.
         #expect(error(binary([(1, [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])]))?.kind == .malformed)
         #expect(error(function([0xFF]))?.message == "illegal opcode")
+        // Sizes that pass the length rule (counted from before the size field) but reach past
+        // the input: a custom section, and a function body. These crashed before the fix.
+        let header: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0]
+        #expect(error(header + [0x00, 0x85, 0x80, 0x80, 0x80, 0x00])?.kind == .malformed)
+        #expect(error(header + [1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 7, 1, 0x85, 0x80, 0x80, 0x80, 0x00])?.kind == .malformed)
         // Too many locals.
         #expect(error(function([], locals: [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F]))?.message == "too many locals")
     }

@@ -8,7 +8,9 @@ struct BinaryReader {
     init(bytes: UnsafeBufferPointer<UInt8>, position: Int = 0, end: Int? = nil) {
         self.bytes = bytes
         self.position = position
-        self.end = end ?? bytes.count
+        // A declared size may reach past the input (the length rule counts from before the
+        // length field); never let a reader past the buffer.
+        self.end = min(end ?? bytes.count, bytes.count)
     }
 
     var isAtEnd: Bool { position >= end }
