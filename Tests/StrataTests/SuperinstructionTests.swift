@@ -59,6 +59,45 @@ import Testing
         #expect(!words(0).contains(handlerWord(strata_h_i32_lt_s)))
     }
 
+    @Test func scaledAddFusion() throws {
+        let m = try module("""
+            (module
+              (func (export "left") (param i32 i32) (result i32) (i32.add (i32.shl (local.get 0) (i32.const 2)) (local.get 1)))
+              (func (export "right") (param i32 i32) (result i32) (i32.add (local.get 1) (i32.shl (local.get 0) (i32.const 3))))
+              (func (export "wide") (param i32 i32) (result i32) (i32.add (local.get 1) (i32.shl (local.get 0) (i32.const 33))))
+              (func (export "dynamic") (param i32 i32) (result i32) (i32.add (local.get 1) (i32.shl (local.get 0) (local.get 1))))
+              ;; The shift result enters a loop as its parameter: the add inside the loop must not
+              ;; recompute it from the original operand on later iterations.
+              (func (export "loop") (param i32) (result i32) (local i32)
+                local.get 0
+                i32.const 1
+                i32.shl
+                loop (param i32) (result i32)
+                  i32.const 1
+                  i32.add
+                  (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                  i32.const 100
+                  i32.add
+                  (br_if 0 (i32.lt_u (local.get 1) (i32.const 3)))
+                end))
+            """)
+        let store = Store(engine: m.engine)
+        let instance = try store.instantiate(m)
+        #expect(try instance.function("left")!.callI32(5, 1000) == 1020)
+        #expect(try instance.function("right")!.callI32(5, 1000) == 1040)
+        #expect(try instance.function("wide")!.callI32(5, 1000) == 1010)   // shift count masked to 1
+        #expect(try instance.function("dynamic")!.callI32(1, 3) == 11)
+        // 10 -> 111 -> 212 -> 313 over three iterations (each adds 1, then 100)
+        #expect(try instance.function("loop")!.callI32(5) == 313)
+        func words(_ i: Int) -> [UInt64] {
+            Array(UnsafeBufferPointer(start: m.codes[i].code, count: Int(m.instructionOffsets[i].last!.0) + 1))
+        }
+        #expect(words(0).contains(handlerWord(strata_h_i32_add_shl)))
+        #expect(words(1).contains(handlerWord(strata_h_i32_add_shl)))
+        #expect(!words(3).contains(handlerWord(strata_h_i32_add_shl)))
+        #expect(!words(4).contains(handlerWord(strata_h_i32_add_shl)))
+    }
+
     @Test func eqzBranches() throws {
         let (_, instance) = try instantiate("""
             (module

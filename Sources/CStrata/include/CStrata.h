@@ -309,6 +309,7 @@ void strata_run(uint64_t *pc, uint64_t *fp, void *state);
     X(br_if_i64_ge_u, PLAIN) \
     X(br_if_i64_ge_u_back, PLAIN) \
     X(br_if_not_back, PLAIN) \
+    X(i32_add_shl, PLAIN) \
     X(v128_load, PLAIN) \
     X(v128_load8x8_s, PLAIN) \
     X(v128_load8x8_u, PLAIN) \

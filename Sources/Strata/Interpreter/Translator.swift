@@ -53,6 +53,9 @@ struct Translator: CodeSink {
     var lastDst: (Int, Int)?
     /// The last instruction, when it was an integer compare (for compare-and-branch fusion):
     /// its first code word, opcode, operands and result position.
+    /// The last instruction, when it was `i32.shl` by a constant: (first code word, value
+    /// operand, shift operand, result position).
+    var lastShift: (start: Int, value: UInt64, shift: UInt64, position: Int)?
     /// Scratch buffer of `br_table` targets that need a stub.
     var brTableStubs: [(Int, Int)] = []
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
@@ -211,6 +214,13 @@ struct Translator: CodeSink {
         lastDst = nil
         let compare = lastCompare
         lastCompare = nil
+        let shift = lastShift
+        // Instructions that emit nothing and are no branch target keep the shift fusable; the
+        // fusion still checks the stack slot and that no code came in between.
+        switch instruction {
+        case .localGet, .const, .nop, .refNull: break
+        default: lastShift = nil
+        }
         if unsupported != nil { return }
         if dead {
             switch instruction {
@@ -371,10 +381,24 @@ struct Translator: CodeSink {
             let sig = NumericSignature.of(opcode)!
             let h = numericHandler(opcode)
             let start = code.count
-            if sig.operands.1 != nil {
+            if opcode == 0x6A, let s = shift, s.position >= stack.count - 2, stack[s.position] == Self.temp(s.position),
+               code.count == s.start + 4 {
+                // i32.add of a constant shift emitted just before: one add_shl instead of two.
+                let other = stack[s.position == stack.count - 1 ? stack.count - 2 : stack.count - 1]
+                code.removeSubrange(s.start...)
+                offsets.removeLast()
+                while let last = slotOperands.last, last >= s.start { slotOperands.removeLast() }
+                _ = pop(); _ = pop()
+                let dst = pushResult()
+                emit(strata_h_i32_add_shl, offset: offset); slot(dst); slot(other); slot(s.value); slot(s.shift)
+                lastDst = (code.count - 4, stack.count - 1)
+            } else if sig.operands.1 != nil {
                 let b = pop(), a = pop()
                 let dst = pushResult()
                 emit(h, offset: offset); slot(dst); slot(a); slot(b)
+                if opcode == 0x74, b & Self.constTag != 0 {
+                    lastShift = (start, a, b, stack.count - 1)
+                }
                 lastDst = (code.count - 3, stack.count - 1)
                 if fusedBranchHandler(opcode, back: false) != nil {
                     lastCompare = (start, opcode, a, b, stack.count - 1)
