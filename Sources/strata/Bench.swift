@@ -178,6 +178,11 @@ struct Bench: ParsableCommand {
                 var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
                 for _ in 0..<reps {
                     let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
+                    if let note = one.note {
+                        m.note = "failed (\(note))"
+                        m.iterations = []
+                        break
+                    }
                     m.iterations.append(one.totalSeconds)
                     m.totalSeconds += one.totalSeconds
                 }
@@ -191,7 +196,11 @@ struct Bench: ParsableCommand {
                 row.append(runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime"))
             }
             let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
-            for i in row.indices { row[i].correct = row[i].result.map { $0 == reference } }
+            for i in row.indices {
+                row[i].correct = row[i].result.map { $0 == reference }
+                // A run that failed, or gave no result, has no time to compare.
+                if row[i].note != nil || row[i].result == nil { row[i].iterations = [] }
+            }
             all.append(contentsOf: row)
         }
         var report = markdown(all, notes: notes)
@@ -266,6 +275,7 @@ struct Bench: ParsableCommand {
             out += "| \(p) |"
             for c in configs {
                 guard let m = get(c) else { out += " - |"; continue }
+                if m.steadySeconds == nil { out += " failed |"; continue }
                 let wrong = m.correct == false ? " **WRONG**" : ""
                 let spread = m.spread.map { String(format: " ±%.0f%%", $0 * 100) } ?? ""
                 out += " \(ms(m.steadySeconds))\(spread)\(wrong) |"
@@ -291,7 +301,7 @@ struct Bench: ParsableCommand {
             let v = ratios[key]!
             return String(format: "%@ %.2f (%d programs)", key, exp(v.map { log($0) }.reduce(0, +) / Double(v.count)), v.count)
         }.joined(separator: "; ")
-        out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON."
+        out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON. \"failed\": the configuration could not run the program (reason in the JSON)."
         for n in notes { out += "\n- \(n)" }
         return out + "\n"
     }
