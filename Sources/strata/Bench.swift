@@ -236,20 +236,11 @@ struct Bench: ParsableCommand {
         }
         let bytes = [UInt8](data)
         let mb = Double(bytes.count) / 1e6
-        func best(_ body: () throws -> Void) rethrows -> Double {
-            var b = Double.infinity
-            for _ in 0..<3 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try body()
-                b = min(b, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            }
-            return b
-        }
         var out = String(format: "\nCompile throughput on %@ (%.1f MB), best of 3:\n\n| configuration | time ms | MB/s |\n| --- | --- | --- |\n", path, mb)
-        if let v = try? best({ try Module.validate(bytes: bytes) }) {
+        if let v = try? bestTime(of: 3, { try Module.validate(bytes: bytes) }) {
             out += String(format: "| Strata decode + validate | %.0f | %.0f |\n", v * 1e3, mb / v)
         }
-        if let c = try? best({ _ = try Module(engine: Engine(), bytes: bytes) }) {
+        if let c = try? bestTime(of: 3, { _ = try Module(engine: Engine(), bytes: bytes) }) {
             out += String(format: "| Strata module creation (+ interpreter translation) | %.0f | %.0f |\n", c * 1e3, mb / c)
         }
         if let python {

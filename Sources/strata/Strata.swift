@@ -88,6 +88,17 @@ func loadModuleBytes(_ path: String) throws -> [UInt8] {
     return bytes
 }
 
+/// The best wall-clock time of `runs` runs of `body`, in seconds.
+func bestTime(of runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
+}
+
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
@@ -264,18 +275,9 @@ struct Validate: ParsableCommand {
             try Module.validate(bytes: bytes)
             print("\(file): valid (\(bytes.count) bytes)")
             if time {
-                func measure(_ body: () throws -> Void) rethrows -> Double {
-                    var best = Double.infinity
-                    for _ in 0..<5 {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        try body()
-                        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-                    }
-                    return best
-                }
                 let mb = Double(bytes.count) / 1e6
-                let v = try measure { try Module.validate(bytes: bytes) }
-                let c = try measure { _ = try Module(engine: Engine(), bytes: bytes) }
+                let v = try bestTime(of: 5) { try Module.validate(bytes: bytes) }
+                let c = try bestTime(of: 5) { _ = try Module(engine: Engine(), bytes: bytes) }
                 print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (+ interpreter translation): %.1f ms, %.0f MB/s (best of 5)",
                              v * 1e3, mb / v, c * 1e3, mb / c))
             }
