@@ -90,9 +90,7 @@ void strata_run(uint64_t *pc, uint64_t *fp, void *state);
 /// change the frame pointer; calls and returns do).
 #define STRATA_INTERPRETER_OPS(X) \
     X(copy, PLAIN) \
-    X(const, PLAIN) \
     X(select, PLAIN) \
-    X(nop, PLAIN) \
     X(unreachable, PLAIN) \
     X(br, PLAIN) \
     X(br_if, PLAIN) \

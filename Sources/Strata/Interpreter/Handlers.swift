@@ -99,14 +99,6 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
 @inline(__always) func bodyCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     move16(fp + op(pc, 1), fp + op(pc, 2)); return pc + 3
 }
-/// [dst, imm]
-@_silgen_name("strata_op_const") func opConst(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyConst(pc, fp, st)
-    return (next, fp, st)
-}
-@inline(__always) func bodyConst(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    fp[op(pc, 1)] = pc[2]; return pc + 3
-}
 /// [dst, a, b, cond]
 @_silgen_name("strata_op_select") func opSelect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodySelect(pc, fp, st)
@@ -114,13 +106,6 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
 }
 @inline(__always) func bodySelect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     move16(fp + op(pc, 1), fp + op(pc, rd32(fp, pc, 4) != 0 ? 2 : 3)); return pc + 5
-}
-@_silgen_name("strata_op_nop") func opNop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyNop(pc, fp, st)
-    return (next, fp, st)
-}
-@inline(__always) func bodyNop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    pc + 1
 }
 @_silgen_name("strata_op_unreachable") func opUnreachable(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyUnreachable(pc, fp, st)
