@@ -55,7 +55,9 @@ public final class WASI {
                 params: function.type.parameters.map(Self.valueType), results: function.type.results.map(Self.valueType))
             let implementation = function.implementation
             linker.defineFunction("wasi_snapshot_preview1", name, store: store, type: type) { caller, args in
-                guard let memory = caller.instance?.memory("memory") ?? caller.memory else {
+                // Memory 0 of the calling instance is the exported "memory" (Wasm 2.0 has one
+                // memory); reaching it directly avoids an export lookup per WASI call.
+                guard let memory = caller.memory ?? caller.instance?.memory("memory") else {
                     throw WASIError(description: "the module does not export its memory as \"memory\"")
                 }
                 let guest = WASIGuestMemory(memory: memory)

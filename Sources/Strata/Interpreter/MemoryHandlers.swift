@@ -3,16 +3,18 @@ import CStrata
 // Loads [dst, addr, offset] and stores [addr, value, offset]. The interpreter checks bounds
 // explicitly; the effective address is computed in 64 bits so it cannot wrap.
 
+/// The interpreter's one bounds check, for every load and store (scalar and SIMD): the
+/// address operand at word `addr`, the static offset at word `offset`, `width` bytes.
 @inline(__always)
-func effectiveAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, width: UInt64) -> UnsafeMutableRawPointer? {
-    let ea = UInt64(rd32(fp, pc, 2)) &+ pc[3]
+func memoryAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
+    let ea = UInt64(rd32(fp, pc, addr)) &+ pc[offset]
     guard ea &+ width <= st.pointee.memSize, let base = st.pointee.memBase else { return nil }
     return UnsafeMutableRawPointer(base + Int(ea))
 }
 
 @inline(__always)
 func load<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
-    guard let p = effectiveAddress(pc, fp, st, width: UInt64(MemoryLayout<T>.size)) else {
+    guard let p = memoryAddress(pc, fp, st, addr: 2, offset: 3, width: UInt64(MemoryLayout<T>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
@@ -21,11 +23,10 @@ func load<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: Sta
 
 @inline(__always)
 func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type) -> CodePointer? {
-    let ea = UInt64(rd32(fp, pc, 1)) &+ pc[3]
-    guard ea &+ UInt64(MemoryLayout<T>.size) <= st.pointee.memSize, let base = st.pointee.memBase else {
+    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 3, width: UInt64(MemoryLayout<T>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
-    UnsafeMutableRawPointer(base + Int(ea)).storeBytes(of: T(truncatingIfNeeded: rd64(fp, pc, 2)).littleEndian, as: T.self)
+    p.storeBytes(of: T(truncatingIfNeeded: rd64(fp, pc, 2)).littleEndian, as: T.self)
     return pc + 4
 }
 

@@ -184,14 +184,9 @@ where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
 
 // MARK: memory: [dst, addr, offset] and [addr, value, offset] (+ lane forms)
 
-@inline(__always) func simdAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
-    let ea = UInt64(rd32(fp, pc, addr)) &+ pc[offset]
-    guard ea &+ width <= st.pointee.memSize, let base = st.pointee.memBase else { return nil }
-    return UnsafeMutableRawPointer(base + Int(ea))
-}
 /// Loads `width` bytes and builds the vector from them. [dst, addr, offset]
 @inline(__always) func simdLoad<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, width: UInt64, _ f: (UnsafeRawPointer) -> V) -> CodePointer? {
-    guard let p = simdAddress(pc, fp, st, addr: 2, offset: 3, width: width) else { return trap(st, .memoryOutOfBounds, pc) }
+    guard let p = memoryAddress(pc, fp, st, addr: 2, offset: 3, width: width) else { return trap(st, .memoryOutOfBounds, pc) }
     vstore(slotPtr(fp, pc, 1), f(UnsafeRawPointer(p)))
     return pc + 4
 }
@@ -208,7 +203,7 @@ where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
 /// [dst, addr, vector, offset, lane]
 @inline(__always) func simdLoadLane<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ v: V.Type) -> CodePointer?
 where V.Scalar: FixedWidthInteger {
-    guard let p = simdAddress(pc, fp, st, addr: 2, offset: 4, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
+    guard let p = memoryAddress(pc, fp, st, addr: 2, offset: 4, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     var vec = vload(slotPtr(fp, pc, 3), V.self)
@@ -219,7 +214,7 @@ where V.Scalar: FixedWidthInteger {
 /// [addr, vector, offset, lane]
 @inline(__always) func simdStoreLane<V: SIMD>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ v: V.Type) -> CodePointer?
 where V.Scalar: FixedWidthInteger {
-    guard let p = simdAddress(pc, fp, st, addr: 1, offset: 3, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
+    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 3, width: UInt64(MemoryLayout<V.Scalar>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     p.storeBytes(of: vload(slotPtr(fp, pc, 2), V.self)[Int(pc[4])], as: V.Scalar.self)
@@ -227,7 +222,7 @@ where V.Scalar: FixedWidthInteger {
 }
 /// [addr, value, offset]
 @inline(__always) func simdStore(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    guard let p = simdAddress(pc, fp, st, addr: 1, offset: 3, width: 16) else { return trap(st, .memoryOutOfBounds, pc) }
+    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 3, width: 16) else { return trap(st, .memoryOutOfBounds, pc) }
     vstore(p, vload(slotPtr(fp, pc, 2), U8x16.self))
     return pc + 4
 }
