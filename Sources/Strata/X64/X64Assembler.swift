@@ -1,0 +1,358 @@
+// An x86-64 assembler for Strata's compiled tiers: typed registers and operands, the
+// encodings the compilers need, and labels with back-patched jumps. It writes into a growable
+// byte buffer; nothing here knows about Wasm.
+
+/// A general-purpose register (encoding 0...15).
+struct Reg: Equatable, Hashable {
+    let code: UInt8
+    init(_ code: UInt8) { self.code = code }
+    static let rax = Reg(0), rcx = Reg(1), rdx = Reg(2), rbx = Reg(3)
+    static let rsp = Reg(4), rbp = Reg(5), rsi = Reg(6), rdi = Reg(7)
+    static let r8 = Reg(8), r9 = Reg(9), r10 = Reg(10), r11 = Reg(11)
+    static let r12 = Reg(12), r13 = Reg(13), r14 = Reg(14), r15 = Reg(15)
+    var low: UInt8 { code & 7 }
+    var high: UInt8 { code >> 3 }
+}
+
+/// An SSE register xmm0...xmm15.
+struct XReg: Equatable, Hashable {
+    let code: UInt8
+    init(_ code: UInt8) { self.code = code }
+    static func xmm(_ n: UInt8) -> XReg { XReg(n) }
+}
+
+/// A memory operand: [base + index * 2^scale + disp].
+struct Mem: Equatable {
+    var base: Reg
+    var index: Reg?
+    var scale: UInt8
+    var disp: Int32
+    init(_ base: Reg, _ disp: Int32 = 0) {
+        self.base = base; index = nil; scale = 0; self.disp = disp
+    }
+    init(_ base: Reg, index: Reg, scale: UInt8 = 0, _ disp: Int32 = 0) {
+        precondition(index != .rsp, "rsp cannot be an index register")
+        self.base = base; self.index = index; self.scale = scale; self.disp = disp
+    }
+}
+
+/// Condition codes (the low nibble of Jcc / SETcc / CMOVcc).
+enum Cond: UInt8 {
+    case o = 0, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g
+    var negated: Cond { Cond(rawValue: rawValue ^ 1)! }
+}
+
+/// Operand width of an integer instruction.
+enum Width { case w32, w64 }
+
+/// A jump target. Bound once; jumps to it before binding are patched when it is bound.
+struct Label: Equatable { let id: Int }
+
+/// Integer ALU operations sharing the classic encoding (opcode base and the /digit of 0x81).
+enum ALU: UInt8 {
+    case add = 0, or = 1, adc = 2, sbb = 3, and = 4, sub = 5, xor = 6, cmp = 7
+}
+
+/// Shift and rotate operations (the /digit of 0xC1 / 0xD3).
+enum Shift: UInt8 {
+    case rol = 0, ror = 1, shl = 4, shr = 5, sar = 7
+}
+
+/// Scalar SSE operations: (opcode byte after 0x0F; the prefix selects ss/sd).
+enum SSEOp: UInt8 {
+    case sqrt = 0x51, add = 0x58, mul = 0x59, sub = 0x5C, min = 0x5D, div = 0x5E, max = 0x5F
+}
+
+enum FloatWidth { case f32, f64 }
+
+struct X64Assembler {
+    private(set) var bytes: [UInt8] = []
+    private var labelOffsets: [Int] = []
+    /// Unresolved 32-bit relative fixups: (position of the rel32 field, label).
+    private var fixups: [(at: Int, label: Int)] = []
+
+    init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
+
+    var offset: Int { bytes.count }
+
+    // MARK: raw emission
+
+    @inline(__always) mutating func byte(_ b: UInt8) { bytes.append(b) }
+    @inline(__always) mutating func u32(_ v: UInt32) {
+        bytes.append(UInt8(truncatingIfNeeded: v)); bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: v >> 16)); bytes.append(UInt8(truncatingIfNeeded: v >> 24))
+    }
+    @inline(__always) mutating func u64(_ v: UInt64) {
+        u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32))
+    }
+    mutating func patch32(at: Int, _ v: Int32) {
+        let u = UInt32(bitPattern: v)
+        bytes[at] = UInt8(truncatingIfNeeded: u); bytes[at + 1] = UInt8(truncatingIfNeeded: u >> 8)
+        bytes[at + 2] = UInt8(truncatingIfNeeded: u >> 16); bytes[at + 3] = UInt8(truncatingIfNeeded: u >> 24)
+    }
+
+    /// REX prefix when needed (`force` for byte access to spl/bpl/sil/dil).
+    @inline(__always) private mutating func rex(w: Bool, r: UInt8, x: UInt8, b: UInt8, force: Bool = false) {
+        let v: UInt8 = (w ? 8 : 0) | (r << 2) | (x << 1) | b
+        if v != 0 || force { byte(0x40 | v) }
+    }
+
+    /// ModRM (+ SIB + displacement) for a memory operand with `reg` in the reg field.
+    private mutating func modrm(reg: UInt8, _ m: Mem) {
+        let r = (reg & 7) << 3
+        let needsSIB = m.index != nil || m.base.low == 4
+        let mod: UInt8
+        if m.disp == 0 && m.base.low != 5 { mod = 0 } else if Int8(exactly: m.disp) != nil { mod = 1 } else { mod = 2 }
+        if needsSIB {
+            byte(mod << 6 | r | 4)
+            let idx = m.index?.low ?? 4
+            byte(m.scale << 6 | idx << 3 | m.base.low)
+        } else {
+            byte(mod << 6 | r | m.base.low)
+        }
+        if mod == 1 { byte(UInt8(bitPattern: Int8(m.disp))) } else if mod == 2 { u32(UInt32(bitPattern: m.disp)) }
+    }
+
+    /// prefix? REX opcode ModRM for reg, reg (reg field `reg`, r/m field `rm`).
+    private mutating func opRR(_ prefix: UInt8?, w: Bool, _ opcode: [UInt8], reg: UInt8, rm: UInt8, byteRegs: Bool = false) {
+        if let prefix { byte(prefix) }
+        rex(w: w, r: reg >> 3, x: 0, b: rm >> 3, force: byteRegs && rm >= 4 && rm < 8)
+        for b in opcode { byte(b) }
+        byte(0xC0 | (reg & 7) << 3 | (rm & 7))
+    }
+
+    /// prefix? REX opcode ModRM for reg, [mem].
+    private mutating func opRM(_ prefix: UInt8?, w: Bool, _ opcode: [UInt8], reg: UInt8, _ m: Mem, byteReg: Bool = false) {
+        if let prefix { byte(prefix) }
+        rex(w: w, r: reg >> 3, x: m.index?.high ?? 0, b: m.base.high, force: byteReg && reg >= 4 && reg < 8)
+        for b in opcode { byte(b) }
+        modrm(reg: reg, m)
+    }
+
+    // MARK: moves
+
+    /// mov dst, src (32-bit moves zero the upper half).
+    mutating func mov(_ w: Width, _ dst: Reg, _ src: Reg) {
+        opRR(nil, w: w == .w64, [0x89], reg: src.code, rm: dst.code)
+    }
+    /// Loads a 64-bit constant with the shortest encoding.
+    mutating func movImm(_ dst: Reg, _ value: UInt64) {
+        if value <= UInt64(UInt32.max) {
+            movImm32(dst, UInt32(value))
+        } else if let s = Int32(exactly: Int64(bitPattern: value)) {
+            // mov r/m64, imm32 (sign-extended)
+            rex(w: true, r: 0, x: 0, b: dst.high); byte(0xC7); byte(0xC0 | dst.low); u32(UInt32(bitPattern: s))
+        } else {
+            rex(w: true, r: 0, x: 0, b: dst.high); byte(0xB8 | dst.low); u64(value)
+        }
+    }
+    /// mov r32, imm32 (zero-extends); `xor` for zero would clobber flags, so it is not used.
+    mutating func movImm32(_ dst: Reg, _ value: UInt32) {
+        rex(w: false, r: 0, x: 0, b: dst.high); byte(0xB8 | dst.low); u32(value)
+    }
+    mutating func load(_ w: Width, _ dst: Reg, _ m: Mem) { opRM(nil, w: w == .w64, [0x8B], reg: dst.code, m) }
+    mutating func store(_ w: Width, _ m: Mem, _ src: Reg) { opRM(nil, w: w == .w64, [0x89], reg: src.code, m) }
+    mutating func store8(_ m: Mem, _ src: Reg) { opRM(nil, w: false, [0x88], reg: src.code, m, byteReg: true) }
+    mutating func store16(_ m: Mem, _ src: Reg) { opRM(0x66, w: false, [0x89], reg: src.code, m) }
+    /// mov qword/dword [m], imm32 (sign-extended for 64-bit).
+    mutating func storeImm(_ w: Width, _ m: Mem, _ value: Int32) {
+        opRM(nil, w: w == .w64, [0xC7], reg: 0, m); u32(UInt32(bitPattern: value))
+    }
+    /// Zero-extending and sign-extending loads of 8/16/32 bits into a 32- or 64-bit register.
+    mutating func loadZX8(_ dst: Reg, _ m: Mem) { opRM(nil, w: false, [0x0F, 0xB6], reg: dst.code, m) }
+    mutating func loadZX16(_ dst: Reg, _ m: Mem) { opRM(nil, w: false, [0x0F, 0xB7], reg: dst.code, m) }
+    mutating func loadSX8(_ w: Width, _ dst: Reg, _ m: Mem) { opRM(nil, w: w == .w64, [0x0F, 0xBE], reg: dst.code, m) }
+    mutating func loadSX16(_ w: Width, _ dst: Reg, _ m: Mem) { opRM(nil, w: w == .w64, [0x0F, 0xBF], reg: dst.code, m) }
+    mutating func loadSX32(_ dst: Reg, _ m: Mem) { opRM(nil, w: true, [0x63], reg: dst.code, m) }
+    /// Register forms of the extensions.
+    mutating func movzx8(_ dst: Reg, _ src: Reg) { opRR(nil, w: false, [0x0F, 0xB6], reg: dst.code, rm: src.code, byteRegs: true) }
+    mutating func movzx16(_ dst: Reg, _ src: Reg) { opRR(nil, w: false, [0x0F, 0xB7], reg: dst.code, rm: src.code) }
+    mutating func movsx8(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(nil, w: w == .w64, [0x0F, 0xBE], reg: dst.code, rm: src.code, byteRegs: true) }
+    mutating func movsx16(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(nil, w: w == .w64, [0x0F, 0xBF], reg: dst.code, rm: src.code) }
+    mutating func movsxd(_ dst: Reg, _ src: Reg) { opRR(nil, w: true, [0x63], reg: dst.code, rm: src.code) }
+    mutating func lea(_ w: Width, _ dst: Reg, _ m: Mem) { opRM(nil, w: w == .w64, [0x8D], reg: dst.code, m) }
+
+    mutating func push(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x50 | r.low) }
+    mutating func pop(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x58 | r.low) }
+
+    // MARK: integer arithmetic
+
+    mutating func alu(_ op: ALU, _ w: Width, _ dst: Reg, _ src: Reg) {
+        opRR(nil, w: w == .w64, [op.rawValue << 3 | 1], reg: src.code, rm: dst.code)
+    }
+    mutating func alu(_ op: ALU, _ w: Width, _ dst: Reg, _ m: Mem) {
+        opRM(nil, w: w == .w64, [op.rawValue << 3 | 3], reg: dst.code, m)
+    }
+    mutating func alu(_ op: ALU, _ w: Width, _ dst: Reg, imm: Int32) {
+        if let i8 = Int8(exactly: imm) {
+            opRR(nil, w: w == .w64, [0x83], reg: op.rawValue, rm: dst.code); byte(UInt8(bitPattern: i8))
+        } else {
+            opRR(nil, w: w == .w64, [0x81], reg: op.rawValue, rm: dst.code); u32(UInt32(bitPattern: imm))
+        }
+    }
+    mutating func alu(_ op: ALU, _ w: Width, _ m: Mem, imm: Int32) {
+        if let i8 = Int8(exactly: imm) {
+            opRM(nil, w: w == .w64, [0x83], reg: op.rawValue, m); byte(UInt8(bitPattern: i8))
+        } else {
+            opRM(nil, w: w == .w64, [0x81], reg: op.rawValue, m); u32(UInt32(bitPattern: imm))
+        }
+    }
+    mutating func test(_ w: Width, _ a: Reg, _ b: Reg) { opRR(nil, w: w == .w64, [0x85], reg: b.code, rm: a.code) }
+    mutating func imul(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(nil, w: w == .w64, [0x0F, 0xAF], reg: dst.code, rm: src.code) }
+    mutating func imul(_ w: Width, _ dst: Reg, _ src: Reg, imm: Int32) {
+        if let i8 = Int8(exactly: imm) {
+            opRR(nil, w: w == .w64, [0x6B], reg: dst.code, rm: src.code); byte(UInt8(bitPattern: i8))
+        } else {
+            opRR(nil, w: w == .w64, [0x69], reg: dst.code, rm: src.code); u32(UInt32(bitPattern: imm))
+        }
+    }
+    /// Unsigned / signed divide rdx:rax (edx:eax) by `src`.
+    mutating func div(_ w: Width, _ src: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 6, rm: src.code) }
+    mutating func idiv(_ w: Width, _ src: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 7, rm: src.code) }
+    /// cdq / cqo: sign-extend eax/rax into edx/rdx.
+    mutating func signExtendAccumulator(_ w: Width) { if w == .w64 { byte(0x48) }; byte(0x99) }
+    mutating func neg(_ w: Width, _ r: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 3, rm: r.code) }
+    mutating func not(_ w: Width, _ r: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 2, rm: r.code) }
+    /// Shift by cl.
+    mutating func shift(_ op: Shift, _ w: Width, _ r: Reg) { opRR(nil, w: w == .w64, [0xD3], reg: op.rawValue, rm: r.code) }
+    mutating func shift(_ op: Shift, _ w: Width, _ r: Reg, imm: UInt8) {
+        opRR(nil, w: w == .w64, [0xC1], reg: op.rawValue, rm: r.code); byte(imm)
+    }
+    mutating func lzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBD], reg: dst.code, rm: src.code) }
+    mutating func tzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBC], reg: dst.code, rm: src.code) }
+    mutating func popcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xB8], reg: dst.code, rm: src.code) }
+    /// setcc r8 (the caller zero-extends).
+    mutating func setcc(_ c: Cond, _ r: Reg) { opRR(nil, w: false, [0x0F, 0x90 | c.rawValue], reg: 0, rm: r.code, byteRegs: true) }
+    mutating func cmov(_ c: Cond, _ w: Width, _ dst: Reg, _ src: Reg) {
+        opRR(nil, w: w == .w64, [0x0F, 0x40 | c.rawValue], reg: dst.code, rm: src.code)
+    }
+
+    // MARK: control flow
+
+    mutating func newLabel() -> Label {
+        labelOffsets.append(-1)
+        return Label(id: labelOffsets.count - 1)
+    }
+    func isBound(_ l: Label) -> Bool { labelOffsets[l.id] >= 0 }
+    func position(of l: Label) -> Int? { labelOffsets[l.id] >= 0 ? labelOffsets[l.id] : nil }
+
+    mutating func bind(_ l: Label) {
+        precondition(labelOffsets[l.id] < 0, "label bound twice")
+        labelOffsets[l.id] = offset
+    }
+
+    /// Resolves every jump to a bound label; call once all labels are bound.
+    mutating func resolveFixups() {
+        for f in fixups {
+            let target = labelOffsets[f.label]
+            precondition(target >= 0, "jump to an unbound label")
+            patch32(at: f.at, Int32(target - (f.at + 4)))
+        }
+        fixups.removeAll()
+    }
+
+    private mutating func rel32(to l: Label) {
+        let target = labelOffsets[l.id]
+        if target >= 0 {
+            u32(UInt32(bitPattern: Int32(target - (offset + 4))))
+        } else {
+            fixups.append((offset, l.id)); u32(0)
+        }
+    }
+
+    mutating func jmp(_ l: Label) {
+        if let t = position(of: l), let d = Int8(exactly: t - (offset + 2)) {
+            byte(0xEB); byte(UInt8(bitPattern: d))
+        } else {
+            byte(0xE9); rel32(to: l)
+        }
+    }
+    mutating func jcc(_ c: Cond, _ l: Label) {
+        if let t = position(of: l), let d = Int8(exactly: t - (offset + 2)) {
+            byte(0x70 | c.rawValue); byte(UInt8(bitPattern: d))
+        } else {
+            byte(0x0F); byte(0x80 | c.rawValue); rel32(to: l)
+        }
+    }
+    mutating func call(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 2, rm: r.code) }
+    mutating func call(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 2, m) }
+    mutating func jmp(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 4, rm: r.code) }
+    /// jmp [m] (an indirect jump through memory, for jump tables).
+    mutating func jmp(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 4, m) }
+    mutating func ret() { byte(0xC3) }
+    mutating func ud2() { byte(0x0F); byte(0x0B) }
+    mutating func int3() { byte(0xCC) }
+    /// lea dst, [rip + label] (for jump tables placed after the code).
+    mutating func leaRIP(_ dst: Reg, _ l: Label) {
+        rex(w: true, r: dst.high, x: 0, b: 0); byte(0x8D); byte(0x05 | dst.low << 3); rel32(to: l)
+    }
+    /// Emits a 32-bit label-relative entry (target - base) for a jump table.
+    mutating func tableEntry(_ target: Label, base: Label) {
+        guard let b = position(of: base) else { preconditionFailure("table base must be bound") }
+        // Stored as target - base: patched through a fixup measured from the entry itself.
+        if let t = position(of: target) {
+            u32(UInt32(bitPattern: Int32(t - b)))
+        } else {
+            tableFixups.append((offset, target.id, b)); u32(0)
+        }
+    }
+    private var tableFixups: [(at: Int, label: Int, base: Int)] = []
+    mutating func resolveTableFixups() {
+        for f in tableFixups {
+            let t = labelOffsets[f.label]
+            precondition(t >= 0, "jump-table target unbound")
+            patch32(at: f.at, Int32(t - f.base))
+        }
+        tableFixups.removeAll()
+    }
+
+    /// Pads with multi-byte nops to an `alignment` boundary.
+    mutating func align(_ alignment: Int) {
+        while offset % alignment != 0 { byte(0x90) }
+    }
+
+    // MARK: SSE
+
+    private func ssePrefix(_ fw: FloatWidth) -> UInt8 { fw == .f32 ? 0xF3 : 0xF2 }
+
+    /// addss/addsd ... dst, src.
+    mutating func sse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ src: XReg) {
+        opRR(ssePrefix(fw), w: false, [0x0F, op.rawValue], reg: dst.code, rm: src.code)
+    }
+    mutating func movss(_ fw: FloatWidth, _ dst: XReg, _ m: Mem) { opRM(ssePrefix(fw), w: false, [0x0F, 0x10], reg: dst.code, m) }
+    mutating func movss(_ fw: FloatWidth, _ m: Mem, _ src: XReg) { opRM(ssePrefix(fw), w: false, [0x0F, 0x11], reg: src.code, m) }
+    /// movaps dst, src (whole-register copy).
+    mutating func movaps(_ dst: XReg, _ src: XReg) { opRR(nil, w: false, [0x0F, 0x28], reg: dst.code, rm: src.code) }
+    /// movdqu: 16-byte unaligned load/store.
+    mutating func movdqu(_ dst: XReg, _ m: Mem) { opRM(0xF3, w: false, [0x0F, 0x6F], reg: dst.code, m) }
+    mutating func movdqu(_ m: Mem, _ src: XReg) { opRM(0xF3, w: false, [0x0F, 0x7F], reg: src.code, m) }
+    /// movd/movq xmm <- gpr.
+    mutating func movToX(_ w: Width, _ dst: XReg, _ src: Reg) { opRR(0x66, w: w == .w64, [0x0F, 0x6E], reg: dst.code, rm: src.code) }
+    /// movd/movq gpr <- xmm.
+    mutating func movFromX(_ w: Width, _ dst: Reg, _ src: XReg) { opRR(0x66, w: w == .w64, [0x0F, 0x7E], reg: src.code, rm: dst.code) }
+    /// ucomiss / ucomisd a, b.
+    mutating func ucomis(_ fw: FloatWidth, _ a: XReg, _ b: XReg) {
+        opRR(fw == .f32 ? nil : 0x66, w: false, [0x0F, 0x2E], reg: a.code, rm: b.code)
+    }
+    /// Bitwise ops on the whole register: andps/andnps/orps/xorps (pd forms identical in effect).
+    mutating func andps(_ dst: XReg, _ src: XReg) { opRR(nil, w: false, [0x0F, 0x54], reg: dst.code, rm: src.code) }
+    mutating func andnps(_ dst: XReg, _ src: XReg) { opRR(nil, w: false, [0x0F, 0x55], reg: dst.code, rm: src.code) }
+    mutating func orps(_ dst: XReg, _ src: XReg) { opRR(nil, w: false, [0x0F, 0x56], reg: dst.code, rm: src.code) }
+    mutating func xorps(_ dst: XReg, _ src: XReg) { opRR(nil, w: false, [0x0F, 0x57], reg: dst.code, rm: src.code) }
+    /// roundss/roundsd dst, src, mode (SSE4.1): 0 nearest, 1 floor, 2 ceil, 3 trunc; +8 suppresses precision exceptions.
+    mutating func round(_ fw: FloatWidth, _ dst: XReg, _ src: XReg, mode: UInt8) {
+        opRR(0x66, w: false, [0x0F, 0x3A, fw == .f32 ? 0x0A : 0x0B], reg: dst.code, rm: src.code); byte(mode)
+    }
+    /// cvtsi2ss/sd dst, src (signed integer of width `w`).
+    mutating func cvtsi2s(_ fw: FloatWidth, _ w: Width, _ dst: XReg, _ src: Reg) {
+        opRR(ssePrefix(fw), w: w == .w64, [0x0F, 0x2A], reg: dst.code, rm: src.code)
+    }
+    /// cvttss2si/cvttsd2si dst, src (truncating; 0x80..0 on overflow or NaN).
+    mutating func cvtts2si(_ fw: FloatWidth, _ w: Width, _ dst: Reg, _ src: XReg) {
+        opRR(ssePrefix(fw), w: w == .w64, [0x0F, 0x2C], reg: dst.code, rm: src.code)
+    }
+    /// cvtss2sd (from f32) / cvtsd2ss (from f64): converts `src` of width `from`.
+    mutating func cvtFloat(from: FloatWidth, _ dst: XReg, _ src: XReg) {
+        opRR(ssePrefix(from), w: false, [0x0F, 0x5A], reg: dst.code, rm: src.code)
+    }
+}
