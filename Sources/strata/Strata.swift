@@ -130,6 +130,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the call's wall-clock time to standard error.")
     var time = false
 
+    @Option(help: "Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var tier: Tier = .interpreter
+
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
@@ -137,7 +140,7 @@ struct Run: ParsableCommand {
     var args: [String] = []
 
     func run() throws {
-        let engine = Engine()
+        let engine = Engine(configuration: .with(tier: tier))
         let module: Module
         do {
             module = try Module(engine: engine, bytes: try loadModuleBytes(file))
@@ -292,8 +295,8 @@ struct Wast: ParsableCommand {
         abstract: "Run .wast spec scripts (files or folders).",
         discussion: "Paths are read relative to the testsuite root (--testsuite or STRATA_TESTSUITE) when they are not found as given.")
 
-    @Option(help: "Execution tier.")
-    var tier: String = "interpreter"
+    @Option(help: "Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var tier: Tier = .interpreter
 
     @Option(help: "The testsuite folder (default: $STRATA_TESTSUITE).")
     var testsuite: String?
@@ -308,7 +311,6 @@ struct Wast: ParsableCommand {
     var paths: [String] = []
 
     func run() throws {
-        guard tier == "interpreter" else { fail("unknown tier \(tier) (available: interpreter)") }
         let root = testsuite ?? ProcessInfo.processInfo.environment["STRATA_TESTSUITE"]
         var inputs = paths
         if inputs.isEmpty {
@@ -337,7 +339,7 @@ struct Wast: ParsableCommand {
                 files.append((f, relativeName(f, root: root)))
             }
         }
-        let runner = WastRunner(expectations: expect)
+        let runner = WastRunner(engine: Engine(configuration: .with(tier: tier)), expectations: expect)
         var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0
         for (path, name) in files {
             let r = runner.run(path: path, name: name)
@@ -363,5 +365,15 @@ struct Wast: ParsableCommand {
             if p.hasPrefix(r) { return String(p.dropFirst(r.count)) }
         }
         return path
+    }
+}
+
+extension Tier: ExpressibleByArgument {}
+
+extension EngineConfiguration {
+    static func with(tier: Tier) -> EngineConfiguration {
+        var c = EngineConfiguration()
+        c.tier = tier
+        return c
     }
 }

@@ -75,6 +75,8 @@ import Testing
         add("ror rdx, 0x11") { $0.shift(.ror, .w64, .rdx, imm: 17) }
         add("shr esi, 0x1f") { $0.shift(.shr, .w32, .rsi, imm: 31) }
         add("rol ebx, cl") { $0.shift(.rol, .w32, .rbx) }
+        add("btc rax, 0x3f") { $0.btc(.w64, .rax, bit: 63) }
+        add("btr r9d, 0x1f") { $0.btr(.w32, .r9, bit: 31) }
         add("lzcnt eax, ecx") { $0.lzcnt(.w32, .rax, .rcx) }
         add("tzcnt r8, r9") { $0.tzcnt(.w64, .r8, .r9) }
         add("popcnt rax, r15") { $0.popcnt(.w64, .rax, .r15) }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "CStrataJIT.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +45,7 @@ typedef struct StrataVMContext {
     uint64_t stackLimit;                 // offset 48: lowest usable native stack address (JIT)
     volatile uint32_t *interruptFlag;    // offset 56: non-zero asks running code to stop
     void *instance;                      // offset 64: unmanaged pointer to the Swift instance
+    const void *const *builtins;         // offset 72: runtime functions compiled code calls
 } StrataVMContext;
 
 /// Read the interrupt flag with acquire semantics.

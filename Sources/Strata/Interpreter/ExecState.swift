@@ -20,7 +20,11 @@ typealias NextInstruction = (CodePointer?, FramePointer, StatePointer)
 /// The interpreter's code for one function: what an entry-table slot points to while the
 /// function runs in the interpreter. Owned by the module; shared by all its instances.
 struct FunctionCode {
-    /// Kind tag: 0 = interpreter code. Later tiers add native kinds.
+    /// Native entry point (offset 0, ABI): compiled code for compiled records; for interpreter
+    /// records, the thunk that runs the interpreter. Called as
+    /// entry(vmctx, slots, record) -> trap kind (see docs/ARCHITECTURE.md, "Compiled code").
+    var nativeEntry: UnsafeRawPointer? = interpreterNativeEntry
+    /// Kind tag: 0 = interpreter code, 1 = baseline machine code.
     var kind: UInt32 = 0
     var functionIndex: UInt32 = 0
     var code: CodePointer

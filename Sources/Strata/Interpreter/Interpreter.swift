@@ -12,6 +12,9 @@ func enterFunction(
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> CodePointer? {
     let f = fc.pointee
+    if f.kind != 0 {
+        return callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
+    }
     if newFP + f.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
         return trap(st, .callStackExhausted, pc)
     }
@@ -29,6 +32,40 @@ func enterFunction(
         st.pointee.reloadMemory()
     }
     return f.code
+}
+
+/// Calls a compiled function from the interpreter: the arguments are already in the callee's
+/// slots (the same slot-buffer convention), results come back there. Nested interpreter
+/// activations the compiled code starts go above these slots.
+@inline(never)
+func callCompiled(
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer,
+    returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
+) -> CodePointer? {
+    let needed = max(fc.pointee.paramWords, fc.pointee.resultWords)
+    guard newFP + needed <= st.pointee.stackEnd, case .success(let runtime) = JITRuntime.shared else {
+        return trap(st, .callStackExhausted, pc)
+    }
+    if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
+    let store = st.pointee.store.takeUnretainedValue() as! Store
+    let savedTop = st.pointee.reentryTop, savedFP = st.pointee.fp
+    let savedVM = st.pointee.vmctx, savedCurrent = st.pointee.current
+    st.pointee.reentryTop = newFP + needed
+    let status = runtime.call(fc, vmctx: calleeVM, slots: newFP)
+    st.pointee.reentryTop = savedTop
+    st.pointee.fp = savedFP
+    st.pointee.vmctx = savedVM
+    st.pointee.current = savedCurrent
+    if status != 0 {
+        // Keep the compiled frames (and the host error) for the interpreter's own trap.
+        let error = store.takeHostError()
+        let t = store.trapFromCompiledCode(status)
+        if let error { store.setHostError(error) }
+        store.pendingBacktrace = t.backtrace
+        return trap(st, t.kind, pc)
+    }
+    st.pointee.reloadMemory()
+    return returnPC
 }
 
 @inline(__always)
@@ -149,7 +186,11 @@ enum Interpreter {
         run(st, from: start)
         let kind = st.pointee.trap
         if kind != .none {
-            let trace = backtrace(store: store, st, entryLevel: entryLevel)
+            var trace = backtrace(store: store, st, entryLevel: entryLevel)
+            if !store.pendingBacktrace.isEmpty {
+                trace = store.pendingBacktrace + trace
+                store.pendingBacktrace = []
+            }
             // Unwind to the state before this activation.
             let entryFrame = st.pointee.frames[entryLevel]
             st.pointee.frameCount = entryLevel

@@ -18,6 +18,10 @@ public final class Module: @unchecked Sendable {
     /// Per defined function: (code word index, Wasm offset) of each instruction.
     let instructionOffsets: [[(Int32, Int32)]]
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// Machine code of the compiled tier, when one ran (shared by all instances).
+    private(set) var compiled: CompiledCode?
+    /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
+    private(set) var machineCode: [Int: [UInt8]] = [:]
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
@@ -45,17 +49,17 @@ public final class Module: @unchecked Sendable {
         }
         info = decoded.0
         context = decoded.1
-        let compiled = decoded.2
+        let translated = decoded.2
 
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
 
-        let n = compiled.count
+        let n = translated.count
         codes = .allocate(capacity: max(n, 1))
         entryTable = .allocate(capacity: max(n, 1))
         var offsets: [[(Int32, Int32)]] = []
         offsets.reserveCapacity(n)
-        for (i, f) in compiled.enumerated() {
+        for (i, f) in translated.enumerated() {
             let code = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.code.count, 1))
             code.initialize(from: f.code, count: f.code.count)
             let consts = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.consts.count, 1))
@@ -70,7 +74,34 @@ public final class Module: @unchecked Sendable {
             offsets.append(f.offsets)
         }
         instructionOffsets = offsets
+
+        if engine.configuration.tier == .baseline {
+            let runtime = try JITRuntime.get()
+            _ = runtime
+            let info = self.info, context = self.context
+            let functions = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
+                try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: engine.configuration.compileThreads)
+            }
+            let wasmBytes = functions.reduce(0) { $0 + info.bodies[$1.0].codeEnd - info.bodies[$1.0].codeStart }
+            let code = try CompiledCode(
+                functions: functions, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
+                names: info.functionNames, tier: 1, wasmBytes: wasmBytes)
+            compiled = code
+            if engine.configuration.keepMachineCode {
+                for (i, f) in functions { machineCode[i] = f.code }
+            }
+            // Code is written and executable; publish each entry with a release store.
+            strata_publish_fence()
+            for (k, (i, _)) in functions.enumerated() {
+                strata_store_entry(
+                    UnsafeMutablePointer(mutating: entryTable + i).withMemoryRebound(to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 },
+                    UnsafeRawPointer(code.records + k))
+            }
+        }
     }
+
+    /// Functions now running compiled code, and those still interpreted.
+    public var compiledFunctionCount: Int { compiled?.count ?? 0 }
 
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
     public static func validate(bytes: [UInt8]) throws(WasmError) {

@@ -1,4 +1,14 @@
+import Glibc
 import Synchronization
+
+/// An execution tier.
+public enum Tier: String, Sendable, CaseIterable {
+    /// The threaded interpreter only.
+    case interpreter
+    /// Every function compiled by the baseline x86-64 compiler when the module is created
+    /// (functions it cannot compile yet, those using SIMD, stay interpreted).
+    case baseline
+}
 
 /// Engine-wide configuration.
 public struct EngineConfiguration: Sendable {
@@ -9,6 +19,12 @@ public struct EngineConfiguration: Sendable {
     public var maxCallDepth: Int = 100_000
     /// Deepest nesting of host -> Wasm -> host -> Wasm activations (these use the native stack).
     public var maxHostNesting: Int = 200
+    /// Which tier runs the code.
+    public var tier: Tier = .interpreter
+    /// Threads compiling functions in parallel (default: one per core).
+    public var compileThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
+    public var keepMachineCode: Bool = false
     public init() {}
 }
 

@@ -157,8 +157,13 @@ public struct Function: @unchecked Sendable {
         }
         let type = self.type
         let vm = reference.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
+        let code = functionCode(reference.pointee.entrySlot!)
+        if code.pointee.kind != 0 {
+            try JITRuntime.invoke(store: store, code: code, vmctx: vm, slots: slots)
+            return
+        }
         try Interpreter.invoke(
-            store: store, code: functionCode(reference.pointee.entrySlot!), vmctx: vm, slots: slots,
+            store: store, code: code, vmctx: vm, slots: slots,
             argumentWords: type.params.count * wordsPerSlot, resultWords: type.results.count * wordsPerSlot)
     }
 

@@ -124,6 +124,15 @@ final class InstanceRuntime {
         vmctx.pointee.typeIDs = module.typeIDs
         vmctx.pointee.interruptFlag = UnsafeMutablePointer(store.interruptHandle.flag)
         vmctx.pointee.instance = opaqueSelf
+        if let compiled = module.compiled {
+            if case .success(let runtime) = JITRuntime.shared {
+                vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
+            }
+            vmctx.pointee.stackLimit = store.appliedStackLimit
+            if let m = memories.first, !m.isGuarded, compiled.count > 0 {
+                throw WasmError(.uninstantiable, "compiled code needs memory 0 in a guarded 8 GiB reservation (address space is short)")
+            }
+        }
 
         // 5. Segments.
         for seg in info.elements {

@@ -15,7 +15,10 @@ public final class Memory: @unchecked Sendable {
     private let reservation: Int
     public var maxPages: UInt64 { min(type.limits.max ?? maxMemoryPages32, maxMemoryPages32) }
 
-    static let reservationSize = 8 << 30
+    /// 8 GiB (any 32-bit address plus any 32-bit offset) and one page for the access width.
+    static let reservationSize = (8 << 30) + 65536
+    /// Whether the whole guard region is reserved (compiled code relies on it).
+    var isGuarded: Bool { reservation >= Self.reservationSize }
 
     /// A memory owned by the host (for imports).
     public init(type: MemoryType) throws(WasmError) {

@@ -26,6 +26,11 @@ public final class Store {
     var instances: [InstanceRuntime] = []
     var hostFunctions: [HostFunction] = []
     var nesting = 0
+    /// The native stack limit last written into this store's VM contexts (compiled code).
+    var appliedStackLimit: UInt64 = 0
+    /// Frames of an activation that trapped below a compiled call site (innermost first),
+    /// waiting to be joined with the compiled frames above it.
+    var pendingBacktrace: [BacktraceFrame] = []
     private var hostError: (any Error)?
     private var state: UnsafeMutablePointer<ExecState>?
     private var stackMemory: (UnsafeMutableRawPointer, Int)?

@@ -218,6 +218,9 @@ struct X64Assembler {
     mutating func shift(_ op: Shift, _ w: Width, _ r: Reg, imm: UInt8) {
         opRR(nil, w: w == .w64, [0xC1], reg: op.rawValue, rm: r.code); byte(imm)
     }
+    /// btc / btr r, imm8: complement / reset one bit.
+    mutating func btc(_ w: Width, _ r: Reg, bit: UInt8) { opRR(nil, w: w == .w64, [0x0F, 0xBA], reg: 7, rm: r.code); byte(bit) }
+    mutating func btr(_ w: Width, _ r: Reg, bit: UInt8) { opRR(nil, w: w == .w64, [0x0F, 0xBA], reg: 6, rm: r.code); byte(bit) }
     mutating func lzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBD], reg: dst.code, rm: src.code) }
     mutating func tzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBC], reg: dst.code, rm: src.code) }
     mutating func popcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xB8], reg: dst.code, rm: src.code) }

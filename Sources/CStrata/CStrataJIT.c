@@ -1,0 +1,245 @@
+// Strata's JIT runtime in C: what Swift cannot express safely inside a signal handler.
+// The code registry (lock-free lookups), the trap signal handler that redirects a faulting
+// thread to the nearest host entry's landing, and per-thread stack facts.
+#define _GNU_SOURCE
+#include "CStrataJIT.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <cpuid.h>
+
+// ---------------------------------------------------------------------------------------
+// Code registry: an immutable sorted snapshot, replaced by writers under a mutex. Readers
+// (the signal handler too) announce themselves in a counter, so a writer frees an old
+// snapshot only when no reader can still hold it.
+
+typedef struct Snapshot {
+    size_t count;
+    const StrataCodeRange *ranges[];
+} Snapshot;
+
+static _Atomic(Snapshot *) registry = NULL;
+static atomic_long registryReaders = 0;
+static pthread_mutex_t registryLock = PTHREAD_MUTEX_INITIALIZER;
+
+static int compareRanges(const void *a, const void *b) {
+    uintptr_t x = (*(const StrataCodeRange *const *)a)->start;
+    uintptr_t y = (*(const StrataCodeRange *const *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+static void publish(Snapshot *next) {
+    Snapshot *old = atomic_exchange_explicit(&registry, next, memory_order_acq_rel);
+    while (atomic_load_explicit(&registryReaders, memory_order_acquire) != 0) { /* spin: lookups are short */ }
+    free(old);
+}
+
+void strata_registry_add(const StrataCodeRange *const *ranges, size_t count) {
+    pthread_mutex_lock(&registryLock);
+    Snapshot *cur = atomic_load_explicit(&registry, memory_order_acquire);
+    size_t n = cur ? cur->count : 0;
+    Snapshot *next = malloc(sizeof(Snapshot) + (n + count) * sizeof(void *));
+    if (next == NULL) abort();
+    if (n) memcpy(next->ranges, cur->ranges, n * sizeof(void *));
+    memcpy(next->ranges + n, ranges, count * sizeof(void *));
+    next->count = n + count;
+    qsort(next->ranges, next->count, sizeof(void *), compareRanges);
+    publish(next);
+    pthread_mutex_unlock(&registryLock);
+}
+
+void strata_registry_remove(const StrataCodeRange *const *ranges, size_t count) {
+    pthread_mutex_lock(&registryLock);
+    Snapshot *cur = atomic_load_explicit(&registry, memory_order_acquire);
+    size_t n = cur ? cur->count : 0;
+    Snapshot *next = malloc(sizeof(Snapshot) + n * sizeof(void *));
+    if (next == NULL) abort();
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int removed = 0;
+        for (size_t j = 0; j < count; j++) {
+            if (cur->ranges[i] == ranges[j]) { removed = 1; break; }
+        }
+        if (!removed) next->ranges[k++] = cur->ranges[i];
+    }
+    next->count = k;
+    publish(next);
+    pthread_mutex_unlock(&registryLock);
+}
+
+const StrataCodeRange *strata_registry_lookup(uintptr_t pc) {
+    atomic_fetch_add_explicit(&registryReaders, 1, memory_order_acq_rel);
+    const Snapshot *s = atomic_load_explicit(&registry, memory_order_acquire);
+    const StrataCodeRange *found = NULL;
+    if (s) {
+        size_t lo = 0, hi = s->count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const StrataCodeRange *r = s->ranges[mid];
+            if (pc < r->start) hi = mid;
+            else if (pc >= r->end) lo = mid + 1;
+            else { found = r; break; }
+        }
+    }
+    atomic_fetch_sub_explicit(&registryReaders, 1, memory_order_acq_rel);
+    return found;
+}
+
+const StrataTrapSite *strata_trap_site(const StrataCodeRange *range, uint32_t codeOffset) {
+    size_t lo = 0, hi = range->trapCount;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t o = range->traps[mid].codeOffset;
+        if (codeOffset < o) hi = mid;
+        else if (codeOffset > o) lo = mid + 1;
+        else return &range->traps[mid];
+    }
+    return NULL;
+}
+
+// ---------------------------------------------------------------------------------------
+// Traps: the handler finds the trap site of the faulting pc, walks the frame-pointer chain of
+// compiled frames up to the nearest entry trampoline frame (recording return addresses for
+// the backtrace), and rewrites the signal context so the thread resumes at the trampoline's
+// landing with the trap kind in eax. Only compiled frames are skipped; no host frame is.
+
+static _Thread_local StrataTrapRecord trapRecord;
+StrataTrapRecord *strata_trap_record(void) { return &trapRecord; }
+
+static uintptr_t entryReturnAddress, entryLanding, entryFrameBytes;
+void strata_set_entry_trampoline(uintptr_t returnAddress, uintptr_t landing, uintptr_t entryFrameSize) {
+    entryReturnAddress = returnAddress;
+    entryLanding = landing;
+    entryFrameBytes = entryFrameSize;
+}
+
+static struct sigaction previousActions[NSIG];
+static const int trapSignals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+static void chain(int sig, siginfo_t *info, void *context) {
+    struct sigaction *p = &previousActions[sig];
+    if (p->sa_flags & SA_SIGINFO) {
+        if (p->sa_sigaction) { p->sa_sigaction(sig, info, context); return; }
+    } else if (p->sa_handler == SIG_IGN) {
+        return;
+    } else if (p->sa_handler != SIG_DFL && p->sa_handler != NULL) {
+        p->sa_handler(sig);
+        return;
+    }
+    // Default action: restore it and return; the faulting instruction runs again and the
+    // process gets the signal's default behaviour (a core dump for a crash).
+    signal(sig, SIG_DFL);
+}
+
+static void trapHandler(int sig, siginfo_t *info, void *context) {
+    ucontext_t *uc = (ucontext_t *)context;
+    greg_t *regs = uc->uc_mcontext.gregs;
+    uintptr_t pc = (uintptr_t)regs[REG_RIP];
+    const StrataCodeRange *range = strata_registry_lookup(pc);
+    const StrataTrapSite *site = range ? strata_trap_site(range, (uint32_t)(pc - range->start)) : NULL;
+    if (site == NULL || entryReturnAddress == 0) {
+        chain(sig, info, context);
+        return;
+    }
+    uint32_t kind = site->kind == STRATA_TRAP_KIND_DYNAMIC ? (uint32_t)regs[REG_RAX] : site->kind;
+    StrataTrapRecord *rec = &trapRecord;
+    rec->kind = kind;
+    rec->frameCount = 1;
+    rec->truncated = 0;
+    rec->pcs[0] = pc;
+    uintptr_t fp = (uintptr_t)regs[REG_RBP];
+    for (;;) {
+        uintptr_t savedFP = ((const uintptr_t *)fp)[0];
+        uintptr_t ret = ((const uintptr_t *)fp)[1];
+        if (ret == entryReturnAddress) {
+            fp = savedFP;
+            break;
+        }
+        if (strata_registry_lookup(ret) == NULL) {
+            // Not a compiled frame and not an entry: the chain is not ours. Crash as the host would.
+            chain(sig, info, context);
+            return;
+        }
+        if (rec->frameCount < STRATA_TRAP_MAX_FRAMES) rec->pcs[rec->frameCount++] = ret;
+        else rec->truncated = 1;
+        fp = savedFP;
+    }
+    regs[REG_RBP] = (greg_t)fp;
+    regs[REG_RSP] = (greg_t)(fp - entryFrameBytes);
+    regs[REG_RIP] = (greg_t)entryLanding;
+    regs[REG_RAX] = (greg_t)kind;
+}
+
+static pthread_once_t installOnce = PTHREAD_ONCE_INIT;
+static int installResult = -1;
+
+static void install(void) {
+    for (size_t i = 0; i < sizeof(trapSignals) / sizeof(trapSignals[0]); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = trapHandler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(trapSignals[i], &sa, &previousActions[trapSignals[i]]) != 0) return;
+    }
+    installResult = 0;
+}
+
+int strata_install_signal_handlers(void) {
+    pthread_once(&installOnce, install);
+    return installResult;
+}
+
+static _Thread_local int threadPrepared;
+static _Thread_local uintptr_t threadStackLimit;
+
+void strata_thread_prepare(void) {
+    if (threadPrepared) return;
+    threadPrepared = 1;
+    stack_t current;
+    if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE) && current.ss_size >= 65536) return;
+    size_t size = 65536;
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return;
+    stack_t ss = { .ss_sp = mem, .ss_size = size, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);  // kept for the thread's lifetime
+}
+
+uintptr_t strata_thread_stack_limit(void) {
+    if (threadStackLimit) return threadStackLimit;
+    pthread_attr_t attr;
+    void *low = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &low, &size);
+        pthread_attr_destroy(&attr);
+    }
+    // Leave room below compiled code for host functions, the runtime and signal delivery.
+    uintptr_t margin = 256 * 1024;
+    uintptr_t limit = (uintptr_t)low + margin;
+    if (low == NULL || size <= 2 * margin) {
+        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+        limit = here - 512 * 1024;
+    }
+    threadStackLimit = limit;
+    return limit;
+}
+
+void strata_publish_fence(void) { atomic_thread_fence(memory_order_seq_cst); }
+
+uint32_t strata_cpu_features(void) {
+    unsigned a, b, c, d;
+    uint32_t f = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d)) {
+        if (c & (1u << 19)) f |= STRATA_CPU_SSE41;
+        if (c & (1u << 23)) f |= STRATA_CPU_POPCNT;
+    }
+    if (__get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 5))) f |= STRATA_CPU_LZCNT;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3))) f |= STRATA_CPU_BMI1;
+    return f;
+}

@@ -1,0 +1,85 @@
+// Strata's JIT runtime contracts in C: the code registry the signal handler reads, the trap
+// sites of compiled functions, the per-thread trap record, and signal-handler installation.
+// See docs/ARCHITECTURE.md ("Compiled code" and "Traps in compiled code").
+#ifndef CSTRATA_JIT_H
+#define CSTRATA_JIT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Trap kind of a site whose kind is computed at run time: the kind is in eax at the fault.
+#define STRATA_TRAP_KIND_DYNAMIC 0xFFFFu
+
+/// One instruction of compiled code that may fault or that raises a trap (`ud2`).
+typedef struct StrataTrapSite {
+    uint32_t codeOffset;    // offset of the instruction from the function's start
+    uint32_t kind;          // a TrapKind raw value, or STRATA_TRAP_KIND_DYNAMIC
+    uint32_t wasmOffset;    // byte offset of the Wasm instruction in the module
+} StrataTrapSite;
+
+/// One compiled function as the registry knows it. Owned by the code's owner (a module's
+/// compiled-code object); must stay valid while registered.
+typedef struct StrataCodeRange {
+    uintptr_t start;                 // first byte of machine code
+    uintptr_t end;                   // one past the last byte
+    const StrataTrapSite *traps;     // sorted by codeOffset
+    uint32_t trapCount;
+    uint32_t functionIndex;          // in the module's function index space
+    const uint32_t *callSites;       // pairs (return-address offset, Wasm offset), sorted
+    uint32_t callSiteCount;
+    uint32_t tier;                   // 1 = baseline
+    void *owner;                     // unmanaged pointer to the Swift object owning the code
+} StrataCodeRange;
+
+/// Adds / removes ranges (thread-safe; readers never block).
+void strata_registry_add(const StrataCodeRange *const *ranges, size_t count);
+void strata_registry_remove(const StrataCodeRange *const *ranges, size_t count);
+/// The range holding `pc`, or NULL. Safe in signal handlers. The result stays valid while the
+/// caller holds the code alive (the registry only stores pointers).
+const StrataCodeRange *strata_registry_lookup(uintptr_t pc);
+/// The trap site at `codeOffset` of `range`, or NULL.
+const StrataTrapSite *strata_trap_site(const StrataCodeRange *range, uint32_t codeOffset);
+
+/// What the signal handler leaves for the host entry that resumes after a trap.
+#define STRATA_TRAP_MAX_FRAMES 256
+typedef struct StrataTrapRecord {
+    uint32_t kind;
+    uint32_t frameCount;            // pcs[0] is the faulting pc, then return addresses
+    uint32_t truncated;             // more frames than fit
+    uint32_t _pad;
+    uintptr_t pcs[STRATA_TRAP_MAX_FRAMES];
+} StrataTrapRecord;
+StrataTrapRecord *strata_trap_record(void);
+
+/// Tells the handler where host entries into compiled code are: the return address of the
+/// entry trampoline's call (marks an entry frame) and the landing that returns a trap kind.
+/// `entryFrameSize`: bytes between the entry frame pointer and the stack pointer at landing.
+void strata_set_entry_trampoline(uintptr_t returnAddress, uintptr_t landing, uintptr_t entryFrameSize);
+
+/// Installs SIGSEGV, SIGBUS, SIGFPE and SIGILL handlers once per process, chaining to the
+/// handlers installed before for faults outside compiled code. Returns 0 on success.
+int strata_install_signal_handlers(void);
+/// Gives the calling thread an alternate signal stack (once per thread).
+void strata_thread_prepare(void);
+/// Lowest address compiled code may use on this thread's stack (with a safety margin).
+uintptr_t strata_thread_stack_limit(void);
+
+/// CPU features compiled code may use (bit set = present).
+#define STRATA_CPU_SSE41  (1u << 0)
+#define STRATA_CPU_POPCNT (1u << 1)
+#define STRATA_CPU_LZCNT  (1u << 2)
+#define STRATA_CPU_BMI1   (1u << 3)
+uint32_t strata_cpu_features(void);
+
+/// Flushes nothing on x86-64 (coherent instruction cache); a full fence so code written by
+/// one thread is visible before its entry slot is published.
+void strata_publish_fence(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1053 @@
+import CStrata
+
+/// The machine code of one function from the baseline compiler, before placement.
+struct BaselineFunction {
+    var code: [UInt8]
+    /// Faulting or trapping instructions, sorted by code offset.
+    var traps: [StrataTrapSite]
+    /// (return-address offset, Wasm offset) pairs of every call, sorted.
+    var callSites: [UInt32]
+}
+
+/// Strata's baseline compiler: one pass over a validated function body (driven by the
+/// `FunctionValidator` as a `CodeSink`), in the style of Liftoff and Winch. An abstract value
+/// stack keeps values in registers, constants as immediates and `local.get` lazy; values are
+/// spilled to their stack slots when registers run out, at calls and at control-flow joins.
+///
+/// Frame (see docs/ARCHITECTURE.md, "Compiled code"):
+///
+///     rbp+8   return address          rbp-40  saved r13
+///     rbp     saved rbp               rbp-48  caller's slot buffer (arguments, results)
+///     rbp-8   saved r14 (vmctx)       rbp-64-16*i   local i (16 bytes each)
+///     rbp-16  saved r15 (memory base) rsp+16*h      value-stack slot h (16 bytes each)
+///     rbp-24  saved rbx, rbp-32 r12
+///
+/// Registers: r14 = VM context, r15 = base of memory 0, r10/r11 = scratch; the allocator
+/// hands out rax, rcx, rdx, rsi, rdi, r8, r9, rbx, r12, r13 and xmm0-xmm14 (xmm15 scratch).
+struct BaselineCompiler: CodeSink {
+    enum Loc: Equatable {
+        case gpr(Reg)
+        case xmm(XReg)
+        /// Constant bits (i32/f32 zero-extended).
+        case imm(UInt64)
+        /// The current value of local i (a lazy `local.get`).
+        case local(Int)
+        /// In its own value-stack slot.
+        case stack
+        /// An i32 boolean still in the flags (the condition holds = 1).
+        case flags(Cond)
+    }
+    struct Value {
+        var type: ValueType
+        var loc: Loc
+    }
+    struct Block {
+        enum Kind { case function, block, loop, `if` }
+        var kind: Kind
+        /// Value-stack height below the block's params.
+        var height: Int
+        var paramCount: Int
+        var resultCount: Int
+        /// Branch target: the loop header, or the end of the block.
+        var target: Label
+        var elseLabel: Label?
+        var deadAtEntry: Bool
+        var arity: Int { kind == .loop ? paramCount : resultCount }
+    }
+
+    static let allocatable: [Reg] = [.rax, .rcx, .rdx, .rsi, .rdi, .r8, .r9, .rbx, .r12, .r13]
+    static let allocatableMask: UInt16 = allocatable.reduce(0) { $0 | 1 << UInt16($1.code) }
+    static let scratch = Reg.r11, scratch2 = Reg.r10
+    static let xscratch = XReg(15)
+    static let vm = Reg.r14, memBase = Reg.r15
+    /// Offsets in the frame (from rbp).
+    static let resultPointerOffset: Int32 = -48
+    static let savedRegisterBytes = 40
+
+    let context: ModuleContext
+    let importedFunctionCount: Int
+    let localTypes: [ValueType]
+    let resultTypes: [ValueType]
+    let hasMemory: Bool
+
+    var asm = X64Assembler(capacity: 1024)
+    var stack: [Value] = []
+    var blocks: [Block] = []
+    var dead = false
+    var maxHeight = 0
+    var gprFree: UInt16 = BaselineCompiler.allocatableMask
+    var xmmFree: UInt16 = 0x7FFF
+    var traps: [StrataTrapSite] = []
+    var callSites: [UInt32] = []
+    /// Out-of-line trap stubs: (label, kind, Wasm offset), emitted after the body.
+    var stubs: [(Label, UInt32, Int)] = []
+    /// Position of the frame-size immediate of `sub rsp, imm32`.
+    var frameSizePatch = 0
+    /// Set when the body uses something this tier does not compile (SIMD); validation still completes.
+    var unsupported: WasmError?
+
+    init(context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool) {
+        self.context = context
+        self.importedFunctionCount = importedFunctionCount
+        self.localTypes = type.params + locals
+        self.resultTypes = type.results
+        self.hasMemory = hasMemory
+        let end = asm.newLabel()
+        blocks.append(Block(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: end, deadAtEntry: false))
+        prologue(paramCount: type.params.count)
+    }
+
+    // MARK: frame
+
+    static func localMem(_ i: Int) -> Mem { Mem(.rbp, Int32(-64 - 16 * i)) }
+    static func slotMem(_ h: Int) -> Mem { Mem(.rsp, Int32(16 * h)) }
+
+    mutating func prologue(paramCount: Int) {
+        asm.push(.rbp)
+        asm.mov(.w64, .rbp, .rsp)
+        asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
+        // sub rsp, imm32 (patched at the end, when the value stack's size is known)
+        asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
+        frameSizePatch = asm.offset
+        asm.u32(0)
+        // Stack limit (vmctx still in rdi): a trap, not a crash.
+        asm.alu(.cmp, .w64, .rsp, Mem(.rdi, 48))
+        let overflow = asm.newLabel()
+        asm.jcc(.b, overflow)
+        stubs.append((overflow, TrapKind.callStackExhausted.rawValue, 0))
+        asm.mov(.w64, Self.vm, .rdi)
+        asm.store(.w64, Mem(.rbp, Self.resultPointerOffset), .rsi)
+        if hasMemory {
+            asm.load(.w64, Self.memBase, Mem(Self.vm, 0))
+            asm.load(.w64, Self.memBase, Mem(Self.memBase, 0))
+        }
+        for i in 0..<paramCount {
+            if localTypes[i] == .v128 {
+                asm.movdqu(Self.xscratch, Mem(.rsi, Int32(16 * i)))
+                asm.movdqu(Self.localMem(i), Self.xscratch)
+            } else {
+                asm.load(.w64, Self.scratch, Mem(.rsi, Int32(16 * i)))
+                asm.store(.w64, Self.localMem(i), Self.scratch)
+            }
+        }
+        let zeroed = localTypes.count - paramCount
+        if zeroed > 0 {
+            if zeroed <= 8 {
+                asm.movImm32(Self.scratch, 0)
+                for i in paramCount..<localTypes.count {
+                    asm.store(.w64, Self.localMem(i), Self.scratch)
+                    asm.store(.w64, Mem(.rbp, Int32(-64 - 16 * i + 8)), Self.scratch)
+                }
+            } else {
+                // rep stosq over the locals' 16-byte slots (rdi/rcx/rax are free here).
+                asm.lea(.w64, .rdi, Self.localMem(localTypes.count - 1))
+                asm.movImm32(.rcx, UInt32(2 * zeroed))
+                asm.movImm32(.rax, 0)
+                asm.byte(0xF3); asm.byte(0x48); asm.byte(0xAB)
+            }
+        }
+        interruptCheck(offset: 0)
+    }
+
+    mutating func interruptCheck(offset: Int) {
+        asm.load(.w64, Self.scratch, Mem(Self.vm, 56))
+        asm.alu(.cmp, .w32, Mem(Self.scratch, 0), imm: 0)
+        let stub = asm.newLabel()
+        asm.jcc(.ne, stub)
+        stubs.append((stub, TrapKind.interrupted.rawValue, offset))
+    }
+
+    mutating func epilogue() {
+        asm.movImm32(.rax, 0)
+        asm.lea(.w64, .rsp, Mem(.rbp, Int32(-Self.savedRegisterBytes)))
+        asm.pop(.r13); asm.pop(.r12); asm.pop(.rbx); asm.pop(.r15); asm.pop(.r14); asm.pop(.rbp)
+        asm.ret()
+    }
+
+    /// Emits the trap stubs and returns the finished function.
+    mutating func finish() -> BaselineFunction {
+        for (label, kind, offset) in stubs {
+            asm.bind(label)
+            traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
+            asm.ud2()
+        }
+        asm.resolveFixups()
+        asm.resolveTableFixups()
+        // rsp = rbp - 48 - 16 * locals - 16 * slots, aligned to 16 (5 pushes leave rsp at 8 mod 16).
+        let slots = maxHeight + 1
+        let frame = 8 + 16 * localTypes.count + 16 * slots
+        asm.patch32(at: frameSizePatch, Int32(frame))
+        traps.sort { $0.codeOffset < $1.codeOffset }
+        return BaselineFunction(code: asm.bytes, traps: traps, callSites: callSites)
+    }
+
+    mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label {
+        let l = asm.newLabel()
+        stubs.append((l, kind.rawValue, offset))
+        return l
+    }
+    /// Records that the instruction starting now may fault (memory accesses).
+    mutating func faultSite(_ kind: TrapKind, offset: Int) {
+        traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind.rawValue, wasmOffset: UInt32(truncatingIfNeeded: offset)))
+    }
+
+    // MARK: registers
+
+    mutating func allocGPR(avoid: UInt16 = 0) -> Reg {
+        while true {
+            let avail = gprFree & ~avoid
+            if avail != 0 {
+                let r = Reg(UInt8(avail.trailingZeroBitCount))
+                gprFree &= ~(1 << UInt16(r.code))
+                return r
+            }
+            guard let i = stack.firstIndex(where: { if case .gpr(let r) = $0.loc { avoid & (1 << UInt16(r.code)) == 0 } else { false } }) else {
+                preconditionFailure("baseline: no register to spill")
+            }
+            spill(i)
+        }
+    }
+    mutating func allocXMM() -> XReg {
+        while true {
+            if xmmFree != 0 {
+                let r = XReg(UInt8(xmmFree.trailingZeroBitCount))
+                xmmFree &= ~(1 << UInt16(r.code))
+                return r
+            }
+            guard let i = stack.firstIndex(where: { if case .xmm = $0.loc { true } else { false } }) else {
+                preconditionFailure("baseline: no xmm register to spill")
+            }
+            spill(i)
+        }
+    }
+    mutating func free(_ r: Reg) { gprFree |= 1 << UInt16(r.code) }
+    mutating func free(_ x: XReg) { xmmFree |= 1 << UInt16(x.code) }
+    mutating func free(_ loc: Loc) {
+        switch loc {
+        case .gpr(let r): free(r)
+        case .xmm(let x): free(x)
+        default: break
+        }
+    }
+
+    /// Makes `r` free, moving a stack value that holds it to another register.
+    mutating func evict(_ r: Reg) {
+        guard gprFree & (1 << UInt16(r.code)) == 0 else { return }
+        guard let i = stack.firstIndex(where: { $0.loc == .gpr(r) }) else {
+            preconditionFailure("baseline: evicting a register no value holds")
+        }
+        let n = allocGPR(avoid: 1 << UInt16(r.code))
+        asm.mov(.w64, n, r)
+        stack[i].loc = .gpr(n)
+        free(r)
+    }
+    mutating func claim(_ r: Reg) {
+        evict(r)
+        gprFree &= ~(1 << UInt16(r.code))
+    }
+
+    static func width(_ t: ValueType) -> Width { (t == .i32 || t == .f32) ? .w32 : .w64 }
+    static func fwidth(_ t: ValueType) -> FloatWidth { t == .f32 ? .f32 : .f64 }
+    static func isFloat(_ t: ValueType) -> Bool { t == .f32 || t == .f64 }
+
+    // MARK: value stack
+
+    mutating func push(_ type: ValueType, _ loc: Loc) {
+        stack.append(Value(type: type, loc: loc))
+        if stack.count > maxHeight { maxHeight = stack.count }
+    }
+    mutating func pop() -> Value { stack.removeLast() }
+
+    /// Writes the value at stack index i to its slot.
+    mutating func spill(_ i: Int) {
+        let v = stack[i]
+        if v.loc == .stack { return }
+        store(v, to: Self.slotMem(i))
+        free(v.loc)
+        stack[i].loc = .stack
+    }
+
+    /// Stores a value's 8 (or 16) bytes at `m` without changing the value's location.
+    mutating func store(_ v: Value, to m: Mem) {
+        switch v.loc {
+        case .stack:
+            preconditionFailure("storing a stack value needs its index")
+        case .gpr(let r):
+            asm.store(.w64, m, r)
+        case .xmm(let x):
+            if v.type == .v128 { asm.movdqu(m, x) } else { asm.movss(Self.fwidth(v.type), m, x) }
+        case .imm(let bits):
+            if bits <= 0x7FFF_FFFF || (Self.width(v.type) == .w64 && Int32(exactly: Int64(bitPattern: bits)) != nil) {
+                asm.storeImm(.w64, m, Int32(truncatingIfNeeded: Int64(bitPattern: bits)))
+            } else {
+                asm.movImm(Self.scratch, bits)
+                asm.store(.w64, m, Self.scratch)
+            }
+        case .local(let l):
+            asm.load(.w64, Self.scratch, Self.localMem(l))
+            asm.store(.w64, m, Self.scratch)
+        case .flags(let c):
+            asm.setcc(c, Self.scratch)
+            asm.movzx8(Self.scratch, Self.scratch)
+            asm.store(.w64, m, Self.scratch)
+        }
+    }
+    /// Stores the value at stack index i to `m` (any location, including its slot).
+    mutating func storeEntry(_ i: Int, to m: Mem) {
+        let v = stack[i]
+        if v.loc == .stack {
+            if m == Self.slotMem(i) { return }
+            asm.load(.w64, Self.scratch, Self.slotMem(i))
+            asm.store(.w64, m, Self.scratch)
+        } else {
+            store(v, to: m)
+        }
+    }
+
+    /// Spills every register and flags value (and with `all`, constants and lazy locals too).
+    mutating func spillAll(all: Bool) {
+        for i in 0..<stack.count {
+            switch stack[i].loc {
+            case .stack: break
+            case .imm, .local: if all { spill(i) }
+            default: spill(i)
+            }
+        }
+    }
+    mutating func spillRegisters() { spillAll(all: false) }
+
+    /// Materializes a flags value into a register.
+    mutating func materializeFlags() {
+        for i in stride(from: stack.count - 1, through: 0, by: -1) {
+            if case .flags(let c) = stack[i].loc {
+                let r = allocGPR()
+                asm.setcc(c, r)
+                asm.movzx8(r, r)
+                stack[i].loc = .gpr(r)
+                return
+            }
+        }
+    }
+    var topIsFlags: Bool {
+        if let last = stack.last, case .flags = last.loc { return true }
+        return false
+    }
+
+    /// Loads a value into register `r` (which the caller owns). Integer types and references
+    /// move as bits; floats too (their bit patterns).
+    mutating func load(_ v: Value, at index: Int?, into r: Reg) {
+        let w = Self.width(v.type)
+        switch v.loc {
+        case .gpr(let s): if s != r { asm.mov(.w64, r, s) }
+        case .xmm(let x): asm.movFromX(w, r, x)
+        case .imm(let bits): asm.movImm(r, w == .w32 ? bits & 0xFFFF_FFFF : bits)
+        case .local(let l): asm.load(w, r, Self.localMem(l))
+        case .stack: asm.load(w, r, Self.slotMem(index!))
+        case .flags(let c): asm.setcc(c, r); asm.movzx8(r, r)
+        }
+    }
+    mutating func load(_ v: Value, at index: Int?, into x: XReg) {
+        let fw = Self.fwidth(v.type)
+        switch v.loc {
+        case .gpr(let s): asm.movToX(Self.width(v.type), x, s)
+        case .xmm(let s): if s != x { asm.movaps(x, s) }
+        case .imm(let bits):
+            if bits == 0 { asm.xorps(x, x) } else { asm.movImm(Self.scratch, bits); asm.movToX(Self.width(v.type), x, Self.scratch) }
+        case .local(let l): asm.movss(fw, x, Self.localMem(l))
+        case .stack: asm.movss(fw, x, Self.slotMem(index!))
+        case .flags: preconditionFailure("flags value as a float")
+        }
+    }
+
+    /// Pops the top value into a general register the caller owns.
+    mutating func popGPR(avoid: UInt16 = 0) -> Reg {
+        let index = stack.count - 1
+        let v = stack[index]
+        if case .gpr(let r) = v.loc, avoid & (1 << UInt16(r.code)) == 0 {
+            stack.removeLast()
+            return r
+        }
+        let r = allocGPR(avoid: avoid)
+        load(v, at: index, into: r)
+        stack.removeLast()
+        free(v.loc)
+        return r
+    }
+    /// Pops the top value into an xmm register the caller owns.
+    mutating func popXMM() -> XReg {
+        let index = stack.count - 1
+        let v = stack[index]
+        if case .xmm(let x) = v.loc {
+            stack.removeLast()
+            return x
+        }
+        let x = allocXMM()
+        load(v, at: index, into: x)
+        stack.removeLast()
+        free(v.loc)
+        return x
+    }
+    /// Pops the top value into the given register.
+    mutating func popInto(_ r: Reg) {
+        let index = stack.count - 1
+        let v = stack[index]
+        if v.loc == .gpr(r) { stack.removeLast(); return }
+        claim(r)
+        load(v, at: index, into: r)
+        stack.removeLast()
+        free(v.loc)
+    }
+
+    /// A second ALU operand: a register, an immediate or memory.
+    enum Operand { case reg(Reg), imm(Int32), mem(Mem) }
+    /// Pops an operand for an instruction of width `w` (registers it returns are owned by the
+    /// caller and must be freed).
+    mutating func popOperand(_ w: Width) -> Operand {
+        let index = stack.count - 1
+        let v = stack[index]
+        switch v.loc {
+        case .imm(let bits):
+            if w == .w32 {
+                stack.removeLast(); return .imm(Int32(truncatingIfNeeded: bits))
+            } else if let s = Int32(exactly: Int64(bitPattern: bits)) {
+                stack.removeLast(); return .imm(s)
+            }
+        case .local(let l):
+            stack.removeLast(); return .mem(Self.localMem(l))
+        case .stack:
+            stack.removeLast(); return .mem(Self.slotMem(index))
+        default: break
+        }
+        return .reg(popGPR())
+    }
+    mutating func apply(_ op: ALU, _ w: Width, _ dst: Reg, _ b: Operand) {
+        switch b {
+        case .reg(let r): asm.alu(op, w, dst, r); free(r)
+        case .imm(let i): asm.alu(op, w, dst, imm: i)
+        case .mem(let m): asm.alu(op, w, dst, m)
+        }
+    }
+
+    // MARK: the sink
+
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        if unsupported != nil { return }
+        if dead {
+            switch instruction {
+            case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+                blocks.append(Block(kind: .block, height: stack.count, paramCount: p, resultCount: r, target: asm.newLabel(), deadAtEntry: true))
+            case .else:
+                if !blocks[blocks.count - 1].deadAtEntry { elseArm(validator: validator) }
+            case .end:
+                end(offset: offset, validator: validator)
+            default:
+                break
+            }
+            return
+        }
+        // A condition left in the flags survives only into the instruction that consumes it.
+        switch instruction {
+        case .brIf, .if, .select: if !topIsFlags { materializeFlags() }
+        default: materializeFlags()
+        }
+        switch instruction {
+        case .unreachable:
+            asm.jmp(trapStub(.unreachable, offset: offset))
+            dead = true
+        case .nop:
+            break
+        case .block(let p, let r):
+            spillAll(all: true)
+            blocks.append(Block(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: asm.newLabel(), deadAtEntry: false))
+        case .loop(let p, let r):
+            spillAll(all: true)
+            let header = asm.newLabel()
+            asm.bind(header)
+            interruptCheck(offset: offset)
+            blocks.append(Block(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header, deadAtEntry: false))
+        case .if(let p, let r):
+            let cond = conditionToFlags()
+            spillAll(all: true)
+            let elseLabel = asm.newLabel()
+            asm.jcc(cond.negated, elseLabel)
+            var b = Block(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, target: asm.newLabel(), deadAtEntry: false)
+            b.elseLabel = elseLabel
+            blocks.append(b)
+        case .else:
+            elseArm(validator: validator)
+        case .end:
+            end(offset: offset, validator: validator)
+        case .br(let depth):
+            branch(depth: depth)
+            dead = true
+        case .brIf(let depth):
+            let cond = conditionToFlags()
+            let bi = blocks.count - 1 - depth
+            if blocks[bi].kind != .function && !needsMoves(bi) {
+                asm.jcc(cond, blocks[bi].target)
+            } else {
+                let skip = asm.newLabel()
+                asm.jcc(cond.negated, skip)
+                branch(depth: depth)
+                asm.bind(skip)
+            }
+        case .brTable:
+            brTable(validator.brTableTargets)
+            dead = true
+        case .return:
+            emitReturn()
+            dead = true
+        case .call(let f):
+            let type = context.types[Int(context.functionTypes[Int(f)])]
+            call(type: type, offset: offset) { c, argBase in
+                if Int(f) < c.importedFunctionCount {
+                    c.asm.load(.w64, .rax, Mem(Self.vm, 24))
+                    c.asm.load(.w64, .rax, Mem(.rax, Int32(8 * Int(f))))
+                    c.callReference(argBase: argBase, offset: offset)
+                } else {
+                    c.asm.mov(.w64, .rdi, Self.vm)
+                    c.asm.lea(.w64, .rsi, Self.slotMem(argBase))
+                    c.asm.load(.w64, .rdx, Mem(Self.vm, 32))
+                    c.asm.load(.w64, .rdx, Mem(.rdx, Int32(8 * (Int(f) - c.importedFunctionCount))))
+                    c.asm.call(Mem(.rdx, 0))
+                    c.afterCall(offset: offset)
+                }
+            }
+        case .callIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            spillRegisters()
+            let index = popGPR()
+            // rax, rcx, rdx, rdi, rsi are free after spilling (the index may sit in one of them).
+            let idx = Reg.r10
+            asm.mov(.w32, idx, index)
+            free(index)
+            call(type: type, offset: offset) { c, argBase in
+                c.asm.load(.w64, .r11, Mem(Self.vm, 16))
+                c.asm.load(.w64, .r11, Mem(.r11, Int32(8 * Int(table))))
+                c.asm.alu(.cmp, .w64, idx, Mem(.r11, 8))
+                c.asm.jcc(.ae, c.trapStub(.undefinedElement, offset: offset))
+                c.asm.load(.w64, .r11, Mem(.r11, 0))
+                c.asm.load(.w64, .rax, Mem(.r11, index: idx, scale: 3))
+                c.asm.test(.w64, .rax, .rax)
+                c.asm.jcc(.e, c.trapStub(.uninitializedElement, offset: offset))
+                c.asm.load(.w64, .rcx, Mem(Self.vm, 40))
+                c.asm.load(.w32, .rcx, Mem(.rcx, Int32(4 * Int(typeIndex))))
+                c.asm.alu(.cmp, .w32, .rcx, Mem(.rax, 0))
+                c.asm.jcc(.ne, c.trapStub(.indirectCallTypeMismatch, offset: offset))
+                c.callReference(argBase: argBase, offset: offset)
+            }
+        case .drop:
+            free(pop().loc)
+        case .select:
+            lastSelectType = validator.values.last.flatMap { $0 } ?? .i32
+            select()
+        case .localGet(let i):
+            push(localTypes[Int(i)], .local(Int(i)))
+        case .localSet(let i):
+            setLocal(Int(i), tee: false)
+        case .localTee(let i):
+            setLocal(Int(i), tee: true)
+        case .globalGet(let g):
+            let type = context.globals[Int(g)].value
+            asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
+            asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+            if Self.isFloat(type) {
+                let x = allocXMM()
+                asm.movss(Self.fwidth(type), x, Mem(Self.scratch, 0))
+                push(type, .xmm(x))
+            } else {
+                let r = allocGPR()
+                asm.load(Self.width(type), r, Mem(Self.scratch, 0))
+                push(type, .gpr(r))
+            }
+        case .globalSet(let g):
+            let v = stack[stack.count - 1]
+            if Self.isFloat(v.type), case .xmm = v.loc {
+                let x = popXMM()
+                asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
+                asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+                asm.movss(Self.fwidth(v.type), Mem(Self.scratch, 0), x)
+                free(x)
+            } else {
+                let r = popGPR()
+                asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
+                asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+                asm.store(.w64, Mem(Self.scratch, 0), r)
+                free(r)
+            }
+        case .tableGet(let t):
+            let i = popGPR()
+            tableElement(table: Int(t), index: i, offset: offset)
+            let r = allocGPR()
+            asm.load(.w64, r, Mem(Self.scratch, index: i, scale: 3))
+            free(i)
+            push(context.tables[Int(t)].element, .gpr(r))
+        case .tableSet(let t):
+            let v = popGPR()
+            let i = popGPR(avoid: 1 << UInt16(v.code))
+            tableElement(table: Int(t), index: i, offset: offset)
+            asm.store(.w64, Mem(Self.scratch, index: i, scale: 3), v)
+            free(i); free(v)
+        case .load(let opcode, let memOffset):
+            load(opcode: opcode, memOffset: memOffset, offset: offset)
+        case .store(let opcode, let memOffset):
+            store(opcode: opcode, memOffset: memOffset, offset: offset)
+        case .memorySize:
+            let r = allocGPR()
+            asm.load(.w64, r, Mem(Self.vm, 0))
+            asm.load(.w64, r, Mem(r, 8))
+            asm.shift(.shr, .w64, r, imm: 16)
+            push(.i32, .gpr(r))
+        case .memoryGrow:
+            builtinCall(.memoryGrow, args: 1, result: .i32, offset: offset, mayTrap: false) { _ in }
+        case .const(let type, let bits):
+            push(type, .imm(bits))
+        case .numeric(let opcode):
+            numeric(opcode, offset: offset)
+        case .refNull(let type):
+            push(type, .imm(0))
+        case .refIsNull:
+            let r = popGPR()
+            asm.test(.w64, r, r)
+            free(r)
+            push(.i32, .flags(.e))
+        case .refFunc(let f):
+            let r = allocGPR()
+            asm.load(.w64, r, Mem(Self.vm, 24))
+            asm.load(.w64, r, Mem(r, Int32(8 * Int(f))))
+            push(.funcref, .gpr(r))
+        case .memoryInit(let segment):
+            builtinCall(.memoryInit, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, segment)
+            }
+        case .dataDrop(let segment):
+            builtinCall(.dataDrop, args: 0, result: nil, offset: offset, mayTrap: false) { c in
+                c.asm.movImm32(.rsi, segment)
+            }
+        case .memoryCopy:
+            builtinCall(.memoryCopy, args: 3, result: nil, offset: offset, mayTrap: true) { _ in }
+        case .memoryFill:
+            builtinCall(.memoryFill, args: 3, result: nil, offset: offset, mayTrap: true) { _ in }
+        case .tableInit(let segment, let table):
+            builtinCall(.tableInit, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, table); c.asm.movImm32(.rdx, segment)
+            }
+        case .elemDrop(let segment):
+            builtinCall(.elemDrop, args: 0, result: nil, offset: offset, mayTrap: false) { c in
+                c.asm.movImm32(.rsi, segment)
+            }
+        case .tableCopy(let dt, let st):
+            builtinCall(.tableCopy, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, dt); c.asm.movImm32(.rdx, st)
+            }
+        case .tableGrow(let t):
+            builtinCall(.tableGrow, args: 2, result: .i32, offset: offset, mayTrap: false) { c in
+                c.asm.movImm32(.rsi, t)
+            }
+        case .tableSize(let t):
+            let r = allocGPR()
+            asm.load(.w64, r, Mem(Self.vm, 16))
+            asm.load(.w64, r, Mem(r, Int32(8 * Int(t))))
+            asm.load(.w32, r, Mem(r, 8))
+            push(.i32, .gpr(r))
+        case .tableFill(let t):
+            builtinCall(.tableFill, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, t)
+            }
+        case .simd(let opcode, _, _):
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
+        }
+    }
+
+    // MARK: control flow
+
+    /// Turns the popped condition into flags and returns the condition that means "true".
+    mutating func conditionToFlags() -> Cond {
+        let v = stack[stack.count - 1]
+        if case .flags(let c) = v.loc {
+            stack.removeLast()
+            return c
+        }
+        if case .imm(let bits) = v.loc {
+            // A constant condition: compare a register with itself is not possible without one.
+            stack.removeLast()
+            let r = allocGPR()
+            asm.movImm32(r, UInt32(truncatingIfNeeded: bits))
+            asm.test(.w32, r, r)
+            free(r)
+            return .ne
+        }
+        switch popOperand(.w32) {
+        case .reg(let r):
+            asm.test(.w32, r, r)
+            free(r)
+        case .mem(let m):
+            asm.alu(.cmp, .w32, m, imm: 0)
+        case .imm:
+            preconditionFailure("unreachable: constants handled above")
+        }
+        return .ne
+    }
+
+    func needsMoves(_ bi: Int) -> Bool {
+        let n = blocks[bi].arity
+        guard n > 0 else { return false }
+        let from = stack.count - n
+        if from != blocks[bi].height { return true }
+        for i in from..<stack.count where stack[i].loc != .stack { return true }
+        return false
+    }
+
+    /// Moves the top values into the target block's slots and jumps (or returns).
+    mutating func branch(depth: Int) {
+        let bi = blocks.count - 1 - depth
+        if blocks[bi].kind == .function {
+            emitReturn()
+            return
+        }
+        let n = blocks[bi].arity
+        let from = stack.count - n
+        for i in 0..<n {
+            storeEntry(from + i, to: Self.slotMem(blocks[bi].height + i))
+        }
+        asm.jmp(blocks[bi].target)
+    }
+
+    /// Writes the results to the caller's slot buffer and returns.
+    mutating func emitReturn() {
+        let n = resultTypes.count
+        if n > 0 {
+            asm.load(.w64, Self.scratch2, Mem(.rbp, Self.resultPointerOffset))
+            let from = stack.count - n
+            for i in 0..<n {
+                let m = Mem(Self.scratch2, Int32(16 * i))
+                if stack[from + i].loc == .stack {
+                    asm.load(.w64, Self.scratch, Self.slotMem(from + i))
+                    asm.store(.w64, m, Self.scratch)
+                } else {
+                    store(stack[from + i], to: m)
+                }
+            }
+        }
+        epilogue()
+    }
+
+    mutating func brTable(_ targets: [UInt32]) {
+        let index = popGPR()
+        let count = targets.count - 1
+        // Out of range: the default target (the last entry).
+        asm.alu(.cmp, .w32, index, imm: Int32(truncatingIfNeeded: count))
+        asm.movImm32(Self.scratch, UInt32(count))
+        asm.cmov(.a, .w32, index, Self.scratch)
+        let table = asm.newLabel()
+        asm.leaRIP(Self.scratch, table)
+        asm.loadSX32(Self.scratch2, Mem(Self.scratch, index: index, scale: 2))
+        asm.alu(.add, .w64, Self.scratch, Self.scratch2)
+        free(index)
+        asm.jmp(Self.scratch)
+        // Targets in the same state share one stub.
+        var stubFor: [UInt32: Label] = [:]
+        var order: [(UInt32, Label)] = []
+        for t in targets where stubFor[t] == nil {
+            let l = asm.newLabel()
+            stubFor[t] = l
+            order.append((t, l))
+        }
+        asm.align(4)
+        asm.bind(table)
+        for t in targets { asm.tableEntry(stubFor[t]!, base: table) }
+        for (t, l) in order {
+            asm.bind(l)
+            branch(depth: Int(t))
+        }
+    }
+
+    mutating func elseArm(validator: borrowing FunctionValidator) {
+        var b = blocks.removeLast()
+        if !dead {
+            storeResults(b)
+            asm.jmp(b.target)
+        }
+        if let e = b.elseLabel {
+            asm.bind(e)
+            b.elseLabel = nil
+        }
+        resetStack(height: b.height, count: b.paramCount, validator: validator)
+        dead = b.deadAtEntry
+        blocks.append(b)
+    }
+
+    /// Moves a block's results (the top values) to their slots on the fall-through path.
+    mutating func storeResults(_ b: Block) {
+        let n = b.resultCount
+        let from = stack.count - n
+        for i in 0..<n { storeEntry(from + i, to: Self.slotMem(b.height + i)) }
+        for i in from..<stack.count { free(stack[i].loc) }
+    }
+
+    /// Resets the stack to a block's height plus `count` values in their slots, typed from the
+    /// validator's stack (which holds exactly those values now).
+    mutating func resetStack(height: Int, count: Int, validator: borrowing FunctionValidator) {
+        while stack.count > height { free(pop().loc) }
+        let types = validator.values
+        for k in 0..<count {
+            let t = types[types.count - count + k] ?? .i32
+            push(t, .stack)
+        }
+    }
+
+    mutating func end(offset: Int, validator: borrowing FunctionValidator) {
+        let b = blocks.removeLast()
+        if b.deadAtEntry { return }
+        if b.kind == .function {
+            if !dead { emitReturn() }
+            asm.bind(b.target)
+            return
+        }
+        if !dead { storeResults(b) }
+        if let e = b.elseLabel { asm.bind(e) }
+        if b.kind != .loop { asm.bind(b.target) }
+        resetStack(height: b.height, count: b.resultCount, validator: validator)
+        dead = false
+    }
+
+    // MARK: locals, select
+
+    mutating func setLocal(_ l: Int, tee: Bool) {
+        // Values that still read the local lazily must be taken before it changes.
+        for i in 0..<(stack.count - 1) where stack[i].loc == .local(l) {
+            let r = allocGPR()
+            load(stack[i], at: i, into: r)
+            stack[i].loc = .gpr(r)
+        }
+        let index = stack.count - 1
+        let v = stack[index]
+        let m = Self.localMem(l)
+        switch v.loc {
+        case .gpr, .xmm, .imm:
+            store(v, to: m)
+        case .local(let s):
+            if s != l { store(v, to: m) }
+        case .stack:
+            asm.load(.w64, Self.scratch, Self.slotMem(index))
+            asm.store(.w64, m, Self.scratch)
+        case .flags:
+            preconditionFailure("flags are materialized before local.set")
+        }
+        if tee {
+            if case .stack = v.loc { stack[index].loc = .local(l) }
+            if case .local = v.loc { stack[index].loc = .local(l) }
+        } else {
+            free(pop().loc)
+        }
+    }
+
+    mutating func select() {
+        let cond: Cond
+        if topIsFlags {
+            guard case .flags(let c) = pop().loc else { preconditionFailure() }
+            cond = c
+            // Loading the operands must not touch the flags: only moves.
+            let b = popGPR()
+            let a = popGPR(avoid: 1 << UInt16(b.code))
+            asm.cmov(cond.negated, .w64, a, b)
+            free(b)
+            pushSelected(a)
+            return
+        }
+        let c = popGPR()
+        let b = popGPR(avoid: 1 << UInt16(c.code))
+        let a = popGPR(avoid: 1 << UInt16(c.code) | 1 << UInt16(b.code))
+        asm.test(.w32, c, c)
+        asm.cmov(.e, .w64, a, b)
+        free(b); free(c)
+        pushSelected(a)
+    }
+    mutating func pushSelected(_ r: Reg) {
+        // The validator knows the type; the selected value's type is the operands'.
+        push(lastSelectType, .gpr(r))
+    }
+    var lastSelectType: ValueType = .i32
+
+    // MARK: calls
+
+    /// Spills what a call clobbers, puts the arguments in consecutive slots and pushes the
+    /// results (which the callee writes over the arguments' slots).
+    mutating func call(type: FuncType, offset: Int, _ emitCall: (inout BaselineCompiler, Int) -> Void) {
+        let p = type.params.count
+        spillRegisters()
+        for i in (stack.count - p)..<stack.count { spill(i) }
+        let argBase = stack.count - p
+        emitCall(&self, argBase)
+        stack.removeLast(p)
+        for t in type.results { push(t, .stack) }
+        maxHeight = max(maxHeight, argBase + max(p, type.results.count))
+    }
+
+    /// After a call: a non-zero status in eax is a trap raised by the callee (or a host
+    /// function); a stub re-raises it here so the backtrace includes this frame.
+    mutating func afterCall(offset: Int) {
+        callSites.append(UInt32(asm.offset))
+        callSites.append(UInt32(truncatingIfNeeded: offset))
+        asm.test(.w32, .rax, .rax)
+        let l = asm.newLabel()
+        asm.jcc(.ne, l)
+        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
+    }
+
+    /// Calls the function reference in rax: Wasm code through its entry slot, or a host function.
+    mutating func callReference(argBase: Int, offset: Int) {
+        let host = asm.newLabel(), done = asm.newLabel()
+        asm.load(.w64, .rdx, Mem(.rax, 24))
+        asm.test(.w64, .rdx, .rdx)
+        asm.jcc(.e, host)
+        asm.load(.w64, .rdx, Mem(.rdx, 0))
+        asm.load(.w64, .rdi, Mem(.rax, 8))
+        asm.lea(.w64, .rsi, Self.slotMem(argBase))
+        asm.call(Mem(.rdx, 0))
+        asm.jmp(done)
+        asm.bind(host)
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.mov(.w64, .rsi, .rax)
+        asm.lea(.w64, .rdx, Self.slotMem(argBase))
+        asm.load(.w64, .rax, Mem(Self.vm, 72))
+        asm.call(Mem(.rax, Int32(8 * Builtin.callHost.rawValue)))
+        asm.bind(done)
+        afterCall(offset: offset)
+    }
+
+    /// Calls a runtime builtin with the VM context in rdi, immediates set by `setup` (rsi,
+    /// rdx...), then the top `args` values in the following argument registers.
+    mutating func builtinCall(
+        _ b: Builtin, args: Int, result: ValueType?, offset: Int, mayTrap: Bool,
+        _ setup: (inout BaselineCompiler) -> Void
+    ) {
+        spillRegisters()
+        let order: [Reg] = [.rdi, .rsi, .rdx, .rcx, .r8, .r9]
+        var immediates = 1
+        switch b {
+        case .memoryInit, .dataDrop, .elemDrop, .tableGrow, .tableFill, .convert: immediates = 2
+        case .tableInit, .tableCopy: immediates = 3
+        default: break
+        }
+        // All registers are free after spilling; load the arguments in place.
+        for k in 0..<args {
+            let index = stack.count - args + k
+            load(stack[index], at: index, into: order[immediates + k])
+        }
+        for _ in 0..<args { free(pop().loc) }
+        setup(&self)
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.load(.w64, .rax, Mem(Self.vm, 72))
+        asm.call(Mem(.rax, Int32(8 * b.rawValue)))
+        if mayTrap {
+            callSites.append(UInt32(asm.offset))
+            callSites.append(UInt32(truncatingIfNeeded: offset))
+            asm.test(.w32, .rax, .rax)
+            let l = asm.newLabel()
+            asm.jcc(.ne, l)
+            stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
+        }
+        if let result {
+            gprFree &= ~(1 << UInt16(Reg.rax.code))
+            asm.mov(.w32, .rax, .rax)  // a C/Swift UInt32 result leaves rax's upper half undefined
+            push(result, .gpr(.rax))
+        }
+    }
+
+    // MARK: memory and tables
+
+    /// Leaves the element array of table `t` in the scratch register after a bounds check of
+    /// `index`.
+    mutating func tableElement(table t: Int, index: Reg, offset: Int) {
+        asm.load(.w64, Self.scratch, Mem(Self.vm, 16))
+        asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * t)))
+        asm.mov(.w32, index, index)
+        asm.alu(.cmp, .w64, index, Mem(Self.scratch, 8))
+        asm.jcc(.ae, trapStub(.tableOutOfBounds, offset: offset))
+        asm.load(.w64, Self.scratch, Mem(Self.scratch, 0))
+    }
+
+    /// The effective address of an access: memory base + zero-extended address + offset. The
+    /// guard region behind every 32-bit memory catches what is out of bounds.
+    mutating func address(popping: Bool = true, memOffset: UInt64) -> (Mem, Reg?) {
+        let index = stack.count - 1
+        let v = stack[index]
+        if case .imm(let bits) = v.loc {
+            let ea = (bits & 0xFFFF_FFFF) + memOffset
+            stack.removeLast()
+            if ea <= 0x7FFF_FFFF { return (Mem(Self.memBase, Int32(ea)), nil) }
+            asm.movImm(Self.scratch, ea)
+            return (Mem(Self.memBase, index: Self.scratch), nil)
+        }
+        let r = popGPR()
+        if memOffset <= 0x7FFF_FFFF {
+            return (Mem(Self.memBase, index: r, Int32(memOffset)), r)
+        }
+        asm.movImm(Self.scratch, memOffset)
+        asm.alu(.add, .w64, Self.scratch, r)
+        return (Mem(Self.memBase, index: Self.scratch), r)
+    }
+
+    mutating func load(opcode: UInt8, memOffset: UInt64, offset: Int) {
+        let access = MemoryAccess.load(opcode)
+        let (m, addr) = address(memOffset: memOffset)
+        if access.type == .f32 || access.type == .f64 {
+            let x = allocXMM()
+            faultSite(.memoryOutOfBounds, offset: offset)
+            asm.movss(Self.fwidth(access.type), x, m)
+            if let addr { free(addr) }
+            push(access.type, .xmm(x))
+            return
+        }
+        let r = allocGPR()
+        faultSite(.memoryOutOfBounds, offset: offset)
+        switch opcode {
+        case 0x28: asm.load(.w32, r, m)
+        case 0x29: asm.load(.w64, r, m)
+        case 0x2C: asm.loadSX8(.w32, r, m)
+        case 0x2D, 0x31: asm.loadZX8(r, m)
+        case 0x2E: asm.loadSX16(.w32, r, m)
+        case 0x2F, 0x33: asm.loadZX16(r, m)
+        case 0x30: asm.loadSX8(.w64, r, m)
+        case 0x32: asm.loadSX16(.w64, r, m)
+        case 0x34: asm.loadSX32(r, m)
+        default: asm.load(.w32, r, m)  // 0x35 i64.load32_u
+        }
+        if let addr { free(addr) }
+        push(access.type, .gpr(r))
+    }
+
+    mutating func store(opcode: UInt8, memOffset: UInt64, offset: Int) {
+        let access = MemoryAccess.store(opcode)
+        let value = stack[stack.count - 1]
+        if Self.isFloat(access.type), case .xmm = value.loc {
+            let x = popXMM()
+            let (m, addr) = address(memOffset: memOffset)
+            faultSite(.memoryOutOfBounds, offset: offset)
+            asm.movss(Self.fwidth(access.type), m, x)
+            free(x)
+            if let addr { free(addr) }
+            return
+        }
+        let v = popGPR()
+        let (m, addr) = address(memOffset: memOffset)
+        faultSite(.memoryOutOfBounds, offset: offset)
+        switch access.width {
+        case 1: asm.store8(m, v)
+        case 2: asm.store16(m, v)
+        case 4: asm.store(.w32, m, v)
+        default: asm.store(.w64, m, v)
+        }
+        free(v)
+        if let addr { free(addr) }
+    }
+}
+
+/// Runtime functions compiled code calls through the VM context's builtin table
+/// (`vmctx->builtins[rawValue]`), so code holds no absolute addresses.
+enum Builtin: Int, CaseIterable {
+    case memoryGrow = 0, memoryInit, dataDrop, memoryCopy, memoryFill
+    case tableGrow, tableFill, tableCopy, tableInit, elemDrop
+    case callHost, convert
+}

@@ -1,0 +1,149 @@
+import CStrata
+
+// Runtime functions compiled code calls (C calling convention) through the VM context's builtin
+// table. Each returns a trap kind (0 = fine) unless it cannot trap; the semantics are the same
+// instance operations the interpreter uses.
+
+typealias VMContextPointer = UnsafeMutablePointer<StrataVMContext>
+
+@inline(__always) private func instance(_ vm: VMContextPointer) -> InstanceRuntime {
+    Unmanaged<InstanceRuntime>.fromOpaque(vm.pointee.instance!).takeUnretainedValue()
+}
+@inline(__always) private func status(_ t: TrapKind?) -> UInt32 { t?.rawValue ?? 0 }
+
+@_cdecl("strata_builtin_memory_grow")
+func builtinMemoryGrow(_ vm: VMContextPointer, _ delta: UInt32) -> UInt32 {
+    instance(vm).growMemory0(by: UInt64(delta)).map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
+}
+@_cdecl("strata_builtin_memory_init")
+func builtinMemoryInit(_ vm: VMContextPointer, _ segment: UInt32, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
+    status(instance(vm).memoryInit(segment: Int(segment), dst: d, src: s, count: n))
+}
+@_cdecl("strata_builtin_data_drop")
+func builtinDataDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
+    instance(vm).dataDrop(Int(segment)); return 0
+}
+@_cdecl("strata_builtin_memory_copy")
+func builtinMemoryCopy(_ vm: VMContextPointer, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
+    status(instance(vm).memoryCopy(dst: d, src: s, count: n))
+}
+@_cdecl("strata_builtin_memory_fill")
+func builtinMemoryFill(_ vm: VMContextPointer, _ d: UInt32, _ v: UInt32, _ n: UInt32) -> UInt32 {
+    status(instance(vm).memoryFill(dst: d, value: UInt8(truncatingIfNeeded: v), count: n))
+}
+@_cdecl("strata_builtin_table_grow")
+func builtinTableGrow(_ vm: VMContextPointer, _ table: UInt32, _ initial: UInt64, _ delta: UInt32) -> UInt32 {
+    instance(vm).tableGrow(table: Int(table), initial: initial, delta: delta).map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
+}
+@_cdecl("strata_builtin_table_fill")
+func builtinTableFill(_ vm: VMContextPointer, _ table: UInt32, _ i: UInt32, _ value: UInt64, _ n: UInt32) -> UInt32 {
+    status(instance(vm).tableFill(table: Int(table), start: i, value: value, count: n))
+}
+@_cdecl("strata_builtin_table_copy")
+func builtinTableCopy(_ vm: VMContextPointer, _ dt: UInt32, _ st: UInt32, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
+    status(instance(vm).tableCopy(dstTable: Int(dt), srcTable: Int(st), dst: d, src: s, count: n))
+}
+@_cdecl("strata_builtin_table_init")
+func builtinTableInit(_ vm: VMContextPointer, _ table: UInt32, _ segment: UInt32, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
+    status(instance(vm).tableInit(table: Int(table), segment: Int(segment), dst: d, src: s, count: n))
+}
+@_cdecl("strata_builtin_elem_drop")
+func builtinElemDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
+    instance(vm).elemDrop(Int(segment)); return 0
+}
+
+/// Calls a host function from compiled code (slot-buffer convention).
+@_cdecl("strata_builtin_call_host")
+func builtinCallHost(_ vm: VMContextPointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, _ slots: UnsafeMutablePointer<UInt64>) -> UInt32 {
+    let caller = instance(vm)
+    let store = caller.store
+    let host = Unmanaged<HostFunction>.fromOpaque(ref.pointee.owner!).takeUnretainedValue()
+    do {
+        try host.call(caller: Caller(runtime: caller, store: store), slots: slots)
+        return 0
+    } catch let t as Trap {
+        if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
+        store.pendingBacktrace = t.backtrace
+        return t.kind.rawValue
+    } catch {
+        store.setHostError(error)
+        return TrapKind.hostError.rawValue
+    }
+}
+
+/// The conversions compiled code does not inline: float-to-int truncations (trapping and
+/// saturating) and u64-to-float. Writes the result's bits to `out`.
+@_cdecl("strata_builtin_convert")
+func builtinConvert(_ vm: VMContextPointer, _ opcode: UInt32, _ bits: UInt64, _ out: UnsafeMutablePointer<UInt64>) -> UInt32 {
+    let f32 = Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+    let f64 = Double(bitPattern: bits)
+    func trunc<I: FixedWidthInteger>(_ x: Double, _ lo: Double, _ hi: Double, _: I.Type) -> UInt32 {
+        if let t = truncCheck(x, lowerExclusive: lo, upperExclusive: hi) { return t.rawValue }
+        out.pointee = UInt64(truncatingIfNeeded: I(x.rounded(.towardZero))) & (I.bitWidth == 32 ? 0xFFFF_FFFF : ~0)
+        return 0
+    }
+    switch opcode {
+    case 0xA8: return trunc(f32, -2147483649.0, 2147483648.0, Int32.self)
+    case 0xA9: return trunc(f32, -1.0, 4294967296.0, UInt32.self)
+    case 0xAA: return trunc(f64, -2147483649.0, 2147483648.0, Int32.self)
+    case 0xAB: return trunc(f64, -1.0, 4294967296.0, UInt32.self)
+    case 0xAE: return trunc(f32, -9223373136366403584.0, 9223372036854775808.0, Int64.self)
+    case 0xAF: return trunc(f32, -1.0, 18446744073709551616.0, UInt64.self)
+    case 0xB0: return trunc(f64, -9223372036854777856.0, 9223372036854775808.0, Int64.self)
+    case 0xB1: return trunc(f64, -1.0, 18446744073709551616.0, UInt64.self)
+    case 0xB5: out.pointee = UInt64(Float(bits).bitPattern)
+    case 0xBA: out.pointee = Double(bits).bitPattern
+    case 0xFC00: out.pointee = truncSat(f32, Int32.self)
+    case 0xFC01: out.pointee = truncSat(f32, UInt32.self)
+    case 0xFC02: out.pointee = truncSat(f64, Int32.self)
+    case 0xFC03: out.pointee = truncSat(f64, UInt32.self)
+    case 0xFC04: out.pointee = truncSat(f32, Int64.self)
+    case 0xFC05: out.pointee = truncSat(f32, UInt64.self)
+    case 0xFC06: out.pointee = truncSat(f64, Int64.self)
+    default: out.pointee = truncSat(f64, UInt64.self)  // 0xFC07
+    }
+    return 0
+}
+
+/// Runs an interpreted function for compiled code (the native entry of interpreter code), as
+/// a nested activation on the store's value stack.
+@_cdecl("strata_interpreter_entry")
+func interpreterEntry(_ vm: VMContextPointer, _ slots: UnsafeMutablePointer<UInt64>, _ record: UnsafeMutableRawPointer) -> UInt32 {
+    let fc = record.assumingMemoryBound(to: FunctionCode.self)
+    let store = instance(vm).store
+    do {
+        try Interpreter.invoke(
+            store: store, code: fc, vmctx: vm, slots: slots,
+            argumentWords: fc.pointee.paramWords, resultWords: fc.pointee.resultWords)
+        return 0
+    } catch {
+        if error.kind == .hostError, let e = error.hostError { store.setHostError(e) }
+        store.pendingBacktrace = error.backtrace
+        return error.kind.rawValue
+    }
+}
+
+extension Builtin {
+    var address: UnsafeRawPointer {
+        switch self {
+        case .memoryGrow: unsafeBitCast(builtinMemoryGrow as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryInit: unsafeBitCast(builtinMemoryInit as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .dataDrop: unsafeBitCast(builtinDataDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryCopy: unsafeBitCast(builtinMemoryCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryFill: unsafeBitCast(builtinMemoryFill as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableGrow: unsafeBitCast(builtinTableGrow as @convention(c) (VMContextPointer, UInt32, UInt64, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableFill: unsafeBitCast(builtinTableFill as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableCopy: unsafeBitCast(builtinTableCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableInit: unsafeBitCast(builtinTableInit as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .elemDrop: unsafeBitCast(builtinElemDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .callHost: unsafeBitCast(builtinCallHost as @convention(c) (VMContextPointer, UnsafeMutablePointer<StrataFuncRef>, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
+        case .convert: unsafeBitCast(builtinConvert as @convention(c) (VMContextPointer, UInt32, UInt64, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
+        }
+    }
+}
+
+/// The native entry of every interpreter record: compiled code calls interpreted functions
+/// through it like any other code.
+nonisolated(unsafe) let interpreterNativeEntry: UnsafeRawPointer = unsafeBitCast(
+    interpreterEntry as @convention(c) (VMContextPointer, UnsafeMutablePointer<UInt64>, UnsafeMutableRawPointer) -> UInt32,
+    to: UnsafeRawPointer.self)

@@ -1,0 +1,138 @@
+import CStrata
+import Dispatch
+import Synchronization
+
+/// Compiled functions of one module placed in one executable mapping, with their entry
+/// records, trap tables and call-site maps, registered with the code registry (the signal
+/// handler's view) for as long as the object lives. Shared by every instance of the module.
+final class CompiledCode: @unchecked Sendable {
+    let memory: ExecutableMemory
+    let tier: UInt32
+    /// One registry range and one entry record per compiled function.
+    let count: Int
+    let ranges: UnsafeMutablePointer<StrataCodeRange>
+    let records: UnsafeMutablePointer<FunctionCode>
+    private var tables: [UnsafeMutableRawPointer] = []
+    /// Function names and import count, for backtraces (no reference back to the module).
+    let names: [UInt32: String]
+    /// Bytes of Wasm code compiled, and bytes of machine code produced.
+    let wasmBytes: Int
+    let codeBytes: Int
+
+    /// Places `functions` (defined index, machine code) and registers them. `interpreterRecords`
+    /// are the module's interpreter records, copied into the new records for their metadata.
+    init(
+        functions: [(Int, BaselineFunction)], interpreterRecords: UnsafeMutablePointer<FunctionCode>,
+        importedFunctionCount: Int, names: [UInt32: String], tier: UInt32, wasmBytes: Int
+    ) throws(WasmError) {
+        var starts: [Int] = []
+        var total = 0
+        for (_, f) in functions {
+            total = (total + 15) & ~15
+            starts.append(total)
+            total += f.code.count
+        }
+        memory = try ExecutableMemory({ base in
+            for (k, (_, f)) in functions.enumerated() {
+                f.code.withUnsafeBytes { (base + starts[k]).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+        }, byteCount: total)
+        self.tier = tier
+        self.names = names
+        self.wasmBytes = wasmBytes
+        codeBytes = total
+        count = functions.count
+        ranges = .allocate(capacity: max(count, 1))
+        records = .allocate(capacity: max(count, 1))
+        let owner = Unmanaged.passUnretained(self).toOpaque()
+        for (k, (defined, f)) in functions.enumerated() {
+            let start = memory.base + starts[k]
+            let traps = UnsafeMutablePointer<StrataTrapSite>.allocate(capacity: max(f.traps.count, 1))
+            traps.initialize(from: f.traps, count: f.traps.count)
+            let calls = UnsafeMutablePointer<UInt32>.allocate(capacity: max(f.callSites.count, 1))
+            calls.initialize(from: f.callSites, count: f.callSites.count)
+            tables.append(UnsafeMutableRawPointer(traps))
+            tables.append(UnsafeMutableRawPointer(calls))
+            (ranges + k).initialize(to: StrataCodeRange(
+                start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.code.count),
+                traps: traps, trapCount: UInt32(f.traps.count),
+                functionIndex: UInt32(importedFunctionCount + defined),
+                callSites: calls, callSiteCount: UInt32(f.callSites.count / 2), tier: tier, owner: owner))
+            var record = interpreterRecords[defined]
+            record.kind = tier
+            record.nativeEntry = UnsafeRawPointer(start)
+            (records + k).initialize(to: record)
+        }
+        var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
+        pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
+    }
+
+    deinit {
+        var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
+        pointers.withUnsafeMutableBufferPointer { strata_registry_remove($0.baseAddress, count) }
+        for t in tables { t.deallocate() }
+        ranges.deallocate()
+        records.deallocate()
+    }
+
+    /// The Wasm frame of a compiled-code pc (a faulting pc, or a return address).
+    static func backtraceFrame(pc: UInt, isReturnAddress: Bool) -> BacktraceFrame? {
+        guard let range = strata_registry_lookup(pc) else { return nil }
+        let code = Unmanaged<CompiledCode>.fromOpaque(range.pointee.owner).takeUnretainedValue()
+        let offset = UInt32(pc - range.pointee.start)
+        var wasm: Int?
+        if isReturnAddress {
+            for k in 0..<Int(range.pointee.callSiteCount) where range.pointee.callSites[2 * k] == offset {
+                wasm = Int(range.pointee.callSites[2 * k + 1])
+                break
+            }
+        } else if let site = strata_trap_site(range, offset) {
+            wasm = Int(site.pointee.wasmOffset)
+        }
+        let index = range.pointee.functionIndex
+        return BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm)
+    }
+}
+
+extension Module {
+    /// Compiles every defined function with the baseline compiler, in parallel on
+    /// `threads` workers. Functions the tier cannot compile (SIMD) stay interpreted.
+    static func compileBaseline(
+        bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, threads: Int
+    ) throws(WasmError) -> [(Int, BaselineFunction)] {
+        let n = info.bodies.count
+        let results = UnsafeMutableBufferPointer<BaselineFunction?>.allocate(capacity: max(n, 1))
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        let next = Atomic<Int>(0)
+        let failure = Mutex<WasmError?>(nil)
+        let imported = info.importedFunctionTypes.count
+        let hasMemory = !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
+        let workers = max(1, min(threads, n))
+        // Each worker writes only its own result slots; the buffers outlive the workers.
+        nonisolated(unsafe) let slotsOut = results
+        nonisolated(unsafe) let code = bytes
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= n { return }
+                let body = info.bodies[i]
+                let type = info.types[Int(info.functionTypeIndices[i])]
+                var compiler = BaselineCompiler(
+                    context: context, importedFunctionCount: imported, type: type, locals: body.locals, hasMemory: hasMemory)
+                var validator = FunctionValidator(module: context, body: body, type: type, bytes: code)
+                do throws(WasmError) {
+                    try validator.run(sink: &compiler)
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                    return
+                }
+                if compiler.unsupported == nil { slotsOut[i] = compiler.finish() }
+            }
+        }
+        if let e = failure.withLock({ $0 }) { throw e }
+        var out: [(Int, BaselineFunction)] = []
+        for i in 0..<n { if let f = results[i] { out.append((i, f)) } }
+        return out
+    }
+}

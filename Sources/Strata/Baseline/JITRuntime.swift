@@ -1,0 +1,124 @@
+import CStrata
+
+/// What every compiled tier needs once per process: the host-entry trampoline (the frame the
+/// trap handler unwinds to), the signal handlers, the builtin table and the CPU check.
+final class JITRuntime: @unchecked Sendable {
+    /// The process's runtime, or why compiled tiers cannot run here.
+    static let shared: Result<JITRuntime, WasmError> = Result { () throws(WasmError) in try JITRuntime() }
+
+    static func get() throws(WasmError) -> JITRuntime {
+        switch shared {
+        case .success(let r): return r
+        case .failure(let e): throw e
+        }
+    }
+
+    /// entry(code, vmctx, slots, record) -> trap kind (0 = returned normally).
+    typealias EntryFunction = @convention(c) (
+        UnsafeRawPointer, UnsafeMutableRawPointer, UnsafeMutablePointer<UInt64>, UnsafeRawPointer
+    ) -> UInt32
+
+    let entry: EntryFunction
+    private let trampoline: ExecutableMemory
+    /// Builtin function addresses, indexed by `Builtin.rawValue` (vmctx->builtins).
+    let builtins: UnsafeMutablePointer<UnsafeRawPointer?>
+
+    private init() throws(WasmError) {
+        let needed = STRATA_CPU_SSE41 | STRATA_CPU_POPCNT | STRATA_CPU_LZCNT | STRATA_CPU_BMI1
+        guard strata_cpu_features() & needed == needed else {
+            throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.1, POPCNT, LZCNT and BMI1")
+        }
+        guard strata_install_signal_handlers() == 0 else {
+            throw WasmError(.unsupported, "cannot install signal handlers for compiled code")
+        }
+        // push rbp; mov rbp, rsp; save callee-saved registers; call code(vmctx, slots, record).
+        // The return address of that call marks an entry frame for the trap handler, which
+        // resumes a trapping thread right there (the landing) with the trap kind in eax.
+        var a = X64Assembler()
+        a.push(.rbp); a.mov(.w64, .rbp, .rsp)
+        a.push(.rbx); a.push(.r12); a.push(.r13); a.push(.r14); a.push(.r15)
+        a.alu(.sub, .w64, .rsp, imm: 8)
+        a.mov(.w64, .rax, .rdi)
+        a.mov(.w64, .rdi, .rsi)
+        a.mov(.w64, .rsi, .rdx)
+        a.mov(.w64, .rdx, .rcx)
+        a.call(.rax)
+        let landing = a.offset
+        a.lea(.w64, .rsp, Mem(.rbp, -40))
+        a.pop(.r15); a.pop(.r14); a.pop(.r13); a.pop(.r12); a.pop(.rbx); a.pop(.rbp)
+        a.ret()
+        trampoline = try ExecutableMemory(bytes: a.bytes)
+        let base = UInt(bitPattern: trampoline.base)
+        strata_set_entry_trampoline(base + UInt(landing), base + UInt(landing), 48)
+        entry = unsafeBitCast(trampoline.base, to: EntryFunction.self)
+
+        builtins = .allocate(capacity: Builtin.allCases.count)
+        for b in Builtin.allCases { builtins[b.rawValue] = b.address }
+    }
+
+    /// Runs compiled code from the host (or from the interpreter) with the slot-buffer calling
+    /// convention. Returns the trap kind, 0 when the code returned.
+    @inline(__always)
+    func call(_ record: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>, slots: UnsafeMutablePointer<UInt64>) -> UInt32 {
+        entry(record.pointee.nativeEntry!, UnsafeMutableRawPointer(vmctx), slots, UnsafeRawPointer(record))
+    }
+
+    /// Calls compiled code from the host: checks nesting and the native stack, runs it, and
+    /// turns a trap into a `Trap` with the backtrace the handler recorded.
+    static func invoke(
+        store: Store, code fc: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>,
+        slots: UnsafeMutablePointer<Slot>
+    ) throws(Trap) {
+        guard case .success(let runtime) = shared else { throw Trap(.hostError, hostMessage: "compiled code cannot run here") }
+        guard store.nesting < store.engine.configuration.maxHostNesting else { throw Trap(.callStackExhausted) }
+        store.nesting += 1
+        defer { store.nesting -= 1 }
+        store.prepareNativeStack()
+        let status = runtime.call(fc, vmctx: vmctx, slots: slots)
+        if status != 0 { throw store.trapFromCompiledCode(status) }
+    }
+}
+
+extension Store {
+    /// Gives this thread an alternate signal stack and tells compiled code of every instance
+    /// where this thread's stack ends.
+    func prepareNativeStack() {
+        strata_thread_prepare()
+        let limit = UInt64(strata_thread_stack_limit())
+        if limit != appliedStackLimit {
+            appliedStackLimit = limit
+            for i in instances { i.vmctx.pointee.stackLimit = limit }
+        }
+    }
+
+    /// The `Trap` for a trap kind returned by the entry trampoline, with the compiled frames
+    /// the handler recorded and the frames of any interpreter activation that trapped inside.
+    func trapFromCompiledCode(_ status: UInt32) -> Trap {
+        let kind = TrapKind(rawValue: status) ?? .hostError
+        var trace: [BacktraceFrame] = []
+        let record = strata_trap_record()!
+        if record.pointee.kind == status {
+            let count = Int(record.pointee.frameCount)
+            withUnsafeBytes(of: &record.pointee.pcs) { raw in
+                let pcs = raw.bindMemory(to: UInt.self)
+                for k in 0..<count {
+                    if let frame = CompiledCode.backtraceFrame(pc: pcs[k], isReturnAddress: k > 0) { trace.append(frame) }
+                }
+            }
+            record.pointee.kind = 0
+        }
+        // An interpreter activation or host function below the trapping call site left its
+        // frames: they are the innermost ones.
+        if !pendingBacktrace.isEmpty {
+            trace = pendingBacktrace + trace
+            pendingBacktrace = []
+        }
+        if kind == .interrupted { interruptHandle.flag.pointee = 0 }
+        var t = Trap(kind, backtrace: trace)
+        if kind == .hostError, let error = takeHostError() {
+            t.hostMessage = "\(error)"
+            t.box = ErrorBox(error)
+        }
+        return t
+    }
+}
