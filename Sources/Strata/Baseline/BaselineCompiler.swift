@@ -92,6 +92,9 @@ struct BaselineCompiler: CodeSink {
         self.localTypes = type.params + locals
         self.resultTypes = type.results
         self.hasMemory = hasMemory
+        if localTypes.contains(.v128) || resultTypes.contains(.v128) {
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile v128 values yet")
+        }
         let end = asm.newLabel()
         blocks.append(Block(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: end, deadAtEntry: false))
         prologue(paramCount: type.params.count)
@@ -253,6 +256,9 @@ struct BaselineCompiler: CodeSink {
     // MARK: value stack
 
     mutating func push(_ type: ValueType, _ loc: Loc) {
+        if type == .v128 && unsupported == nil {
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile v128 values yet")
+        }
         stack.append(Value(type: type, loc: loc))
         if stack.count > maxHeight { maxHeight = stack.count }
     }
