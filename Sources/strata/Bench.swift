@@ -83,11 +83,12 @@ struct BenchRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-run", abstract: "Run one benchmark program (used by strata bench).", shouldDisplay: false)
 
     @Option var reps: Int = 5
+    @Option var tier: Tier = .interpreter
     @Argument var file: String
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let engine = Engine()
+        let engine = Engine(configuration: .with(tier: tier))
         let module: Module
         let instance: Instance
         do {
@@ -130,6 +131,8 @@ struct Bench: ParsableCommand {
     var svg: String?
     @Option(help: "The corpus folder.")
     var programs: String = "Benchmarks/programs"
+    @Option(help: "Strata tiers to measure (repeatable; default: all).")
+    var tier: [Tier] = []
     @Flag(help: "Skip wasmkit and Wasmtime.")
     var noPeers = false
     @Flag(help: "Run even in a debug build (the numbers then mean little).")
@@ -173,7 +176,9 @@ struct Bench: ParsableCommand {
             if fm.isExecutableFile(atPath: nativePath) {
                 row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
             }
-            row.append(runProtocol(me, ["bench-run", "--reps", String(reps), path], program: name, configuration: "interpreter"))
+            for t in (tier.isEmpty ? Tier.allCases : tier) {
+                row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps), path], program: name, configuration: t.rawValue))
+            }
             if let wasmkit {
                 var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
                 for _ in 0..<reps {
@@ -226,7 +231,8 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static let order = ["native", "interpreter", "wasmkit", "wasmtime"]
+    static let order = ["native", "interpreter", "baseline", "wasmkit", "wasmtime"]
+    static let strataTiers = Tier.allCases.map(\.rawValue)
 
     /// Decode, validate and translate/compile speed on the large generated module.
     func compileThroughput(python: String?) -> String {
@@ -243,6 +249,14 @@ struct Bench: ParsableCommand {
         if let c = try? bestTime(of: 3, { _ = try Module(engine: Engine(), bytes: bytes) }) {
             out += String(format: "| Strata module creation (+ interpreter translation) | %.0f | %.0f |\n", c * 1e3, mb / c)
         }
+        for threads in [1, max(1, ProcessInfo.processInfo.activeProcessorCount)] {
+            var config = EngineConfiguration.with(tier: .baseline)
+            config.compileThreads = threads
+            if let c = try? bestTime(of: 3, { _ = try Module(engine: Engine(configuration: config), bytes: bytes) }) {
+                out += String(format: "| Strata module creation, baseline tier, %d thread%@ (+ interpreter translation) | %.0f | %.0f |\n",
+                              threads, threads == 1 ? "" : "s", c * 1e3, mb / c)
+            }
+        }
         if let python {
             let runs = (0..<3).map { _ in runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, "0"], program: "large", configuration: "wasmtime") }
             if let w = runs.compactMap(\.loadSeconds).min() {
@@ -256,9 +270,14 @@ struct Bench: ParsableCommand {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in all.contains { $0.configuration == c } }
         func ms(_ s: Double?) -> String { s.map { String(format: $0 < 0.01 ? "%.2f" : "%.1f", $0 * 1000) } ?? "-" }
-        var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ")
-        out += " | interpreter ÷ native | interpreter load ms | interpreter first result ms | interpreter RSS MiB | peers ÷ interpreter |\n"
-        out += "|" + String(repeating: " --- |", count: configs.count + 6) + "\n"
+        let tiers = Self.strataTiers.filter { configs.contains($0) }
+        var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ") + " |"
+        for t in tiers { out += " \(t) ÷ native |" }
+        if tiers.contains("baseline") && tiers.contains("interpreter") { out += " baseline speed-up |" }
+        for t in tiers { out += " \(t) load ms | \(t) first result ms |" }
+        out += " interpreter RSS MiB | peers ÷ interpreter | peers ÷ baseline |\n"
+        let columns = configs.count + tiers.count * 3 + (tiers.count == 2 ? 1 : 0) + 3
+        out += "|" + String(repeating: " --- |", count: columns + 1) + "\n"
         var ratios: [String: [Double]] = [:]
         for p in programs {
             let row = all.filter { $0.program == p }
@@ -272,20 +291,31 @@ struct Bench: ParsableCommand {
                 out += " \(ms(m.steadySeconds))\(spread)\(wrong) |"
             }
             let interp = get("interpreter")
-            if let n = get("native")?.steadySeconds, let i = interp?.steadySeconds, n > 0 {
-                out += String(format: " %.1f× |", i / n)
-                ratios["interpreter/native", default: []].append(i / n)
-            } else { out += " - |" }
-            out += " \(ms(interp?.loadSeconds)) | \(ms(interp?.firstResultSeconds)) | "
-            out += (interp?.rssKiB.map { String(format: "%.1f", Double($0) / 1024) } ?? "-") + " |"
-            var peers: [String] = []
-            for c in ["wasmkit", "wasmtime"] {
-                if let t = get(c)?.steadySeconds, let i = interp?.steadySeconds, i > 0 {
-                    peers.append(String(format: "%@ %.2f", c, t / i))
-                    ratios["\(c)/interpreter", default: []].append(t / i)
-                }
+            for t in tiers {
+                if let n = get("native")?.steadySeconds, let i = get(t)?.steadySeconds, n > 0 {
+                    out += String(format: " %.1f× |", i / n)
+                    ratios["\(t)/native", default: []].append(i / n)
+                } else { out += " - |" }
             }
-            out += " \(peers.joined(separator: ", ")) |\n"
+            if tiers.count == 2 {
+                if let i = interp?.steadySeconds, let b = get("baseline")?.steadySeconds, b > 0 {
+                    out += String(format: " %.1f× |", i / b)
+                    ratios["interpreter/baseline", default: []].append(i / b)
+                } else { out += " - |" }
+            }
+            for t in tiers { out += " \(ms(get(t)?.loadSeconds)) | \(ms(get(t)?.firstResultSeconds)) |" }
+            out += " " + (interp?.rssKiB.map { String(format: "%.1f", Double($0) / 1024) } ?? "-") + " |"
+            for base in ["interpreter", "baseline"] {
+                var peers: [String] = []
+                for c in ["wasmkit", "wasmtime"] {
+                    if let t = get(c)?.steadySeconds, let i = get(base)?.steadySeconds, i > 0 {
+                        peers.append(String(format: "%@ %.2f", c, t / i))
+                        ratios["\(c)/\(base)", default: []].append(t / i)
+                    }
+                }
+                out += " \(peers.joined(separator: ", ")) |"
+            }
+            out += "\n"
         }
         out += "\nGeometric means: "
         out += ratios.keys.sorted().map { key in
@@ -301,7 +331,7 @@ struct Bench: ParsableCommand {
     func chart(_ all: [Measurement]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
-        let colors = ["interpreter": "#d9534f", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
         let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale
