@@ -11,7 +11,7 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a tiered WebAssembly engine.",
-        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self, Bench.self, BenchRun.self])
+        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self, Bench.self, BenchRun.self, SelfTest.self])
 }
 
 struct Dump: ParsableCommand {

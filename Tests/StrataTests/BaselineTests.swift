@@ -1,0 +1,285 @@
+import Foundation
+import Testing
+import WAT
+@testable import Strata
+
+/// The baseline tier: code it compiles gives the interpreter's answers, traps in every position
+/// come back as `Trap`s with Wasm backtraces, and the engine stays usable afterwards.
+@Suite struct BaselineTests {
+    static func baselineEngine(threads: Int = 2) -> Engine {
+        var c = EngineConfiguration()
+        c.tier = .baseline
+        c.compileThreads = threads
+        return Engine(configuration: c)
+    }
+
+    /// Instantiates `wat` in the baseline tier, checking every function got compiled.
+    func compiled(_ wat: String, linker: Linker? = nil, store: Store? = nil, allCompiled: Bool = true) throws -> (Store, Instance, Module) {
+        let engine = store?.engine ?? Self.baselineEngine()
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        if allCompiled { #expect(module.compiledFunctionCount == module.definedFunctionCount) }
+        let s = store ?? Store(engine: engine)
+        return (s, try (linker ?? Linker()).instantiate(module, in: s), module)
+    }
+
+    static let arithmetic = """
+        (module
+          (memory 1)
+          (global $g (mut i64) (i64.const 7))
+          (func $fib (export "fib") (param i32) (result i32)
+            (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+          (func (export "mix") (param i32 i64 f32 f64) (result f64)
+            (local i32 i64)
+            (local.set 4 (i32.rotl (local.get 0) (i32.const 5)))
+            (local.set 5 (i64.mul (local.get 1) (i64.extend_i32_s (local.get 4))))
+            (global.set $g (i64.add (global.get $g) (local.get 5)))
+            (f64.add (f64.convert_i64_s (global.get $g))
+                     (f64.mul (f64.promote_f32 (local.get 2)) (local.get 3))))
+          (func (export "divs") (param i32 i32) (result i32 i32 i32 i32)
+            (i32.div_s (local.get 0) (local.get 1)) (i32.div_u (local.get 0) (local.get 1))
+            (i32.rem_s (local.get 0) (local.get 1)) (i32.rem_u (local.get 0) (local.get 1)))
+          (func (export "shifts") (param i64 i64) (result i64)
+            (i64.xor (i64.shl (local.get 0) (local.get 1))
+                     (i64.xor (i64.shr_s (local.get 0) (local.get 1)) (i64.rotr (local.get 0) (i64.const 13)))))
+          (func (export "bits") (param i32) (result i32)
+            (i32.add (i32.clz (local.get 0)) (i32.add (i32.ctz (local.get 0)) (i32.mul (i32.popcnt (local.get 0)) (i32.const 100)))))
+          (func (export "minmax") (param f32 f32) (result f32 f32 f32)
+            (f32.min (local.get 0) (local.get 1)) (f32.max (local.get 0) (local.get 1))
+            (f32.copysign (local.get 0) (local.get 1)))
+          (func (export "round") (param f64) (result f64 f64 f64 f64 f64)
+            (f64.ceil (local.get 0)) (f64.floor (local.get 0)) (f64.trunc (local.get 0)) (f64.nearest (local.get 0))
+            (f64.neg (f64.abs (local.get 0))))
+          (func (export "cmp") (param f64 f64) (result i32)
+            (i32.add (i32.add (f64.eq (local.get 0) (local.get 1)) (i32.shl (f64.ne (local.get 0) (local.get 1)) (i32.const 1)))
+                     (i32.add (i32.shl (f64.lt (local.get 0) (local.get 1)) (i32.const 2)) (i32.shl (f64.ge (local.get 0) (local.get 1)) (i32.const 3)))))
+          (func (export "sum") (param i32) (result i64) (local i64)
+            (block $done
+              (loop $top
+                (br_if $done (i32.eqz (local.get 0)))
+                (i64.store (i32.const 64) (i64.add (i64.load (i32.const 64)) (i64.extend_i32_u (local.get 0))))
+                (local.set 1 (i64.add (local.get 1) (i64.load8_u (local.get 0))))
+                (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                (br $top)))
+            (i64.add (local.get 1) (i64.load (i32.const 64))))
+          (func (export "switch") (param i32) (result i32)
+            (block $d (block $c (block $b (block $a
+              (br_table $a $b $c $d (local.get 0)))
+              (return (i32.const 10)))
+              (return (i32.const 11)))
+              (return (i32.const 12)))
+            (i32.const 13))
+          (func (export "sel") (param i32 i64 i64) (result i64)
+            (select (local.get 1) (local.get 2) (local.get 0)))
+          (func (export "trunc") (param f64) (result i32 i64)
+            (i32.trunc_sat_f64_s (local.get 0)) (i64.trunc_f64_u (f64.abs (local.get 0))))
+        )
+        """
+
+    @Test func compiledCodeGivesTheInterpretersAnswers() throws {
+        let interp = try instantiate(Self.arithmetic).1
+        let (_, jit, _) = try compiled(Self.arithmetic)
+        let cases: [(String, [Value])] = [
+            ("fib", [.i32(20)]),
+            ("mix", [.i32(-3), .i64(1 << 40), .f32(1.5), .f64(-2.25)]),
+            ("divs", [.i32(-7), .i32(2)]), ("divs", [.i32(Int32.min), .i32(-1 + 2)]), ("divs", [.i32(7), .i32(-1)]),
+            ("shifts", [.i64(0x1234_5678_9ABC_DEF0), .i64(67)]),
+            ("bits", [.i32(0x00F0_0100)]), ("bits", [.i32(0)]),
+            ("minmax", [.f32(-0.0), .f32(0.0)]), ("minmax", [.f32(.nan), .f32(1)]), ("minmax", [.f32(3), .f32(-2)]),
+            ("round", [.f64(-2.5)]), ("round", [.f64(3.5)]), ("round", [.f64(.infinity)]),
+            ("cmp", [.f64(1), .f64(2)]), ("cmp", [.f64(.nan), .f64(2)]), ("cmp", [.f64(2), .f64(2)]),
+            ("sum", [.i32(1000)]),
+            ("switch", [.i32(0)]), ("switch", [.i32(2)]), ("switch", [.i32(3)]), ("switch", [.i32(99)]),
+            ("sel", [.i32(0), .i64(1), .i64(2)]), ("sel", [.i32(5), .i64(1), .i64(2)]),
+            ("trunc", [.f64(-1e12)]), ("trunc", [.f64(12345.75)]),
+        ]
+        for (name, args) in cases {
+            let want = try interp.function(name)!.call(args)
+            let got = try jit.function(name)!.call(args)
+            #expect("\(got)" == "\(want)", "\(name)\(args)")
+        }
+    }
+
+    static let traps = """
+        (module
+          (type $v (func))
+          (type $i (func (param i32) (result i32)))
+          (import "host" "callback" (func $callback (param i32) (result i32)))
+          (memory 1)
+          (table 3 funcref)
+          (elem (i32.const 0) $ok $leaf)
+          (func $ok (type $v))
+          (func $leaf (export "leaf") (param i32) (result i32)
+            (i32.div_u (i32.const 1) (local.get 0)))
+          (func $middle (export "middle") (param i32) (result i32)
+            (i32.add (call $leaf (local.get 0)) (i32.const 1)))
+          (func (export "outer") (param i32) (result i32)
+            (i32.add (call $middle (local.get 0)) (i32.const 1)))
+          (func (export "reenter") (param i32) (result i32)
+            (call $callback (local.get 0)))
+          (func (export "grow_then_touch") (param i32) (result i32)
+            (drop (memory.grow (i32.const 1)))
+            (i32.load (local.get 0)))
+          (func $deep (export "deep") (param i32) (result i32)
+            (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+          (func (export "indirect") (param i32)
+            (call_indirect (type $v) (local.get 0)))
+          (func (export "overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+          (func (export "convert") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+          (func (export "unreachable") (unreachable))
+          (func (export "copy") (memory.copy (i32.const 65530) (i32.const 0) (i32.const 100)))
+          (func (export "spin") (loop $l (br $l)))
+        )
+        """
+
+    func trapsInstance() throws -> (Store, Instance) {
+        let engine = Self.baselineEngine()
+        let store = Store(engine: engine)
+        let linker = Linker()
+        var inner: Function?
+        linker.defineFunction("host", "callback", store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in
+            // host -> Wasm again: the inner call traps, the host sees it and passes it on.
+            _ = try inner!.call([args[0]])
+            return [.i32(0)]
+        }
+        let (_, instance, _) = try compiled(Self.traps, linker: linker, store: store)
+        inner = instance.function("outer")
+        return (store, instance)
+    }
+
+    func trap(_ body: () throws -> Void) -> Trap? { thrownError(body) as? Trap }
+
+    @Test func trapsInNestedCallsCarryTheWasmBacktrace() throws {
+        let (_, instance) = try trapsInstance()
+        let t = try #require(trap { _ = try instance.function("outer")!.call([.i32(0)]) })
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.map(\.functionIndex) == [2, 3, 4], "\(t)")
+        #expect(t.backtrace.allSatisfy { $0.offset != nil })
+        // Still usable, with the same instance.
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
+    @Test func trapThroughHostAndBackIntoWasm() throws {
+        let (_, instance) = try trapsInstance()
+        let t = try #require(trap { _ = try instance.function("reenter")!.call([.i32(0)]) })
+        #expect(t.kind == .integerDivideByZero, "\(t)")
+        #expect(try instance.function("reenter")!.callI32(5) == 0)
+    }
+
+    @Test func trapRightAfterMemoryGrow() throws {
+        let (_, instance) = try trapsInstance()
+        // The grown page is accessible, the one after it is not.
+        #expect(try instance.function("grow_then_touch")!.callI32(65536 + 8) == 0)
+        let t = try #require(trap { _ = try instance.function("grow_then_touch")!.call([.i32(4 * 65536)]) })
+        #expect(t.kind == .memoryOutOfBounds)
+        let t2 = try #require(trap { _ = try instance.function("grow_then_touch")!.call([.i32(-4)]) })
+        #expect(t2.kind == .memoryOutOfBounds)
+    }
+
+    @Test func deepRecursionExhaustsTheStackWithATrap() throws {
+        let (_, instance) = try trapsInstance()
+        for _ in 0..<3 {
+            let t = try #require(trap { _ = try instance.function("deep")!.call([.i32(0)]) })
+            #expect(t.kind == .callStackExhausted)
+        }
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
+    @Test func trapsInIndirectCalls() throws {
+        let (_, instance) = try trapsInstance()
+        try instance.function("indirect")!.call([.i32(0)]).forEach { _ in }
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(1)]) }?.kind == .indirectCallTypeMismatch)
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(2)]) }?.kind == .uninitializedElement)
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(3)]) }?.kind == .undefinedElement)
+    }
+
+    @Test func everyTrapKind() throws {
+        let (_, instance) = try trapsInstance()
+        #expect(trap { _ = try instance.function("overflow")!.call([]) }?.kind == .integerOverflow)
+        #expect(trap { _ = try instance.function("convert")!.call([.f32(.nan)]) }?.kind == .invalidConversion)
+        #expect(trap { _ = try instance.function("convert")!.call([.f32(3e9)]) }?.kind == .integerOverflow)
+        #expect(trap { _ = try instance.function("unreachable")!.call([]) }?.kind == .unreachable)
+        #expect(trap { _ = try instance.function("copy")!.call([]) }?.kind == .memoryOutOfBounds)
+    }
+
+    @Test func manyTrapsLeaveTheEngineUsable() throws {
+        let (_, instance) = try trapsInstance()
+        let leaf = instance.function("leaf")!
+        for i in 0..<2000 {
+            if i % 2 == 0 {
+                #expect(trap { _ = try leaf.call([.i32(0)]) }?.kind == .integerDivideByZero)
+            } else {
+                #expect(try leaf.callI32(1) == 1)
+            }
+        }
+    }
+
+    @Test func interruptStopsALoop() throws {
+        let (store, instance) = try trapsInstance()
+        let handle = store.interruptHandle
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { handle.interrupt() }
+        let t = try #require(trap { _ = try instance.function("spin")!.call([]) })
+        #expect(t.kind == .interrupted)
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
+    /// A function using SIMD stays interpreted; calls cross between the tiers both ways.
+    @Test func mixedTiers() throws {
+        let wat = """
+            (module
+              (func $twice (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+              (func $vec (export "vec") (param i32) (result i32)
+                (i32x4.extract_lane 0 (i32x4.splat (call $twice (local.get 0)))))
+              (func (export "outer") (param i32) (result i32)
+                (i32.add (call $vec (local.get 0)) (i32.const 1)))
+              (func (export "vec_trap") (param i32) (result i32)
+                (i32x4.extract_lane 0 (i32x4.splat (i32.div_s (i32.const 1) (local.get 0))))))
+            """
+        let (_, instance, module) = try compiled(wat, allCompiled: false)
+        #expect(module.compiledFunctionCount == 2)
+        #expect(try instance.function("outer")!.callI32(20) == 41)
+        #expect(trap { _ = try instance.function("vec_trap")!.call([.i32(0)]) }?.kind == .integerDivideByZero)
+    }
+
+    @Test func compiledModulesLinkInOneStore() throws {
+        // A compiled module importing another compiled instance's function (the import path
+        // through the callee's function reference).
+        let engine = Self.baselineEngine()
+        let store = Store(engine: engine)
+        let (_, a, _) = try compiled("""
+            (module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))
+            """, store: store)
+        let linker = Linker()
+        linker.define(instance: a, as: "a")
+        let (_, b, _) = try compiled("""
+            (module (import "a" "f" (func $f (param i32) (result i32)))
+              (func (export "g") (param i32) (result i32) (call $f (call $f (local.get 0)))))
+            """, linker: linker, store: store)
+        #expect(try b.function("g")!.callI32(1) == 3)
+    }
+
+    /// The process's own SIGSEGV handler still runs for faults outside Wasm code (checked in
+    /// a child process: `strata self-test signals`).
+    @Test func hostSignalHandlerStillFires() throws {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var strata = dir.appendingPathComponent("strata")
+        if !FileManager.default.isExecutableFile(atPath: strata.path) {
+            strata = dir.deletingLastPathComponent().appendingPathComponent("strata")
+        }
+        try #require(FileManager.default.isExecutableFile(atPath: strata.path), "strata executable not built next to the tests")
+        let p = Process()
+        p.executableURL = strata
+        p.arguments = ["self-test", "signals"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        #expect(text.contains("wasm trap caught: integer divide by zero"))
+        #expect(text.contains("host SIGSEGV handler ran"))
+    }
+}
