@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
-# interpreter (failing on any result not listed in spec-tests/expected-failures.txt), then
+# interpreter and the baseline tier (failing on any result not listed in spec-tests/expected-failures.txt), then
 # the unit tests. The testsuite comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,12 @@ echo "== Wasm 2.0 spec suite and the Wasm 3.0 SIMD files, interpreter tier"
 .build/release/strata wast --tier interpreter --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
-echo "== WASI programs against their native builds"
-bash Tests/wasi/run.sh
+echo "== The same spec files, baseline tier (every function compiled, except those using SIMD)"
+.build/release/strata wast --tier baseline --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
+echo "== WASI programs against their native builds, both tiers"
+STRATA_TIER=interpreter bash Tests/wasi/run.sh
+STRATA_TIER=baseline bash Tests/wasi/run.sh
 echo "== unit tests"
 swift test

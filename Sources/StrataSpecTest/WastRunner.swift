@@ -19,6 +19,10 @@ public final class WastRunner {
         public var failures: [Failure] = []
         /// Expectation entries that matched nothing because the directive passed.
         public var unexpectedPasses: [String] = []
+        /// Functions of the script's valid modules, and how many of them the engine's compiled
+        /// tier compiled (the rest ran in the interpreter).
+        public var definedFunctions = 0
+        public var compiledFunctions = 0
         public var failed: Int { failures.count }
         public var unexpectedFailures: [Failure] { failures.filter { !$0.expected } }
     }
@@ -67,6 +71,8 @@ public final class WastRunner {
             }
         }
         result.unexpectedPasses = expectations.staleEntries(for: name, failedLines: failedLines)
+        result.definedFunctions = session.definedFunctions
+        result.compiledFunctions = session.compiledFunctions
         return result
     }
 
@@ -149,6 +155,8 @@ struct Session {
     var current: Instance?
     var named: [String: Instance] = [:]
     var definitions: [String: Module] = [:]
+    var definedFunctions = 0
+    var compiledFunctions = 0
     var lastDefinition: Module?
 
     init(engine: Engine) {
@@ -261,14 +269,17 @@ struct Session {
         }
     }
 
-    func compile(_ source: ModuleSource) throws -> Module {
+    mutating func compile(_ source: ModuleSource) throws -> Module {
         let bytes: [UInt8]
         switch source {
         case .text(var wat): bytes = try wat.encode()
         case .binary(let b): bytes = b
         case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
         }
-        return try Module(engine: engine, bytes: bytes)
+        let module = try Module(engine: engine, bytes: bytes)
+        definedFunctions += module.definedFunctionCount
+        compiledFunctions += module.compiledFunctionCount
+        return module
     }
 
     func expectError(_ source: ModuleSource, kind: WasmError.Kind, message: String) -> String? {
@@ -321,7 +332,7 @@ struct Session {
             return .success([g.value])
         case .wat(var wat):
             do {
-                let module = try Module(engine: engine, bytes: try wat.encode())
+                let module = try compile(.text(wat))
                 let instance = try linker.instantiate(module, in: store)
                 current = instance
                 return .success([])

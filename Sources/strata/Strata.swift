@@ -340,11 +340,13 @@ struct Wast: ParsableCommand {
             }
         }
         let runner = WastRunner(engine: Engine(configuration: .with(tier: tier)), expectations: expect)
-        var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0
+        var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0
         for (path, name) in files {
             let r = runner.run(path: path, name: name)
             passed += r.passed
             failed += r.failed
+            defined += r.definedFunctions
+            compiled += r.compiledFunctions
             let bad = r.unexpectedFailures
             expectedFailures += r.failed - bad.count
             unexpected += bad.count + r.unexpectedPasses.count
@@ -354,6 +356,9 @@ struct Wast: ParsableCommand {
             for s in r.unexpectedPasses { print("    now passes, remove from expectations: \(s)") }
         }
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
+        if tier != .interpreter {
+            print("\(tier.rawValue) tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD) ran in the interpreter")
+        }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }
     }

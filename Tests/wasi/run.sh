@@ -5,6 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 strata="${STRATA:-$here/../../.build/release/strata}"
+tier="${STRATA_TIER:-interpreter}"
 builtins=$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null | head -n 1)
 if [ ! -f /usr/lib/wasm32-wasi/libc.a ] || [ -z "$builtins" ]; then
     echo "error: wasi-libc and libclang-rt-14-dev-wasm32 are needed (apt-get install wasi-libc libclang-rt-14-dev-wasm32)" >&2
@@ -29,7 +30,7 @@ check() { if [ "$1" = "$2" ]; then passed=$((passed + 1)); else failed=$((failed
 # Same program, same inputs: native in the data folder, Wasm with it granted as /data.
 set +e
 native=$(cd "$work/data" && echo "$stdin_text" | TEXTSTATS_TOP=7 TEXTSTATS_TITLE=corpus "$work/textstats" ../native-out in/a.txt in/b.txt in/missing.txt in/c.txt - 2>&1); native_status=$?
-wasm=$(echo "$stdin_text" | "$strata" run --env TEXTSTATS_TOP=7 --env TEXTSTATS_TITLE=corpus --dir "$work/data::/data" --dir "$work/wasm-out::/out" \
+wasm=$(echo "$stdin_text" | "$strata" run --tier "$tier" --env TEXTSTATS_TOP=7 --env TEXTSTATS_TITLE=corpus --dir "$work/data::/data" --dir "$work/wasm-out::/out" \
     "$work/textstats.wasm" /out /data/in/a.txt /data/in/b.txt /data/in/missing.txt /data/in/c.txt - 2>&1); wasm_status=$?
 set -e
 native_cmp=$(echo "$native" | sed -e 's#^in/#/data/in/#' -e 's#\.\./native-out#/out#')
@@ -40,7 +41,7 @@ check "$(sed 's#^== .*#==#' "$work/native-out/report.txt")" "$(sed 's#^== .*#==#
 
 # A path outside the granted directories is denied.
 set +e
-probe=$(TEXTSTATS_PROBE=/etc/hostname "$strata" run --env TEXTSTATS_PROBE=/etc/hostname --dir "$work/data::/data" --dir "$work/wasm-out::/out" "$work/textstats.wasm" /out /data/in/a.txt 2>&1)
+probe=$(TEXTSTATS_PROBE=/etc/hostname "$strata" run --tier "$tier" --env TEXTSTATS_PROBE=/etc/hostname --dir "$work/data::/data" --dir "$work/wasm-out::/out" "$work/textstats.wasm" /out /data/in/a.txt 2>&1)
 set -e
 check "probe /etc/hostname: denied" "$(echo "$probe" | grep '^probe')" "a path outside --dir must be denied"
 
@@ -52,7 +53,7 @@ int main(int argc, char **argv) { printf("before\n"); fflush(stdout); return div
 C
 wasmcc -o "$work/crash.wasm" "$work/crash.c"
 set +e
-crash=$("$strata" run "$work/crash.wasm" 2>&1); crash_status=$?
+crash=$("$strata" run --tier "$tier" "$work/crash.wasm" 2>&1); crash_status=$?
 set -e
 check "134" "$crash_status" "a trap exits with status 134"
 check "yes" "$(echo "$crash" | grep -q 'integer divide by zero' && echo "$crash" | grep -q '  at ' && echo yes || echo no)" "a trap prints its message and backtrace"
@@ -66,7 +67,7 @@ __attribute__((constructor)) static void setup(void) { base = getenv("BASE") ? a
 __attribute__((export_name("scale"))) int scale(int x) { printf("scaling %d\n", x); fflush(stdout); return base * x; }
 C
 clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -nodefaultlibs -o "$work/reactor.wasm" "$work/reactor.c" -lc "$builtins"
-reactor=$("$strata" run --env BASE=6 --invoke scale "$work/reactor.wasm" 7 2>&1)
+reactor=$("$strata" run --tier "$tier" --env BASE=6 --invoke scale "$work/reactor.wasm" 7 2>&1)
 check "$(printf 'scaling 7\n42')" "$reactor" "a reactor's _initialize runs before --invoke"
 
 echo "WASI: $passed passed, $failed failed"
