@@ -15,27 +15,76 @@ struct StrataCommand: ParsableCommand {
 }
 
 struct Dump: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the interpreter code Strata generates for a module's functions.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the code Strata generates for a module's functions.",
+        discussion: """
+            Interpreter tier: the translated instructions. Baseline tier: the machine code, disassembled \
+            with llvm-objdump (or objdump) when one is on PATH; --out also writes each function's \
+            raw code to DIR/func-N.bin (objdump -D -b binary -mi386:x86-64 FILE).
+            """)
 
     @Option(help: "Only this function (index in the module's function index space).")
     var function: Int?
+
+    @Option(help: "Which tier's code: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var tier: Tier = .interpreter
+
+    @Option(help: "Baseline tier: also write each function's machine code to this folder.")
+    var out: String?
 
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
     func run() throws {
+        var config = EngineConfiguration.with(tier: tier)
+        config.keepMachineCode = true
         let module: Module
         do {
-            module = try Module(engine: Engine(), bytes: try loadModuleBytes(file))
+            module = try Module(engine: Engine(configuration: config), bytes: try loadModuleBytes(file))
         } catch {
             fail("\(file): \(error)")
         }
         let first = module.imports.filter { if case .function = $0.descriptor { true } else { false } }.count
         let indices = function.map { [$0] } ?? Array(first..<(first + module.definedFunctionCount))
         for i in indices {
-            guard let listing = module.interpreterListing(function: i) else { fail("no defined function \(i)") }
-            print(listing)
+            if tier == .interpreter {
+                guard let listing = module.interpreterListing(function: i) else { fail("no defined function \(i)") }
+                print(listing)
+                continue
+            }
+            guard i >= first, i < first + module.definedFunctionCount else { fail("no defined function \(i)") }
+            let name = module.functionName(UInt32(i)).map { " (\($0))" } ?? ""
+            guard let code = module.machineCode(function: i) else {
+                print("func \(i)\(name): not compiled (uses SIMD); runs in the interpreter\n")
+                continue
+            }
+            print("func \(i)\(name): \(code.count) bytes of machine code")
+            if let out {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try Data(code).write(to: URL(fileURLWithPath: "\(out)/func-\(i).bin"))
+            }
+            print(disassemble(code) ?? "  (no llvm-objdump or objdump on PATH; use --out)")
         }
+    }
+
+    func disassemble(_ code: [UInt8]) -> String? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-dump-\(UUID().uuidString)")
+        guard (try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)) != nil else { return nil }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bin = dir.appendingPathComponent("code.bin").path
+        guard (try? Data(code).write(to: URL(fileURLWithPath: bin))) != nil else { return nil }
+        if let objdump = which("objdump") {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: objdump)
+            p.arguments = ["-D", "-b", "binary", "-mi386:x86-64", "-M", "intel", "--no-show-raw-insn", bin]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            guard (try? p.run()) != nil else { return nil }
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return text.split(separator: "\n").filter { $0.contains(":\t") }.joined(separator: "\n")
+        }
+        return nil
     }
 }
 

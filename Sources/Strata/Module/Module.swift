@@ -100,6 +100,12 @@ public final class Module: @unchecked Sendable {
         }
     }
 
+    /// The machine code of defined function `index` (function index space), when the module
+    /// was created with `EngineConfiguration.keepMachineCode` and the function was compiled.
+    public func machineCode(function index: Int) -> [UInt8]? {
+        machineCode[index - importedFunctionCount]
+    }
+
     /// Functions now running compiled code, and those still interpreted.
     public var compiledFunctionCount: Int { compiled?.count ?? 0 }
 
