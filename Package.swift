@@ -14,8 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // C layout for the VM context and other contracts compiled code reads.
-        .target(name: "CStrata"),
+        // libunwind, found with pkg-config: unwinds compiled frames when a trap is raised.
+        .systemLibrary(name: "CLibunwind", pkgConfig: "libunwind", providers: [.apt(["libunwind-dev"])]),
+        // C layout for the VM context and other contracts compiled code reads, and the trap
+        // signal handler.
+        .target(name: "CStrata", dependencies: ["CLibunwind"]),
         // The engine: decode -> validate -> module -> runtime -> tiers.
         .target(name: "Strata", dependencies: ["CStrata"]),
         // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata.

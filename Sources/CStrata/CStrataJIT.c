@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <cpuid.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 // ---------------------------------------------------------------------------------------
 // Code registry: an immutable sorted snapshot, replaced by writers under a mutex. Readers
@@ -136,6 +138,47 @@ static void chain(int sig, siginfo_t *info, void *context) {
     signal(sig, SIG_DFL);
 }
 
+static atomic_int trapUnwinder = STRATA_UNWIND_LIBUNWIND;
+void strata_set_trap_unwinder(int unwinder) { atomic_store(&trapUnwinder, unwinder); }
+int strata_trap_unwinder(void) { return atomic_load(&trapUnwinder); }
+
+static void recordFrame(StrataTrapRecord *rec, uintptr_t ret) {
+    if (rec->frameCount < STRATA_TRAP_MAX_FRAMES) rec->pcs[rec->frameCount++] = ret;
+    else rec->truncated = 1;
+}
+
+/// Walks the rbp chain from the faulting frame to the entry frame; returns the entry frame's
+/// rbp, or 0 when the chain leaves compiled code without reaching an entry.
+static uintptr_t walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec) {
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    for (;;) {
+        uintptr_t savedFP = ((const uintptr_t *)fp)[0];
+        uintptr_t ret = ((const uintptr_t *)fp)[1];
+        if (ret == entryReturnAddress) return savedFP;
+        if (strata_registry_lookup(ret) == NULL) return 0;
+        recordFrame(rec, ret);
+        fp = savedFP;
+    }
+}
+
+/// The same walk with libunwind, stepping with the unwind information registered for
+/// compiled code (the entry frame's rbp is what libunwind restores for it).
+static uintptr_t walkLibunwind(ucontext_t *uc, StrataTrapRecord *rec) {
+    unw_cursor_t cursor;
+    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0) return 0;
+    for (;;) {
+        if (unw_step(&cursor) <= 0) return 0;
+        unw_word_t ip = 0, fp = 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0) return 0;
+        if (ip == entryReturnAddress) {
+            if (unw_get_reg(&cursor, UNW_X86_64_RBP, &fp) != 0) return 0;
+            return (uintptr_t)fp;
+        }
+        if (strata_registry_lookup((uintptr_t)ip) == NULL) return 0;
+        recordFrame(rec, (uintptr_t)ip);
+    }
+}
+
 static void trapHandler(int sig, siginfo_t *info, void *context) {
     ucontext_t *uc = (ucontext_t *)context;
     greg_t *regs = uc->uc_mcontext.gregs;
@@ -152,22 +195,13 @@ static void trapHandler(int sig, siginfo_t *info, void *context) {
     rec->frameCount = 1;
     rec->truncated = 0;
     rec->pcs[0] = pc;
-    uintptr_t fp = (uintptr_t)regs[REG_RBP];
-    for (;;) {
-        uintptr_t savedFP = ((const uintptr_t *)fp)[0];
-        uintptr_t ret = ((const uintptr_t *)fp)[1];
-        if (ret == entryReturnAddress) {
-            fp = savedFP;
-            break;
-        }
-        if (strata_registry_lookup(ret) == NULL) {
-            // Not a compiled frame and not an entry: the chain is not ours. Crash as the host would.
-            chain(sig, info, context);
-            return;
-        }
-        if (rec->frameCount < STRATA_TRAP_MAX_FRAMES) rec->pcs[rec->frameCount++] = ret;
-        else rec->truncated = 1;
-        fp = savedFP;
+    uintptr_t fp = atomic_load(&trapUnwinder) == STRATA_UNWIND_LIBUNWIND
+        ? walkLibunwind(uc, rec) : walkFramePointers(uc, rec);
+    if (fp == 0) {
+        // The frames are not ours all the way to an entry: crash as the host would.
+        rec->kind = 0;
+        chain(sig, info, context);
+        return;
     }
     regs[REG_RBP] = (greg_t)fp;
     regs[REG_RSP] = (greg_t)(fp - entryFrameBytes);
@@ -242,4 +276,33 @@ uint32_t strata_cpu_features(void) {
     if (__get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 5))) f |= STRATA_CPU_LZCNT;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3))) f |= STRATA_CPU_BMI1;
     return f;
+}
+
+void *strata_unwind_register(uintptr_t start, uintptr_t end, uintptr_t segbase, const int32_t *table, size_t entries) {
+    unw_dyn_info_t *di = calloc(1, sizeof(unw_dyn_info_t));
+    if (di == NULL) return NULL;
+    di->start_ip = start;
+    di->end_ip = end;
+    di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
+    di->u.rti.name_ptr = 0;
+    di->u.rti.segbase = segbase;
+    di->u.rti.table_len = entries * 2 * sizeof(int32_t) / sizeof(unw_word_t);
+    di->u.rti.table_data = (unw_word_t)(uintptr_t)table;
+    _U_dyn_register(di);
+    return di;
+}
+
+void strata_unwind_unregister(void *handle) {
+    if (handle == NULL) return;
+    _U_dyn_cancel((unw_dyn_info_t *)handle);
+    free(handle);
+}
+
+int strata_unwind_lookup(uintptr_t pc, uintptr_t *start, uintptr_t *end) {
+    unw_proc_info_t pi;
+    memset(&pi, 0, sizeof(pi));
+    if (unw_get_proc_info_by_ip(unw_local_addr_space, (unw_word_t)pc, &pi, NULL) != 0) return 0;
+    *start = (uintptr_t)pi.start_ip;
+    *end = (uintptr_t)pi.end_ip;
+    return 1;
 }

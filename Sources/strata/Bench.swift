@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Strata
+import WAT
 
 /// One configuration's measurements of one program (the harness protocol's fields).
 struct Measurement: Codable {
@@ -210,6 +211,7 @@ struct Bench: ParsableCommand {
         }
         var report = markdown(all, notes: notes)
         report += compileThroughput(python: hasWasmtime ? python : nil)
+        report += trapCost()
         print(report)
         if let json {
             let encoder = JSONEncoder()
@@ -262,6 +264,39 @@ struct Bench: ParsableCommand {
             if let w = runs.compactMap(\.loadSeconds).min() {
                 out += String(format: "| Wasmtime (Cranelift) compile + instantiate | %.0f | %.0f |\n", w * 1e3, mb / w)
             }
+        }
+        return out
+    }
+
+    /// What a trap costs in the baseline tier with many compiled modules loaded, with each
+    /// unwinder (a trap three compiled frames below the host entry).
+    func trapCost(modules: Int = 500, traps: Int = 2000) -> String {
+        let engine = Engine(configuration: .with(tier: .baseline))
+        let store = Store(engine: engine)
+        var instances: [Instance] = []
+        do {
+            for k in 0..<modules {
+                let wat = """
+                    (module
+                      (func $leaf (param i32) (result i32) (i32.div_u (i32.const \(k)) (local.get 0)))
+                      (func $mid (param i32) (result i32) (call $leaf (local.get 0)))
+                      (func (export "run") (param i32) (result i32) (call $mid (local.get 0))))
+                    """
+                instances.append(try store.instantiate(Module(engine: engine, bytes: wat2wasm(wat))))
+            }
+        } catch {
+            return "\nTrap cost: could not load the modules (\(error))\n"
+        }
+        var out = "\nTrap cost (baseline tier, \(modules) compiled modules loaded, trap 3 frames deep, \(traps) traps):\n\n| unwinder | µs per trap |\n| --- | --- |\n"
+        let saved = Engine.trapUnwinder
+        defer { Engine.trapUnwinder = saved }
+        for (name, unwinder) in [("libunwind", TrapUnwinder.libunwind), ("frame pointers", .framePointers)] {
+            Engine.trapUnwinder = unwinder
+            let run = instances[modules / 2].function("run")!
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<traps { _ = try? run.call([.i32(0)]) }
+            let us = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(traps)
+            out += String(format: "| %@ | %.1f |\n", name, us)
         }
         return out
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WAT
+import CStrata
 @testable import Strata
 
 /// The baseline tier: code it compiles gives the interpreter's answers, traps in every position
@@ -159,6 +160,27 @@ import WAT
         #expect(t.backtrace.allSatisfy { $0.offset != nil })
         // Still usable, with the same instance.
         #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
+    /// libunwind finds the unwind information registered for each compiled function, and both
+    /// trap unwinders (libunwind, frame pointers) give the same backtraces.
+    @Test func unwindInformationIsRegistered() throws {
+        let module = try Module(engine: Self.baselineEngine(), bytes: try wat2wasm(Self.traps))
+        let code = try #require(module.compiled)
+        for k in 0..<code.count {
+            let r = code.ranges[k]
+            var start: UInt = 0, end: UInt = 0
+            #expect(strata_unwind_lookup(r.start + 5, &start, &end) == 1)
+            #expect(start == r.start && end == r.end)
+        }
+        let (_, instance) = try trapsInstance()
+        var traces: [[String]] = []
+        for unwinder in [STRATA_UNWIND_LIBUNWIND, STRATA_UNWIND_FRAME_POINTERS, STRATA_UNWIND_LIBUNWIND] {
+            strata_set_trap_unwinder(unwinder)
+            let t = try #require(trap { _ = try instance.function("outer")!.call([.i32(0)]) })
+            traces.append(t.backtrace.map(\.description))
+        }
+        #expect(traces[0] == traces[1] && traces[1] == traces[2] && traces[0].count == 3, "\(traces)")
     }
 
     @Test func trapThroughHostAndBackIntoWasm() throws {

@@ -60,6 +60,20 @@ StrataTrapRecord *strata_trap_record(void);
 /// `entryFrameSize`: bytes between the entry frame pointer and the stack pointer at landing.
 void strata_set_entry_trampoline(uintptr_t returnAddress, uintptr_t landing, uintptr_t entryFrameSize);
 
+/// Registers DWARF unwind information (an .eh_frame CIE and FDEs placed in the code mapping)
+/// with libunwind for the code in [start, end): `table` holds `entries` pairs of int32
+/// (function start - segbase, FDE address - segbase), sorted. Returns a handle.
+void *strata_unwind_register(uintptr_t start, uintptr_t end, uintptr_t segbase, const int32_t *table, size_t entries);
+void strata_unwind_unregister(void *handle);
+/// The procedure libunwind finds for `pc` (start, end), or 0 when it has no information.
+int strata_unwind_lookup(uintptr_t pc, uintptr_t *start, uintptr_t *end);
+
+/// How the trap handler walks compiled frames to the entry frame.
+#define STRATA_UNWIND_LIBUNWIND 0       // libunwind with the registered unwind information
+#define STRATA_UNWIND_FRAME_POINTERS 1  // the rbp chain every compiled frame keeps (fast path)
+void strata_set_trap_unwinder(int unwinder);
+int strata_trap_unwinder(void);
+
 /// Installs SIGSEGV, SIGBUS, SIGFPE and SIGILL handlers once per process, chaining to the
 /// handlers installed before for faults outside compiled code. Returns 0 on success.
 int strata_install_signal_handlers(void);

@@ -106,9 +106,11 @@ struct BaselineCompiler: CodeSink {
     static func slotMem(_ h: Int) -> Mem { Mem(.rsp, Int32(16 * h)) }
 
     mutating func prologue(paramCount: Int) {
+        // The unwind information (UnwindInfo) describes exactly these instructions.
         asm.push(.rbp)
         asm.mov(.w64, .rbp, .rsp)
         asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
+        assert(asm.offset == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
         // sub rsp, imm32 (patched at the end, when the value stack's size is known)
         asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
         frameSizePatch = asm.offset

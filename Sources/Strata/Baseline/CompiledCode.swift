@@ -32,11 +32,17 @@ final class CompiledCode: @unchecked Sendable {
             starts.append(total)
             total += f.code.count
         }
+        // Unwind information follows the code in the same mapping (libunwind reads FDEs at
+        // 32-bit offsets from the mapping's base).
+        let ehFrameOffset = (total + 7) & ~7
+        var fdeOffsets: [Int] = []
         memory = try ExecutableMemory({ base in
             for (k, (_, f)) in functions.enumerated() {
                 f.code.withUnsafeBytes { (base + starts[k]).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             }
-        }, byteCount: total)
+            let ranges = functions.enumerated().map { (k, f) in (start: UInt(bitPattern: base + starts[k]), size: f.1.code.count) }
+            fdeOffsets = UnwindInfo.write(functions: ranges, at: base + ehFrameOffset, offset: ehFrameOffset)
+        }, byteCount: ehFrameOffset + UnwindInfo.byteCount(functions: functions.count))
         self.tier = tier
         self.names = names
         self.wasmBytes = wasmBytes
@@ -65,9 +71,22 @@ final class CompiledCode: @unchecked Sendable {
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
+        let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * count, 2))
+        for k in 0..<count {
+            table[2 * k] = Int32(starts[k])
+            table[2 * k + 1] = Int32(fdeOffsets[k])
+        }
+        unwindTable = table
+        let base = UInt(bitPattern: memory.base)
+        unwindHandle = count == 0 ? nil : strata_unwind_register(base, base + UInt(total), base, table, count)
     }
 
+    private var unwindTable: UnsafeMutablePointer<Int32>?
+    private var unwindHandle: UnsafeMutableRawPointer?
+
     deinit {
+        strata_unwind_unregister(unwindHandle)
+        unwindTable?.deallocate()
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_remove($0.baseAddress, count) }
         for t in tables { t.deallocate() }

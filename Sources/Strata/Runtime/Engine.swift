@@ -1,3 +1,4 @@
+import CStrata
 import Glibc
 import Synchronization
 
@@ -28,11 +29,25 @@ public struct EngineConfiguration: Sendable {
     public init() {}
 }
 
+/// How a trap in compiled code finds its way to the host entry (process-wide).
+public enum TrapUnwinder: Sendable {
+    /// libunwind, stepping with the unwind information Strata registers for its code.
+    case libunwind
+    /// The frame-pointer chain every compiled frame keeps: no lookups outside Strata's registry.
+    case framePointers
+}
+
 /// Shared, thread-safe engine: configuration and the canonical signature table that makes
 /// `call_indirect` type checks a single integer compare across modules.
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
     private let signatures = Mutex<[FuncType: UInt32]>([:])
+
+    /// The unwinder the trap handler uses, for every engine of the process (default libunwind).
+    public static var trapUnwinder: TrapUnwinder {
+        get { strata_trap_unwinder() == STRATA_UNWIND_LIBUNWIND ? .libunwind : .framePointers }
+        set { strata_set_trap_unwinder(newValue == .libunwind ? STRATA_UNWIND_LIBUNWIND : STRATA_UNWIND_FRAME_POINTERS) }
+    }
 
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         self.configuration = configuration
