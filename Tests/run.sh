@@ -13,11 +13,8 @@ if [ ! -d "$testsuite/wasm-2.0" ]; then
 fi
 export STRATA_TESTSUITE="$(cd "$testsuite" && pwd)"
 
-# WASI tests build C programs for wasm32-wasi with Debian's wasi-libc and compiler-rt builtins.
-if [ ! -f /usr/lib/wasm32-wasi/libc.a ] || ! ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1; then
-    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq && $sudo apt-get install -y -qq wasi-libc libclang-rt-14-dev-wasm32
-fi
+# libunwind-dev to build; wasi-libc and compiler-rt builtins for the WASI test programs.
+bash Tests/install-deps.sh --tests
 
 swift build -c release --product strata
 echo "== Wasm 2.0 spec suite and the Wasm 3.0 SIMD files, interpreter tier"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Strata needs that a Swift toolchain does not bring:
+# libunwind-dev (to build: compiled-code traps unwind with libunwind) and, with --tests,
+# wasi-libc and libclang-rt-14-dev-wasm32 (the WASI tests compile C programs for wasm32-wasi).
+# Does nothing when they are present; uses sudo unless run as root.
+set -euo pipefail
+packages="libunwind-dev"
+[ "${1:-}" = "--tests" ] && packages="$packages wasi-libc libclang-rt-14-dev-wasm32"
+missing=""
+for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq $missing
+fi
