@@ -114,6 +114,18 @@ struct Demo: ParsableCommand {
             let inside = try count.callI32()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             print(String(format: "module loaded and validated in %.2f ms; %d of 76800 points inside (1000 iterations), computed in %.3f s by the interpreter", loadTime, inside, elapsed))
+            // The same computation compiled by the baseline tier.
+            let jitEngine = Engine(configuration: .with(tier: .baseline))
+            let compileStart = DispatchTime.now().uptimeNanoseconds
+            let compiled = try Module(engine: jitEngine, bytes: try loadModuleBytes(file))
+            let jitInstance = try Store(engine: jitEngine).instantiate(compiled)
+            let compileTime = Double(DispatchTime.now().uptimeNanoseconds - compileStart) / 1e6
+            let jitStart = DispatchTime.now().uptimeNanoseconds
+            let jitInside = try jitInstance.function("run")!.callI32()
+            let jitElapsed = Double(DispatchTime.now().uptimeNanoseconds - jitStart) / 1e9
+            print(String(format: "baseline JIT: compiled in %.2f ms; %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
+                         compileTime, jitInside, jitElapsed, elapsed / jitElapsed))
+            if jitInside != inside { fail("the tiers disagree: \(inside) vs \(jitInside)") }
         } catch {
             fail("\(file): \(error)")
         }
