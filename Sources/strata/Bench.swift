@@ -203,7 +203,8 @@ struct Bench: ParsableCommand {
             }
             let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
             for i in row.indices {
-                row[i].correct = row[i].result.map { $0 == reference }
+                // No reference (no native build, no interpreter run): correctness is unknown.
+                row[i].correct = reference.flatMap { ref in row[i].result.map { $0 == ref } }
                 // A run that failed, or gave no result, has no time to compare.
                 if row[i].note != nil || row[i].result == nil { row[i].iterations = [] }
             }

@@ -86,12 +86,51 @@ struct BaselineCompiler: CodeSink {
     /// Set when the body uses something this tier does not compile (SIMD); validation still completes.
     var unsupported: WasmError?
 
-    init(context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool) {
+    /// Locals kept in a register for the whole function (nil: in their frame slot).
+    var localGPR: [Reg?]
+    var localXMM: [XReg?]
+    /// Pinned locals in caller-saved registers: stored to their slots around calls.
+    var callerSavedPins: [Int] = []
+    /// While a call's arguments are set up, caller-saved pins are read from their slots.
+    var pinsSaved = false
+
+    static let pinnableGPR: [Reg] = [.rbx, .r12, .r13, .r8, .r9]
+    static let pinnableXMM: [XReg] = (8...13).map { XReg(UInt8($0)) }
+
+    init(
+        context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool,
+        localUses: [Int] = []
+    ) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.localTypes = type.params + locals
         self.resultTypes = type.results
         self.hasMemory = hasMemory
+        localGPR = Array(repeating: nil, count: localTypes.count)
+        localXMM = Array(repeating: nil, count: localTypes.count)
+        // The most used locals live in registers: integers and references in rbx, r12, r13
+        // (callee-saved) then r8, r9; floats in xmm8-xmm13.
+        if localUses.count == localTypes.count {
+            let order = localUses.indices.filter { localUses[$0] >= 2 }.sorted { localUses[$0] > localUses[$1] }
+            var gprs = Self.pinnableGPR[...], xmms = Self.pinnableXMM[...]
+            for l in order {
+                switch localTypes[l] {
+                case .i32, .i64, .funcref, .externref:
+                    if let r = gprs.popFirst() {
+                        localGPR[l] = r
+                        gprFree &= ~(1 << UInt16(r.code))
+                        if r == .r8 || r == .r9 { callerSavedPins.append(l) }
+                    }
+                case .f32, .f64:
+                    if let x = xmms.popFirst() {
+                        localXMM[l] = x
+                        xmmFree &= ~(1 << UInt16(x.code))
+                        callerSavedPins.append(l)
+                    }
+                default: break
+                }
+            }
+        }
         if localTypes.contains(.v128) || resultTypes.contains(.v128) {
             unsupported = WasmError(.unsupported, "the baseline tier does not compile v128 values yet")
         }
@@ -104,6 +143,31 @@ struct BaselineCompiler: CodeSink {
 
     static func localMem(_ i: Int) -> Mem { Mem(.rbp, Int32(-64 - 16 * i)) }
     static func slotMem(_ h: Int) -> Mem { Mem(.rsp, Int32(16 * h)) }
+
+    enum LocalHome { case gpr(Reg), xmm(XReg), mem(Mem) }
+    /// Where local l's current value is (its slot while caller-saved pins are saved for a call).
+    func home(_ l: Int) -> LocalHome {
+        if let r = localGPR[l], !(pinsSaved && (r == .r8 || r == .r9)) { return .gpr(r) }
+        if let x = localXMM[l], !pinsSaved { return .xmm(x) }
+        return .mem(Self.localMem(l))
+    }
+
+    /// Stores the locals pinned in caller-saved registers to their slots before a call.
+    mutating func savePins() {
+        for l in callerSavedPins {
+            if let r = localGPR[l] { asm.store(.w64, Self.localMem(l), r) }
+            if let x = localXMM[l] { asm.movss(Self.fwidth(localTypes[l]), Self.localMem(l), x) }
+        }
+        pinsSaved = true
+    }
+    /// Reloads them after the call.
+    mutating func restorePins() {
+        pinsSaved = false
+        for l in callerSavedPins {
+            if let r = localGPR[l] { asm.load(Self.width(localTypes[l]), r, Self.localMem(l)) }
+            if let x = localXMM[l] { asm.movss(Self.fwidth(localTypes[l]), x, Self.localMem(l)) }
+        }
+    }
 
     mutating func prologue(paramCount: Int) {
         // The unwind information (UnwindInfo) describes exactly these instructions.
@@ -127,13 +191,22 @@ struct BaselineCompiler: CodeSink {
             asm.load(.w64, Self.memBase, Mem(Self.memBase, 0))
         }
         for i in 0..<paramCount {
-            if localTypes[i] == .v128 {
-                asm.movdqu(Self.xscratch, Mem(.rsi, Int32(16 * i)))
+            let arg = Mem(.rsi, Int32(16 * i))
+            if let r = localGPR[i] {
+                asm.load(Self.width(localTypes[i]), r, arg)
+            } else if let x = localXMM[i] {
+                asm.movss(Self.fwidth(localTypes[i]), x, arg)
+            } else if localTypes[i] == .v128 {
+                asm.movdqu(Self.xscratch, arg)
                 asm.movdqu(Self.localMem(i), Self.xscratch)
             } else {
-                asm.load(.w64, Self.scratch, Mem(.rsi, Int32(16 * i)))
+                asm.load(.w64, Self.scratch, arg)
                 asm.store(.w64, Self.localMem(i), Self.scratch)
             }
+        }
+        for i in paramCount..<localTypes.count {
+            if let r = localGPR[i] { asm.movImm32(r, 0) }
+            if let x = localXMM[i] { asm.xorps(x, x) }
         }
         let zeroed = localTypes.count - paramCount
         if zeroed > 0 {
@@ -292,8 +365,13 @@ struct BaselineCompiler: CodeSink {
                 asm.store(.w64, m, Self.scratch)
             }
         case .local(let l):
-            asm.load(.w64, Self.scratch, Self.localMem(l))
-            asm.store(.w64, m, Self.scratch)
+            switch home(l) {
+            case .gpr(let r): asm.store(.w64, m, r)
+            case .xmm(let x): asm.movss(Self.fwidth(v.type), m, x)
+            case .mem(let lm):
+                asm.load(.w64, Self.scratch, lm)
+                asm.store(.w64, m, Self.scratch)
+            }
         case .flags(let c):
             asm.setcc(c, Self.scratch)
             asm.movzx8(Self.scratch, Self.scratch)
@@ -349,7 +427,12 @@ struct BaselineCompiler: CodeSink {
         case .gpr(let s): if s != r { asm.mov(.w64, r, s) }
         case .xmm(let x): asm.movFromX(w, r, x)
         case .imm(let bits): asm.movImm(r, w == .w32 ? bits & 0xFFFF_FFFF : bits)
-        case .local(let l): asm.load(w, r, Self.localMem(l))
+        case .local(let l):
+            switch home(l) {
+            case .gpr(let p): asm.mov(.w64, r, p)
+            case .xmm(let x): asm.movFromX(w, r, x)
+            case .mem(let m): asm.load(w, r, m)
+            }
         case .stack: asm.load(w, r, Self.slotMem(index!))
         case .flags(let c): asm.setcc(c, r); asm.movzx8(r, r)
         }
@@ -361,7 +444,12 @@ struct BaselineCompiler: CodeSink {
         case .xmm(let s): if s != x { asm.movaps(x, s) }
         case .imm(let bits):
             if bits == 0 { asm.xorps(x, x) } else { asm.movImm(Self.scratch, bits); asm.movToX(Self.width(v.type), x, Self.scratch) }
-        case .local(let l): asm.movss(fw, x, Self.localMem(l))
+        case .local(let l):
+            switch home(l) {
+            case .gpr(let p): asm.movToX(Self.width(v.type), x, p)
+            case .xmm(let p): asm.movaps(x, p)
+            case .mem(let m): asm.movss(fw, x, m)
+            }
         case .stack: asm.movss(fw, x, Self.slotMem(index!))
         case .flags: preconditionFailure("flags value as a float")
         }
@@ -407,7 +495,7 @@ struct BaselineCompiler: CodeSink {
     }
 
     /// A second ALU operand: a register, an immediate or memory.
-    enum Operand { case reg(Reg), imm(Int32), mem(Mem) }
+    enum Operand { case reg(Reg), imm(Int32), mem(Mem), pinned(Reg) }
     /// Pops an operand for an instruction of width `w` (registers it returns are owned by the
     /// caller and must be freed).
     mutating func popOperand(_ w: Width) -> Operand {
@@ -421,7 +509,11 @@ struct BaselineCompiler: CodeSink {
                 stack.removeLast(); return .imm(s)
             }
         case .local(let l):
-            stack.removeLast(); return .mem(Self.localMem(l))
+            switch home(l) {
+            case .gpr(let r): stack.removeLast(); return .pinned(r)
+            case .mem(let m): stack.removeLast(); return .mem(m)
+            case .xmm: break
+            }
         case .stack:
             stack.removeLast(); return .mem(Self.slotMem(index))
         default: break
@@ -431,9 +523,27 @@ struct BaselineCompiler: CodeSink {
     mutating func apply(_ op: ALU, _ w: Width, _ dst: Reg, _ b: Operand) {
         switch b {
         case .reg(let r): asm.alu(op, w, dst, r); free(r)
+        case .pinned(let r): asm.alu(op, w, dst, r)
         case .imm(let i): asm.alu(op, w, dst, imm: i)
         case .mem(let m): asm.alu(op, w, dst, m)
         }
+    }
+
+    /// Pops the top value into a register the caller may only read: a pinned local's own
+    /// register, or a fresh one (`owned`, to free).
+    mutating func popReadableGPR(avoid: UInt16 = 0) -> (Reg, owned: Bool) {
+        if case .local(let l) = stack[stack.count - 1].loc, case .gpr(let r) = home(l), avoid & (1 << UInt16(r.code)) == 0 {
+            stack.removeLast()
+            return (r, false)
+        }
+        return (popGPR(avoid: avoid), true)
+    }
+    mutating func popReadableXMM() -> (XReg, owned: Bool) {
+        if case .local(let l) = stack[stack.count - 1].loc, case .xmm(let x) = home(l) {
+            stack.removeLast()
+            return (x, false)
+        }
+        return (popXMM(), true)
     }
 
     // MARK: the sink
@@ -689,6 +799,8 @@ struct BaselineCompiler: CodeSink {
         case .reg(let r):
             asm.test(.w32, r, r)
             free(r)
+        case .pinned(let r):
+            asm.test(.w32, r, r)
         case .mem(let m):
             asm.alu(.cmp, .w32, m, imm: 0)
         case .imm:
@@ -830,17 +942,23 @@ struct BaselineCompiler: CodeSink {
         }
         let index = stack.count - 1
         let v = stack[index]
-        let m = Self.localMem(l)
-        switch v.loc {
-        case .gpr, .xmm, .imm:
-            store(v, to: m)
-        case .local(let s):
-            if s != l { store(v, to: m) }
-        case .stack:
-            asm.load(.w64, Self.scratch, Self.slotMem(index))
-            asm.store(.w64, m, Self.scratch)
-        case .flags:
-            preconditionFailure("flags are materialized before local.set")
+        if case .local(let s) = v.loc, s == l {
+            // local.set of its own value: nothing to do
+        } else {
+            switch home(l) {
+            case .gpr(let r): load(v, at: index, into: r)
+            case .xmm(let x): load(v, at: index, into: x)
+            case .mem(let m):
+                switch v.loc {
+                case .stack:
+                    asm.load(.w64, Self.scratch, Self.slotMem(index))
+                    asm.store(.w64, m, Self.scratch)
+                case .flags:
+                    preconditionFailure("flags are materialized before local.set")
+                default:
+                    store(v, to: m)
+                }
+            }
         }
         if tee {
             if case .stack = v.loc { stack[index].loc = .local(l) }
@@ -886,7 +1004,9 @@ struct BaselineCompiler: CodeSink {
         spillRegisters()
         for i in (stack.count - p)..<stack.count { spill(i) }
         let argBase = stack.count - p
+        savePins()
         emitCall(&self, argBase)
+        restorePins()
         stack.removeLast(p)
         for t in type.results { push(t, .stack) }
         maxHeight = max(maxHeight, argBase + max(p, type.results.count))
@@ -938,7 +1058,9 @@ struct BaselineCompiler: CodeSink {
         case .tableInit, .tableCopy: immediates = 3
         default: break
         }
-        // All registers are free after spilling; load the arguments in place.
+        // All registers are free after spilling; load the arguments in place (pinned locals in
+        // caller-saved registers are read from their slots meanwhile).
+        savePins()
         for k in 0..<args {
             let index = stack.count - args + k
             load(stack[index], at: index, into: order[immediates + k])
@@ -948,6 +1070,7 @@ struct BaselineCompiler: CodeSink {
         asm.mov(.w64, .rdi, Self.vm)
         asm.load(.w64, .rax, Mem(Self.vm, 72))
         asm.call(Mem(.rax, Int32(8 * b.rawValue)))
+        restorePins()
         if mayTrap {
             callSites.append(UInt32(asm.offset))
             callSites.append(UInt32(truncatingIfNeeded: offset))
@@ -970,7 +1093,6 @@ struct BaselineCompiler: CodeSink {
     mutating func tableElement(table t: Int, index: Reg, offset: Int) {
         asm.load(.w64, Self.scratch, Mem(Self.vm, 16))
         asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * t)))
-        asm.mov(.w32, index, index)
         asm.alu(.cmp, .w64, index, Mem(Self.scratch, 8))
         asm.jcc(.ae, trapStub(.tableOutOfBounds, offset: offset))
         asm.load(.w64, Self.scratch, Mem(Self.scratch, 0))
@@ -988,13 +1110,13 @@ struct BaselineCompiler: CodeSink {
             asm.movImm(Self.scratch, ea)
             return (Mem(Self.memBase, index: Self.scratch), nil)
         }
-        let r = popGPR()
+        let (r, owned) = popReadableGPR()
         if memOffset <= 0x7FFF_FFFF {
-            return (Mem(Self.memBase, index: r, Int32(memOffset)), r)
+            return (Mem(Self.memBase, index: r, Int32(memOffset)), owned ? r : nil)
         }
         asm.movImm(Self.scratch, memOffset)
         asm.alu(.add, .w64, Self.scratch, r)
-        return (Mem(Self.memBase, index: Self.scratch), r)
+        return (Mem(Self.memBase, index: Self.scratch), owned ? r : nil)
     }
 
     mutating func load(opcode: UInt8, memOffset: UInt64, offset: Int) {
@@ -1038,7 +1160,7 @@ struct BaselineCompiler: CodeSink {
             if let addr { free(addr) }
             return
         }
-        let v = popGPR()
+        let (v, owned) = popReadableGPR()
         let (m, addr) = address(memOffset: memOffset)
         faultSite(.memoryOutOfBounds, offset: offset)
         switch access.width {
@@ -1047,7 +1169,7 @@ struct BaselineCompiler: CodeSink {
         case 4: asm.store(.w32, m, v)
         default: asm.store(.w64, m, v)
         }
-        free(v)
+        if owned { free(v) }
         if let addr { free(addr) }
     }
 }
@@ -1058,4 +1180,30 @@ enum Builtin: Int, CaseIterable {
     case memoryGrow = 0, memoryInit, dataDrop, memoryCopy, memoryFill
     case tableGrow, tableFill, tableCopy, tableInit, elemDrop
     case callHost, convert
+}
+
+/// A first pass over a body for the baseline compiler: how much each local is used, with uses
+/// inside loops weighted by nesting depth (8x per level), to choose the locals kept in registers.
+struct LocalUseCounter: CodeSink {
+    var uses: [Int]
+    var blocks: [Bool] = []  // per open block: is it a loop
+    var weight = 1
+
+    init(localCount: Int) { uses = Array(repeating: 0, count: localCount) }
+
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        switch instruction {
+        case .localGet(let i), .localSet(let i), .localTee(let i):
+            uses[Int(i)] &+= weight
+        case .block, .if:
+            blocks.append(false)
+        case .loop:
+            blocks.append(true)
+            if weight < 1 << 24 { weight *= 8 }
+        case .end:
+            if let loop = blocks.popLast(), loop { weight /= 8 }
+        default:
+            break
+        }
+    }
 }

@@ -10,6 +10,7 @@ extension BaselineCompiler {
             let w: Width = opcode == 0x45 ? .w32 : .w64
             switch popOperand(w) {
             case .reg(let r): asm.test(w, r, r); free(r)
+            case .pinned(let r): asm.test(w, r, r)
             case .mem(let m): asm.alu(.cmp, w, m, imm: 0)
             case .imm(let i):
                 let r = allocGPR(); asm.movImm(r, UInt64(bitPattern: Int64(i))); asm.test(w, r, r); free(r)
@@ -38,16 +39,22 @@ extension BaselineCompiler {
 
     mutating func compareInt(_ w: Width, _ cond: Cond) {
         let b = popOperand(w)
-        let a = popGPR()
+        var avoid: UInt16 = 0
+        if case .reg(let r) = b { avoid = 1 << UInt16(r.code) }
+        let (a, owned) = popReadableGPR(avoid: avoid)
         apply(.cmp, w, a, b)
-        free(a)
+        if owned { free(a) }
         push(.i32, .flags(cond))
     }
 
     /// eq, ne, lt, gt, le, ge. Unordered (NaN) operands compare false except for ne.
     mutating func compareFloat(_ fw: FloatWidth, _ k: UInt16) {
-        let b = popXMM()
-        let a = popXMM()
+        let (b, ownB) = popReadableXMM()
+        let (a, ownA) = popReadableXMM()
+        defer {
+            if ownA { free(a) }
+            if ownB { free(b) }
+        }
         switch k {
         case 0, 1:
             asm.ucomis(fw, a, b)
@@ -57,15 +64,12 @@ extension BaselineCompiler {
             asm.movzx8(r, r)
             asm.movzx8(Self.scratch, Self.scratch)
             asm.alu(k == 0 ? .and : .or, .w32, r, Self.scratch)
-            free(a); free(b)
             push(.i32, .gpr(r))
-            return
         case 2: asm.ucomis(fw, b, a); push(.i32, .flags(.a))   // a < b  <=>  b > a
         case 3: asm.ucomis(fw, a, b); push(.i32, .flags(.a))
         case 4: asm.ucomis(fw, b, a); push(.i32, .flags(.ae))
         default: asm.ucomis(fw, a, b); push(.i32, .flags(.ae))
         }
-        free(a); free(b)
     }
 
     /// clz ctz popcnt add sub mul div_s div_u rem_s rem_u and or xor shl shr_s shr_u rotl rotr
@@ -90,6 +94,7 @@ extension BaselineCompiler {
             let a = popGPR()
             switch b {
             case .reg(let r): asm.imul(w, a, r); free(r)
+            case .pinned(let r): asm.imul(w, a, r)
             case .imm(let i): asm.imul(w, a, a, imm: i)
             case .mem(let m): asm.load(w, Self.scratch, m); asm.imul(w, a, Self.scratch)
             }
@@ -182,13 +187,13 @@ extension BaselineCompiler {
             push(type, .xmm(a))
         case 7, 8, 9, 10:
             let op: SSEOp = [7: .add, 8: .sub, 9: .mul, 10: .div][k]!
-            let b = popXMM()
+            let (b, ownB) = popReadableXMM()
             let a = popXMM()
             asm.sse(op, fw, a, b)
-            free(b)
+            if ownB { free(b) }
             push(type, .xmm(a))
         case 11, 12:
-            let b = popXMM()
+            let (b, ownB) = popReadableXMM()
             let a = popXMM()
             let nan = asm.newLabel(), normal = asm.newLabel(), done = asm.newLabel()
             asm.ucomis(fw, a, b)
@@ -203,7 +208,7 @@ extension BaselineCompiler {
             asm.bind(nan)
             asm.sse(.add, fw, a, b)  // a quiet NaN
             asm.bind(done)
-            free(b)
+            if ownB { free(b) }
             push(type, .xmm(a))
         default:  // copysign
             let b = popGPR()

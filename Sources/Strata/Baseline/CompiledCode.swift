@@ -137,16 +137,20 @@ extension Module {
                 if i >= n { return }
                 let body = info.bodies[i]
                 let type = info.types[Int(info.functionTypeIndices[i])]
-                var compiler = BaselineCompiler(
-                    context: context, importedFunctionCount: imported, type: type, locals: body.locals, hasMemory: hasMemory)
-                var validator = FunctionValidator(module: context, body: body, type: type, bytes: code)
                 do throws(WasmError) {
+                    var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
+                    var first = FunctionValidator(module: context, body: body, type: type, bytes: code)
+                    try first.run(sink: &counter)
+                    var compiler = BaselineCompiler(
+                        context: context, importedFunctionCount: imported, type: type, locals: body.locals,
+                        hasMemory: hasMemory, localUses: counter.uses)
+                    var validator = FunctionValidator(module: context, body: body, type: type, bytes: code)
                     try validator.run(sink: &compiler)
+                    if compiler.unsupported == nil { slotsOut[i] = compiler.finish() }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                     return
                 }
-                if compiler.unsupported == nil { slotsOut[i] = compiler.finish() }
             }
         }
         if let e = failure.withLock({ $0 }) { throw e }
