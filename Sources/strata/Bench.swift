@@ -256,7 +256,7 @@ struct Bench: ParsableCommand {
             var config = EngineConfiguration.with(tier: .baseline)
             config.compileThreads = threads
             if let c = try? bestTime(of: 3, { _ = try Module(engine: Engine(configuration: config), bytes: bytes) }) {
-                out += String(format: "| Strata module creation, baseline tier, %d thread%@ (+ interpreter translation) | %.0f | %.0f |\n",
+                out += String(format: "| Strata module creation, baseline tier (decode, validate, compile), %d thread%@ | %.0f | %.0f |\n",
                               threads, threads == 1 ? "" : "s", c * 1e3, mb / c)
             }
         }

@@ -26,30 +26,58 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
         self.engine = engine
-        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction]) = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
+        // The interpreter tier translates every body while the code section streams by. The
+        // baseline tier only validates then, compiles in parallel afterwards, and translates
+        // for the interpreter just the functions it leaves out.
+        let interpretAll = engine.configuration.tier == .interpreter
+        let threads = engine.configuration.compileThreads
+        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)]) =
+            try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
             var unsupported: WasmError?
-            var compiled: [CompiledFunction] = []
+            var translated: [CompiledFunction?] = []
             let (info, context) = try Self.decodeValidating(buffer) { context, info, type, body, validator throws(WasmError) in
-                var translator = Translator(
-                    context: context, importedFunctionCount: info.importedFunctionTypes.count,
-                    localCount: type.params.count + body.locals.count, resultCount: type.results.count)
-                try validator.run(sink: &translator)
-                if let reason = translator.unsupported {
-                    unsupported = unsupported ?? reason
-                    return
+                if interpretAll {
+                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
+                    if let reason { unsupported = unsupported ?? reason }
+                    translated.append(f)
+                } else {
+                    var sink = NullSink()
+                    try validator.run(sink: &sink)
+                    translated.append(nil)
                 }
-                let frameWords = translator.finish()
-                compiled.append(CompiledFunction(
-                    code: translator.code, consts: translator.consts, frameWords: frameWords,
-                    paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
-                    resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets))
             }
             if let unsupported { throw unsupported }
-            return (info, context, compiled)
+            var machine: [(Int, BaselineFunction)] = []
+            if !interpretAll {
+                _ = try JITRuntime.get()
+                machine = try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: threads)
+                var done = [Bool](repeating: false, count: info.bodies.count)
+                for (i, _) in machine { done[i] = true }
+                for i in 0..<info.bodies.count where !done[i] {
+                    let type = info.types[Int(info.functionTypeIndices[i])]
+                    var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
+                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: info.bodies[i], validator: &validator)
+                    if let reason { throw reason }
+                    translated[i] = f
+                }
+            }
+            return (info, context, translated, machine)
         }
         info = decoded.0
         context = decoded.1
-        let translated = decoded.2
+        let functions = decoded.3
+        // A compiled function without interpreter code gets a record whose code traps; it is
+        // never run (its entry slot holds the compiled record).
+        let placeholder = [handlerWord(strata_h_unreachable)]
+        let translated = decoded.2.enumerated().map { i, f in
+            f ?? {
+                let type = decoded.0.types[Int(decoded.0.functionTypeIndices[i])]
+                return CompiledFunction(
+                    code: placeholder, consts: [], frameWords: type.params.count * wordsPerSlot,
+                    paramWords: type.params.count * wordsPerSlot, localWords: 0,
+                    resultWords: type.results.count * wordsPerSlot, offsets: [])
+            }()
+        }
 
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
@@ -75,13 +103,8 @@ public final class Module: @unchecked Sendable {
         }
         instructionOffsets = offsets
 
-        if engine.configuration.tier == .baseline {
-            let runtime = try JITRuntime.get()
-            _ = runtime
-            let info = self.info, context = self.context
-            let functions = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-                try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: engine.configuration.compileThreads)
-            }
+        if !interpretAll {
+            let info = self.info
             let wasmBytes = functions.reduce(0) { $0 + info.bodies[$1.0].codeEnd - info.bodies[$1.0].codeStart }
             let code = try CompiledCode(
                 functions: functions, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
@@ -108,6 +131,22 @@ public final class Module: @unchecked Sendable {
 
     /// Functions now running compiled code, and those still interpreted.
     public var compiledFunctionCount: Int { compiled?.count ?? 0 }
+
+    /// Translates one body for the interpreter (the validator runs it).
+    static func translate(
+        context: ModuleContext, info: ModuleInfo, type: FuncType, body: FunctionBody, validator: inout FunctionValidator
+    ) throws(WasmError) -> (CompiledFunction?, WasmError?) {
+        var translator = Translator(
+            context: context, importedFunctionCount: info.importedFunctionTypes.count,
+            localCount: type.params.count + body.locals.count, resultCount: type.results.count)
+        try validator.run(sink: &translator)
+        if let reason = translator.unsupported { return (nil, reason) }
+        let frameWords = translator.finish()
+        return (CompiledFunction(
+            code: translator.code, consts: translator.consts, frameWords: frameWords,
+            paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
+            resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets), nil)
+    }
 
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
     public static func validate(bytes: [UInt8]) throws(WasmError) {
