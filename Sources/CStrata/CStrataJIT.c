@@ -55,7 +55,7 @@ void strata_registry_add(const StrataCodeRange *const *ranges, size_t count) {
     pthread_mutex_unlock(&registryLock);
 }
 
-void strata_registry_remove(const StrataCodeRange *const *ranges, size_t count) {
+void strata_registry_remove(const StrataCodeRange *first, size_t count) {
     pthread_mutex_lock(&registryLock);
     Snapshot *cur = atomic_load_explicit(&registry, memory_order_acquire);
     size_t n = cur ? cur->count : 0;
@@ -63,11 +63,8 @@ void strata_registry_remove(const StrataCodeRange *const *ranges, size_t count) 
     if (next == NULL) abort();
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        int removed = 0;
-        for (size_t j = 0; j < count; j++) {
-            if (cur->ranges[i] == ranges[j]) { removed = 1; break; }
-        }
-        if (!removed) next->ranges[k++] = cur->ranges[i];
+        const StrataCodeRange *r = cur->ranges[i];
+        if (!(r >= first && r < first + count)) next->ranges[k++] = r;
     }
     next->count = k;
     publish(next);

@@ -35,9 +35,9 @@ typedef struct StrataCodeRange {
     void *owner;                     // unmanaged pointer to the Swift object owning the code
 } StrataCodeRange;
 
-/// Adds / removes ranges (thread-safe; readers never block).
+/// Adds ranges / removes the `count` ranges of one array (thread-safe; readers never block).
 void strata_registry_add(const StrataCodeRange *const *ranges, size_t count);
-void strata_registry_remove(const StrataCodeRange *const *ranges, size_t count);
+void strata_registry_remove(const StrataCodeRange *first, size_t count);
 /// The range holding `pc`, or NULL. Safe in signal handlers. The result stays valid while the
 /// caller holds the code alive (the registry only stores pointers).
 const StrataCodeRange *strata_registry_lookup(uintptr_t pc);

@@ -84,7 +84,7 @@ extension BaselineCompiler {
             }
             push(type, .gpr(a))
         case 3, 4, 10, 11, 12:
-            let op: ALU = [3: .add, 4: .sub, 10: .and, 11: .or, 12: .xor][k]!
+            let op: ALU = k == 3 ? .add : k == 4 ? .sub : k == 10 ? .and : k == 11 ? .or : .xor
             let b = popOperand(w)
             let a = popGPR()
             apply(op, w, a, b)
@@ -102,7 +102,7 @@ extension BaselineCompiler {
         case 6, 7, 8, 9:
             divide(w, type, signed: k == 6 || k == 8, remainder: k >= 8, offset: offset)
         case 13, 14, 15, 16, 17:
-            let op: Shift = [13: .shl, 14: .sar, 15: .shr, 16: .rol, 17: .ror][k]!
+            let op: Shift = k == 13 ? .shl : k == 14 ? .sar : k == 15 ? .shr : k == 16 ? .rol : .ror
             if case .imm(let bits) = stack[stack.count - 1].loc {
                 _ = pop()
                 let a = popGPR()
@@ -178,7 +178,7 @@ extension BaselineCompiler {
             push(type, .gpr(a))
         case 2, 3, 4, 5:
             let a = popXMM()
-            let mode: UInt8 = [2: 2, 3: 1, 4: 3, 5: 0][k]!
+            let mode: UInt8 = k == 2 ? 2 : k == 3 ? 1 : k == 4 ? 3 : 0  // ceil, floor, trunc, nearest
             asm.round(fw, a, a, mode: mode | 8)
             push(type, .xmm(a))
         case 6:
@@ -186,7 +186,7 @@ extension BaselineCompiler {
             asm.sse(.sqrt, fw, a, a)
             push(type, .xmm(a))
         case 7, 8, 9, 10:
-            let op: SSEOp = [7: .add, 8: .sub, 9: .mul, 10: .div][k]!
+            let op: SSEOp = k == 7 ? .add : k == 8 ? .sub : k == 9 ? .mul : .div
             let (b, ownB) = popReadableXMM()
             let a = popXMM()
             asm.sse(op, fw, a, b)

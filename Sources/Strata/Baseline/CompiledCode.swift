@@ -87,8 +87,7 @@ final class CompiledCode: @unchecked Sendable {
     deinit {
         strata_unwind_unregister(unwindHandle)
         unwindTable?.deallocate()
-        var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
-        pointers.withUnsafeMutableBufferPointer { strata_registry_remove($0.baseAddress, count) }
+        strata_registry_remove(ranges, count)
         for t in tables { t.deallocate() }
         ranges.deallocate()
         records.deallocate()
