@@ -250,12 +250,15 @@ uintptr_t strata_thread_stack_limit(void) {
         pthread_attr_getstack(&attr, &low, &size);
         pthread_attr_destroy(&attr);
     }
-    // Leave room below compiled code for host functions, the runtime and signal delivery.
-    uintptr_t margin = 256 * 1024;
-    uintptr_t limit = (uintptr_t)low + margin;
-    if (low == NULL || size <= 2 * margin) {
-        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-        limit = here - 512 * 1024;
+    // Leave room below compiled code for host functions and the runtime: a quarter of the
+    // stack, at most 256 KiB (signals are delivered on the alternate stack).
+    uintptr_t limit;
+    if (low != NULL && size > 0) {
+        size_t margin = size / 4 < 256 * 1024 ? size / 4 : 256 * 1024;
+        limit = (uintptr_t)low + margin;
+    } else {
+        // Unknown bounds: allow 256 KiB below the current frame.
+        limit = (uintptr_t)__builtin_frame_address(0) - 256 * 1024;
     }
     threadStackLimit = limit;
     return limit;

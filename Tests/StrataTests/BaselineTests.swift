@@ -109,7 +109,7 @@ import CStrata
           (type $i (func (param i32) (result i32)))
           (import "host" "callback" (func $callback (param i32) (result i32)))
           (memory 1)
-          (table 3 funcref)
+          (table 4 funcref)
           (elem (i32.const 0) $ok $leaf)
           (func $ok (type $v))
           (func $leaf (export "leaf") (param i32) (result i32)
@@ -127,6 +127,9 @@ import CStrata
             (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
           (func (export "indirect") (param i32)
             (call_indirect (type $v) (local.get 0)))
+          (elem (i32.const 2) $leaf)
+          (func (export "indirect_leaf") (param i32) (result i32)
+            (i32.add (call_indirect (type $i) (local.get 0) (i32.const 2)) (i32.const 1)))
           (func (export "overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
           (func (export "convert") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
           (func (export "unreachable") (unreachable))
@@ -213,8 +216,31 @@ import CStrata
         let (_, instance) = try trapsInstance()
         try instance.function("indirect")!.call([.i32(0)]).forEach { _ in }
         #expect(trap { _ = try instance.function("indirect")!.call([.i32(1)]) }?.kind == .indirectCallTypeMismatch)
-        #expect(trap { _ = try instance.function("indirect")!.call([.i32(2)]) }?.kind == .uninitializedElement)
-        #expect(trap { _ = try instance.function("indirect")!.call([.i32(3)]) }?.kind == .undefinedElement)
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(2)]) }?.kind == .indirectCallTypeMismatch)
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(3)]) }?.kind == .uninitializedElement)
+        #expect(trap { _ = try instance.function("indirect")!.call([.i32(4)]) }?.kind == .undefinedElement)
+        // A trap inside the function an indirect call reached: both frames in the backtrace.
+        let t = try #require(trap { _ = try instance.function("indirect_leaf")!.call([.i32(0)]) })
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.map(\.functionIndex) == [2, 9], "\(t)")
+        #expect(try instance.function("indirect_leaf")!.callI32(1) == 2)
+    }
+
+    /// On a thread with a small stack, deep recursion still ends in a trap.
+    @Test func stackExhaustionOnASmallThread() throws {
+        let (_, instance) = try trapsInstance()
+        // The store moves to the thread and back; the main thread waits meanwhile.
+        nonisolated(unsafe) let deep = instance.function("deep")!
+        nonisolated(unsafe) var kind: TrapKind?
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            kind = (thrownError { _ = try deep.call([.i32(0)]) } as? Trap)?.kind
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        done.wait()
+        #expect(kind == .callStackExhausted)
     }
 
     @Test func everyTrapKind() throws {

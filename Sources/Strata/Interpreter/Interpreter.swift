@@ -48,6 +48,7 @@ func callCompiled(
     }
     if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
     let store = st.pointee.store.takeUnretainedValue() as! Store
+    store.prepareNativeStack()
     let savedTop = st.pointee.reentryTop, savedFP = st.pointee.fp
     let savedVM = st.pointee.vmctx, savedCurrent = st.pointee.current
     st.pointee.reentryTop = newFP + needed
