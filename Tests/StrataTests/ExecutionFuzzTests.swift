@@ -46,3 +46,66 @@ import Testing
         #expect(ran > 0 || iterations < 50)
     }
 }
+
+/// The same mutated modules in both tiers: the baseline tier must give the interpreter's result
+/// or trap kind. STRATA_FUZZ_ITERATIONS raises the count locally; the seed is printed.
+@Suite struct TierDifferentialFuzzTests {
+    @Test func baselineAgreesWithTheInterpreter() throws {
+        let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 150
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATA_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("TierDifferentialFuzzTests seed \(seed) (STRATA_FUZZ_SEED to repeat)")
+        var rng = SplitMix(seed)
+        func engine(_ tier: Tier) -> Engine {
+            var c = EngineConfiguration()
+            c.stackSlots = 1 << 16
+            c.tier = tier
+            c.compileThreads = 1
+            return Engine(configuration: c)
+        }
+        let interpreter = engine(.interpreter), baseline = engine(.baseline)
+        var compared = 0
+        for _ in 0..<iterations {
+            var bytes = ExecutionFuzzTests.seeds[Int(rng.next() % UInt64(ExecutionFuzzTests.seeds.count))]
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                let i = bytes.count / 4 + Int(rng.next() % UInt64(bytes.count - bytes.count / 4))
+                bytes[i] = rng.next() % 2 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : bytes[i] ^ (1 << UInt8(rng.next() % 8))
+            }
+            func outcome(_ e: Engine) -> String? {
+                guard let module = try? Module(engine: e, bytes: bytes) else { return "invalid" }
+                let store = Store(engine: e)
+                guard let instance = try? store.instantiate(module), let run = instance.function("run") else { return "no instance" }
+                let handle = store.interruptHandle
+                let timer = DispatchSource.makeTimerSource()
+                timer.schedule(deadline: .now() + .milliseconds(200))
+                timer.setEventHandler { handle.interrupt() }
+                timer.resume()
+                defer { timer.cancel() }
+                do {
+                    return "\(try run.call([]))"
+                } catch let t as Trap {
+                    return t.kind == .interrupted ? nil : "trap \(t.kind)"
+                } catch {
+                    return "error \(error)"
+                }
+            }
+            guard let a = outcome(interpreter), let b = outcome(baseline) else { continue }
+            #expect(a == b, "seed \(seed): interpreter \(a), baseline \(b)")
+            if a != b { break }
+            compared += 1
+        }
+        #expect(compared > 0 || iterations < 50)
+    }
+}
+
+/// A small deterministic generator, so a failing run can be repeated from its seed.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
