@@ -84,12 +84,12 @@ struct BenchRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "bench-run", abstract: "Run one benchmark program (used by strata bench).", shouldDisplay: false)
 
     @Option var reps: Int = 5
-    @Option var tier: Tier = .interpreter
+    @OptionGroup var tiering: TieringOptions
     @Argument var file: String
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let engine = Engine(configuration: .with(tier: tier))
+        let engine = Engine(configuration: tiering.configuration)
         let module: Module
         let instance: Instance
         do {

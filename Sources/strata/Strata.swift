@@ -191,8 +191,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the call's wall-clock time to standard error.")
     var time = false
 
-    @Option(help: "Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var tier: Tier = .interpreter
+    @OptionGroup var tiering: TieringOptions
 
     @Argument(help: "A .wasm or .wat file.")
     var file: String
@@ -201,7 +200,7 @@ struct Run: ParsableCommand {
     var args: [String] = []
 
     func run() throws {
-        let engine = Engine(configuration: .with(tier: tier))
+        let engine = Engine(configuration: tiering.configuration)
         let module: Module
         do {
             module = try Module(engine: engine, bytes: try loadModuleBytes(file))
@@ -366,8 +365,8 @@ struct Wast: ParsableCommand {
         abstract: "Run .wast spec scripts (files or folders).",
         discussion: "Paths are read relative to the testsuite root (--testsuite or STRATA_TESTSUITE) when they are not found as given.")
 
-    @Option(help: "Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var tier: Tier = .interpreter
+    @OptionGroup var tiering: TieringOptions
+    var tier: Tier { tiering.tier }
 
     @Option(help: "The testsuite folder (default: $STRATA_TESTSUITE).")
     var testsuite: String?
@@ -410,7 +409,7 @@ struct Wast: ParsableCommand {
                 files.append((f, relativeName(f, root: root)))
             }
         }
-        let runner = WastRunner(engine: Engine(configuration: .with(tier: tier)), expectations: expect)
+        let runner = WastRunner(engine: Engine(configuration: tiering.configuration), expectations: expect)
         var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0
         for (path, name) in files {
             let r = runner.run(path: path, name: name)
@@ -427,8 +426,12 @@ struct Wast: ParsableCommand {
             for s in r.unexpectedPasses { print("    now passes, remove from expectations: \(s)") }
         }
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
-        if tier != .interpreter {
-            print("\(tier.rawValue) tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD) ran in the interpreter")
+        if tier == .baseline {
+            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD) ran in the interpreter")
+        } else if tier == .tiered {
+            let s = runner.engine.tieringStatistics
+            print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled in the background, "
+                + "\(s.notCompiled) left to the interpreter (SIMD), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

@@ -55,6 +55,23 @@ static inline uint32_t strata_load_interrupt(const volatile uint32_t *flag) {
 static inline void strata_store_interrupt(volatile uint32_t *flag, uint32_t value) {
     __atomic_store_n(flag, value, __ATOMIC_RELEASE);
 }
+/// Tiering counters of one function. Shared by every thread running the module, so they are
+/// relaxed atomics: plain loads and stores, no locked read-modify-write (a lost update only
+/// delays a tier-up a little).
+typedef struct StrataHotness {
+    int64_t count;      // call weight per call plus loop weight per back edge
+    int64_t tierUpAt;   // the count that requests a tier-up (INT64_MAX: never again)
+} StrataHotness;
+
+/// Adds `weight` and returns whether the tier-up threshold is reached.
+static inline int strata_hotness_bump(StrataHotness *h, int64_t weight) {
+    int64_t v = __atomic_load_n(&h->count, __ATOMIC_RELAXED) + weight;
+    __atomic_store_n(&h->count, v, __ATOMIC_RELAXED);
+    return v >= __atomic_load_n(&h->tierUpAt, __ATOMIC_RELAXED);
+}
+static inline int64_t strata_hotness_count(const StrataHotness *h) { return __atomic_load_n(&h->count, __ATOMIC_RELAXED); }
+static inline void strata_hotness_set_threshold(StrataHotness *h, int64_t at) { __atomic_store_n(&h->tierUpAt, at, __ATOMIC_RELAXED); }
+
 /// Entry-table slots are swapped atomically by later tiers.
 static inline const void *strata_load_entry(const void *const *slot) {
     return __atomic_load_n(slot, __ATOMIC_ACQUIRE);

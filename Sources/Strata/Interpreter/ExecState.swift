@@ -37,8 +37,8 @@ struct FunctionCode {
     /// Constants copied into words [paramWords + localWords, +constWords) at entry.
     var consts: UnsafeMutablePointer<Slot>
     var constWords: Int
-    /// Calls plus loop back edges, for tiering.
-    var hotness: Int = 0
+    /// Tiering counters (calls and loop back edges, weighted) and the tier-up threshold.
+    var hotness = StrataHotness(count: 0, tierUpAt: Int64.max)
     /// Index of this function in the module's defined functions.
     var definedIndex: Int
 }
@@ -73,6 +73,9 @@ struct ExecState {
     var store: Unmanaged<AnyObject>
     /// Lowest free slot for a nested activation started by a host function.
     var reentryTop: FramePointer
+    /// Tiering weights (from the engine configuration).
+    var callWeight: Int64 = 0
+    var loopWeight: Int64 = 0
 
     @inline(__always)
     mutating func reloadMemory() {

@@ -143,7 +143,10 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
 }
 
 @inline(__always) func backEdge(_ st: StatePointer, _ pc: CodePointer, _ target: CodePointer) -> CodePointer? {
-    st.pointee.current.unsafelyUnwrapped.pointee.hotness &+= 1
+    let fc = st.pointee.current.unsafelyUnwrapped
+    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight) != 0 {
+        requestTierUp(fc, vmctx: st.pointee.vmctx)
+    }
     if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
     return target
 }

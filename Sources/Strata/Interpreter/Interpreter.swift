@@ -24,7 +24,9 @@ func enterFunction(
     st.pointee.frameCount += 1
     if f.localWords > 0 { (newFP + f.paramWords).update(repeating: 0, count: f.localWords) }
     if f.constWords > 0 { (newFP + f.paramWords + f.localWords).update(from: f.consts, count: f.constWords) }
-    fc.pointee.hotness &+= 1
+    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
+        requestTierUp(fc, vmctx: calleeVM)
+    }
     st.pointee.fp = newFP
     st.pointee.current = fc
     if calleeVM != st.pointee.vmctx {

@@ -1,4 +1,5 @@
 import CStrata
+import Synchronization
 
 /// A decoded, fully validated module with its interpreter code. Immutable and shared by all
 /// its instances and threads. Creating it decodes, validates every function (eagerly: an
@@ -22,6 +23,12 @@ public final class Module: @unchecked Sendable {
     private(set) var compiled: CompiledCode?
     /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
     private(set) var machineCode: [Int: [UInt8]] = [:]
+    /// Tiered mode: the module's bytes (bodies are compiled later), which functions have been
+    /// queued, and the code compiled since (kept alive with the module: running code is never
+    /// freed while the module lives).
+    private let tieringBytes: [UInt8]
+    private let tierClaims: Mutex<[Bool]>
+    private let tieredCode = Mutex<[(index: Int, code: CompiledCode)]>([])
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
@@ -29,7 +36,9 @@ public final class Module: @unchecked Sendable {
         // The interpreter tier translates every body while the code section streams by. The
         // baseline tier only validates then, compiles in parallel afterwards, and translates
         // for the interpreter just the functions it leaves out.
-        let interpretAll = engine.configuration.tier == .interpreter
+        let interpretAll = engine.configuration.tier != .baseline
+        let tiered = engine.configuration.tier == .tiered
+        tieringBytes = tiered ? bytes : []
         let threads = engine.configuration.compileThreads
         let decoded: (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)]) =
             try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
@@ -102,6 +111,16 @@ public final class Module: @unchecked Sendable {
             offsets.append(f.offsets)
         }
         instructionOffsets = offsets
+        tierClaims = Mutex([Bool](repeating: false, count: tiered ? n : 0))
+        if tiered {
+            let configuration = engine.configuration
+            var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
+            for i in 0..<n {
+                var at = Int64(max(configuration.tierUpThreshold, 1))
+                if chaos != nil { at = Int64(chaos!.next() % 64) }
+                strata_hotness_set_threshold(&codes[i].hotness, at)
+            }
+        }
 
         if !interpretAll {
             let info = self.info
@@ -129,8 +148,88 @@ public final class Module: @unchecked Sendable {
         machineCode[index - importedFunctionCount]
     }
 
-    /// Functions now running compiled code, and those still interpreted.
-    public var compiledFunctionCount: Int { compiled?.count ?? 0 }
+    /// Functions whose entry is compiled code now (the rest run in the interpreter).
+    public var compiledFunctionCount: Int {
+        var n = 0
+        for i in 0..<info.bodies.count {
+            let record = strata_load_entry(UnsafeRawPointer(entryTable + i).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
+            if let record, record.assumingMemoryBound(to: FunctionCode.self).pointee.kind != 0 { n += 1 }
+        }
+        return n
+    }
+
+    /// The tier running defined function `index` (function index space) now.
+    public func currentTier(function index: Int) -> Tier? {
+        let d = index - importedFunctionCount
+        guard d >= 0, d < info.bodies.count else { return nil }
+        let record = strata_load_entry(UnsafeRawPointer(entryTable + d).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
+        return record?.assumingMemoryBound(to: FunctionCode.self).pointee.kind == 0 ? .interpreter : .baseline
+    }
+
+    // MARK: tiering
+
+    /// Marks defined function `index` as queued; false when it already was.
+    func claimTierUp(_ index: Int) -> Bool {
+        tierClaims.withLock { claims in
+            guard index < claims.count, !claims[index] else { return false }
+            claims[index] = true
+            return true
+        }
+    }
+
+    /// Compiles defined function `index` with the baseline compiler (on a compile thread),
+    /// makes it executable, registers it, and swaps its entry. Returns the machine code size.
+    func compileForTierUp(_ index: Int) -> Result<Int, WasmError> {
+        let info = self.info, context = self.context
+        let body = info.bodies[index]
+        let type = info.types[Int(info.functionTypeIndices[index])]
+        let hasMemory = !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
+        do throws(WasmError) {
+            _ = try JITRuntime.get()
+            let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> BaselineFunction in
+                var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
+                var first = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
+                try first.run(sink: &counter)
+                var compiler = BaselineCompiler(
+                    context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type,
+                    locals: body.locals, hasMemory: hasMemory, localUses: counter.uses)
+                var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
+                try validator.run(sink: &compiler)
+                if let reason = compiler.unsupported { throw reason }
+                return compiler.finish()
+            }
+            let code = try CompiledCode(
+                functions: [(index, function)], interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
+                names: info.functionNames, tier: 1, wasmBytes: body.codeEnd - body.codeStart)
+            tieredCode.withLock { $0.append((index, code)) }
+            // Written, executable and registered; now reachable with one release store.
+            strata_publish_fence()
+            strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))
+            return .success(code.codeBytes)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func entrySlot(_ index: Int) -> UnsafeMutablePointer<UnsafeRawPointer?> {
+        UnsafeMutablePointer(mutating: entryTable + index).withMemoryRebound(to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 }
+    }
+
+    /// Chaos mode: swaps one compiled function (chosen by `random`) to the other tier.
+    func chaosSwap(random: UInt64) -> (Int, Tier, Tier)? {
+        tieredCode.withLock { parts -> (Int, Tier, Tier)? in
+            guard !parts.isEmpty else { return nil }
+            let (index, code) = parts[Int(random % UInt64(parts.count))]
+            let slot = entrySlot(index)
+            let current = strata_load_entry(slot)
+            if current == UnsafeRawPointer(code.records) {
+                strata_store_entry(slot, UnsafeRawPointer(codes + index))
+                return (index, .baseline, .interpreter)
+            }
+            strata_store_entry(slot, UnsafeRawPointer(code.records))
+            return (index, .interpreter, .baseline)
+        }
+    }
 
     /// Translates one body for the interpreter (the validator runs it).
     static func translate(

@@ -2,13 +2,16 @@ import CStrata
 import Glibc
 import Synchronization
 
-/// An execution tier.
+/// An execution mode: one tier, or tiering.
 public enum Tier: String, Sendable, CaseIterable {
     /// The threaded interpreter only.
     case interpreter
     /// Every function compiled by the baseline x86-64 compiler when the module is created
     /// (functions it cannot compile yet, those using SIMD, stay interpreted).
     case baseline
+    /// Start in the interpreter; functions that get hot are compiled by the baseline compiler
+    /// in the background and swapped in while the program runs.
+    case tiered
 }
 
 /// Engine-wide configuration.
@@ -21,9 +24,20 @@ public struct EngineConfiguration: Sendable {
     /// Deepest nesting of host -> Wasm -> host -> Wasm activations (these use the native stack).
     public var maxHostNesting: Int = 200
     /// Which tier runs the code.
-    public var tier: Tier = .interpreter
-    /// Threads compiling functions in parallel (default: one per core).
-    public var compileThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    public var tier: Tier = .tiered
+    /// Threads compiling functions: the background compile service's bound, and the workers of
+    /// a baseline-tier module creation (default: cores - 1, at least 1).
+    public var compileThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1)
+    /// Tiering: a function is queued for compilation when its hotness reaches the threshold;
+    /// each call adds `callWeight`, each loop back edge `loopWeight`.
+    public var tierUpThreshold: Int = 1500
+    public var callWeight: Int = 15
+    public var loopWeight: Int = 1
+    /// Called (on a compile thread) for every tiering event.
+    public var tierLog: (@Sendable (TierEvent) -> Void)?
+    /// Chaos mode for tests: thresholds drawn at random, and entries swapped between tiers at
+    /// random moments, from this seed.
+    public var chaosSeed: UInt64?
     /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
     public var keepMachineCode: Bool = false
     public init() {}
@@ -49,9 +63,16 @@ public final class Engine: Sendable {
         set { strata_set_trap_unwinder(newValue == .libunwind ? STRATA_UNWIND_LIBUNWIND : STRATA_UNWIND_FRAME_POINTERS) }
     }
 
+    /// The background compile service (tiered mode).
+    let tierUp: TierUpService
+
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         self.configuration = configuration
+        tierUp = TierUpService(configuration: configuration)
     }
+
+    /// What tiering has compiled so far, how long it took, and what is waiting.
+    public var tieringStatistics: TieringStatistics { tierUp.statistics }
 
     /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime).
     func typeID(_ type: FuncType) -> UInt32 {

@@ -124,12 +124,11 @@ final class InstanceRuntime {
         vmctx.pointee.typeIDs = module.typeIDs
         vmctx.pointee.interruptFlag = UnsafeMutablePointer(store.interruptHandle.flag)
         vmctx.pointee.instance = opaqueSelf
-        if let compiled = module.compiled {
-            if case .success(let runtime) = JITRuntime.shared {
-                vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
-            }
+        // Compiled code (now, or after tier-up) reaches the runtime through the builtin table.
+        if module.engine.configuration.tier != .interpreter, case .success(let runtime) = JITRuntime.shared {
+            vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
             vmctx.pointee.stackLimit = store.appliedStackLimit
-            if let m = memories.first, !m.isGuarded, compiled.count > 0 {
+            if let m = memories.first, !m.isGuarded {
                 throw WasmError(.uninstantiable, "compiled code needs memory 0 in a guarded 8 GiB reservation (address space is short)")
             }
         }

@@ -83,7 +83,8 @@ public final class Store {
             fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + words,
             frames: frames.assumingMemoryBound(to: CallFrame.self), frameCount: 0, frameLimit: frameCount - 1,
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
-            store: Unmanaged.passUnretained(self), reentryTop: base))
+            store: Unmanaged.passUnretained(self), reentryTop: base,
+            callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight)))
         state = s
         return OpaquePointer(s)
     }

@@ -1,0 +1,207 @@
+import CStrata
+import Dispatch
+import Synchronization
+
+/// One tiering event, as `EngineConfiguration.tierLog` receives it.
+public struct TierEvent: Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Compiled and swapped in.
+        case compiled
+        /// The compiler left the function to the interpreter (the reason).
+        case notCompiled(String)
+        /// Chaos mode swapped the function's entry back to another tier.
+        case swapped
+    }
+    public var kind: Kind
+    public var functionIndex: UInt32
+    public var functionName: String?
+    public var from: Tier
+    public var to: Tier
+    /// Time from the request to the start of compilation.
+    public var queueWait: Double
+    public var compileTime: Double
+    /// When the new code became the function's entry, from the engine's creation.
+    public var swappedAt: Double
+    public var codeBytes: Int
+    /// The function's hotness when it was queued.
+    public var hotness: Int
+
+    public var description: String {
+        let name = functionName.map { " (\($0))" } ?? ""
+        func ms(_ seconds: Double) -> String {
+            let micro = Int((seconds * 1e6).rounded())
+            let frac = String(micro % 1000)
+            return "\(micro / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac) ms"
+        }
+        switch kind {
+        case .compiled:
+            return "tier-up func \(functionIndex)\(name): \(from.rawValue) -> \(to.rawValue), hotness \(hotness), "
+                + "waited \(ms(queueWait)), compiled in \(ms(compileTime)), \(codeBytes) bytes, swapped at \(ms(swappedAt))"
+        case .notCompiled(let reason):
+            return "tier-up func \(functionIndex)\(name): stays in the \(from.rawValue) (\(reason))"
+        case .swapped:
+            return "chaos func \(functionIndex)\(name): \(from.rawValue) -> \(to.rawValue) at \(ms(swappedAt))"
+        }
+    }
+}
+
+/// What tiering has done so far in an engine.
+public struct TieringStatistics: Sendable {
+    /// Functions compiled per tier (all modules of the engine).
+    public var functionsCompiled: [Tier: Int] = [:]
+    /// Seconds spent compiling per tier.
+    public var compileSeconds: [Tier: Double] = [:]
+    /// Machine code produced, in bytes.
+    public var codeBytes = 0
+    /// Requests waiting for a compile thread now.
+    public var queueLength = 0
+    /// Tier-up requests so far (each function at most once).
+    public var requests = 0
+    /// Functions the compiler left to the interpreter.
+    public var notCompiled = 0
+}
+
+private struct WeakModule: @unchecked Sendable {
+    weak var module: Module?
+}
+
+/// The background compile service of an engine: hot functions are queued (ordered by hotness,
+/// never twice), compiled by at most `threads` workers on Dispatch, and swapped in with one
+/// release store into the module's entry table. A request whose module is gone is dropped.
+final class TierUpService: @unchecked Sendable {
+    private struct Request {
+        var module: WeakModule
+        var index: Int
+        var hotness: Int64
+        var enqueued: UInt64
+    }
+    private struct State {
+        var queue: [Request] = []
+        var running = 0
+        var statistics = TieringStatistics()
+        var chaosModules: [WeakModule] = []
+    }
+
+    let threads: Int
+    let log: (@Sendable (TierEvent) -> Void)?
+    let start = DispatchTime.now().uptimeNanoseconds
+    private let state = Mutex(State())
+    private var chaosTimer: DispatchSourceTimer?
+
+    init(configuration: EngineConfiguration) {
+        threads = max(1, configuration.compileThreads)
+        log = configuration.tierLog
+        if let seed = configuration.chaosSeed { startChaos(seed: seed) }
+    }
+
+    deinit { chaosTimer?.cancel() }
+
+    var statistics: TieringStatistics {
+        state.withLock { s in
+            var r = s.statistics
+            r.queueLength = s.queue.count
+            return r
+        }
+    }
+
+    /// Queues function `index` of `module` (the caller has claimed it: no duplicates).
+    func request(_ module: Module, index: Int, hotness: Int64) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let launch = state.withLock { s -> Bool in
+            s.queue.append(Request(module: WeakModule(module: module), index: index, hotness: hotness, enqueued: now))
+            s.statistics.requests += 1
+            guard s.running < threads else { return false }
+            s.running += 1
+            return true
+        }
+        if launch { DispatchQueue.global(qos: .utility).async { self.work() } }
+    }
+
+    private func work() {
+        while true {
+            let next = state.withLock { s -> Request? in
+                guard let i = s.queue.indices.max(by: { s.queue[$0].hotness < s.queue[$1].hotness }) else {
+                    s.running -= 1
+                    return nil
+                }
+                return s.queue.remove(at: i)
+            }
+            guard let r = next else { return }
+            guard let module = r.module.module else { continue }  // cancelled: the module is gone
+            let begin = DispatchTime.now().uptimeNanoseconds
+            let outcome = module.compileForTierUp(r.index)
+            let end = DispatchTime.now().uptimeNanoseconds
+            let index = UInt32(module.importedFunctionCount + r.index)
+            var event = TierEvent(
+                kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: .interpreter, to: .baseline,
+                queueWait: Double(begin - r.enqueued) / 1e9, compileTime: Double(end - begin) / 1e9,
+                swappedAt: Double(end - start) / 1e9, codeBytes: 0, hotness: Int(r.hotness))
+            state.withLock { s in
+                switch outcome {
+                case .success(let bytes):
+                    event.codeBytes = bytes
+                    s.statistics.functionsCompiled[.baseline, default: 0] += 1
+                    s.statistics.compileSeconds[.baseline, default: 0] += event.compileTime
+                    s.statistics.codeBytes += bytes
+                    if chaosTimer != nil, !s.chaosModules.contains(where: { $0.module === module }) {
+                        s.chaosModules.append(WeakModule(module: module))
+                    }
+                case .failure(let reason):
+                    event.kind = .notCompiled(reason.message)
+                    s.statistics.notCompiled += 1
+                }
+            }
+            log?(event)
+        }
+    }
+
+    /// Chaos mode: every millisecond, one compiled function of a live module has its entry
+    /// swapped to the other tier (interpreter <-> baseline), from a seeded generator.
+    private func startChaos(seed: UInt64) {
+        var rng = ChaosGenerator(seed: seed)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "strata.chaos"))
+        timer.schedule(deadline: .now() + .milliseconds(1), repeating: .milliseconds(1))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            let modules = self.state.withLock { s -> [Module] in
+                s.chaosModules.removeAll { $0.module == nil }
+                return s.chaosModules.compactMap(\.module)
+            }
+            guard !modules.isEmpty else { return }
+            let module = modules[Int(rng.next() % UInt64(modules.count))]
+            if let (index, from, to) = module.chaosSwap(random: rng.next()) {
+                let f = UInt32(module.importedFunctionCount + index)
+                self.log?(TierEvent(
+                    kind: .swapped, functionIndex: f, functionName: module.functionName(f), from: from, to: to,
+                    queueWait: 0, compileTime: 0, swappedAt: Double(DispatchTime.now().uptimeNanoseconds - self.start) / 1e9,
+                    codeBytes: 0, hotness: 0))
+            }
+        }
+        timer.resume()
+        chaosTimer = timer
+    }
+}
+
+struct ChaosGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The interpreter's slow path when a function's hotness reaches its threshold: the function
+/// is queued once (the threshold is raised out of reach first).
+@inline(never)
+func requestTierUp(_ fc: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>) {
+    strata_hotness_set_threshold(&fc.pointee.hotness, Int64.max)
+    guard let opaque = vmctx.pointee.instance else { return }
+    let module = Unmanaged<InstanceRuntime>.fromOpaque(opaque).takeUnretainedValue().module
+    let index = fc.pointee.definedIndex
+    guard module.claimTierUp(index) else { return }
+    module.engine.tierUp.request(module, index: index, hotness: strata_hotness_count(&fc.pointee.hotness))
+}
