@@ -183,8 +183,9 @@ import WAT
         let store = Store(engine: m.engine)
         let instance = try store.instantiate(m)
         _ = try instance.function("loop")!.call([.i32(10)])
-        #expect(m.codes[0].hotness == 10)           // $leaf: 10 calls
-        #expect(m.codes[1].hotness == 1 + 9)        // loop: 1 call + 9 back edges
+        let c = m.engine.configuration
+        #expect(m.codes[0].hotness.count == Int64(10 * c.callWeight))                   // $leaf: 10 calls
+        #expect(m.codes[1].hotness.count == Int64(1 * c.callWeight + 9 * c.loopWeight))  // loop: 1 call, 9 back edges
     }
 
     @Test func memoryGrowAndHostAccess() throws {

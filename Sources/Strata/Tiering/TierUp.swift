@@ -59,6 +59,10 @@ public struct TieringStatistics: Sendable {
     public var requests = 0
     /// Functions the compiler left to the interpreter.
     public var notCompiled = 0
+    /// Requests dropped because their module was gone before a compile thread took them.
+    public var cancelled = 0
+    /// Requests fully handled (compiled, left to the interpreter, or cancelled).
+    public var finished: Int { functionsCompiled.values.reduce(0, +) + notCompiled + cancelled }
 }
 
 private struct WeakModule: @unchecked Sendable {
@@ -127,7 +131,10 @@ final class TierUpService: @unchecked Sendable {
                 return s.queue.remove(at: i)
             }
             guard let r = next else { return }
-            guard let module = r.module.module else { continue }  // cancelled: the module is gone
+            guard let module = r.module.module else {  // cancelled: the module is gone
+                state.withLock { $0.statistics.cancelled += 1 }
+                continue
+            }
             let begin = DispatchTime.now().uptimeNanoseconds
             let outcome = module.compileForTierUp(r.index)
             let end = DispatchTime.now().uptimeNanoseconds

@@ -1,0 +1,133 @@
+import Foundation
+import Synchronization
+import Testing
+import WAT
+@testable import Strata
+
+/// Tiered mode: hot functions are compiled in the background and swapped in while they run;
+/// results never change, whatever runs where.
+@Suite struct TieringTests {
+    static func tieredEngine(threshold: Int = 1, chaos: UInt64? = nil, log: (@Sendable (TierEvent) -> Void)? = nil) -> Engine {
+        var c = EngineConfiguration()
+        c.tier = .tiered
+        c.tierUpThreshold = threshold
+        c.compileThreads = 1
+        c.chaosSeed = chaos
+        c.tierLog = log
+        return Engine(configuration: c)
+    }
+
+    /// Waits until every request so far is handled and `done` holds.
+    static func settle(_ engine: Engine, timeout: Double = 10, until done: (TieringStatistics) -> Bool = { _ in true }) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let s = engine.tieringStatistics
+            if s.finished == s.requests, done(s) { return }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
+
+    static let program = """
+        (module
+          (memory 1)
+          (func $square (export "square") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+          (func $sum (export "sum") (param i32) (result i32) (local i32)
+            (block $done
+              (loop $top
+                (br_if $done (i32.eqz (local.get 0)))
+                (local.set 1 (i32.add (local.get 1) (call $square (local.get 0))))
+                (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+                (br $top)))
+            (local.get 1))
+          (func $cold (export "cold") (result i32) (i32.const 7))
+          (func $vec (export "vec") (param i32) (result i32)
+            (i32x4.extract_lane 1 (i32x4.splat (call $sum (local.get 0)))))
+          (func (export "fails") (param i32) (result i32)
+            (i32.add (call $sum (local.get 0)) (i32.div_u (i32.const 1) (i32.const 0))))
+        )
+        """
+
+    static func expectedSum(_ n: Int32) -> Int32 {
+        var s: Int32 = 0
+        for k in stride(from: n, to: 0, by: -1) { s &+= k &* k }
+        return s
+    }
+
+    @Test func hotFunctionsTierUpAndColdOnesDoNot() throws {
+        let events = Mutex<[TierEvent]>([])
+        let engine = Self.tieredEngine(threshold: 100, log: { e in events.withLock { $0.append(e) } })
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        let instance = try Store(engine: engine).instantiate(module)
+        #expect(module.compiledFunctionCount == 0)
+        #expect(try instance.function("cold")!.callI32() == 7)
+        for _ in 0..<20 { #expect(try instance.function("sum")!.callI32(50) == Self.expectedSum(50)) }
+        Self.settle(engine) { ($0.functionsCompiled[.baseline] ?? 0) >= 2 }
+        #expect(module.currentTier(function: 0) == .baseline)   // square: 50 calls per sum
+        #expect(module.currentTier(function: 1) == .baseline)   // sum: its loop
+        #expect(module.currentTier(function: 2) == .interpreter) // cold: called once
+        // Same answers from the compiled code.
+        #expect(try instance.function("sum")!.callI32(1000) == Self.expectedSum(1000))
+        let log = events.withLock { $0 }
+        #expect(log.count == 2, "\(log)")
+        #expect(log.allSatisfy { $0.kind == .compiled && $0.from == .interpreter && $0.to == .baseline && $0.codeBytes > 0 })
+        #expect(Set(log.map(\.functionIndex)) == [0, 1])
+        let s = engine.tieringStatistics
+        #expect(s.requests == 2 && s.functionsCompiled[.baseline] == 2 && s.codeBytes > 0 && (s.compileSeconds[.baseline] ?? 0) > 0)
+    }
+
+    @Test func simdFunctionsStayInTheInterpreterAndTrapsCrossTiers() throws {
+        let events = Mutex<[TierEvent]>([])
+        let engine = Self.tieredEngine(threshold: 1, log: { e in events.withLock { $0.append(e) } })
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        let instance = try Store(engine: engine).instantiate(module)
+        for _ in 0..<3 { #expect(try instance.function("vec")!.callI32(10) == Self.expectedSum(10)) }
+        Self.settle(engine) { $0.notCompiled >= 1 && ($0.functionsCompiled[.baseline] ?? 0) >= 2 }
+        #expect(module.currentTier(function: 3) == .interpreter)
+        #expect(events.withLock { $0 }.contains { if case .notCompiled = $0.kind { $0.functionIndex == 3 } else { false } })
+        // An interpreted caller, compiled callees; then the trap in a compiled function.
+        #expect(try instance.function("vec")!.callI32(30) == Self.expectedSum(30))
+        for _ in 0..<3 { _ = try? instance.function("fails")!.call([.i32(3)]) }
+        Self.settle(engine) { ($0.functionsCompiled[.baseline] ?? 0) >= 3 }
+        let t = try #require(thrownError { _ = try instance.function("fails")!.call([.i32(3)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.first?.functionIndex == 4)
+    }
+
+    /// Several threads run the same module (one store each) while its functions are compiled
+    /// and, in chaos mode, swapped back and forth between the tiers.
+    @Test(arguments: [nil, UInt64(42)])
+    func threadsRunWhileFunctionsAreSwapped(chaos: UInt64?) throws {
+        let engine = Self.tieredEngine(threshold: 1, chaos: chaos)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            guard let instance = try? Store(engine: engine).instantiate(module) else {
+                failures.withLock { $0 += 1 }
+                return
+            }
+            for k in 0..<300 {
+                let n = Int32(1 + (k * 7 + t) % 60)
+                let ok = (try? instance.function("sum")!.callI32(n)) == Self.expectedSum(n)
+                    && (try? instance.function("vec")!.callI32(n)) == Self.expectedSum(n)
+                if !ok { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        Self.settle(engine)
+    }
+
+    /// A module dropped while its functions wait for a compile thread: the requests are
+    /// dropped, nothing crashes.
+    @Test func requestsOfAGoneModuleAreDropped() throws {
+        let engine = Self.tieredEngine(threshold: 1)
+        for _ in 0..<20 {
+            let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+            let instance = try Store(engine: engine).instantiate(module)
+            _ = try instance.function("vec")!.callI32(5)
+        }
+        Self.settle(engine)
+        let s = engine.tieringStatistics
+        #expect(s.queueLength == 0)
+        #expect(s.finished == s.requests)
+    }
+}
