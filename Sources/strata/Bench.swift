@@ -234,7 +234,7 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static let order = ["native", "interpreter", "baseline", "wasmkit", "wasmtime"]
+    static let order = ["native", "interpreter", "baseline", "tiered", "wasmkit", "wasmtime"]
     static let strataTiers = Tier.allCases.map(\.rawValue)
 
     /// Decode, validate and translate/compile speed on the large generated module.
@@ -307,12 +307,18 @@ struct Bench: ParsableCommand {
         let configs = Self.order.filter { c in all.contains { $0.configuration == c } }
         func ms(_ s: Double?) -> String { s.map { String(format: $0 < 0.01 ? "%.2f" : "%.1f", $0 * 1000) } ?? "-" }
         let tiers = Self.strataTiers.filter { configs.contains($0) }
+        // Ratios between tiers, when both are measured: (column title, numerator, denominator, first result?)
+        let comparisons: [(String, String, String, Bool)] = [
+            ("baseline speed-up", "interpreter", "baseline", false),
+            ("tiered ÷ baseline", "tiered", "baseline", false),
+            ("tiered ÷ interpreter, first result", "tiered", "interpreter", true),
+        ].filter { tiers.contains($0.1) && tiers.contains($0.2) }
         var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ") + " |"
         for t in tiers { out += " \(t) ÷ native |" }
-        if tiers.contains("baseline") && tiers.contains("interpreter") { out += " baseline speed-up |" }
+        for c in comparisons { out += " \(c.0) |" }
         for t in tiers { out += " \(t) load ms | \(t) first result ms |" }
         out += " interpreter RSS MiB | peers ÷ interpreter | peers ÷ baseline |\n"
-        let columns = configs.count + tiers.count * 3 + (tiers.count == 2 ? 1 : 0) + 3
+        let columns = configs.count + tiers.count * 3 + comparisons.count + 3
         out += "|" + String(repeating: " --- |", count: columns + 1) + "\n"
         var ratios: [String: [Double]] = [:]
         for p in programs {
@@ -333,10 +339,12 @@ struct Bench: ParsableCommand {
                     ratios["\(t)/native", default: []].append(i / n)
                 } else { out += " - |" }
             }
-            if tiers.count == 2 {
-                if let i = interp?.steadySeconds, let b = get("baseline")?.steadySeconds, b > 0 {
-                    out += String(format: " %.1f× |", i / b)
-                    ratios["interpreter/baseline", default: []].append(i / b)
+            for (_, a, b, first) in comparisons {
+                let x = first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
+                let y = first ? get(b)?.firstResultSeconds : get(b)?.steadySeconds
+                if let x, let y, y > 0 {
+                    out += String(format: " %.2f× |", x / y)
+                    ratios["\(a)/\(b)\(first ? " (first result)" : "")", default: []].append(x / y)
                 } else { out += " - |" }
             }
             for t in tiers { out += " \(ms(get(t)?.loadSeconds)) | \(ms(get(t)?.firstResultSeconds)) |" }
@@ -367,7 +375,7 @@ struct Bench: ParsableCommand {
     func chart(_ all: [Measurement]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
-        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "tiered": "#9b59b6", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
         let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale

@@ -70,9 +70,11 @@ struct ExecState {
     var trapPC: CodePointer?
     var interrupt: UnsafeMutablePointer<UInt32>
     /// The store running this code (unretained: the store outlives its executions).
-    var store: Unmanaged<AnyObject>
+    var store: Unmanaged<Store>
     /// Lowest free slot for a nested activation started by a host function.
     var reentryTop: FramePointer
+    /// The entry trampoline into compiled code (nil when compiled tiers cannot run here).
+    var compiledEntry: JITRuntime.EntryFunction?
     /// Tiering weights (from the engine configuration).
     var callWeight: Int64 = 0
     var loopWeight: Int64 = 0

@@ -45,22 +45,22 @@ func callCompiled(
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> CodePointer? {
     let needed = max(fc.pointee.paramWords, fc.pointee.resultWords)
-    guard newFP + needed <= st.pointee.stackEnd, case .success(let runtime) = JITRuntime.shared else {
+    guard newFP + needed <= st.pointee.stackEnd, let entry = st.pointee.compiledEntry else {
         return trap(st, .callStackExhausted, pc)
     }
-    if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
-    let store = st.pointee.store.takeUnretainedValue() as! Store
-    store.prepareNativeStack()
+    // The host entry that started this activation prepared the thread for compiled code
+    // (Function.callWithSlots); compiled code checks the interrupt flag itself.
     let savedTop = st.pointee.reentryTop, savedFP = st.pointee.fp
     let savedVM = st.pointee.vmctx, savedCurrent = st.pointee.current
     st.pointee.reentryTop = newFP + needed
-    let status = runtime.call(fc, vmctx: calleeVM, slots: newFP)
+    let status = entry(fc.pointee.nativeEntry!, UnsafeMutableRawPointer(calleeVM), newFP, UnsafeRawPointer(fc))
     st.pointee.reentryTop = savedTop
     st.pointee.fp = savedFP
     st.pointee.vmctx = savedVM
     st.pointee.current = savedCurrent
     if status != 0 {
         // Keep the compiled frames (and the host error) for the interpreter's own trap.
+        let store = st.pointee.store.takeUnretainedValue()
         let error = store.takeHostError()
         let t = store.trapFromCompiledCode(status)
         if let error { store.setHostError(error) }

@@ -158,6 +158,8 @@ public struct Function: @unchecked Sendable {
         let type = self.type
         let vm = reference.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
         let code = functionCode(reference.pointee.entrySlot!)
+        // Any activation may reach compiled code: give this thread what it needs first.
+        if store.engine.configuration.tier != .interpreter { store.prepareNativeStack() }
         if code.pointee.kind != 0 {
             try JITRuntime.invoke(store: store, code: code, vmctx: vm, slots: slots)
             return

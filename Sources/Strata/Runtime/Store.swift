@@ -84,6 +84,7 @@ public final class Store {
             frames: frames.assumingMemoryBound(to: CallFrame.self), frameCount: 0, frameLimit: frameCount - 1,
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
             store: Unmanaged.passUnretained(self), reentryTop: base,
+            compiledEntry: engine.configuration.tier == .interpreter ? nil : (try? JITRuntime.shared.get())?.entry,
             callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight)))
         state = s
         return OpaquePointer(s)
