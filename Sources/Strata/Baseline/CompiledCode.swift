@@ -64,10 +64,13 @@ final class CompiledCode: @unchecked Sendable {
                 traps: traps, trapCount: UInt32(f.traps.count),
                 functionIndex: UInt32(importedFunctionCount + defined),
                 callSites: calls, callSiteCount: UInt32(f.callSites.count / 2), tier: tier, owner: owner))
-            var record = interpreterRecords[defined]
-            record.kind = tier
-            record.nativeEntry = UnsafeRawPointer(start)
-            (records + k).initialize(to: record)
+            // The interpreter record's metadata, field by field (its hotness may be changing).
+            let i = interpreterRecords + defined
+            (records + k).initialize(to: FunctionCode(
+                nativeEntry: UnsafeRawPointer(start), kind: tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
+                frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
+                resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
+                definedIndex: i.pointee.definedIndex))
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
@@ -123,7 +126,7 @@ extension Module {
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         let next = Atomic<Int>(0)
-        let failure = Mutex<WasmError?>(nil)
+        let failure = Locked<WasmError?>(nil)
         let imported = info.importedFunctionTypes.count
         let hasMemory = !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
         let workers = max(1, min(threads, n))

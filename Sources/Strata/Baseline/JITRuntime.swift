@@ -113,7 +113,7 @@ extension Store {
             trace = pendingBacktrace + trace
             pendingBacktrace = []
         }
-        if kind == .interrupted { interruptHandle.flag.pointee = 0 }
+        if kind == .interrupted { strata_store_interrupt(interruptHandle.flag, 0) }
         var t = Trap(kind, backtrace: trace)
         if kind == .hostError, let error = takeHostError() {
             t.hostMessage = "\(error)"

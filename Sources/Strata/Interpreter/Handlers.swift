@@ -147,7 +147,7 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight) != 0 {
         requestTierUp(fc, vmctx: st.pointee.vmctx)
     }
-    if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
+    if strata_load_interrupt(st.pointee.interrupt) != 0 { return trap(st, .interrupted, pc) }
     return target
 }
 /// Backward branch to a loop header: counts for tiering and polls the interrupt flag. [offset]

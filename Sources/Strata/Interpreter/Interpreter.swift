@@ -11,19 +11,20 @@ func enterFunction(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer,
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> CodePointer? {
-    let f = fc.pointee
-    if f.kind != 0 {
+    // Fields one by one: the record's hotness is written by other threads (atomically).
+    if fc.pointee.kind != 0 {
         return callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
     }
-    if newFP + f.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
+    if newFP + fc.pointee.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
         return trap(st, .callStackExhausted, pc)
     }
-    if st.pointee.interrupt.pointee != 0 { return trap(st, .interrupted, pc) }
+    if strata_load_interrupt(st.pointee.interrupt) != 0 { return trap(st, .interrupted, pc) }
     st.pointee.frames[st.pointee.frameCount] = CallFrame(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
-    if f.localWords > 0 { (newFP + f.paramWords).update(repeating: 0, count: f.localWords) }
-    if f.constWords > 0 { (newFP + f.paramWords + f.localWords).update(from: f.consts, count: f.constWords) }
+    let paramWords = fc.pointee.paramWords, localWords = fc.pointee.localWords, constWords = fc.pointee.constWords
+    if localWords > 0 { (newFP + paramWords).update(repeating: 0, count: localWords) }
+    if constWords > 0 { (newFP + paramWords + localWords).update(from: fc.pointee.consts, count: constWords) }
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
     }
@@ -33,7 +34,7 @@ func enterFunction(
         st.pointee.vmctx = calleeVM
         st.pointee.reloadMemory()
     }
-    return f.code
+    return fc.pointee.code
 }
 
 /// Calls a compiled function from the interpreter: the arguments are already in the callee's
@@ -183,7 +184,7 @@ enum Interpreter {
         guard let start = enterFunction(st, fc, newFP: base, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code) else {
             let kind = st.pointee.trap
             st.pointee.trap = .none
-            if kind == .interrupted { st.pointee.interrupt.pointee = 0 }
+            if kind == .interrupted { strata_store_interrupt(st.pointee.interrupt, 0) }
             throw Trap(kind)
         }
         run(st, from: start)
@@ -203,7 +204,7 @@ enum Interpreter {
             st.pointee.reloadMemory()
             st.pointee.reentryTop = savedReentry
             st.pointee.trap = .none
-            if kind == .interrupted { st.pointee.interrupt.pointee = 0 }
+            if kind == .interrupted { strata_store_interrupt(st.pointee.interrupt, 0) }
             var t = Trap(kind, backtrace: trace)
             if kind == .hostError, let error = store.takeHostError() {
                 t.hostMessage = "\(error)"

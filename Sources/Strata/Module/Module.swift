@@ -27,8 +27,8 @@ public final class Module: @unchecked Sendable {
     /// queued, and the code compiled since (kept alive with the module: running code is never
     /// freed while the module lives).
     private let tieringBytes: [UInt8]
-    private let tierClaims: Mutex<[Bool]>
-    private let tieredCode = Mutex<[(index: Int, code: CompiledCode)]>([])
+    private let tierClaims: Locked<[Bool]>
+    private let tieredCode = Locked<[(index: Int, code: CompiledCode)]>([])
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
@@ -111,7 +111,7 @@ public final class Module: @unchecked Sendable {
             offsets.append(f.offsets)
         }
         instructionOffsets = offsets
-        tierClaims = Mutex([Bool](repeating: false, count: tiered ? n : 0))
+        tierClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
         if tiered {
             let configuration = engine.configuration
             var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }

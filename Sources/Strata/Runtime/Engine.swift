@@ -55,7 +55,7 @@ public enum TrapUnwinder: Sendable {
 /// `call_indirect` type checks a single integer compare across modules.
 public final class Engine: Sendable {
     public let configuration: EngineConfiguration
-    private let signatures = Mutex<[FuncType: UInt32]>([:])
+    private let signatures = Locked<[FuncType: UInt32]>([:])
 
     /// The unwinder the trap handler uses, for every engine of the process (default libunwind).
     public static var trapUnwinder: TrapUnwinder {

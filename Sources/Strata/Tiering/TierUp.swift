@@ -89,7 +89,7 @@ final class TierUpService: @unchecked Sendable {
     let threads: Int
     let log: (@Sendable (TierEvent) -> Void)?
     let start = DispatchTime.now().uptimeNanoseconds
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private var chaosTimer: DispatchSourceTimer?
 
     init(configuration: EngineConfiguration) {
