@@ -25,8 +25,23 @@ echo "== The same spec files, baseline tier (every function compiled, except tho
 .build/release/strata wast --tier baseline --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
-echo "== WASI programs against their native builds, both tiers"
-STRATA_TIER=interpreter bash Tests/wasi/run.sh
-STRATA_TIER=baseline bash Tests/wasi/run.sh
+echo "== The same spec files, tiered mode: every function queued after its first call"
+.build/release/strata wast --tier tiered --tier-up-threshold 1 --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
+chaos="${STRATA_CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+echo "== The same spec files, tiered chaos mode (seed $chaos; STRATA_CHAOS_SEED=$chaos repeats it)"
+.build/release/strata wast --tier tiered --chaos-seed "$chaos" --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
+echo "== WASI programs against their native builds, every mode"
+for tier in interpreter baseline tiered; do STRATA_TIER=$tier bash Tests/wasi/run.sh; done
 echo "== unit tests"
 swift test
+echo "== tiering and compiled-code tests under ThreadSanitizer"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "TieringTests|BaselineTests" 2>&1 | tee .build-tsan/tsan.log
+if grep -q "WARNING: ThreadSanitizer" .build-tsan/tsan.log; then
+    echo "error: ThreadSanitizer reported data races (see above)" >&2
+    exit 1
+fi
