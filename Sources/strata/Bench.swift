@@ -134,6 +134,8 @@ struct Bench: ParsableCommand {
     var programs: String = "Benchmarks/programs"
     @Option(help: "Strata tiers to measure (repeatable; default: all).")
     var tier: [Tier] = []
+    @Option(help: "Tiered mode's tier-up threshold (default: the engine's).")
+    var tierUpThreshold: Int?
     @Flag(help: "Skip wasmkit and Wasmtime.")
     var noPeers = false
     @Flag(help: "Run even in a debug build (the numbers then mean little).")
@@ -178,7 +180,8 @@ struct Bench: ParsableCommand {
                 row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
             }
             for t in (tier.isEmpty ? Tier.allCases : tier) {
-                row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps), path], program: name, configuration: t.rawValue))
+                let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
+                row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
             }
             if let wasmkit {
                 var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
