@@ -179,7 +179,8 @@ public final class Module: @unchecked Sendable {
 
     /// Compiles defined function `index` with the baseline compiler (on a compile thread),
     /// makes it executable, registers it, and swaps its entry. Returns the machine code size.
-    func compileForTierUp(_ index: Int) -> Result<Int, WasmError> {
+    func compileForTierUp(_ index: Int, to tier: Tier) -> Result<Int, WasmError> {
+        guard tier == .baseline else { return .failure(WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")) }
         let info = self.info, context = self.context
         let body = info.bodies[index]
         let type = info.types[Int(info.functionTypeIndices[index])]

@@ -73,9 +73,13 @@ private struct WeakModule: @unchecked Sendable {
 /// never twice), compiled by at most `threads` workers on Dispatch, and swapped in with one
 /// release store into the module's entry table. A request whose module is gone is dropped.
 final class TierUpService: @unchecked Sendable {
+    /// One function to move up one tier. The tier list is open-ended: a request names its
+    /// source and target, and a compiled tier will queue its own hot functions for the next.
     private struct Request {
         var module: WeakModule
         var index: Int
+        var from: Tier
+        var to: Tier
         var hotness: Int64
         var enqueued: UInt64
     }
@@ -109,10 +113,11 @@ final class TierUpService: @unchecked Sendable {
     }
 
     /// Queues function `index` of `module` (the caller has claimed it: no duplicates).
-    func request(_ module: Module, index: Int, hotness: Int64) {
+    func request(_ module: Module, index: Int, from: Tier = .interpreter, to: Tier = .baseline, hotness: Int64) {
         let now = DispatchTime.now().uptimeNanoseconds
         let launch = state.withLock { s -> Bool in
-            s.queue.append(Request(module: WeakModule(module: module), index: index, hotness: hotness, enqueued: now))
+            s.queue.append(Request(
+                module: WeakModule(module: module), index: index, from: from, to: to, hotness: hotness, enqueued: now))
             s.statistics.requests += 1
             guard s.running < threads else { return false }
             s.running += 1
@@ -136,19 +141,19 @@ final class TierUpService: @unchecked Sendable {
                 continue
             }
             let begin = DispatchTime.now().uptimeNanoseconds
-            let outcome = module.compileForTierUp(r.index)
+            let outcome = module.compileForTierUp(r.index, to: r.to)
             let end = DispatchTime.now().uptimeNanoseconds
             let index = UInt32(module.importedFunctionCount + r.index)
             var event = TierEvent(
-                kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: .interpreter, to: .baseline,
+                kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: r.from, to: r.to,
                 queueWait: Double(begin - r.enqueued) / 1e9, compileTime: Double(end - begin) / 1e9,
                 swappedAt: Double(end - start) / 1e9, codeBytes: 0, hotness: Int(r.hotness))
             state.withLock { s in
                 switch outcome {
                 case .success(let bytes):
                     event.codeBytes = bytes
-                    s.statistics.functionsCompiled[.baseline, default: 0] += 1
-                    s.statistics.compileSeconds[.baseline, default: 0] += event.compileTime
+                    s.statistics.functionsCompiled[r.to, default: 0] += 1
+                    s.statistics.compileSeconds[r.to, default: 0] += event.compileTime
                     s.statistics.codeBytes += bytes
                     if chaosTimer != nil, !s.chaosModules.contains(where: { $0.module === module }) {
                         s.chaosModules.append(WeakModule(module: module))
