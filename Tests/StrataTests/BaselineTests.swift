@@ -283,12 +283,23 @@ import CStrata
               (func (export "outer") (param i32) (result i32)
                 (i32.add (call $vec (local.get 0)) (i32.const 1)))
               (func (export "vec_trap") (param i32) (result i32)
-                (i32x4.extract_lane 0 (i32x4.splat (i32.div_s (i32.const 1) (local.get 0))))))
+                (i32x4.extract_lane 0 (i32x4.splat (i32.div_s (i32.const 1) (local.get 0)))))
+              (func $leaf (param i32) (result i32) (i32.div_u (i32.const 7) (local.get 0)))
+              (func $middle (param i32) (result i32)
+                (i32x4.extract_lane 0 (i32x4.splat (call $leaf (local.get 0)))))
+              (func (export "chain") (param i32) (result i32)
+                (i32.add (call $middle (local.get 0)) (i32.const 1))))
             """
         let (_, instance, module) = try compiled(wat, allCompiled: false)
-        #expect(module.compiledFunctionCount == 2)
+        #expect(module.compiledFunctionCount == 4)
         #expect(try instance.function("outer")!.callI32(20) == 41)
         #expect(trap { _ = try instance.function("vec_trap")!.call([.i32(0)]) }?.kind == .integerDivideByZero)
+        // compiled (chain) -> interpreted (middle) -> compiled (leaf) traps: every frame, in order.
+        let t = try #require(trap { _ = try instance.function("chain")!.call([.i32(0)]) })
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.map(\.functionIndex) == [4, 5, 6], "\(t)")
+        #expect(t.backtrace.allSatisfy { $0.offset != nil }, "\(t)")
+        #expect(try instance.function("chain")!.callI32(7) == 2)
     }
 
     @Test func compiledModulesLinkInOneStore() throws {
