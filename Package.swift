@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libunwind, found with pkg-config: unwinds compiled frames when a trap is raised.
@@ -20,7 +21,8 @@ let package = Package(
         // signal handler.
         .target(name: "CStrata", dependencies: ["CLibunwind"]),
         // The engine: decode -> validate -> module -> runtime -> tiers.
-        .target(name: "Strata", dependencies: ["CStrata"]),
+        // SHA-256 for the code cache's keys and checksums comes from swift-crypto.
+        .target(name: "Strata", dependencies: ["CStrata", .product(name: "Crypto", package: "swift-crypto")]),
         // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata.
         .target(
             name: "StrataWASI",

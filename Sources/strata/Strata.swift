@@ -11,7 +11,7 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a tiered WebAssembly engine.",
-        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self, Bench.self, BenchRun.self, SelfTest.self])
+        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self, Compile.self, Cache.self, Bench.self, BenchRun.self, SelfTest.self])
 }
 
 struct Dump: ParsableCommand {
@@ -246,6 +246,7 @@ struct Run: ParsableCommand {
                 failTrap(error)
             }
             reportTime(start)
+            engine.flushCodeCache()
             fflush(nil)
             Foundation.exit(code)
         }
@@ -272,6 +273,7 @@ struct Run: ParsableCommand {
             for r in results { print(format(r)) }
         } catch let trap as Trap {
             if let exit = trap.hostError as? WASIExitCode {
+                engine.flushCodeCache()
                 fflush(nil)
                 Foundation.exit(Int32(bitPattern: exit.code))
             }
@@ -280,6 +282,7 @@ struct Run: ParsableCommand {
             fail("\(error)")
         }
         reportTime(start)
+        engine.flushCodeCache()
     }
 
     func reportTime(_ start: UInt64) {
@@ -409,7 +412,7 @@ struct Wast: ParsableCommand {
                 files.append((f, relativeName(f, root: root)))
             }
         }
-        let runner = WastRunner(engine: Engine(configuration: tiering.configuration), expectations: expect)
+        let runner = WastRunner(engine: Engine(configuration: tiering.configuration(cacheByDefault: false)), expectations: expect)
         var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0
         for (path, name) in files {
             let r = runner.run(path: path, name: name)

@@ -19,8 +19,22 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode for testing: random thresholds and random swaps between tiers, from this seed.")
     var chaosSeed: UInt64?
 
-    var configuration: EngineConfiguration {
+    @Option(help: "Code cache folder (default: $XDG_CACHE_HOME/strata or ~/.cache/strata).")
+    var cacheDir: String?
+
+    @Flag(help: "Do not read or write the code cache.")
+    var noCache = false
+
+    /// Whether the command uses the cache unless told otherwise.
+    var cacheByDefault: Bool { true }
+
+    var configuration: EngineConfiguration { configuration(cacheByDefault: true) }
+
+    func configuration(cacheByDefault: Bool) -> EngineConfiguration {
         var c = EngineConfiguration.with(tier: tier)
+        if !noCache && tier != .interpreter && (cacheDir != nil || cacheByDefault) {
+            c.codeCache = openCodeCache(cacheDir, explicit: cacheDir != nil)
+        }
         if let tierUpThreshold { c.tierUpThreshold = max(1, tierUpThreshold) }
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
         if let chaosSeed {
@@ -31,5 +45,17 @@ struct TieringOptions: ParsableArguments {
             c.tierLog = { event in FileHandle.standardError.write(Data("\(event)\n".utf8)) }
         }
         return c
+    }
+}
+
+/// The directory cache, or nil with a warning when the default folder cannot be used (an
+/// explicit folder that cannot be used is an error).
+func openCodeCache(_ dir: String?, explicit: Bool) -> DirectoryCodeCache? {
+    do {
+        return try DirectoryCodeCache(directory: dir)
+    } catch {
+        if explicit { fail("\(error)") }
+        FileHandle.standardError.write(Data("strata: warning: no code cache (\(error))\n".utf8))
+        return nil
     }
 }

@@ -321,13 +321,18 @@ import CStrata
 
     /// The process's own SIGSEGV handler still runs for faults outside Wasm code (checked in
     /// a child process: `strata self-test signals`).
-    @Test func hostSignalHandlerStillFires() throws {
+    /// The `strata` executable built next to the test bundle.
+    static func strataExecutable() -> URL? {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var strata = dir.appendingPathComponent("strata")
-        if !FileManager.default.isExecutableFile(atPath: strata.path) {
-            strata = dir.deletingLastPathComponent().appendingPathComponent("strata")
+        for candidate in [dir.appendingPathComponent("strata"), dir.deletingLastPathComponent().appendingPathComponent("strata")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
         }
-        try #require(FileManager.default.isExecutableFile(atPath: strata.path), "strata executable not built next to the tests")
+        return nil
+    }
+
+    @Test func hostSignalHandlerStillFires() throws {
+        let strata = try #require(Self.strataExecutable(), "strata executable not built next to the tests")
         let p = Process()
         p.executableURL = strata
         p.arguments = ["self-test", "signals"]

@@ -119,7 +119,7 @@ extension Module {
     /// Compiles every defined function with the baseline compiler, in parallel on
     /// `threads` workers. Functions the tier cannot compile (SIMD) stay interpreted.
     static func compileBaseline(
-        bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, threads: Int
+        bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, threads: Int, skip: [Bool] = []
     ) throws(WasmError) -> [(Int, BaselineFunction)] {
         let n = info.bodies.count
         let results = UnsafeMutableBufferPointer<BaselineFunction?>.allocate(capacity: max(n, 1))
@@ -137,6 +137,7 @@ extension Module {
             while true {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if i >= n { return }
+                if i < skip.count && skip[i] { continue }
                 let body = info.bodies[i]
                 let type = info.types[Int(info.functionTypeIndices[i])]
                 do throws(WasmError) {
@@ -159,5 +160,17 @@ extension Module {
         var out: [(Int, BaselineFunction)] = []
         for i in 0..<n { if let f = results[i] { out.append((i, f)) } }
         return out
+    }
+}
+
+extension Module {
+    /// Decodes, validates and compiles `bytes` with the baseline compiler, one thread, nothing
+    /// else (the code cache's identity probe).
+    static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [BaselineFunction] {
+        let (info, context) = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) in
+            var sink = NullSink()
+            try validator.run(sink: &sink)
+        }
+        return try compileBaseline(bytes: buffer, info: info, context: context, threads: 1).map(\.1)
     }
 }

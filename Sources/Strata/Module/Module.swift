@@ -1,4 +1,5 @@
 import CStrata
+import Dispatch
 import Synchronization
 
 /// A decoded, fully validated module with its interpreter code. Immutable and shared by all
@@ -29,23 +30,53 @@ public final class Module: @unchecked Sendable {
     private let tieringBytes: [UInt8]
     private let tierClaims: Locked<[Bool]>
     private let tieredCode = Locked<[(index: Int, code: CompiledCode)]>([])
+    /// With a code cache: the key of this module's entry and every compiled function so far
+    /// (what the next save writes).
+    let cacheKey: CacheKey?
+    private let cacheFunctions = Locked<[Int: BaselineFunction]>([:])
+    /// Functions whose compiled code came from the cache.
+    public private(set) var functionsLoadedFromCache = 0
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
         self.engine = engine
+        let configuration = engine.configuration
         // The interpreter tier translates every body while the code section streams by. The
         // baseline tier only validates then, compiles in parallel afterwards, and translates
         // for the interpreter just the functions it leaves out.
-        let interpretAll = engine.configuration.tier != .baseline
-        let tiered = engine.configuration.tier == .tiered
+        let interpretAll = configuration.tier != .baseline
+        let tiered = configuration.tier == .tiered
         tieringBytes = tiered ? bytes : []
-        let threads = engine.configuration.compileThreads
-        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)]) =
+        let threads = configuration.compileThreads
+        // A cache entry for these exact bytes and settings was written by a run that validated
+        // the module: its functions need neither validation nor compilation now.
+        let cache = configuration.tier == .interpreter ? nil : configuration.codeCache
+        let key = cache.map { _ in bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: configuration.tier, cpuFeatures: strata_cpu_features()) } }
+        cacheKey = key
+        var entry: CacheEntry?
+        if let cache, let key, let stored = cache.load(key) {
+            entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
+            if entry == nil { cache.remove(key) }  // corrupt, truncated, or another version: a miss
+        }
+        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)], CacheEntry?) =
             try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
             var unsupported: WasmError?
             var translated: [CompiledFunction?] = []
+            var cached = [Bool]()
             let (info, context) = try Self.decodeValidating(buffer) { context, info, type, body, validator throws(WasmError) in
-                if interpretAll {
+                if cached.isEmpty {
+                    let count = info.functionTypeIndices.count
+                    cached = [Bool](repeating: false, count: count)
+                    if let e = entry, e.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
+                        for f in e.functions { cached[f.index] = true }
+                    } else if entry != nil, let cache, let key {
+                        cache.remove(key)  // names functions this module does not have
+                        entry = nil
+                    }
+                }
+                if cached[translated.count] {
+                    translated.append(nil)
+                } else if interpretAll {
                     let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
                     if let reason { unsupported = unsupported ?? reason }
                     translated.append(f)
@@ -59,8 +90,10 @@ public final class Module: @unchecked Sendable {
             var machine: [(Int, BaselineFunction)] = []
             if !interpretAll {
                 _ = try JITRuntime.get()
-                machine = try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: threads)
-                var done = [Bool](repeating: false, count: info.bodies.count)
+                var skip = [Bool](repeating: false, count: info.bodies.count)
+                for f in entry?.functions ?? [] { skip[f.index] = true }
+                machine = try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: threads, skip: skip)
+                var done = skip
                 for (i, _) in machine { done[i] = true }
                 for i in 0..<info.bodies.count where !done[i] {
                     let type = info.types[Int(info.functionTypeIndices[i])]
@@ -70,11 +103,13 @@ public final class Module: @unchecked Sendable {
                     translated[i] = f
                 }
             }
-            return (info, context, translated, machine)
+            return (info, context, translated, machine, entry)
         }
         info = decoded.0
         context = decoded.1
-        let functions = decoded.3
+        entry = decoded.4
+        let fromCache = entry?.functions ?? []
+        let functions = fromCache + decoded.3
         // A compiled function without interpreter code gets a record whose code traps; it is
         // never run (its entry slot holds the compiled record).
         let placeholder = [handlerWord(strata_h_unreachable)]
@@ -113,7 +148,6 @@ public final class Module: @unchecked Sendable {
         instructionOffsets = offsets
         tierClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
         if tiered {
-            let configuration = engine.configuration
             var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
             for i in 0..<n {
                 var at = Int64(max(configuration.tierUpThreshold, 1))
@@ -122,24 +156,64 @@ public final class Module: @unchecked Sendable {
             }
         }
 
-        if !interpretAll {
+        if !functions.isEmpty {
             let info = self.info
             let wasmBytes = functions.reduce(0) { $0 + info.bodies[$1.0].codeEnd - info.bodies[$1.0].codeStart }
             let code = try CompiledCode(
                 functions: functions, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
                 names: info.functionNames, tier: 1, wasmBytes: wasmBytes)
             compiled = code
-            if engine.configuration.keepMachineCode {
+            if configuration.keepMachineCode {
                 for (i, f) in functions { machineCode[i] = f.code }
             }
             // Code is written and executable; publish each entry with a release store.
             strata_publish_fence()
             for (k, (i, _)) in functions.enumerated() {
-                strata_store_entry(
-                    UnsafeMutablePointer(mutating: entryTable + i).withMemoryRebound(to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 },
-                    UnsafeRawPointer(code.records + k))
+                strata_store_entry(entrySlot(i), UnsafeRawPointer(code.records + k))
+            }
+            if tiered {
+                // Cached functions start compiled: nobody queues them again.
+                tierClaims.withLock { for (i, _) in fromCache { $0[i] = true } }
             }
         }
+        functionsLoadedFromCache = fromCache.count
+        if cache != nil {
+            cacheFunctions.withLock { for (i, f) in functions { $0[i] = f } }
+        }
+        for (i, _) in fromCache {
+            let f = UInt32(info.importedFunctionTypes.count + i)
+            configuration.tierLog?(TierEvent(
+                kind: .loadedFromCache, functionIndex: f, functionName: info.functionNames[f], from: .interpreter, to: .baseline,
+                queueWait: 0, compileTime: 0, swappedAt: Double(DispatchTime.now().uptimeNanoseconds - engine.tierUp.start) / 1e9,
+                codeBytes: functions.first { $0.0 == i }?.1.code.count ?? 0, hotness: 0))
+        }
+        engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: cache != nil)
+        if tiered, let entry {
+            // Functions the last run found hot but did not finish compiling: compile them now.
+            for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
+        }
+        if !tiered, cache != nil, !decoded.3.isEmpty {
+            engine.tierUp.scheduleSave(self)  // baseline tier: everything is compiled; keep it
+        }
+    }
+
+    /// Tiered mode: queues every function not compiled yet (ahead-of-time compilation, say to
+    /// fill the code cache). `Engine.flushCodeCache()` waits for the result.
+    public func precompile() {
+        guard engine.configuration.tier == .tiered else { return }
+        for i in 0..<info.bodies.count where claimTierUp(i) {
+            engine.tierUp.request(self, index: i, hotness: 0)
+        }
+    }
+
+    /// Writes this module's compiled code and hotness profile to the engine's code cache.
+    func saveToCache() {
+        guard let cache = engine.configuration.codeCache, let key = cacheKey else { return }
+        let functions = cacheFunctions.withLock { $0.sorted { $0.key < $1.key }.map { (index: $0.key, function: $0.value) } }
+        let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
+        guard !functions.isEmpty || !hot.isEmpty else { return }
+        let entry = CacheEntry(tier: 1, functions: functions, hot: hot)
+        cache.store(key, entry.serialize(key: key))
     }
 
     /// The machine code of defined function `index` (function index space), when the module
@@ -203,6 +277,7 @@ public final class Module: @unchecked Sendable {
                 functions: [(index, function)], interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
                 names: info.functionNames, tier: 1, wasmBytes: body.codeEnd - body.codeStart)
             tieredCode.withLock { $0.append((index, code)) }
+            if cacheKey != nil { cacheFunctions.withLock { $0[index] = function } }
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
             strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))

@@ -38,6 +38,9 @@ public struct EngineConfiguration: Sendable {
     /// Chaos mode for tests: thresholds drawn at random, and entries swapped between tiers at
     /// random moments, from this seed.
     public var chaosSeed: UInt64?
+    /// Where compiled code is kept between runs (nil: no cache). `DirectoryCodeCache()` is the
+    /// usual choice; `InMemoryCodeCache` shares code between engines of one process.
+    public var codeCache: (any CodeCache)?
     /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
     public var keepMachineCode: Bool = false
     public init() {}
@@ -73,6 +76,12 @@ public final class Engine: Sendable {
 
     /// What tiering has compiled so far, how long it took, and what is waiting.
     public var tieringStatistics: TieringStatistics { tierUp.statistics }
+
+    /// Waits (at most `timeout` seconds) until queued compilations are done and compiled code
+    /// is written to the code cache. Call it before exiting to keep this run's work.
+    public func flushCodeCache(timeout: Double = 10) {
+        tierUp.waitUntilIdle(timeout: timeout)
+    }
 
     /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime).
     func typeID(_ type: FuncType) -> UInt32 {

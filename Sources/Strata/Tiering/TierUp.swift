@@ -1,5 +1,8 @@
 import CStrata
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// One tiering event, as `EngineConfiguration.tierLog` receives it.
@@ -11,6 +14,8 @@ public struct TierEvent: Sendable, CustomStringConvertible {
         case notCompiled(String)
         /// Chaos mode swapped the function's entry back to another tier.
         case swapped
+        /// The module's creation found the function's compiled code in the code cache.
+        case loadedFromCache
     }
     public var kind: Kind
     public var functionIndex: UInt32
@@ -41,6 +46,8 @@ public struct TierEvent: Sendable, CustomStringConvertible {
             return "tier-up func \(functionIndex)\(name): stays in the \(from.rawValue) (\(reason))"
         case .swapped:
             return "chaos func \(functionIndex)\(name): \(from.rawValue) -> \(to.rawValue) at \(ms(swappedAt))"
+        case .loadedFromCache:
+            return "cached func \(functionIndex)\(name): starts in the \(to.rawValue) tier (code cache, \(codeBytes) bytes), at \(ms(swappedAt))"
         }
     }
 }
@@ -61,6 +68,13 @@ public struct TieringStatistics: Sendable {
     public var notCompiled = 0
     /// Requests dropped because their module was gone before a compile thread took them.
     public var cancelled = 0
+    /// Modules created with a code cache whose entry held compiled code, and those without.
+    public var cacheHits = 0
+    public var cacheMisses = 0
+    /// Functions that started compiled from the cache.
+    public var functionsLoadedFromCache = 0
+    /// Entries written to the code cache.
+    public var cacheStores = 0
     /// Requests fully handled (compiled, left to the interpreter, or cancelled).
     public var finished: Int { functionsCompiled.values.reduce(0, +) + notCompiled + cancelled }
 }
@@ -88,6 +102,9 @@ final class TierUpService: @unchecked Sendable {
         var running = 0
         var statistics = TieringStatistics()
         var chaosModules: [WeakModule] = []
+        /// Modules with compiled code not yet written to the code cache.
+        var unsaved: [WeakModule] = []
+        var saving = 0
     }
 
     let threads: Int
@@ -130,12 +147,22 @@ final class TierUpService: @unchecked Sendable {
         while true {
             let next = state.withLock { s -> Request? in
                 guard let i = s.queue.indices.max(by: { s.queue[$0].hotness < s.queue[$1].hotness }) else {
-                    s.running -= 1
                     return nil
                 }
                 return s.queue.remove(at: i)
             }
-            guard let r = next else { return }
+            guard let r = next else {
+                // Nothing left to compile: write what was compiled to the code cache, then stop
+                // (unless a request arrived meanwhile).
+                saveUnsaved()
+                let stop = state.withLock { s -> Bool in
+                    guard s.queue.isEmpty else { return false }
+                    s.running -= 1
+                    return true
+                }
+                if stop { return }
+                continue
+            }
             guard let module = r.module.module else {  // cancelled: the module is gone
                 state.withLock { $0.statistics.cancelled += 1 }
                 continue
@@ -158,12 +185,62 @@ final class TierUpService: @unchecked Sendable {
                     if chaosTimer != nil, !s.chaosModules.contains(where: { $0.module === module }) {
                         s.chaosModules.append(WeakModule(module: module))
                     }
+                    if module.cacheKey != nil, !s.unsaved.contains(where: { $0.module === module }) {
+                        s.unsaved.append(WeakModule(module: module))
+                    }
                 case .failure(let reason):
                     event.kind = .notCompiled(reason.message)
                     s.statistics.notCompiled += 1
                 }
             }
             log?(event)
+        }
+    }
+
+    /// Writes every module with unsaved compiled code to the code cache.
+    private func saveUnsaved() {
+        let modules = state.withLock { s -> [Module] in
+            let m = s.unsaved.compactMap(\.module)
+            s.unsaved.removeAll()
+            s.saving += m.count
+            return m
+        }
+        for m in modules { m.saveToCache() }
+        if !modules.isEmpty {
+            state.withLock { s in
+                s.saving -= modules.count
+                s.statistics.cacheStores += modules.count
+            }
+        }
+    }
+
+    /// Saves `module` to the code cache in the background (the baseline tier's eager compile).
+    func scheduleSave(_ module: Module) {
+        let launch = state.withLock { s -> Bool in
+            s.unsaved.append(WeakModule(module: module))
+            guard s.running < threads else { return false }
+            s.running += 1
+            return true
+        }
+        // A strong reference until the save is done: the module is written even if dropped.
+        if launch { DispatchQueue.global(qos: .utility).async { withExtendedLifetime(module) { self.work() } } }
+    }
+
+    func noteCache(hit: Bool, loaded: Int, enabled: Bool) {
+        guard enabled else { return }
+        state.withLock { s in
+            if hit { s.statistics.cacheHits += 1 } else { s.statistics.cacheMisses += 1 }
+            s.statistics.functionsLoadedFromCache += loaded
+        }
+    }
+
+    /// Waits until nothing is queued, compiling or being saved (at most `timeout` seconds).
+    func waitUntilIdle(timeout: Double) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            let idle = state.withLock { $0.queue.isEmpty && $0.running == 0 && $0.saving == 0 && $0.unsaved.isEmpty }
+            if idle { return }
+            usleep(1000)
         }
     }
 

@@ -1,0 +1,209 @@
+import Foundation
+import Synchronization
+import CStrata
+import Testing
+import WAT
+@testable import Strata
+
+/// The persistent code cache: a second run starts compiled; anything wrong with an entry is a
+/// miss, never a crash; keys separate configurations; the size bound holds; processes share a
+/// folder safely.
+@Suite struct CodeCacheTests {
+    static let program = TieringTests.program
+
+    static func tempDir() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-cache-\(UUID().uuidString)").path
+        return dir
+    }
+
+    static func engine(_ cache: (any CodeCache)?, tier: Tier = .tiered, log: (@Sendable (TierEvent) -> Void)? = nil) -> Engine {
+        var c = EngineConfiguration()
+        c.tier = tier
+        c.tierUpThreshold = 100
+        c.compileThreads = 1
+        c.codeCache = cache
+        c.tierLog = log
+        return Engine(configuration: c)
+    }
+
+    /// Runs the program hot enough to tier up `sum` and `square`, and waits for the cache write.
+    static func warmUp(_ engine: Engine) throws -> Module {
+        let module = try Module(engine: engine, bytes: try wat2wasm(program))
+        let instance = try Store(engine: engine).instantiate(module)
+        for _ in 0..<20 { #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50)) }
+        engine.flushCodeCache()
+        return module
+    }
+
+    @Test func aSecondRunStartsCompiled() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = Self.engine(try DirectoryCodeCache(directory: dir))
+        let m1 = try Self.warmUp(first)
+        #expect(m1.functionsLoadedFromCache == 0)
+        #expect(first.tieringStatistics.cacheStores >= 1 && first.tieringStatistics.cacheMisses == 1)
+
+        let events = Mutex<[TierEvent]>([])
+        let second = Self.engine(try DirectoryCodeCache(directory: dir), log: { e in events.withLock { $0.append(e) } })
+        let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
+        #expect(m2.functionsLoadedFromCache == 2)
+        #expect(m2.currentTier(function: 0) == .baseline && m2.currentTier(function: 1) == .baseline)
+        #expect(m2.currentTier(function: 2) == .interpreter)
+        #expect(events.withLock { $0 }.filter { $0.kind == .loadedFromCache }.map(\.functionIndex).sorted() == [0, 1])
+        let instance = try Store(engine: second).instantiate(m2)
+        #expect(try instance.function("sum")!.callI32(1000) == TieringTests.expectedSum(1000))
+        #expect(second.tieringStatistics.cacheHits == 1)
+        // A trap in cached code still carries its backtrace (trap tables and unwind information came along).
+        #expect(try instance.function("vec")!.callI32(20) == TieringTests.expectedSum(20))
+    }
+
+    @Test func baselineModeSkipsCompilationOnAHit() throws {
+        let cache = InMemoryCodeCache()
+        let m1 = try Module(engine: Self.engine(cache, tier: .baseline), bytes: try wat2wasm(Self.program))
+        m1.engine.flushCodeCache()
+        #expect(cache.count == 1)
+        let m2 = try Module(engine: Self.engine(cache, tier: .baseline), bytes: try wat2wasm(Self.program))
+        #expect(m2.functionsLoadedFromCache == m1.compiledFunctionCount)
+        #expect(m2.compiledFunctionCount == m1.compiledFunctionCount)
+        let instance = try Store(engine: m2.engine).instantiate(m2)
+        #expect(try instance.function("sum")!.callI32(100) == TieringTests.expectedSum(100))
+        let t = try #require(thrownError { _ = try instance.function("fails")!.call([.i32(3)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero && t.backtrace.first?.functionIndex == 4 && t.backtrace.first?.offset != nil)
+    }
+
+    /// Entries damaged by hand: a flipped byte, a truncation, another module's entry, garbage.
+    /// Each is a miss (the entry is removed and written again), never a crash.
+    @Test(arguments: ["flip", "truncate", "swap", "garbage", "empty"])
+    func damagedEntriesAreMisses(damage: String) throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir)
+        let m1 = try Self.warmUp(Self.engine(cache))
+        let key = try #require(m1.cacheKey)
+        let path = cache.path(for: key)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        switch damage {
+        case "flip": bytes[bytes.count - 9] ^= 0x40
+        case "truncate": bytes.removeLast(bytes.count / 3)
+        case "swap":
+            // The entry of another module, under this module's name.
+            let other = try Module(engine: Self.engine(InMemoryCodeCache(), tier: .baseline), bytes: try wat2wasm("(module (func (export \"f\") (result i32) (i32.const 1)))"))
+            bytes = CacheEntry(tier: 1, functions: [(0, BaselineFunction(code: [0xC3], traps: [], callSites: []))], hot: [])
+                .serialize(key: other.cacheKey ?? key)
+        case "garbage": bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+        default: bytes = []
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let engine = Self.engine(cache)
+        let m2 = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        #expect(m2.functionsLoadedFromCache == 0)
+        #expect(engine.tieringStatistics.cacheMisses == 1)
+        let instance = try Store(engine: engine).instantiate(m2)
+        for _ in 0..<20 { #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50)) }
+        engine.flushCodeCache()
+        // Written again, whole: the next run hits.
+        let m3 = try Module(engine: Self.engine(cache), bytes: try wat2wasm(Self.program))
+        #expect(m3.functionsLoadedFromCache == 2)
+    }
+
+    @Test func keysSeparateConfigurations() throws {
+        let bytes = try wat2wasm(Self.program)
+        let keys = bytes.withUnsafeBufferPointer { b in
+            [CacheKey.of(module: b, tier: .tiered, cpuFeatures: 15), CacheKey.of(module: b, tier: .baseline, cpuFeatures: 15),
+             CacheKey.of(module: b, tier: .tiered, cpuFeatures: 7)]
+        }
+        var other = bytes
+        other[other.count - 1] ^= 1
+        let otherKey = other.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: .tiered, cpuFeatures: 15) }
+        #expect(Set(keys + [otherKey]).count == 4)
+        // A tiered run's entry is not a baseline run's.
+        let cache = InMemoryCodeCache()
+        _ = try Self.warmUp(Self.engine(cache))
+        let baseline = try Module(engine: Self.engine(cache, tier: .baseline), bytes: bytes)
+        #expect(baseline.functionsLoadedFromCache == 0)
+    }
+
+    @Test func hotFunctionsOfTheLastRunAreCompiledAtOnce() throws {
+        let cache = InMemoryCodeCache()
+        let bytes = try wat2wasm(Self.program)
+        let key = bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: .tiered, cpuFeatures: strata_cpu_features()) }
+        // A profile without code: the last run found `sum` hot but stopped before compiling it.
+        cache.store(key, CacheEntry(tier: 1, functions: [], hot: [1]).serialize(key: key))
+        let engine = Self.engine(cache)
+        let module = try Module(engine: engine, bytes: bytes)
+        engine.flushCodeCache()
+        #expect(module.currentTier(function: 1) == .baseline)
+        #expect(engine.tieringStatistics.requests == 1)
+    }
+
+    @Test func evictionKeepsTheSizeBound() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir, sizeLimit: 1 << 20, minimumFreeSpace: 0)
+        for k in 0..<40 {
+            let key = CacheKey(digest: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ k) })
+            cache.store(key, [UInt8](repeating: UInt8(k), count: 100_000))
+            #expect(cache.statistics.bytes <= 1 << 20)
+        }
+        #expect(cache.statistics.entries >= 5)
+        // The most recent entry survived.
+        let last = CacheKey(digest: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 39) })
+        #expect(cache.load(last)?.count == 100_000)
+    }
+
+    @Test func foldersOthersCanWriteAreRefused() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        chmod(dir, 0o777)
+        let error = thrownError { _ = try DirectoryCodeCache(directory: dir) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("writable by other users"))
+        chmod(dir, 0o700)
+        #expect(thrownError { _ = try DirectoryCodeCache(directory: dir) } == nil)
+        // A fresh folder is created owner-only.
+        let fresh = dir + "/a/b"
+        _ = try DirectoryCodeCache(directory: fresh)
+        var st = stat()
+        #expect(lstat(fresh, &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
+    @Test func memoryThenDiskFallback() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let disk = try DirectoryCodeCache(directory: dir)
+        _ = try Self.warmUp(Self.engine(disk))
+        let memory = InMemoryCodeCache()
+        let chain = FallbackCodeCache([memory, disk])
+        let m = try Module(engine: Self.engine(chain), bytes: try wat2wasm(Self.program))
+        #expect(m.functionsLoadedFromCache == 2)
+        #expect(memory.count == 1)  // the disk hit was copied into memory
+    }
+
+    /// Several processes fill and read one folder at once: all succeed, and the entry they
+    /// leave is whole.
+    @Test func processesShareAFolder() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let strata = try #require(BaselineTests.strataExecutable(), "strata executable not built next to the tests")
+        let module = FileManager.default.temporaryDirectory.appendingPathComponent("strata-cache-\(UUID().uuidString).wasm")
+        defer { try? FileManager.default.removeItem(at: module) }
+        try Data(try wat2wasm(Self.program)).write(to: module)
+        var processes: [Process] = []
+        for k in 0..<8 {
+            let p = Process()
+            p.executableURL = strata
+            p.arguments = k % 2 == 0
+                ? ["compile", "--cache-dir", dir, module.path]
+                : ["run", "--cache-dir", dir, "--tier-up-threshold", "1", "--invoke", "sum", module.path, "300"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            processes.append(p)
+        }
+        for p in processes { p.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let m = try Module(engine: Self.engine(try DirectoryCodeCache(directory: dir)), bytes: try wat2wasm(Self.program))
+        #expect(m.functionsLoadedFromCache >= 2)
+        #expect(try DirectoryCodeCache(directory: dir).entries().allSatisfy { !$0.path.contains(".tmp-") })
+    }
+}
