@@ -42,17 +42,25 @@ static void publish(Snapshot *next) {
 }
 
 void strata_registry_add(const StrataCodeRange *const *ranges, size_t count) {
+    // Sort the new ranges, then merge them with the (sorted) current snapshot.
+    const StrataCodeRange **added = malloc((count ? count : 1) * sizeof(void *));
+    if (added == NULL) abort();
+    memcpy(added, ranges, count * sizeof(void *));
+    qsort(added, count, sizeof(void *), compareRanges);
     pthread_mutex_lock(&registryLock);
     Snapshot *cur = atomic_load_explicit(&registry, memory_order_acquire);
     size_t n = cur ? cur->count : 0;
     Snapshot *next = malloc(sizeof(Snapshot) + (n + count) * sizeof(void *));
     if (next == NULL) abort();
-    if (n) memcpy(next->ranges, cur->ranges, n * sizeof(void *));
-    memcpy(next->ranges + n, ranges, count * sizeof(void *));
-    next->count = n + count;
-    qsort(next->ranges, next->count, sizeof(void *), compareRanges);
+    size_t i = 0, j = 0, k = 0;
+    while (i < n || j < count) {
+        if (j == count || (i < n && cur->ranges[i]->start < added[j]->start)) next->ranges[k++] = cur->ranges[i++];
+        else next->ranges[k++] = added[j++];
+    }
+    next->count = k;
     publish(next);
     pthread_mutex_unlock(&registryLock);
+    free(added);
 }
 
 void strata_registry_remove(const StrataCodeRange *first, size_t count) {

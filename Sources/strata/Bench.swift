@@ -263,6 +263,21 @@ struct Bench: ParsableCommand {
                               threads, threads == 1 ? "" : "s", c * 1e3, mb / c)
             }
         }
+        // The code cache: the same module created again with its compiled code in the cache.
+        for tier in [Tier.baseline, .tiered] {
+            var config = EngineConfiguration.with(tier: tier)
+            let cache = InMemoryCodeCache()
+            config.codeCache = cache
+            let engine = Engine(configuration: config)
+            if let module = try? Module(engine: engine, bytes: bytes) {
+                module.precompile()  // tiered: every function, as a run that touched them all
+                engine.flushCodeCache(timeout: 600)
+            }
+            if let warm = try? bestTime(of: 3, { _ = try Module(engine: engine, bytes: bytes) }) {
+                out += String(format: "| Strata module creation, %@ mode, warm code cache (in memory) | %.1f | %.0f |\n",
+                              tier.rawValue, warm * 1e3, mb / warm)
+            }
+        }
         if let python {
             let runs = (0..<3).map { _ in runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, "0"], program: "large", configuration: "wasmtime") }
             if let w = runs.compactMap(\.loadSeconds).min() {

@@ -87,6 +87,39 @@ private struct WeakModule: @unchecked Sendable {
 /// never twice), compiled by at most `threads` workers on Dispatch, and swapped in with one
 /// release store into the module's entry table. A request whose module is gone is dropped.
 final class TierUpService: @unchecked Sendable {
+    /// Pending requests, hottest first (a binary max-heap on the hotness at request time).
+    private struct RequestHeap {
+        var items: [Request] = []
+        var isEmpty: Bool { items.isEmpty }
+        var count: Int { items.count }
+        mutating func push(_ r: Request) {
+            items.append(r)
+            var i = items.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard items[parent].hotness < items[i].hotness else { break }
+                items.swapAt(parent, i)
+                i = parent
+            }
+        }
+        mutating func popHottest() -> Request? {
+            guard !items.isEmpty else { return nil }
+            items.swapAt(0, items.count - 1)
+            let top = items.removeLast()
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && items[l].hotness > items[m].hotness { m = l }
+                if r < items.count && items[r].hotness > items[m].hotness { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+            return top
+        }
+    }
+
     /// One function to move up one tier. The tier list is open-ended: a request names its
     /// source and target, and a compiled tier will queue its own hot functions for the next.
     private struct Request {
@@ -98,7 +131,7 @@ final class TierUpService: @unchecked Sendable {
         var enqueued: UInt64
     }
     private struct State {
-        var queue: [Request] = []
+        var queue = RequestHeap()
         var running = 0
         var statistics = TieringStatistics()
         var chaosModules: [WeakModule] = []
@@ -133,7 +166,7 @@ final class TierUpService: @unchecked Sendable {
     func request(_ module: Module, index: Int, from: Tier = .interpreter, to: Tier = .baseline, hotness: Int64) {
         let now = DispatchTime.now().uptimeNanoseconds
         let launch = state.withLock { s -> Bool in
-            s.queue.append(Request(
+            s.queue.push(Request(
                 module: WeakModule(module: module), index: index, from: from, to: to, hotness: hotness, enqueued: now))
             s.statistics.requests += 1
             guard s.running < threads else { return false }
@@ -145,12 +178,7 @@ final class TierUpService: @unchecked Sendable {
 
     private func work() {
         while true {
-            let next = state.withLock { s -> Request? in
-                guard let i = s.queue.indices.max(by: { s.queue[$0].hotness < s.queue[$1].hotness }) else {
-                    return nil
-                }
-                return s.queue.remove(at: i)
-            }
+            let next = state.withLock { s -> Request? in s.queue.popHottest() }
             guard let r = next else {
                 // Nothing left to compile: write what was compiled to the code cache, then stop
                 // (unless a request arrived meanwhile).
