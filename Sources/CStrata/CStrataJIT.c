@@ -46,7 +46,9 @@ void strata_registry_add(const StrataCodeRange *const *ranges, size_t count) {
     const StrataCodeRange **added = malloc((count ? count : 1) * sizeof(void *));
     if (added == NULL) abort();
     memcpy(added, ranges, count * sizeof(void *));
-    qsort(added, count, sizeof(void *), compareRanges);
+    int sorted = 1;
+    for (size_t i = 1; i < count && sorted; i++) sorted = added[i - 1]->start < added[i]->start;
+    if (!sorted) qsort(added, count, sizeof(void *), compareRanges);
     pthread_mutex_lock(&registryLock);
     Snapshot *cur = atomic_load_explicit(&registry, memory_order_acquire);
     size_t n = cur ? cur->count : 0;

@@ -88,7 +88,7 @@ import WAT
         case "swap":
             // The entry of another module, under this module's name.
             let other = try Module(engine: Self.engine(InMemoryCodeCache(), tier: .baseline), bytes: try wat2wasm("(module (func (export \"f\") (result i32) (i32.const 1)))"))
-            bytes = CacheEntry(tier: 1, functions: [(0, BaselineFunction(code: [0xC3], traps: [], callSites: []))], hot: [])
+            bytes = CacheEntry(tier: 1, image: CodeImage.encode([(0, BaselineFunction(code: [0xC3], traps: [], callSites: []))]), hot: [])
                 .serialize(key: other.cacheKey ?? key)
         case "garbage": bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
         default: bytes = []
@@ -128,7 +128,7 @@ import WAT
         let bytes = try wat2wasm(Self.program)
         let key = bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: .tiered, cpuFeatures: strata_cpu_features()) }
         // A profile without code: the last run found `sum` hot but stopped before compiling it.
-        cache.store(key, CacheEntry(tier: 1, functions: [], hot: [1]).serialize(key: key))
+        cache.store(key, CacheEntry(tier: 1, image: CodeImage.encode([]), hot: [1]).serialize(key: key))
         let engine = Self.engine(cache)
         let module = try Module(engine: engine, bytes: bytes)
         engine.flushCodeCache()

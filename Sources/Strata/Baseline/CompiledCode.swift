@@ -8,41 +8,45 @@ import Synchronization
 final class CompiledCode: @unchecked Sendable {
     let memory: ExecutableMemory
     let tier: UInt32
-    /// One registry range and one entry record per compiled function.
+    /// The functions' image: the trap and call-site tables are used in place.
+    let image: CodeImage
+    /// One registry range and one entry record per compiled function (image order).
     let count: Int
     let ranges: UnsafeMutablePointer<StrataCodeRange>
     let records: UnsafeMutablePointer<FunctionCode>
-    private var tables: [UnsafeMutableRawPointer] = []
     /// Function names and import count, for backtraces (no reference back to the module).
     let names: [UInt32: String]
     /// Bytes of Wasm code compiled, and bytes of machine code produced.
     let wasmBytes: Int
     let codeBytes: Int
 
-    /// Places `functions` (defined index, machine code) and registers them. `interpreterRecords`
-    /// are the module's interpreter records, copied into the new records for their metadata.
+    /// Places the functions of `image` and registers them. `interpreterRecords` are the
+    /// module's interpreter records, copied into the new records for their metadata.
     init(
-        functions: [(Int, BaselineFunction)], interpreterRecords: UnsafeMutablePointer<FunctionCode>,
+        image: CodeImage, interpreterRecords: UnsafeMutablePointer<FunctionCode>,
         importedFunctionCount: Int, names: [UInt32: String], tier: UInt32, wasmBytes: Int
     ) throws(WasmError) {
+        let functions = image.functions
         var starts: [Int] = []
+        starts.reserveCapacity(functions.count)
         var total = 0
-        for (_, f) in functions {
+        for f in functions {
             total = (total + 15) & ~15
             starts.append(total)
-            total += f.code.count
+            total += f.codeSize
         }
         // Unwind information follows the code in the same mapping (libunwind reads FDEs at
         // 32-bit offsets from the mapping's base).
         let ehFrameOffset = (total + 7) & ~7
         var fdeOffsets: [Int] = []
         memory = try ExecutableMemory({ base in
-            for (k, (_, f)) in functions.enumerated() {
-                f.code.withUnsafeBytes { (base + starts[k]).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            for (k, f) in functions.enumerated() {
+                (base + starts[k]).copyMemory(from: image.base + f.code, byteCount: f.codeSize)
             }
-            let ranges = functions.enumerated().map { (k, f) in (start: UInt(bitPattern: base + starts[k]), size: f.1.code.count) }
-            fdeOffsets = UnwindInfo.write(functions: ranges, at: base + ehFrameOffset, offset: ehFrameOffset)
+            fdeOffsets = UnwindInfo.write(
+                starts: starts, sizes: functions.map(\.codeSize), mappingBase: base, at: ehFrameOffset)
         }, byteCount: ehFrameOffset + UnwindInfo.byteCount(functions: functions.count))
+        self.image = image
         self.tier = tier
         self.names = names
         self.wasmBytes = wasmBytes
@@ -51,21 +55,15 @@ final class CompiledCode: @unchecked Sendable {
         ranges = .allocate(capacity: max(count, 1))
         records = .allocate(capacity: max(count, 1))
         let owner = Unmanaged.passUnretained(self).toOpaque()
-        for (k, (defined, f)) in functions.enumerated() {
+        for (k, f) in functions.enumerated() {
             let start = memory.base + starts[k]
-            let traps = UnsafeMutablePointer<StrataTrapSite>.allocate(capacity: max(f.traps.count, 1))
-            traps.initialize(from: f.traps, count: f.traps.count)
-            let calls = UnsafeMutablePointer<UInt32>.allocate(capacity: max(f.callSites.count, 1))
-            calls.initialize(from: f.callSites, count: f.callSites.count)
-            tables.append(UnsafeMutableRawPointer(traps))
-            tables.append(UnsafeMutableRawPointer(calls))
             (ranges + k).initialize(to: StrataCodeRange(
-                start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.code.count),
-                traps: traps, trapCount: UInt32(f.traps.count),
-                functionIndex: UInt32(importedFunctionCount + defined),
-                callSites: calls, callSiteCount: UInt32(f.callSites.count / 2), tier: tier, owner: owner))
+                start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.codeSize),
+                traps: image.trapTable(f), trapCount: UInt32(f.trapCount),
+                functionIndex: UInt32(importedFunctionCount + f.index),
+                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: tier, owner: owner))
             // The interpreter record's metadata, field by field (its hotness may be changing).
-            let i = interpreterRecords + defined
+            let i = interpreterRecords + f.index
             (records + k).initialize(to: FunctionCode(
                 nativeEntry: UnsafeRawPointer(start), kind: tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
@@ -84,6 +82,12 @@ final class CompiledCode: @unchecked Sendable {
         unwindHandle = count == 0 ? nil : strata_unwind_register(base, base + UInt(total), base, table, count)
     }
 
+    /// The record of image function `k`'s defined index.
+    func record(forDefined index: Int) -> UnsafeMutablePointer<FunctionCode>? {
+        guard let k = image.functions.firstIndex(where: { $0.index == index }) else { return nil }
+        return records + k
+    }
+
     private var unwindTable: UnsafeMutablePointer<Int32>?
     private var unwindHandle: UnsafeMutableRawPointer?
 
@@ -91,7 +95,6 @@ final class CompiledCode: @unchecked Sendable {
         strata_unwind_unregister(unwindHandle)
         unwindTable?.deallocate()
         strata_registry_remove(ranges, count)
-        for t in tables { t.deallocate() }
         ranges.deallocate()
         records.deallocate()
     }

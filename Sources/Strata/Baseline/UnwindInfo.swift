@@ -49,24 +49,27 @@ enum UnwindInfo {
 
     static func byteCount(functions: Int) -> Int { cie.count + functions * fdeSize }
 
-    /// Writes the CIE and one FDE per function (absolute start address, size) at `at`, which is
-    /// `offset` bytes into the mapping. Returns each FDE's offset in the mapping.
-    static func write(functions: [(start: UInt, size: Int)], at p: UnsafeMutableRawPointer, offset: Int) -> [Int] {
-        var out = cie
+    /// Writes the CIE and one FDE per function (code at `mappingBase + starts[k]`, `sizes[k]`
+    /// bytes) at `mappingBase + at`. Returns each FDE's offset in the mapping.
+    static func write(starts: [Int], sizes: [Int], mappingBase: UnsafeMutableRawPointer, at: Int) -> [Int] {
+        let p = mappingBase + at
+        cie.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        // One FDE, written once with pc_begin/pc_range zero; each function gets a copy with its own.
+        let template = padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions)
         var fdes: [Int] = []
-        for f in functions {
-            let fdeStart = out.count
-            fdes.append(offset + fdeStart)
-            var e: [UInt8] = [0, 0, 0, 0]
-            let ciePointer = UInt32(fdeStart + 4)  // from this field back to the CIE at 0
-            e += withUnsafeBytes(of: ciePointer.littleEndian, Array.init)
-            e += withUnsafeBytes(of: UInt64(f.start).littleEndian, Array.init)
-            e += withUnsafeBytes(of: UInt64(f.size).littleEndian, Array.init)
-            e += [0]                                // augmentation data length
-            e += fdeInstructions
-            out += padded(e)
+        fdes.reserveCapacity(starts.count)
+        var offset = cie.count
+        template.withUnsafeBytes { t in
+            for k in 0..<starts.count {
+                let q = p + offset
+                q.copyMemory(from: t.baseAddress!, byteCount: t.count)
+                (q + 4).storeBytes(of: UInt32(offset + 4).littleEndian, as: UInt32.self)  // back to the CIE at 0
+                (q + 8).storeBytes(of: UInt64(UInt(bitPattern: mappingBase + starts[k])).littleEndian, as: UInt64.self)
+                (q + 16).storeBytes(of: UInt64(sizes[k]).littleEndian, as: UInt64.self)
+                fdes.append(at + offset)
+                offset += t.count
+            }
         }
-        out.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         return fdes
     }
 }

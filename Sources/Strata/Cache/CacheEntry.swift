@@ -1,11 +1,9 @@
-import CStrata
 import Crypto
 
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 1
-    static let headerSize = 8 + 4 + 4 + 32 + 8 + 32
+    static let version: UInt32 = 2
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 1
@@ -79,90 +77,64 @@ enum CodeCacheFormat {
     ]
 }
 
-/// What a cache entry holds for one module: the compiled functions (machine code, trap table,
-/// call sites, tier) and the hotness profile of the run (functions that got hot).
+/// What a cache entry holds for one module: the compiled functions (a `CodeImage`: machine
+/// code, trap tables, call sites) with their tier, and the hotness profile of the run
+/// (functions that got hot).
+///
+///     header:  magic (8) | format version (4) | header size (4) | key (32) | payload size (8) | payload checksum (8)
+///     payload: tier | function count | hot count | image size (4 x u32) | image | hot function indices (u32)
 struct CacheEntry {
     var tier: UInt32
-    var functions: [(index: Int, function: BaselineFunction)]
+    var image: CodeImage
     var hot: [Int]
 
-    /// header (magic, format version, header size, key, payload size, payload SHA-256) + payload.
+    static let headerSize = 8 + 4 + 4 + 32 + 8 + 8
+
     func serialize(key: CacheKey) -> [UInt8] {
-        var p: [UInt8] = []
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { p.append(contentsOf: $0) } }
-        u32(tier); u32(UInt32(functions.count)); u32(UInt32(hot.count)); u32(0)
-        for (index, f) in functions {
-            u32(UInt32(index)); u32(UInt32(f.code.count)); u32(UInt32(f.traps.count)); u32(UInt32(f.callSites.count))
-            p.append(contentsOf: f.code)
-            for t in f.traps { u32(t.codeOffset); u32(t.kind); u32(t.wasmOffset) }
-            for c in f.callSites { u32(c) }
-            while p.count % 8 != 0 { p.append(0) }
+        let payloadSize = 16 + image.size + 4 * hot.count
+        var out = [UInt8](repeating: 0, count: Self.headerSize + payloadSize)
+        out.withUnsafeMutableBytes { raw in
+            let p = raw.baseAddress!
+            func put32(_ at: Int, _ v: UInt32) { (p + at).storeBytes(of: v.littleEndian, toByteOffset: 0, as: UInt32.self) }
+            for (i, b) in CodeCacheFormat.magic.enumerated() { p.storeBytes(of: b, toByteOffset: i, as: UInt8.self) }
+            put32(8, CodeCacheFormat.version)
+            put32(12, UInt32(Self.headerSize))
+            for (i, b) in key.bytes.enumerated() { p.storeBytes(of: b, toByteOffset: 16 + i, as: UInt8.self) }
+            (p + 48).storeBytes(of: UInt64(payloadSize).littleEndian, as: UInt64.self)
+            let q = Self.headerSize
+            put32(q, tier); put32(q + 4, UInt32(image.functions.count)); put32(q + 8, UInt32(hot.count)); put32(q + 12, UInt32(image.size))
+            (p + q + 16).copyMemory(from: image.base, byteCount: image.size)
+            for (k, h) in hot.enumerated() { put32(q + 16 + image.size + 4 * k, UInt32(h)) }
+            let sum = payloadChecksum(UnsafeRawBufferPointer(start: p + q, count: payloadSize))
+            (p + 56).storeBytes(of: sum.littleEndian, as: UInt64.self)
         }
-        for h in hot { u32(UInt32(h)) }
-        var out: [UInt8] = CodeCacheFormat.magic
-        out.reserveCapacity(CodeCacheFormat.headerSize + p.count)
-        withUnsafeBytes(of: CodeCacheFormat.version.littleEndian) { out.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(CodeCacheFormat.headerSize).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: key.bytes)
-        withUnsafeBytes(of: UInt64(p.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: Array(SHA256.hash(data: p)))
-        out.append(contentsOf: p)
         return out
     }
 
     /// Parses and checks an entry; nil for anything wrong (truncated, corrupt, another
     /// version or key, inconsistent sizes, functions the module does not have).
     static func parse(_ bytes: [UInt8], key: CacheKey, functionCount: Int) -> CacheEntry? {
-        let h = CodeCacheFormat.headerSize
-        guard bytes.count >= h, Array(bytes[0..<8]) == CodeCacheFormat.magic else { return nil }
-        func u32(_ at: Int) -> UInt32 {
-            UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-        }
-        guard u32(8) == CodeCacheFormat.version, u32(12) == UInt32(h), Array(bytes[16..<48]) == key.bytes else { return nil }
-        var size: UInt64 = 0
-        for k in 0..<8 { size |= UInt64(bytes[48 + k]) << (8 * UInt64(k)) }
-        guard size == UInt64(bytes.count - h) else { return nil }
-        let checksum = Array(bytes[56..<88])
-        var hasher = SHA256()
-        bytes.withUnsafeBytes { b in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[h...])) }
-        let ok = Array(hasher.finalize()) == checksum
-        guard ok else { return nil }
-        var at = h
-        func take32() -> UInt32? {
-            guard at + 4 <= bytes.count else { return nil }
-            defer { at += 4 }
-            return u32(at)
-        }
-        guard let tier = take32(), let n = take32(), let hotCount = take32(), take32() != nil else { return nil }
-        var seen = Set<Int>()
-        var functions: [(Int, BaselineFunction)] = []
-        for _ in 0..<n {
-            guard let index = take32(), let codeSize = take32(), let trapCount = take32(), let callCount = take32(),
-                  Int(index) < functionCount, seen.insert(Int(index)).inserted,
-                  codeSize > 0, Int(codeSize) <= bytes.count - at else { return nil }
-            let code = Array(bytes[at..<(at + Int(codeSize))])
-            at += Int(codeSize)
-            guard Int(trapCount) <= (bytes.count - at) / 12 else { return nil }
-            var traps: [StrataTrapSite] = []
-            traps.reserveCapacity(Int(trapCount))
-            for _ in 0..<trapCount {
-                guard let o = take32(), let k = take32(), let w = take32(), o < codeSize else { return nil }
-                traps.append(StrataTrapSite(codeOffset: o, kind: k, wasmOffset: w))
+        bytes.withUnsafeBytes { raw -> CacheEntry? in
+            let h = headerSize
+            guard raw.count >= h + 16, let p = raw.baseAddress else { return nil }
+            func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+            guard Array(raw[0..<8]) == CodeCacheFormat.magic, u32(8) == Int(CodeCacheFormat.version), u32(12) == h,
+                  Array(raw[16..<48]) == key.bytes else { return nil }
+            let size = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
+            guard size == UInt64(raw.count - h) else { return nil }
+            let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
+            guard payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[h...])) == sum else { return nil }
+            let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), imageSize = u32(h + 12)
+            guard imageSize <= raw.count - h - 16, (raw.count - h - 16 - imageSize) == 4 * hotCount else { return nil }
+            guard let image = CodeImage.parse(bytes, range: (h + 16)..<(h + 16 + imageSize),
+                                              count: count, functionCount: functionCount) else { return nil }
+            var hot: [Int] = []
+            for k in 0..<hotCount {
+                let i = u32(h + 16 + imageSize + 4 * k)
+                guard i < functionCount else { return nil }
+                hot.append(i)
             }
-            guard callCount % 2 == 0, Int(callCount) <= (bytes.count - at) / 4 else { return nil }
-            var calls: [UInt32] = []
-            calls.reserveCapacity(Int(callCount))
-            for _ in 0..<callCount { guard let c = take32() else { return nil }; calls.append(c) }
-            while at % 8 != 0 { at += 1 }
-            guard at <= bytes.count else { return nil }
-            functions.append((Int(index), BaselineFunction(code: code, traps: traps, callSites: calls)))
+            return CacheEntry(tier: tier, image: image, hot: hot)
         }
-        var hot: [Int] = []
-        for _ in 0..<hotCount {
-            guard let i = take32(), Int(i) < functionCount else { return nil }
-            hot.append(Int(i))
-        }
-        guard at == bytes.count else { return nil }
-        return CacheEntry(tier: tier, functions: functions, hot: hot)
     }
 }

@@ -33,7 +33,10 @@ public final class Module: @unchecked Sendable {
     /// With a code cache: the key of this module's entry and every compiled function so far
     /// (what the next save writes).
     let cacheKey: CacheKey?
-    private let cacheFunctions = Locked<[Int: BaselineFunction]>([:])
+    /// The image placed at creation (cached and eagerly compiled functions), and functions
+    /// compiled since (which replace nothing: a function is compiled at most once).
+    private var initialImage: CodeImage?
+    private let cacheFunctions = Locked<[Int: (CodeImage, CodeImage.Function)]>([:])
     /// Functions whose compiled code came from the cache.
     public private(set) var functionsLoadedFromCache = 0
 
@@ -63,20 +66,21 @@ public final class Module: @unchecked Sendable {
             var unsupported: WasmError?
             var translated: [CompiledFunction?] = []
             var cached = [Bool]()
-            let (info, context) = try Self.decodeValidating(buffer) { context, info, type, body, validator throws(WasmError) in
+            let skip = { (count: Int, i: Int) -> Bool in
                 if cached.isEmpty {
-                    let count = info.functionTypeIndices.count
                     cached = [Bool](repeating: false, count: count)
-                    if let e = entry, e.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
-                        for f in e.functions { cached[f.index] = true }
+                    if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
+                        for f in e.image.functions { cached[f.index] = true }
                     } else if entry != nil, let cache, let key {
                         cache.remove(key)  // names functions this module does not have
                         entry = nil
                     }
                 }
-                if cached[translated.count] {
-                    translated.append(nil)
-                } else if interpretAll {
+                if cached[i] { translated.append(nil) }
+                return cached[i]
+            }
+            let (info, context) = try Self.decodeValidating(buffer, skip: skip) { context, info, type, body, validator throws(WasmError) in
+                if interpretAll {
                     let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
                     if let reason { unsupported = unsupported ?? reason }
                     translated.append(f)
@@ -91,7 +95,7 @@ public final class Module: @unchecked Sendable {
             if !interpretAll {
                 _ = try JITRuntime.get()
                 var skip = [Bool](repeating: false, count: info.bodies.count)
-                for f in entry?.functions ?? [] { skip[f.index] = true }
+                for f in entry?.image.functions ?? [] { skip[f.index] = true }
                 machine = try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: threads, skip: skip)
                 var done = skip
                 for (i, _) in machine { done[i] = true }
@@ -108,8 +112,12 @@ public final class Module: @unchecked Sendable {
         info = decoded.0
         context = decoded.1
         entry = decoded.4
-        let fromCache = entry?.functions ?? []
-        let functions = fromCache + decoded.3
+        let fromCache = entry?.image.functions ?? []
+        let fresh = decoded.3
+        // One image for everything compiled now: the cache's as it is, or fresh code (with
+        // any cached functions copied in).
+        let image: CodeImage? = fresh.isEmpty ? entry?.image
+            : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
         // A compiled function without interpreter code gets a record whose code traps; it is
         // never run (its entry slot holds the compiled record).
         let placeholder = [handlerWord(strata_h_unreachable)]
@@ -156,43 +164,45 @@ public final class Module: @unchecked Sendable {
             }
         }
 
-        if !functions.isEmpty {
+        if let image, !image.functions.isEmpty {
             let info = self.info
-            let wasmBytes = functions.reduce(0) { $0 + info.bodies[$1.0].codeEnd - info.bodies[$1.0].codeStart }
+            let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
             let code = try CompiledCode(
-                functions: functions, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
+                image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
                 names: info.functionNames, tier: 1, wasmBytes: wasmBytes)
             compiled = code
             if configuration.keepMachineCode {
-                for (i, f) in functions { machineCode[i] = f.code }
+                for f in image.functions {
+                    machineCode[f.index] = Array(UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize))
+                }
             }
             // Code is written and executable; publish each entry with a release store.
             strata_publish_fence()
-            for (k, (i, _)) in functions.enumerated() {
-                strata_store_entry(entrySlot(i), UnsafeRawPointer(code.records + k))
+            for (k, f) in image.functions.enumerated() {
+                strata_store_entry(entrySlot(f.index), UnsafeRawPointer(code.records + k))
             }
             if tiered {
                 // Cached functions start compiled: nobody queues them again.
-                tierClaims.withLock { for (i, _) in fromCache { $0[i] = true } }
+                tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
             }
+            if cache != nil { initialImage = image }
         }
         functionsLoadedFromCache = fromCache.count
-        if cache != nil {
-            cacheFunctions.withLock { for (i, f) in functions { $0[i] = f } }
-        }
-        for (i, _) in fromCache {
-            let f = UInt32(info.importedFunctionTypes.count + i)
-            configuration.tierLog?(TierEvent(
-                kind: .loadedFromCache, functionIndex: f, functionName: info.functionNames[f], from: .interpreter, to: .baseline,
-                queueWait: 0, compileTime: 0, swappedAt: Double(DispatchTime.now().uptimeNanoseconds - engine.tierUp.start) / 1e9,
-                codeBytes: functions.first { $0.0 == i }?.1.code.count ?? 0, hotness: 0))
+        if let log = configuration.tierLog {
+            let now = Double(DispatchTime.now().uptimeNanoseconds - engine.tierUp.start) / 1e9
+            for f in fromCache {
+                let index = UInt32(info.importedFunctionTypes.count + f.index)
+                log(TierEvent(
+                    kind: .loadedFromCache, functionIndex: index, functionName: info.functionNames[index], from: .interpreter, to: .baseline,
+                    queueWait: 0, compileTime: 0, swappedAt: now, codeBytes: f.codeSize, hotness: 0))
+            }
         }
         engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: cache != nil)
         if tiered, let entry {
             // Functions the last run found hot but did not finish compiling: compile them now.
             for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
         }
-        if !tiered, cache != nil, !decoded.3.isEmpty {
+        if !tiered, cache != nil, !fresh.isEmpty {
             engine.tierUp.scheduleSave(self)  // baseline tier: everything is compiled; keep it
         }
     }
@@ -209,10 +219,12 @@ public final class Module: @unchecked Sendable {
     /// Writes this module's compiled code and hotness profile to the engine's code cache.
     func saveToCache() {
         guard let cache = engine.configuration.codeCache, let key = cacheKey else { return }
-        let functions = cacheFunctions.withLock { $0.sorted { $0.key < $1.key }.map { (index: $0.key, function: $0.value) } }
+        var functions = cacheFunctions.withLock { Array($0.values) }
+        if let initialImage { functions += initialImage.functions.map { (initialImage, $0) } }
+        functions.sort { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
         guard !functions.isEmpty || !hot.isEmpty else { return }
-        let entry = CacheEntry(tier: 1, functions: functions, hot: hot)
+        let entry = CacheEntry(tier: 1, image: CodeImage.encode([], copying: functions), hot: hot)
         cache.store(key, entry.serialize(key: key))
     }
 
@@ -273,11 +285,12 @@ public final class Module: @unchecked Sendable {
                 if let reason = compiler.unsupported { throw reason }
                 return compiler.finish()
             }
+            let image = CodeImage.encode([(index, function)])
             let code = try CompiledCode(
-                functions: [(index, function)], interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
+                image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
                 names: info.functionNames, tier: 1, wasmBytes: body.codeEnd - body.codeStart)
             tieredCode.withLock { $0.append((index, code)) }
-            if cacheKey != nil { cacheFunctions.withLock { $0[index] = function } }
+            if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
             strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))
@@ -336,8 +349,11 @@ public final class Module: @unchecked Sendable {
     /// Decodes a module and validates every function body as the code section streams by:
     /// `lower` runs each body's validator with the sink of a tier. An invalid error is kept
     /// until decoding ends, so a module that is also malformed is reported as malformed.
+    /// `skip(info, i)` true: body `i` is neither validated nor lowered (its code comes from
+    /// the code cache, written by a run that validated it).
     static func decodeValidating(
         _ buffer: UnsafeBufferPointer<UInt8>,
+        skip: @escaping (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
         lower: @escaping (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Void
     ) throws(WasmError) -> (ModuleInfo, ModuleContext) {
         var decoder = ModuleDecoder(bytes: buffer)
@@ -345,6 +361,7 @@ public final class Module: @unchecked Sendable {
         var deferredInvalid: WasmError?
         decoder.bodyHandler = { d, i, body throws(WasmError) in
             guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
+            if skip(d.info.functionTypeIndices.count, i) { return }
             do throws(WasmError) {
                 if context == nil { context = try ModuleValidator(info: d.info).validate() }
                 let type = d.info.types[Int(d.info.functionTypeIndices[i])]

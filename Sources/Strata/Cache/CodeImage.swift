@@ -1,0 +1,163 @@
+import CStrata
+
+/// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
+/// placed from (freshly compiled functions are encoded into it too, so there is one path).
+/// Per function, 8-byte aligned: a 16-byte header (defined index, code size, trap count,
+/// call-site count), the trap sites (3 x u32 each, `StrataTrapSite`), the call sites (u32
+/// pairs), then the machine code. Trap and call-site tables are used in place.
+final class CodeImage: @unchecked Sendable {
+    struct Function {
+        var index: Int
+        var code: Int       // byte offset of the machine code
+        var codeSize: Int
+        var traps: Int      // byte offset of the trap sites
+        var trapCount: Int
+        var calls: Int      // byte offset of the call sites
+        var callCount: Int  // u32 count (pairs x 2)
+    }
+
+    let base: UnsafeMutableRawPointer
+    let size: Int
+    let functions: [Function]
+    /// When the image lives inside a read-back entry: that entry's bytes (never mutated, so
+    /// their storage stays where `base` points); otherwise `base` is our own allocation.
+    private let storage: [UInt8]?
+
+    private init(base: UnsafeMutableRawPointer, size: Int, functions: [Function], storage: [UInt8]? = nil) {
+        self.base = base
+        self.size = size
+        self.functions = functions
+        self.storage = storage
+    }
+
+    deinit { if storage == nil { base.deallocate() } }
+
+    static func byteCount(_ f: BaselineFunction) -> Int {
+        (16 + 12 * f.traps.count + 4 * f.callSites.count + f.code.count + 7) & ~7
+    }
+
+    /// Encodes `functions` (defined index, compiled function) and `extra` functions copied from
+    /// other images.
+    /// Functions must come in increasing index order (fresh ones, then copied ones: callers
+    /// pass disjoint, sorted sets; `merged` sorts).
+    static func encode(_ functions: [(Int, BaselineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
+        var size = functions.reduce(0) { $0 + byteCount($1.1) }
+        for (_, f) in extra { size += (16 + 12 * f.trapCount + 4 * f.callCount + f.codeSize + 7) & ~7 }
+        let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)
+        var at = 0
+        var out: [Function] = []
+        out.reserveCapacity(functions.count + extra.count)
+        func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
+                 calls: UnsafeRawBufferPointer, callCount: Int) {
+            let p = base + at
+            p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
+            (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
+            (p + 8).storeBytes(of: UInt32(trapCount).littleEndian, as: UInt32.self)
+            (p + 12).storeBytes(of: UInt32(callCount).littleEndian, as: UInt32.self)
+            var q = 16
+            if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
+            let trapsAt = at + q
+            q += traps.count
+            if calls.count > 0 { (p + q).copyMemory(from: calls.baseAddress!, byteCount: calls.count) }
+            let callsAt = at + q
+            q += calls.count
+            if code.count > 0 { (p + q).copyMemory(from: code.baseAddress!, byteCount: code.count) }
+            let codeAt = at + q
+            q += code.count
+            while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
+            out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
+                                calls: callsAt, callCount: callCount))
+            at += q
+        }
+        for (index, f) in functions {
+            f.code.withUnsafeBytes { code in
+                f.traps.withUnsafeBytes { traps in
+                    f.callSites.withUnsafeBytes { calls in
+                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count)
+                    }
+                }
+            }
+        }
+        for (image, f) in extra {
+            put(f.index, code: UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize),
+                traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
+                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount)
+        }
+        return CodeImage(base: base, size: size, functions: out)
+    }
+
+    /// Checks and indexes an image read back (from the cache): nil for anything inconsistent
+    /// (sizes out of range, trap sites outside the code, functions out of range or repeated).
+    static func parse(_ entry: [UInt8], range: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
+        // The image is used where it lies in the entry's bytes (8-aligned: the payload starts
+        // at a multiple of 8 and Swift array storage is 16-aligned).
+        let whole = entry.withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
+        guard let whole, Int(bitPattern: whole + range.lowerBound) % 8 == 0 else { return nil }
+        let base = whole + range.lowerBound
+        let size = range.count
+        func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: (base + at).loadUnaligned(as: UInt32.self))) }
+        var functions: [Function] = []
+        functions.reserveCapacity(count)
+        var last = -1  // functions are stored in increasing index order
+        var at = 0
+        for _ in 0..<count {
+            guard at + 16 <= size else { return nil }
+            let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
+            let need = 16 + 12 * trapCount + 4 * callCount + codeSize
+            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at else { return nil }
+            last = index
+            let f = Function(index: index, code: at + 16 + 12 * trapCount + 4 * callCount, codeSize: codeSize,
+                             traps: at + 16, trapCount: trapCount, calls: at + 16 + 12 * trapCount, callCount: callCount)
+            var previous = -1
+            for t in 0..<trapCount {
+                let offset = u32(f.traps + 12 * t)
+                guard offset < codeSize, offset > previous else { return nil }  // sorted, inside
+                previous = offset
+            }
+            functions.append(f)
+            at += (need + 7) & ~7
+        }
+        guard at == size else { return nil }
+        return CodeImage(base: base, size: size, functions: functions, storage: entry)
+    }
+
+    /// This image's functions and `others`, in index order, as one image (others' code copied).
+    func merged(with others: [(CodeImage, Function)]) -> CodeImage {
+        guard !others.isEmpty else { return self }
+        let all = (functions.map { (self, $0) } + others).sorted { $0.1.index < $1.1.index }
+        return CodeImage.encode([], copying: all)
+    }
+
+    func trapTable(_ f: Function) -> UnsafePointer<StrataTrapSite> {
+        UnsafePointer((base + f.traps).assumingMemoryBound(to: StrataTrapSite.self))
+    }
+    func callTable(_ f: Function) -> UnsafePointer<UInt32> {
+        UnsafePointer((base + f.calls).assumingMemoryBound(to: UInt32.self))
+    }
+}
+
+/// A fast checksum for cache payloads (four independent 64-bit multiply-xorshift lanes):
+/// catches truncation and corruption; the cache's protection against tampering is its
+/// owner-only folder, not this sum.
+func payloadChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var a: UInt64 = 1, b: UInt64 = 2, c: UInt64 = 3, d: UInt64 = 4
+    let n = bytes.count
+    var i = 0
+    if let p = bytes.baseAddress {
+        while i + 32 <= n {
+            a = (a ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* k; a ^= a >> 29
+            b = (b ^ p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* k; b ^= b >> 29
+            c = (c ^ p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)) &* k; c ^= c >> 29
+            d = (d ^ p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)) &* k; d ^= d >> 29
+            i += 32
+        }
+        while i < n {
+            a = (a ^ UInt64(p.load(fromByteOffset: i, as: UInt8.self))) &* k; a ^= a >> 29
+            i += 1
+        }
+    }
+    var h = a ^ (b &* 3) ^ (c &* 5) ^ (d &* 7) ^ UInt64(n)
+    h = (h ^ (h >> 31)) &* k
+    return h ^ (h >> 29)
+}
