@@ -89,7 +89,7 @@ struct BenchRun: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
-        let engine = Engine(configuration: tiering.configuration)
+        let engine = Engine(configuration: tiering.configuration(cacheByDefault: false))
         let module: Module
         let instance: Instance
         do {
@@ -113,6 +113,7 @@ struct BenchRun: ParsableCommand {
         let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         print(String(format: "cpu %.6f", cpu))
+        engine.flushCodeCache()
         print("rss \(usage.ru_maxrss)")
     }
 }
@@ -179,9 +180,16 @@ struct Bench: ParsableCommand {
             if fm.isExecutableFile(atPath: nativePath) {
                 row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
             }
+            let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
             for t in (tier.isEmpty ? Tier.allCases : tier) {
-                let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
                 row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
+            }
+            if tier.isEmpty || tier.contains(.tiered) {
+                // Tiered with a warm code cache: one run fills a fresh cache, the measured run starts from it.
+                let dir = NSTemporaryDirectory() + "strata-bench-cache-\(UUID().uuidString)"
+                _ = runProtocol(me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", "2"] + threshold + [path], program: name, configuration: "prime")
+                row.append(runProtocol(me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm"))
+                try? FileManager.default.removeItem(atPath: dir)
             }
             if let wasmkit {
                 var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
@@ -237,8 +245,8 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static let order = ["native", "interpreter", "baseline", "tiered", "wasmkit", "wasmtime"]
-    static let strataTiers = Tier.allCases.map(\.rawValue)
+    static let order = ["native", "interpreter", "baseline", "tiered", "tiered-warm", "wasmkit", "wasmtime"]
+    static let strataTiers = Tier.allCases.map(\.rawValue) + ["tiered-warm"]
 
     /// Decode, validate and translate/compile speed on the large generated module.
     func compileThroughput(python: String?) -> String {
@@ -330,6 +338,7 @@ struct Bench: ParsableCommand {
             ("baseline speed-up", "interpreter", "baseline", false),
             ("tiered ÷ baseline", "tiered", "baseline", false),
             ("tiered ÷ interpreter, first result", "tiered", "interpreter", true),
+            ("warm cache: first iteration ÷ baseline steady", "tiered-warm", "baseline", true),
         ].filter { tiers.contains($0.1) && tiers.contains($0.2) }
         var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ") + " |"
         for t in tiers { out += " \(t) ÷ native |" }
@@ -358,8 +367,9 @@ struct Bench: ParsableCommand {
                 } else { out += " - |" }
             }
             for (_, a, b, first) in comparisons {
-                let x = first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
-                let y = first ? get(b)?.firstResultSeconds : get(b)?.steadySeconds
+                let warm = a == "tiered-warm"
+                let x = warm ? get(a)?.iterations.first : first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
+                let y = warm ? get(b)?.steadySeconds : first ? get(b)?.firstResultSeconds : get(b)?.steadySeconds
                 if let x, let y, y > 0 {
                     out += String(format: " %.2f× |", x / y)
                     ratios["\(a)/\(b)\(first ? " (first result)" : "")", default: []].append(x / y)
@@ -393,7 +403,7 @@ struct Bench: ParsableCommand {
     func chart(_ all: [Measurement]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
-        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "tiered": "#9b59b6", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "tiered": "#9b59b6", "tiered-warm": "#34495e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
         let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale
