@@ -15,7 +15,7 @@ final class CompiledCode: @unchecked Sendable {
     let ranges: UnsafeMutablePointer<StrataCodeRange>
     let records: UnsafeMutablePointer<FunctionCode>
     /// Function names and import count, for backtraces (no reference back to the module).
-    let names: [UInt32: String]
+    let names: FunctionNames
     /// Bytes of Wasm code compiled, and bytes of machine code produced.
     let wasmBytes: Int
     let codeBytes: Int
@@ -24,7 +24,7 @@ final class CompiledCode: @unchecked Sendable {
     /// module's interpreter records, copied into the new records for their metadata.
     init(
         image: CodeImage, interpreterRecords: UnsafeMutablePointer<FunctionCode>,
-        importedFunctionCount: Int, names: [UInt32: String], tier: UInt32, wasmBytes: Int
+        importedFunctionCount: Int, names: FunctionNames, tier: UInt32, wasmBytes: Int
     ) throws(WasmError) {
         let functions = image.functions
         var starts: [Int] = []

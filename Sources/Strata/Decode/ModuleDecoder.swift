@@ -124,7 +124,7 @@ struct ModuleDecoder {
     /// The name section is advisory: a broken one is ignored, as the spec requires.
     private mutating func decodeNameSection(_ payload: UnsafeBufferPointer<UInt8>) {
         var r = BinaryReader(bytes: payload)
-        var names: [UInt32: String] = [:]
+        var functionNames: [UInt8] = []
         var moduleName: String?
         do {
             while !r.isAtEnd {
@@ -135,18 +135,15 @@ struct ModuleDecoder {
                 if id == 0 {
                     moduleName = try sub.readName()
                 } else if id == 1 {
-                    let count = try sub.readU32()
-                    for _ in 0..<count {
-                        let index = try sub.readU32()
-                        names[index] = try sub.readName()
-                    }
+                    // Decoded when first needed (FunctionNames).
+                    functionNames = Array(UnsafeBufferPointer(rebasing: payload[r.position..<(r.position + size)]))
                 }
                 r.position += size
             }
         } catch {
             return
         }
-        info.functionNames = names
+        info.functionNames = FunctionNames(subsection: functionNames)
         info.moduleName = moduleName
     }
 

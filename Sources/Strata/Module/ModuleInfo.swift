@@ -106,7 +106,7 @@ struct ModuleInfo: Sendable {
     var data: [DataSegment] = []
     var bodies: [FunctionBody] = []
     var customSections: [CustomSection] = []
-    var functionNames: [UInt32: String] = [:]
+    var functionNames = FunctionNames()
     var moduleName: String?
 
     // Index spaces, imports first.
@@ -133,5 +133,40 @@ struct ModuleInfo: Sendable {
     }
     func globalType(_ index: Int) -> GlobalType {
         index < importedGlobals.count ? importedGlobals[index] : globals[index - importedGlobals.count].type
+    }
+}
+
+/// Function names from the `name` section, decoded when first asked for (backtraces, tier
+/// logs): module creation only keeps the subsection's bytes.
+final class FunctionNames: @unchecked Sendable {
+    private let subsection: [UInt8]
+    private let decoded = Locked<[UInt32: String]?>(nil)
+
+    init(subsection: [UInt8] = []) { self.subsection = subsection }
+
+    subscript(index: UInt32) -> String? {
+        decoded.withLock { table in
+            if table == nil { table = Self.decode(subsection) }
+            return table![index]
+        }
+    }
+
+    /// The name map (function index -> name); a malformed map yields no names.
+    static func decode(_ bytes: [UInt8]) -> [UInt32: String] {
+        bytes.withUnsafeBufferPointer { buffer in
+            var r = BinaryReader(bytes: buffer)
+            var names: [UInt32: String] = [:]
+            do {
+                guard !r.isAtEnd else { return [:] }
+                let count = try r.readU32()
+                for _ in 0..<count {
+                    let index = try r.readU32()
+                    names[index] = try r.readName()
+                }
+            } catch {
+                return [:]
+            }
+            return names
+        }
     }
 }
