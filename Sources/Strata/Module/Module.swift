@@ -139,13 +139,24 @@ public final class Module: @unchecked Sendable {
         entryTable = .allocate(capacity: max(n, 1))
         var offsets: [[(Int32, Int32)]] = []
         offsets.reserveCapacity(n)
+        // Compiled-only functions share one placeholder code word and an empty constant pool.
+        let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+        shared.initialize(to: placeholder[0])
+        (shared + 1).initialize(to: 0)
+        allocations.append(UnsafeMutableRawPointer(shared))
         for (i, f) in translated.enumerated() {
-            let code = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.code.count, 1))
-            code.initialize(from: f.code, count: f.code.count)
-            let consts = UnsafeMutablePointer<UInt64>.allocate(capacity: max(f.consts.count, 1))
-            consts.initialize(from: f.consts, count: f.consts.count)
-            allocations.append(UnsafeMutableRawPointer(code))
-            allocations.append(UnsafeMutableRawPointer(consts))
+            let code: UnsafeMutablePointer<UInt64>, consts: UnsafeMutablePointer<UInt64>
+            if decoded.2[i] == nil {
+                code = shared
+                consts = shared + 1
+            } else {
+                code = .allocate(capacity: max(f.code.count, 1))
+                code.initialize(from: f.code, count: f.code.count)
+                consts = .allocate(capacity: max(f.consts.count, 1))
+                consts.initialize(from: f.consts, count: f.consts.count)
+                allocations.append(UnsafeMutableRawPointer(code))
+                allocations.append(UnsafeMutableRawPointer(consts))
+            }
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(info.importedFunctionTypes.count + i), code: code, frameWords: f.frameWords,
                 paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,

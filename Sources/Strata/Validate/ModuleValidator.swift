@@ -43,9 +43,10 @@ struct ModuleValidator {
             try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count, at: g.offset)
         }
 
-        var names = Set<[UInt8]>()  // names compare as bytes, not as Unicode strings
+        var names = Set<NameBytes>()  // names compare as bytes, not as Unicode strings
+        names.reserveCapacity(info.exports.count)
         for e in info.exports {
-            guard names.insert(Array(e.name.utf8)).inserted else { throw invalid("duplicate export name", at: e.offset) }
+            guard names.insert(NameBytes(e.name)).inserted else { throw invalid("duplicate export name", at: e.offset) }
             switch e.kind {
             case .function: guard Int(e.index) < functionTypes.count else { throw invalid("unknown function \(e.index)", at: e.offset) }
             case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)", at: e.offset) }
@@ -121,5 +122,17 @@ struct ModuleValidator {
             actual = type.value
         }
         guard actual == expected else { throw invalid("type mismatch", at: offset) }
+    }
+}
+
+/// A name compared and hashed by its UTF-8 bytes (Swift strings compare by canonical
+/// equivalence, Wasm names by bytes), without copying them.
+struct NameBytes: Hashable {
+    let name: String
+    init(_ name: String) { self.name = name }
+    static func == (a: NameBytes, b: NameBytes) -> Bool { a.name.utf8.elementsEqual(b.name.utf8) }
+    func hash(into hasher: inout Hasher) {
+        var s = name
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

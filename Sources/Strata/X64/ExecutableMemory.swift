@@ -10,7 +10,7 @@ final class ExecutableMemory: @unchecked Sendable {
     init(_ write: (UnsafeMutableRawPointer) -> Void, byteCount: Int) throws(WasmError) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let size = max((byteCount + page - 1) / page * page, page)
-        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), p != MAP_FAILED else {
             throw WasmError(.unsupported, "cannot map memory for compiled code")
         }
         write(p)
