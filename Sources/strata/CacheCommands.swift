@@ -11,8 +11,7 @@ struct Compile: ParsableCommand {
     @Option(help: "The mode later runs use: tiered or baseline.")
     var tier: Tier = .tiered
 
-    @Option(help: "Code cache folder (default: $XDG_CACHE_HOME/strata or ~/.cache/strata).")
-    var cacheDir: String?
+    @OptionGroup var folder: CacheFolderOption
 
     @Option(help: "Compile threads (default: cores - 1, at least 1).")
     var compileThreads: Int?
@@ -22,7 +21,7 @@ struct Compile: ParsableCommand {
 
     func run() throws {
         guard tier != .interpreter else { fail("the interpreter tier has nothing to cache") }
-        guard let cache = openCodeCache(cacheDir, explicit: true) else { fail("no code cache") }
+        guard let cache = folder.open() else { fail("no code cache") }
         var config = EngineConfiguration.with(tier: tier)
         config.codeCache = cache
         if let compileThreads { config.compileThreads = max(1, compileThreads) }
@@ -52,12 +51,11 @@ struct Cache: ParsableCommand {
     @Argument(help: "stats, clean or path.")
     var action: String
 
-    @Option(help: "Code cache folder (default: $XDG_CACHE_HOME/strata or ~/.cache/strata).")
-    var cacheDir: String?
+    @OptionGroup var folder: CacheFolderOption
 
     func run() throws {
         guard ["stats", "clean", "path"].contains(action) else { fail("unknown action \(action) (stats, clean, path)") }
-        guard let cache = openCodeCache(cacheDir, explicit: true) else { fail("no code cache") }
+        guard let cache = folder.open() else { fail("no code cache") }
         switch action {
         case "path":
             print(cache.directory)

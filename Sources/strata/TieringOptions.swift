@@ -19,21 +19,17 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode for testing: random thresholds and random swaps between tiers, from this seed.")
     var chaosSeed: UInt64?
 
-    @Option(help: "Code cache folder (default: $XDG_CACHE_HOME/strata or ~/.cache/strata).")
-    var cacheDir: String?
+    @OptionGroup var cache: CacheFolderOption
 
     @Flag(help: "Do not read or write the code cache.")
     var noCache = false
-
-    /// Whether the command uses the cache unless told otherwise.
-    var cacheByDefault: Bool { true }
 
     var configuration: EngineConfiguration { configuration(cacheByDefault: true) }
 
     func configuration(cacheByDefault: Bool) -> EngineConfiguration {
         var c = EngineConfiguration.with(tier: tier)
-        if !noCache && tier != .interpreter && (cacheDir != nil || cacheByDefault) {
-            c.codeCache = openCodeCache(cacheDir, explicit: cacheDir != nil)
+        if !noCache && tier != .interpreter && (cache.cacheDir != nil || cacheByDefault) {
+            c.codeCache = cache.open()
         }
         if let tierUpThreshold { c.tierUpThreshold = max(1, tierUpThreshold) }
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
@@ -48,14 +44,20 @@ struct TieringOptions: ParsableArguments {
     }
 }
 
-/// The directory cache, or nil with a warning when the default folder cannot be used (an
-/// explicit folder that cannot be used is an error).
-func openCodeCache(_ dir: String?, explicit: Bool) -> DirectoryCodeCache? {
-    do {
-        return try DirectoryCodeCache(directory: dir)
-    } catch {
-        if explicit { fail("\(error)") }
-        FileHandle.standardError.write(Data("strata: warning: no code cache (\(error))\n".utf8))
-        return nil
+/// The code cache folder, for every command that reads or writes the cache.
+struct CacheFolderOption: ParsableArguments {
+    @Option(help: "Code cache folder (default: $XDG_CACHE_HOME/strata or ~/.cache/strata).")
+    var cacheDir: String?
+
+    /// The directory cache, or nil with a warning when the default folder cannot be used (a
+    /// folder given with --cache-dir that cannot be used is an error).
+    func open() -> DirectoryCodeCache? {
+        do {
+            return try DirectoryCodeCache(directory: cacheDir)
+        } catch {
+            if cacheDir != nil { fail("\(error)") }
+            FileHandle.standardError.write(Data("strata: warning: no code cache (\(error))\n".utf8))
+            return nil
+        }
     }
 }

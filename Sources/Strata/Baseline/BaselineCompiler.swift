@@ -1015,8 +1015,16 @@ struct BaselineCompiler: CodeSink {
     /// After a call: a non-zero status in eax is a trap raised by the callee (or a host
     /// function); a stub re-raises it here so the backtrace includes this frame.
     mutating func afterCall(offset: Int) {
+        recordCallSite(offset: offset)
+        trapOnStatus(offset: offset)
+    }
+    /// Maps the return address of the call just emitted to its Wasm offset (backtraces).
+    mutating func recordCallSite(offset: Int) {
         callSites.append(UInt32(asm.offset))
         callSites.append(UInt32(truncatingIfNeeded: offset))
+    }
+    /// A non-zero eax re-raises that trap kind here (a dynamic trap site).
+    mutating func trapOnStatus(offset: Int) {
         asm.test(.w32, .rax, .rax)
         let l = asm.newLabel()
         asm.jcc(.ne, l)
@@ -1070,15 +1078,9 @@ struct BaselineCompiler: CodeSink {
         asm.mov(.w64, .rdi, Self.vm)
         asm.load(.w64, .rax, Mem(Self.vm, 72))
         asm.call(Mem(.rax, Int32(8 * b.rawValue)))
-        restorePins()
-        if mayTrap {
-            callSites.append(UInt32(asm.offset))
-            callSites.append(UInt32(truncatingIfNeeded: offset))
-            asm.test(.w32, .rax, .rax)
-            let l = asm.newLabel()
-            asm.jcc(.ne, l)
-            stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
-        }
+        if mayTrap { recordCallSite(offset: offset) }
+        restorePins()  // moves only: eax (the status or result) is untouched
+        if mayTrap { trapOnStatus(offset: offset) }
         if let result {
             gprFree &= ~(1 << UInt16(Reg.rax.code))
             asm.mov(.w32, .rax, .rax)  // a C/Swift UInt32 result leaves rax's upper half undefined

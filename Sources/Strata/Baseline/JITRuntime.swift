@@ -95,6 +95,19 @@ extension Store {
     /// the handler recorded and the frames of any interpreter activation that trapped inside.
     func trapFromCompiledCode(_ status: UInt32) -> Trap {
         let kind = TrapKind(rawValue: status) ?? .hostError
+        let trace = compiledBacktrace(status)
+        if kind == .interrupted { strata_store_interrupt(interruptHandle.flag, 0) }
+        var t = Trap(kind, backtrace: trace)
+        if kind == .hostError, let error = takeHostError() {
+            t.hostMessage = "\(error)"
+            t.box = ErrorBox(error)
+        }
+        return t
+    }
+
+    /// The Wasm frames of a trap the entry trampoline returned: the compiled frames the
+    /// handler recorded, after the frames of any activation that trapped inside them.
+    func compiledBacktrace(_ status: UInt32) -> [BacktraceFrame] {
         var trace: [BacktraceFrame] = []
         let record = strata_trap_record()!
         if record.pointee.kind == status {
@@ -113,12 +126,6 @@ extension Store {
             trace = pendingBacktrace + trace
             pendingBacktrace = []
         }
-        if kind == .interrupted { strata_store_interrupt(interruptHandle.flag, 0) }
-        var t = Trap(kind, backtrace: trace)
-        if kind == .hostError, let error = takeHostError() {
-            t.hostMessage = "\(error)"
-            t.box = ErrorBox(error)
-        }
-        return t
+        return trace
     }
 }

@@ -60,13 +60,10 @@ func callCompiled(
     st.pointee.vmctx = savedVM
     st.pointee.current = savedCurrent
     if status != 0 {
-        // Keep the compiled frames (and the host error) for the interpreter's own trap.
+        // The interpreter's own trap carries the compiled frames (and any host error).
         let store = st.pointee.store.takeUnretainedValue()
-        let error = store.takeHostError()
-        let t = store.trapFromCompiledCode(status)
-        if let error { store.setHostError(error) }
-        store.pendingBacktrace = t.backtrace
-        return trap(st, t.kind, pc)
+        store.pendingBacktrace = store.compiledBacktrace(status)
+        return trap(st, TrapKind(rawValue: status) ?? .hostError, pc)
     }
     st.pointee.reloadMemory()
     return returnPC
