@@ -170,7 +170,7 @@ extension Module {
     /// Decodes, validates and compiles `bytes` with the baseline compiler, one thread, nothing
     /// else (the code cache's identity probe).
     static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [BaselineFunction] {
-        let (info, context) = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) in
+        let (info, context) = try decodeValidating(buffer) { _, _, _, _, _, validator throws(WasmError) in
             var sink = NullSink()
             try validator.run(sink: &sink)
         }

@@ -11,11 +11,6 @@ struct ModuleDecoder {
 
     var reader: BinaryReader
     var info = ModuleInfo()
-    /// Called for each function body as the code section is decoded, so bodies are validated
-    /// (and lowered) in the same streaming pass. It throws malformed errors at once; it may
-    /// keep an invalid error for later, since every decoding error takes precedence.
-    var bodyHandler: ((inout ModuleDecoder, Int, FunctionBody) throws(WasmError) -> Void)?
-
     init(bytes: UnsafeBufferPointer<UInt8>) {
         reader = BinaryReader(bytes: bytes)
     }
@@ -361,6 +356,9 @@ struct ModuleDecoder {
         }
     }
 
+    /// Records each body's extent and checks its local declarations; the locals themselves are
+    /// materialized later by `decodeLocals`, and only for bodies that are validated (not for
+    /// those whose code comes from the code cache).
     private mutating func decodeCode(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         info.bodies.reserveCapacity(count)
@@ -369,21 +367,29 @@ struct ModuleDecoder {
             let size = try r.readLength()
             let end = r.position + size
             var body = BinaryReader(bytes: r.bytes, position: r.position, end: end)
-            let groups = try body.readU32()
-            var locals: [ValueType] = []
-            var total = 0
-            for _ in 0..<groups {
-                let n = Int(try body.readU32())
-                total += n
-                if total > Self.maxLocals { throw malformed("too many locals", at: body.position) }
-                let t = try body.readValueType()
-                locals.append(contentsOf: repeatElement(t, count: n))
-            }
-            let fb = FunctionBody(locals: locals, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset)
-            info.bodies.append(fb)
-            if let bodyHandler { try bodyHandler(&self, info.bodies.count - 1, fb) }
+            try Self.readLocals(&body) { _, _ in }
+            info.bodies.append(FunctionBody(locals: [], localsStart: r.position, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset))
             r.position = end
         }
+    }
+
+    private static func readLocals(_ r: inout BinaryReader, _ each: (Int, ValueType) -> Void) throws(WasmError) {
+        let groups = try r.readU32()
+        var total = 0
+        for _ in 0..<groups {
+            let n = Int(try r.readU32())
+            total += n
+            if total > maxLocals { throw WasmError(.malformed, "too many locals", offset: r.position) }
+            each(n, try r.readValueType())
+        }
+    }
+
+    /// `body` with its locals (the code section recorded only where they are).
+    static func decodeLocals(_ bytes: UnsafeBufferPointer<UInt8>, _ body: FunctionBody) throws(WasmError) -> FunctionBody {
+        var r = BinaryReader(bytes: bytes, position: body.localsStart, end: body.codeEnd)
+        var result = body
+        try readLocals(&r) { n, t in result.locals.append(contentsOf: repeatElement(t, count: n)) }
+        return result
     }
 
     private mutating func decodeData(_ r: inout BinaryReader) throws(WasmError) {

@@ -52,16 +52,12 @@ public final class Module: @unchecked Sendable {
         tieringBytes = tiered ? bytes : []
         let threads = configuration.compileThreads
         // A cache entry for these exact bytes and settings was written by a run that validated
-        // the module: its functions need neither validation nor compilation now.
+        // the module: its functions need neither validation nor compilation now. The key (a
+        // SHA-256 of the whole module) is computed on another thread while the sections decode.
         let cache = configuration.tier == .interpreter ? nil : configuration.codeCache
-        let key = cache.map { _ in bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: configuration.tier, cpuFeatures: strata_cpu_features()) } }
-        cacheKey = key
+        let pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: configuration.tier, cpuFeatures: strata_cpu_features()) } } }
         var entry: CacheEntry?
-        if let cache, let key, let stored = cache.load(key) {
-            entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
-            if entry == nil { cache.remove(key) }  // corrupt, truncated, or another version: a miss
-        }
-        let decoded: (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)], CacheEntry?) =
+        let (decodedInfo, decodedContext, translated, fresh, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)], CacheEntry?) =
             try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
             var unsupported: WasmError?
             var translated: [CompiledFunction?] = []
@@ -69,25 +65,29 @@ public final class Module: @unchecked Sendable {
             let skip = { (count: Int, i: Int) -> Bool in
                 if cached.isEmpty {
                     cached = [Bool](repeating: false, count: count)
-                    if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
-                        for f in e.image.functions { cached[f.index] = true }
-                    } else if entry != nil, let cache, let key {
-                        cache.remove(key)  // names functions this module does not have
-                        entry = nil
+                    translated = [CompiledFunction?](repeating: nil, count: count)
+                    if let cache, let key = pendingKey?.value, let stored = cache.load(key) {
+                        entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
+                        if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
+                            for f in e.image.functions { cached[f.index] = true }
+                        } else {
+                            // Corrupt, truncated, from another version, or names functions this
+                            // module does not have: a miss.
+                            cache.remove(key)
+                            entry = nil
+                        }
                     }
                 }
-                if cached[i] { translated.append(nil) }
                 return cached[i]
             }
-            let (info, context) = try Self.decodeValidating(buffer, skip: skip) { context, info, type, body, validator throws(WasmError) in
+            let (info, context) = try Self.decodeValidating(buffer, skip: skip) { context, info, i, type, body, validator throws(WasmError) in
                 if interpretAll {
                     let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
                     if let reason { unsupported = unsupported ?? reason }
-                    translated.append(f)
+                    translated[i] = f
                 } else {
                     var sink = NullSink()
                     try validator.run(sink: &sink)
-                    translated.append(nil)
                 }
             }
             if let unsupported { throw unsupported }
@@ -109,27 +109,15 @@ public final class Module: @unchecked Sendable {
             }
             return (info, context, translated, machine, entry)
         }
-        info = decoded.0
-        context = decoded.1
-        entry = decoded.4
+        info = decodedInfo
+        context = decodedContext
+        cacheKey = pendingKey?.value
+        entry = loadedEntry
         let fromCache = entry?.image.functions ?? []
-        let fresh = decoded.3
         // One image for everything compiled now: the cache's as it is, or fresh code (with
         // any cached functions copied in).
         let image: CodeImage? = fresh.isEmpty ? entry?.image
             : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
-        // A compiled function without interpreter code gets a record whose code traps; it is
-        // never run (its entry slot holds the compiled record).
-        let placeholder = [handlerWord(strata_h_unreachable)]
-        let translated = decoded.2.enumerated().map { i, f in
-            f ?? {
-                let type = decoded.0.types[Int(decoded.0.functionTypeIndices[i])]
-                return CompiledFunction(
-                    code: placeholder, consts: [], frameWords: type.params.count * wordsPerSlot,
-                    paramWords: type.params.count * wordsPerSlot, localWords: 0,
-                    resultWords: type.results.count * wordsPerSlot, offsets: [])
-            }()
-        }
 
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
@@ -139,30 +127,36 @@ public final class Module: @unchecked Sendable {
         entryTable = .allocate(capacity: max(n, 1))
         var offsets: [[(Int32, Int32)]] = []
         offsets.reserveCapacity(n)
-        // Compiled-only functions share one placeholder code word and an empty constant pool.
+        // A compiled function without interpreter code gets a record whose code traps; it is
+        // never run (its entry slot holds the compiled record). Such records share one
+        // placeholder code word and an empty constant pool.
         let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
-        shared.initialize(to: placeholder[0])
+        shared.initialize(to: handlerWord(strata_h_unreachable))
         (shared + 1).initialize(to: 0)
         allocations.append(UnsafeMutableRawPointer(shared))
-        for (i, f) in translated.enumerated() {
-            let code: UnsafeMutablePointer<UInt64>, consts: UnsafeMutablePointer<UInt64>
-            if decoded.2[i] == nil {
-                code = shared
-                consts = shared + 1
-            } else {
-                code = .allocate(capacity: max(f.code.count, 1))
+        let imported = info.importedFunctionTypes.count
+        for i in 0..<n {
+            if let f = translated[i] {
+                let code = CodePointer.allocate(capacity: max(f.code.count, 1))
                 code.initialize(from: f.code, count: f.code.count)
-                consts = .allocate(capacity: max(f.consts.count, 1))
+                let consts = UnsafeMutablePointer<Slot>.allocate(capacity: max(f.consts.count, 1))
                 consts.initialize(from: f.consts, count: f.consts.count)
                 allocations.append(UnsafeMutableRawPointer(code))
                 allocations.append(UnsafeMutableRawPointer(consts))
+                (codes + i).initialize(to: FunctionCode(
+                    functionIndex: UInt32(imported + i), code: code, frameWords: f.frameWords,
+                    paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
+                    consts: consts, constWords: f.consts.count, definedIndex: i))
+                offsets.append(f.offsets)
+            } else {
+                let type = info.types[Int(info.functionTypeIndices[i])]
+                (codes + i).initialize(to: FunctionCode(
+                    functionIndex: UInt32(imported + i), code: shared, frameWords: type.params.count * wordsPerSlot,
+                    paramWords: type.params.count * wordsPerSlot, localWords: 0, resultWords: type.results.count * wordsPerSlot,
+                    consts: shared + 1, constWords: 0, definedIndex: i))
+                offsets.append([])
             }
-            (codes + i).initialize(to: FunctionCode(
-                functionIndex: UInt32(info.importedFunctionTypes.count + i), code: code, frameWords: f.frameWords,
-                paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                consts: consts, constWords: f.consts.count, definedIndex: i))
             entryTable[i] = UnsafeRawPointer(codes + i)
-            offsets.append(f.offsets)
         }
         instructionOffsets = offsets
         tierClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
@@ -350,43 +344,63 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
     public static func validate(bytes: [UInt8]) throws(WasmError) {
         try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            _ = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) in
+            _ = try decodeValidating(buffer) { _, _, _, _, _, validator throws(WasmError) in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
             }
         }
     }
 
-    /// Decodes a module and validates every function body as the code section streams by:
-    /// `lower` runs each body's validator with the sink of a tier. An invalid error is kept
-    /// until decoding ends, so a module that is also malformed is reported as malformed.
-    /// `skip(info, i)` true: body `i` is neither validated nor lowered (its code comes from
-    /// the code cache, written by a run that validated it).
+    /// Decodes a module, then validates every function body: `lower` runs each body's validator
+    /// with the sink of a tier. Sections are decoded first (bodies by extent only), then the
+    /// bodies' locals, so every malformed error in the sections comes before an invalid one.
+    /// `skip(count, i)` true: body `i` is neither decoded further, validated nor lowered (its
+    /// code comes from the code cache, written by a run that validated it). `lower` gets the
+    /// body's index.
     static func decodeValidating(
         _ buffer: UnsafeBufferPointer<UInt8>,
-        skip: @escaping (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
-        lower: @escaping (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Void
+        skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
+        lower: (ModuleContext, ModuleInfo, Int, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Void
     ) throws(WasmError) -> (ModuleInfo, ModuleContext) {
         var decoder = ModuleDecoder(bytes: buffer)
-        var context: ModuleContext?
-        var deferredInvalid: WasmError?
-        decoder.bodyHandler = { d, i, body throws(WasmError) in
-            guard deferredInvalid == nil, i < d.info.functionTypeIndices.count else { return }
-            if skip(d.info.functionTypeIndices.count, i) { return }
+        var info: ModuleInfo
+        do throws(WasmError) {
+            info = try decoder.decode()
+        } catch {
+            throw firstMalformedBody(buffer, decoder.info, before: error) ?? error
+        }
+        let count = info.bodies.count
+        var validated = [Bool](repeating: false, count: count)
+        for i in 0..<count where !skip(count, i) {
+            info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])
+            validated[i] = true
+        }
+        let context = try ModuleValidator(info: info).validate()
+        for i in 0..<count where validated[i] {
+            let type = info.types[Int(info.functionTypeIndices[i])]
+            var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
+            try lower(context, info, i, type, info.bodies[i], &validator)
+        }
+        return (info, context)
+    }
+
+    /// Bodies are validated once all sections are decoded, but a malformed instruction in a
+    /// body comes before a later section's decoding error (`error`) in the binary: the error
+    /// a streaming decoder would report first. Checks the bodies recorded so far in order, as
+    /// such a decoder would: up to the first invalid one.
+    private static func firstMalformedBody(_ buffer: UnsafeBufferPointer<UInt8>, _ info: ModuleInfo, before error: WasmError) -> WasmError? {
+        guard !info.bodies.isEmpty, let context = try? ModuleValidator(info: info).validate() else { return nil }
+        for i in info.bodies.indices where i < info.functionTypeIndices.count {
             do throws(WasmError) {
-                if context == nil { context = try ModuleValidator(info: d.info).validate() }
-                let type = d.info.types[Int(d.info.functionTypeIndices[i])]
-                var validator = FunctionValidator(module: context!, body: body, type: type, bytes: buffer)
-                try lower(context!, d.info, type, body, &validator)
+                let body = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])
+                var validator = FunctionValidator(module: context, body: body, type: info.types[Int(info.functionTypeIndices[i])], bytes: buffer)
+                var sink = NullSink()
+                try validator.run(sink: &sink)
             } catch {
-                guard error.kind == .invalid else { throw error }
-                deferredInvalid = error
+                return error.kind == .malformed ? error : nil
             }
         }
-        let info = try decoder.decode()
-        if let deferredInvalid { throw deferredInvalid }
-        // Again over the whole module: the data section follows the code section.
-        return (info, try ModuleValidator(info: info).validate())
+        return nil
     }
 
     deinit {

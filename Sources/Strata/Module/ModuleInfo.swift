@@ -73,7 +73,10 @@ struct DataSegment: Sendable {
 /// A function body as found in the code section: local declarations and the byte range of
 /// its instructions (up to and including the final `end`).
 struct FunctionBody: Sendable {
+    /// Declared locals (filled in by `ModuleDecoder.decodeLocals` for bodies that are validated).
     var locals: [ValueType]
+    /// Where the local declarations start within the module binary.
+    var localsStart: Int
     /// Range of instruction bytes within the module binary.
     var codeStart: Int
     var codeEnd: Int

@@ -5,13 +5,31 @@ import Glibc
 final class ExecutableMemory: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let size: Int
+    static let hugePage = 2 << 20
 
     /// Copies `bytes` into a fresh mapping and makes it executable.
     init(_ write: (UnsafeMutableRawPointer) -> Void, byteCount: Int) throws(WasmError) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let size = max((byteCount + page - 1) / page * page, page)
-        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), p != MAP_FAILED else {
-            throw WasmError(.unsupported, "cannot map memory for compiled code")
+        let p: UnsafeMutableRawPointer
+        if size >= Self.hugePage {
+            // Large images (a whole module's code): 2 MiB-aligned so the kernel can back them
+            // with transparent huge pages: far fewer page faults while the code is written,
+            // and fewer iTLB misses while it runs.
+            guard let q = mmap(nil, size + Self.hugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), q != MAP_FAILED else {
+                throw WasmError(.unsupported, "cannot map memory for compiled code")
+            }
+            let aligned = (Int(bitPattern: q) + Self.hugePage - 1) & ~(Self.hugePage - 1)
+            let head = aligned - Int(bitPattern: q)
+            if head > 0 { munmap(q, head) }
+            if Self.hugePage - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), Self.hugePage - head) }
+            p = UnsafeMutableRawPointer(bitPattern: aligned)!
+            _ = madvise(p, size, 14 /* MADV_HUGEPAGE */)
+        } else {
+            guard let q = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), q != MAP_FAILED else {
+                throw WasmError(.unsupported, "cannot map memory for compiled code")
+            }
+            p = q
         }
         write(p)
         guard mprotect(p, size, PROT_READ | PROT_EXEC) == 0 else {
