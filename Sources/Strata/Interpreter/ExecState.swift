@@ -8,13 +8,11 @@ let wordsPerSlot = 2
 typealias CodePointer = UnsafeMutablePointer<UInt64>
 typealias FramePointer = UnsafeMutablePointer<Slot>
 
-/// An interpreter handler: the C glue around one instruction (see CStrata.h). Its address is
-/// what the code stream holds.
-typealias Handler = strata_handler
+/// What starts an instruction in the code stream (see `Opcode`).
+typealias Handler = Opcode
 
-/// What an operation returns to its C handler: the next pc (nil leaves the chain), and the
-/// frame pointer and state to continue with. Returned in three registers (Swift calling
-/// convention), matching `StrataNext` in CStrata.h.
+/// What an operation returns to the dispatch loop: the next pc (nil leaves the loop), and the
+/// frame pointer and state to continue with.
 typealias NextInstruction = (CodePointer?, FramePointer, StatePointer)
 
 /// The interpreter's code for one function: what an entry-table slot points to while the
@@ -92,9 +90,7 @@ struct ExecState {
 }
 
 @inline(__always)
-func handlerWord(_ h: Handler) -> UInt64 {
-    UInt64(UInt(bitPattern: unsafeBitCast(h, to: Int.self)))
-}
+func handlerWord(_ h: Handler) -> UInt64 { h.word }
 
 
 

@@ -13,182 +13,182 @@ import CStrata
     return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
 }
 
-@_silgen_name("strata_op_br_if_i32_eq") func opBrIfI32Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 == $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_eq_back") func opBrIfI32EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 == $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ne") func opBrIfI32Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 != $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ne_back") func opBrIfI32NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 != $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_lt_s") func opBrIfI32LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_lt_s_back") func opBrIfI32LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_lt_u") func opBrIfI32LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 < $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_lt_u_back") func opBrIfI32LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 < $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_gt_s") func opBrIfI32GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_gt_s_back") func opBrIfI32GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_gt_u") func opBrIfI32GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 > $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_gt_u_back") func opBrIfI32GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 > $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_le_s") func opBrIfI32LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_le_s_back") func opBrIfI32LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_le_u") func opBrIfI32LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_le_u_back") func opBrIfI32LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ge_s") func opBrIfI32GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ge_s_back") func opBrIfI32GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ge_u") func opBrIfI32GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i32_ge_u_back") func opBrIfI32GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI32GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch32(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_eq") func opBrIfI64Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 == $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_eq_back") func opBrIfI64EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 == $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ne") func opBrIfI64Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 != $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ne_back") func opBrIfI64NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 != $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_lt_s") func opBrIfI64LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_lt_s_back") func opBrIfI64LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_lt_u") func opBrIfI64LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 < $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_lt_u_back") func opBrIfI64LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 < $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_gt_s") func opBrIfI64GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_gt_s_back") func opBrIfI64GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_gt_u") func opBrIfI64GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 > $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_gt_u_back") func opBrIfI64GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 > $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_le_s") func opBrIfI64LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_le_s_back") func opBrIfI64LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_le_u") func opBrIfI64LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_le_u_back") func opBrIfI64LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ge_s") func opBrIfI64GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ge_s_back") func opBrIfI64GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ge_u") func opBrIfI64GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
 }
-@_silgen_name("strata_op_br_if_i64_ge_u_back") func opBrIfI64GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfI64GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (fusedBranch64(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
 }
 
 /// [dst, base, value, shift]: base + (value << shift), the address arithmetic of `a[i]`
 /// (an `i32.shl` by a constant fused into the `i32.add` that consumes it).
-@_silgen_name("strata_op_i32_add_shl") func opI32AddShl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32AddShl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     wr32(fp, pc, 1, rd32(fp, pc, 2) &+ (rd32(fp, pc, 3) &<< rd32(fp, pc, 4)))
     return (pc + 5, fp, st)
 }
 
 /// [cond, offset]: backward branch taken when cond is zero.
-@_silgen_name("strata_op_br_if_not_back") func opBrIfNotBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opBrIfNotBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (rd32(fp, pc, 1) == 0 ? backEdge(st, pc, pc + op(pc, 2)) : pc + 3, fp, st)
 }
 
 /// The fused handler for an integer compare opcode, and the opcode of its negation.
 func fusedBranchHandler(_ opcode: UInt16, back: Bool) -> Handler? {
     switch (opcode, back) {
-    case (0x46, false): strata_h_br_if_i32_eq
-    case (0x46, true): strata_h_br_if_i32_eq_back
-    case (0x47, false): strata_h_br_if_i32_ne
-    case (0x47, true): strata_h_br_if_i32_ne_back
-    case (0x48, false): strata_h_br_if_i32_lt_s
-    case (0x48, true): strata_h_br_if_i32_lt_s_back
-    case (0x49, false): strata_h_br_if_i32_lt_u
-    case (0x49, true): strata_h_br_if_i32_lt_u_back
-    case (0x4A, false): strata_h_br_if_i32_gt_s
-    case (0x4A, true): strata_h_br_if_i32_gt_s_back
-    case (0x4B, false): strata_h_br_if_i32_gt_u
-    case (0x4B, true): strata_h_br_if_i32_gt_u_back
-    case (0x4C, false): strata_h_br_if_i32_le_s
-    case (0x4C, true): strata_h_br_if_i32_le_s_back
-    case (0x4D, false): strata_h_br_if_i32_le_u
-    case (0x4D, true): strata_h_br_if_i32_le_u_back
-    case (0x4E, false): strata_h_br_if_i32_ge_s
-    case (0x4E, true): strata_h_br_if_i32_ge_s_back
-    case (0x4F, false): strata_h_br_if_i32_ge_u
-    case (0x4F, true): strata_h_br_if_i32_ge_u_back
-    case (0x51, false): strata_h_br_if_i64_eq
-    case (0x51, true): strata_h_br_if_i64_eq_back
-    case (0x52, false): strata_h_br_if_i64_ne
-    case (0x52, true): strata_h_br_if_i64_ne_back
-    case (0x53, false): strata_h_br_if_i64_lt_s
-    case (0x53, true): strata_h_br_if_i64_lt_s_back
-    case (0x54, false): strata_h_br_if_i64_lt_u
-    case (0x54, true): strata_h_br_if_i64_lt_u_back
-    case (0x55, false): strata_h_br_if_i64_gt_s
-    case (0x55, true): strata_h_br_if_i64_gt_s_back
-    case (0x56, false): strata_h_br_if_i64_gt_u
-    case (0x56, true): strata_h_br_if_i64_gt_u_back
-    case (0x57, false): strata_h_br_if_i64_le_s
-    case (0x57, true): strata_h_br_if_i64_le_s_back
-    case (0x58, false): strata_h_br_if_i64_le_u
-    case (0x58, true): strata_h_br_if_i64_le_u_back
-    case (0x59, false): strata_h_br_if_i64_ge_s
-    case (0x59, true): strata_h_br_if_i64_ge_s_back
-    case (0x5A, false): strata_h_br_if_i64_ge_u
-    case (0x5A, true): strata_h_br_if_i64_ge_u_back
+    case (0x46, false): Opcode.br_if_i32_eq
+    case (0x46, true): Opcode.br_if_i32_eq_back
+    case (0x47, false): Opcode.br_if_i32_ne
+    case (0x47, true): Opcode.br_if_i32_ne_back
+    case (0x48, false): Opcode.br_if_i32_lt_s
+    case (0x48, true): Opcode.br_if_i32_lt_s_back
+    case (0x49, false): Opcode.br_if_i32_lt_u
+    case (0x49, true): Opcode.br_if_i32_lt_u_back
+    case (0x4A, false): Opcode.br_if_i32_gt_s
+    case (0x4A, true): Opcode.br_if_i32_gt_s_back
+    case (0x4B, false): Opcode.br_if_i32_gt_u
+    case (0x4B, true): Opcode.br_if_i32_gt_u_back
+    case (0x4C, false): Opcode.br_if_i32_le_s
+    case (0x4C, true): Opcode.br_if_i32_le_s_back
+    case (0x4D, false): Opcode.br_if_i32_le_u
+    case (0x4D, true): Opcode.br_if_i32_le_u_back
+    case (0x4E, false): Opcode.br_if_i32_ge_s
+    case (0x4E, true): Opcode.br_if_i32_ge_s_back
+    case (0x4F, false): Opcode.br_if_i32_ge_u
+    case (0x4F, true): Opcode.br_if_i32_ge_u_back
+    case (0x51, false): Opcode.br_if_i64_eq
+    case (0x51, true): Opcode.br_if_i64_eq_back
+    case (0x52, false): Opcode.br_if_i64_ne
+    case (0x52, true): Opcode.br_if_i64_ne_back
+    case (0x53, false): Opcode.br_if_i64_lt_s
+    case (0x53, true): Opcode.br_if_i64_lt_s_back
+    case (0x54, false): Opcode.br_if_i64_lt_u
+    case (0x54, true): Opcode.br_if_i64_lt_u_back
+    case (0x55, false): Opcode.br_if_i64_gt_s
+    case (0x55, true): Opcode.br_if_i64_gt_s_back
+    case (0x56, false): Opcode.br_if_i64_gt_u
+    case (0x56, true): Opcode.br_if_i64_gt_u_back
+    case (0x57, false): Opcode.br_if_i64_le_s
+    case (0x57, true): Opcode.br_if_i64_le_s_back
+    case (0x58, false): Opcode.br_if_i64_le_u
+    case (0x58, true): Opcode.br_if_i64_le_u_back
+    case (0x59, false): Opcode.br_if_i64_ge_s
+    case (0x59, true): Opcode.br_if_i64_ge_s_back
+    case (0x5A, false): Opcode.br_if_i64_ge_u
+    case (0x5A, true): Opcode.br_if_i64_ge_u_back
     default: nil
     }
 }

@@ -93,7 +93,7 @@ func callFunctionReference(
 }
 
 /// [definedIndex, argBase]
-@_silgen_name("strata_op_call") func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyCall(pc, fp, st)
     return (next, st.pointee.fp, st)
 }
@@ -103,7 +103,7 @@ func callFunctionReference(
     return enterFunction(st, fc, newFP: fp + op(pc, 2), returnPC: pc + 3, calleeVM: vm, pc: pc)
 }
 /// [functionIndex, argBase]: a call to an imported function.
-@_silgen_name("strata_op_call_import") func opCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyCallImport(pc, fp, st)
     return (next, st.pointee.fp, st)
 }
@@ -112,7 +112,7 @@ func callFunctionReference(
     return callFunctionReference(st, ref, newFP: fp + op(pc, 2), returnPC: pc + 3, pc: pc)
 }
 /// [table, typeIndex, index, argBase]
-@_silgen_name("strata_op_call_indirect") func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyCallIndirect(pc, fp, st)
     return (next, st.pointee.fp, st)
 }
@@ -131,7 +131,7 @@ func callFunctionReference(
     return callFunctionReference(st, ref, newFP: fp + op(pc, 4), returnPC: pc + 5, pc: pc)
 }
 /// []: results are already in slots 0..<n of the frame.
-@_silgen_name("strata_op_return") func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyReturn(pc, fp, st)
     return (next, st.pointee.fp, st)
 }
@@ -150,10 +150,9 @@ func callFunctionReference(
 // MARK: - running a chain of handlers, and the host entry
 
 enum Interpreter {
-    /// Runs handlers from `start` until an operation returns nil (the C glue tail-calls
-    /// from handler to handler).
+    /// Runs instructions from `start` until an operation returns nil (see `dispatch`).
     static func run(_ st: StatePointer, from start: CodePointer) {
-        strata_run(start, st.pointee.fp, UnsafeMutableRawPointer(st))
+        dispatch(start, st.pointee.fp, st)
     }
 
     /// Calls interpreted code from the host. Arguments and results use one buffer of slots

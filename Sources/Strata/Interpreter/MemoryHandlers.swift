@@ -30,91 +30,91 @@ func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ s
     return pc + 4
 }
 
-@_silgen_name("strata_op_i32_load") func opI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Load(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, UInt32.self) { UInt64($0) }
 }
-@_silgen_name("strata_op_i64_load") func opI64Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI64Load(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI64Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, UInt64.self) { $0 }
 }
-@_silgen_name("strata_op_i32_load8_s") func opI32Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Load8S(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, Int8.self) { UInt64(UInt32(bitPattern: Int32($0))) }
 }
-@_silgen_name("strata_op_i32_load8_u") func opI32Load8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Load8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Load8U(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Load8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, UInt8.self) { UInt64($0) }
 }
-@_silgen_name("strata_op_i32_load16_s") func opI32Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Load16S(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, Int16.self) { UInt64(UInt32(bitPattern: Int32($0))) }
 }
-@_silgen_name("strata_op_i32_load16_u") func opI32Load16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Load16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Load16U(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Load16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, UInt16.self) { UInt64($0) }
 }
-@_silgen_name("strata_op_i64_load8_s") func opI64Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI64Load8S(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI64Load8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, Int8.self) { UInt64(bitPattern: Int64($0)) }
 }
-@_silgen_name("strata_op_i64_load16_s") func opI64Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI64Load16S(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI64Load16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, Int16.self) { UInt64(bitPattern: Int64($0)) }
 }
-@_silgen_name("strata_op_i64_load32_s") func opI64Load32S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64Load32S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI64Load32S(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI64Load32S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     load(pc, fp, st, Int32.self) { UInt64(bitPattern: Int64($0)) }
 }
-@_silgen_name("strata_op_i32_store") func opI32Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Store(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI32Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     storeValue(pc, fp, st, UInt32.self)
 }
-@_silgen_name("strata_op_i64_store") func opI64Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI64Store(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyI64Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     storeValue(pc, fp, st, UInt64.self)
 }
-@_silgen_name("strata_op_store8") func opStore8(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opStore8(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyStore8(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyStore8(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     storeValue(pc, fp, st, UInt8.self)
 }
-@_silgen_name("strata_op_store16") func opStore16(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opStore16(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyStore16(pc, fp, st)
     return (next, fp, st)
 }
@@ -124,29 +124,29 @@ func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ s
 
 func loadHandler(_ opcode: UInt8) -> Handler {
     switch opcode {
-    case 0x28, 0x2A, 0x35: strata_h_i32_load  // i32.load, f32.load, i64.load32_u
-    case 0x29, 0x2B: strata_h_i64_load
-    case 0x2C: strata_h_i32_load8_s
-    case 0x2D, 0x31: strata_h_i32_load8_u
-    case 0x2E: strata_h_i32_load16_s
-    case 0x2F, 0x33: strata_h_i32_load16_u
-    case 0x30: strata_h_i64_load8_s
-    case 0x32: strata_h_i64_load16_s
-    default: strata_h_i64_load32_s  // 0x34
+    case 0x28, 0x2A, 0x35: Opcode.i32_load  // i32.load, f32.load, i64.load32_u
+    case 0x29, 0x2B: Opcode.i64_load
+    case 0x2C: Opcode.i32_load8_s
+    case 0x2D, 0x31: Opcode.i32_load8_u
+    case 0x2E: Opcode.i32_load16_s
+    case 0x2F, 0x33: Opcode.i32_load16_u
+    case 0x30: Opcode.i64_load8_s
+    case 0x32: Opcode.i64_load16_s
+    default: Opcode.i64_load32_s  // 0x34
     }
 }
 
 func storeHandler(_ opcode: UInt8) -> Handler {
     switch opcode {
-    case 0x36, 0x38, 0x3E: strata_h_i32_store
-    case 0x37, 0x39: strata_h_i64_store
-    case 0x3A, 0x3C: strata_h_store8
-    default: strata_h_store16  // 0x3B, 0x3D
+    case 0x36, 0x38, 0x3E: Opcode.i32_store
+    case 0x37, 0x39: Opcode.i64_store
+    case 0x3A, 0x3C: Opcode.store8
+    default: Opcode.store16  // 0x3B, 0x3D
     }
 }
 
 /// [dst]
-@_silgen_name("strata_op_memory_size") func opMemorySize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opMemorySize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyMemorySize(pc, fp, st)
     return (next, fp, st)
 }
@@ -154,7 +154,7 @@ func storeHandler(_ opcode: UInt8) -> Handler {
     wr(fp, pc, 1, st.pointee.memSize / wasmPageSize); return pc + 2
 }
 /// [dst, delta]
-@_silgen_name("strata_op_memory_grow") func opMemoryGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opMemoryGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyMemoryGrow(pc, fp, st)
     return (next, fp, st)
 }
@@ -170,7 +170,7 @@ func storeHandler(_ opcode: UInt8) -> Handler {
 // MARK: - globals: vmctx.globals holds one cell pointer per global
 
 /// [dst, index]
-@_silgen_name("strata_op_global_get") func opGlobalGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opGlobalGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyGlobalGet(pc, fp, st)
     return (next, fp, st)
 }
@@ -178,7 +178,7 @@ func storeHandler(_ opcode: UInt8) -> Handler {
     move16(fp + op(pc, 1), st.pointee.vmctx.pointee.globals[op(pc, 2)]!); return pc + 3
 }
 /// [index, src]
-@_silgen_name("strata_op_global_set") func opGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opGlobalSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyGlobalSet(pc, fp, st)
     return (next, fp, st)
 }
@@ -201,7 +201,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
 }
 
 /// [segment, dst, src, n]
-@_silgen_name("strata_op_memory_init") func opMemoryInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opMemoryInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyMemoryInit(pc, fp, st)
     return (next, fp, st)
 }
@@ -211,7 +211,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     }
 }
 /// [segment]
-@_silgen_name("strata_op_data_drop") func opDataDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opDataDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyDataDrop(pc, fp, st)
     return (next, fp, st)
 }
@@ -219,7 +219,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     instanceOf(st).dataDrop(op(pc, 1)); return pc + 2
 }
 /// [dst, src, n]
-@_silgen_name("strata_op_memory_copy") func opMemoryCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opMemoryCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyMemoryCopy(pc, fp, st)
     return (next, fp, st)
 }
@@ -227,7 +227,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     runtimeOp(st, pc, next: 4) { instanceOf(st).memoryCopy(dst: rd32(fp, pc, 1), src: rd32(fp, pc, 2), count: rd32(fp, pc, 3)) }
 }
 /// [dst, value, n]
-@_silgen_name("strata_op_memory_fill") func opMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyMemoryFill(pc, fp, st)
     return (next, fp, st)
 }
@@ -235,7 +235,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     runtimeOp(st, pc, next: 4) { instanceOf(st).memoryFill(dst: rd32(fp, pc, 1), value: UInt8(truncatingIfNeeded: rd32(fp, pc, 2)), count: rd32(fp, pc, 3)) }
 }
 /// [dst, table, index]
-@_silgen_name("strata_op_table_get") func opTableGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableGet(pc, fp, st)
     return (next, fp, st)
 }
@@ -247,7 +247,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     return pc + 4
 }
 /// [table, index, value]
-@_silgen_name("strata_op_table_set") func opTableSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableSet(pc, fp, st)
     return (next, fp, st)
 }
@@ -259,7 +259,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     return pc + 4
 }
 /// [dst, table]
-@_silgen_name("strata_op_table_size") func opTableSize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableSize(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableSize(pc, fp, st)
     return (next, fp, st)
 }
@@ -267,7 +267,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     wr(fp, pc, 1, st.pointee.vmctx.pointee.tables[op(pc, 2)]!.pointee.count); return pc + 3
 }
 /// [dst, table, init, delta]
-@_silgen_name("strata_op_table_grow") func opTableGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableGrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableGrow(pc, fp, st)
     return (next, fp, st)
 }
@@ -277,7 +277,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     return pc + 5
 }
 /// [table, index, value, n]
-@_silgen_name("strata_op_table_fill") func opTableFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableFill(pc, fp, st)
     return (next, fp, st)
 }
@@ -285,7 +285,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     runtimeOp(st, pc, next: 5) { instanceOf(st).tableFill(table: op(pc, 1), start: rd32(fp, pc, 2), value: rd64(fp, pc, 3), count: rd32(fp, pc, 4)) }
 }
 /// [dstTable, srcTable, dst, src, n]
-@_silgen_name("strata_op_table_copy") func opTableCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableCopy(pc, fp, st)
     return (next, fp, st)
 }
@@ -295,7 +295,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     }
 }
 /// [table, segment, dst, src, n]
-@_silgen_name("strata_op_table_init") func opTableInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opTableInit(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyTableInit(pc, fp, st)
     return (next, fp, st)
 }
@@ -305,7 +305,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     }
 }
 /// [segment]
-@_silgen_name("strata_op_elem_drop") func opElemDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opElemDrop(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyElemDrop(pc, fp, st)
     return (next, fp, st)
 }
@@ -313,7 +313,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     instanceOf(st).elemDrop(op(pc, 1)); return pc + 2
 }
 /// [dst, function]
-@_silgen_name("strata_op_ref_func") func opRefFunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opRefFunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyRefFunc(pc, fp, st)
     return (next, fp, st)
 }
@@ -322,7 +322,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     wr(fp, pc, 1, UInt64(UInt(bitPattern: ref))); return pc + 3
 }
 /// [dst, src]
-@_silgen_name("strata_op_ref_is_null") func opRefIsNull(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opRefIsNull(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyRefIsNull(pc, fp, st)
     return (next, fp, st)
 }

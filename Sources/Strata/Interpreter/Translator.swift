@@ -105,7 +105,7 @@ struct Translator: CodeSink {
     mutating func materialize(_ i: Int, offset: Int) {
         let home = Self.temp(i)
         if stack[i] != home {
-            emit(strata_h_copy, offset: offset); slot(home); slot(stack[i])
+            emit(Opcode.copy, offset: offset); slot(home); slot(stack[i])
             stack[i] = home
         }
     }
@@ -151,7 +151,7 @@ struct Translator: CodeSink {
         for i in 0..<n {
             let src = stack[from + i]
             let dst = Self.temp(height + i)
-            if src != dst { emit(strata_h_copy, offset: offset); slot(dst); slot(src) }
+            if src != dst { emit(Opcode.copy, offset: offset); slot(dst); slot(src) }
         }
     }
     func needsMoves(_ label: Int) -> Bool {
@@ -169,9 +169,9 @@ struct Translator: CodeSink {
         let li = labels.count - 1 - depth
         let at = code.count
         if labels[li].kind == .loop {
-            emit(strata_h_br_back, offset: offset); imm(labels[li].start - at)
+            emit(Opcode.br_back, offset: offset); imm(labels[li].start - at)
         } else {
-            emit(strata_h_br, offset: offset)
+            emit(Opcode.br, offset: offset)
             labels[li].fixups.append((at, code.count)); imm(0)
         }
     }
@@ -184,16 +184,16 @@ struct Translator: CodeSink {
         if n == 1, let (dstIndex, position) = producer, position == stack.count - 1,
            stack[position] == Self.temp(position) {
             code[dstIndex] = 0
-            emit(strata_h_return, offset: offset)
+            emit(Opcode.`return`, offset: offset)
             return
         }
         materializeTop(n, offset: offset)
         let from = stack.count - n
         for i in 0..<n {
             let src = stack[from + i]
-            if src != UInt64(i) { emit(strata_h_copy, offset: offset); slot(UInt64(i)); slot(src) }
+            if src != UInt64(i) { emit(Opcode.copy, offset: offset); slot(UInt64(i)); slot(src) }
         }
-        emit(strata_h_return, offset: offset)
+        emit(Opcode.`return`, offset: offset)
     }
 
     mutating func patch(_ fixup: (Int, Int), to target: Int) {
@@ -238,7 +238,7 @@ struct Translator: CodeSink {
         }
         switch instruction {
         case .unreachable:
-            emit(strata_h_unreachable, offset: offset)
+            emit(Opcode.unreachable, offset: offset)
             dead = true
         case .nop:
             break
@@ -255,11 +255,11 @@ struct Translator: CodeSink {
             let at = code.count
             // Branch to the else arm when the condition is false.
             if let c = fused, c.opcode == 0x45 {
-                emit(strata_h_br_if, offset: offset); slot(c.a)
+                emit(Opcode.br_if, offset: offset); slot(c.a)
             } else if let c = fused, let negated = negatedComparison(c.opcode), let h = fusedBranchHandler(negated, back: false) {
                 emit(h, offset: offset); slot(c.a); slot(c.b)
             } else {
-                emit(strata_h_br_if_not, offset: offset); slot(cond)
+                emit(Opcode.br_if_not, offset: offset); slot(cond)
             }
             var label = Label(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false)
             label.elseFixup = (at, code.count); imm(0)
@@ -283,7 +283,7 @@ struct Translator: CodeSink {
             let kind = labels[li].kind
             if kind == .function || needsMoves(li) {
                 let at = code.count
-                emit(strata_h_br_if_not, offset: offset); slot(cond)
+                emit(Opcode.br_if_not, offset: offset); slot(cond)
                 let skip = (at, code.count); imm(0)
                 if kind == .function {
                     let saved = stack
@@ -300,11 +300,11 @@ struct Translator: CodeSink {
                 let at = code.count
                 if let c = fused, c.opcode == 0x45 {
                     // br_if (i32.eqz x): branch when x is zero.
-                    emit(back ? strata_h_br_if_not_back : strata_h_br_if_not, offset: offset); slot(c.a)
+                    emit(back ? Opcode.br_if_not_back : Opcode.br_if_not, offset: offset); slot(c.a)
                 } else if let c = fused, let h = fusedBranchHandler(c.opcode, back: back) {
                     emit(h, offset: offset); slot(c.a); slot(c.b)
                 } else {
-                    emit(back ? strata_h_br_if_back : strata_h_br_if, offset: offset); slot(cond)
+                    emit(back ? Opcode.br_if_back : Opcode.br_if, offset: offset); slot(cond)
                 }
                 if back {
                     imm(labels[li].start - at)
@@ -322,23 +322,23 @@ struct Translator: CodeSink {
             let type = context.types[Int(context.functionTypes[Int(f)])]
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
                 if Int(f) < t.importedFunctionCount {
-                    t.emit(strata_h_call_import, offset: offset); t.imm(Int(f)); t.slot(argBase)
+                    t.emit(Opcode.call_import, offset: offset); t.imm(Int(f)); t.slot(argBase)
                 } else {
-                    t.emit(strata_h_call, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
+                    t.emit(Opcode.call, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
                 }
             }
         case .callIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
             let index = pop()
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
-                t.emit(strata_h_call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
+                t.emit(Opcode.call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
             }
         case .drop:
             _ = pop()
         case .select:
             let cond = pop(), b = pop(), a = pop()
             let dst = pushResult()
-            emit(strata_h_select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
+            emit(Opcode.select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
             lastDst = (code.count - 4, stack.count - 1)
         case .localGet(let i):
             push(UInt64(i))
@@ -348,18 +348,18 @@ struct Translator: CodeSink {
             setLocal(UInt64(i), tee: true, last: last, offset: offset)
         case .globalGet(let g):
             let dst = pushResult()
-            emit(strata_h_global_get, offset: offset); slot(dst); imm(Int(g))
+            emit(Opcode.global_get, offset: offset); slot(dst); imm(Int(g))
             lastDst = (code.count - 2, stack.count - 1)
         case .globalSet(let g):
             let src = pop()
-            emit(strata_h_global_set, offset: offset); imm(Int(g)); slot(src)
+            emit(Opcode.global_set, offset: offset); imm(Int(g)); slot(src)
         case .tableGet(let t):
             let index = pop()
             let dst = pushResult()
-            emit(strata_h_table_get, offset: offset); slot(dst); imm(Int(t)); slot(index)
+            emit(Opcode.table_get, offset: offset); slot(dst); imm(Int(t)); slot(index)
         case .tableSet(let t):
             let value = pop(), index = pop()
-            emit(strata_h_table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
+            emit(Opcode.table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
         case .load(let opcode, let memOffset):
             let addr = pop()
             let dst = pushResult()
@@ -370,11 +370,11 @@ struct Translator: CodeSink {
             emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
         case .memorySize:
             let dst = pushResult()
-            emit(strata_h_memory_size, offset: offset); slot(dst)
+            emit(Opcode.memory_size, offset: offset); slot(dst)
         case .memoryGrow:
             let delta = pop()
             let dst = pushResult()
-            emit(strata_h_memory_grow, offset: offset); slot(dst); slot(delta)
+            emit(Opcode.memory_grow, offset: offset); slot(dst); slot(delta)
         case .const(_, let bits):
             push(constSlot(bits))
         case .numeric(let opcode):
@@ -390,7 +390,7 @@ struct Translator: CodeSink {
                 while let last = slotOperands.last, last >= s.start { slotOperands.removeLast() }
                 _ = pop(); _ = pop()
                 let dst = pushResult()
-                emit(strata_h_i32_add_shl, offset: offset); slot(dst); slot(other); slot(s.value); slot(s.shift)
+                emit(Opcode.i32_add_shl, offset: offset); slot(dst); slot(other); slot(s.value); slot(s.shift)
                 lastDst = (code.count - 4, stack.count - 1)
             } else if sig.operands.1 != nil {
                 let b = pop(), a = pop()
@@ -415,39 +415,39 @@ struct Translator: CodeSink {
         case .refIsNull:
             let a = pop()
             let dst = pushResult()
-            emit(strata_h_ref_is_null, offset: offset); slot(dst); slot(a)
+            emit(Opcode.ref_is_null, offset: offset); slot(dst); slot(a)
         case .refFunc(let f):
             let dst = pushResult()
-            emit(strata_h_ref_func, offset: offset); slot(dst); imm(Int(f))
+            emit(Opcode.ref_func, offset: offset); slot(dst); imm(Int(f))
         case .memoryInit(let segment):
             let n = pop(), s = pop(), d = pop()
-            emit(strata_h_memory_init, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
+            emit(Opcode.memory_init, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
         case .dataDrop(let segment):
-            emit(strata_h_data_drop, offset: offset); imm(Int(segment))
+            emit(Opcode.data_drop, offset: offset); imm(Int(segment))
         case .memoryCopy:
             let n = pop(), s = pop(), d = pop()
-            emit(strata_h_memory_copy, offset: offset); slot(d); slot(s); slot(n)
+            emit(Opcode.memory_copy, offset: offset); slot(d); slot(s); slot(n)
         case .memoryFill:
             let n = pop(), v = pop(), d = pop()
-            emit(strata_h_memory_fill, offset: offset); slot(d); slot(v); slot(n)
+            emit(Opcode.memory_fill, offset: offset); slot(d); slot(v); slot(n)
         case .tableInit(let segment, let table):
             let n = pop(), s = pop(), d = pop()
-            emit(strata_h_table_init, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
+            emit(Opcode.table_init, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
         case .elemDrop(let segment):
-            emit(strata_h_elem_drop, offset: offset); imm(Int(segment))
+            emit(Opcode.elem_drop, offset: offset); imm(Int(segment))
         case .tableCopy(let dt, let st):
             let n = pop(), s = pop(), d = pop()
-            emit(strata_h_table_copy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
+            emit(Opcode.table_copy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
         case .tableGrow(let t):
             let delta = pop(), initial = pop()
             let dst = pushResult()
-            emit(strata_h_table_grow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
+            emit(Opcode.table_grow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
         case .tableSize(let t):
             let dst = pushResult()
-            emit(strata_h_table_size, offset: offset); slot(dst); imm(Int(t))
+            emit(Opcode.table_size, offset: offset); slot(dst); imm(Int(t))
         case .tableFill(let t):
             let n = pop(), v = pop(), i = pop()
-            emit(strata_h_table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
+            emit(Opcode.table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
         case .simd(let opcode, let memOffset, let lane):
             simd(opcode, memOffset: memOffset, lane: UInt64(lane), immediate: validator.v128Immediate, offset: offset)
         }
@@ -536,7 +536,7 @@ struct Translator: CodeSink {
                 for i in 0..<(stack.count - 1) where stack[i] == local { materialize(i, offset: offset) }
             }
             _ = pop()
-            if src != local { emit(strata_h_copy, offset: offset); slot(local); slot(src) }
+            if src != local { emit(Opcode.copy, offset: offset); slot(local); slot(src) }
         }
         if tee { push(local) }
     }
@@ -554,7 +554,7 @@ struct Translator: CodeSink {
     mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {
         let index = pop()
         let at = code.count
-        emit(strata_h_br_table, offset: offset); slot(index); imm(targets.count - 1)
+        emit(Opcode.br_table, offset: offset); slot(index); imm(targets.count - 1)
         let tableStart = code.count
         for _ in targets { imm(0) }
         // Targets whose values are already in place jump directly; others go through a stub.
@@ -593,7 +593,7 @@ struct Translator: CodeSink {
         if !dead {
             materializeAll(offset: offset)
             let at = code.count
-            emit(strata_h_br, offset: offset)
+            emit(Opcode.br, offset: offset)
             label.fixups.append((at, code.count)); imm(0)
         }
         if let fixup = label.elseFixup {

@@ -131,7 +131,7 @@ public final class Module: @unchecked Sendable {
         // never run (its entry slot holds the compiled record). Such records share one
         // placeholder code word and an empty constant pool.
         let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
-        shared.initialize(to: handlerWord(strata_h_unreachable))
+        shared.initialize(to: handlerWord(Opcode.unreachable))
         (shared + 1).initialize(to: 0)
         allocations.append(UnsafeMutableRawPointer(shared))
         let imported = info.importedFunctionTypes.count
@@ -444,12 +444,6 @@ public final class Module: @unchecked Sendable {
     public func interpreterListing(function index: Int) -> String? {
         let d = index - importedFunctionCount
         guard d >= 0, d < info.bodies.count else { return nil }
-        var names: [UInt64: String] = [:]
-        var count: Int32 = 0
-        let table = strata_handler_names(&count)!
-        for i in 0..<Int(count) {
-            names[handlerWord(table[i].handler)] = String(cString: table[i].name)
-        }
         let fc = codes[d]
         let offsets = instructionOffsets[d]
         var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameWords) words "
@@ -459,7 +453,7 @@ public final class Module: @unchecked Sendable {
             let start = Int(entry.0)
             let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1
             let words = (start + 1..<end).map { Int64(bitPattern: fc.code[$0]) }
-            let name = names[fc.code[start]] ?? "?"
+            let name = fc.code[start] < Opcode.allCases.count ? "\(Opcode.allCases[Int(fc.code[start])])" : "?"
             let at = String(start)
             out += "  " + at + String(repeating: " ", count: max(0, 6 - at.count)) + "@0x\(String(entry.1, radix: 16))  \(name) \(words.map(String.init).joined(separator: " "))\n"
         }
