@@ -1,5 +1,6 @@
 import CStrata
 import Testing
+import WAT
 @testable import Strata
 
 /// Compare-and-branch fusion must give the same answers as a plain compare, in `br_if`
@@ -88,10 +89,70 @@ import Testing
         // 10 -> 111 -> 212 -> 313 over three iterations (each adds 1, then 100)
         #expect(try instance.function("loop")!.callI32(5) == 313)
         func words(_ i: Int) -> [UInt64] { opcodeWords(m, i) }
-        #expect(words(0).contains(handlerWord(Opcode.i32_add_shl)))
-        #expect(words(1).contains(handlerWord(Opcode.i32_add_shl)))
-        #expect(!words(3).contains(handlerWord(Opcode.i32_add_shl)))
-        #expect(!words(4).contains(handlerWord(Opcode.i32_add_shl)))
+        #expect(words(0).contains(handlerWord(Opcode.i32_shl_add)))
+        #expect(words(1).contains(handlerWord(Opcode.i32_shl_add)))
+        #expect(words(3).contains(handlerWord(Opcode.i32_shl_add)))
+        // The loop header between the shift and the add is a branch target: no fusion.
+        #expect(!words(4).contains(handlerWord(Opcode.i32_shl_add)))
+    }
+
+    /// Every fused pair of binary operations, both operand orders, against the same two
+    /// operations kept apart (a `local.tee` between them stores the intermediate).
+    @Test(arguments: ["i32", "i64", "f32", "f64"])
+    func fusedBinaryOperationsMatchSeparateOnes(_ t: String) throws {
+        let isInt = t.hasPrefix("i")
+        let firsts = isInt ? ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u"] : ["add", "sub", "mul", "div"]
+        let seconds = isInt ? ["add", "sub", "mul", "and", "or", "xor", "shl", "shr_u"] : ["add", "sub", "mul"]
+        var funcs = ""
+        var names: [String] = []
+        for f in firsts {
+            for g in seconds {
+                let n = "\(f)_\(g)"
+                names.append(n)
+                funcs += """
+                  (func (export "fused_\(n)") (param \(t) \(t) \(t)) (result \(t))
+                    (\(t).\(g) (\(t).\(f) (local.get 0) (local.get 1)) (local.get 2)))
+                  (func (export "fused_r_\(n)") (param \(t) \(t) \(t)) (result \(t))
+                    (\(t).\(g) (local.get 2) (\(t).\(f) (local.get 0) (local.get 1))))
+                  (func (export "plain_\(n)") (param \(t) \(t) \(t)) (result \(t)) (local \(t))
+                    (\(t).\(g) (local.tee 3 (\(t).\(f) (local.get 0) (local.get 1))) (local.get 2)))
+                  (func (export "plain_r_\(n)") (param \(t) \(t) \(t)) (result \(t)) (local \(t))
+                    (\(t).\(g) (local.get 2) (local.tee 3 (\(t).\(f) (local.get 0) (local.get 1)))))
+
+                """
+            }
+        }
+        // The interpreter tier only: these are its instructions.
+        var configuration = EngineConfiguration()
+        configuration.tier = .interpreter
+        let m = try Module(engine: Engine(configuration: configuration), bytes: try wat2wasm("(module \(funcs))"))
+        // Fusion happened: the fused functions hold one operation, the plain ones two.
+        #expect(opcodeWords(m, 0).count < opcodeWords(m, 2).count)
+        let instance = try Store(engine: m.engine).instantiate(m)
+        let ints: [Int64] = [0, 1, -1, 3, 31, 32, 33, 63, 64, 0x1234_5678_9ABC_DEF0, Int64.min, Int64(Int32.max)]
+        let floats: [Double] = [0, -0.0, 1.5, -2.25, 3e10, .infinity, -.infinity, .nan, 1e-310]
+        func value(_ i: Int) -> Value {
+            switch t {
+            case "i32": .i32(Int32(truncatingIfNeeded: ints[i % ints.count]))
+            case "i64": .i64(ints[i % ints.count])
+            case "f32": .f32(Float(floats[i % floats.count]))
+            default: .f64(floats[i % floats.count])
+            }
+        }
+        let count = isInt ? ints.count : floats.count
+        for n in names {
+            for x in 0..<count {
+                for y in stride(from: x % 3, to: count, by: 3) {
+                    for z in stride(from: (x + y) % 2, to: count, by: 2) {
+                        let args = [value(x), value(y), value(z)]
+                        for form in ["", "r_"] {
+                            let expected = try instance.function("plain_\(form)\(n)")!.call(args)
+                            #expect(try instance.function("fused_\(form)\(n)")!.call(args) == expected, "\(t) \(form)\(n) \(args)")
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Test func eqzBranches() throws {

@@ -134,13 +134,6 @@ import CStrata
     (fusedBranch64(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
 }
 
-/// [dst, base, value, shift]: base + (value << shift), the address arithmetic of `a[i]`
-/// (an `i32.shl` by a constant fused into the `i32.add` that consumes it).
-@inline(__always) func opI32AddShl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    wr32(fp, pc, 1, rd32(fp, pc, 2) &+ (rd32(fp, pc, 3) &<< rd32(fp, pc, 4)))
-    return (pc + 5, fp, st)
-}
-
 /// [cond, offset]: backward branch taken when cond is zero.
 @inline(__always) func opBrIfNotBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (rd32(fp, pc, 1) == 0 ? backEdge(st, pc, pc + op(pc, 2)) : pc + 3, fp, st)

@@ -53,9 +53,9 @@ struct Translator: CodeSink {
     var lastDst: (Int, Int)?
     /// The last instruction, when it was an integer compare (for compare-and-branch fusion):
     /// its first code word, opcode, operands and result position.
-    /// The last instruction, when it was `i32.shl` by a constant: (first code word, value
-    /// operand, shift operand, result position).
-    var lastShift: (start: Int, value: UInt64, shift: UInt64, position: Int)?
+    /// The last instruction, when it was a binary operation that fuses (see
+    /// `fusedBinaryOpcode`): its first code word, Wasm opcode, operands and result position.
+    var lastBinary: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
     /// Scratch buffer of `br_table` targets that need a stub.
     var brTableStubs: [(Int, Int)] = []
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
@@ -214,12 +214,12 @@ struct Translator: CodeSink {
         lastDst = nil
         let compare = lastCompare
         lastCompare = nil
-        let shift = lastShift
-        // Instructions that emit nothing and are no branch target keep the shift fusable; the
-        // fusion still checks the stack slot and that no code came in between.
+        let binary = lastBinary
+        // Instructions that emit nothing and are no branch target keep a binary operation
+        // fusable; the fusion still checks the stack slot and that no code came in between.
         switch instruction {
         case .localGet, .const, .nop, .refNull: break
-        default: lastShift = nil
+        default: lastBinary = nil
         }
         if unsupported != nil { return }
         if dead {
@@ -381,24 +381,24 @@ struct Translator: CodeSink {
             let sig = NumericSignature.of(opcode)!
             let h = numericHandler(opcode)
             let start = code.count
-            if opcode == 0x6A, let s = shift, s.position >= stack.count - 2, stack[s.position] == Self.temp(s.position),
-               code.count == s.start + 4 {
-                // i32.add of a constant shift emitted just before: one add_shl instead of two.
-                let other = stack[s.position == stack.count - 1 ? stack.count - 2 : stack.count - 1]
-                code.removeSubrange(s.start...)
+            if sig.operands.1 != nil, let f = binary, code.count == f.start + 4, f.position >= stack.count - 2,
+               stack[f.position] == Self.temp(f.position),
+               let fused = fusedBinaryOpcode(f.opcode, opcode, reversed: f.position == stack.count - 1) {
+                // This operation consumes the result of the one emitted just before: one fused
+                // instruction instead of two, the intermediate never stored.
+                let other = stack[f.position == stack.count - 1 ? stack.count - 2 : stack.count - 1]
+                code.removeSubrange(f.start...)
                 offsets.removeLast()
-                while let last = slotOperands.last, last >= s.start { slotOperands.removeLast() }
+                while let last = slotOperands.last, last >= f.start { slotOperands.removeLast() }
                 _ = pop(); _ = pop()
                 let dst = pushResult()
-                emit(Opcode.i32_add_shl, offset: offset); slot(dst); slot(other); slot(s.value); slot(s.shift)
+                emit(fused, offset: offset); slot(dst); slot(f.a); slot(f.b); slot(other)
                 lastDst = (code.count - 4, stack.count - 1)
             } else if sig.operands.1 != nil {
                 let b = pop(), a = pop()
                 let dst = pushResult()
                 emit(h, offset: offset); slot(dst); slot(a); slot(b)
-                if opcode == 0x74, b & Self.constTag != 0 {
-                    lastShift = (start, a, b, stack.count - 1)
-                }
+                lastBinary = (start, opcode, a, b, stack.count - 1)
                 lastDst = (code.count - 3, stack.count - 1)
                 if fusedBranchHandler(opcode, back: false) != nil {
                     lastCompare = (start, opcode, a, b, stack.count - 1)
