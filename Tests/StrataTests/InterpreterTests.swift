@@ -185,7 +185,12 @@ import WAT
         _ = try instance.function("loop")!.call([.i32(10)])
         let c = m.engine.configuration
         #expect(m.codes[0].hotness.count == Int64(10 * c.callWeight))                   // $leaf: 10 calls
-        #expect(m.codes[1].hotness.count == Int64(1 * c.callWeight + 9 * c.loopWeight))  // loop: 1 call, 9 back edges
+        // Back edges are charged in batches of `backEdgePeriod`, the first one at the first back
+        // edge of a store: 9 back edges are one batch.
+        #expect(m.codes[1].hotness.count == Int64(1 * c.callWeight + backEdgePeriod * c.loopWeight))
+        // 130 more: batches at back edges 65 and 129 of the store's count (139 in all).
+        _ = try instance.function("loop")!.call([.i32(131)])
+        #expect(m.codes[1].hotness.count == Int64(2 * c.callWeight + 3 * backEdgePeriod * c.loopWeight))
     }
 
     @Test func memoryGrowAndHostAccess() throws {

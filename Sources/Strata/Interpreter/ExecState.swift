@@ -76,6 +76,9 @@ struct ExecState {
     /// Tiering weights (from the engine configuration).
     var callWeight: Int64 = 0
     var loopWeight: Int64 = 0
+    /// Back edges left before the next count-and-poll (see `backEdge`). Starts at 0, so the
+    /// first back edge takes the slow path.
+    var backEdgeBudget = 0
 
     @inline(__always)
     mutating func reloadMemory() {

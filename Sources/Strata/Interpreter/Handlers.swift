@@ -142,9 +142,22 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     rd32(fp, pc, 1) == 0 ? pc + op(pc, 2) : pc + 3
 }
 
+/// A loop back edge. Back edges are counted down in the execution state; every
+/// `backEdgePeriod` of them the function running then gets their weight added to its hotness
+/// and the interrupt flag is polled (`backEdgeSlowPath`), so the common case is one decrement.
 @inline(__always) func backEdge(_ st: StatePointer, _ pc: CodePointer, _ target: CodePointer) -> CodePointer? {
+    st.pointee.backEdgeBudget &-= 1
+    if st.pointee.backEdgeBudget < 0 { return backEdgeSlowPath(st, pc, target) }
+    return target
+}
+
+/// Back edges between two visits of the slow path.
+let backEdgePeriod = 64
+
+@inline(never) func backEdgeSlowPath(_ st: StatePointer, _ pc: CodePointer, _ target: CodePointer) -> CodePointer? {
+    st.pointee.backEdgeBudget = backEdgePeriod - 1
     let fc = st.pointee.current.unsafelyUnwrapped
-    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight) != 0 {
+    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight &* Int64(backEdgePeriod)) != 0 {
         requestTierUp(fc, vmctx: st.pointee.vmctx)
     }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { return trap(st, .interrupted, pc) }

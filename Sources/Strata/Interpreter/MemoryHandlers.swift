@@ -8,8 +8,10 @@ import CStrata
 @inline(__always)
 func memoryAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
     let ea = UInt64(rd32(fp, pc, addr)) &+ pc[offset]
-    guard ea &+ width <= st.pointee.memSize, let base = st.pointee.memBase else { return nil }
-    return UnsafeMutableRawPointer(base + Int(ea))
+    // Without a memory, memSize is 0 and every access fails the check: past it, there is a
+    // base. ea + width is below 2^33 + 16 (a 32-bit address plus a 32-bit offset).
+    guard ea &+ width <= st.pointee.memSize else { return nil }
+    return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: ea))
 }
 
 @inline(__always)
