@@ -155,6 +155,61 @@ import WAT
         }
     }
 
+    /// A loop's counter update fused with its closing compare-and-branch, for every integer
+    /// comparison, against the same loop with an empty block in between (no fusion across it).
+    @Test(arguments: ["i32", "i64"])
+    func addAndBranchMatchesSeparateInstructions(_ t: String) throws {
+        var funcs = ""
+        for c in Self.compares {
+            for (form, between) in [("fused", ""), ("plain", "(block)")] {
+                // Counts iterations (at most 50) of: i += step; continue while i <c> limit.
+                funcs += """
+                  (func (export "\(form)_\(c)") (param $i \(t)) (param $step \(t)) (param $limit \(t)) (result i32) (local $n i32)
+                    (loop $l
+                      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                      (local.set $i (\(t).add (local.get $i) (local.get $step)))
+                      \(between)
+                      (br_if $l (i32.and (i32.lt_u (local.get $n) (i32.const 50)) (\(t).\(c) (local.get $i) (local.get $limit)))))
+                    (local.get $n))
+                  (func (export "\(form)_simple_\(c)") (param $i \(t)) (param $step \(t)) (param $limit \(t)) (result \(t))
+                    (loop $l
+                      (local.set $i (\(t).add (local.get $i) (local.get $step)))
+                      \(between)
+                      (br_if $l (\(t).\(c) (local.get $i) (local.get $limit))))
+                    (local.get $i))
+
+                """
+            }
+        }
+        var configuration = EngineConfiguration()
+        configuration.tier = .interpreter
+        let m = try Module(engine: Engine(configuration: configuration), bytes: try wat2wasm("(module \(funcs))"))
+        // The fused simple loop holds the add-and-branch, the plain one does not.
+        let fusedOp = t == "i32" ? Opcode.i32_add_br_if_lt_u_back : Opcode.i64_add_br_if_lt_u_back
+        let ltU = Self.compares.firstIndex(of: "lt_u")!
+        #expect(opcodeWords(m, 4 * ltU + 1).contains(handlerWord(fusedOp)))
+        #expect(!opcodeWords(m, 4 * ltU + 3).contains(handlerWord(fusedOp)))
+        let instance = try Store(engine: m.engine).instantiate(m)
+        let starts: [Int64] = [0, -3, 5, Int64(Int32.max) - 2, -1]
+        let steps: [Int64] = [1, -1, 2, 7]
+        let limits: [Int64] = [0, 10, -10, Int64(Int32.max)]
+        func v(_ x: Int64) -> Value { t == "i32" ? .i32(Int32(truncatingIfNeeded: x)) : .i64(x) }
+        for c in Self.compares {
+            for a in starts {
+                for b in steps {
+                    for l in limits {
+                        let args = [v(a), v(b), v(l)]
+                        #expect(try instance.function("fused_\(c)")!.call(args) == instance.function("plain_\(c)")!.call(args), "\(t) \(c) \(args)")
+                        // Loops that end: counting up to a larger limit (unsigned: from a non-negative start).
+                        if c == "lt_s" || (c == "lt_u" && a >= 0), b > 0, l > a, l <= 1000, a >= -1000 {
+                            #expect(try instance.function("fused_simple_\(c)")!.call(args) == instance.function("plain_simple_\(c)")!.call(args), "\(t) simple \(c) \(args)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func eqzBranches() throws {
         let (_, instance) = try instantiate("""
             (module

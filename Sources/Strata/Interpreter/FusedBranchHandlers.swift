@@ -212,3 +212,107 @@ func negatedComparison(_ opcode: UInt16) -> UInt16? {
     default: nil
     }
 }
+
+// An add followed by the compare-and-branch that closes a loop (`i += step; if i < n
+// continue`), as one instruction: [dst, x, y, a, b, offset]: dst = x + y, then the back
+// edge is taken when compare(a, b) holds (a and b are read after dst is written).
+
+@inline(__always) func addThenBranch32(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ f: (UInt32, UInt32) -> Bool) -> CodePointer? {
+    wr32(fp, pc, 1, rd32(fp, pc, 2) &+ rd32(fp, pc, 3))
+    guard f(rd32(fp, pc, 4), rd32(fp, pc, 5)) else { return pc + 7 }
+    return backEdge(st, pc, pc + op(pc, 6))
+}
+@inline(__always) func addThenBranch64(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ f: (UInt64, UInt64) -> Bool) -> CodePointer? {
+    wr(fp, pc, 1, rd64(fp, pc, 2) &+ rd64(fp, pc, 3))
+    guard f(rd64(fp, pc, 4), rd64(fp, pc, 5)) else { return pc + 7 }
+    return backEdge(st, pc, pc + op(pc, 6))
+}
+
+@inline(__always) func opI32AddBrIfEqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 == $1 }, fp, st)
+}
+@inline(__always) func opI32AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 != $1 }, fp, st)
+}
+@inline(__always) func opI32AddBrIfLtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI32AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 < $1 }, fp, st)
+}
+@inline(__always) func opI32AddBrIfGtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI32AddBrIfGtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 > $1 }, fp, st)
+}
+@inline(__always) func opI32AddBrIfLeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI32AddBrIfLeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 <= $1 }, fp, st)
+}
+@inline(__always) func opI32AddBrIfGeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI32AddBrIfGeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch32(pc, fp, st) { $0 >= $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfEqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 == $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 != $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfLtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI64AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 < $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfGtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI64AddBrIfGtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 > $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfLeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI64AddBrIfLeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 <= $1 }, fp, st)
+}
+@inline(__always) func opI64AddBrIfGeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
+}
+@inline(__always) func opI64AddBrIfGeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch64(pc, fp, st) { $0 >= $1 }, fp, st)
+}
+
+/// The add-and-branch instruction for an `i32_add`/`i64_add` followed by a backward branch on
+/// integer comparison `compare` (a Wasm opcode), if there is one.
+func addBranchOpcode(_ add: Opcode, _ compare: UInt16) -> Opcode? {
+    switch (add, compare) {
+    case (.i32_add, 0x46): .i32_add_br_if_eq_back
+    case (.i32_add, 0x47): .i32_add_br_if_ne_back
+    case (.i32_add, 0x48): .i32_add_br_if_lt_s_back
+    case (.i32_add, 0x49): .i32_add_br_if_lt_u_back
+    case (.i32_add, 0x4A): .i32_add_br_if_gt_s_back
+    case (.i32_add, 0x4B): .i32_add_br_if_gt_u_back
+    case (.i32_add, 0x4C): .i32_add_br_if_le_s_back
+    case (.i32_add, 0x4D): .i32_add_br_if_le_u_back
+    case (.i32_add, 0x4E): .i32_add_br_if_ge_s_back
+    case (.i32_add, 0x4F): .i32_add_br_if_ge_u_back
+    case (.i64_add, 0x51): .i64_add_br_if_eq_back
+    case (.i64_add, 0x52): .i64_add_br_if_ne_back
+    case (.i64_add, 0x53): .i64_add_br_if_lt_s_back
+    case (.i64_add, 0x54): .i64_add_br_if_lt_u_back
+    case (.i64_add, 0x55): .i64_add_br_if_gt_s_back
+    case (.i64_add, 0x56): .i64_add_br_if_gt_u_back
+    case (.i64_add, 0x57): .i64_add_br_if_le_s_back
+    case (.i64_add, 0x58): .i64_add_br_if_le_u_back
+    case (.i64_add, 0x59): .i64_add_br_if_ge_s_back
+    case (.i64_add, 0x5A): .i64_add_br_if_ge_u_back
+    default: nil
+    }
+}

@@ -686,4 +686,25 @@ enum Opcode: UInt16, CaseIterable {
     case f64_div_sub_r
     case f64_div_mul
     case f64_div_mul_r
+    // Add-and-branch (FusedBranchHandlers.swift)
+    case i32_add_br_if_eq_back
+    case i32_add_br_if_ne_back
+    case i32_add_br_if_lt_s_back
+    case i32_add_br_if_lt_u_back
+    case i32_add_br_if_gt_s_back
+    case i32_add_br_if_gt_u_back
+    case i32_add_br_if_le_s_back
+    case i32_add_br_if_le_u_back
+    case i32_add_br_if_ge_s_back
+    case i32_add_br_if_ge_u_back
+    case i64_add_br_if_eq_back
+    case i64_add_br_if_ne_back
+    case i64_add_br_if_lt_s_back
+    case i64_add_br_if_lt_u_back
+    case i64_add_br_if_gt_s_back
+    case i64_add_br_if_gt_u_back
+    case i64_add_br_if_le_s_back
+    case i64_add_br_if_le_u_back
+    case i64_add_br_if_ge_s_back
+    case i64_add_br_if_ge_u_back
 }

@@ -56,6 +56,9 @@ struct Translator: CodeSink {
     /// The last instruction, when it was a binary operation that fuses (see
     /// `fusedBinaryOpcode`): its first code word, Wasm opcode, operands and result position.
     var lastBinary: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
+    /// Code before this index may be a branch target (set after every control instruction):
+    /// no fusion reaches across it.
+    var barrier = 0
     /// Scratch buffer of `br_table` targets that need a stub.
     var brTableStubs: [(Int, Int)] = []
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
@@ -210,6 +213,12 @@ struct Translator: CodeSink {
     // MARK: the sink
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        defer {
+            switch instruction {
+            case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable: barrier = code.count
+            default: break
+            }
+        }
         let last = lastDst
         lastDst = nil
         let compare = lastCompare
@@ -297,10 +306,14 @@ struct Translator: CodeSink {
             } else {
                 let back = kind == .loop
                 let fused = takeCompare(compare, producing: cond)
-                let at = code.count
+                var at = code.count
                 if let c = fused, c.opcode == 0x45 {
                     // br_if (i32.eqz x): branch when x is zero.
                     emit(back ? Opcode.br_if_not_back : Opcode.br_if_not, offset: offset); slot(c.a)
+                } else if let c = fused, back, let (dst, x, y, h) = takeAddBefore(compare: c.opcode) {
+                    // The loop's counter update and its test: one instruction.
+                    at = code.count
+                    emit(h, offset: offset); slot(dst); slot(x); slot(y); slot(c.a); slot(c.b)
                 } else if let c = fused, let h = fusedBranchHandler(c.opcode, back: back) {
                     emit(h, offset: offset); slot(c.a); slot(c.b)
                 } else {
@@ -505,6 +518,21 @@ struct Translator: CodeSink {
         case .const:
             break  // handled above
         }
+    }
+
+    /// When the instruction emitted last is an `i32.add` or `i64.add` that no branch targets
+    /// separately from what follows, removes it and returns its operands and the fused
+    /// add-and-branch opcode for `compare`.
+    mutating func takeAddBefore(compare: UInt16) -> (UInt64, UInt64, UInt64, Opcode)? {
+        guard let last = offsets.last else { return nil }
+        let s = Int(last.0)
+        guard s + 4 == code.count, s >= barrier, code[s] < UInt64(Opcode.allCases.count),
+              let add = Opcode(rawValue: UInt16(code[s])), let h = addBranchOpcode(add, compare) else { return nil }
+        let operands = (code[s + 1], code[s + 2], code[s + 3])
+        code.removeSubrange(s...)
+        offsets.removeLast()
+        while let l = slotOperands.last, l >= s { slotOperands.removeLast() }
+        return (operands.0, operands.1, operands.2, h)
     }
 
     /// When the value just popped as a branch condition is the result of the compare emitted
