@@ -131,6 +131,30 @@ import WAT
         #expect(table.count == 5)
     }
 
+    /// Bodies are validated in parallel; the error is still the first invalid body's, whichever
+    /// worker finds which first.
+    @Test func firstInvalidBodyIsReported() throws {
+        var funcs = ""
+        for i in 0..<400 {
+            switch i {
+            case 137: funcs += "(func (result i32) (i32.add (i32.const 1) (i64.const 2)))\n"
+            case 300: funcs += "(func (result i32) (i32.load (i32.const 0)))\n"
+            default: funcs += "(func (result i32) (i32.add (i32.const \(i)) (i32.const 2)))\n"
+            }
+        }
+        let bytes = try wat2wasm("(module \(funcs))")
+        for tier in [Tier.interpreter, .baseline, .tiered] {
+            for _ in 0..<5 {
+                var configuration = EngineConfiguration()
+                configuration.tier = tier
+                let e = try #require(thrownError { _ = try Module(engine: Engine(configuration: configuration), bytes: bytes) } as? WasmError)
+                #expect(e.kind == .invalid)
+                #expect(e.message == "type mismatch", "\(tier): \(e.message)")  // func 137's error, not func 300's
+            }
+        }
+        #expect(thrownError { try Module.validate(bytes: bytes) } != nil)
+    }
+
     @Test func moduleLevelErrorsCarryOffsets() throws {
         let e = try #require(thrownError {
             _ = try module("(module (func $a) (export \"x\" (func $a)) (export \"x\" (func $a)))")

@@ -170,9 +170,10 @@ extension Module {
     /// Decodes, validates and compiles `bytes` with the baseline compiler, one thread, nothing
     /// else (the code cache's identity probe).
     static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [BaselineFunction] {
-        let (info, context) = try decodeValidating(buffer) { _, _, _, _, _, validator throws(WasmError) in
+        let (info, context, _) = try decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
             var sink = NullSink()
             try validator.run(sink: &sink)
+            return nil
         }
         return try compileBaseline(bytes: buffer, info: info, context: context, threads: 1).map(\.1)
     }

@@ -20,6 +20,8 @@ public final class Module: @unchecked Sendable {
     /// Per defined function: (code word index, Wasm offset) of each instruction.
     let instructionOffsets: [[(Int32, Int32)]]
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// The interpreter code the records point into.
+    private let translatedFunctions: [CompiledFunction?]
     /// Machine code of the compiled tier, when one ran (shared by all instances).
     private(set) var compiled: CompiledCode?
     /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
@@ -59,7 +61,6 @@ public final class Module: @unchecked Sendable {
         var entry: CacheEntry?
         let (decodedInfo, decodedContext, translated, fresh, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)], CacheEntry?) =
             try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            var unsupported: WasmError?
             var translated: [CompiledFunction?] = []
             var cached = [Bool]()
             let skip = { (count: Int, i: Int) -> Bool in
@@ -80,17 +81,19 @@ public final class Module: @unchecked Sendable {
                 }
                 return cached[i]
             }
-            let (info, context) = try Self.decodeValidating(buffer, skip: skip) { context, info, i, type, body, validator throws(WasmError) in
+            // Bodies are lowered in parallel (see decodeValidating).
+            let (info, context, lowered) = try Self.decodeValidating(buffer, skip: skip) { context, info, type, body, validator throws(WasmError) -> (CompiledFunction?, WasmError?)? in
                 if interpretAll {
-                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
-                    if let reason { unsupported = unsupported ?? reason }
-                    translated[i] = f
-                } else {
-                    var sink = NullSink()
-                    try validator.run(sink: &sink)
+                    return try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
                 }
+                var sink = NullSink()
+                try validator.run(sink: &sink)
+                return nil
             }
-            if let unsupported { throw unsupported }
+            for i in 0..<lowered.count {
+                if let reason = lowered[i]?.1 { throw reason }
+                if let f = lowered[i]?.0 { translated[i] = f }
+            }
             var machine: [(Int, BaselineFunction)] = []
             if !interpretAll {
                 _ = try JITRuntime.get()
@@ -119,6 +122,7 @@ public final class Module: @unchecked Sendable {
         let image: CodeImage? = fresh.isEmpty ? entry?.image
             : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
 
+        translatedFunctions = translated
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
 
@@ -137,16 +141,10 @@ public final class Module: @unchecked Sendable {
         let imported = info.importedFunctionTypes.count
         for i in 0..<n {
             if let f = translated[i] {
-                let code = CodePointer.allocate(capacity: max(f.code.count, 1))
-                code.initialize(from: f.code, count: f.code.count)
-                let consts = UnsafeMutablePointer<Slot>.allocate(capacity: max(f.consts.count, 1))
-                consts.initialize(from: f.consts, count: f.consts.count)
-                allocations.append(UnsafeMutableRawPointer(code))
-                allocations.append(UnsafeMutableRawPointer(consts))
                 (codes + i).initialize(to: FunctionCode(
-                    functionIndex: UInt32(imported + i), code: code, frameWords: f.frameWords,
+                    functionIndex: UInt32(imported + i), code: f.code, frameWords: f.frameWords,
                     paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                    consts: consts, constWords: f.consts.count, definedIndex: i))
+                    consts: f.consts, constWords: f.constCount, definedIndex: i))
                 offsets.append(f.offsets)
             } else {
                 let type = info.types[Int(info.functionTypeIndices[i])]
@@ -344,9 +342,10 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
     public static func validate(bytes: [UInt8]) throws(WasmError) {
         try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            _ = try decodeValidating(buffer) { _, _, _, _, _, validator throws(WasmError) in
+            _ = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
+                return nil
             }
         }
     }
@@ -357,11 +356,12 @@ public final class Module: @unchecked Sendable {
     /// `skip(count, i)` true: body `i` is neither decoded further, validated nor lowered (its
     /// code comes from the code cache, written by a run that validated it). `lower` gets the
     /// body's index.
-    static func decodeValidating(
+    static func decodeValidating<Lowered: Sendable>(
         _ buffer: UnsafeBufferPointer<UInt8>,
         skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
-        lower: (ModuleContext, ModuleInfo, Int, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Void
-    ) throws(WasmError) -> (ModuleInfo, ModuleContext) {
+        threads: Int = Module.creationThreads,
+        lower: @Sendable (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Lowered?
+    ) throws(WasmError) -> (ModuleInfo, ModuleContext, [Lowered?]) {
         var decoder = ModuleDecoder(bytes: buffer)
         var info: ModuleInfo
         do throws(WasmError) {
@@ -376,13 +376,62 @@ public final class Module: @unchecked Sendable {
             validated[i] = true
         }
         let context = try ModuleValidator(info: info).validate()
-        for i in 0..<count where validated[i] {
-            let type = info.types[Int(info.functionTypeIndices[i])]
-            var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
-            try lower(context, info, i, type, info.bodies[i], &validator)
+        let workers = min(threads, count)
+        if workers <= 1 {
+            var lowered = [Lowered?](repeating: nil, count: count)
+            for i in 0..<count where validated[i] {
+                let type = info.types[Int(info.functionTypeIndices[i])]
+                var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
+                lowered[i] = try lower(context, info, type, info.bodies[i], &validator)
+            }
+            return (info, context, lowered)
         }
-        return (info, context)
+        // In parallel: workers take bodies in order and write only their own slots; the error
+        // reported is the one of the first failing body, as in a sequential pass (bodies after
+        // a failure found so far are skipped).
+        let errors = UnsafeMutableBufferPointer<WasmError?>.allocate(capacity: count)
+        errors.initialize(repeating: nil)
+        let results = UnsafeMutableBufferPointer<Lowered?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer {
+            errors.deinitialize(); errors.deallocate()
+            results.deinitialize(); results.deallocate()
+        }
+        nonisolated(unsafe) let errorsOut = errors
+        nonisolated(unsafe) let resultsOut = results
+        nonisolated(unsafe) let code = buffer
+        let next = Atomic<Int>(0)
+        let firstFailure = Atomic<Int>(Int.max)
+        let frozen = info
+        let todo = validated
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= count { return }
+                guard todo[i], i < firstFailure.load(ordering: .relaxed) else { continue }
+                let type = frozen.types[Int(frozen.functionTypeIndices[i])]
+                var validator = FunctionValidator(module: context, body: frozen.bodies[i], type: type, bytes: code)
+                do throws(WasmError) {
+                    resultsOut[i] = try lower(context, frozen, type, frozen.bodies[i], &validator)
+                } catch {
+                    errorsOut[i] = error
+                    var seen = firstFailure.load(ordering: .relaxed)
+                    while i < seen {
+                        let (exchanged, now) = firstFailure.compareExchange(expected: seen, desired: i, ordering: .relaxed)
+                        if exchanged { break }
+                        seen = now
+                    }
+                }
+            }
+        }
+        let failed = firstFailure.load(ordering: .relaxed)
+        if failed < count, let error = errors[failed] { throw error }
+        return (info, context, Array(results))
     }
+
+    /// Workers for validating and translating bodies at module creation: every core (the
+    /// creating thread waits for the result).
+    static let creationThreads = EngineConfiguration.processorCount
 
     /// Bodies are validated once all sections are decoded, but a malformed instruction in a
     /// body comes before a later section's decoding error (`error`) in the binary: the error
@@ -410,14 +459,33 @@ public final class Module: @unchecked Sendable {
         typeIDs.deallocate()
     }
 
-    struct CompiledFunction {
-        var code: [UInt64]
-        var consts: [UInt64]
-        var frameWords: Int
-        var paramWords: Int
-        var localWords: Int
-        var resultWords: Int
-        var offsets: [(Int32, Int32)]
+    /// One function's interpreter code and constants, in one allocation made by the thread
+    /// that translated it; freed with the object (the module keeps it while it lives).
+    final class CompiledFunction: @unchecked Sendable {
+        let code: CodePointer
+        let codeCount: Int
+        var consts: UnsafeMutablePointer<Slot> { code + codeCount }
+        let constCount: Int
+        let frameWords: Int
+        let paramWords: Int
+        let localWords: Int
+        let resultWords: Int
+        let offsets: [(Int32, Int32)]
+
+        init(code: [UInt64], consts: [UInt64], frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)]) {
+            self.code = .allocate(capacity: max(code.count + consts.count, 1))
+            self.code.initialize(from: code, count: code.count)
+            (self.code + code.count).initialize(from: consts, count: consts.count)
+            codeCount = code.count
+            constCount = consts.count
+            self.frameWords = frameWords
+            self.paramWords = paramWords
+            self.localWords = localWords
+            self.resultWords = resultWords
+            self.offsets = offsets
+        }
+
+        deinit { code.deallocate() }
     }
 
     // MARK: public description

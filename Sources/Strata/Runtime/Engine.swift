@@ -27,7 +27,9 @@ public struct EngineConfiguration: Sendable {
     public var tier: Tier = .tiered
     /// Threads compiling functions: the background compile service's bound, and the workers of
     /// a baseline-tier module creation (default: cores - 1, at least 1).
-    public var compileThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1)
+    public var compileThreads: Int = max(1, EngineConfiguration.processorCount - 1)
+    /// Cores online.
+    static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Tiering: a function is queued for compilation when its hotness reaches the threshold;
     /// each call adds `callWeight`, each loop back edge `loopWeight`.
     public var tierUpThreshold: Int = 1500
