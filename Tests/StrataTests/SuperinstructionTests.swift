@@ -210,6 +210,48 @@ import WAT
         }
     }
 
+    /// A load whose address is an `i32.add` computed right before it, for every load, against
+    /// the same load with the sum stored in a local first: the sum wraps to 32 bits, and an
+    /// address past the end traps the same way.
+    @Test func addAndLoadMatchesSeparateInstructions() throws {
+        let loads = ["i32.load", "i64.load", "f32.load", "f64.load", "i32.load8_s", "i32.load8_u", "i32.load16_s",
+                     "i32.load16_u", "i64.load8_s", "i64.load8_u", "i64.load16_s", "i64.load16_u", "i64.load32_s", "i64.load32_u"]
+        var funcs = ""
+        for (k, l) in loads.enumerated() {
+            let t = String(l.prefix(3))
+            funcs += """
+              (func (export "fused\(k)") (param i32 i32) (result \(t)) (\(l) offset=3 (i32.add (local.get 0) (local.get 1))))
+              (func (export "plain\(k)") (param i32 i32) (result \(t)) (local i32)
+                (\(l) offset=3 (local.tee 2 (i32.add (local.get 0) (local.get 1)))))
+
+            """
+        }
+        var configuration = EngineConfiguration()
+        configuration.tier = .interpreter
+        let m = try Module(engine: Engine(configuration: configuration), bytes: try wat2wasm("""
+            (module (memory 1)
+              (data (i32.const 0) "\\01\\82\\03\\84\\05\\86\\07\\88\\09\\8a\\0b\\8c\\0d\\8e\\0f\\90\\11\\92")
+              (data (i32.const 65520) "\\ff\\fe\\fd\\fc\\fb\\fa\\f9\\f8\\f7\\f6\\f5\\f4\\f3\\f2\\f1\\f0")
+              \(funcs))
+            """))
+        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i32_load_add)))
+        #expect(!opcodeWords(m, 1).contains(handlerWord(Opcode.i32_load_add)))
+        let instance = try Store(engine: m.engine).instantiate(m)
+        let pairs: [(Int32, Int32)] = [(0, 0), (1, 2), (-1, 5), (65_000, 520), (65_520, 5), (65_530, 0), (-3, 0), (Int32.max, Int32.max), (0, 65_536)]
+        for k in loads.indices {
+            for (a, b) in pairs {
+                let args: [Value] = [.i32(a), .i32(b)]
+                let plain = Result { try instance.function("plain\(k)")!.call(args) }
+                let fused = Result { try instance.function("fused\(k)")!.call(args) }
+                switch (plain, fused) {
+                case (.success(let x), .success(let y)): #expect(x == y, "\(loads[k]) \(a) \(b)")
+                case (.failure(let x as Trap), .failure(let y as Trap)): #expect(x.kind == y.kind, "\(loads[k]) \(a) \(b)")
+                default: Issue.record("\(loads[k]) \(a) \(b): \(plain) vs \(fused)")
+                }
+            }
+        }
+    }
+
     @Test func eqzBranches() throws {
         let (_, instance) = try instantiate("""
             (module

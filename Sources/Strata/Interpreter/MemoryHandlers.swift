@@ -7,9 +7,14 @@ import CStrata
 /// address operand at word `addr`, the static offset at word `offset`, `width` bytes.
 @inline(__always)
 func memoryAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
-    let ea = UInt64(rd32(fp, pc, addr)) &+ pc[offset]
-    // Without a memory, memSize is 0 and every access fails the check: past it, there is a
-    // base. ea + width is below 2^33 + 16 (a 32-bit address plus a 32-bit offset).
+    memoryAddress(ea: UInt64(rd32(fp, pc, addr)) &+ pc[offset], st, width: width)
+}
+
+/// The checked address of `width` bytes at effective address `ea` (a 32-bit address plus a
+/// 32-bit offset, so below 2^33).
+@inline(__always)
+func memoryAddress(ea: UInt64, _ st: StatePointer, width: UInt64) -> UnsafeMutableRawPointer? {
+    // Without a memory, memSize is 0 and every access fails the check: past it, there is a base.
     guard ea &+ width <= st.pointee.memSize else { return nil }
     return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: ea))
 }
@@ -330,4 +335,61 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
 }
 @inline(__always) func bodyRefIsNull(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     wr(fp, pc, 1, rd64(fp, pc, 2) == 0 ? 1 : 0); return pc + 3
+}
+
+// A load whose address is computed by the `i32.add` right before it: [dst, a, b, offset]
+// loads from (a + b, wrapping to 32 bits) + offset; the sum is never stored.
+
+@inline(__always)
+func loadAdd<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
+    let ea = UInt64(rd32(fp, pc, 2) &+ rd32(fp, pc, 3)) &+ pc[4]
+    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
+        return trap(st, .memoryOutOfBounds, pc)
+    }
+    wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
+    return pc + 5
+}
+
+@inline(__always) func opI32LoadAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, UInt32.self) { UInt64($0) }, fp, st)
+}
+@inline(__always) func opI64LoadAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, UInt64.self) { $0 }, fp, st)
+}
+@inline(__always) func opI32Load8SAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, Int8.self) { UInt64(UInt32(bitPattern: Int32($0))) }, fp, st)
+}
+@inline(__always) func opI32Load8UAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, UInt8.self) { UInt64($0) }, fp, st)
+}
+@inline(__always) func opI32Load16SAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, Int16.self) { UInt64(UInt32(bitPattern: Int32($0))) }, fp, st)
+}
+@inline(__always) func opI32Load16UAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, UInt16.self) { UInt64($0) }, fp, st)
+}
+@inline(__always) func opI64Load8SAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, Int8.self) { UInt64(bitPattern: Int64($0)) }, fp, st)
+}
+@inline(__always) func opI64Load16SAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, Int16.self) { UInt64(bitPattern: Int64($0)) }, fp, st)
+}
+@inline(__always) func opI64Load32SAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (loadAdd(pc, fp, st, Int32.self) { UInt64(bitPattern: Int64($0)) }, fp, st)
+}
+
+/// The fused add-and-load form of a load operation.
+func loadAddHandler(_ load: Opcode) -> Opcode? {
+    switch load {
+    case .i32_load: .i32_load_add
+    case .i64_load: .i64_load_add
+    case .i32_load8_s: .i32_load8_s_add
+    case .i32_load8_u: .i32_load8_u_add
+    case .i32_load16_s: .i32_load16_s_add
+    case .i32_load16_u: .i32_load16_u_add
+    case .i64_load8_s: .i64_load8_s_add
+    case .i64_load16_s: .i64_load16_s_add
+    case .i64_load32_s: .i64_load32_s_add
+    default: nil
+    }
 }

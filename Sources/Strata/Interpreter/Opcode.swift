@@ -707,4 +707,14 @@ enum Opcode: UInt16, CaseIterable {
     case i64_add_br_if_le_u_back
     case i64_add_br_if_ge_s_back
     case i64_add_br_if_ge_u_back
+    // Add-and-load (MemoryHandlers.swift)
+    case i32_load_add
+    case i64_load_add
+    case i32_load8_s_add
+    case i32_load8_u_add
+    case i32_load16_s_add
+    case i32_load16_u_add
+    case i64_load8_s_add
+    case i64_load16_s_add
+    case i64_load32_s_add
 }

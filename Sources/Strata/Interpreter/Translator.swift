@@ -375,9 +375,20 @@ struct Translator: CodeSink {
             emit(Opcode.table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
         case .load(let opcode, let memOffset):
             let addr = pop()
-            let dst = pushResult()
-            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
-            lastDst = (code.count - 3, stack.count - 1)
+            if let f = binary, f.opcode == 0x6A, code.count == f.start + 4, f.position == stack.count,
+               addr == Self.temp(f.position), let h = loadAddHandler(loadHandler(opcode)) {
+                // The address is the i32.add emitted just before: one add-and-load.
+                code.removeSubrange(f.start...)
+                offsets.removeLast()
+                while let last = slotOperands.last, last >= f.start { slotOperands.removeLast() }
+                let dst = pushResult()
+                emit(h, offset: offset); slot(dst); slot(f.a); slot(f.b); imm(memOffset)
+                lastDst = (code.count - 4, stack.count - 1)
+            } else {
+                let dst = pushResult()
+                emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
+                lastDst = (code.count - 3, stack.count - 1)
+            }
         case .store(let opcode, let memOffset):
             let value = pop(), addr = pop()
             emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
