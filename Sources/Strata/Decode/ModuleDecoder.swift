@@ -356,9 +356,9 @@ struct ModuleDecoder {
         }
     }
 
-    /// Records each body's extent and checks its local declarations; the locals themselves are
-    /// materialized later by `decodeLocals`, and only for bodies that are validated (not for
-    /// those whose code comes from the code cache).
+    /// Records each body's extent; its locals are decoded (and checked) later by `decodeLocals`,
+    /// and only for bodies that are validated (not for those whose code comes from the code
+    /// cache). Until then `codeStart` is where the local declarations start.
     private mutating func decodeCode(_ r: inout BinaryReader) throws(WasmError) {
         let count = try readCount(&r, limit: Self.maxFunctions)
         info.bodies.reserveCapacity(count)
@@ -366,9 +366,7 @@ struct ModuleDecoder {
             let bodyOffset = r.position
             let size = try r.readLength()
             let end = r.position + size
-            var body = BinaryReader(bytes: r.bytes, position: r.position, end: end)
-            try Self.readLocals(&body) { _, _ in }
-            info.bodies.append(FunctionBody(locals: [], localsStart: r.position, codeStart: body.position, codeEnd: end, bodyOffset: bodyOffset))
+            info.bodies.append(FunctionBody(locals: [], localsStart: r.position, codeStart: r.position, codeEnd: end, bodyOffset: bodyOffset))
             r.position = end
         }
     }
@@ -389,6 +387,7 @@ struct ModuleDecoder {
         var r = BinaryReader(bytes: bytes, position: body.localsStart, end: body.codeEnd)
         var result = body
         try readLocals(&r) { n, t in result.locals.append(contentsOf: repeatElement(t, count: n)) }
+        result.codeStart = r.position
         return result
     }
 

@@ -370,12 +370,15 @@ public final class Module: @unchecked Sendable {
             throw firstMalformedBody(buffer, decoder.info, before: error) ?? error
         }
         let count = info.bodies.count
+        // Everything outside the bodies first (it needs no locals), while the code cache's key
+        // may still be hashing; its error is thrown after the locals' malformed ones.
+        let moduleCheck = Result { () throws(WasmError) in try ModuleValidator(info: info).validate() }
         var validated = [Bool](repeating: false, count: count)
         for i in 0..<count where !skip(count, i) {
             info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])
             validated[i] = true
         }
-        let context = try ModuleValidator(info: info).validate()
+        let context = try moduleCheck.get()
         let workers = min(threads, count)
         if workers <= 1 {
             var lowered = [Lowered?](repeating: nil, count: count)

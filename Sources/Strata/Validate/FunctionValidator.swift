@@ -515,5 +515,5 @@ struct ModuleContext: Sendable {
     var elementTypes: [ValueType]
     var dataCount: UInt32?
     /// Functions referenced outside function bodies (C.refs), which `ref.func` may name.
-    var declaredFunctions: Set<UInt32>
+    var declaredFunctions: DeclaredFunctions
 }

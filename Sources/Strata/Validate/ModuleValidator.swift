@@ -33,7 +33,7 @@ struct ModuleValidator {
         allGlobals.append(contentsOf: info.globals.map(\.type))
 
         // C.refs: functions referenced from globals, element segments and exports.
-        var declared = Set<UInt32>()
+        var declared = DeclaredFunctions(count: info.functionCount)
         func noteRefs(_ e: ConstExpr) { if case .refFunc(let f) = e { declared.insert(f) } }
         for g in info.globals { noteRefs(g.initializer) }
         for seg in info.elements { for item in seg.items { noteRefs(item) } }
@@ -134,5 +134,22 @@ struct NameBytes: Hashable {
     func hash(into hasher: inout Hasher) {
         var s = name
         s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// The functions `ref.func` may name (C.refs): one bit per function of the module.
+struct DeclaredFunctions: Sendable {
+    private var bits: [UInt64]
+
+    init(count: Int) { bits = [UInt64](repeating: 0, count: (count + 63) / 64) }
+
+    /// Indices outside the module are ignored (validation reports them elsewhere).
+    mutating func insert(_ f: UInt32) {
+        let i = Int(f)
+        if i / 64 < bits.count { bits[i / 64] |= 1 << UInt64(i % 64) }
+    }
+    func contains(_ f: UInt32) -> Bool {
+        let i = Int(f)
+        return i / 64 < bits.count && bits[i / 64] & (1 << UInt64(i % 64)) != 0
     }
 }
