@@ -46,9 +46,10 @@ public final class Module: @unchecked Sendable {
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
-        // The interpreter tier translates every body while the code section streams by. The
-        // baseline tier only validates then, compiles in parallel afterwards, and translates
-        // for the interpreter just the functions it leaves out.
+        // The interpreter and tiered modes translate every body as it is validated (in
+        // parallel, once the sections are decoded). The baseline tier only validates then,
+        // compiles in parallel afterwards, and translates for the interpreter just the
+        // functions it leaves out.
         let interpretAll = configuration.tier != .baseline
         let tiered = configuration.tier == .tiered
         tieringBytes = tiered ? bytes : []
