@@ -49,8 +49,8 @@ struct CallFrame {
     var function: UnsafeMutablePointer<FunctionCode>?
 }
 
-/// Per-store execution state the handlers read and write. Calls and returns update `fp`
-/// here and hand the new value to the C glue in their `NextInstruction`.
+/// Per-store execution state the operations read and write. Calls and returns update `fp`
+/// here and hand the new value to the dispatch loop in their `NextInstruction`.
 struct ExecState {
     var fp: FramePointer
     var vmctx: UnsafeMutablePointer<StrataVMContext>

@@ -12,7 +12,36 @@ import CStrata
 enum FusedIntOp { case add, sub, mul, and, or, xor, shl, shrS, shrU }
 enum FusedFloatOp { case add, sub, mul, div }
 
-@inline(__always) func applyFused<T: FixedWidthInteger & UnsignedInteger>(_ o: FusedIntOp, _ a: T, _ b: T, signed: (T, T) -> T) -> T {
+/// A scalar as it sits in the low word of a frame slot (i32 and f32 zero-extended).
+protocol SlotScalar {
+    init(slot: UInt64)
+    var slot: UInt64 { get }
+}
+extension UInt32: SlotScalar {
+    @inline(__always) init(slot: UInt64) { self.init(truncatingIfNeeded: slot) }
+    @inline(__always) var slot: UInt64 { UInt64(self) }
+}
+extension UInt64: SlotScalar {
+    @inline(__always) init(slot: UInt64) { self = slot }
+    @inline(__always) var slot: UInt64 { self }
+}
+extension Float: SlotScalar {
+    @inline(__always) init(slot: UInt64) { self.init(bitPattern: UInt32(truncatingIfNeeded: slot)) }
+    @inline(__always) var slot: UInt64 { UInt64(bitPattern) }
+}
+extension Double: SlotScalar {
+    @inline(__always) init(slot: UInt64) { self.init(bitPattern: slot) }
+    @inline(__always) var slot: UInt64 { bitPattern }
+}
+/// Operand `i` of the instruction at `pc` as a `T`.
+@inline(__always) func read<T: SlotScalar>(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, as: T.Type) -> T {
+    T(slot: fp[op(pc, i)])
+}
+
+/// `o` on integers of type `U`, with `S` its signed counterpart (for `shr_s`).
+@inline(__always) func applyFused<U: FixedWidthInteger & UnsignedInteger, S: FixedWidthInteger & SignedInteger>(
+    _ o: FusedIntOp, _ a: U, _ b: U, signed: S.Type
+) -> U {
     switch o {
     case .add: a &+ b
     case .sub: a &- b
@@ -21,11 +50,11 @@ enum FusedFloatOp { case add, sub, mul, div }
     case .or: a | b
     case .xor: a ^ b
     case .shl: a &<< b
-    case .shrS: signed(a, b)
+    case .shrS: U(truncatingIfNeeded: S(truncatingIfNeeded: a) &>> S(truncatingIfNeeded: b))
     case .shrU: a &>> b
     }
 }
-@inline(__always) func applyFused<T: BinaryFloatingPoint>(_ o: FusedFloatOp, _ a: T, _ b: T) -> T {
+@inline(__always) func applyFused<F: BinaryFloatingPoint>(_ o: FusedFloatOp, _ a: F, _ b: F) -> F {
     switch o {
     case .add: a + b
     case .sub: a - b
@@ -34,30 +63,20 @@ enum FusedFloatOp { case add, sub, mul, div }
     }
 }
 
-@inline(__always) func fusedI32(_ pc: CodePointer, _ fp: FramePointer, _ f: FusedIntOp, _ g: FusedIntOp, reversed: Bool) -> CodePointer? {
-    let sar = { (a: UInt32, b: UInt32) in UInt32(bitPattern: Int32(bitPattern: a) &>> Int32(bitPattern: b)) }
-    let t = applyFused(f, rd32(fp, pc, 2), rd32(fp, pc, 3), signed: sar)
-    let z = rd32(fp, pc, 4)
-    wr32(fp, pc, 1, reversed ? applyFused(g, z, t, signed: sar) : applyFused(g, t, z, signed: sar))
+@inline(__always) func fusedInt<U: FixedWidthInteger & UnsignedInteger & SlotScalar, S: FixedWidthInteger & SignedInteger>(
+    _ pc: CodePointer, _ fp: FramePointer, _ f: FusedIntOp, _ g: FusedIntOp, _ u: U.Type, _ s: S.Type, reversed: Bool
+) -> CodePointer? {
+    let t = applyFused(f, read(fp, pc, 2, as: U.self), read(fp, pc, 3, as: U.self), signed: S.self)
+    let z = read(fp, pc, 4, as: U.self)
+    fp[op(pc, 1)] = (reversed ? applyFused(g, z, t, signed: S.self) : applyFused(g, t, z, signed: S.self)).slot
     return pc + 5
 }
-@inline(__always) func fusedI64(_ pc: CodePointer, _ fp: FramePointer, _ f: FusedIntOp, _ g: FusedIntOp, reversed: Bool) -> CodePointer? {
-    let sar = { (a: UInt64, b: UInt64) in UInt64(bitPattern: Int64(bitPattern: a) &>> Int64(bitPattern: b)) }
-    let t = applyFused(f, rd64(fp, pc, 2), rd64(fp, pc, 3), signed: sar)
-    let z = rd64(fp, pc, 4)
-    wr(fp, pc, 1, reversed ? applyFused(g, z, t, signed: sar) : applyFused(g, t, z, signed: sar))
-    return pc + 5
-}
-@inline(__always) func fusedF32(_ pc: CodePointer, _ fp: FramePointer, _ f: FusedFloatOp, _ g: FusedFloatOp, reversed: Bool) -> CodePointer? {
-    let t = applyFused(f, rdF32(fp, pc, 2), rdF32(fp, pc, 3))
-    let z = rdF32(fp, pc, 4)
-    wr32(fp, pc, 1, (reversed ? applyFused(g, z, t) : applyFused(g, t, z)).bitPattern)
-    return pc + 5
-}
-@inline(__always) func fusedF64(_ pc: CodePointer, _ fp: FramePointer, _ f: FusedFloatOp, _ g: FusedFloatOp, reversed: Bool) -> CodePointer? {
-    let t = applyFused(f, rdF64(fp, pc, 2), rdF64(fp, pc, 3))
-    let z = rdF64(fp, pc, 4)
-    wr(fp, pc, 1, (reversed ? applyFused(g, z, t) : applyFused(g, t, z)).bitPattern)
+@inline(__always) func fusedFloat<F: BinaryFloatingPoint & SlotScalar>(
+    _ pc: CodePointer, _ fp: FramePointer, _ f: FusedFloatOp, _ g: FusedFloatOp, _ type: F.Type, reversed: Bool
+) -> CodePointer? {
+    let t = applyFused(f, read(fp, pc, 2, as: F.self), read(fp, pc, 3, as: F.self))
+    let z = read(fp, pc, 4, as: F.self)
+    fp[op(pc, 1)] = (reversed ? applyFused(g, z, t) : applyFused(g, t, z)).slot
     return pc + 5
 }
 

@@ -4,134 +4,33 @@ import CStrata
 // Operands: [a, b, offset]; offsets are relative to the instruction, as for plain branches.
 // The `_back` forms jump to a loop header and count and poll like `br_back`.
 
-@inline(__always) func fusedBranch32(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, back: Bool, _ f: (UInt32, UInt32) -> Bool) -> CodePointer? {
-    guard f(rd32(fp, pc, 1), rd32(fp, pc, 2)) else { return pc + 4 }
-    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
-}
-@inline(__always) func fusedBranch64(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, back: Bool, _ f: (UInt64, UInt64) -> Bool) -> CodePointer? {
-    guard f(rd64(fp, pc, 1), rd64(fp, pc, 2)) else { return pc + 4 }
-    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+/// The integer comparisons fused branches test.
+enum IntComparison { case eq, ne, ltS, ltU, gtS, gtU, leS, leU, geS, geU }
+
+/// `c` on integers of type `U`, with `S` its signed counterpart.
+@inline(__always) func holds<U: FixedWidthInteger & UnsignedInteger, S: FixedWidthInteger & SignedInteger>(
+    _ c: IntComparison, _ a: U, _ b: U, signed: S.Type
+) -> Bool {
+    switch c {
+    case .eq: a == b
+    case .ne: a != b
+    case .ltS: S(truncatingIfNeeded: a) < S(truncatingIfNeeded: b)
+    case .ltU: a < b
+    case .gtS: S(truncatingIfNeeded: a) > S(truncatingIfNeeded: b)
+    case .gtU: a > b
+    case .leS: S(truncatingIfNeeded: a) <= S(truncatingIfNeeded: b)
+    case .leU: a <= b
+    case .geS: S(truncatingIfNeeded: a) >= S(truncatingIfNeeded: b)
+    case .geU: a >= b
+    }
 }
 
-@inline(__always) func opBrIfI32Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI32GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI32GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch32(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64EqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64NeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64LtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64LtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64GtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64GtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64LeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64LeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64GeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opBrIfI64GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: false) { $0 >= $1 }, fp, st)
-}
-@inline(__always) func opBrIfI64GeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (fusedBranch64(pc, fp, st, back: true) { $0 >= $1 }, fp, st)
+/// [a, b, offset]
+@inline(__always) func fusedBranch<U: FixedWidthInteger & UnsignedInteger & SlotScalar, S: FixedWidthInteger & SignedInteger>(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: IntComparison, _ u: U.Type, _ s: S.Type, back: Bool
+) -> CodePointer? {
+    guard holds(c, read(fp, pc, 1, as: U.self), read(fp, pc, 2, as: U.self), signed: S.self) else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
 }
 
 /// [cond, offset]: backward branch taken when cond is zero.
@@ -217,76 +116,13 @@ func negatedComparison(_ opcode: UInt16) -> UInt16? {
 // continue`), as one instruction: [dst, x, y, a, b, offset]: dst = x + y, then the back
 // edge is taken when compare(a, b) holds (a and b are read after dst is written).
 
-@inline(__always) func addThenBranch32(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ f: (UInt32, UInt32) -> Bool) -> CodePointer? {
-    wr32(fp, pc, 1, rd32(fp, pc, 2) &+ rd32(fp, pc, 3))
-    guard f(rd32(fp, pc, 4), rd32(fp, pc, 5)) else { return pc + 7 }
+/// [dst, x, y, a, b, offset]
+@inline(__always) func addThenBranch<U: FixedWidthInteger & UnsignedInteger & SlotScalar, S: FixedWidthInteger & SignedInteger>(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: IntComparison, _ u: U.Type, _ s: S.Type
+) -> CodePointer? {
+    fp[op(pc, 1)] = (read(fp, pc, 2, as: U.self) &+ read(fp, pc, 3, as: U.self)).slot
+    guard holds(c, read(fp, pc, 4, as: U.self), read(fp, pc, 5, as: U.self), signed: S.self) else { return pc + 7 }
     return backEdge(st, pc, pc + op(pc, 6))
-}
-@inline(__always) func addThenBranch64(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ f: (UInt64, UInt64) -> Bool) -> CodePointer? {
-    wr(fp, pc, 1, rd64(fp, pc, 2) &+ rd64(fp, pc, 3))
-    guard f(rd64(fp, pc, 4), rd64(fp, pc, 5)) else { return pc + 7 }
-    return backEdge(st, pc, pc + op(pc, 6))
-}
-
-@inline(__always) func opI32AddBrIfEqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opI32AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opI32AddBrIfLtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) < Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI32AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opI32AddBrIfGtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) > Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI32AddBrIfGtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opI32AddBrIfLeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) <= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI32AddBrIfLeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opI32AddBrIfGeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { Int32(bitPattern: $0) >= Int32(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI32AddBrIfGeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch32(pc, fp, st) { $0 >= $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfEqBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 == $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 != $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfLtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) < Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI64AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 < $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfGtSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) > Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI64AddBrIfGtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 > $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfLeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) <= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI64AddBrIfLeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 <= $1 }, fp, st)
-}
-@inline(__always) func opI64AddBrIfGeSBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { Int64(bitPattern: $0) >= Int64(bitPattern: $1) }, fp, st)
-}
-@inline(__always) func opI64AddBrIfGeUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (addThenBranch64(pc, fp, st) { $0 >= $1 }, fp, st)
 }
 
 /// The add-and-branch instruction for an `i32_add`/`i64_add` followed by a backward branch on

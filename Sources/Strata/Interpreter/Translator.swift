@@ -1,7 +1,7 @@
 import CStrata
 
 /// Translates one validated function body into interpreter code: a stream of 64-bit words,
-/// each instruction a handler address followed by its operands. Operands name frame slots
+/// each instruction an opcode word (`Opcode`) followed by its operands. Operands name frame slots
 /// (register machine); `local.get` and constants emit nothing (the operand names the local's
 /// slot or a constant-pool slot), and a result feeding `local.set` is written straight into
 /// the local.
@@ -374,17 +374,16 @@ struct Translator: CodeSink {
             let value = pop(), index = pop()
             emit(Opcode.table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
         case .load(let opcode, let memOffset):
-            let addr = pop()
-            if let f = binary, f.opcode == 0x6A, code.count == f.start + 4, f.position == stack.count,
-               addr == Self.temp(f.position), let h = loadAddHandler(loadHandler(opcode)) {
+            if let f = binary, f.opcode == 0x6A, f.position == stack.count - 1, isLastAndUnconsumed(f),
+               let h = loadAddHandler(loadHandler(opcode)) {
                 // The address is the i32.add emitted just before: one add-and-load.
-                code.removeSubrange(f.start...)
-                offsets.removeLast()
-                while let last = slotOperands.last, last >= f.start { slotOperands.removeLast() }
+                dropLastInstruction(from: f.start)
+                _ = pop()
                 let dst = pushResult()
                 emit(h, offset: offset); slot(dst); slot(f.a); slot(f.b); imm(memOffset)
                 lastDst = (code.count - 4, stack.count - 1)
             } else {
+                let addr = pop()
                 let dst = pushResult()
                 emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
                 lastDst = (code.count - 3, stack.count - 1)
@@ -405,15 +404,12 @@ struct Translator: CodeSink {
             let sig = NumericSignature.of(opcode)!
             let h = numericHandler(opcode)
             let start = code.count
-            if sig.operands.1 != nil, let f = binary, code.count == f.start + 4, f.position >= stack.count - 2,
-               stack[f.position] == Self.temp(f.position),
+            if sig.operands.1 != nil, let f = binary, f.position >= stack.count - 2, isLastAndUnconsumed(f),
                let fused = fusedBinaryOpcode(f.opcode, opcode, reversed: f.position == stack.count - 1) {
                 // This operation consumes the result of the one emitted just before: one fused
                 // instruction instead of two, the intermediate never stored.
                 let other = stack[f.position == stack.count - 1 ? stack.count - 2 : stack.count - 1]
-                code.removeSubrange(f.start...)
-                offsets.removeLast()
-                while let last = slotOperands.last, last >= f.start { slotOperands.removeLast() }
+                dropLastInstruction(from: f.start)
                 _ = pop(); _ = pop()
                 let dst = pushResult()
                 emit(fused, offset: offset); slot(dst); slot(f.a); slot(f.b); slot(other)
@@ -540,9 +536,7 @@ struct Translator: CodeSink {
         guard s + 4 == code.count, s >= barrier, code[s] < UInt64(Opcode.allCases.count),
               let add = Opcode(rawValue: UInt16(code[s])), let h = addBranchOpcode(add, compare) else { return nil }
         let operands = (code[s + 1], code[s + 2], code[s + 3])
-        code.removeSubrange(s...)
-        offsets.removeLast()
-        while let l = slotOperands.last, l >= s { slotOperands.removeLast() }
+        dropLastInstruction(from: s)
         return (operands.0, operands.1, operands.2, h)
     }
 
@@ -552,10 +546,21 @@ struct Translator: CodeSink {
         _ compare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?, producing cond: UInt64
     ) -> (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)? {
         guard let c = compare, c.position == stack.count, cond == Self.temp(c.position) else { return nil }
-        code.removeSubrange(c.start...)
-        offsets.removeLast()
-        while let last = slotOperands.last, last >= c.start { slotOperands.removeLast() }
+        dropLastInstruction(from: c.start)
         return c
+    }
+
+    /// Whether binary operation `f` is the instruction emitted last and its result is still
+    /// unconsumed on the operand stack (so it can be fused into what consumes it now).
+    func isLastAndUnconsumed(_ f: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)) -> Bool {
+        code.count == f.start + 4 && f.position < stack.count && stack[f.position] == Self.temp(f.position)
+    }
+
+    /// Removes the last instruction (its code from `start` on), which a fused one replaces.
+    mutating func dropLastInstruction(from start: Int) {
+        code.removeSubrange(start...)
+        offsets.removeLast()
+        while let last = slotOperands.last, last >= start { slotOperands.removeLast() }
     }
 
     mutating func setLocal(_ local: UInt64, tee: Bool, last: (Int, Int)?, offset: Int) {
