@@ -23,8 +23,8 @@ func enterFunction(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
     let paramWords = fc.pointee.paramWords, localWords = fc.pointee.localWords, constWords = fc.pointee.constWords
-    if localWords > 0 { (newFP + paramWords).update(repeating: 0, count: localWords) }
-    if constWords > 0 { (newFP + paramWords + localWords).update(from: fc.pointee.consts, count: constWords) }
+    zeroSlots(newFP + paramWords, words: localWords)
+    copySlots(newFP + paramWords + localWords, from: fc.pointee.consts, words: constWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
     }
@@ -35,6 +35,37 @@ func enterFunction(
         st.pointee.reloadMemory()
     }
     return fc.pointee.code
+}
+
+/// Zeroes `words` words (a whole number of 16-byte slots) at `dst`. Frames have a few locals, so
+/// an inline loop storing two slots per step beats a call to `memset`, and its two stores per
+/// step keep LLVM from turning it back into that call.
+@inline(__always)
+func zeroSlots(_ dst: FramePointer, words: Int) {
+    var d = UnsafeMutableRawPointer(dst)
+    let end = d + words &* 8
+    let zero = SIMD2<UInt64>(repeating: 0)
+    while d < end {
+        d.storeBytes(of: zero, as: SIMD2<UInt64>.self)
+        if d + 16 < end { (d + 16).storeBytes(of: zero, as: SIMD2<UInt64>.self) }
+        d += 32
+    }
+}
+
+/// Copies `words` words (whole 16-byte slots) from `src` to `dst` (not overlapping); see
+/// `zeroSlots` for why it is a loop.
+@inline(__always)
+func copySlots(_ dst: FramePointer, from src: UnsafeMutablePointer<Slot>, words: Int) {
+    var d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    let end = d + words &* 8
+    while d < end {
+        d.storeBytes(of: s.loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
+        if d + 16 < end {
+            (d + 16).storeBytes(of: (s + 16).loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
+        }
+        d += 32
+        s += 32
+    }
 }
 
 /// Calls a compiled function from the interpreter: the arguments are already in the callee's
