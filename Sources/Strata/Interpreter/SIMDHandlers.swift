@@ -2,256 +2,256 @@ import CStrata
 
 // The SIMD instructions of the interpreter: one operation per instruction, each a line of
 // semantics from SIMDSemantics.swift. Generated once from a table (see the commit that added
-// it); edit by hand from now on, keeping the X-list in CStrata.h in step.
+// it); edit by hand from now on. Inlined into `Interpreter.dispatchSIMD`.
 
-func opV128Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 16) { vload($0, U8x16.self) }, fp, st)
 }
-func opV128Load8x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load8x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, I8x16.self, I16x8.self) }, fp, st)
 }
-func opV128Load8x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load8x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, U8x16.self, U16x8.self) }, fp, st)
 }
-func opV128Load16x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load16x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, I16x8.self, I32x4.self) }, fp, st)
 }
-func opV128Load16x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load16x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, U16x8.self, U32x4.self) }, fp, st)
 }
-func opV128Load32x2S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load32x2S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, I32x4.self, I64x2.self) }, fp, st)
 }
-func opV128Load32x2U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load32x2U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadExtend($0, U32x4.self, U64x2.self) }, fp, st)
 }
-func opV128Load8Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load8Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 1) { loadSplat($0, U8x16.self) }, fp, st)
 }
-func opV128Load16Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load16Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 2) { loadSplat($0, U16x8.self) }, fp, st)
 }
-func opV128Load32Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load32Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 4) { loadSplat($0, U32x4.self) }, fp, st)
 }
-func opV128Load64Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load64Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { loadSplat($0, U64x2.self) }, fp, st)
 }
-func opV128Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Store(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdStore(pc, fp, st), fp, st)
 }
-func opI8x16Shuffle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Shuffle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBodyI8x16Shuffle(pc, fp, st), fp, st)
 }
 @inline(__always) func simdBodyI8x16Shuffle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     vstore(slotPtr(fp, pc, 1), shuffle(vload(slotPtr(fp, pc, 2)), vload(slotPtr(fp, pc, 3)), pc[4], pc[5]))
     return pc + 6
 }
-func opI8x16Swizzle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Swizzle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { swizzle($0, $1) }, fp, st)
 }
-func opI8x16Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U8x16.self) { UInt8(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI16x8Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U16x8.self) { UInt16(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI32x4Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U32x4.self) { UInt32(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI64x2Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opF32x4Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U32x4.self) { UInt32(truncatingIfNeeded: $0) }, fp, st)
 }
-func opF64x2Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Splat(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdSplat(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opI8x16ExtractLaneS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16ExtractLaneS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, I8x16.self) { UInt64(UInt32(bitPattern: Int32($0))) }, fp, st)
 }
-func opI8x16ExtractLaneU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16ExtractLaneU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U8x16.self) { UInt64($0) }, fp, st)
 }
-func opI8x16ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U8x16.self) { UInt8(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI16x8ExtractLaneS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtractLaneS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, I16x8.self) { UInt64(UInt32(bitPattern: Int32($0))) }, fp, st)
 }
-func opI16x8ExtractLaneU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtractLaneU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U16x8.self) { UInt64($0) }, fp, st)
 }
-func opI16x8ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U16x8.self) { UInt16(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI32x4ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U32x4.self) { UInt64($0) }, fp, st)
 }
-func opI32x4ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U32x4.self) { UInt32(truncatingIfNeeded: $0) }, fp, st)
 }
-func opI64x2ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opI64x2ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opF32x4ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U32x4.self) { UInt64($0) }, fp, st)
 }
-func opF32x4ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U32x4.self) { UInt32(truncatingIfNeeded: $0) }, fp, st)
 }
-func opF64x2ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2ExtractLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdExtract(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opF64x2ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2ReplaceLane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdReplace(pc, fp, U64x2.self) { $0 }, fp, st)
 }
-func opI8x16Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opI8x16Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opI8x16LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI8x16LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI8x16GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI8x16GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI8x16LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI8x16LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI8x16GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI8x16GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI16x8Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opI16x8Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opI16x8LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI16x8LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI16x8GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI16x8GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI16x8LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI16x8LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI16x8GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI16x8GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI32x4Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opI32x4Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opI32x4LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI32x4LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4LtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI32x4GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI32x4GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4GtU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI32x4LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI32x4LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4LeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI32x4GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI32x4GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4GeU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opF32x4Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opF32x4Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opF32x4Lt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Lt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opF32x4Gt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Gt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opF32x4Le(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Le(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opF32x4Ge(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Ge(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opF64x2Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opF64x2Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opF64x2Lt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Lt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opF64x2Gt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Gt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opF64x2Le(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Le(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opF64x2Ge(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Ge(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opV128Not(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Not(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U64x2.self) { ~$0 }, fp, st)
 }
-func opV128And(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128And(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 & $1 }, fp, st)
 }
-func opV128Andnot(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Andnot(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 & ~$1 }, fp, st)
 }
-func opV128Or(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Or(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 | $1 }, fp, st)
 }
-func opV128Xor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Xor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 ^ $1 }, fp, st)
 }
-func opV128Bitselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Bitselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBodyV128Bitselect(pc, fp, st), fp, st)
 }
 @inline(__always) func simdBodyV128Bitselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
@@ -259,525 +259,525 @@ func opV128Bitselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
     vstore(slotPtr(fp, pc, 1), (vload(slotPtr(fp, pc, 2), U64x2.self) & c) | (vload(slotPtr(fp, pc, 3), U64x2.self) & ~c))
     return pc + 5
 }
-func opV128AnyTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128AnyTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTest(pc, fp, U64x2.self) { $0 != U64x2() }, fp, st)
 }
-func opV128Load8Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load8Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoadLane(pc, fp, st, U8x16.self), fp, st)
 }
-func opV128Load16Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load16Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoadLane(pc, fp, st, U16x8.self), fp, st)
 }
-func opV128Load32Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load32Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoadLane(pc, fp, st, U32x4.self), fp, st)
 }
-func opV128Load64Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load64Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoadLane(pc, fp, st, U64x2.self), fp, st)
 }
-func opV128Store8Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Store8Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdStoreLane(pc, fp, st, U8x16.self), fp, st)
 }
-func opV128Store16Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Store16Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdStoreLane(pc, fp, st, U16x8.self), fp, st)
 }
-func opV128Store32Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Store32Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdStoreLane(pc, fp, st, U32x4.self), fp, st)
 }
-func opV128Store64Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Store64Lane(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdStoreLane(pc, fp, st, U64x2.self), fp, st)
 }
-func opV128Load32Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load32Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 4) { U32x4($0.loadUnaligned(as: UInt32.self), 0, 0, 0) }, fp, st)
 }
-func opV128Load64Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opV128Load64Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdLoad(pc, fp, st, width: 8) { U64x2($0.loadUnaligned(as: UInt64.self), 0) }, fp, st)
 }
-func opF32x4DemoteF64x2Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4DemoteF64x2Zero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { F32x4(Float($0[0]), Float($0[1]), 0, 0) }, fp, st)
 }
-func opF64x2PromoteLowF32x4(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2PromoteLowF32x4(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { F64x2(Double($0[0]), Double($0[1])) }, fp, st)
 }
-func opI8x16Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I8x16.self) { lanes($0) { wrappingAbs($0) } }, fp, st)
 }
-func opI8x16Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I8x16.self) { 0 &- $0 }, fp, st)
 }
-func opI8x16Popcnt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Popcnt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U8x16.self) { popcnt($0) }, fp, st)
 }
-func opI8x16AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTest(pc, fp, U8x16.self) { !any($0 .== U8x16()) }, fp, st)
 }
-func opI8x16Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBitmask(pc, fp, I8x16.self), fp, st)
 }
-func opI8x16NarrowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16NarrowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { narrow($0, $1, I8x16.self) }, fp, st)
 }
-func opI8x16NarrowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16NarrowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { narrow($0, $1, U8x16.self) }, fp, st)
 }
-func opF32x4Ceil(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Ceil(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { fround($0, .up) }, fp, st)
 }
-func opF32x4Floor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Floor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { fround($0, .down) }, fp, st)
 }
-func opF32x4Trunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Trunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { fround($0, .towardZero) }, fp, st)
 }
-func opF32x4Nearest(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Nearest(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { fround($0, .toNearestOrEven) }, fp, st)
 }
-func opI8x16Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U8x16.self) { $0 &<< $1 }, fp, st)
 }
-func opI8x16ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, I8x16.self) { $0 &>> $1 }, fp, st)
 }
-func opI8x16ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U8x16.self) { $0 &>> $1 }, fp, st)
 }
-func opI8x16Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { $0 &+ $1 }, fp, st)
 }
-func opI8x16AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { addSat($0, $1) }, fp, st)
 }
-func opI8x16AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { addSat($0, $1) }, fp, st)
 }
-func opI8x16Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { $0 &- $1 }, fp, st)
 }
-func opI8x16SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { subSat($0, $1) }, fp, st)
 }
-func opI8x16SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { subSat($0, $1) }, fp, st)
 }
-func opF64x2Ceil(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Ceil(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .up) }, fp, st)
 }
-func opF64x2Floor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Floor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .down) }, fp, st)
 }
-func opI8x16MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI8x16MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI8x16MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opI8x16MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opF64x2Trunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Trunc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .towardZero) }, fp, st)
 }
-func opI8x16AvgrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16AvgrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { avgr($0, $1) }, fp, st)
 }
-func opI16x8ExtaddPairwiseI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtaddPairwiseI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I8x16.self) { extaddPairwise($0, I16x8.self) }, fp, st)
 }
-func opI16x8ExtaddPairwiseI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtaddPairwiseI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U8x16.self) { extaddPairwise($0, U16x8.self) }, fp, st)
 }
-func opI32x4ExtaddPairwiseI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtaddPairwiseI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I16x8.self) { extaddPairwise($0, I32x4.self) }, fp, st)
 }
-func opI32x4ExtaddPairwiseI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtaddPairwiseI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U16x8.self) { extaddPairwise($0, U32x4.self) }, fp, st)
 }
-func opI16x8Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I16x8.self) { lanes($0) { wrappingAbs($0) } }, fp, st)
 }
-func opI16x8Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I16x8.self) { 0 &- $0 }, fp, st)
 }
-func opI16x8Q15mulrSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Q15mulrSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { q15mulr($0, $1) }, fp, st)
 }
-func opI16x8AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTest(pc, fp, U16x8.self) { !any($0 .== U16x8()) }, fp, st)
 }
-func opI16x8Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBitmask(pc, fp, I16x8.self), fp, st)
 }
-func opI16x8NarrowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8NarrowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { narrow($0, $1, I16x8.self) }, fp, st)
 }
-func opI16x8NarrowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8NarrowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { narrow($0, $1, U16x8.self) }, fp, st)
 }
-func opI16x8ExtendLowI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtendLowI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I8x16.self) { widen($0, high: false, I16x8.self) }, fp, st)
 }
-func opI16x8ExtendHighI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtendHighI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I8x16.self) { widen($0, high: true, I16x8.self) }, fp, st)
 }
-func opI16x8ExtendLowI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtendLowI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U8x16.self) { widen($0, high: false, U16x8.self) }, fp, st)
 }
-func opI16x8ExtendHighI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtendHighI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U8x16.self) { widen($0, high: true, U16x8.self) }, fp, st)
 }
-func opI16x8Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U16x8.self) { $0 &<< $1 }, fp, st)
 }
-func opI16x8ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, I16x8.self) { $0 &>> $1 }, fp, st)
 }
-func opI16x8ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U16x8.self) { $0 &>> $1 }, fp, st)
 }
-func opI16x8Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { $0 &+ $1 }, fp, st)
 }
-func opI16x8AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8AddSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { addSat($0, $1) }, fp, st)
 }
-func opI16x8AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8AddSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { addSat($0, $1) }, fp, st)
 }
-func opI16x8Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { $0 &- $1 }, fp, st)
 }
-func opI16x8SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8SubSatS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { subSat($0, $1) }, fp, st)
 }
-func opI16x8SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8SubSatU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { subSat($0, $1) }, fp, st)
 }
-func opF64x2Nearest(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Nearest(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fround($0, .toNearestOrEven) }, fp, st)
 }
-func opI16x8Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { $0 &* $1 }, fp, st)
 }
-func opI16x8MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI16x8MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI16x8MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opI16x8MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opI16x8AvgrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8AvgrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { avgr($0, $1) }, fp, st)
 }
-func opI16x8ExtmulLowI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtmulLowI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { extmul($0, $1, high: false, I16x8.self) }, fp, st)
 }
-func opI16x8ExtmulHighI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtmulHighI8x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { extmul($0, $1, high: true, I16x8.self) }, fp, st)
 }
-func opI16x8ExtmulLowI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtmulLowI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { extmul($0, $1, high: false, U16x8.self) }, fp, st)
 }
-func opI16x8ExtmulHighI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8ExtmulHighI8x16U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { extmul($0, $1, high: true, U16x8.self) }, fp, st)
 }
-func opI32x4Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { lanes($0) { wrappingAbs($0) } }, fp, st)
 }
-func opI32x4Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { 0 &- $0 }, fp, st)
 }
-func opI32x4AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTest(pc, fp, U32x4.self) { !any($0 .== U32x4()) }, fp, st)
 }
-func opI32x4Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBitmask(pc, fp, I32x4.self), fp, st)
 }
-func opI32x4ExtendLowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtendLowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I16x8.self) { widen($0, high: false, I32x4.self) }, fp, st)
 }
-func opI32x4ExtendHighI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtendHighI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I16x8.self) { widen($0, high: true, I32x4.self) }, fp, st)
 }
-func opI32x4ExtendLowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtendLowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U16x8.self) { widen($0, high: false, U32x4.self) }, fp, st)
 }
-func opI32x4ExtendHighI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtendHighI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U16x8.self) { widen($0, high: true, U32x4.self) }, fp, st)
 }
-func opI32x4Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U32x4.self) { $0 &<< $1 }, fp, st)
 }
-func opI32x4ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, I32x4.self) { $0 &>> $1 }, fp, st)
 }
-func opI32x4ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U32x4.self) { $0 &>> $1 }, fp, st)
 }
-func opI32x4Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { $0 &+ $1 }, fp, st)
 }
-func opI32x4Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { $0 &- $1 }, fp, st)
 }
-func opI32x4Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { $0 &* $1 }, fp, st)
 }
-func opI32x4MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4MinS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI32x4MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4MinU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { pointwiseMin($0, $1) }, fp, st)
 }
-func opI32x4MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4MaxS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opI32x4MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4MaxU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { pointwiseMax($0, $1) }, fp, st)
 }
-func opI32x4DotI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4DotI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { dot($0, $1) }, fp, st)
 }
-func opI32x4ExtmulLowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtmulLowI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { extmul($0, $1, high: false, I32x4.self) }, fp, st)
 }
-func opI32x4ExtmulHighI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtmulHighI16x8S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { extmul($0, $1, high: true, I32x4.self) }, fp, st)
 }
-func opI32x4ExtmulLowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtmulLowI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { extmul($0, $1, high: false, U32x4.self) }, fp, st)
 }
-func opI32x4ExtmulHighI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4ExtmulHighI16x8U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U16x8.self) { extmul($0, $1, high: true, U32x4.self) }, fp, st)
 }
-func opI64x2Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I64x2.self) { lanes($0) { wrappingAbs($0) } }, fp, st)
 }
-func opI64x2Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I64x2.self) { 0 &- $0 }, fp, st)
 }
-func opI64x2AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2AllTrue(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTest(pc, fp, U64x2.self) { !any($0 .== U64x2()) }, fp, st)
 }
-func opI64x2Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Bitmask(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBitmask(pc, fp, I64x2.self), fp, st)
 }
-func opI64x2ExtendLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtendLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { widen($0, high: false, I64x2.self) }, fp, st)
 }
-func opI64x2ExtendHighI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtendHighI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { widen($0, high: true, I64x2.self) }, fp, st)
 }
-func opI64x2ExtendLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtendLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { widen($0, high: false, U64x2.self) }, fp, st)
 }
-func opI64x2ExtendHighI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtendHighI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { widen($0, high: true, U64x2.self) }, fp, st)
 }
-func opI64x2Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Shl(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U64x2.self) { $0 &<< $1 }, fp, st)
 }
-func opI64x2ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ShrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, I64x2.self) { $0 &>> $1 }, fp, st)
 }
-func opI64x2ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ShrU(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdShift(pc, fp, U64x2.self) { $0 &>> $1 }, fp, st)
 }
-func opI64x2Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 &+ $1 }, fp, st)
 }
-func opI64x2Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 &- $1 }, fp, st)
 }
-func opI64x2Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U64x2.self) { $0 &* $1 }, fp, st)
 }
-func opI64x2Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Eq(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .== $1) }, fp, st)
 }
-func opI64x2Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2Ne(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .!= $1) }, fp, st)
 }
-func opI64x2LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2LtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .< $1) }, fp, st)
 }
-func opI64x2GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2GtS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .> $1) }, fp, st)
 }
-func opI64x2LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2LeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .<= $1) }, fp, st)
 }
-func opI64x2GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2GeS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I64x2.self) { maskBits($0 .>= $1) }, fp, st)
 }
-func opI64x2ExtmulLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtmulLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { extmul($0, $1, high: false, I64x2.self) }, fp, st)
 }
-func opI64x2ExtmulHighI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtmulHighI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I32x4.self) { extmul($0, $1, high: true, I64x2.self) }, fp, st)
 }
-func opI64x2ExtmulLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtmulLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { extmul($0, $1, high: false, U64x2.self) }, fp, st)
 }
-func opI64x2ExtmulHighI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2ExtmulHighI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U32x4.self) { extmul($0, $1, high: true, U64x2.self) }, fp, st)
 }
-func opF32x4Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { $0 & U32x4(repeating: 0x7FFF_FFFF) }, fp, st)
 }
-func opF32x4Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { $0 ^ U32x4(repeating: 0x8000_0000) }, fp, st)
 }
-func opF32x4Sqrt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Sqrt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { fsqrt($0) }, fp, st)
 }
-func opF32x4Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { $0 + $1 }, fp, st)
 }
-func opF32x4Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { $0 - $1 }, fp, st)
 }
-func opF32x4Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { $0 * $1 }, fp, st)
 }
-func opF32x4Div(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Div(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { $0 / $1 }, fp, st)
 }
-func opF32x4Min(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Min(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { fmin($0, $1) }, fp, st)
 }
-func opF32x4Max(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Max(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { fmax($0, $1) }, fp, st)
 }
-func opF32x4Pmin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Pmin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { pmin($0, $1) }, fp, st)
 }
-func opF32x4Pmax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4Pmax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { pmax($0, $1) }, fp, st)
 }
-func opF64x2Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Abs(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U64x2.self) { $0 & U64x2(repeating: 0x7FFF_FFFF_FFFF_FFFF) }, fp, st)
 }
-func opF64x2Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Neg(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U64x2.self) { $0 ^ U64x2(repeating: 0x8000_0000_0000_0000) }, fp, st)
 }
-func opF64x2Sqrt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Sqrt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { fsqrt($0) }, fp, st)
 }
-func opF64x2Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { $0 + $1 }, fp, st)
 }
-func opF64x2Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { $0 - $1 }, fp, st)
 }
-func opF64x2Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Mul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { $0 * $1 }, fp, st)
 }
-func opF64x2Div(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Div(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { $0 / $1 }, fp, st)
 }
-func opF64x2Min(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Min(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { fmin($0, $1) }, fp, st)
 }
-func opF64x2Max(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Max(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { fmax($0, $1) }, fp, st)
 }
-func opF64x2Pmin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Pmin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { pmin($0, $1) }, fp, st)
 }
-func opF64x2Pmax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2Pmax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { pmax($0, $1) }, fp, st)
 }
-func opI32x4TruncSatF32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4TruncSatF32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, Int32.self) }, fp, st)
 }
-func opI32x4TruncSatF32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4TruncSatF32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, UInt32.self) }, fp, st)
 }
-func opF32x4ConvertI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4ConvertI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { F32x4(Float($0[0]), Float($0[1]), Float($0[2]), Float($0[3])) }, fp, st)
 }
-func opF32x4ConvertI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4ConvertI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { F32x4(Float($0[0]), Float($0[1]), Float($0[2]), Float($0[3])) }, fp, st)
 }
-func opI32x4TruncSatF64x2SZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4TruncSatF64x2SZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, Int32.self) }, fp, st)
 }
-func opI32x4TruncSatF64x2UZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4TruncSatF64x2UZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, UInt32.self) }, fp, st)
 }
-func opF64x2ConvertLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2ConvertLowI32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, I32x4.self) { F64x2(Double($0[0]), Double($0[1])) }, fp, st)
 }
-func opF64x2ConvertLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2ConvertLowI32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, U32x4.self) { F64x2(Double($0[0]), Double($0[1])) }, fp, st)
 }
 
 // Relaxed SIMD (Wasm 3.0): one deterministic behaviour per instruction (see README).
-func opI8x16RelaxedSwizzle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16RelaxedSwizzle(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, U8x16.self) { swizzle($0, $1) }, fp, st)
 }
-func opI32x4RelaxedTruncF32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedTruncF32x4S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, Int32.self) }, fp, st)
 }
-func opI32x4RelaxedTruncF32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedTruncF32x4U(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F32x4.self) { truncSatLanes($0, UInt32.self) }, fp, st)
 }
-func opI32x4RelaxedTruncF64x2SZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedTruncF64x2SZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, Int32.self) }, fp, st)
 }
-func opI32x4RelaxedTruncF64x2UZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedTruncF64x2UZero(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdUnary(pc, fp, F64x2.self) { truncSatZero($0, UInt32.self) }, fp, st)
 }
-func opF32x4RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, F32x4.self) { $0 * $1 + $2 }, fp, st)
 }
-func opF32x4RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, F32x4.self) { -($0 * $1) + $2 }, fp, st)
 }
-func opF64x2RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, F64x2.self) { $0 * $1 + $2 }, fp, st)
 }
-func opF64x2RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, F64x2.self) { -($0 * $1) + $2 }, fp, st)
 }
-func opI8x16RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI8x16RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
 }
-func opI16x8RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
 }
-func opI32x4RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
 }
-func opI64x2RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI64x2RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
 }
-func opF32x4RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { fmin($0, $1) }, fp, st)
 }
-func opF32x4RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF32x4RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F32x4.self) { fmax($0, $1) }, fp, st)
 }
-func opF64x2RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2RelaxedMin(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { fmin($0, $1) }, fp, st)
 }
-func opF64x2RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opF64x2RelaxedMax(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, F64x2.self) { fmax($0, $1) }, fp, st)
 }
-func opI16x8RelaxedQ15mulrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8RelaxedQ15mulrS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I16x8.self) { q15mulr($0, $1) }, fp, st)
 }
-func opI16x8RelaxedDotI8x16I7x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI16x8RelaxedDotI8x16I7x16S(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdBinary(pc, fp, I8x16.self) { relaxedDot($0, $1) }, fp, st)
 }
-func opI32x4RelaxedDotI8x16I7x16AddS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+@inline(__always) func opI32x4RelaxedDotI8x16I7x16AddS(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernaryMixed(pc, fp) { relaxedDotAdd($0, $1, $2) }, fp, st)
 }
 
