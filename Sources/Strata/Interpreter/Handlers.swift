@@ -96,8 +96,14 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     let next = bodyCopy(pc, fp, st)
     return (next, fp, st)
 }
+/// Scalars and references move one word: a 16-byte load right after an 8-byte store of the
+/// same slot (the usual producer) cannot be store-forwarded and stalls.
 @inline(__always) func bodyCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     move16(fp + op(pc, 1), fp + op(pc, 2)); return pc + 3
+}
+/// [dst, src]
+@inline(__always) func opCopyV128(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    move16(fp + op(pc, 1), fp + op(pc, 2)); return (pc + 3, fp, st)
 }
 /// [dst, a, b, cond]
 @inline(__always) func opSelect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -105,7 +111,11 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     return (next, fp, st)
 }
 @inline(__always) func bodySelect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    move16(fp + op(pc, 1), fp + op(pc, rd32(fp, pc, 4) != 0 ? 2 : 3)); return pc + 5
+    fp[op(pc, 1)] = fp[op(pc, rd32(fp, pc, 4) != 0 ? 2 : 3)]; return pc + 5
+}
+/// [dst, a, b, cond]
+@inline(__always) func opSelectV128(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    move16(fp + op(pc, 1), fp + op(pc, rd32(fp, pc, 4) != 0 ? 2 : 3)); return (pc + 5, fp, st)
 }
 @inline(__always) func opUnreachable(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyUnreachable(pc, fp, st)

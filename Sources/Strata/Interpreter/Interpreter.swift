@@ -183,7 +183,7 @@ func callFunctionReference(
 enum Interpreter {
     /// Runs instructions from `start` until an operation returns nil (see `dispatch`).
     static func run(_ st: StatePointer, from start: CodePointer) {
-        dispatch(start, st.pointee.fp, st)
+        interpreterDispatch(start, st.pointee.fp, st)
     }
 
     /// Calls interpreted code from the host. Arguments and results use one buffer of slots

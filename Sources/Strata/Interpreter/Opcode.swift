@@ -717,4 +717,7 @@ enum Opcode: UInt16, CaseIterable {
     case i64_load8_s_add
     case i64_load16_s_add
     case i64_load32_s_add
+    // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
+    case copy_v128
+    case select_v128
 }

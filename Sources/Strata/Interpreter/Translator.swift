@@ -46,6 +46,12 @@ struct Translator: CodeSink {
     struct ConstKey: Hashable { var lo: UInt64; var hi: UInt64 }
     /// Where each operand-stack value currently lives (a virtual slot).
     var stack: [UInt64] = []
+    /// Whether each operand-stack value is a v128 (moved as 16 bytes; scalars move 8), as of
+    /// the last instruction: synced from the validator's type stack after every instruction,
+    /// from `lowWater` (the lowest position the instruction popped) up. A position not known
+    /// yet counts as v128, which is always correct.
+    var stackIsV128: [Bool] = []
+    var lowWater = 0
     var maxHeight = 0
     var labels: [Label] = []
     var dead = false
@@ -97,7 +103,25 @@ struct Translator: CodeSink {
         stack.append(v)
         if stack.count > maxHeight { maxHeight = stack.count }
     }
-    mutating func pop() -> UInt64 { stack.removeLast() }
+    mutating func pop() -> UInt64 {
+        let v = stack.removeLast()
+        lowWater = min(lowWater, stack.count)
+        return v
+    }
+    /// Whether the value at stack position `i` may be a v128.
+    func isV128(_ i: Int) -> Bool { i >= stackIsV128.count || stackIsV128[i] }
+    /// The move for the value at stack position `i`.
+    func copyOpcode(_ i: Int) -> Opcode { isV128(i) ? .copy_v128 : .copy }
+    /// After an instruction: records the types of the stack positions it wrote.
+    mutating func syncStackTypes(_ types: [ValueType?]) {
+        guard !dead, types.count == stack.count else {
+            stackIsV128.removeAll(keepingCapacity: true)
+            return
+        }
+        let from = min(lowWater, stackIsV128.count)
+        stackIsV128.removeSubrange(from...)
+        for i in from..<types.count { stackIsV128.append(types[i].map { $0 == .v128 } ?? true) }
+    }
     /// Pushes a result in its home slot and returns that slot.
     mutating func pushResult() -> UInt64 {
         let v = Self.temp(stack.count)
@@ -108,7 +132,7 @@ struct Translator: CodeSink {
     mutating func materialize(_ i: Int, offset: Int) {
         let home = Self.temp(i)
         if stack[i] != home {
-            emit(Opcode.copy, offset: offset); slot(home); slot(stack[i])
+            emit(copyOpcode(i), offset: offset); slot(home); slot(stack[i])
             stack[i] = home
         }
     }
@@ -154,7 +178,7 @@ struct Translator: CodeSink {
         for i in 0..<n {
             let src = stack[from + i]
             let dst = Self.temp(height + i)
-            if src != dst { emit(Opcode.copy, offset: offset); slot(dst); slot(src) }
+            if src != dst { emit(copyOpcode(from + i), offset: offset); slot(dst); slot(src) }
         }
     }
     func needsMoves(_ label: Int) -> Bool {
@@ -194,7 +218,7 @@ struct Translator: CodeSink {
         let from = stack.count - n
         for i in 0..<n {
             let src = stack[from + i]
-            if src != UInt64(i) { emit(Opcode.copy, offset: offset); slot(UInt64(i)); slot(src) }
+            if src != UInt64(i) { emit(copyOpcode(from + i), offset: offset); slot(UInt64(i)); slot(src) }
         }
         emit(Opcode.`return`, offset: offset)
     }
@@ -205,6 +229,7 @@ struct Translator: CodeSink {
 
     /// Resets the operand stack to a label's height plus `count` values in their home slots.
     mutating func resetStack(height: Int, count: Int) {
+        lowWater = min(lowWater, height)
         stack.removeSubrange(min(height, stack.count)...)
         while stack.count < height { stack.append(Self.temp(stack.count)) }
         for _ in 0..<count { _ = pushResult() }
@@ -213,11 +238,13 @@ struct Translator: CodeSink {
     // MARK: the sink
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        lowWater = stack.count
         defer {
             switch instruction {
             case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable: barrier = code.count
             default: break
             }
+            syncStackTypes(validator.values)
         }
         let last = lastDst
         lastDst = nil
@@ -351,7 +378,8 @@ struct Translator: CodeSink {
         case .select:
             let cond = pop(), b = pop(), a = pop()
             let dst = pushResult()
-            emit(Opcode.select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
+            let v128 = validator.values.last.map { $0.map { $0 == .v128 } ?? true } ?? true
+            emit(v128 ? Opcode.select_v128 : Opcode.select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
             lastDst = (code.count - 4, stack.count - 1)
         case .localGet(let i):
             push(UInt64(i))
@@ -565,6 +593,7 @@ struct Translator: CodeSink {
 
     mutating func setLocal(_ local: UInt64, tee: Bool, last: (Int, Int)?, offset: Int) {
         let src = stack[stack.count - 1]
+        let move = copyOpcode(stack.count - 1)
         var referenced = false
         var k = 0
         while k < stack.count - 1 {
@@ -580,7 +609,7 @@ struct Translator: CodeSink {
                 for i in 0..<(stack.count - 1) where stack[i] == local { materialize(i, offset: offset) }
             }
             _ = pop()
-            if src != local { emit(Opcode.copy, offset: offset); slot(local); slot(src) }
+            if src != local { emit(move, offset: offset); slot(local); slot(src) }
         }
         if tee { push(local) }
     }
@@ -590,6 +619,7 @@ struct Translator: CodeSink {
         let argBase = Self.temp(stack.count - params)
         emitCall(&self, argBase)
         stack.removeLast(params)
+        lowWater = min(lowWater, stack.count)
         for _ in 0..<results { _ = pushResult() }
         // A callee may write up to max(params, results) slots from argBase.
         maxHeight = max(maxHeight, stack.count - results + max(params, results))
