@@ -1,3 +1,4 @@
+import CStrata
 import Foundation
 import Testing
 import WAT
@@ -228,5 +229,63 @@ import WAT
         #expect((thrownError { _ = try call.callI32(1) } as? Trap)?.kind == .indirectCallTypeMismatch)
         #expect((thrownError { _ = try call.callI32(2) } as? Trap)?.kind == .uninitializedElement)
         #expect((thrownError { _ = try call.callI32(3) } as? Trap)?.kind == .undefinedElement)
+    }
+
+    /// Moves are typed: scalars move one word (`copy`, `select`), v128 values both
+    /// (`copy_v128`, `select_v128`), wherever the translator moves a value: block results,
+    /// branch values, locals, call arguments, and after control flow rejoins.
+    @Test func movesKeepV128ValuesWhole() throws {
+        let wat = """
+            (module
+              (func (export "blk") (param v128 i64) (result v128 i64)
+                (block (result v128 i64) (local.get 0) (local.get 1)))
+              (func (export "sel") (param v128 v128 i32) (result v128) (select (local.get 0) (local.get 1) (local.get 2)))
+              (func (export "selI") (param i64 i64 i32) (result i64) (select (local.get 0) (local.get 1) (local.get 2)))
+              (func (export "loopv") (param v128) (result v128) (local v128 i32)
+                (local.set 1 (local.get 0))
+                (block (loop
+                  (local.set 1 (i32x4.add (local.get 1) (local.get 0)))
+                  (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+                  (br_if 0 (i32.lt_u (local.get 2) (i32.const 3)))))
+                (local.get 1))
+              (func (export "brv") (param v128 i32) (result v128)
+                (block (result v128) (br_if 0 (local.get 0) (local.get 1)) (drop) (v128.const i64x2 7 8)))
+              (func (export "mixed") (param i32 v128) (result v128 i32)
+                (local.get 1) (local.get 0) (call $swap))
+              (func $swap (param v128 i32) (result v128 i32) (local.get 0) (local.get 1)))
+            """
+        let (_, instance) = try instantiate(wat)
+        let v = Value.v128(V128(lo: 0x1111_2222_3333_4444, hi: 0x5555_6666_7777_8888))
+        let w = Value.v128(V128(lo: 0x0102_0304_0506_0708, hi: 0x090A_0B0C_0D0E_0F10))
+        #expect(try instance.function("blk")!.call([v, .i64(-5)]) == [v, .i64(-5)])
+        #expect(try instance.function("sel")!.call([v, w, .i32(1)]) == [v])
+        #expect(try instance.function("sel")!.call([v, w, .i32(0)]) == [w])
+        #expect(try instance.function("selI")!.call([.i64(-1), .i64(2), .i32(0)]) == [.i64(2)])
+        // 4 x v in each 32-bit lane (wrapping)
+        let lanes: [UInt32] = [0x3333_4444, 0x1111_2222, 0x7777_8888, 0x5555_6666]
+        let times4 = lanes.map { $0 &* 4 }
+        let expected = V128(lo: UInt64(times4[0]) | UInt64(times4[1]) << 32, hi: UInt64(times4[2]) | UInt64(times4[3]) << 32)
+        #expect(try instance.function("loopv")!.call([v]) == [.v128(expected)])
+        #expect(try instance.function("brv")!.call([v, .i32(1)]) == [v])
+        #expect(try instance.function("brv")!.call([v, .i32(0)]) == [.v128(V128(lo: 7, hi: 8))])
+        #expect(try instance.function("mixed")!.call([.i32(9), v]) == [v, .i32(9)])
+
+        let m = try module(wat)
+        func words(_ i: Int) -> [UInt64] { opcodeWords(m, i) }
+        #expect(words(0).contains(handlerWord(Opcode.copy_v128)) && words(0).contains(handlerWord(Opcode.copy)))
+        #expect(words(1).contains(handlerWord(Opcode.select_v128)) && !words(1).contains(handlerWord(Opcode.select)))
+        #expect(words(2).contains(handlerWord(Opcode.select)) && !words(2).contains(handlerWord(Opcode.select_v128)))
+        #expect(words(5).contains(handlerWord(Opcode.copy_v128)) && words(5).contains(handlerWord(Opcode.copy)))
+    }
+
+    /// The dispatch loop's placement (CStrataLayout.c): its section starts on a 64-byte boundary
+    /// with the 48-byte anchor first, so the loop sits at the same offset from a cache line in
+    /// every build.
+    @Test func dispatchLoopPlacement() {
+        var start: UInt = 0, end: UInt = 0, anchor: UInt = 0
+        strata_dispatch_layout(&start, &end, &anchor)
+        #expect(start % 64 == 0)
+        #expect(anchor == start, "the linker placed the anchor after the dispatch loop")
+        #expect(end > start + 48, "the dispatch loop is not in its section")
     }
 }

@@ -81,6 +81,10 @@ static inline void strata_store_entry(const void **slot, const void *value) {
 }
 
 
+/// Where the interpreter's dispatch section lies (CStrataLayout.c): its bounds and the
+/// 64-byte-aligned anchor that fixes the dispatch loop's placement.
+void strata_dispatch_layout(uintptr_t *sectionStart, uintptr_t *sectionEnd, uintptr_t *anchor);
+
 #ifdef __cplusplus
 }
 #endif
