@@ -252,7 +252,13 @@ import WAT
                 (block (result v128) (br_if 0 (local.get 0) (local.get 1)) (drop) (v128.const i64x2 7 8)))
               (func (export "mixed") (param i32 v128) (result v128 i32)
                 (local.get 1) (local.get 0) (call $swap))
-              (func $swap (param v128 i32) (result v128 i32) (local.get 0) (local.get 1)))
+              (func $swap (param v128 i32) (result v128 i32) (local.get 0) (local.get 1))
+              ;; No v128 until the middle of the body: types are tracked from the first one on.
+              (func (export "late") (param i32 i64) (result v128 i64)
+                (local.set 1 (i64.add (local.get 1) (i64.const 1)))
+                (block (result v128 i64)
+                  (v128.const i64x2 5 6) (local.get 1) (br_if 0 (local.get 0))
+                  (drop) (drop) (v128.const i64x2 1 2) (i64.const 0))))
             """
         let (_, instance) = try instantiate(wat)
         let v = Value.v128(V128(lo: 0x1111_2222_3333_4444, hi: 0x5555_6666_7777_8888))
@@ -269,6 +275,8 @@ import WAT
         #expect(try instance.function("brv")!.call([v, .i32(1)]) == [v])
         #expect(try instance.function("brv")!.call([v, .i32(0)]) == [.v128(V128(lo: 7, hi: 8))])
         #expect(try instance.function("mixed")!.call([.i32(9), v]) == [v, .i32(9)])
+        #expect(try instance.function("late")!.call([.i32(1), .i64(41)]) == [.v128(V128(lo: 5, hi: 6)), .i64(42)])
+        #expect(try instance.function("late")!.call([.i32(0), .i64(41)]) == [.v128(V128(lo: 1, hi: 2)), .i64(0)])
 
         let m = try module(wat)
         func words(_ i: Int) -> [UInt64] { opcodeWords(m, i) }
@@ -276,6 +284,7 @@ import WAT
         #expect(words(1).contains(handlerWord(Opcode.select_v128)) && !words(1).contains(handlerWord(Opcode.select)))
         #expect(words(2).contains(handlerWord(Opcode.select)) && !words(2).contains(handlerWord(Opcode.select_v128)))
         #expect(words(5).contains(handlerWord(Opcode.copy_v128)) && words(5).contains(handlerWord(Opcode.copy)))
+        #expect(words(7).contains(handlerWord(Opcode.copy_v128)) && words(7).contains(handlerWord(Opcode.copy)))
     }
 
     /// The dispatch loop's placement (CStrataLayout.c): its section starts on a 64-byte boundary

@@ -1,5 +1,5 @@
 /// The interpreter's instruction set: what each code word that starts an instruction holds
-/// (the case's index, `Opcode.word`). `Interpreter.dispatch` runs them; the operand
+/// (the case's index, `Opcode.word`). `interpreterDispatch` runs them; the operand
 /// layout of each is documented at its operation (`Handlers.swift` and its siblings).
 enum Opcode: UInt16, CaseIterable {
     case copy

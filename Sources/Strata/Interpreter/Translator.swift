@@ -48,10 +48,13 @@ struct Translator: CodeSink {
     var stack: [UInt64] = []
     /// Whether each operand-stack value is a v128 (moved as 16 bytes; scalars move 8), as of
     /// the last instruction: synced from the validator's type stack after every instruction,
-    /// from `lowWater` (the lowest position the instruction popped) up. A position not known
-    /// yet counts as v128, which is always correct.
+    /// from `lowWater` (the lowest position the instruction popped) up, once the function has
+    /// had a v128 value. A position not known yet counts as v128, which is always correct.
     var stackIsV128: [Bool] = []
     var lowWater = 0
+    /// Whether the function has had a v128 value so far (`FunctionValidator.usesV128`); until
+    /// then every value is a scalar and no types are tracked.
+    var usesV128 = false
     var maxHeight = 0
     var labels: [Label] = []
     var dead = false
@@ -109,18 +112,24 @@ struct Translator: CodeSink {
         return v
     }
     /// Whether the value at stack position `i` may be a v128.
-    func isV128(_ i: Int) -> Bool { i >= stackIsV128.count || stackIsV128[i] }
+    func isV128(_ i: Int) -> Bool { usesV128 && (i >= stackIsV128.count || stackIsV128[i]) }
     /// The move for the value at stack position `i`.
     func copyOpcode(_ i: Int) -> Opcode { isV128(i) ? .copy_v128 : .copy }
     /// After an instruction: records the types of the stack positions it wrote.
-    mutating func syncStackTypes(_ types: [ValueType?]) {
-        guard !dead, types.count == stack.count else {
+    mutating func syncStackTypes(_ validator: borrowing FunctionValidator) {
+        guard usesV128 else { return }
+        let count = validator.values.count
+        guard !dead, count == stack.count else {
             stackIsV128.removeAll(keepingCapacity: true)
             return
         }
-        let from = min(lowWater, stackIsV128.count)
-        stackIsV128.removeSubrange(from...)
-        for i in from..<types.count { stackIsV128.append(types[i].map { $0 == .v128 } ?? true) }
+        var i = min(lowWater, stackIsV128.count)
+        if stackIsV128.count > i { stackIsV128.removeLast(stackIsV128.count - i) }
+        while i < count {
+            let t = validator.values[i]
+            stackIsV128.append(t == nil || t == .v128)
+            i += 1
+        }
     }
     /// Pushes a result in its home slot and returns that slot.
     mutating func pushResult() -> UInt64 {
@@ -239,12 +248,17 @@ struct Translator: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         lowWater = stack.count
+        if !usesV128 && validator.usesV128 {
+            // The first v128: positions not synced yet count as v128 until the sync below.
+            usesV128 = true
+            lowWater = 0
+        }
         defer {
             switch instruction {
             case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable: barrier = code.count
             default: break
             }
-            syncStackTypes(validator.values)
+            syncStackTypes(validator)
         }
         let last = lastDst
         lastDst = nil

@@ -43,6 +43,9 @@ struct FunctionValidator: ~Copyable {
     mutating func setV128Immediate(lo: UInt64, hi: UInt64) { v128Immediate = (lo, hi) }
     /// Largest value-stack height seen.
     private(set) var maxHeight = 0
+    /// Whether a v128 value has been a local or on the stack so far (consumers that track
+    /// value types skip the work for the common function without any).
+    private(set) var usesV128 = false
 
     init(module: ModuleContext, body: FunctionBody, type: FuncType, bytes: UnsafeBufferPointer<UInt8>) {
         self.module = module
@@ -51,6 +54,7 @@ struct FunctionValidator: ~Copyable {
         self.reader = BinaryReader(bytes: bytes, position: body.codeStart, end: bytes.count)
         self.bodyEnd = body.codeEnd
         self.locals = type.params + body.locals
+        self.usesV128 = locals.contains(.v128)
         self.controls.append(ControlFrame(kind: .function, params: [], results: type.results[...], height: 0, unreachable: false))
     }
 
@@ -67,6 +71,7 @@ struct FunctionValidator: ~Copyable {
     @inline(__always)
     mutating func push(_ t: ValueType?) {
         values.append(t)
+        if t == .v128 { usesV128 = true }
         if values.count > maxHeight { maxHeight = values.count }
     }
 
