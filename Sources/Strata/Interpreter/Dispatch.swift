@@ -12,9 +12,23 @@ extension Opcode {
 /// The interpreter's dispatch loop (`Interpreter.run`): runs instructions from `start` until an
 /// operation returns nil. A free function in its own section, which starts on a 64-byte
 /// boundary (`CStrataLayout.c`), so its hot code sits in the same place relative to cache lines
-/// in every build.
+/// in every build. (`@section` needs Swift 6.3; older compilers leave the placement to the
+/// linker.)
+#if compiler(>=6.3)
 @inline(never) @section("strata_dispatch")
 func interpreterDispatch(_ start: CodePointer, _ startFP: FramePointer, _ st: StatePointer) {
+    dispatchLoop(start, startFP, st)
+}
+#else
+@inline(never)
+func interpreterDispatch(_ start: CodePointer, _ startFP: FramePointer, _ st: StatePointer) {
+    dispatchLoop(start, startFP, st)
+}
+#endif
+
+/// The body of `interpreterDispatch`.
+@inline(__always)
+func dispatchLoop(_ start: CodePointer, _ startFP: FramePointer, _ st: StatePointer) {
     var pc = start
     var fp = startFP
     while true {
