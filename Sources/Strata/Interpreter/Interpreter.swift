@@ -6,19 +6,23 @@ import CStrata
 // already in the callee's first slots (no copies). Every call to a defined function goes
 // through the module's entry table, so a later tier can swap the slot while code runs.
 
+///
+/// Returns where to continue and the frame pointer to continue with (the callee's, or the
+/// caller's `callerFP` when the call ran compiled code or trapped), so the dispatch loop need
+/// not read back the `fp` just stored in the state.
 @inline(__always)
 func enterFunction(
-    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer,
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
-) -> CodePointer? {
+) -> (CodePointer?, FramePointer) {
     // Fields one by one: the record's hotness is written by other threads (atomically).
     if fc.pointee.kind != 0 {
-        return callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
+        return (callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc), callerFP)
     }
     if newFP + fc.pointee.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
-        return trap(st, .callStackExhausted, pc)
+        return (trap(st, .callStackExhausted, pc), callerFP)
     }
-    if strata_load_interrupt(st.pointee.interrupt) != 0 { return trap(st, .interrupted, pc) }
+    if strata_load_interrupt(st.pointee.interrupt) != 0 { return (trap(st, .interrupted, pc), callerFP) }
     st.pointee.frames[st.pointee.frameCount] = CallFrame(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
@@ -34,7 +38,7 @@ func enterFunction(
         st.pointee.vmctx = calleeVM
         st.pointee.reloadMemory()
     }
-    return fc.pointee.code
+    return (fc.pointee.code, newFP)
 }
 
 /// Zeroes `words` words (a whole number of 16-byte slots) at `dst`. Frames have a few locals, so
@@ -108,65 +112,52 @@ func functionCode(_ slot: UnsafePointer<UnsafeRawPointer?>) -> UnsafeMutablePoin
 /// Calls what a function reference names: Wasm code of any instance, or a host function.
 @inline(__always)
 func callFunctionReference(
-    _ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, newFP: FramePointer,
+    _ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, newFP: FramePointer, callerFP: FramePointer,
     returnPC: CodePointer, pc: CodePointer
-) -> CodePointer? {
+) -> (CodePointer?, FramePointer) {
     if let slot = ref.pointee.entrySlot {
         let vm = ref.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
-        return enterFunction(st, functionCode(slot), newFP: newFP, returnPC: returnPC, calleeVM: vm, pc: pc)
+        return enterFunction(st, functionCode(slot), newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: vm, pc: pc)
     }
     let host = Unmanaged<HostFunction>.fromOpaque(ref.pointee.owner!).takeUnretainedValue()
     if let kind = host.invokeFromWasm(st, slots: newFP) {
-        return trap(st, kind, pc)
+        return (trap(st, kind, pc), callerFP)
     }
     st.pointee.reloadMemory()
-    return returnPC
+    return (returnPC, callerFP)
 }
 
 /// [definedIndex, argBase]
 @inline(__always) func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyCall(pc, fp, st)
-    return (next, st.pointee.fp, st)
-}
-@inline(__always) func bodyCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let vm = st.pointee.vmctx
     let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
-    return enterFunction(st, fc, newFP: fp + op(pc, 2), returnPC: pc + 3, calleeVM: vm, pc: pc)
+    let (next, nextFP) = enterFunction(st, fc, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, calleeVM: vm, pc: pc)
+    return (next, nextFP, st)
 }
 /// [functionIndex, argBase]: a call to an imported function.
 @inline(__always) func opCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyCallImport(pc, fp, st)
-    return (next, st.pointee.fp, st)
-}
-@inline(__always) func bodyCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
-    return callFunctionReference(st, ref, newFP: fp + op(pc, 2), returnPC: pc + 3, pc: pc)
+    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, pc: pc)
+    return (next, nextFP, st)
 }
 /// [table, typeIndex, index, argBase]
 @inline(__always) func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyCallIndirect(pc, fp, st)
-    return (next, st.pointee.fp, st)
-}
-@inline(__always) func bodyCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     let vm = st.pointee.vmctx
     let table = vm.pointee.tables[op(pc, 1)]!
     let i = UInt64(rd32(fp, pc, 3))
-    guard i < table.pointee.count else { return trap(st, .undefinedElement, pc) }
+    guard i < table.pointee.count else { return (trap(st, .undefinedElement, pc), fp, st) }
     let raw = table.pointee.elements[Int(i)]
     guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(raw)) else {
-        return trap(st, .uninitializedElement, pc)
+        return (trap(st, .uninitializedElement, pc), fp, st)
     }
     guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else {
-        return trap(st, .indirectCallTypeMismatch, pc)
+        return (trap(st, .indirectCallTypeMismatch, pc), fp, st)
     }
-    return callFunctionReference(st, ref, newFP: fp + op(pc, 4), returnPC: pc + 5, pc: pc)
+    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 4), callerFP: fp, returnPC: pc + 5, pc: pc)
+    return (next, nextFP, st)
 }
 /// []: results are already in slots 0..<n of the frame.
 @inline(__always) func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let next = bodyReturn(pc, fp, st)
-    return (next, st.pointee.fp, st)
-}
-@inline(__always) func bodyReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     st.pointee.frameCount -= 1
     let frame = st.pointee.frames[st.pointee.frameCount]
     st.pointee.fp = frame.fp
@@ -175,7 +166,7 @@ func callFunctionReference(
         st.pointee.vmctx = frame.vmctx
         st.pointee.reloadMemory()
     }
-    return frame.returnPC
+    return (frame.returnPC, frame.fp, st)
 }
 
 // MARK: - running a chain of handlers, and the host entry
@@ -208,7 +199,7 @@ enum Interpreter {
         base.update(from: slots, count: argumentWords)
         st.pointee.trap = .none
         // The entry frame: its nil return pc ends the chain of handlers.
-        guard let start = enterFunction(st, fc, newFP: base, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code) else {
+        guard let start = enterFunction(st, fc, newFP: base, callerFP: st.pointee.fp, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code).0 else {
             let kind = st.pointee.trap
             st.pointee.trap = .none
             if kind == .interrupted { strata_store_interrupt(st.pointee.interrupt, 0) }
