@@ -255,8 +255,7 @@ struct Session {
             return expectError(module.source, kind: .malformed, message: message)
         case .assertUnlinkable(let wat, let message):
             do {
-                var w = wat
-                let module = try Module(engine: engine, bytes: try w.encode())
+                let module = try Module(engine: engine, bytes: try wat.encode())
                 _ = try linker.instantiate(module, in: store)
                 return "expected unlinkable \"\(message)\", but instantiation succeeded"
             } catch let e as WasmError where e.kind == .unlinkable {
@@ -272,7 +271,7 @@ struct Session {
     mutating func compile(_ source: ModuleSource) throws -> Module {
         let bytes: [UInt8]
         switch source {
-        case .text(var wat): bytes = try wat.encode()
+        case .text(let wat): bytes = try wat.encode()
         case .binary(let b): bytes = b
         case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
         }
@@ -286,7 +285,7 @@ struct Session {
         let bytes: [UInt8]
         do {
             switch source {
-            case .text(var wat): bytes = try wat.encode()
+            case .text(let wat): bytes = try wat.encode()
             case .binary(let b): bytes = b
             case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
             }
@@ -297,14 +296,13 @@ struct Session {
         do {
             _ = try Module(engine: engine, bytes: bytes)
             return "expected \(kind) \"\(message)\", but the module was accepted"
-        } catch let e as WasmError {
-            guard e.kind == kind else { return "expected \(kind) \"\(message)\", got \(e)" }
+        } catch {
+            // Module creation throws only `WasmError`.
+            guard error.kind == kind else { return "expected \(kind) \"\(message)\", got \(error)" }
             // A malformed *text* module that the text parser let through can only be checked
             // for being malformed: the spec's message describes the text, ours the binary.
             if case .quote = source, kind == .malformed { return nil }
-            return Self.messageMatches(e.message, message) ? nil : "expected \(kind) \"\(message)\", got \"\(e.message)\""
-        } catch {
-            return "expected \(kind) \"\(message)\", got \(error)"
+            return Self.messageMatches(error.message, message) ? nil : "expected \(kind) \"\(message)\", got \"\(error.message)\""
         }
     }
 
@@ -330,7 +328,7 @@ struct Session {
         case .get(let module, let name):
             guard let g = instance(module)?.global(name) else { return .failure(RunnerError("no global \(name)")) }
             return .success([g.value])
-        case .wat(var wat):
+        case .wat(let wat):
             do {
                 let module = try compile(.text(wat))
                 let instance = try linker.instantiate(module, in: store)

@@ -230,7 +230,7 @@ import CStrata
     @Test func stackExhaustionOnASmallThread() throws {
         let (_, instance) = try trapsInstance()
         // The store moves to the thread and back; the main thread waits meanwhile.
-        nonisolated(unsafe) let deep = instance.function("deep")!
+        let deep = instance.function("deep")!
         nonisolated(unsafe) var kind: TrapKind?
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {

@@ -130,7 +130,7 @@ import WAT
         #expect(opcodeWords(m, 0).count < opcodeWords(m, 2).count)
         let instance = try Store(engine: m.engine).instantiate(m)
         let ints: [Int64] = [0, 1, -1, 3, 31, 32, 33, 63, 64, 0x1234_5678_9ABC_DEF0, Int64.min, Int64(Int32.max)]
-        let floats: [Double] = [0, -0.0, 1.5, -2.25, 3e10, .infinity, -.infinity, .nan, 1e-310]
+        let floats: [Double] = [0, -0.0, 1.5, -2.25, 3e10, .infinity, -.infinity, .nan, Double.leastNormalMagnitude / 8]
         func value(_ i: Int) -> Value {
             switch t {
             case "i32": .i32(Int32(truncatingIfNeeded: ints[i % ints.count]))
