@@ -6,8 +6,8 @@
 // every build. Without it, where the loop's hot dispatch sequence fell relative to 64-byte
 // fetch lines changed with every unrelated code change, and the interpreter's speed with it:
 // straddling a line cost 25% on call-heavy code. 48 keeps the sequence (about 27 bytes, 0x67
-// into the function with Swift 6.3) inside one line (check with objdump after changing the
-// dispatch loop: the `movzwl`-to-`jmp *` sequence should not cross a 64-byte boundary).
+// into the function with Swift 6.3) inside one line; after changing the dispatch loop, check it
+// with `python3 Benchmarks/dispatch_layout.py`.
 #include <stdint.h>
 
 __attribute__((section("strata_dispatch"), aligned(64), used, retain))
