@@ -9,6 +9,12 @@ extension Opcode {
     @inline(__always) var word: UInt64 { UInt64(rawValue) }
 }
 
+/// The opcode of the instruction at `pc` (the translator only writes valid opcodes into
+/// instruction words, so no check).
+@inline(__always) func opcode(at pc: CodePointer) -> Opcode {
+    unsafeBitCast(UInt16(truncatingIfNeeded: pc.pointee), to: Opcode.self)
+}
+
 /// The interpreter's dispatch loop (`Interpreter.run`): runs instructions from `start` until an
 /// operation returns nil. A free function in its own section, which starts on a 64-byte
 /// boundary (`CStrataLayout.c`), so its hot code sits in the same place relative to cache lines
@@ -33,8 +39,7 @@ func dispatchLoop(_ start: CodePointer, _ startFP: FramePointer, _ st: StatePoin
     var fp = startFP
     while true {
         let next: NextInstruction
-        // The translator only writes valid opcodes into instruction words.
-        switch unsafeBitCast(UInt16(truncatingIfNeeded: pc.pointee), to: Opcode.self) {
+        switch opcode(at: pc) {
     case .copy: next = opCopy(pc, fp, st)
     case .select: next = opSelect(pc, fp, st)
     case .unreachable: next = opUnreachable(pc, fp, st)
@@ -509,7 +514,7 @@ extension Interpreter {
         var pc = start
         while true {
             let next: NextInstruction
-            switch unsafeBitCast(UInt16(truncatingIfNeeded: pc.pointee), to: Opcode.self) {
+            switch opcode(at: pc) {
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)

@@ -99,7 +99,7 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
 /// Scalars and references move one word: a 16-byte load right after an 8-byte store of the
 /// same slot (the usual producer) cannot be store-forwarded and stalls.
 @inline(__always) func bodyCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    move16(fp + op(pc, 1), fp + op(pc, 2)); return pc + 3
+    fp[op(pc, 1)] = fp[op(pc, 2)]; return pc + 3
 }
 /// [dst, src]
 @inline(__always) func opCopyV128(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {

@@ -6,8 +6,8 @@ import CStrata
 // already in the callee's first slots (no copies). Every call to a defined function goes
 // through the module's entry table, so a later tier can swap the slot while code runs.
 
-///
-/// Returns where to continue and the frame pointer to continue with (the callee's, or the
+/// Enters interpreted function `fc` (or calls its compiled code). Returns where to continue and
+/// the frame pointer to continue with (the callee's, or the
 /// caller's `callerFP` when the call ran compiled code or trapped), so the dispatch loop need
 /// not read back the `fp` just stored in the state.
 @inline(__always)
@@ -172,7 +172,7 @@ func callFunctionReference(
 // MARK: - running a chain of handlers, and the host entry
 
 enum Interpreter {
-    /// Runs instructions from `start` until an operation returns nil (see `dispatch`).
+    /// Runs instructions from `start` until an operation returns nil (`interpreterDispatch`).
     static func run(_ st: StatePointer, from start: CodePointer) {
         interpreterDispatch(start, st.pointee.fp, st)
     }

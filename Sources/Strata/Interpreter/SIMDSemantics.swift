@@ -164,10 +164,11 @@ where N.Scalar: FixedWidthInteger, W.Scalar: FixedWidthInteger {
     return r
 }
 @inline(__always) func popcnt(_ a: U8x16) -> U8x16 { lanes(a) { UInt8($0.nonzeroBitCount) } }
+/// Lanes of `a` picked by the lanes of `s`; an index of 16 or more gives 0. The same byte
+/// table as `shuffle`, with zeros as its second half.
 @inline(__always) func swizzle(_ a: U8x16, _ s: U8x16) -> U8x16 {
-    var r = U8x16()
-    for i in 0..<16 { r[i] = s[i] < 16 ? a[Int(s[i])] : 0 }
-    return r
+    let index = unsafeBitCast(s.replacing(with: 16, where: s .>= 16), to: SIMD2<UInt64>.self)
+    return shuffle(a, U8x16(), index[0], index[1])
 }
 /// Lane indices (validated < 32) in the bytes of `lo` (lanes 0-7) and `hi` (8-15) pick from the
 /// 32 bytes of `a` then `b`: byte loads from a buffer, not vector lane extracts.
