@@ -717,6 +717,33 @@ enum Opcode: UInt16, CaseIterable {
     case i64_load8_s_add
     case i64_load16_s_add
     case i64_load32_s_add
+    // Sequences: two instructions in one dispatch (Superinstructions.swift)
+    case i32_add__i32_add
+    case i32_add__br_if_back
+    case i32_add__copy
+    case i32_add__i32_load
+    case i32_add__return
+    case i32_add__call
+    case copy__copy
+    case copy__i32_add
+    case copy__br_if_back
+    case copy__call
+    case copy__return
+    case i32_shl__i32_load
+    case i32_shl_add__i32_load
+    case i32_load__i32_add
+    case i32_store__i32_add
+    case i64_store__i32_add
+    case store8__i32_add
+    case i64_load__f64_add
+    case i64_load__f64_mul
+    case f64_add__i64_store
+    case f64_mul__i64_load
+    case f64_mul__f64_add
+    case f64_le__br_if_not
+    case i32_load_add__f32_add
+    case i32_load8_u__br_if_not
+    case i32_load__br_table
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128

@@ -726,6 +726,7 @@ struct Translator: CodeSink {
             }
             code[i] = slot * UInt64(wordsPerSlot)
         }
+        fuseSequences()
         return (tempBase + maxHeight + 1) * wordsPerSlot
     }
 }
