@@ -279,7 +279,7 @@ import WAT
         #expect(try instance.function("late")!.call([.i32(0), .i64(41)]) == [.v128(V128(lo: 1, hi: 2)), .i64(0)])
 
         let m = try module(wat)
-        func words(_ i: Int) -> [UInt64] { opcodeWords(m, i) }
+        func words(_ i: Int) -> [UInt64] { operationWords(m, i) }
         #expect(words(0).contains(handlerWord(Opcode.copy_v128)) && words(0).contains(handlerWord(Opcode.copy)))
         #expect(words(1).contains(handlerWord(Opcode.select_v128)) && !words(1).contains(handlerWord(Opcode.select)))
         #expect(words(2).contains(handlerWord(Opcode.select)) && !words(2).contains(handlerWord(Opcode.select_v128)))

@@ -275,10 +275,73 @@ import WAT
         #expect(try instance.function("if64")!.call([.i64(1 << 40)]) == [.i32(0)])
         #expect(try instance.function("count")!.callI32(5) == 5)
     }
+
+    /// A sequence runs two instructions with one dispatch; a loop that branches back to the
+    /// second one runs that one alone, and gets the same answers.
+    @Test func sequencesKeepBranchTargetsOfTheirSecondInstruction() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (memory 1)
+              (data (i32.const 0) "\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\04\\00\\00\\00")
+              (func (export "sum") (param i32) (result i32) (local i32 i32)
+                ;; i32.add, then the loop starts at the i32.load: the pair i32_add, i32_load
+                ;; runs together on entry, and the back edge enters at the load.
+                (local.set 1 (i32.add (local.get 0) (i32.const 4)))
+                (loop
+                  (local.set 2 (i32.add (local.get 2) (i32.load (local.get 1))))
+                  (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+                  (br_if 0 (i32.lt_u (local.get 1) (i32.const 16))))
+                (local.get 2)))
+            """)
+        #expect(try instance.function("sum")!.callI32(0) == 2 + 3 + 4)
+        #expect(try instance.function("sum")!.callI32(-4) == 1 + 2 + 3 + 4)
+        let m = try module("""
+            (module (memory 1)
+              (func (param i32) (result i32) (local i32)
+                (local.set 1 (i32.add (local.get 0) (i32.const 4)))
+                (loop (result i32) (i32.load (local.get 1)))))
+            """)
+        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i32_add__i32_load)))
+    }
+
+    /// Each half of a sequence traps with its own pc: the backtrace names the Wasm instruction
+    /// that trapped, not the start of the sequence.
+    @Test func sequenceTrapsNameTheirOwnInstruction() throws {
+        let bytes = try wat2wasm("""
+            (module (memory 1)
+              (func (export "second") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.add (local.get 0) (i32.const 4)))
+                (i32.load (local.get 1)))
+              (func (export "first") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.load (local.get 0)))
+                (i32.add (local.get 1) (local.get 0))))
+            """)
+        let engine = Engine()
+        let module = try Module(engine: engine, bytes: bytes)
+        #expect(opcodeWords(module, 0).contains(handlerWord(Opcode.i32_add__i32_load)))
+        #expect(opcodeWords(module, 1).contains(handlerWord(Opcode.i32_load__i32_add)))
+        let instance = try Store(engine: engine).instantiate(module)
+        for name in ["second", "first"] {
+            _ = try instance.function(name)!.callI32(8)
+            let error = thrownError { _ = try instance.function(name)!.call([.i32(65536)]) }
+            let trap = try #require(error as? Trap)
+            #expect(trap.kind == .memoryOutOfBounds)
+            // The offset points at the i32.load (0x28) in the binary.
+            #expect(trap.backtrace.first?.offset.map { bytes[$0] } == 0x28, "\(name)")
+        }
+    }
 }
 
 /// The opcode word of each instruction of defined function `i` (operand words left out, so a
 /// check for an opcode cannot match an operand that happens to have the same value).
 func opcodeWords(_ m: Module, _ i: Int) -> [UInt64] {
     m.instructionOffsets[i].map { m.codes[i].code[Int($0.0)] }
+}
+
+/// Like `opcodeWords`, with each sequence replaced by the opcode of its first instruction (the
+/// operation that instruction runs), for checks of which operation the translator chose.
+func operationWords(_ m: Module, _ i: Int) -> [UInt64] {
+    opcodeWords(m, i).map { word in
+        sequencePairs.first { handlerWord($0.2) == word }.map { handlerWord($0.0) } ?? word
+    }
 }
