@@ -744,6 +744,34 @@ enum Opcode: UInt16, CaseIterable {
     case i32_load_add__f32_add
     case i32_load8_u__br_if_not
     case i32_load__br_table
+    case i32_add__i32_load8_u_add
+    case i32_add__i32_load_add
+    case i32_add__i32_lt_u
+    case i32_add__i32_gt_u
+    case i32_add__i32_shl_add
+    case i32_add__i32_add_br_if_ne_back
+    case i32_add__i64_add_br_if_lt_u_back
+    case i32_add__i64_add_br_if_ne_back
+    case i32_load8_u_add__i32_add
+    case i32_load_add__i32_add
+    case i32_load_add__f32_mul
+    case i32_load_add__i32_load_add
+    case i32_lt_u__select
+    case select__store8
+    case i32_store__br
+    case i64_store__i64_load
+    case i64_load__f64_mul_mul
+    case i64_load_add__f64_sub
+    case i64_load_add__f64_mul
+    case f64_mul__i64_load_add
+    case f64_add_mul__f64_add
+    case f64_mul__f64_mul
+    case f64_sub__i64_store
+    case copy__i32_shl_add
+    case i32_wrap_i64__i32_load8_u
+    case i32_xor_and__i32_shl
+    case i64_shl_xor__i64_shr_u_xor
+    case f32_mul__i32_load
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128

@@ -42,32 +42,70 @@ let sequencePairs: [(Opcode, Opcode, Opcode)] = [
     (.i32_load_add, .f32_add, .i32_load_add__f32_add),
     (.i32_load8_u, .br_if_not, .i32_load8_u__br_if_not),
     (.i32_load, .br_table, .i32_load__br_table),
+    (.i32_add, .i32_load8_u_add, .i32_add__i32_load8_u_add),
+    (.i32_add, .i32_load_add, .i32_add__i32_load_add),
+    (.i32_add, .i32_lt_u, .i32_add__i32_lt_u),
+    (.i32_add, .i32_gt_u, .i32_add__i32_gt_u),
+    (.i32_add, .i32_shl_add, .i32_add__i32_shl_add),
+    (.i32_add, .i32_add_br_if_ne_back, .i32_add__i32_add_br_if_ne_back),
+    (.i32_add, .i64_add_br_if_lt_u_back, .i32_add__i64_add_br_if_lt_u_back),
+    (.i32_add, .i64_add_br_if_ne_back, .i32_add__i64_add_br_if_ne_back),
+    (.i32_load8_u_add, .i32_add, .i32_load8_u_add__i32_add),
+    (.i32_load_add, .i32_add, .i32_load_add__i32_add),
+    (.i32_load_add, .f32_mul, .i32_load_add__f32_mul),
+    (.i32_load_add, .i32_load_add, .i32_load_add__i32_load_add),
+    (.i32_lt_u, .select, .i32_lt_u__select),
+    (.select, .store8, .select__store8),
+    (.i32_store, .br, .i32_store__br),
+    (.i64_store, .i64_load, .i64_store__i64_load),
+    (.i64_load, .f64_mul_mul, .i64_load__f64_mul_mul),
+    (.i64_load_add, .f64_sub, .i64_load_add__f64_sub),
+    (.i64_load_add, .f64_mul, .i64_load_add__f64_mul),
+    (.f64_mul, .i64_load_add, .f64_mul__i64_load_add),
+    (.f64_add_mul, .f64_add, .f64_add_mul__f64_add),
+    (.f64_mul, .f64_mul, .f64_mul__f64_mul),
+    (.f64_sub, .i64_store, .f64_sub__i64_store),
+    (.copy, .i32_shl_add, .copy__i32_shl_add),
+    (.i32_wrap_i64, .i32_load8_u, .i32_wrap_i64__i32_load8_u),
+    (.i32_xor_and, .i32_shl, .i32_xor_and__i32_shl),
+    (.i64_shl_xor, .i64_shr_u_xor, .i64_shl_xor__i64_shr_u_xor),
+    (.f32_mul, .i32_load, .f32_mul__i32_load),
 ]
 
-/// The sequence opcode for each (first, second) pair, as a lookup the translator can afford
-/// per instruction.
+/// The sequence for each (first, second) pair, as a lookup the translator can afford per
+/// instruction: a row per opcode that starts a pair, a column per opcode.
 struct SequenceTable: Sendable {
-    /// For each opcode: whether it starts any pair.
-    let startsPair: [Bool]
-    let pairs: [UInt32: UInt16]
+    /// For each opcode: its row, or -1 when it starts no pair.
+    let rows: [Int16]
+    /// rows x opcodes: 1 + the pair's index in `sequencePairs`, or 0.
+    let entries: [UInt8]
 
     static let shared = SequenceTable()
 
     init() {
-        var starts = [Bool](repeating: false, count: Opcode.allCases.count)
-        var pairs: [UInt32: UInt16] = [:]
-        for (first, second, sequence) in sequencePairs {
-            starts[Int(first.rawValue)] = true
-            pairs[UInt32(first.rawValue) << 16 | UInt32(second.rawValue)] = sequence.rawValue
+        let count = Opcode.allCases.count
+        var rows = [Int16](repeating: -1, count: count)
+        var rowCount = 0
+        for (first, _, _) in sequencePairs where rows[Int(first.rawValue)] < 0 {
+            rows[Int(first.rawValue)] = Int16(rowCount)
+            rowCount += 1
         }
-        startsPair = starts
-        self.pairs = pairs
+        var entries = [UInt8](repeating: 0, count: rowCount * count)
+        precondition(sequencePairs.count < 255)
+        for (index, (first, second, _)) in sequencePairs.enumerated() {
+            entries[Int(rows[Int(first.rawValue)]) * count + Int(second.rawValue)] = UInt8(index + 1)
+        }
+        self.rows = rows
+        self.entries = entries
     }
 
+    /// 1 + the index in `sequencePairs` of the pair (first, second) (so earlier pairs have
+    /// smaller values), or 0.
     @inline(__always)
-    func sequence(_ first: UInt64, _ second: UInt64) -> UInt16? {
-        guard startsPair[Int(first)] else { return nil }
-        return pairs[UInt32(first) << 16 | UInt32(second)]
+    func pair(_ first: UInt64, _ second: UInt64) -> Int {
+        let row = Int(rows[Int(first)])
+        guard row >= 0 else { return 0 }
+        return Int(entries[row &* rows.count &+ Int(second)])
     }
 }
 
@@ -85,16 +123,38 @@ func sequence(
 }
 
 extension Translator {
-    /// Rewrites the first instruction of each pair in `sequencePairs` to its sequence (greedily,
-    /// in code order; an instruction takes part in at most one pair).
+    /// Rewrites the first instruction of pairs in `sequencePairs` to their sequences. An
+    /// instruction takes part in at most one pair; where pairs overlap (a, b, c with both a-b and
+    /// b-c in the table), the choice maximizes the number of pairs, earlier pairs of the table
+    /// breaking ties (dynamic programming from the end of the code, linear time).
     mutating func fuseSequences() {
         let table = SequenceTable.shared
         let n = offsets.count
-        var k = 0
-        while k + 1 < n {
-            let s = Int(offsets[k].0)
-            if let sequence = table.sequence(code[s], code[Int(offsets[k + 1].0)]) {
-                code[s] = UInt64(sequence)
+        guard n > 1 else { return }
+        // take[k]: the pair starting at instruction k (1 + index) when taking it is part of the
+        // best choice for instructions k..<n, else 0. The best choice's score is (pairs, minus
+        // the sum of pair indices), kept for k + 1 and k + 2.
+        var take = [UInt8](repeating: 0, count: n)
+        var next1 = (0, 0), next2 = (0, 0)  // scores from k + 1 and k + 2
+        var k = n - 2
+        while k >= 0 {
+            var score = next1
+            let p = table.pair(code[Int(offsets[k].0)], code[Int(offsets[k + 1].0)])
+            if p != 0 {
+                let taken = (next2.0 + 1, next2.1 - p)
+                if taken > score {
+                    score = taken
+                    take[k] = UInt8(p)
+                }
+            }
+            next2 = next1
+            next1 = score
+            k -= 1
+        }
+        k = 0
+        while k < n {
+            if take[k] != 0 {
+                code[Int(offsets[k].0)] = UInt64(sequencePairs[Int(take[k]) - 1].2.rawValue)
                 k += 2
             } else {
                 k += 1
