@@ -304,6 +304,19 @@ import WAT
         #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i32_add__i32_load)))
     }
 
+    /// The first instruction of every pair continues with the next one: a branch, call or
+    /// return there would run the second instruction after leaving.
+    @Test func sequencesStartWithStraightLineInstructions() {
+        let control: Set<Opcode> = [.unreachable, .br, .br_if, .br_if_not, .br_back, .br_if_back, .br_table,
+                                    .call, .call_import, .call_indirect, .`return`, .br_if_not_back]
+        for (first, second, sequence) in sequencePairs {
+            let name = "\(first)"
+            #expect(!control.contains(first) && !name.hasPrefix("br_if_") && !name.contains("_br_if_"), "\(first)")
+            #expect("\(sequence)" == "\(first)__\(second)")
+        }
+        #expect(Set(sequencePairs.map { "\($0.0) \($0.1)" }).count == sequencePairs.count)
+    }
+
     /// Each half of a sequence traps with its own pc: the backtrace names the Wasm instruction
     /// that trapped, not the start of the sequence.
     @Test func sequenceTrapsNameTheirOwnInstruction() throws {

@@ -9,10 +9,13 @@
 // the Wasm instruction that trapped. Only instructions that always continue with the next one
 // (no branches, calls or returns) come first in a pair; the second may be anything.
 //
-// The pairs are the most frequent adjacent pairs of the benchmark corpus's dynamic profile
-// that clang's output for ordinary C code produces everywhere (address arithmetic next to
-// loads and stores, loop counters next to back edges, moves around calls), not the
-// programs' particular kernels. See docs/ARCHITECTURE.md, "Interpreter".
+// The pairs are the most frequent adjacent pairs in the benchmark corpus's dynamic profile
+// (dispatch counts per opcode pair, every program weighted alike), in order of frequency. Most
+// are what clang's output for C code has everywhere (address arithmetic next to loads and
+// stores, loop counters next to back edges, moves around calls, float loads next to
+// arithmetic); a few are typical of one kind of kernel (the xorshift step, a CRC table lookup),
+// so the corpus gains more from them than other programs will. See docs/ARCHITECTURE.md,
+// "Interpreter".
 
 /// (first, second, sequence).
 let sequencePairs: [(Opcode, Opcode, Opcode)] = [
