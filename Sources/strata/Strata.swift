@@ -18,7 +18,9 @@ struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the code Strata generates for a module's functions.",
         discussion: """
-            Interpreter tier: the translated instructions. Baseline tier: the machine code, disassembled \
+            Interpreter tier: the translated instructions; a name "first__second" marks a sequence, \
+            which runs its own operands and then the next line's instruction with one dispatch. \
+            Baseline tier: the machine code, disassembled \
             with llvm-objdump (or objdump) when one is on PATH; --out also writes each function's \
             raw code to DIR/func-N.bin (objdump -D -b binary -mi386:x86-64 FILE).
             """)
