@@ -21,6 +21,37 @@ import Testing
         #expect(instance.global("g")!.value == v([2, 3, 4, 5]))
     }
 
+    /// A loop of SIMD instructions with scalar loop control runs in the SIMD dispatch loop
+    /// without returning to the main one (`Interpreter.dispatchSIMD` runs `i32.add`, moves and
+    /// back edges too): same results, and its back edges still count for tiering and poll.
+    @Test func simdLoopsKeepScalarControlInTheSIMDLoop() throws {
+        let m = try module("""
+            (module
+              (func (export "sum") (param i32) (result v128) (local v128 i32)
+                (local.set 1 (v128.const i32x4 0 0 0 0))
+                (loop
+                  (local.set 1 (i32x4.add (local.get 1) (i32x4.splat (local.get 2))))
+                  (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+                  (br_if 0 (i32.lt_u (local.get 2) (local.get 0))))
+                (local.get 1))
+              (func (export "count") (param i32) (result i32) (local v128)
+                (loop
+                  (local.set 1 (i32x4.add (local.get 1) (v128.const i32x4 1 2 3 4)))
+                  (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+                (i32x4.extract_lane 3 (local.get 1))))
+            """)
+        let store = Store(engine: m.engine)
+        let instance = try store.instantiate(m)
+        // 0 + 1 + ... + 99 in every lane
+        #expect(try instance.function("sum")!.call([.i32(100)]) == [v([4950, 4950, 4950, 4950])])
+        #expect(try instance.function("count")!.call([.i32(1000)]) == [.i32(4000)])
+        // 99 + 999 back edges: batches at back edges 1, 65, ..., 1089 of the store's count.
+        let c = m.engine.configuration
+        let batches = Int64((99 + 999 - 1) / backEdgePeriod + 1)
+        #expect(m.codes[0].hotness.count + m.codes[1].hotness.count
+                == 2 * Int64(c.callWeight) + batches * Int64(backEdgePeriod * c.loopWeight))
+    }
+
     @Test func lanesShufflesAndMemory() throws {
         let (_, instance) = try instantiate("""
             (module (memory 1)
