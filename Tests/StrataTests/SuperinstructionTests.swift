@@ -317,6 +317,33 @@ import WAT
         #expect(Set(sequencePairs.map { "\($0.0) \($0.1)" }).count == sequencePairs.count)
     }
 
+    /// A sequence of two fused operations (the xorshift step) computes what the plain
+    /// operations do.
+    @Test func sequencesOfFusedOperations() throws {
+        let (_, instance) = try instantiate("""
+            (module
+              (func (export "xorshift") (param i64) (result i64)
+                (local.set 0 (i64.xor (i64.shl (local.get 0) (i64.const 13)) (local.get 0)))
+                (local.set 0 (i64.xor (i64.shr_u (local.get 0) (i64.const 7)) (local.get 0)))
+                (i64.xor (i64.shl (local.get 0) (i64.const 17)) (local.get 0))))
+            """)
+        let m = try module("""
+            (module
+              (func (param i64) (result i64)
+                (local.set 0 (i64.xor (i64.shl (local.get 0) (i64.const 13)) (local.get 0)))
+                (local.set 0 (i64.xor (i64.shr_u (local.get 0) (i64.const 7)) (local.get 0)))
+                (local.get 0)))
+            """)
+        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i64_shl_xor__i64_shr_u_xor)))
+        for seed: UInt64 in [1, 0x9E37_79B9_7F4A_7C15, UInt64.max, 88_172_645_463_325_252] {
+            var x = seed
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            #expect(try instance.function("xorshift")!.call([.i64(Int64(bitPattern: seed))]) == [.i64(Int64(bitPattern: x))])
+        }
+    }
+
     /// Each half of a sequence traps with its own pc: the backtrace names the Wasm instruction
     /// that trapped, not the start of the sequence.
     @Test func sequenceTrapsNameTheirOwnInstruction() throws {

@@ -387,3 +387,24 @@ func fusedBinaryOpcode(_ first: UInt16, _ second: UInt16, reversed: Bool) -> Opc
     default: nil
     }
 }
+
+// Named forms of the fused operations that sequences (Superinstructions.swift) and the SIMD
+// loop run too, so each opcode's operands and types are written once for every switch.
+@inline(__always) func opI32ShlAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedInt(pc, fp, .shl, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+}
+@inline(__always) func opI32XorAnd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedInt(pc, fp, .xor, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+}
+@inline(__always) func opI64ShlXor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedInt(pc, fp, .shl, .xor, UInt64.self, Int64.self, reversed: false), fp, st)
+}
+@inline(__always) func opI64ShrUXor(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedInt(pc, fp, .shrU, .xor, UInt64.self, Int64.self, reversed: false), fp, st)
+}
+@inline(__always) func opF64AddMul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedFloat(pc, fp, .add, .mul, Double.self, reversed: false), fp, st)
+}
+@inline(__always) func opF64MulMul(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (fusedFloat(pc, fp, .mul, .mul, Double.self, reversed: false), fp, st)
+}

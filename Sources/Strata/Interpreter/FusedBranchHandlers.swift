@@ -152,3 +152,15 @@ func addBranchOpcode(_ add: Opcode, _ compare: UInt16) -> Opcode? {
     default: nil
     }
 }
+
+// Named forms of the fused operations that sequences (Superinstructions.swift) and the SIMD
+// loop run too, so each opcode's operands and types are written once for every switch.
+@inline(__always) func opI32AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch(pc, fp, st, .ne, UInt32.self, Int32.self), fp, st)
+}
+@inline(__always) func opI64AddBrIfNeBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch(pc, fp, st, .ne, UInt64.self, Int64.self), fp, st)
+}
+@inline(__always) func opI64AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    (addThenBranch(pc, fp, st, .ltU, UInt64.self, Int64.self), fp, st)
+}

@@ -82,6 +82,8 @@ struct SequenceTable: Sendable {
     let rows: [Int16]
     /// rows x opcodes: 1 + the pair's index in `sequencePairs`, or 0.
     let entries: [UInt8]
+    /// Entries per row (the number of opcodes).
+    let columns: Int
 
     static let shared = SequenceTable()
 
@@ -100,6 +102,7 @@ struct SequenceTable: Sendable {
         }
         self.rows = rows
         self.entries = entries
+        columns = count
     }
 
     /// 1 + the index in `sequencePairs` of the pair (first, second) (so earlier pairs have
@@ -108,7 +111,7 @@ struct SequenceTable: Sendable {
     func pair(_ first: UInt64, _ second: UInt64) -> Int {
         let row = Int(rows[Int(first)])
         guard row >= 0 else { return 0 }
-        return Int(entries[row &* rows.count &+ Int(second)])
+        return Int(entries[row &* columns &+ Int(second)])
     }
 }
 
