@@ -96,6 +96,83 @@ import WAT
         #expect(try g.call([.i32(1), .i64(2)]) == [.i32(1)])
     }
 
+    /// Calls from the host read each function's signature through its funcref: every value
+    /// type in and out, several results, the typed helpers and their shape checks, functions
+    /// reached through a table or an export of an import, in each tier.
+    @Test func callsFromTheHostInEveryTier() throws {
+        let wasm = try wat2wasm("""
+            (module
+              (import "env" "double" (func $double (param i64) (result i64)))
+              (export "double" (func $double))
+              (table (export "t") 1 funcref)
+              (elem (i32.const 0) $sub)
+              (func $sub (export "sub") (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1)))
+              (func (export "mix") (param i32 i64 f32 f64) (result f64 i64 f32 i32)
+                (f64.add (local.get 3) (f64.convert_i32_s (local.get 0)))
+                (i64.mul (local.get 1) (i64.const 3))
+                (f32.neg (local.get 2))
+                (local.get 0))
+              (func (export "scale") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 2.5)))
+              (func (export "wide") (param i64 i64) (result i64) (call $double (i64.sub (local.get 0) (local.get 1))))
+              (func (export "none"))
+              (func (export "refs") (param externref) (result externref funcref) (local.get 0) (ref.func $sub))
+              (func (export "vec") (param v128) (result v128) (i32x4.add (local.get 0) (local.get 0))))
+            """)
+        for tier in [Tier.interpreter, .baseline, .tiered] {
+            var configuration = EngineConfiguration()
+            configuration.tier = tier
+            configuration.tierUpThreshold = 1
+            let engine = Engine(configuration: configuration)
+            let store = Store(engine: engine)
+            let linker = Linker()
+            linker.defineFunction("env", "double", store: store, type: FuncType(params: [.i64], results: [.i64])) { _, args in
+                guard case .i64(let v) = args[0] else { return [] }
+                return [.i64(v &* 2)]
+            }
+            let instance = try linker.instantiate(try Module(engine: engine, bytes: wasm), in: store)
+            for _ in 0..<3 {  // tiered: later rounds run compiled code
+                let sub = try #require(instance.function("sub"))
+                #expect(try sub.callI32(10, 3) == 7, "\(tier)")
+                #expect(try sub.call([.i32(Int32.min), .i32(1)]) == [.i32(Int32.max)], "\(tier)")
+                #expect(try instance.function("mix")!.call([.i32(-2), .i64(5), .f32(1.5), .f64(0.25)])
+                    == [.f64(-1.75), .i64(15), .f32(-1.5), .i32(-2)], "\(tier)")
+                #expect(try instance.function("scale")!.callF64(4) == 10, "\(tier)")
+                #expect(try instance.function("wide")!.callI64(Int64.min, 1) == -2, "\(tier)")
+                #expect(try instance.function("none")!.call([]) == [], "\(tier)")
+                // A host function, called directly and through the export of its import.
+                #expect(try instance.function("double")!.callI64(21) == 42, "\(tier)")
+                let refs = try instance.function("refs")!.call([.externref(7)])
+                #expect(refs.count == 2 && refs[0] == .externref(7), "\(tier)")
+                guard case .funcref(let f?) = refs[1] else { Issue.record("no funcref"); continue }
+                #expect(try f.callI32(1, 2) == -1, "\(tier)")
+                guard case .funcref(let g?) = instance.table("t")!.get(0, store: store) else { Issue.record("no table entry"); continue }
+                #expect(try g.callI32(5, 5) == 0, "\(tier)")
+                let v = V128(lo: 0x0000_0002_0000_0001, hi: 0x0000_0004_0000_0003)
+                #expect(try instance.function("vec")!.call([.v128(v)])
+                    == [.v128(V128(lo: 0x0000_0004_0000_0002, hi: 0x0000_0008_0000_0006))], "\(tier)")
+                engine.flushCodeCache()
+            }
+
+            // Shapes the typed helpers and `call` refuse, before anything runs.
+            let sub = instance.function("sub")!
+            for bad: () throws -> Void in [
+                { _ = try sub.callI32(1) },
+                { _ = try sub.callI32(1, 2, 3) },
+                { _ = try sub.callI64(1, 2) },
+                { _ = try sub.callF64(1, 2) },
+                { _ = try instance.function("none")!.callI32() },
+                { _ = try instance.function("scale")!.callI32(1) },
+                { _ = try sub.call([.i32(1), .i64(2)]) },
+                { _ = try sub.call([.i32(1)]) },
+            ] {
+                let error = try #require(thrownError(bad) as? WasmError, "\(tier)")
+                #expect(error.kind == .usage, "\(tier)")
+            }
+            #expect(sub.type == FuncType(params: [.i32, .i32], results: [.i32]))
+            #expect(instance.function("double")!.type == FuncType(params: [.i64], results: [.i64]))
+        }
+    }
+
     @Test func globalsAndTablesFromTheHost() throws {
         let engine = Engine()
         let store = Store(engine: engine)

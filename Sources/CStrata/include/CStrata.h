@@ -32,6 +32,7 @@ typedef struct StrataFuncRef {
     void *vmctx;            // the owning instance's StrataVMContext (NULL for host functions)
     void *owner;            // unmanaged pointer to the Swift function object
     const void *const *entrySlot; // the defining module's entry-table slot (NULL for host functions)
+    const void *signature;  // the function's CallSignature (Swift), read by calls from the host
 } StrataFuncRef;
 
 /// The per-instance VM context: one block reached through one pointer.

@@ -12,6 +12,8 @@ public final class Module: @unchecked Sendable {
     let context: ModuleContext
     /// Canonical signature id per type index (read by `call_indirect` through the vmctx).
     let typeIDs: UnsafeMutablePointer<UInt32>
+    /// Per type index, the signature calls from the host read (`StrataFuncRef.signature`).
+    let callSignatures: CallSignatureTable
     /// Interpreter code per defined function.
     let codes: UnsafeMutablePointer<FunctionCode>
     /// The entry table: one slot per defined function, pointing at the code used for it now.
@@ -126,6 +128,7 @@ public final class Module: @unchecked Sendable {
         translatedFunctions = translated
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
+        callSignatures = CallSignatureTable(info.types)
 
         let n = translated.count
         codes = .allocate(capacity: max(n, 1))
@@ -461,6 +464,7 @@ public final class Module: @unchecked Sendable {
         codes.deallocate()
         entryTable.deallocate()
         typeIDs.deallocate()
+        callSignatures.deallocate()
     }
 
     /// One function's interpreter code and constants, in one allocation made by the thread

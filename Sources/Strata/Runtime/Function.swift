@@ -32,18 +32,24 @@ final class HostFunction {
     let type: FuncType
     let body: (Caller, [Value]) throws -> [Value]
     let reference: UnsafeMutablePointer<StrataFuncRef>
+    private let signature: CallSignatureTable
     unowned let store: Store
 
     init(type: FuncType, store: Store, body: @escaping (Caller, [Value]) throws -> [Value]) {
         self.type = type
         self.body = body
         self.store = store
+        signature = CallSignatureTable([type])
         reference = .allocate(capacity: 1)
         reference.initialize(to: StrataFuncRef(
-            typeID: store.engine.typeID(type), functionIndex: 0, vmctx: nil, owner: nil, entrySlot: nil))
+            typeID: store.engine.typeID(type), functionIndex: 0, vmctx: nil, owner: nil, entrySlot: nil,
+            signature: signature.pointer(0)))
         reference.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
     }
-    deinit { reference.deallocate() }
+    deinit {
+        reference.deallocate()
+        signature.deallocate()
+    }
 
     /// Host side of the slot-buffer calling convention (16-byte slots).
     func call(caller: Caller, slots: UnsafeMutablePointer<Slot>) throws {
@@ -124,69 +130,91 @@ public struct Function: @unchecked Sendable {
             ? nil : Unmanaged<InstanceRuntime>.fromOpaque(reference.pointee.owner).takeUnretainedValue()
     }
 
-    public var type: FuncType {
-        if let host { return host.type }
-        return instance!.module.info.functionType(Int(reference.pointee.functionIndex))
-    }
+    public var type: FuncType { reference.callSignature.pointee.funcType }
 
     /// Calls the function with dynamically typed arguments.
     public func call(_ arguments: [Value]) throws -> [Value] {
-        let type = self.type
-        guard arguments.count == type.params.count else {
-            throw WasmError(.usage, "expected \(type.params.count) arguments, got \(arguments.count)")
+        let signature = reference.callSignature
+        let params = signature.pointee.params
+        guard arguments.count == params.count else {
+            throw WasmError(.usage, "expected \(params.count) arguments, got \(arguments.count)")
         }
-        for (i, a) in arguments.enumerated() where a.type != type.params[i] {
-            throw WasmError(.usage, "argument \(i): expected \(type.params[i]), got \(a.type)")
+        for i in 0..<params.count where arguments[i].type != params[i] {
+            throw WasmError(.usage, "argument \(i): expected \(params[i]), got \(arguments[i].type)")
         }
-        let n = max(type.params.count, type.results.count) * wordsPerSlot
-        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(n, 1))
-        defer { slots.deallocate() }
-        for (i, a) in arguments.enumerated() { a.store(to: slots + i * wordsPerSlot) }
-        try callWithSlots(slots)
-        return type.results.enumerated().map {
-            Value.load(from: slots + $0.offset * wordsPerSlot, type: $0.element, store: store)
+        return try withSlots(signature) { slots in
+            for i in 0..<params.count { arguments[i].store(to: slots + i * wordsPerSlot) }
+            try callWithSlots(slots, signature)
+            let results = signature.pointee.results
+            if results.isEmpty { return [] }
+            return results.indices.map { Value.load(from: slots + $0 * wordsPerSlot, type: results[$0], store: store) }
+        }
+    }
+
+    /// Runs `body` with a buffer for the host calling convention, on the native stack.
+    @inline(__always)
+    func withSlots<R>(_ signature: UnsafePointer<CallSignature>, _ body: (UnsafeMutablePointer<Slot>) throws -> R) throws -> R {
+        try withUnsafeTemporaryAllocation(of: Slot.self, capacity: signature.pointee.bufferSlots * wordsPerSlot) {
+            try body($0.baseAddress!)
         }
     }
 
     /// The host calling convention: a buffer of 16-byte slots (two words each), arguments in
     /// slots 0..<params, results written to slots 0..<results; max(params, results) slots.
-    func callWithSlots(_ slots: UnsafeMutablePointer<Slot>) throws {
-        if let host {
-            try host.call(caller: Caller(runtime: nil, store: store), slots: slots)
+    func callWithSlots(_ slots: UnsafeMutablePointer<Slot>, _ signature: UnsafePointer<CallSignature>) throws {
+        guard let entrySlot = reference.pointee.entrySlot else {
+            try host!.call(caller: Caller(runtime: nil, store: store), slots: slots)
             return
         }
-        let type = self.type
         let vm = reference.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
-        let code = functionCode(reference.pointee.entrySlot!)
+        let code = functionCode(entrySlot)
         // Any activation may reach compiled code: give this thread what it needs first.
-        if store.engine.configuration.tier != .interpreter { store.prepareNativeStack() }
+        if store.mayRunCompiledCode { store.prepareNativeStack() }
         if code.pointee.kind != 0 {
             try JITRuntime.invoke(store: store, code: code, vmctx: vm, slots: slots)
             return
         }
         try Interpreter.invoke(
             store: store, code: code, vmctx: vm, slots: slots,
-            argumentWords: type.params.count * wordsPerSlot, resultWords: type.results.count * wordsPerSlot)
+            argumentWords: signature.pointee.paramCount * wordsPerSlot,
+            resultWords: signature.pointee.resultCount * wordsPerSlot)
     }
 
     public func callAsFunction(_ arguments: Value...) throws -> [Value] { try call(arguments) }
 }
 
 extension Function {
-    /// Typed helpers for the common shapes.
+    /// Typed helpers for the common shapes: no `Value` arrays, the buffer on the stack.
     public func callI32(_ args: Int32...) throws -> Int32 {
-        let r = try call(args.map { .i32($0) })
-        guard r.count == 1, case .i32(let v) = r[0] else { throw WasmError(.usage, "function does not return one i32") }
-        return v
+        Int32(bitPattern: UInt32(truncatingIfNeeded: try callScalar(args.lazy.map { UInt64(UInt32(bitPattern: $0)) }, .i32, .i32)))
     }
     public func callI64(_ args: Int64...) throws -> Int64 {
-        let r = try call(args.map { .i64($0) })
-        guard r.count == 1, case .i64(let v) = r[0] else { throw WasmError(.usage, "function does not return one i64") }
-        return v
+        Int64(bitPattern: try callScalar(args.lazy.map { UInt64(bitPattern: $0) }, .i64, .i64))
     }
     public func callF64(_ args: Double...) throws -> Double {
-        let r = try call(args.map { .f64($0) })
-        guard r.count == 1, case .f64(let v) = r[0] else { throw WasmError(.usage, "function does not return one f64") }
-        return v
+        Double(bitPattern: try callScalar(args.lazy.map(\.bitPattern), .f64, .f64))
+    }
+
+    /// A call whose parameters all have type `param` and whose one result has type `result`,
+    /// with arguments as slot bits.
+    @inline(__always)
+    private func callScalar<C: Collection>(_ args: C, _ param: ValueType, _ result: ValueType) throws -> UInt64
+    where C.Element == UInt64 {
+        let signature = reference.callSignature
+        let params = signature.pointee.params, results = signature.pointee.results
+        guard params.count == args.count, params.allSatisfy({ $0 == param }) else {
+            throw WasmError(.usage, "function takes \(signature.pointee.funcType.params), not \(args.count) \(param) arguments")
+        }
+        guard results.count == 1, results[0] == result else {
+            throw WasmError(.usage, "function does not return one \(result)")
+        }
+        return try withSlots(signature) { slots in
+            for (i, a) in args.enumerated() {
+                slots[i * wordsPerSlot] = a
+                slots[i * wordsPerSlot + 1] = 0
+            }
+            try callWithSlots(slots, signature)
+            return slots[0]
+        }
     }
 }

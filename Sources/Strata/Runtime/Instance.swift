@@ -92,10 +92,11 @@ final class InstanceRuntime {
         let importCount = info.importedFunctionTypes.count
         let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
         for i in 0..<info.functionTypeIndices.count {
+            let typeIndex = Int(info.functionTypeIndices[i])
             (ownRefs + i).initialize(to: StrataFuncRef(
-                typeID: module.typeIDs[Int(info.functionTypeIndices[i])], functionIndex: UInt32(importCount + i),
+                typeID: module.typeIDs[typeIndex], functionIndex: UInt32(importCount + i),
                 vmctx: UnsafeMutableRawPointer(vmctx), owner: opaqueSelf,
-                entrySlot: UnsafePointer(module.entryTable + i)))
+                entrySlot: UnsafePointer(module.entryTable + i), signature: module.callSignatures.pointer(typeIndex)))
             functionRefs[importCount + i] = ownRefs + i
         }
 

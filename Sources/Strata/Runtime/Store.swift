@@ -35,11 +35,15 @@ public final class Store {
     private var state: UnsafeMutablePointer<ExecState>?
     private var stackMemory: (UnsafeMutableRawPointer, Int)?
     private var frameMemory: (UnsafeMutableRawPointer, Int)?
+    /// Whether calls may reach compiled code (every mode but the interpreter's), read on each
+    /// call from the host.
+    let mayRunCompiledCode: Bool
     /// A placeholder vmctx for the idle state.
     private let idleContext: UnsafeMutablePointer<StrataVMContext>
 
     public init(engine: Engine) {
         self.engine = engine
+        mayRunCompiledCode = engine.configuration.tier != .interpreter
         idleContext = .allocate(capacity: 1)
         idleContext.initialize(to: StrataVMContext())
     }
