@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
 # interpreter and the baseline tier (failing on any result not listed in spec-tests/expected-failures.txt), then
-# the unit tests. The testsuite comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
+# the unit tests, and the allocation thresholds of the regression benchmarks. The testsuite
+# comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,3 +46,8 @@ if grep -q "WARNING: ThreadSanitizer" .build-tsan/tsan.log; then
     echo "error: ThreadSanitizer reported data races (see above)" >&2
     exit 1
 fi
+echo "== allocations of host calls and traps against Benchmarks/Regression/Thresholds (package-benchmark)"
+# Exact counts, so any change fails: a new allocation, or one saved (then update the thresholds,
+# see Benchmarks/README.md).
+(cd Benchmarks/Regression && swift package benchmark thresholds check \
+    --filter "(call|trap)-.*" --metric mallocCountTotal --no-progress)

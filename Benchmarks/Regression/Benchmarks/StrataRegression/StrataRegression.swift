@@ -1,0 +1,156 @@
+// Strata's regression benchmarks (package-benchmark). Each measures one thing an embedder pays
+// for: creating a module (decode, validate, translate or compile), instantiating it, a call
+// from the host, a trap, and running programs of the corpus in each tier. Run from this folder:
+//
+//   swift package benchmark                                   # the table
+//   swift package --allow-writing-to-package-directory benchmark baseline update before
+//   swift package benchmark baseline compare before           # after a change
+//   swift package benchmark thresholds check                  # allocation counts (CI)
+//
+// Times depend on the machine; the allocation counts do not, so only those have checked-in
+// thresholds (Thresholds/, read by file name: benchmark names keep to letters, digits, `-`, `_`). The cross-tier table against native code and other engines is
+// `strata bench`.
+
+import Benchmark
+import Foundation
+import Strata
+import WAT
+
+/// Benchmarks/programs/, found from this file's place in the repository.
+let programs = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("programs")
+
+func corpus(_ name: String) -> [UInt8] {
+    let url = programs.appendingPathComponent("\(name).wasm")
+    guard let data = try? Data(contentsOf: url) else { fatalError("missing \(url.path)") }
+    return [UInt8](data)
+}
+
+func engine(_ tier: Tier) -> Engine {
+    var configuration = EngineConfiguration()
+    configuration.tier = tier
+    return Engine(configuration: configuration)
+}
+
+/// A module built from WAT text, in one tier, and its instance.
+func instance(_ wat: String, _ tier: Tier) throws -> (Store, Instance) {
+    let module = try Module(engine: engine(tier), bytes: try wat2wasm(wat))
+    let store = Store(engine: module.engine)
+    return (store, try store.instantiate(module))
+}
+
+let calls = """
+    (module
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func (export "nop"))
+      (func (export "trap") (param i32) (result i32)
+        (if (i32.eqz (local.get 0)) (then unreachable))
+        (local.get 0)))
+    """
+
+/// Allocation counts are exact, so a threshold of zero tolerance catches any new allocation on
+/// these paths; time metrics keep the package's default tolerances.
+func allocations() -> [BenchmarkMetric: BenchmarkThresholds] {
+    [.mallocCountTotal: .init(relative: [:], absolute: [.p50: 0, .p90: 0])]
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
+        warmupIterations: 1,
+        maxDuration: .seconds(2),
+        maxIterations: 1000
+    )
+    let tiers: [Tier] = [.interpreter, .baseline]
+
+    // A host -> Wasm call and back: argument checks, the value buffer, the entry into the tier.
+    for tier in tiers {
+        Benchmark(
+            "call-add-x1000-\(tier)",
+            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
+        ) { benchmark, state in
+            let add = state.1.function("add")!
+            var sum: Int32 = 0
+            for i in benchmark.scaledIterations {
+                sum &+= try add.callI32(Int32(truncatingIfNeeded: i), 1)
+            }
+            blackHole(sum)
+        } setup: { () throws -> (Store, Instance) in
+            try instance(calls, tier)
+        }
+        // The same through `call([Value]) -> [Value]`: the two arrays are the caller's.
+        Benchmark(
+            "call-add-values-x1000-\(tier)",
+            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
+        ) { benchmark, state in
+            let add = state.1.function("add")!
+            var last: [Value] = []
+            for i in benchmark.scaledIterations { last = try add.call([.i32(Int32(truncatingIfNeeded: i)), .i32(1)]) }
+            blackHole(last)
+        } setup: { () throws -> (Store, Instance) in
+            try instance(calls, tier)
+        }
+        Benchmark(
+            "call-nop-x1000-\(tier)",
+            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
+        ) { benchmark, state in
+            let nop = state.1.function("nop")!
+            for _ in benchmark.scaledIterations { blackHole(try nop.call([])) }
+        } setup: { () throws -> (Store, Instance) in
+            try instance(calls, tier)
+        }
+        // A trap unwound to the host, with its backtrace.
+        Benchmark(
+            "trap-x1000-\(tier)",
+            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
+        ) { benchmark, state in
+            let trap = state.1.function("trap")!
+            for _ in benchmark.scaledIterations {
+                do { _ = try trap.callI32(0); fatalError("no trap") } catch let t as Trap { blackHole(t.kind) }
+            }
+        } setup: { () throws -> (Store, Instance) in
+            try instance(calls, tier)
+        }
+    }
+
+    // Module creation from bytes: decode, validate, translate (interpreter) or compile (baseline).
+    for name in ["bytecode_vm", "quicksort", "nbody"] {
+        let bytes = corpus(name)
+        for tier in tiers {
+            Benchmark("module-\(name)-\(tier)") { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try Module(engine: engine(tier), bytes: bytes))
+                }
+            }
+        }
+    }
+
+    // Instantiation: a store, linear memory (16 MiB of data for random_access), data segments.
+    for name in ["sieve", "random_access"] {
+        Benchmark("instantiate-\(name)") { benchmark, module in
+            for _ in benchmark.scaledIterations {
+                let store = Store(engine: module.engine)
+                blackHole(try store.instantiate(module))
+            }
+        } setup: { () throws -> Module in
+            try Module(engine: engine(.interpreter), bytes: corpus(name))
+        }
+    }
+
+    // Whole programs of the corpus, one run() per iteration, in each tier.
+    for name in ["fib", "sieve", "crc32", "quicksort", "bytecode_vm", "nbody", "simd_kernel"] {
+        for tier in tiers {
+            Benchmark(
+                "run-\(name)-\(tier)",
+                configuration: .init(maxDuration: .seconds(3), maxIterations: 20)
+            ) { benchmark, run in
+                for _ in benchmark.scaledIterations { blackHole(try run.callI32()) }
+            } setup: { () throws -> Function in
+                let module = try Module(engine: engine(tier), bytes: corpus(name))
+                let store = Store(engine: module.engine)
+                return try store.instantiate(module).function("run")!
+            }
+        }
+    }
+}
