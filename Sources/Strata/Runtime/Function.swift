@@ -184,15 +184,26 @@ public struct Function: @unchecked Sendable {
 }
 
 extension Function {
-    /// Typed helpers for the common shapes: no `Value` arrays, the buffer on the stack.
-    public func callI32(_ args: Int32...) throws -> Int32 {
-        Int32(bitPattern: UInt32(truncatingIfNeeded: try callScalar(args.lazy.map { UInt64(UInt32(bitPattern: $0)) }, .i32, .i32)))
+    /// Typed helpers for the common shapes: no `Value` arrays, the buffer on the stack. Inlined
+    /// into the caller, so the variadic argument array can live on the caller's stack too.
+    @inlinable public func callI32(_ args: Int32...) throws -> Int32 {
+        try args.withUnsafeBufferPointer { try callI32(arguments: $0) }
     }
-    public func callI64(_ args: Int64...) throws -> Int64 {
-        Int64(bitPattern: try callScalar(args.lazy.map { UInt64(bitPattern: $0) }, .i64, .i64))
+    @inlinable public func callI64(_ args: Int64...) throws -> Int64 {
+        try args.withUnsafeBufferPointer { try callI64(arguments: $0) }
     }
-    public func callF64(_ args: Double...) throws -> Double {
-        Double(bitPattern: try callScalar(args.lazy.map(\.bitPattern), .f64, .f64))
+    @inlinable public func callF64(_ args: Double...) throws -> Double {
+        try args.withUnsafeBufferPointer { try callF64(arguments: $0) }
+    }
+
+    @usableFromInline func callI32(arguments: UnsafeBufferPointer<Int32>) throws -> Int32 {
+        Int32(bitPattern: UInt32(truncatingIfNeeded: try callScalar(arguments.lazy.map { UInt64(UInt32(bitPattern: $0)) }, .i32, .i32)))
+    }
+    @usableFromInline func callI64(arguments: UnsafeBufferPointer<Int64>) throws -> Int64 {
+        Int64(bitPattern: try callScalar(arguments.lazy.map { UInt64(bitPattern: $0) }, .i64, .i64))
+    }
+    @usableFromInline func callF64(arguments: UnsafeBufferPointer<Double>) throws -> Double {
+        Double(bitPattern: try callScalar(arguments.lazy.map(\.bitPattern), .f64, .f64))
     }
 
     /// A call whose parameters all have type `param` and whose one result has type `result`,
