@@ -5,6 +5,37 @@ import WAT
 @testable import Strata
 
 @Suite struct InterpreterTests {
+    /// The constant pool holds each distinct constant once, through the linear search (up to 8
+    /// constants), the hash table and its growth (past 32): 300 distinct i64 constants, each
+    /// used three times; and f64, i64 and v128 constants with the same bits share one slot.
+    @Test func constantPoolsKeepEachConstantOnce() throws {
+        var body = "(i64.const 0)\n"
+        var expected: Int64 = 0
+        for k in 0..<300 {
+            let c = Int64(k) &* 0x1_0000_0001 &- 7
+            body += "(i64.add (i64.const \(c))) (i64.sub (i64.const \(c))) (i64.add (i64.const \(c)))\n"
+            expected &+= c
+        }
+        let wat = """
+            (module
+              (func (export "sum") (result i64) \(body))
+              (func (export "mixed") (result f64)
+                (f64.add (f64.const 1) (f64.reinterpret_i64 (i64.const 0x3ff0000000000000)))
+                (drop (v128.const i64x2 0x3ff0000000000000 0))
+                (f64.add (f64.const 1)))
+            )
+            """
+        let module = try Module(engine: Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }()),
+                                bytes: try wat2wasm(wat))
+        let store = Store(engine: module.engine)
+        let instance = try store.instantiate(module)
+        #expect(try instance.function("sum")!.callI64() == expected)
+        #expect(module.codes[0].constWords == (1 + 300) * wordsPerSlot)
+        #expect(try instance.function("mixed")!.callF64() == 3)
+        // 1.0 as f64 and as i64 bits share one slot; the v128 (same low word, zero high) too.
+        #expect(module.codes[1].constWords == 1 * wordsPerSlot)
+    }
+
     @Test func arithmeticAndCalls() throws {
         let (_, instance) = try instantiate("""
             (module

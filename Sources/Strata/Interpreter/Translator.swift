@@ -35,15 +35,17 @@ struct Translator: CodeSink {
     let importedFunctionCount: Int
     let localCount: Int
     let functionResultCount: Int
-    var code: [UInt64] = []
+    let code: CodeBuffer
     /// Code indices holding virtual slot operands, rewritten by `finish`.
     var slotOperands: [Int] = []
     /// (code index, Wasm byte offset) of every instruction, for backtraces.
     var offsets: [(Int32, Int32)] = []
     /// The constant pool: two words (one slot) per constant.
     var consts: [UInt64] = []
-    var constIndex: [ConstKey: Int] = [:]
-    struct ConstKey: Hashable { var lo: UInt64; var hi: UInt64 }
+    /// Index of the pool once it outgrows a linear search: open addressing over a power-of-two
+    /// table of pool index + 1 (0: empty), at most half full. (A `Dictionary` hashed each
+    /// constant with SipHash: 6% of translation.)
+    var constTable: [Int32] = []
     /// Where each operand-stack value currently lives (a virtual slot).
     var stack: [UInt64] = []
     /// Whether each operand-stack value is a v128 (moved as 16 bytes; scalars move 8), as of
@@ -74,13 +76,17 @@ struct Translator: CodeSink {
     /// Set when the body uses something this tier cannot run; validation still completes.
     var unsupported: WasmError?
 
-    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int) {
+    /// `bodyBytes` sizes the buffers up front (code runs to about one word per body byte), so
+    /// they do not grow and copy while translating.
+    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int, bodyBytes: Int = 64) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.localCount = localCount
         self.functionResultCount = resultCount
         labels.append(Label(kind: .function, height: 0, paramCount: 0, resultCount: resultCount, start: 0, deadAtEntry: false))
-        code.reserveCapacity(64)
+        code = CodeBuffer(capacity: bodyBytes + 8)
+        slotOperands.reserveCapacity(bodyBytes / 2 + 8)
+        offsets.reserveCapacity(bodyBytes / 4 + 4)
     }
 
     // MARK: emission
@@ -161,18 +167,35 @@ struct Translator: CodeSink {
                 if consts[2 * i] == bits && consts[2 * i + 1] == high { return Self.constTag | UInt64(i) }
                 i += 1
             }
-        } else if let i = constIndex[ConstKey(lo: bits, hi: high)] {
-            return Self.constTag | UInt64(i)
+        } else {
+            var h = Self.constHash(bits, high) & (constTable.count - 1)
+            while constTable[h] != 0 {
+                let i = Int(constTable[h]) - 1
+                if consts[2 * i] == bits && consts[2 * i + 1] == high { return Self.constTag | UInt64(i) }
+                h = (h + 1) & (constTable.count - 1)
+            }
         }
         consts.append(bits)
         consts.append(high)
         if count + 1 > 8 {
-            if count == 8 {  // switching to the dictionary: index what the linear search held
-                for k in 0..<count { constIndex[ConstKey(lo: consts[2 * k], hi: consts[2 * k + 1])] = k }
+            if 2 * (count + 1) > constTable.count {
+                // Start indexing (the linear search's 8 and this one), or double the table.
+                constTable = [Int32](repeating: 0, count: max(64, 2 * constTable.count))
+                for k in 0..<count { insertConst(k) }
             }
-            constIndex[ConstKey(lo: bits, hi: high)] = count
+            insertConst(count)
         }
         return Self.constTag | UInt64(count)
+    }
+
+    @inline(__always) static func constHash(_ lo: UInt64, _ hi: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((lo &* 0x9E37_79B9_7F4A_7C15) ^ (hi &* 0xC2B2_AE3D_27D4_EB4F)) >> 32)
+    }
+
+    private mutating func insertConst(_ k: Int) {
+        var h = Self.constHash(consts[2 * k], consts[2 * k + 1]) & (constTable.count - 1)
+        while constTable[h] != 0 { h = (h + 1) & (constTable.count - 1) }
+        constTable[h] = Int32(k + 1)
     }
 
     // MARK: branches
@@ -600,7 +623,7 @@ struct Translator: CodeSink {
 
     /// Removes the last instruction (its code from `start` on), which a fused one replaces.
     mutating func dropLastInstruction(from start: Int) {
-        code.removeSubrange(start...)
+        code.truncate(to: start)
         offsets.removeLast()
         while let last = slotOperands.last, last >= start { slotOperands.removeLast() }
     }

@@ -1,5 +1,6 @@
 import CStrata
 import Dispatch
+import Glibc
 import Synchronization
 
 /// A decoded, fully validated module with its interpreter code. Immutable and shared by all
@@ -333,12 +334,15 @@ public final class Module: @unchecked Sendable {
     ) throws(WasmError) -> (CompiledFunction?, WasmError?) {
         var translator = Translator(
             context: context, importedFunctionCount: info.importedFunctionTypes.count,
-            localCount: type.params.count + body.locals.count, resultCount: type.results.count)
+            localCount: type.params.count + body.locals.count, resultCount: type.results.count,
+            bodyBytes: body.codeEnd - body.codeStart)
         try validator.run(sink: &translator)
         if let reason = translator.unsupported { return (nil, reason) }
         let frameWords = translator.finish()
+        let codeCount = translator.code.count
         return (CompiledFunction(
-            code: translator.code, consts: translator.consts, frameWords: frameWords,
+            code: translator.code.take(appending: translator.consts), codeCount: codeCount,
+            constCount: translator.consts.count, frameWords: frameWords,
             paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
             resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets), nil)
     }
@@ -480,12 +484,12 @@ public final class Module: @unchecked Sendable {
         let resultWords: Int
         let offsets: [(Int32, Int32)]
 
-        init(code: [UInt64], consts: [UInt64], frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)]) {
-            self.code = .allocate(capacity: max(code.count + consts.count, 1))
-            self.code.initialize(from: code, count: code.count)
-            (self.code + code.count).initialize(from: consts, count: consts.count)
-            codeCount = code.count
-            constCount = consts.count
+        /// Takes `code` (words of code then of constants, from `CodeBuffer.take`; freed with
+        /// the object).
+        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)]) {
+            self.code = code
+            self.codeCount = codeCount
+            self.constCount = constCount
             self.frameWords = frameWords
             self.paramWords = paramWords
             self.localWords = localWords
@@ -493,7 +497,7 @@ public final class Module: @unchecked Sendable {
             self.offsets = offsets
         }
 
-        deinit { code.deallocate() }
+        deinit { free(code) }
     }
 
     // MARK: public description
