@@ -46,8 +46,8 @@ if grep -q "WARNING: ThreadSanitizer" .build-tsan/tsan.log; then
     echo "error: ThreadSanitizer reported data races (see above)" >&2
     exit 1
 fi
-echo "== allocations of host calls and traps against Benchmarks/Regression/Thresholds (package-benchmark)"
+echo "== allocations of host calls, host functions and traps against Benchmarks/Regression/Thresholds (package-benchmark)"
 # Exact counts, so any change fails: a new allocation, or one saved (then update the thresholds,
 # see Benchmarks/README.md).
 (cd Benchmarks/Regression && swift package benchmark thresholds check \
-    --filter "(call|trap)-.*" --metric mallocCountTotal --no-progress)
+    --filter "(call|trap|host-function)-.*" --metric mallocCountTotal --no-progress)

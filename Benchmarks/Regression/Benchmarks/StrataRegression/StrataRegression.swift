@@ -49,6 +49,16 @@ let calls = """
         (local.get 0)))
     """
 
+let hostCalls = """
+    (module
+      (import "env" "inc" (func $inc (param i32) (result i32)))
+      (func (export "run") (param $n i32) (result i32) (local $acc i32)
+        (loop $again
+          (local.set $acc (call $inc (local.get $acc)))
+          (br_if $again (i32.lt_u (local.get $acc) (local.get $n))))
+        (local.get $acc)))
+    """
+
 /// Allocation counts are exact, so a threshold of zero tolerance catches any new allocation on
 /// these paths; time metrics keep the package's default tolerances.
 func allocations() -> [BenchmarkMetric: BenchmarkThresholds] {
@@ -99,6 +109,22 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations { blackHole(try nop.call([])) }
         } setup: { () throws -> (Store, Instance) in
             try instance(calls, tier)
+        }
+        // Wasm calling a host function: the slot buffer read into `[Value]`, the closure, its
+        // results written back (1000 calls from one loop in Wasm).
+        Benchmark(
+            "host-function-x1000-\(tier)",
+            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
+        ) { benchmark, run in
+            blackHole(try run.callI32(Int32(benchmark.scaledIterations.count)))
+        } setup: { () throws -> Function in
+            let module = try Module(engine: engine(tier), bytes: try wat2wasm(hostCalls))
+            let store = Store(engine: module.engine)
+            let linker = Linker()
+            linker.defineFunction("env", "inc", store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in
+                [.i32(args[0].i32! &+ 1)]
+            }
+            return try linker.instantiate(module, in: store).function("run")!
         }
         // A trap unwound to the host, with its backtrace.
         Benchmark(
