@@ -173,6 +173,36 @@ import WAT
         }
     }
 
+    /// A host function's arguments are read, and its results checked, against its signature:
+    /// a wrong count or type of results is a host-error trap naming both, in every tier.
+    @Test func hostFunctionResultsAreChecked() throws {
+        let wasm = try wat2wasm("""
+            (module
+              (import "env" "f" (func $f (param i32 f64) (result i64)))
+              (func (export "run") (param i32) (result i64) (call $f (local.get 0) (f64.const 2.5))))
+            """)
+        for tier in [Tier.interpreter, .baseline] {
+            let engine = Engine(configuration: { var c = EngineConfiguration(); c.tier = tier; return c }())
+            let store = Store(engine: engine)
+            let linker = Linker()
+            linker.defineFunction("env", "f", store: store, type: FuncType(params: [.i32, .f64], results: [.i64])) { _, args in
+                guard case .i32(let mode) = args[0], case .f64(let x) = args[1] else { return [] }
+                switch mode {
+                case 0: return [.i64(Int64(x * 2))]
+                case 1: return [.i64(1), .i64(2)]
+                default: return [.i32(7)]
+                }
+            }
+            let run = try linker.instantiate(try Module(engine: engine, bytes: wasm), in: store).function("run")!
+            #expect(try run.call([.i32(0)]) == [.i64(5)], "\(tier)")
+            let count = try #require(thrownError { _ = try run.call([.i32(1)]) } as? Trap, "\(tier)")
+            #expect(count.kind == .hostError && (count.hostMessage ?? "").contains("returned 2 values, expected 1"), "\(tier): \(count)")
+            let type = try #require(thrownError { _ = try run.call([.i32(2)]) } as? Trap, "\(tier)")
+            #expect(type.kind == .hostError && (type.hostMessage ?? "").contains("returned i32, expected i64"), "\(tier): \(type)")
+            #expect(try run.call([.i32(0)]) == [.i64(5)], "\(tier): usable after the traps")
+        }
+    }
+
     @Test func globalsAndTablesFromTheHost() throws {
         let engine = Engine()
         let store = Store(engine: engine)

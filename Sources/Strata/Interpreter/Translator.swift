@@ -76,9 +76,9 @@ struct Translator: CodeSink {
     /// Set when the body uses something this tier cannot run; validation still completes.
     var unsupported: WasmError?
 
-    /// `bodyBytes` sizes the buffers up front (code runs to about one word per body byte), so
-    /// they do not grow and copy while translating.
-    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int, bodyBytes: Int = 64) {
+    /// `bodyBytes` (the body's size) sizes the buffers up front, so most bodies translate
+    /// without the buffers growing.
+    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int, bodyBytes: Int) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.localCount = localCount

@@ -51,28 +51,31 @@ final class HostFunction {
         signature.deallocate()
     }
 
-    /// Host side of the slot-buffer calling convention (16-byte slots).
+    /// Host side of the slot-buffer calling convention (16-byte slots). Types come from the
+    /// function's `CallSignature`, as on calls into Wasm, so no `FuncType` is read per call.
     func call(caller: Caller, slots: UnsafeMutablePointer<Slot>) throws {
+        let params = signature.signatures.pointee.params, results = signature.signatures.pointee.results
         var args: [Value] = []
-        args.reserveCapacity(type.params.count)
-        for (i, t) in type.params.enumerated() {
-            args.append(Value.load(from: slots + i * wordsPerSlot, type: t, store: store))
+        args.reserveCapacity(params.count)
+        for i in params.indices {
+            args.append(Value.load(from: slots + i * wordsPerSlot, type: params[i], store: store))
         }
-        let results = try body(caller, args)
-        guard results.count == type.results.count else {
-            throw WasmError(.usage, "host function returned \(results.count) values, expected \(type.results.count)")
+        let returned = try body(caller, args)
+        guard returned.count == results.count else {
+            throw WasmError(.usage, "host function returned \(returned.count) values, expected \(results.count)")
         }
-        for (i, r) in results.enumerated() {
-            guard r.type == type.results[i] else {
-                throw WasmError(.usage, "host function returned \(r.type), expected \(type.results[i])")
+        for i in results.indices {
+            guard returned[i].type == results[i] else {
+                throw WasmError(.usage, "host function returned \(returned[i].type), expected \(results[i])")
             }
-            r.store(to: slots + i * wordsPerSlot)
+            returned[i].store(to: slots + i * wordsPerSlot)
         }
     }
 
     /// Called by the interpreter; returns a trap kind on failure.
     func invokeFromWasm(_ st: StatePointer, slots: FramePointer) -> TrapKind? {
-        let needed = max(type.params.count, type.results.count) * wordsPerSlot
+        let shape = signature.signatures.pointee
+        let needed = max(shape.paramCount, shape.resultCount) * wordsPerSlot
         guard slots + needed <= st.pointee.stackEnd else { return .callStackExhausted }
         let instance = st.pointee.vmctx.pointee.instance.map { Unmanaged<InstanceRuntime>.fromOpaque($0).takeUnretainedValue() }
         let savedTop = st.pointee.reentryTop

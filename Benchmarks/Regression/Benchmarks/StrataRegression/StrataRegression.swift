@@ -65,6 +65,19 @@ func allocations() -> [BenchmarkMetric: BenchmarkThresholds] {
     [.mallocCountTotal: .init(relative: [:], absolute: [.p50: 0, .p90: 0])]
 }
 
+/// `NAME-x1000-TIER`: 1000 operations on the function `setup` returns, with exact allocation
+/// thresholds (the function keeps its store alive).
+func allocationBenchmark(
+    _ name: String, _ tier: Tier, setup: @escaping () throws -> Function,
+    _ body: @escaping (Benchmark, Function) throws -> Void
+) {
+    Benchmark("\(name)-x1000-\(tier)", configuration: .init(scalingFactor: .kilo, thresholds: allocations())) {
+        benchmark, function in try body(benchmark, function)
+    } setup: {
+        try setup()
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
@@ -74,50 +87,26 @@ let benchmarks: @Sendable () -> Void = {
     )
     let tiers: [Tier] = [.interpreter, .baseline]
 
-    // A host -> Wasm call and back: argument checks, the value buffer, the entry into the tier.
     for tier in tiers {
-        Benchmark(
-            "call-add-x1000-\(tier)",
-            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
-        ) { benchmark, state in
-            let add = state.1.function("add")!
+        let export = { (name: String) in { () throws -> Function in try instance(calls, tier).1.function(name)! } }
+        // A host -> Wasm call and back: argument checks, the value buffer, the entry into the tier.
+        allocationBenchmark("call-add", tier, setup: export("add")) { benchmark, add in
             var sum: Int32 = 0
-            for i in benchmark.scaledIterations {
-                sum &+= try add.callI32(Int32(truncatingIfNeeded: i), 1)
-            }
+            for i in benchmark.scaledIterations { sum &+= try add.callI32(Int32(truncatingIfNeeded: i), 1) }
             blackHole(sum)
-        } setup: { () throws -> (Store, Instance) in
-            try instance(calls, tier)
         }
         // The same through `call([Value]) -> [Value]`: the two arrays are the caller's.
-        Benchmark(
-            "call-add-values-x1000-\(tier)",
-            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
-        ) { benchmark, state in
-            let add = state.1.function("add")!
+        allocationBenchmark("call-add-values", tier, setup: export("add")) { benchmark, add in
             var last: [Value] = []
             for i in benchmark.scaledIterations { last = try add.call([.i32(Int32(truncatingIfNeeded: i)), .i32(1)]) }
             blackHole(last)
-        } setup: { () throws -> (Store, Instance) in
-            try instance(calls, tier)
         }
-        Benchmark(
-            "call-nop-x1000-\(tier)",
-            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
-        ) { benchmark, state in
-            let nop = state.1.function("nop")!
+        allocationBenchmark("call-nop", tier, setup: export("nop")) { benchmark, nop in
             for _ in benchmark.scaledIterations { blackHole(try nop.call([])) }
-        } setup: { () throws -> (Store, Instance) in
-            try instance(calls, tier)
         }
         // Wasm calling a host function: the slot buffer read into `[Value]`, the closure, its
         // results written back (1000 calls from one loop in Wasm).
-        Benchmark(
-            "host-function-x1000-\(tier)",
-            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
-        ) { benchmark, run in
-            blackHole(try run.callI32(Int32(benchmark.scaledIterations.count)))
-        } setup: { () throws -> Function in
+        allocationBenchmark("host-function", tier, setup: {
             let module = try Module(engine: engine(tier), bytes: try wat2wasm(hostCalls))
             let store = Store(engine: module.engine)
             let linker = Linker()
@@ -125,18 +114,14 @@ let benchmarks: @Sendable () -> Void = {
                 [.i32(args[0].i32! &+ 1)]
             }
             return try linker.instantiate(module, in: store).function("run")!
+        }) { benchmark, run in
+            blackHole(try run.callI32(Int32(benchmark.scaledIterations.count)))
         }
         // A trap unwound to the host, with its backtrace.
-        Benchmark(
-            "trap-x1000-\(tier)",
-            configuration: .init(scalingFactor: .kilo, thresholds: allocations())
-        ) { benchmark, state in
-            let trap = state.1.function("trap")!
+        allocationBenchmark("trap", tier, setup: export("trap")) { benchmark, trap in
             for _ in benchmark.scaledIterations {
                 do { _ = try trap.callI32(0); fatalError("no trap") } catch let t as Trap { blackHole(t.kind) }
             }
-        } setup: { () throws -> (Store, Instance) in
-            try instance(calls, tier)
         }
     }
 
