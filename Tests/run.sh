@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
-# interpreter and the baseline tier (failing on any result not listed in spec-tests/expected-failures.txt), then
+# interpreter, the baseline and the optimizing tier (failing on any result not listed in spec-tests/expected-failures.txt), then
 # the unit tests, and the allocation thresholds of the regression benchmarks. The testsuite
 # comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
 set -euo pipefail
@@ -26,6 +26,10 @@ echo "== The same spec files, baseline tier (every function compiled, except tho
 .build/release/strata wast --tier baseline --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
+echo "== The same spec files, optimizing tier (every function compiled by it, except those using SIMD)"
+.build/release/strata wast --tier optimizing --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
 echo "== The same spec files, tiered mode: every function queued after its first call"
 .build/release/strata wast --tier tiered --tier-up-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
@@ -36,7 +40,7 @@ echo "== The same spec files, tiered chaos mode (seed $chaos; STRATA_CHAOS_SEED=
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
 echo "== WASI programs against their native builds, every mode"
-for tier in interpreter baseline tiered; do STRATA_TIER=$tier bash Tests/wasi/run.sh; done
+for tier in interpreter baseline optimizing tiered; do STRATA_TIER=$tier bash Tests/wasi/run.sh; done
 echo "== unit tests"
 swift test
 echo "== tiering, compiled-code and code-cache tests under ThreadSanitizer"

@@ -23,6 +23,8 @@ public final class WastRunner {
         /// tier compiled (the rest ran in the interpreter).
         public var definedFunctions = 0
         public var compiledFunctions = 0
+        /// Of those, compiled by the optimizing tier.
+        public var optimizedFunctions = 0
         public var failed: Int { failures.count }
         public var unexpectedFailures: [Failure] { failures.filter { !$0.expected } }
     }
@@ -73,6 +75,7 @@ public final class WastRunner {
         result.unexpectedPasses = expectations.staleEntries(for: name, failedLines: failedLines)
         result.definedFunctions = session.definedFunctions
         result.compiledFunctions = session.compiledFunctions
+        result.optimizedFunctions = session.optimizedFunctions
         return result
     }
 
@@ -157,6 +160,7 @@ struct Session {
     var definitions: [String: Module] = [:]
     var definedFunctions = 0
     var compiledFunctions = 0
+    var optimizedFunctions = 0
     var lastDefinition: Module?
 
     init(engine: Engine) {
@@ -278,6 +282,7 @@ struct Session {
         let module = try Module(engine: engine, bytes: bytes)
         definedFunctions += module.definedFunctionCount
         compiledFunctions += module.compiledFunctionCount
+        optimizedFunctions += module.functionCount(in: .optimizing)
         return module
     }
 

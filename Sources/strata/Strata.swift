@@ -428,13 +428,14 @@ struct Wast: ParsableCommand {
             }
         }
         let runner = WastRunner(engine: Engine(configuration: tiering.configuration(cacheByDefault: false)), expectations: expect)
-        var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0
+        var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0, optimized = 0
         for (path, name) in files {
             let r = runner.run(path: path, name: name)
             passed += r.passed
             failed += r.failed
             defined += r.definedFunctions
             compiled += r.compiledFunctions
+            optimized += r.optimizedFunctions
             let bad = r.unexpectedFailures
             expectedFailures += r.failed - bad.count
             unexpected += bad.count + r.unexpectedPasses.count
@@ -446,6 +447,9 @@ struct Wast: ParsableCommand {
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
         if tier == .baseline {
             print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD) ran in the interpreter")
+        } else if tier == .optimizing {
+            print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier; "
+                + "the other \(defined - compiled) (SIMD) ran in the interpreter")
         } else if tier == .tiered {
             let s = runner.engine.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled in the background, "

@@ -88,7 +88,7 @@ import WAT
         case "swap":
             // The entry of another module, under this module's name.
             let other = try Module(engine: Self.engine(InMemoryCodeCache(), tier: .baseline), bytes: try wat2wasm("(module (func (export \"f\") (result i32) (i32.const 1)))"))
-            bytes = CacheEntry(tier: 1, image: CodeImage.encode([(0, BaselineFunction(code: [0xC3], traps: [], callSites: []))]), hot: [])
+            bytes = CacheEntry(tier: 1, image: CodeImage.encode([(0, MachineFunction(code: [0xC3], traps: [], callSites: []))]), hot: [])
                 .serialize(key: other.cacheKey ?? key)
         case "garbage": bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
         default: bytes = []

@@ -1,14 +1,5 @@
 import CStrata
 
-/// The machine code of one function from the baseline compiler, before placement.
-struct BaselineFunction {
-    var code: [UInt8]
-    /// Faulting or trapping instructions, sorted by code offset.
-    var traps: [StrataTrapSite]
-    /// (return-address offset, Wasm offset) pairs of every call, sorted.
-    var callSites: [UInt32]
-}
-
 /// Strata's baseline compiler: one pass over a validated function body (driven by the
 /// `FunctionValidator` as a `CodeSink`), in the style of Liftoff and Winch. An abstract value
 /// stack keeps values in registers, constants as immediates and `local.get` lazy; values are
@@ -243,7 +234,7 @@ struct BaselineCompiler: CodeSink {
     }
 
     /// Emits the trap stubs and returns the finished function.
-    mutating func finish() -> BaselineFunction {
+    mutating func finish() -> MachineFunction {
         for (label, kind, offset) in stubs {
             asm.bind(label)
             traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
@@ -256,7 +247,7 @@ struct BaselineCompiler: CodeSink {
         let frame = 8 + 16 * localTypes.count + 16 * slots
         asm.patch32(at: frameSizePatch, Int32(frame))
         traps.sort { $0.codeOffset < $1.codeOffset }
-        return BaselineFunction(code: asm.bytes, traps: traps, callSites: callSites)
+        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites)
     }
 
     mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label {

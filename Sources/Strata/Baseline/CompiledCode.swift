@@ -119,19 +119,28 @@ final class CompiledCode: @unchecked Sendable {
 }
 
 extension Module {
-    /// Compiles every defined function with the baseline compiler, in parallel on
-    /// `threads` workers. Functions the tier cannot compile (SIMD) stay interpreted.
-    static func compileBaseline(
-        bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, threads: Int, skip: [Bool] = []
-    ) throws(WasmError) -> [(Int, BaselineFunction)] {
+    /// One function compiled for a tier: its code and the tier that produced it (a function
+    /// the optimizing tier leaves out is compiled by the baseline tier).
+    struct TierFunction {
+        var index: Int
+        var function: MachineFunction
+        var tier: Tier
+    }
+
+    /// Compiles every defined function for `tier` (.baseline or .optimizing), in parallel on
+    /// `threads` workers. Functions no compiled tier takes (SIMD) stay interpreted; `notCompiled`
+    /// gets (index, tier, reason) for each function left to a lower tier.
+    static func compileFunctions(
+        bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, threads: Int, tier: Tier,
+        skip: [Bool] = [], notCompiled: ((Int, Tier, WasmError) -> Void)? = nil
+    ) throws(WasmError) -> [TierFunction] {
         let n = info.bodies.count
-        let results = UnsafeMutableBufferPointer<BaselineFunction?>.allocate(capacity: max(n, 1))
+        let results = UnsafeMutableBufferPointer<TierFunction?>.allocate(capacity: max(n, 1))
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         let next = Atomic<Int>(0)
         let failure = Locked<WasmError?>(nil)
-        let imported = info.importedFunctionTypes.count
-        let hasMemory = !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
+        let left = Locked<[(Int, Tier, WasmError)]>([])
         let workers = max(1, min(threads, n))
         // Each worker writes only its own result slots; the buffers outlive the workers.
         nonisolated(unsafe) let slotsOut = results
@@ -141,18 +150,19 @@ extension Module {
                 let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if i >= n { return }
                 if i < skip.count && skip[i] { continue }
-                let body = info.bodies[i]
-                let type = info.types[Int(info.functionTypeIndices[i])]
                 do throws(WasmError) {
-                    var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
-                    var first = FunctionValidator(module: context, body: body, type: type, bytes: code)
-                    try first.run(sink: &counter)
-                    var compiler = BaselineCompiler(
-                        context: context, importedFunctionCount: imported, type: type, locals: body.locals,
-                        hasMemory: hasMemory, localUses: counter.uses)
-                    var validator = FunctionValidator(module: context, body: body, type: type, bytes: code)
-                    try validator.run(sink: &compiler)
-                    if compiler.unsupported == nil { slotsOut[i] = compiler.finish() }
+                    if tier == .optimizing {
+                        let out = try compileOptimized(i, bytes: code, info: info, context: context)
+                        if let f = out.function {
+                            slotsOut[i] = TierFunction(index: i, function: f, tier: .optimizing)
+                            continue
+                        }
+                        if let reason = out.reason { left.withLock { $0.append((i, .optimizing, reason)) } }
+                    }
+                    switch try compileBaseline(i, bytes: code, info: info, context: context) {
+                    case .success(let f): slotsOut[i] = TierFunction(index: i, function: f, tier: .baseline)
+                    case .failure(let reason): left.withLock { $0.append((i, .baseline, reason)) }
+                    }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                     return
@@ -160,21 +170,55 @@ extension Module {
             }
         }
         if let e = failure.withLock({ $0 }) { throw e }
-        var out: [(Int, BaselineFunction)] = []
-        for i in 0..<n { if let f = results[i] { out.append((i, f)) } }
+        if let notCompiled { for (i, t, reason) in left.withLock({ $0 }).sorted(by: { $0.0 < $1.0 }) { notCompiled(i, t, reason) } }
+        var out: [TierFunction] = []
+        for i in 0..<n { if let f = results[i] { out.append(f) } }
         return out
+    }
+
+    static func hasMemory(_ info: ModuleInfo) -> Bool {
+        !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
+    }
+
+    /// Defined function `i` by the baseline compiler; `.failure` with the reason when the tier
+    /// leaves it out. Throws validation errors only.
+    static func compileBaseline(
+        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext
+    ) throws(WasmError) -> Result<MachineFunction, WasmError> {
+        let body = info.bodies[i]
+        let type = info.types[Int(info.functionTypeIndices[i])]
+        var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
+        var first = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
+        try first.run(sink: &counter)
+        var compiler = BaselineCompiler(
+            context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, locals: body.locals,
+            hasMemory: hasMemory(info), localUses: counter.uses)
+        var validator = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
+        try validator.run(sink: &compiler)
+        if let reason = compiler.unsupported { return .failure(reason) }
+        return .success(compiler.finish())
+    }
+
+    /// Defined function `i` by the optimizing compiler.
+    static func compileOptimized(
+        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, keepIR: Bool = false
+    ) throws(WasmError) -> OptimizingCompiler.Output {
+        let type = info.types[Int(info.functionTypeIndices[i])]
+        return try OptimizingCompiler.compile(
+            context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, body: info.bodies[i],
+            bytes: bytes, hasMemory: hasMemory(info), keepIR: keepIR)
     }
 }
 
 extension Module {
     /// Decodes, validates and compiles `bytes` with the baseline compiler, one thread, nothing
     /// else (the code cache's identity probe).
-    static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [BaselineFunction] {
+    static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [MachineFunction] {
         let (info, context, _) = try decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
             var sink = NullSink()
             try validator.run(sink: &sink)
             return nil
         }
-        return try compileBaseline(bytes: buffer, info: info, context: context, threads: 1).map(\.1)
+        return try compileFunctions(bytes: buffer, info: info, context: context, threads: 1, tier: .baseline).map(\.function)
     }
 }

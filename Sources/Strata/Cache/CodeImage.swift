@@ -32,7 +32,7 @@ final class CodeImage: @unchecked Sendable {
 
     deinit { if storage == nil { base.deallocate() } }
 
-    static func byteCount(_ f: BaselineFunction) -> Int {
+    static func byteCount(_ f: MachineFunction) -> Int {
         (16 + 12 * f.traps.count + 4 * f.callSites.count + f.code.count + 7) & ~7
     }
 
@@ -40,7 +40,7 @@ final class CodeImage: @unchecked Sendable {
     /// other images.
     /// Functions must come in increasing index order (fresh ones, then copied ones: callers
     /// pass disjoint, sorted sets; `merged` sorts).
-    static func encode(_ functions: [(Int, BaselineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
+    static func encode(_ functions: [(Int, MachineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
         var size = functions.reduce(0) { $0 + byteCount($1.1) }
         for (_, f) in extra { size += (16 + 12 * f.trapCount + 4 * f.callCount + f.codeSize + 7) & ~7 }
         let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)

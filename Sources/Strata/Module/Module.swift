@@ -25,8 +25,8 @@ public final class Module: @unchecked Sendable {
     private var allocations: [UnsafeMutableRawPointer] = []
     /// The interpreter code the records point into.
     private let translatedFunctions: [CompiledFunction?]
-    /// Machine code of the compiled tier, when one ran (shared by all instances).
-    private(set) var compiled: CompiledCode?
+    /// Machine code placed at creation, per tier (shared by all instances).
+    private(set) var compiled: [CompiledCode] = []
     /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
     private(set) var machineCode: [Int: [UInt8]] = [:]
     /// Tiered mode: the module's bytes (bodies are compiled later), which functions have been
@@ -53,17 +53,19 @@ public final class Module: @unchecked Sendable {
         // parallel, once the sections are decoded). The baseline tier only validates then,
         // compiles in parallel afterwards, and translates for the interpreter just the
         // functions it leaves out.
-        let interpretAll = configuration.tier != .baseline
+        let interpretAll = configuration.tier == .interpreter || configuration.tier == .tiered
         let tiered = configuration.tier == .tiered
         tieringBytes = tiered ? bytes : []
         let threads = configuration.compileThreads
         // A cache entry for these exact bytes and settings was written by a run that validated
         // the module: its functions need neither validation nor compilation now. The key (a
         // SHA-256 of the whole module) is computed on another thread while the sections decode.
-        let cache = configuration.tier == .interpreter ? nil : configuration.codeCache
+        // The optimizing mode does not use the code cache yet (its entries hold one tier).
+        let cache = configuration.tier == .interpreter || configuration.tier == .optimizing ? nil : configuration.codeCache
         let pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: configuration.tier, cpuFeatures: strata_cpu_features()) } } }
         var entry: CacheEntry?
-        let (decodedInfo, decodedContext, translated, fresh, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [(Int, BaselineFunction)], CacheEntry?) =
+        var leftOut: [(Int, Tier, WasmError)] = []
+        let (decodedInfo, decodedContext, translated, compiledNow, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [Module.TierFunction], CacheEntry?) =
             try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
             var translated: [CompiledFunction?] = []
             var cached = [Bool]()
@@ -98,14 +100,16 @@ public final class Module: @unchecked Sendable {
                 if let reason = lowered[i]?.1 { throw reason }
                 if let f = lowered[i]?.0 { translated[i] = f }
             }
-            var machine: [(Int, BaselineFunction)] = []
+            var machine: [Module.TierFunction] = []
             if !interpretAll {
                 _ = try JITRuntime.get()
                 var skip = [Bool](repeating: false, count: info.bodies.count)
                 for f in entry?.image.functions ?? [] { skip[f.index] = true }
-                machine = try Self.compileBaseline(bytes: buffer, info: info, context: context, threads: threads, skip: skip)
+                machine = try Self.compileFunctions(
+                    bytes: buffer, info: info, context: context, threads: threads, tier: configuration.tier, skip: skip,
+                    notCompiled: { leftOut.append(($0, $1, $2)) })
                 var done = skip
-                for (i, _) in machine { done[i] = true }
+                for f in machine { done[f.index] = true }
                 for i in 0..<info.bodies.count where !done[i] {
                     let type = info.types[Int(info.functionTypeIndices[i])]
                     var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
@@ -121,8 +125,10 @@ public final class Module: @unchecked Sendable {
         cacheKey = pendingKey?.value
         entry = loadedEntry
         let fromCache = entry?.image.functions ?? []
-        // One image for everything compiled now: the cache's as it is, or fresh code (with
-        // any cached functions copied in).
+        let fresh = compiledNow.filter { $0.tier == .baseline }.map { ($0.index, $0.function) }
+        let optimized = compiledNow.filter { $0.tier == .optimizing }.map { ($0.index, $0.function) }
+        // One image for everything the baseline tier compiled now: the cache's as it is, or
+        // fresh code (with any cached functions copied in); the optimizing tier's code in another.
         let image: CodeImage? = fresh.isEmpty ? entry?.image
             : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
 
@@ -172,13 +178,15 @@ public final class Module: @unchecked Sendable {
             }
         }
 
-        if let image, !image.functions.isEmpty {
+        let optimizedImage = optimized.isEmpty ? nil : CodeImage.encode(optimized)
+        for (tier, image) in [(Tier.baseline, image), (.optimizing, optimizedImage)] {
+            guard let image, !image.functions.isEmpty else { continue }
             let info = self.info
             let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
             let code = try CompiledCode(
                 image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-                names: info.functionNames, tier: 1, wasmBytes: wasmBytes)
-            compiled = code
+                names: info.functionNames, tier: tier.recordKind, wasmBytes: wasmBytes)
+            compiled.append(code)
             if configuration.keepMachineCode {
                 for f in image.functions {
                     machineCode[f.index] = Array(UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize))
@@ -189,6 +197,8 @@ public final class Module: @unchecked Sendable {
             for (k, f) in image.functions.enumerated() {
                 strata_store_entry(entrySlot(f.index), UnsafeRawPointer(code.records + k))
             }
+        }
+        if let image, !image.functions.isEmpty {
             if tiered {
                 // Cached functions start compiled: nobody queues them again.
                 tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
@@ -206,6 +216,15 @@ public final class Module: @unchecked Sendable {
             }
         }
         engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: cache != nil)
+        if let log = configuration.tierLog {
+            for (i, tier, reason) in leftOut {
+                let index = UInt32(info.importedFunctionTypes.count + i)
+                log(TierEvent(
+                    kind: .notCompiled(reason.message), functionIndex: index, functionName: info.functionNames[index],
+                    from: tier == .optimizing ? .baseline : .interpreter, to: tier, queueWait: 0, compileTime: 0, swappedAt: 0,
+                    codeBytes: 0, hotness: 0))
+            }
+        }
         if tiered, let entry {
             // Functions the last run found hot but did not finish compiling: compile them now.
             for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
@@ -252,12 +271,22 @@ public final class Module: @unchecked Sendable {
         return n
     }
 
+    /// Functions whose entry runs `tier`'s code now.
+    public func functionCount(in tier: Tier) -> Int {
+        var n = 0
+        for i in 0..<info.bodies.count {
+            let record = strata_load_entry(UnsafeRawPointer(entryTable + i).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
+            if let record, record.assumingMemoryBound(to: FunctionCode.self).pointee.kind == tier.recordKind { n += 1 }
+        }
+        return n
+    }
+
     /// The tier running defined function `index` (function index space) now.
     public func currentTier(function index: Int) -> Tier? {
         let d = index - importedFunctionCount
         guard d >= 0, d < info.bodies.count else { return nil }
         let record = strata_load_entry(UnsafeRawPointer(entryTable + d).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
-        return record?.assumingMemoryBound(to: FunctionCode.self).pointee.kind == 0 ? .interpreter : .baseline
+        return record.map { Tier(recordKind: $0.assumingMemoryBound(to: FunctionCode.self).pointee.kind) }
     }
 
     // MARK: tiering
@@ -277,21 +306,13 @@ public final class Module: @unchecked Sendable {
         guard tier == .baseline else { return .failure(WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")) }
         let info = self.info, context = self.context
         let body = info.bodies[index]
-        let type = info.types[Int(info.functionTypeIndices[index])]
-        let hasMemory = !info.memories.isEmpty || info.imports.contains { if case .memory = $0.descriptor { true } else { false } }
         do throws(WasmError) {
             _ = try JITRuntime.get()
-            let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> BaselineFunction in
-                var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
-                var first = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
-                try first.run(sink: &counter)
-                var compiler = BaselineCompiler(
-                    context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type,
-                    locals: body.locals, hasMemory: hasMemory, localUses: counter.uses)
-                var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
-                try validator.run(sink: &compiler)
-                if let reason = compiler.unsupported { throw reason }
-                return compiler.finish()
+            let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+                switch try Self.compileBaseline(index, bytes: buffer, info: info, context: context) {
+                case .success(let f): return f
+                case .failure(let reason): throw reason
+                }
             }
             let image = CodeImage.encode([(index, function)])
             let code = try CompiledCode(

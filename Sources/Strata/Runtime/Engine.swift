@@ -12,6 +12,21 @@ public enum Tier: String, Sendable, CaseIterable {
     /// Start in the interpreter; functions that get hot are compiled by the baseline compiler
     /// in the background and swapped in while the program runs.
     case tiered
+    /// Every function compiled by the optimizing compiler when the module is created (functions
+    /// it leaves out go to the baseline compiler, those using SIMD to the interpreter).
+    case optimizing
+
+    /// The kind tag of an entry record running this tier's code (`FunctionCode.kind`).
+    var recordKind: UInt32 {
+        switch self {
+        case .interpreter, .tiered: 0
+        case .baseline: 1
+        case .optimizing: 2
+        }
+    }
+    init(recordKind: UInt32) {
+        self = recordKind == 0 ? .interpreter : recordKind == 1 ? .baseline : .optimizing
+    }
 }
 
 /// Engine-wide configuration.

@@ -1,0 +1,280 @@
+/// The optimizing tier's intermediate representation: a control-flow graph of basic blocks in
+/// SSA form with block parameters (no phi instructions), independent of any ISA.
+///
+/// - A value (`IRValue`) is defined exactly once: by an instruction, or as a block parameter.
+/// - A block is a list of instructions and one terminator. Every block with parameters is
+///   entered only by `jump`s (conditional branches and tables go to parameterless edge
+///   blocks), so every edge that carries values has its own jump: no critical edges.
+/// - Integer values of type i32 are kept zero-extended to 64 bits by every lowering (x86-64
+///   32-bit operations do that), so they can index memory directly.
+/// - References (funcref, externref) are i64 values (pointers, 0 = null).
+/// See docs/ARCHITECTURE.md, "Optimizing tier".
+struct IRValue: Hashable, Comparable {
+    var id: Int32
+    static let none = IRValue(id: -1)
+    var isNone: Bool { id < 0 }
+    static func < (a: IRValue, b: IRValue) -> Bool { a.id < b.id }
+}
+
+enum IRType: UInt8 {
+    case i32, i64, f32, f64
+    var isFloat: Bool { self == .f32 || self == .f64 }
+    var is64: Bool { self == .i64 || self == .f64 }
+
+    init?(_ t: ValueType) {
+        switch t {
+        case .i32: self = .i32
+        case .i64, .funcref, .externref: self = .i64
+        case .f32: self = .f32
+        case .f64: self = .f64
+        default: return nil
+        }
+    }
+}
+
+/// Integer and float comparison conditions (`icmp`, `fcmp`).
+enum IRCond: UInt8 {
+    case eq, ne, ltS, ltU, gtS, gtU, leS, leU, geS, geU
+    // float: ordered lt/gt/le/ge (false on NaN); eq false on NaN; ne true on NaN
+    case flt, fgt, fle, fge
+
+    var swapped: IRCond {
+        switch self {
+        case .eq, .ne: self
+        case .ltS: .gtS
+        case .ltU: .gtU
+        case .gtS: .ltS
+        case .gtU: .ltU
+        case .leS: .geS
+        case .leU: .geU
+        case .geS: .leS
+        case .geU: .leU
+        case .flt: .fgt
+        case .fgt: .flt
+        case .fle: .fge
+        case .fge: .fle
+        }
+    }
+}
+
+enum IROp: UInt8 {
+    // Constants: `imm` holds the bits (i32/f32 zero-extended).
+    case const
+    /// Function parameter `imm` (entry block only).
+    case param
+    // Integer arithmetic on i32 or i64 (the result type says which).
+    case add, sub, mul, and, or, xor, shl, shrS, shrU, rotl, rotr
+    /// May trap (division by zero, overflow): not removable, not movable.
+    case divS, divU, remS, remU
+    case clz, ctz, popcnt
+    /// a == 0 (operand i32 or i64), result i32.
+    case eqz
+    /// a <cond> b, result i32; `imm` = IRCond raw value (integer or float operands).
+    case cmp
+    case extend8S, extend16S, extend32S
+    /// i32.wrap_i64, i64.extend_i32_s, i64.extend_i32_u.
+    case wrap, sext, zext
+    // Floats (f32 or f64 by type).
+    case fadd, fsub, fmul, fdiv, fmin, fmax, fcopysign, fabs, fneg, fsqrt, fceil, ffloor, ftrunc, fnearest
+    case fpromote, fdemote
+    /// Signed int (operand type) to float (result type).
+    case sitofp
+    /// Unsigned i32 to float.
+    case uitofp32
+    /// Reinterpret bits between integer and float of the same width.
+    case bitcast
+    /// Conversions done by the runtime (float-to-int truncations, u64-to-float): `imm` = the
+    /// Wasm opcode. The trapping truncations may trap.
+    case convert
+    /// c != 0 ? a : b
+    case select
+    /// Memory 0: `imm` = Wasm opcode (0x28...0x3E), `imm2` = static offset. a = address,
+    /// b = value (stores).
+    case load, store
+    case globalGet, globalSet
+    case memorySize
+    /// A direct call of function `imm` with `args`; results are read by the `callResult`
+    /// instructions right after it.
+    case call
+    /// Indirect call through table `imm2` with type `imm`; the index is the last of `args`.
+    case callIndirect
+    /// Result `imm` of the call just before.
+    case callResult
+    /// A runtime builtin: `imm` = Builtin raw value, `imm2` packs up to 3 u16 immediates
+    /// (count in bits 48...), `args` the operands; result (if typed) is the builtin's u32.
+    case builtin
+    case refFunc
+    case tableGet, tableSet, tableSize
+}
+
+extension IROp {
+    /// No side effects and no trap: may be removed when unused, merged when equal, moved.
+    var isPure: Bool {
+        switch self {
+        case .const, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+             .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
+             .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
+             .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc:
+            true
+        default:
+            false
+        }
+    }
+    var isCommutative: Bool {
+        switch self {
+        case .add, .mul, .and, .or, .xor, .fadd, .fmul: true
+        default: false
+        }
+    }
+    /// Calls into other code (all caller-saved registers are clobbered).
+    var isCall: Bool {
+        switch self {
+        case .call, .callIndirect, .builtin, .convert: true
+        default: false
+        }
+    }
+}
+
+struct IRInst {
+    var op: IROp
+    /// Result type; nil for instructions without a result.
+    var type: IRType?
+    var a: IRValue = .none
+    var b: IRValue = .none
+    var c: IRValue = .none
+    var imm: UInt64 = 0
+    var imm2: UInt64 = 0
+    /// Further operands (calls, builtins): indices into `IRFunction.extra`.
+    var extraStart: Int32 = 0
+    var extraCount: Int32 = 0
+    /// The result, or `.none`.
+    var result: IRValue = .none
+    /// Byte offset of the Wasm instruction in the module (traps, call sites).
+    var offset: Int32 = 0
+}
+
+enum IRTerminator {
+    case none
+    case jump(target: Int32, args: [IRValue])
+    /// cond != 0 ? then : else; both targets are parameterless blocks.
+    case branch(cond: IRValue, then: Int32, else: Int32)
+    /// targets[min(index, count - 1)]; all parameterless blocks.
+    case table(index: IRValue, targets: [Int32])
+    case ret([IRValue])
+    case trap(TrapKind, offset: Int32)
+
+    var successors: [Int32] {
+        switch self {
+        case .none, .ret, .trap: []
+        case .jump(let t, _): [t]
+        case .branch(_, let t, let e): [t, e]
+        case .table(_, let targets): targets
+        }
+    }
+}
+
+struct IRBlock {
+    var params: [IRValue] = []
+    var insts: [Int32] = []
+    var term: IRTerminator = .none
+    var preds: [Int32] = []
+    /// A loop header (the target of back edges).
+    var isLoopHeader = false
+    /// Loop nesting depth (weights spill decisions).
+    var loopDepth = 0
+    /// Loop headers: the Wasm offset of the `loop` (its interrupt check's trap site).
+    var wasmOffset: Int32 = 0
+}
+
+struct IRValueInfo {
+    var type: IRType
+    /// Defining instruction, or -1 for a block parameter.
+    var inst: Int32
+    var block: Int32
+}
+
+/// One function in SSA form.
+struct IRFunction {
+    var blocks: [IRBlock] = []
+    var insts: [IRInst] = []
+    var values: [IRValueInfo] = []
+    var extra: [IRValue] = []
+    var paramTypes: [IRType] = []
+    var resultTypes: [IRType] = []
+    /// Defined-function index and the module's imported function count (for listings).
+    var functionIndex = 0
+
+    func type(_ v: IRValue) -> IRType { values[Int(v.id)].type }
+    func def(_ v: IRValue) -> IRInst? {
+        let i = values[Int(v.id)].inst
+        return i < 0 ? nil : insts[Int(i)]
+    }
+    /// The constant bits of `v`, when it is defined by `const`.
+    func constant(_ v: IRValue) -> UInt64? {
+        guard !v.isNone, let d = def(v), d.op == .const else { return nil }
+        return d.imm
+    }
+    func args(_ inst: IRInst) -> ArraySlice<IRValue> {
+        extra[Int(inst.extraStart)..<Int(inst.extraStart + inst.extraCount)]
+    }
+
+    mutating func newBlock() -> Int32 {
+        blocks.append(IRBlock())
+        return Int32(blocks.count - 1)
+    }
+    mutating func newValue(_ type: IRType, inst: Int32, block: Int32) -> IRValue {
+        values.append(IRValueInfo(type: type, inst: inst, block: block))
+        return IRValue(id: Int32(values.count - 1))
+    }
+    mutating func addParam(_ block: Int32, _ type: IRType) -> IRValue {
+        let v = newValue(type, inst: -1, block: block)
+        blocks[Int(block)].params.append(v)
+        return v
+    }
+    /// Appends `inst` to `block`; returns its result (or `.none`).
+    @discardableResult
+    mutating func append(_ inst: IRInst, to block: Int32) -> IRValue {
+        var i = inst
+        let index = Int32(insts.count)
+        if let t = i.type { i.result = newValue(t, inst: index, block: block) }
+        insts.append(i)
+        blocks[Int(block)].insts.append(index)
+        return i.result
+    }
+
+    /// Every value operand of an instruction.
+    func forEachOperand(_ inst: IRInst, _ body: (IRValue) -> Void) {
+        if !inst.a.isNone { body(inst.a) }
+        if !inst.b.isNone { body(inst.b) }
+        if !inst.c.isNone { body(inst.c) }
+        for v in args(inst) { body(v) }
+    }
+    func forEachOperand(_ term: IRTerminator, _ body: (IRValue) -> Void) {
+        switch term {
+        case .jump(_, let args): for v in args { body(v) }
+        case .branch(let c, _, _): body(c)
+        case .table(let i, _): body(i)
+        case .ret(let vs): for v in vs { body(v) }
+        case .none, .trap: break
+        }
+    }
+
+    /// Replaces every operand through `map` (instructions and terminators).
+    mutating func rewriteOperands(_ map: (IRValue) -> IRValue) {
+        for k in insts.indices {
+            if !insts[k].a.isNone { insts[k].a = map(insts[k].a) }
+            if !insts[k].b.isNone { insts[k].b = map(insts[k].b) }
+            if !insts[k].c.isNone { insts[k].c = map(insts[k].c) }
+        }
+        for k in extra.indices { extra[k] = map(extra[k]) }
+        for b in blocks.indices {
+            switch blocks[b].term {
+            case .jump(let t, let args): blocks[b].term = .jump(target: t, args: args.map(map))
+            case .branch(let c, let t, let e): blocks[b].term = .branch(cond: map(c), then: t, else: e)
+            case .table(let i, let ts): blocks[b].term = .table(index: map(i), targets: ts)
+            case .ret(let vs): blocks[b].term = .ret(vs.map(map))
+            case .none, .trap: break
+            }
+        }
+    }
+}

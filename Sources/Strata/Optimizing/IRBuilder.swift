@@ -1,0 +1,555 @@
+/// Builds a function's SSA form in one pass over its validated body (a `CodeSink`, driven by
+/// the `FunctionValidator` like the other tiers). Locals become SSA values as they are built,
+/// by the algorithm of Braun et al., "Simple and Efficient Construction of Static Single
+/// Assignment Form" (2013): a block's value of a local is looked up through its predecessors;
+/// blocks whose predecessors are not all known yet (loop headers until the loop's `end`,
+/// merge blocks until the block's `end`) get a parameter that is completed when they are
+/// sealed. The lookup is iterative, so deep nesting costs no native stack. Parameters that
+/// turn out trivial are removed afterwards (`removeTrivialParams`).
+struct IRBuilder: CodeSink {
+    struct Control {
+        enum Kind { case function, block, loop, `if` }
+        var kind: Kind
+        /// Operand-stack height below the construct's params.
+        var height: Int
+        var paramCount: Int
+        var resultCount: Int
+        /// The block after `end` (block, if), or the header (loop); -1 for the function.
+        var target: Int32
+        /// The else arm of an `if` not yet entered (-1 once entered or for other kinds).
+        var elseBlock: Int32 = -1
+        /// The `if`'s param values (an if without else passes them on).
+        var ifParams: [IRValue] = []
+        var deadAtEntry = false
+    }
+
+    let context: ModuleContext
+    let importedFunctionCount: Int
+    let localTypes: [IRType]
+    var f = IRFunction()
+    var stack: [IRValue] = []
+    var controls: [Control] = []
+    /// The block being filled; nil in unreachable code.
+    var current: Int32?
+    var sealed: [Bool] = []
+    /// Definitions of locals per block: key = block << 32 | local.
+    var defs: [Int64: IRValue] = [:]
+    /// Parameters of unsealed blocks waiting for their predecessors' values: (local, param).
+    var incomplete: [Int32: [(Int, IRValue)]] = [:]
+    var zeroes: [IRType: IRValue] = [:]
+    var loopDepth = 0
+    /// Set when the body uses something this tier does not compile (the function stays in a
+    /// lower tier with this reason); validation still completes.
+    var unsupported: WasmError?
+    /// Values a body may build before the tier gives up on it (bounded work).
+    let valueBudget: Int
+
+    init(context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], valueBudget: Int = 400_000) {
+        self.context = context
+        self.importedFunctionCount = importedFunctionCount
+        self.valueBudget = valueBudget
+        let all = type.params + locals
+        var lt: [IRType] = []
+        lt.reserveCapacity(all.count)
+        for t in all {
+            guard let i = IRType(t) else {
+                unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
+                lt.append(.i64)
+                continue
+            }
+            lt.append(i)
+        }
+        localTypes = lt
+        f.paramTypes = Array(lt[0..<type.params.count])
+        for t in type.results {
+            guard let i = IRType(t) else {
+                unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
+                break
+            }
+            f.resultTypes.append(i)
+        }
+        let entry = newBlock()
+        seal(entry)
+        current = entry
+        for (i, t) in f.paramTypes.enumerated() {
+            let v = f.append(IRInst(op: .param, type: t, imm: UInt64(i)), to: entry)
+            defs[key(entry, i)] = v
+        }
+        controls.append(Control(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: -1))
+    }
+
+    // MARK: blocks and locals
+
+    @inline(__always) func key(_ block: Int32, _ local: Int) -> Int64 { Int64(block) << 32 | Int64(local) }
+
+    mutating func newBlock() -> Int32 {
+        sealed.append(false)
+        let b = f.newBlock()
+        f.blocks[Int(b)].loopDepth = loopDepth
+        return b
+    }
+
+    /// Ends `from` with a jump to `to` carrying `args` (and, for a sealed target, the values
+    /// of the locals it has parameters for).
+    mutating func jump(from: Int32, to: Int32, args: [IRValue]) {
+        f.blocks[Int(from)].term = .jump(target: to, args: args)
+        f.blocks[Int(to)].preds.append(from)
+        precondition(!sealed[Int(to)], "jump to a sealed block")
+    }
+
+    /// A parameterless block entered only from `from` (a conditional edge), sealed.
+    mutating func edgeBlock(from: Int32) -> Int32 {
+        let e = newBlock()
+        f.blocks[Int(e)].preds.append(from)
+        seal(e)
+        return e
+    }
+
+    /// All predecessors of `block` are known: completes its pending parameters.
+    mutating func seal(_ block: Int32) {
+        sealed[Int(block)] = true
+        guard let pending = incomplete.removeValue(forKey: block) else { return }
+        for (local, param) in pending {
+            for p in f.blocks[Int(block)].preds {
+                let v = readLocal(local, in: p)
+                appendJumpArg(from: p, to: block, v, param: param)
+            }
+        }
+    }
+
+    mutating func appendJumpArg(from: Int32, to: Int32, _ v: IRValue, param: IRValue) {
+        guard case .jump(let t, var args) = f.blocks[Int(from)].term, t == to else {
+            preconditionFailure("a block with parameters is entered by a jump")
+        }
+        assert(f.blocks[Int(to)].params[args.count] == param, "block arguments out of order")
+        args.append(v)
+        f.blocks[Int(from)].term = .jump(target: t, args: args)
+    }
+
+    mutating func writeLocal(_ local: Int, _ v: IRValue) {
+        defs[key(current!, local)] = v
+    }
+
+    /// The value of `local` at the end of `block` (iterative: pending operand lookups of new
+    /// parameters are kept on an explicit work list).
+    mutating func readLocal(_ local: Int, in block: Int32) -> IRValue {
+        var work: [(block: Int32, param: IRValue, pred: Int32)] = []
+        let result = lookup(local, block, &work)
+        while let task = work.popLast() {
+            let v = lookup(local, task.pred, &work)
+            appendJumpArg(from: task.pred, to: task.block, v, param: task.param)
+        }
+        return result
+    }
+
+    private mutating func lookup(_ local: Int, _ start: Int32, _ work: inout [(block: Int32, param: IRValue, pred: Int32)]) -> IRValue {
+        var chain: [Int32] = []
+        var b = start
+        var result: IRValue
+        while true {
+            if let v = defs[key(b, local)] { result = v; break }
+            let preds = f.blocks[Int(b)].preds
+            if !sealed[Int(b)] {
+                result = f.addParam(b, localTypes[local])
+                incomplete[b, default: []].append((local, result))
+                defs[key(b, local)] = result
+                break
+            }
+            if preds.count == 1 { chain.append(b); b = preds[0]; continue }
+            if preds.isEmpty {
+                result = zero(localTypes[local])
+                break
+            }
+            result = f.addParam(b, localTypes[local])
+            defs[key(b, local)] = result
+            for p in preds.reversed() { work.append((b, result, p)) }
+            break
+        }
+        for c in chain { defs[key(c, local)] = result }
+        return result
+    }
+
+    mutating func zero(_ t: IRType) -> IRValue {
+        if let z = zeroes[t] { return z }
+        let z = f.append(IRInst(op: .const, type: t, imm: 0), to: 0)
+        zeroes[t] = z
+        return z
+    }
+
+    // MARK: emission
+
+    @discardableResult
+    mutating func emit(_ inst: IRInst) -> IRValue {
+        if let folded = Simplifier.fold(inst, in: &f, block: current!) { return folded }
+        return f.append(inst, to: current!)
+    }
+    mutating func const(_ t: IRType, _ bits: UInt64) -> IRValue {
+        emit(IRInst(op: .const, type: t, imm: bits))
+    }
+    mutating func pop() -> IRValue { stack.removeLast() }
+    mutating func pop(_ n: Int) -> [IRValue] {
+        let vs = Array(stack[(stack.count - n)...])
+        stack.removeLast(n)
+        return vs
+    }
+
+    /// Branches to the construct `depth` levels out from the current block (which it ends).
+    mutating func branch(depth: Int, from block: Int32) {
+        let c = controls[controls.count - 1 - depth]
+        switch c.kind {
+        case .function:
+            f.blocks[Int(block)].term = .ret(Array(stack[(stack.count - c.resultCount)...]))
+        case .loop:
+            jump(from: block, to: c.target, args: Array(stack[(stack.count - c.paramCount)...]))
+        case .block, .if:
+            jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
+        }
+    }
+
+    /// Types of the innermost control frame's params and results (the validator pushed it).
+    func frameTypes(_ validator: borrowing FunctionValidator) -> (params: [IRType], results: [IRType])? {
+        let frame = validator.controls[validator.controls.count - 1]
+        var p: [IRType] = [], r: [IRType] = []
+        for t in frame.params { guard let i = IRType(t) else { return nil }; p.append(i) }
+        for t in frame.results { guard let i = IRType(t) else { return nil }; r.append(i) }
+        return (p, r)
+    }
+
+    // MARK: the sink
+
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        if unsupported != nil { return }
+        if f.values.count > valueBudget {
+            unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
+            return
+        }
+        guard let block = current else {
+            deadCode(instruction, validator: validator)
+            return
+        }
+        let at = Int32(truncatingIfNeeded: offset)
+        switch instruction {
+        case .unreachable:
+            f.blocks[Int(block)].term = .trap(.unreachable, offset: at)
+            current = nil
+        case .nop:
+            break
+        case .block(let p, let r):
+            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let merge = newBlock()
+            for t in types.results { _ = f.addParam(merge, t) }
+            controls.append(Control(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: merge))
+        case .loop(let p, let r):
+            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            loopDepth += 1
+            let header = newBlock()
+            f.blocks[Int(header)].isLoopHeader = true
+            f.blocks[Int(header)].wasmOffset = at
+            var params: [IRValue] = []
+            for t in types.params { params.append(f.addParam(header, t)) }
+            jump(from: block, to: header, args: pop(p))
+            stack += params
+            current = header
+            controls.append(Control(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header))
+        case .if(let p, let r):
+            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let cond = pop()
+            let thenBlock = edgeBlock(from: block)
+            let elseBlock = edgeBlock(from: block)
+            f.blocks[Int(block)].term = .branch(cond: cond, then: thenBlock, else: elseBlock)
+            let merge = newBlock()
+            for t in types.results { _ = f.addParam(merge, t) }
+            var c = Control(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, target: merge)
+            c.elseBlock = elseBlock
+            c.ifParams = Array(stack[(stack.count - p)...])
+            controls.append(c)
+            current = thenBlock
+        case .else:
+            elseArm(from: block)
+        case .end:
+            end(from: block)
+        case .br(let depth):
+            branch(depth: depth, from: block)
+            current = nil
+        case .brIf(let depth):
+            let cond = pop()
+            let taken = edgeBlock(from: block)
+            let next = edgeBlock(from: block)
+            f.blocks[Int(block)].term = .branch(cond: cond, then: taken, else: next)
+            branch(depth: depth, from: taken)
+            current = next
+        case .brTable:
+            let index = pop()
+            var edgeFor: [UInt32: Int32] = [:]
+            var targets: [Int32] = []
+            for depth in validator.brTableTargets {
+                if let e = edgeFor[depth] { targets.append(e); continue }
+                let e = edgeBlock(from: block)
+                edgeFor[depth] = e
+                targets.append(e)
+            }
+            // Preds were added per distinct edge; the terminator lists every entry.
+            f.blocks[Int(block)].term = .table(index: index, targets: targets)
+            for (depth, e) in edgeFor { branch(depth: Int(depth), from: e) }
+            current = nil
+        case .return:
+            branch(depth: controls.count - 1, from: block)
+            current = nil
+        case .call(let function):
+            let type = context.types[Int(context.functionTypes[Int(function)])]
+            call(IRInst(op: .call, type: nil, imm: UInt64(function), offset: at), type: type, extraArgs: [])
+        case .callIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            let index = pop()
+            call(IRInst(op: .callIndirect, type: nil, imm: UInt64(typeIndex), imm2: UInt64(table), offset: at), type: type, extraArgs: [index])
+        case .drop:
+            _ = pop()
+        case .select:
+            let c = pop(), b = pop(), a = pop()
+            stack.append(emit(IRInst(op: .select, type: f.type(a), a: a, b: b, c: c)))
+        case .localGet(let i):
+            stack.append(readLocal(Int(i), in: block))
+        case .localSet(let i):
+            writeLocal(Int(i), pop())
+        case .localTee(let i):
+            writeLocal(Int(i), stack[stack.count - 1])
+        case .globalGet(let g):
+            guard let t = IRType(context.globals[Int(g)].value) else { return unsupportedV128() }
+            stack.append(emit(IRInst(op: .globalGet, type: t, imm: UInt64(g), offset: at)))
+        case .globalSet(let g):
+            emit(IRInst(op: .globalSet, type: nil, a: pop(), imm: UInt64(g), offset: at))
+        case .tableGet(let t):
+            stack.append(emit(IRInst(op: .tableGet, type: .i64, a: pop(), imm: UInt64(t), offset: at)))
+        case .tableSet(let t):
+            let v = pop(), i = pop()
+            emit(IRInst(op: .tableSet, type: nil, a: i, b: v, imm: UInt64(t), offset: at))
+        case .load(let opcode, let memOffset):
+            let t = IRType(MemoryAccess.load(opcode).type)!
+            stack.append(emit(IRInst(op: .load, type: t, a: pop(), imm: UInt64(opcode), imm2: memOffset, offset: at)))
+        case .store(let opcode, let memOffset):
+            let v = pop(), address = pop()
+            emit(IRInst(op: .store, type: nil, a: address, b: v, imm: UInt64(opcode), imm2: memOffset, offset: at))
+        case .memorySize:
+            stack.append(emit(IRInst(op: .memorySize, type: .i32, offset: at)))
+        case .memoryGrow:
+            builtin(.memoryGrow, args: 1, result: .i32, immediates: [], offset: at)
+        case .const(let type, let bits):
+            guard let t = IRType(type) else { return unsupportedV128() }
+            stack.append(const(t, bits))
+        case .numeric(let opcode):
+            numeric(opcode, offset: at)
+        case .refNull:
+            stack.append(const(.i64, 0))
+        case .refIsNull:
+            stack.append(emit(IRInst(op: .eqz, type: .i32, a: pop())))
+        case .refFunc(let function):
+            stack.append(emit(IRInst(op: .refFunc, type: .i64, imm: UInt64(function))))
+        case .memoryInit(let segment):
+            builtin(.memoryInit, args: 3, result: nil, immediates: [segment], offset: at)
+        case .dataDrop(let segment):
+            builtin(.dataDrop, args: 0, result: nil, immediates: [segment], offset: at)
+        case .memoryCopy:
+            builtin(.memoryCopy, args: 3, result: nil, immediates: [], offset: at)
+        case .memoryFill:
+            builtin(.memoryFill, args: 3, result: nil, immediates: [], offset: at)
+        case .tableInit(let segment, let table):
+            builtin(.tableInit, args: 3, result: nil, immediates: [table, segment], offset: at)
+        case .elemDrop(let segment):
+            builtin(.elemDrop, args: 0, result: nil, immediates: [segment], offset: at)
+        case .tableCopy(let dt, let st):
+            builtin(.tableCopy, args: 3, result: nil, immediates: [dt, st], offset: at)
+        case .tableGrow(let t):
+            builtin(.tableGrow, args: 2, result: .i32, immediates: [t], offset: at)
+        case .tableSize(let t):
+            stack.append(emit(IRInst(op: .tableSize, type: .i32, imm: UInt64(t))))
+        case .tableFill(let t):
+            builtin(.tableFill, args: 3, result: nil, immediates: [t], offset: at)
+        case .simd(let opcode, _, _):
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
+        }
+    }
+
+    mutating func unsupportedV128() {
+        unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
+    }
+
+    /// Unreachable code: only the nesting of constructs matters.
+    mutating func deadCode(_ instruction: Instruction, validator: borrowing FunctionValidator) {
+        switch instruction {
+        case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+            var c = Control(kind: .block, height: stack.count, paramCount: p, resultCount: r, target: -1)
+            c.deadAtEntry = true
+            controls.append(c)
+        case .else:
+            let c = controls[controls.count - 1]
+            if !c.deadAtEntry, c.elseBlock >= 0 { enterElse() }
+        case .end:
+            let c = controls.removeLast()
+            if c.deadAtEntry { return }
+            if c.kind == .loop { loopDepth -= 1; seal(c.target); return }
+            if c.kind == .function { return }
+            if c.kind == .if, c.elseBlock >= 0 {
+                // The then arm ended unreachable; the else arm passes the params on.
+                jump(from: c.elseBlock, to: c.target, args: c.ifParams)
+            }
+            continueAt(c)
+        default:
+            break
+        }
+    }
+
+    mutating func enterElse() {
+        let i = controls.count - 1
+        let c = controls[i]
+        stack.removeSubrange(c.height...)
+        stack += c.ifParams
+        current = c.elseBlock
+        controls[i].elseBlock = -1
+    }
+
+    mutating func elseArm(from block: Int32) {
+        let c = controls[controls.count - 1]
+        jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
+        enterElse()
+    }
+
+    mutating func end(from block: Int32) {
+        let c = controls.removeLast()
+        switch c.kind {
+        case .function:
+            f.blocks[Int(block)].term = .ret(Array(stack[(stack.count - c.resultCount)...]))
+            current = nil
+        case .loop:
+            loopDepth -= 1
+            seal(c.target)  // every back edge is known now
+        case .block, .if:
+            jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
+            if c.kind == .if, c.elseBlock >= 0 {
+                jump(from: c.elseBlock, to: c.target, args: c.ifParams)
+            }
+            continueAt(c)
+        }
+    }
+
+    /// After a block's `end`: code continues in its merge block (if anything reaches it).
+    mutating func continueAt(_ c: Control) {
+        seal(c.target)
+        stack.removeSubrange(min(c.height, stack.count)...)
+        if f.blocks[Int(c.target)].preds.isEmpty {
+            current = nil
+            // Keep the operand stack shape for the validator-driven code that follows (dead).
+            return
+        }
+        current = c.target
+        stack += f.blocks[Int(c.target)].params[0..<c.resultCount]
+    }
+
+    mutating func call(_ inst: IRInst, type: FuncType, extraArgs: [IRValue]) {
+        var i = inst
+        var resultTypes: [IRType] = []
+        for t in type.results {
+            guard let r = IRType(t) else { return unsupportedV128() }
+            resultTypes.append(r)
+        }
+        for t in type.params where IRType(t) == nil { return unsupportedV128() }
+        let args = pop(type.params.count) + extraArgs
+        i.extraStart = Int32(f.extra.count)
+        i.extraCount = Int32(args.count)
+        f.extra += args
+        f.append(i, to: current!)
+        for (k, t) in resultTypes.enumerated() {
+            stack.append(f.append(IRInst(op: .callResult, type: t, imm: UInt64(k), offset: inst.offset), to: current!))
+        }
+    }
+
+    mutating func builtin(_ b: Builtin, args n: Int, result: IRType?, immediates: [UInt32], offset: Int32) {
+        let args = pop(n)
+        var packed = UInt64(immediates.count) << 48
+        for (k, v) in immediates.enumerated() { packed |= UInt64(v & 0xFFFF) << (16 * UInt64(k)) }
+        if immediates.contains(where: { $0 > 0xFFFF }) {
+            unsupported = WasmError(.unsupported, "an index above 65535 in a bulk operation")
+            return
+        }
+        var i = IRInst(op: .builtin, type: result, imm: UInt64(b.rawValue), imm2: packed, offset: offset)
+        i.extraStart = Int32(f.extra.count)
+        i.extraCount = Int32(args.count)
+        f.extra += args
+        let v = f.append(i, to: current!)
+        if result != nil { stack.append(v) }
+    }
+
+    // MARK: numeric
+
+    mutating func numeric(_ opcode: UInt16, offset: Int32) {
+        func bin(_ op: IROp, _ t: IRType) {
+            let b = pop(), a = pop()
+            stack.append(emit(IRInst(op: op, type: t, a: a, b: b, offset: offset)))
+        }
+        func un(_ op: IROp, _ t: IRType) {
+            let a = pop()
+            stack.append(emit(IRInst(op: op, type: t, a: a, offset: offset)))
+        }
+        func cmp(_ c: IRCond) {
+            let b = pop(), a = pop()
+            stack.append(emit(IRInst(op: .cmp, type: .i32, a: a, b: b, imm: UInt64(c.rawValue))))
+        }
+        let intConds: [IRCond] = [.eq, .ne, .ltS, .ltU, .gtS, .gtU, .leS, .leU, .geS, .geU]
+        let floatConds: [IRCond] = [.eq, .ne, .flt, .fgt, .fle, .fge]
+        let intOps: [IROp] = [.clz, .ctz, .popcnt, .add, .sub, .mul, .divS, .divU, .remS, .remU,
+                              .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr]
+        let floatOps: [IROp] = [.fabs, .fneg, .fceil, .ffloor, .ftrunc, .fnearest, .fsqrt,
+                                .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign]
+        switch opcode {
+        case 0x45: un(.eqz, .i32)
+        case 0x50: un(.eqz, .i32)
+        case 0x46...0x4F: cmp(intConds[Int(opcode - 0x46)])
+        case 0x51...0x5A: cmp(intConds[Int(opcode - 0x51)])
+        case 0x5B...0x60: cmp(floatConds[Int(opcode - 0x5B)])
+        case 0x61...0x66: cmp(floatConds[Int(opcode - 0x61)])
+        case 0x67...0x69: un(intOps[Int(opcode - 0x67)], .i32)
+        case 0x6A...0x78: bin(intOps[Int(opcode - 0x67)], .i32)
+        case 0x79...0x7B: un(intOps[Int(opcode - 0x79)], .i64)
+        case 0x7C...0x8A: bin(intOps[Int(opcode - 0x79)], .i64)
+        case 0x8B...0x91: un(floatOps[Int(opcode - 0x8B)], .f32)
+        case 0x92...0x98: bin(floatOps[Int(opcode - 0x8B)], .f32)
+        case 0x99...0x9F: un(floatOps[Int(opcode - 0x99)], .f64)
+        case 0xA0...0xA6: bin(floatOps[Int(opcode - 0x99)], .f64)
+        case 0xA7: un(.wrap, .i32)
+        case 0xAC: un(.sext, .i64)
+        case 0xAD: un(.zext, .i64)
+        case 0xB2: un(.sitofp, .f32)
+        case 0xB3: un(.uitofp32, .f32)
+        case 0xB4: un(.sitofp, .f32)
+        case 0xB6: un(.fdemote, .f32)
+        case 0xB7: un(.sitofp, .f64)
+        case 0xB8: un(.uitofp32, .f64)
+        case 0xB9: un(.sitofp, .f64)
+        case 0xBB: un(.fpromote, .f64)
+        case 0xBC: un(.bitcast, .i32)
+        case 0xBD: un(.bitcast, .i64)
+        case 0xBE: un(.bitcast, .f32)
+        case 0xBF: un(.bitcast, .f64)
+        case 0xC0: un(.extend8S, .i32)
+        case 0xC1: un(.extend16S, .i32)
+        case 0xC2: un(.extend8S, .i64)
+        case 0xC3: un(.extend16S, .i64)
+        case 0xC4: un(.extend32S, .i64)
+        default:
+            // Float-to-int truncations (trapping and saturating) and u64-to-float: the runtime's
+            // conversion.
+            let sig = NumericSignature.of(opcode)!
+            let a = pop()
+            let v = f.append(IRInst(op: .convert, type: IRType(sig.result)!, a: a, imm: UInt64(opcode), offset: offset), to: current!)
+            stack.append(v)
+        }
+    }
+
+    // MARK: finishing
+
+    /// The finished function: trivial block parameters removed.
+    mutating func finish() -> IRFunction {
+        precondition(incomplete.isEmpty, "unsealed blocks at the end of the body")
+        IRPasses.removeTrivialParams(&f)
+        return f
+    }
+}

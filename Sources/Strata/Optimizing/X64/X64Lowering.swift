@@ -1,0 +1,451 @@
+import CStrata
+
+/// x86-64 for the optimizing tier: the register model the allocator uses, and the emission of
+/// allocated IR as machine code through the shared `X64MachineLayer` (frame, traps, calls).
+///
+/// Frame (the prologue is the baseline tier's, so `UnwindInfo` describes both):
+///
+///     rbp+8   return address          rbp-48        caller's slot buffer
+///     rbp     saved rbp               rbp-56-8*k    spill slot k (8 bytes)
+///     rbp-8...rbp-40  saved r14, r15, rbx, r12, r13
+///     rsp+16*i   outgoing slot i (arguments and results of calls, conversion results)
+///
+/// Registers: r14 = VM context, r15 = memory 0's base, r10/r11 and xmm14/xmm15 scratch;
+/// values live in rsi, rdi, r8, r9, rax, rdx, rcx, rbx, r12, r13 and xmm0-xmm13.
+enum X64Machine {
+    static let gprs: [UInt8] = [6, 7, 8, 9, 0, 2, 1, 3, 12, 13]
+    static let xmms: [UInt8] = Array(0...13)
+    static let callerSaved: UInt32 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11
+
+    static let registers = RegisterSet(
+        gprs: gprs, xmms: xmms, callClobberGPR: callerSaved, callClobberXMM: 0xFFFF,
+        clobbers: { inst, f in
+            switch inst.op {
+            case .divS, .divU, .remS, .remU: return (1 << 0 | 1 << 2, 0)
+            case .shl, .shrS, .shrU, .rotl, .rotr: return (f.constant(inst.b) == nil ? 1 << 1 : 0, 0)
+            default: return (0, 0)
+            }
+        })
+}
+
+struct X64Lowering {
+    typealias Layer = X64MachineLayer
+    static let s1 = Reg.r11, s2 = Reg.r10
+    static let x1 = XReg(15), x2 = XReg(14)
+
+    let f: IRFunction
+    let ra: RegisterAllocation
+    let order: [Int32]
+    let importedFunctionCount: Int
+    let hasMemory: Bool
+    var m = X64MachineLayer()
+    var labels: [Label] = []
+    /// Blocks emitted, in layout order (edge blocks without moves are branched through).
+    var layout: [Int32] = []
+    var outSlots = 1
+
+    init(f: IRFunction, allocation: RegisterAllocation, order: [Int32], importedFunctionCount: Int, hasMemory: Bool) {
+        self.f = f
+        self.ra = allocation
+        self.order = order
+        self.importedFunctionCount = importedFunctionCount
+        self.hasMemory = hasMemory
+    }
+
+    var asm: X64Assembler {
+        get { m.asm }
+        _modify { yield &m.asm }
+    }
+
+    // MARK: locations
+
+    func loc(_ v: IRValue) -> Location { ra.locations[Int(v.id)] }
+    static func spill(_ k: Int32) -> Mem { Mem(.rbp, -56 - 8 * k) }
+    static func width(_ t: IRType) -> Width { t.is64 ? .w64 : .w32 }
+    static func fwidth(_ t: IRType) -> FloatWidth { t == .f32 ? .f32 : .f64 }
+
+    enum Src { case reg(Reg), mem(Mem), imm(Int32) }
+
+    /// An integer operand for an instruction of width `w`: a register, a spill slot or an
+    /// immediate; constants that do not fit are loaded into `scratch`.
+    mutating func src(_ v: IRValue, _ w: Width, scratch: Reg) -> Src {
+        if let bits = f.constant(v) {
+            if w == .w32 { return .imm(Int32(truncatingIfNeeded: bits)) }
+            if let s = Int32(exactly: Int64(bitPattern: bits)) { return .imm(s) }
+            asm.movImm(scratch, bits)
+            return .reg(scratch)
+        }
+        switch loc(v) {
+        case .gpr(let r): return .reg(Reg(r))
+        case .stack(let k): return .mem(Self.spill(k))
+        case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return .reg(scratch)
+        case .none: preconditionFailure("operand without a location")
+        }
+    }
+
+    /// `v` in a general register: its own, or loaded into `scratch`.
+    mutating func gpr(_ v: IRValue, into scratch: Reg) -> Reg {
+        if let bits = f.constant(v) {
+            asm.movImm(scratch, f.type(v) == .i32 || f.type(v) == .f32 ? bits & 0xFFFF_FFFF : bits)
+            return scratch
+        }
+        switch loc(v) {
+        case .gpr(let r): return Reg(r)
+        case .stack(let k): asm.load(.w64, scratch, Self.spill(k)); return scratch
+        case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return scratch
+        case .none: preconditionFailure("operand without a location")
+        }
+    }
+
+    /// Moves `v` into register `r` (which it may already be in).
+    mutating func move(_ v: IRValue, to r: Reg) {
+        switch src(v, .w64, scratch: r) {
+        case .reg(let s): if s != r { asm.mov(.w64, r, s) }
+        case .mem(let mm): asm.load(.w64, r, mm)
+        case .imm:
+            let bits = f.constant(v)!
+            asm.movImm(r, f.type(v) == .i32 ? bits & 0xFFFF_FFFF : bits)
+        }
+    }
+
+    /// A float operand in an xmm register: its own, or loaded into `scratch`.
+    mutating func xmm(_ v: IRValue, into scratch: XReg) -> XReg {
+        let t = f.type(v)
+        if let bits = f.constant(v) {
+            if bits == 0 { asm.xorps(scratch, scratch) } else {
+                asm.movImm(Self.s2, bits)
+                asm.movToX(t == .f32 ? .w32 : .w64, scratch, Self.s2)
+            }
+            return scratch
+        }
+        switch loc(v) {
+        case .xmm(let x): return XReg(x)
+        case .stack(let k): asm.movss(Self.fwidth(t), scratch, Self.spill(k)); return scratch
+        case .gpr(let r): asm.movToX(.w64, scratch, Reg(r)); return scratch
+        case .none: preconditionFailure("operand without a location")
+        }
+    }
+    mutating func moveX(_ v: IRValue, to x: XReg) {
+        let s = xmm(v, into: x)
+        if s != x { asm.movaps(x, s) }
+    }
+
+    /// The register a result is computed in: its own, or a scratch stored by `finish`.
+    func dst(_ v: IRValue) -> Reg {
+        if case .gpr(let r) = loc(v) { return Reg(r) }
+        return Self.s1
+    }
+    func xdst(_ v: IRValue) -> XReg {
+        if case .xmm(let x) = loc(v) { return XReg(x) }
+        return Self.x1
+    }
+    /// Stores a result computed in a scratch register to its spill slot.
+    mutating func finish(_ v: IRValue, _ r: Reg) {
+        if case .stack(let k) = loc(v) { asm.store(.w64, Self.spill(k), r) }
+    }
+    mutating func finishX(_ v: IRValue, _ x: XReg) {
+        if case .stack(let k) = loc(v) { asm.movss(.f64, Self.spill(k), x) }
+    }
+
+    // MARK: the function
+
+    mutating func emit() -> MachineFunction {
+        // Outgoing slots: the largest call.
+        for inst in f.insts where inst.op == .call || inst.op == .callIndirect {
+            outSlots = max(outSlots, Int(inst.extraCount))
+        }
+        for inst in f.insts where inst.op == .callResult { outSlots = max(outSlots, Int(inst.imm) + 1) }
+        labels = f.blocks.map { _ in asm.newLabel() }
+        layout = order.filter { $0 == 0 || target($0) == $0 }
+
+        m.prologue(hasMemory: hasMemory)
+        m.interruptCheck(offset: 0, scratch: Self.s1)
+        for (k, b) in layout.enumerated() {
+            asm.bind(labels[Int(b)])
+            let block = f.blocks[Int(b)]
+            if block.isLoopHeader {
+                m.interruptCheck(offset: Int(block.wasmOffset), scratch: Self.s1)
+            }
+            let insts = block.insts
+            for (j, i) in insts.enumerated() {
+                if ra.fused[Int(i)] { continue }
+                let inst = f.insts[Int(i)]
+                let previous: IRInst? = j > 0 && ra.fused[Int(insts[j - 1])] ? f.insts[Int(insts[j - 1])] : nil
+                instruction(inst, fusedCondition: previous)
+            }
+            let next: Int32? = k + 1 < layout.count ? layout[k + 1] : nil
+            terminator(b, next: next)
+        }
+        // Spill slots (even count keeps alignment) and outgoing slots.
+        let spills = (ra.spillSlots + 1) & ~1
+        let frame = 8 + 8 * spills + 16 * outSlots
+        return m.finish(frameSize: frame)
+    }
+
+    /// An edge block with nothing to do: the block it jumps to.
+    func forwarded(_ b: Int32) -> Int32? {
+        let block = f.blocks[Int(b)]
+        guard block.insts.isEmpty, !block.isLoopHeader, case .jump(let t, let args) = block.term else { return nil }
+        let params = f.blocks[Int(t)].params
+        for (k, a) in args.enumerated() {
+            if f.constant(a) != nil || loc(a) != loc(params[k]) { return nil }
+        }
+        return t
+    }
+    /// Where a branch to `b` goes: through blocks with nothing to do.
+    func target(_ b: Int32) -> Int32 {
+        var t = b
+        for _ in 0..<64 {
+            guard let next = forwarded(t) else { return t }
+            t = next
+        }
+        return t
+    }
+
+    // MARK: terminators
+
+    mutating func terminator(_ b: Int32, next: Int32?) {
+        let block = f.blocks[Int(b)]
+        switch block.term {
+        case .none:
+            preconditionFailure("block without a terminator")
+        case .jump(let t, let args):
+            let params = f.blocks[Int(t)].params
+            var moves: [(IRValue, Location)] = []
+            for (k, a) in args.enumerated() { moves.append((a, loc(params[k]))) }
+            parallelMove(moves)
+            let to = target(t)
+            if next != to { asm.jmp(labels[Int(to)]) }
+        case .branch(let cond, let thenBlock, let elseBlock):
+            let t = target(thenBlock), e = target(elseBlock)
+            let last = block.insts.last.map { Int($0) }
+            if let last, ra.fused[last], f.insts[last].result == cond {
+                let c = f.insts[last]
+                if c.op == .cmp, f.type(c.a).isFloat {
+                    floatBranch(c, then: t, else: e, next: next)
+                    return
+                }
+                let cc = flags(c)
+                branch(cc, then: t, else: e, next: next)
+            } else {
+                testCondition(cond)
+                branch(.ne, then: t, else: e, next: next)
+            }
+        case .table(let index, let targets):
+            let count = targets.count - 1
+            let i = gpr(index, into: Self.s2)
+            if i != Self.s2 { asm.mov(.w32, Self.s2, i) }
+            asm.alu(.cmp, .w32, Self.s2, imm: Int32(truncatingIfNeeded: count))
+            asm.movImm32(Self.s1, UInt32(count))
+            asm.cmov(.a, .w32, Self.s2, Self.s1)
+            let table = asm.newLabel()
+            asm.leaRIP(Self.s1, table)
+            asm.loadSX32(Self.s2, Mem(Self.s1, index: Self.s2, scale: 2))
+            asm.alu(.add, .w64, Self.s1, Self.s2)
+            asm.jmp(Self.s1)
+            asm.align(4)
+            asm.bind(table)
+            for t in targets { asm.tableEntry(labels[Int(target(t))], base: table) }
+        case .ret(let values):
+            if !values.isEmpty {
+                asm.load(.w64, Self.s1, Mem(.rbp, Layer.slotBufferOffset))
+                for (k, v) in values.enumerated() { storeSlot(v, Mem(Self.s1, Int32(16 * k)), scratch: Self.s2) }
+            }
+            m.epilogue()
+        case .trap(let kind, let offset):
+            asm.jmp(m.stub(kind, offset: Int(offset)))
+        }
+    }
+
+    mutating func branch(_ cc: Cond, then t: Int32, else e: Int32, next: Int32?) {
+        if t == next {
+            asm.jcc(cc.negated, labels[Int(e)])
+        } else {
+            asm.jcc(cc, labels[Int(t)])
+            if e != next { asm.jmp(labels[Int(e)]) }
+        }
+    }
+
+    mutating func floatBranch(_ c: IRInst, then t: Int32, else e: Int32, next: Int32?) {
+        let cond = IRCond(rawValue: UInt8(c.imm))!
+        let fw = Self.fwidth(f.type(c.a))
+        let a = xmm(c.a, into: Self.x1), b = xmm(c.b, into: Self.x2)
+        switch cond {
+        case .eq:
+            asm.ucomis(fw, a, b)
+            asm.jcc(.p, labels[Int(e)])
+            branch(.e, then: t, else: e, next: next)
+        case .ne:
+            asm.ucomis(fw, a, b)
+            asm.jcc(.p, labels[Int(t)])
+            branch(.ne, then: t, else: e, next: next)
+        case .flt: asm.ucomis(fw, b, a); branch(.a, then: t, else: e, next: next)
+        case .fgt: asm.ucomis(fw, a, b); branch(.a, then: t, else: e, next: next)
+        case .fle: asm.ucomis(fw, b, a); branch(.ae, then: t, else: e, next: next)
+        default: asm.ucomis(fw, a, b); branch(.ae, then: t, else: e, next: next)
+        }
+    }
+
+    /// Sets the flags for an integer compare or eqz; returns the condition meaning "true".
+    mutating func flags(_ c: IRInst) -> Cond {
+        if c.op == .eqz {
+            let w = Self.width(f.type(c.a))
+            switch src(c.a, w, scratch: Self.s1) {
+            case .reg(let r): asm.test(w, r, r)
+            case .mem(let mm): asm.alu(.cmp, w, mm, imm: 0)
+            case .imm(let i): asm.movImm(Self.s1, UInt64(bitPattern: Int64(i))); asm.test(w, Self.s1, Self.s1)
+            }
+            return .e
+        }
+        var cond = IRCond(rawValue: UInt8(c.imm))!
+        var a = c.a, b = c.b
+        if f.constant(a) != nil && f.constant(b) == nil {
+            swap(&a, &b)
+            cond = cond.swapped
+        }
+        let w = Self.width(f.type(a))
+        let bs = src(b, w, scratch: Self.s2)
+        switch src(a, w, scratch: Self.s1) {
+        case .reg(let r): cmp(r, bs, w)
+        case .mem(let mm):
+            if case .imm(let i) = bs { asm.alu(.cmp, w, mm, imm: i) } else {
+                asm.load(.w64, Self.s1, mm)
+                cmp(Self.s1, bs, w)
+            }
+        case .imm(let i):
+            asm.movImm(Self.s1, w == .w32 ? UInt64(UInt32(bitPattern: i)) : UInt64(bitPattern: Int64(i)))
+            cmp(Self.s1, bs, w)
+        }
+        return Self.cond(cond)
+    }
+    mutating func cmp(_ a: Reg, _ b: Src, _ w: Width) {
+        switch b {
+        case .reg(let r): asm.alu(.cmp, w, a, r)
+        case .mem(let mm): asm.alu(.cmp, w, a, mm)
+        case .imm(let i): asm.alu(.cmp, w, a, imm: i)
+        }
+    }
+    static func cond(_ c: IRCond) -> Cond {
+        switch c {
+        case .eq: .e
+        case .ne: .ne
+        case .ltS: .l
+        case .ltU: .b
+        case .gtS: .g
+        case .gtU: .a
+        case .leS: .le
+        case .leU: .be
+        case .geS: .ge
+        case .geU: .ae
+        default: preconditionFailure("float condition")
+        }
+    }
+
+    /// Flags for "v != 0".
+    mutating func testCondition(_ v: IRValue) {
+        switch src(v, .w32, scratch: Self.s1) {
+        case .reg(let r): asm.test(.w32, r, r)
+        case .mem(let mm): asm.alu(.cmp, .w32, mm, imm: 0)
+        case .imm(let i): asm.movImm32(Self.s1, UInt32(bitPattern: i)); asm.test(.w32, Self.s1, Self.s1)
+        }
+    }
+
+    // MARK: moves
+
+    /// Stores `v` into a 16-byte call or result slot.
+    mutating func storeSlot(_ v: IRValue, _ slot: Mem, scratch: Reg) {
+        let t = f.type(v)
+        if t.isFloat, case .xmm(let x) = loc(v) {
+            asm.movss(Self.fwidth(t), slot, XReg(x))
+            return
+        }
+        if let bits = f.constant(v), let i = Int32(exactly: Int64(bitPattern: t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits)) {
+            asm.storeImm(.w64, slot, i)
+            return
+        }
+        asm.store(.w64, slot, gpr(v, into: scratch))
+    }
+    /// Loads a call result from a slot into `v`'s location.
+    mutating func loadSlot(_ v: IRValue, _ slot: Mem) {
+        let t = f.type(v)
+        if t.isFloat {
+            let x = xdst(v)
+            asm.movss(Self.fwidth(t), x, slot)
+            finishX(v, x)
+        } else {
+            let d = dst(v)
+            asm.load(Self.width(t), d, slot)
+            finish(v, d)
+        }
+    }
+
+    enum MoveSource: Equatable { case loc(Location), constant(UInt64, Bool) }
+
+    /// Moves values into locations all at once (block arguments, builtin arguments): moves
+    /// whose destination no other pending move reads go first; a cycle is broken through r11
+    /// or xmm15. r10 carries memory-to-memory moves and constants.
+    mutating func parallelMove(_ moves: [(IRValue, Location)]) {
+        var pending: [(MoveSource, Location)] = []
+        for (v, d) in moves {
+            if let bits = f.constant(v) {
+                let t = f.type(v)
+                pending.append((.constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat), d))
+            } else if loc(v) != d {
+                pending.append((.loc(loc(v)), d))
+            }
+        }
+        while !pending.isEmpty {
+            var progressed = false
+            var k = 0
+            while k < pending.count {
+                let d = pending[k].1
+                let blocked = pending.indices.contains { j in j != k && pending[j].0 == .loc(d) }
+                if !blocked {
+                    emitMove(pending[k].0, to: d)
+                    pending.remove(at: k)
+                    progressed = true
+                } else {
+                    k += 1
+                }
+            }
+            if !progressed {
+                // A cycle: park the first move's source in a scratch register.
+                guard case .loc(let s) = pending[0].0 else { preconditionFailure("a constant in a move cycle") }
+                let scratch: Location
+                if case .xmm = s { scratch = .xmm(Self.x1.code) } else { scratch = .gpr(Self.s1.code) }
+                emitMove(.loc(s), to: scratch)
+                for j in pending.indices where pending[j].0 == .loc(s) { pending[j].0 = .loc(scratch) }
+            }
+        }
+    }
+
+    mutating func emitMove(_ s: MoveSource, to d: Location) {
+        switch (s, d) {
+        case (.constant(let bits, let float), .gpr(let r)):
+            if float { preconditionFailure("float constant to a general register") }
+            asm.movImm(Reg(r), bits)
+        case (.constant(let bits, _), .xmm(let x)):
+            if bits == 0 { asm.xorps(XReg(x), XReg(x)) } else {
+                asm.movImm(Self.s2, bits)
+                asm.movToX(.w64, XReg(x), Self.s2)
+            }
+        case (.constant(let bits, _), .stack(let k)):
+            if let i = Int32(exactly: Int64(bitPattern: bits)) { asm.storeImm(.w64, Self.spill(k), i) } else {
+                asm.movImm(Self.s2, bits)
+                asm.store(.w64, Self.spill(k), Self.s2)
+            }
+        case (.loc(.gpr(let a)), .gpr(let b)): asm.mov(.w64, Reg(b), Reg(a))
+        case (.loc(.gpr(let a)), .stack(let k)): asm.store(.w64, Self.spill(k), Reg(a))
+        case (.loc(.stack(let k)), .gpr(let b)): asm.load(.w64, Reg(b), Self.spill(k))
+        case (.loc(.stack(let j)), .stack(let k)):
+            asm.load(.w64, Self.s2, Self.spill(j))
+            asm.store(.w64, Self.spill(k), Self.s2)
+        case (.loc(.xmm(let a)), .xmm(let b)): asm.movaps(XReg(b), XReg(a))
+        case (.loc(.xmm(let a)), .stack(let k)): asm.movss(.f64, Self.spill(k), XReg(a))
+        case (.loc(.stack(let k)), .xmm(let b)): asm.movss(.f64, XReg(b), Self.spill(k))
+        case (.loc(.gpr(let a)), .xmm(let b)): asm.movToX(.w64, XReg(b), Reg(a))
+        case (.loc(.xmm(let a)), .gpr(let b)): asm.movFromX(.w64, Reg(b), XReg(a))
+        default: preconditionFailure("move \(s) -> \(d)")
+        }
+    }
+}

@@ -1,0 +1,494 @@
+import CStrata
+
+/// Instruction selection for the optimizing tier on x86-64: one IR instruction at a time,
+/// operands from their allocated locations (registers, spill slots, immediates), results into
+/// theirs. r10/r11 and xmm14/xmm15 are the only registers used beyond the allocation.
+extension X64Lowering {
+    mutating func instruction(_ inst: IRInst, fusedCondition: IRInst?) {
+        let r = inst.result
+        let t = inst.type
+        let offset = Int(inst.offset)
+        switch inst.op {
+        case .const:
+            break  // rematerialized at each use
+        case .param:
+            asm.load(.w64, Self.s2, Mem(.rbp, Layer.slotBufferOffset))
+            loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
+        case .add, .sub, .and, .or, .xor:
+            let op: ALU = inst.op == .add ? .add : inst.op == .sub ? .sub : inst.op == .and ? .and : inst.op == .or ? .or : .xor
+            twoAddress(inst) { l, d, b, w in
+                switch b {
+                case .reg(let s): l.asm.alu(op, w, d, s)
+                case .mem(let mm): l.asm.alu(op, w, d, mm)
+                case .imm(let i): l.asm.alu(op, w, d, imm: i)
+                }
+            }
+        case .mul:
+            twoAddress(inst) { l, d, b, w in
+                switch b {
+                case .reg(let s): l.asm.imul(w, d, s)
+                case .mem(let mm): l.asm.load(w, Self.s2, mm); l.asm.imul(w, d, Self.s2)
+                case .imm(let i): l.asm.imul(w, d, d, imm: i)
+                }
+            }
+        case .divS, .divU, .remS, .remU:
+            divide(inst)
+        case .shl, .shrS, .shrU, .rotl, .rotr:
+            let op: Shift = inst.op == .shl ? .shl : inst.op == .shrS ? .sar : inst.op == .shrU ? .shr : inst.op == .rotl ? .rol : .ror
+            let w = Self.width(t!)
+            if let bits = f.constant(inst.b) {
+                let d = dst(r)
+                move(inst.a, to: d)
+                asm.shift(op, w, d, imm: UInt8(truncatingIfNeeded: bits) & (w == .w32 ? 31 : 63))
+                finish(r, d)
+            } else {
+                // The count goes to cl; nothing else lives in rcx across a variable shift.
+                move(inst.a, to: Self.s1)
+                move(inst.b, to: .rcx)
+                asm.shift(op, w, Self.s1)
+                let d = dst(r)
+                if d != Self.s1 { asm.mov(.w64, d, Self.s1) }
+                finish(r, d)
+            }
+        case .clz, .ctz, .popcnt:
+            let w = Self.width(t!)
+            let a = gpr(inst.a, into: Self.s2)
+            let d = dst(r)
+            switch inst.op {
+            case .clz: asm.lzcnt(w, d, a)
+            case .ctz: asm.tzcnt(w, d, a)
+            default: asm.popcnt(w, d, a)
+            }
+            finish(r, d)
+        case .eqz, .cmp:
+            if inst.op == .cmp, f.type(inst.a).isFloat {
+                floatCompare(inst)
+                return
+            }
+            let cc = flags(inst)
+            let d = dst(r)
+            asm.setcc(cc, d)
+            asm.movzx8(d, d)
+            finish(r, d)
+        case .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext:
+            let a = gpr(inst.a, into: Self.s2)
+            let d = dst(r)
+            switch inst.op {
+            case .extend8S: asm.movsx8(Self.width(t!), d, a)
+            case .extend16S: asm.movsx16(Self.width(t!), d, a)
+            case .extend32S, .sext: asm.movsxd(d, a)
+            default: asm.mov(.w32, d, a)
+            }
+            finish(r, d)
+        case .fadd, .fsub, .fmul, .fdiv:
+            let op: SSEOp = inst.op == .fadd ? .add : inst.op == .fsub ? .sub : inst.op == .fmul ? .mul : .div
+            let fw = Self.fwidth(t!)
+            floatTwoAddress(inst) { l, d, b in l.asm.sse(op, fw, d, b) }
+        case .fmin, .fmax:
+            let fw = Self.fwidth(t!)
+            let isMin = inst.op == .fmin
+            floatTwoAddress(inst) { l, a, b in
+                let nan = l.asm.newLabel(), normal = l.asm.newLabel(), done = l.asm.newLabel()
+                l.asm.ucomis(fw, a, b)
+                l.asm.jcc(.p, nan)
+                l.asm.jcc(.ne, normal)
+                // Equal: only the signs of zeros can differ; min takes -0, max +0.
+                if isMin { l.asm.orps(a, b) } else { l.asm.andps(a, b) }
+                l.asm.jmp(done)
+                l.asm.bind(normal)
+                l.asm.sse(isMin ? .min : .max, fw, a, b)
+                l.asm.jmp(done)
+                l.asm.bind(nan)
+                l.asm.sse(.add, fw, a, b)  // a quiet NaN
+                l.asm.bind(done)
+            }
+        case .fcopysign:
+            let w: Width = t == .f32 ? .w32 : .w64
+            let a = gpr(inst.a, into: Self.s1)
+            if a != Self.s1 { asm.mov(.w64, Self.s1, a) }
+            let b = gpr(inst.b, into: Self.s2)
+            if b != Self.s2 { asm.mov(.w64, Self.s2, b) }
+            if w == .w32 {
+                asm.alu(.and, .w32, Self.s1, imm: 0x7FFF_FFFF)
+                asm.alu(.and, .w32, Self.s2, imm: Int32.min)
+            } else {
+                asm.btr(.w64, Self.s1, bit: 63)
+                asm.shift(.shr, .w64, Self.s2, imm: 63)
+                asm.shift(.shl, .w64, Self.s2, imm: 63)
+            }
+            asm.alu(.or, w, Self.s1, Self.s2)
+            bitsToResult(r, Self.s1)
+        case .fabs, .fneg:
+            let w: Width = t == .f32 ? .w32 : .w64
+            let a = gpr(inst.a, into: Self.s1)
+            if a != Self.s1 { asm.mov(.w64, Self.s1, a) }
+            if inst.op == .fabs {
+                if w == .w32 { asm.alu(.and, .w32, Self.s1, imm: 0x7FFF_FFFF) } else { asm.btr(.w64, Self.s1, bit: 63) }
+            } else {
+                asm.btc(w, Self.s1, bit: w == .w32 ? 31 : 63)
+            }
+            bitsToResult(r, Self.s1)
+        case .fsqrt, .fceil, .ffloor, .ftrunc, .fnearest, .fpromote, .fdemote:
+            let a = xmm(inst.a, into: Self.x2)
+            let d = xdst(r)
+            switch inst.op {
+            case .fsqrt: asm.sse(.sqrt, Self.fwidth(t!), d, a)
+            case .fceil: asm.round(Self.fwidth(t!), d, a, mode: 2 | 8)
+            case .ffloor: asm.round(Self.fwidth(t!), d, a, mode: 1 | 8)
+            case .ftrunc: asm.round(Self.fwidth(t!), d, a, mode: 3 | 8)
+            case .fnearest: asm.round(Self.fwidth(t!), d, a, mode: 0 | 8)
+            case .fpromote: asm.cvtFloat(from: .f32, d, a)
+            default: asm.cvtFloat(from: .f64, d, a)
+            }
+            finishX(r, d)
+        case .sitofp, .uitofp32:
+            var a = gpr(inst.a, into: Self.s2)
+            let d = xdst(r)
+            if inst.op == .uitofp32 {
+                asm.mov(.w32, Self.s2, a)
+                a = Self.s2
+                asm.xorps(d, d)
+                asm.cvtsi2s(Self.fwidth(t!), .w64, d, a)
+            } else {
+                asm.xorps(d, d)
+                asm.cvtsi2s(Self.fwidth(t!), Self.width(f.type(inst.a)), d, a)
+            }
+            finishX(r, d)
+        case .bitcast:
+            if t!.isFloat {
+                let a = gpr(inst.a, into: Self.s2)
+                let d = xdst(r)
+                asm.movToX(Self.width(t!), d, a)
+                finishX(r, d)
+            } else {
+                let a = xmm(inst.a, into: Self.x2)
+                let d = dst(r)
+                asm.movFromX(Self.width(t!), d, a)
+                finish(r, d)
+            }
+        case .convert:
+            // strata_builtin_convert(vm, opcode, bits, out): the result comes back in outgoing slot 0.
+            let a = f.type(inst.a).isFloat ? { () -> Reg in
+                let x = xmm(inst.a, into: Self.x2)
+                asm.movFromX(.w64, Self.s2, x)
+                return Self.s2
+            }() : gpr(inst.a, into: Self.s2)
+            asm.mov(.w64, .rdx, a)
+            asm.movImm32(.rsi, UInt32(inst.imm))
+            asm.lea(.w64, .rcx, Mem(.rsp, 0))
+            m.callBuiltin(.convert, mayTrap: true, offset: offset)
+            loadSlot(r, Mem(.rsp, 0))
+        case .select:
+            select(inst, fusedCondition: fusedCondition)
+        case .load:
+            load(inst)
+        case .store:
+            store(inst)
+        case .globalGet:
+            m.globalCell(Int(inst.imm), into: Self.s2)
+            if t!.isFloat {
+                let d = xdst(r)
+                asm.movss(Self.fwidth(t!), d, Mem(Self.s2, 0))
+                finishX(r, d)
+            } else {
+                let d = dst(r)
+                asm.load(Self.width(t!), d, Mem(Self.s2, 0))
+                finish(r, d)
+            }
+        case .globalSet:
+            let vt = f.type(inst.a)
+            if vt.isFloat {
+                let x = xmm(inst.a, into: Self.x2)
+                m.globalCell(Int(inst.imm), into: Self.s2)
+                asm.movss(Self.fwidth(vt), Mem(Self.s2, 0), x)
+            } else {
+                let v = gpr(inst.a, into: Self.s1)
+                m.globalCell(Int(inst.imm), into: Self.s2)
+                asm.store(.w64, Mem(Self.s2, 0), v)
+            }
+        case .memorySize:
+            let d = dst(r)
+            m.memorySize(into: d)
+            finish(r, d)
+        case .call:
+            let args = f.args(inst)
+            for (k, a) in args.enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
+            let function = Int(inst.imm)
+            if function < importedFunctionCount {
+                m.loadFunctionReference(function, into: .rax)
+                m.callReference(slots: Mem(.rsp, 0), offset: offset)
+            } else {
+                m.callDefined(function - importedFunctionCount, slots: Mem(.rsp, 0), offset: offset)
+            }
+        case .callIndirect:
+            let args = f.args(inst)
+            let index = args[args.endIndex - 1]
+            for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
+            let i = gpr(index, into: Self.s2)
+            if i != Self.s2 { asm.mov(.w32, Self.s2, i) }
+            m.callIndirect(typeIndex: Int(inst.imm), table: Int(inst.imm2), index: Self.s2, scratch: Self.s1, slots: Mem(.rsp, 0), offset: offset)
+        case .callResult:
+            loadSlot(r, Mem(.rsp, Int32(16 * Int(inst.imm))))
+        case .builtin:
+            builtin(inst)
+        case .refFunc:
+            let d = dst(r)
+            m.loadFunctionReference(Int(inst.imm), into: d)
+            finish(r, d)
+        case .tableGet:
+            let i = gpr(inst.a, into: Self.s2)
+            m.tableElements(table: Int(inst.imm), index: i, scratch: Self.s1, offset: offset)
+            let d = dst(r)
+            asm.load(.w64, d, Mem(Self.s1, index: i, scale: 3))
+            finish(r, d)
+        case .tableSet:
+            let i = gpr(inst.a, into: Self.s2)
+            m.tableElements(table: Int(inst.imm), index: i, scratch: Self.s1, offset: offset)
+            if i != Self.s2 { asm.mov(.w64, Self.s2, i) }
+            asm.lea(.w64, Self.s1, Mem(Self.s1, index: Self.s2, scale: 3))
+            let v = gpr(inst.b, into: Self.s2)
+            asm.store(.w64, Mem(Self.s1, 0), v)
+        case .tableSize:
+            let d = dst(r)
+            asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.tables))
+            asm.load(.w64, d, Mem(d, Int32(8 * Int(inst.imm))))
+            asm.load(.w32, d, Mem(d, VMContextLayout.tableCount))
+            finish(r, d)
+        }
+    }
+
+    /// d = a op b for two-address integer instructions, whichever registers a, b and d share.
+    mutating func twoAddress(_ inst: IRInst, _ op: (inout X64Lowering, Reg, Src, Width) -> Void) {
+        let w = Self.width(inst.type!)
+        let d = dst(inst.result)
+        var b = src(inst.b, w, scratch: Self.s2)
+        if case .reg(let rb) = b, rb == d, loc(inst.a) != loc(inst.b) {
+            if inst.op.isCommutative {
+                // d already holds b: d = b op a.
+                let a = src(inst.a, w, scratch: Self.s2)
+                op(&self, d, a, w)
+                finish(inst.result, d)
+                return
+            }
+            asm.mov(.w64, Self.s2, rb)
+            b = .reg(Self.s2)
+        }
+        move(inst.a, to: d)
+        op(&self, d, b, w)
+        finish(inst.result, d)
+    }
+
+    mutating func floatTwoAddress(_ inst: IRInst, _ op: (inout X64Lowering, XReg, XReg) -> Void) {
+        let d = xdst(inst.result)
+        var b = xmm(inst.b, into: Self.x2)
+        if b == d, loc(inst.a) != loc(inst.b) {
+            if inst.op.isCommutative {
+                let a = xmm(inst.a, into: Self.x2)
+                op(&self, d, a)
+                finishX(inst.result, d)
+                return
+            }
+            asm.movaps(Self.x2, b)
+            b = Self.x2
+        }
+        moveX(inst.a, to: d)
+        op(&self, d, b)
+        finishX(inst.result, d)
+    }
+
+    /// A float result whose bits are in `r`.
+    mutating func bitsToResult(_ v: IRValue, _ r: Reg) {
+        switch loc(v) {
+        case .xmm(let x): asm.movToX(f.type(v) == .f32 ? .w32 : .w64, XReg(x), r)
+        case .stack(let k): asm.store(.w64, Self.spill(k), r)
+        case .gpr(let g): asm.mov(.w64, Reg(g), r)
+        case .none: break
+        }
+    }
+
+    /// div_s, div_u, rem_s, rem_u: dividend in rax, divisor in r10, remainder in rdx; the traps
+    /// the spec requires are explicit checks (no SIGFPE).
+    mutating func divide(_ inst: IRInst) {
+        let w = Self.width(inst.type!)
+        let signed = inst.op == .divS || inst.op == .remS
+        let remainder = inst.op == .remS || inst.op == .remU
+        let offset = Int(inst.offset)
+        move(inst.b, to: Self.s2)
+        move(inst.a, to: .rax)
+        if f.constant(inst.b) == nil || f.constant(inst.b)! & (w == .w32 ? 0xFFFF_FFFF : ~0) == 0 {
+            asm.test(w, Self.s2, Self.s2)
+            asm.jcc(.e, m.stub(.integerDivideByZero, offset: offset))
+        }
+        if signed {
+            let normal = asm.newLabel(), done = asm.newLabel()
+            asm.alu(.cmp, w, Self.s2, imm: -1)
+            asm.jcc(.ne, normal)
+            if remainder {
+                asm.movImm32(.rdx, 0)
+                asm.jmp(done)
+            } else {
+                if w == .w32 {
+                    asm.alu(.cmp, .w32, .rax, imm: Int32.min)
+                } else {
+                    asm.movImm(Self.s1, UInt64(bitPattern: Int64.min))
+                    asm.alu(.cmp, .w64, .rax, Self.s1)
+                }
+                asm.jcc(.e, m.stub(.integerOverflow, offset: offset))
+            }
+            asm.bind(normal)
+            asm.signExtendAccumulator(w)
+            asm.idiv(w, Self.s2)
+            asm.bind(done)
+        } else {
+            asm.movImm32(.rdx, 0)
+            asm.div(w, Self.s2)
+        }
+        let d = dst(inst.result)
+        let from: Reg = remainder ? .rdx : .rax
+        if d != from { asm.mov(.w64, d, from) }
+        finish(inst.result, d)
+    }
+
+    mutating func floatCompare(_ inst: IRInst) {
+        let cond = IRCond(rawValue: UInt8(inst.imm))!
+        let fw = Self.fwidth(f.type(inst.a))
+        let a = xmm(inst.a, into: Self.x1), b = xmm(inst.b, into: Self.x2)
+        let d = dst(inst.result)
+        switch cond {
+        case .eq, .ne:
+            asm.ucomis(fw, a, b)
+            asm.setcc(cond == .eq ? .e : .ne, d)
+            asm.setcc(cond == .eq ? .np : .p, Self.s2)
+            asm.movzx8(d, d)
+            asm.movzx8(Self.s2, Self.s2)
+            asm.alu(cond == .eq ? .and : .or, .w32, d, Self.s2)
+        case .flt: asm.ucomis(fw, b, a); asm.setcc(.a, d); asm.movzx8(d, d)
+        case .fgt: asm.ucomis(fw, a, b); asm.setcc(.a, d); asm.movzx8(d, d)
+        case .fle: asm.ucomis(fw, b, a); asm.setcc(.ae, d); asm.movzx8(d, d)
+        default: asm.ucomis(fw, a, b); asm.setcc(.ae, d); asm.movzx8(d, d)
+        }
+        finish(inst.result, d)
+    }
+
+    /// c ? a : b. Integers with cmov (on the fused compare's flags when there is one); floats
+    /// with a branch around a move.
+    mutating func select(_ inst: IRInst, fusedCondition: IRInst?) {
+        let t = inst.type!
+        if t.isFloat {
+            testCondition(inst.c)
+            let skip = asm.newLabel()
+            moveX(inst.a, to: Self.x1)
+            asm.jcc(.ne, skip)
+            moveX(inst.b, to: Self.x1)
+            asm.bind(skip)
+            let d = xdst(inst.result)
+            if d != Self.x1 { asm.movaps(d, Self.x1) }
+            finishX(inst.result, d)
+            return
+        }
+        let cc: Cond
+        if let c = fusedCondition, c.result == inst.c { cc = flags(c) } else {
+            testCondition(inst.c)
+            cc = .ne
+        }
+        // Moves leave the flags alone.
+        move(inst.b, to: Self.s1)
+        let a = gpr(inst.a, into: Self.s2)
+        asm.cmov(cc, .w64, Self.s1, a)
+        let d = dst(inst.result)
+        if d != Self.s1 { asm.mov(.w64, d, Self.s1) }
+        finish(inst.result, d)
+    }
+
+    // MARK: memory
+
+    /// The effective address of an access: memory base + zero-extended address + offset (only
+    /// r10 is used). The guard region behind every 32-bit memory catches what is out of bounds.
+    mutating func address(_ a: IRValue, _ memOffset: UInt64) -> Mem {
+        if let bits = f.constant(a) {
+            let ea = (bits & 0xFFFF_FFFF) + memOffset
+            if ea <= 0x7FFF_FFFF { return Mem(Layer.memBase, Int32(ea)) }
+            asm.movImm(Self.s2, ea)
+            return Mem(Layer.memBase, index: Self.s2)
+        }
+        if memOffset <= 0x7FFF_FFFF {
+            let r = gpr(a, into: Self.s2)
+            return Mem(Layer.memBase, index: r, Int32(memOffset))
+        }
+        asm.movImm(Self.s2, memOffset)
+        switch loc(a) {
+        case .gpr(let r): asm.alu(.add, .w64, Self.s2, Reg(r))
+        case .stack(let k): asm.alu(.add, .w64, Self.s2, Self.spill(k))
+        default: preconditionFailure("address without a location")
+        }
+        return Mem(Layer.memBase, index: Self.s2)
+    }
+
+    mutating func load(_ inst: IRInst) {
+        let opcode = UInt8(inst.imm)
+        let mm = address(inst.a, inst.imm2)
+        let r = inst.result
+        let t = inst.type!
+        m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
+        if t.isFloat {
+            let d = xdst(r)
+            asm.movss(Self.fwidth(t), d, mm)
+            finishX(r, d)
+            return
+        }
+        let d = dst(r)
+        switch opcode {
+        case 0x28: asm.load(.w32, d, mm)
+        case 0x29: asm.load(.w64, d, mm)
+        case 0x2C: asm.loadSX8(.w32, d, mm)
+        case 0x2D, 0x31: asm.loadZX8(d, mm)
+        case 0x2E: asm.loadSX16(.w32, d, mm)
+        case 0x2F, 0x33: asm.loadZX16(d, mm)
+        case 0x30: asm.loadSX8(.w64, d, mm)
+        case 0x32: asm.loadSX16(.w64, d, mm)
+        case 0x34: asm.loadSX32(d, mm)
+        default: asm.load(.w32, d, mm)  // 0x35 i64.load32_u
+        }
+        finish(r, d)
+    }
+
+    mutating func store(_ inst: IRInst) {
+        let access = MemoryAccess.store(UInt8(inst.imm))
+        let vt = f.type(inst.b)
+        if vt.isFloat {
+            let x = xmm(inst.b, into: Self.x2)
+            let mm = address(inst.a, inst.imm2)
+            m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
+            asm.movss(Self.fwidth(vt), mm, x)
+            return
+        }
+        let mm = address(inst.a, inst.imm2)
+        let v = gpr(inst.b, into: Self.s1)
+        m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
+        switch access.width {
+        case 1: asm.store8(mm, v)
+        case 2: asm.store16(mm, v)
+        case 4: asm.store(.w32, mm, v)
+        default: asm.store(.w64, mm, v)
+        }
+    }
+
+    mutating func builtin(_ inst: IRInst) {
+        let b = Builtin(rawValue: Int(inst.imm))!
+        let order: [Reg] = [.rsi, .rdx, .rcx, .r8, .r9]
+        let immediates = Int(inst.imm2 >> 48)
+        var moves: [(IRValue, Location)] = []
+        for (k, a) in f.args(inst).enumerated() { moves.append((a, .gpr(order[immediates + k].code))) }
+        parallelMove(moves)
+        for k in 0..<immediates {
+            asm.movImm32(order[k], UInt32((inst.imm2 >> (16 * UInt64(k))) & 0xFFFF))
+        }
+        m.callBuiltin(b, mayTrap: X64MachineLayer.mayTrap(b), offset: Int(inst.offset))
+        if let t = inst.type {
+            let d = dst(inst.result)
+            asm.mov(.w32, d, .rax)  // a C u32 result leaves rax's upper half undefined
+            finish(inst.result, d)
+            _ = t
+        }
+    }
+}

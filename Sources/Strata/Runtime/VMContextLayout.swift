@@ -1,0 +1,29 @@
+import CStrata
+
+/// Offsets compiled code uses to reach the VM context and the blocks it points to: the one
+/// source of truth, read from the C declarations in `CStrata.h` (never written as literals in
+/// a compiler).
+enum VMContextLayout {
+    static let memory0 = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memory0)!)
+    static let globals = Int32(MemoryLayout<StrataVMContext>.offset(of: \.globals)!)
+    static let tables = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tables)!)
+    static let functions = Int32(MemoryLayout<StrataVMContext>.offset(of: \.functions)!)
+    static let entryTable = Int32(MemoryLayout<StrataVMContext>.offset(of: \.entryTable)!)
+    static let typeIDs = Int32(MemoryLayout<StrataVMContext>.offset(of: \.typeIDs)!)
+    static let stackLimit = Int32(MemoryLayout<StrataVMContext>.offset(of: \.stackLimit)!)
+    static let interruptFlag = Int32(MemoryLayout<StrataVMContext>.offset(of: \.interruptFlag)!)
+    static let builtins = Int32(MemoryLayout<StrataVMContext>.offset(of: \.builtins)!)
+
+    /// StrataMemoryDefinition
+    static let memoryBase = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.base)!)
+    static let memoryByteSize = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.byteSize)!)
+    /// StrataTableDefinition
+    static let tableElements = Int32(MemoryLayout<StrataTableDefinition>.offset(of: \.elements)!)
+    static let tableCount = Int32(MemoryLayout<StrataTableDefinition>.offset(of: \.count)!)
+    /// StrataFuncRef
+    static let funcRefTypeID = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.typeID)!)
+    static let funcRefVMContext = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.vmctx)!)
+    static let funcRefEntrySlot = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.entrySlot)!)
+    /// FunctionCode: the native entry is its first field.
+    static let recordNativeEntry: Int32 = 0
+}

@@ -1,0 +1,208 @@
+import CStrata
+
+/// What both compiled tiers emit the same way on x86-64: the frame's prologue and epilogue
+/// (which `UnwindInfo` describes), the stack-limit and interrupt checks, calls to Wasm
+/// functions, function references and runtime builtins with the slot-buffer convention,
+/// and the trap tables (trap sites, call sites, out-of-line trap stubs). VM-context fields
+/// come from `VMContextLayout`. Like JSC's MacroAssembler shared by its tiers.
+struct X64MachineLayer {
+    static let vm = Reg.r14, memBase = Reg.r15
+    /// Offset from rbp of the caller's slot buffer pointer.
+    static let slotBufferOffset: Int32 = -48
+    static let savedRegisterBytes: Int32 = 40
+
+    var asm = X64Assembler(capacity: 1024)
+    var traps: [StrataTrapSite] = []
+    /// (return-address offset, Wasm offset) pairs of every call.
+    var callSites: [UInt32] = []
+    /// Out-of-line trap stubs: (label, kind, Wasm offset), emitted after the body.
+    var stubs: [(Label, UInt32, Int)] = []
+    /// Position of the frame-size immediate of `sub rsp, imm32`.
+    var frameSizePatch = 0
+
+    // MARK: frame
+
+    /// push rbp; mov rbp, rsp; save r14, r15, rbx, r12, r13; sub rsp, (patched); stack-limit
+    /// check; vmctx to r14, the slot buffer to [rbp-48], memory 0's base to r15.
+    mutating func prologue(hasMemory: Bool) {
+        asm.push(.rbp)
+        asm.mov(.w64, .rbp, .rsp)
+        asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
+        assert(asm.offset == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
+        asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
+        frameSizePatch = asm.offset
+        asm.u32(0)
+        // Stack limit (vmctx still in rdi): a trap, not a crash.
+        asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
+        asm.jcc(.b, stub(.callStackExhausted, offset: 0))
+        asm.mov(.w64, Self.vm, .rdi)
+        asm.store(.w64, Mem(.rbp, Self.slotBufferOffset), .rsi)
+        if hasMemory {
+            asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
+            asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
+        }
+    }
+
+    /// Returns 0 (no trap) to the caller, restoring the saved registers.
+    mutating func epilogue() {
+        asm.movImm32(.rax, 0)
+        asm.lea(.w64, .rsp, Mem(.rbp, -Self.savedRegisterBytes))
+        asm.pop(.r13); asm.pop(.r12); asm.pop(.rbx); asm.pop(.r15); asm.pop(.r14); asm.pop(.rbp)
+        asm.ret()
+    }
+
+    /// Traps when the engine asks running code to stop (function entry, loop headers).
+    mutating func interruptCheck(offset: Int, scratch: Reg) {
+        asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.interruptFlag))
+        asm.alu(.cmp, .w32, Mem(scratch, 0), imm: 0)
+        asm.jcc(.ne, stub(.interrupted, offset: offset))
+    }
+
+    // MARK: traps
+
+    mutating func stub(_ kind: TrapKind, offset: Int) -> Label {
+        let l = asm.newLabel()
+        stubs.append((l, kind.rawValue, offset))
+        return l
+    }
+    /// Records that the instruction starting now may fault (memory accesses).
+    mutating func faultSite(_ kind: TrapKind, offset: Int) {
+        traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind.rawValue, wasmOffset: UInt32(truncatingIfNeeded: offset)))
+    }
+    /// Maps the return address of the call just emitted to its Wasm offset (backtraces).
+    mutating func recordCallSite(offset: Int) {
+        callSites.append(UInt32(asm.offset))
+        callSites.append(UInt32(truncatingIfNeeded: offset))
+    }
+    /// A non-zero eax (a trap kind from the callee or builtin) re-raises that trap here.
+    mutating func trapOnStatus(offset: Int) {
+        asm.test(.w32, .rax, .rax)
+        let l = asm.newLabel()
+        asm.jcc(.ne, l)
+        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
+    }
+
+    /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
+    mutating func finish(frameSize: Int) -> MachineFunction {
+        for (label, kind, offset) in stubs {
+            asm.bind(label)
+            traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
+            asm.ud2()
+        }
+        asm.resolveFixups()
+        asm.resolveTableFixups()
+        precondition(frameSize % 16 == 8, "frame size keeps rsp 16-byte aligned")
+        asm.patch32(at: frameSizePatch, Int32(frameSize))
+        traps.sort { $0.codeOffset < $1.codeOffset }
+        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites)
+    }
+
+    // MARK: calls (slot-buffer convention: arguments and results in 16-byte slots at `slots`)
+
+    /// Calls defined function `definedIndex` through its entry slot.
+    mutating func callDefined(_ definedIndex: Int, slots: Mem, offset: Int) {
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.lea(.w64, .rsi, slots)
+        asm.load(.w64, .rdx, Mem(Self.vm, VMContextLayout.entryTable))
+        asm.load(.w64, .rdx, Mem(.rdx, Int32(8 * definedIndex)))
+        asm.call(Mem(.rdx, VMContextLayout.recordNativeEntry))
+        recordCallSite(offset: offset)
+        trapOnStatus(offset: offset)
+    }
+
+    /// Loads function `index`'s reference (imports first) into rax.
+    mutating func loadFunctionReference(_ index: Int, into r: Reg) {
+        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.functions))
+        asm.load(.w64, r, Mem(r, Int32(8 * index)))
+    }
+
+    /// Calls the function reference in rax: Wasm code through its entry slot, or a host function.
+    mutating func callReference(slots: Mem, offset: Int) {
+        let host = asm.newLabel(), done = asm.newLabel()
+        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
+        asm.test(.w64, .rdx, .rdx)
+        asm.jcc(.e, host)
+        asm.load(.w64, .rdx, Mem(.rdx, 0))
+        asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
+        asm.lea(.w64, .rsi, slots)
+        asm.call(Mem(.rdx, VMContextLayout.recordNativeEntry))
+        asm.jmp(done)
+        asm.bind(host)
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.mov(.w64, .rsi, .rax)
+        asm.lea(.w64, .rdx, slots)
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
+        asm.call(Mem(.rax, Int32(8 * Builtin.callHost.rawValue)))
+        asm.bind(done)
+        recordCallSite(offset: offset)
+        trapOnStatus(offset: offset)
+    }
+
+    /// `call_indirect` through table `table` with the element index in `index` (not rax, rcx,
+    /// rdx, rdi, rsi or `scratch`): bounds, null and signature checks, then the call.
+    mutating func callIndirect(typeIndex: Int, table: Int, index: Reg, scratch: Reg, slots: Mem, offset: Int) {
+        asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.tables))
+        asm.load(.w64, scratch, Mem(scratch, Int32(8 * table)))
+        asm.alu(.cmp, .w64, index, Mem(scratch, VMContextLayout.tableCount))
+        asm.jcc(.ae, stub(.undefinedElement, offset: offset))
+        asm.load(.w64, scratch, Mem(scratch, VMContextLayout.tableElements))
+        asm.load(.w64, .rax, Mem(scratch, index: index, scale: 3))
+        asm.test(.w64, .rax, .rax)
+        asm.jcc(.e, stub(.uninitializedElement, offset: offset))
+        asm.load(.w64, .rcx, Mem(Self.vm, VMContextLayout.typeIDs))
+        asm.load(.w32, .rcx, Mem(.rcx, Int32(4 * typeIndex)))
+        asm.alu(.cmp, .w32, .rcx, Mem(.rax, VMContextLayout.funcRefTypeID))
+        asm.jcc(.ne, stub(.indirectCallTypeMismatch, offset: offset))
+        callReference(slots: slots, offset: offset)
+    }
+
+    /// Calls runtime builtin `b` (arguments already in rsi, rdx, ...; vmctx goes to rdi).
+    mutating func callBuiltin(_ b: Builtin, mayTrap: Bool, offset: Int) {
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
+        asm.call(Mem(.rax, Int32(8 * b.rawValue)))
+        if mayTrap {
+            recordCallSite(offset: offset)
+            trapOnStatus(offset: offset)
+        }
+    }
+
+    /// Leaves the element array of table `t` in `scratch` after a bounds check of `index`.
+    mutating func tableElements(table t: Int, index: Reg, scratch: Reg, offset: Int) {
+        asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.tables))
+        asm.load(.w64, scratch, Mem(scratch, Int32(8 * t)))
+        asm.alu(.cmp, .w64, index, Mem(scratch, VMContextLayout.tableCount))
+        asm.jcc(.ae, stub(.tableOutOfBounds, offset: offset))
+        asm.load(.w64, scratch, Mem(scratch, VMContextLayout.tableElements))
+    }
+
+    /// The cell of global `g` in `r`.
+    mutating func globalCell(_ g: Int, into r: Reg) {
+        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.globals))
+        asm.load(.w64, r, Mem(r, Int32(8 * g)))
+    }
+
+    /// Memory 0's size in pages into `r`.
+    mutating func memorySize(into r: Reg) {
+        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memory0))
+        asm.load(.w64, r, Mem(r, VMContextLayout.memoryByteSize))
+        asm.shift(.shr, .w64, r, imm: 16)
+    }
+
+    /// Whether builtin `b` returns a trap kind to check.
+    static func mayTrap(_ b: Builtin) -> Bool {
+        switch b {
+        case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost: true
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow: false
+        }
+    }
+}
+
+/// The machine code of one function from a compiled tier, before placement.
+struct MachineFunction {
+    var code: [UInt8]
+    /// Faulting or trapping instructions, sorted by code offset.
+    var traps: [StrataTrapSite]
+    /// (return-address offset, Wasm offset) pairs of every call, sorted.
+    var callSites: [UInt32]
+}
