@@ -245,7 +245,7 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static let order = ["native", "interpreter", "baseline", "tiered", "tiered-warm", "wasmkit", "wasmtime"]
+    static let order = ["native", "interpreter", "baseline", "optimizing", "tiered", "tiered-warm", "wasmkit", "wasmtime"]
     static let strataTiers = Tier.allCases.map(\.rawValue) + ["tiered-warm"]
 
     /// Decode, validate and translate/compile speed on the large generated module.
@@ -344,6 +344,7 @@ struct Bench: ParsableCommand {
         // Ratios between tiers, when both are measured: (column title, numerator, denominator, first result?)
         let comparisons: [(String, String, String, Bool)] = [
             ("baseline speed-up", "interpreter", "baseline", false),
+            ("optimizing ÷ baseline", "optimizing", "baseline", false),
             ("tiered ÷ baseline", "tiered", "baseline", false),
             ("tiered ÷ interpreter, first result", "tiered", "interpreter", true),
             ("warm cache: first iteration ÷ baseline steady", "tiered-warm", "baseline", true),
@@ -352,8 +353,8 @@ struct Bench: ParsableCommand {
         for t in tiers { out += " \(t) ÷ native |" }
         for c in comparisons { out += " \(c.0) |" }
         for t in tiers { out += " \(t) load ms | \(t) first result ms |" }
-        out += " interpreter RSS MiB | peers ÷ interpreter | peers ÷ baseline |\n"
-        let columns = configs.count + tiers.count * 3 + comparisons.count + 3
+        out += " interpreter RSS MiB | peers ÷ interpreter | peers ÷ baseline | peers ÷ optimizing |\n"
+        let columns = configs.count + tiers.count * 3 + comparisons.count + 4
         out += "|" + String(repeating: " --- |", count: columns + 1) + "\n"
         var ratios: [String: [Double]] = [:]
         for p in programs {
@@ -385,7 +386,7 @@ struct Bench: ParsableCommand {
             }
             for t in tiers { out += " \(ms(get(t)?.loadSeconds)) | \(ms(get(t)?.firstResultSeconds)) |" }
             out += " " + (interp?.rssKiB.map { String(format: "%.1f", Double($0) / 1024) } ?? "-") + " |"
-            for base in ["interpreter", "baseline"] {
+            for base in ["interpreter", "baseline", "optimizing"] {
                 var peers: [String] = []
                 for c in ["wasmkit", "wasmtime"] {
                     if let t = get(c)?.steadySeconds, let i = get(base)?.steadySeconds, i > 0 {
@@ -411,7 +412,7 @@ struct Bench: ParsableCommand {
     func chart(_ all: [Measurement]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
-        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "tiered": "#9b59b6", "tiered-warm": "#34495e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "optimizing": "#2e8b57", "tiered": "#9b59b6", "tiered-warm": "#34495e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
         let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale
