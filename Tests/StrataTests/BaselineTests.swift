@@ -4,21 +4,24 @@ import WAT
 import CStrata
 @testable import Strata
 
-/// The baseline tier: code it compiles gives the interpreter's answers, traps in every position
-/// come back as `Trap`s with Wasm backtraces, and the engine stays usable afterwards.
+/// The compiled tiers (baseline and optimizing, each test runs in both): code they compile
+/// gives the interpreter's answers, traps in every position come back as `Trap`s with Wasm
+/// backtraces, and the engine stays usable afterwards.
 @Suite struct BaselineTests {
-    static func baselineEngine(threads: Int = 2) -> Engine {
+    static let tiers: [Tier] = [.baseline, .optimizing]
+
+    static func baselineEngine(threads: Int = 2, tier: Tier = .baseline) -> Engine {
         var c = EngineConfiguration()
-        c.tier = .baseline
+        c.tier = tier
         c.compileThreads = threads
         return Engine(configuration: c)
     }
 
-    /// Instantiates `wat` in the baseline tier, checking every function got compiled.
-    func compiled(_ wat: String, linker: Linker? = nil, store: Store? = nil, allCompiled: Bool = true) throws -> (Store, Instance, Module) {
-        let engine = store?.engine ?? Self.baselineEngine()
+    /// Instantiates `wat` in a compiled tier, checking every function got compiled (by that tier).
+    func compiled(_ wat: String, tier: Tier = .baseline, linker: Linker? = nil, store: Store? = nil, allCompiled: Bool = true) throws -> (Store, Instance, Module) {
+        let engine = store?.engine ?? Self.baselineEngine(tier: tier)
         let module = try Module(engine: engine, bytes: try wat2wasm(wat))
-        if allCompiled { #expect(module.compiledFunctionCount == module.definedFunctionCount) }
+        if allCompiled { #expect(module.functionCount(in: tier) == module.definedFunctionCount) }
         let s = store ?? Store(engine: engine)
         return (s, try (linker ?? Linker()).instantiate(module, in: s), module)
     }
@@ -79,9 +82,9 @@ import CStrata
         )
         """
 
-    @Test func compiledCodeGivesTheInterpretersAnswers() throws {
+    @Test(arguments: BaselineTests.tiers) func compiledCodeGivesTheInterpretersAnswers(tier: Tier) throws {
         let interp = try instantiate(Self.arithmetic).1
-        let (_, jit, _) = try compiled(Self.arithmetic)
+        let (_, jit, _) = try compiled(Self.arithmetic, tier: tier)
         let cases: [(String, [Value])] = [
             ("fib", [.i32(20)]),
             ("mix", [.i32(-3), .i64(1 << 40), .f32(1.5), .f64(-2.25)]),
@@ -138,8 +141,8 @@ import CStrata
         )
         """
 
-    func trapsInstance() throws -> (Store, Instance) {
-        let engine = Self.baselineEngine()
+    func trapsInstance(_ tier: Tier) throws -> (Store, Instance) {
+        let engine = Self.baselineEngine(tier: tier)
         let store = Store(engine: engine)
         let linker = Linker()
         var inner: Function?
@@ -148,15 +151,15 @@ import CStrata
             _ = try inner!.call([args[0]])
             return [.i32(0)]
         }
-        let (_, instance, _) = try compiled(Self.traps, linker: linker, store: store)
+        let (_, instance, _) = try compiled(Self.traps, tier: tier, linker: linker, store: store)
         inner = instance.function("outer")
         return (store, instance)
     }
 
     func trap(_ body: () throws -> Void) -> Trap? { thrownError(body) as? Trap }
 
-    @Test func trapsInNestedCallsCarryTheWasmBacktrace() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func trapsInNestedCallsCarryTheWasmBacktrace(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         let t = try #require(trap { _ = try instance.function("outer")!.call([.i32(0)]) })
         #expect(t.kind == .integerDivideByZero)
         #expect(t.backtrace.map(\.functionIndex) == [2, 3, 4], "\(t)")
@@ -167,16 +170,16 @@ import CStrata
 
     /// libunwind finds the unwind information registered for each compiled function, and both
     /// trap unwinders (libunwind, frame pointers) give the same backtraces.
-    @Test func unwindInformationIsRegistered() throws {
-        let module = try Module(engine: Self.baselineEngine(), bytes: try wat2wasm(Self.traps))
-        let code = try #require(module.compiled)
+    @Test(arguments: BaselineTests.tiers) func unwindInformationIsRegistered(tier: Tier) throws {
+        let module = try Module(engine: Self.baselineEngine(tier: tier), bytes: try wat2wasm(Self.traps))
+        let code = try #require(module.compiled.first)
         for k in 0..<code.count {
             let r = code.ranges[k]
             var start: UInt = 0, end: UInt = 0
             #expect(strata_unwind_lookup(r.start + 5, &start, &end) == 1)
             #expect(start == r.start && end == r.end)
         }
-        let (_, instance) = try trapsInstance()
+        let (_, instance) = try trapsInstance(tier)
         var traces: [[String]] = []
         for unwinder in [STRATA_UNWIND_LIBUNWIND, STRATA_UNWIND_FRAME_POINTERS, STRATA_UNWIND_LIBUNWIND] {
             strata_set_trap_unwinder(unwinder)
@@ -186,15 +189,15 @@ import CStrata
         #expect(traces[0] == traces[1] && traces[1] == traces[2] && traces[0].count == 3, "\(traces)")
     }
 
-    @Test func trapThroughHostAndBackIntoWasm() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func trapThroughHostAndBackIntoWasm(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         let t = try #require(trap { _ = try instance.function("reenter")!.call([.i32(0)]) })
         #expect(t.kind == .integerDivideByZero, "\(t)")
         #expect(try instance.function("reenter")!.callI32(5) == 0)
     }
 
-    @Test func trapRightAfterMemoryGrow() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func trapRightAfterMemoryGrow(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         // The grown page is accessible, the one after it is not.
         #expect(try instance.function("grow_then_touch")!.callI32(65536 + 8) == 0)
         let t = try #require(trap { _ = try instance.function("grow_then_touch")!.call([.i32(4 * 65536)]) })
@@ -203,8 +206,8 @@ import CStrata
         #expect(t2.kind == .memoryOutOfBounds)
     }
 
-    @Test func deepRecursionExhaustsTheStackWithATrap() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func deepRecursionExhaustsTheStackWithATrap(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         for _ in 0..<3 {
             let t = try #require(trap { _ = try instance.function("deep")!.call([.i32(0)]) })
             #expect(t.kind == .callStackExhausted)
@@ -212,8 +215,8 @@ import CStrata
         #expect(try instance.function("outer")!.callI32(1) == 3)
     }
 
-    @Test func trapsInIndirectCalls() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func trapsInIndirectCalls(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         try instance.function("indirect")!.call([.i32(0)]).forEach { _ in }
         #expect(trap { _ = try instance.function("indirect")!.call([.i32(1)]) }?.kind == .indirectCallTypeMismatch)
         #expect(trap { _ = try instance.function("indirect")!.call([.i32(2)]) }?.kind == .indirectCallTypeMismatch)
@@ -227,8 +230,8 @@ import CStrata
     }
 
     /// On a thread with a small stack, deep recursion still ends in a trap.
-    @Test func stackExhaustionOnASmallThread() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func stackExhaustionOnASmallThread(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         // The store moves to the thread and back; the main thread waits meanwhile.
         let deep = instance.function("deep")!
         nonisolated(unsafe) var kind: TrapKind?
@@ -243,8 +246,8 @@ import CStrata
         #expect(kind == .callStackExhausted)
     }
 
-    @Test func everyTrapKind() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func everyTrapKind(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         #expect(trap { _ = try instance.function("overflow")!.call([]) }?.kind == .integerOverflow)
         #expect(trap { _ = try instance.function("convert")!.call([.f32(.nan)]) }?.kind == .invalidConversion)
         #expect(trap { _ = try instance.function("convert")!.call([.f32(3e9)]) }?.kind == .integerOverflow)
@@ -252,8 +255,8 @@ import CStrata
         #expect(trap { _ = try instance.function("copy")!.call([]) }?.kind == .memoryOutOfBounds)
     }
 
-    @Test func manyTrapsLeaveTheEngineUsable() throws {
-        let (_, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func manyTrapsLeaveTheEngineUsable(tier: Tier) throws {
+        let (_, instance) = try trapsInstance(tier)
         let leaf = instance.function("leaf")!
         for i in 0..<2000 {
             if i % 2 == 0 {
@@ -264,8 +267,8 @@ import CStrata
         }
     }
 
-    @Test func interruptStopsALoop() throws {
-        let (store, instance) = try trapsInstance()
+    @Test(arguments: BaselineTests.tiers) func interruptStopsALoop(tier: Tier) throws {
+        let (store, instance) = try trapsInstance(tier)
         let handle = store.interruptHandle
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { handle.interrupt() }
         let t = try #require(trap { _ = try instance.function("spin")!.call([]) })
@@ -274,7 +277,7 @@ import CStrata
     }
 
     /// A function using SIMD stays interpreted; calls cross between the tiers both ways.
-    @Test func mixedTiers() throws {
+    @Test(arguments: BaselineTests.tiers) func mixedTiers(tier: Tier) throws {
         let wat = """
             (module
               (func $twice (export "twice") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
@@ -290,7 +293,7 @@ import CStrata
               (func (export "chain") (param i32) (result i32)
                 (i32.add (call $middle (local.get 0)) (i32.const 1))))
             """
-        let (_, instance, module) = try compiled(wat, allCompiled: false)
+        let (_, instance, module) = try compiled(wat, tier: tier, allCompiled: false)
         #expect(module.compiledFunctionCount == 4)
         #expect(try instance.function("outer")!.callI32(20) == 41)
         #expect(trap { _ = try instance.function("vec_trap")!.call([.i32(0)]) }?.kind == .integerDivideByZero)
@@ -302,20 +305,20 @@ import CStrata
         #expect(try instance.function("chain")!.callI32(7) == 2)
     }
 
-    @Test func compiledModulesLinkInOneStore() throws {
+    @Test(arguments: BaselineTests.tiers) func compiledModulesLinkInOneStore(tier: Tier) throws {
         // A compiled module importing another compiled instance's function (the import path
         // through the callee's function reference).
-        let engine = Self.baselineEngine()
+        let engine = Self.baselineEngine(tier: tier)
         let store = Store(engine: engine)
         let (_, a, _) = try compiled("""
             (module (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))
-            """, store: store)
+            """, tier: tier, store: store)
         let linker = Linker()
         linker.define(instance: a, as: "a")
         let (_, b, _) = try compiled("""
             (module (import "a" "f" (func $f (param i32) (result i32)))
               (func (export "g") (param i32) (result i32) (call $f (call $f (local.get 0)))))
-            """, linker: linker, store: store)
+            """, tier: tier, linker: linker, store: store)
         #expect(try b.function("g")!.callI32(1) == 3)
     }
 

@@ -47,10 +47,10 @@ import Testing
     }
 }
 
-/// The same mutated modules in both tiers: the baseline tier must give the interpreter's result
-/// or trap kind. STRATA_FUZZ_ITERATIONS raises the count locally; the seed is printed.
+/// The same mutated modules in every tier: the baseline and optimizing tiers must give the
+/// interpreter's result or trap kind. STRATA_FUZZ_ITERATIONS raises the count locally; the seed is printed.
 @Suite struct TierDifferentialFuzzTests {
-    @Test func baselineAgreesWithTheInterpreter() throws {
+    @Test func compiledTiersAgreeWithTheInterpreter() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 150
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATA_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("TierDifferentialFuzzTests seed \(seed) (STRATA_FUZZ_SEED to repeat)")
@@ -62,7 +62,7 @@ import Testing
             c.compileThreads = 1
             return Engine(configuration: c)
         }
-        let interpreter = engine(.interpreter), baseline = engine(.baseline)
+        let interpreter = engine(.interpreter), baseline = engine(.baseline), optimizing = engine(.optimizing)
         var compared = 0
         for _ in 0..<iterations {
             var bytes = ExecutionFuzzTests.seeds[Int(rng.next() % UInt64(ExecutionFuzzTests.seeds.count))]
@@ -88,9 +88,10 @@ import Testing
                     return "error \(error)"
                 }
             }
-            guard let a = outcome(interpreter), let b = outcome(baseline) else { continue }
+            guard let a = outcome(interpreter), let b = outcome(baseline), let o = outcome(optimizing) else { continue }
             #expect(a == b, "seed \(seed): interpreter \(a), baseline \(b)")
-            if a != b { break }
+            #expect(a == o, "seed \(seed): interpreter \(a), optimizing \(o)")
+            if a != b || a != o { break }
             compared += 1
         }
         #expect(compared > 0 || iterations < 50)

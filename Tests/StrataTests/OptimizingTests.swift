@@ -1,0 +1,279 @@
+import Foundation
+import Testing
+import WAT
+@testable import Strata
+
+/// The optimizing tier's pieces, each on small inputs: SSA construction, the passes (a
+/// function's IR before and after), register allocation, and code that stresses them
+/// (register pressure across calls, deep nesting, huge functions).
+@Suite struct OptimizingTests {
+    /// The IR of defined function `index` of `wat`, optimized or as built.
+    func ir(_ wat: String, function index: Int = 0, optimize: Bool = true) throws -> IRFunction {
+        let bytes = try wat2wasm(wat)
+        return try bytes.withUnsafeBufferPointer { buffer throws -> IRFunction in
+            let (info, context, _) = try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
+                var sink = NullSink()
+                try validator.run(sink: &sink)
+                return nil
+            }
+            let type = info.types[Int(info.functionTypeIndices[index])]
+            var builder = IRBuilder(
+                context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, locals: info.bodies[index].locals)
+            var validator = FunctionValidator(module: context, body: info.bodies[index], type: type, bytes: buffer)
+            try validator.run(sink: &builder)
+            if let reason = builder.unsupported { throw reason }
+            var f = builder.finish()
+            if optimize { IRPasses.optimize(&f) }
+            return f
+        }
+    }
+
+    /// Live instructions of `f` (in reachable blocks) with operation `op`.
+    func count(_ f: IRFunction, _ op: IROp) -> Int {
+        IRPasses.reversePostorder(f).reduce(0) { n, b in n + f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op == op }.count }
+    }
+
+    @Test func constantsFoldAndIdentitiesSimplify() throws {
+        let f = try ir("""
+            (module (func (param i32) (result i32)
+              (i32.add (i32.mul (i32.const 6) (i32.const 7))
+                       (i32.or (i32.add (local.get 0) (i32.const 0)) (i32.const 0)))))
+            """)
+        #expect(count(f, .mul) == 0)
+        #expect(count(f, .or) == 0)
+        #expect(count(f, .add) == 1, "\(f.listing())")
+        #expect(f.listing().contains("add v0, 42"), "\(f.listing())")
+    }
+
+    @Test func divisionsAreNeverFolded() throws {
+        // 1 / 0 traps at run time: folding it away would lose the trap.
+        let f = try ir("(module (func (result i32) (i32.div_u (i32.const 1) (i32.const 0))))")
+        #expect(count(f, .divU) == 1)
+    }
+
+    @Test func equalExpressionsAreComputedOnce() throws {
+        let f = try ir("""
+            (module (func (param i32 i32) (result i32)
+              (local i32)
+              (local.set 2 (i32.mul (local.get 0) (local.get 1)))
+              (if (local.get 0) (then (local.set 2 (i32.add (local.get 2) (i32.mul (local.get 1) (local.get 0))))))
+              (i32.add (local.get 2) (i32.mul (local.get 0) (local.get 1)))))
+            """)
+        // a*b, b*a (commutative) in a dominated block and again after the merge: one multiply.
+        #expect(count(f, .mul) == 1, "\(f.listing())")
+    }
+
+    @Test func expressionsInSiblingArmsAreNotMerged() throws {
+        let f = try ir("""
+            (module (func (param i32 i32) (result i32)
+              (if (result i32) (local.get 0)
+                (then (i32.mul (local.get 0) (local.get 1)))
+                (else (i32.mul (local.get 0) (local.get 1))))))
+            """)
+        // Neither arm dominates the other.
+        #expect(count(f, .mul) == 2, "\(f.listing())")
+    }
+
+    @Test func deadCodeGoesButTrapsAndEffectsStay() throws {
+        let f = try ir("""
+            (module (memory 1) (global $g (mut i32) (i32.const 0))
+              (func (param i32 i32)
+                (drop (i32.mul (local.get 0) (local.get 1)))
+                (drop (i32.load (local.get 0)))
+                (drop (i32.rem_s (local.get 0) (local.get 1)))
+                (global.set $g (local.get 1))))
+            """)
+        #expect(count(f, .mul) == 0)
+        #expect(count(f, .load) == 1)
+        #expect(count(f, .remS) == 1)
+        #expect(count(f, .globalSet) == 1)
+    }
+
+    @Test func loopHeadersOnlyGetParametersForLocalsTheLoopChanges() throws {
+        let wat = """
+            (module (func (param i32 i32) (result i32)
+              (local i32 i32)
+              (local.set 3 (i32.const 5))
+              (loop $l
+                (local.set 2 (i32.add (local.get 2) (i32.add (local.get 1) (local.get 3))))
+                (br_if $l (i32.lt_u (local.get 2) (local.get 0))))
+              (local.get 2)))
+            """
+        let f = try ir(wat)
+        let headers = f.blocks.indices.filter { f.blocks[$0].isLoopHeader }
+        #expect(headers.count == 1)
+        // Only local 2 changes in the loop; 0, 1 and 3 are the values from before it.
+        #expect(f.blocks[headers[0]].params.count == 1, "\(f.listing())")
+        // Before trivial-parameter removal, the header had one for every local read in the loop.
+        let built = try ir(wat, optimize: false)
+        #expect(built.blocks[headers[0]].params.count == 1)
+    }
+
+    @Test func ssaThroughBranchesAndBlockResults() throws {
+        // Values merge at block ends through parameters; the answer must match the interpreter.
+        let wat = """
+            (module (func (export "f") (param i32) (result i32)
+              (local i32)
+              (local.set 1 (i32.const 10))
+              (block $b (result i32)
+                (drop (br_if $b (i32.const 100) (i32.eqz (local.get 0))))
+                (local.set 1 (i32.const 20))
+                (drop (br_if $b (i32.const 200) (i32.eq (local.get 0) (i32.const 1))))
+                (local.set 1 (i32.const 30))
+                (i32.const 300))
+              (local.get 1)
+              (i32.add)))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for x: Int32 in [0, 1, 2, -5] {
+            #expect(try optimized.callI32(x) == interpreter.callI32(x), "f(\(x))")
+        }
+    }
+
+    @Test func comparesFuseIntoBranches() throws {
+        let f = try ir("""
+            (module (func (param i32) (result i32) (local i32)
+              (loop $l
+                (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+                (br_if $l (i32.lt_s (local.get 1) (local.get 0))))
+              (local.get 1)))
+            """)
+        let order = IRPasses.reversePostorder(f)
+        let fused = RegisterAllocator.fusedCompares(f, order: order)
+        let compares = f.insts.indices.filter { f.insts[$0].op == .cmp }
+        #expect(compares.count == 1 && fused[compares[0]])
+    }
+
+    @Test func valuesLiveAcrossCallsAvoidCallerSavedRegisters() throws {
+        let f = try ir("""
+            (module
+              (func $g (param i32) (result i32) (local.get 0))
+              (func (param i32 i32) (result i32)
+                (local i32)
+                (local.set 2 (i32.mul (local.get 0) (local.get 1)))
+                (drop (call $g (local.get 0)))
+                (local.get 2)))
+            """, function: 1)
+        let order = IRPasses.reversePostorder(f)
+        let allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers).run()
+        let mul = try #require(f.insts.first { $0.op == .mul })
+        switch allocation.locations[Int(mul.result.id)] {
+        case .gpr(let r): #expect(X64Machine.callerSaved & (1 << UInt32(r)) == 0, "in r\(r)")
+        case .stack: break
+        default: Issue.record("the product has no location")
+        }
+    }
+
+    func compiled(_ wat: String) throws -> Instance {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        #expect(module.functionCount(in: .optimizing) == module.definedFunctionCount)
+        return try Store(engine: engine).instantiate(module)
+    }
+
+    @Test func registerPressureAcrossCalls() throws {
+        // 24 values live across a call: more than the registers that survive it.
+        var body = ""
+        for k in 0..<24 { body += "(local.set \(k + 1) (i64.mul (local.get 0) (i64.const \(k + 3))))\n" }
+        body += "(drop (call $id (local.get 0)))\n"
+        var sum = "(local.get 1)"
+        for k in 1..<24 { sum = "(i64.add \(sum) (i64.xor (local.get \(k + 1)) (i64.const \(k))))" }
+        let wat = """
+            (module
+              (func $id (param i64) (result i64) (local.get 0))
+              (func (export "f") (param i64) (result i64)
+                (local \(String(repeating: "i64 ", count: 24)))
+                \(body)
+                \(sum)))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for x: Int64 in [0, 1, -7, 1 << 40] {
+            #expect(try optimized.callI64(x) == interpreter.callI64(x))
+        }
+    }
+
+    @Test func floatPressureAndSelects() throws {
+        var body = ""
+        for k in 0..<20 { body += "(local.set \(k + 1) (f64.mul (local.get 0) (f64.const \(Double(k) + 0.5))))\n" }
+        var sum = "(local.get 1)"
+        for k in 1..<20 {
+            sum = "(f64.add \(sum) (select (local.get \(k + 1)) (f64.const 1) (f64.gt (local.get \(k + 1)) (f64.const 3))))"
+        }
+        let wat = """
+            (module (func (export "f") (param f64) (result f64)
+              (local \(String(repeating: "f64 ", count: 20)))
+              \(body)
+              \(sum)))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for x in [0.0, 1.25, -3.5, .nan, .infinity] {
+            let a = try interpreter.call([.f64(x)]), b = try optimized.call([.f64(x)])
+            #expect(a == b, "f(\(x)): \(a) vs \(b)")
+        }
+    }
+
+    @Test func deepNestingAndManyLocalsCompile() throws {
+        // 2,000 nested blocks and 50,000 locals: SSA construction is iterative and reads only
+        // the locals used.
+        let depth = 2000
+        var wat = "(module (func (export \"f\") (param i32) (result i32) (local \(String(repeating: "i32 ", count: 50_000)))\n"
+        wat += String(repeating: "(block ", count: depth)
+        wat += "(local.set 49999 (i32.add (local.get 0) (i32.const 1)))"
+        for k in 0..<depth { wat += "(br_if \(k % min(7, depth - k)) (i32.eq (local.get 0) (i32.const \(k))))(local.set 49999 (i32.add (local.get 49999) (i32.const 1))))" }
+        wat += "(local.get 49999)))"
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for x: Int32 in [0, 5, 1999, 5000] {
+            #expect(try optimized.callI32(x) == interpreter.callI32(x))
+        }
+    }
+
+    @Test func hugeFunctionsStayInTheBaselineTierWithAReason() throws {
+        // Past the value budget the optimizing tier gives up and says why; the baseline tier
+        // compiles the function.
+        var wat = "(module (func (export \"f\") (param i32) (result i32)\n"
+        wat += String(repeating: "(local.set 0 (i32.add (local.get 0) (i32.const 1)))\n", count: 100_000)
+        wat += "(local.get 0)))"
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let events = Locked<[TierEvent]>([])
+        c.tierLog = { e in events.withLock { $0.append(e) } }
+        let bytes = try wat2wasm(wat)
+        let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+        // 100,000 adds fold into far fewer values than the budget: this one compiles.
+        #expect(module.functionCount(in: .optimizing) == 1)
+        let f = try Store(engine: module.engine).instantiate(module).function("f")!
+        #expect(try f.callI32(1) == 100_001)
+        // With a small budget, the same function falls back.
+        try bytes.withUnsafeBufferPointer { buffer in
+            let (info, context, _) = try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
+                var sink = NullSink()
+                try validator.run(sink: &sink)
+                return nil
+            }
+            var builder = IRBuilder(context: context, importedFunctionCount: 0, type: info.types[0], locals: [], valueBudget: 1000)
+            var validator = FunctionValidator(module: context, body: info.bodies[0], type: info.types[0], bytes: buffer)
+            try validator.run(sink: &builder)
+            #expect(builder.unsupported?.message.contains("too large") == true)
+        }
+    }
+
+    @Test func simdFunctionsFallBackWithAReason() throws {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let events = Locked<[String]>([])
+        c.tierLog = { e in events.withLock { $0.append("\(e)") } }
+        let module = try Module(engine: Engine(configuration: c), bytes: try wat2wasm("""
+            (module (func (export "f") (param i32) (result i32) (i32x4.extract_lane 0 (i32x4.splat (local.get 0)))))
+            """))
+        #expect(module.functionCount(in: .optimizing) == 0)
+        let log = events.withLock { $0 }
+        #expect(log.contains { $0.contains("stays in the baseline") && $0.contains("SIMD") }, "\(log)")
+        #expect(try Store(engine: module.engine).instantiate(module).function("f")!.callI32(9) == 9)
+    }
+}
