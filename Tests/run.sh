@@ -30,8 +30,8 @@ echo "== The same spec files, optimizing tier (every function compiled by it, ex
 .build/release/strata wast --tier optimizing --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
-echo "== The same spec files, tiered mode: every function queued after its first call"
-.build/release/strata wast --tier tiered --tier-up-threshold 1 --testsuite "$STRATA_TESTSUITE" \
+echo "== The same spec files, tiered mode: every function queued for the next tier after its first call in each"
+.build/release/strata wast --tier tiered --tier-up-threshold 1 --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
 chaos="${STRATA_CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"

@@ -452,8 +452,9 @@ struct Wast: ParsableCommand {
                 + "the other \(defined - compiled) (SIMD) ran in the interpreter")
         } else if tier == .tiered {
             let s = runner.engine.tieringStatistics
-            print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled in the background, "
-                + "\(s.notCompiled) left to the interpreter (SIMD), \(s.queueLength) still queued at the end")
+            print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
+                + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
+                + "\(s.notCompiled) left in a lower tier (SIMD), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

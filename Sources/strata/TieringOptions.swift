@@ -10,6 +10,9 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode: the hotness that queues a function for compilation (calls weigh 15, loop iterations 1).")
     var tierUpThreshold: Int?
 
+    @Option(help: "Tiered mode: the hotness, counted again in baseline code, that queues a function for the optimizing tier.")
+    var optimizeThreshold: Int?
+
     @Option(help: "Background compile threads (default: cores - 1, at least 1).")
     var compileThreads: Int?
 
@@ -32,6 +35,7 @@ struct TieringOptions: ParsableArguments {
             c.codeCache = cache.open()
         }
         if let tierUpThreshold { c.tierUpThreshold = max(1, tierUpThreshold) }
+        if let optimizeThreshold { c.optimizeThreshold = max(1, optimizeThreshold) }
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
         if let chaosSeed {
             c.chaosSeed = chaosSeed

@@ -172,7 +172,7 @@ import CStrata
     /// trap unwinders (libunwind, frame pointers) give the same backtraces.
     @Test(arguments: BaselineTests.tiers) func unwindInformationIsRegistered(tier: Tier) throws {
         let module = try Module(engine: Self.baselineEngine(tier: tier), bytes: try wat2wasm(Self.traps))
-        let code = try #require(module.compiled.first)
+        let code = try #require(module.compiled)
         for k in 0..<code.count {
             let r = code.ranges[k]
             var start: UInt = 0, end: UInt = 0

@@ -16,10 +16,13 @@ import WAT
         return dir
     }
 
-    static func engine(_ cache: (any CodeCache)?, tier: Tier = .tiered, log: (@Sendable (TierEvent) -> Void)? = nil) -> Engine {
+    static func engine(
+        _ cache: (any CodeCache)?, tier: Tier = .tiered, optimizeThreshold: Int = 1 << 30, log: (@Sendable (TierEvent) -> Void)? = nil
+    ) -> Engine {
         var c = EngineConfiguration()
         c.tier = tier
         c.tierUpThreshold = 100
+        c.optimizeThreshold = optimizeThreshold
         c.compileThreads = 1
         c.codeCache = cache
         c.tierLog = log
@@ -57,6 +60,35 @@ import WAT
         #expect(try instance.function("vec")!.callI32(20) == TieringTests.expectedSum(20))
     }
 
+    /// An entry keeps each function's best tier: optimized code comes back optimized, and the
+    /// optimizing mode's own entries work the same way.
+    @Test func optimizedCodeIsCachedAsOptimized() throws {
+        let cache = InMemoryCodeCache()
+        let first = Self.engine(cache, optimizeThreshold: 50)
+        let m1 = try Module(engine: first, bytes: try wat2wasm(Self.program))
+        let instance = try Store(engine: first).instantiate(m1)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, m1.currentTier(function: 0) != .optimizing || m1.currentTier(function: 1) != .optimizing {
+            _ = try instance.function("sum")!.callI32(50)
+        }
+        first.flushCodeCache()
+        let events = Mutex<[TierEvent]>([])
+        let second = Self.engine(cache, optimizeThreshold: 50, log: { e in events.withLock { $0.append(e) } })
+        let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
+        #expect(m2.currentTier(function: 0) == .optimizing && m2.currentTier(function: 1) == .optimizing)
+        #expect(events.withLock { $0 }.filter { $0.kind == .loadedFromCache }.allSatisfy { $0.to == .optimizing })
+        #expect(try Store(engine: second).instantiate(m2).function("sum")!.callI32(1000) == TieringTests.expectedSum(1000))
+        second.flushCodeCache()
+        #expect(second.tieringStatistics.requests == 0)
+
+        let o1 = try Module(engine: Self.engine(cache, tier: .optimizing), bytes: try wat2wasm(Self.program))
+        #expect(o1.functionsLoadedFromCache == 0 && o1.functionCount(in: .optimizing) == 4)
+        o1.engine.flushCodeCache()
+        let o2 = try Module(engine: Self.engine(cache, tier: .optimizing), bytes: try wat2wasm(Self.program))
+        #expect(o2.functionsLoadedFromCache == 4 && o2.functionCount(in: .optimizing) == 4)
+        #expect(try Store(engine: o2.engine).instantiate(o2).function("sum")!.callI32(100) == TieringTests.expectedSum(100))
+    }
+
     @Test func baselineModeSkipsCompilationOnAHit() throws {
         let cache = InMemoryCodeCache()
         let m1 = try Module(engine: Self.engine(cache, tier: .baseline), bytes: try wat2wasm(Self.program))
@@ -88,7 +120,7 @@ import WAT
         case "swap":
             // The entry of another module, under this module's name.
             let other = try Module(engine: Self.engine(InMemoryCodeCache(), tier: .baseline), bytes: try wat2wasm("(module (func (export \"f\") (result i32) (i32.const 1)))"))
-            bytes = CacheEntry(tier: 1, image: CodeImage.encode([(0, MachineFunction(code: [0xC3], traps: [], callSites: []))]), hot: [])
+            bytes = CacheEntry(tier: 1, image: CodeImage.encode([(0, MachineFunction(code: [0xC3], traps: [], callSites: [], tier: 1))]), hot: [])
                 .serialize(key: other.cacheKey ?? key)
         case "garbage": bytes = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
         default: bytes = []
@@ -126,7 +158,7 @@ import WAT
     @Test func hotFunctionsOfTheLastRunAreCompiledAtOnce() throws {
         let cache = InMemoryCodeCache()
         let bytes = try wat2wasm(Self.program)
-        let key = bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: .tiered, cpuFeatures: strata_cpu_features()) }
+        let key = bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: Self.engine(cache).configuration) }
         // A profile without code: the last run found `sum` hot but stopped before compiling it.
         cache.store(key, CacheEntry(tier: 1, image: CodeImage.encode([]), hot: [1]).serialize(key: key))
         let engine = Self.engine(cache)

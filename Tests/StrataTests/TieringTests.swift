@@ -7,10 +7,13 @@ import WAT
 /// Tiered mode: hot functions are compiled in the background and swapped in while they run;
 /// results never change, whatever runs where.
 @Suite struct TieringTests {
-    static func tieredEngine(threshold: Int = 1, chaos: UInt64? = nil, log: (@Sendable (TierEvent) -> Void)? = nil) -> Engine {
+    static func tieredEngine(
+        threshold: Int = 1, optimizeThreshold: Int = Int(Int32.max), chaos: UInt64? = nil, log: (@Sendable (TierEvent) -> Void)? = nil
+    ) -> Engine {
         var c = EngineConfiguration()
         c.tier = .tiered
         c.tierUpThreshold = threshold
+        c.optimizeThreshold = optimizeThreshold
         c.compileThreads = 1
         c.chaosSeed = chaos
         c.tierLog = log
@@ -97,7 +100,7 @@ import WAT
     /// and, in chaos mode, swapped back and forth between the tiers.
     @Test(arguments: [nil, UInt64(42)])
     func threadsRunWhileFunctionsAreSwapped(chaos: UInt64?) throws {
-        let engine = Self.tieredEngine(threshold: 1, chaos: chaos)
+        let engine = Self.tieredEngine(threshold: 1, optimizeThreshold: 100, chaos: chaos)
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let failures = Mutex(0)
         DispatchQueue.concurrentPerform(iterations: 4) { t in
@@ -114,6 +117,36 @@ import WAT
         }
         #expect(failures.withLock { $0 } == 0)
         Self.settle(engine)
+    }
+
+    /// The whole chain: interpreter, then baseline code that counts its own calls and loop
+    /// iterations, then optimized code; the answers never change.
+    @Test func hotFunctionsMoveThroughEveryTier() throws {
+        let events = Mutex<[TierEvent]>([])
+        let engine = Self.tieredEngine(threshold: 1, optimizeThreshold: 200, log: { e in events.withLock { $0.append(e) } })
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        let instance = try Store(engine: engine).instantiate(module)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, module.currentTier(function: 0) != .optimizing || module.currentTier(function: 1) != .optimizing {
+            #expect(try instance.function("sum")!.callI32(40) == Self.expectedSum(40))
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        Self.settle(engine)
+        #expect(module.currentTier(function: 0) == .optimizing)
+        #expect(module.currentTier(function: 1) == .optimizing)
+        #expect(try instance.function("sum")!.callI32(1000) == Self.expectedSum(1000))
+        let log = events.withLock { $0 }
+        for f: UInt32 in [0, 1] {
+            let steps = log.filter { $0.functionIndex == f && $0.kind == .compiled }.map { "\($0.from.rawValue)->\($0.to.rawValue)" }
+            #expect(steps == ["interpreter->baseline", "baseline->optimizing"], "func \(f): \(steps)")
+        }
+        let s = engine.tieringStatistics
+        #expect((s.functionsCompiled[.optimizing] ?? 0) >= 2 && (s.compileSeconds[.optimizing] ?? 0) > 0)
+        // A trap in optimized code still names the function.
+        for _ in 0..<50 { _ = try? instance.function("fails")!.call([.i32(2)]) }
+        Self.settle(engine)
+        let t = try #require(thrownError { _ = try instance.function("fails")!.call([.i32(2)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero && t.backtrace.first?.functionIndex == 4)
     }
 
     /// A module dropped while its functions wait for a compile thread: the requests are

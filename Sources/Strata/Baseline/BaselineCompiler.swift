@@ -61,21 +61,31 @@ struct BaselineCompiler: CodeSink {
     let resultTypes: [ValueType]
     let hasMemory: Bool
 
-    var asm = X64Assembler(capacity: 1024)
+    /// The machine layer both compiled tiers share (assembler, frame, trap tables, calls).
+    var m = X64MachineLayer()
+    var asm: X64Assembler {
+        get { m.asm }
+        _modify { yield &m.asm }
+    }
     var stack: [Value] = []
     var blocks: [Block] = []
     var dead = false
     var maxHeight = 0
     var gprFree: UInt16 = BaselineCompiler.allocatableMask
     var xmmFree: UInt16 = 0x7FFF
-    var traps: [StrataTrapSite] = []
-    var callSites: [UInt32] = []
-    /// Out-of-line trap stubs: (label, kind, Wasm offset), emitted after the body.
-    var stubs: [(Label, UInt32, Int)] = []
-    /// Position of the frame-size immediate of `sub rsp, imm32`.
-    var frameSizePatch = 0
     /// Set when the body uses something this tier does not compile (SIMD); validation still completes.
     var unsupported: WasmError?
+
+    /// Tiered mode: the code counts its calls and loop iterations in the hotness of the record
+    /// in its entry slot and asks for the optimizing tier past the record's threshold.
+    struct HotnessCounting {
+        var definedIndex: Int
+        var callWeight: Int32
+        var loopWeight: Int32
+    }
+    let counting: HotnessCounting?
+    /// Out-of-line slow paths of the hotness checks: (entry, return point).
+    var slowPaths: [(Label, Label)] = []
 
     /// Locals kept in a register for the whole function (nil: in their frame slot).
     var localGPR: [Reg?]
@@ -90,8 +100,9 @@ struct BaselineCompiler: CodeSink {
 
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool,
-        localUses: [Int] = []
+        localUses: [Int] = [], counting: HotnessCounting? = nil
     ) {
+        self.counting = counting
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.localTypes = type.params + locals
@@ -161,26 +172,7 @@ struct BaselineCompiler: CodeSink {
     }
 
     mutating func prologue(paramCount: Int) {
-        // The unwind information (UnwindInfo) describes exactly these instructions.
-        asm.push(.rbp)
-        asm.mov(.w64, .rbp, .rsp)
-        asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
-        assert(asm.offset == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
-        // sub rsp, imm32 (patched at the end, when the value stack's size is known)
-        asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
-        frameSizePatch = asm.offset
-        asm.u32(0)
-        // Stack limit (vmctx still in rdi): a trap, not a crash.
-        asm.alu(.cmp, .w64, .rsp, Mem(.rdi, 48))
-        let overflow = asm.newLabel()
-        asm.jcc(.b, overflow)
-        stubs.append((overflow, TrapKind.callStackExhausted.rawValue, 0))
-        asm.mov(.w64, Self.vm, .rdi)
-        asm.store(.w64, Mem(.rbp, Self.resultPointerOffset), .rsi)
-        if hasMemory {
-            asm.load(.w64, Self.memBase, Mem(Self.vm, 0))
-            asm.load(.w64, Self.memBase, Mem(Self.memBase, 0))
-        }
+        m.prologue(hasMemory: hasMemory)
         for i in 0..<paramCount {
             let arg = Mem(.rsi, Int32(16 * i))
             if let r = localGPR[i] {
@@ -216,49 +208,57 @@ struct BaselineCompiler: CodeSink {
             }
         }
         interruptCheck(offset: 0)
+        if let c = counting { countHotness(c.callWeight) }
+    }
+
+    /// Adds `weight` to the hotness of the function's current record; past its threshold, a
+    /// slow path asks for the optimizing tier (`Builtin.tierUp`) and comes back.
+    mutating func countHotness(_ weight: Int32) {
+        guard let c = counting else { return }
+        let count = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.hotness)! + MemoryLayout<StrataHotness>.offset(of: \StrataHotness.count)!)
+        let limit = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.hotness)! + MemoryLayout<StrataHotness>.offset(of: \StrataHotness.tierUpAt)!)
+        let slow = asm.newLabel(), back = asm.newLabel()
+        asm.load(.w64, Self.scratch, Mem(Self.vm, VMContextLayout.entryTable))
+        asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * c.definedIndex)))
+        asm.alu(.add, .w64, Mem(Self.scratch, count), imm: weight)
+        asm.load(.w64, Self.scratch2, Mem(Self.scratch, count))
+        asm.alu(.cmp, .w64, Self.scratch2, Mem(Self.scratch, limit))
+        asm.jcc(.ge, slow)
+        asm.bind(back)
+        slowPaths.append((slow, back))
+    }
+
+    /// The hotness slow paths: nothing but pinned locals is in registers where counting happens
+    /// (function entry, loop headers), so only those are saved around the call.
+    mutating func emitSlowPaths() {
+        for (slow, back) in slowPaths {
+            asm.bind(slow)
+            savePins()
+            asm.mov(.w64, .rsi, Self.scratch)
+            m.callBuiltin(.tierUp, mayTrap: false, offset: 0)
+            restorePins()
+            asm.jmp(back)
+        }
+        slowPaths = []
     }
 
     mutating func interruptCheck(offset: Int) {
-        asm.load(.w64, Self.scratch, Mem(Self.vm, 56))
-        asm.alu(.cmp, .w32, Mem(Self.scratch, 0), imm: 0)
-        let stub = asm.newLabel()
-        asm.jcc(.ne, stub)
-        stubs.append((stub, TrapKind.interrupted.rawValue, offset))
+        m.interruptCheck(offset: offset, scratch: Self.scratch)
     }
 
-    mutating func epilogue() {
-        asm.movImm32(.rax, 0)
-        asm.lea(.w64, .rsp, Mem(.rbp, Int32(-Self.savedRegisterBytes)))
-        asm.pop(.r13); asm.pop(.r12); asm.pop(.rbx); asm.pop(.r15); asm.pop(.r14); asm.pop(.rbp)
-        asm.ret()
-    }
+    mutating func epilogue() { m.epilogue() }
 
     /// Emits the trap stubs and returns the finished function.
     mutating func finish() -> MachineFunction {
-        for (label, kind, offset) in stubs {
-            asm.bind(label)
-            traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
-            asm.ud2()
-        }
-        asm.resolveFixups()
-        asm.resolveTableFixups()
         // rsp = rbp - 48 - 16 * locals - 16 * slots, aligned to 16 (5 pushes leave rsp at 8 mod 16).
         let slots = maxHeight + 1
-        let frame = 8 + 16 * localTypes.count + 16 * slots
-        asm.patch32(at: frameSizePatch, Int32(frame))
-        traps.sort { $0.codeOffset < $1.codeOffset }
-        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites)
+        emitSlowPaths()
+        return m.finish(frameSize: 8 + 16 * localTypes.count + 16 * slots, tier: .baseline)
     }
 
-    mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label {
-        let l = asm.newLabel()
-        stubs.append((l, kind.rawValue, offset))
-        return l
-    }
+    mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label { m.stub(kind, offset: offset) }
     /// Records that the instruction starting now may fault (memory accesses).
-    mutating func faultSite(_ kind: TrapKind, offset: Int) {
-        traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind.rawValue, wasmOffset: UInt32(truncatingIfNeeded: offset)))
-    }
+    mutating func faultSite(_ kind: TrapKind, offset: Int) { m.faultSite(kind, offset: offset) }
 
     // MARK: registers
 
@@ -573,6 +573,7 @@ struct BaselineCompiler: CodeSink {
             let header = asm.newLabel()
             asm.bind(header)
             interruptCheck(offset: offset)
+            if let c = counting { countHotness(c.loopWeight) }
             blocks.append(Block(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header, deadAtEntry: false))
         case .if(let p, let r):
             let cond = conditionToFlags()
@@ -610,16 +611,10 @@ struct BaselineCompiler: CodeSink {
             let type = context.types[Int(context.functionTypes[Int(f)])]
             call(type: type, offset: offset) { c, argBase in
                 if Int(f) < c.importedFunctionCount {
-                    c.asm.load(.w64, .rax, Mem(Self.vm, 24))
-                    c.asm.load(.w64, .rax, Mem(.rax, Int32(8 * Int(f))))
-                    c.callReference(argBase: argBase, offset: offset)
+                    c.m.loadFunctionReference(Int(f), into: .rax)
+                    c.m.callReference(slots: Self.slotMem(argBase), offset: offset)
                 } else {
-                    c.asm.mov(.w64, .rdi, Self.vm)
-                    c.asm.lea(.w64, .rsi, Self.slotMem(argBase))
-                    c.asm.load(.w64, .rdx, Mem(Self.vm, 32))
-                    c.asm.load(.w64, .rdx, Mem(.rdx, Int32(8 * (Int(f) - c.importedFunctionCount))))
-                    c.asm.call(Mem(.rdx, 0))
-                    c.afterCall(offset: offset)
+                    c.m.callDefined(Int(f) - c.importedFunctionCount, slots: Self.slotMem(argBase), offset: offset)
                 }
             }
         case .callIndirect(let typeIndex, let table):
@@ -631,19 +626,8 @@ struct BaselineCompiler: CodeSink {
             asm.mov(.w32, idx, index)
             free(index)
             call(type: type, offset: offset) { c, argBase in
-                c.asm.load(.w64, .r11, Mem(Self.vm, 16))
-                c.asm.load(.w64, .r11, Mem(.r11, Int32(8 * Int(table))))
-                c.asm.alu(.cmp, .w64, idx, Mem(.r11, 8))
-                c.asm.jcc(.ae, c.trapStub(.undefinedElement, offset: offset))
-                c.asm.load(.w64, .r11, Mem(.r11, 0))
-                c.asm.load(.w64, .rax, Mem(.r11, index: idx, scale: 3))
-                c.asm.test(.w64, .rax, .rax)
-                c.asm.jcc(.e, c.trapStub(.uninitializedElement, offset: offset))
-                c.asm.load(.w64, .rcx, Mem(Self.vm, 40))
-                c.asm.load(.w32, .rcx, Mem(.rcx, Int32(4 * Int(typeIndex))))
-                c.asm.alu(.cmp, .w32, .rcx, Mem(.rax, 0))
-                c.asm.jcc(.ne, c.trapStub(.indirectCallTypeMismatch, offset: offset))
-                c.callReference(argBase: argBase, offset: offset)
+                c.m.callIndirect(
+                    typeIndex: Int(typeIndex), table: Int(table), index: idx, scratch: .r11, slots: Self.slotMem(argBase), offset: offset)
             }
         case .drop:
             free(pop().loc)
@@ -658,8 +642,7 @@ struct BaselineCompiler: CodeSink {
             setLocal(Int(i), tee: true)
         case .globalGet(let g):
             let type = context.globals[Int(g)].value
-            asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
-            asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+            m.globalCell(Int(g), into: Self.scratch)
             if Self.isFloat(type) {
                 let x = allocXMM()
                 asm.movss(Self.fwidth(type), x, Mem(Self.scratch, 0))
@@ -673,14 +656,12 @@ struct BaselineCompiler: CodeSink {
             let v = stack[stack.count - 1]
             if Self.isFloat(v.type), case .xmm = v.loc {
                 let x = popXMM()
-                asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
-                asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+                m.globalCell(Int(g), into: Self.scratch)
                 asm.movss(Self.fwidth(v.type), Mem(Self.scratch, 0), x)
                 free(x)
             } else {
                 let r = popGPR()
-                asm.load(.w64, Self.scratch, Mem(Self.vm, 8))
-                asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * Int(g))))
+                m.globalCell(Int(g), into: Self.scratch)
                 asm.store(.w64, Mem(Self.scratch, 0), r)
                 free(r)
             }
@@ -703,9 +684,7 @@ struct BaselineCompiler: CodeSink {
             store(opcode: opcode, memOffset: memOffset, offset: offset)
         case .memorySize:
             let r = allocGPR()
-            asm.load(.w64, r, Mem(Self.vm, 0))
-            asm.load(.w64, r, Mem(r, 8))
-            asm.shift(.shr, .w64, r, imm: 16)
+            m.memorySize(into: r)
             push(.i32, .gpr(r))
         case .memoryGrow:
             builtinCall(.memoryGrow, args: 1, result: .i32, offset: offset, mayTrap: false) { _ in }
@@ -722,8 +701,7 @@ struct BaselineCompiler: CodeSink {
             push(.i32, .flags(.e))
         case .refFunc(let f):
             let r = allocGPR()
-            asm.load(.w64, r, Mem(Self.vm, 24))
-            asm.load(.w64, r, Mem(r, Int32(8 * Int(f))))
+            m.loadFunctionReference(Int(f), into: r)
             push(.funcref, .gpr(r))
         case .memoryInit(let segment):
             builtinCall(.memoryInit, args: 3, result: nil, offset: offset, mayTrap: true) { c in
@@ -755,9 +733,9 @@ struct BaselineCompiler: CodeSink {
             }
         case .tableSize(let t):
             let r = allocGPR()
-            asm.load(.w64, r, Mem(Self.vm, 16))
+            asm.load(.w64, r, Mem(Self.vm, VMContextLayout.tables))
             asm.load(.w64, r, Mem(r, Int32(8 * Int(t))))
-            asm.load(.w32, r, Mem(r, 8))
+            asm.load(.w32, r, Mem(r, VMContextLayout.tableCount))
             push(.i32, .gpr(r))
         case .tableFill(let t):
             builtinCall(.tableFill, args: 3, result: nil, offset: offset, mayTrap: true) { c in
@@ -1003,46 +981,6 @@ struct BaselineCompiler: CodeSink {
         maxHeight = max(maxHeight, argBase + max(p, type.results.count))
     }
 
-    /// After a call: a non-zero status in eax is a trap raised by the callee (or a host
-    /// function); a stub re-raises it here so the backtrace includes this frame.
-    mutating func afterCall(offset: Int) {
-        recordCallSite(offset: offset)
-        trapOnStatus(offset: offset)
-    }
-    /// Maps the return address of the call just emitted to its Wasm offset (backtraces).
-    mutating func recordCallSite(offset: Int) {
-        callSites.append(UInt32(asm.offset))
-        callSites.append(UInt32(truncatingIfNeeded: offset))
-    }
-    /// A non-zero eax re-raises that trap kind here (a dynamic trap site).
-    mutating func trapOnStatus(offset: Int) {
-        asm.test(.w32, .rax, .rax)
-        let l = asm.newLabel()
-        asm.jcc(.ne, l)
-        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
-    }
-
-    /// Calls the function reference in rax: Wasm code through its entry slot, or a host function.
-    mutating func callReference(argBase: Int, offset: Int) {
-        let host = asm.newLabel(), done = asm.newLabel()
-        asm.load(.w64, .rdx, Mem(.rax, 24))
-        asm.test(.w64, .rdx, .rdx)
-        asm.jcc(.e, host)
-        asm.load(.w64, .rdx, Mem(.rdx, 0))
-        asm.load(.w64, .rdi, Mem(.rax, 8))
-        asm.lea(.w64, .rsi, Self.slotMem(argBase))
-        asm.call(Mem(.rdx, 0))
-        asm.jmp(done)
-        asm.bind(host)
-        asm.mov(.w64, .rdi, Self.vm)
-        asm.mov(.w64, .rsi, .rax)
-        asm.lea(.w64, .rdx, Self.slotMem(argBase))
-        asm.load(.w64, .rax, Mem(Self.vm, 72))
-        asm.call(Mem(.rax, Int32(8 * Builtin.callHost.rawValue)))
-        asm.bind(done)
-        afterCall(offset: offset)
-    }
-
     /// Calls a runtime builtin with the VM context in rdi, immediates set by `setup` (rsi,
     /// rdx...), then the top `args` values in the following argument registers.
     mutating func builtinCall(
@@ -1067,11 +1005,11 @@ struct BaselineCompiler: CodeSink {
         for _ in 0..<args { free(pop().loc) }
         setup(&self)
         asm.mov(.w64, .rdi, Self.vm)
-        asm.load(.w64, .rax, Mem(Self.vm, 72))
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
         asm.call(Mem(.rax, Int32(8 * b.rawValue)))
-        if mayTrap { recordCallSite(offset: offset) }
+        if mayTrap { m.recordCallSite(offset: offset) }
         restorePins()  // moves only: eax (the status or result) is untouched
-        if mayTrap { trapOnStatus(offset: offset) }
+        if mayTrap { m.trapOnStatus(offset: offset) }
         if let result {
             gprFree &= ~(1 << UInt16(Reg.rax.code))
             asm.mov(.w32, .rax, .rax)  // a C/Swift UInt32 result leaves rax's upper half undefined
@@ -1084,11 +1022,7 @@ struct BaselineCompiler: CodeSink {
     /// Leaves the element array of table `t` in the scratch register after a bounds check of
     /// `index`.
     mutating func tableElement(table t: Int, index: Reg, offset: Int) {
-        asm.load(.w64, Self.scratch, Mem(Self.vm, 16))
-        asm.load(.w64, Self.scratch, Mem(Self.scratch, Int32(8 * t)))
-        asm.alu(.cmp, .w64, index, Mem(Self.scratch, 8))
-        asm.jcc(.ae, trapStub(.tableOutOfBounds, offset: offset))
-        asm.load(.w64, Self.scratch, Mem(Self.scratch, 0))
+        m.tableElements(table: t, index: index, scratch: Self.scratch, offset: offset)
     }
 
     /// The effective address of an access: memory base + zero-extended address + offset. The
@@ -1173,6 +1107,8 @@ enum Builtin: Int, CaseIterable {
     case memoryGrow = 0, memoryInit, dataDrop, memoryCopy, memoryFill
     case tableGrow, tableFill, tableCopy, tableInit, elemDrop
     case callHost, convert
+    /// Baseline code past its hotness threshold: queue the optimizing tier.
+    case tierUp
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses

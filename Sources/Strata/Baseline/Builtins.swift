@@ -105,6 +105,19 @@ func builtinConvert(_ vm: VMContextPointer, _ opcode: UInt32, _ bits: UInt64, _ 
     return 0
 }
 
+/// Baseline code whose hotness reached its threshold: queues the function for the optimizing
+/// tier once (the record's threshold is raised out of reach first).
+@_cdecl("strata_builtin_tier_up")
+func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer) {
+    let record = raw.assumingMemoryBound(to: FunctionCode.self)
+    strata_hotness_set_threshold(&record.pointee.hotness, Int64.max)
+    let module = instance(vm).module
+    let index = record.pointee.definedIndex
+    guard module.claimOptimize(index) else { return }
+    module.engine.tierUp.request(
+        module, index: index, from: .baseline, to: .optimizing, hotness: strata_hotness_count(&record.pointee.hotness))
+}
+
 /// Runs an interpreted function for compiled code (the native entry of interpreter code), as
 /// a nested activation on the store's value stack.
 @_cdecl("strata_interpreter_entry")
@@ -138,6 +151,7 @@ extension Builtin {
         case .elemDrop: unsafeBitCast(builtinElemDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .callHost: unsafeBitCast(builtinCallHost as @convention(c) (VMContextPointer, UnsafeMutablePointer<StrataFuncRef>, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
         case .convert: unsafeBitCast(builtinConvert as @convention(c) (VMContextPointer, UInt32, UInt64, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
+        case .tierUp: unsafeBitCast(builtinTierUp as @convention(c) (VMContextPointer, UnsafeMutableRawPointer) -> Void, to: UnsafeRawPointer.self)
         }
     }
 }

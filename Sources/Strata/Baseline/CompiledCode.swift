@@ -7,7 +7,6 @@ import Synchronization
 /// handler's view) for as long as the object lives. Shared by every instance of the module.
 final class CompiledCode: @unchecked Sendable {
     let memory: ExecutableMemory
-    let tier: UInt32
     /// The functions' image: the trap and call-site tables are used in place.
     let image: CodeImage
     /// One registry range and one entry record per compiled function (image order).
@@ -24,7 +23,7 @@ final class CompiledCode: @unchecked Sendable {
     /// module's interpreter records, copied into the new records for their metadata.
     init(
         image: CodeImage, interpreterRecords: UnsafeMutablePointer<FunctionCode>,
-        importedFunctionCount: Int, names: FunctionNames, tier: UInt32, wasmBytes: Int
+        importedFunctionCount: Int, names: FunctionNames, wasmBytes: Int
     ) throws(WasmError) {
         let functions = image.functions
         var starts: [Int] = []
@@ -47,7 +46,6 @@ final class CompiledCode: @unchecked Sendable {
                 starts: starts, sizes: functions.map(\.codeSize), mappingBase: base, at: ehFrameOffset)
         }, byteCount: ehFrameOffset + UnwindInfo.byteCount(functions: functions.count))
         self.image = image
-        self.tier = tier
         self.names = names
         self.wasmBytes = wasmBytes
         codeBytes = total
@@ -61,11 +59,11 @@ final class CompiledCode: @unchecked Sendable {
                 start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.codeSize),
                 traps: image.trapTable(f), trapCount: UInt32(f.trapCount),
                 functionIndex: UInt32(importedFunctionCount + f.index),
-                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: tier, owner: owner))
+                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: f.tier, owner: owner))
             // The interpreter record's metadata, field by field (its hotness may be changing).
             let i = interpreterRecords + f.index
             (records + k).initialize(to: FunctionCode(
-                nativeEntry: UnsafeRawPointer(start), kind: tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
+                nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
                 resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
                 definedIndex: i.pointee.definedIndex))
@@ -183,7 +181,8 @@ extension Module {
     /// Defined function `i` by the baseline compiler; `.failure` with the reason when the tier
     /// leaves it out. Throws validation errors only.
     static func compileBaseline(
-        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext
+        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, countHotness: Bool = false,
+        weights: (call: Int32, loop: Int32) = (15, 1)
     ) throws(WasmError) -> Result<MachineFunction, WasmError> {
         let body = info.bodies[i]
         let type = info.types[Int(info.functionTypeIndices[i])]
@@ -192,7 +191,8 @@ extension Module {
         try first.run(sink: &counter)
         var compiler = BaselineCompiler(
             context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, locals: body.locals,
-            hasMemory: hasMemory(info), localUses: counter.uses)
+            hasMemory: hasMemory(info), localUses: counter.uses,
+            counting: countHotness ? BaselineCompiler.HotnessCounting(definedIndex: i, callWeight: weights.call, loopWeight: weights.loop) : nil)
         var validator = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
         try validator.run(sink: &compiler)
         if let reason = compiler.unsupported { return .failure(reason) }
@@ -211,14 +211,19 @@ extension Module {
 }
 
 extension Module {
-    /// Decodes, validates and compiles `bytes` with the baseline compiler, one thread, nothing
-    /// else (the code cache's identity probe).
+    /// Decodes, validates and compiles `bytes` with the baseline compiler (with and without
+    /// hotness counting) and the optimizing compiler, one thread (the code cache's identity probe).
     static func compileFunctionsForIdentity(_ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> [MachineFunction] {
         let (info, context, _) = try decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
             var sink = NullSink()
             try validator.run(sink: &sink)
             return nil
         }
-        return try compileFunctions(bytes: buffer, info: info, context: context, threads: 1, tier: .baseline).map(\.function)
+        var out = try compileFunctions(bytes: buffer, info: info, context: context, threads: 1, tier: .baseline).map(\.function)
+        out += try compileFunctions(bytes: buffer, info: info, context: context, threads: 1, tier: .optimizing).map(\.function)
+        for i in 0..<info.bodies.count {
+            if case .success(let f) = try compileBaseline(i, bytes: buffer, info: info, context: context, countHotness: true) { out.append(f) }
+        }
+        return out
     }
 }

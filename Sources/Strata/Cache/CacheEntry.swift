@@ -3,17 +3,18 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 1
     /// Settings that change what the baseline compiler emits.
-    static let compilerSettings = "baseline-r\(compilerRevision);locals-in-registers=5gpr+6xmm;unwind=eh_frame"
+    static let compilerSettings = "baseline-r\(compilerRevision);locals-in-registers=5gpr+6xmm;unwind=eh_frame;"
+        + "optimizing-r\(OptimizingCompiler.revision)"
     static let features = "wasm-2.0;v128-interpreted"
 
-    /// Version, revision, and a digest of the baseline compiler's output for a fixed probe
-    /// module: a build whose code generator differs gets other keys even if nobody bumped the
-    /// revision.
+    /// Version, revision, and a digest of the baseline and optimizing compilers' output for a
+    /// fixed probe module: a build whose code generator differs gets other keys even if nobody
+    /// bumped the revision.
     static let identity: String = {
         var h = SHA256()
         probe.withUnsafeBufferPointer { buffer in

@@ -1,3 +1,4 @@
+import CStrata
 import Crypto
 
 /// The key of a cache entry: SHA-256 over everything that shapes compiled code (module bytes,
@@ -18,12 +19,19 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     }
     public var description: String { hex }
 
+    /// The key of `module` bytes for an engine's configuration on this machine (tiered mode's
+    /// baseline code has the hotness weights built in).
+    static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32 = strata_cpu_features()) -> CacheKey {
+        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures,
+           settings: c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
+    }
+
     /// Computes the key of `module` bytes compiled for `tier` on this machine.
-    static func of(module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32) -> CacheKey {
+    static func of(module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32, settings: String = "") -> CacheKey {
         var h = SHA256()
         h.update(data: Array("strata-code-cache".utf8))
         h.update(data: Array(CodeCacheFormat.identity.utf8))
-        h.update(data: Array("tier=\(tier.rawValue);compiler=\(CodeCacheFormat.compilerSettings);features=\(CodeCacheFormat.features)".utf8))
+        h.update(data: Array("tier=\(tier.rawValue);compiler=\(CodeCacheFormat.compilerSettings);features=\(CodeCacheFormat.features);\(settings)".utf8))
         withUnsafeBytes(of: cpuFeatures.littleEndian) { h.update(bufferPointer: $0) }
         h.update(bufferPointer: UnsafeRawBufferPointer(module))
         return CacheKey(digest: Array(h.finalize()))

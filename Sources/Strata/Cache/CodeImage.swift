@@ -2,9 +2,10 @@ import CStrata
 
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
-/// Per function, 8-byte aligned: a 16-byte header (defined index, code size, trap count,
-/// call-site count), the trap sites (3 x u32 each, `StrataTrapSite`), the call sites (u32
-/// pairs), then the machine code. Trap and call-site tables are used in place.
+/// Per function, 8-byte aligned: a 24-byte header (defined index, code size, trap count,
+/// call-site count, tier, zero), the trap sites (3 x u32 each, `StrataTrapSite`), the call
+/// sites (u32 pairs), then the machine code. Trap and call-site tables are used in place.
+/// Functions of different tiers share an image (each tier's code is the function's best).
 final class CodeImage: @unchecked Sendable {
     struct Function {
         var index: Int
@@ -14,7 +15,10 @@ final class CodeImage: @unchecked Sendable {
         var trapCount: Int
         var calls: Int      // byte offset of the call sites
         var callCount: Int  // u32 count (pairs x 2)
+        /// The tier that compiled it (`Tier.recordKind`: 1 baseline, 2 optimizing).
+        var tier: UInt32
     }
+    static let headerSize = 24
 
     let base: UnsafeMutableRawPointer
     let size: Int
@@ -33,7 +37,7 @@ final class CodeImage: @unchecked Sendable {
     deinit { if storage == nil { base.deallocate() } }
 
     static func byteCount(_ f: MachineFunction) -> Int {
-        (16 + 12 * f.traps.count + 4 * f.callSites.count + f.code.count + 7) & ~7
+        (headerSize + 12 * f.traps.count + 4 * f.callSites.count + f.code.count + 7) & ~7
     }
 
     /// Encodes `functions` (defined index, compiled function) and `extra` functions copied from
@@ -42,19 +46,21 @@ final class CodeImage: @unchecked Sendable {
     /// pass disjoint, sorted sets; `merged` sorts).
     static func encode(_ functions: [(Int, MachineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
         var size = functions.reduce(0) { $0 + byteCount($1.1) }
-        for (_, f) in extra { size += (16 + 12 * f.trapCount + 4 * f.callCount + f.codeSize + 7) & ~7 }
+        for (_, f) in extra { size += (headerSize + 12 * f.trapCount + 4 * f.callCount + f.codeSize + 7) & ~7 }
         let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)
         var at = 0
         var out: [Function] = []
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
-                 calls: UnsafeRawBufferPointer, callCount: Int) {
+                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
             (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
             (p + 8).storeBytes(of: UInt32(trapCount).littleEndian, as: UInt32.self)
             (p + 12).storeBytes(of: UInt32(callCount).littleEndian, as: UInt32.self)
-            var q = 16
+            (p + 16).storeBytes(of: tier.littleEndian, as: UInt32.self)
+            (p + 20).storeBytes(of: UInt32(0), as: UInt32.self)
+            var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
             let trapsAt = at + q
             q += traps.count
@@ -66,14 +72,14 @@ final class CodeImage: @unchecked Sendable {
             q += code.count
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
-                                calls: callsAt, callCount: callCount))
+                                calls: callsAt, callCount: callCount, tier: tier))
             at += q
         }
         for (index, f) in functions {
             f.code.withUnsafeBytes { code in
                 f.traps.withUnsafeBytes { traps in
                     f.callSites.withUnsafeBytes { calls in
-                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count)
+                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier)
                     }
                 }
             }
@@ -81,7 +87,7 @@ final class CodeImage: @unchecked Sendable {
         for (image, f) in extra {
             put(f.index, code: UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize),
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
-                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount)
+                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier)
         }
         return CodeImage(base: base, size: size, functions: out)
     }
@@ -101,13 +107,16 @@ final class CodeImage: @unchecked Sendable {
         var last = -1  // functions are stored in increasing index order
         var at = 0
         for _ in 0..<count {
-            guard at + 16 <= size else { return nil }
-            let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
-            let need = 16 + 12 * trapCount + 4 * callCount + codeSize
-            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at else { return nil }
+            let h = headerSize
+            guard at + h <= size else { return nil }
+            let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12), tier = u32(at + 16)
+            let need = h + 12 * trapCount + 4 * callCount + codeSize
+            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
+                  tier == 1 || tier == 2, u32(at + 20) == 0 else { return nil }
             last = index
-            let f = Function(index: index, code: at + 16 + 12 * trapCount + 4 * callCount, codeSize: codeSize,
-                             traps: at + 16, trapCount: trapCount, calls: at + 16 + 12 * trapCount, callCount: callCount)
+            let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount, codeSize: codeSize,
+                             traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
+                             tier: UInt32(tier))
             var previous = -1
             for t in 0..<trapCount {
                 let offset = u32(f.traps + 12 * t)

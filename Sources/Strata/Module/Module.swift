@@ -25,8 +25,8 @@ public final class Module: @unchecked Sendable {
     private var allocations: [UnsafeMutableRawPointer] = []
     /// The interpreter code the records point into.
     private let translatedFunctions: [CompiledFunction?]
-    /// Machine code placed at creation, per tier (shared by all instances).
-    private(set) var compiled: [CompiledCode] = []
+    /// Machine code placed at creation (shared by all instances).
+    private(set) var compiled: CompiledCode?
     /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
     private(set) var machineCode: [Int: [UInt8]] = [:]
     /// Tiered mode: the module's bytes (bodies are compiled later), which functions have been
@@ -34,7 +34,13 @@ public final class Module: @unchecked Sendable {
     /// freed while the module lives).
     private let tieringBytes: [UInt8]
     private let tierClaims: Locked<[Bool]>
-    private let tieredCode = Locked<[(index: Int, code: CompiledCode)]>([])
+    /// Tiered mode: functions queued for the optimizing tier.
+    private let optimizeClaims: Locked<[Bool]>
+    /// The hotness at which baseline code asks for the optimizing tier (per module: chaos mode
+    /// draws it).
+    let optimizeThreshold: Int64
+    /// Compiled code of tiered mode, per function: (defined index, code, record index in it).
+    private let tieredCode = Locked<[(index: Int, code: CompiledCode, record: Int)]>([])
     /// With a code cache: the key of this module's entry and every compiled function so far
     /// (what the next save writes).
     let cacheKey: CacheKey?
@@ -60,9 +66,8 @@ public final class Module: @unchecked Sendable {
         // A cache entry for these exact bytes and settings was written by a run that validated
         // the module: its functions need neither validation nor compilation now. The key (a
         // SHA-256 of the whole module) is computed on another thread while the sections decode.
-        // The optimizing mode does not use the code cache yet (its entries hold one tier).
-        let cache = configuration.tier == .interpreter || configuration.tier == .optimizing ? nil : configuration.codeCache
-        let pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, tier: configuration.tier, cpuFeatures: strata_cpu_features()) } } }
+        let cache = configuration.tier == .interpreter ? nil : configuration.codeCache
+        let pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } }
         var entry: CacheEntry?
         var leftOut: [(Int, Tier, WasmError)] = []
         let (decodedInfo, decodedContext, translated, compiledNow, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [Module.TierFunction], CacheEntry?) =
@@ -125,10 +130,9 @@ public final class Module: @unchecked Sendable {
         cacheKey = pendingKey?.value
         entry = loadedEntry
         let fromCache = entry?.image.functions ?? []
-        let fresh = compiledNow.filter { $0.tier == .baseline }.map { ($0.index, $0.function) }
-        let optimized = compiledNow.filter { $0.tier == .optimizing }.map { ($0.index, $0.function) }
-        // One image for everything the baseline tier compiled now: the cache's as it is, or
-        // fresh code (with any cached functions copied in); the optimizing tier's code in another.
+        let fresh = compiledNow.map { ($0.index, $0.function) }
+        // One image for everything compiled now: the cache's as it is, or fresh code (with any
+        // cached functions copied in). Each function's code says which tier produced it.
         let image: CodeImage? = fresh.isEmpty ? entry?.image
             : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
 
@@ -169,8 +173,13 @@ public final class Module: @unchecked Sendable {
         }
         instructionOffsets = offsets
         tierClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
+        optimizeClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
+        var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
+        optimizeThreshold = { () -> Int64 in
+            if chaos != nil { return Int64(chaos!.next() % 256) }
+            return Int64(max(configuration.optimizeThreshold, 1))
+        }()
         if tiered {
-            var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
             for i in 0..<n {
                 var at = Int64(max(configuration.tierUpThreshold, 1))
                 if chaos != nil { at = Int64(chaos!.next() % 64) }
@@ -178,30 +187,32 @@ public final class Module: @unchecked Sendable {
             }
         }
 
-        let optimizedImage = optimized.isEmpty ? nil : CodeImage.encode(optimized)
-        for (tier, image) in [(Tier.baseline, image), (.optimizing, optimizedImage)] {
-            guard let image, !image.functions.isEmpty else { continue }
+        if let image, !image.functions.isEmpty {
             let info = self.info
             let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
             let code = try CompiledCode(
                 image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-                names: info.functionNames, tier: tier.recordKind, wasmBytes: wasmBytes)
-            compiled.append(code)
+                names: info.functionNames, wasmBytes: wasmBytes)
+            compiled = code
             if configuration.keepMachineCode {
                 for f in image.functions {
                     machineCode[f.index] = Array(UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize))
                 }
             }
+            if tiered {
+                // Cached functions start compiled: nobody queues them again for the baseline
+                // tier; those cached at the baseline tier count on towards the optimizing one.
+                tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
+                optimizeClaims.withLock { for f in fromCache where f.tier == Tier.optimizing.recordKind { $0[f.index] = true } }
+                for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind {
+                    strata_hotness_set_threshold(&code.records[k].hotness, optimizeThreshold)
+                }
+                tieredCode.withLock { parts in for (k, f) in image.functions.enumerated() { parts.append((f.index, code, k)) } }
+            }
             // Code is written and executable; publish each entry with a release store.
             strata_publish_fence()
             for (k, f) in image.functions.enumerated() {
                 strata_store_entry(entrySlot(f.index), UnsafeRawPointer(code.records + k))
-            }
-        }
-        if let image, !image.functions.isEmpty {
-            if tiered {
-                // Cached functions start compiled: nobody queues them again.
-                tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
             }
             if cache != nil { initialImage = image }
         }
@@ -211,7 +222,8 @@ public final class Module: @unchecked Sendable {
             for f in fromCache {
                 let index = UInt32(info.importedFunctionTypes.count + f.index)
                 log(TierEvent(
-                    kind: .loadedFromCache, functionIndex: index, functionName: info.functionNames[index], from: .interpreter, to: .baseline,
+                    kind: .loadedFromCache, functionIndex: index, functionName: info.functionNames[index], from: .interpreter,
+                    to: Tier(recordKind: f.tier),
                     queueWait: 0, compileTime: 0, swappedAt: now, codeBytes: f.codeSize, hotness: 0))
             }
         }
@@ -251,7 +263,7 @@ public final class Module: @unchecked Sendable {
         functions.sort { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
         guard !functions.isEmpty || !hot.isEmpty else { return }
-        let entry = CacheEntry(tier: 1, image: CodeImage.encode([], copying: functions), hot: hot)
+        let entry = CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot)
         cache.store(key, entry.serialize(key: key))
     }
 
@@ -300,25 +312,49 @@ public final class Module: @unchecked Sendable {
         }
     }
 
-    /// Compiles defined function `index` with the baseline compiler (on a compile thread),
-    /// makes it executable, registers it, and swaps its entry. Returns the machine code size.
+    /// Marks defined function `index` as queued for the optimizing tier; false when it already was.
+    func claimOptimize(_ index: Int) -> Bool {
+        optimizeClaims.withLock { claims in
+            guard index < claims.count, !claims[index] else { return false }
+            claims[index] = true
+            return true
+        }
+    }
+
+    /// Compiles defined function `index` for `tier` (baseline or optimizing, on a compile
+    /// thread), makes it executable, registers it, and swaps its entry. Returns the machine
+    /// code size; a failure carries the reason the function stays in its tier.
     func compileForTierUp(_ index: Int, to tier: Tier) -> Result<Int, WasmError> {
-        guard tier == .baseline else { return .failure(WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")) }
         let info = self.info, context = self.context
         let body = info.bodies[index]
         do throws(WasmError) {
             _ = try JITRuntime.get()
             let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
-                switch try Self.compileBaseline(index, bytes: buffer, info: info, context: context) {
-                case .success(let f): return f
-                case .failure(let reason): throw reason
+                switch tier {
+                case .baseline:
+                    let c = engine.configuration
+                    let weights = (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight))
+                    switch try Self.compileBaseline(index, bytes: buffer, info: info, context: context, countHotness: true, weights: weights) {
+                    case .success(let f): return f
+                    case .failure(let reason): throw reason
+                    }
+                case .optimizing:
+                    let out = try Self.compileOptimized(index, bytes: buffer, info: info, context: context)
+                    guard let f = out.function else { throw out.reason ?? WasmError(.unsupported, "not compiled") }
+                    return f
+                default:
+                    throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
                 }
             }
             let image = CodeImage.encode([(index, function)])
             let code = try CompiledCode(
                 image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-                names: info.functionNames, tier: 1, wasmBytes: body.codeEnd - body.codeStart)
-            tieredCode.withLock { $0.append((index, code)) }
+                names: info.functionNames, wasmBytes: body.codeEnd - body.codeStart)
+            if tier == .baseline {
+                // Baseline code counts calls and loop iterations towards the optimizing tier.
+                strata_hotness_set_threshold(&code.records[0].hotness, optimizeThreshold)
+            }
+            tieredCode.withLock { $0.append((index, code, 0)) }
             if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
@@ -333,19 +369,22 @@ public final class Module: @unchecked Sendable {
         UnsafeMutablePointer(mutating: entryTable + index).withMemoryRebound(to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 }
     }
 
-    /// Chaos mode: swaps one compiled function (chosen by `random`) to the other tier.
+    /// Chaos mode: swaps one compiled function (chosen by `random`) to another of its tiers
+    /// (the interpreter, or any tier that compiled it).
     func chaosSwap(random: UInt64) -> (Int, Tier, Tier)? {
         tieredCode.withLock { parts -> (Int, Tier, Tier)? in
             guard !parts.isEmpty else { return nil }
-            let (index, code) = parts[Int(random % UInt64(parts.count))]
+            let index = parts[Int(random % UInt64(parts.count))].index
+            var choices = [UnsafeRawPointer(codes + index)]
+            for p in parts where p.index == index { choices.append(UnsafeRawPointer(p.code.records + p.record)) }
             let slot = entrySlot(index)
-            let current = strata_load_entry(slot)
-            if current == UnsafeRawPointer(code.records) {
-                strata_store_entry(slot, UnsafeRawPointer(codes + index))
-                return (index, .baseline, .interpreter)
-            }
-            strata_store_entry(slot, UnsafeRawPointer(code.records))
-            return (index, .interpreter, .baseline)
+            guard let current = strata_load_entry(slot) else { return nil }
+            let others = choices.filter { $0 != current }
+            guard !others.isEmpty else { return nil }
+            let next = others[Int((random >> 32) % UInt64(others.count))]
+            strata_store_entry(slot, next)
+            let kind = { (p: UnsafeRawPointer) in Tier(recordKind: p.assumingMemoryBound(to: FunctionCode.self).pointee.kind) }
+            return (index, kind(current), kind(next))
         }
     }
 

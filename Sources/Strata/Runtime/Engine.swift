@@ -10,7 +10,8 @@ public enum Tier: String, Sendable, CaseIterable {
     /// (functions it cannot compile yet, those using SIMD, stay interpreted).
     case baseline
     /// Start in the interpreter; functions that get hot are compiled by the baseline compiler
-    /// in the background and swapped in while the program runs.
+    /// in the background and swapped in while the program runs, and those that stay hot move
+    /// on to the optimizing compiler the same way.
     case tiered
     /// Every function compiled by the optimizing compiler when the module is created (functions
     /// it leaves out go to the baseline compiler, those using SIMD to the interpreter).
@@ -48,6 +49,9 @@ public struct EngineConfiguration: Sendable {
     /// Tiering: a function is queued for compilation when its hotness reaches the threshold;
     /// each call adds `callWeight`, each loop back edge `loopWeight`.
     public var tierUpThreshold: Int = 1500
+    /// Tiered mode: baseline code counts the same way from zero; at this hotness the function
+    /// is queued for the optimizing tier.
+    public var optimizeThreshold: Int = 15_000
     public var callWeight: Int = 15
     public var loopWeight: Int = 1
     /// Called (on a compile thread) for every tiering event.

@@ -83,7 +83,7 @@ struct X64MachineLayer {
     }
 
     /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
-    mutating func finish(frameSize: Int) -> MachineFunction {
+    mutating func finish(frameSize: Int, tier: Tier) -> MachineFunction {
         for (label, kind, offset) in stubs {
             asm.bind(label)
             traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
@@ -94,7 +94,7 @@ struct X64MachineLayer {
         precondition(frameSize % 16 == 8, "frame size keeps rsp 16-byte aligned")
         asm.patch32(at: frameSizePatch, Int32(frameSize))
         traps.sort { $0.codeOffset < $1.codeOffset }
-        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites)
+        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites, tier: tier.recordKind)
     }
 
     // MARK: calls (slot-buffer convention: arguments and results in 16-byte slots at `slots`)
@@ -193,7 +193,7 @@ struct X64MachineLayer {
     static func mayTrap(_ b: Builtin) -> Bool {
         switch b {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow: false
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp: false
         }
     }
 }
@@ -205,4 +205,6 @@ struct MachineFunction {
     var traps: [StrataTrapSite]
     /// (return-address offset, Wasm offset) pairs of every call, sorted.
     var callSites: [UInt32]
+    /// The tier that compiled it (`Tier.recordKind`).
+    var tier: UInt32
 }

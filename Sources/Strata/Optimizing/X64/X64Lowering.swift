@@ -179,7 +179,7 @@ struct X64Lowering {
         // Spill slots (even count keeps alignment) and outgoing slots.
         let spills = (ra.spillSlots + 1) & ~1
         let frame = 8 + 8 * spills + 16 * outSlots
-        return m.finish(frameSize: frame)
+        return m.finish(frameSize: frame, tier: .optimizing)
     }
 
     /// An edge block with nothing to do: the block it jumps to.
