@@ -20,8 +20,10 @@ struct Dump: ParsableCommand {
         discussion: """
             Interpreter tier: the translated instructions; a name "first__second" marks a sequence, \
             which runs its own operands and then the next line's instruction with one dispatch. \
-            Baseline tier: the machine code, disassembled \
-            with llvm-objdump (or objdump) when one is on PATH; --out also writes each function's \
+            Baseline and optimizing tiers: the machine code, disassembled \
+            with llvm-objdump (or objdump) when one is on PATH, each trap site and call return \
+            marked with its Wasm offset; the optimizing tier first prints the function's IR after \
+            optimization. --out also writes each function's \
             raw code to DIR/func-N.bin (objdump -D -b binary -mi386:x86-64 FILE).
             """)
 
@@ -31,7 +33,7 @@ struct Dump: ParsableCommand {
     @Option(help: "Which tier's code: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
     var tier: Tier = .interpreter
 
-    @Option(help: "Baseline tier: also write each function's machine code to this folder.")
+    @Option(help: "Compiled tiers: also write each function's machine code to this folder.")
     var out: String?
 
     @Argument(help: "A .wasm or .wat file.")
@@ -41,8 +43,9 @@ struct Dump: ParsableCommand {
         var config = EngineConfiguration.with(tier: tier)
         config.keepMachineCode = true
         let module: Module
+        let bytes = try loadModuleBytes(file)
         do {
-            module = try Module(engine: Engine(configuration: config), bytes: try loadModuleBytes(file))
+            module = try Module(engine: Engine(configuration: config), bytes: bytes)
         } catch {
             fail("\(file): \(error)")
         }
@@ -56,16 +59,31 @@ struct Dump: ParsableCommand {
             }
             guard i >= first, i < first + module.definedFunctionCount else { fail("no defined function \(i)") }
             let name = module.functionName(UInt32(i)).map { " (\($0))" } ?? ""
+            if tier == .optimizing {
+                print("func \(i)\(name): IR after optimization")
+                print(try Module.optimizedIRListing(bytes: bytes, function: i))
+            }
             guard let code = module.machineCode(function: i) else {
                 print("func \(i)\(name): not compiled (uses SIMD); runs in the interpreter\n")
                 continue
             }
-            print("func \(i)\(name): \(code.count) bytes of machine code")
+            let ranTier = module.currentTier(function: i)?.rawValue ?? "?"
+            print("func \(i)\(name): \(code.count) bytes of machine code (\(ranTier) tier)")
             if let out {
                 try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
                 try Data(code).write(to: URL(fileURLWithPath: "\(out)/func-\(i).bin"))
             }
-            print(disassemble(code) ?? "  (no llvm-objdump or objdump on PATH; use --out)")
+            guard let listing = disassemble(code) else {
+                print("  (no llvm-objdump or objdump on PATH; use --out)")
+                continue
+            }
+            // Trap sites and call returns, by code offset.
+            var notes: [Int: [String]] = [:]
+            for m in module.machineCodeMap(function: i) { notes[m.codeOffset, default: []].append("\(m.what) @wasm 0x\(String(m.wasmOffset, radix: 16))") }
+            for line in listing.split(separator: "\n") {
+                let address = line.split(separator: ":").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces), radix: 16) }
+                if let address, let n = notes[address] { print("\(line)\t; \(n.joined(separator: "; "))") } else { print(line) }
+            }
         }
     }
 

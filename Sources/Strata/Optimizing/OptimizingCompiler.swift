@@ -1,3 +1,4 @@
+import CStrata
 /// Strata's optimizing tier: builds a function's SSA form from its validated body
 /// (`IRBuilder`), optimizes it (`IRPasses`), allocates registers (`RegisterAllocator`) and
 /// lowers it to x86-64 (`X64Lowering`). What it does not compile yet (SIMD, functions past its
@@ -37,5 +38,41 @@ enum OptimizingCompiler {
             f: f, allocation: allocation, order: order, importedFunctionCount: importedFunctionCount, hasMemory: hasMemory)
         let machine = lowering.emit()
         return Output(function: machine, ir: keepIR ? f : nil)
+    }
+}
+
+extension Module {
+    /// The optimizing tier's IR of function `index` (module function index space) after
+    /// optimization, as text, or why the tier leaves the function out. A debugging aid
+    /// (`strata dump --tier optimizing`); compiles the function again from `bytes`.
+    public static func optimizedIRListing(bytes: [UInt8], function index: Int) throws(WasmError) -> String {
+        try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> String in
+            let (info, context, _) = try decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
+                var sink = NullSink()
+                try validator.run(sink: &sink)
+                return nil
+            }
+            let d = index - info.importedFunctionTypes.count
+            guard d >= 0, d < info.bodies.count else { throw WasmError(.invalid, "no defined function \(index)") }
+            let out = try compileOptimized(d, bytes: buffer, info: info, context: context, keepIR: true)
+            if let reason = out.reason { return "not compiled by the optimizing tier: \(reason.message)\n" }
+            return out.ir?.listing() ?? ""
+        }
+    }
+
+    /// Where compiled function `index`'s code maps to Wasm: (code offset, Wasm offset, what),
+    /// from its trap sites and call sites (a call's entry is its return address).
+    public func machineCodeMap(function index: Int) -> [(codeOffset: Int, wasmOffset: Int, what: String)] {
+        guard let code = compiled, let k = code.image.functions.firstIndex(where: { $0.index == index - importedFunctionCount }) else { return [] }
+        let f = code.image.functions[k]
+        var out: [(Int, Int, String)] = []
+        let traps = code.image.trapTable(f)
+        for t in 0..<f.trapCount {
+            let kind = traps[t].kind == STRATA_TRAP_KIND_DYNAMIC ? "trap from the callee" : "trap: \(TrapKind(rawValue: traps[t].kind).map { "\($0)" } ?? "?")"
+            out.append((Int(traps[t].codeOffset), Int(traps[t].wasmOffset), kind))
+        }
+        let calls = code.image.callTable(f)
+        for c in stride(from: 0, to: f.callCount, by: 2) { out.append((Int(calls[c]), Int(calls[c + 1]), "return from call")) }
+        return out.sorted { $0.0 < $1.0 }
     }
 }

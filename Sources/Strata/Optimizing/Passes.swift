@@ -12,9 +12,16 @@ enum IRPasses {
 
     // MARK: block order and dominators
 
-    /// Blocks reachable from the entry in reverse postorder (a loop header before its body;
-    /// for structured code, loop bodies stay contiguous).
+    /// Blocks reachable from the entry in reverse postorder (a loop header before its body).
+    /// At a branch the successor in a shallower loop is visited first, so it comes after the
+    /// deeper one: loop bodies stay contiguous, with their exits after them.
     static func reversePostorder(_ f: IRFunction) -> [Int32] {
+        // A parameterless block that only jumps on counts as its target (edge blocks).
+        func depth(_ b: Int32) -> Int {
+            let block = f.blocks[Int(b)]
+            if block.insts.isEmpty, case .jump(let t, _) = block.term { return f.blocks[Int(t)].loopDepth }
+            return block.loopDepth
+        }
         var visited = [Bool](repeating: false, count: f.blocks.count)
         var post: [Int32] = []
         post.reserveCapacity(f.blocks.count)
@@ -23,7 +30,8 @@ enum IRPasses {
         visited[0] = true
         while !stack.isEmpty {
             let (b, k) = stack[stack.count - 1]
-            let succs = f.blocks[Int(b)].term.successors
+            var succs = f.blocks[Int(b)].term.successors
+            if succs.count == 2 && depth(succs[0]) < depth(succs[1]) { succs.swapAt(0, 1) }
             if k < succs.count {
                 stack[stack.count - 1].1 = k + 1
                 // Visit successors in reverse so the first successor ends up first in RPO.
