@@ -66,7 +66,7 @@ final class CompiledCode: @unchecked Sendable {
                 nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
                 resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
-                definedIndex: i.pointee.definedIndex))
+                definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry)))
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
@@ -105,6 +105,8 @@ final class CompiledCode: @unchecked Sendable {
         var wasm: Int?
         if isReturnAddress {
             for k in 0..<Int(range.pointee.callSiteCount) where range.pointee.callSites[2 * k] == offset {
+                // A slot-buffer wrapper's call of its own direct entry: the same activation.
+                if range.pointee.callSites[2 * k + 1] == X64DirectCall.wrapperCallSite { return nil }
                 wasm = Int(range.pointee.callSites[2 * k + 1])
                 break
             }

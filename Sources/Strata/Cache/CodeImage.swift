@@ -3,7 +3,7 @@ import CStrata
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
 /// Per function, 8-byte aligned: a 24-byte header (defined index, code size, trap count,
-/// call-site count, tier, zero), the trap sites (3 x u32 each, `StrataTrapSite`), the call
+/// call-site count, tier, direct-entry offset or 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
 /// sites (u32 pairs), then the machine code. Trap and call-site tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
 final class CodeImage: @unchecked Sendable {
@@ -17,6 +17,8 @@ final class CodeImage: @unchecked Sendable {
         var callCount: Int  // u32 count (pairs x 2)
         /// The tier that compiled it (`Tier.recordKind`: 1 baseline, 2 optimizing).
         var tier: UInt32
+        /// Offset of the register-argument entry in the code (0: none).
+        var directEntry: Int
     }
     static let headerSize = 24
 
@@ -52,14 +54,14 @@ final class CodeImage: @unchecked Sendable {
         var out: [Function] = []
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
-                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32) {
+                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32, directEntry: Int) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
             (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
             (p + 8).storeBytes(of: UInt32(trapCount).littleEndian, as: UInt32.self)
             (p + 12).storeBytes(of: UInt32(callCount).littleEndian, as: UInt32.self)
             (p + 16).storeBytes(of: tier.littleEndian, as: UInt32.self)
-            (p + 20).storeBytes(of: UInt32(0), as: UInt32.self)
+            (p + 20).storeBytes(of: UInt32(directEntry).littleEndian, as: UInt32.self)
             var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
             let trapsAt = at + q
@@ -72,14 +74,14 @@ final class CodeImage: @unchecked Sendable {
             q += code.count
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
-                                calls: callsAt, callCount: callCount, tier: tier))
+                                calls: callsAt, callCount: callCount, tier: tier, directEntry: directEntry))
             at += q
         }
         for (index, f) in functions {
             f.code.withUnsafeBytes { code in
                 f.traps.withUnsafeBytes { traps in
                     f.callSites.withUnsafeBytes { calls in
-                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier)
+                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier, directEntry: f.directEntry)
                     }
                 }
             }
@@ -87,7 +89,7 @@ final class CodeImage: @unchecked Sendable {
         for (image, f) in extra {
             put(f.index, code: UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize),
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
-                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier)
+                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier, directEntry: f.directEntry)
         }
         return CodeImage(base: base, size: size, functions: out)
     }
@@ -112,11 +114,11 @@ final class CodeImage: @unchecked Sendable {
             let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12), tier = u32(at + 16)
             let need = h + 12 * trapCount + 4 * callCount + codeSize
             guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
-                  tier == 1 || tier == 2, u32(at + 20) == 0 else { return nil }
+                  tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0 else { return nil }
             last = index
             let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
-                             tier: UInt32(tier))
+                             tier: UInt32(tier), directEntry: u32(at + 20))
             var previous = -1
             for t in 0..<trapCount {
                 let offset = u32(f.traps + 12 * t)

@@ -22,7 +22,7 @@ struct FunctionCode {
     /// records, the thunk that runs the interpreter. Called as
     /// entry(vmctx, slots, record) -> trap kind (see docs/ARCHITECTURE.md, "Compiled code").
     var nativeEntry: UnsafeRawPointer? = interpreterNativeEntry
-    /// Kind tag: 0 = interpreter code, 1 = baseline machine code.
+    /// Kind tag (`Tier.recordKind`): 0 = interpreter code, 1 = baseline, 2 = optimized machine code.
     var kind: UInt32 = 0
     var functionIndex: UInt32 = 0
     var code: CodePointer
@@ -39,6 +39,8 @@ struct FunctionCode {
     var hotness = StrataHotness(count: 0, tierUpAt: Int64.max)
     /// Index of this function in the module's defined functions.
     var definedIndex: Int
+    /// Optimized code with a register-argument entry (`X64DirectCall`): its address; nil otherwise.
+    var directEntry: UnsafeRawPointer? = nil
 }
 
 /// A frame of the interpreter's control stack.

@@ -111,7 +111,7 @@ extension IROp {
     /// No side effects and no trap: may be removed when unused, merged when equal, moved.
     var isPure: Bool {
         switch self {
-        case .const, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+        case .const, .param, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
              .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
              .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
              .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc:

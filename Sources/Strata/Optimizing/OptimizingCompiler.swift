@@ -35,7 +35,7 @@ enum OptimizingCompiler {
             return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
         }
         var lowering = X64Lowering(
-            f: f, allocation: allocation, order: order, importedFunctionCount: importedFunctionCount, hasMemory: hasMemory)
+            f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount, hasMemory: hasMemory)
         let machine = lowering.emit()
         return Output(function: machine, ir: keepIR ? f : nil)
     }

@@ -278,6 +278,8 @@ struct X64Assembler {
         }
     }
     mutating func call(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 2, rm: r.code) }
+    /// call rel32 to a label (in the same code).
+    mutating func call(_ l: Label) { byte(0xE8); rel32(to: l) }
     mutating func call(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 2, m) }
     mutating func jmp(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 4, rm: r.code) }
     /// jmp [m] (an indirect jump through memory, for jump tables).

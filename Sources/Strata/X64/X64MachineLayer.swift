@@ -24,28 +24,34 @@ struct X64MachineLayer {
 
     /// push rbp; mov rbp, rsp; save r14, r15, rbx, r12, r13; sub rsp, (patched); stack-limit
     /// check; vmctx to r14, the slot buffer to [rbp-48], memory 0's base to r15.
-    mutating func prologue(hasMemory: Bool) {
+    mutating func prologue(hasMemory: Bool, frameSize: Int? = nil, slotBuffer: Bool = true) {
+        let begin = asm.offset
         asm.push(.rbp)
         asm.mov(.w64, .rbp, .rsp)
         asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
-        assert(asm.offset == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
+        assert(asm.offset - begin == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
         asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
-        frameSizePatch = asm.offset
-        asm.u32(0)
+        if let frameSize {
+            asm.u32(UInt32(frameSize))
+        } else {
+            frameSizePatch = asm.offset
+            asm.u32(0)
+        }
         // Stack limit (vmctx still in rdi): a trap, not a crash.
         asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
         asm.jcc(.b, stub(.callStackExhausted, offset: 0))
         asm.mov(.w64, Self.vm, .rdi)
-        asm.store(.w64, Mem(.rbp, Self.slotBufferOffset), .rsi)
+        if slotBuffer { asm.store(.w64, Mem(.rbp, Self.slotBufferOffset), .rsi) }
         if hasMemory {
             asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
             asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
         }
     }
 
-    /// Returns 0 (no trap) to the caller, restoring the saved registers.
-    mutating func epilogue() {
-        asm.movImm32(.rax, 0)
+    /// Returns 0 (no trap) to the caller, restoring the saved registers (`status: false` leaves
+    /// rax alone: a direct entry's result).
+    mutating func epilogue(status: Bool = true) {
+        if status { asm.movImm32(.rax, 0) }
         asm.lea(.w64, .rsp, Mem(.rbp, -Self.savedRegisterBytes))
         asm.pop(.r13); asm.pop(.r12); asm.pop(.rbx); asm.pop(.r15); asm.pop(.r14); asm.pop(.rbp)
         asm.ret()
@@ -207,4 +213,6 @@ struct MachineFunction {
     var callSites: [UInt32]
     /// The tier that compiled it (`Tier.recordKind`).
     var tier: UInt32
+    /// Offset of the register-argument entry (optimized code), 0 for none.
+    var directEntry: Int = 0
 }

@@ -36,18 +36,29 @@ struct X64Lowering {
     let f: IRFunction
     let ra: RegisterAllocation
     let order: [Int32]
+    let context: ModuleContext
     let importedFunctionCount: Int
     let hasMemory: Bool
+    /// This function's register-argument entry (`X64DirectCall`), when its signature fits.
+    let direct: (arguments: [Location], result: Location?)?
     var m = X64MachineLayer()
+    /// Code emitted after the body (slow paths of calls).
+    var outOfLine: [(inout X64Lowering) -> Void] = []
+    /// Where the last call left its result, when it was a direct call.
+    var directResult: Location?
     var labels: [Label] = []
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
     var outSlots = 1
 
-    init(f: IRFunction, allocation: RegisterAllocation, order: [Int32], importedFunctionCount: Int, hasMemory: Bool) {
+    init(
+        f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool
+    ) {
         self.f = f
         self.ra = allocation
         self.order = order
+        self.context = context
+        direct = X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
         self.importedFunctionCount = importedFunctionCount
         self.hasMemory = hasMemory
     }
@@ -158,8 +169,24 @@ struct X64Lowering {
         labels = f.blocks.map { _ in asm.newLabel() }
         layout = order.filter { $0 == 0 || target($0) == $0 }
 
-        m.prologue(hasMemory: hasMemory)
+        var directEntry = 0
+        if let d = direct {
+            slotBufferWrapper(d)
+            directEntry = asm.offset
+            m.prologue(hasMemory: hasMemory, slotBuffer: false)
+        } else {
+            m.prologue(hasMemory: hasMemory)
+        }
         m.interruptCheck(offset: 0, scratch: Self.s1)
+        if let d = direct {
+            // The parameters arrive in registers: into their locations all at once.
+            var moves: [(MoveSource, Location)] = []
+            for i in f.blocks[0].insts where f.insts[Int(i)].op == .param {
+                let p = f.insts[Int(i)]
+                moves.append((.loc(d.arguments[Int(p.imm)]), loc(p.result)))
+            }
+            parallelMove(sources: moves)
+        }
         for (k, b) in layout.enumerated() {
             asm.bind(labels[Int(b)])
             let block = f.blocks[Int(b)]
@@ -179,7 +206,80 @@ struct X64Lowering {
         // Spill slots (even count keeps alignment) and outgoing slots.
         let spills = (ra.spillSlots + 1) & ~1
         let frame = 8 + 8 * spills + 16 * outSlots
-        return m.finish(frameSize: frame, tier: .optimizing)
+        while !outOfLine.isEmpty {
+            let pending = outOfLine
+            outOfLine = []
+            for body in pending { body(&self) }
+        }
+        var out = m.finish(frameSize: frame, tier: .optimizing)
+        out.directEntry = directEntry
+        return out
+    }
+
+    /// The slot-buffer entry of a function with a direct entry: loads the arguments from the
+    /// slots, calls the direct entry (bound right after), stores the result.
+    mutating func slotBufferWrapper(_ d: (arguments: [Location], result: Location?)) {
+        m.prologue(hasMemory: false, frameSize: 8)
+        asm.mov(.w64, Self.s2, .rsi)
+        for (k, l) in d.arguments.enumerated() { loadArgument(l, f.paramTypes[k], Mem(Self.s2, Int32(16 * k))) }
+        let entry = asm.newLabel()
+        asm.call(entry)
+        m.callSites.append(UInt32(asm.offset))
+        m.callSites.append(X64DirectCall.wrapperCallSite)
+        if let r = d.result {
+            asm.load(.w64, Self.s1, Mem(.rbp, Layer.slotBufferOffset))
+            storeArgument(r, f.resultTypes[0], Mem(Self.s1, 0))
+        }
+        m.epilogue()
+        asm.bind(entry)
+    }
+
+    mutating func loadArgument(_ l: Location, _ t: IRType, _ slot: Mem) {
+        switch l {
+        case .gpr(let r): asm.load(Self.width(t), Reg(r), slot)
+        case .xmm(let x): asm.movss(Self.fwidth(t), XReg(x), slot)
+        default: preconditionFailure("argument location")
+        }
+    }
+    mutating func storeArgument(_ l: Location, _ t: IRType, _ slot: Mem) {
+        switch l {
+        case .gpr(let r): asm.store(.w64, slot, Reg(r))
+        case .xmm(let x): asm.movss(Self.fwidth(t), slot, XReg(x))
+        default: preconditionFailure("argument location")
+        }
+    }
+
+    /// A direct call of defined function `function` with a signature that fits registers.
+    mutating func directCall(_ inst: IRInst, _ d: (arguments: [Location], result: Location?), type: FuncType) {
+        let args = Array(f.args(inst))
+        parallelMove(zip(args, d.arguments).map { ($0, $1) })
+        let offset = Int(inst.offset)
+        let defined = Int(inst.imm) - importedFunctionCount
+        asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
+        asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
+        asm.alu(.cmp, .w32, Mem(Self.s1, X64DirectCall.kindOffset), imm: Int32(Tier.optimizing.recordKind))
+        let slow = asm.newLabel(), back = asm.newLabel()
+        asm.jcc(.ne, slow)
+        asm.mov(.w64, .rdi, Layer.vm)
+        asm.call(Mem(Self.s1, X64DirectCall.directEntryOffset))
+        m.recordCallSite(offset: offset)
+        asm.bind(back)
+        directResult = d.result
+        let params = type.params.map { IRType($0)! }
+        let result = type.results.first.map { IRType($0)! }
+        // The callee runs in another tier now: its slot-buffer entry.
+        outOfLine.append { l in
+            l.asm.bind(slow)
+            for (k, a) in d.arguments.enumerated() { l.storeArgument(a, params[k], Mem(.rsp, Int32(16 * k))) }
+            l.asm.mov(.w64, .rdi, Layer.vm)
+            l.asm.lea(.w64, .rsi, Mem(.rsp, 0))
+            l.asm.mov(.w64, .rdx, Self.s1)
+            l.asm.call(Mem(Self.s1, VMContextLayout.recordNativeEntry))
+            l.m.recordCallSite(offset: offset)
+            l.m.trapOnStatus(offset: offset)
+            if let r = d.result, let result { l.loadArgument(r, result, Mem(.rsp, 0)) }
+            l.asm.jmp(back)
+        }
     }
 
     /// An edge block with nothing to do: the block it jumps to.
@@ -246,6 +346,9 @@ struct X64Lowering {
             asm.align(4)
             asm.bind(table)
             for t in targets { asm.tableEntry(labels[Int(target(t))], base: table) }
+        case .ret(let values) where direct != nil:
+            if let r = direct!.result { parallelMove([(values[0], r)]) }
+            m.epilogue(status: false)
         case .ret(let values):
             if !values.isEmpty {
                 asm.load(.w64, Self.s1, Mem(.rbp, Layer.slotBufferOffset))
@@ -381,19 +484,24 @@ struct X64Lowering {
 
     enum MoveSource: Equatable { case loc(Location), constant(UInt64, Bool) }
 
-    /// Moves values into locations all at once (block arguments, builtin arguments): moves
-    /// whose destination no other pending move reads go first; a cycle is broken through r11
-    /// or xmm15. r10 carries memory-to-memory moves and constants.
+    /// Moves values into locations all at once (block arguments, call and builtin arguments).
     mutating func parallelMove(_ moves: [(IRValue, Location)]) {
-        var pending: [(MoveSource, Location)] = []
+        var sources: [(MoveSource, Location)] = []
         for (v, d) in moves {
             if let bits = f.constant(v) {
                 let t = f.type(v)
-                pending.append((.constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat), d))
-            } else if loc(v) != d {
-                pending.append((.loc(loc(v)), d))
+                sources.append((.constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat), d))
+            } else {
+                sources.append((.loc(loc(v)), d))
             }
         }
+        parallelMove(sources: sources)
+    }
+
+    /// Moves whose destination no other pending move reads go first; a cycle is broken
+    /// through r11 or xmm15. r10 carries memory-to-memory moves and constants.
+    mutating func parallelMove(sources moves: [(MoveSource, Location)]) {
+        var pending = moves.filter { $0.0 != .loc($0.1) && $0.1 != .none }
         while !pending.isEmpty {
             var progressed = false
             var k = 0

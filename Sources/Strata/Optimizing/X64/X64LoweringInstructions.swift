@@ -12,6 +12,7 @@ extension X64Lowering {
         case .const:
             break  // rematerialized at each use
         case .param:
+            if direct != nil { return }  // moved from its register at the entry
             asm.load(.w64, Self.s2, Mem(.rbp, Layer.slotBufferOffset))
             loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
         case .add, .sub, .and, .or, .xor:
@@ -214,6 +215,12 @@ extension X64Lowering {
             let args = f.args(inst)
             for (k, a) in args.enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             let function = Int(inst.imm)
+            directResult = nil
+            let type = context.types[Int(context.functionTypes[function])]
+            if function >= importedFunctionCount, let d = X64DirectCall.assignment(type) {
+                directCall(inst, d, type: type)
+                return
+            }
             if function < importedFunctionCount {
                 m.loadFunctionReference(function, into: .rax)
                 m.callReference(slots: Mem(.rsp, 0), offset: offset)
@@ -221,6 +228,7 @@ extension X64Lowering {
                 m.callDefined(function - importedFunctionCount, slots: Mem(.rsp, 0), offset: offset)
             }
         case .callIndirect:
+            directResult = nil
             let args = f.args(inst)
             let index = args[args.endIndex - 1]
             for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
@@ -228,7 +236,11 @@ extension X64Lowering {
             if i != Self.s2 { asm.mov(.w32, Self.s2, i) }
             m.callIndirect(typeIndex: Int(inst.imm), table: Int(inst.imm2), index: Self.s2, scratch: Self.s1, slots: Mem(.rsp, 0), offset: offset)
         case .callResult:
-            loadSlot(r, Mem(.rsp, Int32(16 * Int(inst.imm))))
+            if let d = directResult {
+                if loc(r) != d { emitMove(.loc(d), to: loc(r)) }
+            } else {
+                loadSlot(r, Mem(.rsp, Int32(16 * Int(inst.imm))))
+            }
         case .builtin:
             builtin(inst)
         case .refFunc:
