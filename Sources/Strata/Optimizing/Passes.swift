@@ -6,8 +6,35 @@ enum IRPasses {
     static func optimize(_ f: inout IRFunction) {
         let order = reversePostorder(f)
         globalValueNumbering(&f, order: order)
+        foldConstantBranches(&f)
         removeTrivialParams(&f)
         eliminateDeadCode(&f)
+    }
+
+    /// Branches and tables on constants become jumps; blocks no longer reachable are dropped
+    /// from the predecessor lists (so merges they fed may lose parameters).
+    static func foldConstantBranches(_ f: inout IRFunction) {
+        var changed = false
+        for b in f.blocks.indices {
+            switch f.blocks[b].term {
+            case .branch(let c, let t, let e):
+                guard let bits = f.constant(c) else { continue }
+                f.blocks[b].term = .jump(target: bits & 0xFFFF_FFFF != 0 ? t : e, args: [])
+                changed = true
+            case .table(let i, let targets):
+                guard let bits = f.constant(i) else { continue }
+                f.blocks[b].term = .jump(target: targets[Int(min(bits & 0xFFFF_FFFF, UInt64(targets.count - 1)))], args: [])
+                changed = true
+            default:
+                continue
+            }
+        }
+        guard changed else { return }
+        var reachable = [Bool](repeating: false, count: f.blocks.count)
+        for b in reversePostorder(f) { reachable[Int(b)] = true }
+        for b in f.blocks.indices where reachable[b] {
+            f.blocks[b].preds.removeAll { !reachable[Int($0)] }
+        }
     }
 
     // MARK: block order and dominators

@@ -57,8 +57,9 @@ struct RegisterAllocator {
         self.machine = machine
     }
 
-    /// Compares whose only use is the branch ending their block or the select right after
-    /// them: they are emitted as flags there, and get no register.
+    /// Compares whose only use is the branch ending their block (anywhere in the block: the
+    /// compare is emitted at the branch, its operands kept live until then) or the select right
+    /// after them: they are emitted as flags there, and get no register.
     static func fusedCompares(_ f: IRFunction, order: [Int32]) -> [Bool] {
         var uses = [Int32](repeating: 0, count: f.values.count)
         for b in order {
@@ -73,9 +74,9 @@ struct RegisterAllocator {
                 guard inst.op == .cmp || inst.op == .eqz, uses[Int(inst.result.id)] == 1 else { continue }
                 // Operands must not be constants only (folded already) and the flags must
                 // survive until the consumer: the consumer comes right after.
-                if k == insts.count - 1 {
-                    if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { fused[Int(i)] = true }
-                } else {
+                if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result {
+                    fused[Int(i)] = true
+                } else if k < insts.count - 1 {
                     let next = f.insts[Int(insts[k + 1])]
                     // Into a select of integers, on an integer condition (one flag test).
                     if next.op == .select, next.c == inst.result, next.a != inst.result, next.b != inst.result,
@@ -134,8 +135,8 @@ struct RegisterAllocator {
                 let inst = f.insts[Int(i)]
                 var at = instPosition[Int(i)]
                 if fused[Int(i)] {
-                    // Operands are read where the consumer is (the next position or the terminator).
-                    at = f.blocks[Int(b)].insts.last == i ? blockEnd[Int(b)] : at + 2
+                    // Operands are read where the consumer is (the terminator, or the select next).
+                    if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
                 }
                 f.forEachOperand(inst) { v in
                     let id = Int(v.id)

@@ -278,6 +278,12 @@ struct X64Assembler {
         }
     }
     mutating func call(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 2, rm: r.code) }
+    /// movss/movsd dst, [rip + label] (a constant placed after the code).
+    mutating func movss(_ fw: FloatWidth, _ dst: XReg, rip l: Label) {
+        byte(fw == .f32 ? 0xF3 : 0xF2)
+        rex(w: false, r: dst.code >> 3, x: 0, b: 0)
+        byte(0x0F); byte(0x10); byte(0x05 | (dst.code & 7) << 3); rel32(to: l)
+    }
     /// call rel32 to a label (in the same code).
     mutating func call(_ l: Label) { byte(0xE8); rel32(to: l) }
     mutating func call(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 2, m) }

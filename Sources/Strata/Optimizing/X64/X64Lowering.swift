@@ -50,6 +50,16 @@ struct X64Lowering {
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
     var outSlots = 1
+    /// Float constants placed after the code (bits, label).
+    var constants: [UInt64: Label] = [:]
+
+    /// The label of a float constant's 8 bytes after the code.
+    mutating func constantLabel(_ bits: UInt64) -> Label {
+        if let l = constants[bits] { return l }
+        let l = asm.newLabel()
+        constants[bits] = l
+        return l
+    }
 
     init(
         f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool
@@ -124,8 +134,7 @@ struct X64Lowering {
         let t = f.type(v)
         if let bits = f.constant(v) {
             if bits == 0 { asm.xorps(scratch, scratch) } else {
-                asm.movImm(Self.s2, bits)
-                asm.movToX(t == .f32 ? .w32 : .w64, scratch, Self.s2)
+                asm.movss(Self.fwidth(t), scratch, rip: constantLabel(t == .f32 ? bits & 0xFFFF_FFFF : bits))
             }
             return scratch
         }
@@ -190,9 +199,6 @@ struct X64Lowering {
         for (k, b) in layout.enumerated() {
             asm.bind(labels[Int(b)])
             let block = f.blocks[Int(b)]
-            if block.isLoopHeader {
-                m.interruptCheck(offset: Int(block.wasmOffset), scratch: Self.s1)
-            }
             let insts = block.insts
             for (j, i) in insts.enumerated() {
                 if ra.fused[Int(i)] { continue }
@@ -210,6 +216,13 @@ struct X64Lowering {
             let pending = outOfLine
             outOfLine = []
             for body in pending { body(&self) }
+        }
+        if !constants.isEmpty {
+            asm.align(8)
+            for (bits, label) in constants.sorted(by: { $0.key < $1.key }) {
+                asm.bind(label)
+                asm.u64(bits)
+            }
         }
         var out = m.finish(frameSize: frame, tier: .optimizing)
         out.directEntry = directEntry
@@ -318,9 +331,9 @@ struct X64Lowering {
             if next != to { asm.jmp(labels[Int(to)]) }
         case .branch(let cond, let thenBlock, let elseBlock):
             let t = target(thenBlock), e = target(elseBlock)
-            let last = block.insts.last.map { Int($0) }
-            if let last, ra.fused[last], f.insts[last].result == cond {
-                let c = f.insts[last]
+            let fusedCompare = f.values[Int(cond.id)].inst
+            if fusedCompare >= 0, ra.fused[Int(fusedCompare)], f.values[Int(cond.id)].block == b {
+                let c = f.insts[Int(fusedCompare)]
                 if c.op == .cmp, f.type(c.a).isFloat {
                     floatBranch(c, then: t, else: e, next: next)
                     return
@@ -533,10 +546,7 @@ struct X64Lowering {
             if float { preconditionFailure("float constant to a general register") }
             asm.movImm(Reg(r), bits)
         case (.constant(let bits, _), .xmm(let x)):
-            if bits == 0 { asm.xorps(XReg(x), XReg(x)) } else {
-                asm.movImm(Self.s2, bits)
-                asm.movToX(.w64, XReg(x), Self.s2)
-            }
+            if bits == 0 { asm.xorps(XReg(x), XReg(x)) } else { asm.movss(.f64, XReg(x), rip: constantLabel(bits)) }
         case (.constant(let bits, _), .stack(let k)):
             if let i = Int32(exactly: Int64(bitPattern: bits)) { asm.storeImm(.w64, Self.spill(k), i) } else {
                 asm.movImm(Self.s2, bits)

@@ -15,6 +15,8 @@ extension X64Lowering {
             if direct != nil { return }  // moved from its register at the entry
             asm.load(.w64, Self.s2, Mem(.rbp, Layer.slotBufferOffset))
             loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
+        case .add where addAsLea(inst):
+            break
         case .add, .sub, .and, .or, .xor:
             let op: ALU = inst.op == .add ? .add : inst.op == .sub ? .sub : inst.op == .and ? .and : inst.op == .or ? .or : .xor
             twoAddress(inst) { l, d, b, w in
@@ -212,8 +214,6 @@ extension X64Lowering {
             m.memorySize(into: d)
             finish(r, d)
         case .call:
-            let args = f.args(inst)
-            for (k, a) in args.enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             let function = Int(inst.imm)
             directResult = nil
             let type = context.types[Int(context.functionTypes[function])]
@@ -221,6 +221,8 @@ extension X64Lowering {
                 directCall(inst, d, type: type)
                 return
             }
+            let args = f.args(inst)
+            for (k, a) in args.enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             if function < importedFunctionCount {
                 m.loadFunctionReference(function, into: .rax)
                 m.callReference(slots: Mem(.rsp, 0), offset: offset)
@@ -260,6 +262,14 @@ extension X64Lowering {
             asm.lea(.w64, Self.s1, Mem(Self.s1, index: Self.s2, scale: 3))
             let v = gpr(inst.b, into: Self.s2)
             asm.store(.w64, Mem(Self.s1, 0), v)
+        case .interruptFlag:
+            let d = dst(r)
+            asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.interruptFlag))
+            finish(r, d)
+        case .interruptCheck:
+            let flag = gpr(inst.a, into: Self.s1)
+            asm.alu(.cmp, .w32, Mem(flag, 0), imm: 0)
+            asm.jcc(.ne, m.stub(.interrupted, offset: offset))
         case .tableSize:
             let d = dst(r)
             asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.tables))
@@ -267,6 +277,21 @@ extension X64Lowering {
             asm.load(.w32, d, Mem(d, VMContextLayout.tableCount))
             finish(r, d)
         }
+    }
+
+    /// An add whose result register is neither operand's: one `lea d, [a + b]` or
+    /// `lea d, [a + imm]` instead of a move and an add (32-bit lea zero-extends like add).
+    mutating func addAsLea(_ inst: IRInst) -> Bool {
+        guard case .gpr(let d) = loc(inst.result), case .gpr(let a) = loc(inst.a), a != d else { return false }
+        let w = Self.width(inst.type!)
+        if let bits = f.constant(inst.b) {
+            guard let i = Int32(exactly: w == .w32 ? Int64(Int32(truncatingIfNeeded: bits)) : Int64(bitPattern: bits)) else { return false }
+            asm.lea(w, Reg(d), Mem(Reg(a), i))
+            return true
+        }
+        guard case .gpr(let b) = loc(inst.b), b != d, Reg(b) != .rsp else { return false }
+        asm.lea(w, Reg(d), Mem(Reg(a), index: Reg(b)))
+        return true
     }
 
     /// d = a op b for two-address integer instructions, whichever registers a, b and d share.
