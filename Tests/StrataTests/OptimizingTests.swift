@@ -263,6 +263,57 @@ import WAT
         }
     }
 
+    /// Register-argument calls reach every kind of callee: optimized code of this or another
+    /// instance (direct entry), interpreted code and host functions (slot-buffer entry), through
+    /// `call` and `call_indirect`; traps inside keep one frame per activation.
+    @Test func directCallsReachEveryKindOfCallee() throws {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        let store = Store(engine: engine)
+        let other = try Linker().instantiate(try Module(engine: engine, bytes: try wat2wasm("""
+            (module (func (export "sub") (param i32 f64) (result f64) (f64.sub (f64.convert_i32_s (local.get 0)) (local.get 1))))
+            """)), in: store)
+        let linker = Linker()
+        linker.define(instance: other, as: "other")
+        linker.defineFunction("host", "scale", store: store, type: FuncType(params: [.i32, .f64], results: [.f64])) { _, args in
+            guard case .i32(let a) = args[0], case .f64(let b) = args[1] else { return [.f64(0)] }
+            return [.f64(Double(a) * b)]
+        }
+        let wat = """
+            (module
+              (type $t (func (param i32 f64) (result f64)))
+              (import "host" "scale" (func $scale (type $t)))
+              (import "other" "sub" (func $sub (type $t)))
+              (table 5 funcref)
+              (elem (i32.const 0) $scale $sub $add $simd $div)
+              (func $add (type $t) (f64.add (f64.convert_i32_s (local.get 0)) (local.get 1)))
+              (func $simd (type $t) (f64x2.extract_lane 0 (f64x2.splat (f64.mul (local.get 1) (f64.convert_i32_s (local.get 0))))))
+              (func $div (type $t) (f64.convert_i32_s (i32.div_s (i32.const 100) (local.get 0))))
+              (func (export "direct") (param i32 f64) (result f64)
+                (f64.add (call $add (local.get 0) (local.get 1)) (call $simd (local.get 0) (local.get 1))))
+              (func (export "indirect") (param i32 i32 f64) (result f64)
+                (call_indirect (type $t) (local.get 1) (local.get 2) (local.get 0)))
+              (func $count (export "count") (param i32 i64) (result i64)
+                (if (result i64) (i32.eqz (local.get 0)) (then (local.get 1))
+                  (else (call $count (i32.sub (local.get 0) (i32.const 1)) (i64.add (local.get 1) (i64.const 3)))))))
+            """
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        #expect(module.functionCount(in: .optimizing) == 5)  // all but the SIMD one
+        let instance = try linker.instantiate(module, in: store)
+        #expect(try instance.function("direct")!.call([.i32(3), .f64(0.5)]) == [.f64(5)])
+        let indirect = instance.function("indirect")!
+        let expected: [Double] = [1.5, 2.5, 3.5, 1.5, 33]
+        for k in 0..<5 {
+            #expect(try indirect.call([.i32(Int32(k)), .i32(3), .f64(0.5)]) == [.f64(expected[k])], "element \(k)")
+        }
+        #expect((thrownError { _ = try indirect.call([.i32(5), .i32(3), .f64(0.5)]) } as? Trap)?.kind == .undefinedElement)
+        let t = try #require(thrownError { _ = try indirect.call([.i32(4), .i32(0), .f64(0.5)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.map(\.functionIndex) == [4, 6], "\(t)")  // $div, then "indirect": once each
+        #expect(try instance.function("count")!.call([.i32(10_000), .i64(0)]) == [.i64(30_000)])
+    }
+
     @Test func simdFunctionsFallBackWithAReason() throws {
         var c = EngineConfiguration()
         c.tier = .optimizing

@@ -208,7 +208,7 @@ extension Module {
         let type = info.types[Int(info.functionTypeIndices[i])]
         return try OptimizingCompiler.compile(
             context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, body: info.bodies[i],
-            bytes: bytes, hasMemory: hasMemory(info), keepIR: keepIR)
+            bytes: bytes, hasMemory: hasMemory(info), functionIndex: info.importedFunctionTypes.count + i, keepIR: keepIR)
     }
 }
 

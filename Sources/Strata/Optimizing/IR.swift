@@ -205,8 +205,8 @@ struct IRFunction {
     var extra: [IRValue] = []
     var paramTypes: [IRType] = []
     var resultTypes: [IRType] = []
-    /// Defined-function index and the module's imported function count (for listings).
-    var functionIndex = 0
+    /// The function's index in the module's function index space (-1: not known).
+    var functionIndex = -1
 
     func type(_ v: IRValue) -> IRType { values[Int(v.id)].type }
     func def(_ v: IRValue) -> IRInst? {

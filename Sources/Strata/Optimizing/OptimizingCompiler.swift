@@ -19,13 +19,14 @@ enum OptimizingCompiler {
     /// comes back as `reason`.
     static func compile(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, body: FunctionBody,
-        bytes: UnsafeBufferPointer<UInt8>, hasMemory: Bool, keepIR: Bool = false
+        bytes: UnsafeBufferPointer<UInt8>, hasMemory: Bool, functionIndex: Int = -1, keepIR: Bool = false
     ) throws(WasmError) -> Output {
         var builder = IRBuilder(context: context, importedFunctionCount: importedFunctionCount, type: type, locals: body.locals)
         var validator = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
         var f = builder.finish()
+        f.functionIndex = functionIndex
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
@@ -34,8 +35,13 @@ enum OptimizingCompiler {
         } catch {
             return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
         }
+        // Memory 0's base is loaded into r15 only by functions that access memory.
+        let accessesMemory = hasMemory && order.contains { b in
+            f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .load || f.insts[Int($0)].op == .store }
+        }
         var lowering = X64Lowering(
-            f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount, hasMemory: hasMemory)
+            f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount,
+            hasMemory: accessesMemory)
         let machine = lowering.emit()
         return Output(function: machine, ir: keepIR ? f : nil)
     }

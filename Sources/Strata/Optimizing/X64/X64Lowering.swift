@@ -46,6 +46,8 @@ struct X64Lowering {
     var outOfLine: [(inout X64Lowering) -> Void] = []
     /// Where the last call left its result, when it was a direct call.
     var directResult: Location?
+    /// The direct entry (self-calls jump there without looking at the entry table).
+    var directLabel: Label?
     var labels: [Label] = []
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
@@ -209,8 +211,9 @@ struct X64Lowering {
             let next: Int32? = k + 1 < layout.count ? layout[k + 1] : nil
             terminator(b, next: next)
         }
-        // Spill slots (even count keeps alignment) and outgoing slots.
-        let spills = (ra.spillSlots + 1) & ~1
+        // Spill slots, two scratch slots for indirect calls (even count keeps alignment) and
+        // outgoing slots.
+        let spills = (ra.spillSlots + 2 + 1) & ~1
         let frame = 8 + 8 * spills + 16 * outSlots
         while !outOfLine.isEmpty {
             let pending = outOfLine
@@ -236,6 +239,7 @@ struct X64Lowering {
         asm.mov(.w64, Self.s2, .rsi)
         for (k, l) in d.arguments.enumerated() { loadArgument(l, f.paramTypes[k], Mem(Self.s2, Int32(16 * k))) }
         let entry = asm.newLabel()
+        directLabel = entry
         asm.call(entry)
         m.callSites.append(UInt32(asm.offset))
         m.callSites.append(X64DirectCall.wrapperCallSite)
@@ -262,11 +266,74 @@ struct X64Lowering {
         }
     }
 
+    /// Two frame slots past the spill slots, for what an indirect call keeps across its moves.
+    func callScratch(_ k: Int) -> Mem { Self.spill(Int32(ra.spillSlots + k)) }
+
+    /// `call_indirect` with a signature that fits registers: the table, null and signature
+    /// checks, then the direct entry when the element is optimized code (of any instance:
+    /// the vmctx comes from the reference), the slot-buffer path otherwise.
+    mutating func directCallIndirect(_ inst: IRInst, _ d: (arguments: [Location], result: Location?), type: FuncType) {
+        let offset = Int(inst.offset)
+        let all = Array(f.args(inst))
+        let args = Array(all.dropLast())
+        let s1 = Self.s1, s2 = Self.s2
+        let i = gpr(all[all.count - 1], into: s2)
+        if i != s2 { asm.mov(.w32, s2, i) }
+        asm.load(.w64, s1, Mem(Layer.vm, VMContextLayout.tables))
+        asm.load(.w64, s1, Mem(s1, Int32(8 * Int(inst.imm2))))
+        asm.alu(.cmp, .w64, s2, Mem(s1, VMContextLayout.tableCount))
+        asm.jcc(.ae, m.stub(.undefinedElement, offset: offset))
+        asm.load(.w64, s1, Mem(s1, VMContextLayout.tableElements))
+        asm.load(.w64, s1, Mem(s1, index: s2, scale: 3))
+        asm.test(.w64, s1, s1)
+        asm.jcc(.e, m.stub(.uninitializedElement, offset: offset))
+        asm.load(.w64, s2, Mem(Layer.vm, VMContextLayout.typeIDs))
+        asm.load(.w32, s2, Mem(s2, Int32(4 * Int(inst.imm))))
+        asm.alu(.cmp, .w32, s2, Mem(s1, VMContextLayout.funcRefTypeID))
+        asm.jcc(.ne, m.stub(.indirectCallTypeMismatch, offset: offset))
+        asm.store(.w64, callScratch(0), s1)
+        let slow = asm.newLabel(), back = asm.newLabel()
+        asm.load(.w64, s2, Mem(s1, VMContextLayout.funcRefEntrySlot))
+        asm.test(.w64, s2, s2)
+        asm.jcc(.e, slow)  // a host function
+        asm.load(.w64, s2, Mem(s2, 0))
+        asm.alu(.cmp, .w32, Mem(s2, X64DirectCall.kindOffset), imm: Int32(Tier.optimizing.recordKind))
+        asm.jcc(.ne, slow)
+        // The record read once: a tier swap meanwhile cannot hand us another record's fields.
+        asm.store(.w64, callScratch(1), s2)
+        parallelMove(zip(args, d.arguments).map { ($0, $1) })
+        asm.load(.w64, s1, callScratch(0))
+        asm.load(.w64, .rdi, Mem(s1, VMContextLayout.funcRefVMContext))
+        asm.load(.w64, s2, callScratch(1))
+        asm.call(Mem(s2, X64DirectCall.directEntryOffset))
+        m.recordCallSite(offset: offset)
+        asm.bind(back)
+        directResult = d.result
+        let result = type.results.first.map { IRType($0)! }
+        outOfLine.append { l in
+            l.asm.bind(slow)
+            for (k, a) in args.enumerated() { l.storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
+            l.asm.load(.w64, .rax, l.callScratch(0))
+            l.m.callReference(slots: Mem(.rsp, 0), offset: offset)
+            if let r = d.result, let result { l.loadArgument(r, result, Mem(.rsp, 0)) }
+            l.asm.jmp(back)
+        }
+    }
+
     /// A direct call of defined function `function` with a signature that fits registers.
     mutating func directCall(_ inst: IRInst, _ d: (arguments: [Location], result: Location?), type: FuncType) {
         let args = Array(f.args(inst))
         parallelMove(zip(args, d.arguments).map { ($0, $1) })
         let offset = Int(inst.offset)
+        if Int(inst.imm) == f.functionIndex, let entry = directLabel {
+            // A call of this function: this code, whatever the entry table says now (every tier
+            // computes the same).
+            asm.mov(.w64, .rdi, Layer.vm)
+            asm.call(entry)
+            m.recordCallSite(offset: offset)
+            directResult = d.result
+            return
+        }
         let defined = Int(inst.imm) - importedFunctionCount
         asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
         asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))

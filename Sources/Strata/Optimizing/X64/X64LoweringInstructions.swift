@@ -231,6 +231,11 @@ extension X64Lowering {
             }
         case .callIndirect:
             directResult = nil
+            let type = context.types[Int(inst.imm)]
+            if let d = X64DirectCall.assignment(type) {
+                directCallIndirect(inst, d, type: type)
+                return
+            }
             let args = f.args(inst)
             let index = args[args.endIndex - 1]
             for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
