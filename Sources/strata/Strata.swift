@@ -355,7 +355,7 @@ struct Validate: ParsableCommand {
     @Option(help: "Tier whose module creation --time measures: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).")
     var tier: Tier = .interpreter
 
-    @Option(help: "Compile threads for the baseline tier (default: cores - 1, at least 1).")
+    @Option(help: "Compile threads for the compiled tiers (default: cores - 1, at least 1).")
     var compileThreads: Int?
 
     @Flag(help: "With --time: also time module creation with the module's code already in an (in-memory) code cache.")
@@ -376,7 +376,7 @@ struct Validate: ParsableCommand {
                 let mb = Double(bytes.count) / 1e6
                 let v = try bestTime(of: 5) { try Module.validate(bytes: bytes) }
                 let c = try bestTime(of: 5) { _ = try Module(engine: engine, bytes: bytes) }
-                let what = tier == .interpreter ? "interpreter translation" : "baseline compilation, \(config.compileThreads) threads"
+                let what = tier == .interpreter || tier == .tiered ? "interpreter translation" : "\(tier.rawValue) compilation, \(config.compileThreads) threads"
                 print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (+ %@): %.1f ms, %.0f MB/s (best of 5)",
                              v * 1e3, mb / v, what, c * 1e3, mb / c))
                 if warmCache && tier != .interpreter {
