@@ -51,6 +51,23 @@ import WAT
         #expect(count(f, .divU) == 1)
     }
 
+    @Test func unsignedDivisionByAPowerOfTwoIsAShift() throws {
+        let wat = """
+            (module (func (export "f") (param i32 i64) (result i32)
+              (i32.add (i32.div_u (local.get 0) (i32.const 16))
+                       (i32.add (i32.rem_u (local.get 0) (i32.const 8))
+                                (i32.wrap_i64 (i64.rem_u (local.get 1) (i64.const 3)))))))
+            """
+        let f = try ir(wat)
+        #expect(count(f, .divU) == 0 && count(f, .shrU) == 1)
+        #expect(count(f, .remU) == 1 && count(f, .and) == 1)  // 3 is not a power of two
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for (x, y) in [(Int32(-1), Int64(-1)), (12345, 77), (7, 0)] {
+            #expect(try optimized.call([.i32(x), .i64(y)]) == interpreter.call([.i32(x), .i64(y)]))
+        }
+    }
+
     @Test func equalExpressionsAreComputedOnce() throws {
         let f = try ir("""
             (module (func (param i32 i32) (result i32)

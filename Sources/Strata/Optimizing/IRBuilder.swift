@@ -487,6 +487,17 @@ struct IRBuilder: CodeSink {
     mutating func numeric(_ opcode: UInt16, offset: Int32) {
         func bin(_ op: IROp, _ t: IRType) {
             let b = pop(), a = pop()
+            // Unsigned division and remainder by a power of two cannot trap: a shift or a mask.
+            if op == .divU || op == .remU, let bits = f.constant(b) {
+                let d = t == .i32 ? bits & 0xFFFF_FFFF : bits
+                if d != 0 && d & (d - 1) == 0 {
+                    let reduced = op == .divU
+                        ? IRInst(op: .shrU, type: t, a: a, b: const(t, UInt64(d.trailingZeroBitCount)), offset: offset)
+                        : IRInst(op: .and, type: t, a: a, b: const(t, d - 1), offset: offset)
+                    stack.append(emit(reduced))
+                    return
+                }
+            }
             stack.append(emit(IRInst(op: op, type: t, a: a, b: b, offset: offset)))
         }
         func un(_ op: IROp, _ t: IRType) {

@@ -22,14 +22,15 @@ struct RegisterSet: Sendable {
     var clobbers: @Sendable (IRInst, IRFunction) -> (UInt32, UInt32)
 }
 
-/// Linear-scan register allocation on SSA (after Poletto and Sarkar, and Wimmer and Franz):
-/// blocks are laid out in reverse postorder and numbered; each value gets one lifetime
-/// interval from its definition to its last use (extended over every block where it is live
-/// out, so loops are covered); intervals are visited by start, each taking a free register of
-/// its class that no instruction inside it clobbers. When none is free, the interval with the
-/// lowest use weight (uses weighted by 8^loop depth) among the candidates is spilled whole to
-/// a stack slot. Hints coalesce a block argument with its parameter and a two-address result
-/// with its first operand, so most moves at jumps disappear. Spill slots are reused once
+/// Linear-scan register allocation on SSA (after Wimmer and Franz, 2010, without splitting):
+/// blocks are laid out in order and numbered; each value gets a lifetime interval made of
+/// ranges, one per block where it is live, with holes where it is not (a value live only in
+/// one arm of a branch leaves its register to the other arm). Intervals are visited by start,
+/// each taking a register of its class that no interval overlapping it holds and no
+/// instruction inside its ranges clobbers. When none is free, the cheaper of this interval and
+/// the intervals holding some register (use weight, uses weighted by 8^loop depth) is spilled
+/// whole to a stack slot. Hints coalesce a block argument with its parameter and a two-address
+/// result with its operands, so most moves at jumps disappear. Spill slots are reused once
 /// their interval ends.
 struct RegisterAllocation {
     var locations: [Location]
@@ -107,15 +108,14 @@ struct RegisterAllocator {
             pos += 2
         }
 
-        // Definitions and uses.
+        // Definitions and uses: per value its definition and its uses as (block, position);
+        // jump arguments and fused compares' operands are used at the terminator.
         let nv = f.values.count
         var defPos = [Int32](repeating: -1, count: nv)
         var defBlock = [Int32](repeating: -1, count: nv)
-        var end = [Int32](repeating: -1, count: nv)
         var weight = [Double](repeating: 0, count: nv)
         var allocatable = [Bool](repeating: false, count: nv)
-        /// Use sites per value: (block, position); jump arguments count at the terminator.
-        var useBlocks: [[Int32]] = Array(repeating: [], count: nv)
+        var uses: [[(block: Int32, at: Int32)]] = Array(repeating: [], count: nv)
         var hintParam = [Int32](repeating: -1, count: nv)
         func loopWeight(_ b: Int32) -> Double {
             var w = 1.0
@@ -127,7 +127,6 @@ struct RegisterAllocator {
             for p in f.blocks[Int(b)].params {
                 defPos[Int(p.id)] = blockStart[Int(b)]
                 defBlock[Int(p.id)] = b
-                end[Int(p.id)] = blockStart[Int(b)] + 1
                 allocatable[Int(p.id)] = true
                 weight[Int(p.id)] += w
             }
@@ -139,26 +138,21 @@ struct RegisterAllocator {
                     if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
                 }
                 f.forEachOperand(inst) { v in
-                    let id = Int(v.id)
-                    if at > end[id] { end[id] = at }
-                    useBlocks[id].append(b)
-                    weight[id] += w
+                    uses[Int(v.id)].append((b, at))
+                    weight[Int(v.id)] += w
                 }
                 if !inst.result.isNone, inst.op != .const, !fused[Int(i)] {
                     let id = Int(inst.result.id)
                     defPos[id] = instPosition[Int(i)]
                     defBlock[id] = b
-                    if end[id] < defPos[id] { end[id] = defPos[id] }
                     allocatable[id] = true
                     weight[id] += w
                 }
             }
             let t = blockEnd[Int(b)]
             f.forEachOperand(f.blocks[Int(b)].term) { v in
-                let id = Int(v.id)
-                if t > end[id] { end[id] = t }
-                useBlocks[id].append(b)
-                weight[id] += w
+                uses[Int(v.id)].append((b, t))
+                weight[Int(v.id)] += w
             }
             if case .jump(let target, let args) = f.blocks[Int(b)].term {
                 let params = f.blocks[Int(target)].params
@@ -166,30 +160,76 @@ struct RegisterAllocator {
             }
         }
 
-        // Liveness: from each use block back to the definition; a value live out of a block is
-        // live to its end.
+        // Lifetime intervals with holes: a range per block the value is live in, from the
+        // definition or the block's start to its last use there, or to the block's end when it
+        // is live out (liveness by a backward walk from each use to the definition).
+        var ranges: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: nv)
         var visited = [Int32](repeating: -1, count: nb)
+        var liveOutStamp = [Int32](repeating: -1, count: nb)
+        var lastUse = [Int32](repeating: -1, count: nb)
         var work: [Int32] = []
+        var touched: [Int32] = []
         var budget = livenessBudget
         for v in 0..<nv where allocatable[v] {
             let db = defBlock[v]
-            for ub in useBlocks[v] where ub != db {
-                // Live in at ub: every predecessor has it live out.
-                if visited[Int(ub)] == Int32(v) { continue }
-                visited[Int(ub)] = Int32(v)
-                work.append(ub)
+            let stamp = Int32(v)
+            touched.removeAll(keepingCapacity: true)
+            touched.append(db)
+            lastUse[Int(db)] = -1
+            for (ub, _) in uses[v] where blockStart[Int(ub)] >= 0 {
+                if visited[Int(ub)] != stamp && ub != db {
+                    visited[Int(ub)] = stamp
+                    lastUse[Int(ub)] = -1
+                    work.append(ub)
+                    touched.append(ub)
+                }
             }
+            for (ub, at) in uses[v] where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
             while let b = work.popLast() {
                 budget -= 1
                 if budget < 0 { throw .tooComplex }
                 for p in f.blocks[Int(b)].preds where blockStart[Int(p)] >= 0 {
-                    if blockEnd[Int(p)] > end[v] { end[v] = blockEnd[Int(p)] }
-                    if p != db && visited[Int(p)] != Int32(v) {
-                        visited[Int(p)] = Int32(v)
+                    liveOutStamp[Int(p)] = stamp
+                    if p != db && visited[Int(p)] != stamp {
+                        visited[Int(p)] = stamp
+                        lastUse[Int(p)] = -1
                         work.append(p)
+                        touched.append(p)
                     }
                 }
             }
+            var r: [(start: Int32, end: Int32)] = []
+            for b in touched {
+                let from = b == db ? defPos[v] : blockStart[Int(b)]
+                var to = liveOutStamp[Int(b)] == stamp ? blockEnd[Int(b)] + 1 : max(lastUse[Int(b)], from)
+                if b == db && f.values[v].inst < 0 { to = max(to, from + 1) }  // parameters stay apart
+                r.append((from, max(to, from + 1)))
+            }
+            r.sort { $0.start < $1.start }
+            // Ranges of adjacent blocks join (positions step by 2 between blocks).
+            var merged: [(start: Int32, end: Int32)] = []
+            for x in r {
+                if let last = merged.last, x.start <= last.end + 1 {
+                    merged[merged.count - 1].end = max(last.end, x.end)
+                } else {
+                    merged.append(x)
+                }
+            }
+            ranges[v] = merged
+            budget -= merged.count
+        }
+        func first(_ v: Int) -> Int32 { ranges[v][0].start }
+        func last(_ v: Int) -> Int32 { ranges[v][ranges[v].count - 1].end }
+        func covers(_ v: Int, _ p: Int32) -> Bool { ranges[v].contains { $0.start <= p && p < $0.end } }
+        /// Whether two intervals share a position (ranges are half-open).
+        func intersects(_ a: Int, _ b: Int) -> Bool {
+            let x = ranges[a], y = ranges[b]
+            var i = 0, j = 0
+            while i < x.count && j < y.count {
+                budget -= 1
+                if x[i].end <= y[j].start { i += 1 } else if y[j].end <= x[i].start { j += 1 } else { return true }
+            }
+            return false
         }
 
         // Clobber positions.
@@ -216,28 +256,35 @@ struct RegisterAllocator {
             }
             return lo
         }
-        /// Registers clobbered strictly inside (start, end).
-        func clobbered(_ start: Int32, _ end: Int32, float: Bool) -> UInt32 {
-            let c = firstAfter(callPositions, start) { $0 }
-            if c < callPositions.count && callPositions[c] < end { return float ? machine.callClobberXMM : machine.callClobberGPR }
-            let list = float ? xmmClobberPositions : gprClobberPositions
+        /// Registers clobbered strictly inside one of the value's ranges (a clobber where the
+        /// value is defined or last used leaves it alone).
+        func clobbered(_ v: Int, float: Bool) -> UInt32 {
             var mask: UInt32 = 0
-            var k = firstAfter(list, start) { $0.0 }
-            while k < list.count && list[k].0 < end {
-                mask |= list[k].1
-                k += 1
+            let list = float ? xmmClobberPositions : gprClobberPositions
+            for range in ranges[v] {
+                let c = firstAfter(callPositions, range.start) { $0 }
+                if c < callPositions.count && callPositions[c] < range.end {
+                    mask |= float ? machine.callClobberXMM : machine.callClobberGPR
+                }
+                var k = firstAfter(list, range.start) { $0.0 }
+                while k < list.count && list[k].0 < range.end {
+                    mask |= list[k].1
+                    k += 1
+                }
             }
             return mask
         }
 
-        // Intervals by start.
+        // Linear scan over intervals by start: active ones cover the position, inactive ones
+        // are in a hole there; a register is free for an interval when no active interval holds
+        // it and no inactive one holding it intersects the interval.
         var intervals: [Int32] = []
         for v in 0..<nv where allocatable[v] { intervals.append(Int32(v)) }
-        intervals.sort { defPos[Int($0)] != defPos[Int($1)] ? defPos[Int($0)] < defPos[Int($1)] : $0 < $1 }
+        intervals.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
 
         var locations = [Location](repeating: .none, count: nv)
-        var regOwner = [Int32](repeating: -1, count: 32)  // 0..15 gpr, 16..31 xmm
-        var active: [Int32] = []  // allocated to registers
+        var active: [Int32] = []
+        var inactive: [Int32] = []
         var spilled: [Int32] = []
         func regIndex(_ l: Location) -> Int? {
             switch l {
@@ -248,73 +295,75 @@ struct RegisterAllocator {
         }
         for v32 in intervals {
             let v = Int(v32)
-            let start = defPos[v]
-            // Expire intervals that ended.
+            let position = first(v)
             active.removeAll { a in
-                if end[Int(a)] <= start {
-                    if let r = regIndex(locations[Int(a)]) { regOwner[r] = -1 }
-                    return true
-                }
+                if last(Int(a)) <= position { return true }
+                if !covers(Int(a), position) { inactive.append(a); return true }
                 return false
             }
+            inactive.removeAll { a in
+                if last(Int(a)) <= position { return true }
+                if covers(Int(a), position) { active.append(a); return true }
+                return false
+            }
+            if budget < 0 { throw .tooComplex }
             let float = f.values[v].type.isFloat
-            let forbidden = clobbered(start, end[v], float: float)
-            let candidates = float ? machine.xmms : machine.gprs
-            func loc(_ r: UInt8) -> Location { float ? .xmm(r) : .gpr(r) }
-            func isFree(_ r: UInt8) -> Bool { regOwner[(float ? 16 : 0) + Int(r)] < 0 && forbidden & (1 << UInt32(r)) == 0 }
+            let forbidden = clobbered(v, float: float)
+            // Per register: the intervals that hold it and overlap this one.
+            var blocked = [Bool](repeating: false, count: 16)
+            for a in active { if let r = regIndex(locations[Int(a)]), (r >= 16) == float { blocked[r & 15] = true } }
+            for a in inactive {
+                if let r = regIndex(locations[Int(a)]), (r >= 16) == float, !blocked[r & 15], intersects(Int(a), v) { blocked[r & 15] = true }
+            }
+            func isFree(_ r: UInt8) -> Bool { !blocked[Int(r)] && forbidden & (1 << UInt32(r)) == 0 }
             var chosen: UInt8?
             // Hints: the parameter this value is passed to, then the first operand of a
-            // two-address instruction whose interval ends here.
-            let hp = hintParam[v]
-            if hp >= 0, let r = regIndex(locations[Int(hp)]), (r >= 16) == float {
-                let reg = UInt8(r & 15)
-                if isFree(reg) { chosen = reg }
+            // two-address instruction, or a parameter's first argument.
+            var hints: [IRValue] = []
+            if hintParam[v] >= 0 { hints.append(IRValue(id: hintParam[v])) }
+            let vi = f.values[v]
+            if vi.inst >= 0 {
+                let inst = f.insts[Int(vi.inst)]
+                if !inst.a.isNone { hints.append(inst.a) }
+                if inst.op.isCommutative, !inst.b.isNone { hints.append(inst.b) }
+            } else if let firstPred = f.blocks[Int(vi.block)].preds.first(where: { blockStart[Int($0)] >= 0 }),
+                      case .jump(_, let args) = f.blocks[Int(firstPred)].term,
+                      let k = f.blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)) {
+                hints.append(args[k])
             }
-            if chosen == nil {
-                let vi = f.values[v]
-                if vi.inst >= 0 {
-                    let inst = f.insts[Int(vi.inst)]
-                    if !inst.a.isNone, let r = regIndex(locations[Int(inst.a.id)]), (r >= 16) == float {
-                        let reg = UInt8(r & 15)
-                        if isFree(reg) { chosen = reg }
-                    }
-                } else if let first = f.blocks[Int(vi.block)].preds.first,
-                          case .jump(_, let args) = f.blocks[Int(first)].term,
-                          let k = f.blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)),
-                          let r = regIndex(locations[Int(args[k].id)]), (r >= 16) == float {
-                    let reg = UInt8(r & 15)
-                    if isFree(reg) { chosen = reg }
-                }
-            }
-            if chosen == nil {
-                for r in candidates where isFree(r) { chosen = r; break }
-            }
-            if chosen == nil {
-                // Spill the cheapest of this interval and the active ones whose register it could use.
-                var victim = -1
-                var victimWeight = weight[v]
-                var victimEnd = end[v]
-                for a in active {
-                    let ai = Int(a)
-                    guard let r = regIndex(locations[ai]), (r >= 16) == float, forbidden & (1 << UInt32(r & 15)) == 0 else { continue }
-                    if weight[ai] < victimWeight || (weight[ai] == victimWeight && end[ai] > victimEnd) {
-                        victim = ai
-                        victimWeight = weight[ai]
-                        victimEnd = end[ai]
-                    }
-                }
-                if victim >= 0 {
-                    let r = regIndex(locations[victim])!
+            for h in hints {
+                if let r = regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)) {
                     chosen = UInt8(r & 15)
-                    regOwner[r] = -1
-                    active.removeAll { $0 == Int32(victim) }
-                    locations[victim] = .stack(-1)
-                    spilled.append(Int32(victim))
+                    break
+                }
+            }
+            if chosen == nil {
+                for r in float ? machine.xmms : machine.gprs where isFree(r) { chosen = r; break }
+            }
+            if chosen == nil {
+                // Spill the cheapest: this interval, or every interval holding some register.
+                var best: (reg: UInt8, cost: Double, holders: [Int32])?
+                for r in float ? machine.xmms : machine.gprs where forbidden & (1 << UInt32(r)) == 0 {
+                    var holders: [Int32] = []
+                    var cost = 0.0
+                    for a in active where locations[Int(a)] == (float ? .xmm(r) : .gpr(r)) { holders.append(a); cost += weight[Int(a)] }
+                    for a in inactive where locations[Int(a)] == (float ? .xmm(r) : .gpr(r)) && intersects(Int(a), v) {
+                        holders.append(a); cost += weight[Int(a)]
+                    }
+                    if best == nil || cost < best!.cost { best = (r, cost, holders) }
+                }
+                if let best, best.cost < weight[v] {
+                    chosen = best.reg
+                    for a in best.holders {
+                        locations[Int(a)] = .stack(-1)
+                        spilled.append(a)
+                    }
+                    active.removeAll { best.holders.contains($0) }
+                    inactive.removeAll { best.holders.contains($0) }
                 }
             }
             if let r = chosen {
-                locations[v] = loc(r)
-                regOwner[(float ? 16 : 0) + Int(r)] = v32
+                locations[v] = float ? .xmm(r) : .gpr(r)
                 active.append(v32)
             } else {
                 locations[v] = .stack(-1)
@@ -323,14 +372,14 @@ struct RegisterAllocator {
         }
 
         // Spill slots: an interval takes a slot freed by one that ended before it starts.
-        spilled.sort { defPos[Int($0)] != defPos[Int($1)] ? defPos[Int($0)] < defPos[Int($1)] : $0 < $1 }
+        spilled.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
         var slotFreeAt: [Int32] = []  // per slot: end of its last interval
         for s in spilled {
             let v = Int(s)
             var slot = -1
-            for k in slotFreeAt.indices where slotFreeAt[k] < defPos[v] { slot = k; break }
+            for k in slotFreeAt.indices where slotFreeAt[k] <= first(v) { slot = k; break }
             if slot < 0 { slot = slotFreeAt.count; slotFreeAt.append(0) }
-            slotFreeAt[slot] = end[v]
+            slotFreeAt[slot] = last(v) + 1
             locations[v] = .stack(Int32(slot))
         }
         return RegisterAllocation(
