@@ -68,6 +68,38 @@ import WAT
         }
     }
 
+    @Test func redundantLoadsGoAndStoresForward() throws {
+        let wat = """
+            (module (memory 1) (global $sp (mut i32) (i32.const 1024))
+              (func $g)
+              (func (export "f") (param i32 i32) (result i32)
+                (local i32)
+                ;; the same load twice, and a global read twice: once each
+                (local.set 2 (i32.add (i32.load offset=8 (local.get 0)) (i32.load offset=8 (local.get 0))))
+                (local.set 2 (i32.add (local.get 2) (i32.add (global.get $sp) (global.get $sp))))
+                ;; a store forwards to a load of the same place
+                (i32.store offset=4 (local.get 1) (local.get 2))
+                (local.set 2 (i32.add (local.get 2) (i32.load offset=4 (local.get 1))))
+                ;; a store elsewhere may alias: the load stays
+                (i32.store (local.get 0) (i32.const 9))
+                (local.set 2 (i32.add (local.get 2) (i32.load offset=4 (local.get 1))))
+                ;; a call may change anything
+                (call $g)
+                (i32.add (local.get 2) (i32.add (global.get $sp) (i32.load offset=4 (local.get 1))))))
+            """
+        let f = try ir(wat, function: 1)
+        #expect(count(f, .load) == 3, "\(f.listing())")
+        #expect(count(f, .globalGet) == 2, "\(f.listing())")
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for (a, b) in [(Int32(0), Int32(4)), (100, 100), (96, 100), (65532, 0)] {
+            let x = thrownError { _ = try interpreter.call([.i32(a), .i32(b)]) }.map { "\($0)" }
+            let y = thrownError { _ = try optimized.call([.i32(a), .i32(b)]) }.map { "\($0)" }
+            #expect(x == y)
+            if x == nil { #expect(try optimized.call([.i32(a), .i32(b)]) == interpreter.call([.i32(a), .i32(b)])) }
+        }
+    }
+
     @Test func equalExpressionsAreComputedOnce() throws {
         let f = try ir("""
             (module (func (param i32 i32) (result i32)

@@ -6,6 +6,7 @@ enum IRPasses {
     static func optimize(_ f: inout IRFunction) {
         let order = reversePostorder(f)
         globalValueNumbering(&f, order: order)
+        eliminateRedundantLoads(&f)
         foldConstantBranches(&f)
         removeTrivialParams(&f)
         eliminateDeadCode(&f)
@@ -266,5 +267,86 @@ enum IRPasses {
             }
         }
         for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed[Int($0)] } }
+    }
+}
+
+extension IRPasses {
+    struct LoadKey: Hashable {
+        var opcode: UInt64
+        var address: IRValue
+        var offset: UInt64
+    }
+
+    /// What is known at a point: global values and memory contents by (load opcode, address
+    /// value, static offset).
+    struct KnownValues {
+        var globals: [UInt64: IRValue] = [:]
+        var memory: [LoadKey: IRValue] = [:]
+        static let limit = 64
+    }
+
+    /// Redundant load elimination and store-to-load forwarding over extended basic blocks (a
+    /// block with one predecessor starts from what its predecessor ends with; others start
+    /// knowing nothing). Alias model: globals, linear memory and everything else are disjoint;
+    /// a store to memory forgets every memory location but its own (addresses may alias), a call
+    /// or a builtin forgets everything. A load repeating one that succeeded cannot trap (memory
+    /// never shrinks), so the repeat is removed; only full-width stores forward to loads.
+    static func eliminateRedundantLoads(_ f: inout IRFunction) {
+        let order = reversePostorder(f)
+        var reachable = [Bool](repeating: false, count: f.blocks.count)
+        for b in order { reachable[Int(b)] = true }
+        var exit: [Int32: KnownValues] = [:]
+        var replacement = [Int32](repeating: -1, count: f.values.count)
+        func resolve(_ v: IRValue) -> IRValue {
+            var x = v
+            while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
+            return x
+        }
+        var removed = Set<Int32>()
+        for b in order {
+            let preds = f.blocks[Int(b)].preds.filter { reachable[Int($0)] }
+            var known = preds.count == 1 && !f.blocks[Int(b)].isLoopHeader ? exit[preds[0]] ?? KnownValues() : KnownValues()
+            for i in f.blocks[Int(b)].insts {
+                let inst = f.insts[Int(i)]
+                switch inst.op {
+                case .globalGet:
+                    if let v = known.globals[inst.imm] {
+                        replacement[Int(inst.result.id)] = v.id
+                        removed.insert(i)
+                    } else if known.globals.count < KnownValues.limit {
+                        known.globals[inst.imm] = inst.result
+                    }
+                case .globalSet:
+                    known.globals[inst.imm] = resolve(inst.a)
+                case .load:
+                    let key = LoadKey(opcode: inst.imm, address: resolve(inst.a), offset: inst.imm2)
+                    if let v = known.memory[key] {
+                        replacement[Int(inst.result.id)] = v.id
+                        removed.insert(i)
+                    } else if known.memory.count < KnownValues.limit {
+                        known.memory[key] = inst.result
+                    }
+                case .store:
+                    known.memory.removeAll(keepingCapacity: true)
+                    // Full-width stores forward: i32, i64, f32, f64 stores to the loads of the same type.
+                    let load: UInt64? = switch inst.imm {
+                    case 0x36: 0x28
+                    case 0x37: 0x29
+                    case 0x38: 0x2A
+                    case 0x39: 0x2B
+                    default: nil
+                    }
+                    if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2)] = resolve(inst.b) }
+                case .call, .callIndirect, .builtin:
+                    known = KnownValues()
+                default:
+                    break
+                }
+            }
+            exit[b] = known
+        }
+        guard !removed.isEmpty else { return }
+        for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed.contains($0) } }
+        f.rewriteOperands(resolve)
     }
 }
