@@ -1059,18 +1059,7 @@ struct BaselineCompiler: CodeSink {
         }
         let r = allocGPR()
         faultSite(.memoryOutOfBounds, offset: offset)
-        switch opcode {
-        case 0x28: asm.load(.w32, r, m)
-        case 0x29: asm.load(.w64, r, m)
-        case 0x2C: asm.loadSX8(.w32, r, m)
-        case 0x2D, 0x31: asm.loadZX8(r, m)
-        case 0x2E: asm.loadSX16(.w32, r, m)
-        case 0x2F, 0x33: asm.loadZX16(r, m)
-        case 0x30: asm.loadSX8(.w64, r, m)
-        case 0x32: asm.loadSX16(.w64, r, m)
-        case 0x34: asm.loadSX32(r, m)
-        default: asm.load(.w32, r, m)  // 0x35 i64.load32_u
-        }
+        self.m.loadInteger(opcode: opcode, into: r, m)
         if let addr { free(addr) }
         push(access.type, .gpr(r))
     }

@@ -127,32 +127,7 @@ extension BaselineCompiler {
         let b = popGPR(avoid: fixed)
         popInto(.rax)
         claim(.rdx)
-        asm.test(w, b, b)
-        asm.jcc(.e, trapStub(.integerDivideByZero, offset: offset))
-        if signed {
-            let normal = asm.newLabel(), done = asm.newLabel()
-            asm.alu(.cmp, w, b, imm: -1)
-            asm.jcc(.ne, normal)
-            if remainder {
-                asm.movImm32(.rdx, 0)
-                asm.jmp(done)
-            } else {
-                if w == .w32 {
-                    asm.alu(.cmp, .w32, .rax, imm: Int32.min)
-                } else {
-                    asm.movImm(Self.scratch, UInt64(bitPattern: Int64.min))
-                    asm.alu(.cmp, .w64, .rax, Self.scratch)
-                }
-                asm.jcc(.e, trapStub(.integerOverflow, offset: offset))
-            }
-            asm.bind(normal)
-            asm.signExtendAccumulator(w)
-            asm.idiv(w, b)
-            asm.bind(done)
-        } else {
-            asm.movImm32(.rdx, 0)
-            asm.div(w, b)
-        }
+        m.divide(w, signed: signed, remainder: remainder, divisor: b, scratch: Self.scratch, offset: offset)
         free(b)
         if remainder {
             free(.rax)
@@ -195,19 +170,7 @@ extension BaselineCompiler {
         case 11, 12:
             let (b, ownB) = popReadableXMM()
             let a = popXMM()
-            let nan = asm.newLabel(), normal = asm.newLabel(), done = asm.newLabel()
-            asm.ucomis(fw, a, b)
-            asm.jcc(.p, nan)
-            asm.jcc(.ne, normal)
-            // Equal: only the signs of zeros can differ; min takes -0, max +0.
-            if k == 11 { asm.orps(a, b) } else { asm.andps(a, b) }
-            asm.jmp(done)
-            asm.bind(normal)
-            asm.sse(k == 11 ? .min : .max, fw, a, b)
-            asm.jmp(done)
-            asm.bind(nan)
-            asm.sse(.add, fw, a, b)  // a quiet NaN
-            asm.bind(done)
+            m.floatMinMax(fw, min: k == 11, a, b)
             if ownB { free(b) }
             push(type, .xmm(a))
         default:  // copysign

@@ -41,6 +41,9 @@ struct RegisterAllocation {
     var blockStart: [Int32]
     var blockEnd: [Int32]
     var instPosition: [Int32]
+    /// Per call instruction: the values in caller-saved registers live across it, each with the
+    /// stack slot it is saved to before the call and restored from after it.
+    var savedAcrossCall: [Int32: [(value: IRValue, slot: Int32)]] = [:]
 }
 
 enum AllocationError: Error { case tooComplex }
@@ -234,6 +237,9 @@ struct RegisterAllocator {
 
         // Clobber positions.
         var callPositions: [Int32] = []
+        var callInsts: [Int32] = []
+        /// Running sum of the calls' loop weights (index k: calls before k).
+        var callWeightPrefix: [Double] = [0]
         var gprClobberPositions: [(Int32, UInt32)] = []
         var xmmClobberPositions: [(Int32, UInt32)] = []
         for b in order {
@@ -241,6 +247,8 @@ struct RegisterAllocator {
                 let inst = f.insts[Int(i)]
                 if inst.op.isCall {
                     callPositions.append(instPosition[Int(i)])
+                    callInsts.append(i)
+                    callWeightPrefix.append(callWeightPrefix[callWeightPrefix.count - 1] + loopWeight(b))
                 } else {
                     let (g, x) = machine.clobbers(inst, f)
                     if g != 0 { gprClobberPositions.append((instPosition[Int(i)], g)) }
@@ -256,14 +264,25 @@ struct RegisterAllocator {
             }
             return lo
         }
+        /// The loop-weighted number of calls strictly inside the value's ranges.
+        func callsCrossed(_ v: Int) -> Double {
+            var w = 0.0
+            for range in ranges[v] {
+                let a = firstAfter(callPositions, range.start) { $0 }
+                let b = firstAfter(callPositions, range.end - 1) { $0 }
+                if b > a { w += callWeightPrefix[b] - callWeightPrefix[a] }
+            }
+            return w
+        }
         /// Registers clobbered strictly inside one of the value's ranges (a clobber where the
-        /// value is defined or last used leaves it alone).
-        func clobbered(_ v: Int, float: Bool) -> UInt32 {
+        /// value is defined or last used leaves it alone). Calls clobber the caller-saved
+        /// registers unless `saveAroundCalls`: the value is then saved and restored around them.
+        func clobbered(_ v: Int, float: Bool, saveAroundCalls: Bool) -> UInt32 {
             var mask: UInt32 = 0
             let list = float ? xmmClobberPositions : gprClobberPositions
             for range in ranges[v] {
                 let c = firstAfter(callPositions, range.start) { $0 }
-                if c < callPositions.count && callPositions[c] < range.end {
+                if !saveAroundCalls && c < callPositions.count && callPositions[c] < range.end {
                     mask |= float ? machine.callClobberXMM : machine.callClobberGPR
                 }
                 var k = firstAfter(list, range.start) { $0.0 }
@@ -308,7 +327,11 @@ struct RegisterAllocator {
             }
             if budget < 0 { throw .tooComplex }
             let float = f.values[v].type.isFloat
-            let forbidden = clobbered(v, float: float)
+            // A value used more than a save and a restore per call it crosses would cost may live
+            // in a caller-saved register (callee-saved ones first), saved around the calls.
+            let crossed = callsCrossed(v)
+            let saveAroundCalls = crossed > 0 && 2 * crossed < weight[v]
+            let forbidden = clobbered(v, float: float, saveAroundCalls: saveAroundCalls)
             // Per register: the intervals that hold it and overlap this one.
             var blocked = [Bool](repeating: false, count: 16)
             for a in active { if let r = regIndex(locations[Int(a)]), (r >= 16) == float { blocked[r & 15] = true } }
@@ -338,7 +361,13 @@ struct RegisterAllocator {
                 }
             }
             if chosen == nil {
-                for r in float ? machine.xmms : machine.gprs where isFree(r) { chosen = r; break }
+                let candidates = float ? machine.xmms : machine.gprs
+                let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
+                if crossed > 0 {
+                    // Registers a call keeps first: nothing to save.
+                    for r in candidates where isFree(r) && callMask & (1 << UInt32(r)) == 0 { chosen = r; break }
+                }
+                if chosen == nil { for r in candidates where isFree(r) { chosen = r; break } }
             }
             if chosen == nil {
                 // Spill the cheapest: this interval, or every interval holding some register.
@@ -371,6 +400,16 @@ struct RegisterAllocator {
             }
         }
 
+        // Values in caller-saved registers that cross calls get a slot to be saved in.
+        var saved: [Int32] = []
+        for v in 0..<nv where allocatable[v] {
+            let float = f.values[v].type.isFloat
+            let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
+            guard let r = regIndex(locations[v]), callMask & (1 << UInt32(r & 15)) != 0, callsCrossed(v) > 0 else { continue }
+            saved.append(Int32(v))
+        }
+        spilled += saved
+        var saveSlot = [Int32](repeating: -1, count: nv)
         // Spill slots: an interval takes a slot freed by one that ended before it starts.
         spilled.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
         var slotFreeAt: [Int32] = []  // per slot: end of its last interval
@@ -380,10 +419,20 @@ struct RegisterAllocator {
             for k in slotFreeAt.indices where slotFreeAt[k] <= first(v) { slot = k; break }
             if slot < 0 { slot = slotFreeAt.count; slotFreeAt.append(0) }
             slotFreeAt[slot] = last(v) + 1
-            locations[v] = .stack(Int32(slot))
+            if case .stack = locations[v] { locations[v] = .stack(Int32(slot)) } else { saveSlot[v] = Int32(slot) }
+        }
+        var savedAcrossCall: [Int32: [(value: IRValue, slot: Int32)]] = [:]
+        for v in saved {
+            for range in ranges[Int(v)] {
+                var k = firstAfter(callPositions, range.start) { $0 }
+                while k < callPositions.count && callPositions[k] < range.end {
+                    savedAcrossCall[callInsts[k], default: []].append((IRValue(id: v), saveSlot[Int(v)]))
+                    k += 1
+                }
+            }
         }
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, fused: fused,
-            blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition)
+            blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall)
     }
 }

@@ -195,6 +195,77 @@ struct X64MachineLayer {
         asm.shift(.shr, .w64, r, imm: 16)
     }
 
+    // MARK: operations both tiers lower the same way
+
+    /// An integer load of Wasm opcode 0x28...0x35 (not the float ones) into `r`.
+    mutating func loadInteger(opcode: UInt8, into r: Reg, _ m: Mem) {
+        switch opcode {
+        case 0x28: asm.load(.w32, r, m)
+        case 0x29: asm.load(.w64, r, m)
+        case 0x2C: asm.loadSX8(.w32, r, m)
+        case 0x2D, 0x31: asm.loadZX8(r, m)
+        case 0x2E: asm.loadSX16(.w32, r, m)
+        case 0x2F, 0x33: asm.loadZX16(r, m)
+        case 0x30: asm.loadSX8(.w64, r, m)
+        case 0x32: asm.loadSX16(.w64, r, m)
+        case 0x34: asm.loadSX32(r, m)
+        default: asm.load(.w32, r, m)  // 0x35 i64.load32_u
+        }
+    }
+
+    /// div_s, div_u, rem_s, rem_u with the dividend in rax and the divisor in `divisor` (not rax,
+    /// rdx or `scratch`): the quotient ends in rax, the remainder in rdx. The traps the spec
+    /// requires are explicit checks, so no SIGFPE is ever raised (`checkZero: false` when the
+    /// divisor is a non-zero constant).
+    mutating func divide(_ w: Width, signed: Bool, remainder: Bool, divisor: Reg, scratch: Reg, checkZero: Bool = true, offset: Int) {
+        if checkZero {
+            asm.test(w, divisor, divisor)
+            asm.jcc(.e, stub(.integerDivideByZero, offset: offset))
+        }
+        if signed {
+            let normal = asm.newLabel(), done = asm.newLabel()
+            asm.alu(.cmp, w, divisor, imm: -1)
+            asm.jcc(.ne, normal)
+            if remainder {
+                asm.movImm32(.rdx, 0)
+                asm.jmp(done)
+            } else {
+                if w == .w32 {
+                    asm.alu(.cmp, .w32, .rax, imm: Int32.min)
+                } else {
+                    asm.movImm(scratch, UInt64(bitPattern: Int64.min))
+                    asm.alu(.cmp, .w64, .rax, scratch)
+                }
+                asm.jcc(.e, stub(.integerOverflow, offset: offset))
+            }
+            asm.bind(normal)
+            asm.signExtendAccumulator(w)
+            asm.idiv(w, divisor)
+            asm.bind(done)
+        } else {
+            asm.movImm32(.rdx, 0)
+            asm.div(w, divisor)
+        }
+    }
+
+    /// a = min(a, b) or max(a, b) with Wasm's rules: a NaN operand gives a quiet NaN, and -0 is
+    /// below +0.
+    mutating func floatMinMax(_ fw: FloatWidth, min isMin: Bool, _ a: XReg, _ b: XReg) {
+        let nan = asm.newLabel(), normal = asm.newLabel(), done = asm.newLabel()
+        asm.ucomis(fw, a, b)
+        asm.jcc(.p, nan)
+        asm.jcc(.ne, normal)
+        // Equal: only the signs of zeros can differ; min takes -0, max +0.
+        if isMin { asm.orps(a, b) } else { asm.andps(a, b) }
+        asm.jmp(done)
+        asm.bind(normal)
+        asm.sse(isMin ? .min : .max, fw, a, b)
+        asm.jmp(done)
+        asm.bind(nan)
+        asm.sse(.add, fw, a, b)  // a quiet NaN
+        asm.bind(done)
+    }
+
     /// Whether builtin `b` returns a trap kind to check.
     static func mayTrap(_ b: Builtin) -> Bool {
         switch b {

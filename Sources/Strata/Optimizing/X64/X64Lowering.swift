@@ -202,11 +202,22 @@ struct X64Lowering {
             asm.bind(labels[Int(b)])
             let block = f.blocks[Int(b)]
             let insts = block.insts
+            var restores: [(value: IRValue, slot: Int32)] = []
             for (j, i) in insts.enumerated() {
                 if ra.fused[Int(i)] { continue }
                 let inst = f.insts[Int(i)]
                 let previous: IRInst? = j > 0 && ra.fused[Int(insts[j - 1])] ? f.insts[Int(insts[j - 1])] : nil
+                if let saves = ra.savedAcrossCall[i] {
+                    // Caller-saved registers live across the call: saved before its argument moves.
+                    for (v, slot) in saves { emitMove(.loc(loc(v)), to: .stack(slot)) }
+                    restores = saves
+                }
                 instruction(inst, fusedCondition: previous)
+                // ... and restored once its results are taken.
+                if !restores.isEmpty, j + 1 == insts.count || f.insts[Int(insts[j + 1])].op != .callResult {
+                    for (v, slot) in restores { emitMove(.loc(.stack(slot)), to: loc(v)) }
+                    restores = []
+                }
             }
             let next: Int32? = k + 1 < layout.count ? layout[k + 1] : nil
             terminator(b, next: next)

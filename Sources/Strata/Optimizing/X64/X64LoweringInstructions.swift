@@ -90,21 +90,7 @@ extension X64Lowering {
         case .fmin, .fmax:
             let fw = Self.fwidth(t!)
             let isMin = inst.op == .fmin
-            floatTwoAddress(inst) { l, a, b in
-                let nan = l.asm.newLabel(), normal = l.asm.newLabel(), done = l.asm.newLabel()
-                l.asm.ucomis(fw, a, b)
-                l.asm.jcc(.p, nan)
-                l.asm.jcc(.ne, normal)
-                // Equal: only the signs of zeros can differ; min takes -0, max +0.
-                if isMin { l.asm.orps(a, b) } else { l.asm.andps(a, b) }
-                l.asm.jmp(done)
-                l.asm.bind(normal)
-                l.asm.sse(isMin ? .min : .max, fw, a, b)
-                l.asm.jmp(done)
-                l.asm.bind(nan)
-                l.asm.sse(.add, fw, a, b)  // a quiet NaN
-                l.asm.bind(done)
-            }
+            floatTwoAddress(inst) { l, a, b in l.m.floatMinMax(fw, min: isMin, a, b) }
         case .fcopysign:
             let w: Width = t == .f32 ? .w32 : .w64
             let a = gpr(inst.a, into: Self.s1)
@@ -348,8 +334,7 @@ extension X64Lowering {
         }
     }
 
-    /// div_s, div_u, rem_s, rem_u: dividend in rax, divisor in r10, remainder in rdx; the traps
-    /// the spec requires are explicit checks (no SIGFPE).
+    /// div_s, div_u, rem_s, rem_u: dividend in rax, divisor in r10 (`X64MachineLayer.divide`).
     mutating func divide(_ inst: IRInst) {
         let w = Self.width(inst.type!)
         let signed = inst.op == .divS || inst.op == .remS
@@ -357,34 +342,9 @@ extension X64Lowering {
         let offset = Int(inst.offset)
         move(inst.b, to: Self.s2)
         move(inst.a, to: .rax)
-        if f.constant(inst.b) == nil || f.constant(inst.b)! & (w == .w32 ? 0xFFFF_FFFF : ~0) == 0 {
-            asm.test(w, Self.s2, Self.s2)
-            asm.jcc(.e, m.stub(.integerDivideByZero, offset: offset))
-        }
-        if signed {
-            let normal = asm.newLabel(), done = asm.newLabel()
-            asm.alu(.cmp, w, Self.s2, imm: -1)
-            asm.jcc(.ne, normal)
-            if remainder {
-                asm.movImm32(.rdx, 0)
-                asm.jmp(done)
-            } else {
-                if w == .w32 {
-                    asm.alu(.cmp, .w32, .rax, imm: Int32.min)
-                } else {
-                    asm.movImm(Self.s1, UInt64(bitPattern: Int64.min))
-                    asm.alu(.cmp, .w64, .rax, Self.s1)
-                }
-                asm.jcc(.e, m.stub(.integerOverflow, offset: offset))
-            }
-            asm.bind(normal)
-            asm.signExtendAccumulator(w)
-            asm.idiv(w, Self.s2)
-            asm.bind(done)
-        } else {
-            asm.movImm32(.rdx, 0)
-            asm.div(w, Self.s2)
-        }
+        let constantDivisor = f.constant(inst.b).map { $0 & (w == .w32 ? 0xFFFF_FFFF : ~0) }
+        m.divide(w, signed: signed, remainder: remainder, divisor: Self.s2, scratch: Self.s1,
+                 checkZero: constantDivisor == nil || constantDivisor == 0, offset: offset)
         let d = dst(inst.result)
         let from: Reg = remainder ? .rdx : .rax
         if d != from { asm.mov(.w64, d, from) }
@@ -479,18 +439,7 @@ extension X64Lowering {
             return
         }
         let d = dst(r)
-        switch opcode {
-        case 0x28: asm.load(.w32, d, mm)
-        case 0x29: asm.load(.w64, d, mm)
-        case 0x2C: asm.loadSX8(.w32, d, mm)
-        case 0x2D, 0x31: asm.loadZX8(d, mm)
-        case 0x2E: asm.loadSX16(.w32, d, mm)
-        case 0x2F, 0x33: asm.loadZX16(d, mm)
-        case 0x30: asm.loadSX8(.w64, d, mm)
-        case 0x32: asm.loadSX16(.w64, d, mm)
-        case 0x34: asm.loadSX32(d, mm)
-        default: asm.load(.w32, d, mm)  // 0x35 i64.load32_u
-        }
+        m.loadInteger(opcode: opcode, into: d, mm)
         finish(r, d)
     }
 
