@@ -29,11 +29,7 @@ import Testing
             guard let module = try? Module(engine: engine, bytes: bytes) else { continue }
             let store = Store(engine: engine)
             guard let instance = try? store.instantiate(module), let run = instance.function("run") else { continue }
-            let handle = store.interruptHandle
-            let timer = DispatchSource.makeTimerSource()
-            timer.schedule(deadline: .now() + .milliseconds(30))
-            timer.setEventHandler { handle.interrupt() }
-            timer.resume()
+            let timer = InterruptTimer(after: 0.03, store.interruptHandle)
             do {
                 _ = try run.call([])
             } catch is Trap {
@@ -74,11 +70,7 @@ import Testing
                 guard let module = try? Module(engine: e, bytes: bytes) else { return "invalid" }
                 let store = Store(engine: e)
                 guard let instance = try? store.instantiate(module), let run = instance.function("run") else { return "no instance" }
-                let handle = store.interruptHandle
-                let timer = DispatchSource.makeTimerSource()
-                timer.schedule(deadline: .now() + .milliseconds(200))
-                timer.setEventHandler { handle.interrupt() }
-                timer.resume()
+                let timer = InterruptTimer(after: 0.2, store.interruptHandle)
                 defer { timer.cancel() }
                 do {
                     return "\(try run.call([]))"

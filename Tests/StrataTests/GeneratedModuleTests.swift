@@ -79,11 +79,7 @@ import Testing
         var lines: [String] = []
         for e in module.exports where e.kind == .function {
             guard let f = instance.function(e.name) else { continue }
-            let handle = store.interruptHandle
-            let timer = DispatchSource.makeTimerSource()
-            timer.schedule(deadline: .now() + .seconds(2))
-            timer.setEventHandler { handle.interrupt() }
-            timer.resume()
+            let timer = InterruptTimer(after: 2, store.interruptHandle)
             defer { timer.cancel() }
             do {
                 let results = try f.call(f.type.params.map(zero))

@@ -198,7 +198,8 @@ import WAT
             (module (func (export "spin") (loop (br 0))))
             """)
         let handle = store.interruptHandle
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { handle.interrupt() }
+        let timer = InterruptTimer(after: 0.05, handle)
+        defer { timer.cancel() }
         let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
         #expect(trap.kind == .interrupted)
         #expect(trap.message == "interrupted")

@@ -1,3 +1,5 @@
+import Foundation
+import Dispatch
 import Strata
 import WAT
 
@@ -15,4 +17,21 @@ func module(_ wat: String) throws -> Module {
 /// The error a block throws, or nil.
 func thrownError(_ body: () throws -> Void) -> (any Error)? {
     do { try body(); return nil } catch { return error }
+}
+
+/// Interrupts a store after `seconds`, from a thread of its own: not from Dispatch's pool,
+/// whose few threads (one per core) may all be running the Wasm code to interrupt, in
+/// tests that run in parallel. `cancel()` when the call is over.
+final class InterruptTimer: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+
+    init(after seconds: Double, _ handle: InterruptHandle) {
+        let done = self.done
+        let thread = Thread {
+            if done.wait(timeout: .now() + seconds) == .timedOut { handle.interrupt() }
+        }
+        thread.start()
+    }
+
+    func cancel() { done.signal() }
 }

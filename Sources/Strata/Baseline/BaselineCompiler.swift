@@ -51,9 +51,6 @@ struct BaselineCompiler: CodeSink {
     static let scratch = Reg.r11, scratch2 = Reg.r10
     static let xscratch = XReg(15)
     static let vm = Reg.r14, memBase = Reg.r15
-    /// Offsets in the frame (from rbp).
-    static let resultPointerOffset: Int32 = -48
-    static let savedRegisterBytes = 40
 
     let context: ModuleContext
     let importedFunctionCount: Int
@@ -806,7 +803,7 @@ struct BaselineCompiler: CodeSink {
     mutating func emitReturn() {
         let n = resultTypes.count
         if n > 0 {
-            asm.load(.w64, Self.scratch2, Mem(.rbp, Self.resultPointerOffset))
+            asm.load(.w64, Self.scratch2, Mem(.rbp, m.slotBufferOffset))
             let from = stack.count - n
             for i in 0..<n {
                 let m = Mem(Self.scratch2, Int32(16 * i))

@@ -39,13 +39,14 @@ final class CompiledCode: @unchecked Sendable {
         // 32-bit offsets from the mapping's base).
         let ehFrameOffset = (total + 7) & ~7
         var fdeOffsets: [Int] = []
+        var segments: [UnwindInfo.Segment] = []
+        for (k, f) in functions.enumerated() { segments += f.unwindSegments(at: starts[k]) }
         memory = try ExecutableMemory({ base in
             for (k, f) in functions.enumerated() {
                 (base + starts[k]).copyMemory(from: image.base + f.code, byteCount: f.codeSize)
             }
-            fdeOffsets = UnwindInfo.write(
-                starts: starts, sizes: functions.map(\.codeSize), mappingBase: base, at: ehFrameOffset)
-        }, byteCount: ehFrameOffset + UnwindInfo.byteCount(functions: functions.count))
+            fdeOffsets = UnwindInfo.write(segments, mappingBase: base, at: ehFrameOffset)
+        }, byteCount: ehFrameOffset + UnwindInfo.byteCount(segments))
         self.image = image
         self.names = names
         self.wasmBytes = wasmBytes
@@ -71,14 +72,15 @@ final class CompiledCode: @unchecked Sendable {
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
-        let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * count, 2))
-        for k in 0..<count {
-            table[2 * k] = Int32(starts[k])
+        // One (start, FDE) pair per segment, sorted by start.
+        let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(2 * segments.count, 2))
+        for (k, segment) in segments.enumerated() {
+            table[2 * k] = Int32(segment.start)
             table[2 * k + 1] = Int32(fdeOffsets[k])
         }
         unwindTable = table
         let base = UInt(bitPattern: memory.base)
-        unwindHandle = count == 0 ? nil : strata_unwind_register(base, base + UInt(total), base, table, count)
+        unwindHandle = count == 0 ? nil : strata_unwind_register(base, base + UInt(total), base, table, segments.count)
         if Self.perfMap != nil {
             var lines = ""
             for k in 0..<count {

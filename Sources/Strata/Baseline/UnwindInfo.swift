@@ -1,13 +1,37 @@
 /// DWARF call-frame information for compiled code, in `.eh_frame` format, so libunwind can step
-/// through compiled frames. Every baseline function has the same prologue, so every FDE has
-/// the same instructions; only the address range differs.
+/// through compiled frames. Every compiled prologue has the same shape (`X64MachineLayer`):
 ///
 ///     push rbp           CFA = rsp+16, rbp at CFA-16
 ///     mov rbp, rsp       CFA = rbp+16
-///     push r14 / r15 / rbx / r12 / r13   saved at CFA-24 ... CFA-56
+///     push each saved register of (r14, r15, rbx, r12, r13), in that order: CFA-24, CFA-32, ...
+///
+/// so an FDE's rows follow from the set of saved registers (`SavedRegisters`): the baseline
+/// tier saves all five, the optimizing tier those it uses. A function with two entries (the
+/// optimizing tier's slot-buffer wrapper and direct entry) gets one FDE per entry.
+struct SavedRegisters: Equatable {
+    /// Bits in push order: r14, r15, rbx, r12, r13.
+    var mask: UInt8
+    static let all = SavedRegisters(mask: 0x1F)
+    static let order: [Reg] = [.r14, .r15, .rbx, .r12, .r13]
+
+    var registers: [Reg] { Self.order.indices.filter { mask & (1 << $0) != 0 }.map { Self.order[$0] } }
+    var count: Int { mask.nonzeroBitCount }
+    /// Bytes of the pushes after rbp's.
+    var bytes: Int32 { Int32(8 * count) }
+
+    init(mask: UInt8) { self.mask = mask & 0x1F }
+    init(_ registers: [Reg]) {
+        var m: UInt8 = 0
+        for r in registers { if let k = Self.order.firstIndex(of: r) { m |= 1 << k } }
+        mask = m
+    }
+}
+
 enum UnwindInfo {
-    /// Byte length of each prologue instruction the rows follow (checked by the compiler).
-    static let prologueLengths = [1, 3, 2, 2, 1, 2, 2]
+    /// Byte length of each prologue instruction the rows follow (checked by the compilers).
+    static func prologueLengths(_ saved: SavedRegisters) -> [Int] {
+        [1, 3] + saved.registers.map { $0.high != 0 ? 2 : 1 }
+    }
 
     static let cie: [UInt8] = {
         var b: [UInt8] = []
@@ -25,17 +49,22 @@ enum UnwindInfo {
     }()
 
     /// The FDE instructions after pc_begin/pc_range/augmentation length.
-    static let fdeInstructions: [UInt8] = [
-        0x41, 0x0E, 16, 0x86, 2,     // +1: CFA = rsp+16; rbp at CFA-16
-        0x43, 0x0D, 6,               // +3: CFA = rbp+16
-        0x42, 0x8E, 3,               // +2: r14 at CFA-24
-        0x42, 0x8F, 4,               // +2: r15 at CFA-32
-        0x41, 0x83, 5,               // +1: rbx at CFA-40
-        0x42, 0x8C, 6,               // +2: r12 at CFA-48
-        0x42, 0x8D, 7,               // +2: r13 at CFA-56
-    ]
+    static func fdeInstructions(_ saved: SavedRegisters) -> [UInt8] {
+        var b: [UInt8] = [
+            0x41, 0x0E, 16, 0x86, 2,     // +1: CFA = rsp+16; rbp at CFA-16
+            0x43, 0x0D, 6,               // +3: CFA = rbp+16
+        ]
+        for (k, r) in saved.registers.enumerated() {
+            let length = UInt8(r.high != 0 ? 2 : 1)
+            // DWARF numbers rbx 3, r12-r15 12-15 (the same as the encodings here).
+            b += [0x40 | length, 0x80 | r.code, UInt8(3 + k)]  // +length: r at CFA-8*(3+k)
+        }
+        return b
+    }
 
-    static let fdeSize: Int = padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8 + 1) + fdeInstructions).count
+    static func fdeSize(_ saved: SavedRegisters) -> Int {
+        padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8 + 1) + fdeInstructions(saved)).count
+    }
 
     /// Pads to a multiple of 8 with DW_CFA_nop and writes the length field.
     static func padded(_ entry: [UInt8]) -> [UInt8] {
@@ -47,28 +76,34 @@ enum UnwindInfo {
         return b
     }
 
-    static func byteCount(functions: Int) -> Int { cie.count + functions * fdeSize }
+    /// One code range described by one FDE.
+    struct Segment {
+        var start: Int
+        var size: Int
+        var saved: SavedRegisters
+    }
 
-    /// Writes the CIE and one FDE per function (code at `mappingBase + starts[k]`, `sizes[k]`
-    /// bytes) at `mappingBase + at`. Returns each FDE's offset in the mapping.
-    static func write(starts: [Int], sizes: [Int], mappingBase: UnsafeMutableRawPointer, at: Int) -> [Int] {
+    static func byteCount(_ segments: [Segment]) -> Int { cie.count + segments.reduce(0) { $0 + fdeSize($1.saved) } }
+
+    /// Writes the CIE and one FDE per segment (code at `mappingBase + start`) at
+    /// `mappingBase + at`. Returns each FDE's offset in the mapping.
+    static func write(_ segments: [Segment], mappingBase: UnsafeMutableRawPointer, at: Int) -> [Int] {
         let p = mappingBase + at
         cie.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        // One FDE, written once with pc_begin/pc_range zero; each function gets a copy with its own.
-        let template = padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions)
         var fdes: [Int] = []
-        fdes.reserveCapacity(starts.count)
+        fdes.reserveCapacity(segments.count)
         var offset = cie.count
-        template.withUnsafeBytes { t in
-            for k in 0..<starts.count {
-                let q = p + offset
-                q.copyMemory(from: t.baseAddress!, byteCount: t.count)
-                (q + 4).storeBytes(of: UInt32(offset + 4).littleEndian, as: UInt32.self)  // back to the CIE at 0
-                (q + 8).storeBytes(of: UInt64(UInt(bitPattern: mappingBase + starts[k])).littleEndian, as: UInt64.self)
-                (q + 16).storeBytes(of: UInt64(sizes[k]).littleEndian, as: UInt64.self)
-                fdes.append(at + offset)
-                offset += t.count
-            }
+        var templates: [UInt8: [UInt8]] = [:]
+        for s in segments {
+            let t = templates[s.saved.mask] ?? padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions(s.saved))
+            templates[s.saved.mask] = t
+            let q = p + offset
+            t.withUnsafeBytes { q.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            (q + 4).storeBytes(of: UInt32(offset + 4).littleEndian, as: UInt32.self)  // back to the CIE at 0
+            (q + 8).storeBytes(of: UInt64(UInt(bitPattern: mappingBase + s.start)).littleEndian, as: UInt64.self)
+            (q + 16).storeBytes(of: UInt64(s.size).littleEndian, as: UInt64.self)
+            fdes.append(at + offset)
+            offset += t.count
         }
         return fdes
     }

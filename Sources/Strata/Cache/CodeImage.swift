@@ -3,7 +3,8 @@ import CStrata
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
 /// Per function, 8-byte aligned: a 24-byte header (defined index, code size, trap count,
-/// call-site count, tier, direct-entry offset or 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
+/// call-site count, tier | saved-register mask << 8 | wrapper's mask << 16, direct-entry
+/// offset or 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
 /// sites (u32 pairs), then the machine code. Trap and call-site tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
 final class CodeImage: @unchecked Sendable {
@@ -19,6 +20,16 @@ final class CodeImage: @unchecked Sendable {
         var tier: UInt32
         /// Offset of the register-argument entry in the code (0: none).
         var directEntry: Int
+        /// The callee-saved registers its prologues save (for the unwind information).
+        var saved: SavedRegisters
+        var wrapperSaved: SavedRegisters
+
+        /// The code ranges with one prologue each (the wrapper, then the direct entry).
+        func unwindSegments(at start: Int) -> [UnwindInfo.Segment] {
+            if directEntry == 0 { return [UnwindInfo.Segment(start: start, size: codeSize, saved: saved)] }
+            return [UnwindInfo.Segment(start: start, size: directEntry, saved: wrapperSaved),
+                    UnwindInfo.Segment(start: start + directEntry, size: codeSize - directEntry, saved: saved)]
+        }
     }
     static let headerSize = 24
 
@@ -54,13 +65,15 @@ final class CodeImage: @unchecked Sendable {
         var out: [Function] = []
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
-                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32, directEntry: Int) {
+                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32, directEntry: Int,
+                 saved: SavedRegisters, wrapperSaved: SavedRegisters) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
             (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
             (p + 8).storeBytes(of: UInt32(trapCount).littleEndian, as: UInt32.self)
             (p + 12).storeBytes(of: UInt32(callCount).littleEndian, as: UInt32.self)
-            (p + 16).storeBytes(of: tier.littleEndian, as: UInt32.self)
+            let word = tier | UInt32(saved.mask) << 8 | UInt32(wrapperSaved.mask) << 16
+            (p + 16).storeBytes(of: word.littleEndian, as: UInt32.self)
             (p + 20).storeBytes(of: UInt32(directEntry).littleEndian, as: UInt32.self)
             var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
@@ -74,14 +87,16 @@ final class CodeImage: @unchecked Sendable {
             q += code.count
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
-                                calls: callsAt, callCount: callCount, tier: tier, directEntry: directEntry))
+                                calls: callsAt, callCount: callCount, tier: tier, directEntry: directEntry,
+                                saved: saved, wrapperSaved: wrapperSaved))
             at += q
         }
         for (index, f) in functions {
             f.code.withUnsafeBytes { code in
                 f.traps.withUnsafeBytes { traps in
                     f.callSites.withUnsafeBytes { calls in
-                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier, directEntry: f.directEntry)
+                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier, directEntry: f.directEntry,
+                            saved: f.saved, wrapperSaved: f.wrapperSaved)
                     }
                 }
             }
@@ -89,7 +104,8 @@ final class CodeImage: @unchecked Sendable {
         for (image, f) in extra {
             put(f.index, code: UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize),
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
-                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier, directEntry: f.directEntry)
+                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier, directEntry: f.directEntry,
+                saved: f.saved, wrapperSaved: f.wrapperSaved)
         }
         return CodeImage(base: base, size: size, functions: out)
     }
@@ -111,14 +127,17 @@ final class CodeImage: @unchecked Sendable {
         for _ in 0..<count {
             let h = headerSize
             guard at + h <= size else { return nil }
-            let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12), tier = u32(at + 16)
+            let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
+            let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
             let need = h + 12 * trapCount + 4 * callCount + codeSize
             guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
-                  tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0 else { return nil }
+                  tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
+                  word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
             last = index
             let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
-                             tier: UInt32(tier), directEntry: u32(at + 20))
+                             tier: UInt32(tier), directEntry: u32(at + 20),
+                             saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
             var previous = -1
             for t in 0..<trapCount {
                 let offset = u32(f.traps + 12 * t)

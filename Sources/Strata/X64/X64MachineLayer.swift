@@ -7,9 +7,10 @@ import CStrata
 /// come from `VMContextLayout`. Like JSC's MacroAssembler shared by its tiers.
 struct X64MachineLayer {
     static let vm = Reg.r14, memBase = Reg.r15
-    /// Offset from rbp of the caller's slot buffer pointer.
-    static let slotBufferOffset: Int32 = -48
-    static let savedRegisterBytes: Int32 = 40
+    /// The callee-saved registers this frame saves (the prologue pushes them after rbp).
+    var saved = SavedRegisters.all
+    /// Offset from rbp of the caller's slot buffer pointer (right below the saved registers).
+    var slotBufferOffset: Int32 { -saved.bytes - 8 }
 
     var asm = X64Assembler(capacity: 1024)
     var traps: [StrataTrapSite] = []
@@ -22,16 +23,19 @@ struct X64MachineLayer {
 
     // MARK: frame
 
-    /// push rbp; mov rbp, rsp; save r14, r15, rbx, r12, r13; sub rsp, (patched); stack-limit
-    /// check; vmctx to r14, the slot buffer to [rbp-48], memory 0's base to r15.
-    mutating func prologue(hasMemory: Bool, frameSize: Int? = nil, slotBuffer: Bool = true) {
+    /// push rbp; mov rbp, rsp; save `saved` (r14, r15, rbx, r12, r13 in that order, those in
+    /// the set); sub rsp, (patched); stack-limit check; vmctx to r14 and the slot buffer below
+    /// the saved registers (when r14 is saved), memory 0's base to r15.
+    mutating func prologue(hasMemory: Bool, frameSize: Int? = nil, slotBuffer: Bool = true, saved: SavedRegisters = .all) {
+        self.saved = saved
         let begin = asm.offset
         asm.push(.rbp)
         asm.mov(.w64, .rbp, .rsp)
-        asm.push(.r14); asm.push(.r15); asm.push(.rbx); asm.push(.r12); asm.push(.r13)
-        assert(asm.offset - begin == UnwindInfo.prologueLengths.reduce(0, +), "prologue and unwind information disagree")
+        for r in saved.registers { asm.push(r) }
+        assert(asm.offset - begin == UnwindInfo.prologueLengths(saved).reduce(0, +), "prologue and unwind information disagree")
         asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
-        if let frameSize {
+        if var frameSize {
+            if (Int(saved.bytes) + frameSize) % 16 != 0 { frameSize += 8 }
             asm.u32(UInt32(frameSize))
         } else {
             frameSizePatch = asm.offset
@@ -40,8 +44,8 @@ struct X64MachineLayer {
         // Stack limit (vmctx still in rdi): a trap, not a crash.
         asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
         asm.jcc(.b, stub(.callStackExhausted, offset: 0))
-        asm.mov(.w64, Self.vm, .rdi)
-        if slotBuffer { asm.store(.w64, Mem(.rbp, Self.slotBufferOffset), .rsi) }
+        if saved.registers.contains(Self.vm) { asm.mov(.w64, Self.vm, .rdi) }
+        if slotBuffer { asm.store(.w64, Mem(.rbp, slotBufferOffset), .rsi) }
         if hasMemory {
             asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
             asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
@@ -52,8 +56,9 @@ struct X64MachineLayer {
     /// rax alone: a direct entry's result).
     mutating func epilogue(status: Bool = true) {
         if status { asm.movImm32(.rax, 0) }
-        asm.lea(.w64, .rsp, Mem(.rbp, -Self.savedRegisterBytes))
-        asm.pop(.r13); asm.pop(.r12); asm.pop(.rbx); asm.pop(.r15); asm.pop(.r14); asm.pop(.rbp)
+        asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes))
+        for r in saved.registers.reversed() { asm.pop(r) }
+        asm.pop(.rbp)
         asm.ret()
     }
 
@@ -89,6 +94,7 @@ struct X64MachineLayer {
     }
 
     /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
+    /// `frameSize`: bytes below the saved registers; padded so rsp stays 16-byte aligned.
     mutating func finish(frameSize: Int, tier: Tier) -> MachineFunction {
         for (label, kind, offset) in stubs {
             asm.bind(label)
@@ -97,10 +103,12 @@ struct X64MachineLayer {
         }
         asm.resolveFixups()
         asm.resolveTableFixups()
-        precondition(frameSize % 16 == 8, "frame size keeps rsp 16-byte aligned")
-        asm.patch32(at: frameSizePatch, Int32(frameSize))
+        // rbp is 16-aligned; rsp = rbp - saved - frame must be too.
+        var frame = frameSize
+        if (Int(saved.bytes) + frame) % 16 != 0 { frame += 8 }
+        asm.patch32(at: frameSizePatch, Int32(frame))
         traps.sort { $0.codeOffset < $1.codeOffset }
-        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites, tier: tier.recordKind)
+        return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites, tier: tier.recordKind, saved: saved)
     }
 
     // MARK: calls (slot-buffer convention: arguments and results in 16-byte slots at `slots`)
@@ -286,4 +294,8 @@ struct MachineFunction {
     var tier: UInt32
     /// Offset of the register-argument entry (optimized code), 0 for none.
     var directEntry: Int = 0
+    /// The callee-saved registers the function's (direct entry's) prologue saves, and those of
+    /// its slot-buffer wrapper when it has a direct entry.
+    var saved: SavedRegisters = .all
+    var wrapperSaved: SavedRegisters = .all
 }

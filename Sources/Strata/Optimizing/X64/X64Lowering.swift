@@ -3,11 +3,12 @@ import CStrata
 /// x86-64 for the optimizing tier: the register model the allocator uses, and the emission of
 /// allocated IR as machine code through the shared `X64MachineLayer` (frame, traps, calls).
 ///
-/// Frame (the prologue is the baseline tier's, so `UnwindInfo` describes both):
+/// Frame (the prologue has the baseline tier's shape, saving only the callee-saved registers
+/// the function uses; `UnwindInfo` describes it from that set):
 ///
-///     rbp+8   return address          rbp-48        caller's slot buffer
-///     rbp     saved rbp               rbp-56-8*k    spill slot k (8 bytes)
-///     rbp-8...rbp-40  saved r14, r15, rbx, r12, r13
+///     rbp+8   return address          rbp-S-8        caller's slot buffer
+///     rbp     saved rbp               rbp-S-16-8*k   spill slot k (8 bytes)
+///     rbp-8...rbp-S  the saved registers (r14, then r15, rbx, r12, r13 as used)
 ///     rsp+16*i   outgoing slot i (arguments and results of calls, conversion results)
 ///
 /// Registers: r14 = VM context, r15 = memory 0's base, r10/r11 and xmm14/xmm15 scratch;
@@ -48,6 +49,9 @@ struct X64Lowering {
     var directResult: Location?
     /// The direct entry (self-calls jump there without looking at the entry table).
     var directLabel: Label?
+    /// The callee-saved registers the body saves: r14 (vmctx), r15 when it accesses memory,
+    /// and those of rbx, r12, r13 the allocation uses.
+    let saved: SavedRegisters
     var labels: [Label] = []
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
@@ -71,6 +75,10 @@ struct X64Lowering {
         self.order = order
         self.context = context
         direct = X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
+        var registers: [Reg] = [.r14]
+        if hasMemory { registers.append(.r15) }
+        for r in [Reg.rbx, .r12, .r13] where allocation.locations.contains(.gpr(r.code)) { registers.append(r) }
+        saved = SavedRegisters(registers)
         self.importedFunctionCount = importedFunctionCount
         self.hasMemory = hasMemory
     }
@@ -83,7 +91,8 @@ struct X64Lowering {
     // MARK: locations
 
     func loc(_ v: IRValue) -> Location { ra.locations[Int(v.id)] }
-    static func spill(_ k: Int32) -> Mem { Mem(.rbp, -56 - 8 * k) }
+    /// Spill slot k: below the saved registers and the slot-buffer pointer.
+    func spill(_ k: Int32) -> Mem { Mem(.rbp, -saved.bytes - 16 - 8 * k) }
     static func width(_ t: IRType) -> Width { t.is64 ? .w64 : .w32 }
     static func fwidth(_ t: IRType) -> FloatWidth { t == .f32 ? .f32 : .f64 }
 
@@ -100,7 +109,7 @@ struct X64Lowering {
         }
         switch loc(v) {
         case .gpr(let r): return .reg(Reg(r))
-        case .stack(let k): return .mem(Self.spill(k))
+        case .stack(let k): return .mem(spill(k))
         case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return .reg(scratch)
         case .none: preconditionFailure("operand without a location")
         }
@@ -114,7 +123,7 @@ struct X64Lowering {
         }
         switch loc(v) {
         case .gpr(let r): return Reg(r)
-        case .stack(let k): asm.load(.w64, scratch, Self.spill(k)); return scratch
+        case .stack(let k): asm.load(.w64, scratch, spill(k)); return scratch
         case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return scratch
         case .none: preconditionFailure("operand without a location")
         }
@@ -142,7 +151,7 @@ struct X64Lowering {
         }
         switch loc(v) {
         case .xmm(let x): return XReg(x)
-        case .stack(let k): asm.movss(Self.fwidth(t), scratch, Self.spill(k)); return scratch
+        case .stack(let k): asm.movss(Self.fwidth(t), scratch, spill(k)); return scratch
         case .gpr(let r): asm.movToX(.w64, scratch, Reg(r)); return scratch
         case .none: preconditionFailure("operand without a location")
         }
@@ -163,10 +172,10 @@ struct X64Lowering {
     }
     /// Stores a result computed in a scratch register to its spill slot.
     mutating func finish(_ v: IRValue, _ r: Reg) {
-        if case .stack(let k) = loc(v) { asm.store(.w64, Self.spill(k), r) }
+        if case .stack(let k) = loc(v) { asm.store(.w64, spill(k), r) }
     }
     mutating func finishX(_ v: IRValue, _ x: XReg) {
-        if case .stack(let k) = loc(v) { asm.movss(.f64, Self.spill(k), x) }
+        if case .stack(let k) = loc(v) { asm.movss(.f64, spill(k), x) }
     }
 
     // MARK: the function
@@ -184,9 +193,9 @@ struct X64Lowering {
         if let d = direct {
             slotBufferWrapper(d)
             directEntry = asm.offset
-            m.prologue(hasMemory: hasMemory, slotBuffer: false)
+            m.prologue(hasMemory: hasMemory, slotBuffer: false, saved: saved)
         } else {
-            m.prologue(hasMemory: hasMemory)
+            m.prologue(hasMemory: hasMemory, saved: saved)
         }
         m.interruptCheck(offset: 0, scratch: Self.s1)
         if let d = direct {
@@ -224,8 +233,7 @@ struct X64Lowering {
         }
         // Spill slots, two scratch slots for indirect calls (even count keeps alignment) and
         // outgoing slots.
-        let spills = (ra.spillSlots + 2 + 1) & ~1
-        let frame = 8 + 8 * spills + 16 * outSlots
+        let frame = 8 + 8 * (ra.spillSlots + 2) + 16 * outSlots
         while !outOfLine.isEmpty {
             let pending = outOfLine
             outOfLine = []
@@ -240,13 +248,15 @@ struct X64Lowering {
         }
         var out = m.finish(frameSize: frame, tier: .optimizing)
         out.directEntry = directEntry
+        out.wrapperSaved = direct == nil ? saved : SavedRegisters(mask: 0)
         return out
     }
 
     /// The slot-buffer entry of a function with a direct entry: loads the arguments from the
     /// slots, calls the direct entry (bound right after), stores the result.
     mutating func slotBufferWrapper(_ d: (arguments: [Location], result: Location?)) {
-        m.prologue(hasMemory: false, frameSize: 8)
+        // No callee-saved register is touched: only rbp and the slot-buffer pointer.
+        m.prologue(hasMemory: false, frameSize: 8, saved: SavedRegisters(mask: 0))
         asm.mov(.w64, Self.s2, .rsi)
         for (k, l) in d.arguments.enumerated() { loadArgument(l, f.paramTypes[k], Mem(Self.s2, Int32(16 * k))) }
         let entry = asm.newLabel()
@@ -255,7 +265,7 @@ struct X64Lowering {
         m.callSites.append(UInt32(asm.offset))
         m.callSites.append(X64DirectCall.wrapperCallSite)
         if let r = d.result {
-            asm.load(.w64, Self.s1, Mem(.rbp, Layer.slotBufferOffset))
+            asm.load(.w64, Self.s1, Mem(.rbp, m.slotBufferOffset))
             storeArgument(r, f.resultTypes[0], Mem(Self.s1, 0))
         }
         m.epilogue()
@@ -278,7 +288,7 @@ struct X64Lowering {
     }
 
     /// Two frame slots past the spill slots, for what an indirect call keeps across its moves.
-    func callScratch(_ k: Int) -> Mem { Self.spill(Int32(ra.spillSlots + k)) }
+    func callScratch(_ k: Int) -> Mem { spill(Int32(ra.spillSlots + k)) }
 
     /// `call_indirect` with a signature that fits registers: the table, null and signature
     /// checks, then the direct entry when the element is optimized code (of any instance:
@@ -442,7 +452,7 @@ struct X64Lowering {
             m.epilogue(status: false)
         case .ret(let values):
             if !values.isEmpty {
-                asm.load(.w64, Self.s1, Mem(.rbp, Layer.slotBufferOffset))
+                asm.load(.w64, Self.s1, Mem(.rbp, m.slotBufferOffset))
                 for (k, v) in values.enumerated() { storeSlot(v, Mem(Self.s1, Int32(16 * k)), scratch: Self.s2) }
             }
             m.epilogue()
@@ -626,19 +636,19 @@ struct X64Lowering {
         case (.constant(let bits, _), .xmm(let x)):
             if bits == 0 { asm.xorps(XReg(x), XReg(x)) } else { asm.movss(.f64, XReg(x), rip: constantLabel(bits)) }
         case (.constant(let bits, _), .stack(let k)):
-            if let i = Int32(exactly: Int64(bitPattern: bits)) { asm.storeImm(.w64, Self.spill(k), i) } else {
+            if let i = Int32(exactly: Int64(bitPattern: bits)) { asm.storeImm(.w64, spill(k), i) } else {
                 asm.movImm(Self.s2, bits)
-                asm.store(.w64, Self.spill(k), Self.s2)
+                asm.store(.w64, spill(k), Self.s2)
             }
         case (.loc(.gpr(let a)), .gpr(let b)): asm.mov(.w64, Reg(b), Reg(a))
-        case (.loc(.gpr(let a)), .stack(let k)): asm.store(.w64, Self.spill(k), Reg(a))
-        case (.loc(.stack(let k)), .gpr(let b)): asm.load(.w64, Reg(b), Self.spill(k))
+        case (.loc(.gpr(let a)), .stack(let k)): asm.store(.w64, spill(k), Reg(a))
+        case (.loc(.stack(let k)), .gpr(let b)): asm.load(.w64, Reg(b), spill(k))
         case (.loc(.stack(let j)), .stack(let k)):
-            asm.load(.w64, Self.s2, Self.spill(j))
-            asm.store(.w64, Self.spill(k), Self.s2)
+            asm.load(.w64, Self.s2, spill(j))
+            asm.store(.w64, spill(k), Self.s2)
         case (.loc(.xmm(let a)), .xmm(let b)): asm.movaps(XReg(b), XReg(a))
-        case (.loc(.xmm(let a)), .stack(let k)): asm.movss(.f64, Self.spill(k), XReg(a))
-        case (.loc(.stack(let k)), .xmm(let b)): asm.movss(.f64, XReg(b), Self.spill(k))
+        case (.loc(.xmm(let a)), .stack(let k)): asm.movss(.f64, spill(k), XReg(a))
+        case (.loc(.stack(let k)), .xmm(let b)): asm.movss(.f64, XReg(b), spill(k))
         case (.loc(.gpr(let a)), .xmm(let b)): asm.movToX(.w64, XReg(b), Reg(a))
         case (.loc(.xmm(let a)), .gpr(let b)): asm.movFromX(.w64, Reg(b), XReg(a))
         default: preconditionFailure("move \(s) -> \(d)")

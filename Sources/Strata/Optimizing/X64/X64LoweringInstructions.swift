@@ -13,7 +13,7 @@ extension X64Lowering {
             break  // rematerialized at each use
         case .param:
             if direct != nil { return }  // moved from its register at the entry
-            asm.load(.w64, Self.s2, Mem(.rbp, Layer.slotBufferOffset))
+            asm.load(.w64, Self.s2, Mem(.rbp, m.slotBufferOffset))
             loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
         case .add where addAsLea(inst):
             break
@@ -328,7 +328,7 @@ extension X64Lowering {
     mutating func bitsToResult(_ v: IRValue, _ r: Reg) {
         switch loc(v) {
         case .xmm(let x): asm.movToX(f.type(v) == .f32 ? .w32 : .w64, XReg(x), r)
-        case .stack(let k): asm.store(.w64, Self.spill(k), r)
+        case .stack(let k): asm.store(.w64, spill(k), r)
         case .gpr(let g): asm.mov(.w64, Reg(g), r)
         case .none: break
         }
@@ -420,7 +420,7 @@ extension X64Lowering {
         asm.movImm(Self.s2, memOffset)
         switch loc(a) {
         case .gpr(let r): asm.alu(.add, .w64, Self.s2, Reg(r))
-        case .stack(let k): asm.alu(.add, .w64, Self.s2, Self.spill(k))
+        case .stack(let k): asm.alu(.add, .w64, Self.s2, spill(k))
         default: preconditionFailure("address without a location")
         }
         return Mem(Layer.memBase, index: Self.s2)
