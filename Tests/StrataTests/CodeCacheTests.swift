@@ -89,6 +89,25 @@ import WAT
         #expect(try Store(engine: o2.engine).instantiate(o2).function("sum")!.callI32(100) == TieringTests.expectedSum(100))
     }
 
+    /// Baseline code from the cache moves on to the optimizing tier: the body is decoded for
+    /// that compilation (cached bodies are not decoded at creation; compiling the undecoded
+    /// bytes once gave code that trapped as `unreachable`).
+    @Test func cachedBaselineCodeTiersUpToOptimized() throws {
+        let cache = InMemoryCodeCache()
+        _ = try Self.warmUp(Self.engine(cache))  // baseline code only (optimizeThreshold out of reach)
+        let engine = Self.engine(cache, optimizeThreshold: 50)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        #expect(module.currentTier(function: 0) == .baseline && module.currentTier(function: 1) == .baseline)
+        let instance = try Store(engine: engine).instantiate(module)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, module.currentTier(function: 0) != .optimizing || module.currentTier(function: 1) != .optimizing {
+            #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+        }
+        engine.flushCodeCache()
+        #expect(module.currentTier(function: 0) == .optimizing && module.currentTier(function: 1) == .optimizing)
+        #expect(try instance.function("sum")!.callI32(300) == TieringTests.expectedSum(300))
+    }
+
     @Test func baselineModeSkipsCompilationOnAHit() throws {
         let cache = InMemoryCodeCache()
         let m1 = try Module(engine: Self.engine(cache, tier: .baseline), bytes: try wat2wasm(Self.program))

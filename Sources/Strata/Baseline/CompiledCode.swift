@@ -204,9 +204,9 @@ extension Module {
     /// leaves it out. Throws validation errors only.
     static func compileBaseline(
         _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, countHotness: Bool = false,
-        weights: (call: Int32, loop: Int32) = (15, 1)
+        weights: (call: Int32, loop: Int32) = (15, 1), body decoded: FunctionBody? = nil
     ) throws(WasmError) -> Result<MachineFunction, WasmError> {
-        let body = info.bodies[i]
+        let body = decoded ?? info.bodies[i]
         let type = info.types[Int(info.functionTypeIndices[i])]
         var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
         var first = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
@@ -223,11 +223,12 @@ extension Module {
 
     /// Defined function `i` by the optimizing compiler.
     static func compileOptimized(
-        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, keepIR: Bool = false
+        _ i: Int, bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo, context: ModuleContext, keepIR: Bool = false,
+        body decoded: FunctionBody? = nil
     ) throws(WasmError) -> OptimizingCompiler.Output {
         let type = info.types[Int(info.functionTypeIndices[i])]
         return try OptimizingCompiler.compile(
-            context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, body: info.bodies[i],
+            context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, body: decoded ?? info.bodies[i],
             bytes: bytes, hasMemory: hasMemory(info), functionIndex: info.importedFunctionTypes.count + i, keepIR: keepIR)
     }
 }

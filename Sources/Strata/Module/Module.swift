@@ -330,16 +330,23 @@ public final class Module: @unchecked Sendable {
         do throws(WasmError) {
             _ = try JITRuntime.get()
             let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+                // The body's locals, decoded again: a function whose code came from the cache was
+                // never decoded past its extent at creation.
+                let extent = info.bodies[index]
+                let body = try ModuleDecoder.decodeLocals(buffer, FunctionBody(
+                    locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
+                    bodyOffset: extent.bodyOffset))
                 switch tier {
                 case .baseline:
                     let c = engine.configuration
                     let weights = (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight))
-                    switch try Self.compileBaseline(index, bytes: buffer, info: info, context: context, countHotness: true, weights: weights) {
+                    switch try Self.compileBaseline(
+                        index, bytes: buffer, info: info, context: context, countHotness: true, weights: weights, body: body) {
                     case .success(let f): return f
                     case .failure(let reason): throw reason
                     }
                 case .optimizing:
-                    let out = try Self.compileOptimized(index, bytes: buffer, info: info, context: context)
+                    let out = try Self.compileOptimized(index, bytes: buffer, info: info, context: context, body: body)
                     guard let f = out.function else { throw out.reason ?? WasmError(.unsupported, "not compiled") }
                     return f
                 default:
