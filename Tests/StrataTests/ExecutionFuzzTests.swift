@@ -46,19 +46,21 @@ import Testing
 /// The same mutated modules in every tier: the baseline and optimizing tiers must give the
 /// interpreter's result or trap kind. STRATA_FUZZ_ITERATIONS raises the count locally; the seed is printed.
 @Suite struct TierDifferentialFuzzTests {
+    /// An engine for differential runs: one tier, a small value stack, one compile thread.
+    static func engine(_ tier: Tier) -> Engine {
+        var c = EngineConfiguration()
+        c.stackSlots = 1 << 16
+        c.tier = tier
+        c.compileThreads = 1
+        return Engine(configuration: c)
+    }
+
     @Test func compiledTiersAgreeWithTheInterpreter() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 150
         let seed = UInt64(ProcessInfo.processInfo.environment["STRATA_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
         print("TierDifferentialFuzzTests seed \(seed) (STRATA_FUZZ_SEED to repeat)")
         var rng = ChaosGenerator(seed: seed)  // Strata's seeded generator: a failing run repeats from its seed
-        func engine(_ tier: Tier) -> Engine {
-            var c = EngineConfiguration()
-            c.stackSlots = 1 << 16
-            c.tier = tier
-            c.compileThreads = 1
-            return Engine(configuration: c)
-        }
-        let interpreter = engine(.interpreter), baseline = engine(.baseline), optimizing = engine(.optimizing)
+        let interpreter = Self.engine(.interpreter), baseline = Self.engine(.baseline), optimizing = Self.engine(.optimizing)
         var compared = 0
         for _ in 0..<iterations {
             var bytes = ExecutionFuzzTests.seeds[Int(rng.next() % UInt64(ExecutionFuzzTests.seeds.count))]
