@@ -55,104 +55,154 @@ public final class Module: @unchecked Sendable {
     public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
-        // The interpreter and tiered modes translate every body as it is validated (in
-        // parallel, once the sections are decoded). The baseline tier only validates then,
-        // compiles in parallel afterwards, and translates for the interpreter just the
-        // functions it leaves out.
-        let interpretAll = configuration.tier == .interpreter || configuration.tier == .tiered
         let tiered = configuration.tier == .tiered
+        // 1. Start the code cache lookup (the key hashes on another thread while sections decode).
+        let lookup = CacheLookup(configuration: configuration, bytes: bytes)
+        // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
+        //    code from the mode's compilers); functions the cache holds are skipped.
+        let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
+        info = lowered.info
+        context = lowered.context
+        cacheKey = lookup.key
+        translatedFunctions = lowered.translated
+        typeIDs = .allocate(capacity: max(info.types.count, 1))
+        for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
+        callSignatures = CallSignatureTable(info.types)
+        // 3. Interpreter records and the entry table (every slot starts at its record).
+        let records = Self.makeInterpreterRecords(lowered.translated, info: info)
+        codes = records.codes
+        entryTable = records.entryTable
+        instructionOffsets = records.offsets
+        allocations.append(records.placeholder)
+        // 4. Tiering state: claims and thresholds (chaos mode draws them).
         tieringBytes = tiered ? bytes : []
-        let threads = configuration.compileThreads
-        // A cache entry for these exact bytes and settings was written by a run that validated
-        // the module: its functions need neither validation nor compilation now. The key (a
-        // SHA-256 of the whole module) is computed on another thread while the sections decode.
-        let cache = configuration.tier == .interpreter ? nil : configuration.codeCache
-        let pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } }
-        var entry: CacheEntry?
-        var leftOut: [(Int, Tier, WasmError)] = []
-        let (decodedInfo, decodedContext, translated, compiledNow, loadedEntry): (ModuleInfo, ModuleContext, [CompiledFunction?], [Module.TierFunction], CacheEntry?) =
-            try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            var translated: [CompiledFunction?] = []
-            var cached = [Bool]()
-            let skip = { (count: Int, i: Int) -> Bool in
-                if cached.isEmpty {
-                    cached = [Bool](repeating: false, count: count)
-                    translated = [CompiledFunction?](repeating: nil, count: count)
-                    if let cache, let key = pendingKey?.value, let stored = cache.load(key) {
-                        entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
-                        if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
-                            for f in e.image.functions { cached[f.index] = true }
-                        } else {
-                            // Corrupt, truncated, from another version, or names functions this
-                            // module does not have: a miss.
-                            cache.remove(key)
-                            entry = nil
-                        }
+        tierClaims = Locked([Bool](repeating: false, count: tiered ? lowered.translated.count : 0))
+        optimizeClaims = Locked([Bool](repeating: false, count: tiered ? lowered.translated.count : 0))
+        var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
+        optimizeThreshold = chaos != nil ? Int64(chaos!.next() % 256) : Int64(max(configuration.optimizeThreshold, 1))
+        if tiered {
+            for i in 0..<lowered.translated.count {
+                let at = chaos != nil ? Int64(chaos!.next() % 64) : Int64(max(configuration.tierUpThreshold, 1))
+                strata_hotness_set_threshold(&codes[i].hotness, at)
+            }
+        }
+        // 5. Place the machine code (from the cache and compiled now) and publish its entries.
+        let fromCache = lowered.entry?.image.functions ?? []
+        try placeInitialCode(compiled: lowered.compiled, entry: lowered.entry)
+        // 6. Report, and queue what the last run found hot but did not finish compiling.
+        functionsLoadedFromCache = fromCache.count
+        logCreation(fromCache: fromCache, leftOut: lowered.leftOut)
+        engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: lookup.cache != nil)
+        if tiered, let entry = lowered.entry {
+            for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
+        }
+        if !tiered, lookup.cache != nil, !lowered.compiled.isEmpty {
+            engine.tierUp.scheduleSave(self)  // an eager mode: everything is compiled; keep it
+        }
+    }
+
+    /// The code cache's entry for a module, looked up (once) when the first body asks whether
+    /// it is cached: only then is the function count known to check the entry against.
+    private final class CacheLookup {
+        let cache: CodeCache?
+        private let pendingKey: ConcurrentResult<CacheKey>?
+        private(set) var entry: CacheEntry?
+        private var cached: [Bool] = []
+
+        init(configuration: EngineConfiguration, bytes: [UInt8]) {
+            cache = configuration.tier == .interpreter ? nil : configuration.codeCache
+            pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } }
+        }
+
+        var key: CacheKey? { pendingKey?.value }
+
+        /// Whether defined function `i` (of `count`) has code in the entry.
+        func isCached(count: Int, _ i: Int) -> Bool {
+            if cached.count != count {
+                cached = [Bool](repeating: false, count: count)
+                if let cache, let key, let stored = cache.load(key) {
+                    entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
+                    if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
+                        for f in e.image.functions { cached[f.index] = true }
+                    } else {
+                        // Corrupt, truncated, from another version, or names functions this
+                        // module does not have: a miss.
+                        cache.remove(key)
+                        entry = nil
                     }
                 }
-                return cached[i]
             }
-            // Bodies are lowered in parallel (see decodeValidating).
-            let (info, context, lowered) = try Self.decodeValidating(buffer, skip: skip) { context, info, type, body, validator throws(WasmError) -> (CompiledFunction?, WasmError?)? in
-                if interpretAll {
+            return cached[i]
+        }
+    }
+
+    /// A module's bodies lowered for its mode.
+    private struct Lowered {
+        var info: ModuleInfo
+        var context: ModuleContext
+        /// Interpreter code per defined function (nil: compiled, or cached).
+        var translated: [CompiledFunction?]
+        /// Machine code compiled now (the eager modes).
+        var compiled: [TierFunction]
+        var leftOut: [LeftOut]
+        var entry: CacheEntry?
+    }
+
+    /// Decodes and validates `bytes` and lowers every body not in the cache: the interpreter
+    /// and tiered modes translate each body as it is validated (in parallel); the eager modes
+    /// validate, compile in parallel afterwards, and translate just the functions no compiler
+    /// takes (SIMD).
+    private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
+        let compilers = configuration.tier.eagerCompilers
+        return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
+            let (info, context, lowered) = try decodeValidating(buffer, skip: lookup.isCached) { context, info, type, body, validator throws(WasmError) -> (CompiledFunction?, WasmError?)? in
+                if compilers.isEmpty {
                     return try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
                 }
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
             }
+            var translated = [CompiledFunction?](repeating: nil, count: info.bodies.count)
             for i in 0..<lowered.count {
                 if let reason = lowered[i]?.1 { throw reason }
-                if let f = lowered[i]?.0 { translated[i] = f }
+                translated[i] = lowered[i]?.0
             }
-            var machine: [Module.TierFunction] = []
-            if !interpretAll {
-                _ = try JITRuntime.get()
-                var skip = [Bool](repeating: false, count: info.bodies.count)
-                for f in entry?.image.functions ?? [] { skip[f.index] = true }
-                machine = try Self.compileFunctions(
-                    bytes: buffer, info: info, context: context, threads: threads, tier: configuration.tier, skip: skip,
-                    notCompiled: { leftOut.append(($0, $1, $2)) })
-                var done = skip
-                for f in machine { done[f.index] = true }
-                for i in 0..<info.bodies.count where !done[i] {
-                    let type = info.types[Int(info.functionTypeIndices[i])]
-                    var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
-                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: info.bodies[i], validator: &validator)
-                    if let reason { throw reason }
-                    translated[i] = f
-                }
+            var out = Lowered(info: info, context: context, translated: translated, compiled: [], leftOut: [], entry: lookup.entry)
+            guard !compilers.isEmpty else { return out }
+            _ = try JITRuntime.get()
+            var done = [Bool](repeating: false, count: info.bodies.count)
+            for f in lookup.entry?.image.functions ?? [] { done[f.index] = true }
+            (out.compiled, out.leftOut) = try compileFunctions(
+                bytes: buffer, info: info, context: context, threads: configuration.compileThreads, compilers: compilers, skip: done)
+            for f in out.compiled { done[f.index] = true }
+            for i in 0..<info.bodies.count where !done[i] {
+                let type = info.types[Int(info.functionTypeIndices[i])]
+                var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
+                let (f, reason) = try Self.translate(context: context, info: info, type: type, body: info.bodies[i], validator: &validator)
+                if let reason { throw reason }
+                out.translated[i] = f
             }
-            return (info, context, translated, machine, entry)
+            return out
         }
-        info = decodedInfo
-        context = decodedContext
-        cacheKey = pendingKey?.value
-        entry = loadedEntry
-        let fromCache = entry?.image.functions ?? []
-        let fresh = compiledNow.map { ($0.index, $0.function) }
-        // One image for everything compiled now: the cache's as it is, or fresh code (with any
-        // cached functions copied in). Each function's code says which tier produced it.
-        let image: CodeImage? = fresh.isEmpty ? entry?.image
-            : CodeImage.encode(fresh).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
+    }
 
-        translatedFunctions = translated
-        typeIDs = .allocate(capacity: max(info.types.count, 1))
-        for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
-        callSignatures = CallSignatureTable(info.types)
-
+    /// One interpreter record per defined function, and the entry table pointing at them. A
+    /// function without interpreter code (compiled, or cached) gets a record whose code traps;
+    /// it is never run (its entry slot gets the compiled record). Such records share one
+    /// placeholder code word and an empty constant pool (`placeholder`, freed with the module).
+    private static func makeInterpreterRecords(_ translated: [CompiledFunction?], info: ModuleInfo) -> (
+        codes: UnsafeMutablePointer<FunctionCode>, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
+        offsets: [[(Int32, Int32)]], placeholder: UnsafeMutableRawPointer
+    ) {
         let n = translated.count
-        codes = .allocate(capacity: max(n, 1))
-        entryTable = .allocate(capacity: max(n, 1))
+        let codes = UnsafeMutablePointer<FunctionCode>.allocate(capacity: max(n, 1))
+        let entryTable = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: max(n, 1))
         var offsets: [[(Int32, Int32)]] = []
         offsets.reserveCapacity(n)
-        // A compiled function without interpreter code gets a record whose code traps; it is
-        // never run (its entry slot holds the compiled record). Such records share one
-        // placeholder code word and an empty constant pool.
         let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
         shared.initialize(to: handlerWord(Opcode.unreachable))
         (shared + 1).initialize(to: 0)
-        allocations.append(UnsafeMutableRawPointer(shared))
         let imported = info.importedFunctionTypes.count
         for i in 0..<n {
             if let f = translated[i] {
@@ -171,78 +221,73 @@ public final class Module: @unchecked Sendable {
             }
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
-        instructionOffsets = offsets
-        tierClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
-        optimizeClaims = Locked([Bool](repeating: false, count: tiered ? n : 0))
-        var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
-        optimizeThreshold = { () -> Int64 in
-            if chaos != nil { return Int64(chaos!.next() % 256) }
-            return Int64(max(configuration.optimizeThreshold, 1))
-        }()
-        if tiered {
-            for i in 0..<n {
-                var at = Int64(max(configuration.tierUpThreshold, 1))
-                if chaos != nil { at = Int64(chaos!.next() % 64) }
-                strata_hotness_set_threshold(&codes[i].hotness, at)
-            }
-        }
+        return (codes, entryTable, offsets, UnsafeMutableRawPointer(shared))
+    }
 
-        if let image, !image.functions.isEmpty {
-            let info = self.info
-            let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
-            let code = try CompiledCode(
-                image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-                names: info.functionNames, wasmBytes: wasmBytes)
-            compiled = code
-            if configuration.keepMachineCode {
-                for f in image.functions {
-                    machineCode[f.index] = Array(UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize))
-                }
-            }
-            if tiered {
-                // Cached functions start compiled: nobody queues them again for the baseline
-                // tier; those cached at the baseline tier count on towards the optimizing one.
-                tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
-                optimizeClaims.withLock { for f in fromCache where f.tier == Tier.optimizing.recordKind { $0[f.index] = true } }
-                for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind {
-                    strata_hotness_set_threshold(&code.records[k].hotness, optimizeThreshold)
-                }
-                tieredCode.withLock { parts in for (k, f) in image.functions.enumerated() { parts.append((f.index, code, k)) } }
-            }
-            // Code is written and executable; publish each entry with a release store.
-            strata_publish_fence()
-            for (k, f) in image.functions.enumerated() {
-                strata_store_entry(entrySlot(f.index), UnsafeRawPointer(code.records + k))
-            }
-            if cache != nil { initialImage = image }
-        }
-        functionsLoadedFromCache = fromCache.count
-        if let log = configuration.tierLog {
-            let now = Double(DispatchTime.now().uptimeNanoseconds - engine.tierUp.start) / 1e9
-            for f in fromCache {
-                let index = UInt32(info.importedFunctionTypes.count + f.index)
-                log(TierEvent(
-                    kind: .loadedFromCache, functionIndex: index, functionName: info.functionNames[index], from: .interpreter,
-                    to: Tier(recordKind: f.tier),
-                    queueWait: 0, compileTime: 0, swappedAt: now, codeBytes: f.codeSize, hotness: 0))
+    /// Places the code of module creation, one image: the cache's as it is, or the functions
+    /// compiled now with any cached ones copied in (each function's code says which tier
+    /// produced it). Makes it executable, registers it, and publishes each function's entry.
+    private func placeInitialCode(compiled fresh: [TierFunction], entry: CacheEntry?) throws(WasmError) {
+        let fromCache = entry?.image.functions ?? []
+        let image: CodeImage? = fresh.isEmpty ? entry?.image
+            : CodeImage.encode(fresh.map { ($0.index, $0.function) }).merged(with: entry.map { e in e.image.functions.map { (e.image, $0) } } ?? [])
+        guard let image, !image.functions.isEmpty else { return }
+        let code = try place(image)
+        compiled = code
+        if engine.configuration.keepMachineCode {
+            for f in image.functions {
+                machineCode[f.index] = Array(UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize))
             }
         }
-        engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: cache != nil)
-        if let log = configuration.tierLog {
-            for (i, tier, reason) in leftOut {
-                let index = UInt32(info.importedFunctionTypes.count + i)
-                log(TierEvent(
-                    kind: .notCompiled(reason.message), functionIndex: index, functionName: info.functionNames[index],
-                    from: tier == .optimizing ? .baseline : .interpreter, to: tier, queueWait: 0, compileTime: 0, swappedAt: 0,
-                    codeBytes: 0, hotness: 0))
+        if engine.configuration.tier == .tiered {
+            // Cached functions start compiled: nobody queues them again for the baseline tier;
+            // those cached at the baseline tier count on towards the optimizing one.
+            tierClaims.withLock { for f in fromCache { $0[f.index] = true } }
+            optimizeClaims.withLock { for f in fromCache where f.tier == Tier.optimizing.recordKind { $0[f.index] = true } }
+            tieredCode.withLock { parts in for (k, f) in image.functions.enumerated() { parts.append((f.index, code, k)) } }
+        }
+        // Code is written and executable; publish each entry with a release store.
+        strata_publish_fence()
+        for (k, f) in image.functions.enumerated() {
+            strata_store_entry(entrySlot(f.index), UnsafeRawPointer(code.records + k))
+        }
+        if cacheKey != nil { initialImage = image }
+    }
+
+    /// Makes `image` executable and registers it (trap tables, unwind information); baseline
+    /// code in tiered mode counts from zero towards the optimizing tier. What module creation
+    /// and every tier-up do with compiled code.
+    private func place(_ image: CodeImage) throws(WasmError) -> CompiledCode {
+        let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
+        let code = try CompiledCode(
+            image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
+            names: info.functionNames, wasmBytes: wasmBytes)
+        if engine.configuration.tier == .tiered {
+            for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind {
+                strata_hotness_set_threshold(&code.records[k].hotness, optimizeThreshold)
             }
         }
-        if tiered, let entry {
-            // Functions the last run found hot but did not finish compiling: compile them now.
-            for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
+        return code
+    }
+
+    /// Tier-log events of module creation: functions loaded from the cache, and functions a
+    /// compiler left to the tier below.
+    private func logCreation(fromCache: [CodeImage.Function], leftOut: [LeftOut]) {
+        guard let log = engine.configuration.tierLog else { return }
+        let now = Double(DispatchTime.now().uptimeNanoseconds - engine.tierUp.start) / 1e9
+        let imported = info.importedFunctionTypes.count
+        for f in fromCache {
+            let index = UInt32(imported + f.index)
+            log(TierEvent(
+                kind: .loadedFromCache, functionIndex: index, functionName: info.functionNames[index], from: .interpreter,
+                to: Tier(recordKind: f.tier), queueWait: 0, compileTime: 0, swappedAt: now, codeBytes: f.codeSize, hotness: 0))
         }
-        if !tiered, cache != nil, !fresh.isEmpty {
-            engine.tierUp.scheduleSave(self)  // baseline tier: everything is compiled; keep it
+        for l in leftOut {
+            let index = UInt32(imported + l.index)
+            log(TierEvent(
+                kind: .notCompiled(l.reason.message), functionIndex: index, functionName: info.functionNames[index],
+                from: l.tier == .optimizing ? .baseline : .interpreter, to: l.tier, queueWait: 0, compileTime: 0, swappedAt: 0,
+                codeBytes: 0, hotness: 0))
         }
     }
 
@@ -326,8 +371,10 @@ public final class Module: @unchecked Sendable {
     /// code size; a failure carries the reason the function stays in its tier.
     func compileForTierUp(_ index: Int, to tier: Tier) -> Result<Int, WasmError> {
         let info = self.info, context = self.context
-        let body = info.bodies[index]
         do throws(WasmError) {
+            guard let compiler = Tier.tierUpCompiler(to: tier, configuration: engine.configuration) else {
+                throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
+            }
             _ = try JITRuntime.get()
             let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
                 // The body's locals, decoded again: a function whose code came from the cache was
@@ -336,31 +383,10 @@ public final class Module: @unchecked Sendable {
                 let body = try ModuleDecoder.decodeLocals(buffer, FunctionBody(
                     locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
                     bodyOffset: extent.bodyOffset))
-                switch tier {
-                case .baseline:
-                    let c = engine.configuration
-                    let weights = (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight))
-                    switch try Self.compileBaseline(
-                        index, bytes: buffer, info: info, context: context, countHotness: true, weights: weights, body: body) {
-                    case .success(let f): return f
-                    case .failure(let reason): throw reason
-                    }
-                case .optimizing:
-                    let out = try Self.compileOptimized(index, bytes: buffer, info: info, context: context, body: body)
-                    guard let f = out.function else { throw out.reason ?? WasmError(.unsupported, "not compiled") }
-                    return f
-                default:
-                    throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
-                }
+                return try compiler.compile(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
             }
             let image = CodeImage.encode([(index, function)])
-            let code = try CompiledCode(
-                image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-                names: info.functionNames, wasmBytes: body.codeEnd - body.codeStart)
-            if tier == .baseline {
-                // Baseline code counts calls and loop iterations towards the optimizing tier.
-                strata_hotness_set_threshold(&code.records[0].hotness, optimizeThreshold)
-            }
+            let code = try place(image)
             tieredCode.withLock { $0.append((index, code, 0)) }
             if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
             // Written, executable and registered; now reachable with one release store.

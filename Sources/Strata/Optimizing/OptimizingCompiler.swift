@@ -17,16 +17,14 @@ enum OptimizingCompiler {
 
     /// Compiles one body. Throws only what validation throws; what this tier cannot compile
     /// comes back as `reason`.
-    static func compile(
-        context: ModuleContext, importedFunctionCount: Int, type: FuncType, body: FunctionBody,
-        bytes: UnsafeBufferPointer<UInt8>, hasMemory: Bool, functionIndex: Int = -1, keepIR: Bool = false
-    ) throws(WasmError) -> Output {
-        var builder = IRBuilder(context: context, importedFunctionCount: importedFunctionCount, type: type, locals: body.locals)
-        var validator = FunctionValidator(module: context, body: body, type: type, bytes: bytes)
+    static func compile(_ source: FunctionSource, keepIR: Bool = false) throws(WasmError) -> Output {
+        let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
+        var builder = IRBuilder(context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals)
+        var validator = FunctionValidator(module: context, body: source.body, type: type, bytes: source.bytes)
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
         var f = builder.finish()
-        f.functionIndex = functionIndex
+        f.functionIndex = importedFunctionCount + source.index
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
@@ -36,7 +34,7 @@ enum OptimizingCompiler {
             return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
         }
         // Memory 0's base is loaded into r15 only by functions that access memory.
-        let accessesMemory = hasMemory && order.contains { b in
+        let accessesMemory = source.moduleHasMemory && order.contains { b in
             f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .load || f.insts[Int($0)].op == .store }
         }
         var lowering = X64Lowering(
@@ -60,7 +58,7 @@ extension Module {
             }
             let d = index - info.importedFunctionTypes.count
             guard d >= 0, d < info.bodies.count else { throw WasmError(.invalid, "no defined function \(index)") }
-            let out = try compileOptimized(d, bytes: buffer, info: info, context: context, keepIR: true)
+            let out = try OptimizingCompiler.compile(FunctionSource(d, bytes: buffer, info: info, context: context), keepIR: true)
             if let reason = out.reason { return "not compiled by the optimizing tier: \(reason.message)\n" }
             return out.ir?.listing() ?? ""
         }
