@@ -158,6 +158,62 @@ import WAT
         #expect(built.blocks[headers[0]].params.count == 1)
     }
 
+    @Test func loopInvariantsMoveOutOfNestedLoops() throws {
+        // (a * b) + 12 does not change in either loop; i * a changes in the inner one only;
+        // the load and the division stay (they may trap), and so does the constant.
+        let wat = """
+            (module (memory 1)
+              (func (export "f") (param $a i32) (param $b i32) (param $n i32) (result i32)
+                (local $i i32) (local $j i32) (local $acc i32)
+                (loop $outer
+                  (local.set $j (i32.const 0))
+                  (loop $inner
+                    (local.set $acc (i32.add (local.get $acc)
+                      (i32.add (i32.add (i32.mul (local.get $a) (local.get $b)) (i32.const 12))
+                               (i32.mul (local.get $i) (local.get $a)))))
+                    (local.set $acc (i32.add (local.get $acc) (i32.load (local.get $a))))
+                    (local.set $acc (i32.add (local.get $acc) (i32.div_u (local.get $b) (local.get $a))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br_if $inner (i32.lt_u (local.get $j) (local.get $n))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+                (local.get $acc)))
+            """
+        let f = try ir(wat)
+        let order = IRPasses.reversePostorder(f)
+        let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order))
+        #expect(loops.count == 2)
+        let inner = Set(loops[0].body), outer = Set(loops[1].body)
+        #expect(inner.isSubset(of: outer) && inner.count < outer.count)
+        func blocks(_ op: IROp) -> [Int32] {
+            order.filter { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == op } }
+        }
+        let muls = order.flatMap { b in f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op == .mul }.map { (b, f.insts[Int($0)]) } }
+        #expect(muls.count == 2, "\(f.listing())")
+        for (b, m) in muls {
+            let usesI = f.values[Int(m.a.id)].block != 0 || f.values[Int(m.b.id)].block != 0
+            if usesI {
+                #expect(outer.contains(b) && !inner.contains(b), "i * a belongs to the outer loop: \(f.listing())")
+            } else {
+                #expect(!outer.contains(b), "a * b leaves both loops: \(f.listing())")
+            }
+        }
+        #expect(blocks(.load).allSatisfy { inner.contains($0) }, "\(f.listing())")
+        #expect(blocks(.divU).allSatisfy { inner.contains($0) }, "\(f.listing())")
+        // Unoptimized, everything is inside the inner loop.
+        let built = try ir(wat, optimize: false)
+        #expect(built.blocks.indices.filter { b in built.blocks[b].insts.contains { built.insts[Int($0)].op == .mul } }.allSatisfy { built.blocks[$0].loopDepth == 2 })
+        // And the results are right, in every tier.
+        let bytes = try wat2wasm(wat)
+        for tier in [Tier.interpreter, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+            let f = try Store(engine: module.engine).instantiate(module).function("f")!
+            #expect(try f.call([.i32(7), .i32(100), .i32(30)]) == [.i32(744_750)], "\(tier)")
+        }
+    }
+
     @Test func ssaThroughBranchesAndBlockResults() throws {
         // Values merge at block ends through parameters; the answer must match the interpreter.
         let wat = """

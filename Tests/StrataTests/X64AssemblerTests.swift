@@ -45,6 +45,10 @@ import Testing
         add("movsxd rax, ecx") { $0.movsxd(.rax, .rcx) }
         add("lea rax, [rbx + 4*rcx + 0x7]") { $0.lea(.w64, .rax, Mem(.rbx, index: .rcx, scale: 2, 7)) }
         add("lea r8d, [r13]") { $0.lea(.w32, .r8, Mem(.r13)) }
+        // Alignment padding: the nop of each length `align` uses.
+        let nops = ["nop", "nop", "nop dword ptr [rax]", "nop dword ptr [rax]", "nop dword ptr [rax + rax]",
+                    "nop word ptr [rax + rax]", "nop dword ptr [rax]", "nop dword ptr [rax + rax]", "nop word ptr [rax + rax]"]
+        for k in 1...9 { add(nops[k - 1]) { a in for b in X64Assembler.nops[k] { a.byte(b) } } }
         add("push rbp") { $0.push(.rbp) }
         add("push r15") { $0.push(.r15) }
         add("pop r12") { $0.pop(.r12) }
@@ -172,6 +176,18 @@ import Testing
         for (g, e) in zip(got, expected) {
             #expect(g == e)
         }
+    }
+
+    @Test func alignPadsWithFewestNops() throws {
+        try #require(Self.toolsPresent, "llvm-objdump is not on PATH")
+        var asm = X64Assembler()
+        asm.ret()
+        asm.align(32)  // 31 bytes: 9 + 9 + 9 + 4
+        #expect(asm.offset == 32)
+        asm.align(32)
+        #expect(asm.offset == 32)
+        let got = try Self.disassemble(asm.bytes)
+        #expect(got == ["ret", "nop word ptr [rax + rax]", "nop word ptr [rax + rax]", "nop word ptr [rax + rax]", "nop dword ptr [rax]"])
     }
 
     @Test func labelsAndJumps() throws {

@@ -1,6 +1,7 @@
 /// The optimizing tier's passes over an `IRFunction`: trivial-parameter removal (the last step
-/// of SSA construction), global value numbering with folding, dead-code elimination, and the
-/// block order and dominator tree they and the back end use.
+/// of SSA construction), global value numbering with folding, redundant loads, dead-code
+/// elimination, loop-invariant code motion (LoopInvariantCodeMotion.swift), and the block
+/// order and dominator tree they and the back end use.
 enum IRPasses {
     /// Runs the optimization pipeline.
     static func optimize(_ f: inout IRFunction) {
@@ -10,6 +11,7 @@ enum IRPasses {
         foldConstantBranches(&f)
         removeTrivialParams(&f)
         eliminateDeadCode(&f)
+        hoistLoopInvariants(&f)
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped

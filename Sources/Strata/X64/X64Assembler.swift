@@ -317,10 +317,28 @@ struct X64Assembler {
         tableFixups.removeAll()
     }
 
-    /// Pads with multi-byte nops to an `alignment` boundary.
+    /// Pads to an `alignment` boundary with the fewest nops (the recommended multi-byte forms,
+    /// up to 9 bytes each: padding that runs costs one instruction per 9 bytes).
     mutating func align(_ alignment: Int) {
-        while offset % alignment != 0 { byte(0x90) }
+        var n = (alignment - offset % alignment) % alignment
+        while n > 0 {
+            let k = min(n, 9)
+            for b in Self.nops[k] { byte(b) }
+            n -= k
+        }
     }
+    static let nops: [[UInt8]] = [
+        [],
+        [0x90],
+        [0x66, 0x90],
+        [0x0F, 0x1F, 0x00],
+        [0x0F, 0x1F, 0x40, 0x00],
+        [0x0F, 0x1F, 0x44, 0x00, 0x00],
+        [0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00],
+        [0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00],
+        [0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+        [0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+    ]
 
     // MARK: SSE
 

@@ -32,6 +32,8 @@ enum X64Machine {
 struct X64Lowering {
     typealias Layer = X64MachineLayer
     static let s1 = Reg.r11, s2 = Reg.r10
+    /// Loop headers start at a multiple of this many bytes.
+    static let loopAlignment = 32
     static let x1 = XReg(15), x2 = XReg(14)
 
     let f: IRFunction
@@ -208,6 +210,10 @@ struct X64Lowering {
             parallelMove(sources: moves)
         }
         for (k, b) in layout.enumerated() {
+            // Loop headers start a 32-byte fetch block (the unit of instruction fetch and of the
+            // micro-op cache on current x86 cores): a loop's first instructions are fetched
+            // whole, and the layout of the code before it does not move its branches around.
+            if f.blocks[Int(b)].isLoopHeader { asm.align(Self.loopAlignment) }
             asm.bind(labels[Int(b)])
             let block = f.blocks[Int(b)]
             let insts = block.insts

@@ -1,0 +1,88 @@
+/// Loops of an `IRFunction` (natural loops from back edges) and loop-invariant code motion.
+extension IRPasses {
+    struct Loop {
+        var header: Int32
+        /// The blocks of the loop, header included, in reverse postorder.
+        var body: [Int32]
+        /// The one block outside the loop that enters it, ending in a jump to the header (nil:
+        /// the loop has no such block and nothing is hoisted out of it).
+        var preheader: Int32?
+    }
+
+    /// The natural loops of `f`, innermost first (a loop's body comes before any loop that
+    /// contains it). A back edge is an edge to a block that dominates its source.
+    static func loops(_ f: IRFunction, order: [Int32], idom: [Int32]) -> [Loop] {
+        var rpoIndex = [Int](repeating: -1, count: f.blocks.count)
+        for (i, b) in order.enumerated() { rpoIndex[Int(b)] = i }
+        func dominates(_ a: Int32, _ b: Int32) -> Bool {
+            var x = b
+            while true {
+                if x == a { return true }
+                let up = idom[Int(x)]
+                if up < 0 || up == x { return false }
+                x = up
+            }
+        }
+        var loops: [Loop] = []
+        var mark = [Int](repeating: -1, count: f.blocks.count)
+        for h in order {
+            let latches = f.blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && dominates(h, $0) }
+            guard !latches.isEmpty else { continue }
+            // The body: every block reaching a latch backwards without passing the header.
+            let id = loops.count
+            mark[Int(h)] = id
+            var body: [Int32] = [h]
+            var work = latches
+            while let b = work.popLast() {
+                guard mark[Int(b)] != id else { continue }
+                mark[Int(b)] = id
+                body.append(b)
+                for p in f.blocks[Int(b)].preds where rpoIndex[Int(p)] >= 0 { work.append(p) }
+            }
+            body.sort { rpoIndex[Int($0)] < rpoIndex[Int($1)] }
+            let outside = f.blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && mark[Int($0)] != id }
+            var preheader: Int32?
+            if outside.count == 1, case .jump(let t, _) = f.blocks[Int(outside[0])].term, t == h { preheader = outside[0] }
+            loops.append(Loop(header: h, body: body, preheader: preheader))
+        }
+        // Innermost first: a loop nested in another has fewer blocks.
+        return loops.sorted { $0.body.count < $1.body.count }
+    }
+
+    /// Moves pure instructions whose operands are all defined outside their loop to the end of
+    /// the loop's preheader, innermost loops first (so an invariant of two nested loops moves
+    /// out of both). Constants stay (they are immediates at their uses), and so does anything
+    /// that may trap or touch memory: moving a load above a store or a trap would change what
+    /// the program sees. Hoisting pure code out of a branch inside the loop is safe (it cannot
+    /// trap) and costs at most one evaluation per entry into the loop.
+    static func hoistLoopInvariants(_ f: inout IRFunction) {
+        let order = reversePostorder(f)
+        let idom = dominators(f, order: order)
+        let loops = loops(f, order: order, idom: idom)
+        guard !loops.isEmpty else { return }
+        var inLoop = [Int](repeating: -1, count: f.blocks.count)
+        for (id, loop) in loops.enumerated() {
+            guard let preheader = loop.preheader else { continue }
+            for b in loop.body { inLoop[Int(b)] = id }
+            func invariant(_ v: IRValue) -> Bool { inLoop[Int(f.values[Int(v.id)].block)] != id || f.constant(v) != nil }
+            var hoisted: [Int32] = []
+            for b in loop.body {
+                var kept: [Int32] = []
+                kept.reserveCapacity(f.blocks[Int(b)].insts.count)
+                for i in f.blocks[Int(b)].insts {
+                    let inst = f.insts[Int(i)]
+                    var movable = inst.op.isPure && inst.op != .const && inst.op != .param && inst.op != .interruptFlag
+                    if movable { f.forEachOperand(inst) { if !invariant($0) { movable = false } } }
+                    if movable {
+                        hoisted.append(i)
+                        f.values[Int(inst.result.id)].block = preheader
+                    } else {
+                        kept.append(i)
+                    }
+                }
+                f.blocks[Int(b)].insts = kept
+            }
+            f.blocks[Int(preheader)].insts += hoisted
+        }
+    }
+}
