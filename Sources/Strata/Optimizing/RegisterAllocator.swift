@@ -354,21 +354,24 @@ struct RegisterAllocator {
                       let k = f.blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)) {
                 hints.append(args[k])
             }
-            for h in hints {
-                if let r = regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)) {
-                    chosen = UInt8(r & 15)
-                    break
+            let candidates = float ? machine.xmms : machine.gprs
+            let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
+            // A value crossing calls takes a register calls keep (its save is one push per
+            // activation, not a store and a load per call): a hinted one, else any; then the
+            // hints, then the first free register.
+            func preserved(_ r: UInt8) -> Bool { callMask & (1 << UInt32(r)) == 0 }
+            func hinted(_ accept: (UInt8) -> Bool) -> UInt8? {
+                for h in hints {
+                    if let r = regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)), accept(UInt8(r & 15)) {
+                        return UInt8(r & 15)
+                    }
                 }
+                return nil
             }
-            if chosen == nil {
-                let candidates = float ? machine.xmms : machine.gprs
-                let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
-                if crossed > 0 {
-                    // Registers a call keeps first: nothing to save.
-                    for r in candidates where isFree(r) && callMask & (1 << UInt32(r)) == 0 { chosen = r; break }
-                }
-                if chosen == nil { for r in candidates where isFree(r) { chosen = r; break } }
+            if crossed > 0 {
+                chosen = hinted(preserved) ?? candidates.first { isFree($0) && preserved($0) }
             }
+            if chosen == nil { chosen = hinted { _ in true } ?? candidates.first(where: isFree) }
             if chosen == nil {
                 // Spill the cheapest: this interval, or every interval holding some register.
                 var best: (reg: UInt8, cost: Double, holders: [Int32])?
