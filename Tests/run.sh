@@ -30,6 +30,10 @@ echo "== The same spec files, optimizing tier (every function compiled by it, ex
 .build/release/strata wast --tier optimizing --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
+echo "== The same spec files, optimizing tier without AVX encodings (the SSE forms)"
+.build/release/strata wast --tier optimizing --no-avx --testsuite "$STRATA_TESTSUITE" \
+    --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
+    "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
 echo "== The same spec files, tiered mode: every function queued for the next tier after its first call in each"
 .build/release/strata wast --tier tiered --tier-up-threshold 1 --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \

@@ -282,6 +282,13 @@ uint32_t strata_cpu_features(void) {
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         if (c & (1u << 19)) f |= STRATA_CPU_SSE41;
         if (c & (1u << 23)) f |= STRATA_CPU_POPCNT;
+        // AVX: the CPU has it (bit 28) and the OS saves the YMM state (OSXSAVE, then XCR0's
+        // SSE and AVX bits).
+        if ((c & (1u << 28)) && (c & (1u << 27))) {
+            uint32_t lo, hi;
+            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            if ((lo & 6u) == 6u) f |= STRATA_CPU_AVX;
+        }
     }
     if (__get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 5))) f |= STRATA_CPU_LZCNT;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3))) f |= STRATA_CPU_BMI1;

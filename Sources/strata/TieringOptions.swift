@@ -27,6 +27,9 @@ struct TieringOptions: ParsableArguments {
     @Flag(help: "Do not read or write the code cache.")
     var noCache = false
 
+    @Flag(help: "Compiled code uses no AVX encodings even where the CPU has them (the SSE forms; for tests).")
+    var noAVX = false
+
     var configuration: EngineConfiguration { configuration(cacheByDefault: true) }
 
     func configuration(cacheByDefault: Bool) -> EngineConfiguration {
@@ -37,6 +40,7 @@ struct TieringOptions: ParsableArguments {
         if let tierUpThreshold { c.tierUpThreshold = max(1, tierUpThreshold) }
         if let optimizeThreshold { c.optimizeThreshold = max(1, optimizeThreshold) }
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
+        c.useAVX = !noAVX
         if let chaosSeed {
             c.chaosSeed = chaosSeed
             FileHandle.standardError.write(Data("strata: chaos mode, seed \(chaosSeed)\n".utf8))

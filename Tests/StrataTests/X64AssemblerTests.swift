@@ -124,6 +124,15 @@ import Testing
         add("cvttss2si eax, xmm2") { $0.cvtts2si(.f32, .w32, .rax, .xmm(2)) }
         add("cvttsd2si r10, xmm11") { $0.cvtts2si(.f64, .w64, .r10, .xmm(11)) }
         add("cvtss2sd xmm0, xmm1") { $0.cvtFloat(from: .f32, .xmm(0), .xmm(1)) }
+        add("subsd xmm2, qword ptr [rbp - 0x10]") { $0.sse(.sub, .f64, .xmm(2), Mem(.rbp, -16)) }
+        add("mulss xmm9, dword ptr [r15 + rax + 0x8]") { $0.sse(.mul, .f32, .xmm(9), Mem(.r15, index: .rax, 8)) }
+        // AVX three-operand forms: two-byte VEX, and three-byte VEX for extended index/base registers.
+        add("vaddsd xmm1, xmm2, xmm3") { $0.vsse(.add, .f64, .xmm(1), .xmm(2), .xmm(3)) }
+        add("vsubss xmm12, xmm13, xmm9") { $0.vsse(.sub, .f32, .xmm(12), .xmm(13), .xmm(9)) }
+        add("vdivsd xmm0, xmm15, xmm2") { $0.vsse(.div, .f64, .xmm(0), .xmm(15), .xmm(2)) }
+        add("vmulsd xmm10, xmm0, qword ptr [rbp - 0x18]") { $0.vsse(.mul, .f64, .xmm(10), .xmm(0), Mem(.rbp, -24)) }
+        add("vaddss xmm3, xmm4, dword ptr [r15 + r9 + 0x10]") { $0.vsse(.add, .f32, .xmm(3), .xmm(4), Mem(.r15, index: .r9, 16)) }
+        add("vsubsd xmm11, xmm1, qword ptr [rax + 8*r12]") { $0.vsse(.sub, .f64, .xmm(11), .xmm(1), Mem(.rax, index: .r12, scale: 3)) }
         add("cvtsd2ss xmm3, xmm3") { $0.cvtFloat(from: .f64, .xmm(3), .xmm(3)) }
         return c
     }
@@ -188,6 +197,21 @@ import Testing
         #expect(asm.offset == 32)
         let got = try Self.disassemble(asm.bytes)
         #expect(got == ["ret", "nop word ptr [rax + rax]", "nop word ptr [rax + rax]", "nop word ptr [rax + rax]", "nop dword ptr [rax]"])
+    }
+
+    @Test func ripRelativeOperands() throws {
+        try #require(Self.toolsPresent, "llvm-objdump is not on PATH")
+        var asm = X64Assembler()
+        let pool = asm.newLabel()
+        asm.movss(.f64, .xmm(1), rip: pool)        // 8 bytes
+        asm.sse(.div, .f64, .xmm(3), rip: pool)    // 8 bytes
+        asm.sse(.add, .f32, .xmm(12), rip: pool)   // 9 bytes (REX)
+        asm.vsse(.mul, .f64, .xmm(9), .xmm(2), rip: pool)   // 8 bytes (VEX)
+        asm.bind(pool)
+        asm.resolveFixups()
+        let got = try Self.disassemble(asm.bytes)
+        #expect(got == ["movsd xmm1, qword ptr [rip + 0x19]", "divsd xmm3, qword ptr [rip + 0x11]", "addss xmm12, dword ptr [rip + 0x8]",
+                        "vmulsd xmm9, xmm2, qword ptr [rip]"])
     }
 
     @Test func labelsAndJumps() throws {

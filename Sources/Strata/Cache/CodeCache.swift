@@ -21,8 +21,8 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The key of `module` bytes for an engine's configuration on this machine (tiered mode's
     /// baseline code has the hotness weights built in).
-    static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32 = strata_cpu_features()) -> CacheKey {
-        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures,
+    static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
+        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures,
            settings: c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
     }
 

@@ -153,7 +153,7 @@ public final class Module: @unchecked Sendable {
     /// validate, compile in parallel afterwards, and translate just the functions no compiler
     /// takes (SIMD).
     private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
-        let compilers = configuration.tier.eagerCompilers
+        let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
             let (info, context, lowered) = try decodeValidating(buffer, skip: lookup.isCached) { context, info, type, body, validator throws(WasmError) -> (CompiledFunction?, WasmError?)? in
                 if compilers.isEmpty {

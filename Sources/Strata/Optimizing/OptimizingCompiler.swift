@@ -17,7 +17,8 @@ enum OptimizingCompiler {
 
     /// Compiles one body. Throws only what validation throws; what this tier cannot compile
     /// comes back as `reason`.
-    static func compile(_ source: FunctionSource, keepIR: Bool = false) throws(WasmError) -> Output {
+    /// `avx`: use AVX encodings (the caller checked the CPU).
+    static func compile(_ source: FunctionSource, avx: Bool, keepIR: Bool = false) throws(WasmError) -> Output {
         let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
         var builder = IRBuilder(context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals)
         var validator = FunctionValidator(module: context, body: source.body, type: type, bytes: source.bytes)
@@ -39,7 +40,7 @@ enum OptimizingCompiler {
         }
         var lowering = X64Lowering(
             f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount,
-            hasMemory: accessesMemory)
+            hasMemory: accessesMemory, avx: avx)
         let machine = lowering.emit()
         return Output(function: machine, ir: keepIR ? f : nil)
     }
@@ -58,7 +59,8 @@ extension Module {
             }
             let d = index - info.importedFunctionTypes.count
             guard d >= 0, d < info.bodies.count else { throw WasmError(.invalid, "no defined function \(index)") }
-            let out = try OptimizingCompiler.compile(FunctionSource(d, bytes: buffer, info: info, context: context), keepIR: true)
+            let out = try OptimizingCompiler.compile(
+                FunctionSource(d, bytes: buffer, info: info, context: context), avx: strata_cpu_features() & STRATA_CPU_AVX != 0, keepIR: true)
             if let reason = out.reason { return "not compiled by the optimizing tier: \(reason.message)\n" }
             return out.ir?.listing() ?? ""
         }

@@ -371,7 +371,18 @@ struct RegisterAllocator {
             if crossed > 0 {
                 chosen = hinted(preserved) ?? candidates.first { isFree($0) && preserved($0) }
             }
-            if chosen == nil { chosen = hinted { _ in true } ?? candidates.first(where: isFree) }
+            if chosen == nil {
+                // Not the register of a non-commutative operation's second operand (x86 computes
+                // `a op b` in the result's register: b would have to move out first).
+                var avoid: UInt8?
+                if vi.inst >= 0 {
+                    let inst = f.insts[Int(vi.inst)]
+                    if !inst.op.isCommutative, !inst.b.isNone, let r = regIndex(locations[Int(inst.b.id)]), (r >= 16) == float {
+                        avoid = UInt8(r & 15)
+                    }
+                }
+                chosen = hinted { _ in true } ?? candidates.first { isFree($0) && $0 != avoid } ?? candidates.first(where: isFree)
+            }
             if chosen == nil {
                 // Spill the cheapest: this interval, or every interval holding some register.
                 var best: (reg: UInt8, cost: Double, holders: [Int32])?

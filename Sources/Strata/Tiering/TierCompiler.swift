@@ -1,3 +1,4 @@
+import CStrata
 import Dispatch
 import Synchronization
 
@@ -60,10 +61,15 @@ struct BaselineTierCompiler: TierCompiler {
 
 /// The optimizing tier.
 struct OptimizingTierCompiler: TierCompiler {
+    /// Emit AVX encodings (the CPU has them and the configuration allows them).
+    var avx: Bool
     var tier: Tier { .optimizing }
 
+    init(avx: Bool) { self.avx = avx }
+    init(_ configuration: EngineConfiguration) { avx = configuration.codeFeatures & STRATA_CPU_AVX != 0 }
+
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
-        let out = try OptimizingCompiler.compile(source)
+        let out = try OptimizingCompiler.compile(source, avx: avx)
         if let f = out.function { return .success(f) }
         return .failure(out.reason ?? WasmError(.unsupported, "not compiled by the optimizing tier"))
     }
@@ -72,11 +78,11 @@ struct OptimizingTierCompiler: TierCompiler {
 extension Tier {
     /// The compilers a module created in this mode runs on every function, best first (a
     /// function one leaves out goes to the next); none for the modes that start interpreted.
-    var eagerCompilers: [any TierCompiler] {
-        switch self {
+    static func eagerCompilers(_ c: EngineConfiguration) -> [any TierCompiler] {
+        switch c.tier {
         case .interpreter, .tiered: []
         case .baseline: [BaselineTierCompiler()]
-        case .optimizing: [OptimizingTierCompiler(), BaselineTierCompiler()]
+        case .optimizing: [OptimizingTierCompiler(c), BaselineTierCompiler()]
         }
     }
 
@@ -84,7 +90,7 @@ extension Tier {
     static func tierUpCompiler(to tier: Tier, configuration c: EngineConfiguration) -> (any TierCompiler)? {
         switch tier {
         case .baseline: BaselineTierCompiler(hotness: (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight)))
-        case .optimizing: OptimizingTierCompiler()
+        case .optimizing: OptimizingTierCompiler(c)
         default: nil
         }
     }
@@ -163,7 +169,8 @@ extension Module {
             return nil
         }
         let compilers: [any TierCompiler] = [
-            BaselineTierCompiler(), BaselineTierCompiler(hotness: (15, 1)), OptimizingTierCompiler(),
+            BaselineTierCompiler(), BaselineTierCompiler(hotness: (15, 1)), OptimizingTierCompiler(avx: false),
+            OptimizingTierCompiler(avx: true),
         ]
         var out: [MachineFunction] = []
         for compiler in compilers {

@@ -129,6 +129,20 @@ struct X64Assembler {
         modrm(reg: reg, m)
     }
 
+    /// A VEX prefix (map 0F, 128-bit, W0): the two-byte form when no extended index or base
+    /// register needs the three-byte one. `pp`: 0 none, 1 66, 2 F3, 3 F2; `vvvv` the extra
+    /// source register.
+    private mutating func vex(pp: UInt8, r: UInt8, x: UInt8, b: UInt8, vvvv: UInt8) {
+        let tail = (~vvvv & 15) << 3 | pp
+        if x == 0 && b == 0 {
+            byte(0xC5); byte((r == 0 ? 0x80 : 0) | tail)
+        } else {
+            byte(0xC4)
+            byte((r == 0 ? 0x80 : 0) | (x == 0 ? 0x40 : 0) | (b == 0 ? 0x20 : 0) | 0x01)
+            byte(tail)
+        }
+    }
+
     // MARK: moves
 
     /// mov dst, src (32-bit moves zero the upper half).
@@ -284,6 +298,12 @@ struct X64Assembler {
         rex(w: false, r: dst.code >> 3, x: 0, b: 0)
         byte(0x0F); byte(0x10); byte(0x05 | (dst.code & 7) << 3); rel32(to: l)
     }
+    /// addss/addsd ... dst, [rip + label] (an operand from the constant pool).
+    mutating func sse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, rip l: Label) {
+        byte(fw == .f32 ? 0xF3 : 0xF2)
+        rex(w: false, r: dst.code >> 3, x: 0, b: 0)
+        byte(0x0F); byte(op.rawValue); byte(0x05 | (dst.code & 7) << 3); rel32(to: l)
+    }
     /// call rel32 to a label (in the same code).
     mutating func call(_ l: Label) { byte(0xE8); rel32(to: l) }
     mutating func call(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 2, m) }
@@ -347,6 +367,25 @@ struct X64Assembler {
     /// addss/addsd ... dst, src.
     mutating func sse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ src: XReg) {
         opRR(ssePrefix(fw), w: false, [0x0F, op.rawValue], reg: dst.code, rm: src.code)
+    }
+    /// vaddss/vaddsd ... dst, a, b (AVX: three operands, the destination need not be a).
+    mutating func vsse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ a: XReg, _ b: XReg) {
+        vex(pp: fw == .f32 ? 2 : 3, r: dst.code >> 3, x: 0, b: b.code >> 3, vvvv: a.code)
+        byte(op.rawValue); byte(0xC0 | (dst.code & 7) << 3 | (b.code & 7))
+    }
+    /// vaddss/vaddsd ... dst, a, [m].
+    mutating func vsse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ a: XReg, _ m: Mem) {
+        vex(pp: fw == .f32 ? 2 : 3, r: dst.code >> 3, x: m.index?.high ?? 0, b: m.base.high, vvvv: a.code)
+        byte(op.rawValue); modrm(reg: dst.code, m)
+    }
+    /// vaddss/vaddsd ... dst, a, [rip + label].
+    mutating func vsse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ a: XReg, rip l: Label) {
+        vex(pp: fw == .f32 ? 2 : 3, r: dst.code >> 3, x: 0, b: 0, vvvv: a.code)
+        byte(op.rawValue); byte(0x05 | (dst.code & 7) << 3); rel32(to: l)
+    }
+    /// addss/addsd ... dst, [m].
+    mutating func sse(_ op: SSEOp, _ fw: FloatWidth, _ dst: XReg, _ m: Mem) {
+        opRM(ssePrefix(fw), w: false, [0x0F, op.rawValue], reg: dst.code, m)
     }
     mutating func movss(_ fw: FloatWidth, _ dst: XReg, _ m: Mem) { opRM(ssePrefix(fw), w: false, [0x0F, 0x10], reg: dst.code, m) }
     mutating func movss(_ fw: FloatWidth, _ m: Mem, _ src: XReg) { opRM(ssePrefix(fw), w: false, [0x0F, 0x11], reg: src.code, m) }

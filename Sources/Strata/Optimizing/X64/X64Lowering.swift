@@ -34,6 +34,8 @@ struct X64Lowering {
     static let s1 = Reg.r11, s2 = Reg.r10
     /// Loop headers start at a multiple of this many bytes.
     static let loopAlignment = 32
+    /// Use AVX encodings (three-operand float arithmetic).
+    let avx: Bool
     static let x1 = XReg(15), x2 = XReg(14)
 
     let f: IRFunction
@@ -70,9 +72,11 @@ struct X64Lowering {
     }
 
     init(
-        f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool
+        f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool,
+        avx: Bool
     ) {
         self.f = f
+        self.avx = avx
         self.ra = allocation
         self.order = order
         self.context = context

@@ -86,7 +86,32 @@ extension X64Lowering {
         case .fadd, .fsub, .fmul, .fdiv:
             let op: SSEOp = inst.op == .fadd ? .add : inst.op == .fsub ? .sub : inst.op == .fmul ? .mul : .div
             let fw = Self.fwidth(t!)
-            floatTwoAddress(inst) { l, d, b in l.asm.sse(op, fw, d, b) }
+            if avx {
+                // d = a op b with no constraint between d, a and b.
+                let d = xdst(r)
+                let a = xmm(inst.a, into: Self.x2)
+                if let bits = f.constant(inst.b) {
+                    asm.vsse(op, fw, d, a, rip: constantLabel(fw == .f32 ? bits & 0xFFFF_FFFF : bits))
+                } else if case .stack(let k) = loc(inst.b) {
+                    asm.vsse(op, fw, d, a, spill(k))
+                } else {
+                    asm.vsse(op, fw, d, a, xmm(inst.b, into: Self.x1))
+                }
+                finishX(r, d)
+            } else if let bits = f.constant(inst.b) {
+                // The constant straight from the pool.
+                let d = xdst(r)
+                moveX(inst.a, to: d)
+                asm.sse(op, fw, d, rip: constantLabel(fw == .f32 ? bits & 0xFFFF_FFFF : bits))
+                finishX(r, d)
+            } else if case .stack(let k) = loc(inst.b) {
+                let d = xdst(r)
+                moveX(inst.a, to: d)
+                asm.sse(op, fw, d, spill(k))
+                finishX(r, d)
+            } else {
+                floatTwoAddress(inst) { l, d, b in l.asm.sse(op, fw, d, b) }
+            }
         case .fmin, .fmax:
             let fw = Self.fwidth(t!)
             let isMin = inst.op == .fmin
