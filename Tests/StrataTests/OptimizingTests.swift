@@ -68,6 +68,39 @@ import WAT
         }
     }
 
+    @Test func unsignedI32DivisionByAConstantIsAMultiplication() throws {
+        let divisors: [UInt32] = [3, 7, 10, 641, 1_000_000, 0x7FFF_FFFF, 0x8000_0001, 0xFFFF_FFFF]
+        var body = ""
+        for d in divisors {
+            body += "(func (export \"div\(d)\") (param i32) (result i32) (i32.div_u (local.get 0) (i32.const \(Int32(bitPattern: d)))))\n"
+            body += "(func (export \"rem\(d)\") (param i32) (result i32) (i32.rem_u (local.get 0) (i32.const \(Int32(bitPattern: d)))))\n"
+        }
+        let wat = "(module \(body))"
+        for k in 0..<2 * divisors.count {
+            let f = try ir(wat, function: k)
+            #expect(count(f, .divU) + count(f, .remU) == 0 && count(f, .mulhiU) == 1, "\(f.listing())")
+        }
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        var xs: [UInt32] = [0, 1, 2, 3, 9, 10, 11, 640, 641, 642, 999_999, 1_000_000, 0x7FFF_FFFE, 0x7FFF_FFFF,
+                            0x8000_0000, 0x8000_0001, 0x8000_0002, 0xFFFF_FFFE, 0xFFFF_FFFF]
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<200 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            xs.append(UInt32(truncatingIfNeeded: seed >> 29))
+        }
+        for d in divisors {
+            for name in ["div\(d)", "rem\(d)"] {
+                let want = interpreter.function(name)!, got = optimized.function(name)!
+                for x in xs {
+                    let arg: [Value] = [.i32(Int32(bitPattern: x))]
+                    #expect(try got.call(arg) == want.call(arg), "\(name)(\(x))")
+                }
+            }
+        }
+        #expect(try optimized.function("div10")!.call([.i32(-1)]) == [.i32(429_496_729)])
+    }
+
     @Test func redundantLoadsGoAndStoresForward() throws {
         let wat = """
             (module (memory 1) (global $sp (mut i32) (i32.const 1024))

@@ -69,6 +69,7 @@ import Testing
         add("imul rcx, rdx, 0x3") { $0.imul(.w64, .rcx, .rdx, imm: 3) }
         add("imul r11d, eax, 0x186a0") { $0.imul(.w32, .r11, .rax, imm: 100000) }
         add("div ecx") { $0.div(.w32, .rcx) }
+        add("mul r10") { $0.mul(.w64, .r10) }
         add("idiv r10") { $0.idiv(.w64, .r10) }
         add("cdq") { $0.signExtendAccumulator(.w32) }
         add("cqo") { $0.signExtendAccumulator(.w64) }

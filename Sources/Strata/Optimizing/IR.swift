@@ -66,6 +66,9 @@ enum IROp: UInt8 {
     case add, sub, mul, and, or, xor, shl, shrS, shrU, rotl, rotr
     /// May trap (division by zero, overflow): not removable, not movable.
     case divS, divU, remS, remU
+    /// The high 64 bits of the unsigned 128-bit product of two i64 values (division by a
+    /// constant).
+    case mulhiU
     case clz, ctz, popcnt
     /// a == 0 (operand i32 or i64), result i32.
     case eqz
@@ -115,7 +118,7 @@ extension IROp {
     /// No side effects and no trap: may be removed when unused, merged when equal, moved.
     var isPure: Bool {
         switch self {
-        case .const, .param, .interruptFlag, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+        case .const, .param, .interruptFlag, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
              .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
              .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
              .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc:

@@ -487,7 +487,8 @@ struct IRBuilder: CodeSink {
     mutating func numeric(_ opcode: UInt16, offset: Int32) {
         func bin(_ op: IROp, _ t: IRType) {
             let b = pop(), a = pop()
-            // Unsigned division and remainder by a power of two cannot trap: a shift or a mask.
+            // Unsigned division and remainder by a nonzero constant cannot trap: by a power of
+            // two a shift or a mask.
             if op == .divU || op == .remU, let bits = f.constant(b) {
                 let d = t == .i32 ? bits & 0xFFFF_FFFF : bits
                 if d != 0 && d & (d - 1) == 0 {
@@ -495,6 +496,21 @@ struct IRBuilder: CodeSink {
                         ? IRInst(op: .shrU, type: t, a: a, b: const(t, UInt64(d.trailingZeroBitCount)), offset: offset)
                         : IRInst(op: .and, type: t, a: a, b: const(t, d - 1), offset: offset)
                     stack.append(emit(reduced))
+                    return
+                }
+                if t == .i32 && d > 2 {
+                    // By another 32-bit constant: the quotient is the high half of x times
+                    // ceil(2^64 / d), exact for every 32-bit x (Lemire, Kaser and Kurz, "Faster
+                    // remainder by direct computation", 2019); the remainder is x - q * d.
+                    let wide = emit(IRInst(op: .zext, type: .i64, a: a, offset: offset))
+                    let high = emit(IRInst(op: .mulhiU, type: .i64, a: wide, b: const(.i64, UInt64.max / d + 1), offset: offset))
+                    let q = emit(IRInst(op: .wrap, type: .i32, a: high, offset: offset))
+                    if op == .divU {
+                        stack.append(q)
+                    } else {
+                        let product = emit(IRInst(op: .mul, type: .i32, a: q, b: const(.i32, d), offset: offset))
+                        stack.append(emit(IRInst(op: .sub, type: .i32, a: a, b: product, offset: offset)))
+                    }
                     return
                 }
             }

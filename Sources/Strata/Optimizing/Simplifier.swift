@@ -30,6 +30,10 @@ enum Simplifier {
         let t = inst.type
         let ca = f.constant(inst.a), cb = f.constant(inst.b)
         switch inst.op {
+        case .mulhiU:
+            if let x = ca, let y = cb { return .constant(x.multipliedFullWidth(by: y).high) }
+            if ca == 0 || cb == 0 { return .constant(0) }
+            return nil
         case .select:
             if let c = f.constant(inst.c) { return .value((c & 0xFFFF_FFFF) != 0 ? inst.a : inst.b) }
             if inst.a == inst.b { return .value(inst.a) }

@@ -221,6 +221,8 @@ struct X64Assembler {
         }
     }
     /// Unsigned / signed divide rdx:rax (edx:eax) by `src`.
+    /// mul src: rdx:rax = rax * src (unsigned).
+    mutating func mul(_ w: Width, _ src: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 4, rm: src.code) }
     mutating func div(_ w: Width, _ src: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 6, rm: src.code) }
     mutating func idiv(_ w: Width, _ src: Reg) { opRR(nil, w: w == .w64, [0xF7], reg: 7, rm: src.code) }
     /// cdq / cqo: sign-extend eax/rax into edx/rdx.

@@ -22,7 +22,7 @@ enum X64Machine {
         gprs: gprs, xmms: xmms, callClobberGPR: callerSaved, callClobberXMM: 0xFFFF,
         clobbers: { inst, f in
             switch inst.op {
-            case .divS, .divU, .remS, .remU: return (1 << 0 | 1 << 2, 0)
+            case .divS, .divU, .remS, .remU, .mulhiU: return (1 << 0 | 1 << 2, 0)
             case .shl, .shrS, .shrU, .rotl, .rotr: return (f.constant(inst.b) == nil ? 1 << 1 : 0, 0)
             default: return (0, 0)
             }

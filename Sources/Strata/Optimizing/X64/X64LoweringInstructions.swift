@@ -36,6 +36,14 @@ extension X64Lowering {
             }
         case .divS, .divU, .remS, .remU:
             divide(inst)
+        case .mulhiU:
+            // mul r64: rdx:rax = rax * r.
+            move(inst.b, to: Self.s2)
+            move(inst.a, to: .rax)
+            asm.mul(.w64, Self.s2)
+            let d = dst(r)
+            if d != .rdx { asm.mov(.w64, d, .rdx) }
+            finish(r, d)
         case .shl, .shrS, .shrU, .rotl, .rotr:
             let op: Shift = inst.op == .shl ? .shl : inst.op == .shrS ? .sar : inst.op == .shrU ? .shr : inst.op == .rotl ? .rol : .ror
             let w = Self.width(t!)
