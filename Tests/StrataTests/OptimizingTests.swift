@@ -101,6 +101,40 @@ import WAT
         #expect(try optimized.function("div10")!.call([.i32(-1)]) == [.i32(429_496_729)])
     }
 
+    @Test func signedI32DivisionByAConstantIsAMultiplication() throws {
+        // Positive divisors only (by -1 or INT_MIN the instruction stays: it may trap or is a compare).
+        let divisors: [Int32] = [2, 3, 7, 10, 16, 1000, 0x4000_0000, 0x7FFF_FFFF]
+        var body = ""
+        for d in divisors {
+            body += "(func (export \"div\(d)\") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const \(d))))\n"
+            body += "(func (export \"rem\(d)\") (param i32) (result i32) (i32.rem_s (local.get 0) (i32.const \(d))))\n"
+        }
+        body += "(func (export \"minus1\") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const -1)))\n"
+        let wat = "(module \(body))"
+        for k in 0..<2 * divisors.count {
+            let f = try ir(wat, function: k)
+            #expect(count(f, .divS) + count(f, .remS) == 0 && count(f, .mulhiU) == 1, "\(f.listing())")
+        }
+        #expect(count(try ir(wat, function: 2 * divisors.count), .divS) == 1)
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        var xs: [Int32] = [0, 1, -1, 2, -2, 3, -3, 9, -9, 10, -10, 11, -11, 999, -1000, 1001, .max, .max - 1, .min, .min + 1,
+                           0x4000_0000, -0x4000_0000, 0x3FFF_FFFF]
+        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<200 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            xs.append(Int32(truncatingIfNeeded: seed >> 29))
+        }
+        for d in divisors {
+            for name in ["div\(d)", "rem\(d)"] {
+                let want = interpreter.function(name)!, got = optimized.function(name)!
+                for x in xs { #expect(try got.call([.i32(x)]) == want.call([.i32(x)]), "\(name)(\(x))") }
+            }
+        }
+        #expect(try optimized.function("rem10")!.call([.i32(-17)]) == [.i32(-7)])
+        #expect((thrownError { _ = try optimized.function("minus1")!.call([.i32(.min)]) } as? Trap)?.kind == .integerOverflow)
+    }
+
     @Test func redundantLoadsGoAndStoresForward() throws {
         let wat = """
             (module (memory 1) (global $sp (mut i32) (i32.const 1024))

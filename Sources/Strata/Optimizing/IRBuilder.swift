@@ -514,6 +514,26 @@ struct IRBuilder: CodeSink {
                     return
                 }
             }
+            if op == .divS || op == .remS, t == .i32, let bits = f.constant(b), Int32(truncatingIfNeeded: bits) >= 2 {
+                // Signed i32 by a constant d >= 2 (never traps): the unsigned quotient of |x|
+                // as above, given x's sign (truncating division); the remainder is x - q * d.
+                let d = UInt64(Int32(truncatingIfNeeded: bits))
+                let wide = emit(IRInst(op: .sext, type: .i64, a: a, offset: offset))
+                let sign = emit(IRInst(op: .shrS, type: .i64, a: wide, b: const(.i64, 63), offset: offset))
+                let magnitude = emit(IRInst(op: .sub, type: .i64,
+                    a: emit(IRInst(op: .xor, type: .i64, a: wide, b: sign, offset: offset)), b: sign, offset: offset))
+                let high = emit(IRInst(op: .mulhiU, type: .i64, a: magnitude, b: const(.i64, UInt64.max / d + 1), offset: offset))
+                let signed = emit(IRInst(op: .sub, type: .i64,
+                    a: emit(IRInst(op: .xor, type: .i64, a: high, b: sign, offset: offset)), b: sign, offset: offset))
+                let q = emit(IRInst(op: .wrap, type: .i32, a: signed, offset: offset))
+                if op == .divS {
+                    stack.append(q)
+                } else {
+                    let product = emit(IRInst(op: .mul, type: .i32, a: q, b: const(.i32, d), offset: offset))
+                    stack.append(emit(IRInst(op: .sub, type: .i32, a: a, b: product, offset: offset)))
+                }
+                return
+            }
             stack.append(emit(IRInst(op: op, type: t, a: a, b: b, offset: offset)))
         }
         func un(_ op: IROp, _ t: IRType) {
