@@ -106,6 +106,13 @@ import WAT
         engine.flushCodeCache()
         #expect(module.currentTier(function: 0) == .optimizing && module.currentTier(function: 1) == .optimizing)
         #expect(try instance.function("sum")!.callI32(300) == TieringTests.expectedSum(300))
+        // The entry now holds each function once, at its best tier: the next run starts there
+        // (an entry with both the cached baseline code and the newer optimized code was
+        // rejected as invalid, and the next run started cold).
+        let next = try Module(engine: Self.engine(cache, optimizeThreshold: 50), bytes: try wat2wasm(Self.program))
+        #expect(next.functionsLoadedFromCache > 0)
+        #expect(next.currentTier(function: 0) == .optimizing && next.currentTier(function: 1) == .optimizing)
+        #expect(try Store(engine: next.engine).instantiate(next).function("sum")!.callI32(300) == TieringTests.expectedSum(300))
     }
 
     @Test func baselineModeSkipsCompilationOnAHit() throws {

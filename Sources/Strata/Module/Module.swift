@@ -303,9 +303,15 @@ public final class Module: @unchecked Sendable {
     /// Writes this module's compiled code and hotness profile to the engine's code cache.
     func saveToCache() {
         guard let cache = engine.configuration.codeCache, let key = cacheKey else { return }
-        var functions = cacheFunctions.withLock { Array($0.values) }
-        if let initialImage { functions += initialImage.functions.map { (initialImage, $0) } }
-        functions.sort { $0.1.index < $1.1.index }
+        // One code per function, the best: a function placed at creation (from the cache or
+        // compiled eagerly) may have moved up a tier since. (Writing both made the entry
+        // invalid, so the next run found nothing.)
+        var best: [Int: (CodeImage, CodeImage.Function)] = [:]
+        if let initialImage { for f in initialImage.functions { best[f.index] = (initialImage, f) } }
+        for (index, fresh) in cacheFunctions.withLock({ $0 }) where best[index].map({ $0.1.tier < fresh.1.tier }) ?? true {
+            best[index] = fresh
+        }
+        let functions = best.values.sorted { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
         guard !functions.isEmpty || !hot.isEmpty else { return }
         let entry = CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot)
