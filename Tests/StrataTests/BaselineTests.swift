@@ -281,6 +281,30 @@ import CStrata
         #expect(try instance.function("outer")!.callI32(1) == 3)
     }
 
+    /// Recursion without any loop runs for a long time too (exponential fib): the entry checks of
+    /// functions that call stop it; a leaf function between them has no check of its own.
+    @Test(arguments: BaselineTests.tiers) func interruptStopsRecursionWithoutLoops(tier: Tier) throws {
+        var c = EngineConfiguration()
+        c.tier = tier
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: try wat2wasm("""
+            (module
+              (func $two (result i32) (i32.const 2))
+              (func $fib (export "fib") (param i64) (result i64)
+                (if (result i64) (i64.lt_u (local.get 0) (i64.extend_i32_u (call $two))) (then (local.get 0))
+                  (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
+                                 (call $fib (i64.sub (local.get 0) (i64.const 2))))))))
+            """))
+        #expect(module.functionCount(in: tier) == 2)
+        let store = Store(engine: engine)
+        let fib = try store.instantiate(module).function("fib")!
+        #expect(try fib.call([.i64(20)]) == [.i64(6765)])
+        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+        defer { timer.cancel() }
+        let t = try #require(trap { _ = try fib.call([.i64(90)]) })  // years, uninterrupted
+        #expect(t.kind == .interrupted)
+    }
+
     /// A function using SIMD stays interpreted; calls cross between the tiers both ways.
     @Test(arguments: BaselineTests.tiers) func mixedTiers(tier: Tier) throws {
         let wat = """

@@ -62,6 +62,9 @@ struct X64Lowering {
     var outSlots = 1
     /// Float constants placed after the code (bits, label).
     var constants: [UInt64: Label] = [:]
+    /// The value whose zero-ness the flags hold right now (set by an ALU instruction computing
+    /// it, cleared by every instruction emitted after): a branch on it needs no `test`.
+    var flagsHold: IRValue?
 
     /// The label of a float constant's 8 bytes after the code.
     mutating func constantLabel(_ bits: UInt64) -> Label {
@@ -203,7 +206,12 @@ struct X64Lowering {
         } else {
             m.prologue(hasMemory: hasMemory, saved: saved)
         }
-        m.interruptCheck(offset: 0, scratch: Self.s1)
+        // The entry check stops unbounded recursion; a function that calls nothing cannot recurse
+        // (its loops check at their headers), so it needs none.
+        let calls = order.contains { b in
+            f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .call || f.insts[Int($0)].op == .callIndirect }
+        }
+        if calls { m.interruptCheck(offset: 0, scratch: Self.s1) }
         if let d = direct {
             // The parameters arrive in registers: into their locations all at once.
             var moves: [(MoveSource, Location)] = []
@@ -231,6 +239,7 @@ struct X64Lowering {
                     for (v, slot) in saves { emitMove(.loc(loc(v)), to: .stack(slot)) }
                     restores = saves
                 }
+                flagsHold = nil
                 instruction(inst, fusedCondition: previous)
                 // ... and restored once its results are taken.
                 if !restores.isEmpty, j + 1 == insts.count || f.insts[Int(insts[j + 1])].op != .callResult {
@@ -439,7 +448,7 @@ struct X64Lowering {
                 let cc = flags(c)
                 branch(cc, then: t, else: e, next: next)
             } else {
-                testCondition(cond)
+                if flagsHold != cond { testCondition(cond) }
                 branch(.ne, then: t, else: e, next: next)
             }
         case .table(let index, let targets):

@@ -25,6 +25,7 @@ extension X64Lowering {
                 case .mem(let mm): l.asm.alu(op, w, d, mm)
                 case .imm(let i): l.asm.alu(op, w, d, imm: i)
                 }
+                l.flagsHold = inst.result  // ZF: the result is zero (only moves follow)
             }
         case .mul:
             twoAddress(inst) { l, d, b, w in
