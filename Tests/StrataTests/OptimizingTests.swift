@@ -135,6 +135,38 @@ import WAT
         #expect((thrownError { _ = try optimized.function("minus1")!.call([.i32(.min)]) } as? Trap)?.kind == .integerOverflow)
     }
 
+    @Test func loadsFoldIntoArithmeticAndKeepTheirTrapSites() throws {
+        let wat = """
+            (module (memory 1)
+              (data (i32.const 0) "\\05\\00\\00\\00\\09\\00\\00\\00\\00\\00\\00\\00\\00\\00\\f8\\3f")
+              (func (export "sub") (param i32 i32) (result i32)
+                (i32.add (i32.sub (local.get 1) (i32.load (local.get 0))) (local.get 1)))
+              (func (export "mul") (param i32 i32) (result i32)
+                (i32.mul (i32.load offset=4 (local.get 0)) (local.get 1)))
+              (func (export "fdiv") (param i32 f64) (result f64)
+                (f64.add (f64.div (local.get 1) (f64.load offset=8 (local.get 0))) (local.get 1))))
+            """
+        for k in 0..<3 {
+            let f = try ir(wat, function: k)
+            let order = IRPasses.reversePostorder(f)
+            #expect(RegisterAllocator.foldedLoads(f, order: order).filter { $0 }.count == 1, "\(f.listing())")
+        }
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        for (name, args) in [("sub", [Value.i32(0), .i32(100)]), ("sub", [.i32(4), .i32(-3)]), ("mul", [.i32(0), .i32(7)]),
+                             ("fdiv", [.i32(0), .f64(3)]), ("fdiv", [.i32(8), .f64(-1.5)])] {
+            #expect(try optimized.function(name)!.call(args) == interpreter.function(name)!.call(args), "\(name) \(args)")
+        }
+        #expect(try optimized.function("sub")!.call([.i32(0), .i32(100)]) == [.i32(195)])
+        // Out of bounds: the trap names the load's offset, as the interpreter's does.
+        for (name, args) in [("sub", [Value.i32(65_534), .i32(1)]), ("mul", [.i32(-4), .i32(1)]), ("fdiv", [.i32(65_530), .f64(1)])] {
+            let want = try #require(thrownError { _ = try interpreter.function(name)!.call(args) } as? Trap)
+            let got = try #require(thrownError { _ = try optimized.function(name)!.call(args) } as? Trap)
+            #expect(got.kind == .memoryOutOfBounds && want.kind == .memoryOutOfBounds)
+            #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(name): \(got) vs \(want)")
+        }
+    }
+
     @Test func redundantLoadsGoAndStoresForward() throws {
         let wat = """
             (module (memory 1) (global $sp (mut i32) (i32.const 1024))

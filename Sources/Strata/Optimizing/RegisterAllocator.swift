@@ -37,6 +37,9 @@ struct RegisterAllocation {
     var spillSlots: Int
     /// Instruction index -> fused into the next terminator or select (emitted there).
     var fused: [Bool]
+    /// Instruction index -> a load folded into the instruction right after it as its memory
+    /// operand (`fusedLoads`).
+    var foldedLoads: [Bool] = []
     /// Linear positions: per block its first and terminator position; per instruction its position.
     var blockStart: [Int32]
     var blockEnd: [Int32]
@@ -93,12 +96,47 @@ struct RegisterAllocator {
         return fused
     }
 
+    /// Full-width loads whose only use is an arithmetic instruction right after them in their
+    /// block (integer add/sub/and/or/xor/mul, float add/sub/mul/div, of the load's type): that
+    /// instruction reads the memory operand itself, and the load gets no register. Nothing
+    /// comes between them, so no store or trap changes order.
+    static func foldedLoads(_ f: IRFunction, order: [Int32]) -> [Bool] {
+        var uses = [Int32](repeating: 0, count: f.values.count)
+        for b in order {
+            for i in f.blocks[Int(b)].insts { f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 } }
+            f.forEachOperand(f.blocks[Int(b)].term) { uses[Int($0.id)] += 1 }
+        }
+        var folded = [Bool](repeating: false, count: f.insts.count)
+        for b in order {
+            let insts = f.blocks[Int(b)].insts
+            for k in 0..<max(insts.count - 1, 0) {
+                let load = f.insts[Int(insts[k])], next = f.insts[Int(insts[k + 1])]
+                guard load.op == .load, uses[Int(load.result.id)] == 1, let t = load.type, next.type == t else { continue }
+                let fullWidth: Bool = switch (load.imm, t) {
+                case (0x28, .i32), (0x29, .i64), (0x2A, .f32), (0x2B, .f64): true
+                default: false
+                }
+                let foldable: Bool = switch next.op {
+                case .add, .sub, .and, .or, .xor, .mul: !t.isFloat
+                case .fadd, .fsub, .fmul, .fdiv: t.isFloat
+                default: false
+                }
+                guard fullWidth, foldable, next.a != next.b else { continue }
+                if next.b == load.result || next.a == load.result && next.op.isCommutative {
+                    folded[Int(insts[k])] = true
+                }
+            }
+        }
+        return folded
+    }
+
     func run() throws(AllocationError) -> RegisterAllocation {
         let nb = f.blocks.count
         var blockStart = [Int32](repeating: -1, count: nb)
         var blockEnd = [Int32](repeating: -1, count: nb)
         var instPosition = [Int32](repeating: -1, count: f.insts.count)
         let fused = Self.fusedCompares(f, order: order)
+        let foldedLoads = Self.foldedLoads(f, order: order)
         var pos: Int32 = 0
         for b in order {
             blockStart[Int(b)] = pos
@@ -139,12 +177,14 @@ struct RegisterAllocator {
                 if fused[Int(i)] {
                     // Operands are read where the consumer is (the terminator, or the select next).
                     if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
+                } else if foldedLoads[Int(i)] {
+                    at += 2  // the address is read by the next instruction
                 }
                 f.forEachOperand(inst) { v in
                     uses[Int(v.id)].append((b, at))
                     weight[Int(v.id)] += w
                 }
-                if !inst.result.isNone, inst.op != .const, !fused[Int(i)] {
+                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)] {
                     let id = Int(inst.result.id)
                     defPos[id] = instPosition[Int(i)]
                     defBlock[id] = b
@@ -446,7 +486,7 @@ struct RegisterAllocator {
             }
         }
         return RegisterAllocation(
-            locations: locations, spillSlots: slotFreeAt.count, fused: fused,
+            locations: locations, spillSlots: slotFreeAt.count, fused: fused, foldedLoads: foldedLoads,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall)
     }
 }

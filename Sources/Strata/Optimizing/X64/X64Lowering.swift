@@ -65,6 +65,8 @@ struct X64Lowering {
     /// The value whose zero-ness the flags hold right now (set by an ALU instruction computing
     /// it, cleared by every instruction emitted after): a branch on it needs no `test`.
     var flagsHold: IRValue?
+    /// A load folded into the instruction being emitted (its `b` operand).
+    var foldedLoad: IRInst?
 
     /// The label of a float constant's 8 bytes after the code.
     mutating func constantLabel(_ bits: UInt64) -> Label {
@@ -109,7 +111,19 @@ struct X64Lowering {
 
     /// An integer operand for an instruction of width `w`: a register, a spill slot or an
     /// immediate; constants that do not fit are loaded into `scratch`.
+    /// The memory operand of a folded load when `v` is its value: the address is computed now
+    /// and the next instruction emitted must be the access (`foldedAccess` records its trap site).
+    mutating func foldedMemory(_ v: IRValue) -> Mem? {
+        guard let l = foldedLoad, l.result == v else { return nil }
+        return address(l.a, l.imm2)
+    }
+    /// Records the folded load's trap site: the next instruction reads the memory.
+    mutating func foldedAccess() {
+        if let l = foldedLoad { m.faultSite(.memoryOutOfBounds, offset: Int(l.offset)) }
+    }
+
     mutating func src(_ v: IRValue, _ w: Width, scratch: Reg) -> Src {
+        if let mm = foldedMemory(v) { return .mem(mm) }
         if let bits = f.constant(v) {
             if w == .w32 { return .imm(Int32(truncatingIfNeeded: bits)) }
             if let s = Int32(exactly: Int64(bitPattern: bits)) { return .imm(s) }
@@ -232,7 +246,12 @@ struct X64Lowering {
             var restores: [(value: IRValue, slot: Int32)] = []
             for (j, i) in insts.enumerated() {
                 if ra.fused[Int(i)] { continue }
-                let inst = f.insts[Int(i)]
+                if ra.foldedLoads[Int(i)] {
+                    foldedLoad = f.insts[Int(i)]  // read by the next instruction
+                    continue
+                }
+                var inst = f.insts[Int(i)]
+                if let l = foldedLoad, inst.a == l.result { swap(&inst.a, &inst.b) }  // commutative
                 let previous: IRInst? = j > 0 && ra.fused[Int(insts[j - 1])] ? f.insts[Int(insts[j - 1])] : nil
                 if let saves = ra.savedAcrossCall[i] {
                     // Caller-saved registers live across the call: saved before its argument moves.
@@ -241,6 +260,7 @@ struct X64Lowering {
                 }
                 flagsHold = nil
                 instruction(inst, fusedCondition: previous)
+                foldedLoad = nil
                 // ... and restored once its results are taken.
                 if !restores.isEmpty, j + 1 == insts.count || f.insts[Int(insts[j + 1])].op != .callResult {
                     for (v, slot) in restores { emitMove(.loc(.stack(slot)), to: loc(v)) }

@@ -99,13 +99,22 @@ extension X64Lowering {
                 // d = a op b with no constraint between d, a and b.
                 let d = xdst(r)
                 let a = xmm(inst.a, into: Self.x2)
-                if let bits = f.constant(inst.b) {
+                if let mm = foldedMemory(inst.b) {
+                    foldedAccess()
+                    asm.vsse(op, fw, d, a, mm)
+                } else if let bits = f.constant(inst.b) {
                     asm.vsse(op, fw, d, a, rip: constantLabel(fw == .f32 ? bits & 0xFFFF_FFFF : bits))
                 } else if case .stack(let k) = loc(inst.b) {
                     asm.vsse(op, fw, d, a, spill(k))
                 } else {
                     asm.vsse(op, fw, d, a, xmm(inst.b, into: Self.x1))
                 }
+                finishX(r, d)
+            } else if let mm = foldedMemory(inst.b) {
+                let d = xdst(r)
+                moveX(inst.a, to: d)
+                foldedAccess()
+                asm.sse(op, fw, d, mm)
                 finishX(r, d)
             } else if let bits = f.constant(inst.b) {
                 // The constant straight from the pool.
@@ -324,6 +333,18 @@ extension X64Lowering {
         let w = Self.width(inst.type!)
         let d = dst(inst.result)
         var b = src(inst.b, w, scratch: Self.s2)
+        if foldedLoad != nil, case .mem(var mm) = b {
+            // A folded load: its address must survive a moving into d.
+            if mm.index == d, loc(inst.a) != .gpr(d.code) {
+                asm.mov(.w64, Self.s2, d)
+                mm = Mem(mm.base, index: Self.s2, scale: mm.scale, mm.disp)
+            }
+            move(inst.a, to: d)
+            foldedAccess()
+            op(&self, d, .mem(mm), w)
+            finish(inst.result, d)
+            return
+        }
         if case .reg(let rb) = b, rb == d, loc(inst.a) != loc(inst.b) {
             if inst.op.isCommutative {
                 // d already holds b: d = b op a.
