@@ -8,7 +8,8 @@ import WAT
 /// (register pressure across calls, deep nesting, huge functions).
 @Suite struct OptimizingTests {
     /// The IR of defined function `index` of `wat`, optimized or as built.
-    func ir(_ wat: String, function index: Int = 0, optimize: Bool = true) throws -> IRFunction {
+    /// `inline`: small leaf callees are inlined, as in compilation (off here so each test's calls stay calls).
+    func ir(_ wat: String, function index: Int = 0, optimize: Bool = true, inline: Bool = false) throws -> IRFunction {
         let bytes = try wat2wasm(wat)
         return try bytes.withUnsafeBufferPointer { buffer throws -> IRFunction in
             let (info, context, _) = try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
@@ -18,7 +19,8 @@ import WAT
             }
             let type = info.types[Int(info.functionTypeIndices[index])]
             var builder = IRBuilder(
-                context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, locals: info.bodies[index].locals)
+                context: context, importedFunctionCount: info.importedFunctionTypes.count, type: type, locals: info.bodies[index].locals,
+                inlineFrom: inline ? (buffer, info) : nil)
             var validator = FunctionValidator(module: context, body: info.bodies[index], type: type, bytes: buffer)
             try validator.run(sink: &builder)
             if let reason = builder.unsupported { throw reason }
@@ -167,6 +169,62 @@ import WAT
         }
     }
 
+    static let inliningProgram = """
+        (module (memory 1)
+          (data (i32.const 16) "\\2a\\00\\00\\00")
+          (func $get (param i32) (result i32) (i32.load offset=16 (local.get 0)))
+          (func $scale (param i32 i32) (result i32) (local i32)
+            (local.set 2 (i32.mul (local.get 0) (local.get 1)))
+            (if (i32.eqz (local.get 1)) (then (return (i32.const -1))))
+            (i32.div_u (local.get 2) (i32.sub (local.get 1) (i32.const 1))))
+          (func $spin (param i32) (result i32)
+            (loop $l
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br_if $l (i32.gt_s (local.get 0) (i32.const 0))))
+            (local.get 0))
+          (func (export "f") (param i32 i32) (result i32)
+            (i32.add (call $get (local.get 0))
+              (i32.add (call $scale (local.get 1) (i32.const 3))
+                (i32.add (call $scale (local.get 0) (local.get 1)) (call $spin (local.get 1)))))))
+        """
+
+    @Test func smallLeafCallsAreInlinedWithTheirTrapSites() throws {
+        let f = try ir(Self.inliningProgram, function: 3, inline: true)
+        // $get and both calls of $scale inlined; $spin has a loop and stays a call.
+        #expect(f.inlines.map(\.callee) == [0, 1, 1], "\(f.listing())")
+        #expect(count(f, .call) == 1, "\(f.listing())")
+        #expect(IRPasses.reversePostorder(f).contains { f.blocks[Int($0)].inline == 1 })
+        let interpreter = try instantiate(Self.inliningProgram).1.function("f")!
+        let optimized = try compiled(Self.inliningProgram).function("f")!
+        for args in [[Value.i32(0), .i32(5)], [.i32(0), .i32(0)], [.i32(4), .i32(7)]] {
+            #expect(try optimized.call(args) == interpreter.call(args), "\(args)")
+        }
+        // Traps inside inlined code name the callee, then the caller at the call, as the
+        // interpreter does: an out-of-bounds load in $get, a division by zero in $scale.
+        for args in [[Value.i32(65_534), .i32(2)], [.i32(1), .i32(1)]] {
+            let want = try #require(thrownError { _ = try interpreter.call(args) } as? Trap)
+            let got = try #require(thrownError { _ = try optimized.call(args) } as? Trap)
+            #expect(got.kind == want.kind)
+            #expect(got.backtrace.map(\.functionIndex) == want.backtrace.map(\.functionIndex), "\(got) vs \(want)")
+            #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(got) vs \(want)")
+        }
+    }
+
+    @Test func inlineSitesSurviveTheCodeCache() throws {
+        let cache = InMemoryCodeCache()
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.codeCache = cache
+        let first = try Module(engine: Engine(configuration: c), bytes: try wat2wasm(Self.inliningProgram))
+        first.engine.flushCodeCache()
+        let module = try Module(engine: Engine(configuration: c), bytes: try wat2wasm(Self.inliningProgram))
+        #expect(module.functionsLoadedFromCache == 4)
+        let f = try Store(engine: module.engine).instantiate(module).function("f")!
+        let t = try #require(thrownError { _ = try f.call([.i32(1), .i32(1)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero)
+        #expect(t.backtrace.map(\.functionIndex) == [1, 3], "\(t)")
+    }
+
     @Test func redundantLoadsGoAndStoresForward() throws {
         let wat = """
             (module (memory 1) (global $sp (mut i32) (i32.const 1024))
@@ -257,9 +315,22 @@ import WAT
         #expect(built.blocks[headers[0]].params.count == 1)
     }
 
+    @Test func deadCodeEliminationRunsAgainSafely() throws {
+        // The pipeline eliminates dead code twice; the second run once counted the operands of
+        // instructions the first had removed (the duplicate add), took the parameter's last use
+        // away and removed it: code without a location for it.
+        let wat = """
+            (module (func (export "f") (param i32) (result i32)
+              (i32.mul (i32.add (local.get 0) (i32.const 1)) (i32.add (local.get 0) (i32.const 1)))))
+            """
+        let f = try ir(wat)
+        #expect(count(f, .param) == 1 && count(f, .add) == 1, "\(f.listing())")
+        #expect(try compiled(wat).function("f")!.call([.i32(6)]) == [.i32(49)])
+    }
+
     @Test func loopInvariantsMoveOutOfNestedLoops() throws {
         // (a * b) + 12 does not change in either loop; i * a changes in the inner one only;
-        // the load and the division stay (they may trap), and so does the constant.
+        // the load and the division stay (they may trap).
         let wat = """
             (module (memory 1)
               (func (export "f") (param $a i32) (param $b i32) (param $n i32) (result i32)

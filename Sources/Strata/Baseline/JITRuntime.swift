@@ -115,7 +115,7 @@ extension Store {
             withUnsafeBytes(of: &record.pointee.pcs) { raw in
                 let pcs = raw.bindMemory(to: UInt.self)
                 for k in 0..<count {
-                    if let frame = CompiledCode.backtraceFrame(pc: pcs[k], isReturnAddress: k > 0) { trace.append(frame) }
+                    trace += CompiledCode.backtraceFrames(pc: pcs[k], isReturnAddress: k > 0)
                 }
             }
             record.pointee.kind = 0

@@ -3,7 +3,7 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 1

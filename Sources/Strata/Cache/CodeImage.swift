@@ -2,10 +2,11 @@ import CStrata
 
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
-/// Per function, 8-byte aligned: a 24-byte header (defined index, code size, trap count,
+/// Per function, 8-byte aligned: a 32-byte header (defined index, code size, trap count,
 /// call-site count, tier | saved-register mask << 8 | wrapper's mask << 16, direct-entry
-/// offset or 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
-/// sites (u32 pairs), then the machine code. Trap and call-site tables are used in place.
+/// offset or 0, inline-site count, 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
+/// sites (u32 pairs), the inline sites (u32 triples: code offset, callee, call's Wasm offset),
+/// then the machine code. The tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
 final class CodeImage: @unchecked Sendable {
     struct Function {
@@ -16,6 +17,8 @@ final class CodeImage: @unchecked Sendable {
         var trapCount: Int
         var calls: Int      // byte offset of the call sites
         var callCount: Int  // u32 count (pairs x 2)
+        var inlines: Int = 0      // byte offset of the inline sites
+        var inlineCount: Int = 0  // triples
         /// The tier that compiled it (`Tier.recordKind`: 1 baseline, 2 optimizing).
         var tier: UInt32
         /// Offset of the register-argument entry in the code (0: none).
@@ -31,7 +34,7 @@ final class CodeImage: @unchecked Sendable {
                     UnwindInfo.Segment(start: start + directEntry, size: codeSize - directEntry, saved: saved)]
         }
     }
-    static let headerSize = 24
+    static let headerSize = 32
 
     let base: UnsafeMutableRawPointer
     let size: Int
@@ -50,7 +53,7 @@ final class CodeImage: @unchecked Sendable {
     deinit { if storage == nil { base.deallocate() } }
 
     static func byteCount(_ f: MachineFunction) -> Int {
-        (headerSize + 12 * f.traps.count + 4 * f.callSites.count + f.code.count + 7) & ~7
+        (headerSize + 12 * f.traps.count + 4 * f.callSites.count + 4 * f.inlineSites.count + f.code.count + 7) & ~7
     }
 
     /// Encodes `functions` (defined index, compiled function) and `extra` functions copied from
@@ -59,13 +62,13 @@ final class CodeImage: @unchecked Sendable {
     /// pass disjoint, sorted sets; `merged` sorts).
     static func encode(_ functions: [(Int, MachineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
         var size = functions.reduce(0) { $0 + byteCount($1.1) }
-        for (_, f) in extra { size += (headerSize + 12 * f.trapCount + 4 * f.callCount + f.codeSize + 7) & ~7 }
+        for (_, f) in extra { size += (headerSize + 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + f.codeSize + 7) & ~7 }
         let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)
         var at = 0
         var out: [Function] = []
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
-                 calls: UnsafeRawBufferPointer, callCount: Int, tier: UInt32, directEntry: Int,
+                 calls: UnsafeRawBufferPointer, callCount: Int, inlines: UnsafeRawBufferPointer, tier: UInt32, directEntry: Int,
                  saved: SavedRegisters, wrapperSaved: SavedRegisters) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
@@ -75,6 +78,8 @@ final class CodeImage: @unchecked Sendable {
             let word = tier | UInt32(saved.mask) << 8 | UInt32(wrapperSaved.mask) << 16
             (p + 16).storeBytes(of: word.littleEndian, as: UInt32.self)
             (p + 20).storeBytes(of: UInt32(directEntry).littleEndian, as: UInt32.self)
+            (p + 24).storeBytes(of: UInt32(inlines.count / 12).littleEndian, as: UInt32.self)
+            (p + 28).storeBytes(of: UInt32(0), as: UInt32.self)
             var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
             let trapsAt = at + q
@@ -82,21 +87,26 @@ final class CodeImage: @unchecked Sendable {
             if calls.count > 0 { (p + q).copyMemory(from: calls.baseAddress!, byteCount: calls.count) }
             let callsAt = at + q
             q += calls.count
+            if inlines.count > 0 { (p + q).copyMemory(from: inlines.baseAddress!, byteCount: inlines.count) }
+            let inlinesAt = at + q
+            q += inlines.count
             if code.count > 0 { (p + q).copyMemory(from: code.baseAddress!, byteCount: code.count) }
             let codeAt = at + q
             q += code.count
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
-                                calls: callsAt, callCount: callCount, tier: tier, directEntry: directEntry,
-                                saved: saved, wrapperSaved: wrapperSaved))
+                                calls: callsAt, callCount: callCount, inlines: inlinesAt, inlineCount: inlines.count / 12,
+                                tier: tier, directEntry: directEntry, saved: saved, wrapperSaved: wrapperSaved))
             at += q
         }
         for (index, f) in functions {
             f.code.withUnsafeBytes { code in
                 f.traps.withUnsafeBytes { traps in
                     f.callSites.withUnsafeBytes { calls in
-                        put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count, tier: f.tier, directEntry: f.directEntry,
-                            saved: f.saved, wrapperSaved: f.wrapperSaved)
+                        f.inlineSites.withUnsafeBytes { inlines in
+                            put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count,
+                                inlines: inlines, tier: f.tier, directEntry: f.directEntry, saved: f.saved, wrapperSaved: f.wrapperSaved)
+                        }
                     }
                 }
             }
@@ -104,7 +114,8 @@ final class CodeImage: @unchecked Sendable {
         for (image, f) in extra {
             put(f.index, code: UnsafeRawBufferPointer(start: image.base + f.code, count: f.codeSize),
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
-                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount, tier: f.tier, directEntry: f.directEntry,
+                calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount,
+                inlines: UnsafeRawBufferPointer(start: image.base + f.inlines, count: 12 * f.inlineCount), tier: f.tier, directEntry: f.directEntry,
                 saved: f.saved, wrapperSaved: f.wrapperSaved)
         }
         return CodeImage(base: base, size: size, functions: out)
@@ -129,19 +140,27 @@ final class CodeImage: @unchecked Sendable {
             guard at + h <= size else { return nil }
             let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
             let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
-            let need = h + 12 * trapCount + 4 * callCount + codeSize
-            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
+            let inlineCount = u32(at + 24)
+            let need = h + 12 * trapCount + 4 * callCount + 12 * inlineCount + codeSize
+            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at, u32(at + 28) == 0,
                   tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
             last = index
-            let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount, codeSize: codeSize,
+            let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
+                             inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
                              tier: UInt32(tier), directEntry: u32(at + 20),
                              saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
             var previous = -1
             for t in 0..<trapCount {
                 let offset = u32(f.traps + 12 * t)
                 guard offset < codeSize, offset > previous else { return nil }  // sorted, inside
+                previous = offset
+            }
+            previous = -1
+            for k in 0..<inlineCount {
+                let offset = u32(f.inlines + 12 * k)
+                guard offset < codeSize, offset > previous else { return nil }
                 previous = offset
             }
             functions.append(f)
@@ -163,6 +182,18 @@ final class CodeImage: @unchecked Sendable {
     }
     func callTable(_ f: Function) -> UnsafePointer<UInt32> {
         UnsafePointer((base + f.calls).assumingMemoryBound(to: UInt32.self))
+    }
+    /// The inlined call a trap site at `codeOffset` belongs to: (callee, the call's Wasm offset).
+    func inlinedCall(_ f: Function, at codeOffset: UInt32) -> (callee: UInt32, callOffset: UInt32)? {
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: (base + at).loadUnaligned(as: UInt32.self)) }
+        var lo = 0, hi = f.inlineCount
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let o = u32(f.inlines + 12 * mid)
+            if o == codeOffset { return (u32(f.inlines + 12 * mid + 4), u32(f.inlines + 12 * mid + 8)) }
+            if o < codeOffset { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
     }
 }
 

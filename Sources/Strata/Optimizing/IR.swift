@@ -191,6 +191,16 @@ struct IRBlock {
     var loopDepth = 0
     /// Loop headers: the Wasm offset of the `loop` (its interrupt check's trap site).
     var wasmOffset: Int32 = 0
+    /// The code of an inlined call: 1 + its index in `IRFunction.inlines` (0: the function's own).
+    var inline: Int32 = 0
+}
+
+/// A call inlined into the function: its trap sites name the callee, then the caller at the call.
+struct IRInline {
+    /// The callee, in the module's function index space.
+    var callee: Int32
+    /// The Wasm offset of the call in the caller.
+    var callOffset: Int32
 }
 
 struct IRValueInfo {
@@ -210,6 +220,8 @@ struct IRFunction {
     var resultTypes: [IRType] = []
     /// The function's index in the module's function index space (-1: not known).
     var functionIndex = -1
+    /// Calls inlined into it (blocks say which they belong to).
+    var inlines: [IRInline] = []
 
     func type(_ v: IRValue) -> IRType { values[Int(v.id)].type }
     func def(_ v: IRValue) -> IRInst? {

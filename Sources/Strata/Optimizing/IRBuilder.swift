@@ -25,7 +25,23 @@ struct IRBuilder: CodeSink {
 
     let context: ModuleContext
     let importedFunctionCount: Int
-    let localTypes: [IRType]
+    /// The types of the variables locals become: the function's locals, then those of each
+    /// inlined call (its local i is variable `localBase + i` while it is built, so a lookup
+    /// from the caller's code through the callee's blocks never finds the callee's locals).
+    var localTypes: [IRType]
+    var localBase = 0
+    /// Where inlined callees come from (nil: no inlining).
+    let module: (bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo)?
+    /// Per callee (function index space): whether calls to it are inlined.
+    var inlinable: [Int: Bool] = [:]
+    /// Bytes of callee code inlined so far.
+    var inlinedBytes = 0
+    /// While an inlined call is built: 1 + its index in `f.inlines` (new blocks get it).
+    var inlineTag: Int32 = 0
+    /// Callees of at most this many bytes of code are inlined ...
+    static let inlineCalleeBytes = 48
+    /// ... up to this many bytes per function.
+    static let inlineBudget = 4000
     var f = IRFunction()
     var stack: [IRValue] = []
     var controls: [Control] = []
@@ -46,8 +62,12 @@ struct IRBuilder: CodeSink {
     /// Values a body may build before the tier gives up on it (bounded work).
     let valueBudget: Int
 
-    init(context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], valueBudget: Int = 400_000) {
+    init(
+        context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], valueBudget: Int = 400_000,
+        inlineFrom module: (bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo)? = nil
+    ) {
         self.context = context
+        self.module = module
         self.importedFunctionCount = importedFunctionCount
         self.valueBudget = valueBudget
         let all = type.params + locals
@@ -88,6 +108,7 @@ struct IRBuilder: CodeSink {
         sealed.append(false)
         let b = f.newBlock()
         f.blocks[Int(b)].loopDepth = loopDepth
+        f.blocks[Int(b)].inline = inlineTag
         return b
     }
 
@@ -300,6 +321,7 @@ struct IRBuilder: CodeSink {
             branch(depth: controls.count - 1, from: block)
             current = nil
         case .call(let function):
+            if try inline(Int(function), at: at) { break }
             let type = context.types[Int(context.functionTypes[Int(function)])]
             call(IRInst(op: .call, type: nil, imm: UInt64(function), offset: at), type: type, extraArgs: [])
         case .callIndirect(let typeIndex, let table):
@@ -312,11 +334,11 @@ struct IRBuilder: CodeSink {
             let c = pop(), b = pop(), a = pop()
             stack.append(emit(IRInst(op: .select, type: f.type(a), a: a, b: b, c: c)))
         case .localGet(let i):
-            stack.append(readLocal(Int(i), in: block))
+            stack.append(readLocal(localBase + Int(i), in: block))
         case .localSet(let i):
-            writeLocal(Int(i), pop())
+            writeLocal(localBase + Int(i), pop())
         case .localTee(let i):
-            writeLocal(Int(i), stack[stack.count - 1])
+            writeLocal(localBase + Int(i), stack[stack.count - 1])
         case .globalGet(let g):
             guard let t = IRType(context.globals[Int(g)].value) else { return unsupportedV128() }
             stack.append(emit(IRInst(op: .globalGet, type: t, imm: UInt64(g), offset: at)))
@@ -482,6 +504,65 @@ struct IRBuilder: CodeSink {
         if result != nil { stack.append(v) }
     }
 
+    // MARK: inlining
+
+    /// Builds a call of a small leaf function as the callee's own code in this function:
+    /// its body runs through a validator of its own with this builder as the sink, its locals
+    /// start as the arguments and zeroes, its returns jump to a block after the call whose
+    /// parameters are the results. Its blocks carry an inline tag, so trap sites in them name
+    /// the callee (then this function at the call) in backtraces. Callees with loops, calls,
+    /// runtime calls (bulk memory, tables, growth, conversions done by the runtime) or v128
+    /// are not inlined: the calls inlined add no call sites and no interrupt checks.
+    mutating func inline(_ function: Int, at: Int32) throws(WasmError) -> Bool {
+        guard let module, inlineTag == 0, function >= importedFunctionCount, inlinable[function] != false else { return false }
+        let d = function - importedFunctionCount
+        let extent = module.info.bodies[d]
+        let size = extent.codeEnd - extent.localsStart
+        guard size <= Self.inlineCalleeBytes, inlinedBytes + size <= Self.inlineBudget else { return false }
+        // Decoded again: a body whose code came from the cache was never decoded past its extent.
+        let body = try ModuleDecoder.decodeLocals(module.bytes, FunctionBody(
+            locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
+            bodyOffset: extent.bodyOffset))
+        let type = module.info.types[Int(module.info.functionTypeIndices[d])]
+        let locals = (type.params + body.locals).compactMap(IRType.init)
+        let results = type.results.compactMap(IRType.init)
+        if inlinable[function] == nil {
+            var scan = InlineScan(context: context)
+            var validator = FunctionValidator(module: context, body: body, type: type, bytes: module.bytes)
+            try validator.run(sink: &scan)
+            inlinable[function] = scan.inlinable && locals.count == type.params.count + body.locals.count
+                && results.count == type.results.count && function != f.functionIndex
+        }
+        guard inlinable[function] == true, let caller = current else { return false }
+        inlinedBytes += size
+        let args = pop(type.params.count)
+        // The block after the call (the caller's), then the callee's entry.
+        let after = newBlock()
+        for t in results { _ = f.addParam(after, t) }
+        f.inlines.append(IRInline(callee: Int32(function), callOffset: at))
+        inlineTag = Int32(f.inlines.count)
+        let entry = newBlock()
+        jump(from: caller, to: entry, args: [])
+        seal(entry)
+        let base = localTypes.count
+        localTypes += locals
+        for (i, t) in locals.enumerated() { defs[key(entry, base + i)] = i < args.count ? args[i] : zero(t) }
+        let saved = (stack: stack, controls: controls)
+        stack = []
+        controls = [Control(kind: .block, height: 0, paramCount: 0, resultCount: results.count, target: after)]
+        localBase = base
+        current = entry
+        var validator = FunctionValidator(module: context, body: body, type: type, bytes: module.bytes)
+        try validator.run(sink: &self)
+        // The callee's last `end` continued at `after` (with the results on the stack), or
+        // nothing reaches it (the callee always traps).
+        inlineTag = 0
+        localBase = 0
+        controls = saved.controls
+        stack = saved.stack + stack
+        return true
+    }
+
     // MARK: numeric
 
     mutating func numeric(_ opcode: UInt16, offset: Int32) {
@@ -602,5 +683,42 @@ struct IRBuilder: CodeSink {
         precondition(incomplete.isEmpty, "unsealed blocks at the end of the body")
         IRPasses.removeTrivialParams(&f)
         return f
+    }
+}
+
+/// Decides whether a callee may be inlined (`IRBuilder.inline`): straight-line and branching
+/// code over locals, globals and memory, without loops, calls, runtime calls or v128.
+struct InlineScan: CodeSink {
+    let context: ModuleContext
+    var inlinable = true
+
+    mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        switch instruction {
+        case .nop, .else, .end, .br, .brIf, .brTable, .return, .drop, .select, .localGet, .localSet, .localTee,
+             .memorySize, .refIsNull, .unreachable:
+            break
+        case .block, .if:
+            let frame = validator.controls[validator.controls.count - 1]
+            if frame.params.contains(where: { IRType($0) == nil }) || frame.results.contains(where: { IRType($0) == nil }) {
+                inlinable = false
+            }
+        case .globalGet(let g), .globalSet(let g):
+            if IRType(context.globals[Int(g)].value) == nil { inlinable = false }
+        case .load(let opcode, _):
+            if IRType(MemoryAccess.load(opcode).type) == nil { inlinable = false }
+        case .store(let opcode, _):
+            if IRType(MemoryAccess.store(opcode).type) == nil { inlinable = false }
+        case .const(let type, _):
+            if IRType(type) == nil { inlinable = false }
+        case .refNull(let type):
+            if IRType(type) == nil { inlinable = false }
+        case .numeric(let opcode):
+            // Not the conversions the runtime does (float-to-int truncations, u64-to-float).
+            if opcode > 0xFF || (0xA8...0xBA).contains(opcode) && ![0xAC, 0xAD, 0xB2, 0xB3, 0xB4, 0xB6, 0xB7, 0xB8, 0xB9].contains(opcode) {
+                inlinable = false
+            }
+        default:
+            inlinable = false
+        }
     }
 }

@@ -39,7 +39,8 @@ extension IRFunction {
         for b in order ?? IRPasses.reversePostorder(self) {
             let block = blocks[Int(b)]
             let params = block.params.map { "v\($0.id):\(type($0))" }.joined(separator: ", ")
-            out += "block\(b)(\(params))\(block.isLoopHeader ? " loop" : ""):\n"
+            let inlined = block.inline > 0 ? " inlined from func \(inlines[Int(block.inline) - 1].callee)" : ""
+            out += "block\(b)(\(params))\(block.isLoopHeader ? " loop" : "")\(inlined):\n"
             for i in block.insts { out += "  \(text(insts[Int(i)]))\n" }
             let args = { (vs: [IRValue]) in vs.map(valueName).joined(separator: ", ") }
             switch block.term {

@@ -51,8 +51,9 @@ extension IRPasses {
 
     /// Moves pure instructions whose operands are all defined outside their loop to the end of
     /// the loop's preheader, innermost loops first (so an invariant of two nested loops moves
-    /// out of both). Constants stay (they are immediates at their uses), and so does anything
-    /// that may trap or touch memory: moving a load above a store or a trap would change what
+    /// out of both). Constants move too (they cost nothing: immediates at their uses), so the
+    /// value numbering after this pass merges equal invariants hoisted from sibling blocks.
+    /// Anything that may trap or touch memory stays: moving a load above a store or a trap would change what
     /// the program sees. Hoisting pure code out of a branch inside the loop is safe (it cannot
     /// trap) and costs at most one evaluation per entry into the loop.
     static func hoistLoopInvariants(_ f: inout IRFunction) {
@@ -71,7 +72,7 @@ extension IRPasses {
                 kept.reserveCapacity(f.blocks[Int(b)].insts.count)
                 for i in f.blocks[Int(b)].insts {
                     let inst = f.insts[Int(i)]
-                    var movable = inst.op.isPure && inst.op != .const && inst.op != .param && inst.op != .interruptFlag
+                    var movable = inst.op.isPure && inst.op != .param && inst.op != .interruptFlag
                     if movable { f.forEachOperand(inst) { if !invariant($0) { movable = false } } }
                     if movable {
                         hoisted.append(i)

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 2
+    static let revision = 3
 
     struct Output {
         var function: MachineFunction?
@@ -20,7 +20,9 @@ enum OptimizingCompiler {
     /// `avx`: use AVX encodings (the caller checked the CPU).
     static func compile(_ source: FunctionSource, avx: Bool, keepIR: Bool = false) throws(WasmError) -> Output {
         let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
-        var builder = IRBuilder(context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals)
+        var builder = IRBuilder(
+            context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals,
+            inlineFrom: (source.bytes, source.info))
         var validator = FunctionValidator(module: context, body: source.body, type: type, bytes: source.bytes)
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
@@ -74,7 +76,10 @@ extension Module {
         var out: [(Int, Int, String)] = []
         let traps = code.image.trapTable(f)
         for t in 0..<f.trapCount {
-            let kind = traps[t].kind == STRATA_TRAP_KIND_DYNAMIC ? "trap from the callee" : "trap: \(TrapKind(rawValue: traps[t].kind).map { "\($0)" } ?? "?")"
+            var kind = traps[t].kind == STRATA_TRAP_KIND_DYNAMIC ? "trap from the callee" : "trap: \(TrapKind(rawValue: traps[t].kind).map { "\($0)" } ?? "?")"
+            if let call = code.image.inlinedCall(f, at: traps[t].codeOffset) {
+                kind += " in func \(call.callee) inlined at @wasm 0x\(String(call.callOffset, radix: 16))"
+            }
             out.append((Int(traps[t].codeOffset), Int(traps[t].wasmOffset), kind))
         }
         let calls = code.image.callTable(f)

@@ -12,6 +12,10 @@ enum IRPasses {
         removeTrivialParams(&f)
         eliminateDeadCode(&f)
         hoistLoopInvariants(&f)
+        // Sibling blocks of a loop often compute the same invariant: once hoisted side by
+        // side, they merge.
+        globalValueNumbering(&f, order: reversePostorder(f))
+        eliminateDeadCode(&f)
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped
@@ -238,8 +242,14 @@ enum IRPasses {
     static func eliminateDeadCode(_ f: inout IRFunction) {
         var uses = [Int32](repeating: 0, count: f.values.count)
         var removed = [Bool](repeating: false, count: f.insts.count)
+        // Only instructions still in a block count (and may go): one removed by an earlier pass
+        // must not give back uses it no longer has.
+        var placed = [Bool](repeating: false, count: f.insts.count)
         for b in f.blocks {
-            for i in b.insts { f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 } }
+            for i in b.insts {
+                placed[Int(i)] = true
+                f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 }
+            }
             f.forEachOperand(b.term) { uses[Int($0.id)] += 1 }
         }
         var work: [IRValue] = []
@@ -248,7 +258,7 @@ enum IRPasses {
             let info = f.values[Int(v.id)]
             if info.inst >= 0 {
                 let inst = f.insts[Int(info.inst)]
-                guard inst.op.isPure, !removed[Int(info.inst)] else { continue }
+                guard inst.op.isPure, placed[Int(info.inst)], !removed[Int(info.inst)] else { continue }
                 removed[Int(info.inst)] = true
                 f.forEachOperand(inst) { o in
                     uses[Int(o.id)] -= 1

@@ -17,7 +17,12 @@ struct X64MachineLayer {
     /// (return-address offset, Wasm offset) pairs of every call.
     var callSites: [UInt32] = []
     /// Out-of-line trap stubs: (label, kind, Wasm offset), emitted after the body.
-    var stubs: [(Label, UInt32, Int)] = []
+    var stubs: [(Label, UInt32, Int, Int32)] = []
+    /// The inline tag of the code being emitted (optimizing tier: 1 + the index of the inlined
+    /// call it belongs to; 0 for the function's own code), and the trap sites of inlined code as
+    /// (code offset, tag).
+    var inlineTag: Int32 = 0
+    var inlineSites: [(UInt32, Int32)] = []
     /// Position of the frame-size immediate of `sub rsp, imm32`.
     var frameSizePatch = 0
 
@@ -73,11 +78,12 @@ struct X64MachineLayer {
 
     mutating func stub(_ kind: TrapKind, offset: Int) -> Label {
         let l = asm.newLabel()
-        stubs.append((l, kind.rawValue, offset))
+        stubs.append((l, kind.rawValue, offset, inlineTag))
         return l
     }
     /// Records that the instruction starting now may fault (memory accesses).
     mutating func faultSite(_ kind: TrapKind, offset: Int) {
+        if inlineTag != 0 { inlineSites.append((UInt32(asm.offset), inlineTag)) }
         traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind.rawValue, wasmOffset: UInt32(truncatingIfNeeded: offset)))
     }
     /// Maps the return address of the call just emitted to its Wasm offset (backtraces).
@@ -90,14 +96,15 @@ struct X64MachineLayer {
         asm.test(.w32, .rax, .rax)
         let l = asm.newLabel()
         asm.jcc(.ne, l)
-        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset))
+        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset, inlineTag))
     }
 
     /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
     /// `frameSize`: bytes below the saved registers; padded so rsp stays 16-byte aligned.
     mutating func finish(frameSize: Int, tier: Tier) -> MachineFunction {
-        for (label, kind, offset) in stubs {
+        for (label, kind, offset, tag) in stubs {
             asm.bind(label)
+            if tag != 0 { inlineSites.append((UInt32(asm.offset), tag)) }
             traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
             asm.ud2()
         }
@@ -294,6 +301,9 @@ struct MachineFunction {
     var tier: UInt32
     /// Offset of the register-argument entry (optimized code), 0 for none.
     var directEntry: Int = 0
+    /// Trap sites in inlined code: (code offset, callee function index, Wasm offset of the
+    /// call in this function) triples, sorted by code offset.
+    var inlineSites: [UInt32] = []
     /// The callee-saved registers the function's (direct entry's) prologue saves, and those of
     /// its slot-buffer wrapper when it has a direct entry.
     var saved: SavedRegisters = .all

@@ -241,6 +241,7 @@ struct X64Lowering {
             // whole, and the layout of the code before it does not move its branches around.
             if f.blocks[Int(b)].isLoopHeader { asm.align(Self.loopAlignment) }
             asm.bind(labels[Int(b)])
+            m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
             let block = f.blocks[Int(b)]
             let insts = block.insts
             var restores: [(value: IRValue, slot: Int32)] = []
@@ -273,6 +274,7 @@ struct X64Lowering {
         // Spill slots, two scratch slots for indirect calls (even count keeps alignment) and
         // outgoing slots.
         let frame = 8 + 8 * (ra.spillSlots + 2) + 16 * outSlots
+        m.inlineTag = 0  // out-of-line code: call paths (inlined code has no calls)
         while !outOfLine.isEmpty {
             let pending = outOfLine
             outOfLine = []
@@ -287,6 +289,10 @@ struct X64Lowering {
         }
         var out = m.finish(frameSize: frame, tier: .optimizing)
         out.directEntry = directEntry
+        for (codeOffset, tag) in m.inlineSites.sorted(by: { $0.0 < $1.0 }) {
+            let call = f.inlines[Int(tag) - 1]
+            out.inlineSites += [codeOffset, UInt32(call.callee), UInt32(bitPattern: call.callOffset)]
+        }
         out.wrapperSaved = direct == nil ? saved : SavedRegisters(mask: 0)
         return out
     }
