@@ -117,17 +117,21 @@ final class CompiledCode: @unchecked Sendable {
         records.deallocate()
     }
 
-    /// The Wasm frames of a compiled-code pc (a faulting pc, or a return address): one, or two
-    /// for a trap in an inlined call (the callee where it trapped, then the caller at the call).
-    static func backtraceFrames(pc: UInt, isReturnAddress: Bool) -> [BacktraceFrame] {
-        guard let frame = backtraceFrame(pc: pc, isReturnAddress: isReturnAddress) else { return [] }
-        guard !isReturnAddress, let range = strata_registry_lookup(pc) else { return [frame] }
-        let code = Unmanaged<CompiledCode>.fromOpaque(range.pointee.owner).takeUnretainedValue()
-        let k = code.ranges.distance(to: UnsafeMutablePointer(mutating: range))
-        guard k >= 0, k < code.count,
-              let call = code.image.inlinedCall(code.image.functions[k], at: UInt32(pc - range.pointee.start)) else { return [frame] }
-        return [BacktraceFrame(functionIndex: call.callee, name: code.names[call.callee], offset: frame.offset),
-                BacktraceFrame(functionIndex: frame.functionIndex, name: frame.name, offset: Int(call.callOffset))]
+    /// Appends the Wasm frames of a compiled-code pc (a faulting pc, or a return address) to
+    /// `trace`: one, or two for a trap in an inlined call (the callee where it trapped, then the
+    /// caller at the call). Appends in place: the trap path allocates nothing more per frame.
+    static func appendBacktraceFrames(pc: UInt, isReturnAddress: Bool, to trace: inout [BacktraceFrame]) {
+        guard let frame = backtraceFrame(pc: pc, isReturnAddress: isReturnAddress) else { return }
+        if !isReturnAddress, let range = strata_registry_lookup(pc) {
+            let code = Unmanaged<CompiledCode>.fromOpaque(range.pointee.owner).takeUnretainedValue()
+            let k = code.ranges.distance(to: UnsafeMutablePointer(mutating: range))
+            if k >= 0, k < code.count, let call = code.image.inlinedCall(code.image.functions[k], at: UInt32(pc - range.pointee.start)) {
+                trace.append(BacktraceFrame(functionIndex: call.callee, name: code.names[call.callee], offset: frame.offset))
+                trace.append(BacktraceFrame(functionIndex: frame.functionIndex, name: frame.name, offset: Int(call.callOffset)))
+                return
+            }
+        }
+        trace.append(frame)
     }
 
     /// The Wasm frame of a compiled-code pc (a faulting pc, or a return address).

@@ -115,7 +115,7 @@ extension Store {
             withUnsafeBytes(of: &record.pointee.pcs) { raw in
                 let pcs = raw.bindMemory(to: UInt.self)
                 for k in 0..<count {
-                    trace += CompiledCode.backtraceFrames(pc: pcs[k], isReturnAddress: k > 0)
+                    CompiledCode.appendBacktraceFrames(pc: pcs[k], isReturnAddress: k > 0, to: &trace)
                 }
             }
             record.pointee.kind = 0
