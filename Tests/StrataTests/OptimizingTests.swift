@@ -192,6 +192,14 @@ import WAT
         let f = try ir(Self.inliningProgram, function: 3, inline: true)
         // $get and both calls of $scale inlined; $spin has a loop and stays a call.
         #expect(f.inlines.map(\.callee) == [0, 1, 1], "\(f.listing())")
+        // A short body declaring many locals is not inlined (each copy would define them all).
+        let many = try ir("""
+            (module (func $g (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+                                                           i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+                       (local.get 0))
+                    (func (param i32) (result i32) (call $g (local.get 0))))
+            """, function: 1, inline: true)
+        #expect(many.inlines.isEmpty && count(many, .call) == 1)
         #expect(count(f, .call) == 1, "\(f.listing())")
         #expect(IRPasses.reversePostorder(f).contains { f.blocks[Int($0)].inline == 1 })
         let interpreter = try instantiate(Self.inliningProgram).1.function("f")!

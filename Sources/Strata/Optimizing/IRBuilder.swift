@@ -40,8 +40,9 @@ struct IRBuilder: CodeSink {
     var inlineTag: Int32 = 0
     /// Callees of at most this many bytes of code are inlined ...
     static let inlineCalleeBytes = 48
-    /// ... up to this many bytes per function.
+    /// ... up to this many bytes per function, callees with at most this many locals.
     static let inlineBudget = 4000
+    static let inlineCalleeLocals = 32
     var f = IRFunction()
     var stack: [IRValue] = []
     var controls: [Control] = []
@@ -530,8 +531,9 @@ struct IRBuilder: CodeSink {
             var scan = InlineScan(context: context)
             var validator = FunctionValidator(module: context, body: body, type: type, bytes: module.bytes)
             try validator.run(sink: &scan)
+            // A few bytes can declare thousands of locals: each inlined copy defines them all.
             inlinable[function] = scan.inlinable && locals.count == type.params.count + body.locals.count
-                && results.count == type.results.count && function != f.functionIndex
+                && locals.count <= Self.inlineCalleeLocals && results.count == type.results.count && function != f.functionIndex
         }
         guard inlinable[function] == true, let caller = current else { return false }
         inlinedBytes += size
