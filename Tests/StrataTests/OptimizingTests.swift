@@ -70,59 +70,25 @@ import WAT
         }
     }
 
-    @Test func unsignedI32DivisionByAConstantIsAMultiplication() throws {
-        let divisors: [UInt32] = [3, 7, 10, 641, 1_000_000, 0x7FFF_FFFF, 0x8000_0001, 0xFFFF_FFFF]
+    /// A module exporting `div<d>` and `rem<d>` (i32, signed or unsigned) for each divisor: each
+    /// builds one multiply-high and no division, and gives the interpreter's answers on `edges`
+    /// and 200 pseudo-random dividends. Returns the optimized instance (and the module text).
+    func checkDivisionByConstants(signed: Bool, divisors: [Int32], edges: [Int32], extra: String = "") throws -> (Instance, String) {
+        let suffix = signed ? "s" : "u"
         var body = ""
         for d in divisors {
-            body += "(func (export \"div\(d)\") (param i32) (result i32) (i32.div_u (local.get 0) (i32.const \(Int32(bitPattern: d)))))\n"
-            body += "(func (export \"rem\(d)\") (param i32) (result i32) (i32.rem_u (local.get 0) (i32.const \(Int32(bitPattern: d)))))\n"
+            body += "(func (export \"div\(d)\") (param i32) (result i32) (i32.div_\(suffix) (local.get 0) (i32.const \(d))))\n"
+            body += "(func (export \"rem\(d)\") (param i32) (result i32) (i32.rem_\(suffix) (local.get 0) (i32.const \(d))))\n"
         }
-        let wat = "(module \(body))"
+        let wat = "(module \(body)\(extra))"
         for k in 0..<2 * divisors.count {
             let f = try ir(wat, function: k)
-            #expect(count(f, .divU) + count(f, .remU) == 0 && count(f, .mulhiU) == 1, "\(f.listing())")
+            #expect(count(f, .divU) + count(f, .remU) + count(f, .divS) + count(f, .remS) == 0 && count(f, .mulhiU) == 1, "\(f.listing())")
         }
         let interpreter = try instantiate(wat).1
         let optimized = try compiled(wat)
-        var xs: [UInt32] = [0, 1, 2, 3, 9, 10, 11, 640, 641, 642, 999_999, 1_000_000, 0x7FFF_FFFE, 0x7FFF_FFFF,
-                            0x8000_0000, 0x8000_0001, 0x8000_0002, 0xFFFF_FFFE, 0xFFFF_FFFF]
+        var xs = edges
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for _ in 0..<200 {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            xs.append(UInt32(truncatingIfNeeded: seed >> 29))
-        }
-        for d in divisors {
-            for name in ["div\(d)", "rem\(d)"] {
-                let want = interpreter.function(name)!, got = optimized.function(name)!
-                for x in xs {
-                    let arg: [Value] = [.i32(Int32(bitPattern: x))]
-                    #expect(try got.call(arg) == want.call(arg), "\(name)(\(x))")
-                }
-            }
-        }
-        #expect(try optimized.function("div10")!.call([.i32(-1)]) == [.i32(429_496_729)])
-    }
-
-    @Test func signedI32DivisionByAConstantIsAMultiplication() throws {
-        // Positive divisors only (by -1 or INT_MIN the instruction stays: it may trap or is a compare).
-        let divisors: [Int32] = [2, 3, 7, 10, 16, 1000, 0x4000_0000, 0x7FFF_FFFF]
-        var body = ""
-        for d in divisors {
-            body += "(func (export \"div\(d)\") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const \(d))))\n"
-            body += "(func (export \"rem\(d)\") (param i32) (result i32) (i32.rem_s (local.get 0) (i32.const \(d))))\n"
-        }
-        body += "(func (export \"minus1\") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const -1)))\n"
-        let wat = "(module \(body))"
-        for k in 0..<2 * divisors.count {
-            let f = try ir(wat, function: k)
-            #expect(count(f, .divS) + count(f, .remS) == 0 && count(f, .mulhiU) == 1, "\(f.listing())")
-        }
-        #expect(count(try ir(wat, function: 2 * divisors.count), .divS) == 1)
-        let interpreter = try instantiate(wat).1
-        let optimized = try compiled(wat)
-        var xs: [Int32] = [0, 1, -1, 2, -2, 3, -3, 9, -9, 10, -10, 11, -11, 999, -1000, 1001, .max, .max - 1, .min, .min + 1,
-                           0x4000_0000, -0x4000_0000, 0x3FFF_FFFF]
-        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
         for _ in 0..<200 {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             xs.append(Int32(truncatingIfNeeded: seed >> 29))
@@ -133,6 +99,27 @@ import WAT
                 for x in xs { #expect(try got.call([.i32(x)]) == want.call([.i32(x)]), "\(name)(\(x))") }
             }
         }
+        return (optimized, wat)
+    }
+
+    @Test func unsignedI32DivisionByAConstantIsAMultiplication() throws {
+        let divisors: [UInt32] = [3, 7, 10, 641, 1_000_000, 0x7FFF_FFFF, 0x8000_0001, 0xFFFF_FFFF]
+        let edges: [UInt32] = [0, 1, 2, 3, 9, 10, 11, 640, 641, 642, 999_999, 1_000_000, 0x7FFF_FFFE, 0x7FFF_FFFF,
+                               0x8000_0000, 0x8000_0001, 0x8000_0002, 0xFFFF_FFFE, 0xFFFF_FFFF]
+        let (optimized, _) = try checkDivisionByConstants(
+            signed: false, divisors: divisors.map { Int32(bitPattern: $0) }, edges: edges.map { Int32(bitPattern: $0) })
+        #expect(try optimized.function("div10")!.call([.i32(-1)]) == [.i32(429_496_729)])
+    }
+
+    @Test func signedI32DivisionByAConstantIsAMultiplication() throws {
+        // Positive divisors only (by -1 or INT_MIN the instruction stays: it may trap or is a compare).
+        let divisors: [Int32] = [2, 3, 7, 10, 16, 1000, 0x4000_0000, 0x7FFF_FFFF]
+        let (optimized, wat) = try checkDivisionByConstants(
+            signed: true, divisors: divisors,
+            edges: [0, 1, -1, 2, -2, 3, -3, 9, -9, 10, -10, 11, -11, 999, -1000, 1001, .max, .max - 1, .min, .min + 1,
+                    0x4000_0000, -0x4000_0000, 0x3FFF_FFFF],
+            extra: "(func (export \"minus1\") (param i32) (result i32) (i32.div_s (local.get 0) (i32.const -1)))")
+        #expect(count(try ir(wat, function: 2 * divisors.count), .divS) == 1)
         #expect(try optimized.function("rem10")!.call([.i32(-17)]) == [.i32(-7)])
         #expect((thrownError { _ = try optimized.function("minus1")!.call([.i32(.min)]) } as? Trap)?.kind == .integerOverflow)
     }

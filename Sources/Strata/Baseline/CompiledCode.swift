@@ -121,36 +121,29 @@ final class CompiledCode: @unchecked Sendable {
     /// `trace`: one, or two for a trap in an inlined call (the callee where it trapped, then the
     /// caller at the call). Appends in place: the trap path allocates nothing more per frame.
     static func appendBacktraceFrames(pc: UInt, isReturnAddress: Bool, to trace: inout [BacktraceFrame]) {
-        guard let frame = backtraceFrame(pc: pc, isReturnAddress: isReturnAddress) else { return }
-        if !isReturnAddress, let range = strata_registry_lookup(pc) {
-            let code = Unmanaged<CompiledCode>.fromOpaque(range.pointee.owner).takeUnretainedValue()
-            let k = code.ranges.distance(to: UnsafeMutablePointer(mutating: range))
-            if k >= 0, k < code.count, let call = code.image.inlinedCall(code.image.functions[k], at: UInt32(pc - range.pointee.start)) {
-                trace.append(BacktraceFrame(functionIndex: call.callee, name: code.names[call.callee], offset: frame.offset))
-                trace.append(BacktraceFrame(functionIndex: frame.functionIndex, name: frame.name, offset: Int(call.callOffset)))
-                return
-            }
-        }
-        trace.append(frame)
-    }
-
-    /// The Wasm frame of a compiled-code pc (a faulting pc, or a return address).
-    static func backtraceFrame(pc: UInt, isReturnAddress: Bool) -> BacktraceFrame? {
-        guard let range = strata_registry_lookup(pc) else { return nil }
+        guard let range = strata_registry_lookup(pc) else { return }
         let code = Unmanaged<CompiledCode>.fromOpaque(range.pointee.owner).takeUnretainedValue()
         let offset = UInt32(pc - range.pointee.start)
-        var wasm: Int?
+        let index = range.pointee.functionIndex
         if isReturnAddress {
+            var wasm: Int?
             for k in 0..<Int(range.pointee.callSiteCount) where range.pointee.callSites[2 * k] == offset {
                 // A slot-buffer wrapper's call of its own direct entry: the same activation.
-                if range.pointee.callSites[2 * k + 1] == X64DirectCall.wrapperCallSite { return nil }
+                if range.pointee.callSites[2 * k + 1] == X64DirectCall.wrapperCallSite { return }
                 wasm = Int(range.pointee.callSites[2 * k + 1])
                 break
             }
-        } else if let site = strata_trap_site(range, offset) {
-            wasm = Int(site.pointee.wasmOffset)
+            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm))
+            return
         }
-        let index = range.pointee.functionIndex
-        return BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm)
+        let wasm = strata_trap_site(range, offset).map { Int($0.pointee.wasmOffset) }
+        let k = code.ranges.distance(to: UnsafeMutablePointer(mutating: range))
+        if k >= 0, k < code.count, let call = code.image.inlinedCall(code.image.functions[k], at: offset) {
+            // Inlined code (no calls in it, so only a faulting pc): the callee, then the caller.
+            trace.append(BacktraceFrame(functionIndex: call.callee, name: code.names[call.callee], offset: wasm))
+            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: Int(call.callOffset)))
+        } else {
+            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm))
+        }
     }
 }

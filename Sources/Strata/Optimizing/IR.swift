@@ -261,6 +261,16 @@ struct IRFunction {
         return i.result
     }
 
+    /// Per value, its uses by the instructions and terminators of `blocks`.
+    func useCounts(in blocks: [Int32]) -> [Int32] {
+        var uses = [Int32](repeating: 0, count: values.count)
+        for b in blocks {
+            for i in self.blocks[Int(b)].insts { forEachOperand(insts[Int(i)]) { uses[Int($0.id)] += 1 } }
+            forEachOperand(self.blocks[Int(b)].term) { uses[Int($0.id)] += 1 }
+        }
+        return uses
+    }
+
     /// Every value operand of an instruction.
     func forEachOperand(_ inst: IRInst, _ body: (IRValue) -> Void) {
         if !inst.a.isNone { body(inst.a) }

@@ -567,6 +567,13 @@ struct IRBuilder: CodeSink {
 
     // MARK: numeric
 
+    /// Pushes the i32 quotient `q` of `x` by constant `d`, or the remainder x - q * d.
+    mutating func quotientOrRemainder(_ q: IRValue, of x: IRValue, by d: UInt64, remainder: Bool) {
+        guard remainder else { return stack.append(q) }
+        let product = emit(IRInst(op: .mul, type: .i32, a: q, b: const(.i32, d)))
+        stack.append(emit(IRInst(op: .sub, type: .i32, a: x, b: product)))
+    }
+
     mutating func numeric(_ opcode: UInt16, offset: Int32) {
         func bin(_ op: IROp, _ t: IRType) {
             let b = pop(), a = pop()
@@ -587,13 +594,7 @@ struct IRBuilder: CodeSink {
                     // remainder by direct computation", 2019); the remainder is x - q * d.
                     let wide = emit(IRInst(op: .zext, type: .i64, a: a, offset: offset))
                     let high = emit(IRInst(op: .mulhiU, type: .i64, a: wide, b: const(.i64, UInt64.max / d + 1), offset: offset))
-                    let q = emit(IRInst(op: .wrap, type: .i32, a: high, offset: offset))
-                    if op == .divU {
-                        stack.append(q)
-                    } else {
-                        let product = emit(IRInst(op: .mul, type: .i32, a: q, b: const(.i32, d), offset: offset))
-                        stack.append(emit(IRInst(op: .sub, type: .i32, a: a, b: product, offset: offset)))
-                    }
+                    quotientOrRemainder(emit(IRInst(op: .wrap, type: .i32, a: high, offset: offset)), of: a, by: d, remainder: op == .remU)
                     return
                 }
             }
@@ -608,13 +609,7 @@ struct IRBuilder: CodeSink {
                 let high = emit(IRInst(op: .mulhiU, type: .i64, a: magnitude, b: const(.i64, UInt64.max / d + 1), offset: offset))
                 let signed = emit(IRInst(op: .sub, type: .i64,
                     a: emit(IRInst(op: .xor, type: .i64, a: high, b: sign, offset: offset)), b: sign, offset: offset))
-                let q = emit(IRInst(op: .wrap, type: .i32, a: signed, offset: offset))
-                if op == .divS {
-                    stack.append(q)
-                } else {
-                    let product = emit(IRInst(op: .mul, type: .i32, a: q, b: const(.i32, d), offset: offset))
-                    stack.append(emit(IRInst(op: .sub, type: .i32, a: a, b: product, offset: offset)))
-                }
+                quotientOrRemainder(emit(IRInst(op: .wrap, type: .i32, a: signed, offset: offset)), of: a, by: d, remainder: op == .remS)
                 return
             }
             stack.append(emit(IRInst(op: op, type: t, a: a, b: b, offset: offset)))

@@ -240,18 +240,12 @@ enum IRPasses {
 
     /// Removes pure instructions and block parameters whose values are never used.
     static func eliminateDeadCode(_ f: inout IRFunction) {
-        var uses = [Int32](repeating: 0, count: f.values.count)
+        var uses = f.useCounts(in: f.blocks.indices.map(Int32.init))
         var removed = [Bool](repeating: false, count: f.insts.count)
         // Only instructions still in a block count (and may go): one removed by an earlier pass
         // must not give back uses it no longer has.
         var placed = [Bool](repeating: false, count: f.insts.count)
-        for b in f.blocks {
-            for i in b.insts {
-                placed[Int(i)] = true
-                f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 }
-            }
-            f.forEachOperand(b.term) { uses[Int($0.id)] += 1 }
-        }
+        for b in f.blocks { for i in b.insts { placed[Int(i)] = true } }
         var work: [IRValue] = []
         for v in 0..<f.values.count where uses[v] == 0 { work.append(IRValue(id: Int32(v))) }
         while let v = work.popLast() {

@@ -68,11 +68,7 @@ struct RegisterAllocator {
     /// compare is emitted at the branch, its operands kept live until then) or the select right
     /// after them: they are emitted as flags there, and get no register.
     static func fusedCompares(_ f: IRFunction, order: [Int32]) -> [Bool] {
-        var uses = [Int32](repeating: 0, count: f.values.count)
-        for b in order {
-            for i in f.blocks[Int(b)].insts { f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 } }
-            f.forEachOperand(f.blocks[Int(b)].term) { uses[Int($0.id)] += 1 }
-        }
+        let uses = f.useCounts(in: order)
         var fused = [Bool](repeating: false, count: f.insts.count)
         for b in order {
             let insts = f.blocks[Int(b)].insts
@@ -101,11 +97,7 @@ struct RegisterAllocator {
     /// instruction reads the memory operand itself, and the load gets no register. Nothing
     /// comes between them, so no store or trap changes order.
     static func foldedLoads(_ f: IRFunction, order: [Int32]) -> [Bool] {
-        var uses = [Int32](repeating: 0, count: f.values.count)
-        for b in order {
-            for i in f.blocks[Int(b)].insts { f.forEachOperand(f.insts[Int(i)]) { uses[Int($0.id)] += 1 } }
-            f.forEachOperand(f.blocks[Int(b)].term) { uses[Int($0.id)] += 1 }
-        }
+        let uses = f.useCounts(in: order)
         var folded = [Bool](repeating: false, count: f.insts.count)
         for b in order {
             let insts = f.blocks[Int(b)].insts
