@@ -281,8 +281,42 @@ import CStrata
         #expect(try instance.function("outer")!.callI32(1) == 3)
     }
 
-    /// Recursion without any loop runs for a long time too (exponential fib): the entry checks of
-    /// functions that call stop it; a leaf function between them has no check of its own.
+    /// Compiled code sees an interrupt through its stack-limit checks (the interrupt moves every
+    /// VM context's limit out of reach): a pending interrupt stops the next call with
+    /// "interrupted", also in an instance created after it; once reported, the real limit is
+    /// back, so calls run and deep recursion is "call stack exhausted" again, not "interrupted".
+    @Test(arguments: BaselineTests.tiers) func pendingInterruptStopsTheNextCallOnly(tier: Tier) throws {
+        let (store, instance) = try trapsInstance(tier)
+        store.interrupt()
+        #expect(trap { _ = try instance.function("outer")!.call([.i32(1)]) }?.kind == .interrupted)
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+        #expect(trap { _ = try instance.function("deep")!.call([.i32(0)]) }?.kind == .callStackExhausted)
+
+        store.interrupt()
+        let (_, second, _) = try compiled("(module (func (export \"f\") (result i32) (i32.const 7)))", tier: tier, store: store)
+        #expect(trap { _ = try second.function("f")!.call([]) }?.kind == .interrupted)
+        #expect(try second.function("f")!.callI32() == 7)
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+
+        // The same from a thread with another stack limit (the limit follows the store's thread).
+        store.interrupt()
+        nonisolated(unsafe) var kinds: [TrapKind?] = []
+        let done = DispatchSemaphore(value: 0)
+        let outer = instance.function("outer")!, deep = instance.function("deep")!
+        let thread = Thread {
+            kinds.append((thrownError { _ = try outer.call([.i32(1)]) } as? Trap)?.kind)
+            kinds.append((thrownError { _ = try deep.call([.i32(0)]) } as? Trap)?.kind)
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        done.wait()
+        #expect(kinds == [.interrupted, .callStackExhausted])
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
+    /// Recursion without any loop runs for a long time too (exponential fib): the stack-limit
+    /// check at every function's entry stops it.
     @Test(arguments: BaselineTests.tiers) func interruptStopsRecursionWithoutLoops(tier: Tier) throws {
         var c = EngineConfiguration()
         c.tier = tier

@@ -43,11 +43,15 @@ typedef struct StrataVMContext {
     StrataFuncRef **functions;           // offset 24: one funcref per function (imports first)
     const void **entryTable;             // offset 32: the module's entry table (defined functions)
     uint32_t *typeIDs;                   // offset 40: canonical type id per module type index
-    uint64_t stackLimit;                 // offset 48: lowest usable native stack address (JIT)
-    volatile uint32_t *interruptFlag;    // offset 56: non-zero asks running code to stop
-    void *instance;                      // offset 64: unmanaged pointer to the Swift instance
-    const void *const *builtins;         // offset 72: runtime functions compiled code calls
+    uint64_t stackLimit;                 // offset 48: lowest usable native stack address (JIT); all ones while an interrupt is pending
+    void *instance;                      // offset 56: unmanaged pointer to the Swift instance
+    const void *const *builtins;         // offset 64: runtime functions compiled code calls
 } StrataVMContext;
+
+/// Written by the store's thread and, for an interrupt, by any thread; read by compiled code.
+static inline void strata_store_stack_limit(StrataVMContext *vmctx, uint64_t limit) {
+    __atomic_store_n(&vmctx->stackLimit, limit, __ATOMIC_RELAXED);
+}
 
 /// Read the interrupt flag with acquire semantics.
 static inline uint32_t strata_load_interrupt(const volatile uint32_t *flag) {

@@ -204,7 +204,7 @@ struct BaselineCompiler: CodeSink {
                 asm.byte(0xF3); asm.byte(0x48); asm.byte(0xAB)
             }
         }
-        interruptCheck(offset: 0)
+        // (An interrupt fails the prologue's stack check: no check of its own here.)
         if let c = counting { countHotness(c.callWeight) }
     }
 
@@ -237,10 +237,6 @@ struct BaselineCompiler: CodeSink {
             asm.jmp(back)
         }
         slowPaths = []
-    }
-
-    mutating func interruptCheck(offset: Int) {
-        m.interruptCheck(offset: offset, scratch: Self.scratch)
     }
 
     mutating func epilogue() { m.epilogue() }
@@ -569,7 +565,7 @@ struct BaselineCompiler: CodeSink {
             spillAll(all: true)
             let header = asm.newLabel()
             asm.bind(header)
-            interruptCheck(offset: offset)
+            m.interruptCheck(offset: offset)
             if let c = counting { countHotness(c.loopWeight) }
             blocks.append(Block(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header, deadAtEntry: false))
         case .if(let p, let r):

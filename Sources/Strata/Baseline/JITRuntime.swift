@@ -87,16 +87,23 @@ extension Store {
         let limit = UInt64(strata_thread_stack_limit())
         if limit != appliedStackLimit {
             appliedStackLimit = limit
-            for i in instances { i.vmctx.pointee.stackLimit = limit }
+            interruptHandle.setStackLimit(limit)
         }
+    }
+
+    /// The trap kind compiled code returned. A failed stack check while an interrupt is pending
+    /// is the interrupt (it set the limit out of reach, see `InterruptHandle`).
+    func trapKind(compiledStatus status: UInt32) -> TrapKind {
+        let kind = TrapKind(rawValue: status) ?? .hostError
+        return kind == .callStackExhausted && interruptHandle.isSet ? .interrupted : kind
     }
 
     /// The `Trap` for a trap kind returned by the entry trampoline, with the compiled frames
     /// the handler recorded and the frames of any interpreter activation that trapped inside.
     func trapFromCompiledCode(_ status: UInt32) -> Trap {
-        let kind = TrapKind(rawValue: status) ?? .hostError
+        let kind = trapKind(compiledStatus: status)
         let trace = compiledBacktrace(status)
-        if kind == .interrupted { strata_store_interrupt(interruptHandle.flag, 0) }
+        if kind == .interrupted { interruptHandle.clear() }
         var t = Trap(kind, backtrace: trace)
         if kind == .hostError, let error = takeHostError() {
             t.hostMessage = "\(error)"

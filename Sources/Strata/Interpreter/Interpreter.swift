@@ -85,7 +85,7 @@ func callCompiled(
         return trap(st, .callStackExhausted, pc)
     }
     // The host entry that started this activation prepared the thread for compiled code
-    // (Function.callWithSlots); compiled code checks the interrupt flag itself.
+    // (Function.callWithSlots); compiled code sees interrupts itself.
     let savedTop = st.pointee.reentryTop, savedFP = st.pointee.fp
     let savedVM = st.pointee.vmctx, savedCurrent = st.pointee.current
     st.pointee.reentryTop = newFP + needed
@@ -98,7 +98,7 @@ func callCompiled(
         // The interpreter's own trap carries the compiled frames (and any host error).
         let store = st.pointee.store.takeUnretainedValue()
         store.pendingBacktrace = store.compiledBacktrace(status)
-        return trap(st, TrapKind(rawValue: status) ?? .hostError, pc)
+        return trap(st, store.trapKind(compiledStatus: status), pc)
     }
     st.pointee.reloadMemory()
     return returnPC
@@ -202,7 +202,7 @@ enum Interpreter {
         guard let start = enterFunction(st, fc, newFP: base, callerFP: st.pointee.fp, returnPC: nil, calleeVM: vmctx, pc: fc.pointee.code).0 else {
             let kind = st.pointee.trap
             st.pointee.trap = .none
-            if kind == .interrupted { strata_store_interrupt(st.pointee.interrupt, 0) }
+            if kind == .interrupted { store.interruptHandle.clear() }
             throw Trap(kind)
         }
         run(st, from: start)
@@ -222,7 +222,7 @@ enum Interpreter {
             st.pointee.reloadMemory()
             st.pointee.reentryTop = savedReentry
             st.pointee.trap = .none
-            if kind == .interrupted { strata_store_interrupt(st.pointee.interrupt, 0) }
+            if kind == .interrupted { store.interruptHandle.clear() }
             var t = Trap(kind, backtrace: trace)
             if kind == .hostError, let error = store.takeHostError() {
                 t.hostMessage = "\(error)"

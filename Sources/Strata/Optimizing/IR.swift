@@ -108,9 +108,8 @@ enum IROp: UInt8 {
     case builtin
     case refFunc
     case tableGet, tableSet, tableSize
-    /// The address of the interrupt flag (i64; the same for the whole activation).
-    case interruptFlag
-    /// Traps with `interrupted` when the flag `a` is set (loop headers; `offset` the loop's).
+    /// Traps with `interrupted` when the engine asks running code to stop (loop headers;
+    /// `offset` the loop's). How it is checked is the machine layer's business.
     case interruptCheck
 }
 
@@ -118,7 +117,7 @@ extension IROp {
     /// No side effects and no trap: may be removed when unused, merged when equal, moved.
     var isPure: Bool {
         switch self {
-        case .const, .param, .interruptFlag, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+        case .const, .param, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
              .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
              .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
              .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc:

@@ -54,8 +54,6 @@ struct IRBuilder: CodeSink {
     /// Parameters of unsealed blocks waiting for their predecessors' values: (local, param).
     var incomplete: [Int32: [(Int, IRValue)]] = [:]
     var zeroes: [IRType: IRValue] = [:]
-    /// The interrupt flag's address, loaded once in the entry block when a loop needs it.
-    var interruptFlag: IRValue = .none
     var loopDepth = 0
     /// Set when the body uses something this tier does not compile (the function stays in a
     /// lower tier with this reason); validation still completes.
@@ -274,8 +272,7 @@ struct IRBuilder: CodeSink {
             jump(from: block, to: header, args: pop(p))
             stack += params
             current = header
-            if interruptFlag.isNone { interruptFlag = f.append(IRInst(op: .interruptFlag, type: .i64), to: 0) }
-            f.append(IRInst(op: .interruptCheck, type: nil, a: interruptFlag, offset: at), to: header)
+            f.append(IRInst(op: .interruptCheck, type: nil, offset: at), to: header)
             controls.append(Control(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header))
         case .if(let p, let r):
             guard let types = frameTypes(validator) else { return unsupportedV128() }

@@ -72,7 +72,7 @@ extension IRPasses {
                 kept.reserveCapacity(f.blocks[Int(b)].insts.count)
                 for i in f.blocks[Int(b)].insts {
                     let inst = f.insts[Int(i)]
-                    var movable = inst.op.isPure && inst.op != .param && inst.op != .interruptFlag
+                    var movable = inst.op.isPure && inst.op != .param
                     if movable { f.forEachOperand(inst) { if !invariant($0) { movable = false } } }
                     if movable {
                         hoisted.append(i)

@@ -123,12 +123,10 @@ final class InstanceRuntime {
         vmctx.pointee.entryTable = UnsafeMutablePointer(mutating: module.entryTable).withMemoryRebound(
             to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 }
         vmctx.pointee.typeIDs = module.typeIDs
-        vmctx.pointee.interruptFlag = UnsafeMutablePointer(store.interruptHandle.flag)
         vmctx.pointee.instance = opaqueSelf
         // Compiled code (now, or after tier-up) reaches the runtime through the builtin table.
         if module.engine.configuration.tier != .interpreter, case .success(let runtime) = JITRuntime.shared {
             vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
-            vmctx.pointee.stackLimit = store.appliedStackLimit
             if let m = memories.first, !m.isGuarded {
                 throw WasmError(.uninstantiable, "compiled code needs memory 0 in a guarded 8 GiB reservation (address space is short)")
             }
@@ -146,6 +144,7 @@ final class InstanceRuntime {
         // The store keeps the instance alive from here on: its function references may
         // already sit in shared tables.
         store.instances.append(self)
+        if module.engine.configuration.tier != .interpreter { store.interruptHandle.attach(vmctx) }
 
         for (i, seg) in info.elements.enumerated() {
             switch seg.mode {

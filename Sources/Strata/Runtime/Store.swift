@@ -8,14 +8,67 @@ import Darwin
 
 /// Lets another thread interrupt code running in a store: the running call (or, if none
 /// runs, the next one) ends with an "interrupted" trap at its next loop back edge or call.
+///
+/// The interpreter polls the flag. Compiled code does not read it: an interrupt also sets the
+/// stack limit of every VM context of the store to the top of the address space, so the
+/// stack-limit check compiled code makes anyway (at entry and at loop headers) fails, and the
+/// trap is reported as "interrupted" while the flag is set (V8's stack guard works the same
+/// way). Clearing the flag puts the thread's real limit back. One lock orders the three
+/// writers (interrupt, clear, a new thread's limit), so a limit is never restored over a
+/// pending interrupt.
 public final class InterruptHandle: @unchecked Sendable {
     let flag: UnsafeMutablePointer<UInt32>
+    private struct Contexts {
+        var vmctxs: [UnsafeMutablePointer<StrataVMContext>] = []
+        /// The stack limit of the thread running the store (0: none yet).
+        var limit: UInt64 = 0
+    }
+    private let contexts = Locked(Contexts())
+
     init() {
         flag = .allocate(capacity: 1)
         flag.initialize(to: 0)
     }
     deinit { flag.deallocate() }
-    public func interrupt() { strata_store_interrupt(flag, 1) }
+
+    public func interrupt() {
+        contexts.withLock { c in
+            strata_store_interrupt(flag, 1)
+            for v in c.vmctxs { strata_store_stack_limit(v, UInt64.max) }
+        }
+    }
+
+    /// Whether an interrupt is pending.
+    var isSet: Bool { strata_load_interrupt(flag) != 0 }
+
+    /// Ends a pending interrupt (its trap was reported) and gives compiled code its limit back.
+    func clear() {
+        contexts.withLock { c in
+            strata_store_interrupt(flag, 0)
+            for v in c.vmctxs { strata_store_stack_limit(v, c.limit) }
+        }
+    }
+
+    /// The limit of the thread that runs the store now, for every VM context (still failing
+    /// while an interrupt is pending).
+    func setStackLimit(_ limit: UInt64) {
+        contexts.withLock { c in
+            c.limit = limit
+            let effective = isSet ? UInt64.max : limit
+            for v in c.vmctxs { strata_store_stack_limit(v, effective) }
+        }
+    }
+
+    /// A VM context of the store that compiled code may run in, until `detachAll`.
+    func attach(_ vmctx: UnsafeMutablePointer<StrataVMContext>) {
+        contexts.withLock { c in
+            c.vmctxs.append(vmctx)
+            strata_store_stack_limit(vmctx, isSet ? UInt64.max : c.limit)
+        }
+    }
+
+    /// The store is going away (the handle may outlive it in another thread's hands).
+    func detachAll() { contexts.withLock { $0.vmctxs.removeAll() } }
 }
 
 /// Owns instances, host functions and the execution state. A store is used by one thread at
@@ -49,6 +102,7 @@ public final class Store {
     }
 
     deinit {
+        interruptHandle.detachAll()
         if let (p, n) = stackMemory { munmap(p, n) }
         if let (p, n) = frameMemory { munmap(p, n) }
         state?.deallocate()

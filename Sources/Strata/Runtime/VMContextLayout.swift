@@ -11,7 +11,6 @@ enum VMContextLayout {
     static let entryTable = Int32(MemoryLayout<StrataVMContext>.offset(of: \.entryTable)!)
     static let typeIDs = Int32(MemoryLayout<StrataVMContext>.offset(of: \.typeIDs)!)
     static let stackLimit = Int32(MemoryLayout<StrataVMContext>.offset(of: \.stackLimit)!)
-    static let interruptFlag = Int32(MemoryLayout<StrataVMContext>.offset(of: \.interruptFlag)!)
     static let builtins = Int32(MemoryLayout<StrataVMContext>.offset(of: \.builtins)!)
 
     /// StrataMemoryDefinition

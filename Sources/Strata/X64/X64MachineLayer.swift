@@ -67,11 +67,13 @@ struct X64MachineLayer {
         asm.ret()
     }
 
-    /// Traps when the engine asks running code to stop (function entry, loop headers).
-    mutating func interruptCheck(offset: Int, scratch: Reg) {
-        asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.interruptFlag))
-        asm.alu(.cmp, .w32, Mem(scratch, 0), imm: 0)
-        asm.jcc(.ne, stub(.interrupted, offset: offset))
+    /// Traps when the engine asks running code to stop, at loop headers: an interrupt sets the
+    /// stack limit above every stack (`InterruptHandle`), so this is the prologue's stack check
+    /// again. Only an interrupt fails it here (the stack pointer is the one the prologue checked).
+    /// Function entries need nothing more: their stack check fails the same way.
+    mutating func interruptCheck(offset: Int) {
+        asm.alu(.cmp, .w64, .rsp, Mem(Self.vm, VMContextLayout.stackLimit))
+        asm.jcc(.b, stub(.interrupted, offset: offset))
     }
 
     // MARK: traps

@@ -220,12 +220,7 @@ struct X64Lowering {
         } else {
             m.prologue(hasMemory: hasMemory, saved: saved)
         }
-        // The entry check stops unbounded recursion; a function that calls nothing cannot recurse
-        // (its loops check at their headers), so it needs none.
-        let calls = order.contains { b in
-            f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .call || f.insts[Int($0)].op == .callIndirect }
-        }
-        if calls { m.interruptCheck(offset: 0, scratch: Self.s1) }
+        // (An interrupt fails the prologue's stack check: no entry check of its own.)
         if let d = direct {
             // The parameters arrive in registers: into their locations all at once.
             var moves: [(MoveSource, Location)] = []

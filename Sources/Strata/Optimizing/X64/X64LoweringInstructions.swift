@@ -296,14 +296,8 @@ extension X64Lowering {
             asm.lea(.w64, Self.s1, Mem(Self.s1, index: Self.s2, scale: 3))
             let v = gpr(inst.b, into: Self.s2)
             asm.store(.w64, Mem(Self.s1, 0), v)
-        case .interruptFlag:
-            let d = dst(r)
-            asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.interruptFlag))
-            finish(r, d)
         case .interruptCheck:
-            let flag = gpr(inst.a, into: Self.s1)
-            asm.alu(.cmp, .w32, Mem(flag, 0), imm: 0)
-            asm.jcc(.ne, m.stub(.interrupted, offset: offset))
+            m.interruptCheck(offset: offset)
         case .tableSize:
             let d = dst(r)
             asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.tables))
