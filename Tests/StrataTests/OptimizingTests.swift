@@ -584,6 +584,51 @@ import WAT
         #expect(try instance.function("count")!.call([.i32(10_000), .i64(0)]) == [.i64(30_000)])
     }
 
+    /// Moves that form cycles (arguments passed on permuted, a loop swapping two values) are
+    /// broken by swapping registers (`xchg`), which leaves the indirect call's entry and vmctx
+    /// (held in r10/r11 through the argument moves) alone.
+    @Test func movesThatFormCyclesKeepTheirValues() throws {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.keepMachineCode = true
+        let engine = Engine(configuration: c)
+        let wat = """
+            (module
+              (type $t (func (param i32 i32 i32 i32) (result i32)))
+              (table 1 funcref)
+              (elem (i32.const 0) $g)
+              ;; A loop keeps it from being inlined.
+              (func $g (type $t) (local $k i32)
+                (loop $l (local.set $k (i32.add (local.get $k) (i32.const 1))) (br_if $l (i32.lt_u (local.get $k) (i32.const 3))))
+                (i32.add (i32.add (i32.mul (local.get 0) (i32.const 1000)) (i32.mul (local.get 1) (i32.const 100)))
+                         (i32.add (i32.mul (local.get 2) (i32.const 10)) (i32.add (local.get 3) (local.get $k)))))
+              ;; The parameters die at the call, so they stay in the registers they came in.
+              (func (export "direct") (param i32 i32 i32 i32) (result i32)
+                (call $g (local.get 1) (local.get 0) (local.get 3) (local.get 2)))
+              (func (export "indirect") (param i32 i32 i32 i32) (result i32)
+                (call_indirect (type $t) (local.get 3) (local.get 0) (local.get 1) (local.get 2) (i32.const 0)))
+              ;; A loop passing its two values to itself swapped: a cycle of block arguments.
+              (func (export "swap") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $t i32)
+                (local.set $a (i32.const 1)) (local.set $b (i32.const 2))
+                (loop $l
+                  (local.set $t (local.get $a)) (local.set $a (local.get $b)) (local.set $b (local.get $t))
+                  (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (i32.add (i32.mul (local.get $a) (i32.const 10)) (local.get $b))))
+            """
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        #expect(module.functionCount(in: .optimizing) == 4)
+        let instance = try Store(engine: engine).instantiate(module)
+        let args: [Value] = [.i32(1), .i32(2), .i32(3), .i32(4)]
+        #expect(try instance.function("direct")!.call(args) == [.i32(2143 + 3)])
+        #expect(try instance.function("indirect")!.call(args) == [.i32(4123 + 3)])
+        #expect(try instance.function("swap")!.callI32(1) == 21)
+        #expect(try instance.function("swap")!.callI32(2) == 12)
+        #expect(try instance.function("swap")!.callI32(7) == 21)
+        // The swap's moves did form a cycle.
+        let code = try #require(module.machineCode(function: 3))
+        #expect(try X64AssemblerTests.disassemble(code).contains { $0.hasPrefix("xchg") })
+    }
+
     @Test func simdFunctionsFallBackWithAReason() throws {
         var c = EngineConfiguration()
         c.tier = .optimizing

@@ -16,6 +16,8 @@ import Testing
         add("mov rax, rbx") { $0.mov(.w64, .rax, .rbx) }
         add("mov r15d, ecx") { $0.mov(.w32, .r15, .rcx) }
         add("mov rsp, r12") { $0.mov(.w64, .rsp, .r12) }
+        add("xchg rax, r9") { $0.xchg(.rax, .r9) }
+        add("xchg r13, rsi") { $0.xchg(.r13, .rsi) }
         add("mov eax, 0x7b") { $0.movImm(.rax, 123) }
         add("mov r9d, 0xffffffff") { $0.movImm(.r9, 0xFFFF_FFFF) }
         add("mov rdx, -0x2") { $0.movImm(.rdx, UInt64(bitPattern: -2)) }

@@ -149,6 +149,10 @@ struct X64Assembler {
     mutating func mov(_ w: Width, _ dst: Reg, _ src: Reg) {
         opRR(nil, w: w == .w64, [0x89], reg: src.code, rm: dst.code)
     }
+    /// xchg a, b (64-bit): swaps two registers without a scratch.
+    mutating func xchg(_ a: Reg, _ b: Reg) {
+        opRR(nil, w: true, [0x87], reg: a.code, rm: b.code)
+    }
     /// Loads a 64-bit constant with the shortest encoding.
     mutating func movImm(_ dst: Reg, _ value: UInt64) {
         if value <= UInt64(UInt32.max) {

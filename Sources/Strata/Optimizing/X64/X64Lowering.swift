@@ -352,7 +352,6 @@ struct X64Lowering {
         asm.load(.w32, s2, Mem(s2, Int32(4 * Int(inst.imm))))
         asm.alu(.cmp, .w32, s2, Mem(s1, VMContextLayout.funcRefTypeID))
         asm.jcc(.ne, m.stub(.indirectCallTypeMismatch, offset: offset))
-        asm.store(.w64, callScratch(0), s1)
         let slow = asm.newLabel(), back = asm.newLabel()
         asm.load(.w64, s2, Mem(s1, VMContextLayout.funcRefEntrySlot))
         asm.test(.w64, s2, s2)
@@ -360,19 +359,22 @@ struct X64Lowering {
         asm.load(.w64, s2, Mem(s2, 0))
         asm.alu(.cmp, .w32, Mem(s2, X64DirectCall.kindOffset), imm: Int32(Tier.optimizing.recordKind))
         asm.jcc(.ne, slow)
-        // The record read once: a tier swap meanwhile cannot hand us another record's fields.
-        asm.store(.w64, callScratch(1), s2)
-        parallelMove(zip(args, d.arguments).map { ($0, $1) })
-        asm.load(.w64, s1, callScratch(0))
-        asm.load(.w64, .rdi, Mem(s1, VMContextLayout.funcRefVMContext))
-        asm.load(.w64, s2, callScratch(1))
-        asm.call(Mem(s2, X64DirectCall.directEntryOffset))
+        // The record read once (a tier swap meanwhile cannot hand us another record's fields):
+        // its direct entry in r10 and the callee's vmctx in r11 stay there through the argument
+        // moves (into registers only: they use neither, see `parallelMove`), r11 then to rdi.
+        asm.load(.w64, s2, Mem(s2, X64DirectCall.directEntryOffset))
+        asm.load(.w64, s1, Mem(s1, VMContextLayout.funcRefVMContext))
+        var moves = zip(args, d.arguments).map { (moveSource($0), $1) }
+        moves.append((.loc(.gpr(s1.code)), .gpr(Reg.rdi.code)))
+        parallelMove(sources: moves)
+        asm.call(s2)
         m.recordCallSite(offset: offset)
         asm.bind(back)
         directResult = d.result
         let result = type.results.first.map { IRType($0)! }
         outOfLine.append { l in
             l.asm.bind(slow)
+            l.asm.store(.w64, l.callScratch(0), Self.s1)  // the function reference
             for (k, a) in args.enumerated() { l.storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             l.asm.load(.w64, .rax, l.callScratch(0))
             l.m.callReference(slots: Mem(.rsp, 0), offset: offset)
@@ -627,20 +629,20 @@ struct X64Lowering {
 
     /// Moves values into locations all at once (block arguments, call and builtin arguments).
     mutating func parallelMove(_ moves: [(IRValue, Location)]) {
-        var sources: [(MoveSource, Location)] = []
-        for (v, d) in moves {
-            if let bits = f.constant(v) {
-                let t = f.type(v)
-                sources.append((.constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat), d))
-            } else {
-                sources.append((.loc(loc(v)), d))
-            }
-        }
-        parallelMove(sources: sources)
+        parallelMove(sources: moves.map { (moveSource($0.0), $0.1) })
     }
 
-    /// Moves whose destination no other pending move reads go first; a cycle is broken
-    /// through r11 or xmm15. r10 carries memory-to-memory moves and constants.
+    /// Where a move takes `v` from: its location, or its constant's bits.
+    func moveSource(_ v: IRValue) -> MoveSource {
+        guard let bits = f.constant(v) else { return .loc(loc(v)) }
+        let t = f.type(v)
+        return .constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat)
+    }
+
+    /// Moves whose destination no other pending move reads go first; a cycle is broken by
+    /// swapping two general registers (`xchg`), or through r11 or xmm15 when it passes through
+    /// an XMM register or a stack slot. r10 carries memory-to-memory moves and constants to
+    /// stack slots, so moves into registers leave r10, and cycles of general registers r11, alone.
     mutating func parallelMove(sources moves: [(MoveSource, Location)]) {
         var pending = moves.filter { $0.0 != .loc($0.1) && $0.1 != .none }
         while !pending.isEmpty {
@@ -660,6 +662,13 @@ struct X64Lowering {
             if !progressed {
                 // A cycle: park the first move's source in a scratch register.
                 guard case .loc(let s) = pending[0].0 else { preconditionFailure("a constant in a move cycle") }
+                if case .gpr(let a) = s, case .gpr(let b) = pending[0].1 {
+                    // Register b now holds the value of a (the move is done) and a that of b.
+                    asm.xchg(Reg(a), Reg(b))
+                    pending.removeFirst()
+                    for j in pending.indices where pending[j].0 == .loc(.gpr(b)) { pending[j].0 = .loc(.gpr(a)) }
+                    continue
+                }
                 let scratch: Location
                 if case .xmm = s { scratch = .xmm(Self.x1.code) } else { scratch = .gpr(Self.s1.code) }
                 emitMove(.loc(s), to: scratch)
