@@ -49,6 +49,18 @@ extension IRPasses {
         return loops.sorted { $0.body.count < $1.body.count }
     }
 
+    /// Sets each block's loop depth to the number of natural loops containing it. The builder's
+    /// depth is the Wasm nesting where a block was created, which counts the code after a loop
+    /// that ends by falling through (it continues in a block made inside the loop) as in the
+    /// loop; block order and the allocator's weights want the loops the code really runs in.
+    static func assignLoopDepths(_ f: inout IRFunction) {
+        let order = reversePostorder(f)
+        let loops = loops(f, order: order, idom: dominators(f, order: order))
+        var depth = [Int](repeating: 0, count: f.blocks.count)
+        for loop in loops { for b in loop.body { depth[Int(b)] += 1 } }
+        for b in order { f.blocks[Int(b)].loopDepth = depth[Int(b)] }
+    }
+
     /// Moves pure instructions whose operands are all defined outside their loop to the end of
     /// the loop's preheader, innermost loops first (so an invariant of two nested loops moves
     /// out of both). Constants move too (they cost nothing: immediates at their uses), so the

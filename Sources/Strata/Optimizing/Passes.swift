@@ -16,6 +16,7 @@ enum IRPasses {
         // side, they merge.
         globalValueNumbering(&f, order: reversePostorder(f))
         eliminateDeadCode(&f)
+        assignLoopDepths(&f)
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped

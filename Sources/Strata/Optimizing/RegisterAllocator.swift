@@ -150,11 +150,13 @@ struct RegisterAllocator {
         var allocatable = [Bool](repeating: false, count: nv)
         var uses: [[(block: Int32, at: Int32)]] = Array(repeating: [], count: nv)
         var hintParam = [Int32](repeating: -1, count: nv)
-        func loopWeight(_ b: Int32) -> Double {
+        var hintDepth = [Int](repeating: 0, count: nv)
+        func loopWeightOfDepth(_ depth: Int) -> Double {
             var w = 1.0
-            for _ in 0..<min(f.blocks[Int(b)].loopDepth, 6) { w *= 8 }
+            for _ in 0..<min(depth, 6) { w *= 8 }
             return w
         }
+        func loopWeight(_ b: Int32) -> Double { loopWeightOfDepth(f.blocks[Int(b)].loopDepth) }
         for b in order {
             let w = loopWeight(b)
             for p in f.blocks[Int(b)].params {
@@ -190,8 +192,14 @@ struct RegisterAllocator {
                 weight[Int(v.id)] += w
             }
             if case .jump(let target, let args) = f.blocks[Int(b)].term {
+                // A value passed on several jumps is hinted to the parameter of the one in the
+                // deepest loop (a loop's back edge over its exit): the move left is outside.
                 let params = f.blocks[Int(target)].params
-                for (k, a) in args.enumerated() where hintParam[Int(a.id)] < 0 { hintParam[Int(a.id)] = params[k].id }
+                let depth = f.blocks[Int(b)].loopDepth
+                for (k, a) in args.enumerated() where hintParam[Int(a.id)] < 0 || hintDepth[Int(a.id)] < depth {
+                    hintParam[Int(a.id)] = params[k].id
+                    hintDepth[Int(a.id)] = depth
+                }
             }
         }
 
@@ -401,7 +409,12 @@ struct RegisterAllocator {
                 return nil
             }
             if crossed > 0 {
-                chosen = hinted(preserved) ?? candidates.first { isFree($0) && preserved($0) }
+                // Unless the hint saves more moves (its jump's loop weight) than saving the value
+                // around the calls costs: a loop's value crossing only a call after the loop.
+                if saveAroundCalls, hintParam[v] >= 0, loopWeightOfDepth(hintDepth[v]) > 2 * crossed {
+                    chosen = hinted { _ in true }
+                }
+                chosen = chosen ?? hinted(preserved) ?? candidates.first { isFree($0) && preserved($0) }
             }
             if chosen == nil {
                 // Not the register of a non-commutative operation's second operand (x86 computes

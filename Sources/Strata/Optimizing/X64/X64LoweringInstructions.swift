@@ -163,6 +163,10 @@ extension X64Lowering {
         case .fsqrt, .fceil, .ffloor, .ftrunc, .fnearest, .fpromote, .fdemote:
             let a = xmm(inst.a, into: Self.x2)
             let d = xdst(r)
+            // These write only the low lane and keep the rest of d: without the zeroing (a
+            // dependency-breaking idiom) each would wait for whatever last wrote d, which in a
+            // loop is often the previous iteration's last instruction.
+            if d != a { asm.xorps(d, d) }
             switch inst.op {
             case .fsqrt: asm.sse(.sqrt, Self.fwidth(t!), d, a)
             case .fceil: asm.round(Self.fwidth(t!), d, a, mode: 2 | 8)
