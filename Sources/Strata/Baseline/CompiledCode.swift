@@ -31,7 +31,9 @@ final class CompiledCode: @unchecked Sendable {
         starts.reserveCapacity(functions.count)
         var total = 0
         for f in functions {
-            total = (total + 15) & ~15
+            // 32-byte starts: the loop headers the optimizing tier aligns to 32 bytes within its
+            // code are then aligned in memory too.
+            total = (total + 31) & ~31
             starts.append(total)
             total += f.codeSize
         }

@@ -446,12 +446,17 @@ extension X64Lowering {
             testCondition(inst.c)
             cc = .ne
         }
-        // Moves leave the flags alone.
-        move(inst.b, to: Self.s1)
-        let a = gpr(inst.a, into: Self.s2)
-        asm.cmov(cc, .w64, Self.s1, a)
+        // Moves leave the flags alone. The result register takes b (unless it holds a: then the
+        // opposite condition brings b in), and a moves in on the condition.
         let d = dst(inst.result)
-        if d != Self.s1 { asm.mov(.w64, d, Self.s1) }
+        if f.constant(inst.a) == nil, loc(inst.a) == loc(inst.result) {
+            let b = gpr(inst.b, into: Self.s2)
+            asm.cmov(cc.negated, .w64, d, b)
+        } else {
+            move(inst.b, to: d)
+            let a = gpr(inst.a, into: Self.s2)
+            asm.cmov(cc, .w64, d, a)
+        }
         finish(inst.result, d)
     }
 
