@@ -466,6 +466,55 @@ import WAT
         #expect(f.blocks[Int(callBlock)].loopDepth == 0)
     }
 
+    /// A value spilled where registers are short (a first loop, where it is not used) but used
+    /// in a second loop with a register to spare gets that register there: loaded once at the
+    /// second loop's preheader, not from its slot at each use (spill code out of the loop).
+    @Test func spilledValuesUsedInALoopAreReloadedBeforeIt() throws {
+        let wat = """
+            (module
+              (global $g (mut i32) (i32.const 0))
+              (func (export "f") (param $n i32) (result i32) (local $v i32) (local $a i32) (local $b i32) (local $c i32) (local $i i32) (local $acc i32)
+                (local.set $v (i32.mul (local.get $n) (i32.const 7)))
+                (loop $l1
+                  (local.set $a (i32.add (local.get $a) (local.get $i)))
+                  (local.set $b (i32.xor (local.get $b) (local.get $a)))
+                  (local.set $c (i32.add (local.get $c) (local.get $b)))
+                  (br_if $l1 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+                (global.set $g (i32.add (local.get $a) (i32.add (local.get $b) (local.get $c))))
+                (local.set $i (i32.const 0))
+                (loop $l2
+                  (local.set $acc (i32.add (local.get $acc) (local.get $v)))
+                  (br_if $l2 (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 100))))
+                (i32.add (local.get $acc) (global.get $g))))
+            """
+        let f = try ir(wat)
+        let order = IRPasses.reversePostorder(f)
+        // Three general registers, so the first loop spills.
+        let x64 = X64Machine.registers
+        let machine = RegisterSet(gprs: [6, 7, 8], xmms: x64.xmms, callClobberGPR: x64.callClobberGPR, callClobberXMM: x64.callClobberXMM, clobbers: x64.clobbers)
+        let allocation = try RegisterAllocator(f: f, order: order, machine: machine).run()
+        let mul = try #require(f.insts.first { $0.op == .mul })
+        guard case .stack = allocation.locations[Int(mul.result.id)] else {
+            Issue.record("v is not spilled: \(allocation.locations[Int(mul.result.id)])")
+            return
+        }
+        let reloaded = allocation.reloads.values.flatMap { $0 }
+        #expect(reloaded.map(\.value) == [mul.result])
+        // In the second loop's blocks v is in that register, and no other value there holds it.
+        let register = try #require(reloaded.first?.register)
+        let blocks = allocation.blockOverrides.filter { $0.value[mul.result.id] != nil }.map(\.key)
+        #expect(!blocks.isEmpty)
+        for b in blocks {
+            for i in f.blocks[Int(b)].insts where !f.insts[Int(i)].result.isNone {
+                #expect(allocation.locations[Int(f.insts[Int(i)].result.id)] != register)
+            }
+        }
+        // And the real machine runs it as the interpreter does.
+        let optimized = try compiled(wat).function("f")!
+        let interpreter = try instantiate(wat).1.function("f")!
+        for n: Int32 in [1, 5, 1000] { #expect(try optimized.callI32(n) == interpreter.callI32(n)) }
+    }
+
     /// sqrt, rounding and float conversions write only the low lane of their register: the
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.

@@ -47,6 +47,12 @@ struct RegisterAllocation {
     /// Per call instruction: the values in caller-saved registers live across it, each with the
     /// stack slot it is saved to before the call and restored from after it.
     var savedAcrossCall: [Int32: [(value: IRValue, slot: Int32)]] = [:]
+    /// Per loop preheader: spilled values loaded into a register at its end (after its jump's
+    /// moves), where they stay throughout the loop.
+    var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
+    /// Per block of such a loop: the register its reloaded values are in there (value id ->
+    /// location); everywhere else they are in their stack slots.
+    var blockOverrides: [Int32: [Int32: Location]] = [:]
 }
 
 enum AllocationError: Error { case tooComplex }
@@ -490,8 +496,63 @@ struct RegisterAllocator {
                 }
             }
         }
+        // Spill code out of loops: a spilled value used in a loop it is defined outside of lives,
+        // inside that loop, in a register no interval holds and nothing clobbers there (a split of
+        // its interval at the loop's boundary). The preheader loads it once; its stack slot stays
+        // valid (the value never changes), so nothing is stored back at the exits. Outermost
+        // loops first, so a value reloaded around a loop keeps that register in loops inside it.
+        var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
+        var blockOverrides: [Int32: [Int32: Location]] = [:]
+        if budget > 0 {
+            var claimed: [(start: Int32, end: Int32, reg: Int)] = []
+            let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order)).reversed()
+            var inLoop = [Int32](repeating: -1, count: nb)
+            for (id, loop) in loops.enumerated() {
+                guard let preheader = loop.preheader, budget > 0 else { continue }
+                for b in loop.body { inLoop[Int(b)] = Int32(id) }
+                let spans = loop.body.map { (start: blockStart[Int($0)], end: blockEnd[Int($0)] + 1) }
+                var clobberG: UInt32 = 0, clobberX: UInt32 = 0
+                for b in loop.body {
+                    for i in f.blocks[Int(b)].insts {
+                        let inst = f.insts[Int(i)]
+                        if inst.op.isCall { clobberG |= machine.callClobberGPR; clobberX |= machine.callClobberXMM } else {
+                            let (g, x) = machine.clobbers(inst, f)
+                            clobberG |= g; clobberX |= x
+                        }
+                    }
+                }
+                func overlapsLoop(_ start: Int32, _ end: Int32) -> Bool { spans.contains { $0.start < end && start < $0.end } }
+                var busy = [Bool](repeating: false, count: 32)
+                var candidates: [(value: Int32, uses: Int)] = []
+                for v in 0..<nv where allocatable[v] {
+                    budget -= ranges[v].count
+                    if let r = regIndex(locations[v]) {
+                        if !busy[r], ranges[v].contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
+                    } else if case .stack = locations[v], inLoop[Int(defBlock[v])] != Int32(id),
+                              blockOverrides[loop.header]?[Int32(v)] == nil {
+                        let n = uses[v].reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
+                        if n > 0 { candidates.append((Int32(v), n)) }
+                    }
+                }
+                for c in claimed where overlapsLoop(c.start, c.end) { busy[c.reg] = true }
+                candidates.sort { $0.uses != $1.uses ? $0.uses > $1.uses : $0.value < $1.value }
+                for c in candidates {
+                    let float = f.values[Int(c.value)].type.isFloat
+                    let clobber = float ? clobberX : clobberG
+                    guard let r = (float ? machine.xmms : machine.gprs).first(where: {
+                        !busy[(float ? 16 : 0) + Int($0)] && clobber & (1 << UInt32($0)) == 0
+                    }) else { continue }
+                    let reg: Location = float ? .xmm(r) : .gpr(r)
+                    busy[regIndex(reg)!] = true
+                    for span in spans { claimed.append((span.start, span.end, regIndex(reg)!)) }
+                    reloads[preheader, default: []].append((IRValue(id: c.value), reg))
+                    for b in loop.body { blockOverrides[b, default: [:]][c.value] = reg }
+                }
+            }
+        }
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, fused: fused, foldedLoads: foldedLoads,
-            blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall)
+            blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
+            reloads: reloads, blockOverrides: blockOverrides)
     }
 }

@@ -67,6 +67,8 @@ struct X64Lowering {
     var flagsHold: IRValue?
     /// A load folded into the instruction being emitted (its `b` operand).
     var foldedLoad: IRInst?
+    /// The reloaded values of the block being emitted (see `loc`).
+    var overrides: [Int32: Location]?
 
     /// The label of a float constant's 8 bytes after the code.
     mutating func constantLabel(_ bits: UInt64) -> Label {
@@ -88,7 +90,10 @@ struct X64Lowering {
         direct = X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
         var registers: [Reg] = [.r14]
         if hasMemory { registers.append(.r15) }
-        for r in [Reg.rbx, .r12, .r13] where allocation.locations.contains(.gpr(r.code)) { registers.append(r) }
+        let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) }
+        for r in [Reg.rbx, .r12, .r13] where allocation.locations.contains(.gpr(r.code)) || reloaded.contains(.gpr(r.code)) {
+            registers.append(r)
+        }
         saved = SavedRegisters(registers)
         self.importedFunctionCount = importedFunctionCount
         self.hasMemory = hasMemory
@@ -101,7 +106,13 @@ struct X64Lowering {
 
     // MARK: locations
 
-    func loc(_ v: IRValue) -> Location { ra.locations[Int(v.id)] }
+    /// Where `v` is in the block being emitted: its location, or the register a loop around
+    /// the block reloaded it into (`RegisterAllocation.blockOverrides`).
+    func loc(_ v: IRValue) -> Location {
+        let l = ra.locations[Int(v.id)]
+        if case .stack = l, let o = overrides, let r = o[v.id] { return r }
+        return l
+    }
     /// Spill slot k: below the saved registers and the slot-buffer pointer.
     func spill(_ k: Int32) -> Mem { Mem(.rbp, -saved.bytes - 16 - 8 * k) }
     static func width(_ t: IRType) -> Width { t.is64 ? .w64 : .w32 }
@@ -237,6 +248,7 @@ struct X64Lowering {
             if f.blocks[Int(b)].isLoopHeader { asm.align(Self.loopAlignment) }
             asm.bind(labels[Int(b)])
             m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
+            overrides = ra.blockOverrides[b]
             let block = f.blocks[Int(b)]
             let insts = block.insts
             var restores: [(value: IRValue, slot: Int32)] = []
@@ -372,7 +384,9 @@ struct X64Lowering {
         asm.bind(back)
         directResult = d.result
         let result = type.results.first.map { IRType($0)! }
+        let overridesHere = overrides  // the closure runs after every block: the block's view
         outOfLine.append { l in
+            l.overrides = overridesHere
             l.asm.bind(slow)
             l.asm.store(.w64, l.callScratch(0), Self.s1)  // the function reference
             for (k, a) in args.enumerated() { l.storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
@@ -411,7 +425,9 @@ struct X64Lowering {
         let params = type.params.map { IRType($0)! }
         let result = type.results.first.map { IRType($0)! }
         // The callee runs in another tier now: its slot-buffer entry.
+        let overridesHere = overrides  // the closure runs after every block: the block's view
         outOfLine.append { l in
+            l.overrides = overridesHere
             l.asm.bind(slow)
             for (k, a) in d.arguments.enumerated() { l.storeArgument(a, params[k], Mem(.rsp, Int32(16 * k))) }
             l.asm.mov(.w64, .rdi, Layer.vm)
@@ -428,7 +444,7 @@ struct X64Lowering {
     /// An edge block with nothing to do: the block it jumps to.
     func forwarded(_ b: Int32) -> Int32? {
         let block = f.blocks[Int(b)]
-        guard block.insts.isEmpty, !block.isLoopHeader, case .jump(let t, let args) = block.term else { return nil }
+        guard block.insts.isEmpty, !block.isLoopHeader, ra.reloads[b] == nil, case .jump(let t, let args) = block.term else { return nil }
         let params = f.blocks[Int(t)].params
         for (k, a) in args.enumerated() {
             if f.constant(a) != nil || loc(a) != loc(params[k]) { return nil }
@@ -457,6 +473,8 @@ struct X64Lowering {
             var moves: [(IRValue, Location)] = []
             for (k, a) in args.enumerated() { moves.append((a, loc(params[k]))) }
             parallelMove(moves)
+            // A loop's preheader: its reloaded values into their registers (free from here on).
+            for (v, r) in ra.reloads[b] ?? [] { emitMove(.loc(ra.locations[Int(v.id)]), to: r) }
             let to = target(t)
             if next != to { asm.jmp(labels[Int(to)]) }
         case .branch(let cond, let thenBlock, let elseBlock):
