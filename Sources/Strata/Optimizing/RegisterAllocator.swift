@@ -20,6 +20,10 @@ struct RegisterSet: Sendable {
     var callClobberXMM: UInt32
     /// Other clobbers of an instruction (fixed registers of division, shifts): (gpr, xmm) masks.
     var clobbers: @Sendable (IRInst, IRFunction) -> (UInt32, UInt32)
+    /// Where a call's result arrives (general, XMM): a call result not living across another
+    /// call prefers it, so taking the result costs no move.
+    var callResultGPR: UInt8? = nil
+    var callResultXMM: UInt8? = nil
 }
 
 /// Linear-scan register allocation on SSA (after Wimmer and Franz, 2010, without splitting):
@@ -421,6 +425,10 @@ struct RegisterAllocator {
                     chosen = hinted { _ in true }
                 }
                 chosen = chosen ?? hinted(preserved) ?? candidates.first { isFree($0) && preserved($0) }
+            }
+            if chosen == nil, crossed == 0, vi.inst >= 0, f.insts[Int(vi.inst)].op == .callResult,
+               let r = float ? machine.callResultXMM : machine.callResultGPR, isFree(r) {
+                chosen = r
             }
             if chosen == nil {
                 // Not the register of a non-commutative operation's second operand (x86 computes

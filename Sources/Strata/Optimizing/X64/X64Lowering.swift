@@ -26,7 +26,8 @@ enum X64Machine {
             case .shl, .shrS, .shrU, .rotl, .rotr: return (f.constant(inst.b) == nil ? 1 << 1 : 0, 0)
             default: return (0, 0)
             }
-        })
+        },
+        callResultGPR: Reg.rax.code, callResultXMM: 0)
 }
 
 struct X64Lowering {
