@@ -541,7 +541,7 @@ import WAT
         c.tier = .optimizing
         c.keepMachineCode = true
         let engine = Engine(configuration: c)
-        let module = try Module(engine: engine, bytes: try wat2wasm("""
+        let wat = """
             (module
               (func (export "f") (param f64 i32) (result f64) (local $s f64)
                 (loop $l
@@ -550,7 +550,8 @@ import WAT
                   (local.set $s (f64.promote_f32 (f32.demote_f64 (local.get $s))))
                   (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
                 (local.get $s)))
-            """))
+            """
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
         let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
         var checked = 0
         for (k, line) in lines.enumerated() {
@@ -561,16 +562,7 @@ import WAT
         }
         #expect(checked == 4)
         let instance = try Store(engine: engine).instantiate(module)
-        let interp = try instantiate("""
-            (module
-              (func (export "f") (param f64 i32) (result f64) (local $s f64)
-                (loop $l
-                  (local.set $s (f64.add (local.get $s)
-                    (f64.add (f64.sqrt (f64.add (local.get 0) (local.get $s))) (f64.floor (f64.mul (local.get 0) (local.get $s))))))
-                  (local.set $s (f64.promote_f32 (f32.demote_f64 (local.get $s))))
-                  (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
-                (local.get $s)))
-            """).1
+        let interp = try instantiate(wat).1
         #expect(try instance.function("f")!.call([.f64(1.5), .i32(10)]) == interp.function("f")!.call([.f64(1.5), .i32(10)]))
     }
 
