@@ -25,11 +25,11 @@ func builtinDataDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
 }
 @_cdecl("strata_builtin_memory_copy")
 func builtinMemoryCopy(_ vm: VMContextPointer, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
-    status(instance(vm).memoryCopy(dst: d, src: s, count: n))
+    status(MemoryOperations.copy(vm.pointee.memory0, dst: d, src: s, count: n))
 }
 @_cdecl("strata_builtin_memory_fill")
 func builtinMemoryFill(_ vm: VMContextPointer, _ d: UInt32, _ v: UInt32, _ n: UInt32) -> UInt32 {
-    status(instance(vm).memoryFill(dst: d, value: UInt8(truncatingIfNeeded: v), count: n))
+    status(MemoryOperations.fill(vm.pointee.memory0, dst: d, value: UInt8(truncatingIfNeeded: v), count: n))
 }
 @_cdecl("strata_builtin_table_grow")
 func builtinTableGrow(_ vm: VMContextPointer, _ table: UInt32, _ initial: UInt64, _ delta: UInt32) -> UInt32 {

@@ -231,7 +231,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     return (next, fp, st)
 }
 @inline(__always) func bodyMemoryCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    runtimeOp(st, pc, next: 4) { instanceOf(st).memoryCopy(dst: rd32(fp, pc, 1), src: rd32(fp, pc, 2), count: rd32(fp, pc, 3)) }
+    runtimeOp(st, pc, next: 4) { MemoryOperations.copy(st.pointee.vmctx.pointee.memory0, dst: rd32(fp, pc, 1), src: rd32(fp, pc, 2), count: rd32(fp, pc, 3)) }
 }
 /// [dst, value, n]
 @inline(__always) func opMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -239,7 +239,9 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
     return (next, fp, st)
 }
 @inline(__always) func bodyMemoryFill(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
-    runtimeOp(st, pc, next: 4) { instanceOf(st).memoryFill(dst: rd32(fp, pc, 1), value: UInt8(truncatingIfNeeded: rd32(fp, pc, 2)), count: rd32(fp, pc, 3)) }
+    runtimeOp(st, pc, next: 4) {
+        MemoryOperations.fill(st.pointee.vmctx.pointee.memory0, dst: rd32(fp, pc, 1), value: UInt8(truncatingIfNeeded: rd32(fp, pc, 2)), count: rd32(fp, pc, 3))
+    }
 }
 /// [dst, table, index]
 @inline(__always) func opTableGet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {

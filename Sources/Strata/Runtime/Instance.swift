@@ -263,22 +263,6 @@ final class InstanceRuntime {
 
     func dataDrop(_ segment: Int) { dataDropped[segment] = true }
 
-    func memoryCopy(dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
-        guard let mem = memories.first else { return .memoryOutOfBounds }
-        let size = UInt64(mem.byteCount)
-        guard UInt64(src) + UInt64(count) <= size, UInt64(dst) + UInt64(count) <= size else { return .memoryOutOfBounds }
-        let base = UnsafeMutableRawPointer(mem.definition.pointee.base!)
-        (base + Int(dst)).copyMemory(from: base + Int(src), byteCount: Int(count))  // memmove semantics
-        return nil
-    }
-
-    func memoryFill(dst: UInt32, value: UInt8, count: UInt32) -> TrapKind? {
-        guard let mem = memories.first else { return .memoryOutOfBounds }
-        guard UInt64(dst) + UInt64(count) <= UInt64(mem.byteCount) else { return .memoryOutOfBounds }
-        (mem.definition.pointee.base + Int(dst)).update(repeating: value, count: Int(count))
-        return nil
-    }
-
     func tableInit(table: Int, segment: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
         let items = elementSegments[segment]
         let t = tables[table]

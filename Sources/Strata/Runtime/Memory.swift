@@ -83,3 +83,28 @@ public final class Memory: @unchecked Sendable {
         return true
     }
 }
+
+/// `memory.copy` and `memory.fill` on memory 0's definition, the one implementation every tier
+/// uses (the interpreter's handlers, compiled code's builtins, `InstanceRuntime`). They read
+/// only the definition (no instance, no reference counting): compiled code from C, C++ and
+/// Rust calls `memory.copy` for most `memcpy` calls, many of them short.
+enum MemoryOperations {
+    /// memmove within the memory; nil, or the trap.
+    @inline(__always)
+    static func copy(_ mem: UnsafeMutablePointer<StrataMemoryDefinition>?, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        guard let mem else { return .memoryOutOfBounds }
+        let size = mem.pointee.byteSize
+        guard UInt64(src) + UInt64(count) <= size, UInt64(dst) + UInt64(count) <= size else { return .memoryOutOfBounds }
+        let base = mem.pointee.base!
+        memmove(base + Int(dst), base + Int(src), Int(count))
+        return nil
+    }
+
+    @inline(__always)
+    static func fill(_ mem: UnsafeMutablePointer<StrataMemoryDefinition>?, dst: UInt32, value: UInt8, count: UInt32) -> TrapKind? {
+        guard let mem else { return .memoryOutOfBounds }
+        guard UInt64(dst) + UInt64(count) <= mem.pointee.byteSize else { return .memoryOutOfBounds }
+        memset(mem.pointee.base + Int(dst), Int32(value), Int(count))
+        return nil
+    }
+}
