@@ -223,6 +223,7 @@ struct X64Lowering {
         for inst in f.insts where inst.op == .callResult { outSlots = max(outSlots, Int(inst.imm) + 1) }
         labels = f.blocks.map { _ in asm.newLabel() }
         layout = order.filter { $0 == 0 || target($0) == $0 }
+        let edgesBeforeHeaders = placeBackEdgesBeforeHeaders()
 
         var directEntry = 0
         if let d = direct {
@@ -246,7 +247,9 @@ struct X64Lowering {
             // Loop headers start a 32-byte fetch block (the unit of instruction fetch and of the
             // micro-op cache on current x86 cores): a loop's first instructions are fetched
             // whole, and the layout of the code before it does not move its branches around.
-            if f.blocks[Int(b)].isLoopHeader { asm.align(Self.loopAlignment) }
+            if edgesBeforeHeaders.contains(b) || f.blocks[Int(b)].isLoopHeader && !(k > 0 && edgesBeforeHeaders.contains(layout[k - 1])) {
+                asm.align(Self.loopAlignment)
+            }
             asm.bind(labels[Int(b)])
             m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
             overrides = ra.blockOverrides[b]
@@ -303,6 +306,35 @@ struct X64Lowering {
         }
         out.wrapperSaved = direct == nil ? saved : SavedRegisters(mask: 0)
         return out
+    }
+
+    /// A loop whose back edge has moves to make (an edge block in the layout) would run them
+    /// and then jump to the header: the latch's branch falls through or not, then a second,
+    /// taken jump. With the edge block placed right before the header, the latch branches to
+    /// it and it falls into the header: one taken branch per iteration, and the code entering
+    /// the loop jumps over it once. Of several such back edges, the last in the layout (the
+    /// loop's bottom). Returns the blocks moved (they take the header's alignment).
+    mutating func placeBackEdgesBeforeHeaders() -> Set<Int32> {
+        var moved = Set<Int32>()
+        var h = 1
+        while h < layout.count {
+            let header = layout[h]
+            if f.blocks[Int(header)].isLoopHeader {
+                var edge: Int?
+                for e in h + 1..<layout.count {
+                    let block = f.blocks[Int(layout[e])]
+                    if block.insts.isEmpty, ra.reloads[layout[e]] == nil, case .jump(let t, _) = block.term, t == header { edge = e }
+                }
+                if let e = edge {
+                    let b = layout.remove(at: e)
+                    layout.insert(b, at: h)
+                    moved.insert(b)
+                    h += 1
+                }
+            }
+            h += 1
+        }
+        return moved
     }
 
     /// The slot-buffer entry of a function with a direct entry: loads the arguments from the
