@@ -566,6 +566,50 @@ import WAT
         #expect(try instance.function("f")!.call([.f64(1.5), .i32(10)]) == interp.function("f")!.call([.f64(1.5), .i32(10)]))
     }
 
+    /// Where registers run out, the allocator spills the intervals that free a register over the
+    /// longest stretch for the fewest uses, so a short temporary between long-lived values keeps
+    /// its register; and a spilled value's uses right after its definition read a register it
+    /// is copied to there (its interval's head), not its slot. Three general registers.
+    @Test func shortTemporariesKeepRegistersAndSpilledValuesAreUsedFromOneFirst() throws {
+        let wat = """
+            (module
+              (global $g (mut i32) (i32.const 0))
+              (func (export "f") (param $n i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)
+                (local.set $a (i32.mul (local.get $n) (i32.const 3)))
+                (local.set $b (i32.mul (local.get $n) (i32.const 5)))
+                (global.set $g (i32.xor (local.get $b) (i32.const 9)))
+                (local.set $c (i32.mul (local.get $n) (i32.const 7)))
+                (local.set $d (i32.mul (local.get $n) (i32.const 11)))
+                (global.set $g (i32.xor (local.get $d) (local.get $c)))
+                (i32.add (i32.add (local.get $a) (local.get $b)) (i32.add (local.get $c) (local.get $d)))))
+            """
+        let f = try ir(wat)
+        let order = IRPasses.reversePostorder(f)
+        let x64 = X64Machine.registers
+        let machine = RegisterSet(gprs: [6, 7, 8], xmms: x64.xmms, callClobberGPR: x64.callClobberGPR, callClobberXMM: x64.callClobberXMM, clobbers: x64.clobbers)
+        let allocation = try RegisterAllocator(f: f, order: order, machine: machine).run()
+        // The xors are temporaries (each used once, right away): registers.
+        let xors = f.insts.filter { $0.op == .xor }
+        #expect(xors.count == 2)
+        for x in xors {
+            guard case .gpr = allocation.locations[Int(x.result.id)] else {
+                Issue.record("a temporary is spilled: \(allocation.locations[Int(x.result.id)])")
+                continue
+            }
+        }
+        // Some product is spilled, and its next use reads a register.
+        let spilled = f.insts.filter { $0.op == .mul }.filter { if case .stack = allocation.locations[Int($0.result.id)] { true } else { false } }
+        #expect(!spilled.isEmpty)
+        #expect(spilled.contains { allocation.heads[$0.result.id] != nil })
+        for v in spilled {
+            if let h = allocation.heads[v.result.id] { #expect(h.end > allocation.instPosition[Int(f.values[Int(v.result.id)].inst)]) }
+        }
+        // And the real machine runs it as the interpreter does.
+        let optimized = try compiled(wat).function("f")!
+        let interpreter = try instantiate(wat).1.function("f")!
+        for n: Int32 in [0, 1, 7, -3, 1 << 20] { #expect(try optimized.callI32(n) == interpreter.callI32(n)) }
+    }
+
     /// A loop whose back edge has moves to make (a list walk that keeps the node and its
     /// successor's address live at the exit, as Lua's `luaS_remove` does): the edge block
     /// with the moves sits right before the loop header in the layout, so the latch branches

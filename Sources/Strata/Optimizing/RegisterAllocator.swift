@@ -32,8 +32,9 @@ struct RegisterSet: Sendable {
 /// one arm of a branch leaves its register to the other arm). Intervals are visited by start,
 /// each taking a register of its class that no interval overlapping it holds and no
 /// instruction inside its ranges clobbers. When none is free, the cheaper of this interval and
-/// the intervals holding some register (use weight, uses weighted by 8^loop depth) is spilled
-/// whole to a stack slot. Hints coalesce a block argument with its parameter and a two-address
+/// the intervals holding some register is spilled whole to a stack slot: cost is use weight
+/// (uses weighted by 8^loop depth) per position of the interval, so long intervals with few
+/// uses go first and short temporaries keep their registers. Hints coalesce a block argument with its parameter and a two-address
 /// result with its operands, so most moves at jumps disappear. Spill slots are reused once
 /// their interval ends.
 struct RegisterAllocation {
@@ -57,6 +58,11 @@ struct RegisterAllocation {
     /// Per block of such a loop: the register its reloaded values are in there (value id ->
     /// location); everywhere else they are in their stack slots.
     var blockOverrides: [Int32: [Int32: Location]] = [:]
+    /// Spilled results whose uses right after their definition (in its block) read a register:
+    /// value id -> the register and the last position it holds the value. The definition
+    /// stores to the slot as always and copies into the register; the register is one no
+    /// interval holds and nothing clobbers from the definition to that position.
+    var heads: [Int32: (register: Location, end: Int32)] = [:]
 }
 
 enum AllocationError: Error { case tooComplex }
@@ -271,6 +277,15 @@ struct RegisterAllocator {
             ranges[v] = merged
             budget -= merged.count
         }
+        /// Spill weight per position of the interval (use weight over its length, plus a
+        /// constant so a long interval of many uses still beats a short one of one use): where
+        /// registers run out, the interval that frees a register over the longest stretch for
+        /// the fewest loads goes to the stack. A short temporary between long-lived values keeps
+        /// its register; spilling it would free nothing and add a store and a load.
+        func density(_ v: Int) -> Double {
+            let length = ranges[v].reduce(0) { $0 + Int($1.end - $1.start) }
+            return weight[v] / Double(length + 16)
+        }
         func first(_ v: Int) -> Int32 { ranges[v][0].start }
         func last(_ v: Int) -> Int32 { ranges[v][ranges[v].count - 1].end }
         func covers(_ v: Int, _ p: Int32) -> Bool { ranges[v].contains { $0.start <= p && p < $0.end } }
@@ -448,13 +463,13 @@ struct RegisterAllocator {
                 for r in float ? machine.xmms : machine.gprs where forbidden & (1 << UInt32(r)) == 0 {
                     var holders: [Int32] = []
                     var cost = 0.0
-                    for a in active where locations[Int(a)] == (float ? .xmm(r) : .gpr(r)) { holders.append(a); cost += weight[Int(a)] }
+                    for a in active where locations[Int(a)] == (float ? .xmm(r) : .gpr(r)) { holders.append(a); cost += density(Int(a)) }
                     for a in inactive where locations[Int(a)] == (float ? .xmm(r) : .gpr(r)) && intersects(Int(a), v) {
-                        holders.append(a); cost += weight[Int(a)]
+                        holders.append(a); cost += density(Int(a))
                     }
                     if best == nil || cost < best!.cost { best = (r, cost, holders) }
                 }
-                if let best, best.cost < weight[v] {
+                if let best, best.cost < density(v) {
                     chosen = best.reg
                     for a in best.holders {
                         locations[Int(a)] = .stack(-1)
@@ -558,9 +573,72 @@ struct RegisterAllocator {
                 }
             }
         }
+        // Spilled values' first uses from a register (the head of their interval split off):
+        // a value spilled because registers run out somewhere in its life is mostly used right
+        // after its definition, where a register is often free. Per register the positions
+        // held (intervals, reloads in loops, heads given so far), sorted by start.
+        var heads: [Int32: (register: Location, end: Int32)] = [:]
+        if budget > 0, !spilled.isEmpty {
+            var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
+            for v in 0..<nv where allocatable[v] {
+                if let r = regIndex(locations[v]) { held[r] += ranges[v] }
+            }
+            for (b, values) in blockOverrides {
+                for (_, l) in values { if let r = regIndex(l) { held[r].append((blockStart[Int(b)], blockEnd[Int(b)] + 1)) } }
+            }
+            for r in held.indices { held[r].sort { $0.start < $1.start } }
+            /// Whether register r is free over [a, b) (ranges are disjoint per register).
+            func isFree(_ r: Int, _ a: Int32, _ b: Int32) -> Bool {
+                let list = held[r]
+                var lo = 0, hi = list.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if list[mid].end <= a { lo = mid + 1 } else { hi = mid }
+                }
+                budget -= 1
+                return lo == list.count || list[lo].start >= b
+            }
+            for v32 in spilled {
+                let v = Int(v32)
+                guard case .stack = locations[v], f.values[v].inst >= 0, budget > 0 else { continue }
+                let a = defPos[v], db = defBlock[v]
+                let after = uses[v].filter { $0.block == db && $0.at > a }.map(\.at).sorted()
+                guard let firstUse = after.first else { continue }
+                let float = f.values[v].type.isFloat
+                // Calls and fixed registers between the definition and the use (the use's own
+                // instruction included: it may take its fixed registers before reading operands).
+                var clobber: UInt32 = 0
+                let c = firstAfter(callPositions, a) { $0 }
+                if c < callPositions.count && callPositions[c] <= firstUse { continue }
+                let list = float ? xmmClobberPositions : gprClobberPositions
+                func clobbers(upTo end: Int32) -> UInt32 {
+                    var mask: UInt32 = 0
+                    var k = firstAfter(list, a) { $0.0 }
+                    while k < list.count && list[k].0 <= end { mask |= list[k].1; k += 1 }
+                    return mask
+                }
+                clobber = clobbers(upTo: firstUse)
+                let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
+                // Caller-saved registers first: a callee-saved one costs a save per activation.
+                let candidates = (float ? machine.xmms : machine.gprs).sorted { (callMask >> UInt32($0)) & 1 > (callMask >> UInt32($1)) & 1 }
+                let offset = float ? 16 : 0
+                guard let r = candidates.first(where: { clobber & (1 << UInt32($0)) == 0 && isFree(offset + Int($0), a, firstUse + 1) }) else { continue }
+                // As far as the register stays free, up to the last use in the block.
+                var end = firstUse
+                for p in after.dropFirst() {
+                    let callBetween = c < callPositions.count && callPositions[c] <= p
+                    guard !callBetween, clobbers(upTo: p) & (1 << UInt32(r)) == 0, isFree(offset + Int(r), a, p + 1) else { break }
+                    end = p
+                }
+                let list2 = held[offset + Int(r)]
+                let at = list2.firstIndex { $0.start > a } ?? list2.count
+                held[offset + Int(r)].insert((a, end + 1), at: at)
+                heads[v32] = (float ? .xmm(r) : .gpr(r), end)
+            }
+        }
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, fused: fused, foldedLoads: foldedLoads,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
-            reloads: reloads, blockOverrides: blockOverrides)
+            reloads: reloads, blockOverrides: blockOverrides, heads: heads)
     }
 }

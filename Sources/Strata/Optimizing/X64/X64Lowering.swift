@@ -70,6 +70,11 @@ struct X64Lowering {
     var foldedLoad: IRInst?
     /// The reloaded values of the block being emitted (see `loc`).
     var overrides: [Int32: Location]?
+    /// The allocator's position of the instruction or terminator being emitted (-1 in the
+    /// prologue and in out-of-line code), and per value whether its definition has copied it
+    /// into its head register (`RegisterAllocation.heads`).
+    var position: Int32 = -1
+    var headLoaded: [Bool]
 
     /// The label of a float constant's 8 bytes after the code.
     mutating func constantLabel(_ bits: UInt64) -> Label {
@@ -91,13 +96,14 @@ struct X64Lowering {
         direct = X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
         var registers: [Reg] = [.r14]
         if hasMemory { registers.append(.r15) }
-        let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) }
+        let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) } + allocation.heads.values.map(\.register)
         for r in [Reg.rbx, .r12, .r13] where allocation.locations.contains(.gpr(r.code)) || reloaded.contains(.gpr(r.code)) {
             registers.append(r)
         }
         saved = SavedRegisters(registers)
         self.importedFunctionCount = importedFunctionCount
         self.hasMemory = hasMemory
+        headLoaded = [Bool](repeating: false, count: f.values.count)
     }
 
     var asm: X64Assembler {
@@ -110,6 +116,15 @@ struct X64Lowering {
     /// Where `v` is in the block being emitted: its location, or the register a loop around
     /// the block reloaded it into (`RegisterAllocation.blockOverrides`).
     func loc(_ v: IRValue) -> Location {
+        let l = ra.locations[Int(v.id)]
+        guard case .stack = l else { return l }
+        if let o = overrides, let r = o[v.id] { return r }
+        if headLoaded[Int(v.id)], position >= 0, let h = ra.heads[v.id], position <= h.end { return h.register }
+        return l
+    }
+    /// Where `v` lives regardless of the position (its interval's register or slot, or its
+    /// loop's register): what decisions made once for all code, like the layout, look at.
+    func homeLoc(_ v: IRValue) -> Location {
         let l = ra.locations[Int(v.id)]
         if case .stack = l, let o = overrides, let r = o[v.id] { return r }
         return l
@@ -205,12 +220,23 @@ struct X64Lowering {
         if case .xmm(let x) = loc(v) { return XReg(x) }
         return Self.x1
     }
-    /// Stores a result computed in a scratch register to its spill slot.
+    /// Stores a result computed in a scratch register to its spill slot, and copies it to its
+    /// head register if it has one (its next uses read that).
     mutating func finish(_ v: IRValue, _ r: Reg) {
-        if case .stack(let k) = loc(v) { asm.store(.w64, spill(k), r) }
+        guard case .stack(let k) = loc(v) else { return }
+        asm.store(.w64, spill(k), r)
+        if let h = ra.heads[v.id], case .gpr(let g) = h.register {
+            if Reg(g) != r { asm.mov(.w64, Reg(g), r) }
+            headLoaded[Int(v.id)] = true
+        }
     }
     mutating func finishX(_ v: IRValue, _ x: XReg) {
-        if case .stack(let k) = loc(v) { asm.movss(.f64, spill(k), x) }
+        guard case .stack(let k) = loc(v) else { return }
+        asm.movss(.f64, spill(k), x)
+        if let h = ra.heads[v.id], case .xmm(let g) = h.register {
+            if XReg(g) != x { asm.movaps(XReg(g), x) }
+            headLoaded[Int(v.id)] = true
+        }
     }
 
     // MARK: the function
@@ -271,6 +297,7 @@ struct X64Lowering {
                     restores = saves
                 }
                 flagsHold = nil
+                position = ra.instPosition[Int(i)]
                 instruction(inst, fusedCondition: previous)
                 foldedLoad = nil
                 // ... and restored once its results are taken.
@@ -280,12 +307,14 @@ struct X64Lowering {
                 }
             }
             let next: Int32? = k + 1 < layout.count ? layout[k + 1] : nil
+            position = ra.blockEnd[Int(b)]
             terminator(b, next: next)
         }
         // Spill slots, two scratch slots for indirect calls (even count keeps alignment) and
         // outgoing slots.
         let frame = 8 + 8 * (ra.spillSlots + 2) + 16 * outSlots
         m.inlineTag = 0  // out-of-line code: call paths (inlined code has no calls)
+        position = -1  // values in their slots there
         while !outOfLine.isEmpty {
             let pending = outOfLine
             outOfLine = []
@@ -480,7 +509,7 @@ struct X64Lowering {
         guard block.insts.isEmpty, !block.isLoopHeader, ra.reloads[b] == nil, case .jump(let t, let args) = block.term else { return nil }
         let params = f.blocks[Int(t)].params
         for (k, a) in args.enumerated() {
-            if f.constant(a) != nil || loc(a) != loc(params[k]) { return nil }
+            if f.constant(a) != nil || homeLoc(a) != homeLoc(params[k]) { return nil }
         }
         return t
     }
