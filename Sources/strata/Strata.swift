@@ -376,8 +376,8 @@ struct Validate: ParsableCommand {
                 let mb = Double(bytes.count) / 1e6
                 let v = try bestTime(of: 5) { try Module.validate(bytes: bytes) }
                 let c = try bestTime(of: 5) { _ = try Module(engine: engine, bytes: bytes) }
-                let what = tier == .interpreter || tier == .tiered ? "interpreter translation" : "\(tier.rawValue) compilation, \(config.compileThreads) threads"
-                print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (+ %@): %.1f ms, %.0f MB/s (best of 5)",
+                let what = tier == .interpreter || tier == .tiered ? "functions are translated at their first call" : "+ \(tier.rawValue) compilation, \(config.compileThreads) threads"
+                print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (%@): %.1f ms, %.0f MB/s (best of 5)",
                              v * 1e3, mb / v, what, c * 1e3, mb / c))
                 if warmCache && tier != .interpreter {
                     config.codeCache = InMemoryCodeCache()

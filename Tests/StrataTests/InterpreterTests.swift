@@ -5,6 +5,70 @@ import WAT
 @testable import Strata
 
 @Suite struct InterpreterTests {
+    static let lazyWat = """
+        (module
+          (func $a (export "a") (param i32) (result i32) (call $b (i32.add (local.get 0) (i32.const 1))))
+          (func $b (param i32) (result i32) (local i64 f64) (i32.mul (local.get 0) (i32.const 3)))
+          (func $c (export "c") (result i32) (i32.const 7))
+          (func $d (export "d") (param i32) (result i32)
+            (if (result i32) (local.get 0) (then (i32.const 1)) (else (unreachable)))))
+        """
+
+    /// Functions are translated for the interpreter at their first call, not at module creation
+    /// (memory for interpreter code grows with the functions that run): the entry slot then
+    /// points at the translation; a listing translates on demand; a trap in a function's first
+    /// run has its offset.
+    @Test(arguments: [Tier.interpreter, .tiered]) func functionsAreTranslatedAtTheirFirstCall(tier: Tier) throws {
+        var c = EngineConfiguration()
+        c.tier = tier
+        c.tierUpThreshold = 1_000_000
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.lazyWat))
+        #expect(module.translatedFunctionCount == 0)
+        let instance = try Store(engine: engine).instantiate(module)
+        #expect(module.translatedFunctionCount == 0)
+        #expect(try instance.function("a")!.callI32(4) == 15)
+        #expect(module.translatedFunctionCount == 2)
+        #expect(try instance.function("a")!.callI32(5) == 18)
+        #expect(module.translatedFunctionCount == 2)
+        #expect(module.currentTier(function: 0) == .interpreter)
+        let listing = try #require(module.interpreterListing(function: 2))
+        #expect(listing.contains("1 constants") || listing.contains("constants"))
+        #expect(module.translatedFunctionCount == 3)
+        #expect(try instance.function("c")!.callI32() == 7)
+        do {
+            _ = try instance.function("d")!.callI32(0)
+            Issue.record("no trap")
+        } catch let trap as Trap {
+            #expect(trap.kind == .unreachable)
+            #expect(trap.backtrace.first?.functionIndex == 3)
+            #expect(trap.backtrace.first?.offset != nil)
+        }
+        #expect(module.translatedFunctionCount == 4)
+    }
+
+    /// Threads making a function's first call at once (a store each, one module) all run it:
+    /// one translation is kept, and every call after it runs that one.
+    @Test func concurrentFirstCallsShareOneTranslation() throws {
+        var c = EngineConfiguration()
+        c.tier = .interpreter
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.lazyWat))
+        let results = Locked([Int32](repeating: 0, count: 16))
+        DispatchQueue.concurrentPerform(iterations: 16) { k in
+            let value = (try? Store(engine: engine).instantiate(module).function("a")!.callI32(Int32(k))) ?? -1
+            results.withLock { $0[k] = value }
+        }
+        let expected: [Int32] = (0..<16).map { k in Int32((k + 1) * 3) }
+        let got = results.withLock { $0 }
+        #expect(got == expected)
+        #expect(module.translatedFunctionCount == 2)
+        let record = try module.interpreterRecord(0).get()
+        let slot = UnsafeRawPointer(module.entrySlot(0)).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self)
+        let published = strata_load_entry(slot)
+        #expect(published == UnsafeRawPointer(record))
+    }
+
     /// The constant pool holds each distinct constant once, through the linear search (up to 8
     /// constants), the hash table and its growth (past 32): 300 distinct i64 constants, each
     /// used three times; and f64, i64 and v128 constants with the same bits share one slot.
@@ -30,10 +94,10 @@ import WAT
         let store = Store(engine: module.engine)
         let instance = try store.instantiate(module)
         #expect(try instance.function("sum")!.callI64() == expected)
-        #expect(module.codes[0].constWords == (1 + 300) * wordsPerSlot)
+        #expect((try module.interpreterRecord(0).get()).pointee.constWords == (1 + 300) * wordsPerSlot)
         #expect(try instance.function("mixed")!.callF64() == 3)
         // 1.0 as f64 and as i64 bits share one slot; the v128 (same low word, zero high) too.
-        #expect(module.codes[1].constWords == 1 * wordsPerSlot)
+        #expect((try module.interpreterRecord(1).get()).pointee.constWords == 1 * wordsPerSlot)
     }
 
     @Test func arithmeticAndCalls() throws {
@@ -217,13 +281,13 @@ import WAT
         let instance = try store.instantiate(m)
         _ = try instance.function("loop")!.call([.i32(10)])
         let c = m.engine.configuration
-        #expect(m.codes[0].hotness.count == Int64(10 * c.callWeight))                   // $leaf: 10 calls
+        #expect((try m.interpreterRecord(0).get()).pointee.hotness.count == Int64(10 * c.callWeight))                   // $leaf: 10 calls
         // Back edges are charged in batches of `backEdgePeriod`, the first one at the first back
         // edge of a store: 9 back edges are one batch.
-        #expect(m.codes[1].hotness.count == Int64(1 * c.callWeight + backEdgePeriod * c.loopWeight))
+        #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(1 * c.callWeight + backEdgePeriod * c.loopWeight))
         // 130 more: batches at back edges 65 and 129 of the store's count (139 in all).
         _ = try instance.function("loop")!.call([.i32(131)])
-        #expect(m.codes[1].hotness.count == Int64(2 * c.callWeight + 3 * backEdgePeriod * c.loopWeight))
+        #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(2 * c.callWeight + 3 * backEdgePeriod * c.loopWeight))
     }
 
     @Test func memoryGrowAndHostAccess() throws {

@@ -48,7 +48,7 @@ import Testing
         // 99 + 999 back edges: batches at back edges 1, 65, ..., 1089 of the store's count.
         let c = m.engine.configuration
         let batches = Int64((99 + 999 - 1) / backEdgePeriod + 1)
-        #expect(m.codes[0].hotness.count + m.codes[1].hotness.count
+        #expect((try m.interpreterRecord(0).get()).pointee.hotness.count + (try m.interpreterRecord(1).get()).pointee.hotness.count
                 == 2 * Int64(c.callWeight) + batches * Int64(backEdgePeriod * c.loopWeight))
     }
 

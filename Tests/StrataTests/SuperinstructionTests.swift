@@ -376,7 +376,8 @@ import WAT
 /// The opcode word of each instruction of defined function `i` (operand words left out, so a
 /// check for an opcode cannot match an operand that happens to have the same value).
 func opcodeWords(_ m: Module, _ i: Int) -> [UInt64] {
-    m.instructionOffsets[i].map { m.codes[i].code[Int($0.0)] }
+    guard let (record, offsets) = m.translation(i) else { return [] }
+    return offsets.map { record.pointee.code[Int($0.0)] }
 }
 
 /// Like `opcodeWords`, with each sequence replaced by the opcode of its first instruction (the

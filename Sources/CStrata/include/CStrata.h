@@ -84,6 +84,11 @@ static inline const void *strata_load_entry(const void *const *slot) {
 static inline void strata_store_entry(const void **slot, const void *value) {
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
 }
+/// Replaces `expected` in an entry slot with `value` (release); false when the slot held
+/// something else (a later tier's code: lazy translation never takes a slot back from it).
+static inline int strata_replace_entry(const void **slot, const void *expected, const void *value) {
+    return __atomic_compare_exchange_n(slot, &expected, value, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
 
 
 /// Where the interpreter's dispatch section lies (CStrataLayout.c): its bounds and the

@@ -572,6 +572,7 @@ extension Interpreter {
         while true {
             let next: NextInstruction
             switch opcode(at: pc) {
+        case .lazy_translate: next = opLazyTranslate(pc, fp, st)
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)

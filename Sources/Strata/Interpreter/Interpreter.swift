@@ -41,6 +41,30 @@ func enterFunction(
     return (fc.pointee.code, newFP)
 }
 
+/// [lazy_translate] The first run of a function (the code of its stub record): translates it,
+/// once per module (`Module.interpreterRecord`, which also points the entry slot at the
+/// translation), then sets up the frame for the translated code (the parameters are in place;
+/// the stack is checked for the larger frame, locals zeroed, constants copied) and goes on
+/// there. A body the translator refuses (an instruction without a handler) fails the call with
+/// the reason as its error.
+@inline(never)
+func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let stub = st.pointee.current!
+    let instance = instanceOf(st)
+    let fc: UnsafeMutablePointer<FunctionCode>
+    switch instance.module.interpreterRecord(stub.pointee.definedIndex) {
+    case .success(let record): fc = record
+    case .failure(let error):
+        instance.store.setHostError(error)
+        return (trap(st, .hostError, pc), fp, st)
+    }
+    if fp + fc.pointee.frameWords > st.pointee.stackEnd { return (trap(st, .callStackExhausted, pc), fp, st) }
+    zeroSlots(fp + fc.pointee.paramWords, words: fc.pointee.localWords)
+    copySlots(fp + fc.pointee.paramWords + fc.pointee.localWords, from: fc.pointee.consts, words: fc.pointee.constWords)
+    st.pointee.current = fc
+    return (fc.pointee.code, fp, st)
+}
+
 /// Zeroes `words` words (a whole number of 16-byte slots) at `dst`. Frames have a few locals, so
 /// an inline loop storing two slots per step beats a call to `memset`, and its two stores per
 /// step keep LLVM from turning it back into that call.

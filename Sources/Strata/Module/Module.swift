@@ -3,10 +3,11 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// A decoded, fully validated module with its interpreter code. Immutable and shared by all
-/// its instances and threads. Creating it decodes, validates every function (eagerly: an
-/// invalid function is rejected even if never called) and translates it for the interpreter,
-/// in one pass per function body.
+/// A decoded, fully validated module. Immutable and shared by all its instances and threads.
+/// Creating it decodes and validates every function (eagerly: an invalid function is rejected
+/// even if never called); a function is translated for the interpreter on its first call
+/// (lazy translation: its record's code is one `lazy_translate` instruction until then), so
+/// memory for interpreter code grows only with the functions that run.
 public final class Module: @unchecked Sendable {
     public let engine: Engine
     let info: ModuleInfo
@@ -15,24 +16,29 @@ public final class Module: @unchecked Sendable {
     let typeIDs: UnsafeMutablePointer<UInt32>
     /// Per type index, the signature calls from the host read (`StrataFuncRef.signature`).
     let callSignatures: CallSignatureTable
-    /// Interpreter code per defined function.
+    /// Per defined function, its first interpreter record: the lazy stub, whose code translates
+    /// the function on its first run (`interpreterRecord`).
     let codes: UnsafeMutablePointer<FunctionCode>
     /// The entry table: one slot per defined function, pointing at the code used for it now.
     /// Later tiers replace a slot with one atomic store.
     let entryTable: UnsafeMutablePointer<UnsafeRawPointer?>
-    /// Per defined function: (code word index, Wasm offset) of each instruction.
-    let instructionOffsets: [[(Int32, Int32)]]
     private var allocations: [UnsafeMutableRawPointer] = []
-    /// The interpreter code the records point into.
-    private let translatedFunctions: [CompiledFunction?]
+    /// Functions translated so far: per defined function its interpreter code (kept alive with
+    /// the module) and record, the record being what the entry slot got. Written under the lock
+    /// by the first call of a function; read by backtraces and listings.
+    private let translations: Locked<[Translation?]>
+    private struct Translation {
+        let function: CompiledFunction
+        let record: UnsafeMutablePointer<FunctionCode>
+    }
     /// Machine code placed at creation (shared by all instances).
     private(set) var compiled: CompiledCode?
     /// Per defined function, the machine code (only with `EngineConfiguration.keepMachineCode`).
     private(set) var machineCode: [Int: [UInt8]] = [:]
-    /// Tiered mode: the module's bytes (bodies are compiled later), which functions have been
-    /// queued, and the code compiled since (kept alive with the module: running code is never
-    /// freed while the module lives).
-    private let tieringBytes: [UInt8]
+    /// The module's bytes (bodies are translated and compiled later); in tiered mode, which
+    /// functions have been queued, and the code compiled since (kept alive with the module:
+    /// running code is never freed while the module lives).
+    private let bytes: [UInt8]
     private let tierClaims: Locked<[Bool]>
     /// Tiered mode: functions queued for the optimizing tier.
     private let optimizeClaims: Locked<[Bool]>
@@ -64,24 +70,24 @@ public final class Module: @unchecked Sendable {
         info = lowered.info
         context = lowered.context
         cacheKey = lookup.key
-        translatedFunctions = lowered.translated
+        translations = Locked([Translation?](repeating: nil, count: info.bodies.count))
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
         callSignatures = CallSignatureTable(info.types)
-        // 3. Interpreter records and the entry table (every slot starts at its record).
-        let records = Self.makeInterpreterRecords(lowered.translated, info: info)
+        // 3. Interpreter records (lazy stubs) and the entry table (every slot starts at its stub).
+        let records = Self.makeInterpreterRecords(info: info)
         codes = records.codes
         entryTable = records.entryTable
-        instructionOffsets = records.offsets
-        allocations.append(records.placeholder)
+        allocations.append(records.shared)
         // 4. Tiering state: claims and thresholds (chaos mode draws them).
-        tieringBytes = tiered ? bytes : []
-        tierClaims = Locked([Bool](repeating: false, count: tiered ? lowered.translated.count : 0))
-        optimizeClaims = Locked([Bool](repeating: false, count: tiered ? lowered.translated.count : 0))
+        self.bytes = bytes
+        let count = info.bodies.count
+        tierClaims = Locked([Bool](repeating: false, count: tiered ? count : 0))
+        optimizeClaims = Locked([Bool](repeating: false, count: tiered ? count : 0))
         var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
         optimizeThreshold = chaos != nil ? Int64(chaos!.next() % 256) : Int64(max(configuration.optimizeThreshold, 1))
         if tiered {
-            for i in 0..<lowered.translated.count {
+            for i in 0..<count {
                 let at = chaos != nil ? Int64(chaos!.next() % 64) : Int64(max(configuration.tierUpThreshold, 1))
                 strata_hotness_set_threshold(&codes[i].hotness, at)
             }
@@ -140,89 +146,113 @@ public final class Module: @unchecked Sendable {
     private struct Lowered {
         var info: ModuleInfo
         var context: ModuleContext
-        /// Interpreter code per defined function (nil: compiled, or cached).
-        var translated: [CompiledFunction?]
         /// Machine code compiled now (the eager modes).
         var compiled: [TierFunction]
         var leftOut: [LeftOut]
         var entry: CacheEntry?
     }
 
-    /// Decodes and validates `bytes` and lowers every body not in the cache: the interpreter
-    /// and tiered modes translate each body as it is validated (in parallel); the eager modes
-    /// validate, compile in parallel afterwards, and translate just the functions no compiler
-    /// takes (SIMD).
+    /// Decodes and validates `bytes`, and in the eager modes compiles every body not in the cache
+    /// (in parallel, after validation). Nothing is translated for the interpreter here: that
+    /// happens at a function's first call.
     private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
-            let (info, context, lowered) = try decodeValidating(buffer, skip: lookup.isCached) { context, info, type, body, validator throws(WasmError) -> (CompiledFunction?, WasmError?)? in
-                if compilers.isEmpty {
-                    return try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
-                }
+            let (info, context, _) = try decodeValidating(buffer, skip: lookup.isCached) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
             }
-            var translated = [CompiledFunction?](repeating: nil, count: info.bodies.count)
-            for i in 0..<lowered.count {
-                if let reason = lowered[i]?.1 { throw reason }
-                translated[i] = lowered[i]?.0
-            }
-            var out = Lowered(info: info, context: context, translated: translated, compiled: [], leftOut: [], entry: lookup.entry)
+            var out = Lowered(info: info, context: context, compiled: [], leftOut: [], entry: lookup.entry)
             guard !compilers.isEmpty else { return out }
             _ = try JITRuntime.get()
             var done = [Bool](repeating: false, count: info.bodies.count)
             for f in lookup.entry?.image.functions ?? [] { done[f.index] = true }
             (out.compiled, out.leftOut) = try compileFunctions(
                 bytes: buffer, info: info, context: context, threads: configuration.compileThreads, compilers: compilers, skip: done)
-            for f in out.compiled { done[f.index] = true }
-            for i in 0..<info.bodies.count where !done[i] {
-                let type = info.types[Int(info.functionTypeIndices[i])]
-                var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
-                let (f, reason) = try Self.translate(context: context, info: info, type: type, body: info.bodies[i], validator: &validator)
-                if let reason { throw reason }
-                out.translated[i] = f
-            }
             return out
         }
     }
 
-    /// One interpreter record per defined function, and the entry table pointing at them. A
-    /// function without interpreter code (compiled, or cached) gets a record whose code traps;
-    /// it is never run (its entry slot gets the compiled record). Such records share one
-    /// placeholder code word and an empty constant pool (`placeholder`, freed with the module).
-    private static func makeInterpreterRecords(_ translated: [CompiledFunction?], info: ModuleInfo) -> (
+    /// One interpreter record per defined function, the lazy stub, and the entry table pointing
+    /// at them. A stub's code is one `lazy_translate` instruction (shared by all stubs, with an
+    /// empty constant pool, in `shared`, freed with the module); its frame is the parameters
+    /// and results, what a caller places before the code runs.
+    private static func makeInterpreterRecords(info: ModuleInfo) -> (
         codes: UnsafeMutablePointer<FunctionCode>, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
-        offsets: [[(Int32, Int32)]], placeholder: UnsafeMutableRawPointer
+        shared: UnsafeMutableRawPointer
     ) {
-        let n = translated.count
+        let n = info.bodies.count
         let codes = UnsafeMutablePointer<FunctionCode>.allocate(capacity: max(n, 1))
         let entryTable = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: max(n, 1))
-        var offsets: [[(Int32, Int32)]] = []
-        offsets.reserveCapacity(n)
         let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
-        shared.initialize(to: handlerWord(Opcode.unreachable))
+        shared.initialize(to: Opcode.lazy_translate.word)
         (shared + 1).initialize(to: 0)
         let imported = info.importedFunctionTypes.count
         for i in 0..<n {
-            if let f = translated[i] {
-                (codes + i).initialize(to: FunctionCode(
-                    functionIndex: UInt32(imported + i), code: f.code, frameWords: f.frameWords,
-                    paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                    consts: f.consts, constWords: f.constCount, definedIndex: i))
-                offsets.append(f.offsets)
-            } else {
-                let type = info.types[Int(info.functionTypeIndices[i])]
-                (codes + i).initialize(to: FunctionCode(
-                    functionIndex: UInt32(imported + i), code: shared, frameWords: type.params.count * wordsPerSlot,
-                    paramWords: type.params.count * wordsPerSlot, localWords: 0, resultWords: type.results.count * wordsPerSlot,
-                    consts: shared + 1, constWords: 0, definedIndex: i))
-                offsets.append([])
-            }
+            let type = info.types[Int(info.functionTypeIndices[i])]
+            let params = type.params.count * wordsPerSlot, results = type.results.count * wordsPerSlot
+            (codes + i).initialize(to: FunctionCode(
+                functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
+                paramWords: params, localWords: 0, resultWords: results,
+                consts: shared + 1, constWords: 0, definedIndex: i))
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
-        return (codes, entryTable, offsets, UnsafeMutableRawPointer(shared))
+        return (codes, entryTable, UnsafeMutableRawPointer(shared))
     }
+
+    /// Defined function `index`'s interpreter record: translated on the first request (under
+    /// the module's lock, so once), its entry slot then moved from the stub to it unless a
+    /// compiled tier took the slot meanwhile. Nil only if the translator refuses the body (an
+    /// instruction without an interpreter handler), with the reason.
+    func interpreterRecord(_ index: Int) -> Result<UnsafeMutablePointer<FunctionCode>, WasmError> {
+        translations.withLock { translations -> Result<UnsafeMutablePointer<FunctionCode>, WasmError> in
+            if let t = translations[index] { return .success(t.record) }
+            let info = self.info, context = self.context
+            let translated = bytes.withUnsafeBufferPointer { buffer -> Result<CompiledFunction, WasmError> in
+                do throws(WasmError) {
+                    // The body's locals, decoded again: a body whose code came from the cache
+                    // was never decoded past its extent at creation.
+                    let extent = info.bodies[index]
+                    let body = try ModuleDecoder.decodeLocals(buffer, FunctionBody(
+                        locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
+                        bodyOffset: extent.bodyOffset))
+                    let type = info.types[Int(info.functionTypeIndices[index])]
+                    var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
+                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
+                    if let reason { throw reason }
+                    return .success(f!)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            guard case .success(let f) = translated else { return translated.map { _ in codes + index } }
+            let stub = codes + index
+            let record = UnsafeMutablePointer<FunctionCode>.allocate(capacity: 1)
+            record.initialize(to: FunctionCode(
+                functionIndex: stub.pointee.functionIndex, code: f.code, frameWords: f.frameWords,
+                paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
+                consts: f.consts, constWords: f.constCount, definedIndex: index))
+            // Tiering goes on from where the stub's counters stand (the first call counted
+            // there; its threshold may be out of reach already: queued).
+            record.pointee.hotness = StrataHotness(
+                count: strata_hotness_count(&stub.pointee.hotness), tierUpAt: stub.pointee.hotness.tierUpAt)
+            translations[index] = Translation(function: f, record: record)
+            strata_publish_fence()
+            _ = strata_replace_entry(entrySlot(index), UnsafeRawPointer(stub), UnsafeRawPointer(record))
+            return .success(record)
+        }
+    }
+
+    /// Defined function `index`'s interpreter record and its instructions' (code word, Wasm
+    /// offset) pairs, translated first if no call has (listings, tests).
+    func translation(_ index: Int) -> (record: UnsafeMutablePointer<FunctionCode>, offsets: [(Int32, Int32)])? {
+        guard case .success(let record) = interpreterRecord(index) else { return nil }
+        return (record, translations.withLock { $0[index]?.function.offsets } ?? [])
+    }
+
+    /// Functions translated for the interpreter so far.
+    public var translatedFunctionCount: Int { translations.withLock { $0.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
 
     /// Places the code of module creation, one image: the cache's as it is, or the functions
     /// compiled now with any cached ones copied in (each function's code says which tier
@@ -382,7 +412,7 @@ public final class Module: @unchecked Sendable {
                 throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
             }
             _ = try JITRuntime.get()
-            let function = try tieringBytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+            let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
                 // The body's locals, decoded again: a function whose code came from the cache was
                 // never decoded past its extent at creation.
                 let extent = info.bodies[index]
@@ -414,7 +444,8 @@ public final class Module: @unchecked Sendable {
         tieredCode.withLock { parts -> (Int, Tier, Tier)? in
             guard !parts.isEmpty else { return nil }
             let index = parts[Int(random % UInt64(parts.count))].index
-            var choices = [UnsafeRawPointer(codes + index)]
+            let interpreted = translations.withLock { $0[index]?.record } ?? codes + index
+            var choices = [UnsafeRawPointer(interpreted)]
             for p in parts where p.index == index { choices.append(UnsafeRawPointer(p.code.records + p.record)) }
             let slot = entrySlot(index)
             guard let current = strata_load_entry(slot) else { return nil }
@@ -564,6 +595,7 @@ public final class Module: @unchecked Sendable {
 
     deinit {
         for a in allocations { a.deallocate() }
+        translations.withLock { for t in $0 { t?.record.deallocate() } }
         codes.deallocate()
         entryTable.deallocate()
         typeIDs.deallocate()
@@ -619,12 +651,12 @@ public final class Module: @unchecked Sendable {
 
     /// A listing of the interpreter code of defined function `index` (in the module's
     /// function index space): one instruction per line, with its Wasm offset, handler and
-    /// operand words. A debugging aid (`strata dump`).
+    /// operand words. A debugging aid (`strata dump`); translates the function if no call has.
     public func interpreterListing(function index: Int) -> String? {
         let d = index - importedFunctionCount
         guard d >= 0, d < info.bodies.count else { return nil }
-        let fc = codes[d]
-        let offsets = instructionOffsets[d]
+        guard let (record, offsets) = translation(d) else { return "func \(index): not translated for the interpreter\n" }
+        let fc = record.pointee
         var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameWords) words "
             + "(\(fc.paramWords / wordsPerSlot) params, \(fc.localWords / wordsPerSlot) locals, \(fc.constWords / wordsPerSlot) constants "
             + "at word \(fc.paramWords + fc.localWords); operands are word indices, 2 words per slot)\n"
@@ -644,7 +676,9 @@ public final class Module: @unchecked Sendable {
         var offset: Int?
         if let pc {
             let ci = Int32(pc - fc.pointee.code) - (isReturnAddress ? 1 : 0)
-            let table = instructionOffsets[fc.pointee.definedIndex]
+            // The stub (code not translated when the frame was made) has no instructions.
+            let translation = translations.withLock { $0[fc.pointee.definedIndex] }
+            let table = translation.map { $0.function.code == fc.pointee.code ? $0.function.offsets : [] } ?? []
             var lo = 0, hi = table.count - 1, found = -1
             while lo <= hi {
                 let mid = (lo + hi) / 2
