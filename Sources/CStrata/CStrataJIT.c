@@ -291,7 +291,10 @@ uint32_t strata_cpu_features(void) {
         }
     }
     if (__get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 5))) f |= STRATA_CPU_LZCNT;
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3))) f |= STRATA_CPU_BMI1;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        if (b & (1u << 3)) f |= STRATA_CPU_BMI1;
+        if (b & (1u << 8)) f |= STRATA_CPU_BMI2;
+    }
     return f;
 }
 

@@ -1,3 +1,4 @@
+import CStrata
 import Foundation
 import Testing
 import WAT
@@ -663,6 +664,42 @@ import WAT
         }
     }
 
+    /// Rotations by a constant use BMI2's `rorx` where the CPU has it and VEX encodings are
+    /// allowed (`useAVX`): the rotated value goes straight into the result's register; with
+    /// `useAVX` off, `rol`/`ror` on a copy. Both give the interpreter's results (a SHA-256-like
+    /// mix of rotations of a value that stays live).
+    @Test func constantRotationsUseRorxWhereTheCPUHasIt() throws {
+        let wat = """
+            (module
+              (func (export "f") (param i32 i64) (result i64)
+                (i64.add
+                  (i64.extend_i32_u (i32.xor (i32.xor (i32.rotr (local.get 0) (i32.const 6)) (i32.rotr (local.get 0) (i32.const 11)))
+                                             (i32.xor (i32.rotl (local.get 0) (i32.const 7)) (local.get 0))))
+                  (i64.xor (i64.rotl (local.get 1) (i64.const 13)) (i64.rotr (local.get 1) (i64.const 1))))))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        for useAVX in [true, false] {
+            var c = EngineConfiguration()
+            c.tier = .optimizing
+            c.keepMachineCode = true
+            c.useAVX = useAVX
+            let engine = Engine(configuration: c)
+            let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+            let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+            let rorx = lines.filter { $0.hasPrefix("rorx") }.count
+            if useAVX && strata_cpu_features() & STRATA_CPU_BMI2 != 0 {
+                #expect(rorx == 5)
+                #expect(!lines.contains { $0.hasPrefix("rol ") || $0.hasPrefix("ror ") })
+            } else {
+                #expect(rorx == 0)
+            }
+            let f = try Store(engine: engine).instantiate(module).function("f")!
+            for (x, y): (Int32, Int64) in [(0, 0), (1, 1), (-1, -1), (0x1234_5678, 0x0123_4567_89AB_CDEF), (Int32.min, Int64.min)] {
+                #expect(try f.call([.i32(x), .i64(y)]) == interpreter.call([.i32(x), .i64(y)]))
+            }
+        }
+    }
+
     func compiled(_ wat: String) throws -> Instance {
         var c = EngineConfiguration()
         c.tier = .optimizing
@@ -812,9 +849,9 @@ import WAT
         #expect(try instance.function("count")!.call([.i32(10_000), .i64(0)]) == [.i64(30_000)])
     }
 
-    /// Moves that form cycles (arguments passed on permuted, a loop swapping two values) are
-    /// broken by swapping registers (`xchg`), which leaves the indirect call's entry and vmctx
-    /// (held in r10/r11 through the argument moves) alone.
+    /// Moves that form cycles (arguments passed on permuted, a loop swapping two values) keep
+    /// their values: broken through r11, or by swapping registers (`xchg`) in an indirect call,
+    /// whose entry and vmctx are held in r10/r11 through the argument moves.
     @Test func movesThatFormCyclesKeepTheirValues() throws {
         var c = EngineConfiguration()
         c.tier = .optimizing
@@ -852,9 +889,17 @@ import WAT
         #expect(try instance.function("swap")!.callI32(1) == 21)
         #expect(try instance.function("swap")!.callI32(2) == 12)
         #expect(try instance.function("swap")!.callI32(7) == 21)
-        // The swap's moves did form a cycle.
+        // The swap's moves did form a cycle, broken through r11; no move is left with its own
+        // register as its source.
         let code = try #require(module.machineCode(function: 3))
-        #expect(try X64AssemblerTests.disassemble(code).contains { $0.hasPrefix("xchg") })
+        let lines = try X64AssemblerTests.disassemble(code)
+        #expect(lines.contains { $0.hasPrefix("mov r11, ") || $0.hasPrefix("mov r11d, ") })
+        for f in 0..<4 {
+            for line in try X64AssemblerTests.disassemble(try #require(module.machineCode(function: f))) {
+                let parts = line.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+                if parts.count == 3, parts[0] == "mov" { #expect(parts[1] != parts[2], "\(line)") }
+            }
+        }
     }
 
     @Test func simdFunctionsFallBackWithAReason() throws {

@@ -86,6 +86,10 @@ import Testing
         add("btr r9d, 0x1f") { $0.btr(.w32, .r9, bit: 31) }
         add("lzcnt eax, ecx") { $0.lzcnt(.w32, .rax, .rcx) }
         add("tzcnt r8, r9") { $0.tzcnt(.w64, .r8, .r9) }
+        add("rorx eax, ecx, 0x7") { $0.rorx(.w32, .rax, .rcx, 7) }
+        add("rorx r12d, ebx, 0x1e") { $0.rorx(.w32, .r12, .rbx, 30) }
+        add("rorx rdx, r13, 0x3f") { $0.rorx(.w64, .rdx, .r13, 63) }
+        add("rorx r9, r10, 0x1") { $0.rorx(.w64, .r9, .r10, 1) }
         add("popcnt rax, r15") { $0.popcnt(.w64, .rax, .r15) }
         add("sete al") { $0.setcc(.e, .rax) }
         add("setl sil") { $0.setcc(.l, .rsi) }

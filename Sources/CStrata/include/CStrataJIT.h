@@ -88,6 +88,7 @@ uintptr_t strata_thread_stack_limit(void);
 #define STRATA_CPU_LZCNT  (1u << 2)
 #define STRATA_CPU_BMI1   (1u << 3)
 #define STRATA_CPU_AVX    (1u << 4)
+#define STRATA_CPU_BMI2   (1u << 5)
 uint32_t strata_cpu_features(void);
 
 /// Flushes nothing on x86-64 (coherent instruction cache); a full fence so code written by

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 8
+    static let revision = 9
 
     struct Output {
         var function: MachineFunction?
@@ -17,8 +17,8 @@ enum OptimizingCompiler {
 
     /// Compiles one body. Throws only what validation throws; what this tier cannot compile
     /// comes back as `reason`.
-    /// `avx`: use AVX encodings (the caller checked the CPU).
-    static func compile(_ source: FunctionSource, avx: Bool, keepIR: Bool = false) throws(WasmError) -> Output {
+    /// `avx`, `bmi2`: use AVX encodings and BMI2's `rorx` (the caller checked the CPU).
+    static func compile(_ source: FunctionSource, avx: Bool, bmi2: Bool = false, keepIR: Bool = false) throws(WasmError) -> Output {
         let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
         var builder = IRBuilder(
             context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals,
@@ -42,7 +42,7 @@ enum OptimizingCompiler {
         }
         var lowering = X64Lowering(
             f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount,
-            hasMemory: accessesMemory, avx: avx)
+            hasMemory: accessesMemory, avx: avx, bmi2: bmi2)
         let machine = lowering.emit()
         return Output(function: machine, ir: keepIR ? f : nil)
     }
@@ -62,7 +62,8 @@ extension Module {
             let d = index - info.importedFunctionTypes.count
             guard d >= 0, d < info.bodies.count else { throw WasmError(.invalid, "no defined function \(index)") }
             let out = try OptimizingCompiler.compile(
-                FunctionSource(d, bytes: buffer, info: info, context: context), avx: strata_cpu_features() & STRATA_CPU_AVX != 0, keepIR: true)
+                FunctionSource(d, bytes: buffer, info: info, context: context), avx: strata_cpu_features() & STRATA_CPU_AVX != 0,
+                bmi2: strata_cpu_features() & STRATA_CPU_BMI2 != 0, keepIR: true)
             if let reason = out.reason { return "not compiled by the optimizing tier: \(reason.message)\n" }
             return out.ir?.listing() ?? ""
         }

@@ -64,14 +64,14 @@ public struct EngineConfiguration: Sendable {
     public var codeCache: (any CodeCache)?
     /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
     public var keepMachineCode: Bool = false
-    /// Compiled code uses AVX encodings (three-operand float arithmetic) where the CPU has
-    /// them; false forces the SSE forms (tests run both).
+    /// Compiled code uses VEX encodings where the CPU has them: AVX's three-operand float
+    /// arithmetic and BMI2's `rorx`; false forces the SSE and legacy forms (tests run both).
     public var useAVX: Bool = true
     public init() {}
 
     /// The CPU features compiled code may use under this configuration.
     var codeFeatures: UInt32 {
-        strata_cpu_features() & (useAVX ? ~0 : ~STRATA_CPU_AVX)
+        strata_cpu_features() & (useAVX ? ~0 : ~(STRATA_CPU_AVX | STRATA_CPU_BMI2))
     }
 }
 

@@ -61,15 +61,19 @@ struct BaselineTierCompiler: TierCompiler {
 
 /// The optimizing tier.
 struct OptimizingTierCompiler: TierCompiler {
-    /// Emit AVX encodings (the CPU has them and the configuration allows them).
+    /// Emit AVX encodings and BMI2's `rorx` (the CPU has them and the configuration allows them).
     var avx: Bool
+    var bmi2: Bool
     var tier: Tier { .optimizing }
 
-    init(avx: Bool) { self.avx = avx }
-    init(_ configuration: EngineConfiguration) { avx = configuration.codeFeatures & STRATA_CPU_AVX != 0 }
+    init(avx: Bool, bmi2: Bool = false) { self.avx = avx; self.bmi2 = bmi2 }
+    init(_ configuration: EngineConfiguration) {
+        avx = configuration.codeFeatures & STRATA_CPU_AVX != 0
+        bmi2 = configuration.codeFeatures & STRATA_CPU_BMI2 != 0
+    }
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
-        let out = try OptimizingCompiler.compile(source, avx: avx)
+        let out = try OptimizingCompiler.compile(source, avx: avx, bmi2: bmi2)
         if let f = out.function { return .success(f) }
         return .failure(out.reason ?? WasmError(.unsupported, "not compiled by the optimizing tier"))
     }
@@ -170,7 +174,7 @@ extension Module {
         }
         let compilers: [any TierCompiler] = [
             BaselineTierCompiler(), BaselineTierCompiler(hotness: (15, 1)), OptimizingTierCompiler(avx: false),
-            OptimizingTierCompiler(avx: true),
+            OptimizingTierCompiler(avx: true), OptimizingTierCompiler(avx: true, bmi2: true),
         ]
         var out: [MachineFunction] = []
         for compiler in compilers {

@@ -241,6 +241,14 @@ struct X64Assembler {
     /// btc / btr r, imm8: complement / reset one bit.
     mutating func btc(_ w: Width, _ r: Reg, bit: UInt8) { opRR(nil, w: w == .w64, [0x0F, 0xBA], reg: 7, rm: r.code); byte(bit) }
     mutating func btr(_ w: Width, _ r: Reg, bit: UInt8) { opRR(nil, w: w == .w64, [0x0F, 0xBA], reg: 6, rm: r.code); byte(bit) }
+    /// rorx dst, src, imm (BMI2): src rotated right by imm into dst, flags untouched. VEX map
+    /// 0F3A, prefix F2, W for 64 bits.
+    mutating func rorx(_ w: Width, _ dst: Reg, _ src: Reg, _ imm: UInt8) {
+        byte(0xC4)
+        byte((dst.code >> 3 == 0 ? 0x80 : 0) | 0x40 | (src.code >> 3 == 0 ? 0x20 : 0) | 0x03)
+        byte((w == .w64 ? 0x80 : 0) | 0x78 | 0x03)
+        byte(0xF0); byte(0xC0 | (dst.code & 7) << 3 | (src.code & 7)); byte(imm)
+    }
     mutating func lzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBD], reg: dst.code, rm: src.code) }
     mutating func tzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBC], reg: dst.code, rm: src.code) }
     mutating func popcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xB8], reg: dst.code, rm: src.code) }

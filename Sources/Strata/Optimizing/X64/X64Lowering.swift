@@ -37,6 +37,8 @@ struct X64Lowering {
     static let loopAlignment = 32
     /// Use AVX encodings (three-operand float arithmetic).
     let avx: Bool
+    /// BMI2's `rorx` for rotations by a constant (the caller checked the CPU).
+    let bmi2: Bool
     static let x1 = XReg(15), x2 = XReg(14)
 
     let f: IRFunction
@@ -86,10 +88,11 @@ struct X64Lowering {
 
     init(
         f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool,
-        avx: Bool
+        avx: Bool, bmi2: Bool = false
     ) {
         self.f = f
         self.avx = avx
+        self.bmi2 = bmi2
         self.ra = allocation
         self.order = order
         self.context = context
@@ -440,7 +443,7 @@ struct X64Lowering {
         asm.load(.w64, s1, Mem(s1, VMContextLayout.funcRefVMContext))
         var moves = zip(args, d.arguments).map { (moveSource($0), $1) }
         moves.append((.loc(.gpr(s1.code)), .gpr(Reg.rdi.code)))
-        parallelMove(sources: moves)
+        parallelMove(sources: moves, r11Holds: true)
         asm.call(s2)
         m.recordCallSite(offset: offset)
         asm.bind(back)
@@ -719,11 +722,12 @@ struct X64Lowering {
         return .constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat)
     }
 
-    /// Moves whose destination no other pending move reads go first; a cycle is broken by
-    /// swapping two general registers (`xchg`), or through r11 or xmm15 when it passes through
-    /// an XMM register or a stack slot. r10 carries memory-to-memory moves and constants to
-    /// stack slots, so moves into registers leave r10, and cycles of general registers r11, alone.
-    mutating func parallelMove(sources moves: [(MoveSource, Location)]) {
+    /// Moves whose destination no other pending move reads go first; a cycle is broken through
+    /// r11 (xmm15 when it passes through an XMM register): three moves the renamer eliminates.
+    /// When r11 is a source itself (`r11Holds`: an indirect call's vmctx), a cycle of general
+    /// registers is broken by swapping two of them (`xchg`) instead. r10 carries
+    /// memory-to-memory moves and constants to stack slots, so moves into registers leave it alone.
+    mutating func parallelMove(sources moves: [(MoveSource, Location)], r11Holds: Bool = false) {
         var pending = moves.filter { $0.0 != .loc($0.1) && $0.1 != .none }
         while !pending.isEmpty {
             var progressed = false
@@ -742,11 +746,12 @@ struct X64Lowering {
             if !progressed {
                 // A cycle: park the first move's source in a scratch register.
                 guard case .loc(let s) = pending[0].0 else { preconditionFailure("a constant in a move cycle") }
-                if case .gpr(let a) = s, case .gpr(let b) = pending[0].1 {
+                if r11Holds, case .gpr(let a) = s, case .gpr(let b) = pending[0].1 {
                     // Register b now holds the value of a (the move is done) and a that of b.
                     asm.xchg(Reg(a), Reg(b))
                     pending.removeFirst()
                     for j in pending.indices where pending[j].0 == .loc(.gpr(b)) { pending[j].0 = .loc(.gpr(a)) }
+                    pending.removeAll { $0.0 == .loc($0.1) }  // the swap did those too
                     continue
                 }
                 let scratch: Location

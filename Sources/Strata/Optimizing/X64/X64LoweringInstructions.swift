@@ -50,8 +50,15 @@ extension X64Lowering {
             let w = Self.width(t!)
             if let bits = f.constant(inst.b) {
                 let d = dst(r)
-                move(inst.a, to: d)
-                asm.shift(op, w, d, imm: UInt8(truncatingIfNeeded: bits) & (w == .w32 ? 31 : 63))
+                let count = UInt8(truncatingIfNeeded: bits) & (w == .w32 ? 31 : 63)
+                if bmi2, op == .rol || op == .ror, count != 0, f.constant(inst.a) == nil {
+                    // rorx: into the result's register from the operand's, no copy first.
+                    let a = gpr(inst.a, into: d)
+                    asm.rorx(w, d, a, op == .ror ? count : (w == .w32 ? 32 : 64) - count)
+                } else {
+                    move(inst.a, to: d)
+                    asm.shift(op, w, d, imm: count)
+                }
                 finish(r, d)
             } else {
                 // The count goes to cl; nothing else lives in rcx across a variable shift.
