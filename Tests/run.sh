@@ -30,7 +30,7 @@ echo "== The same spec files, optimizing tier (every function compiled by it, ex
 .build/release/strata wast --tier optimizing --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
-echo "== The same spec files, optimizing tier without AVX encodings (the SSE forms)"
+echo "== The same spec files, optimizing tier without VEX encodings (the SSE forms, rol/ror for rorx)"
 .build/release/strata wast --tier optimizing --no-avx --testsuite "$STRATA_TESTSUITE" \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0" \
     "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast

@@ -27,7 +27,7 @@ struct TieringOptions: ParsableArguments {
     @Flag(help: "Do not read or write the code cache.")
     var noCache = false
 
-    @Flag(help: "Compiled code uses no AVX encodings even where the CPU has them (the SSE forms; for tests).")
+    @Flag(help: "Compiled code uses no VEX encodings (AVX, BMI2) even where the CPU has them (the SSE and legacy forms; for tests).")
     var noAVX = false
 
     var configuration: EngineConfiguration { configuration(cacheByDefault: true) }
