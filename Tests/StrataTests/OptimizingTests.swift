@@ -11,8 +11,13 @@ import WAT
     /// The IR of defined function `index` of `wat`, optimized or as built.
     /// `inline`: small leaf callees are inlined, as in compilation (off here so each test's calls stay calls).
     func ir(_ wat: String, function index: Int = 0, optimize: Bool = true, inline: Bool = false) throws -> IRFunction {
+        try irAndContext(wat, function: index, optimize: optimize, inline: inline).0
+    }
+
+    /// `ir` and the module context the lowering needs.
+    func irAndContext(_ wat: String, function index: Int = 0, optimize: Bool = true, inline: Bool = false) throws -> (IRFunction, ModuleContext) {
         let bytes = try wat2wasm(wat)
-        return try bytes.withUnsafeBufferPointer { buffer throws -> IRFunction in
+        return try bytes.withUnsafeBufferPointer { buffer throws -> (IRFunction, ModuleContext) in
             let (info, context, _) = try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
@@ -27,7 +32,7 @@ import WAT
             if let reason = builder.unsupported { throw reason }
             var f = builder.finish()
             if optimize { IRPasses.optimize(&f) }
-            return f
+            return (f, context)
         }
     }
 
@@ -634,15 +639,7 @@ import WAT
                 (i32.store (i32.const 212) (i32.const 300))
                 (i32.store (i32.const 312) (i32.const 77))))
             """
-        let f = try ir(wat)
-        let bytes = try wat2wasm(wat)
-        let context = try bytes.withUnsafeBufferPointer { buffer throws -> ModuleContext in
-            try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
-                var sink = NullSink()
-                try validator.run(sink: &sink)
-                return nil
-            }.1
-        }
+        let (f, context) = try irAndContext(wat)
         let order = IRPasses.reversePostorder(f)
         let allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers).run()
         var lowering = X64Lowering(f: f, allocation: allocation, order: order, context: context, importedFunctionCount: 0, hasMemory: true, avx: false)

@@ -211,12 +211,7 @@ public final class Module: @unchecked Sendable {
             let info = self.info, context = self.context
             let translated = bytes.withUnsafeBufferPointer { buffer -> Result<CompiledFunction, WasmError> in
                 do throws(WasmError) {
-                    // The body's locals, decoded again: a body whose code came from the cache
-                    // was never decoded past its extent at creation.
-                    let extent = info.bodies[index]
-                    let body = try ModuleDecoder.decodeLocals(buffer, FunctionBody(
-                        locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
-                        bodyOffset: extent.bodyOffset))
+                    let body = try Self.decodedBody(index, info: info, buffer)
                     let type = info.types[Int(info.functionTypeIndices[index])]
                     var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
                     let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
@@ -249,6 +244,16 @@ public final class Module: @unchecked Sendable {
     func translation(_ index: Int) -> (record: UnsafeMutablePointer<FunctionCode>, offsets: [(Int32, Int32)])? {
         guard case .success(let record) = interpreterRecord(index) else { return nil }
         return (record, translations.withLock { $0[index]?.function.offsets } ?? [])
+    }
+
+    /// Defined function `index`'s body with its locals decoded again from the bytes: a body
+    /// whose code came from the cache was never decoded past its extent at creation. What
+    /// lazy translation and every tier-up compile from.
+    static func decodedBody(_ index: Int, info: ModuleInfo, _ buffer: UnsafeBufferPointer<UInt8>) throws(WasmError) -> FunctionBody {
+        let extent = info.bodies[index]
+        return try ModuleDecoder.decodeLocals(buffer, FunctionBody(
+            locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
+            bodyOffset: extent.bodyOffset))
     }
 
     /// Functions translated for the interpreter so far.
@@ -413,12 +418,7 @@ public final class Module: @unchecked Sendable {
             }
             _ = try JITRuntime.get()
             let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
-                // The body's locals, decoded again: a function whose code came from the cache was
-                // never decoded past its extent at creation.
-                let extent = info.bodies[index]
-                let body = try ModuleDecoder.decodeLocals(buffer, FunctionBody(
-                    locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
-                    bodyOffset: extent.bodyOffset))
+                let body = try Self.decodedBody(index, info: info, buffer)
                 return try compiler.compile(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
             }
             let image = CodeImage.encode([(index, function)])

@@ -607,7 +607,6 @@ struct RegisterAllocator {
                 let float = f.values[v].type.isFloat
                 // Calls and fixed registers between the definition and the use (the use's own
                 // instruction included: it may take its fixed registers before reading operands).
-                var clobber: UInt32 = 0
                 let c = firstAfter(callPositions, a) { $0 }
                 if c < callPositions.count && callPositions[c] <= firstUse { continue }
                 let list = float ? xmmClobberPositions : gprClobberPositions
@@ -617,7 +616,7 @@ struct RegisterAllocator {
                     while k < list.count && list[k].0 <= end { mask |= list[k].1; k += 1 }
                     return mask
                 }
-                clobber = clobbers(upTo: firstUse)
+                let clobber = clobbers(upTo: firstUse)
                 let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
                 // Caller-saved registers first: a callee-saved one costs a save per activation.
                 let candidates = (float ? machine.xmms : machine.gprs).sorted { (callMask >> UInt32($0)) & 1 > (callMask >> UInt32($1)) & 1 }
