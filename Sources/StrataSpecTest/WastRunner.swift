@@ -37,21 +37,61 @@ public final class WastRunner {
         self.expectations = expectations
     }
 
-    /// Runs one script. `name` is the path used in reports and expectation entries
+    /// Which text parser reads `.wast` scripts.
+    public enum Parser: String, Sendable, CaseIterable {
+        /// The spec's reference parser (`wasm-tools json-from-wast`): expresses every directive,
+        /// invalid and malformed modules included.
+        case reference
+        /// WasmKit's parser: needs no other tool, but cannot produce some invalid modules.
+        case wasmkit
+    }
+
+    /// The reference parser when `wasm-tools` is on PATH, else WasmKit's.
+    public static var defaultParser: Parser { ReferenceScript.converter != nil ? .reference : .wasmkit }
+
+    /// Runs one script: a `.wast` file, or a `.json` script the reference parser wrote (its
+    /// modules beside it). `name` is the path used in reports and expectation entries
     /// (relative to the testsuite root).
-    public func run(path: String, name: String) -> FileResult {
+    public func run(path: String, name: String, parser: Parser = WastRunner.defaultParser) -> FileResult {
         var result = FileResult(file: name)
+        var session = Session(engine: engine)
+        run(path: path, name: name, parser: parser, session: &session, into: &result)
+        result.definedFunctions = session.definedFunctions
+        result.compiledFunctions = session.compiledFunctions
+        result.optimizedFunctions = session.optimizedFunctions
+        return result
+    }
+
+    func run(path: String, name: String, parser: Parser, session: inout Session, into result: inout FileResult) {
+        if path.hasSuffix(".json") {
+            let folder = (path as NSString).deletingLastPathComponent
+            ReferenceScript.run(json: path, folder: folder, name: name, session: &session, expectations: expectations, into: &result)
+            return
+        }
+        if parser == .reference {
+            guard let converter = ReferenceScript.converter else {
+                result.failures.append(Failure(file: name, line: 0, message: "the reference parser (wasm-tools) is not on PATH", expected: expectations.expects(name, line: 0)))
+                return
+            }
+            switch ReferenceScript.convert(path, converter: converter) {
+            case .failure(let e):
+                result.failures.append(Failure(file: name, line: 0, message: e.description, expected: expectations.expects(name, line: 0)))
+            case .success(let (json, folder)):
+                defer { try? FileManager.default.removeItem(atPath: folder) }
+                ReferenceScript.run(json: json, folder: folder, name: name, session: &session, expectations: expectations, into: &result)
+            }
+            return
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             result.failures.append(Failure(file: name, line: 0, message: "cannot read file", expected: expectations.expects(name, line: 0)))
-            return result
+            return
         }
-        var session = Session(engine: engine)
         var wast: WAST
         do {
             wast = try parseWAST(text, features: [.referenceTypes, .simd])
         } catch {
             result.failures.append(Failure(file: name, line: 0, message: "cannot parse script: \(error)", expected: expectations.expects(name, line: 0)))
-            return result
+            return
         }
         var failedLines: Set<Int> = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
@@ -73,10 +113,6 @@ public final class WastRunner {
             }
         }
         result.unexpectedPasses = expectations.staleEntries(for: name, failedLines: failedLines)
-        result.definedFunctions = session.definedFunctions
-        result.compiledFunctions = session.compiledFunctions
-        result.optimizedFunctions = session.optimizedFunctions
-        return result
     }
 
     /// WasmKit reports where the previous directive ended; the directive itself starts at the
@@ -272,6 +308,130 @@ struct Session {
         }
     }
 
+    // Operations on modules as bytes, shared by both script front ends.
+
+    /// A `module` (instantiated, becoming the current instance) or a module definition.
+    mutating func load(_ bytes: [UInt8], name: String?, definitionOnly: Bool = false) -> String? {
+        do {
+            let module = try compile(bytes: bytes)
+            if definitionOnly {
+                if let name { definitions[name] = module }
+                lastDefinition = module
+                return nil
+            }
+            let instance = try linker.instantiate(module, in: store)
+            current = instance
+            if let name { named[name] = instance }
+            return nil
+        } catch {
+            // Later directives must not run against the previous module.
+            current = nil
+            if let name { named[name] = nil }
+            return "module failed: \(error)"
+        }
+    }
+
+    mutating func instantiateDefinition(_ moduleName: String?, as instanceName: String?) -> String? {
+        guard let module = moduleName.flatMap({ definitions[$0] }) ?? lastDefinition else { return "unknown module definition" }
+        do {
+            let instance = try linker.instantiate(module, in: store)
+            current = instance
+            if let instanceName { named[instanceName] = instance }
+            return nil
+        } catch {
+            return "instantiation failed: \(error)"
+        }
+    }
+
+    mutating func register(_ moduleName: String?, as name: String) -> String? {
+        guard let instance = moduleName.flatMap({ named[$0] }) ?? current else { return "register: no module" }
+        linker.define(instance: instance, as: name)
+        return nil
+    }
+
+    func invoke(_ module: String?, _ field: String, _ args: [Value]) -> Result<[Value], any Error> {
+        guard let instance = instance(module) else { return .failure(RunnerError("no module")) }
+        guard let f = instance.function(field) else { return .failure(RunnerError("no export \(field)")) }
+        return Result { try f.call(args) }
+    }
+
+    func get(_ module: String?, _ field: String) -> Result<[Value], any Error> {
+        guard let g = instance(module)?.global(field) else { return .failure(RunnerError("no global \(field)")) }
+        return .success([g.value])
+    }
+
+    /// The binary must be rejected with `kind` and a matching message.
+    func expectError(_ bytes: [UInt8], kind: WasmError.Kind, message: String) -> String? {
+        do {
+            _ = try Module(engine: engine, bytes: bytes)
+            return "expected \(kind) \"\(message)\", but the module was accepted"
+        } catch {
+            // Module creation throws only `WasmError`.
+            guard error.kind == kind else { return "expected \(kind) \"\(message)\", got \(error)" }
+            return Self.messageMatches(error.message, message) ? nil : "expected \(kind) \"\(message)\", got \"\(error.message)\""
+        }
+    }
+
+    /// Text the reference parser rejects as malformed: Strata's text front end (WasmKit's
+    /// parser) must reject it, or produce a binary Strata rejects as malformed.
+    func expectTextRejected(_ text: String, message: String) -> String? {
+        let bytes: [UInt8]
+        do {
+            bytes = try wat2wasm(text, features: [.referenceTypes, .simd])
+        } catch {
+            return nil
+        }
+        do {
+            _ = try Module(engine: engine, bytes: bytes)
+            return "expected malformed text \"\(message)\", but the text parser and the module were accepted"
+        } catch {
+            return error.kind == .malformed ? nil : "expected malformed text \"\(message)\", the text parser accepted it and the module was \(error)"
+        }
+    }
+
+    mutating func expectUnlinkable(_ bytes: [UInt8], message: String) -> String? {
+        do {
+            let module = try Module(engine: engine, bytes: bytes)
+            _ = try linker.instantiate(module, in: store)
+            return "expected unlinkable \"\(message)\", but instantiation succeeded"
+        } catch let e as WasmError where e.kind == .unlinkable {
+            return nil
+        } catch {
+            return "expected unlinkable \"\(message)\", got \(error)"
+        }
+    }
+
+    /// The module is valid, and instantiating it traps (a start function, a segment out of
+    /// bounds).
+    mutating func expectUninstantiable(_ bytes: [UInt8], message: String) -> String? {
+        let module: Module
+        do {
+            module = try compile(bytes: bytes)
+        } catch {
+            return "expected a trap at instantiation \"\(message)\", the module was rejected: \(error)"
+        }
+        do {
+            let instance = try linker.instantiate(module, in: store)
+            current = instance
+            return "expected a trap at instantiation \"\(message)\", but instantiation succeeded"
+        } catch {
+            return Self.checkTrap(error, message)
+        }
+    }
+
+    static func checkTrap(_ e: any Error, _ message: String) -> String? {
+        guard let trap = e as? Trap else { return "expected trap \"\(message)\", got \(e)" }
+        return messageMatches(trap.message, message) ? nil : "expected trap \"\(message)\", got \"\(trap.message)\""
+    }
+
+    mutating func compile(bytes: [UInt8]) throws -> Module {
+        let module = try Module(engine: engine, bytes: bytes)
+        definedFunctions += module.definedFunctionCount
+        compiledFunctions += module.compiledFunctionCount
+        optimizedFunctions += module.functionCount(in: .optimizing)
+        return module
+    }
+
     mutating func compile(_ source: ModuleSource) throws -> Module {
         let bytes: [UInt8]
         switch source {
@@ -279,11 +439,7 @@ struct Session {
         case .binary(let b): bytes = b
         case .quote(let q): bytes = try wat2wasm(String(decoding: q, as: UTF8.self), features: [.referenceTypes, .simd])
         }
-        let module = try Module(engine: engine, bytes: bytes)
-        definedFunctions += module.definedFunctionCount
-        compiledFunctions += module.compiledFunctionCount
-        optimizedFunctions += module.functionCount(in: .optimizing)
-        return module
+        return try compile(bytes: bytes)
     }
 
     func expectError(_ source: ModuleSource, kind: WasmError.Kind, message: String) -> String? {

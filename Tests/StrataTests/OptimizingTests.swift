@@ -697,6 +697,37 @@ import WAT
         }
     }
 
+    /// br_table clamps an index held in a register with three instructions (no copy of it), and
+    /// every index, in range, at the bounds and far out of range, goes where the interpreter's
+    /// goes.
+    @Test func tableBranchesClampTheIndexInPlace() throws {
+        let wat = """
+            (module
+              (func (export "f") (param i32) (result i32)
+                (block $d (block $c (block $b (block $a
+                  (br_table $a $b $c $d (local.get 0)))
+                  (return (i32.const 10)))
+                  (return (i32.const 20)))
+                  (return (i32.const 30)))
+                (i32.const 40)))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.keepMachineCode = true
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+        let cmp = try #require(lines.firstIndex { $0.hasPrefix("cmp") && $0.hasSuffix("0x3") })
+        let jump = try #require(lines.firstIndex { $0.hasPrefix("jmp") && $0.contains("r11") })
+        #expect(jump - cmp == 5, "cmp, cmov, lea, movsxd, add, jmp: \(lines[cmp...jump])")
+        #expect(lines[cmp + 1].hasPrefix("cmovb"))
+        let f = try Store(engine: engine).instantiate(module).function("f")!
+        for x: Int32 in [0, 1, 2, 3, 4, 5, -1, Int32.min, Int32.max] {
+            #expect(try f.call([.i32(x)]) == interpreter.call([.i32(x)]))
+        }
+    }
+
     func compiled(_ wat: String) throws -> Instance {
         var c = EngineConfiguration()
         c.tier = .optimizing

@@ -33,7 +33,7 @@ final class CompiledCode: @unchecked Sendable {
         for f in functions {
             // 32-byte starts: the loop headers the optimizing tier aligns to 32 bytes within its
             // code are then aligned in memory too.
-            total = (total + 31) & ~31
+            total = (total + 63) & ~63
             starts.append(total)
             total += f.codeSize
         }

@@ -34,7 +34,7 @@ struct X64Lowering {
     typealias Layer = X64MachineLayer
     static let s1 = Reg.r11, s2 = Reg.r10
     /// Loop headers start at a multiple of this many bytes.
-    static let loopAlignment = 32
+    static let loopAlignment = 64
     /// Use AVX encodings (three-operand float arithmetic).
     let avx: Bool
     /// BMI2's `rorx` for rotations by a constant (the caller checked the CPU).
@@ -559,11 +559,18 @@ struct X64Lowering {
             }
         case .table(let index, let targets):
             let count = targets.count - 1
+            // The index clamped to the default's position: three instructions when the index
+            // is in a register (no copy of it), four when it is loaded.
             let i = gpr(index, into: Self.s2)
-            if i != Self.s2 { asm.mov(.w32, Self.s2, i) }
-            asm.alu(.cmp, .w32, Self.s2, imm: Int32(truncatingIfNeeded: count))
-            asm.movImm32(Self.s1, UInt32(count))
-            asm.cmov(.a, .w32, Self.s2, Self.s1)
+            if i != Self.s2 {
+                asm.movImm32(Self.s2, UInt32(count))
+                asm.alu(.cmp, .w32, i, imm: Int32(truncatingIfNeeded: count))
+                asm.cmov(.b, .w32, Self.s2, i)
+            } else {
+                asm.alu(.cmp, .w32, Self.s2, imm: Int32(truncatingIfNeeded: count))
+                asm.movImm32(Self.s1, UInt32(count))
+                asm.cmov(.a, .w32, Self.s2, Self.s1)
+            }
             let table = asm.newLabel()
             asm.leaRIP(Self.s1, table)
             asm.loadSX32(Self.s2, Mem(Self.s1, index: Self.s2, scale: 2))
