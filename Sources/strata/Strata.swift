@@ -476,7 +476,7 @@ struct Wast: ParsableCommand {
             print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier; "
                 + "the other \(defined - compiled) (SIMD) ran in the interpreter")
         } else if tier == .tiered {
-            let s = runner.engine.tieringStatistics
+            let s = runner.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
                 + "\(s.notCompiled) left in a lower tier (SIMD), \(s.queueLength) still queued at the end")

@@ -36,6 +36,37 @@ import WAT
         #expect(e.offset != nil)
     }
 
+    /// Extended constant expressions: add/sub/mul trees and `global.get` of earlier defined
+    /// globals, evaluated with wrapping arithmetic in globals and data offsets; with
+    /// the feature off, Wasm 2.0's errors.
+    @Test func extendedConstantExpressions() throws {
+        // global 0: i32 = 10; global 1: i32 = (global.get 0) * 3 - 2 = 28;
+        // global 2: i64 = 0x7fff_ffff_ffff_ffff + 2 (wraps); data at (global.get 1) + 4 = 32.
+        let g0: [UInt8] = [0x7F, 0x00, 0x41, 10, 0x0B]
+        let g1: [UInt8] = [0x7F, 0x00, 0x23, 0, 0x41, 3, 0x6C, 0x41, 2, 0x6B, 0x0B]
+        let g2: [UInt8] = [0x7E, 0x00, 0x42, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x42, 2, 0x7C, 0x0B]
+        let exports: [UInt8] = [3, 1, 0x67, 0x03, 1, 1, 0x68, 0x03, 2, 1, 0x6D, 0x02, 0]  // "g" global 1, "h" global 2, "m" memory
+        let data: [UInt8] = [1, 0x00, 0x23, 1, 0x41, 4, 0x6A, 0x0B, 1, 0x2A]
+        let bytes = binary([(5, [1, 0, 1]), (6, [3] + g0 + g1 + g2), (7, exports), (11, data)])
+        let instance = try Store(engine: Engine()).instantiate(try Module(engine: Engine(), bytes: bytes))
+        #expect(instance.global("g")?.value == .i32(28))
+        #expect(instance.global("h")?.value == .i64(Int64.min + 1))
+        #expect(instance.memory("m")?.read(offset: 31, count: 3) == [0, 0x2A, 0])
+
+        var c = EngineConfiguration()
+        c.features = .wasm2
+        let wasm2 = Engine(configuration: c)
+        func error2(_ b: [UInt8]) -> WasmError? { thrownError { _ = try Module(engine: wasm2, bytes: b) } as? WasmError }
+        // An arithmetic instruction, and a defined global, in Wasm 2.0.
+        #expect(error2(binary([(6, [1, 0x7F, 0x00, 0x41, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "constant expression required")
+        #expect(error2(binary([(6, [2] + g0 + [0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "unknown global 0")
+        // Operand types, a global not yet defined, a mutable one, a missing operand.
+        #expect(error(binary([(6, [1, 0x7F, 0x00, 0x42, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "type mismatch")
+        #expect(error(binary([(6, [2, 0x7F, 0x00, 0x23, 1, 0x0B] + g0)]))?.message == "unknown global 1")
+        #expect(error(binary([(6, [2, 0x7F, 0x01, 0x41, 0, 0x0B, 0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "constant expression required")
+        #expect(error(binary([(6, [1, 0x7F, 0x00, 0x41, 1, 0x6A, 0x0B])]))?.message == "type mismatch")
+    }
+
     @Test func outOfRangeIndicesInBinaryForm() {
         #expect(error(function([0x10, 0x05]))?.message == "unknown function 5")          // call 5
         #expect(error(function([0x20, 0x03, 0x1A]))?.message == "unknown local 3")       // local.get 3

@@ -264,44 +264,41 @@ struct ModuleDecoder {
         }
     }
 
-    /// Reads a constant expression. Only the instructions constant expressions may hold are
-    /// decoded; anything else is reported as "constant expression required" (invalid).
+    /// Reads a constant expression: the instructions constant expressions may hold, as a tree
+    /// (extended constant expressions' add/sub/mul take the two values before them; whether
+    /// the module may use them, and the operand types, are the validator's to check). Anything
+    /// else is "constant expression required" (invalid); no value or several: type mismatch.
     mutating func readConstExpr(_ r: inout BinaryReader) throws(WasmError) -> ConstExpr {
-        let at = r.position
-        let op = try r.readByte()
-        let expr: ConstExpr
-        switch op {
-        case 0x41: expr = .i32(try r.readS32())
-        case 0x42: expr = .i64(try r.readS64())
-        case 0x43: expr = .f32(try r.readF32Bits())
-        case 0x44: expr = .f64(try r.readF64Bits())
-        case 0xD0: expr = .refNull(try r.readRefType())
-        case 0xD2: expr = .refFunc(try r.readU32())
-        case 0x23: expr = .globalGet(try r.readU32())
-        case 0xFD:
-            let sub = try r.readU32()
-            guard sub == 12 else { throw WasmError(.invalid, "constant expression required", offset: at) }
-            let lo = try r.readF64Bits()
-            let hi = try r.readF64Bits()
-            expr = .v128(lo, hi)
-        case 0x0B:
-            throw WasmError(.invalid, "type mismatch", offset: at)
-        default:
-            throw Self.nonConstant(op, at: at)
-        }
-        let endAt = r.position
-        guard !r.isAtEnd else { throw malformed("unexpected end", at: endAt) }
-        let end = try r.readByte()
-        if end != 0x0B {
-            // A second instruction: either a constant one (type mismatch: too many values) or not.
-            switch end {
-            case 0x41, 0x42, 0x43, 0x44, 0xD0, 0xD2, 0x23:
-                throw WasmError(.invalid, "type mismatch", offset: endAt)
+        var stack: [ConstExpr] = []
+        while true {
+            let at = r.position
+            guard !r.isAtEnd else { throw malformed("unexpected end", at: at) }
+            let op = try r.readByte()
+            switch op {
+            case 0x41: stack.append(.i32(try r.readS32()))
+            case 0x42: stack.append(.i64(try r.readS64()))
+            case 0x43: stack.append(.f32(try r.readF32Bits()))
+            case 0x44: stack.append(.f64(try r.readF64Bits()))
+            case 0xD0: stack.append(.refNull(try r.readRefType()))
+            case 0xD2: stack.append(.refFunc(try r.readU32()))
+            case 0x23: stack.append(.globalGet(try r.readU32()))
+            case 0xFD:
+                let sub = try r.readU32()
+                guard sub == 12 else { throw WasmError(.invalid, "constant expression required", offset: at) }
+                let lo = try r.readF64Bits()
+                let hi = try r.readF64Bits()
+                stack.append(.v128(lo, hi))
+            case 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E:
+                guard stack.count >= 2 else { throw WasmError(.invalid, "type mismatch", offset: at) }
+                let b = stack.removeLast(), a = stack.removeLast()
+                stack.append(.binary(ConstOperator(rawValue: op)!, a, b))
+            case 0x0B:
+                guard stack.count == 1 else { throw WasmError(.invalid, "type mismatch", offset: at) }
+                return stack[0]
             default:
-                throw Self.nonConstant(end, at: endAt)
+                throw Self.nonConstant(op, at: at)
             }
         }
-        return expr
     }
 
     /// An instruction that may not appear in a constant expression: "illegal opcode" when the

@@ -158,7 +158,7 @@ public final class Module: @unchecked Sendable {
     private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
-            let (info, context, _) = try decodeValidating(buffer, skip: lookup.isCached) { _, _, _, _, validator throws(WasmError) -> Bool? in
+            let (info, context, _) = try decodeValidating(buffer, features: configuration.features, skip: lookup.isCached) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
@@ -478,9 +478,9 @@ public final class Module: @unchecked Sendable {
     }
 
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
-    public static func validate(bytes: [UInt8]) throws(WasmError) {
+    public static func validate(bytes: [UInt8], features: WasmFeatures = .all) throws(WasmError) {
         try bytes.withUnsafeBufferPointer { buffer throws(WasmError) in
-            _ = try decodeValidating(buffer) { _, _, _, _, validator throws(WasmError) -> Bool? in
+            _ = try decodeValidating(buffer, features: features) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
@@ -496,6 +496,7 @@ public final class Module: @unchecked Sendable {
     /// body's index.
     static func decodeValidating<Lowered: Sendable>(
         _ buffer: UnsafeBufferPointer<UInt8>,
+        features: WasmFeatures = .all,
         skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
         threads: Int = Module.creationThreads,
         lower: @Sendable (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Lowered?
@@ -510,7 +511,7 @@ public final class Module: @unchecked Sendable {
         let count = info.bodies.count
         // Everything outside the bodies first (it needs no locals), while the code cache's key
         // may still be hashing; its error is thrown after the locals' malformed ones.
-        let moduleCheck = Result { () throws(WasmError) in try ModuleValidator(info: info).validate() }
+        let moduleCheck = Result { () throws(WasmError) in try ModuleValidator(info: info, features: features).validate() }
         var validated = [Bool](repeating: false, count: count)
         for i in 0..<count where !skip(count, i) {
             info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])

@@ -33,7 +33,8 @@ public struct Export: Sendable {
     public var offset: Int = 0
 }
 
-/// A constant expression (Wasm 2.0: one instruction before `end`).
+/// A constant expression: one instruction before `end`, or (extended constant expressions)
+/// integer add/sub/mul trees over them.
 public enum ConstExpr: Sendable, Equatable {
     case i32(Int32)
     case i64(Int64)
@@ -43,6 +44,24 @@ public enum ConstExpr: Sendable, Equatable {
     case refNull(ValueType)
     case refFunc(UInt32)
     case globalGet(UInt32)
+    indirect case binary(ConstOperator, ConstExpr, ConstExpr)
+}
+
+/// The arithmetic extended constant expressions allow (the instructions' opcodes).
+public enum ConstOperator: UInt8, Sendable {
+    case i32Add = 0x6A, i32Sub = 0x6B, i32Mul = 0x6C
+    case i64Add = 0x7C, i64Sub = 0x7D, i64Mul = 0x7E
+
+    var type: ValueType { rawValue < 0x70 ? .i32 : .i64 }
+
+    func apply(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let r: UInt64 = switch self {
+        case .i32Add, .i64Add: a &+ b
+        case .i32Sub, .i64Sub: a &- b
+        case .i32Mul, .i64Mul: a &* b
+        }
+        return type == .i32 ? r & 0xFFFF_FFFF : r
+    }
 }
 
 struct GlobalDefinition: Sendable {

@@ -67,12 +67,29 @@ public struct EngineConfiguration: Sendable {
     /// Compiled code uses VEX encodings where the CPU has them: AVX's three-operand float
     /// arithmetic and BMI2's `rorx`; false forces the SSE and legacy forms (tests run both).
     public var useAVX: Bool = true
+    /// The Wasm proposals beyond 2.0 that modules may use (default: every one Strata
+    /// implements). A module using a disabled one is rejected as Wasm 2.0 rejects it.
+    public var features: WasmFeatures = .all
     public init() {}
 
     /// The CPU features compiled code may use under this configuration.
     var codeFeatures: UInt32 {
         strata_cpu_features() & (useAVX ? ~0 : ~(STRATA_CPU_AVX | STRATA_CPU_BMI2))
     }
+}
+
+/// Wasm proposals past 2.0 that can be switched off (Wasm 2.0 itself, SIMD and relaxed SIMD
+/// included, is always on).
+public struct WasmFeatures: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// `i32`/`i64` `add`, `sub`, `mul` in constant expressions, and `global.get` of any earlier
+    /// immutable global (Wasm 2.0: imported ones only).
+    public static let extendedConstantExpressions = WasmFeatures(rawValue: 1 << 0)
+    /// Wasm 2.0 exactly.
+    public static let wasm2: WasmFeatures = []
+    /// Every proposal Strata implements.
+    public static let all: WasmFeatures = [.extendedConstantExpressions]
 }
 
 /// How a trap in compiled code finds its way to the host entry (process-wide).

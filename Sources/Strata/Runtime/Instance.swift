@@ -222,6 +222,7 @@ final class InstanceRuntime {
         case .refNull: return 0
         case .refFunc(let f): return UInt64(UInt(bitPattern: functionRefs[Int(f)]))
         case .globalGet(let g): return globals[Int(g)].cell.pointee
+        case .binary(let op, let a, let b): return op.apply(try evaluate(a), try evaluate(b))
         }
     }
 

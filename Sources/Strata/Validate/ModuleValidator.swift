@@ -2,6 +2,7 @@
 /// that function validation reads.
 struct ModuleValidator {
     let info: ModuleInfo
+    var features: WasmFeatures = .all
 
     func invalid(_ message: String, at offset: Int) -> WasmError { WasmError(.invalid, message, offset: offset) }
 
@@ -39,9 +40,14 @@ struct ModuleValidator {
         for seg in info.elements { for item in seg.items { noteRefs(item) } }
         for e in info.exports where e.kind == .function { declared.insert(e.index) }
 
-        for g in info.globals {
-            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count, at: g.offset)
+        // Globals a constant expression may read: Wasm 2.0, the imported ones; extended
+        // constant expressions, also the defined ones before it (all of them in segments).
+        let extended = features.contains(.extendedConstantExpressions)
+        for (i, g) in info.globals.enumerated() {
+            let visible = info.importedGlobals.count + (extended ? i : 0)
+            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count, globals: allGlobals.prefix(visible), at: g.offset)
         }
+        let segmentGlobals = allGlobals.prefix(extended ? allGlobals.count : info.importedGlobals.count)
 
         var names = Set<NameBytes>()  // names compare as bytes, not as Unicode strings
         names.reserveCapacity(info.exports.count)
@@ -63,18 +69,18 @@ struct ModuleValidator {
 
         for seg in info.elements {
             for item in seg.items {
-                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count, at: seg.offset)
+                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
             }
             if case .active(let table, let offset) = seg.mode {
                 guard Int(table) < allTables.count else { throw invalid("unknown table \(table)", at: seg.offset) }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, at: seg.offset)
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
                 guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch", at: seg.offset) }
             }
         }
         for seg in info.data {
             if case .active(let memory, let offset) = seg.mode {
                 guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)", at: seg.offset) }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, at: seg.offset)
+                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
             }
         }
 
@@ -102,7 +108,12 @@ struct ModuleValidator {
         }
     }
 
-    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int, at offset: Int) throws(WasmError) {
+    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) {
+        let actual = try constType(e, functionCount: functionCount, globals: globals, at: offset)
+        guard actual == expected else { throw invalid("type mismatch", at: offset) }
+    }
+
+    func constType(_ e: ConstExpr, functionCount: Int, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) -> ValueType {
         let actual: ValueType
         switch e {
         case .i32: actual = .i32
@@ -115,13 +126,18 @@ struct ModuleValidator {
             guard Int(f) < functionCount else { throw invalid("unknown function \(f)", at: offset) }
             actual = .funcref
         case .globalGet(let g):
-            // Wasm 2.0: constant expressions may read imported globals only.
-            guard Int(g) < info.importedGlobals.count else { throw invalid("unknown global \(g)", at: offset) }
-            let type = info.importedGlobals[Int(g)]
+            guard Int(g) < globals.count else { throw invalid("unknown global \(g)", at: offset) }
+            let type = globals[Int(g)]
             guard !type.mutable else { throw invalid("constant expression required", at: offset) }
             actual = type.value
+        case .binary(let op, let a, let b):
+            guard features.contains(.extendedConstantExpressions) else { throw invalid("constant expression required", at: offset) }
+            for operand in [a, b] where try constType(operand, functionCount: functionCount, globals: globals, at: offset) != op.type {
+                throw invalid("type mismatch", at: offset)
+            }
+            actual = op.type
         }
-        guard actual == expected else { throw invalid("type mismatch", at: offset) }
+        return actual
     }
 }
 
