@@ -600,6 +600,9 @@ struct BaselineCompiler: CodeSink {
         case .return:
             emitReturn()
             dead = true
+        case .returnCall, .returnCallIndirect:
+            // The function stays in the interpreter, which runs tail calls in constant space.
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
         case .call(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
             call(type: type, offset: offset) { c, argBase in

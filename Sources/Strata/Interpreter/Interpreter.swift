@@ -137,7 +137,7 @@ func functionCode(_ slot: UnsafePointer<UnsafeRawPointer?>) -> UnsafeMutablePoin
 @inline(__always)
 func callFunctionReference(
     _ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, newFP: FramePointer, callerFP: FramePointer,
-    returnPC: CodePointer, pc: CodePointer
+    returnPC: CodePointer?, pc: CodePointer
 ) -> (CodePointer?, FramePointer) {
     if let slot = ref.pointee.entrySlot {
         let vm = ref.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
@@ -180,6 +180,64 @@ func callFunctionReference(
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 4), callerFP: fp, returnPC: pc + 5, pc: pc)
     return (next, nextFP, st)
 }
+// MARK: - tail calls
+//
+// The callee is entered in the caller's frame: the arguments move to the frame's first slots,
+// the caller's call record is popped (as `return` pops it), and the callee is entered as if
+// the caller's caller had called it at the same place, returning where the caller would have.
+// Interpreted callees reuse the frame (constant stack however long a chain of tail calls);
+// a compiled or host callee runs as a call whose results land where the caller's would.
+
+/// Moves the arguments down and pops the caller's record. The stack and interrupt checks
+/// come first, so a trap there names the tail-calling function. Nil: trapped.
+@inline(__always)
+func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, words: Int, frameWords: Int, pc: CodePointer) -> CallFrame? {
+    if fp + max(frameWords, words) > st.pointee.stackEnd { _ = trap(st, .callStackExhausted, pc); return nil }
+    if strata_load_interrupt(st.pointee.interrupt) != 0 { _ = trap(st, .interrupted, pc); return nil }
+    UnsafeMutableRawPointer(fp).copyMemory(from: UnsafeRawPointer(fp + argBase), byteCount: words &* 8)
+    st.pointee.frameCount -= 1
+    let frame = st.pointee.frames[st.pointee.frameCount]
+    st.pointee.fp = frame.fp
+    st.pointee.current = frame.function
+    if frame.vmctx != st.pointee.vmctx {
+        st.pointee.vmctx = frame.vmctx
+        st.pointee.reloadMemory()
+    }
+    return frame
+}
+
+/// [definedIndex, argBase, argWords]
+@inline(never) func opReturnCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let vm = st.pointee.vmctx
+    let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
+    guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: fc.pointee.frameWords, pc: pc) else { return (nil, fp, st) }
+    let (next, nextFP) = enterFunction(st, fc, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, calleeVM: vm, pc: pc)
+    return (next, nextFP, st)
+}
+/// [functionIndex, argBase, argWords]: a tail call to an imported function.
+@inline(never) func opReturnCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
+    guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: 0, pc: pc) else { return (nil, fp, st) }
+    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
+    return (next, nextFP, st)
+}
+/// [table, typeIndex, index, argBase, argWords]
+@inline(never) func opReturnCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let vm = st.pointee.vmctx
+    let table = vm.pointee.tables[op(pc, 1)]!
+    let i = UInt64(rd32(fp, pc, 3))
+    guard i < table.pointee.count else { return (trap(st, .undefinedElement, pc), fp, st) }
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements[Int(i)])) else {
+        return (trap(st, .uninitializedElement, pc), fp, st)
+    }
+    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else {
+        return (trap(st, .indirectCallTypeMismatch, pc), fp, st)
+    }
+    guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 4), words: op(pc, 5), frameWords: 0, pc: pc) else { return (nil, fp, st) }
+    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
+    return (next, nextFP, st)
+}
+
 /// []: results are already in slots 0..<n of the frame.
 @inline(__always) func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     st.pointee.frameCount -= 1

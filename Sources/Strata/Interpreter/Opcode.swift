@@ -778,4 +778,9 @@ enum Opcode: UInt16, CaseIterable {
     /// The code of a function not translated yet (lazy translation): translates it and goes on
     /// in its code, in the same frame.
     case lazy_translate
+    // Tail calls: the callee takes the caller's frame (its arguments are moved to the frame's
+    // first slots) and returns where the caller would have.
+    case return_call
+    case return_call_import
+    case return_call_indirect
 }

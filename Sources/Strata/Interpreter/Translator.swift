@@ -410,6 +410,23 @@ struct Translator: CodeSink {
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
                 t.emit(Opcode.call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
             }
+        case .returnCall(let f):
+            let type = context.types[Int(context.functionTypes[Int(f)])]
+            try tailCall(params: type.params.count, offset: offset) { t, argBase, words in
+                if Int(f) < t.importedFunctionCount {
+                    t.emit(Opcode.return_call_import, offset: offset); t.imm(Int(f)); t.slot(argBase); t.imm(words)
+                } else {
+                    t.emit(Opcode.return_call, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase); t.imm(words)
+                }
+            }
+            dead = true
+        case .returnCallIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            let index = pop()
+            try tailCall(params: type.params.count, offset: offset) { t, argBase, words in
+                t.emit(Opcode.return_call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase); t.imm(words)
+            }
+            dead = true
         case .drop:
             _ = pop()
         case .select:
@@ -660,6 +677,16 @@ struct Translator: CodeSink {
         for _ in 0..<results { _ = pushResult() }
         // A callee may write up to max(params, results) slots from argBase.
         maxHeight = max(maxHeight, stack.count - results + max(params, results))
+    }
+
+    /// A tail call: the arguments in consecutive slots (as for a call), the instruction with
+    /// their base and size in words; nothing after it runs in this frame.
+    mutating func tailCall(params: Int, offset: Int, _ emitCall: (inout Translator, UInt64, Int) -> Void) throws(WasmError) {
+        materializeTop(params, offset: offset)
+        let argBase = Self.temp(stack.count - params)
+        emitCall(&self, argBase, params * wordsPerSlot)
+        stack.removeLast(params)
+        lowWater = min(lowWater, stack.count)
     }
 
     mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {

@@ -318,6 +318,8 @@ struct IRBuilder: CodeSink {
         case .return:
             branch(depth: controls.count - 1, from: block)
             current = nil
+        case .returnCall, .returnCallIndirect:
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
         case .call(let function):
             if try inline(Int(function), at: at) { break }
             let type = context.types[Int(context.functionTypes[Int(function)])]

@@ -86,10 +86,12 @@ public struct WasmFeatures: OptionSet, Sendable, Hashable {
     /// `i32`/`i64` `add`, `sub`, `mul` in constant expressions, and `global.get` of any earlier
     /// immutable global (Wasm 2.0: imported ones only).
     public static let extendedConstantExpressions = WasmFeatures(rawValue: 1 << 0)
+    /// `return_call` and `return_call_indirect`: calls that replace the caller's frame.
+    public static let tailCalls = WasmFeatures(rawValue: 1 << 1)
     /// Wasm 2.0 exactly.
     public static let wasm2: WasmFeatures = []
     /// Every proposal Strata implements.
-    public static let all: WasmFeatures = [.extendedConstantExpressions]
+    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls]
 }
 
 /// How a trap in compiled code finds its way to the host entry (process-wide).

@@ -306,6 +306,28 @@ struct FunctionValidator: ~Copyable {
             try pop(type.params[...], at: offset)
             push(type.results[...])
             return .callIndirect(typeIndex: typeIndex, table: table)
+        case 0x12, 0x13:
+            // Tail calls: the callee's results are the function's; nothing follows.
+            guard module.features.contains(.tailCalls) else { throw reader.error("illegal opcode", at: offset) }
+            let type: FuncType
+            let instruction: Instruction
+            if opcode == 0x12 {
+                let index = try reader.readU32()
+                type = try functionType(index, at: offset)
+                instruction = .returnCall(function: index)
+            } else {
+                let typeIndex = try reader.readU32()
+                let table = try reader.readU32()
+                let tt = try tableType(table, at: offset)
+                type = try typeAt(typeIndex, at: offset)
+                guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
+                try pop(.i32, at: offset)
+                instruction = .returnCallIndirect(typeIndex: typeIndex, table: table)
+            }
+            guard type.results[...] == controls[0].results else { throw invalid("type mismatch", at: offset) }
+            try pop(type.params[...], at: offset)
+            setUnreachable()
+            return instruction
         case 0x1A:
             _ = try pop(at: offset)
             return .drop
@@ -521,4 +543,6 @@ struct ModuleContext: Sendable {
     var dataCount: UInt32?
     /// Functions referenced outside function bodies (C.refs), which `ref.func` may name.
     var declaredFunctions: DeclaredFunctions
+    /// The proposals past Wasm 2.0 the module may use.
+    var features: WasmFeatures = .all
 }

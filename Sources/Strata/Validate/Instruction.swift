@@ -15,6 +15,9 @@ enum Instruction {
     case `return`
     case call(function: UInt32)
     case callIndirect(typeIndex: UInt32, table: UInt32)
+    /// Tail calls (`return_call`, `return_call_indirect`).
+    case returnCall(function: UInt32)
+    case returnCallIndirect(typeIndex: UInt32, table: UInt32)
     case drop
     case select
     case localGet(UInt32)

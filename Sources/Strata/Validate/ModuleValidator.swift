@@ -92,7 +92,8 @@ struct ModuleValidator {
             globals: allGlobals,
             elementTypes: info.elements.map(\.type),
             dataCount: info.dataCount,
-            declaredFunctions: declared
+            declaredFunctions: declared,
+            features: features
         )
     }
 
