@@ -91,4 +91,45 @@ import WAT
         let off = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: ok) } as? WasmError)
         #expect(off.kind == .malformed && off.message == "illegal opcode")
     }
+
+    /// A trap in a compiled or host callee reached by a tail call: the backtrace names the
+    /// callee and the tail-calling function's caller (at its call), never the tail-calling
+    /// function, whose frame is gone. (The trap's location used to be the tail-calling
+    /// function's instruction, read against its caller's code.)
+    @Test(arguments: [Tier.interpreter, .baseline])
+    func trapsAfterATailCallNameTheCallSite(tier: Tier) throws {
+        let wat = """
+            (module
+              (import "host" "fail" (func $fail))
+              (func $boom (unreachable))
+              (func $tail (return_call $boom))
+              (func $tailhost (return_call $fail))
+              (func (export "run") (nop) (call $tail))
+              (func (export "runhost") (nop) (call $tailhost)))
+            """
+        var c = EngineConfiguration()
+        c.tier = tier
+        let engine = Engine(configuration: c)
+        let store = Store(engine: engine)
+        let linker = Linker()
+        struct Failure: Error {}
+        linker.defineFunction("host", "fail", store: store, type: FuncType(params: [], results: [])) { _, _ in throw Failure() }
+        let bytes = try wat2wasm(wat)
+        let i = try linker.instantiate(try Module(engine: engine, bytes: bytes), in: store)
+        let trap = try #require(thrownError { _ = try i.function("run")!.call([]) } as? Trap)
+        #expect(trap.kind == .unreachable)
+        #expect(trap.backtrace.first?.functionIndex == 1)
+        // Indices: $fail 0, $boom 1, $tail 2, $tailhost 3, run 4, runhost 5.
+        #expect(!trap.backtrace.contains { $0.functionIndex == 2 })
+        let host = try #require(thrownError { _ = try i.function("runhost")!.call([]) } as? Trap)
+        #expect(host.kind == .hostError)
+        #expect(!host.backtrace.contains { $0.functionIndex == 3 })
+        if tier == .interpreter {
+            // "runhost" at its call instruction (the byte after its nop: 0x10).
+            let frame = try #require(host.backtrace.first { $0.functionIndex == 5 })
+            let offset = try #require(frame.offset)
+            #expect(bytes[offset] == 0x10)
+            #expect(trap.backtrace.map(\.functionIndex) == [1, 4])
+        }
+    }
 }

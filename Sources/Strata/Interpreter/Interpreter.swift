@@ -206,12 +206,24 @@ func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, word
     return frame
 }
 
+/// A trap after the caller's record was popped (a compiled or host callee's, or a check on
+/// entering the callee) is located at the call site of the function now current, the
+/// tail-calling function's caller: the tail-calling function is no longer on the stack, and
+/// its code is not the current function's.
+@inline(__always)
+func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: CallFrame, pc: CodePointer) {
+    if next == nil, st.pointee.trap != .none, st.pointee.trapPC == pc {
+        st.pointee.trapPC = frame.returnPC.map { $0 - 1 }  // inside the call instruction
+    }
+}
+
 /// [definedIndex, argBase, argWords]
 @inline(never) func opReturnCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let vm = st.pointee.vmctx
     let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: fc.pointee.frameWords, pc: pc) else { return (nil, fp, st) }
     let (next, nextFP) = enterFunction(st, fc, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, calleeVM: vm, pc: pc)
+    locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
 }
 /// [functionIndex, argBase, argWords]: a tail call to an imported function.
@@ -219,6 +231,7 @@ func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, word
     let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: 0, pc: pc) else { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
+    locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
 }
 /// [table, typeIndex, index, argBase, argWords]
@@ -235,6 +248,7 @@ func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, word
     }
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 4), words: op(pc, 5), frameWords: 0, pc: pc) else { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
+    locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
 }
 
