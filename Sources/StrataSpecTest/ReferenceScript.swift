@@ -107,12 +107,10 @@ enum ReferenceScript {
             }
         case "assert_return":
             guard let list = c["expected"] as? [[String: Any]] else { return "assert_return without expected values" }
-            var expected: [Expected] = []
-            for e in list {
-                switch Expected.parse(e) {
-                case .success(let x): expected.append(x)
-                case .failure(let err): return err.description
-                }
+            let expected: [Expected]
+            switch parseEach(list, Expected.parse) {
+            case .success(let x): expected = x
+            case .failure(let err): return err.description
             }
             switch perform(c["action"], session: &session) {
             case .failure(let e): return "expected results, got \(e)"
@@ -176,19 +174,28 @@ enum ReferenceScript {
         let module = a["module"] as? String
         switch a["type"] as? String {
         case "invoke":
-            var args: [Value] = []
-            for raw in a["args"] as? [[String: Any]] ?? [] {
-                switch argument(raw) {
-                case .success(let v): args.append(v)
-                case .failure(let e): return .failure(e)
-                }
+            switch parseEach(a["args"] as? [[String: Any]] ?? [], argument) {
+            case .success(let args): return session.invoke(module, field, args)
+            case .failure(let e): return .failure(e)
             }
-            return session.invoke(module, field, args)
         case "get":
             return session.get(module, field)
         default:
             return .failure(RunnerError("unknown action \(a["type"] ?? "nil")"))
         }
+    }
+
+    /// Every item of a JSON list, or the first item's error.
+    static func parseEach<T>(_ list: [[String: Any]], _ parse: ([String: Any]) -> Result<T, RunnerError>) -> Result<[T], RunnerError> {
+        var out: [T] = []
+        out.reserveCapacity(list.count)
+        for item in list {
+            switch parse(item) {
+            case .success(let x): out.append(x)
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(out)
     }
 
     static func argument(_ raw: [String: Any]) -> Result<Value, RunnerError> {
@@ -278,14 +285,7 @@ enum ReferenceScript {
                 if value == nil { return .success(.nonNullExternref) }
                 return ReferenceScript.argument(raw).map { .exact($0) }
             case "either":
-                var options: [Expected] = []
-                for o in raw["values"] as? [[String: Any]] ?? [] {
-                    switch parse(o) {
-                    case .success(let e): options.append(e)
-                    case .failure(let err): return .failure(err)
-                    }
-                }
-                return .success(.either(options))
+                return ReferenceScript.parseEach(raw["values"] as? [[String: Any]] ?? [], parse).map { .either($0) }
             case "i32", "i64":
                 return ReferenceScript.argument(raw).map { .exact($0) }
             default:

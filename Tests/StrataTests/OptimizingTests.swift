@@ -543,10 +543,7 @@ import WAT
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.
     @Test func unaryFloatOperationsDoNotDependOnTheirRegistersOldValue() throws {
-        var c = EngineConfiguration()
-        c.tier = .optimizing
-        c.keepMachineCode = true
-        let engine = Engine(configuration: c)
+        let engine = Self.machineCodeEngine()
         let wat = """
             (module
               (func (export "f") (param f64 i32) (result f64) (local $s f64)
@@ -676,11 +673,7 @@ import WAT
             """
         let interpreter = try instantiate(wat).1.function("f")!
         for useAVX in [true, false] {
-            var c = EngineConfiguration()
-            c.tier = .optimizing
-            c.keepMachineCode = true
-            c.useAVX = useAVX
-            let engine = Engine(configuration: c)
+            let engine = Self.machineCodeEngine(useAVX: useAVX)
             let module = try Module(engine: engine, bytes: try wat2wasm(wat))
             let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
             let rorx = lines.filter { $0.hasPrefix("rorx") }.count
@@ -712,10 +705,7 @@ import WAT
                 (i32.const 40)))
             """
         let interpreter = try instantiate(wat).1.function("f")!
-        var c = EngineConfiguration()
-        c.tier = .optimizing
-        c.keepMachineCode = true
-        let engine = Engine(configuration: c)
+        let engine = Self.machineCodeEngine()
         let module = try Module(engine: engine, bytes: try wat2wasm(wat))
         let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
         let cmp = try #require(lines.firstIndex { $0.hasPrefix("cmp") && $0.hasSuffix("0x3") })
@@ -726,6 +716,15 @@ import WAT
         for x: Int32 in [0, 1, 2, 3, 4, 5, -1, Int32.min, Int32.max] {
             #expect(try f.call([.i32(x)]) == interpreter.call([.i32(x)]))
         }
+    }
+
+    /// An engine compiling everything with the optimizing tier and keeping the machine code.
+    static func machineCodeEngine(useAVX: Bool = true) -> Engine {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.keepMachineCode = true
+        c.useAVX = useAVX
+        return Engine(configuration: c)
     }
 
     func compiled(_ wat: String) throws -> Instance {
@@ -881,10 +880,7 @@ import WAT
     /// their values: broken through r11, or by swapping registers (`xchg`) in an indirect call,
     /// whose entry and vmctx are held in r10/r11 through the argument moves.
     @Test func movesThatFormCyclesKeepTheirValues() throws {
-        var c = EngineConfiguration()
-        c.tier = .optimizing
-        c.keepMachineCode = true
-        let engine = Engine(configuration: c)
+        let engine = Self.machineCodeEngine()
         let wat = """
             (module
               (type $t (func (param i32 i32 i32 i32) (result i32)))

@@ -164,19 +164,24 @@ func callFunctionReference(
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, pc: pc)
     return (next, nextFP, st)
 }
-/// [table, typeIndex, index, argBase]
-@inline(__always) func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+/// The function an indirect call's operands [table, typeIndex, index, ...] name, checked
+/// (bounds, null, signature); nil when it trapped (the trap is set).
+@inline(__always)
+func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
     let vm = st.pointee.vmctx
     let table = vm.pointee.tables[op(pc, 1)]!
     let i = UInt64(rd32(fp, pc, 3))
-    guard i < table.pointee.count else { return (trap(st, .undefinedElement, pc), fp, st) }
-    let raw = table.pointee.elements[Int(i)]
-    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(raw)) else {
-        return (trap(st, .uninitializedElement, pc), fp, st)
+    guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements[Int(i)])) else {
+        _ = trap(st, .uninitializedElement, pc)
+        return nil
     }
-    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else {
-        return (trap(st, .indirectCallTypeMismatch, pc), fp, st)
-    }
+    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+    return ref
+}
+/// [table, typeIndex, index, argBase]
+@inline(__always) func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    guard let ref = indirectCallee(pc, fp, st) else { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 4), callerFP: fp, returnPC: pc + 5, pc: pc)
     return (next, nextFP, st)
 }
@@ -236,16 +241,7 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 }
 /// [table, typeIndex, index, argBase, argWords]
 @inline(never) func opReturnCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let vm = st.pointee.vmctx
-    let table = vm.pointee.tables[op(pc, 1)]!
-    let i = UInt64(rd32(fp, pc, 3))
-    guard i < table.pointee.count else { return (trap(st, .undefinedElement, pc), fp, st) }
-    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements[Int(i)])) else {
-        return (trap(st, .uninitializedElement, pc), fp, st)
-    }
-    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else {
-        return (trap(st, .indirectCallTypeMismatch, pc), fp, st)
-    }
+    guard let ref = indirectCallee(pc, fp, st) else { return (nil, fp, st) }
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 4), words: op(pc, 5), frameWords: 0, pc: pc) else { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
     locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
