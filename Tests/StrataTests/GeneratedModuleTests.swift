@@ -6,8 +6,10 @@ import Testing
 /// every exported function is called with zero arguments in the interpreter and in each
 /// compiled tier; results (bit patterns), trap kinds and exported globals must agree. The
 /// modules use the Wasm 3.0 proposals Strata implements (tail calls, in about 40% of them,
-/// and extended constant expressions), so calls between interpreted and compiled code cross
-/// tail calls too.
+/// extended constant expressions, up to three memories, 64-bit ones among them), so calls
+/// between interpreted and compiled code cross tail calls and functions on other memories.
+/// (smith's memory64 switch also makes 64-bit tables, which Strata rejects as unsupported: a
+/// third of the modules, which then compare only that error.)
 /// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed.
 @Suite struct GeneratedModuleTests {
     static let smith: String? = {
@@ -27,8 +29,9 @@ import Testing
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = [
             "smith", "--ensure-termination", "--canonicalize-nans", "true", "--export-everything", "true",
-            "--max-imports", "0", "--min-funcs", "2", "--max-funcs", "12", "--max-memories", "1",
-            "--max-memory32-bytes", "1048576", "--memory64-enabled", "false", "--simd-enabled", "false",
+            "--max-imports", "0", "--min-funcs", "2", "--max-funcs", "12", "--max-memories", "3",
+            "--max-memory32-bytes", "1048576", "--memory64-enabled", "true", "--max-memory64-bytes", "1048576",
+            "--simd-enabled", "false",
             "--relaxed-simd-enabled", "false", "--exceptions-enabled", "false", "--gc-enabled", "false",
             "--tail-call-enabled", "true", "--threads-enabled", "false", "--wide-arithmetic-enabled", "false",
             "--custom-page-sizes-enabled", "false", "--extended-const-enabled", "true", "--max-tables", "2",

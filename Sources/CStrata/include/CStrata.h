@@ -46,6 +46,7 @@ typedef struct StrataVMContext {
     uint64_t stackLimit;                 // offset 48: lowest usable native stack address (JIT); all ones while an interrupt is pending
     void *instance;                      // offset 56: unmanaged pointer to the Swift instance
     const void *const *builtins;         // offset 64: runtime functions compiled code calls
+    StrataMemoryDefinition **memories;   // offset 72: one definition pointer per memory (imports first)
 } StrataVMContext;
 
 /// Written by the store's thread and, for an interrupt, by any thread; read by compiled code.

@@ -534,6 +534,10 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
+        if let memory = context.otherMemory(of: instruction) {
+            unsupported = WasmError(.unsupported, "the baseline tier compiles only a 32-bit memory 0 yet (memory \(memory))", offset: offset)
+            return
+        }
         if dead {
             switch instruction {
             case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
@@ -674,9 +678,9 @@ struct BaselineCompiler: CodeSink {
             tableElement(table: Int(t), index: i, offset: offset)
             asm.store(.w64, Mem(Self.scratch, index: i, scale: 3), v)
             free(i); free(v)
-        case .load(let opcode, let memOffset):
+        case .load(let opcode, let memOffset, _):
             load(opcode: opcode, memOffset: memOffset, offset: offset)
-        case .store(let opcode, let memOffset):
+        case .store(let opcode, let memOffset, _):
             store(opcode: opcode, memOffset: memOffset, offset: offset)
         case .memorySize:
             let r = allocGPR()
@@ -699,7 +703,7 @@ struct BaselineCompiler: CodeSink {
             let r = allocGPR()
             m.loadFunctionReference(Int(f), into: r)
             push(.funcref, .gpr(r))
-        case .memoryInit(let segment):
+        case .memoryInit(let segment, _):
             builtinCall(.memoryInit, args: 3, result: nil, offset: offset, mayTrap: true) { c in
                 c.asm.movImm32(.rsi, segment)
             }
@@ -737,7 +741,7 @@ struct BaselineCompiler: CodeSink {
             builtinCall(.tableFill, args: 3, result: nil, offset: offset, mayTrap: true) { c in
                 c.asm.movImm32(.rsi, t)
             }
-        case .simd(let opcode, _, _):
+        case .simd(let opcode, _, _, _):
             unsupported = WasmError(.unsupported, "the baseline tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
         }
     }

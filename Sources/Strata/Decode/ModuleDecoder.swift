@@ -11,8 +11,11 @@ struct ModuleDecoder {
 
     var reader: BinaryReader
     var info = ModuleInfo()
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    /// The proposals the binary may use (memory64 changes how limits are encoded).
+    let features: WasmFeatures
+    init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all) {
         reader = BinaryReader(bytes: bytes)
+        self.features = features
     }
 
     private func malformed(_ message: String, at offset: Int? = nil) -> WasmError {
@@ -161,17 +164,36 @@ struct ModuleDecoder {
         }
     }
 
-    private mutating func readLimits(_ r: inout BinaryReader, isMemory: Bool) throws(WasmError) -> Limits {
-        // The flag is a 1-bit LEB: 0 = min only, 1 = min and max.
-        let flags = try r.readUnsignedLEB(bits: 1)
-        let min = UInt64(try r.readU32())
-        if flags == 0 { return Limits(min: min, max: nil) }
-        return Limits(min: min, max: UInt64(try r.readU32()))
+    /// Limits and whether they have a 64-bit index type. Wasm 2.0: a 1-bit flag (0 = min only,
+    /// 1 = min and max) and u32 bounds. With memory64 (Wasm 3.0): a flag byte (bit 0: max
+    /// present, bit 2: 64-bit index type; any other bit is malformed) and u64 bounds, checked
+    /// against the index type by validation.
+    private mutating func readLimits(_ r: inout BinaryReader) throws(WasmError) -> (Limits, is64: Bool) {
+        guard features.contains(.memory64) else {
+            let flags = try r.readUnsignedLEB(bits: 1)
+            let min = UInt64(try r.readU32())
+            if flags == 0 { return (Limits(min: min, max: nil), false) }
+            return (Limits(min: min, max: UInt64(try r.readU32())), false)
+        }
+        let at = r.position
+        let flags = try r.readByte()
+        guard flags & ~0x05 == 0 else { throw malformed("malformed limits flags", at: at) }
+        let min = try r.readU64()
+        let max = flags & 1 != 0 ? try r.readU64() : nil
+        return (Limits(min: min, max: max), flags & 4 != 0)
+    }
+
+    private mutating func readMemoryType(_ r: inout BinaryReader) throws(WasmError) -> MemoryType {
+        let (limits, is64) = try readLimits(&r)
+        return MemoryType(limits: limits, is64: is64)
     }
 
     private mutating func readTableType(_ r: inout BinaryReader) throws(WasmError) -> TableType {
         let element = try r.readRefType()
-        let limits = try readLimits(&r, isMemory: false)
+        let at = r.position
+        let (limits, is64) = try readLimits(&r)
+        // table64 (64-bit table indices, part of Wasm 3.0's memory64) is not implemented.
+        guard !is64 else { throw WasmError(.unsupported, "64-bit tables (table64) are not supported", offset: at) }
         return TableType(element: element, limits: limits)
     }
 
@@ -202,7 +224,7 @@ struct ModuleDecoder {
                 descriptor = .table(t)
                 info.importedTables.append(t)
             case 2:
-                let m = MemoryType(limits: try readLimits(&r, isMemory: true))
+                let m = try readMemoryType(&r)
                 descriptor = .memory(m)
                 info.importedMemories.append(m)
             case 3:
@@ -237,7 +259,7 @@ struct ModuleDecoder {
         let count = try readCount(&r, limit: 100_000)
         for _ in 0..<count {
             info.memoryOffsets.append(r.position)
-            info.memories.append(MemoryType(limits: try readLimits(&r, isMemory: true)))
+            info.memories.append(try readMemoryType(&r))
         }
     }
 

@@ -576,6 +576,12 @@ extension Interpreter {
             let next: NextInstruction
             switch opcode(at: pc) {
         case .lazy_translate: next = opLazyTranslate(pc, fp, st)
+        case .memory_access: next = opMemoryAccess(pc, fp, st)
+        case .memory_size_at: next = opMemorySizeAt(pc, fp, st)
+        case .memory_grow_at: next = opMemoryGrowAt(pc, fp, st)
+        case .memory_init_at: next = opMemoryInitAt(pc, fp, st)
+        case .memory_copy_at: next = opMemoryCopyAt(pc, fp, st)
+        case .memory_fill_at: next = opMemoryFillAt(pc, fp, st)
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)

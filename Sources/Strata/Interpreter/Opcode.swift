@@ -783,4 +783,13 @@ enum Opcode: UInt16, CaseIterable {
     case return_call
     case return_call_import
     case return_call_indirect
+    // Memories other than a 32-bit memory 0 (multi-memory, memory64): a prefix that runs the
+    // load or store after it on another memory or checks a 64-bit address, and the other
+    // memory instructions with a memory index (`MemoryIndexHandlers.swift`).
+    case memory_access
+    case memory_size_at
+    case memory_grow_at
+    case memory_init_at
+    case memory_copy_at
+    case memory_fill_at
 }

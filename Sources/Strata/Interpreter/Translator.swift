@@ -40,6 +40,9 @@ struct Translator: CodeSink {
     var slotOperands: [Int] = []
     /// (code index, Wasm byte offset) of every instruction, for backtraces.
     var offsets: [(Int32, Int32)] = []
+    /// The instruction emitted next runs after a `memory_access` prefix: it shares the
+    /// prefix's entry in `offsets` (one instruction for backtraces and for `fuseSequences`).
+    var afterAccessPrefix = false
     /// The constant pool: two words (one slot) per constant.
     var consts: [UInt64] = []
     /// Index of the pool once it outgrows a linear search: open addressing over a power-of-two
@@ -94,8 +97,23 @@ struct Translator: CodeSink {
     @inline(__always) static func temp(_ p: Int) -> UInt64 { tempTag | UInt64(p) }
 
     mutating func emit(_ h: Handler, offset: Int) {
-        offsets.append((Int32(code.count), Int32(truncatingIfNeeded: offset)))
+        if afterAccessPrefix {
+            afterAccessPrefix = false
+        } else {
+            offsets.append((Int32(code.count), Int32(truncatingIfNeeded: offset)))
+        }
         code.append(handlerWord(h))
+    }
+
+    /// Before a load or store: for any memory but a 32-bit memory 0, emits the `memory_access`
+    /// prefix (`MemoryIndexHandlers.swift`); returns whether it did.
+    @discardableResult
+    mutating func accessPrefix(_ memory: UInt32, _ operands: AccessOperands, _ module: ModuleContext, offset: Int) -> Bool {
+        guard !module.isPlainMemory0(memory) else { return false }
+        let is64 = module.memories[Int(memory)].is64
+        emit(Opcode.memory_access, offset: offset); imm(Int(memory)); imm(operands.address); imm(operands.offset); imm(is64 ? 1 : 0)
+        afterAccessPrefix = true
+        return true
     }
     /// A slot operand: rewritten by `finish` into a word index (locals too, since slots are
     /// two words).
@@ -455,7 +473,12 @@ struct Translator: CodeSink {
         case .tableSet(let t):
             let value = pop(), index = pop()
             emit(Opcode.table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
-        case .load(let opcode, let memOffset):
+        case .load(let opcode, let memOffset, let memory) where !validator.module.isPlainMemory0(memory):
+            let addr = pop()
+            let dst = pushResult()
+            accessPrefix(memory, .load, validator.module, offset: offset)
+            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
+        case .load(let opcode, let memOffset, _):
             if let f = binary, f.opcode == 0x6A, f.position == stack.count - 1, isLastAndUnconsumed(f),
                let h = loadAddHandler(loadHandler(opcode)) {
                 // The address is the i32.add emitted just before: one add-and-load.
@@ -470,16 +493,26 @@ struct Translator: CodeSink {
                 emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
                 lastDst = (code.count - 3, stack.count - 1)
             }
-        case .store(let opcode, let memOffset):
+        case .store(let opcode, let memOffset, let memory):
             let value = pop(), addr = pop()
+            accessPrefix(memory, .store, validator.module, offset: offset)
             emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
-        case .memorySize:
+        case .memorySize(let memory):
             let dst = pushResult()
-            emit(Opcode.memory_size, offset: offset); slot(dst)
-        case .memoryGrow:
+            if !validator.module.isPlainMemory0(memory) {
+                emit(Opcode.memory_size_at, offset: offset); slot(dst); imm(Int(memory))
+            } else {
+                emit(Opcode.memory_size, offset: offset); slot(dst)
+            }
+        case .memoryGrow(let memory):
             let delta = pop()
             let dst = pushResult()
-            emit(Opcode.memory_grow, offset: offset); slot(dst); slot(delta)
+            let is64 = validator.module.memories[Int(memory)].is64
+            if memory != 0 || is64 {
+                emit(Opcode.memory_grow_at, offset: offset); slot(dst); imm(Int(memory)); slot(delta); imm(is64 ? 1 : 0)
+            } else {
+                emit(Opcode.memory_grow, offset: offset); slot(dst); slot(delta)
+            }
         case .const(_, let bits):
             push(constSlot(bits))
         case .numeric(let opcode):
@@ -521,17 +554,32 @@ struct Translator: CodeSink {
         case .refFunc(let f):
             let dst = pushResult()
             emit(Opcode.ref_func, offset: offset); slot(dst); imm(Int(f))
-        case .memoryInit(let segment):
+        case .memoryInit(let segment, let memory):
             let n = pop(), s = pop(), d = pop()
-            emit(Opcode.memory_init, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
+            let is64 = validator.module.memories[Int(memory)].is64
+            if memory != 0 || is64 {
+                emit(Opcode.memory_init_at, offset: offset); imm(Int(segment)); imm(Int(memory)); slot(d); slot(s); slot(n); imm(is64 ? 1 : 0)
+            } else {
+                emit(Opcode.memory_init, offset: offset); imm(Int(segment)); slot(d); slot(s); slot(n)
+            }
         case .dataDrop(let segment):
             emit(Opcode.data_drop, offset: offset); imm(Int(segment))
-        case .memoryCopy:
+        case .memoryCopy(let dm, let sm):
             let n = pop(), s = pop(), d = pop()
-            emit(Opcode.memory_copy, offset: offset); slot(d); slot(s); slot(n)
-        case .memoryFill:
+            let flags = (validator.module.memories[Int(dm)].is64 ? 1 : 0) | (validator.module.memories[Int(sm)].is64 ? 2 : 0)
+            if dm != 0 || sm != 0 || flags != 0 {
+                emit(Opcode.memory_copy_at, offset: offset); imm(Int(dm)); imm(Int(sm)); slot(d); slot(s); slot(n); imm(flags)
+            } else {
+                emit(Opcode.memory_copy, offset: offset); slot(d); slot(s); slot(n)
+            }
+        case .memoryFill(let memory):
             let n = pop(), v = pop(), d = pop()
-            emit(Opcode.memory_fill, offset: offset); slot(d); slot(v); slot(n)
+            let is64 = validator.module.memories[Int(memory)].is64
+            if memory != 0 || is64 {
+                emit(Opcode.memory_fill_at, offset: offset); imm(Int(memory)); slot(d); slot(v); slot(n); imm(is64 ? 1 : 0)
+            } else {
+                emit(Opcode.memory_fill, offset: offset); slot(d); slot(v); slot(n)
+            }
         case .tableInit(let segment, let table):
             let n = pop(), s = pop(), d = pop()
             emit(Opcode.table_init, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
@@ -550,13 +598,15 @@ struct Translator: CodeSink {
         case .tableFill(let t):
             let n = pop(), v = pop(), i = pop()
             emit(Opcode.table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
-        case .simd(let opcode, let memOffset, let lane):
-            simd(opcode, memOffset: memOffset, lane: UInt64(lane), immediate: validator.v128Immediate, offset: offset)
+        case .simd(let opcode, let memOffset, let lane, let memory):
+            simd(opcode, memOffset: memOffset, lane: UInt64(lane), memory: memory, module: validator.module,
+                 immediate: validator.v128Immediate, offset: offset)
         }
     }
 
     /// Emits a SIMD instruction; its operand layout follows the validator's shape table.
-    mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt64, immediate: (UInt64, UInt64), offset: Int) {
+    mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt64, memory: UInt32, module: ModuleContext,
+                       immediate: (UInt64, UInt64), offset: Int) {
         if opcode == 0x0C {  // v128.const: a pooled constant, no instruction
             push(constSlot(immediate.0, high: immediate.1))
             return
@@ -589,16 +639,20 @@ struct Translator: CodeSink {
         case .load:
             let addr = pop()
             let dst = pushResult()
+            accessPrefix(memory, .load, module, offset: offset)
             emit(h, offset: offset); slot(dst); slot(addr); imm(memOffset)
         case .store:
             let value = pop(), addr = pop()
+            accessPrefix(memory, .store, module, offset: offset)
             emit(h, offset: offset); slot(addr); slot(value); imm(memOffset)
         case .loadLane:
             let vector = pop(), addr = pop()
             let dst = pushResult()
+            accessPrefix(memory, .loadLane, module, offset: offset)
             emit(h, offset: offset); slot(dst); slot(addr); slot(vector); imm(memOffset); imm(lane)
         case .storeLane:
             let vector = pop(), addr = pop()
+            accessPrefix(memory, .storeLane, module, offset: offset)
             emit(h, offset: offset); slot(addr); slot(vector); imm(memOffset); imm(lane)
         case .shuffle:
             let b = pop(), a = pop()

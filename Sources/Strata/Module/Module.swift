@@ -501,12 +501,12 @@ public final class Module: @unchecked Sendable {
         threads: Int = Module.creationThreads,
         lower: @Sendable (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Lowered?
     ) throws(WasmError) -> (ModuleInfo, ModuleContext, [Lowered?]) {
-        var decoder = ModuleDecoder(bytes: buffer)
+        var decoder = ModuleDecoder(bytes: buffer, features: features)
         var info: ModuleInfo
         do throws(WasmError) {
             info = try decoder.decode()
         } catch {
-            throw firstMalformedBody(buffer, decoder.info, before: error) ?? error
+            throw firstMalformedBody(buffer, decoder.info, features: features, before: error) ?? error
         }
         let count = info.bodies.count
         // Everything outside the bodies first (it needs no locals), while the code cache's key
@@ -579,8 +579,8 @@ public final class Module: @unchecked Sendable {
     /// body comes before a later section's decoding error (`error`) in the binary: the error
     /// a streaming decoder would report first. Checks the bodies recorded so far in order, as
     /// such a decoder would: up to the first invalid one.
-    private static func firstMalformedBody(_ buffer: UnsafeBufferPointer<UInt8>, _ info: ModuleInfo, before error: WasmError) -> WasmError? {
-        guard !info.bodies.isEmpty, let context = try? ModuleValidator(info: info).validate() else { return nil }
+    private static func firstMalformedBody(_ buffer: UnsafeBufferPointer<UInt8>, _ info: ModuleInfo, features: WasmFeatures, before error: WasmError) -> WasmError? {
+        guard !info.bodies.isEmpty, let context = try? ModuleValidator(info: info, features: features).validate() else { return nil }
         for i in info.bodies.indices where i < info.functionTypeIndices.count {
             do throws(WasmError) {
                 let body = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])

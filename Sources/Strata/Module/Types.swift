@@ -58,7 +58,16 @@ public struct TableType: Sendable, Hashable {
 
 public struct MemoryType: Sendable, Hashable {
     public var limits: Limits
-    public init(limits: Limits) { self.limits = limits }
+    /// A 64-bit memory (memory64): addresses, sizes and offsets are i64.
+    public var is64: Bool
+    public init(limits: Limits, is64: Bool = false) {
+        self.limits = limits
+        self.is64 = is64
+    }
+    /// The type of an address into this memory (and of `memory.size`, `memory.grow`).
+    public var addressType: ValueType { is64 ? .i64 : .i32 }
+    /// The largest number of pages the memory type allows.
+    public var maxPagesAllowed: UInt64 { is64 ? maxMemoryPages64 : maxMemoryPages32 }
 }
 
 public struct GlobalType: Sendable, Hashable {
@@ -95,3 +104,5 @@ public enum BlockType: Sendable, Hashable {
 public let wasmPageSize: UInt64 = 65536
 /// The largest number of pages a 32-bit memory can have.
 public let maxMemoryPages32: UInt64 = 65536
+/// The largest number of pages a 64-bit memory type can declare (2^48: 2^64 bytes).
+public let maxMemoryPages64: UInt64 = 1 << 48

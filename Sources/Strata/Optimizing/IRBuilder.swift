@@ -241,6 +241,10 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
+        if let memory = context.otherMemory(of: instruction) {
+            unsupported = WasmError(.unsupported, "the optimizing tier compiles only a 32-bit memory 0 yet (memory \(memory))", offset: offset)
+            return
+        }
         if f.values.count > valueBudget {
             unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
             return
@@ -349,10 +353,10 @@ struct IRBuilder: CodeSink {
         case .tableSet(let t):
             let v = pop(), i = pop()
             emit(IRInst(op: .tableSet, type: nil, a: i, b: v, imm: UInt64(t), offset: at))
-        case .load(let opcode, let memOffset):
+        case .load(let opcode, let memOffset, _):
             let t = IRType(MemoryAccess.load(opcode).type)!
             stack.append(emit(IRInst(op: .load, type: t, a: pop(), imm: UInt64(opcode), imm2: memOffset, offset: at)))
-        case .store(let opcode, let memOffset):
+        case .store(let opcode, let memOffset, _):
             let v = pop(), address = pop()
             emit(IRInst(op: .store, type: nil, a: address, b: v, imm: UInt64(opcode), imm2: memOffset, offset: at))
         case .memorySize:
@@ -370,7 +374,7 @@ struct IRBuilder: CodeSink {
             stack.append(emit(IRInst(op: .eqz, type: .i32, a: pop())))
         case .refFunc(let function):
             stack.append(emit(IRInst(op: .refFunc, type: .i64, imm: UInt64(function))))
-        case .memoryInit(let segment):
+        case .memoryInit(let segment, _):
             builtin(.memoryInit, args: 3, result: nil, immediates: [segment], offset: at)
         case .dataDrop(let segment):
             builtin(.dataDrop, args: 0, result: nil, immediates: [segment], offset: at)
@@ -390,7 +394,7 @@ struct IRBuilder: CodeSink {
             stack.append(emit(IRInst(op: .tableSize, type: .i32, imm: UInt64(t))))
         case .tableFill(let t):
             builtin(.tableFill, args: 3, result: nil, immediates: [t], offset: at)
-        case .simd(let opcode, _, _):
+        case .simd(let opcode, _, _, _):
             unsupported = WasmError(.unsupported, "the optimizing tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
         }
     }
@@ -689,6 +693,7 @@ struct InlineScan: CodeSink {
     var inlinable = true
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        if context.otherMemory(of: instruction) != nil { inlinable = false }
         switch instruction {
         case .nop, .else, .end, .br, .brIf, .brTable, .return, .drop, .select, .localGet, .localSet, .localTee,
              .memorySize, .refIsNull, .unreachable:
@@ -700,9 +705,9 @@ struct InlineScan: CodeSink {
             }
         case .globalGet(let g), .globalSet(let g):
             if IRType(context.globals[Int(g)].value) == nil { inlinable = false }
-        case .load(let opcode, _):
+        case .load(let opcode, _, _):
             if IRType(MemoryAccess.load(opcode).type) == nil { inlinable = false }
-        case .store(let opcode, _):
+        case .store(let opcode, _, _):
             if IRType(MemoryAccess.store(opcode).type) == nil { inlinable = false }
         case .const(let type, _):
             if IRType(type) == nil { inlinable = false }

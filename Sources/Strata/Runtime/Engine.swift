@@ -88,10 +88,14 @@ public struct WasmFeatures: OptionSet, Sendable, Hashable {
     public static let extendedConstantExpressions = WasmFeatures(rawValue: 1 << 0)
     /// `return_call` and `return_call_indirect`: calls that replace the caller's frame.
     public static let tailCalls = WasmFeatures(rawValue: 1 << 1)
+    /// Several memories per module, every memory instruction with a memory index.
+    public static let multiMemory = WasmFeatures(rawValue: 1 << 2)
+    /// 64-bit memories (memory64): i64 addresses, limits and offsets.
+    public static let memory64 = WasmFeatures(rawValue: 1 << 3)
     /// Wasm 2.0 exactly.
     public static let wasm2: WasmFeatures = []
     /// Every proposal Strata implements.
-    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls]
+    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls, .multiMemory, .memory64]
 }
 
 /// How a trap in compiled code finds its way to the host entry (process-wide).

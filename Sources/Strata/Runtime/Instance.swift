@@ -50,6 +50,7 @@ final class InstanceRuntime {
     private let ownRefs: UnsafeMutablePointer<StrataFuncRef>
     private let globalCells: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
     private let tableDefinitions: UnsafeMutablePointer<UnsafeMutablePointer<StrataTableDefinition>?>
+    private let memoryDefinitions: UnsafeMutablePointer<UnsafeMutablePointer<StrataMemoryDefinition>?>
     private(set) var globals: [Global] = []
     private(set) var tables: [Table] = []
     private(set) var memories: [Memory] = []
@@ -71,6 +72,8 @@ final class InstanceRuntime {
         globalCells.initialize(repeating: nil, count: max(info.globalCount, 1))
         tableDefinitions = .allocate(capacity: max(info.tableCount, 1))
         tableDefinitions.initialize(repeating: nil, count: max(info.tableCount, 1))
+        memoryDefinitions = .allocate(capacity: max(info.memoryCount, 1))
+        memoryDefinitions.initialize(repeating: nil, count: max(info.memoryCount, 1))
 
         // 1. Imports: count, kinds and types.
         guard imports.count == info.imports.count else {
@@ -115,8 +118,10 @@ final class InstanceRuntime {
         for t in info.tables { tables.append(try Table(type: t)) }
         for (i, t) in tables.enumerated() { tableDefinitions[i] = t.definition }
         for m in info.memories { memories.append(try Memory(type: m)) }
+        for (i, m) in memories.enumerated() { memoryDefinitions[i] = m.definition }
 
         vmctx.pointee.memory0 = memories.first?.definition
+        vmctx.pointee.memories = memoryDefinitions
         vmctx.pointee.globals = globalCells
         vmctx.pointee.tables = tableDefinitions
         vmctx.pointee.functions = functionRefs
@@ -161,9 +166,10 @@ final class InstanceRuntime {
             }
         }
         for (i, seg) in info.data.enumerated() {
-            if case .active(_, let offsetExpr) = seg.mode {
-                let offset = UInt32(truncatingIfNeeded: try evaluate(offsetExpr))
-                if let kind = memoryInit(segment: i, dst: offset, src: 0, count: UInt32(seg.bytes.count)) {
+            if case .active(let memory, let offsetExpr) = seg.mode {
+                let value = try evaluate(offsetExpr)
+                let offset = memories[Int(memory)].type.is64 ? value : UInt64(UInt32(truncatingIfNeeded: value))
+                if let kind = memoryInit(segment: i, memory: Int(memory), dst: offset, src: 0, count: UInt32(seg.bytes.count)) {
                     throw Trap(kind)
                 }
                 dataDrop(i)
@@ -182,6 +188,7 @@ final class InstanceRuntime {
         ownRefs.deallocate()
         globalCells.deallocate()
         tableDefinitions.deallocate()
+        memoryDefinitions.deallocate()
     }
 
     static func checkImport(_ imp: Import, _ ext: Extern, engine: Engine, module: Module) throws(WasmError) {
@@ -202,7 +209,7 @@ final class InstanceRuntime {
             let actual = TableType(element: t.type.element, limits: Limits(min: UInt64(t.count), max: t.type.limits.max))
             guard actual.element == expected.element, limitsMatch(actual.limits, expected.limits) else { throw fail() }
         case (.memory(let expected), .memory(let m)):
-            guard limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
+            guard m.type.is64 == expected.is64, limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
         case (.global(let expected), .global(let g)):
             guard g.type == expected else { throw fail() }
         default:
@@ -249,11 +256,21 @@ final class InstanceRuntime {
         memories.first?.grow(by: delta)
     }
 
+    func growMemory(_ memory: Int, by delta: UInt64) -> UInt64? {
+        memories[memory].grow(by: delta)
+    }
+
     func memoryInit(segment: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
+        memoryInit(segment: segment, memory: 0, dst: UInt64(dst), src: src, count: count)
+    }
+
+    /// `memory.init` on any memory (`dst` is a 64-bit address for 64-bit memories).
+    func memoryInit(segment: Int, memory: Int, dst: UInt64, src: UInt32, count: UInt32) -> TrapKind? {
         let bytes = dataDropped[segment] ? [] : module.info.data[segment].bytes
-        guard let mem = memories.first else { return .memoryOutOfBounds }
+        guard memory < memories.count else { return .memoryOutOfBounds }
+        let mem = memories[memory]
         guard UInt64(src) + UInt64(count) <= UInt64(bytes.count),
-              UInt64(dst) + UInt64(count) <= UInt64(mem.byteCount) else { return .memoryOutOfBounds }
+              dst <= UInt64(mem.byteCount), UInt64(count) <= UInt64(mem.byteCount) - dst else { return .memoryOutOfBounds }
         if count > 0 {
             bytes.withUnsafeBufferPointer { b in
                 (mem.definition.pointee.base + Int(dst)).update(from: b.baseAddress! + Int(src), count: Int(count))

@@ -5,15 +5,19 @@ import Glibc
 import Darwin
 #endif
 
-/// A linear memory. 32-bit memories reserve 8 GiB of address space up front (4 GiB of
+/// A linear memory. Every memory reserves 8 GiB of address space up front (4 GiB of
 /// addressable range plus 4 GiB of guard, which covers any 32-bit offset), so the base never
 /// moves and compiled code can rely on guard pages instead of bounds checks. Growing only
-/// changes page protection.
+/// changes page protection. 64-bit memories (memory64) have the same implementation limit of
+/// 4 GiB (65536 pages): growing past it fails, as `memory.grow` may, and an instance whose
+/// memory needs more cannot be created.
 public final class Memory: @unchecked Sendable {
     public let type: MemoryType
     let definition: UnsafeMutablePointer<StrataMemoryDefinition>
     private let reservation: Int
     public var maxPages: UInt64 { min(type.limits.max ?? maxMemoryPages32, maxMemoryPages32) }
+    /// The largest size in pages Strata gives any memory, 32- or 64-bit (4 GiB).
+    public static let implementationMaxPages = maxMemoryPages32
 
     /// 8 GiB (any 32-bit address plus any 32-bit offset) and one page for the access width.
     static let reservationSize = (8 << 30) + 65536
@@ -37,9 +41,8 @@ public final class Memory: @unchecked Sendable {
         }
         reservation = size
         definition.initialize(to: StrataMemoryDefinition(base: base.assumingMemoryBound(to: UInt8.self), byteSize: 0))
+        // Past this point the object is whole: a throw runs `deinit`, which frees the reservation.
         guard grow(by: type.limits.min) != nil else {
-            munmap(base, size)
-            definition.deallocate()
             throw WasmError(.uninstantiable, "cannot allocate memory of \(type.limits.min) pages")
         }
     }
@@ -56,8 +59,10 @@ public final class Memory: @unchecked Sendable {
     @discardableResult
     public func grow(by delta: UInt64) -> UInt64? {
         let old = pages
+        // `delta` is any u64 for a 64-bit memory: compared before adding, so nothing wraps.
+        guard delta <= maxPages - old else { return nil }
         let new = old + delta
-        guard new <= maxPages, Int(new * wasmPageSize) <= reservation else { return nil }
+        guard Int(new * wasmPageSize) <= reservation else { return nil }
         if delta > 0 {
             let start = definition.pointee.base + Int(old * wasmPageSize)
             guard mprotect(start, Int(delta * wasmPageSize), PROT_READ | PROT_WRITE) == 0 else { return nil }
@@ -92,19 +97,34 @@ enum MemoryOperations {
     /// memmove within the memory; nil, or the trap.
     @inline(__always)
     static func copy(_ mem: UnsafeMutablePointer<StrataMemoryDefinition>?, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
-        guard let mem else { return .memoryOutOfBounds }
-        let size = mem.pointee.byteSize
-        guard UInt64(src) + UInt64(count) <= size, UInt64(dst) + UInt64(count) <= size else { return .memoryOutOfBounds }
-        let base = mem.pointee.base!
-        memmove(base + Int(dst), base + Int(src), Int(count))
-        return nil
+        copy(mem, mem, dst: UInt64(dst), src: UInt64(src), count: UInt64(count))
     }
 
     @inline(__always)
     static func fill(_ mem: UnsafeMutablePointer<StrataMemoryDefinition>?, dst: UInt32, value: UInt8, count: UInt32) -> TrapKind? {
-        guard let mem else { return .memoryOutOfBounds }
-        guard UInt64(dst) + UInt64(count) <= mem.pointee.byteSize else { return .memoryOutOfBounds }
+        fill(mem, dst: UInt64(dst), value: value, count: UInt64(count))
+    }
+
+    /// memmove from one memory to another (or the same): 64-bit operands, for any memory.
+    @inline(__always)
+    static func copy(_ dstMem: UnsafeMutablePointer<StrataMemoryDefinition>?, _ srcMem: UnsafeMutablePointer<StrataMemoryDefinition>?,
+                     dst: UInt64, src: UInt64, count: UInt64) -> TrapKind? {
+        guard let dstMem, let srcMem, fits(dst, count, dstMem), fits(src, count, srcMem) else { return .memoryOutOfBounds }
+        memmove(dstMem.pointee.base + Int(dst), srcMem.pointee.base + Int(src), Int(count))
+        return nil
+    }
+
+    @inline(__always)
+    static func fill(_ mem: UnsafeMutablePointer<StrataMemoryDefinition>?, dst: UInt64, value: UInt8, count: UInt64) -> TrapKind? {
+        guard let mem, fits(dst, count, mem) else { return .memoryOutOfBounds }
         memset(mem.pointee.base + Int(dst), Int32(value), Int(count))
         return nil
+    }
+
+    /// Whether [start, start + count) lies in the memory (no sum that can wrap).
+    @inline(__always)
+    static func fits(_ start: UInt64, _ count: UInt64, _ mem: UnsafeMutablePointer<StrataMemoryDefinition>) -> Bool {
+        let size = mem.pointee.byteSize
+        return count <= size && start <= size - count
     }
 }

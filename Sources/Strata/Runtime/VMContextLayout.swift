@@ -12,6 +12,7 @@ enum VMContextLayout {
     static let typeIDs = Int32(MemoryLayout<StrataVMContext>.offset(of: \.typeIDs)!)
     static let stackLimit = Int32(MemoryLayout<StrataVMContext>.offset(of: \.stackLimit)!)
     static let builtins = Int32(MemoryLayout<StrataVMContext>.offset(of: \.builtins)!)
+    static let memories = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memories)!)
 
     /// StrataMemoryDefinition
     static let memoryBase = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.base)!)

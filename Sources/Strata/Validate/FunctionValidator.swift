@@ -157,19 +157,43 @@ struct FunctionValidator: ~Copyable {
         return module.types[Int(index)]
     }
 
-    mutating func memArg(maxAlignment: UInt32, at offset: Int) throws(WasmError) -> UInt64 {
+    /// A memory instruction's immediate: alignment exponent, then (multi-memory, flag 0x40 in
+    /// the alignment field) a memory index, then the offset (u64 with memory64; it must fit the
+    /// memory's index type). Returns the memory index, its type and the offset.
+    mutating func memArg(maxAlignment: UInt32, at offset: Int) throws(WasmError) -> (memory: UInt32, type: MemoryType, offset: UInt64) {
         let alignAt = reader.position
-        let align = try reader.readU32()
-        // An exponent that does not fit a 32-bit alignment is a decoding error.
-        guard align < 32 else { throw reader.error("malformed memop flags", at: alignAt) }
-        let memOffset = UInt64(try reader.readU32())
-        guard module.memoryCount > 0 else { throw invalid("unknown memory 0", at: offset) }
+        var align = try reader.readU32()
+        var memory: UInt32 = 0
+        if module.features.contains(.multiMemory) {
+            // An exponent field of 2^7 or more is a decoding error.
+            guard align < 128 else { throw reader.error("malformed memop flags", at: alignAt) }
+            if align >= 64 {
+                align -= 64
+                memory = try reader.readU32()
+            }
+        } else {
+            // An exponent that does not fit a 32-bit alignment is a decoding error.
+            guard align < 32 else { throw reader.error("malformed memop flags", at: alignAt) }
+        }
+        let memOffset = module.features.contains(.memory64) ? try reader.readU64() : UInt64(try reader.readU32())
+        let type = try memoryType(memory, at: offset)
         guard align <= maxAlignment else { throw invalid("alignment must not be larger than natural", at: offset) }
-        return memOffset
+        guard type.is64 || memOffset <= UInt64(UInt32.max) else { throw invalid("offset out of range", at: offset) }
+        return (memory, type, memOffset)
     }
 
-    func checkMemory(_ offset: Int) throws(WasmError) {
-        guard module.memoryCount > 0 else { throw invalid("unknown memory 0", at: offset) }
+    /// The memory index of `memory.size`, `memory.grow`, `memory.fill` and friends: a zero
+    /// byte in Wasm 2.0, any index with multi-memory.
+    mutating func memoryIndex(at offset: Int) throws(WasmError) -> UInt32 {
+        if module.features.contains(.multiMemory) { return try reader.readU32() }
+        let zeroAt = reader.position
+        guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: zeroAt) }
+        return 0
+    }
+
+    func memoryType(_ index: UInt32, at offset: Int) throws(WasmError) -> MemoryType {
+        guard Int(index) < module.memories.count else { throw invalid("unknown memory \(index)", at: offset) }
+        return module.memories[Int(index)]
     }
 
     func tableType(_ index: UInt32, at offset: Int) throws(WasmError) -> TableType {
@@ -387,24 +411,22 @@ struct FunctionValidator: ~Copyable {
             return .tableSet(t)
         case 0x28...0x35:
             let access = MemoryAccess.load(opcode)
-            let memOffset = try memArg(maxAlignment: access.naturalAlignment, at: offset)
-            try pop(.i32, at: offset)
+            let arg = try memArg(maxAlignment: access.naturalAlignment, at: offset)
+            try pop(arg.type.addressType, at: offset)
             push(access.type)
-            return .load(opcode: opcode, offset: memOffset)
+            return .load(opcode: opcode, offset: arg.offset, memory: arg.memory)
         case 0x36...0x3E:
             let access = MemoryAccess.store(opcode)
-            let memOffset = try memArg(maxAlignment: access.naturalAlignment, at: offset)
+            let arg = try memArg(maxAlignment: access.naturalAlignment, at: offset)
             try pop(access.type, at: offset)
-            try pop(.i32, at: offset)
-            return .store(opcode: opcode, offset: memOffset)
+            try pop(arg.type.addressType, at: offset)
+            return .store(opcode: opcode, offset: arg.offset, memory: arg.memory)
         case 0x3F, 0x40:
-            let zeroAt = reader.position
-            let zero = try reader.readByte()
-            guard zero == 0 else { throw reader.error("zero byte expected", at: zeroAt) }
-            try checkMemory(offset)
-            if opcode == 0x40 { try pop(.i32, at: offset) }
-            push(.i32)
-            return opcode == 0x3F ? .memorySize : .memoryGrow
+            let memory = try memoryIndex(at: offset)
+            let type = try memoryType(memory, at: offset).addressType
+            if opcode == 0x40 { try pop(type, at: offset) }
+            push(type)
+            return opcode == 0x3F ? .memorySize(memory) : .memoryGrow(memory)
         case 0x41:
             let v = try reader.readS32()
             push(.i32)
@@ -462,30 +484,28 @@ struct FunctionValidator: ~Copyable {
             return try numeric(0xFC00 | UInt16(sub), at: offset)
         case 8:  // memory.init
             let segment = try reader.readU32()
-            let zeroAt = reader.position
-            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: zeroAt) }
-            try checkMemory(offset)
+            let memory = try memoryIndex(at: offset)
+            let type = try memoryType(memory, at: offset)
             try checkDataSegment(segment, at: offset)
-            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
-            return .memoryInit(segment)
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(type.addressType, at: offset)
+            return .memoryInit(segment: segment, memory: memory)
         case 9:
             let segment = try reader.readU32()
             try checkDataSegment(segment, at: offset)
             return .dataDrop(segment)
         case 10:
-            let z1At = reader.position
-            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: z1At) }
-            let z2At = reader.position
-            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: z2At) }
-            try checkMemory(offset)
-            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
-            return .memoryCopy
+            let destination = try memoryIndex(at: offset)
+            let source = try memoryIndex(at: offset)
+            let dt = try memoryType(destination, at: offset), st = try memoryType(source, at: offset)
+            // The length is 64-bit only when both memories are.
+            try pop(dt.is64 && st.is64 ? .i64 : .i32, at: offset)
+            try pop(st.addressType, at: offset); try pop(dt.addressType, at: offset)
+            return .memoryCopy(destination: destination, source: source)
         case 11:
-            let zAt = reader.position
-            guard try reader.readByte() == 0 else { throw reader.error("zero byte expected", at: zAt) }
-            try checkMemory(offset)
-            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
-            return .memoryFill
+            let memory = try memoryIndex(at: offset)
+            let type = try memoryType(memory, at: offset).addressType
+            try pop(type, at: offset); try pop(.i32, at: offset); try pop(type, at: offset)
+            return .memoryFill(memory)
         case 12:
             let segment = try reader.readU32()
             let table = try reader.readU32()
@@ -537,7 +557,9 @@ struct ModuleContext: Sendable {
     /// Type index per function, imports first.
     var functionTypes: [UInt32]
     var tables: [TableType]
-    var memoryCount: Int
+    /// Memory types, imports first.
+    var memories: [MemoryType]
+    var memoryCount: Int { memories.count }
     var globals: [GlobalType]
     var elementTypes: [ValueType]
     var dataCount: UInt32?
@@ -545,4 +567,25 @@ struct ModuleContext: Sendable {
     var declaredFunctions: DeclaredFunctions
     /// The proposals past Wasm 2.0 the module may use.
     var features: WasmFeatures = .all
+
+    /// Whether `memory` is memory 0 with 32-bit addresses: the memory every tier reaches
+    /// directly (`vmctx.memory0`, the interpreter's cached base and size, guard pages instead of
+    /// bounds checks in compiled code). Other memories go through slower, general paths.
+    func isPlainMemory0(_ memory: UInt32) -> Bool {
+        memory == 0 && (memories.isEmpty || !memories[0].is64)
+    }
+
+    /// A memory `instruction` uses that is not the plain memory 0, if any: the compiled tiers
+    /// leave functions with such instructions in the interpreter for now.
+    func otherMemory(of instruction: Instruction) -> UInt32? {
+        switch instruction {
+        case .load(_, _, let m), .store(_, _, let m), .memorySize(let m), .memoryGrow(let m),
+             .memoryInit(_, let m), .memoryFill(let m), .simd(_, _, _, let m):
+            return isPlainMemory0(m) ? nil : m
+        case .memoryCopy(let d, let s):
+            return !isPlainMemory0(d) ? d : !isPlainMemory0(s) ? s : nil
+        default:
+            return nil
+        }
+    }
 }

@@ -27,22 +27,22 @@ enum Instruction {
     case globalSet(UInt32)
     case tableGet(UInt32)
     case tableSet(UInt32)
-    /// opcode: 0x28...0x35
-    case load(opcode: UInt8, offset: UInt64)
+    /// opcode: 0x28...0x35. `memory`: the memory index (multi-memory; 0 in Wasm 2.0).
+    case load(opcode: UInt8, offset: UInt64, memory: UInt32)
     /// opcode: 0x36...0x3E
-    case store(opcode: UInt8, offset: UInt64)
-    case memorySize
-    case memoryGrow
+    case store(opcode: UInt8, offset: UInt64, memory: UInt32)
+    case memorySize(UInt32)
+    case memoryGrow(UInt32)
     case const(ValueType, UInt64)
     /// Plain numeric instruction: opcode 0x45...0xC4, or 0xFC00 | n for the saturating truncations.
     case numeric(opcode: UInt16)
     case refNull(ValueType)
     case refIsNull
     case refFunc(UInt32)
-    case memoryInit(UInt32)
+    case memoryInit(segment: UInt32, memory: UInt32)
     case dataDrop(UInt32)
-    case memoryCopy
-    case memoryFill
+    case memoryCopy(destination: UInt32, source: UInt32)
+    case memoryFill(UInt32)
     case tableInit(element: UInt32, table: UInt32)
     case elemDrop(UInt32)
     case tableCopy(destination: UInt32, source: UInt32)
@@ -50,8 +50,9 @@ enum Instruction {
     case tableSize(UInt32)
     case tableFill(UInt32)
     /// A fixed-width SIMD instruction (0xFD prefix); `immediate` holds a lane index, a memory
-    /// offset or the index of the 16 constant bytes in `FunctionValidator.v128Immediate`.
-    case simd(opcode: UInt32, offset: UInt64, lane: UInt8)
+    /// offset or the index of the 16 constant bytes in `FunctionValidator.v128Immediate`;
+    /// `memory`: the memory index of a load or store.
+    case simd(opcode: UInt32, offset: UInt64, lane: UInt8, memory: UInt32)
 }
 
 /// The signature of a plain numeric instruction, for validation and for every tier.

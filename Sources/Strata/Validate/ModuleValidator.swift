@@ -13,7 +13,7 @@ struct ModuleValidator {
             case .function(let t):
                 guard Int(t) < types.count else { throw invalid("unknown type \(t)", at: imp.offset) }
             case .table(let t): try checkTableLimits(t.limits, at: imp.offset)
-            case .memory(let m): try checkMemoryLimits(m.limits, at: imp.offset)
+            case .memory(let m): try checkMemoryLimits(m, at: imp.offset)
             case .global: break
             }
         }
@@ -21,10 +21,11 @@ struct ModuleValidator {
             throw invalid("unknown type \(t)", at: info.functionOffsets[i])
         }
         for (i, t) in info.tables.enumerated() { try checkTableLimits(t.limits, at: info.tableOffsets[i]) }
-        if info.memoryCount > 1 {
+        if info.memoryCount > 1 && !features.contains(.multiMemory) {
             throw invalid("multiple memories", at: info.memoryOffsets.last ?? info.imports.last?.offset ?? 0)
         }
-        for (i, m) in info.memories.enumerated() { try checkMemoryLimits(m.limits, at: info.memoryOffsets[i]) }
+        for (i, m) in info.memories.enumerated() { try checkMemoryLimits(m, at: info.memoryOffsets[i]) }
+        let allMemories = info.importedMemories + info.memories
 
         var functionTypes = info.importedFunctionTypes
         functionTypes.append(contentsOf: info.functionTypeIndices)
@@ -80,7 +81,7 @@ struct ModuleValidator {
         for seg in info.data {
             if case .active(let memory, let offset) = seg.mode {
                 guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)", at: seg.offset) }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
+                try checkConstExpr(offset, expected: allMemories[Int(memory)].addressType, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
             }
         }
 
@@ -88,7 +89,7 @@ struct ModuleValidator {
             types: types,
             functionTypes: functionTypes,
             tables: allTables,
-            memoryCount: info.memoryCount,
+            memories: allMemories,
             globals: allGlobals,
             elementTypes: info.elements.map(\.type),
             dataCount: info.dataCount,
@@ -98,13 +99,19 @@ struct ModuleValidator {
     }
 
     func checkTableLimits(_ l: Limits, at offset: Int) throws(WasmError) {
+        // Bounds are read as u64 with memory64; a 32-bit table holds at most 2^32 - 1 elements.
+        for bound in [l.min, l.max ?? 0] where bound > UInt64(UInt32.max) {
+            throw invalid("table size must be at most 2^32-1", at: offset)
+        }
         if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum", at: offset) }
     }
 
-    func checkMemoryLimits(_ l: Limits, at offset: Int) throws(WasmError) {
-        guard l.min <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)", at: offset) }
+    func checkMemoryLimits(_ m: MemoryType, at offset: Int) throws(WasmError) {
+        let l = m.limits
+        let message = m.is64 ? "memory size must be at most 2^48 pages (256TiB)" : "memory size must be at most 65536 pages (4GiB)"
+        guard l.min <= m.maxPagesAllowed else { throw invalid(message, at: offset) }
         if let max = l.max {
-            guard max <= maxMemoryPages32 else { throw invalid("memory size must be at most 65536 pages (4GiB)", at: offset) }
+            guard max <= m.maxPagesAllowed else { throw invalid(message, at: offset) }
             guard l.min <= max else { throw invalid("size minimum must not be greater than maximum", at: offset) }
         }
     }

@@ -104,6 +104,7 @@ extension FunctionValidator {
         let op = try reader.readU32()
         guard let shape = Self.simdShape(op) else { throw reader.error("illegal opcode", at: offset) }
         var memOffset: UInt64 = 0
+        var memory: UInt32 = 0
         var lane: UInt8 = 0
         func readLane(_ r: inout BinaryReader, _ lanes: UInt8) throws(WasmError) -> UInt8 {
             let l = try r.readByte()
@@ -130,19 +131,23 @@ extension FunctionValidator {
             lane = try readLane(&reader, lanes)
             try pop(t, at: offset); try pop(.v128, at: offset); push(.v128)
         case .load(let align):
-            memOffset = try memArg(maxAlignment: align, at: offset)
-            try pop(.i32, at: offset); push(.v128)
+            let arg = try memArg(maxAlignment: align, at: offset)
+            (memory, memOffset) = (arg.memory, arg.offset)
+            try pop(arg.type.addressType, at: offset); push(.v128)
         case .store:
-            memOffset = try memArg(maxAlignment: 4, at: offset)
-            try pop(.v128, at: offset); try pop(.i32, at: offset)
+            let arg = try memArg(maxAlignment: 4, at: offset)
+            (memory, memOffset) = (arg.memory, arg.offset)
+            try pop(.v128, at: offset); try pop(arg.type.addressType, at: offset)
         case .loadLane(let align, let lanes):
-            memOffset = try memArg(maxAlignment: align, at: offset)
+            let arg = try memArg(maxAlignment: align, at: offset)
+            (memory, memOffset) = (arg.memory, arg.offset)
             lane = try readLane(&reader, lanes)
-            try pop(.v128, at: offset); try pop(.i32, at: offset); push(.v128)
+            try pop(.v128, at: offset); try pop(arg.type.addressType, at: offset); push(.v128)
         case .storeLane(let align, let lanes):
-            memOffset = try memArg(maxAlignment: align, at: offset)
+            let arg = try memArg(maxAlignment: align, at: offset)
+            (memory, memOffset) = (arg.memory, arg.offset)
             lane = try readLane(&reader, lanes)
-            try pop(.v128, at: offset); try pop(.i32, at: offset)
+            try pop(.v128, at: offset); try pop(arg.type.addressType, at: offset)
         case .const:
             setV128Immediate(lo: try reader.readF64Bits(), hi: try reader.readF64Bits())
             push(.v128)
@@ -154,6 +159,6 @@ extension FunctionValidator {
             setV128Immediate(lo: lo, hi: hi)
             try pop(.v128, at: offset); try pop(.v128, at: offset); push(.v128)
         }
-        return .simd(opcode: op, offset: memOffset, lane: lane)
+        return .simd(opcode: op, offset: memOffset, lane: lane, memory: memory)
     }
 }

@@ -1,0 +1,153 @@
+import Testing
+import WAT
+@testable import Strata
+
+/// Multi-memory and memory64: several memories per module, every memory instruction with a
+/// memory index, 64-bit addresses, sizes and offsets; bounds checked without wrapping; the
+/// plain memory 0 unaffected; the feature switches; imports matched by index type. Every mode
+/// gives the interpreter's results (the compiled tiers leave functions that use other memories
+/// in the interpreter for now, and still compile the rest).
+@Suite struct MemoryIndexTests {
+    static let wat = """
+        (module
+          (memory $m0 1)
+          (memory $m1 2 3)
+          (memory $m64 (export "m64") i64 1 4)
+          (data (memory $m1) (i32.const 16) "\\01\\02\\03\\04")
+          (data (memory $m64) (i64.const 32) "\\05\\06\\07\\08")
+          (func (export "load0") (param i32) (result i32) (i32.load (local.get 0)))
+          (func (export "store0") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+          (func (export "load1") (param i32) (result i32) (i32.load $m1 (local.get 0)))
+          (func (export "load64") (param i64) (result i64) (i64.load $m64 offset=8 (local.get 0)))
+          (func (export "load64-far") (param i64) (result i32) (i32.load8_u $m64 offset=0xffffffff (local.get 0)))
+          (func (export "store64") (param i64 i64) (i64.store $m64 (local.get 0) (local.get 1)))
+          (func (export "sizes") (result i64)
+            (i64.add (i64.extend_i32_u (i32.add (memory.size $m0) (i32.mul (memory.size $m1) (i32.const 10))))
+                     (i64.mul (memory.size $m64) (i64.const 100))))
+          (func (export "grow1") (param i32) (result i32) (memory.grow $m1 (local.get 0)))
+          (func (export "grow64") (param i64) (result i64) (memory.grow $m64 (local.get 0)))
+          ;; memory 64 <- memory 1: the length is i32 (one of them is 32-bit).
+          (func (export "copy") (param i64 i32 i32) (memory.copy $m64 $m1 (local.get 0) (local.get 1) (local.get 2)))
+          (func (export "fill64") (param i64 i32 i64) (memory.fill $m64 (local.get 0) (local.get 1) (local.get 2)))
+          (func (export "vector") (param i64) (result i32) (i32x4.extract_lane 0 (v128.load $m64 (local.get 0))))
+          ;; Stores to memory 1 followed by adds: the pair the interpreter fuses for memory 0.
+          (func (export "fillLoop") (param i32) (result i32) (local i32)
+            (loop $l
+              (i32.store $m1 (local.get 1) (local.get 1))
+              (local.set 1 (i32.add (local.get 1) (i32.const 4)))
+              (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+            (i32.load $m1 (i32.sub (local.get 0) (i32.const 4))))
+        )
+        """
+
+    func instance(_ tier: Tier) throws -> Instance {
+        var c = EngineConfiguration()
+        c.tier = tier
+        if tier == .tiered {
+            c.tierUpThreshold = 1
+            c.optimizeThreshold = 1
+        }
+        let engine = Engine(configuration: c)
+        return try Store(engine: engine).instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.wat)), imports: [])
+    }
+
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing, .tiered])
+    func memoriesAreSeparate(tier: Tier) throws {
+        let i = try instance(tier)
+        func call(_ name: String, _ args: [Value] = []) throws -> [Value] { try i.function(name)!.call(args) }
+        for _ in 0..<3 {  // tiered mode: the later rounds run whatever the tier-ups produced
+            #expect(try call("load1", [.i32(16)]) == [.i32(0x0403_0201)])
+            #expect(try call("load0", [.i32(16)]) == [.i32(0)])
+            #expect(try call("load64", [.i64(24)]) == [.i64(0x0807_0605)])
+            _ = try call("store0", [.i32(100), .i32(7)])
+            #expect(try call("load1", [.i32(100)]) == [.i32(0)])
+            #expect(try call("load0", [.i32(100)]) == [.i32(7)])
+            #expect(try call("vector", [.i64(32)]) == [.i32(0x0807_0605)])
+        }
+        for _ in 0..<3 {
+            #expect(try call("fillLoop", [.i32(4096)]) == [.i32(4092)])
+            #expect(try call("load1", [.i32(100)]) == [.i32(100)])
+            #expect(try call("load0", [.i32(4092)]) == [.i32(0)])
+        }
+        #expect(i.memories.count == 3)
+        #expect(i.memories[2].type.is64 && !i.memories[1].type.is64)
+        #expect(i.memory("m64")?.pages == 1)
+    }
+
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func sixtyFourBitAddressesAreCheckedWithoutWrapping(tier: Tier) throws {
+        let i = try instance(tier)
+        func trap(_ name: String, _ args: [Value]) -> Trap? { thrownError { _ = try i.function(name)!.call(args) } as? Trap }
+        // The last 8 bytes of the one page: in bounds; one byte further: out.
+        #expect(try i.function("load64")!.call([.i64(65536 - 16)]) == [.i64(0)])
+        #expect(trap("load64", [.i64(65536 - 15)])?.kind == .memoryOutOfBounds)
+        // Addresses of 2^32 and more, and sums that would wrap around 2^64 to a small address.
+        #expect(trap("load64", [.i64(1 << 32)])?.kind == .memoryOutOfBounds)
+        #expect(trap("load64", [.i64(-8)])?.kind == .memoryOutOfBounds)   // -8 + offset 8 = 2^64
+        #expect(trap("load64", [.i64(-1)])?.kind == .memoryOutOfBounds)
+        #expect(trap("load64-far", [.i64(1)])?.kind == .memoryOutOfBounds)  // 2^32 exactly
+        #expect(trap("store64", [.i64(-4), .i64(1)])?.kind == .memoryOutOfBounds)
+        #expect(trap("vector", [.i64(65536 - 15)])?.kind == .memoryOutOfBounds)
+        // The trap names the function and the instruction.
+        let t = try #require(trap("load64", [.i64(1 << 40)]))
+        #expect(t.backtrace.first?.functionIndex == 3 && t.backtrace.first?.offset != nil)
+        // Bulk operations take 64-bit operands and check them the same way.
+        #expect(trap("fill64", [.i64(-1), .i32(1), .i64(2)])?.kind == .memoryOutOfBounds)
+        #expect(trap("fill64", [.i64(0), .i32(1), .i64(1 << 33)])?.kind == .memoryOutOfBounds)
+        _ = try i.function("fill64")!.call([.i64(40), .i32(0xAB), .i64(4)])
+        #expect(try i.function("load64")!.call([.i64(32)]) == [.i64(0xABAB_ABAB)])
+        _ = try i.function("copy")!.call([.i64(48), .i32(16), .i32(4)])
+        #expect(try i.function("load64")!.call([.i64(40)]) == [.i64(0x0403_0201)])
+        #expect(trap("copy", [.i64(65535), .i32(16), .i32(2)])?.kind == .memoryOutOfBounds)
+    }
+
+    @Test(arguments: [Tier.interpreter, .baseline])
+    func sizesAndGrowth(tier: Tier) throws {
+        let i = try instance(tier)
+        #expect(try i.function("sizes")!.call([]) == [.i64(1 + 20 + 100)])
+        #expect(try i.function("grow1")!.call([.i32(1)]) == [.i32(2)])
+        #expect(try i.function("grow1")!.call([.i32(1)]) == [.i32(-1)])  // max 3
+        #expect(try i.function("grow64")!.call([.i64(3)]) == [.i64(1)])
+        // -1 of the memory's address type; a delta that would wrap the page count fails too.
+        #expect(try i.function("grow64")!.call([.i64(1)]) == [.i64(-1)])
+        #expect(try i.function("grow64")!.call([.i64(-1)]) == [.i64(-1)])
+        #expect(try i.function("sizes")!.call([]) == [.i64(1 + 30 + 400)])
+        #expect(try i.function("load64")!.call([.i64(4 * 65536 - 16)]) == [.i64(0)])
+    }
+
+    @Test func compiledTiersKeepOtherFunctions() throws {
+        let i = try instance(.baseline)
+        let module = i.module
+        // Functions on memory 0 are compiled; those on memory 1 or a 64-bit memory stay in the
+        // interpreter (with a tier-log reason).
+        #expect(module.currentTier(function: 0) == .baseline)
+        #expect(module.currentTier(function: 2) == .interpreter)
+        #expect(module.currentTier(function: 3) == .interpreter)
+    }
+
+    @Test func featureSwitchesAndImports() throws {
+        var c = EngineConfiguration()
+        c.features = .wasm2
+        let two = try wat2wasm("(module (memory 1) (memory 1))")
+        _ = try Module(engine: Engine(), bytes: two)
+        let e = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: two) } as? WasmError)
+        #expect(e.kind == .invalid && e.message == "multiple memories")
+        let wide = try wat2wasm("(module (memory i64 1))")
+        let w = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: wide) } as? WasmError)
+        #expect(w.kind == .malformed)
+
+        // An import matches only a memory of the same index type.
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let importer = try Module(engine: engine, bytes: try wat2wasm("(module (import \"m\" \"mem\" (memory i64 1)))"))
+        let narrow = try Memory(type: MemoryType(limits: Limits(min: 1, max: nil)))
+        let u = try #require(thrownError { _ = try store.instantiate(importer, imports: [.memory(narrow)]) } as? WasmError)
+        #expect(u.kind == .unlinkable)
+        let wideMemory = try Memory(type: MemoryType(limits: Limits(min: 1, max: nil), is64: true))
+        _ = try store.instantiate(importer, imports: [.memory(wideMemory)])
+        // A 64-bit memory larger than Strata's 4 GiB limit cannot be created.
+        let huge = try wat2wasm("(module (memory i64 0x10001))")
+        let h = try #require(thrownError { _ = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: huge), imports: []) } as? WasmError)
+        #expect(h.kind == .uninstantiable)
+    }
+}
