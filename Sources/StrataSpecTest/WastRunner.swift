@@ -246,6 +246,7 @@ struct Session {
             linker.define("spectest", name, .global(g))
         }
         linker.define("spectest", "table", .table(try! Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20)))))
+        linker.define("spectest", "table64", .table(try! Table(type: TableType(element: .funcref, limits: Limits(min: 10, max: 20), is64: true))))
         linker.define("spectest", "memory", .memory(try! Memory(type: MemoryType(limits: Limits(min: 1, max: 2)))))
     }
 

@@ -6,10 +6,9 @@ import Testing
 /// every exported function is called with zero arguments in the interpreter and in each
 /// compiled tier; results (bit patterns), trap kinds and exported globals must agree. The
 /// modules use the Wasm 3.0 proposals Strata implements (tail calls, in about 40% of them,
-/// extended constant expressions, up to three memories, 64-bit ones among them), so calls
-/// between interpreted and compiled code cross tail calls and functions on other memories.
-/// (smith's memory64 switch also makes 64-bit tables, which Strata rejects as unsupported: a
-/// third of the modules, which then compare only that error.)
+/// extended constant expressions, up to three memories and 64-bit memories and tables), so
+/// calls between interpreted and compiled code cross tail calls and functions on other
+/// memories and 64-bit tables.
 /// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed.
 @Suite struct GeneratedModuleTests {
     static let smith: String? = {

@@ -150,4 +150,50 @@ import WAT
         let h = try #require(thrownError { _ = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: huge), imports: []) } as? WasmError)
         #expect(h.kind == .uninstantiable)
     }
+
+    /// 64-bit tables (table64): i64 indices, sizes and lengths, saturated to 32 bits by the
+    /// interpreter; an index of 2^32 + 1 must not reach element 1.
+    @Test(arguments: [Tier.interpreter, .baseline, .tiered])
+    func sixtyFourBitTables(tier: Tier) throws {
+        let wat = """
+            (module
+              (type $f (func (result i32)))
+              (table $t i64 4 10 funcref)
+              (elem (table $t) (i64.const 1) func $a $b)
+              (func $a (result i32) (i32.const 10))
+              (func $b (result i32) (i32.const 20))
+              (func (export "call") (param i64) (result i32) (call_indirect $t (type $f) (local.get 0)))
+              (func (export "size") (result i64) (table.size $t))
+              (func (export "grow") (param i64) (result i64) (table.grow $t (ref.null func) (local.get 0)))
+              (func (export "isnull") (param i64) (result i32) (ref.is_null (table.get $t (local.get 0))))
+              (func (export "fill") (param i64 i64) (table.fill $t (local.get 0) (ref.func $a) (local.get 1))))
+            """
+        var c = EngineConfiguration()
+        c.tier = tier
+        c.tierUpThreshold = 1
+        c.optimizeThreshold = 1
+        let engine = Engine(configuration: c)
+        let i = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), imports: [])
+        func call(_ name: String, _ args: [Value]) throws -> [Value] { try i.function(name)!.call(args) }
+        func trap(_ name: String, _ args: [Value]) -> Trap? { thrownError { _ = try i.function(name)!.call(args) } as? Trap }
+        for _ in 0..<2 {
+            #expect(try call("call", [.i64(1)]) == [.i32(10)])
+            #expect(try call("call", [.i64(2)]) == [.i32(20)])
+            #expect(trap("call", [.i64(0)])?.message == "uninitialized element")
+            #expect(trap("call", [.i64((1 << 32) + 1)])?.message == "undefined element")
+            #expect(trap("call", [.i64(-1)])?.message == "undefined element")
+            #expect(trap("isnull", [.i64(1 << 32)])?.kind == .tableOutOfBounds)
+            #expect(try call("isnull", [.i64(3)]) == [.i32(1)])
+        }
+        #expect(try call("size", []) == [.i64(4)])
+        #expect(try call("grow", [.i64(1 << 32)]) == [.i64(-1)])
+        #expect(try call("grow", [.i64(1)]) == [.i64(4)])
+        #expect(try call("grow", [.i64(100)]) == [.i64(-1)])
+        #expect(try call("size", []) == [.i64(5)])
+        #expect(trap("fill", [.i64(1 << 32), .i64(0)])?.kind == .tableOutOfBounds)
+        #expect(trap("fill", [.i64(0), .i64((1 << 32) + 1)])?.kind == .tableOutOfBounds)
+        _ = try call("fill", [.i64(3), .i64(2)])
+        #expect(try call("call", [.i64(4)]) == [.i32(10)])
+        #expect(i.module.currentTier(function: 2) == .interpreter)  // "call": a 64-bit table
+    }
 }

@@ -534,8 +534,8 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let memory = context.otherMemory(of: instruction) {
-            unsupported = WasmError(.unsupported, "the baseline tier compiles only a 32-bit memory 0 yet (memory \(memory))", offset: offset)
+        if let what = context.interpreterOnly(instruction) {
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile instructions on \(what)", offset: offset)
             return
         }
         if dead {

@@ -190,11 +190,8 @@ struct ModuleDecoder {
 
     private mutating func readTableType(_ r: inout BinaryReader) throws(WasmError) -> TableType {
         let element = try r.readRefType()
-        let at = r.position
         let (limits, is64) = try readLimits(&r)
-        // table64 (64-bit table indices, part of Wasm 3.0's memory64) is not implemented.
-        guard !is64 else { throw WasmError(.unsupported, "64-bit tables (table64) are not supported", offset: at) }
-        return TableType(element: element, limits: limits)
+        return TableType(element: element, limits: limits, is64: is64)
     }
 
     private mutating func readGlobalType(_ r: inout BinaryReader) throws(WasmError) -> GlobalType {

@@ -582,6 +582,7 @@ extension Interpreter {
         case .memory_init_at: next = opMemoryInitAt(pc, fp, st)
         case .memory_copy_at: next = opMemoryCopyAt(pc, fp, st)
         case .memory_fill_at: next = opMemoryFillAt(pc, fp, st)
+        case .index64_narrow: next = opIndex64Narrow(pc, fp, st)
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)

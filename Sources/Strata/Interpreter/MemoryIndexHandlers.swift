@@ -147,3 +147,13 @@ func opMemoryFillAt(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -
     }
     return (next, fp, st)
 }
+
+/// [dst, src]: a 64-bit table's index or length, saturated to 2^32 - 1. Tables hold far fewer
+/// elements (`Table.maxElements`), so the saturated value is out of bounds exactly when the
+/// original is, and the table instructions then run on 32-bit operands; `table.grow` gets a
+/// delta that fails as the original does, and its 32-bit result is sign-extended after it.
+@inline(never)
+func opIndex64Narrow(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    wr(fp, pc, 1, min(rd64(fp, pc, 2), UInt64(UInt32.max)))
+    return (pc + 3, fp, st)
+}

@@ -792,4 +792,6 @@ enum Opcode: UInt16, CaseIterable {
     case memory_init_at
     case memory_copy_at
     case memory_fill_at
+    // 64-bit tables: an i64 index or length saturated to 32 bits for the table instructions.
+    case index64_narrow
 }

@@ -115,6 +115,19 @@ struct Translator: CodeSink {
         afterAccessPrefix = true
         return true
     }
+    /// Before an instruction on a 64-bit table: saturates its i64 index and length operands
+    /// (at these depths from the top of the stack) to 32 bits in their home slots
+    /// (`index64_narrow`), so the 32-bit table instructions run unchanged.
+    mutating func narrowTableOperands(_ is64: Bool, depths: [Int], offset: Int) {
+        guard is64 else { return }
+        for d in depths {
+            let k = stack.count - 1 - d
+            let home = Self.temp(k)
+            emit(Opcode.index64_narrow, offset: offset); slot(home); slot(stack[k])
+            stack[k] = home
+        }
+    }
+
     /// A slot operand: rewritten by `finish` into a word index (locals too, since slots are
     /// two words).
     mutating func slot(_ v: UInt64) {
@@ -424,6 +437,7 @@ struct Translator: CodeSink {
             }
         case .callIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
+            narrowTableOperands(validator.module.tables[Int(table)].is64, depths: [0], offset: offset)
             let index = pop()
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
                 t.emit(Opcode.call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
@@ -440,6 +454,7 @@ struct Translator: CodeSink {
             dead = true
         case .returnCallIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
+            narrowTableOperands(validator.module.tables[Int(table)].is64, depths: [0], offset: offset)
             let index = pop()
             try tailCall(params: type.params.count, offset: offset) { t, argBase, words in
                 t.emit(Opcode.return_call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase); t.imm(words)
@@ -467,10 +482,12 @@ struct Translator: CodeSink {
             let src = pop()
             emit(Opcode.global_set, offset: offset); imm(Int(g)); slot(src)
         case .tableGet(let t):
+            narrowTableOperands(validator.module.tables[Int(t)].is64, depths: [0], offset: offset)
             let index = pop()
             let dst = pushResult()
             emit(Opcode.table_get, offset: offset); slot(dst); imm(Int(t)); slot(index)
         case .tableSet(let t):
+            narrowTableOperands(validator.module.tables[Int(t)].is64, depths: [1], offset: offset)
             let value = pop(), index = pop()
             emit(Opcode.table_set, offset: offset); imm(Int(t)); slot(index); slot(value)
         case .load(let opcode, let memOffset, let memory) where !validator.module.isPlainMemory0(memory):
@@ -581,21 +598,30 @@ struct Translator: CodeSink {
                 emit(Opcode.memory_fill, offset: offset); slot(d); slot(v); slot(n)
             }
         case .tableInit(let segment, let table):
+            narrowTableOperands(validator.module.tables[Int(table)].is64, depths: [2], offset: offset)
             let n = pop(), s = pop(), d = pop()
             emit(Opcode.table_init, offset: offset); imm(Int(table)); imm(Int(segment)); slot(d); slot(s); slot(n)
         case .elemDrop(let segment):
             emit(Opcode.elem_drop, offset: offset); imm(Int(segment))
         case .tableCopy(let dt, let st):
+            let d64 = validator.module.tables[Int(dt)].is64, s64 = validator.module.tables[Int(st)].is64
+            narrowTableOperands(true, depths: (d64 ? [2] : []) + (s64 ? [1] : []) + (d64 && s64 ? [0] : []), offset: offset)
             let n = pop(), s = pop(), d = pop()
             emit(Opcode.table_copy, offset: offset); imm(Int(dt)); imm(Int(st)); slot(d); slot(s); slot(n)
         case .tableGrow(let t):
+            let is64 = validator.module.tables[Int(t)].is64
+            narrowTableOperands(is64, depths: [0], offset: offset)
             let delta = pop(), initial = pop()
             let dst = pushResult()
             emit(Opcode.table_grow, offset: offset); slot(dst); imm(Int(t)); slot(initial); slot(delta)
+            if is64 {  // the old size (below 2^31) or -1, as an i64
+                emit(Opcode.i64_extend_i32_s, offset: offset); slot(dst); slot(dst)
+            }
         case .tableSize(let t):
             let dst = pushResult()
             emit(Opcode.table_size, offset: offset); slot(dst); imm(Int(t))
         case .tableFill(let t):
+            narrowTableOperands(validator.module.tables[Int(t)].is64, depths: [2, 0], offset: offset)
             let n = pop(), v = pop(), i = pop()
             emit(Opcode.table_fill, offset: offset); imm(Int(t)); slot(i); slot(v); slot(n)
         case .simd(let opcode, let memOffset, let lane, let memory):

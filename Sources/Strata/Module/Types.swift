@@ -50,10 +50,15 @@ public struct Limits: Sendable, Hashable {
 public struct TableType: Sendable, Hashable {
     public var element: ValueType
     public var limits: Limits
-    public init(element: ValueType, limits: Limits) {
+    /// A 64-bit table (table64, part of memory64): indices and sizes are i64.
+    public var is64: Bool
+    public init(element: ValueType, limits: Limits, is64: Bool = false) {
         self.element = element
         self.limits = limits
+        self.is64 = is64
     }
+    /// The type of an index into this table (and of `table.size`, `table.grow`).
+    public var indexType: ValueType { is64 ? .i64 : .i32 }
 }
 
 public struct MemoryType: Sendable, Hashable {

@@ -154,7 +154,10 @@ final class InstanceRuntime {
         for (i, seg) in info.elements.enumerated() {
             switch seg.mode {
             case .active(let table, let offsetExpr):
-                let offset = UInt32(truncatingIfNeeded: try evaluate(offsetExpr))
+                // A 64-bit table's offset saturates: tables hold far fewer than 2^32 - 1
+                // elements (`Table.maxElements`), so 2^32 - 1 is out of bounds like the offset.
+                let value = try evaluate(offsetExpr)
+                let offset = tables[Int(table)].type.is64 ? UInt32(min(value, UInt64(UInt32.max))) : UInt32(truncatingIfNeeded: value)
                 if let kind = tableInit(table: Int(table), segment: i, dst: offset, src: 0, count: UInt32(seg.items.count)) {
                     throw Trap(kind)
                 }
@@ -207,7 +210,7 @@ final class InstanceRuntime {
             guard f.type == module.info.types[Int(t)] else { throw fail() }
         case (.table(let expected), .table(let t)):
             let actual = TableType(element: t.type.element, limits: Limits(min: UInt64(t.count), max: t.type.limits.max))
-            guard actual.element == expected.element, limitsMatch(actual.limits, expected.limits) else { throw fail() }
+            guard t.type.is64 == expected.is64, actual.element == expected.element, limitsMatch(actual.limits, expected.limits) else { throw fail() }
         case (.memory(let expected), .memory(let m)):
             guard m.type.is64 == expected.is64, limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
         case (.global(let expected), .global(let g)):

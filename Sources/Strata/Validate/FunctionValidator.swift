@@ -326,7 +326,7 @@ struct FunctionValidator: ~Copyable {
             let tt = try tableType(table, at: offset)
             let type = try typeAt(typeIndex, at: offset)
             guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             try pop(type.params[...], at: offset)
             push(type.results[...])
             return .callIndirect(typeIndex: typeIndex, table: table)
@@ -345,7 +345,7 @@ struct FunctionValidator: ~Copyable {
                 let tt = try tableType(table, at: offset)
                 type = try typeAt(typeIndex, at: offset)
                 guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
-                try pop(.i32, at: offset)
+                try pop(tt.indexType, at: offset)
                 instruction = .returnCallIndirect(typeIndex: typeIndex, table: table)
             }
             guard type.results[...] == controls[0].results else { throw invalid("type mismatch", at: offset) }
@@ -400,14 +400,14 @@ struct FunctionValidator: ~Copyable {
         case 0x25:
             let t = try reader.readU32()
             let tt = try tableType(t, at: offset)
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             push(tt.element)
             return .tableGet(t)
         case 0x26:
             let t = try reader.readU32()
             let tt = try tableType(t, at: offset)
             try pop(tt.element, at: offset)
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             return .tableSet(t)
         case 0x28...0x35:
             let access = MemoryAccess.load(opcode)
@@ -512,7 +512,7 @@ struct FunctionValidator: ~Copyable {
             let tt = try tableType(table, at: offset)
             let et = try elementType(segment, at: offset)
             guard tt.element == et else { throw invalid("type mismatch", at: offset) }
-            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(tt.indexType, at: offset)
             return .tableInit(element: segment, table: table)
         case 13:
             let segment = try reader.readU32()
@@ -524,26 +524,27 @@ struct FunctionValidator: ~Copyable {
             let d = try tableType(dst, at: offset)
             let s = try tableType(src, at: offset)
             guard d.element == s.element else { throw invalid("type mismatch", at: offset) }
-            try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(.i32, at: offset)
+            // The length is 64-bit only when both tables are.
+            try pop(d.is64 && s.is64 ? .i64 : .i32, at: offset)
+            try pop(s.indexType, at: offset); try pop(d.indexType, at: offset)
             return .tableCopy(destination: dst, source: src)
         case 15:
             let t = try reader.readU32()
             let tt = try tableType(t, at: offset)
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             try pop(tt.element, at: offset)
-            push(.i32)
+            push(tt.indexType)
             return .tableGrow(t)
         case 16:
             let t = try reader.readU32()
-            _ = try tableType(t, at: offset)
-            push(.i32)
+            push(try tableType(t, at: offset).indexType)
             return .tableSize(t)
         case 17:
             let t = try reader.readU32()
             let tt = try tableType(t, at: offset)
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             try pop(tt.element, at: offset)
-            try pop(.i32, at: offset)
+            try pop(tt.indexType, at: offset)
             return .tableFill(t)
         default:
             throw reader.error("illegal opcode", at: offset)
@@ -575,15 +576,23 @@ struct ModuleContext: Sendable {
         memory == 0 && (memories.isEmpty || !memories[0].is64)
     }
 
-    /// A memory `instruction` uses that is not the plain memory 0, if any: the compiled tiers
-    /// leave functions with such instructions in the interpreter for now.
-    func otherMemory(of instruction: Instruction) -> UInt32? {
+    /// What in `instruction` the compiled tiers do not compile yet, if anything: a memory other
+    /// than the plain memory 0, or a 64-bit table. They leave functions with such instructions
+    /// in the interpreter (the reason goes to the tier log).
+    func interpreterOnly(_ instruction: Instruction) -> String? {
+        func memory(_ m: UInt32) -> String? { isPlainMemory0(m) ? nil : "memory \(m) (only a 32-bit memory 0 is compiled yet)" }
+        func table(_ t: UInt32) -> String? { tables[Int(t)].is64 ? "64-bit table \(t)" : nil }
         switch instruction {
         case .load(_, _, let m), .store(_, _, let m), .memorySize(let m), .memoryGrow(let m),
              .memoryInit(_, let m), .memoryFill(let m), .simd(_, _, _, let m):
-            return isPlainMemory0(m) ? nil : m
+            return memory(m)
         case .memoryCopy(let d, let s):
-            return !isPlainMemory0(d) ? d : !isPlainMemory0(s) ? s : nil
+            return memory(d) ?? memory(s)
+        case .callIndirect(_, let t), .returnCallIndirect(_, let t), .tableGet(let t), .tableSet(let t),
+             .tableInit(_, let t), .tableGrow(let t), .tableSize(let t), .tableFill(let t):
+            return table(t)
+        case .tableCopy(let d, let s):
+            return table(d) ?? table(s)
         default:
             return nil
         }

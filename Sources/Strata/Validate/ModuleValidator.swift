@@ -12,7 +12,7 @@ struct ModuleValidator {
             switch imp.descriptor {
             case .function(let t):
                 guard Int(t) < types.count else { throw invalid("unknown type \(t)", at: imp.offset) }
-            case .table(let t): try checkTableLimits(t.limits, at: imp.offset)
+            case .table(let t): try checkTableLimits(t, at: imp.offset)
             case .memory(let m): try checkMemoryLimits(m, at: imp.offset)
             case .global: break
             }
@@ -20,7 +20,7 @@ struct ModuleValidator {
         for (i, t) in info.functionTypeIndices.enumerated() where Int(t) >= types.count {
             throw invalid("unknown type \(t)", at: info.functionOffsets[i])
         }
-        for (i, t) in info.tables.enumerated() { try checkTableLimits(t.limits, at: info.tableOffsets[i]) }
+        for (i, t) in info.tables.enumerated() { try checkTableLimits(t, at: info.tableOffsets[i]) }
         if info.memoryCount > 1 && !features.contains(.multiMemory) {
             throw invalid("multiple memories", at: info.memoryOffsets.last ?? info.imports.last?.offset ?? 0)
         }
@@ -74,7 +74,7 @@ struct ModuleValidator {
             }
             if case .active(let table, let offset) = seg.mode {
                 guard Int(table) < allTables.count else { throw invalid("unknown table \(table)", at: seg.offset) }
-                try checkConstExpr(offset, expected: .i32, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
+                try checkConstExpr(offset, expected: allTables[Int(table)].indexType, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
                 guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch", at: seg.offset) }
             }
         }
@@ -98,9 +98,10 @@ struct ModuleValidator {
         )
     }
 
-    func checkTableLimits(_ l: Limits, at offset: Int) throws(WasmError) {
+    func checkTableLimits(_ t: TableType, at offset: Int) throws(WasmError) {
+        let l = t.limits
         // Bounds are read as u64 with memory64; a 32-bit table holds at most 2^32 - 1 elements.
-        for bound in [l.min, l.max ?? 0] where bound > UInt64(UInt32.max) {
+        for bound in [l.min, l.max ?? 0] where !t.is64 && bound > UInt64(UInt32.max) {
             throw invalid("table size must be at most 2^32-1", at: offset)
         }
         if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum", at: offset) }
