@@ -5,8 +5,8 @@ import WAT
 /// Multi-memory and memory64: several memories per module, every memory instruction with a
 /// memory index, 64-bit addresses, sizes and offsets; bounds checked without wrapping; the
 /// plain memory 0 unaffected; the feature switches; imports matched by index type. Every mode
-/// gives the interpreter's results (the compiled tiers leave functions that use other memories
-/// in the interpreter for now, and still compile the rest).
+/// gives the interpreter's results (the baseline tier compiles accesses to other memories and
+/// 64-bit ones; the optimizing tier leaves such functions to it for now).
 @Suite struct MemoryIndexTests {
     static let wat = """
         (module
@@ -30,6 +30,10 @@ import WAT
           (func (export "copy") (param i64 i32 i32) (memory.copy $m64 $m1 (local.get 0) (local.get 1) (local.get 2)))
           (func (export "fill64") (param i64 i32 i64) (memory.fill $m64 (local.get 0) (local.get 1) (local.get 2)))
           (func (export "vector") (param i64) (result i32) (i32x4.extract_lane 0 (v128.load $m64 (local.get 0))))
+          ;; Constant addresses (the compilers fold them).
+          (func (export "constNear") (result i32) (i32.load $m1 (i32.const 16)))
+          (func (export "constFar") (result i64) (i64.load $m64 (i64.const 0x100000000)))
+          (func (export "constWrap") (result i32) (i32.load8_u $m64 offset=0xffffffff (i64.const 1)))
           ;; Stores to memory 1 followed by adds: the pair the interpreter fuses for memory 0.
           (func (export "fillLoop") (param i32) (result i32) (local i32)
             (loop $l
@@ -88,6 +92,9 @@ import WAT
         #expect(trap("load64-far", [.i64(1)])?.kind == .memoryOutOfBounds)  // 2^32 exactly
         #expect(trap("store64", [.i64(-4), .i64(1)])?.kind == .memoryOutOfBounds)
         #expect(trap("vector", [.i64(65536 - 15)])?.kind == .memoryOutOfBounds)
+        #expect(try i.function("constNear")!.call([]) == [.i32(0x0403_0201)])
+        #expect(trap("constFar", [])?.kind == .memoryOutOfBounds)
+        #expect(trap("constWrap", [])?.kind == .memoryOutOfBounds)
         // The trap names the function and the instruction.
         let t = try #require(trap("load64", [.i64(1 << 40)]))
         #expect(t.backtrace.first?.functionIndex == 3 && t.backtrace.first?.offset != nil)
@@ -101,7 +108,7 @@ import WAT
         #expect(trap("copy", [.i64(65535), .i32(16), .i32(2)])?.kind == .memoryOutOfBounds)
     }
 
-    @Test(arguments: [Tier.interpreter, .baseline])
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
     func sizesAndGrowth(tier: Tier) throws {
         let i = try instance(tier)
         #expect(try i.function("sizes")!.call([]) == [.i64(1 + 20 + 100)])
@@ -115,14 +122,18 @@ import WAT
         #expect(try i.function("load64")!.call([.i64(4 * 65536 - 16)]) == [.i64(0)])
     }
 
-    @Test func compiledTiersKeepOtherFunctions() throws {
-        let i = try instance(.baseline)
-        let module = i.module
-        // Functions on memory 0 are compiled; those on memory 1 or a 64-bit memory stay in the
-        // interpreter (with a tier-log reason).
-        #expect(module.currentTier(function: 0) == .baseline)
-        #expect(module.currentTier(function: 2) == .interpreter)
-        #expect(module.currentTier(function: 3) == .interpreter)
+    @Test func whichTierCompilesWhat() throws {
+        // The baseline tier compiles accesses to every memory (a SIMD function stays in the
+        // interpreter); the optimizing tier leaves those on other memories to it.
+        let baseline = try instance(.baseline).module
+        #expect(baseline.currentTier(function: 0) == .baseline)
+        #expect(baseline.currentTier(function: 2) == .baseline)
+        #expect(baseline.currentTier(function: 3) == .baseline)
+        #expect(baseline.currentTier(function: 11) == .interpreter)  // "vector"
+        let optimizing = try instance(.optimizing).module
+        #expect(optimizing.currentTier(function: 0) == .optimizing)
+        #expect(optimizing.currentTier(function: 2) == .baseline)
+        #expect(optimizing.currentTier(function: 3) == .baseline)
     }
 
     @Test func featureSwitchesAndImports() throws {

@@ -534,8 +534,8 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let what = context.interpreterOnly(instruction) {
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile instructions on \(what)", offset: offset)
+        if let t = context.table64(of: instruction) {
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile instructions on 64-bit table \(t) yet", offset: offset)
             return
         }
         if dead {
@@ -678,14 +678,24 @@ struct BaselineCompiler: CodeSink {
             tableElement(table: Int(t), index: i, offset: offset)
             asm.store(.w64, Mem(Self.scratch, index: i, scale: 3), v)
             free(i); free(v)
-        case .load(let opcode, let memOffset, _):
-            load(opcode: opcode, memOffset: memOffset, offset: offset)
-        case .store(let opcode, let memOffset, _):
-            store(opcode: opcode, memOffset: memOffset, offset: offset)
-        case .memorySize:
+        case .load(let opcode, let memOffset, let memory):
+            load(opcode: opcode, memOffset: memOffset, memory: memory, offset: offset)
+        case .store(let opcode, let memOffset, let memory):
+            store(opcode: opcode, memOffset: memOffset, memory: memory, offset: offset)
+        case .memorySize(let memory):
             let r = allocGPR()
-            m.memorySize(into: r)
-            push(.i32, .gpr(r))
+            if context.isPlainMemory0(memory) {
+                m.memorySize(into: r)
+            } else {
+                memoryDefinition(memory, into: r)
+                asm.load(.w64, r, Mem(r, VMContextLayout.memoryByteSize))
+                asm.shift(.shr, .w64, r, imm: 16)
+            }
+            push(context.memories[Int(memory)].addressType, .gpr(r))
+        case .memoryGrow(let memory) where !context.isPlainMemory0(memory):
+            builtinCall(.memoryGrowAt, args: 1, result: context.memories[Int(memory)].addressType, offset: offset, mayTrap: false) { c in
+                c.asm.movImm32(.rsi, memory)
+            }
         case .memoryGrow:
             builtinCall(.memoryGrow, args: 1, result: .i32, offset: offset, mayTrap: false) { _ in }
         case .const(let type, let bits):
@@ -703,6 +713,10 @@ struct BaselineCompiler: CodeSink {
             let r = allocGPR()
             m.loadFunctionReference(Int(f), into: r)
             push(.funcref, .gpr(r))
+        case .memoryInit(let segment, let memory) where !context.isPlainMemory0(memory):
+            builtinCall(.memoryInitAt, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, segment); c.asm.movImm32(.rdx, memory)
+            }
         case .memoryInit(let segment, _):
             builtinCall(.memoryInit, args: 3, result: nil, offset: offset, mayTrap: true) { c in
                 c.asm.movImm32(.rsi, segment)
@@ -711,8 +725,16 @@ struct BaselineCompiler: CodeSink {
             builtinCall(.dataDrop, args: 0, result: nil, offset: offset, mayTrap: false) { c in
                 c.asm.movImm32(.rsi, segment)
             }
+        case .memoryCopy(let d, let s) where !context.isPlainMemory0(d) || !context.isPlainMemory0(s):
+            builtinCall(.memoryCopyAt, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, d); c.asm.movImm32(.rdx, s)
+            }
         case .memoryCopy:
             builtinCall(.memoryCopy, args: 3, result: nil, offset: offset, mayTrap: true) { _ in }
+        case .memoryFill(let memory) where !context.isPlainMemory0(memory):
+            builtinCall(.memoryFillAt, args: 3, result: nil, offset: offset, mayTrap: true) { c in
+                c.asm.movImm32(.rsi, memory)
+            }
         case .memoryFill:
             builtinCall(.memoryFill, args: 3, result: nil, offset: offset, mayTrap: true) { _ in }
         case .tableInit(let segment, let table):
@@ -991,8 +1013,8 @@ struct BaselineCompiler: CodeSink {
         let order: [Reg] = [.rdi, .rsi, .rdx, .rcx, .r8, .r9]
         var immediates = 1
         switch b {
-        case .memoryInit, .dataDrop, .elemDrop, .tableGrow, .tableFill, .convert: immediates = 2
-        case .tableInit, .tableCopy: immediates = 3
+        case .memoryInit, .dataDrop, .elemDrop, .tableGrow, .tableFill, .convert, .memoryGrowAt, .memoryFillAt: immediates = 2
+        case .tableInit, .tableCopy, .memoryInitAt, .memoryCopyAt: immediates = 3
         default: break
         }
         // All registers are free after spilling; load the arguments in place (pinned locals in
@@ -1012,7 +1034,8 @@ struct BaselineCompiler: CodeSink {
         if mayTrap { m.trapOnStatus(offset: offset) }
         if let result {
             gprFree &= ~(1 << UInt16(Reg.rax.code))
-            asm.mov(.w32, .rax, .rax)  // a C/Swift UInt32 result leaves rax's upper half undefined
+            // A C/Swift UInt32 result leaves rax's upper half undefined (i64 results are UInt64).
+            if result != .i64 { asm.mov(.w32, .rax, .rax) }
             push(result, .gpr(.rax))
         }
     }
@@ -1025,8 +1048,53 @@ struct BaselineCompiler: CodeSink {
         m.tableElements(table: t, index: index, scratch: Self.scratch, offset: offset)
     }
 
-    /// The effective address of an access: memory base + zero-extended address + offset. The
-    /// guard region behind every 32-bit memory catches what is out of bounds.
+    /// The definition (`StrataMemoryDefinition*`) of `memory` in `r`.
+    mutating func memoryDefinition(_ memory: UInt32, into r: Reg) {
+        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memories))
+        asm.load(.w64, r, Mem(r, Int32(8 * memory)))
+    }
+
+    /// The effective address of an access to any memory. The plain memory 0 is the fast path
+    /// below. Another memory's base is loaded into scratch2 and the address added to it; a
+    /// 64-bit address or offset of 2^32 or more is out of bounds (memories are at most 4 GiB),
+    /// checked here, and below that the guard region behind every memory catches the rest, as
+    /// for 32-bit addresses. Returns the operand and a register to free after the access.
+    mutating func address(memOffset: UInt64, memory: UInt32, offset: Int) -> (Mem, Reg?) {
+        if context.isPlainMemory0(memory) { return address(memOffset: memOffset) }
+        let is64 = context.memories[Int(memory)].is64
+        let base = Self.scratch2
+        if is64 && memOffset > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+        let v = stack[stack.count - 1]
+        if case .imm(let bits) = v.loc {
+            stack.removeLast()
+            let address = is64 ? bits : bits & 0xFFFF_FFFF
+            if address > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+            memoryDefinition(memory, into: base)
+            asm.load(.w64, base, Mem(base, VMContextLayout.memoryBase))
+            let ea = (address & 0xFFFF_FFFF) + (memOffset & 0xFFFF_FFFF)
+            if ea <= 0x7FFF_FFFF { return (Mem(base, Int32(ea)), nil) }
+            asm.movImm(Self.scratch, ea)
+            return (Mem(base, index: Self.scratch), nil)
+        }
+        let (r, owned) = popReadableGPR()
+        if is64 {
+            asm.mov(.w64, Self.scratch, r)
+            asm.shift(.shr, .w64, Self.scratch, imm: 32)
+            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+        }
+        memoryDefinition(memory, into: base)
+        asm.load(.w64, base, Mem(base, VMContextLayout.memoryBase))
+        asm.alu(.add, .w64, base, r)
+        if owned { free(r) }
+        let disp = memOffset & 0xFFFF_FFFF
+        if disp <= 0x7FFF_FFFF { return (Mem(base, Int32(disp)), nil) }
+        asm.movImm(Self.scratch, disp)
+        return (Mem(base, index: Self.scratch), nil)
+    }
+
+    /// The effective address of an access to the plain memory 0: memory base + zero-extended
+    /// address + offset. The guard region behind every 32-bit memory catches what is out of
+    /// bounds.
     mutating func address(popping: Bool = true, memOffset: UInt64) -> (Mem, Reg?) {
         let index = stack.count - 1
         let v = stack[index]
@@ -1046,9 +1114,9 @@ struct BaselineCompiler: CodeSink {
         return (Mem(Self.memBase, index: Self.scratch), owned ? r : nil)
     }
 
-    mutating func load(opcode: UInt8, memOffset: UInt64, offset: Int) {
+    mutating func load(opcode: UInt8, memOffset: UInt64, memory: UInt32, offset: Int) {
         let access = MemoryAccess.load(opcode)
-        let (m, addr) = address(memOffset: memOffset)
+        let (m, addr) = address(memOffset: memOffset, memory: memory, offset: offset)
         if access.type == .f32 || access.type == .f64 {
             let x = allocXMM()
             faultSite(.memoryOutOfBounds, offset: offset)
@@ -1064,12 +1132,12 @@ struct BaselineCompiler: CodeSink {
         push(access.type, .gpr(r))
     }
 
-    mutating func store(opcode: UInt8, memOffset: UInt64, offset: Int) {
+    mutating func store(opcode: UInt8, memOffset: UInt64, memory: UInt32, offset: Int) {
         let access = MemoryAccess.store(opcode)
         let value = stack[stack.count - 1]
         if Self.isFloat(access.type), case .xmm = value.loc {
             let x = popXMM()
-            let (m, addr) = address(memOffset: memOffset)
+            let (m, addr) = address(memOffset: memOffset, memory: memory, offset: offset)
             faultSite(.memoryOutOfBounds, offset: offset)
             asm.movss(Self.fwidth(access.type), m, x)
             free(x)
@@ -1077,7 +1145,7 @@ struct BaselineCompiler: CodeSink {
             return
         }
         let (v, owned) = popReadableGPR()
-        let (m, addr) = address(memOffset: memOffset)
+        let (m, addr) = address(memOffset: memOffset, memory: memory, offset: offset)
         faultSite(.memoryOutOfBounds, offset: offset)
         switch access.width {
         case 1: asm.store8(m, v)
@@ -1098,6 +1166,8 @@ enum Builtin: Int, CaseIterable {
     case callHost, convert
     /// Baseline code past its hotness threshold: queue the optimizing tier.
     case tierUp
+    /// `memory.grow`, `init`, `copy`, `fill` on any memory (immediates: the memory indices).
+    case memoryGrowAt, memoryInitAt, memoryCopyAt, memoryFillAt
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses

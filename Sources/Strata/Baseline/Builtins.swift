@@ -31,6 +31,35 @@ func builtinMemoryCopy(_ vm: VMContextPointer, _ d: UInt32, _ s: UInt32, _ n: UI
 func builtinMemoryFill(_ vm: VMContextPointer, _ d: UInt32, _ v: UInt32, _ n: UInt32) -> UInt32 {
     status(MemoryOperations.fill(vm.pointee.memory0, dst: d, value: UInt8(truncatingIfNeeded: v), count: n))
 }
+// Other memories (multi-memory, memory64): the memory index comes as an immediate, operands
+// as 64-bit words (a 32-bit memory's are truncated here, so code need not zero-extend them).
+@_cdecl("strata_builtin_memory_grow_at")
+func builtinMemoryGrowAt(_ vm: VMContextPointer, _ memory: UInt32, _ delta: UInt64) -> UInt64 {
+    let runtime = instance(vm)
+    let is64 = runtime.memories[Int(memory)].type.is64
+    return runtime.growMemory(Int(memory), by: is64 ? delta : UInt64(UInt32(truncatingIfNeeded: delta))) ?? (is64 ? UInt64.max : UInt64(UInt32.max))
+}
+@_cdecl("strata_builtin_memory_init_at")
+func builtinMemoryInitAt(_ vm: VMContextPointer, _ segment: UInt32, _ memory: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
+    let runtime = instance(vm)
+    let dst = runtime.memories[Int(memory)].type.is64 ? d : UInt64(UInt32(truncatingIfNeeded: d))
+    return status(runtime.memoryInit(segment: Int(segment), memory: Int(memory), dst: dst,
+                                     src: UInt32(truncatingIfNeeded: s), count: UInt32(truncatingIfNeeded: n)))
+}
+@_cdecl("strata_builtin_memory_copy_at")
+func builtinMemoryCopyAt(_ vm: VMContextPointer, _ dm: UInt32, _ sm: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
+    let runtime = instance(vm)
+    let d64 = runtime.memories[Int(dm)].type.is64, s64 = runtime.memories[Int(sm)].type.is64
+    func width(_ v: UInt64, _ is64: Bool) -> UInt64 { is64 ? v : UInt64(UInt32(truncatingIfNeeded: v)) }
+    return status(MemoryOperations.copy(vm.pointee.memories[Int(dm)], vm.pointee.memories[Int(sm)],
+                                        dst: width(d, d64), src: width(s, s64), count: width(n, d64 && s64)))
+}
+@_cdecl("strata_builtin_memory_fill_at")
+func builtinMemoryFillAt(_ vm: VMContextPointer, _ memory: UInt32, _ d: UInt64, _ v: UInt64, _ n: UInt64) -> UInt32 {
+    let is64 = instance(vm).memories[Int(memory)].type.is64
+    func width(_ x: UInt64) -> UInt64 { is64 ? x : UInt64(UInt32(truncatingIfNeeded: x)) }
+    return status(MemoryOperations.fill(vm.pointee.memories[Int(memory)], dst: width(d), value: UInt8(truncatingIfNeeded: v), count: width(n)))
+}
 @_cdecl("strata_builtin_table_grow")
 func builtinTableGrow(_ vm: VMContextPointer, _ table: UInt32, _ initial: UInt64, _ delta: UInt32) -> UInt32 {
     instance(vm).tableGrow(table: Int(table), initial: initial, delta: delta).map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
@@ -152,6 +181,10 @@ extension Builtin {
         case .callHost: unsafeBitCast(builtinCallHost as @convention(c) (VMContextPointer, UnsafeMutablePointer<StrataFuncRef>, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
         case .convert: unsafeBitCast(builtinConvert as @convention(c) (VMContextPointer, UInt32, UInt64, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
         case .tierUp: unsafeBitCast(builtinTierUp as @convention(c) (VMContextPointer, UnsafeMutableRawPointer) -> Void, to: UnsafeRawPointer.self)
+        case .memoryGrowAt: unsafeBitCast(builtinMemoryGrowAt as @convention(c) (VMContextPointer, UInt32, UInt64) -> UInt64, to: UnsafeRawPointer.self)
+        case .memoryInitAt: unsafeBitCast(builtinMemoryInitAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryCopyAt: unsafeBitCast(builtinMemoryCopyAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryFillAt: unsafeBitCast(builtinMemoryFillAt as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         }
     }
 }

@@ -241,8 +241,12 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let what = context.interpreterOnly(instruction) {
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile instructions on \(what)", offset: offset)
+        if let t = context.table64(of: instruction) {
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile instructions on 64-bit table \(t) yet", offset: offset)
+            return
+        }
+        if let m = context.otherMemory(of: instruction) {
+            unsupported = WasmError(.unsupported, "the optimizing tier compiles only a 32-bit memory 0 yet (memory \(m))", offset: offset)
             return
         }
         if f.values.count > valueBudget {
@@ -693,7 +697,7 @@ struct InlineScan: CodeSink {
     var inlinable = true
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
-        if context.interpreterOnly(instruction) != nil { inlinable = false }
+        if context.table64(of: instruction) != nil || context.otherMemory(of: instruction) != nil { inlinable = false }
         switch instruction {
         case .nop, .else, .end, .br, .brIf, .brTable, .return, .drop, .select, .localGet, .localSet, .localTee,
              .memorySize, .refIsNull, .unreachable:

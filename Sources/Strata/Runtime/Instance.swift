@@ -132,8 +132,8 @@ final class InstanceRuntime {
         // Compiled code (now, or after tier-up) reaches the runtime through the builtin table.
         if module.engine.configuration.tier != .interpreter, case .success(let runtime) = JITRuntime.shared {
             vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
-            if let m = memories.first, !m.isGuarded {
-                throw WasmError(.uninstantiable, "compiled code needs memory 0 in a guarded 8 GiB reservation (address space is short)")
+            if memories.contains(where: { !$0.isGuarded }) {
+                throw WasmError(.uninstantiable, "compiled code needs every memory in a guarded 8 GiB reservation (address space is short)")
             }
         }
 

@@ -576,23 +576,30 @@ struct ModuleContext: Sendable {
         memory == 0 && (memories.isEmpty || !memories[0].is64)
     }
 
-    /// What in `instruction` the compiled tiers do not compile yet, if anything: a memory other
-    /// than the plain memory 0, or a 64-bit table. They leave functions with such instructions
-    /// in the interpreter (the reason goes to the tier log).
-    func interpreterOnly(_ instruction: Instruction) -> String? {
-        func memory(_ m: UInt32) -> String? { isPlainMemory0(m) ? nil : "memory \(m) (only a 32-bit memory 0 is compiled yet)" }
-        func table(_ t: UInt32) -> String? { tables[Int(t)].is64 ? "64-bit table \(t)" : nil }
+    /// A memory `instruction` uses other than the plain memory 0, if any.
+    func otherMemory(of instruction: Instruction) -> UInt32? {
+        func other(_ m: UInt32) -> UInt32? { isPlainMemory0(m) ? nil : m }
         switch instruction {
         case .load(_, _, let m), .store(_, _, let m), .memorySize(let m), .memoryGrow(let m),
              .memoryInit(_, let m), .memoryFill(let m), .simd(_, _, _, let m):
-            return memory(m)
+            return other(m)
         case .memoryCopy(let d, let s):
-            return memory(d) ?? memory(s)
+            return other(d) ?? other(s)
+        default:
+            return nil
+        }
+    }
+
+    /// A 64-bit table `instruction` uses, if any: the compiled tiers leave functions with such
+    /// instructions in the interpreter for now (the reason goes to the tier log).
+    func table64(of instruction: Instruction) -> UInt32? {
+        func wide(_ t: UInt32) -> UInt32? { tables[Int(t)].is64 ? t : nil }
+        switch instruction {
         case .callIndirect(_, let t), .returnCallIndirect(_, let t), .tableGet(let t), .tableSet(let t),
              .tableInit(_, let t), .tableGrow(let t), .tableSize(let t), .tableFill(let t):
-            return table(t)
+            return wide(t)
         case .tableCopy(let d, let s):
-            return table(d) ?? table(s)
+            return wide(d) ?? wide(s)
         default:
             return nil
         }

@@ -286,8 +286,9 @@ struct X64MachineLayer {
     /// Whether builtin `b` returns a trap kind to check.
     static func mayTrap(_ b: Builtin) -> Bool {
         switch b {
-        case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp: false
+        case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
+             .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt: false
         }
     }
 }
