@@ -162,9 +162,10 @@ import WAT
         #expect(h.kind == .uninstantiable)
     }
 
-    /// 64-bit tables (table64): i64 indices, sizes and lengths, saturated to 32 bits by the
-    /// interpreter; an index of 2^32 + 1 must not reach element 1.
-    @Test(arguments: [Tier.interpreter, .baseline, .tiered])
+    /// 64-bit tables (table64): i64 indices, sizes and lengths (saturated to 32 bits by the
+    /// interpreter and the builtins, compared whole by compiled code); an index of 2^32 + 1
+    /// must not reach element 1.
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing, .tiered])
     func sixtyFourBitTables(tier: Tier) throws {
         let wat = """
             (module
@@ -205,6 +206,8 @@ import WAT
         #expect(trap("fill", [.i64(0), .i64((1 << 32) + 1)])?.kind == .tableOutOfBounds)
         _ = try call("fill", [.i64(3), .i64(2)])
         #expect(try call("call", [.i64(4)]) == [.i32(10)])
-        #expect(i.module.currentTier(function: 2) == .interpreter)  // "call": a 64-bit table
+        if tier == .baseline || tier == .optimizing {  // the optimizing tier leaves them to the baseline tier
+            #expect(i.module.currentTier(function: 2) == .baseline)
+        }
     }
 }

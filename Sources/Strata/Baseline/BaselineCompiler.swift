@@ -534,10 +534,6 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let t = context.table64(of: instruction) {
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile instructions on 64-bit table \(t) yet", offset: offset)
-            return
-        }
         if dead {
             switch instruction {
             case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
@@ -623,7 +619,8 @@ struct BaselineCompiler: CodeSink {
             let index = popGPR()
             // rax, rcx, rdx, rdi, rsi are free after spilling (the index may sit in one of them).
             let idx = Reg.r10
-            asm.mov(.w32, idx, index)
+            // A 64-bit table's index is compared whole (tables hold under 2^32 elements).
+            asm.mov(context.tables[Int(table)].is64 ? .w64 : .w32, idx, index)
             free(index)
             call(type: type, offset: offset) { c, argBase in
                 c.m.callIndirect(
@@ -750,7 +747,7 @@ struct BaselineCompiler: CodeSink {
                 c.asm.movImm32(.rsi, dt); c.asm.movImm32(.rdx, st)
             }
         case .tableGrow(let t):
-            builtinCall(.tableGrow, args: 2, result: .i32, offset: offset, mayTrap: false) { c in
+            builtinCall(.tableGrow, args: 2, result: context.tables[Int(t)].indexType, offset: offset, mayTrap: false) { c in
                 c.asm.movImm32(.rsi, t)
             }
         case .tableSize(let t):
@@ -758,7 +755,7 @@ struct BaselineCompiler: CodeSink {
             asm.load(.w64, r, Mem(Self.vm, VMContextLayout.tables))
             asm.load(.w64, r, Mem(r, Int32(8 * Int(t))))
             asm.load(.w32, r, Mem(r, VMContextLayout.tableCount))
-            push(.i32, .gpr(r))
+            push(context.tables[Int(t)].indexType, .gpr(r))
         case .tableFill(let t):
             builtinCall(.tableFill, args: 3, result: nil, offset: offset, mayTrap: true) { c in
                 c.asm.movImm32(.rsi, t)

@@ -60,21 +60,40 @@ func builtinMemoryFillAt(_ vm: VMContextPointer, _ memory: UInt32, _ d: UInt64, 
     func width(_ x: UInt64) -> UInt64 { is64 ? x : UInt64(UInt32(truncatingIfNeeded: x)) }
     return status(MemoryOperations.fill(vm.pointee.memories[Int(memory)], dst: width(d), value: UInt8(truncatingIfNeeded: v), count: width(n)))
 }
+// Table operands come as 64-bit words: a 32-bit table's are truncated (code need not
+// zero-extend them), a 64-bit table's saturated to 2^32 - 1, which is out of bounds exactly
+// when the value is (tables hold at most `Table.maxElements`).
+@inline(__always) private func tableOperand(_ v: UInt64, _ is64: Bool) -> UInt32 {
+    is64 ? UInt32(min(v, UInt64(UInt32.max))) : UInt32(truncatingIfNeeded: v)
+}
 @_cdecl("strata_builtin_table_grow")
-func builtinTableGrow(_ vm: VMContextPointer, _ table: UInt32, _ initial: UInt64, _ delta: UInt32) -> UInt32 {
-    instance(vm).tableGrow(table: Int(table), initial: initial, delta: delta).map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max
+func builtinTableGrow(_ vm: VMContextPointer, _ table: UInt32, _ initial: UInt64, _ delta: UInt64) -> UInt64 {
+    let runtime = instance(vm)
+    let is64 = runtime.tables[Int(table)].type.is64
+    // A 64-bit table's delta of 2^32 or more cannot be met (the result is -1 either way).
+    guard !is64 || delta <= UInt64(UInt32.max) else { return UInt64.max }
+    return runtime.tableGrow(table: Int(table), initial: initial, delta: UInt32(truncatingIfNeeded: delta))
+        ?? (is64 ? UInt64.max : UInt64(UInt32.max))
 }
 @_cdecl("strata_builtin_table_fill")
-func builtinTableFill(_ vm: VMContextPointer, _ table: UInt32, _ i: UInt32, _ value: UInt64, _ n: UInt32) -> UInt32 {
-    status(instance(vm).tableFill(table: Int(table), start: i, value: value, count: n))
+func builtinTableFill(_ vm: VMContextPointer, _ table: UInt32, _ i: UInt64, _ value: UInt64, _ n: UInt64) -> UInt32 {
+    let runtime = instance(vm)
+    let is64 = runtime.tables[Int(table)].type.is64
+    return status(runtime.tableFill(table: Int(table), start: tableOperand(i, is64), value: value, count: tableOperand(n, is64)))
 }
 @_cdecl("strata_builtin_table_copy")
-func builtinTableCopy(_ vm: VMContextPointer, _ dt: UInt32, _ st: UInt32, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
-    status(instance(vm).tableCopy(dstTable: Int(dt), srcTable: Int(st), dst: d, src: s, count: n))
+func builtinTableCopy(_ vm: VMContextPointer, _ dt: UInt32, _ st: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
+    let runtime = instance(vm)
+    let d64 = runtime.tables[Int(dt)].type.is64, s64 = runtime.tables[Int(st)].type.is64
+    return status(runtime.tableCopy(dstTable: Int(dt), srcTable: Int(st), dst: tableOperand(d, d64), src: tableOperand(s, s64),
+                                    count: tableOperand(n, d64 && s64)))
 }
 @_cdecl("strata_builtin_table_init")
-func builtinTableInit(_ vm: VMContextPointer, _ table: UInt32, _ segment: UInt32, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
-    status(instance(vm).tableInit(table: Int(table), segment: Int(segment), dst: d, src: s, count: n))
+func builtinTableInit(_ vm: VMContextPointer, _ table: UInt32, _ segment: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
+    let runtime = instance(vm)
+    let is64 = runtime.tables[Int(table)].type.is64
+    return status(runtime.tableInit(table: Int(table), segment: Int(segment), dst: tableOperand(d, is64),
+                                    src: UInt32(truncatingIfNeeded: s), count: UInt32(truncatingIfNeeded: n)))
 }
 @_cdecl("strata_builtin_elem_drop")
 func builtinElemDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
@@ -173,10 +192,10 @@ extension Builtin {
         case .dataDrop: unsafeBitCast(builtinDataDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryCopy: unsafeBitCast(builtinMemoryCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryFill: unsafeBitCast(builtinMemoryFill as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .tableGrow: unsafeBitCast(builtinTableGrow as @convention(c) (VMContextPointer, UInt32, UInt64, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .tableFill: unsafeBitCast(builtinTableFill as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .tableCopy: unsafeBitCast(builtinTableCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .tableInit: unsafeBitCast(builtinTableInit as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableGrow: unsafeBitCast(builtinTableGrow as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64) -> UInt64, to: UnsafeRawPointer.self)
+        case .tableFill: unsafeBitCast(builtinTableFill as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableCopy: unsafeBitCast(builtinTableCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .tableInit: unsafeBitCast(builtinTableInit as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .elemDrop: unsafeBitCast(builtinElemDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .callHost: unsafeBitCast(builtinCallHost as @convention(c) (VMContextPointer, UnsafeMutablePointer<StrataFuncRef>, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
         case .convert: unsafeBitCast(builtinConvert as @convention(c) (VMContextPointer, UInt32, UInt64, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
