@@ -684,7 +684,7 @@ struct BaselineCompiler: CodeSink {
             if context.isPlainMemory0(memory) {
                 m.memorySize(into: r)
             } else {
-                memoryDefinition(memory, into: r)
+                m.memoryDefinition(memory, into: r)
                 asm.load(.w64, r, Mem(r, VMContextLayout.memoryByteSize))
                 asm.shift(.shr, .w64, r, imm: 16)
             }
@@ -1045,12 +1045,6 @@ struct BaselineCompiler: CodeSink {
         m.tableElements(table: t, index: index, scratch: Self.scratch, offset: offset)
     }
 
-    /// The definition (`StrataMemoryDefinition*`) of `memory` in `r`.
-    mutating func memoryDefinition(_ memory: UInt32, into r: Reg) {
-        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memories))
-        asm.load(.w64, r, Mem(r, Int32(8 * memory)))
-    }
-
     /// The effective address of an access to any memory. The plain memory 0 is the fast path
     /// below. Another memory's base is loaded into scratch2 and the address added to it; a
     /// 64-bit address or offset of 2^32 or more is out of bounds (memories are at most 4 GiB),
@@ -1066,7 +1060,7 @@ struct BaselineCompiler: CodeSink {
             stack.removeLast()
             let address = is64 ? bits : bits & 0xFFFF_FFFF
             if address > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
-            memoryDefinition(memory, into: base)
+            m.memoryDefinition(memory, into: base)
             asm.load(.w64, base, Mem(base, VMContextLayout.memoryBase))
             let ea = (address & 0xFFFF_FFFF) + (memOffset & 0xFFFF_FFFF)
             if ea <= 0x7FFF_FFFF { return (Mem(base, Int32(ea)), nil) }
@@ -1079,7 +1073,7 @@ struct BaselineCompiler: CodeSink {
             asm.shift(.shr, .w64, Self.scratch, imm: 32)
             asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
         }
-        memoryDefinition(memory, into: base)
+        m.memoryDefinition(memory, into: base)
         asm.load(.w64, base, Mem(base, VMContextLayout.memoryBase))
         asm.alu(.add, .w64, base, r)
         if owned { free(r) }

@@ -157,6 +157,9 @@ struct IRInst {
     var result: IRValue = .none
     /// Byte offset of the Wasm instruction in the module (traps, call sites).
     var offset: Int32 = 0
+    /// `load`, `store`, `memorySize`: the memory when it is not the plain memory 0 (another
+    /// memory, or a 64-bit one; see `ModuleContext.isPlainMemory0`), else nil.
+    var memory: UInt32? = nil
 }
 
 enum IRTerminator {

@@ -245,10 +245,6 @@ struct IRBuilder: CodeSink {
             unsupported = WasmError(.unsupported, "the optimizing tier does not compile instructions on 64-bit table \(t) yet", offset: offset)
             return
         }
-        if let m = context.otherMemory(of: instruction) {
-            unsupported = WasmError(.unsupported, "the optimizing tier compiles only a 32-bit memory 0 yet (memory \(m))", offset: offset)
-            return
-        }
         if f.values.count > valueBudget {
             unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
             return
@@ -357,14 +353,22 @@ struct IRBuilder: CodeSink {
         case .tableSet(let t):
             let v = pop(), i = pop()
             emit(IRInst(op: .tableSet, type: nil, a: i, b: v, imm: UInt64(t), offset: at))
-        case .load(let opcode, let memOffset, _):
+        case .load(let opcode, let memOffset, let memory):
             let t = IRType(MemoryAccess.load(opcode).type)!
-            stack.append(emit(IRInst(op: .load, type: t, a: pop(), imm: UInt64(opcode), imm2: memOffset, offset: at)))
-        case .store(let opcode, let memOffset, _):
+            var load = IRInst(op: .load, type: t, a: pop(), imm: UInt64(opcode), imm2: memOffset, offset: at)
+            load.memory = context.isPlainMemory0(memory) ? nil : memory
+            stack.append(emit(load))
+        case .store(let opcode, let memOffset, let memory):
             let v = pop(), address = pop()
-            emit(IRInst(op: .store, type: nil, a: address, b: v, imm: UInt64(opcode), imm2: memOffset, offset: at))
-        case .memorySize:
-            stack.append(emit(IRInst(op: .memorySize, type: .i32, offset: at)))
+            var store = IRInst(op: .store, type: nil, a: address, b: v, imm: UInt64(opcode), imm2: memOffset, offset: at)
+            store.memory = context.isPlainMemory0(memory) ? nil : memory
+            emit(store)
+        case .memorySize(let memory):
+            var size = IRInst(op: .memorySize, type: context.memories[Int(memory)].is64 ? .i64 : .i32, offset: at)
+            size.memory = context.isPlainMemory0(memory) ? nil : memory
+            stack.append(emit(size))
+        case .memoryGrow(let memory) where !context.isPlainMemory0(memory):
+            builtin(.memoryGrowAt, args: 1, result: context.memories[Int(memory)].is64 ? .i64 : .i32, immediates: [memory], offset: at)
         case .memoryGrow:
             builtin(.memoryGrow, args: 1, result: .i32, immediates: [], offset: at)
         case .const(let type, let bits):
@@ -378,12 +382,18 @@ struct IRBuilder: CodeSink {
             stack.append(emit(IRInst(op: .eqz, type: .i32, a: pop())))
         case .refFunc(let function):
             stack.append(emit(IRInst(op: .refFunc, type: .i64, imm: UInt64(function))))
+        case .memoryInit(let segment, let memory) where !context.isPlainMemory0(memory):
+            builtin(.memoryInitAt, args: 3, result: nil, immediates: [segment, memory], offset: at)
         case .memoryInit(let segment, _):
             builtin(.memoryInit, args: 3, result: nil, immediates: [segment], offset: at)
         case .dataDrop(let segment):
             builtin(.dataDrop, args: 0, result: nil, immediates: [segment], offset: at)
+        case .memoryCopy(let d, let s) where !context.isPlainMemory0(d) || !context.isPlainMemory0(s):
+            builtin(.memoryCopyAt, args: 3, result: nil, immediates: [d, s], offset: at)
         case .memoryCopy:
             builtin(.memoryCopy, args: 3, result: nil, immediates: [], offset: at)
+        case .memoryFill(let memory) where !context.isPlainMemory0(memory):
+            builtin(.memoryFillAt, args: 3, result: nil, immediates: [memory], offset: at)
         case .memoryFill:
             builtin(.memoryFill, args: 3, result: nil, immediates: [], offset: at)
         case .tableInit(let segment, let table):

@@ -20,7 +20,7 @@ extension IRFunction {
         forEachOperand(inst) { operands.append(valueName($0)) }
         switch inst.op {
         case .cmp: s += ".\(IRCond(rawValue: UInt8(inst.imm))!)"
-        case .load, .store: s += " 0x\(String(inst.imm, radix: 16)) +\(inst.imm2)"
+        case .load, .store: s += " 0x\(String(inst.imm, radix: 16)) +\(inst.imm2)" + (inst.memory.map { " memory \($0)" } ?? "")
         case .const:
             return "v\(inst.result.id):\(inst.type!) = const \(valueName(inst.result))"
         case .param, .globalGet, .globalSet, .call, .callResult, .refFunc, .tableGet, .tableSet, .tableSize, .convert:

@@ -282,6 +282,7 @@ extension IRPasses {
         var opcode: UInt64
         var address: IRValue
         var offset: UInt64
+        var memory: UInt32?
     }
 
     /// What is known at a point: global values and memory contents by (load opcode, address
@@ -326,7 +327,7 @@ extension IRPasses {
                 case .globalSet:
                     known.globals[inst.imm] = resolve(inst.a)
                 case .load:
-                    let key = LoadKey(opcode: inst.imm, address: resolve(inst.a), offset: inst.imm2)
+                    let key = LoadKey(opcode: inst.imm, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)
                     if let v = known.memory[key] {
                         replacement[Int(inst.result.id)] = v.id
                         removed.insert(i)
@@ -343,7 +344,7 @@ extension IRPasses {
                     case 0x39: 0x2B
                     default: nil
                     }
-                    if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2)] = resolve(inst.b) }
+                    if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)] = resolve(inst.b) }
                 case .call, .callIndirect, .builtin:
                     known = KnownValues()
                 default:

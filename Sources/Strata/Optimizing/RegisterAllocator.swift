@@ -119,7 +119,8 @@ struct RegisterAllocator {
             let insts = f.blocks[Int(b)].insts
             for k in 0..<max(insts.count - 1, 0) {
                 let load = f.insts[Int(insts[k])], next = f.insts[Int(insts[k + 1])]
-                guard load.op == .load, uses[Int(load.result.id)] == 1, let t = load.type, next.type == t else { continue }
+                // Not loads from other memories: their address computation uses both scratch registers.
+                guard load.op == .load, load.memory == nil, uses[Int(load.result.id)] == 1, let t = load.type, next.type == t else { continue }
                 let fullWidth: Bool = switch (load.imm, t) {
                 case (0x28, .i32), (0x29, .i64), (0x2A, .f32), (0x2B, .f64): true
                 default: false

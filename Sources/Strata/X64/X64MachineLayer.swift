@@ -205,6 +205,12 @@ struct X64MachineLayer {
         asm.load(.w64, r, Mem(r, Int32(8 * g)))
     }
 
+    /// The definition (`StrataMemoryDefinition*`) of `memory` in `r` (any memory).
+    mutating func memoryDefinition(_ memory: UInt32, into r: Reg) {
+        asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memories))
+        asm.load(.w64, r, Mem(r, Int32(8 * memory)))
+    }
+
     /// Memory 0's size in pages into `r`.
     mutating func memorySize(into r: Reg) {
         asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memory0))

@@ -251,7 +251,13 @@ extension X64Lowering {
             }
         case .memorySize:
             let d = dst(r)
-            m.memorySize(into: d)
+            if let memory = inst.memory {
+                m.memoryDefinition(memory, into: d)
+                asm.load(.w64, d, Mem(d, VMContextLayout.memoryByteSize))
+                asm.shift(.shr, .w64, d, imm: 16)
+            } else {
+                m.memorySize(into: d)
+            }
             finish(r, d)
         case .call:
             let function = Int(inst.imm)
@@ -491,9 +497,53 @@ extension X64Lowering {
         return Mem(Layer.memBase, index: Self.s2)
     }
 
+    /// The operand of a load or store: memory 0's fast path, or another memory's (`otherAddress`).
+    mutating func address(of inst: IRInst) -> Mem {
+        if let memory = inst.memory { return otherAddress(inst.a, inst.imm2, memory: memory, offset: Int(inst.offset)) }
+        return address(inst.a, inst.imm2)
+    }
+
+    /// The address of an access to a memory other than the plain memory 0, in s2: the memory's
+    /// base (from `vmctx->memories`, through s1) plus the address. A 64-bit address or offset of
+    /// 2^32 or more traps (memories are at most 4 GiB); the guard region catches the rest, as
+    /// for 32-bit addresses. s1 is free again afterwards.
+    mutating func otherAddress(_ a: IRValue, _ memOffset: UInt64, memory: UInt32, offset: Int) -> Mem {
+        let is64 = context.memories[Int(memory)].is64
+        let s1 = Self.s1, s2 = Self.s2
+        if is64 && memOffset > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+        var disp = memOffset & 0xFFFF_FFFF
+        if let bits = f.constant(a) {
+            let address = is64 ? bits : bits & 0xFFFF_FFFF
+            if address > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+            m.memoryDefinition(memory, into: s2)
+            asm.load(.w64, s2, Mem(s2, VMContextLayout.memoryBase))
+            disp += address & 0xFFFF_FFFF
+        } else {
+            let r = gpr(a, into: s2)
+            if is64 {
+                asm.mov(.w64, s1, r)
+                asm.shift(.shr, .w64, s1, imm: 32)
+                asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            }
+            m.memoryDefinition(memory, into: s1)
+            asm.load(.w64, s1, Mem(s1, VMContextLayout.memoryBase))
+            if is64 {
+                asm.alu(.add, .w64, s1, r)
+            } else {
+                if r != s2 { asm.mov(.w32, s2, r) } else { asm.mov(.w32, s2, s2) }  // zero-extended
+                asm.alu(.add, .w64, s1, s2)
+            }
+            asm.mov(.w64, s2, s1)
+        }
+        if disp <= 0x7FFF_FFFF { return Mem(s2, Int32(disp)) }
+        asm.movImm(s1, disp)
+        asm.alu(.add, .w64, s2, s1)
+        return Mem(s2, 0)
+    }
+
     mutating func load(_ inst: IRInst) {
         let opcode = UInt8(inst.imm)
-        let mm = address(inst.a, inst.imm2)
+        let mm = address(of: inst)
         let r = inst.result
         let t = inst.type!
         m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
@@ -513,12 +563,12 @@ extension X64Lowering {
         let vt = f.type(inst.b)
         if vt.isFloat {
             let x = xmm(inst.b, into: Self.x2)
-            let mm = address(inst.a, inst.imm2)
+            let mm = address(of: inst)
             m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
             asm.movss(Self.fwidth(vt), mm, x)
             return
         }
-        let mm = address(inst.a, inst.imm2)
+        let mm = address(of: inst)
         let v = gpr(inst.b, into: Self.s1)
         m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
         switch access.width {
@@ -542,9 +592,9 @@ extension X64Lowering {
         m.callBuiltin(b, mayTrap: X64MachineLayer.mayTrap(b), offset: Int(inst.offset))
         if let t = inst.type {
             let d = dst(inst.result)
-            asm.mov(.w32, d, .rax)  // a C u32 result leaves rax's upper half undefined
+            // A C u32 result leaves rax's upper half undefined (i64 results are u64).
+            asm.mov(t == .i64 ? .w64 : .w32, d, .rax)
             finish(inst.result, d)
-            _ = t
         }
     }
 }
