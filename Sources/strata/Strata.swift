@@ -479,7 +479,7 @@ struct Wast: ParsableCommand {
             let s = runner.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
-                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls; other memories and 64-bit tables in the baseline tier), \(s.queueLength) still queued at the end")
+                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

@@ -241,10 +241,6 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let t = context.table64(of: instruction) {
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile instructions on 64-bit table \(t) yet", offset: offset)
-            return
-        }
         if f.values.count > valueBudget {
             unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
             return
@@ -403,9 +399,9 @@ struct IRBuilder: CodeSink {
         case .tableCopy(let dt, let st):
             builtin(.tableCopy, args: 3, result: nil, immediates: [dt, st], offset: at)
         case .tableGrow(let t):
-            builtin(.tableGrow, args: 2, result: .i32, immediates: [t], offset: at)
+            builtin(.tableGrow, args: 2, result: context.tables[Int(t)].is64 ? .i64 : .i32, immediates: [t], offset: at)
         case .tableSize(let t):
-            stack.append(emit(IRInst(op: .tableSize, type: .i32, imm: UInt64(t))))
+            stack.append(emit(IRInst(op: .tableSize, type: context.tables[Int(t)].is64 ? .i64 : .i32, imm: UInt64(t))))
         case .tableFill(let t):
             builtin(.tableFill, args: 3, result: nil, immediates: [t], offset: at)
         case .simd(let opcode, _, _, _):
@@ -707,7 +703,6 @@ struct InlineScan: CodeSink {
     var inlinable = true
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
-        if context.table64(of: instruction) != nil || context.otherMemory(of: instruction) != nil { inlinable = false }
         switch instruction {
         case .nop, .else, .end, .br, .brIf, .brTable, .return, .drop, .select, .localGet, .localSet, .localTee,
              .memorySize, .refIsNull, .unreachable:

@@ -575,33 +575,4 @@ struct ModuleContext: Sendable {
     func isPlainMemory0(_ memory: UInt32) -> Bool {
         memory == 0 && (memories.isEmpty || !memories[0].is64)
     }
-
-    /// A memory `instruction` uses other than the plain memory 0, if any.
-    func otherMemory(of instruction: Instruction) -> UInt32? {
-        func other(_ m: UInt32) -> UInt32? { isPlainMemory0(m) ? nil : m }
-        switch instruction {
-        case .load(_, _, let m), .store(_, _, let m), .memorySize(let m), .memoryGrow(let m),
-             .memoryInit(_, let m), .memoryFill(let m), .simd(_, _, _, let m):
-            return other(m)
-        case .memoryCopy(let d, let s):
-            return other(d) ?? other(s)
-        default:
-            return nil
-        }
-    }
-
-    /// A 64-bit table `instruction` uses, if any: the compiled tiers leave functions with such
-    /// instructions in the interpreter for now (the reason goes to the tier log).
-    func table64(of instruction: Instruction) -> UInt32? {
-        func wide(_ t: UInt32) -> UInt32? { tables[Int(t)].is64 ? t : nil }
-        switch instruction {
-        case .callIndirect(_, let t), .returnCallIndirect(_, let t), .tableGet(let t), .tableSet(let t),
-             .tableInit(_, let t), .tableGrow(let t), .tableSize(let t), .tableFill(let t):
-            return wide(t)
-        case .tableCopy(let d, let s):
-            return wide(d) ?? wide(s)
-        default:
-            return nil
-        }
-    }
 }

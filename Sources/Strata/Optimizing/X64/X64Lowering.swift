@@ -416,7 +416,7 @@ struct X64Lowering {
         let args = Array(all.dropLast())
         let s1 = Self.s1, s2 = Self.s2
         let i = gpr(all[all.count - 1], into: s2)
-        if i != s2 { asm.mov(.w32, s2, i) }
+        if i != s2 { asm.mov(context.tables[Int(inst.imm2)].is64 ? .w64 : .w32, s2, i) }
         asm.load(.w64, s1, Mem(Layer.vm, VMContextLayout.tables))
         asm.load(.w64, s1, Mem(s1, Int32(8 * Int(inst.imm2))))
         asm.alu(.cmp, .w64, s2, Mem(s1, VMContextLayout.tableCount))

@@ -286,7 +286,8 @@ extension X64Lowering {
             let index = args[args.endIndex - 1]
             for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             let i = gpr(index, into: Self.s2)
-            if i != Self.s2 { asm.mov(.w32, Self.s2, i) }
+            // A 64-bit table's index is compared whole (tables hold under 2^32 elements).
+            if i != Self.s2 { asm.mov(context.tables[Int(inst.imm2)].is64 ? .w64 : .w32, Self.s2, i) }
             m.callIndirect(typeIndex: Int(inst.imm), table: Int(inst.imm2), index: Self.s2, scratch: Self.s1, slots: Mem(.rsp, 0), offset: offset)
         case .callResult:
             if let d = directResult {
