@@ -137,7 +137,9 @@ enum ReferenceScript {
         case "assert_exception":
             switch perform(c["action"], session: &session) {
             case .success(let values): return "expected an exception, got \(values)"
-            case .failure(let e): return "expected an exception, got \(e)"  // exception handling: issue 17
+            case .failure(let e):
+                guard let trap = e as? Trap, trap.kind == .exception else { return "expected an exception, got \(e)" }
+                return nil
             }
         case "assert_invalid", "assert_malformed", "assert_invalid_custom", "assert_malformed_custom":
             let kind: WasmError.Kind = type.hasPrefix("assert_invalid") ? .invalid : .malformed

@@ -107,7 +107,7 @@ public final class WASI {
         case .f32(let x): .f32(x.bitPattern)
         case .f64(let x): .f64(x.bitPattern)
         case .v128(let x): .v128(WasmTypes.V128(bytes: x.bytes))
-        case .funcref, .externref: .i32(0)  // WASI preview 1 has no reference parameters
+        case .funcref, .externref, .exnref: .i32(0)  // WASI preview 1 has no reference parameters
         }
     }
 

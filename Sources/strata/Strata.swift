@@ -326,6 +326,7 @@ struct Run: ParsableCommand {
         case .f64: Double(s).map { .f64($0) }
         case .externref: s == "null" ? .externref(nil) : UInt64(s).map { .externref($0) }
         case .funcref: s == "null" ? .funcref(nil) : nil
+        case .exnref: s == "null" ? .exnref(nil) : nil
         case .v128:
             s.hasPrefix("0x") && s.count == 34
                 ? V128(bytes: stride(from: 32, to: 0, by: -2).compactMap { i in
@@ -342,6 +343,7 @@ struct Run: ParsableCommand {
         case .v128(let x): "\(x)"
         case .funcref(let f): f == nil ? "null" : "funcref"
         case .externref(let e): e.map { "externref \($0)" } ?? "null"
+        case .exnref(let e): e == nil ? "null" : "exnref"
         }
     }
 }
@@ -471,15 +473,15 @@ struct Wast: ParsableCommand {
         }
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
         if tier == .baseline {
-            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD, tail calls) ran in the interpreter")
+            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD, tail calls, exception handling) ran in the interpreter")
         } else if tier == .optimizing {
             print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier; "
-                + "the other \(defined - compiled) (SIMD, tail calls) ran in the interpreter")
+                + "the other \(defined - compiled) (SIMD, tail calls, exception handling) ran in the interpreter")
         } else if tier == .tiered {
             let s = runner.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
-                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls), \(s.queueLength) still queued at the end")
+                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls, exception handling), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

@@ -6,9 +6,9 @@ import Testing
 /// every exported function is called with zero arguments in the interpreter and in each
 /// compiled tier; results (bit patterns), trap kinds and exported globals must agree. The
 /// modules use the Wasm 3.0 proposals Strata implements (tail calls, in about 40% of them,
-/// extended constant expressions, up to three memories and 64-bit memories and tables), so
-/// calls between interpreted and compiled code cross tail calls and functions on other
-/// memories and 64-bit tables.
+/// extended constant expressions, up to three memories and 64-bit memories and tables,
+/// exception handling), so calls between interpreted and compiled code cross tail calls,
+/// functions on other memories and 64-bit tables, and exceptions.
 /// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed.
 @Suite struct GeneratedModuleTests {
     static let smith: String? = {
@@ -31,7 +31,7 @@ import Testing
             "--max-imports", "0", "--min-funcs", "2", "--max-funcs", "12", "--max-memories", "3",
             "--max-memory32-bytes", "1048576", "--memory64-enabled", "true", "--max-memory64-bytes", "1048576",
             "--simd-enabled", "false",
-            "--relaxed-simd-enabled", "false", "--exceptions-enabled", "false", "--gc-enabled", "false",
+            "--relaxed-simd-enabled", "false", "--exceptions-enabled", "true", "--gc-enabled", "false",
             "--tail-call-enabled", "true", "--threads-enabled", "false", "--wide-arithmetic-enabled", "false",
             "--custom-page-sizes-enabled", "false", "--extended-const-enabled", "true", "--max-tables", "2",
             "--max-instructions", "600", "--allow-start-export", "false",
@@ -69,6 +69,7 @@ import Testing
         case .f64: .f64(0)
         case .v128: .v128(V128(lo: 0, hi: 0))
         case .funcref: .funcref(nil)
+        case .exnref: .exnref(nil)
         default: .externref(nil)
         }
     }

@@ -534,6 +534,13 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
+        if instruction.isExceptionHandling {
+            // The function stays in the interpreter, which throws and catches; exceptions pass
+            // through compiled frames as a trap status. (Checked before dead code, where a
+            // try_table still opens a block.)
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile exception handling yet")
+            return
+        }
         if dead {
             switch instruction {
             case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
@@ -603,6 +610,8 @@ struct BaselineCompiler: CodeSink {
         case .returnCall, .returnCallIndirect:
             // The function stays in the interpreter, which runs tail calls in constant space.
             unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
+        case .tryTable, .throw, .throwRef:
+            break  // rejected above
         case .call(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
             call(type: type, offset: offset) { c, argBase in
@@ -1174,7 +1183,7 @@ struct LocalUseCounter: CodeSink {
         switch instruction {
         case .localGet(let i), .localSet(let i), .localTee(let i):
             uses[Int(i)] &+= weight
-        case .block, .if:
+        case .block, .if, .tryTable:
             blocks.append(false)
         case .loop:
             blocks.append(true)

@@ -111,8 +111,13 @@ func builtinCallHost(_ vm: VMContextPointer, _ ref: UnsafeMutablePointer<StrataF
         return 0
     } catch let t as Trap {
         if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
+        if t.kind == .exception { store.pendingException = t.exception }
         store.pendingBacktrace = t.backtrace
         return t.kind.rawValue
+    } catch let e as Exception {
+        store.keepAlive(e)
+        store.pendingException = e
+        return TrapKind.exception.rawValue
     } catch {
         store.setHostError(error)
         return TrapKind.hostError.rawValue
@@ -179,6 +184,7 @@ func interpreterEntry(_ vm: VMContextPointer, _ slots: UnsafeMutablePointer<UInt
         return 0
     } catch {
         if error.kind == .hostError, let e = error.hostError { store.setHostError(e) }
+        if error.kind == .exception { store.pendingException = error.exception }
         store.pendingBacktrace = error.backtrace
         return error.kind.rawValue
     }

@@ -109,6 +109,10 @@ extension Store {
             t.hostMessage = "\(error)"
             t.box = ErrorBox(error)
         }
+        if kind == .exception {
+            t.exception = pendingException
+            pendingException = nil
+        }
         return t
     }
 

@@ -30,13 +30,14 @@ struct ModuleDecoder {
         case 3: 3   // function
         case 4: 4   // table
         case 5: 5   // memory
-        case 6: 6   // global
-        case 7: 7   // export
-        case 8: 8   // start
-        case 9: 9   // element
-        case 12: 10 // data count
-        case 10: 11 // code
-        case 11: 12 // data
+        case 13: 6  // tag (exception handling)
+        case 6: 7   // global
+        case 7: 8   // export
+        case 8: 9   // start
+        case 9: 10  // element
+        case 12: 11 // data count
+        case 10: 12 // code
+        case 11: 13 // data
         default: -1
         }
     }
@@ -59,7 +60,7 @@ struct ModuleDecoder {
             let start = reader.position
             let end = start + size
             if id != 0 {
-                let rank = Self.orderRank(id)
+                let rank = id == 13 && !features.contains(.exceptionHandling) ? -1 : Self.orderRank(id)
                 guard rank > 0 else { throw malformed("malformed section id", at: idOffset) }
                 guard rank > lastRank else { throw malformed("unexpected content after last section", at: idOffset) }
                 lastRank = rank
@@ -81,6 +82,7 @@ struct ModuleDecoder {
             case 10: try decodeCode(&section); sawCodeSection = true
             case 11: try decodeData(&section)
             case 12: info.dataCount = try section.readU32()
+            case 13: try decodeTags(&section)
             default: break
             }
             if section.position != end {
@@ -228,6 +230,10 @@ struct ModuleDecoder {
                 let g = try readGlobalType(&r)
                 descriptor = .global(g)
                 info.importedGlobals.append(g)
+            case 4 where features.contains(.exceptionHandling):
+                let t = try readTagType(&r)
+                descriptor = .tag(typeIndex: t)
+                info.importedTags.append(t)
             default:
                 throw malformed("malformed import kind", at: at)
             }
@@ -249,6 +255,21 @@ struct ModuleDecoder {
         for _ in 0..<count {
             info.tableOffsets.append(r.position)
             info.tables.append(try readTableType(&r))
+        }
+    }
+
+    /// A tag type: an attribute byte (0: exception) and a function type index.
+    private mutating func readTagType(_ r: inout BinaryReader) throws(WasmError) -> UInt32 {
+        let at = r.position
+        guard try r.readByte() == 0 else { throw malformed("malformed tag attribute", at: at) }
+        return try r.readU32()
+    }
+
+    private mutating func decodeTags(_ r: inout BinaryReader) throws(WasmError) {
+        let count = try readCount(&r, limit: 100_000)
+        for _ in 0..<count {
+            info.tagOffsets.append(r.position)
+            info.tags.append(try readTagType(&r))
         }
     }
 
@@ -277,7 +298,9 @@ struct ModuleDecoder {
             let name = try r.readName()
             let at = r.position
             let kindByte = try r.readByte()
-            guard let kind = ExternalKind(rawValue: kindByte) else { throw malformed("malformed export kind", at: at) }
+            guard let kind = ExternalKind(rawValue: kindByte), kind != .tag || features.contains(.exceptionHandling) else {
+                throw malformed("malformed export kind", at: at)
+            }
             let index = try r.readU32()
             info.exports.append(Export(name: name, kind: kind, index: index, offset: entryOffset))
         }

@@ -298,6 +298,12 @@ enum Interpreter {
             throw Trap(kind)
         }
         run(st, from: start)
+        // An exception: resume at the landing pad of a try_table in this activation that
+        // catches it, if any.
+        while st.pointee.trap == .exception, let pad = catchException(st, entryLevel: entryLevel) {
+            st.pointee.trap = .none
+            run(st, from: pad)
+        }
         let kind = st.pointee.trap
         if kind != .none {
             var trace = backtrace(store: store, st, entryLevel: entryLevel)
@@ -319,6 +325,10 @@ enum Interpreter {
             if kind == .hostError, let error = store.takeHostError() {
                 t.hostMessage = "\(error)"
                 t.box = ErrorBox(error)
+            }
+            if kind == .exception {
+                t.exception = store.pendingException
+                store.pendingException = nil
             }
             throw t
         }

@@ -794,4 +794,8 @@ enum Opcode: UInt16, CaseIterable {
     case memory_fill_at
     // 64-bit tables: an i64 index or length saturated to 32 bits for the table instructions.
     case index64_narrow
+    // Exception handling (`ExceptionHandlers.swift`).
+    case `throw`
+    case throw_ref
+    case exception_landing
 }

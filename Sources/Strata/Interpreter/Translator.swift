@@ -40,6 +40,10 @@ struct Translator: CodeSink {
     var slotOperands: [Int] = []
     /// (code index, Wasm byte offset) of every instruction, for backtraces.
     var offsets: [(Int32, Int32)] = []
+    /// Every `try_table` translated so far (ranges and landing pads), and those still open:
+    /// (label index, start of the body, clauses with their pads).
+    var handlers: [ExceptionHandler] = []
+    var openTryTables: [(label: Int, start: Int32, clauses: [ExceptionHandler.Clause])] = []
     /// The instruction emitted next runs after a `memory_access` prefix: it shares the
     /// prefix's entry in `offsets` (one instruction for backtraces and for `fuseSequences`).
     var afterAccessPrefix = false
@@ -328,12 +332,13 @@ struct Translator: CodeSink {
         if unsupported != nil { return }
         if dead {
             switch instruction {
-            case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+            case .block(let p, let r), .loop(let p, let r), .if(let p, let r), .tryTable(let p, let r):
                 labels.append(Label(kind: .block, height: stack.count, paramCount: p, resultCount: r, start: code.count, deadAtEntry: true))
             case .else:
                 let l = labels[labels.count - 1]
                 if !l.deadAtEntry { try elseArm(offset: offset) }
             case .end:
+                closeTryTable()
                 try end(offset: offset)
             default:
                 break
@@ -371,7 +376,22 @@ struct Translator: CodeSink {
         case .else:
             try elseArm(offset: offset)
         case .end:
+            closeTryTable()
             try end(offset: offset, producer: last)
+        case .tryTable(let p, let r):
+            try tryTable(params: p, results: r, clauses: validator.catchClauses, offset: offset)
+        case .throw(let tag):
+            let n = context.types[Int(context.tags[Int(tag)])].params.count
+            materializeTop(n, offset: offset)
+            let argBase = Self.temp(stack.count - n)
+            emit(Opcode.throw, offset: offset); imm(Int(tag)); slot(argBase); imm(n)
+            stack.removeLast(n)
+            lowWater = min(lowWater, stack.count)
+            dead = true
+        case .throwRef:
+            let e = pop()
+            emit(Opcode.throw_ref, offset: offset); slot(e)
+            dead = true
         case .br(let depth):
             let li = labels.count - 1 - depth
             if labels[li].kind == .function {
@@ -757,6 +777,59 @@ struct Translator: CodeSink {
         for _ in 0..<results { _ = pushResult() }
         // A callee may write up to max(params, results) slots from argBase.
         maxHeight = max(maxHeight, stack.count - results + max(params, results))
+    }
+
+    /// At an `end`: when it ends a try_table, its body's code range ends here (before the
+    /// block's own end moves, which cannot throw).
+    mutating func closeTryTable() {
+        guard let open = openTryTables.last, open.label == labels.count - 1 else { return }
+        openTryTables.removeLast()
+        handlers.append(ExceptionHandler(start: open.start, end: Int32(code.count), clauses: open.clauses))
+    }
+
+    /// `try_table`: a block whose body's code range is covered by landing pads, one per catch
+    /// clause, emitted before the body (jumped over). A pad starts with `exception_landing`,
+    /// which writes the payload (and the exnref) into the home slots above the try_table's
+    /// height, then branches to the clause's label as `br` would with those values.
+    mutating func tryTable(params p: Int, results r: Int, clauses: [CatchClause], offset: Int) throws(WasmError) {
+        materializeAll(offset: offset)
+        let height = stack.count - p
+        let skip = code.count
+        emit(Opcode.br, offset: offset)
+        let skipFixup = (skip, code.count); imm(0)
+        var pads: [ExceptionHandler.Clause] = []
+        for c in clauses {
+            let saved = stack
+            stack.removeLast(p)
+            let count = (c.kind == .catchTag || c.kind == .catchTagRef ? context.types[Int(context.tags[Int(c.tag)])].params.count : 0)
+                + (c.kind == .catchTagRef || c.kind == .catchAllRef ? 1 : 0)
+            let pad = code.count
+            var slots: [UInt64] = []
+            for _ in 0..<count { slots.append(pushResult()) }
+            // The payload may hold v128 values: its moves copy whole slots.
+            let savedTypes = stackIsV128
+            if usesV128 {
+                while stackIsV128.count < stack.count { stackIsV128.append(true) }
+                for i in height..<stack.count { stackIsV128[i] = true }
+            }
+            defer { stackIsV128 = savedTypes }
+            emit(Opcode.exception_landing, offset: offset)
+            imm(c.kind == .catchTagRef || c.kind == .catchAllRef ? 1 : 0); imm(count)
+            for s in slots { slot(s) }
+            let li = labels.count - 1 - Int(c.depth)
+            if labels[li].kind == .function {
+                emitReturn(offset: offset)
+            } else {
+                moveBranchValues(to: li, offset: offset)
+                emitJump(toDepth: Int(c.depth), offset: offset)
+            }
+            stack = saved
+            pads.append(ExceptionHandler.Clause(kind: c.kind, tag: c.tag, pad: Int32(pad)))
+        }
+        patch(skipFixup, to: code.count)
+        dead = false
+        labels.append(Label(kind: .block, height: height, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
+        openTryTables.append((labels.count - 1, Int32(code.count), pads))
     }
 
     /// A tail call: the arguments in consecutive slots (as for a call), the instruction with

@@ -474,7 +474,7 @@ public final class Module: @unchecked Sendable {
             code: translator.code.take(appending: translator.consts), codeCount: codeCount,
             constCount: translator.consts.count, frameWords: frameWords,
             paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
-            resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets), nil)
+            resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers), nil)
     }
 
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
@@ -615,10 +615,12 @@ public final class Module: @unchecked Sendable {
         let localWords: Int
         let resultWords: Int
         let offsets: [(Int32, Int32)]
+        /// The `try_table`s, innermost first where they nest (exception handling).
+        let handlers: [ExceptionHandler]
 
         /// Takes `code` (words of code then of constants, from `CodeBuffer.take`; freed with
         /// the object).
-        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)]) {
+        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = []) {
             self.code = code
             self.codeCount = codeCount
             self.constCount = constCount
@@ -627,6 +629,7 @@ public final class Module: @unchecked Sendable {
             self.localWords = localWords
             self.resultWords = resultWords
             self.offsets = offsets
+            self.handlers = handlers
         }
 
         deinit { free(code) }
@@ -670,6 +673,20 @@ public final class Module: @unchecked Sendable {
             out += "  " + at + String(repeating: " ", count: max(0, 6 - at.count)) + "@0x\(String(entry.1, radix: 16))  \(name) \(words.map(String.init).joined(separator: " "))\n"
         }
         return out
+    }
+
+    /// The landing pad of the innermost `try_table` around `pc` in interpreted function `fc`
+    /// that catches `exception` (tags compared in `instance`), if any.
+    func landingPad(_ fc: UnsafeMutablePointer<FunctionCode>, pc: CodePointer, exception: Exception, instance: InstanceRuntime) -> CodePointer? {
+        let translation = translations.withLock { $0[fc.pointee.definedIndex] }
+        guard let function = translation?.function, function.code == fc.pointee.code else { return nil }
+        let at = Int32(pc - fc.pointee.code)
+        for h in function.handlers where h.start <= at && at < h.end {
+            for c in h.clauses where c.kind == .catchAll || c.kind == .catchAllRef || instance.tags[Int(c.tag)] === exception.tag {
+                return fc.pointee.code + Int(c.pad)
+            }
+        }
+        return nil
     }
 
     func backtraceFrame(_ fc: UnsafeMutablePointer<FunctionCode>, pc: CodePointer?, isReturnAddress: Bool) -> BacktraceFrame {

@@ -14,6 +14,8 @@ public enum ImportDescriptor: Sendable {
     case table(TableType)
     case memory(MemoryType)
     case global(GlobalType)
+    /// An exception tag of this function type (its results are empty).
+    case tag(typeIndex: UInt32)
 
     var kind: ExternalKind {
         switch self {
@@ -21,6 +23,7 @@ public enum ImportDescriptor: Sendable {
         case .table: .table
         case .memory: .memory
         case .global: .global
+        case .tag: .tag
         }
     }
 }
@@ -123,6 +126,9 @@ struct ModuleInfo: Sendable {
     var tableOffsets: [Int] = []
     var memoryOffsets: [Int] = []
     var startOffset = 0
+    /// Type index of each defined tag, and the entries' offsets.
+    var tags: [UInt32] = []
+    var tagOffsets: [Int] = []
     var elements: [ElementSegment] = []
     var dataCount: UInt32?
     var data: [DataSegment] = []
@@ -136,11 +142,13 @@ struct ModuleInfo: Sendable {
     var importedTables: [TableType] = []
     var importedMemories: [MemoryType] = []
     var importedGlobals: [GlobalType] = []
+    var importedTags: [UInt32] = []
 
     var functionCount: Int { importedFunctionTypes.count + functionTypeIndices.count }
     var tableCount: Int { importedTables.count + tables.count }
     var memoryCount: Int { importedMemories.count + memories.count }
     var globalCount: Int { importedGlobals.count + globals.count }
+    var tagCount: Int { importedTags.count + tags.count }
 
     func functionTypeIndex(_ index: Int) -> UInt32 {
         index < importedFunctionTypes.count

@@ -7,8 +7,10 @@ public enum ValueType: UInt8, Sendable, Hashable, CustomStringConvertible {
     case v128 = 0x7B
     case funcref = 0x70
     case externref = 0x6F
+    /// A reference to a caught exception (exception handling; `(ref null exn)`).
+    case exnref = 0x69
 
-    public var isReference: Bool { self == .funcref || self == .externref }
+    public var isReference: Bool { self == .funcref || self == .externref || self == .exnref }
     public var isNumeric: Bool { !isReference && self != .v128 }
 
     public var description: String {
@@ -20,6 +22,7 @@ public enum ValueType: UInt8, Sendable, Hashable, CustomStringConvertible {
         case .v128: "v128"
         case .funcref: "funcref"
         case .externref: "externref"
+        case .exnref: "exnref"
         }
     }
 }
@@ -86,7 +89,7 @@ public struct GlobalType: Sendable, Hashable {
 
 /// What an import or export refers to.
 public enum ExternalKind: UInt8, Sendable {
-    case function = 0, table = 1, memory = 2, global = 3
+    case function = 0, table = 1, memory = 2, global = 3, tag = 4
 
     var name: String {
         switch self {
@@ -94,6 +97,7 @@ public enum ExternalKind: UInt8, Sendable {
         case .table: "table"
         case .memory: "memory"
         case .global: "global"
+        case .tag: "tag"
         }
     }
 }

@@ -241,6 +241,10 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
+        if instruction.isExceptionHandling {  // before dead code, where a try_table opens a block
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile exception handling yet")
+            return
+        }
         if f.values.count > valueBudget {
             unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
             return
@@ -320,6 +324,8 @@ struct IRBuilder: CodeSink {
             current = nil
         case .returnCall, .returnCallIndirect:
             unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
+        case .tryTable, .throw, .throwRef:
+            break  // rejected above
         case .call(let function):
             if try inline(Int(function), at: at) { break }
             let type = context.types[Int(context.functionTypes[Int(function)])]

@@ -92,10 +92,12 @@ public struct WasmFeatures: OptionSet, Sendable, Hashable {
     public static let multiMemory = WasmFeatures(rawValue: 1 << 2)
     /// 64-bit memories (memory64): i64 addresses, limits and offsets.
     public static let memory64 = WasmFeatures(rawValue: 1 << 3)
+    /// Exception handling: tags, `throw`, `throw_ref`, `try_table`, `exnref`.
+    public static let exceptionHandling = WasmFeatures(rawValue: 1 << 4)
     /// Wasm 2.0 exactly.
     public static let wasm2: WasmFeatures = []
     /// Every proposal Strata implements.
-    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls, .multiMemory, .memory64]
+    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls, .multiMemory, .memory64, .exceptionHandling]
 }
 
 /// How a trap in compiled code finds its way to the host entry (process-wide).

@@ -6,6 +6,7 @@ public enum Extern {
     case table(Table)
     case memory(Memory)
     case global(Global)
+    case tag(Tag)
 
     var kind: ExternalKind {
         switch self {
@@ -13,6 +14,7 @@ public enum Extern {
         case .table: .table
         case .memory: .memory
         case .global: .global
+        case .tag: .tag
         }
     }
 }
@@ -94,7 +96,13 @@ final class HostFunction {
             return nil
         } catch let t as Trap {
             if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
+            if t.kind == .exception { store.pendingException = t.exception }
             return t.kind
+        } catch let e as Exception {
+            // A host function throws a Wasm exception: Wasm code may catch it.
+            store.keepAlive(e)
+            store.pendingException = e
+            return .exception
         } catch {
             store.setHostError(error)
             return .hostError

@@ -17,6 +17,7 @@ public final class Instance {
     public var globals: [Global] { runtime.globals }
     public var tables: [Table] { runtime.tables }
     public var memories: [Memory] { runtime.memories }
+    public var tags: [Tag] { runtime.tags }
 
     public func export(_ name: String) -> Extern? { runtime.export(name) }
 
@@ -34,6 +35,10 @@ public final class Instance {
     }
     public func table(_ name: String) -> Table? {
         if case .table(let t)? = export(name) { return t }
+        return nil
+    }
+    public func tag(_ name: String) -> Tag? {
+        if case .tag(let t)? = export(name) { return t }
         return nil
     }
 }
@@ -54,6 +59,8 @@ final class InstanceRuntime {
     private(set) var globals: [Global] = []
     private(set) var tables: [Table] = []
     private(set) var memories: [Memory] = []
+    /// Tags, imports first (exception handling).
+    private(set) var tags: [Tag] = []
     private var importedFunctions: [Function] = []
     private var elementSegments: [[Slot]] = []
     private var dataDropped: [Bool] = []
@@ -88,8 +95,10 @@ final class InstanceRuntime {
             case .table(let t): tables.append(t)
             case .memory(let m): memories.append(m)
             case .global(let g): globals.append(g)
+            case .tag(let t): tags.append(t)
             }
         }
+        for t in info.tags { tags.append(Tag(type: info.types[Int(t)])) }
 
         // 2. Defined functions.
         let importCount = info.importedFunctionTypes.count
@@ -215,6 +224,8 @@ final class InstanceRuntime {
             guard m.type.is64 == expected.is64, limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
         case (.global(let expected), .global(let g)):
             guard g.type == expected else { throw fail() }
+        case (.tag(let typeIndex), .tag(let t)):
+            guard t.type == module.info.types[Int(typeIndex)] else { throw fail() }
         default:
             throw fail()
         }
@@ -249,6 +260,7 @@ final class InstanceRuntime {
         case .table: .table(tables[index])
         case .memory: .memory(memories[index])
         case .global: .global(globals[index])
+        case .tag: .tag(tags[index])
         }
     }
 

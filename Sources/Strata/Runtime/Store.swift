@@ -84,6 +84,11 @@ public final class Store {
     /// Frames of an activation that trapped below a compiled call site (innermost first),
     /// waiting to be joined with the compiled frames above it.
     var pendingBacktrace: [BacktraceFrame] = []
+    /// The exception being thrown, while it unwinds (trap kind `.exception`).
+    var pendingException: Exception?
+    /// Every exception this store's code created: `exnref` values point at them.
+    private var exceptions: [ObjectIdentifier: Exception] = [:]
+    func keepAlive(_ e: Exception) { exceptions[ObjectIdentifier(e)] = e }
     private var hostError: (any Error)?
     private var state: UnsafeMutablePointer<ExecState>?
     private var stackMemory: (UnsafeMutableRawPointer, Int)?

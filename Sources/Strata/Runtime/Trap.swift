@@ -15,6 +15,8 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
     case interrupted
     case hostError
     case nullReference
+    /// A Wasm exception no handler caught (`Trap.exception` holds it).
+    case exception
 
     public var description: String {
         switch self {
@@ -32,6 +34,7 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
         case .interrupted: "interrupted"
         case .hostError: "host function failed"
         case .nullReference: "null reference"
+        case .exception: "uncaught exception"
         }
     }
 }
@@ -69,6 +72,8 @@ public struct Trap: Error, Sendable, CustomStringConvertible {
     /// For `.hostError`: the error the host function threw (e.g. WASI's exit request).
     public var hostError: (any Error)? { box?.error }
     var box: ErrorBox?
+    /// For `.exception`: the exception, with its tag and payload.
+    public var exception: Exception?
 
     public init(_ kind: TrapKind, backtrace: [BacktraceFrame] = [], hostMessage: String? = nil) {
         self.kind = kind

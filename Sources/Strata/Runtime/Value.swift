@@ -36,6 +36,8 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     case funcref(Function?)
     /// An external reference: any 64-bit host value, or nil.
     case externref(UInt64?)
+    /// A caught exception (exception handling), or nil.
+    case exnref(Exception?)
 
     public var type: ValueType {
         switch self {
@@ -46,6 +48,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .v128: .v128
         case .funcref: .funcref
         case .externref: .externref
+        case .exnref: .exnref
         }
     }
 
@@ -58,6 +61,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case (.v128(let x), .v128(let y)): x == y
         case (.funcref(let x), .funcref(let y)): x?.reference == y?.reference
         case (.externref(let x), .externref(let y)): x == y
+        case (.exnref(let x), .exnref(let y)): x === y
         default: false
         }
     }
@@ -71,6 +75,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .v128(let v): "v128:\(v)"
         case .funcref(let f): f.map { "funcref:\($0.reference)" } ?? "funcref:null"
         case .externref(let e): e.map { "externref:\($0)" } ?? "externref:null"
+        case .exnref(let e): e.map { "exnref:\($0)" } ?? "exnref:null"
         }
     }
 
@@ -101,6 +106,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .funcref(let f): f.map { UInt64(UInt(bitPattern: $0.reference)) } ?? 0
         // Extern references are stored offset by one so that 0 stays null.
         case .externref(let e): e.map { $0 &+ 1 } ?? 0
+        case .exnref(let e): e?.reference ?? 0
         }
     }
 
@@ -115,6 +121,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
                 UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) }
             })
         case .externref: .externref(s == 0 ? nil : s &- 1)
+        case .exnref: .exnref(Exception.from(reference: s))
         case .v128: .v128(V128(lo: s, hi: 0))  // callers with a whole slot use load(from:)
         }
     }
@@ -129,6 +136,7 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
         case .f64: .f64(0)
         case .funcref: .funcref(nil)
         case .externref: .externref(nil)
+        case .exnref: .exnref(nil)
         }
     }
 }

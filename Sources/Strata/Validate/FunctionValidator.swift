@@ -11,6 +11,15 @@ struct NullSink: CodeSink {
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {}
 }
 
+/// A catch clause of `try_table`: which exceptions it catches and the label it branches to
+/// (relative to the try_table's enclosing block), with the payload and/or the exnref.
+struct CatchClause: Sendable {
+    enum Kind: UInt8, Sendable { case catchTag = 0, catchTagRef = 1, catchAll = 2, catchAllRef = 3 }
+    var kind: Kind
+    var tag: UInt32
+    var depth: UInt32
+}
+
 /// A control frame of the validation algorithm (spec appendix "Validation Algorithm").
 struct ControlFrame {
     enum Kind { case function, block, loop, `if`, `else` }
@@ -38,6 +47,8 @@ struct FunctionValidator: ~Copyable {
     private(set) var controls: [ControlFrame] = []
     /// Targets of the last `br_table` (label depths), default last.
     private(set) var brTableTargets: [UInt32] = []
+    /// The catch clauses of the last `try_table`, in order.
+    private(set) var catchClauses: [CatchClause] = []
     /// The 16 bytes of the last `v128.const` / `i8x16.shuffle`.
     private(set) var v128Immediate: (UInt64, UInt64) = (0, 0)
     mutating func setV128Immediate(lo: UInt64, hi: UInt64) { v128Immediate = (lo, hi) }
@@ -226,6 +237,11 @@ struct FunctionValidator: ~Copyable {
         guard index < count else { throw invalid("unknown data segment \(index)", at: offset) }
     }
 
+    func tagType(_ index: UInt32, at offset: Int) throws(WasmError) -> FuncType {
+        guard Int(index) < module.tags.count else { throw invalid("unknown tag \(index)", at: offset) }
+        return module.types[Int(module.tags[Int(index)])]
+    }
+
     func elementType(_ index: UInt32, at offset: Int) throws(WasmError) -> ValueType {
         guard Int(index) < module.elementTypes.count else { throw invalid("unknown elem segment \(index)", at: offset) }
         return module.elementTypes[Int(index)]
@@ -274,6 +290,39 @@ struct FunctionValidator: ~Copyable {
             let frame = try popControl(at: offset)
             pushControl(.else, params: frame.params, results: frame.results)
             return .else
+        case 0x08:
+            guard module.features.contains(.exceptionHandling) else { throw reader.error("illegal opcode", at: offset) }
+            let tag = try reader.readU32()
+            try pop(try tagType(tag, at: offset).params[...], at: offset)
+            setUnreachable()
+            return .throw(tag: tag)
+        case 0x0A:
+            guard module.features.contains(.exceptionHandling) else { throw reader.error("illegal opcode", at: offset) }
+            try pop(.exnref, at: offset)
+            setUnreachable()
+            return .throwRef
+        case 0x1F:
+            guard module.features.contains(.exceptionHandling) else { throw reader.error("illegal opcode", at: offset) }
+            let bt = try blockType(at: offset)
+            let count = Int(try reader.readU32())
+            guard count <= reader.remaining else { throw reader.error("unexpected end") }
+            catchClauses.removeAll(keepingCapacity: true)
+            for _ in 0..<count {
+                let kindAt = reader.position
+                guard let kind = CatchClause.Kind(rawValue: try reader.readByte()) else {
+                    throw reader.error("malformed handler", at: kindAt)
+                }
+                let tag = kind == .catchTag || kind == .catchTagRef ? try reader.readU32() : 0
+                let depth = try reader.readU32()
+                // The clause's values, as a branch to its label (outside the try_table) carries them.
+                var values: [ValueType] = kind == .catchTag || kind == .catchTagRef ? try tagType(tag, at: offset).params : []
+                if kind == .catchTagRef || kind == .catchAllRef { values.append(.exnref) }
+                guard try label(depth, at: offset).labelTypes.elementsEqual(values) else { throw invalid("type mismatch", at: offset) }
+                catchClauses.append(CatchClause(kind: kind, tag: tag, depth: depth))
+            }
+            try pop(bt.params[...], at: offset)
+            pushControl(.block, params: bt.params[...], results: bt.results[...])
+            return .tryTable(params: bt.params.count, results: bt.results.count)
         case 0x0B:
             let frame = try popControl(at: offset)
             if frame.kind == .if && frame.params != frame.results {
@@ -560,6 +609,8 @@ struct ModuleContext: Sendable {
     var tables: [TableType]
     /// Memory types, imports first.
     var memories: [MemoryType]
+    /// Type index of each tag, imports first.
+    var tags: [UInt32] = []
     var memoryCount: Int { memories.count }
     var globals: [GlobalType]
     var elementTypes: [ValueType]

@@ -18,6 +18,11 @@ enum Instruction {
     /// Tail calls (`return_call`, `return_call_indirect`).
     case returnCall(function: UInt32)
     case returnCallIndirect(typeIndex: UInt32, table: UInt32)
+    /// Exception handling. `try_table`'s catch clauses are read from
+    /// `FunctionValidator.catchClauses`; it is a block otherwise (ended by `end`).
+    case tryTable(params: Int, results: Int)
+    case `throw`(tag: UInt32)
+    case throwRef
     case drop
     case select
     case localGet(UInt32)
@@ -53,6 +58,16 @@ enum Instruction {
     /// offset or the index of the 16 constant bytes in `FunctionValidator.v128Immediate`;
     /// `memory`: the memory index of a load or store.
     case simd(opcode: UInt32, offset: UInt64, lane: UInt8, memory: UInt32)
+}
+
+extension Instruction {
+    /// `try_table`, `throw`, `throw_ref`: what the compiled tiers leave to the interpreter.
+    var isExceptionHandling: Bool {
+        switch self {
+        case .tryTable, .throw, .throwRef: true
+        default: false
+        }
+    }
 }
 
 /// The signature of a plain numeric instruction, for validation and for every tier.

@@ -15,8 +15,10 @@ struct ModuleValidator {
             case .table(let t): try checkTableLimits(t, at: imp.offset)
             case .memory(let m): try checkMemoryLimits(m, at: imp.offset)
             case .global: break
+            case .tag(let t): try checkTagType(t, at: imp.offset)
             }
         }
+        for (i, t) in info.tags.enumerated() { try checkTagType(t, at: info.tagOffsets[i]) }
         for (i, t) in info.functionTypeIndices.enumerated() where Int(t) >= types.count {
             throw invalid("unknown type \(t)", at: info.functionOffsets[i])
         }
@@ -59,6 +61,7 @@ struct ModuleValidator {
             case .table: guard Int(e.index) < allTables.count else { throw invalid("unknown table \(e.index)", at: e.offset) }
             case .memory: guard Int(e.index) < info.memoryCount else { throw invalid("unknown memory \(e.index)", at: e.offset) }
             case .global: guard Int(e.index) < allGlobals.count else { throw invalid("unknown global \(e.index)", at: e.offset) }
+            case .tag: guard Int(e.index) < info.tagCount else { throw invalid("unknown tag \(e.index)", at: e.offset) }
             }
         }
 
@@ -90,6 +93,7 @@ struct ModuleValidator {
             functionTypes: functionTypes,
             tables: allTables,
             memories: allMemories,
+            tags: info.importedTags + info.tags,
             globals: allGlobals,
             elementTypes: info.elements.map(\.type),
             dataCount: info.dataCount,
@@ -105,6 +109,12 @@ struct ModuleValidator {
             throw invalid("table size must be at most 2^32-1", at: offset)
         }
         if let max = l.max, l.min > max { throw invalid("size minimum must not be greater than maximum", at: offset) }
+    }
+
+    /// A tag's type: a function type without results.
+    func checkTagType(_ t: UInt32, at offset: Int) throws(WasmError) {
+        guard Int(t) < info.types.count else { throw invalid("unknown type \(t)", at: offset) }
+        guard info.types[Int(t)].results.isEmpty else { throw invalid("non-empty tag result type", at: offset) }
     }
 
     func checkMemoryLimits(_ m: MemoryType, at offset: Int) throws(WasmError) {
