@@ -125,13 +125,11 @@ import WAT
 
     @Test func validationAndFeatureSwitch() throws {
         let bad = try wat2wasm("(module (tag (param i32)) (func (throw 0)))")
-        let e = try #require(thrownError { _ = try Module(engine: Engine(), bytes: bad) } as? WasmError)
+        let e = try #require(creationError(bad))
         #expect(e.kind == .invalid && e.message == "type mismatch")
-        var c = EngineConfiguration()
-        c.features = .wasm2
         let ok = try wat2wasm("(module (tag $t) (func (throw $t)))")
-        _ = try Module(engine: Engine(), bytes: ok)
-        let off = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: ok) } as? WasmError)
+        #expect(creationError(ok) == nil)
+        let off = try #require(creationError(ok, features: .wasm2))
         #expect(off.kind == .malformed)
         // A host exception's payload must match its tag.
         let tag = Tag(type: FuncType(params: [.i32], results: []))

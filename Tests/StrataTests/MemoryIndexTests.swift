@@ -146,14 +146,12 @@ import WAT
     }
 
     @Test func featureSwitchesAndImports() throws {
-        var c = EngineConfiguration()
-        c.features = .wasm2
         let two = try wat2wasm("(module (memory 1) (memory 1))")
-        _ = try Module(engine: Engine(), bytes: two)
-        let e = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: two) } as? WasmError)
+        #expect(creationError(two) == nil)
+        let e = try #require(creationError(two, features: .wasm2))
         #expect(e.kind == .invalid && e.message == "multiple memories")
         let wide = try wat2wasm("(module (memory i64 1))")
-        let w = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: wide) } as? WasmError)
+        let w = try #require(creationError(wide, features: .wasm2))
         #expect(w.kind == .malformed)
 
         // An import matches only a memory of the same index type.

@@ -19,6 +19,14 @@ func thrownError(_ body: () throws -> Void) -> (any Error)? {
     do { try body(); return nil } catch { return error }
 }
 
+/// The error creating a module from `bytes` gives with only `features` on (every proposal by
+/// default), or nil when the module is created.
+func creationError(_ bytes: [UInt8], features: WasmFeatures = .all) -> WasmError? {
+    var c = EngineConfiguration()
+    c.features = features
+    return thrownError { _ = try Module(engine: Engine(configuration: c), bytes: bytes) } as? WasmError
+}
+
 /// Interrupts a store after `seconds`, from a thread of its own: not from Dispatch's pool,
 /// whose few threads (one per core) may all be running the Wasm code to interrupt, in
 /// tests that run in parallel. `cancel()` when the call is over.

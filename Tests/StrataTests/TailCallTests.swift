@@ -81,14 +81,12 @@ import WAT
         let mismatch = try wat2wasm("""
             (module (func $f (result i64) (i64.const 0)) (func (result i32) (return_call $f)))
             """)
-        let e = try #require(thrownError { _ = try Module(engine: Engine(), bytes: mismatch) } as? WasmError)
+        let e = try #require(creationError(mismatch))
         #expect(e.kind == .invalid && e.message == "type mismatch")
         // Without the feature, the opcode does not exist.
-        var c = EngineConfiguration()
-        c.features = .wasm2
         let ok = try wat2wasm("(module (func $f) (func (return_call $f)))")
-        _ = try Module(engine: Engine(), bytes: ok)
-        let off = try #require(thrownError { _ = try Module(engine: Engine(configuration: c), bytes: ok) } as? WasmError)
+        #expect(creationError(ok) == nil)
+        let off = try #require(creationError(ok, features: .wasm2))
         #expect(off.kind == .malformed && off.message == "illegal opcode")
     }
 
