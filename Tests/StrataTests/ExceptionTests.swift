@@ -57,6 +57,7 @@ import WAT
               (return (i32.const 0)))
             (i32.add (i32.const 100)))
           (func (export "throwNullRef") (throw_ref (ref.null exn)))
+          (func (export "boom") (unreachable))
           ;; Wasm -> host -> Wasm: the inner exception crosses the host frame to this catch.
           (func (export "throughHost") (result i32)
             (block $h (result i32)
@@ -119,6 +120,11 @@ import WAT
         #expect(e.values() == [.i32(42)])
         let null = try #require(thrownError { _ = try i.function("throwNullRef")!.call([]) } as? Trap)
         #expect(null.kind == .nullReference)
+        // A caught exception that crossed compiled frames leaves nothing behind: the next
+        // trap's backtrace is its own.
+        #expect(try i.function("catch")!.call([.i32(0)]) == [.i32(5042)])
+        let boom = try #require(thrownError { _ = try i.function("boom")!.call([]) } as? Trap)
+        #expect(boom.backtrace.count == 1)
         // The store is usable afterwards.
         #expect(try i.function("catch")!.call([.i32(0)]) == [.i32(5042)])
     }

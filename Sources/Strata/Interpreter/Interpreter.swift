@@ -302,6 +302,7 @@ enum Interpreter {
         // catches it, if any.
         while st.pointee.trap == .exception, let pad = catchException(st, entryLevel: entryLevel) {
             st.pointee.trap = .none
+            store.pendingBacktrace = []  // frames recorded as it crossed compiled or host code
             run(st, from: pad)
         }
         let kind = st.pointee.trap
