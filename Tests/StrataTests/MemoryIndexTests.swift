@@ -145,6 +145,37 @@ import WAT
         #expect(optimizing.currentTier(function: 10) == .optimizing)  // "fill64": a builtin
     }
 
+    /// A 64-bit memory 0 (what a wasm64 toolchain emits): compiled code keeps its base in the
+    /// memory-0 register and checks the address's upper half.
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func sixtyFourBitMemoryZero(tier: Tier) throws {
+        let wat = """
+            (module
+              (memory i64 1)
+              (data (i64.const 8) "\\2a")
+              (func (export "get") (param i64) (result i32) (i32.load8_u offset=4 (local.get 0)))
+              (func (export "getFar") (param i64) (result i32) (i32.load8_u offset=0xffffffff (local.get 0)))
+              (func (export "getConst") (result i32) (i32.load8_u (i64.const 8)))
+              (func (export "getConstFar") (result i32) (i32.load8_u (i64.const 0x100000008)))
+              (func (export "set") (param i64 i32) (i32.store8 (local.get 0) (local.get 1))))
+            """
+        var c = EngineConfiguration()
+        c.tier = tier
+        let engine = Engine(configuration: c)
+        let i = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), imports: [])
+        func trap(_ name: String, _ args: [Value]) -> Trap? { thrownError { _ = try i.function(name)!.call(args) } as? Trap }
+        #expect(try i.function("get")!.call([.i64(4)]) == [.i32(42)])
+        #expect(try i.function("getConst")!.call([]) == [.i32(42)])
+        #expect(trap("getConstFar", [])?.kind == .memoryOutOfBounds)
+        #expect(trap("get", [.i64(0x1_0000_0004)])?.kind == .memoryOutOfBounds)  // not byte 8
+        #expect(trap("get", [.i64(-4)])?.kind == .memoryOutOfBounds)             // no wrap to 0
+        #expect(trap("getFar", [.i64(1)])?.kind == .memoryOutOfBounds)
+        #expect(trap("set", [.i64(65536), .i32(1)])?.kind == .memoryOutOfBounds)
+        _ = try i.function("set")!.call([.i64(65535), .i32(7)])
+        #expect(try i.function("get")!.call([.i64(65531)]) == [.i32(7)])
+        if tier != .interpreter { #expect(i.module.currentTier(function: 0) == tier) }
+    }
+
     @Test func featureSwitchesAndImports() throws {
         let two = try wat2wasm("(module (memory 1) (memory 1))")
         #expect(creationError(two) == nil)

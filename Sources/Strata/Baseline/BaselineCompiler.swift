@@ -1065,6 +1065,22 @@ struct BaselineCompiler: CodeSink {
         let base = Self.scratch2
         if is64 && memOffset > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
         let v = stack[stack.count - 1]
+        if memory == 0 {
+            // A 64-bit memory 0: its base is in r15 already; after the check, the plain path.
+            if case .imm(let bits) = v.loc {
+                if bits > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+                return address(memOffset: memOffset & 0xFFFF_FFFF)
+            }
+            let (r, owned) = popReadableGPR()
+            asm.mov(.w64, Self.scratch, r)
+            asm.shift(.shr, .w64, Self.scratch, imm: 32)
+            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            let disp = memOffset & 0xFFFF_FFFF
+            if disp <= 0x7FFF_FFFF { return (Mem(Self.memBase, index: r, Int32(disp)), owned ? r : nil) }
+            asm.movImm(Self.scratch, disp)
+            asm.alu(.add, .w64, Self.scratch, r)
+            return (Mem(Self.memBase, index: Self.scratch), owned ? r : nil)
+        }
         if case .imm(let bits) = v.loc {
             stack.removeLast()
             let address = is64 ? bits : bits & 0xFFFF_FFFF

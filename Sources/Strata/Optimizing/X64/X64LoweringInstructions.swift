@@ -513,6 +513,29 @@ extension X64Lowering {
         let s1 = Self.s1, s2 = Self.s2
         if is64 && memOffset > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
         var disp = memOffset & 0xFFFF_FFFF
+        if memory == 0 {
+            // A 64-bit memory 0: its base is in r15 already (as for the plain memory 0).
+            if let bits = f.constant(a) {
+                if bits > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
+                disp += bits & 0xFFFF_FFFF
+                if disp <= 0x7FFF_FFFF { return Mem(Layer.memBase, Int32(disp)) }
+                asm.movImm(s2, disp)
+                return Mem(Layer.memBase, index: s2)
+            }
+            let r = gpr(a, into: s2)
+            asm.mov(.w64, s1, r)
+            asm.shift(.shr, .w64, s1, imm: 32)
+            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            if disp <= 0x7FFF_FFFF { return Mem(Layer.memBase, index: r, Int32(disp)) }
+            if r == s2 {
+                asm.movImm(s1, disp)
+                asm.alu(.add, .w64, s2, s1)
+            } else {
+                asm.movImm(s2, disp)
+                asm.alu(.add, .w64, s2, r)
+            }
+            return Mem(Layer.memBase, index: s2)
+        }
         if let bits = f.constant(a) {
             let address = is64 ? bits : bits & 0xFFFF_FFFF
             if address > UInt64(UInt32.max) { asm.jmp(m.stub(.memoryOutOfBounds, offset: offset)) }
