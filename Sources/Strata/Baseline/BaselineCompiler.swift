@@ -1072,9 +1072,7 @@ struct BaselineCompiler: CodeSink {
                 return address(memOffset: memOffset & 0xFFFF_FFFF)
             }
             let (r, owned) = popReadableGPR()
-            asm.mov(.w64, Self.scratch, r)
-            asm.shift(.shr, .w64, Self.scratch, imm: 32)
-            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            m.checkAddress64(r, scratch: Self.scratch, offset: offset)
             let disp = memOffset & 0xFFFF_FFFF
             if disp <= 0x7FFF_FFFF { return (Mem(Self.memBase, index: r, Int32(disp)), owned ? r : nil) }
             asm.movImm(Self.scratch, disp)
@@ -1094,9 +1092,7 @@ struct BaselineCompiler: CodeSink {
         }
         let (r, owned) = popReadableGPR()
         if is64 {
-            asm.mov(.w64, Self.scratch, r)
-            asm.shift(.shr, .w64, Self.scratch, imm: 32)
-            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            m.checkAddress64(r, scratch: Self.scratch, offset: offset)
         }
         m.memoryDefinition(memory, into: base)
         asm.load(.w64, base, Mem(base, VMContextLayout.memoryBase))

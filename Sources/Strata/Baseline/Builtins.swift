@@ -33,16 +33,19 @@ func builtinMemoryFill(_ vm: VMContextPointer, _ d: UInt32, _ v: UInt32, _ n: UI
 }
 // Other memories (multi-memory, memory64): the memory index comes as an immediate, operands
 // as 64-bit words (a 32-bit memory's are truncated here, so code need not zero-extend them).
+@inline(__always) private func memoryOperand(_ v: UInt64, _ is64: Bool) -> UInt64 {
+    is64 ? v : UInt64(UInt32(truncatingIfNeeded: v))
+}
 @_cdecl("strata_builtin_memory_grow_at")
 func builtinMemoryGrowAt(_ vm: VMContextPointer, _ memory: UInt32, _ delta: UInt64) -> UInt64 {
     let runtime = instance(vm)
     let is64 = runtime.memories[Int(memory)].type.is64
-    return runtime.growMemory(Int(memory), by: is64 ? delta : UInt64(UInt32(truncatingIfNeeded: delta))) ?? (is64 ? UInt64.max : UInt64(UInt32.max))
+    return runtime.growMemory(Int(memory), by: memoryOperand(delta, is64)) ?? memoryOperand(UInt64.max, is64)
 }
 @_cdecl("strata_builtin_memory_init_at")
 func builtinMemoryInitAt(_ vm: VMContextPointer, _ segment: UInt32, _ memory: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
     let runtime = instance(vm)
-    let dst = runtime.memories[Int(memory)].type.is64 ? d : UInt64(UInt32(truncatingIfNeeded: d))
+    let dst = memoryOperand(d, runtime.memories[Int(memory)].type.is64)
     return status(runtime.memoryInit(segment: Int(segment), memory: Int(memory), dst: dst,
                                      src: UInt32(truncatingIfNeeded: s), count: UInt32(truncatingIfNeeded: n)))
 }
@@ -50,15 +53,14 @@ func builtinMemoryInitAt(_ vm: VMContextPointer, _ segment: UInt32, _ memory: UI
 func builtinMemoryCopyAt(_ vm: VMContextPointer, _ dm: UInt32, _ sm: UInt32, _ d: UInt64, _ s: UInt64, _ n: UInt64) -> UInt32 {
     let runtime = instance(vm)
     let d64 = runtime.memories[Int(dm)].type.is64, s64 = runtime.memories[Int(sm)].type.is64
-    func width(_ v: UInt64, _ is64: Bool) -> UInt64 { is64 ? v : UInt64(UInt32(truncatingIfNeeded: v)) }
     return status(MemoryOperations.copy(vm.pointee.memories[Int(dm)], vm.pointee.memories[Int(sm)],
-                                        dst: width(d, d64), src: width(s, s64), count: width(n, d64 && s64)))
+                                        dst: memoryOperand(d, d64), src: memoryOperand(s, s64), count: memoryOperand(n, d64 && s64)))
 }
 @_cdecl("strata_builtin_memory_fill_at")
 func builtinMemoryFillAt(_ vm: VMContextPointer, _ memory: UInt32, _ d: UInt64, _ v: UInt64, _ n: UInt64) -> UInt32 {
     let is64 = instance(vm).memories[Int(memory)].type.is64
-    func width(_ x: UInt64) -> UInt64 { is64 ? x : UInt64(UInt32(truncatingIfNeeded: x)) }
-    return status(MemoryOperations.fill(vm.pointee.memories[Int(memory)], dst: width(d), value: UInt8(truncatingIfNeeded: v), count: width(n)))
+    return status(MemoryOperations.fill(vm.pointee.memories[Int(memory)], dst: memoryOperand(d, is64),
+                                        value: UInt8(truncatingIfNeeded: v), count: memoryOperand(n, is64)))
 }
 // Table operands come as 64-bit words: a 32-bit table's are truncated (code need not
 // zero-extend them), a 64-bit table's saturated to 2^32 - 1, which is out of bounds exactly

@@ -205,6 +205,14 @@ struct X64MachineLayer {
         asm.load(.w64, r, Mem(r, Int32(8 * g)))
     }
 
+    /// Traps (out of bounds) unless the 64-bit address in `r` is below 2^32: memories are at
+    /// most 4 GiB, and below 2^32 the guard region catches the rest, as for 32-bit addresses.
+    mutating func checkAddress64(_ r: Reg, scratch: Reg, offset: Int) {
+        asm.mov(.w64, scratch, r)
+        asm.shift(.shr, .w64, scratch, imm: 32)
+        asm.jcc(.ne, stub(.memoryOutOfBounds, offset: offset))
+    }
+
     /// The definition (`StrataMemoryDefinition*`) of `memory` in `r` (any memory).
     mutating func memoryDefinition(_ memory: UInt32, into r: Reg) {
         asm.load(.w64, r, Mem(Self.vm, VMContextLayout.memories))

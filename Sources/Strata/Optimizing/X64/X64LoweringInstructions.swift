@@ -523,9 +523,7 @@ extension X64Lowering {
                 return Mem(Layer.memBase, index: s2)
             }
             let r = gpr(a, into: s2)
-            asm.mov(.w64, s1, r)
-            asm.shift(.shr, .w64, s1, imm: 32)
-            asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+            m.checkAddress64(r, scratch: s1, offset: offset)
             if disp <= 0x7FFF_FFFF { return Mem(Layer.memBase, index: r, Int32(disp)) }
             if r == s2 {
                 asm.movImm(s1, disp)
@@ -545,9 +543,7 @@ extension X64Lowering {
         } else {
             let r = gpr(a, into: s2)
             if is64 {
-                asm.mov(.w64, s1, r)
-                asm.shift(.shr, .w64, s1, imm: 32)
-                asm.jcc(.ne, m.stub(.memoryOutOfBounds, offset: offset))
+                m.checkAddress64(r, scratch: s1, offset: offset)
             }
             m.memoryDefinition(memory, into: s1)
             asm.load(.w64, s1, Mem(s1, VMContextLayout.memoryBase))
