@@ -283,6 +283,12 @@ enum ReferenceScript {
                 return .success(.nullReference)
             case "funcref":
                 return .success(value == "null" ? .nullOf(.funcref) : .nonNullFuncref)
+            case "exnref" where value == "null":
+                return .success(.nullOf(.exnref))
+            // The bottom types: a null of the family (`ref.null nofunc` and friends).
+            case "nullfuncref": return .success(.nullOf(.funcref))
+            case "nullexternref": return .success(.nullOf(.externref))
+            case "nullexnref": return .success(.nullOf(.exnref))
             case "externref":
                 if value == nil { return .success(.nonNullExternref) }
                 return ReferenceScript.argument(raw).map { .exact($0) }
@@ -322,7 +328,7 @@ enum ReferenceScript {
                 }
                 return true
             case (.nullReference, .funcref(nil)), (.nullReference, .externref(nil)): return true
-            case (.nullOf(.funcref), .funcref(nil)): return true
+            case (.nullOf(.funcref), .funcref(nil)), (.nullOf(.externref), .externref(nil)), (.nullOf(.exnref), .exnref(nil)): return true
             case (.nonNullFuncref, .funcref(let f)): return f != nil
             case (.nonNullExternref, .externref(let x)): return x != nil
             case (.either(let options), _): return options.contains { $0.matches(v) }

@@ -319,18 +319,19 @@ struct Run: ParsableCommand {
     }
 
     func parseValue(_ s: String, _ t: ValueType) -> Value? {
-        switch t {
-        case .i32: Int32(s).map { .i32($0) } ?? UInt32(s).map { .i32(Int32(bitPattern: $0)) }
-        case .i64: Int64(s).map { .i64($0) } ?? UInt64(s).map { .i64(Int64(bitPattern: $0)) }
-        case .f32: Float(s).map { .f32($0) }
-        case .f64: Double(s).map { .f64($0) }
-        case .externref: s == "null" ? .externref(nil) : UInt64(s).map { .externref($0) }
-        case .funcref: s == "null" ? .funcref(nil) : nil
-        case .exnref: s == "null" ? .exnref(nil) : nil
+        switch t.kind {
+        case .i32: return Int32(s).map { .i32($0) } ?? UInt32(s).map { .i32(Int32(bitPattern: $0)) }
+        case .i64: return Int64(s).map { .i64($0) } ?? UInt64(s).map { .i64(Int64(bitPattern: $0)) }
+        case .f32: return Float(s).map { .f32($0) }
+        case .f64: return Double(s).map { .f64($0) }
         case .v128:
-            s.hasPrefix("0x") && s.count == 34
+            return s.hasPrefix("0x") && s.count == 34
                 ? V128(bytes: stride(from: 32, to: 0, by: -2).compactMap { i in
                     UInt8(s.dropFirst(i).prefix(2), radix: 16) }).map { .v128($0) } : nil
+        case .ref:
+            // Only null for function and exception references, from the command line.
+            guard s == "null" || t.heapType.top == .extern, s == "null" ? t.nullable : t.heapType == .extern else { return nil }
+            return s == "null" ? Value.zero(t) : UInt64(s).map { .externref($0) }
         }
     }
 
@@ -473,15 +474,15 @@ struct Wast: ParsableCommand {
         }
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
         if tier == .baseline {
-            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD, tail calls, exception handling) ran in the interpreter")
+            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD, tail calls, exception handling, typed function references) ran in the interpreter")
         } else if tier == .optimizing {
             print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier; "
-                + "the other \(defined - compiled) (SIMD, tail calls, exception handling) ran in the interpreter")
+                + "the other \(defined - compiled) (SIMD, tail calls, exception handling, typed function references) ran in the interpreter")
         } else if tier == .tiered {
             let s = runner.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
-                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls, exception handling), \(s.queueLength) still queued at the end")
+                + "\(s.notCompiled) left in a lower tier (SIMD, tail calls, exception handling, typed function references), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

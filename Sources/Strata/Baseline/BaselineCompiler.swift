@@ -113,8 +113,8 @@ struct BaselineCompiler: CodeSink {
             let order = localUses.indices.filter { localUses[$0] >= 2 }.sorted { localUses[$0] > localUses[$1] }
             var gprs = Self.pinnableGPR[...], xmms = Self.pinnableXMM[...]
             for l in order {
-                switch localTypes[l] {
-                case .i32, .i64, .funcref, .externref:
+                switch localTypes[l].kind {
+                case .i32, .i64, .ref:
                     if let r = gprs.popFirst() {
                         localGPR[l] = r
                         gprFree &= ~(1 << UInt16(r.code))
@@ -612,6 +612,8 @@ struct BaselineCompiler: CodeSink {
             unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
         case .tryTable, .throw, .throwRef:
             break  // rejected above
+        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile typed function references yet")
         case .call(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
             call(type: type, offset: offset) { c, argBase in

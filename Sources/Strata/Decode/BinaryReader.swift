@@ -136,18 +136,57 @@ struct BinaryReader {
         return s
     }
 
-    mutating func readValueType() throws(WasmError) -> ValueType {
+    /// A value type. `typed`: typed function references (Wasm 3.0): `(ref null? ht)` forms and
+    /// the bottom types' shorthands; without it only Wasm 2.0's codes (and exnref).
+    mutating func readValueType(typed: Bool) throws(WasmError) -> ValueType {
         let at = position
-        let b = try readByte()
-        guard let t = ValueType(rawValue: b) else { throw error("malformed value type", at: at) }
+        guard let t = try readTypeOrNil(typed: typed), typed || Self.isWasm2Shorthand(t) else {
+            throw error("malformed value type", at: at)
+        }
         return t
     }
 
-    mutating func readRefType() throws(WasmError) -> ValueType {
+    mutating func readRefType(typed: Bool) throws(WasmError) -> ValueType {
         let at = position
-        let b = try readByte()
-        guard let t = ValueType(rawValue: b), t.isReference else { throw error("malformed reference type", at: at) }
+        guard let t = try readTypeOrNil(typed: typed), t.isReference, typed || Self.isWasm2Shorthand(t) else {
+            throw error("malformed reference type", at: at)
+        }
         return t
+    }
+
+    private static func isWasm2Shorthand(_ t: ValueType) -> Bool {
+        t.kind != .ref || t.nullable && (t.heapType == .func || t.heapType == .extern || t.heapType == .exn)
+    }
+
+    /// `0x63 ht` / `0x64 ht` (typed only) or a one-byte type; nil for any other byte.
+    private mutating func readTypeOrNil(typed: Bool) throws(WasmError) -> ValueType? {
+        let b = try readByte()
+        guard typed, b == 0x63 || b == 0x64 else { return ValueType.shorthand(code: b) }
+        return .ref(try readHeapType(), nullable: b == 0x63)
+    }
+
+    /// The heap type of `ref.null`, as the (nullable) reference type the instruction produces.
+    /// Wasm 2.0 names it by a reference type's byte, which reads the same.
+    mutating func readNullType(typed: Bool) throws(WasmError) -> ValueType {
+        if typed { return .ref(try readHeapType(), nullable: true) }
+        let at = position
+        guard let h = HeapType.abstract(code: try readByte()), h == .func || h == .extern || h == .exn else {
+            throw error("malformed reference type", at: at)
+        }
+        return .ref(h, nullable: true)
+    }
+
+    /// A heap type: an abstract type's one-byte code, or a type index (s33, non-negative).
+    mutating func readHeapType() throws(WasmError) -> HeapType {
+        let at = position
+        guard position < end else { throw error("unexpected end") }
+        if let h = HeapType.abstract(code: bytes[position]) {
+            position += 1
+            return h
+        }
+        let index = try readS33()
+        guard index >= 0, index < Int64(HeapType.recursiveFlag) else { throw error("malformed heap type", at: at) }
+        return .concrete(UInt32(index))
     }
 }
 

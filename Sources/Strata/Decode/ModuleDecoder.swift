@@ -13,6 +13,8 @@ struct ModuleDecoder {
     var info = ModuleInfo()
     /// The proposals the binary may use (memory64 changes how limits are encoded).
     let features: WasmFeatures
+    /// Typed function references: `(ref null? ht)` value types, table initializers.
+    var typed: Bool { features.contains(.functionReferences) }
     init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all) {
         reader = BinaryReader(bytes: bytes)
         self.features = features
@@ -158,10 +160,10 @@ struct ModuleDecoder {
             let paramCount = try readCount(&r, limit: Self.maxParams)
             var params: [ValueType] = []
             params.reserveCapacity(paramCount)
-            for _ in 0..<paramCount { params.append(try r.readValueType()) }
+            for _ in 0..<paramCount { params.append(try r.readValueType(typed: typed)) }
             let resultCount = try readCount(&r, limit: Self.maxParams)
             var results: [ValueType] = []
-            for _ in 0..<resultCount { results.append(try r.readValueType()) }
+            for _ in 0..<resultCount { results.append(try r.readValueType(typed: typed)) }
             info.types.append(FuncType(params: params, results: results))
         }
     }
@@ -191,13 +193,13 @@ struct ModuleDecoder {
     }
 
     private mutating func readTableType(_ r: inout BinaryReader) throws(WasmError) -> TableType {
-        let element = try r.readRefType()
+        let element = try r.readRefType(typed: typed)
         let (limits, is64) = try readLimits(&r)
         return TableType(element: element, limits: limits, is64: is64)
     }
 
     private mutating func readGlobalType(_ r: inout BinaryReader) throws(WasmError) -> GlobalType {
-        let value = try r.readValueType()
+        let value = try r.readValueType(typed: typed)
         let at = r.position
         let m = try r.readByte()
         guard m <= 1 else { throw malformed("malformed mutability", at: at) }
@@ -254,7 +256,18 @@ struct ModuleDecoder {
         let count = try readCount(&r, limit: 100_000)
         for _ in 0..<count {
             info.tableOffsets.append(r.position)
-            info.tables.append(try readTableType(&r))
+            // Typed function references: `0x40 0x00 tabletype expr`, a table whose elements
+            // start as the expression's value (non-nullable element types need one).
+            if typed, !r.isAtEnd, r.bytes[r.position] == 0x40 {
+                r.position += 1
+                let at = r.position
+                guard try r.readByte() == 0 else { throw malformed("malformed table", at: at) }
+                info.tables.append(try readTableType(&r))
+                info.tableInitializers.append(try readConstExpr(&r))
+            } else {
+                info.tables.append(try readTableType(&r))
+                info.tableInitializers.append(nil)
+            }
         }
     }
 
@@ -321,7 +334,7 @@ struct ModuleDecoder {
             case 0x42: stack.append(.i64(try r.readS64()))
             case 0x43: stack.append(.f32(try r.readF32Bits()))
             case 0x44: stack.append(.f64(try r.readF64Bits()))
-            case 0xD0: stack.append(.refNull(try r.readRefType()))
+            case 0xD0: stack.append(.refNull(try r.readNullType(typed: typed)))
             case 0xD2: stack.append(.refFunc(try r.readU32()))
             case 0x23: stack.append(.globalGet(try r.readU32()))
             case 0xFD:
@@ -361,7 +374,9 @@ struct ModuleDecoder {
             let flags = try r.readU32()
             guard flags <= 7 else { throw malformed("malformed elements segment kind", at: at) }
             var mode: SegmentMode
-            var type: ValueType = .funcref
+            // Function indices (no expressions) are non-null function references (Wasm 3.0;
+            // a subtype of Wasm 2.0's funcref, which this is in Wasm 2.0).
+            var type: ValueType = flags & 4 != 0 ? .funcref : .ref(.func, nullable: false)
             var items: [ConstExpr] = []
             let usesExpressions = flags & 4 != 0
             if flags & 1 == 0 {
@@ -375,7 +390,7 @@ struct ModuleDecoder {
             if flags & 3 != 0 {
                 // Explicit element kind or reference type.
                 if usesExpressions {
-                    type = try r.readRefType()
+                    type = try r.readRefType(typed: typed)
                 } else {
                     let kAt = r.position
                     let kind = try r.readByte()
@@ -410,22 +425,24 @@ struct ModuleDecoder {
         }
     }
 
-    private static func readLocals(_ r: inout BinaryReader, _ each: (Int, ValueType) -> Void) throws(WasmError) {
+    private static func readLocals(_ r: inout BinaryReader, typed: Bool, _ each: (Int, ValueType) -> Void) throws(WasmError) {
         let groups = try r.readU32()
         var total = 0
         for _ in 0..<groups {
             let n = Int(try r.readU32())
             total += n
             if total > maxLocals { throw WasmError(.malformed, "too many locals", offset: r.position) }
-            each(n, try r.readValueType())
+            each(n, try r.readValueType(typed: typed))
         }
     }
 
     /// `body` with its locals (the code section recorded only where they are).
-    static func decodeLocals(_ bytes: UnsafeBufferPointer<UInt8>, _ body: FunctionBody) throws(WasmError) -> FunctionBody {
+    /// `typed`: the module may use typed function references (a body validated before may be
+    /// decoded again with the default).
+    static func decodeLocals(_ bytes: UnsafeBufferPointer<UInt8>, _ body: FunctionBody, typed: Bool = true) throws(WasmError) -> FunctionBody {
         var r = BinaryReader(bytes: bytes, position: body.localsStart, end: body.codeEnd)
         var result = body
-        try readLocals(&r) { n, t in result.locals.append(contentsOf: repeatElement(t, count: n)) }
+        try readLocals(&r, typed: typed) { n, t in result.locals.append(contentsOf: repeatElement(t, count: n)) }
         result.codeStart = r.position
         return result
     }

@@ -567,8 +567,8 @@ extension Interpreter {
     /// of consecutive SIMD instructions is dispatched here without returning in between, and so
     /// is the usual scalar control of a SIMD loop (`i32.add` and its sequences, add-and-branch
     /// back edges on `!=`, `br_if` back edges, moves, add-and-load), so such a loop need not
-    /// leave this one; any other instruction goes back to the main loop. (Nothing run here
-    /// changes `fp`.)
+    /// leave this one; any other instruction goes back to the main loop. (Nothing that changes
+    /// `fp` continues here: the calls among these return to the main loop.)
     @inline(never)
     static func dispatchSIMD(_ start: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
         var pc = start
@@ -586,6 +586,12 @@ extension Interpreter {
         case .throw: next = opThrow(pc, fp, st)
         case .throw_ref: next = opThrowRef(pc, fp, st)
         case .exception_landing: next = opExceptionLanding(pc, fp, st)
+        // Calls change the frame: back to the main loop with the callee's.
+        case .call_ref: return opCallRef(pc, fp, st)
+        case .return_call_ref: return opReturnCallRef(pc, fp, st)
+        case .ref_as_non_null: next = opRefAsNonNull(pc, fp, st)
+        case .br_on_null: next = opBrOnNull(pc, fp, st)
+        case .br_on_non_null: next = opBrOnNonNull(pc, fp, st)
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)

@@ -798,4 +798,10 @@ enum Opcode: UInt16, CaseIterable {
     case `throw`
     case throw_ref
     case exception_landing
+    // Typed function references (`FunctionReferenceHandlers.swift`).
+    case call_ref
+    case return_call_ref
+    case ref_as_non_null
+    case br_on_null
+    case br_on_non_null
 }

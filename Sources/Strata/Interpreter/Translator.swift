@@ -290,6 +290,24 @@ struct Translator: CodeSink {
         emit(Opcode.`return`, offset: offset)
     }
 
+    /// A conditional branch to label `depth` as a jump over it: `skip` (a handler taking [value,
+    /// offset]) jumps past the branch's moves and jump (or return) when its test holds.
+    mutating func branchUnless(_ skip: Opcode, _ value: UInt64, depth: Int, offset: Int) {
+        let li = labels.count - 1 - depth
+        let at = code.count
+        emit(skip, offset: offset); slot(value)
+        let fixup = (at, code.count); imm(0)
+        if labels[li].kind == .function {
+            let saved = stack
+            emitReturn(offset: offset)
+            stack = saved
+        } else {
+            moveBranchValues(to: li, offset: offset)
+            emitJump(toDepth: depth, offset: offset)
+        }
+        patch(fixup, to: code.count)
+    }
+
     mutating func patch(_ fixup: (Int, Int), to target: Int) {
         code[fixup.1] = UInt64(bitPattern: Int64(target - fixup.0))
     }
@@ -313,7 +331,7 @@ struct Translator: CodeSink {
         }
         defer {
             switch instruction {
-            case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable: barrier = code.count
+            case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable, .brOnNull, .brOnNonNull: barrier = code.count
             default: break
             }
             syncStackTypes(validator)
@@ -480,6 +498,34 @@ struct Translator: CodeSink {
                 t.emit(Opcode.return_call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase); t.imm(words)
             }
             dead = true
+        case .callRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            let ref = pop()
+            try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
+                t.emit(Opcode.call_ref, offset: offset); t.slot(ref); t.slot(argBase)
+            }
+        case .returnCallRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            let ref = pop()
+            try tailCall(params: type.params.count, offset: offset) { t, argBase, words in
+                t.emit(Opcode.return_call_ref, offset: offset); t.slot(ref); t.slot(argBase); t.imm(words)
+            }
+            dead = true
+        case .refAsNonNull:
+            // The value stays in its slot: only the null check is code.
+            emit(Opcode.ref_as_non_null, offset: offset); slot(stack[stack.count - 1])
+        case .brOnNull(let depth):
+            // Jump over the branch (its moves and jump) when the reference is not null; the
+            // branch does not carry the reference, the fallthrough keeps it.
+            let ref = pop()
+            branchUnless(Opcode.br_on_non_null, ref, depth: depth, offset: offset)
+            push(ref)
+        case .brOnNonNull(let depth):
+            // The branch carries the reference as its label's last value; the fallthrough
+            // (null) drops it.
+            let ref = stack[stack.count - 1]
+            branchUnless(Opcode.br_on_null, ref, depth: depth, offset: offset)
+            _ = pop()
         case .drop:
             _ = pop()
         case .select:

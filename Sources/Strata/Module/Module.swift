@@ -72,8 +72,10 @@ public final class Module: @unchecked Sendable {
         cacheKey = lookup.key
         translations = Locked([Translation?](repeating: nil, count: info.bodies.count))
         typeIDs = .allocate(capacity: max(info.types.count, 1))
-        for (i, t) in info.types.enumerated() { typeIDs[i] = engine.typeID(t) }
-        callSignatures = CallSignatureTable(info.types)
+        let ids = typeIDs
+        ids.initialize(from: engine.typeIDs(info.types), count: info.types.count)
+        // Signatures as the host sees them: concrete types by canonical id.
+        callSignatures = CallSignatureTable(info.types.map { $0.canonicalized(ids) })
         // 3. Interpreter records (lazy stubs) and the entry table (every slot starts at its stub).
         let records = Self.makeInterpreterRecords(info: info)
         codes = records.codes
@@ -514,7 +516,7 @@ public final class Module: @unchecked Sendable {
         let moduleCheck = Result { () throws(WasmError) in try ModuleValidator(info: info, features: features).validate() }
         var validated = [Bool](repeating: false, count: count)
         for i in 0..<count where !skip(count, i) {
-            info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])
+            info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i], typed: features.contains(.functionReferences))
             validated[i] = true
         }
         let context = try moduleCheck.get()
@@ -583,7 +585,7 @@ public final class Module: @unchecked Sendable {
         guard !info.bodies.isEmpty, let context = try? ModuleValidator(info: info, features: features).validate() else { return nil }
         for i in info.bodies.indices where i < info.functionTypeIndices.count {
             do throws(WasmError) {
-                let body = try ModuleDecoder.decodeLocals(buffer, info.bodies[i])
+                let body = try ModuleDecoder.decodeLocals(buffer, info.bodies[i], typed: features.contains(.functionReferences))
                 var validator = FunctionValidator(module: context, body: body, type: info.types[Int(info.functionTypeIndices[i])], bytes: buffer)
                 var sink = NullSink()
                 try validator.run(sink: &sink)

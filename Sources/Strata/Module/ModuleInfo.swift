@@ -117,6 +117,9 @@ struct ModuleInfo: Sendable {
     /// Type index of each defined (non-imported) function.
     var functionTypeIndices: [UInt32] = []
     var tables: [TableType] = []
+    /// Per defined table, the initializer of its elements (typed function references), or nil:
+    /// null.
+    var tableInitializers: [ConstExpr?] = []
     var memories: [MemoryType] = []
     var globals: [GlobalDefinition] = []
     var exports: [Export] = []

@@ -1,28 +1,165 @@
-/// Wasm value types (Wasm 2.0: numbers, v128, funcref, externref).
-public enum ValueType: UInt8, Sendable, Hashable, CustomStringConvertible {
-    case i32 = 0x7F
-    case i64 = 0x7E
-    case f32 = 0x7D
-    case f64 = 0x7C
-    case v128 = 0x7B
-    case funcref = 0x70
-    case externref = 0x6F
-    /// A reference to a caught exception (exception handling; `(ref null exn)`).
-    case exnref = 0x69
+/// The heap type of a reference type: an abstract type or a function type. Wasm 3.0 with
+/// typed function references; the GC proposal's abstract types (any, eq, i31, struct, array,
+/// none) are not supported yet.
+///
+/// A concrete heap type names a function type in one of two ways: in a module's types and
+/// code, by its index in that module's type section (`concrete(_:)`); in the types of runtime
+/// objects (functions, globals, tables, tags of a store), by its engine-wide canonical id, so
+/// types from different modules compare directly (two structurally equal function types have
+/// one id, per iso-recursive type equivalence).
+public struct HeapType: Sendable, Hashable, CustomStringConvertible {
+    /// Abstract types: `0xFFFF_FF00 | binary code`; module type index `n`: `n`; canonical id
+    /// `n`: `canonicalFlag | n`; in the engine's type registry only, a reference to the type
+    /// being defined (its own recursion group): `recursiveFlag | position in the group`.
+    let raw: UInt32
 
-    public var isReference: Bool { self == .funcref || self == .externref || self == .exnref }
-    public var isNumeric: Bool { !isReference && self != .v128 }
+    static let canonicalFlag: UInt32 = 0x4000_0000
+    static let recursiveFlag: UInt32 = 0x2000_0000
+    static let abstractBase: UInt32 = 0xFFFF_FF00
+
+    init(raw: UInt32) { self.raw = raw }
+
+    public static let `func` = HeapType(raw: abstractBase | 0x70)
+    public static let extern = HeapType(raw: abstractBase | 0x6F)
+    public static let exn = HeapType(raw: abstractBase | 0x69)
+    /// The bottom types of the three families: only null references have them.
+    public static let noFunc = HeapType(raw: abstractBase | 0x73)
+    public static let noExtern = HeapType(raw: abstractBase | 0x72)
+    public static let noExn = HeapType(raw: abstractBase | 0x74)
+
+    /// The function type at `typeIndex` of the module's type section.
+    public static func concrete(_ typeIndex: UInt32) -> HeapType { HeapType(raw: typeIndex) }
+    /// The function type with engine-wide canonical id `id`.
+    static func canonical(_ id: UInt32) -> HeapType { HeapType(raw: canonicalFlag | id) }
+
+    /// The heap type of a binary code (the one-byte abstract forms), or nil.
+    static func abstract(code: UInt8) -> HeapType? {
+        switch code {
+        case 0x70, 0x6F, 0x69, 0x73, 0x72, 0x74: HeapType(raw: abstractBase | UInt32(code))
+        default: nil
+        }
+    }
+
+    var isAbstract: Bool { raw >= Self.abstractBase }
+    /// A module type index (types in modules and code).
+    public var typeIndex: UInt32? { raw < Self.recursiveFlag ? raw : nil }
+    /// An engine-wide canonical type id (types of runtime objects).
+    var canonicalID: UInt32? { !isAbstract && raw & Self.canonicalFlag != 0 ? raw & ~Self.canonicalFlag : nil }
+    /// A function type of any form (index, canonical id, recursive reference).
+    var isConcrete: Bool { !isAbstract }
+
+    /// The family's top type, which decides the runtime representation: func, extern or exn.
+    public var top: HeapType {
+        switch self {
+        case .extern, .noExtern: .extern
+        case .exn, .noExn: .exn
+        default: .func
+        }
+    }
+
+    /// The family's bottom type (the heap type of its null).
+    var bottom: HeapType {
+        switch top {
+        case .extern: .noExtern
+        case .exn: .noExn
+        default: .noFunc
+        }
+    }
 
     public var description: String {
         switch self {
-        case .i32: "i32"
-        case .i64: "i64"
-        case .f32: "f32"
-        case .f64: "f64"
-        case .v128: "v128"
-        case .funcref: "funcref"
-        case .externref: "externref"
-        case .exnref: "exnref"
+        case .func: "func"
+        case .extern: "extern"
+        case .exn: "exn"
+        case .noFunc: "nofunc"
+        case .noExtern: "noextern"
+        case .noExn: "noexn"
+        default:
+            if let i = typeIndex { "\(i)" }
+            else if let id = canonicalID { "canon \(id)" }
+            else { "rec \(raw & ~Self.recursiveFlag)" }
+        }
+    }
+}
+
+/// A Wasm value type: a number, v128, or a reference type (nullable or not, with its heap type).
+public struct ValueType: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: UInt8, Sendable {
+        case i32, i64, f32, f64, v128, ref
+    }
+    public let kind: Kind
+    /// References only: whether null is a value of the type.
+    public let nullable: Bool
+    /// References only (numbers and vectors hold `.func`, unused).
+    public let heapType: HeapType
+
+    init(kind: Kind, nullable: Bool = false, heapType: HeapType = .func) {
+        self.kind = kind
+        self.nullable = kind == .ref ? nullable : false
+        self.heapType = heapType
+    }
+
+    public static let i32 = ValueType(kind: .i32)
+    public static let i64 = ValueType(kind: .i64)
+    public static let f32 = ValueType(kind: .f32)
+    public static let f64 = ValueType(kind: .f64)
+    public static let v128 = ValueType(kind: .v128)
+    /// `(ref null func)`.
+    public static let funcref = ValueType.ref(.func, nullable: true)
+    /// `(ref null extern)`.
+    public static let externref = ValueType.ref(.extern, nullable: true)
+    /// A reference to a caught exception (exception handling; `(ref null exn)`).
+    public static let exnref = ValueType.ref(.exn, nullable: true)
+
+    /// A reference type.
+    public static func ref(_ heapType: HeapType, nullable: Bool) -> ValueType {
+        ValueType(kind: .ref, nullable: nullable, heapType: heapType)
+    }
+
+    /// The one-byte binary codes of the number, vector and abbreviated reference types.
+    static func shorthand(code: UInt8) -> ValueType? {
+        switch code {
+        case 0x7F: .i32
+        case 0x7E: .i64
+        case 0x7D: .f32
+        case 0x7C: .f64
+        case 0x7B: .v128
+        default: HeapType.abstract(code: code).map { .ref($0, nullable: true) }
+        }
+    }
+
+    public var isReference: Bool { kind == .ref }
+    public var isNumeric: Bool { kind != .ref && kind != .v128 }
+    /// Whether locals of the type start with a default value (all but non-nullable references).
+    public var isDefaultable: Bool { kind != .ref || nullable }
+    /// The nullable top type of a reference type's family: funcref, externref or exnref.
+    var family: ValueType { .ref(heapType.top, nullable: true) }
+
+    /// The same type with `map` applied to a concrete heap type.
+    func mapHeapType(_ map: (HeapType) -> HeapType) -> ValueType {
+        kind == .ref && heapType.isConcrete ? .ref(map(heapType), nullable: nullable) : self
+    }
+
+    public var description: String {
+        switch kind {
+        case .i32: return "i32"
+        case .i64: return "i64"
+        case .f32: return "f32"
+        case .f64: return "f64"
+        case .v128: return "v128"
+        case .ref:
+            if nullable && heapType.isAbstract {
+                switch heapType {
+                case .func: return "funcref"
+                case .extern: return "externref"
+                case .exn: return "exnref"
+                case .noFunc: return "nullfuncref"
+                case .noExtern: return "nullexternref"
+                case .noExn: return "nullexnref"
+                default: break
+                }
+            }
+            return "(ref \(nullable ? "null " : "")\(heapType))"
         }
     }
 }

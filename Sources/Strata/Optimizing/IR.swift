@@ -22,12 +22,12 @@ enum IRType: UInt8 {
     var is64: Bool { self == .i64 || self == .f64 }
 
     init?(_ t: ValueType) {
-        switch t {
+        switch t.kind {
         case .i32: self = .i32
-        case .i64, .funcref, .externref: self = .i64
+        case .i64, .ref: self = .i64  // a reference is a 64-bit word (0: null)
         case .f32: self = .f32
         case .f64: self = .f64
-        default: return nil
+        case .v128: return nil
         }
     }
 }

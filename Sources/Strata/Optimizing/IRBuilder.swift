@@ -326,6 +326,8 @@ struct IRBuilder: CodeSink {
             unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
         case .tryTable, .throw, .throwRef:
             break  // rejected above
+        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile typed function references yet")
         case .call(let function):
             if try inline(Int(function), at: at) { break }
             let type = context.types[Int(context.functionTypes[Int(function)])]

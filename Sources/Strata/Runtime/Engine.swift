@@ -94,10 +94,14 @@ public struct WasmFeatures: OptionSet, Sendable, Hashable {
     public static let memory64 = WasmFeatures(rawValue: 1 << 3)
     /// Exception handling: tags, `throw`, `throw_ref`, `try_table`, `exnref`.
     public static let exceptionHandling = WasmFeatures(rawValue: 1 << 4)
+    /// Typed function references: `(ref null? ht)` types (non-nullable references, concrete
+    /// function types, the bottom types), `call_ref`, `return_call_ref`, `ref.as_non_null`,
+    /// `br_on_null`, `br_on_non_null`, locals that must be set before use, table initializers.
+    public static let functionReferences = WasmFeatures(rawValue: 1 << 5)
     /// Wasm 2.0 exactly.
     public static let wasm2: WasmFeatures = []
     /// Every proposal Strata implements.
-    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls, .multiMemory, .memory64, .exceptionHandling]
+    public static let all: WasmFeatures = [.extendedConstantExpressions, .tailCalls, .multiMemory, .memory64, .exceptionHandling, .functionReferences]
 }
 
 /// How a trap in compiled code finds its way to the host entry (process-wide).
@@ -137,13 +141,29 @@ public final class Engine: Sendable {
         tierUp.waitUntilIdle(timeout: timeout)
     }
 
-    /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime).
+    /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime). Its
+    /// concrete heap types must be canonical ids already (a host function's type).
     func typeID(_ type: FuncType) -> UInt32 {
+        signatures.withLock { table in Self.intern(type, &table) }
+    }
+
+    /// Canonical ids of a module's types (`TypeCanonicalization`): equivalent types of any
+    /// modules of this engine get one id.
+    func typeIDs(_ types: [FuncType]) -> [UInt32] {
         signatures.withLock { table in
-            if let id = table[type] { return id }
-            let id = UInt32(table.count + 1)
-            table[type] = id
-            return id
+            var ids: [UInt32] = []
+            ids.reserveCapacity(types.count)
+            for i in types.indices {
+                ids.append(Self.intern(TypeCanonicalization.canonicalKey(of: i, in: types, id: { ids[$0] }), &table))
+            }
+            return ids
         }
+    }
+
+    private static func intern(_ key: FuncType, _ table: inout [FuncType: UInt32]) -> UInt32 {
+        if let id = table[key] { return id }
+        let id = UInt32(table.count + 1)
+        table[key] = id
+        return id
     }
 }

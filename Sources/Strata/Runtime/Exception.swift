@@ -24,7 +24,7 @@ public final class Exception: Error, @unchecked Sendable, CustomStringConvertibl
     /// An exception a host function throws into Wasm code; `values` must match the tag's
     /// parameters.
     public convenience init(tag: Tag, values: [Value]) throws(WasmError) {
-        guard values.map(\.type) == tag.type.params else {
+        guard values.count == tag.type.params.count, zip(values, tag.type.params).allSatisfy({ $0.matches($1) }) else {
             throw WasmError(.usage, "exception payload \(values.map(\.type)) does not match the tag's \(tag.type.params)")
         }
         var words = [UInt64](repeating: 0, count: 2 * values.count)

@@ -67,7 +67,7 @@ final class HostFunction {
             throw WasmError(.usage, "host function returned \(returned.count) values, expected \(results.count)")
         }
         for i in results.indices {
-            guard returned[i].type == results[i] else {
+            guard returned[i].matches(results[i]) else {
                 throw WasmError(.usage, "host function returned \(returned[i].type), expected \(results[i])")
             }
             returned[i].store(to: slots + i * wordsPerSlot)
@@ -150,7 +150,7 @@ public struct Function: @unchecked Sendable {
         guard arguments.count == params.count else {
             throw WasmError(.usage, "expected \(params.count) arguments, got \(arguments.count)")
         }
-        for i in 0..<params.count where arguments[i].type != params[i] {
+        for i in 0..<params.count where !arguments[i].matches(params[i]) {
             throw WasmError(.usage, "argument \(i): expected \(params[i]), got \(arguments[i].type)")
         }
         return try withSlots(signature) { slots in

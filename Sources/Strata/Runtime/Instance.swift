@@ -98,7 +98,9 @@ final class InstanceRuntime {
             case .tag(let t): tags.append(t)
             }
         }
-        for t in info.tags { tags.append(Tag(type: info.types[Int(t)])) }
+        // Runtime objects carry canonical types (concrete heap types as engine-wide ids).
+        let typeIDs = UnsafePointer(module.typeIDs)
+        for t in info.tags { tags.append(Tag(type: info.types[Int(t)].canonicalized(typeIDs))) }
 
         // 2. Defined functions.
         let importCount = info.importedFunctionTypes.count
@@ -119,12 +121,16 @@ final class InstanceRuntime {
             case .globalGet(let source): globals[Int(source)].cell[1]
             default: 0
             }
-            globals.append(Global(type: g.type, store: store, low: try evaluate(g.initializer), high: high))
+            let type = GlobalType(value: g.type.value.canonicalized(typeIDs), mutable: g.type.mutable)
+            globals.append(Global(type: type, store: store, low: try evaluate(g.initializer), high: high))
         }
         for (i, g) in globals.enumerated() { globalCells[i] = g.cell }
 
         // 4. Tables and memories.
-        for t in info.tables { tables.append(try Table(type: t)) }
+        for (t, initializer) in zip(info.tables, info.tableInitializers) {
+            let type = TableType(element: t.element.canonicalized(typeIDs), limits: t.limits, is64: t.is64)
+            tables.append(try Table(type: type, initial: try initializer.map { e throws(WasmError) in try evaluate(e) } ?? 0))
+        }
         for (i, t) in tables.enumerated() { tableDefinitions[i] = t.definition }
         for m in info.memories { memories.append(try Memory(type: m)) }
         for (i, m) in memories.enumerated() { memoryDefinitions[i] = m.definition }
@@ -214,18 +220,24 @@ final class InstanceRuntime {
             }
             return true
         }
+        // Types compare as canonical types: the import's concrete heap types by their ids.
+        let typeIDs = UnsafePointer(module.typeIDs)
         switch (imp.descriptor, ext) {
         case (.function(let t), .function(let f)):
-            guard f.type == module.info.types[Int(t)] else { throw fail() }
+            guard f.reference.pointee.typeID == typeIDs[Int(t)] else { throw fail() }
         case (.table(let expected), .table(let t)):
             let actual = TableType(element: t.type.element, limits: Limits(min: UInt64(t.count), max: t.type.limits.max))
-            guard t.type.is64 == expected.is64, actual.element == expected.element, limitsMatch(actual.limits, expected.limits) else { throw fail() }
+            guard t.type.is64 == expected.is64, actual.element == expected.element.canonicalized(typeIDs),
+                  limitsMatch(actual.limits, expected.limits) else { throw fail() }
         case (.memory(let expected), .memory(let m)):
             guard m.type.is64 == expected.is64, limitsMatch(Limits(min: m.pages, max: m.type.limits.max), expected.limits) else { throw fail() }
         case (.global(let expected), .global(let g)):
-            guard g.type == expected else { throw fail() }
+            // Immutable globals are covariant, mutable ones invariant.
+            let value = expected.value.canonicalized(typeIDs)
+            guard g.type.mutable == expected.mutable,
+                  expected.mutable ? g.type.value == value : g.type.value.matches(value) else { throw fail() }
         case (.tag(let typeIndex), .tag(let t)):
-            guard t.type == module.info.types[Int(typeIndex)] else { throw fail() }
+            guard t.type == module.info.types[Int(typeIndex)].canonicalized(typeIDs) else { throw fail() }
         default:
             throw fail()
         }

@@ -11,9 +11,17 @@ public final class Table: @unchecked Sendable {
     /// Implementation limit on elements.
     static let maxElements: UInt64 = 10_000_000
 
-    /// A table owned by the host (for imports); elements start null.
+    /// A table owned by the host (for imports); elements start null (a table of non-nullable
+    /// references needs `init(type:initial:)`).
     public convenience init(type: TableType) throws(WasmError) {
+        guard type.element.nullable else { throw WasmError(.usage, "a table of \(type.element) needs an initial value") }
         try self.init(type: type, initial: 0)
+    }
+
+    /// A table owned by the host whose elements start as `initial`.
+    public convenience init(type: TableType, initial: Value) throws(WasmError) {
+        guard initial.matches(type.element) else { throw WasmError(.usage, "type mismatch: expected \(type.element), got \(initial.type)") }
+        try self.init(type: type, initial: initial.slot())
     }
 
     init(type: TableType, initial: Slot) throws(WasmError) {
@@ -45,14 +53,15 @@ public final class Table: @unchecked Sendable {
     /// Sets the element at `index`; fails when out of bounds or of the wrong reference type.
     public func set(_ index: Int, _ value: Value) throws(WasmError) {
         guard index >= 0, index < count else { throw WasmError(.usage, "table index \(index) out of bounds (size \(count))") }
-        guard value.type == type.element else { throw WasmError(.usage, "type mismatch: expected \(type.element), got \(value.type)") }
+        guard value.matches(type.element) else { throw WasmError(.usage, "type mismatch: expected \(type.element), got \(value.type)") }
         elements[index] = value.slot()
     }
 
-    /// Grows by `delta` elements (null); returns the old size, or nil past the maximum.
+    /// Grows by `delta` elements (null); returns the old size, or nil past the maximum (or for
+    /// a table of non-nullable references).
     @discardableResult
     public func grow(by delta: Int) -> Int? {
-        guard delta >= 0 else { return nil }
+        guard delta >= 0, type.element.nullable || delta == 0 else { return nil }
         return grow(by: UInt64(delta), initial: 0).map { Int($0) }
     }
 
@@ -86,7 +95,7 @@ public final class Global: @unchecked Sendable {
 
     /// A global owned by the host (for imports).
     public convenience init(store: Store, type: GlobalType, value: Value) throws(WasmError) {
-        guard value.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(value.type)") }
+        guard value.matches(type.value) else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(value.type)") }
         self.init(type: type, store: store)
         value.store(to: cell)
     }
@@ -103,14 +112,14 @@ public final class Global: @unchecked Sendable {
     deinit { cell.deallocate() }
 
     public var value: Value {
-        guard let store else { return type.value == .funcref ? .funcref(nil) : Value.load(from: cell, type: type.value, store: nil) }
+        guard let store else { return Value.load(from: cell, type: type.value, store: nil) }
         return Value.load(from: cell, type: type.value, store: store)
     }
 
     /// Sets a mutable global; fails on an immutable one or a value of the wrong type.
     public func set(_ v: Value) throws(WasmError) {
         guard type.mutable else { throw WasmError(.usage, "global is immutable") }
-        guard v.type == type.value else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(v.type)") }
+        guard v.matches(type.value) else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(v.type)") }
         v.store(to: cell)
     }
 }

@@ -17,6 +17,8 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
     case nullReference
     /// A Wasm exception no handler caught (`Trap.exception` holds it).
     case exception
+    /// `call_ref` / `return_call_ref` of a null reference (typed function references).
+    case nullFunctionReference
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
         case .hostError: "host function failed"
         case .nullReference: "null reference"
         case .exception: "uncaught exception"
+        case .nullFunctionReference: "null function reference"
         }
     }
 }

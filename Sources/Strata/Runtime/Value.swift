@@ -111,32 +111,42 @@ public enum Value: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func fromSlot(_ s: Slot, type: ValueType, store: Store?) -> Value {
-        switch type {
-        case .i32: .i32(Int32(bitPattern: UInt32(truncatingIfNeeded: s)))
-        case .i64: .i64(Int64(bitPattern: s))
-        case .f32: .f32(Float(bitPattern: UInt32(truncatingIfNeeded: s)))
-        case .f64: .f64(Double(bitPattern: s))
-        case .funcref:
-            .funcref(store.flatMap { store in
-                UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) }
-            })
-        case .externref: .externref(s == 0 ? nil : s &- 1)
-        case .exnref: .exnref(Exception.from(reference: s))
-        case .v128: .v128(V128(lo: s, hi: 0))  // callers with a whole slot use load(from:)
+        switch type.kind {
+        case .i32: return .i32(Int32(bitPattern: UInt32(truncatingIfNeeded: s)))
+        case .i64: return .i64(Int64(bitPattern: s))
+        case .f32: return .f32(Float(bitPattern: UInt32(truncatingIfNeeded: s)))
+        case .f64: return .f64(Double(bitPattern: s))
+        case .v128: return .v128(V128(lo: s, hi: 0))  // callers with a whole slot use load(from:)
+        case .ref:
+            switch type.heapType.top {
+            case .extern: return .externref(s == 0 ? nil : s &- 1)
+            case .exn: return .exnref(Exception.from(reference: s))
+            default:
+                return .funcref(store.flatMap { store in
+                    UnsafeMutablePointer<StrataFuncRefAlias>(bitPattern: UInt(s)).map { Function(store: store, reference: $0) }
+                })
+            }
         }
     }
 
-    /// The default (zero) value of a type.
-    static func zero(_ t: ValueType) -> Value {
-        switch t {
-        case .i32: .i32(0)
-        case .i64: .i64(0)
-        case .v128: .v128(V128(lo: 0, hi: 0))
-        case .f32: .f32(0)
-        case .f64: .f64(0)
-        case .funcref: .funcref(nil)
-        case .externref: .externref(nil)
-        case .exnref: .exnref(nil)
+    /// The default (zero) value of a type (null for references).
+    public static func zero(_ t: ValueType) -> Value {
+        fromSlot(0, type: t, store: nil)
+    }
+
+    /// Whether the value is one of type `t` (types of runtime objects: concrete heap types
+    /// are canonical ids). A function reference has the canonical type of its function.
+    func matches(_ t: ValueType) -> Bool {
+        switch (self, t.kind) {
+        case (.i32, .i32), (.i64, .i64), (.f32, .f32), (.f64, .f64), (.v128, .v128): return true
+        case (.funcref(let f), .ref):
+            guard let f else { return t.nullable && t.heapType.top == .func }
+            return ValueType.ref(.canonical(f.reference.pointee.typeID), nullable: false).matches(t)
+        case (.externref(let e), .ref):
+            return t.heapType.top == .extern && (e == nil ? t.nullable : t.heapType == .extern)
+        case (.exnref(let e), .ref):
+            return t.heapType.top == .exn && (e == nil ? t.nullable : t.heapType == .exn)
+        default: return false
         }
     }
 }

@@ -29,6 +29,9 @@ struct ControlFrame {
     /// Height of the value stack when the frame was entered (below its params).
     var height: Int
     var unreachable: Bool
+    /// Height of `FunctionValidator.initializedLocals` when the frame was entered: locals set
+    /// inside the frame are unset again at its end (typed function references).
+    var initializedHeight: Int = 0
 
     /// Types a branch to this frame carries.
     var labelTypes: ArraySlice<ValueType> { kind == .loop ? params : results }
@@ -57,6 +60,11 @@ struct FunctionValidator: ~Copyable {
     /// Whether a v128 value has been a local or on the stack so far (consumers that track
     /// value types skip the work for the common function without any).
     private(set) var usesV128 = false
+    /// Locals without a default value (non-nullable references): whether each is set on the
+    /// current path, and the ones set since, in order (unset again when their block ends).
+    /// Empty for the usual function without such locals.
+    private var localIsSet: [Bool] = []
+    private var initializedLocals: [UInt32] = []
 
     init(module: ModuleContext, body: FunctionBody, type: FuncType, bytes: UnsafeBufferPointer<UInt8>) {
         self.module = module
@@ -66,6 +74,9 @@ struct FunctionValidator: ~Copyable {
         self.bodyEnd = body.codeEnd
         self.locals = type.params + body.locals
         self.usesV128 = locals.contains(.v128)
+        if locals.contains(where: { !$0.isDefaultable }) {
+            localIsSet = locals.indices.map { $0 < type.params.count || locals[$0].isDefaultable }
+        }
         self.controls.append(ControlFrame(kind: .function, params: [], results: type.results[...], height: 0, unreachable: false))
     }
 
@@ -99,10 +110,19 @@ struct FunctionValidator: ~Copyable {
     @discardableResult
     mutating func pop(_ expected: ValueType?, at offset: Int) throws(WasmError) -> ValueType? {
         let actual = try pop(at: offset)
-        if let actual, let expected, actual != expected {
+        if let actual, let expected, !isSubtype(actual, expected) {
             throw invalid("type mismatch", at: offset)
         }
         return actual  // the spec's pop_val: unknown stays unknown
+    }
+
+    /// `a <: b` in this module (concrete types compared by their canonical forms).
+    @inline(__always)
+    func isSubtype(_ a: ValueType, _ b: ValueType) -> Bool { a == b || module.isSubtype(a, b) }
+
+    /// Every type of `a` is a subtype of the one at its position in `b` (same counts).
+    func allSubtypes(_ a: some Collection<ValueType>, _ b: some Collection<ValueType>) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { isSubtype($0, $1) }
     }
 
     mutating func pop(_ types: ArraySlice<ValueType>, at offset: Int) throws(WasmError) {
@@ -124,12 +144,13 @@ struct FunctionValidator: ~Copyable {
                 throw invalid("type mismatch", at: offset)
             }
             position -= 1
-            if let actual = values[position], actual != t { throw invalid("type mismatch", at: offset) }
+            if let actual = values[position], !isSubtype(actual, t) { throw invalid("type mismatch", at: offset) }
         }
     }
 
     mutating func pushControl(_ kind: ControlFrame.Kind, params: ArraySlice<ValueType>, results: ArraySlice<ValueType>) {
-        controls.append(ControlFrame(kind: kind, params: params, results: results, height: values.count, unreachable: false))
+        controls.append(ControlFrame(kind: kind, params: params, results: results, height: values.count, unreachable: false,
+                                     initializedHeight: initializedLocals.count))
         push(params)
     }
 
@@ -138,7 +159,20 @@ struct FunctionValidator: ~Copyable {
         try pop(frame.results, at: offset)
         if values.count != frame.height { throw invalid("type mismatch", at: offset) }
         controls.removeLast()
+        // Locals set inside the frame are not known to be set after it.
+        while initializedLocals.count > frame.initializedHeight {
+            localIsSet[Int(initializedLocals.removeLast())] = false
+        }
         return frame
+    }
+
+    /// `local.set` / `local.tee` of a local without a default value: set from here to the end
+    /// of the enclosing block.
+    @inline(__always)
+    mutating func noteSet(_ local: UInt32) {
+        guard !localIsSet.isEmpty, !localIsSet[Int(local)] else { return }
+        localIsSet[Int(local)] = true
+        initializedLocals.append(local)
     }
 
     mutating func setUnreachable() {
@@ -159,7 +193,9 @@ struct FunctionValidator: ~Copyable {
         guard !reader.isAtEnd else { throw reader.error("unexpected end") }
         let b = reader.bytes[reader.position]
         if b == 0x40 { reader.position += 1; return FuncType(params: [], results: []) }
-        if let t = ValueType(rawValue: b) { reader.position += 1; return FuncType(params: [], results: [t]) }
+        if ValueType.shorthand(code: b) != nil || b == 0x63 || b == 0x64 {
+            return FuncType(params: [], results: [try valueType(at: offset)])
+        }
         let index = try reader.readS33()
         guard index >= 0, index < module.types.count else {
             if index < 0 { throw reader.error("malformed value type", at: at) }
@@ -212,6 +248,13 @@ struct FunctionValidator: ~Copyable {
         return module.tables[Int(index)]
     }
 
+    /// A value type immediate (block types, typed `select`), its type index checked.
+    mutating func valueType(at offset: Int) throws(WasmError) -> ValueType {
+        let t = try reader.readValueType(typed: module.features.contains(.functionReferences))
+        try module.checkTypeIndex(t, at: offset)
+        return t
+    }
+
     func localType(_ index: UInt32, at offset: Int) throws(WasmError) -> ValueType {
         guard Int(index) < locals.count else { throw invalid("unknown local \(index)", at: offset) }
         return locals[Int(index)]
@@ -250,6 +293,7 @@ struct FunctionValidator: ~Copyable {
     // MARK: the pass
 
     mutating func run<Sink: CodeSink>(sink: inout Sink) throws(WasmError) {
+        for t in locals where t.isReference { try module.checkTypeIndex(t, at: reader.position) }
         while !controls.isEmpty {
             guard !reader.isAtEnd else { throw reader.error("unexpected end") }
             let offset = reader.position
@@ -316,8 +360,8 @@ struct FunctionValidator: ~Copyable {
                 let depth = try reader.readU32()
                 // The clause's values, as a branch to its label (outside the try_table) carries them.
                 var values: [ValueType] = kind == .catchTag || kind == .catchTagRef ? try tagType(tag, at: offset).params : []
-                if kind == .catchTagRef || kind == .catchAllRef { values.append(.exnref) }
-                guard try label(depth, at: offset).labelTypes.elementsEqual(values) else { throw invalid("type mismatch", at: offset) }
+                if kind == .catchTagRef || kind == .catchAllRef { values.append(.ref(.exn, nullable: false)) }
+                guard allSubtypes(values, try label(depth, at: offset).labelTypes) else { throw invalid("type mismatch", at: offset) }
                 catchClauses.append(CatchClause(kind: kind, tag: tag, depth: depth))
             }
             try pop(bt.params[...], at: offset)
@@ -325,7 +369,7 @@ struct FunctionValidator: ~Copyable {
             return .tryTable(params: bt.params.count, results: bt.results.count)
         case 0x0B:
             let frame = try popControl(at: offset)
-            if frame.kind == .if && frame.params != frame.results {
+            if frame.kind == .if && !allSubtypes(frame.params, frame.results) {
                 throw invalid("type mismatch", at: offset)
             }
             push(frame.results)
@@ -374,30 +418,37 @@ struct FunctionValidator: ~Copyable {
             let table = try reader.readU32()
             let tt = try tableType(table, at: offset)
             let type = try typeAt(typeIndex, at: offset)
-            guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
+            guard isSubtype(tt.element, .funcref) else { throw invalid("type mismatch", at: offset) }
             try pop(tt.indexType, at: offset)
             try pop(type.params[...], at: offset)
             push(type.results[...])
             return .callIndirect(typeIndex: typeIndex, table: table)
-        case 0x12, 0x13:
+        case 0x12, 0x13, 0x15:
             // Tail calls: the callee's results are the function's; nothing follows.
-            guard module.features.contains(.tailCalls) else { throw reader.error("illegal opcode", at: offset) }
+            guard module.features.contains(.tailCalls), opcode != 0x15 || module.features.contains(.functionReferences) else {
+                throw reader.error("illegal opcode", at: offset)
+            }
             let type: FuncType
             let instruction: Instruction
             if opcode == 0x12 {
                 let index = try reader.readU32()
                 type = try functionType(index, at: offset)
                 instruction = .returnCall(function: index)
+            } else if opcode == 0x15 {
+                let typeIndex = try reader.readU32()
+                type = try typeAt(typeIndex, at: offset)
+                try pop(.ref(.concrete(typeIndex), nullable: true), at: offset)
+                instruction = .returnCallRef(typeIndex: typeIndex)
             } else {
                 let typeIndex = try reader.readU32()
                 let table = try reader.readU32()
                 let tt = try tableType(table, at: offset)
                 type = try typeAt(typeIndex, at: offset)
-                guard tt.element == .funcref else { throw invalid("type mismatch", at: offset) }
+                guard isSubtype(tt.element, .funcref) else { throw invalid("type mismatch", at: offset) }
                 try pop(tt.indexType, at: offset)
                 instruction = .returnCallIndirect(typeIndex: typeIndex, table: table)
             }
-            guard type.results[...] == controls[0].results else { throw invalid("type mismatch", at: offset) }
+            guard allSubtypes(type.results, controls[0].results) else { throw invalid("type mismatch", at: offset) }
             try pop(type.params[...], at: offset)
             setUnreachable()
             return instruction
@@ -408,7 +459,7 @@ struct FunctionValidator: ~Copyable {
             try pop(.i32, at: offset)
             let t1 = try pop(at: offset)
             let t2 = try pop(at: offset)
-            if let t1, t1.isReference || t1 == .v128 && false { throw invalid("type mismatch", at: offset) }
+            if let t1, t1.isReference { throw invalid("type mismatch", at: offset) }
             if let t2, t2.isReference { throw invalid("type mismatch", at: offset) }
             if let t1, let t2, t1 != t2 { throw invalid("type mismatch", at: offset) }
             push(t1 ?? t2)
@@ -416,7 +467,7 @@ struct FunctionValidator: ~Copyable {
         case 0x1C:
             let n = try reader.readU32()
             guard n == 1 else { throw invalid("invalid result arity", at: offset) }
-            let t = try reader.readValueType()
+            let t = try valueType(at: offset)
             try pop(.i32, at: offset)
             try pop(t, at: offset)
             try pop(t, at: offset)
@@ -424,17 +475,21 @@ struct FunctionValidator: ~Copyable {
             return .select
         case 0x20:
             let i = try reader.readU32()
-            push(try localType(i, at: offset))
+            let t = try localType(i, at: offset)
+            guard localIsSet.isEmpty || localIsSet[Int(i)] else { throw invalid("uninitialized local", at: offset) }
+            push(t)
             return .localGet(i)
         case 0x21:
             let i = try reader.readU32()
             try pop(try localType(i, at: offset), at: offset)
+            noteSet(i)
             return .localSet(i)
         case 0x22:
             let i = try reader.readU32()
             let t = try localType(i, at: offset)
             try pop(t, at: offset)
             push(t)
+            noteSet(i)
             return .localTee(i)
         case 0x23:
             let i = try reader.readU32()
@@ -495,7 +550,8 @@ struct FunctionValidator: ~Copyable {
         case 0x45...0xC4:
             return try numeric(UInt16(opcode), at: offset)
         case 0xD0:
-            let t = try reader.readRefType()
+            let t = try reader.readNullType(typed: module.features.contains(.functionReferences))
+            try module.checkTypeIndex(t, at: offset)
             push(t)
             return .refNull(t)
         case 0xD1:
@@ -507,8 +563,48 @@ struct FunctionValidator: ~Copyable {
             let f = try reader.readU32()
             guard Int(f) < module.functionTypes.count else { throw invalid("unknown function \(f)", at: offset) }
             guard module.declaredFunctions.contains(f) else { throw invalid("undeclared function reference", at: offset) }
-            push(.funcref)
+            push(.ref(.concrete(module.functionTypes[Int(f)]), nullable: false))
             return .refFunc(f)
+        case 0x14:
+            guard module.features.contains(.functionReferences) else { throw reader.error("illegal opcode", at: offset) }
+            let typeIndex = try reader.readU32()
+            let type = try typeAt(typeIndex, at: offset)
+            try pop(.ref(.concrete(typeIndex), nullable: true), at: offset)
+            try pop(type.params[...], at: offset)
+            push(type.results[...])
+            return .callRef(typeIndex: typeIndex)
+        case 0xD4:
+            guard module.features.contains(.functionReferences) else { throw reader.error("illegal opcode", at: offset) }
+            let t = try pop(at: offset)
+            guard let t else { push(nil); return .refAsNonNull }
+            guard t.isReference else { throw invalid("type mismatch", at: offset) }
+            push(.ref(t.heapType, nullable: false))
+            return .refAsNonNull
+        case 0xD5:
+            // br_on_null l: [t* (ref null ht)] -> [t* (ref ht)], branching with t* on null.
+            guard module.features.contains(.functionReferences) else { throw reader.error("illegal opcode", at: offset) }
+            let depth = try reader.readU32()
+            let target = try label(depth, at: offset)
+            let t = try pop(at: offset)
+            if let t, !t.isReference { throw invalid("type mismatch", at: offset) }
+            try pop(target.labelTypes, at: offset)
+            push(target.labelTypes)
+            push(t.map { .ref($0.heapType, nullable: false) })
+            return .brOnNull(depth: Int(depth))
+        case 0xD6:
+            // br_on_non_null l: [t* (ref null ht)] -> [t*], branching with t* (ref ht) on non-null.
+            guard module.features.contains(.functionReferences) else { throw reader.error("illegal opcode", at: offset) }
+            let depth = try reader.readU32()
+            let target = try label(depth, at: offset)
+            guard let last = target.labelTypes.last, last.isReference else { throw invalid("type mismatch", at: offset) }
+            let t = try pop(at: offset)
+            if let t {
+                guard t.isReference, isSubtype(.ref(t.heapType, nullable: false), last) else { throw invalid("type mismatch", at: offset) }
+            }
+            let carried = target.labelTypes.dropLast()
+            try pop(carried, at: offset)
+            push(carried)
+            return .brOnNonNull(depth: Int(depth))
         case 0xFC:
             return try prefixedFC(at: offset)
         case 0xFD:
@@ -560,7 +656,7 @@ struct FunctionValidator: ~Copyable {
             let table = try reader.readU32()
             let tt = try tableType(table, at: offset)
             let et = try elementType(segment, at: offset)
-            guard tt.element == et else { throw invalid("type mismatch", at: offset) }
+            guard isSubtype(et, tt.element) else { throw invalid("type mismatch", at: offset) }
             try pop(.i32, at: offset); try pop(.i32, at: offset); try pop(tt.indexType, at: offset)
             return .tableInit(element: segment, table: table)
         case 13:
@@ -572,7 +668,7 @@ struct FunctionValidator: ~Copyable {
             let src = try reader.readU32()
             let d = try tableType(dst, at: offset)
             let s = try tableType(src, at: offset)
-            guard d.element == s.element else { throw invalid("type mismatch", at: offset) }
+            guard isSubtype(s.element, d.element) else { throw invalid("type mismatch", at: offset) }
             // The length is 64-bit only when both tables are.
             try pop(d.is64 && s.is64 ? .i64 : .i32, at: offset)
             try pop(s.indexType, at: offset); try pop(d.indexType, at: offset)
@@ -619,6 +715,26 @@ struct ModuleContext: Sendable {
     var declaredFunctions: DeclaredFunctions
     /// The proposals past Wasm 2.0 the module may use.
     var features: WasmFeatures = .all
+    /// Per type index, the first equivalent type's index (`TypeCanonicalization`).
+    var canonical: [UInt32] = []
+
+    /// `a <: b` in this module.
+    func isSubtype(_ a: ValueType, _ b: ValueType) -> Bool {
+        a.isSubtype(of: b, sameType: { x, y in sameType(x, y) })
+    }
+
+    /// Whether two concrete heap types (module type indices) are the same type.
+    func sameType(_ a: HeapType, _ b: HeapType) -> Bool {
+        guard let i = a.typeIndex, let j = b.typeIndex else { return false }
+        return canonical[Int(i)] == canonical[Int(j)]
+    }
+
+    /// A concrete heap type of `t` must name a type of the module.
+    func checkTypeIndex(_ t: ValueType, at offset: Int) throws(WasmError) {
+        if t.isReference, let i = t.heapType.typeIndex, Int(i) >= types.count {
+            throw WasmError(.invalid, "unknown type", offset: offset)
+        }
+    }
 
     /// Whether `memory` is memory 0 with 32-bit addresses: the memory every tier reaches
     /// directly (`vmctx.memory0`, the interpreter's cached base and size, guard pages instead of

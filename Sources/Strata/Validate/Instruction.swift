@@ -18,6 +18,13 @@ enum Instruction {
     /// Tail calls (`return_call`, `return_call_indirect`).
     case returnCall(function: UInt32)
     case returnCallIndirect(typeIndex: UInt32, table: UInt32)
+    /// Typed function references: calls through a function reference (null traps).
+    case callRef(typeIndex: UInt32)
+    case returnCallRef(typeIndex: UInt32)
+    /// `ref.as_non_null` (traps on null), `br_on_null`, `br_on_non_null`.
+    case refAsNonNull
+    case brOnNull(depth: Int)
+    case brOnNonNull(depth: Int)
     /// Exception handling. `try_table`'s catch clauses are read from
     /// `FunctionValidator.catchClauses`; it is a block otherwise (ended by `end`).
     case tryTable(params: Int, results: Int)

@@ -8,13 +8,24 @@ struct ModuleValidator {
 
     func validate() throws(WasmError) -> ModuleContext {
         let types = info.types
+        // A function type refers to earlier types and itself only (its recursion group).
+        for (i, t) in types.enumerated() {
+            for v in t.params + t.results where v.isReference {
+                if let j = v.heapType.typeIndex, j > UInt32(i) { throw invalid("unknown type", at: 0) }
+            }
+        }
+        var context = ModuleContext(types: types, functionTypes: [], tables: [], memories: [], globals: [], elementTypes: [],
+                                    declaredFunctions: DeclaredFunctions(count: 0), features: features,
+                                    canonical: TypeCanonicalization.localCanonical(types))
         for imp in info.imports {
             switch imp.descriptor {
             case .function(let t):
                 guard Int(t) < types.count else { throw invalid("unknown type \(t)", at: imp.offset) }
-            case .table(let t): try checkTableLimits(t, at: imp.offset)
+            case .table(let t):
+                try context.checkTypeIndex(t.element, at: imp.offset)
+                try checkTableLimits(t, at: imp.offset)
             case .memory(let m): try checkMemoryLimits(m, at: imp.offset)
-            case .global: break
+            case .global(let g): try context.checkTypeIndex(g.value, at: imp.offset)
             case .tag(let t): try checkTagType(t, at: imp.offset)
             }
         }
@@ -22,7 +33,10 @@ struct ModuleValidator {
         for (i, t) in info.functionTypeIndices.enumerated() where Int(t) >= types.count {
             throw invalid("unknown type \(t)", at: info.functionOffsets[i])
         }
-        for (i, t) in info.tables.enumerated() { try checkTableLimits(t, at: info.tableOffsets[i]) }
+        for (i, t) in info.tables.enumerated() {
+            try context.checkTypeIndex(t.element, at: info.tableOffsets[i])
+            try checkTableLimits(t, at: info.tableOffsets[i])
+        }
         if info.memoryCount > 1 && !features.contains(.multiMemory) {
             throw invalid("multiple memories", at: info.memoryOffsets.last ?? info.imports.last?.offset ?? 0)
         }
@@ -31,15 +45,19 @@ struct ModuleValidator {
 
         var functionTypes = info.importedFunctionTypes
         functionTypes.append(contentsOf: info.functionTypeIndices)
+        context.functionTypes = functionTypes
         var allTables = info.importedTables
         allTables.append(contentsOf: info.tables)
         var allGlobals = info.importedGlobals
         allGlobals.append(contentsOf: info.globals.map(\.type))
+        for g in info.globals { try context.checkTypeIndex(g.type.value, at: g.offset) }
+        for seg in info.elements { try context.checkTypeIndex(seg.type, at: seg.offset) }
 
         // C.refs: functions referenced from globals, element segments and exports.
         var declared = DeclaredFunctions(count: info.functionCount)
         func noteRefs(_ e: ConstExpr) { if case .refFunc(let f) = e { declared.insert(f) } }
         for g in info.globals { noteRefs(g.initializer) }
+        for case let e? in info.tableInitializers { noteRefs(e) }
         for seg in info.elements { for item in seg.items { noteRefs(item) } }
         for e in info.exports where e.kind == .function { declared.insert(e.index) }
 
@@ -48,9 +66,18 @@ struct ModuleValidator {
         let extended = features.contains(.extendedConstantExpressions)
         for (i, g) in info.globals.enumerated() {
             let visible = info.importedGlobals.count + (extended ? i : 0)
-            try checkConstExpr(g.initializer, expected: g.type.value, functionCount: functionTypes.count, globals: allGlobals.prefix(visible), at: g.offset)
+            try checkConstExpr(g.initializer, expected: g.type.value, context: context, globals: allGlobals.prefix(visible), at: g.offset)
         }
         let segmentGlobals = allGlobals.prefix(extended ? allGlobals.count : info.importedGlobals.count)
+        // Table initializers (typed function references) read imported globals only (tables
+        // come before globals); a table of non-nullable references needs one.
+        for (i, t) in info.tables.enumerated() {
+            if let e = info.tableInitializers[i] {
+                try checkConstExpr(e, expected: t.element, context: context, globals: allGlobals.prefix(info.importedGlobals.count), at: info.tableOffsets[i])
+            } else if !t.element.isDefaultable {
+                throw invalid("type mismatch", at: info.tableOffsets[i])
+            }
+        }
 
         var names = Set<NameBytes>()  // names compare as bytes, not as Unicode strings
         names.reserveCapacity(info.exports.count)
@@ -73,33 +100,29 @@ struct ModuleValidator {
 
         for seg in info.elements {
             for item in seg.items {
-                try checkConstExpr(item, expected: seg.type, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
+                try checkConstExpr(item, expected: seg.type, context: context, globals: segmentGlobals, at: seg.offset)
             }
             if case .active(let table, let offset) = seg.mode {
                 guard Int(table) < allTables.count else { throw invalid("unknown table \(table)", at: seg.offset) }
-                try checkConstExpr(offset, expected: allTables[Int(table)].indexType, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
-                guard allTables[Int(table)].element == seg.type else { throw invalid("type mismatch", at: seg.offset) }
+                try checkConstExpr(offset, expected: allTables[Int(table)].indexType, context: context, globals: segmentGlobals, at: seg.offset)
+                guard context.isSubtype(seg.type, allTables[Int(table)].element) else { throw invalid("type mismatch", at: seg.offset) }
             }
         }
         for seg in info.data {
             if case .active(let memory, let offset) = seg.mode {
                 guard Int(memory) < info.memoryCount else { throw invalid("unknown memory \(memory)", at: seg.offset) }
-                try checkConstExpr(offset, expected: allMemories[Int(memory)].addressType, functionCount: functionTypes.count, globals: segmentGlobals, at: seg.offset)
+                try checkConstExpr(offset, expected: allMemories[Int(memory)].addressType, context: context, globals: segmentGlobals, at: seg.offset)
             }
         }
 
-        return ModuleContext(
-            types: types,
-            functionTypes: functionTypes,
-            tables: allTables,
-            memories: allMemories,
-            tags: info.importedTags + info.tags,
-            globals: allGlobals,
-            elementTypes: info.elements.map(\.type),
-            dataCount: info.dataCount,
-            declaredFunctions: declared,
-            features: features
-        )
+        context.tables = allTables
+        context.memories = allMemories
+        context.tags = info.importedTags + info.tags
+        context.globals = allGlobals
+        context.elementTypes = info.elements.map(\.type)
+        context.dataCount = info.dataCount
+        context.declaredFunctions = declared
+        return context
     }
 
     func checkTableLimits(_ t: TableType, at offset: Int) throws(WasmError) {
@@ -127,12 +150,12 @@ struct ModuleValidator {
         }
     }
 
-    func checkConstExpr(_ e: ConstExpr, expected: ValueType, functionCount: Int, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) {
-        let actual = try constType(e, functionCount: functionCount, globals: globals, at: offset)
-        guard actual == expected else { throw invalid("type mismatch", at: offset) }
+    func checkConstExpr(_ e: ConstExpr, expected: ValueType, context: ModuleContext, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) {
+        let actual = try constType(e, context: context, globals: globals, at: offset)
+        guard context.isSubtype(actual, expected) else { throw invalid("type mismatch", at: offset) }
     }
 
-    func constType(_ e: ConstExpr, functionCount: Int, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) -> ValueType {
+    func constType(_ e: ConstExpr, context: ModuleContext, globals: ArraySlice<GlobalType>, at offset: Int) throws(WasmError) -> ValueType {
         let actual: ValueType
         switch e {
         case .i32: actual = .i32
@@ -140,10 +163,12 @@ struct ModuleValidator {
         case .f32: actual = .f32
         case .f64: actual = .f64
         case .v128: actual = .v128
-        case .refNull(let t): actual = t
+        case .refNull(let t):
+            try context.checkTypeIndex(t, at: offset)
+            actual = t
         case .refFunc(let f):
-            guard Int(f) < functionCount else { throw invalid("unknown function \(f)", at: offset) }
-            actual = .funcref
+            guard Int(f) < context.functionTypes.count else { throw invalid("unknown function \(f)", at: offset) }
+            actual = .ref(.concrete(context.functionTypes[Int(f)]), nullable: false)
         case .globalGet(let g):
             guard Int(g) < globals.count else { throw invalid("unknown global \(g)", at: offset) }
             let type = globals[Int(g)]
@@ -151,7 +176,7 @@ struct ModuleValidator {
             actual = type.value
         case .binary(let op, let a, let b):
             guard features.contains(.extendedConstantExpressions) else { throw invalid("constant expression required", at: offset) }
-            for operand in [a, b] where try constType(operand, functionCount: functionCount, globals: globals, at: offset) != op.type {
+            for operand in [a, b] where try constType(operand, context: context, globals: globals, at: offset) != op.type {
                 throw invalid("type mismatch", at: offset)
             }
             actual = op.type
