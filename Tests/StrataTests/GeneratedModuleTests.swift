@@ -61,19 +61,6 @@ import Testing
         }
     }
 
-    static func zero(_ t: ValueType) -> Value {
-        switch t {
-        case .i32: .i32(0)
-        case .i64: .i64(0)
-        case .f32: .f32(0)
-        case .f64: .f64(0)
-        case .v128: .v128(V128(lo: 0, hi: 0))
-        case .funcref: .funcref(nil)
-        case .exnref: .exnref(nil)
-        default: .externref(nil)
-        }
-    }
-
     /// What running every export of `bytes` gives in `engine`, one line per call.
     static func outcome(_ bytes: [UInt8], engine: Engine) -> [String] {
         let module: Module
@@ -87,7 +74,7 @@ import Testing
             let timer = InterruptTimer(after: 2, store.interruptHandle)
             defer { timer.cancel() }
             do {
-                let results = try f.call(f.type.params.map(zero))
+                let results = try f.call(f.type.params.map(Value.zero))
                 lines.append("\(e.name): " + results.map(bits).joined(separator: " "))
             } catch let t as Trap {
                 if t.kind == .interrupted { return lines + ["interrupted"] }

@@ -84,6 +84,11 @@ import WAT
             // sum over i < 10 of (i even ? 2i : i*i) = 2*(0+2+4+6+8) + (1+9+25+49+81)
             #expect(try call("sum", 10) == [.i32(40 + 165)])
         }
+        if tier == .baseline || tier == .optimizing {
+            // Every function is compiled but the one with return_call_ref (tail calls stay
+            // in the interpreter): functions 3...7 and 11 use the new instructions.
+            for f in 0..<12 { #expect(i.module.currentTier(function: f) == (f == 8 ? .interpreter : tier), "function \(f)") }
+        }
         // The host passes a function reference in and gets one out; the parameter's type is
         // checked against the function's.
         let square = try #require(try i.function("square")!.call([]).first)

@@ -612,8 +612,44 @@ struct BaselineCompiler: CodeSink {
             unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
         case .tryTable, .throw, .throwRef:
             break  // rejected above
-        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile typed function references yet")
+        case .returnCallRef:
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
+        case .callRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            spillRegisters()
+            let ref = popGPR()
+            // As for call_indirect: r10 survives the argument moves.
+            asm.mov(.w64, .r10, ref)
+            free(ref)
+            call(type: type, offset: offset) { c, argBase in
+                c.m.callRef(.r10, slots: Self.slotMem(argBase), offset: offset)
+            }
+        case .refAsNonNull:
+            let type = stack[stack.count - 1].type
+            let ref = popGPR()
+            m.nullCheck(ref, offset: offset)
+            push(type, .gpr(ref))
+        case .brOnNull(let depth):
+            // Branch when null, without the reference; the fallthrough keeps it.
+            let type = stack[stack.count - 1].type
+            let ref = popGPR()
+            asm.test(.w64, ref, ref)
+            let skip = asm.newLabel()
+            asm.jcc(.ne, skip)
+            branch(depth: depth)
+            asm.bind(skip)
+            push(type, .gpr(ref))
+        case .brOnNonNull(let depth):
+            // Branch when not null, carrying the reference; the fallthrough drops it.
+            let type = stack[stack.count - 1].type
+            let ref = popGPR()
+            push(type, .gpr(ref))
+            asm.test(.w64, ref, ref)
+            let skip = asm.newLabel()
+            asm.jcc(.e, skip)
+            branch(depth: depth)
+            asm.bind(skip)
+            free(pop().loc)
         case .call(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
             call(type: type, offset: offset) { c, argBase in

@@ -101,6 +101,8 @@ enum IROp: UInt8 {
     case call
     /// Indirect call through table `imm2` with type `imm`; the index is the last of `args`.
     case callIndirect
+    /// `call_ref` with type `imm`: the function reference is the last of `args` (null traps).
+    case callRef
     /// Result `imm` of the call just before.
     case callResult
     /// A runtime builtin: `imm` = Builtin raw value, `imm2` packs up to 3 u16 immediates
@@ -111,6 +113,8 @@ enum IROp: UInt8 {
     /// Traps with `interrupted` when the engine asks running code to stop (loop headers;
     /// `offset` the loop's). How it is checked is the machine layer's business.
     case interruptCheck
+    /// Traps with `nullReference` when reference `a` is null (`ref.as_non_null`).
+    case nullCheck
 }
 
 extension IROp {
@@ -135,7 +139,7 @@ extension IROp {
     /// Calls into other code (all caller-saved registers are clobbered).
     var isCall: Bool {
         switch self {
-        case .call, .callIndirect, .builtin, .convert: true
+        case .call, .callIndirect, .callRef, .builtin, .convert: true
         default: false
         }
     }

@@ -326,8 +326,33 @@ struct IRBuilder: CodeSink {
             unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
         case .tryTable, .throw, .throwRef:
             break  // rejected above
-        case .callRef, .returnCallRef, .refAsNonNull, .brOnNull, .brOnNonNull:
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile typed function references yet")
+        case .returnCallRef:
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
+        case .callRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            let ref = pop()
+            call(IRInst(op: .callRef, type: nil, imm: UInt64(typeIndex), offset: at), type: type, extraArgs: [ref])
+        case .refAsNonNull:
+            // The value stays; only the check is an instruction.
+            _ = emit(IRInst(op: .nullCheck, type: nil, a: stack[stack.count - 1], offset: at))
+        case .brOnNull(let depth), .brOnNonNull(let depth):
+            // br_on_null branches without the reference when it is null; br_on_non_null
+            // branches with it when it is not; each falls through otherwise.
+            let ref = pop()
+            let isNull = emit(IRInst(op: .eqz, type: .i32, a: ref, offset: at))
+            let taken = edgeBlock(from: block)
+            let next = edgeBlock(from: block)
+            if case .brOnNull = instruction {
+                f.blocks[Int(block)].term = .branch(cond: isNull, then: taken, else: next)
+                branch(depth: depth, from: taken)
+                stack.append(ref)
+            } else {
+                f.blocks[Int(block)].term = .branch(cond: isNull, then: next, else: taken)
+                stack.append(ref)
+                branch(depth: depth, from: taken)
+                _ = pop()
+            }
+            current = next
         case .call(let function):
             if try inline(Int(function), at: at) { break }
             let type = context.types[Int(context.functionTypes[Int(function)])]

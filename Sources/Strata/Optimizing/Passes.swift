@@ -345,7 +345,7 @@ extension IRPasses {
                     default: nil
                     }
                     if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)] = resolve(inst.b) }
-                case .call, .callIndirect, .builtin:
+                case .call, .callIndirect, .callRef, .builtin:
                     known = KnownValues()
                 default:
                     break

@@ -179,6 +179,21 @@ struct X64MachineLayer {
         callReference(slots: slots, offset: offset)
     }
 
+    /// `call_ref` through the function reference in `ref` (not rcx, rdx, rdi, rsi): null
+    /// traps; the type needs no check (validation proved it).
+    mutating func callRef(_ ref: Reg, slots: Mem, offset: Int) {
+        if ref != .rax { asm.mov(.w64, .rax, ref) }
+        asm.test(.w64, .rax, .rax)
+        asm.jcc(.e, stub(.nullFunctionReference, offset: offset))
+        callReference(slots: slots, offset: offset)
+    }
+
+    /// Traps with `nullReference` when `ref` is null (`ref.as_non_null`).
+    mutating func nullCheck(_ ref: Reg, offset: Int) {
+        asm.test(.w64, ref, ref)
+        asm.jcc(.e, stub(.nullReference, offset: offset))
+    }
+
     /// Calls runtime builtin `b` (arguments already in rsi, rdx, ...; vmctx goes to rdi).
     mutating func callBuiltin(_ b: Builtin, mayTrap: Bool, offset: Int) {
         asm.mov(.w64, .rdi, Self.vm)

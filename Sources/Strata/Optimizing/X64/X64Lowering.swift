@@ -246,7 +246,7 @@ struct X64Lowering {
 
     mutating func emit() -> MachineFunction {
         // Outgoing slots: the largest call.
-        for inst in f.insts where inst.op == .call || inst.op == .callIndirect {
+        for inst in f.insts where inst.op == .call || inst.op == .callIndirect || inst.op == .callRef {
             outSlots = max(outSlots, Int(inst.extraCount))
         }
         for inst in f.insts where inst.op == .callResult { outSlots = max(outSlots, Int(inst.imm) + 1) }

@@ -289,6 +289,11 @@ extension X64Lowering {
             // A 64-bit table's index is compared whole (tables hold under 2^32 elements).
             if i != Self.s2 { asm.mov(context.tables[Int(inst.imm2)].is64 ? .w64 : .w32, Self.s2, i) }
             m.callIndirect(typeIndex: Int(inst.imm), table: Int(inst.imm2), index: Self.s2, scratch: Self.s1, slots: Mem(.rsp, 0), offset: offset)
+        case .callRef:
+            directResult = nil
+            let args = f.args(inst)
+            for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
+            m.callRef(gpr(args[args.endIndex - 1], into: Self.s2), slots: Mem(.rsp, 0), offset: offset)
         case .callResult:
             if let d = directResult {
                 if loc(r) != d { emitMove(.loc(d), to: loc(r)) }
@@ -316,6 +321,8 @@ extension X64Lowering {
             asm.store(.w64, Mem(Self.s1, 0), v)
         case .interruptCheck:
             m.interruptCheck(offset: offset)
+        case .nullCheck:
+            m.nullCheck(gpr(inst.a, into: Self.s1), offset: offset)
         case .tableSize:
             let d = dst(r)
             asm.load(.w64, d, Mem(Layer.vm, VMContextLayout.tables))
