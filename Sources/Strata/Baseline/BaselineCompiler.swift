@@ -676,7 +676,7 @@ struct BaselineCompiler: CodeSink {
         case .drop:
             free(pop().loc)
         case .select:
-            lastSelectType = validator.values.last.flatMap { $0 } ?? .i32
+            lastSelectType = validator.values.last.flatMap { $0 == .unknown ? nil : $0 } ?? .i32
             select()
         case .localGet(let i):
             push(localTypes[Int(i)], .local(Int(i)))
@@ -946,8 +946,8 @@ struct BaselineCompiler: CodeSink {
         while stack.count > height { free(pop().loc) }
         let types = validator.values
         for k in 0..<count {
-            let t = types[types.count - count + k] ?? .i32
-            push(t, .stack)
+            let t = types[types.count - count + k]
+            push(t == .unknown ? .i32 : t, .stack)
         }
     }
 

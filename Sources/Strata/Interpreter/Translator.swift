@@ -168,7 +168,7 @@ struct Translator: CodeSink {
         if stackIsV128.count > i { stackIsV128.removeLast(stackIsV128.count - i) }
         while i < count {
             let t = validator.values[i]
-            stackIsV128.append(t == nil || t == .v128)
+            stackIsV128.append(t == .unknown || t == .v128)
             i += 1
         }
     }
@@ -531,7 +531,7 @@ struct Translator: CodeSink {
         case .select:
             let cond = pop(), b = pop(), a = pop()
             let dst = pushResult()
-            let v128 = validator.values.last.map { $0.map { $0 == .v128 } ?? true } ?? true
+            let v128 = validator.values.last.map { $0 == .unknown || $0 == .v128 } ?? true
             emit(v128 ? Opcode.select_v128 : Opcode.select, offset: offset); slot(dst); slot(a); slot(b); slot(cond)
             lastDst = (code.count - 4, stack.count - 1)
         case .localGet(let i):

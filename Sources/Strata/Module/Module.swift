@@ -73,7 +73,12 @@ public final class Module: @unchecked Sendable {
         translations = Locked([Translation?](repeating: nil, count: info.bodies.count))
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         let ids = typeIDs
-        ids.initialize(from: engine.typeIDs(info.types), count: info.types.count)
+        do {
+            ids.initialize(from: try engine.typeIDs(info.types), count: info.types.count)
+        } catch {
+            ids.deallocate()
+            throw error
+        }
         // Signatures as the host sees them: concrete types by canonical id.
         callSignatures = CallSignatureTable(info.types.map { $0.canonicalized(ids) })
         // 3. Interpreter records (lazy stubs) and the entry table (every slot starts at its stub).

@@ -8,24 +8,28 @@
 /// types from different modules compare directly (two structurally equal function types have
 /// one id, per iso-recursive type equivalence).
 public struct HeapType: Sendable, Hashable, CustomStringConvertible {
-    /// Abstract types: `0xFFFF_FF00 | binary code`; module type index `n`: `n`; canonical id
-    /// `n`: `canonicalFlag | n`; in the engine's type registry only, a reference to the type
-    /// being defined (its own recursion group): `recursiveFlag | position in the group`.
+    /// 24 bits. Abstract types: `abstractBase | binary code`; module type index `n`: `n`;
+    /// canonical id `n`: `canonicalFlag | n`; in the engine's type registry only, a reference to
+    /// the type being defined (its own recursion group): `recursiveFlag | position in the group`.
     let raw: UInt32
 
-    static let canonicalFlag: UInt32 = 0x4000_0000
-    static let recursiveFlag: UInt32 = 0x2000_0000
-    static let abstractBase: UInt32 = 0xFFFF_FF00
+    static let canonicalFlag: UInt32 = 0x40_0000
+    static let recursiveFlag: UInt32 = 0x20_0000
+    static let abstractBase: UInt32 = 0xFF_FF00
+    /// The largest type index or canonical id a heap type holds.
+    static let maxIndex: UInt32 = recursiveFlag - 1
 
     init(raw: UInt32) { self.raw = raw }
 
-    public static let `func` = HeapType(raw: abstractBase | 0x70)
-    public static let extern = HeapType(raw: abstractBase | 0x6F)
-    public static let exn = HeapType(raw: abstractBase | 0x69)
+    // Computed, not stored statics: these are used on hot validation paths, where a stored
+    // static would cost a lazy-initialization check per use.
+    public static var `func`: HeapType { HeapType(raw: abstractBase | 0x70) }
+    public static var extern: HeapType { HeapType(raw: abstractBase | 0x6F) }
+    public static var exn: HeapType { HeapType(raw: abstractBase | 0x69) }
     /// The bottom types of the three families: only null references have them.
-    public static let noFunc = HeapType(raw: abstractBase | 0x73)
-    public static let noExtern = HeapType(raw: abstractBase | 0x72)
-    public static let noExn = HeapType(raw: abstractBase | 0x74)
+    public static var noFunc: HeapType { HeapType(raw: abstractBase | 0x73) }
+    public static var noExtern: HeapType { HeapType(raw: abstractBase | 0x72) }
+    public static var noExn: HeapType { HeapType(raw: abstractBase | 0x74) }
 
     /// The function type at `typeIndex` of the module's type section.
     public static func concrete(_ typeIndex: UInt32) -> HeapType { HeapType(raw: typeIndex) }
@@ -57,15 +61,6 @@ public struct HeapType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The family's bottom type (the heap type of its null).
-    var bottom: HeapType {
-        switch top {
-        case .extern: .noExtern
-        case .exn: .noExn
-        default: .noFunc
-        }
-    }
-
     public var description: String {
         switch self {
         case .func: "func"
@@ -83,61 +78,71 @@ public struct HeapType: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A Wasm value type: a number, v128, or a reference type (nullable or not, with its heap type).
+/// One 32-bit word, so comparing two types (validation's most frequent operation) is one
+/// integer compare.
 public struct ValueType: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: UInt8, Sendable {
         case i32, i64, f32, f64, v128, ref
     }
-    public let kind: Kind
-    /// References only: whether null is a value of the type.
-    public let nullable: Bool
-    /// References only (numbers and vectors hold `.func`, unused).
-    public let heapType: HeapType
+    /// Bits 0-7: the binary code (0x7F...0x7B numbers and v128; 0x63 a nullable reference,
+    /// 0x64 a non-null one); bits 8-31: a reference's heap type (`HeapType.raw`).
+    let bits: UInt32
 
-    init(kind: Kind, nullable: Bool = false, heapType: HeapType = .func) {
-        self.kind = kind
-        self.nullable = kind == .ref ? nullable : false
-        self.heapType = heapType
-    }
+    init(bits: UInt32) { self.bits = bits }
 
-    public static let i32 = ValueType(kind: .i32)
-    public static let i64 = ValueType(kind: .i64)
-    public static let f32 = ValueType(kind: .f32)
-    public static let f64 = ValueType(kind: .f64)
-    public static let v128 = ValueType(kind: .v128)
+    public static var i32: ValueType { ValueType(bits: 0x7F) }
+    public static var i64: ValueType { ValueType(bits: 0x7E) }
+    public static var f32: ValueType { ValueType(bits: 0x7D) }
+    public static var f64: ValueType { ValueType(bits: 0x7C) }
+    public static var v128: ValueType { ValueType(bits: 0x7B) }
     /// `(ref null func)`.
-    public static let funcref = ValueType.ref(.func, nullable: true)
+    public static var funcref: ValueType { .ref(.func, nullable: true) }
     /// `(ref null extern)`.
-    public static let externref = ValueType.ref(.extern, nullable: true)
+    public static var externref: ValueType { .ref(.extern, nullable: true) }
     /// A reference to a caught exception (exception handling; `(ref null exn)`).
-    public static let exnref = ValueType.ref(.exn, nullable: true)
+    public static var exnref: ValueType { .ref(.exn, nullable: true) }
+
+    /// The validator's "unknown" type of values popped from the polymorphic stack of
+    /// unreachable code (no value has it).
+    static var unknown: ValueType { ValueType(bits: 0) }
 
     /// A reference type.
     public static func ref(_ heapType: HeapType, nullable: Bool) -> ValueType {
-        ValueType(kind: .ref, nullable: nullable, heapType: heapType)
+        ValueType(bits: (nullable ? 0x63 : 0x64) | heapType.raw << 8)
     }
 
     /// The one-byte binary codes of the number, vector and abbreviated reference types.
     static func shorthand(code: UInt8) -> ValueType? {
+        switch code {
+        case 0x7B...0x7F: ValueType(bits: UInt32(code))
+        default: HeapType.abstract(code: code).map { .ref($0, nullable: true) }
+        }
+    }
+
+    private var code: UInt32 { bits & 0xFF }
+    public var kind: Kind {
         switch code {
         case 0x7F: .i32
         case 0x7E: .i64
         case 0x7D: .f32
         case 0x7C: .f64
         case 0x7B: .v128
-        default: HeapType.abstract(code: code).map { .ref($0, nullable: true) }
+        default: .ref
         }
     }
+    /// References only: whether null is a value of the type.
+    public var nullable: Bool { code == 0x63 }
+    /// References only: the heap type.
+    public var heapType: HeapType { HeapType(raw: bits >> 8) }
 
-    public var isReference: Bool { kind == .ref }
-    public var isNumeric: Bool { kind != .ref && kind != .v128 }
+    public var isReference: Bool { code < 0x7B }
+    public var isNumeric: Bool { code > 0x7B }
     /// Whether locals of the type start with a default value (all but non-nullable references).
-    public var isDefaultable: Bool { kind != .ref || nullable }
-    /// The nullable top type of a reference type's family: funcref, externref or exnref.
-    var family: ValueType { .ref(heapType.top, nullable: true) }
+    public var isDefaultable: Bool { code != 0x64 }
 
     /// The same type with `map` applied to a concrete heap type.
     func mapHeapType(_ map: (HeapType) -> HeapType) -> ValueType {
-        kind == .ref && heapType.isConcrete ? .ref(map(heapType), nullable: nullable) : self
+        isReference && heapType.isConcrete ? .ref(map(heapType), nullable: nullable) : self
     }
 
     public var description: String {

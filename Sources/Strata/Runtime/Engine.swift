@@ -142,26 +142,32 @@ public final class Engine: Sendable {
     }
 
     /// Canonical id of a signature (equal types, equal ids, for the engine's lifetime). Its
-    /// concrete heap types must be canonical ids already (a host function's type).
+    /// concrete heap types must be canonical ids already (a host function's type). 0 (no
+    /// module type's id: nothing links to it or calls it indirectly) once the engine holds
+    /// `HeapType.maxIndex` distinct types.
     func typeID(_ type: FuncType) -> UInt32 {
-        signatures.withLock { table in Self.intern(type, &table) }
+        signatures.withLock { table in Self.intern(type, &table) ?? 0 }
     }
 
     /// Canonical ids of a module's types (`TypeCanonicalization`): equivalent types of any
     /// modules of this engine get one id.
-    func typeIDs(_ types: [FuncType]) -> [UInt32] {
-        signatures.withLock { table in
+    func typeIDs(_ types: [FuncType]) throws(WasmError) -> [UInt32] {
+        let ids: [UInt32]? = signatures.withLock { table in
             var ids: [UInt32] = []
             ids.reserveCapacity(types.count)
             for i in types.indices {
-                ids.append(Self.intern(TypeCanonicalization.canonicalKey(of: i, in: types, id: { ids[$0] }), &table))
+                guard let id = Self.intern(TypeCanonicalization.canonicalKey(of: i, in: types, id: { ids[$0] }), &table) else { return nil }
+                ids.append(id)
             }
             return ids
         }
+        guard let ids else { throw WasmError(.unsupported, "the engine holds too many distinct function types (\(HeapType.maxIndex))") }
+        return ids
     }
 
-    private static func intern(_ key: FuncType, _ table: inout [FuncType: UInt32]) -> UInt32 {
+    private static func intern(_ key: FuncType, _ table: inout [FuncType: UInt32]) -> UInt32? {
         if let id = table[key] { return id }
+        guard table.count < Int(HeapType.maxIndex) else { return nil }
         let id = UInt32(table.count + 1)
         table[key] = id
         return id

@@ -45,8 +45,9 @@ struct FunctionValidator: ~Copyable {
     /// Types of params and locals.
     let locals: [ValueType]
     let bodyEnd: Int
-    /// The value stack; `nil` is the "unknown" type of unreachable code.
-    private(set) var values: [ValueType?] = []
+    /// The value stack; `.unknown` is the type of values popped from the polymorphic stack of
+    /// unreachable code (not an optional: one word per entry).
+    private(set) var values: [ValueType] = []
     private(set) var controls: [ControlFrame] = []
     /// Targets of the last `br_table` (label depths), default last.
     private(set) var brTableTargets: [UInt32] = []
@@ -92,7 +93,7 @@ struct FunctionValidator: ~Copyable {
 
     @inline(__always)
     mutating func push(_ t: ValueType?) {
-        values.append(t)
+        values.append(t ?? .unknown)
         if t == .v128 { usesV128 = true }
         if values.count > maxHeight { maxHeight = values.count }
     }
@@ -104,7 +105,8 @@ struct FunctionValidator: ~Copyable {
             if controls[top].unreachable { return nil }
             throw invalid("type mismatch", at: offset)
         }
-        return values.removeLast()
+        let t = values.removeLast()
+        return t == .unknown ? nil : t
     }
 
     @discardableResult
@@ -144,7 +146,8 @@ struct FunctionValidator: ~Copyable {
                 throw invalid("type mismatch", at: offset)
             }
             position -= 1
-            if let actual = values[position], !isSubtype(actual, t) { throw invalid("type mismatch", at: offset) }
+            let actual = values[position]
+            if actual != .unknown, !isSubtype(actual, t) { throw invalid("type mismatch", at: offset) }
         }
     }
 
