@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WAT
 @testable import Strata
 
 /// Runs randomly mutated modules that still validate: every outcome must be a result, a trap
@@ -9,8 +10,37 @@ import Testing
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Benchmarks/programs").standardizedFileURL
         let names = ["fib", "sieve", "quicksort", "bytecode_vm", "crc32", "indirect_calls", "mandelbrot", "simd_kernel"]
-        return names.compactMap { FileManager.default.contents(atPath: dir.appendingPathComponent("\($0).wasm").path).map { [UInt8]($0) } }
+        let programs = names.compactMap { FileManager.default.contents(atPath: dir.appendingPathComponent("\($0).wasm").path).map { [UInt8]($0) } }
+        return programs + [try? wat2wasm(typedReferenceSeed)].compactMap { $0 }
     }()
+
+    /// A loop over calls through typed function references (call_ref, br_on_null,
+    /// br_on_non_null, ref.as_non_null, a typed table, a non-nullable local).
+    static let typedReferenceSeed = """
+        (module
+          (type $i2i (func (param i32) (result i32)))
+          (elem declare func $b)
+          (table $t 3 (ref null $i2i))
+          (elem (table $t) (i32.const 0) (ref null $i2i) (ref.func $a) (ref.null $i2i) (ref.func $c))
+          (func $a (type $i2i) (i32.add (local.get 0) (i32.const 3)))
+          (func $b (type $i2i) (i32.mul (local.get 0) (i32.const 5)))
+          (func $c (type $i2i) (i32.xor (local.get 0) (i32.const 0x55)))
+          (func (export "run") (result i32) (local $i i32) (local $acc i32) (local $f (ref null $i2i)) (local $g (ref $i2i))
+            (local.set $g (ref.func $b))
+            (loop $l
+              (local.set $f (table.get $t (i32.rem_u (local.get $i) (i32.const 3))))
+              (block $null
+                (local.set $acc (call_ref $i2i (local.get $acc) (br_on_null $null (local.get $f)))))
+              (local.set $g
+                (block $nn (result (ref $i2i))
+                  (br_on_non_null $nn (local.get $f))
+                  (local.get $g)))
+              (local.set $acc (i32.add (local.get $acc) (call_ref $i2i (local.get $i) (local.get $g))))
+              (if (i32.eqz (i32.and (local.get $i) (i32.const 7)))
+                (then (local.set $acc (call_ref $i2i (local.get $acc) (ref.as_non_null (table.get $t (i32.const 0)))))))
+              (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1000))))
+            (local.get $acc)))
+        """
 
     @Test func mutatedValidModulesNeverCrashTheHost() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 300
@@ -38,7 +68,7 @@ import Testing
             timer.cancel()
             ran += 1
         }
-        #expect(Self.seeds.count == 8)
+        #expect(Self.seeds.count == 9)
         #expect(ran > 0 || iterations < 50)
     }
 }

@@ -293,10 +293,17 @@ struct Translator: CodeSink {
     /// A conditional branch to label `depth` as a jump over it: `skip` (a handler taking [value,
     /// offset]) jumps past the branch's moves and jump (or return) when its test holds.
     mutating func branchUnless(_ skip: Opcode, _ value: UInt64, depth: Int, offset: Int) {
-        let li = labels.count - 1 - depth
         let at = code.count
         emit(skip, offset: offset); slot(value)
         let fixup = (at, code.count); imm(0)
+        emitBranch(toDepth: depth, offset: offset)
+        patch(fixup, to: code.count)
+    }
+
+    /// A branch to label `depth` with the top values: their moves and the jump, or a return
+    /// for the function's label. The translator's stack is left as it was.
+    mutating func emitBranch(toDepth depth: Int, offset: Int) {
+        let li = labels.count - 1 - depth
         if labels[li].kind == .function {
             let saved = stack
             emitReturn(offset: offset)
@@ -305,7 +312,6 @@ struct Translator: CodeSink {
             moveBranchValues(to: li, offset: offset)
             emitJump(toDepth: depth, offset: offset)
         }
-        patch(fixup, to: code.count)
     }
 
     mutating func patch(_ fixup: (Int, Int), to target: Int) {
@@ -411,31 +417,14 @@ struct Translator: CodeSink {
             emit(Opcode.throw_ref, offset: offset); slot(e)
             dead = true
         case .br(let depth):
-            let li = labels.count - 1 - depth
-            if labels[li].kind == .function {
-                emitReturn(offset: offset)
-            } else {
-                moveBranchValues(to: li, offset: offset)
-                emitJump(toDepth: depth, offset: offset)
-            }
+            emitBranch(toDepth: depth, offset: offset)
             dead = true
         case .brIf(let depth):
             let cond = pop()
             let li = labels.count - 1 - depth
             let kind = labels[li].kind
             if kind == .function || needsMoves(li) {
-                let at = code.count
-                emit(Opcode.br_if_not, offset: offset); slot(cond)
-                let skip = (at, code.count); imm(0)
-                if kind == .function {
-                    let saved = stack
-                    emitReturn(offset: offset)
-                    stack = saved
-                } else {
-                    moveBranchValues(to: li, offset: offset)
-                    emitJump(toDepth: depth, offset: offset)
-                }
-                patch(skip, to: code.count)
+                branchUnless(Opcode.br_if_not, cond, depth: depth, offset: offset)
             } else {
                 let back = kind == .loop
                 let fused = takeCompare(compare, producing: cond)
@@ -862,13 +851,7 @@ struct Translator: CodeSink {
             emit(Opcode.exception_landing, offset: offset)
             imm(c.kind == .catchTagRef || c.kind == .catchAllRef ? 1 : 0); imm(count)
             for s in slots { slot(s) }
-            let li = labels.count - 1 - Int(c.depth)
-            if labels[li].kind == .function {
-                emitReturn(offset: offset)
-            } else {
-                moveBranchValues(to: li, offset: offset)
-                emitJump(toDepth: Int(c.depth), offset: offset)
-            }
+            emitBranch(toDepth: Int(c.depth), offset: offset)
             stack = saved
             pads.append(ExceptionHandler.Clause(kind: c.kind, tag: c.tag, pad: Int32(pad)))
         }
@@ -913,15 +896,7 @@ struct Translator: CodeSink {
         }
         for (word, depth) in stubs {
             code[word] = UInt64(bitPattern: Int64(code.count - at))
-            let li = labels.count - 1 - depth
-            if labels[li].kind == .function {
-                let saved = stack
-                emitReturn(offset: offset)
-                stack = saved
-            } else {
-                moveBranchValues(to: li, offset: offset)
-                emitJump(toDepth: depth, offset: offset)
-            }
+            emitBranch(toDepth: depth, offset: offset)
         }
     }
 
