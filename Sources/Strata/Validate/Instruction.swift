@@ -82,7 +82,7 @@ struct NumericSignature {
     var operands: (ValueType, ValueType?)
     var result: ValueType
 
-    static func of(_ opcode: UInt16) -> NumericSignature? {
+    @inline(__always) static func of(_ opcode: UInt16) -> NumericSignature? {
         func un(_ a: ValueType, _ r: ValueType) -> NumericSignature { NumericSignature(operands: (a, nil), result: r) }
         func bin(_ a: ValueType, _ r: ValueType) -> NumericSignature { NumericSignature(operands: (a, a), result: r) }
         switch opcode {
