@@ -158,6 +158,30 @@ import WAT
             """)), in: store)
         #expect(try b.function("direct")!.call([]) == [.i32(16)])
         #expect(try b.function("indirect")!.call([]) == [.i32(16)])
+        // A type that refers to itself is the same type in every module (iso-recursive); one
+        // that refers to a different type is not.
+        let selfRef = "(type $s (func (param (ref null $s)) (result i32)))"
+        let recursive = try Linker().instantiate(try Module(engine: engine, bytes: try wat2wasm("""
+            (module \(selfRef)
+              (func $f (export "f") (type $s) (if (result i32) (ref.is_null (local.get 0)) (then (i32.const 1))
+                (else (i32.add (i32.const 10) (call_ref $s (ref.null $s) (local.get 0))))))
+              (elem declare func $f)
+              (func (export "self") (result i32) (call $f (ref.func $f))))
+            """)), in: store)
+        let cl = Linker()
+        cl.define(instance: recursive, as: "C")
+        let d = try cl.instantiate(try Module(engine: engine, bytes: try wat2wasm("""
+            (module (type $other (func (param i64))) \(selfRef)
+              (import "C" "f" (func $f (type $s)))
+              (func (export "viaImport") (result i32) (call $f (ref.null $s))))
+            """)), in: store)
+        #expect(try recursive.function("self")!.call([]) == [.i32(11)])
+        #expect(try d.function("viaImport")!.call([]) == [.i32(1)])
+        let notSelf = try Module(engine: engine, bytes: try wat2wasm("""
+            (module (type $t (func (param i32) (result i32))) (type $u (func (param (ref null $t)) (result i32)))
+              (import "C" "f" (func (type $u))))
+            """))
+        #expect((thrownError { _ = try cl.instantiate(notSelf, in: store) } as? WasmError)?.kind == .unlinkable)
         // A parameter of another type: no link.
         let bad = try Module(engine: engine, bytes: try wat2wasm("""
             (module (import "A" "apply" (func (param (ref func)) (result i32))))
