@@ -176,6 +176,52 @@ import WAT
         if tier != .interpreter { #expect(i.module.currentTier(function: 0) == tier) }
     }
 
+    /// The optimizing tier checks a 64-bit address of memory 0 once per block: later accesses
+    /// through the same value, or through it plus a constant below 2^31, rely on the guard
+    /// region. Every access past the memory still traps, however the address was formed.
+    @Test(arguments: [Tier.baseline, .optimizing])
+    func sixtyFourBitChecksAreShared(tier: Tier) throws {
+        let wat = """
+            (module
+              (memory i64 1)
+              ;; p, p + 8, p + 16 loaded, p stored: one address check in the optimizing tier.
+              (func (export "walk") (param $p i64) (result i64)
+                (i64.store (local.get $p)
+                  (i64.add (i64.add (i64.load (local.get $p)) (i64.load (i64.add (local.get $p) (i64.const 8))))
+                           (i64.load offset=16 (local.get $p))))
+                (i64.load (local.get $p)))
+              ;; The constant step past 2^31 needs its own check.
+              (func (export "far") (param $p i64) (result i64)
+                (i64.add (i64.load (local.get $p)) (i64.load (i64.add (local.get $p) (i64.const 0x80000000))))))
+            """
+        var c = EngineConfiguration()
+        c.tier = tier
+        c.keepMachineCode = true
+        let engine = Engine(configuration: c)
+        let i = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), imports: [])
+        func trap(_ name: String, _ p: Int64) -> TrapKind? { (thrownError { _ = try i.function(name)!.call([.i64(p)]) } as? Trap)?.kind }
+        let mem = try #require(i.memories.first)
+        var words = [UInt8](repeating: 0, count: 24)
+        words[0] = 1; words[8] = 2; words[16] = 3  // 1, 2, 3 as i64s
+        #expect(mem.write(offset: 100, bytes: words))
+        #expect(try i.function("walk")!.call([.i64(100)]) == [.i64(6)])
+        for p: Int64 in [65536 - 24 + 1, 65536 - 16, 65536 - 8, 65536, 0xFFFF_FFF8, 0x1_0000_0000, -8, Int64.max] {
+            #expect(trap("walk", p) == .memoryOutOfBounds, "p = \(p)")
+        }
+        #expect(trap("far", 0) == .memoryOutOfBounds)
+        #expect(trap("far", 65528) == .memoryOutOfBounds)
+        if tier == .optimizing {
+            // One `shr r, 32` check in "walk", two in "far".
+            let shr: [UInt8] = [0x49, 0xC1, 0xEB, 0x20]  // shr r11, 32
+            func checks(_ f: Int) throws -> Int {
+                let code = try #require(i.module.machineCode(function: f))
+                return (0..<(code.count - 3)).filter { Array(code[$0..<($0 + 4)]) == shr }.count
+            }
+            #expect(try checks(0) == 1)
+            #expect(try checks(1) == 2)
+        }
+    }
+
     @Test func featureSwitchesAndImports() throws {
         let two = try wat2wasm("(module (memory 1) (memory 1))")
         #expect(creationError(two) == nil)

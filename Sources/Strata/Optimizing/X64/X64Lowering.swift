@@ -70,6 +70,9 @@ struct X64Lowering {
     var flagsHold: IRValue?
     /// A load folded into the instruction being emitted (its `b` operand).
     var foldedLoad: IRInst?
+    /// 64-bit addresses of memory 0 checked (below 2^32) earlier in the block being emitted:
+    /// a later access through the same value needs no check (`otherAddress`).
+    var checkedAddresses: [IRValue] = []
     /// The reloaded values of the block being emitted (see `loc`).
     var overrides: [Int32: Location]?
     /// The allocator's position of the instruction or terminator being emitted (-1 in the
@@ -282,6 +285,7 @@ struct X64Lowering {
             asm.bind(labels[Int(b)])
             m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
             overrides = ra.blockOverrides[b]
+            checkedAddresses.removeAll(keepingCapacity: true)
             let block = f.blocks[Int(b)]
             let insts = block.insts
             var restores: [(value: IRValue, slot: Int32)] = []

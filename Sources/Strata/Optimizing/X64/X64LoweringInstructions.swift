@@ -511,6 +511,20 @@ extension X64Lowering {
         return address(inst.a, inst.imm2)
     }
 
+    /// Whether a 64-bit address of memory 0 needs no check, the guard region catching what is
+    /// out of bounds: a value checked before in this block is below 2^32 (SSA values do not
+    /// change, memories do not shrink); so is, within the 8 GiB reservation, that value plus a
+    /// constant below 2^31 with a displacement below 2^31 (the matrix and array walks that
+    /// step a checked pointer: `p`, `p + 8`, ...).
+    func isBelow4GiB(_ a: IRValue, displacement: UInt64) -> Bool {
+        if checkedAddresses.contains(a) { return true }
+        guard displacement <= 0x7FFF_FFFF, let d = f.def(a), d.op == .add, d.type == .i64 else { return false }
+        for (x, y) in [(d.a, d.b), (d.b, d.a)] {
+            if let c = f.constant(y), c <= 0x7FFF_FFFF, checkedAddresses.contains(x) { return true }
+        }
+        return false
+    }
+
     /// The address of an access to a memory other than the plain memory 0, in s2: the memory's
     /// base (from `vmctx->memories`, through s1) plus the address. A 64-bit address or offset of
     /// 2^32 or more traps (memories are at most 4 GiB); the guard region catches the rest, as
@@ -530,7 +544,10 @@ extension X64Lowering {
                 return Mem(Layer.memBase, index: s2)
             }
             let r = gpr(a, into: s2)
-            m.checkAddress64(r, scratch: s1, offset: offset)
+            if !isBelow4GiB(a, displacement: disp) {
+                m.checkAddress64(r, scratch: s1, offset: offset)
+                checkedAddresses.append(a)
+            }
             if disp <= 0x7FFF_FFFF { return Mem(Layer.memBase, index: r, Int32(disp)) }
             if r == s2 {
                 asm.movImm(s1, disp)
