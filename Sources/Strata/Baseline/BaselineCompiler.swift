@@ -534,11 +534,11 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if instruction.isExceptionHandling {
-            // The function stays in the interpreter, which throws and catches; exceptions pass
-            // through compiled frames as a trap status. (Checked before dead code, where a
-            // try_table still opens a block.)
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile exception handling yet")
+        if let feature = instruction.interpretedOnly {
+            // The function stays in the interpreter, which throws and catches (exceptions pass
+            // through compiled frames as a trap status) and runs tail calls in constant space.
+            // (Checked before dead code, where a try_table still opens a block.)
+            unsupported = WasmError(.unsupported, "the baseline tier does not compile \(feature) yet")
             return
         }
         if dead {
@@ -607,13 +607,8 @@ struct BaselineCompiler: CodeSink {
         case .return:
             emitReturn()
             dead = true
-        case .returnCall, .returnCallIndirect:
-            // The function stays in the interpreter, which runs tail calls in constant space.
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
-        case .tryTable, .throw, .throwRef:
-            break  // rejected above
-        case .returnCallRef:
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile tail calls yet")
+        case .returnCall, .returnCallIndirect, .returnCallRef, .tryTable, .throw, .throwRef:
+            break  // rejected above (`interpretedOnly`)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
             spillRegisters()

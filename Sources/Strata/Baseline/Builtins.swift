@@ -111,18 +111,10 @@ func builtinCallHost(_ vm: VMContextPointer, _ ref: UnsafeMutablePointer<StrataF
     do {
         try host.call(caller: Caller(runtime: caller, store: store), slots: slots)
         return 0
-    } catch let t as Trap {
-        if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
-        if t.kind == .exception { store.pendingException = t.exception }
-        store.pendingBacktrace = t.backtrace
-        return t.kind.rawValue
-    } catch let e as Exception {
-        store.keepAlive(e)
-        store.pendingException = e
-        return TrapKind.exception.rawValue
     } catch {
-        store.setHostError(error)
-        return TrapKind.hostError.rawValue
+        // A trap from Wasm code the host function called keeps its frames for the backtrace.
+        if let t = error as? Trap { store.pendingBacktrace = t.backtrace }
+        return store.trapStatus(forHostFailure: error).rawValue
     }
 }
 

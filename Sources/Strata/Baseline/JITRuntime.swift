@@ -104,7 +104,13 @@ extension Store {
         let kind = trapKind(compiledStatus: status)
         let trace = compiledBacktrace(status)
         if kind == .interrupted { interruptHandle.clear() }
-        var t = Trap(kind, backtrace: trace)
+        return trap(kind, backtrace: trace)
+    }
+
+    /// The `Trap` an activation that stopped with `kind` throws to the host, with the host
+    /// error or the exception the store holds for it (taken: they belong to this trap).
+    func trap(_ kind: TrapKind, backtrace: [BacktraceFrame]) -> Trap {
+        var t = Trap(kind, backtrace: backtrace)
         if kind == .hostError, let error = takeHostError() {
             t.hostMessage = "\(error)"
             t.box = ErrorBox(error)
@@ -114,6 +120,26 @@ extension Store {
             pendingException = nil
         }
         return t
+    }
+
+    /// The trap status Wasm code sees for what a host function threw: a `Trap` goes on as its
+    /// kind (its host error or exception kept in the store), a Wasm `Exception` is thrown into
+    /// the calling code, any other error is a host error. One translation for calls from the
+    /// interpreter and from compiled code.
+    func trapStatus(forHostFailure error: any Error) -> TrapKind {
+        switch error {
+        case let t as Trap:
+            if t.kind == .hostError { setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
+            if t.kind == .exception { pendingException = t.exception }
+            return t.kind
+        case let e as Exception:
+            keepAlive(e)
+            pendingException = e
+            return .exception
+        default:
+            setHostError(error)
+            return .hostError
+        }
     }
 
     /// The Wasm frames of a trap the entry trampoline returned: the compiled frames the

@@ -322,16 +322,7 @@ enum Interpreter {
             st.pointee.reentryTop = savedReentry
             st.pointee.trap = .none
             if kind == .interrupted { store.interruptHandle.clear() }
-            var t = Trap(kind, backtrace: trace)
-            if kind == .hostError, let error = store.takeHostError() {
-                t.hostMessage = "\(error)"
-                t.box = ErrorBox(error)
-            }
-            if kind == .exception {
-                t.exception = store.pendingException
-                store.pendingException = nil
-            }
-            throw t
+            throw store.trap(kind, backtrace: trace)
         }
         st.pointee.reentryTop = savedReentry
         slots.update(from: base, count: resultWords)

@@ -241,8 +241,8 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if instruction.isExceptionHandling {  // before dead code, where a try_table opens a block
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile exception handling yet")
+        if let feature = instruction.interpretedOnly {  // before dead code, where a try_table opens a block
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile \(feature) yet")
             return
         }
         if f.values.count > valueBudget {
@@ -322,12 +322,8 @@ struct IRBuilder: CodeSink {
         case .return:
             branch(depth: controls.count - 1, from: block)
             current = nil
-        case .returnCall, .returnCallIndirect:
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
-        case .tryTable, .throw, .throwRef:
-            break  // rejected above
-        case .returnCallRef:
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile tail calls yet")
+        case .returnCall, .returnCallIndirect, .returnCallRef, .tryTable, .throw, .throwRef:
+            break  // rejected above (`interpretedOnly`)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
             let ref = pop()

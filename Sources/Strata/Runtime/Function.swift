@@ -94,18 +94,8 @@ final class HostFunction {
         do {
             try call(caller: Caller(runtime: instance, store: store), slots: slots)
             return nil
-        } catch let t as Trap {
-            if t.kind == .hostError { store.setHostError(t.hostError ?? HostMessage(t.hostMessage ?? "host error")) }
-            if t.kind == .exception { store.pendingException = t.exception }
-            return t.kind
-        } catch let e as Exception {
-            // A host function throws a Wasm exception: Wasm code may catch it.
-            store.keepAlive(e)
-            store.pendingException = e
-            return .exception
         } catch {
-            store.setHostError(error)
-            return .hostError
+            return store.trapStatus(forHostFailure: error)
         }
     }
 }

@@ -68,11 +68,14 @@ enum Instruction {
 }
 
 extension Instruction {
-    /// `try_table`, `throw`, `throw_ref`: what the compiled tiers leave to the interpreter.
-    var isExceptionHandling: Bool {
+    /// What the compiled tiers leave to the interpreter (a function using it stays there), by
+    /// the name their tier-log reason gives: exception handling (`try_table`, `throw`,
+    /// `throw_ref`) and tail calls (`return_call`, `return_call_indirect`, `return_call_ref`).
+    var interpretedOnly: String? {
         switch self {
-        case .tryTable, .throw, .throwRef: true
-        default: false
+        case .tryTable, .throw, .throwRef: "exception handling"
+        case .returnCall, .returnCallIndirect, .returnCallRef: "tail calls"
+        default: nil
         }
     }
 }
