@@ -85,9 +85,8 @@ import WAT
             #expect(try call("sum", 10) == [.i32(40 + 165)])
         }
         if tier == .baseline || tier == .optimizing {
-            // Every function is compiled but the one with return_call_ref (tail calls stay
-            // in the interpreter): functions 3...7 and 11 use the new instructions.
-            for f in 0..<12 { #expect(i.module.currentTier(function: f) == (f == 8 ? .interpreter : tier), "function \(f)") }
+            // Every function is compiled: functions 3...8 and 11 use the new instructions.
+            for f in 0..<12 { #expect(i.module.currentTier(function: f) == tier, "function \(f)") }
         }
         // The host passes a function reference in and gets one out; the parameter's type is
         // checked against the function's.

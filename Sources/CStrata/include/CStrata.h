@@ -35,6 +35,19 @@ typedef struct StrataFuncRef {
     const void *signature;  // the function's CallSignature (Swift), read by calls from the host
 } StrataFuncRef;
 
+/// The most parameters a function type may have (the decoder's limit).
+#define STRATA_MAX_PARAMS 1000
+
+/// A tail call compiled code (or an interpreter activation that may hand one back) asks its
+/// caller to make: the callee and its arguments. One per store, shared by its instances' VM
+/// contexts; written right before the code returns `STRATA_STATUS_TAIL_CALL`, read at once by
+/// the function that runs tail calls (`strata_builtin_tail_call`). See docs/ARCHITECTURE.md.
+typedef struct StrataTailCall {
+    StrataFuncRef *callee;               // offset 0
+    uint64_t words;                      // offset 8: argument words (2 per parameter slot)
+    uint64_t slots[2 * STRATA_MAX_PARAMS]; // offset 16: the arguments, 16-byte slots
+} StrataTailCall;
+
 /// The per-instance VM context: one block reached through one pointer.
 typedef struct StrataVMContext {
     StrataMemoryDefinition *memory0;     // offset 0: memory 0 (NULL when the module has none)
@@ -47,6 +60,7 @@ typedef struct StrataVMContext {
     void *instance;                      // offset 56: unmanaged pointer to the Swift instance
     const void *const *builtins;         // offset 64: runtime functions compiled code calls
     StrataMemoryDefinition **memories;   // offset 72: one definition pointer per memory (imports first)
+    StrataTailCall *tailCall;            // offset 80: the store's pending tail call
 } StrataVMContext;
 
 /// Written by the store's thread and, for an interrupt, by any thread; read by compiled code.

@@ -13,6 +13,10 @@ extern "C" {
 
 /// Trap kind of a site whose kind is computed at run time: the kind is in eax at the fault.
 #define STRATA_TRAP_KIND_DYNAMIC 0xFFFFu
+/// Not a trap: the status a function that makes tail calls returns to its own entry wrapper
+/// when it leaves for a tail call (the callee and arguments are in the VM context's
+/// `tailCall`). Never seen by other callers.
+#define STRATA_STATUS_TAIL_CALL 0xFFFEu
 
 /// One instruction of compiled code that may fault or that raises a trap (`ud2`).
 typedef struct StrataTrapSite {

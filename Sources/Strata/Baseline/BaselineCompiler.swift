@@ -72,6 +72,16 @@ struct BaselineCompiler: CodeSink {
     var xmmFree: UInt16 = 0x7FFF
     /// Set when the body uses something this tier does not compile (SIMD); validation still completes.
     var unsupported: WasmError?
+    /// The function's index (function index space; -1 unknown): `return_call` to it is a jump
+    /// to `bodyStart`.
+    let functionIndex: Int
+    /// The body makes tail calls to other functions: the code starts with the wrapper that runs
+    /// them (`X64MachineLayer.tailCallWrapper`), the body at `tailEntry`.
+    let tailCallWrapper: Bool
+    let paramCount: Int
+    var tailEntry = 0
+    /// After the parameters are in their homes and the other locals zeroed.
+    var bodyStart = Label(id: -1)
 
     /// Tiered mode: the code counts its calls and loop iterations in the hotness of the record
     /// in its entry slot and asks for the optimizing tier past the record's threshold.
@@ -97,9 +107,12 @@ struct BaselineCompiler: CodeSink {
 
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool,
-        localUses: [Int] = [], counting: HotnessCounting? = nil
+        localUses: [Int] = [], tailCalls: (functionIndex: Int, toOthers: Bool)? = nil, counting: HotnessCounting? = nil
     ) {
         self.counting = counting
+        self.functionIndex = tailCalls?.functionIndex ?? -1
+        self.tailCallWrapper = tailCalls?.toOthers ?? false
+        self.paramCount = type.params.count
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.localTypes = type.params + locals
@@ -169,9 +182,23 @@ struct BaselineCompiler: CodeSink {
     }
 
     mutating func prologue(paramCount: Int) {
+        if tailCallWrapper {
+            asm.bind(m.tailCallWrapper(resultCount: resultTypes.count))
+            tailEntry = asm.offset
+        }
         m.prologue(hasMemory: hasMemory)
+        loadParameters(count: paramCount) { Mem(.rsi, Int32(16 * $0)) }
+        zeroLocals(from: paramCount)
+        bodyStart = asm.newLabel()
+        asm.bind(bodyStart)
+        // (An interrupt fails the prologue's stack check: no check of its own here.)
+        if let c = counting { countHotness(c.callWeight) }
+    }
+
+    /// Parameters from their argument slots into their homes.
+    mutating func loadParameters(count paramCount: Int, _ argument: (Int) -> Mem) {
         for i in 0..<paramCount {
-            let arg = Mem(.rsi, Int32(16 * i))
+            let arg = argument(i)
             if let r = localGPR[i] {
                 asm.load(Self.width(localTypes[i]), r, arg)
             } else if let x = localXMM[i] {
@@ -184,6 +211,10 @@ struct BaselineCompiler: CodeSink {
                 asm.store(.w64, Self.localMem(i), Self.scratch)
             }
         }
+    }
+
+    /// The non-parameter locals to zero (clobbers rdi, rcx, rax).
+    mutating func zeroLocals(from paramCount: Int) {
         for i in paramCount..<localTypes.count {
             if let r = localGPR[i] { asm.movImm32(r, 0) }
             if let x = localXMM[i] { asm.xorps(x, x) }
@@ -204,8 +235,6 @@ struct BaselineCompiler: CodeSink {
                 asm.byte(0xF3); asm.byte(0x48); asm.byte(0xAB)
             }
         }
-        // (An interrupt fails the prologue's stack check: no check of its own here.)
-        if let c = counting { countHotness(c.callWeight) }
     }
 
     /// Adds `weight` to the hotness of the function's current record; past its threshold, a
@@ -246,7 +275,10 @@ struct BaselineCompiler: CodeSink {
         // rsp = rbp - 48 - 16 * locals - 16 * slots, aligned to 16 (5 pushes leave rsp at 8 mod 16).
         let slots = maxHeight + 1
         emitSlowPaths()
-        return m.finish(frameSize: 8 + 16 * localTypes.count + 16 * slots, tier: .baseline)
+        var out = m.finish(frameSize: 8 + 16 * localTypes.count + 16 * slots, tier: .baseline)
+        out.tailEntry = tailEntry
+        if tailCallWrapper { out.wrapperSaved = SavedRegisters(mask: 0) }
+        return out
     }
 
     mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label { m.stub(kind, offset: offset) }
@@ -607,7 +639,32 @@ struct BaselineCompiler: CodeSink {
         case .return:
             emitReturn()
             dead = true
-        case .returnCall, .returnCallIndirect, .returnCallRef, .tryTable, .throw, .throwRef:
+        case .returnCall(let f) where Int(f) == functionIndex:
+            selfTailCall(offset: offset)
+            dead = true
+        case .returnCall(let f):
+            let type = context.types[Int(context.functionTypes[Int(f)])]
+            tailCall(type: type) { c in c.m.loadFunctionReference(Int(f), into: .rax) }
+            dead = true
+        case .returnCallIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            spillRegisters()
+            let index = popGPR()
+            asm.mov(context.tables[Int(table)].is64 ? .w64 : .w32, .r10, index)
+            free(index)
+            tailCall(type: type) { c in
+                c.m.indirectReference(typeIndex: Int(typeIndex), table: Int(table), index: .r10, scratch: .r11, offset: offset)
+            }
+            dead = true
+        case .returnCallRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            spillRegisters()
+            let ref = popGPR()
+            asm.mov(.w64, .r10, ref)
+            free(ref)
+            tailCall(type: type) { c in c.m.functionReference(.r10, offset: offset) }
+            dead = true
+        case .tryTable, .throw, .throwRef:
             break  // rejected above (`interpretedOnly`)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
@@ -1042,6 +1099,42 @@ struct BaselineCompiler: CodeSink {
         maxHeight = max(maxHeight, argBase + max(p, type.results.count))
     }
 
+    /// `return_call` and its indirect forms to another function: the arguments (the top
+    /// values) go to the store's tail-call area, `reference` leaves the callee's function
+    /// reference in rax (after its checks; it may use rcx, r10 and r11), and the function returns
+    /// to its entry wrapper, which makes the call (`X64MachineLayer.tailCallWrapper`).
+    mutating func tailCall(type: FuncType, _ reference: (inout BaselineCompiler) -> Void) {
+        let p = type.params.count
+        spillRegisters()
+        for i in (stack.count - p)..<stack.count { spill(i) }
+        let argBase = stack.count - p
+        maxHeight = max(maxHeight, stack.count)
+        reference(&self)
+        asm.load(.w64, Self.scratch2, Mem(Self.vm, VMContextLayout.tailCall))
+        for k in 0..<p {
+            asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
+            asm.store(.w64, X64MachineLayer.tailCallArgument(k, area: Self.scratch2), Self.scratch)
+        }
+        m.leaveForTailCall(argumentCount: p, scratch: Self.scratch2)
+        stack.removeLast(p)
+    }
+
+    /// `return_call` to the function itself: the arguments become the parameters, the other
+    /// locals start at zero again, and the body starts over (a loop: the interrupt check of a
+    /// loop header comes first, so an endless tail recursion can be stopped).
+    mutating func selfTailCall(offset: Int) {
+        let p = paramCount
+        spillRegisters()
+        for i in (stack.count - p)..<stack.count { spill(i) }
+        let argBase = stack.count - p
+        maxHeight = max(maxHeight, stack.count)
+        m.interruptCheck(offset: offset)
+        loadParameters(count: p) { Self.slotMem(argBase + $0) }
+        zeroLocals(from: p)
+        stack.removeLast(p)
+        asm.jmp(bodyStart)
+    }
+
     /// Calls a runtime builtin with the VM context in rdi, immediates set by `setup` (rsi,
     /// rdx...), then the top `args` values in the following argument registers.
     mutating func builtinCall(
@@ -1213,19 +1306,33 @@ enum Builtin: Int, CaseIterable {
     case tierUp
     /// `memory.grow`, `init`, `copy`, `fill` on any memory (immediates: the memory indices).
     case memoryGrowAt, memoryInitAt, memoryCopyAt, memoryFillAt
+    /// Runs the tail calls a function's body left for (its entry wrapper calls it).
+    case tailCall
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses
 /// inside loops weighted by nesting depth (8x per level), to choose the locals kept in registers.
+/// Also notes whether the body makes tail calls to other functions (its code then starts with
+/// the wrapper that runs them).
 struct LocalUseCounter: CodeSink {
     var uses: [Int]
     var blocks: [Bool] = []  // per open block: is it a loop
     var weight = 1
+    /// The function's own index (function index space): tail calls to it are jumps.
+    let functionIndex: Int
+    var tailCallsOthers = false
 
-    init(localCount: Int) { uses = Array(repeating: 0, count: localCount) }
+    init(localCount: Int, functionIndex: Int = -1) {
+        uses = Array(repeating: 0, count: localCount)
+        self.functionIndex = functionIndex
+    }
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         switch instruction {
+        case .returnCall(let f):
+            if Int(f) != functionIndex { tailCallsOthers = true }
+        case .returnCallIndirect, .returnCallRef:
+            tailCallsOthers = true
         case .localGet(let i), .localSet(let i), .localTee(let i):
             uses[Int(i)] &+= weight
         case .block, .if, .tryTable:

@@ -169,19 +169,52 @@ func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer) {
 /// a nested activation on the store's value stack.
 @_cdecl("strata_interpreter_entry")
 func interpreterEntry(_ vm: VMContextPointer, _ slots: UnsafeMutablePointer<UInt64>, _ record: UnsafeMutableRawPointer) -> UInt32 {
-    let fc = record.assumingMemoryBound(to: FunctionCode.self)
+    runInterpreted(vm, slots: slots, record.assumingMemoryBound(to: FunctionCode.self), handsBackTailCalls: false)
+}
+
+/// An interpreter activation for compiled code: 0, a trap kind (its host error, exception and
+/// frames kept in the store for the caller), or, when `handsBackTailCalls`, the tail-call
+/// status for a tail call its entry frame left to compiled or host code.
+private func runInterpreted(
+    _ vm: VMContextPointer, slots: UnsafeMutablePointer<UInt64>, _ fc: UnsafeMutablePointer<FunctionCode>, handsBackTailCalls: Bool
+) -> UInt32 {
     let store = instance(vm).store
     do {
-        try Interpreter.invoke(
+        let handedBack = try Interpreter.invoke(
             store: store, code: fc, vmctx: vm, slots: slots,
-            argumentWords: fc.pointee.paramWords, resultWords: fc.pointee.resultWords)
-        return 0
+            argumentWords: fc.pointee.paramWords, resultWords: fc.pointee.resultWords, handsBackTailCalls: handsBackTailCalls)
+        return handedBack ? STRATA_STATUS_TAIL_CALL : 0
     } catch {
         if error.kind == .hostError, let e = error.hostError { store.setHostError(e) }
         if error.kind == .exception { store.pendingException = error.exception }
         store.pendingBacktrace = error.backtrace
         return error.kind.rawValue
     }
+}
+
+/// Makes the pending tail call in the store's tail-call area for a tail-call wrapper
+/// (`X64MachineLayer.tailCallWrapper`) when the callee is interpreted or a host function (the
+/// wrapper calls compiled code itself), with the arguments already in `slots`. An interpreter
+/// activation may hand a tail call of its entry frame back (the status says so), for the
+/// wrapper to make from its frame. `callerVM` is the wrapper's VM context of the last Wasm
+/// callee (a host function's caller). Returns 0 (results in `slots`), the tail-call status, or
+/// a trap kind with its frames kept for the wrapper's caller to re-raise.
+@_cdecl("strata_builtin_tail_call")
+func builtinTailCall(_ vm: VMContextPointer, _ slots: UnsafeMutablePointer<UInt64>, _ callerVM: UnsafeMutablePointer<VMContextPointer>) -> UInt32 {
+    let ref = vm.pointee.tailCall!.pointee.callee!
+    guard let slot = ref.pointee.entrySlot else { return builtinCallHost(vm, ref, slots) }
+    let fc = functionCode(slot)
+    let calleeVM = ref.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
+    callerVM.pointee = calleeVM
+    if fc.pointee.kind == 0 { return runInterpreted(calleeVM, slots: slots, fc, handsBackTailCalls: true) }
+    // Compiled code swapped into the entry slot since the wrapper looked.
+    guard case .success(let runtime) = JITRuntime.shared else { return TrapKind.hostError.rawValue }
+    let status = runtime.entry(fc.pointee.tailEntry ?? fc.pointee.nativeEntry!, UnsafeMutableRawPointer(calleeVM), slots, UnsafeRawPointer(fc))
+    if status != 0 && status != STRATA_STATUS_TAIL_CALL {
+        let store = instance(calleeVM).store
+        store.pendingBacktrace = store.compiledBacktrace(status)
+    }
+    return status
 }
 
 extension Builtin {
@@ -204,6 +237,7 @@ extension Builtin {
         case .memoryInitAt: unsafeBitCast(builtinMemoryInitAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryCopyAt: unsafeBitCast(builtinMemoryCopyAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryFillAt: unsafeBitCast(builtinMemoryFillAt as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .tailCall: unsafeBitCast(builtinTailCall as @convention(c) (VMContextPointer, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<VMContextPointer>) -> UInt32, to: UnsafeRawPointer.self)
         }
     }
 }

@@ -70,7 +70,8 @@ final class CompiledCode: @unchecked Sendable {
                 nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
                 resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
-                definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry)))
+                definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
+                tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry)))
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }

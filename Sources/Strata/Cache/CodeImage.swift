@@ -4,7 +4,7 @@ import CStrata
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
 /// Per function, 8-byte aligned: a 32-byte header (defined index, code size, trap count,
 /// call-site count, tier | saved-register mask << 8 | wrapper's mask << 16, direct-entry
-/// offset or 0, inline-site count, 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
+/// offset or 0, inline-site count, tail-entry offset or 0), the trap sites (3 x u32 each, `StrataTrapSite`), the call
 /// sites (u32 pairs), the inline sites (u32 triples: code offset, callee, call's Wasm offset),
 /// then the machine code. The tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
@@ -23,15 +23,18 @@ final class CodeImage: @unchecked Sendable {
         var tier: UInt32
         /// Offset of the register-argument entry in the code (0: none).
         var directEntry: Int
+        /// Offset of the body of a function that makes tail calls (0: none).
+        var tailEntry: Int = 0
         /// The callee-saved registers its prologues save (for the unwind information).
         var saved: SavedRegisters
         var wrapperSaved: SavedRegisters
 
-        /// The code ranges with one prologue each (the wrapper, then the direct entry).
+        /// The code ranges with one prologue each (the wrapper, then the direct or tail entry).
         func unwindSegments(at start: Int) -> [UnwindInfo.Segment] {
-            if directEntry == 0 { return [UnwindInfo.Segment(start: start, size: codeSize, saved: saved)] }
-            return [UnwindInfo.Segment(start: start, size: directEntry, saved: wrapperSaved),
-                    UnwindInfo.Segment(start: start + directEntry, size: codeSize - directEntry, saved: saved)]
+            let second = max(directEntry, tailEntry)
+            if second == 0 { return [UnwindInfo.Segment(start: start, size: codeSize, saved: saved)] }
+            return [UnwindInfo.Segment(start: start, size: second, saved: wrapperSaved),
+                    UnwindInfo.Segment(start: start + second, size: codeSize - second, saved: saved)]
         }
     }
     static let headerSize = 32
@@ -69,7 +72,7 @@ final class CodeImage: @unchecked Sendable {
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
                  calls: UnsafeRawBufferPointer, callCount: Int, inlines: UnsafeRawBufferPointer, tier: UInt32, directEntry: Int,
-                 saved: SavedRegisters, wrapperSaved: SavedRegisters) {
+                 tailEntry: Int, saved: SavedRegisters, wrapperSaved: SavedRegisters) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
             (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
@@ -79,7 +82,7 @@ final class CodeImage: @unchecked Sendable {
             (p + 16).storeBytes(of: word.littleEndian, as: UInt32.self)
             (p + 20).storeBytes(of: UInt32(directEntry).littleEndian, as: UInt32.self)
             (p + 24).storeBytes(of: UInt32(inlines.count / 12).littleEndian, as: UInt32.self)
-            (p + 28).storeBytes(of: UInt32(0), as: UInt32.self)
+            (p + 28).storeBytes(of: UInt32(tailEntry).littleEndian, as: UInt32.self)
             var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
             let trapsAt = at + q
@@ -96,7 +99,7 @@ final class CodeImage: @unchecked Sendable {
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
                                 calls: callsAt, callCount: callCount, inlines: inlinesAt, inlineCount: inlines.count / 12,
-                                tier: tier, directEntry: directEntry, saved: saved, wrapperSaved: wrapperSaved))
+                                tier: tier, directEntry: directEntry, tailEntry: tailEntry, saved: saved, wrapperSaved: wrapperSaved))
             at += q
         }
         for (index, f) in functions {
@@ -105,7 +108,8 @@ final class CodeImage: @unchecked Sendable {
                     f.callSites.withUnsafeBytes { calls in
                         f.inlineSites.withUnsafeBytes { inlines in
                             put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count,
-                                inlines: inlines, tier: f.tier, directEntry: f.directEntry, saved: f.saved, wrapperSaved: f.wrapperSaved)
+                                inlines: inlines, tier: f.tier, directEntry: f.directEntry, tailEntry: f.tailEntry, saved: f.saved,
+                                wrapperSaved: f.wrapperSaved)
                         }
                     }
                 }
@@ -116,7 +120,7 @@ final class CodeImage: @unchecked Sendable {
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
                 calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount,
                 inlines: UnsafeRawBufferPointer(start: image.base + f.inlines, count: 12 * f.inlineCount), tier: f.tier, directEntry: f.directEntry,
-                saved: f.saved, wrapperSaved: f.wrapperSaved)
+                tailEntry: f.tailEntry, saved: f.saved, wrapperSaved: f.wrapperSaved)
         }
         return CodeImage(base: base, size: size, functions: out)
     }
@@ -142,14 +146,15 @@ final class CodeImage: @unchecked Sendable {
             let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
             let inlineCount = u32(at + 24)
             let need = h + 12 * trapCount + 4 * callCount + 12 * inlineCount + codeSize
-            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at, u32(at + 28) == 0,
+            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
                   tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
+                  u32(at + 28) < codeSize, u32(at + 20) == 0 || u32(at + 28) == 0,
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
             last = index
             let f = Function(index: index, code: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
                              inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
-                             tier: UInt32(tier), directEntry: u32(at + 20),
+                             tier: UInt32(tier), directEntry: u32(at + 20), tailEntry: u32(at + 28),
                              saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
             var previous = -1
             for t in 0..<trapCount {

@@ -1,3 +1,5 @@
+import CStrata
+
 /// Decodes a module binary into `ModuleInfo`, checking every structural rule of the binary
 /// format (section order and sizes, LEB128 forms, counts). Instruction sequences of function
 /// bodies are decoded later, by the function validator, in a single pass.
@@ -6,7 +8,7 @@ struct ModuleDecoder {
     static let maxLocals = 50_000
     static let maxFunctions = 1_000_000
     static let maxTypes = 1_000_000
-    static let maxParams = 1_000
+    static let maxParams = Int(STRATA_MAX_PARAMS)
     static let maxSegmentItems = 10_000_000
 
     var reader: BinaryReader

@@ -41,6 +41,9 @@ struct FunctionCode {
     var definedIndex: Int
     /// Optimized code with a register-argument entry (`X64DirectCall`): its address; nil otherwise.
     var directEntry: UnsafeRawPointer? = nil
+    /// Compiled code of a function that makes tail calls: its body, entered without the entry
+    /// wrapper by the function that runs tail calls (`strata_builtin_tail_call`); nil otherwise.
+    var tailEntry: UnsafeRawPointer? = nil
 }
 
 /// A frame of the interpreter's control stack.
@@ -81,6 +84,12 @@ struct ExecState {
     /// Back edges left before the next count-and-poll (see `backEdge`). Starts at 0, so the
     /// first back edge takes the slow path.
     var backEdgeBudget = 0
+    /// The frame level of the entry frame of the innermost activation whose caller runs tail
+    /// calls (-1: none): a tail call from that frame to compiled or host code is handed back
+    /// instead of made (see `Interpreter.invoke`).
+    var tailCallLevel = -1
+    /// Set when that activation ended by handing its tail call back.
+    var tailCallHandedBack = false
 
     @inline(__always)
     mutating func reloadMemory() {

@@ -22,6 +22,7 @@ func opReturnCallRef(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
         return (trap(st, .nullFunctionReference, pc), fp, st)
     }
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: 0, pc: pc) else { return (nil, fp, st) }
+    if handBackTailCall(st, ref, fp, words: op(pc, 3)) { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
     locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)

@@ -211,6 +211,25 @@ func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, word
     return frame
 }
 
+/// Whether a tail call that just popped the caller's record goes back to the function that
+/// runs tail calls (`Interpreter.invoke`'s `handsBackTailCalls`) instead: the popped record is
+/// the entry frame of an activation started that way, and `ref` names compiled or host code.
+/// Then the reference and the arguments (in the frame's first `words` words) are left in the
+/// store's tail-call area and the activation ends. An interpreted callee runs here, in the frame.
+@inline(never)
+func handBackTailCall(_ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, _ fp: FramePointer, words: Int) -> Bool {
+    guard st.pointee.frameCount == st.pointee.tailCallLevel else { return false }
+    if let slot = ref.pointee.entrySlot, functionCode(slot).pointee.kind == 0 { return false }
+    let area = st.pointee.store.takeUnretainedValue().tailCallArea
+    area.pointee.callee = ref
+    area.pointee.words = UInt64(words)
+    withUnsafeMutablePointer(to: &area.pointee.slots) {
+        $0.withMemoryRebound(to: UInt64.self, capacity: words) { $0.update(from: fp, count: words) }
+    }
+    st.pointee.tailCallHandedBack = true
+    return true
+}
+
 /// A trap after the caller's record was popped (a compiled or host callee's, or a check on
 /// entering the callee) is located at the call site of the function now current, the
 /// tail-calling function's caller: the tail-calling function is no longer on the stack, and
@@ -227,6 +246,9 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
     let vm = st.pointee.vmctx
     let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: fc.pointee.frameWords, pc: pc) else { return (nil, fp, st) }
+    if fc.pointee.kind != 0, handBackTailCall(st, vm.pointee.functions[Int(fc.pointee.functionIndex)]!, fp, words: op(pc, 3)) {
+        return (nil, fp, st)
+    }
     let (next, nextFP) = enterFunction(st, fc, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, calleeVM: vm, pc: pc)
     locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
@@ -235,6 +257,7 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 @inline(never) func opReturnCallImport(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let ref = st.pointee.vmctx.pointee.functions[op(pc, 1)]!
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 2), words: op(pc, 3), frameWords: 0, pc: pc) else { return (nil, fp, st) }
+    if handBackTailCall(st, ref, fp, words: op(pc, 3)) { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
     locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
@@ -243,6 +266,7 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 @inline(never) func opReturnCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     guard let ref = indirectCallee(pc, fp, st) else { return (nil, fp, st) }
     guard let frame = leaveForTailCall(st, fp, argBase: op(pc, 4), words: op(pc, 5), frameWords: 0, pc: pc) else { return (nil, fp, st) }
+    if handBackTailCall(st, ref, fp, words: op(pc, 5)) { return (nil, fp, st) }
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp, callerFP: frame.fp, returnPC: frame.returnPC, pc: pc)
     locateTrapAfterTailCall(st, next, frame: frame, pc: pc)
     return (next, nextFP, st)
@@ -272,10 +296,16 @@ enum Interpreter {
     /// Calls interpreted code from the host. Arguments and results use one buffer of slots
     /// (the engine-wide host calling convention). Nested calls (host function -> Wasm) start
     /// above the frames of the activation that called the host.
+    ///
+    /// `handsBackTailCalls` (the caller runs tail calls, `strata_builtin_tail_call`): a tail call
+    /// of the entry frame to compiled or host code is not made but left in the store's tail-call
+    /// area, and the result is true (no results are written). Without it, such a callee runs as
+    /// an ordinary call whose results land where the entry frame's would.
+    @discardableResult
     static func invoke(
         store: Store, code fc: UnsafeMutablePointer<FunctionCode>, vmctx: UnsafeMutablePointer<StrataVMContext>,
-        slots: UnsafeMutablePointer<Slot>, argumentWords: Int, resultWords: Int
-    ) throws(Trap) {
+        slots: UnsafeMutablePointer<Slot>, argumentWords: Int, resultWords: Int, handsBackTailCalls: Bool = false
+    ) throws(Trap) -> Bool {
         let st = store.execState()
         let base = st.pointee.reentryTop
         let savedReentry = st.pointee.reentryTop
@@ -287,7 +317,12 @@ enum Interpreter {
             throw Trap(.callStackExhausted)
         }
         store.nesting += 1
-        defer { store.nesting -= 1 }
+        let savedTailCallLevel = st.pointee.tailCallLevel
+        st.pointee.tailCallLevel = handsBackTailCalls ? entryLevel : -1
+        defer {
+            store.nesting -= 1
+            st.pointee.tailCallLevel = savedTailCallLevel
+        }
         base.update(from: slots, count: argumentWords)
         st.pointee.trap = .none
         // The entry frame: its nil return pc ends the chain of handlers.
@@ -325,7 +360,12 @@ enum Interpreter {
             throw store.trap(kind, backtrace: trace)
         }
         st.pointee.reentryTop = savedReentry
+        if st.pointee.tailCallHandedBack {
+            st.pointee.tailCallHandedBack = false
+            return true
+        }
         slots.update(from: base, count: resultWords)
+        return false
     }
 
     static func backtrace(store: Store, _ st: StatePointer, entryLevel: Int) -> [BacktraceFrame] {

@@ -105,6 +105,10 @@ enum IROp: UInt8 {
     case callRef
     /// Result `imm` of the call just before.
     case callResult
+    /// Tail calls: `return_call` of function `imm`, `return_call_indirect` with type `imm`
+    /// through table `imm2` (the index last of `args`), `return_call_ref` with type `imm` (the
+    /// reference last). The function leaves for the callee; its block ends with `leave`.
+    case tailCall, tailCallIndirect, tailCallRef
     /// A runtime builtin: `imm` = Builtin raw value, `imm2` packs up to 3 u16 immediates
     /// (count in bits 48...), `args` the operands; result (if typed) is the builtin's u32.
     case builtin
@@ -139,10 +143,11 @@ extension IROp {
     /// Calls into other code (all caller-saved registers are clobbered).
     var isCall: Bool {
         switch self {
-        case .call, .callIndirect, .callRef, .builtin, .convert: true
+        case .call, .callIndirect, .callRef, .builtin, .convert, .tailCall, .tailCallIndirect, .tailCallRef: true
         default: false
         }
     }
+    var isTailCall: Bool { self == .tailCall || self == .tailCallIndirect || self == .tailCallRef }
 }
 
 struct IRInst {
@@ -175,10 +180,12 @@ enum IRTerminator {
     case table(index: IRValue, targets: [Int32])
     case ret([IRValue])
     case trap(TrapKind, offset: Int32)
+    /// The block's last instruction, a tail call, left the function.
+    case leave
 
     var successors: [Int32] {
         switch self {
-        case .none, .ret, .trap: []
+        case .none, .ret, .trap, .leave: []
         case .jump(let t, _): [t]
         case .branch(_, let t, let e): [t, e]
         case .table(_, let targets): targets
@@ -290,7 +297,7 @@ struct IRFunction {
         case .branch(let c, _, _): body(c)
         case .table(let i, _): body(i)
         case .ret(let vs): for v in vs { body(v) }
-        case .none, .trap: break
+        case .none, .trap, .leave: break
         }
     }
 
@@ -308,7 +315,7 @@ struct IRFunction {
             case .branch(let c, let t, let e): blocks[b].term = .branch(cond: map(c), then: t, else: e)
             case .table(let i, let ts): blocks[b].term = .table(index: map(i), targets: ts)
             case .ret(let vs): blocks[b].term = .ret(vs.map(map))
-            case .none, .trap: break
+            case .none, .trap, .leave: break
             }
         }
     }

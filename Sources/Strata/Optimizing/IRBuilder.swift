@@ -61,9 +61,13 @@ struct IRBuilder: CodeSink {
     /// Values a body may build before the tier gives up on it (bounded work).
     let valueBudget: Int
 
+    /// `functionIndex` (function index space, -1: unknown) with `selfTailCalls`: the body may
+    /// tail-call itself (`IRBuilder.mayTailCallItself`), so it starts with a loop header whose
+    /// parameters are the function's: such a `return_call` is a jump back to it.
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], valueBudget: Int = 400_000,
-        inlineFrom module: (bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo)? = nil
+        inlineFrom module: (bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo)? = nil, functionIndex: Int = -1,
+        selfTailCalls: Bool = false
     ) {
         self.context = context
         self.module = module
@@ -97,6 +101,45 @@ struct IRBuilder: CodeSink {
             defs[key(entry, i)] = v
         }
         controls.append(Control(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: -1))
+        f.functionIndex = functionIndex
+        if selfTailCalls && functionIndex >= 0 {
+            // Every local is defined at the header (parameters as its parameters, the others
+            // zero), so no lookup passes it; it is sealed when the body is done.
+            let header = newBlock()
+            f.blocks[Int(header)].isLoopHeader = true
+            var args: [IRValue] = []
+            for (i, t) in f.paramTypes.enumerated() {
+                args.append(defs[key(entry, i)]!)
+                defs[key(header, i)] = f.addParam(header, t)
+            }
+            for i in f.paramTypes.count..<localTypes.count { defs[key(header, i)] = zero(localTypes[i]) }
+            jump(from: entry, to: header, args: args)
+            f.append(IRInst(op: .interruptCheck, type: nil, offset: 0), to: header)
+            current = header
+            selfLoop = header
+        }
+    }
+
+    /// The loop header of a body that tail-calls itself (see `init`).
+    var selfLoop: Int32?
+
+    /// Whether a body may contain `return_call` of function `index`: its encoding (0x12 and the
+    /// index's LEB128) occurs in the body's bytes. Cheap; a false positive costs one block.
+    static func mayTailCallItself(_ bytes: UnsafeBufferPointer<UInt8>, body: FunctionBody, index: Int) -> Bool {
+        var pattern: [UInt8] = [0x12]
+        var v = UInt(index)
+        repeat {
+            let low = UInt8(v & 0x7F)
+            v >>= 7
+            pattern.append(v == 0 ? low : low | 0x80)
+        } while v != 0
+        guard body.codeEnd - body.codeStart >= pattern.count else { return false }
+        var i = body.codeStart
+        while i + pattern.count <= body.codeEnd {
+            if bytes[i] == 0x12 && (1..<pattern.count).allSatisfy({ bytes[i + $0] == pattern[$0] }) { return true }
+            i += 1
+        }
+        return false
     }
 
     // MARK: blocks and locals
@@ -322,7 +365,22 @@ struct IRBuilder: CodeSink {
         case .return:
             branch(depth: controls.count - 1, from: block)
             current = nil
-        case .returnCall, .returnCallIndirect, .returnCallRef, .tryTable, .throw, .throwRef:
+        case .returnCall(let function) where Int(function) == f.functionIndex && selfLoop != nil && inlineTag == 0:
+            // The function calls itself: the arguments become the parameters at the loop header.
+            jump(from: block, to: selfLoop!, args: pop(f.paramTypes.count))
+            current = nil
+        case .returnCall(let function):
+            let type = context.types[Int(context.functionTypes[Int(function)])]
+            tailCall(IRInst(op: .tailCall, type: nil, imm: UInt64(function), offset: at), type: type, extraArgs: [])
+        case .returnCallIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            let index = pop()
+            tailCall(IRInst(op: .tailCallIndirect, type: nil, imm: UInt64(typeIndex), imm2: UInt64(table), offset: at), type: type, extraArgs: [index])
+        case .returnCallRef(let typeIndex):
+            let type = context.types[Int(typeIndex)]
+            let ref = pop()
+            tailCall(IRInst(op: .tailCallRef, type: nil, imm: UInt64(typeIndex), offset: at), type: type, extraArgs: [ref])
+        case .tryTable, .throw, .throwRef:
             break  // rejected above (`interpretedOnly`)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
@@ -531,6 +589,20 @@ struct IRBuilder: CodeSink {
         }
     }
 
+    /// A tail call ends the block: the function leaves for the callee.
+    mutating func tailCall(_ inst: IRInst, type: FuncType, extraArgs: [IRValue]) {
+        for t in type.params where IRType(t) == nil { return unsupportedV128() }
+        for t in type.results where IRType(t) == nil { return unsupportedV128() }
+        var i = inst
+        let args = pop(type.params.count) + extraArgs
+        i.extraStart = Int32(f.extra.count)
+        i.extraCount = Int32(args.count)
+        f.extra += args
+        f.append(i, to: current!)
+        f.blocks[Int(current!)].term = .leave
+        current = nil
+    }
+
     mutating func builtin(_ b: Builtin, args n: Int, result: IRType?, immediates: [UInt32], offset: Int32) {
         let args = pop(n)
         var packed = UInt64(immediates.count) << 48
@@ -719,6 +791,7 @@ struct IRBuilder: CodeSink {
 
     /// The finished function: trivial block parameters removed.
     mutating func finish() -> IRFunction {
+        if let h = selfLoop { seal(h) }  // every self tail call is known now
         precondition(incomplete.isEmpty, "unsealed blocks at the end of the body")
         IRPasses.removeTrivialParams(&f)
         return f

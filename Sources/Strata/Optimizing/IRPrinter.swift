@@ -50,6 +50,7 @@ extension IRFunction {
             case .table(let i, let ts): out += "  table \(valueName(i)) [\(ts.map { "block\($0)" }.joined(separator: ", "))]\n"
             case .ret(let vs): out += "  return \(args(vs))\n"
             case .trap(let k, _): out += "  trap \(k)\n"
+            case .leave: out += "  leave (tail call)\n"
             }
         }
         return out

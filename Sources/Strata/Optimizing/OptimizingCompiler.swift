@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 9
+    static let revision = 10
 
     struct Output {
         var function: MachineFunction?
@@ -20,14 +20,15 @@ enum OptimizingCompiler {
     /// `avx`, `bmi2`: use AVX encodings and BMI2's `rorx` (the caller checked the CPU).
     static func compile(_ source: FunctionSource, avx: Bool, bmi2: Bool = false, keepIR: Bool = false) throws(WasmError) -> Output {
         let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
+        let index = importedFunctionCount + source.index
         var builder = IRBuilder(
             context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals,
-            inlineFrom: (source.bytes, source.info))
+            inlineFrom: (source.bytes, source.info), functionIndex: index,
+            selfTailCalls: IRBuilder.mayTailCallItself(source.bytes, body: source.body, index: index))
         var validator = FunctionValidator(module: context, body: source.body, type: type, bytes: source.bytes)
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
         var f = builder.finish()
-        f.functionIndex = importedFunctionCount + source.index
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation

@@ -147,6 +147,7 @@ final class InstanceRuntime {
         // Compiled code (now, or after tier-up) reaches the runtime through the builtin table.
         if module.engine.configuration.tier != .interpreter, case .success(let runtime) = JITRuntime.shared {
             vmctx.pointee.builtins = UnsafePointer(runtime.builtins)
+            vmctx.pointee.tailCall = store.tailCallArea
             if memories.contains(where: { !$0.isGuarded }) {
                 throw WasmError(.uninstantiable, "compiled code needs every memory in a guarded 8 GiB reservation (address space is short)")
             }

@@ -90,6 +90,15 @@ public final class Store {
     private var exceptions: [ObjectIdentifier: Exception] = [:]
     func keepAlive(_ e: Exception) { exceptions[ObjectIdentifier(e)] = e }
     private var hostError: (any Error)?
+    /// Where compiled code leaves a tail call for `strata_builtin_tail_call` (every VM context
+    /// of the store points at it; allocated with the first instance that may run compiled code).
+    private(set) lazy var tailCallArea: UnsafeMutablePointer<StrataTailCall> = {
+        let p = UnsafeMutablePointer<StrataTailCall>.allocate(capacity: 1)
+        UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<StrataTailCall>.size)
+        tailCallAreaAllocated = true
+        return p
+    }()
+    private var tailCallAreaAllocated = false
     private var state: UnsafeMutablePointer<ExecState>?
     private var stackMemory: (UnsafeMutableRawPointer, Int)?
     private var frameMemory: (UnsafeMutableRawPointer, Int)?
@@ -112,6 +121,7 @@ public final class Store {
         if let (p, n) = frameMemory { munmap(p, n) }
         state?.deallocate()
         idleContext.deallocate()
+        if tailCallAreaAllocated { tailCallArea.deallocate() }
     }
 
     /// Asks the running call to stop (same as `interruptHandle.interrupt()`).

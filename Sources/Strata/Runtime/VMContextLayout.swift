@@ -13,6 +13,7 @@ enum VMContextLayout {
     static let stackLimit = Int32(MemoryLayout<StrataVMContext>.offset(of: \.stackLimit)!)
     static let builtins = Int32(MemoryLayout<StrataVMContext>.offset(of: \.builtins)!)
     static let memories = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memories)!)
+    static let tailCall = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tailCall)!)
 
     /// StrataMemoryDefinition
     static let memoryBase = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.base)!)
@@ -24,6 +25,12 @@ enum VMContextLayout {
     static let funcRefTypeID = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.typeID)!)
     static let funcRefVMContext = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.vmctx)!)
     static let funcRefEntrySlot = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.entrySlot)!)
+    /// StrataTailCall
+    static let tailCallCallee = Int32(MemoryLayout<StrataTailCall>.offset(of: \.callee)!)
+    static let tailCallWords = Int32(MemoryLayout<StrataTailCall>.offset(of: \.words)!)
+    static let tailCallSlots = Int32(MemoryLayout<StrataTailCall>.offset(of: \.slots)!)
     /// FunctionCode: the native entry is its first field.
     static let recordNativeEntry: Int32 = 0
+    static let recordKind = Int32(MemoryLayout<FunctionCode>.offset(of: \.kind)!)
+    static let recordTailEntry = Int32(MemoryLayout<FunctionCode>.offset(of: \.tailEntry)!)
 }

@@ -45,12 +45,14 @@ struct BaselineTierCompiler: TierCompiler {
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
         let body = source.body, type = source.type
-        var counter = LocalUseCounter(localCount: type.params.count + body.locals.count)
+        let functionIndex = source.importedFunctionCount + source.index
+        var counter = LocalUseCounter(localCount: type.params.count + body.locals.count, functionIndex: functionIndex)
         var first = FunctionValidator(module: source.context, body: body, type: type, bytes: source.bytes)
         try first.run(sink: &counter)
         var compiler = BaselineCompiler(
             context: source.context, importedFunctionCount: source.importedFunctionCount, type: type, locals: body.locals,
             hasMemory: source.moduleHasMemory, localUses: counter.uses,
+            tailCalls: (functionIndex: functionIndex, toOthers: counter.tailCallsOthers),
             counting: hotness.map { BaselineCompiler.HotnessCounting(definedIndex: source.index, callWeight: $0.call, loopWeight: $0.loop) })
         var validator = FunctionValidator(module: source.context, body: body, type: type, bytes: source.bytes)
         try validator.run(sink: &compiler)

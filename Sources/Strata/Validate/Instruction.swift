@@ -70,11 +70,10 @@ enum Instruction {
 extension Instruction {
     /// What the compiled tiers leave to the interpreter (a function using it stays there), by
     /// the name their tier-log reason gives: exception handling (`try_table`, `throw`,
-    /// `throw_ref`) and tail calls (`return_call`, `return_call_indirect`, `return_call_ref`).
+    /// `throw_ref`).
     var interpretedOnly: String? {
         switch self {
         case .tryTable, .throw, .throwRef: "exception handling"
-        case .returnCall, .returnCallIndirect, .returnCallRef: "tail calls"
         default: nil
         }
     }

@@ -164,6 +164,13 @@ struct X64MachineLayer {
     /// `call_indirect` through table `table` with the element index in `index` (not rax, rcx,
     /// rdx, rdi, rsi or `scratch`): bounds, null and signature checks, then the call.
     mutating func callIndirect(typeIndex: Int, table: Int, index: Reg, scratch: Reg, slots: Mem, offset: Int) {
+        indirectReference(typeIndex: typeIndex, table: table, index: index, scratch: scratch, offset: offset)
+        callReference(slots: slots, offset: offset)
+    }
+
+    /// The function reference `call_indirect` (and `return_call_indirect`) calls, in rax, after
+    /// the bounds, null and signature checks (clobbers rcx and `scratch`).
+    mutating func indirectReference(typeIndex: Int, table: Int, index: Reg, scratch: Reg, offset: Int) {
         asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.tables))
         asm.load(.w64, scratch, Mem(scratch, Int32(8 * table)))
         asm.alu(.cmp, .w64, index, Mem(scratch, VMContextLayout.tableCount))
@@ -176,16 +183,144 @@ struct X64MachineLayer {
         asm.load(.w32, .rcx, Mem(.rcx, Int32(4 * typeIndex)))
         asm.alu(.cmp, .w32, .rcx, Mem(.rax, VMContextLayout.funcRefTypeID))
         asm.jcc(.ne, stub(.indirectCallTypeMismatch, offset: offset))
-        callReference(slots: slots, offset: offset)
     }
+
+    // MARK: tail calls (see docs/ARCHITECTURE.md, "Tail calls")
+
+    /// The slot-buffer entry of a function that makes tail calls, at the start of its code: a
+    /// frame of its own (rbp, the slot buffer at rbp-8, a VM context at rbp-16) that calls the
+    /// body (the label returned, bound right after) and, while the code it called left for a
+    /// tail call (`STRATA_STATUS_TAIL_CALL`), makes the next call from this frame, so a chain
+    /// of any length takes constant stack:
+    ///
+    /// - the callee's arguments move from the store's tail-call area to a slot buffer allocated
+    ///   in this frame (as large as the arguments or the results need; the stack is checked);
+    /// - compiled callees are called here: a body that makes tail calls itself without its
+    ///   wrapper (`FunctionCode.tailEntry`, so it hands its tail calls back here too), any
+    ///   other compiled code at its native entry;
+    /// - interpreted and host callees go through `Builtin.tailCall`, which runs one call (an
+    ///   interpreter activation hands a tail call of its entry frame back the same way).
+    ///
+    /// When the last callee returns, its results go to the caller's slot buffer. Traps in a
+    /// callee unwind through this frame as through any compiled frame; the status returned is
+    /// 0, or a trap kind from the builtin for the caller to re-raise, as from any function.
+    mutating func tailCallWrapper(resultCount: Int) -> Label {
+        let resultWords = 2 * resultCount
+        let vmSlot = Mem(.rbp, -16)
+        prologue(hasMemory: false, frameSize: 16, saved: SavedRegisters(mask: 0))
+        asm.store(.w64, vmSlot, .rdi)
+        let body = asm.newLabel(), next = asm.newLabel(), done = asm.newLabel(), results = asm.newLabel()
+        let slow = asm.newLabel(), callCode = asm.newLabel(), copy = asm.newLabel(), copied = asm.newLabel()
+        asm.call(body)
+        wrapperCall()
+        asm.bind(next)
+        asm.alu(.cmp, .w32, .rax, imm: Int32(STRATA_STATUS_TAIL_CALL))
+        asm.jcc(.ne, done)
+        // A slot buffer of max(argument words, result words) below the frame, checked against
+        // the stack limit (which an interrupt also fails).
+        asm.lea(.w64, .rsp, vmSlot)
+        asm.load(.w64, .rdi, vmSlot)
+        asm.load(.w64, .r11, Mem(.rdi, VMContextLayout.tailCall))
+        asm.load(.w64, .rcx, Mem(.r11, VMContextLayout.tailCallWords))
+        asm.mov(.w64, .rax, .rcx)
+        asm.movImm32(.rdx, UInt32(resultWords))
+        asm.alu(.cmp, .w64, .rax, .rdx)
+        asm.cmov(.b, .w64, .rax, .rdx)
+        asm.shift(.shl, .w64, .rax, imm: 3)
+        asm.alu(.sub, .w64, .rsp, .rax)
+        asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
+        asm.jcc(.b, stub(.callStackExhausted, offset: 0))
+        // The arguments, word by word from the last.
+        asm.test(.w64, .rcx, .rcx)
+        asm.jcc(.e, copied)
+        asm.bind(copy)
+        asm.alu(.sub, .w64, .rcx, imm: 1)
+        asm.load(.w64, .rax, Mem(.r11, index: .rcx, scale: 3, VMContextLayout.tailCallSlots))
+        asm.store(.w64, Mem(.rsp, index: .rcx, scale: 3), .rax)
+        asm.jcc(.ne, copy)
+        asm.bind(copied)
+        // Compiled code is called here; host functions and interpreted code go to the builtin.
+        asm.load(.w64, .rax, Mem(.r11, VMContextLayout.tailCallCallee))
+        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
+        asm.test(.w64, .rdx, .rdx)
+        asm.jcc(.e, slow)
+        asm.load(.w64, .rdx, Mem(.rdx, 0))
+        asm.load(.w64, .r10, Mem(.rdx, VMContextLayout.recordTailEntry))
+        asm.test(.w64, .r10, .r10)
+        asm.jcc(.ne, callCode)
+        asm.alu(.cmp, .w32, Mem(.rdx, VMContextLayout.recordKind), imm: 0)
+        asm.jcc(.e, slow)
+        asm.load(.w64, .r10, Mem(.rdx, VMContextLayout.recordNativeEntry))
+        asm.bind(callCode)
+        asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
+        asm.store(.w64, vmSlot, .rdi)
+        asm.mov(.w64, .rsi, .rsp)
+        asm.call(.r10)
+        wrapperCall()
+        asm.test(.w32, .rax, .rax)
+        asm.jcc(.ne, next)
+        // The results, from this buffer to the caller's.
+        asm.bind(results)
+        asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
+        for k in 0..<resultWords {
+            asm.load(.w64, .rax, Mem(.rsp, Int32(8 * k)))
+            asm.store(.w64, Mem(.rsi, Int32(8 * k)), .rax)
+        }
+        asm.movImm32(.rax, 0)
+        asm.jmp(done)
+        asm.bind(slow)
+        asm.load(.w64, .rdi, vmSlot)
+        asm.mov(.w64, .rsi, .rsp)
+        asm.lea(.w64, .rdx, vmSlot)
+        asm.load(.w64, .rax, Mem(.rdi, VMContextLayout.builtins))
+        asm.call(Mem(.rax, Int32(8 * Builtin.tailCall.rawValue)))
+        asm.test(.w32, .rax, .rax)
+        asm.jcc(.e, results)
+        asm.jmp(next)
+        asm.bind(done)
+        epilogue(status: false)
+        return body
+    }
+
+    /// Records the call just emitted by a tail-call or direct-entry wrapper: its return address
+    /// is the function's own activation (or a tail callee's), left out of backtraces.
+    mutating func wrapperCall() {
+        callSites.append(UInt32(asm.offset))
+        callSites.append(Self.wrapperCallSite)
+    }
+
+    /// The call-site Wasm offset of a wrapper's call of its function's body (a direct entry's or
+    /// a tail entry's): that return address is the same activation, left out of backtraces.
+    static let wrapperCallSite: UInt32 = 0xFFFF_FFFF
+
+    /// Leaves the function for a tail call: the callee's reference is in rax and its `count`
+    /// arguments already in the store's tail-call area; records the reference and the argument
+    /// words, then returns `STRATA_STATUS_TAIL_CALL` to the function's entry wrapper.
+    mutating func leaveForTailCall(argumentCount count: Int, scratch: Reg) {
+        asm.load(.w64, scratch, Mem(Self.vm, VMContextLayout.tailCall))
+        asm.store(.w64, Mem(scratch, VMContextLayout.tailCallCallee), .rax)
+        asm.movImm32(.rax, UInt32(2 * count))
+        asm.store(.w64, Mem(scratch, VMContextLayout.tailCallWords), .rax)
+        asm.movImm32(.rax, STRATA_STATUS_TAIL_CALL)
+        epilogue(status: false)
+    }
+
+    /// The store's tail-call area's argument slot `k`, with the area's address in `area`.
+    static func tailCallArgument(_ k: Int, area: Reg) -> Mem { Mem(area, VMContextLayout.tailCallSlots + Int32(16 * k)) }
 
     /// `call_ref` through the function reference in `ref` (not rcx, rdx, rdi, rsi): null
     /// traps; the type needs no check (validation proved it).
     mutating func callRef(_ ref: Reg, slots: Mem, offset: Int) {
+        functionReference(ref, offset: offset)
+        callReference(slots: slots, offset: offset)
+    }
+
+    /// The function reference `call_ref` and `return_call_ref` call, from `ref` to rax; null
+    /// traps (`nullFunctionReference`).
+    mutating func functionReference(_ ref: Reg, offset: Int) {
         if ref != .rax { asm.mov(.w64, .rax, ref) }
         asm.test(.w64, .rax, .rax)
         asm.jcc(.e, stub(.nullFunctionReference, offset: offset))
-        callReference(slots: slots, offset: offset)
     }
 
     /// Traps with `nullReference` when `ref` is null (`ref.as_non_null`).
@@ -317,7 +452,7 @@ struct X64MachineLayer {
         switch b {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
              .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt: false
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall: false
         }
     }
 }
@@ -333,11 +468,14 @@ struct MachineFunction {
     var tier: UInt32
     /// Offset of the register-argument entry (optimized code), 0 for none.
     var directEntry: Int = 0
+    /// Offset of the body of a function that makes tail calls (its slot-buffer entry is then a
+    /// wrapper that runs them, `X64MachineLayer.tailCallWrapper`), 0 for none.
+    var tailEntry: Int = 0
     /// Trap sites in inlined code: (code offset, callee function index, Wasm offset of the
     /// call in this function) triples, sorted by code offset.
     var inlineSites: [UInt32] = []
-    /// The callee-saved registers the function's (direct entry's) prologue saves, and those of
-    /// its slot-buffer wrapper when it has a direct entry.
+    /// The callee-saved registers the function's (direct entry's or tail entry's) prologue
+    /// saves, and those of its slot-buffer wrapper when it has one of those entries.
     var saved: SavedRegisters = .all
     var wrapperSaved: SavedRegisters = .all
 }

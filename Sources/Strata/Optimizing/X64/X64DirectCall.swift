@@ -11,14 +11,15 @@
 ///   code never returns a trap status (traps unwind), so rax is free for the result.
 ///
 /// A caller knows a callee's signature, not its tier: it loads the callee's record from the
-/// entry table and takes the direct entry when the record is optimized code (kind 2), the
-/// slot-buffer entry otherwise (an out-of-line path), so tier swaps need no patching.
+/// entry table and takes the direct entry when the record has one (optimized code of a
+/// function that makes no tail calls), the slot-buffer entry otherwise (an out-of-line path),
+/// so tier swaps need no patching.
 enum X64DirectCall {
     static let gprArguments: [Reg] = [.rsi, .rdx, .rcx, .r8, .r9, .rax]
     static let xmmArguments = 8
     /// The call-site Wasm offset recorded for the wrapper's call of the direct entry: such a
     /// return address is the same activation, left out of backtraces.
-    static let wrapperCallSite: UInt32 = 0xFFFF_FFFF
+    static let wrapperCallSite = X64MachineLayer.wrapperCallSite
 
     /// Where each argument and the result go, or nil when the signature does not fit.
     static func assignment(params: [IRType], results: [IRType]) -> (arguments: [Location], result: Location?)? {
@@ -47,6 +48,5 @@ enum X64DirectCall {
         return assignment(params: p, results: r)
     }
 
-    static let kindOffset = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.kind)!)
     static let directEntryOffset = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.directEntry)!)
 }

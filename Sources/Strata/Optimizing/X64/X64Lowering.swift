@@ -49,6 +49,7 @@ struct X64Lowering {
     let hasMemory: Bool
     /// This function's register-argument entry (`X64DirectCall`), when its signature fits.
     let direct: (arguments: [Location], result: Location?)?
+    let makesTailCalls: Bool
     var m = X64MachineLayer()
     /// Code emitted after the body (slow paths of calls).
     var outOfLine: [(inout X64Lowering) -> Void] = []
@@ -99,7 +100,10 @@ struct X64Lowering {
         self.ra = allocation
         self.order = order
         self.context = context
-        direct = X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
+        // A function that makes tail calls has one entry (its wrapper runs them; see
+        // `X64MachineLayer.tailCallWrapper`) and its body.
+        makesTailCalls = f.insts.contains { $0.op.isTailCall }
+        direct = makesTailCalls ? nil : X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
         var registers: [Reg] = [.r14]
         if hasMemory { registers.append(.r15) }
         let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) } + allocation.heads.values.map(\.register)
@@ -257,11 +261,15 @@ struct X64Lowering {
         layout = order.filter { $0 == 0 || target($0) == $0 }
         let edgesBeforeHeaders = placeBackEdgesBeforeHeaders()
 
-        var directEntry = 0
+        var directEntry = 0, tailEntry = 0
         if let d = direct {
             slotBufferWrapper(d)
             directEntry = asm.offset
             m.prologue(hasMemory: hasMemory, slotBuffer: false, saved: saved)
+        } else if makesTailCalls {
+            asm.bind(m.tailCallWrapper(resultCount: f.resultTypes.count))
+            tailEntry = asm.offset
+            m.prologue(hasMemory: hasMemory, saved: saved)
         } else {
             m.prologue(hasMemory: hasMemory, saved: saved)
         }
@@ -336,11 +344,12 @@ struct X64Lowering {
         }
         var out = m.finish(frameSize: frame, tier: .optimizing)
         out.directEntry = directEntry
+        out.tailEntry = tailEntry
         for (codeOffset, tag) in m.inlineSites.sorted(by: { $0.0 < $1.0 }) {
             let call = f.inlines[Int(tag) - 1]
             out.inlineSites += [codeOffset, UInt32(call.callee), UInt32(bitPattern: call.callOffset)]
         }
-        out.wrapperSaved = direct == nil ? saved : SavedRegisters(mask: 0)
+        out.wrapperSaved = direct == nil && !makesTailCalls ? saved : SavedRegisters(mask: 0)
         return out
     }
 
@@ -383,8 +392,7 @@ struct X64Lowering {
         let entry = asm.newLabel()
         directLabel = entry
         asm.call(entry)
-        m.callSites.append(UInt32(asm.offset))
-        m.callSites.append(X64DirectCall.wrapperCallSite)
+        m.wrapperCall()
         if let r = d.result {
             asm.load(.w64, Self.s1, Mem(.rbp, m.slotBufferOffset))
             storeArgument(r, f.resultTypes[0], Mem(Self.s1, 0))
@@ -438,12 +446,13 @@ struct X64Lowering {
         asm.test(.w64, s2, s2)
         asm.jcc(.e, slow)  // a host function
         asm.load(.w64, s2, Mem(s2, 0))
-        asm.alu(.cmp, .w32, Mem(s2, X64DirectCall.kindOffset), imm: Int32(Tier.optimizing.recordKind))
-        asm.jcc(.ne, slow)
         // The record read once (a tier swap meanwhile cannot hand us another record's fields):
-        // its direct entry in r10 and the callee's vmctx in r11 stay there through the argument
-        // moves (into registers only: they use neither, see `parallelMove`), r11 then to rdi.
+        // its direct entry (none: another tier, or a function that makes tail calls) in r10 and
+        // the callee's vmctx in r11 stay there through the argument moves (into registers only:
+        // they use neither, see `parallelMove`), r11 then to rdi.
         asm.load(.w64, s2, Mem(s2, X64DirectCall.directEntryOffset))
+        asm.test(.w64, s2, s2)
+        asm.jcc(.e, slow)
         asm.load(.w64, s1, Mem(s1, VMContextLayout.funcRefVMContext))
         var moves = zip(args, d.arguments).map { (moveSource($0), $1) }
         moves.append((.loc(.gpr(s1.code)), .gpr(Reg.rdi.code)))
@@ -483,9 +492,10 @@ struct X64Lowering {
         let defined = Int(inst.imm) - importedFunctionCount
         asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
         asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
-        asm.alu(.cmp, .w32, Mem(Self.s1, X64DirectCall.kindOffset), imm: Int32(Tier.optimizing.recordKind))
+        // No direct entry: another tier, or a function that makes tail calls.
+        asm.alu(.cmp, .w64, Mem(Self.s1, X64DirectCall.directEntryOffset), imm: 0)
         let slow = asm.newLabel(), back = asm.newLabel()
-        asm.jcc(.ne, slow)
+        asm.jcc(.e, slow)
         asm.mov(.w64, .rdi, Layer.vm)
         asm.call(Mem(Self.s1, X64DirectCall.directEntryOffset))
         m.recordCallSite(offset: offset)
@@ -594,6 +604,8 @@ struct X64Lowering {
             m.epilogue()
         case .trap(let kind, let offset):
             asm.jmp(m.stub(kind, offset: Int(offset)))
+        case .leave:
+            break  // the tail call left
         }
     }
 

@@ -294,6 +294,25 @@ extension X64Lowering {
             let args = f.args(inst)
             for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             m.callRef(gpr(args[args.endIndex - 1], into: Self.s2), slots: Mem(.rsp, 0), offset: offset)
+        case .tailCall, .tailCallIndirect, .tailCallRef:
+            // The arguments to the store's tail-call area, the callee's reference (checked) to
+            // rax, then back to the entry wrapper, which makes the call.
+            let all = f.args(inst)
+            let args = inst.op == .tailCall ? all : all.dropLast()
+            asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.tailCall))
+            for (k, a) in args.enumerated() { storeSlot(a, X64MachineLayer.tailCallArgument(k, area: Self.s1), scratch: Self.s2) }
+            switch inst.op {
+            case .tailCall:
+                m.loadFunctionReference(Int(inst.imm), into: .rax)
+            case .tailCallIndirect:
+                let i = gpr(all[all.endIndex - 1], into: Self.s2)
+                // A 64-bit table's index is compared whole (tables hold under 2^32 elements).
+                asm.mov(context.tables[Int(inst.imm2)].is64 ? .w64 : .w32, Self.s2, i)
+                m.indirectReference(typeIndex: Int(inst.imm), table: Int(inst.imm2), index: Self.s2, scratch: Self.s1, offset: offset)
+            default:
+                m.functionReference(gpr(all[all.endIndex - 1], into: Self.s2), offset: offset)
+            }
+            m.leaveForTailCall(argumentCount: args.count, scratch: Self.s1)
         case .callResult:
             if let d = directResult {
                 if loc(r) != d { emitMove(.loc(d), to: loc(r)) }
