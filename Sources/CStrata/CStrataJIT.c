@@ -154,34 +154,82 @@ static void recordFrame(StrataTrapRecord *rec, uintptr_t ret) {
     else rec->truncated = 1;
 }
 
-/// Walks the rbp chain from the faulting frame to the entry frame; returns the entry frame's
-/// rbp, or 0 when the chain leaves compiled code without reaching an entry.
-static uintptr_t walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec) {
+/// Where an exception resumes: the landing pad of the innermost `try_table` around the Wasm
+/// instruction a compiled frame is at (a trap site for the faulting frame, a call site for a
+/// return address), or 0. Entries are innermost first; an entry covers [first, end).
+static uintptr_t landingPad(const StrataCodeRange *range, uintptr_t pc, int isReturnAddress, uint32_t faultWasmOffset) {
+    if (range == NULL || range->handlerCount == 0) return 0;
+    uint32_t offset = (uint32_t)(pc - range->start), wasm = faultWasmOffset;
+    if (isReturnAddress) {
+        wasm = 0xFFFFFFFFu;
+        for (uint32_t k = 0; k < range->callSiteCount; k++) {
+            if (range->callSites[2 * k] == offset) { wasm = range->callSites[2 * k + 1]; break; }
+        }
+        if (wasm == 0xFFFFFFFFu) return 0;  // a wrapper's call: no try_table around it
+    }
+    for (uint32_t k = 0; k < range->handlerCount; k++) {
+        const uint32_t *h = range->handlers + 3 * k;
+        if (h[0] <= wasm && wasm < h[1]) return range->start + h[2];
+    }
+    return 0;
+}
+
+/// The outcome of a walk: the entry frame's rbp (0: the frames are not ours all the way), or,
+/// for an exception a compiled frame catches, that frame's rbp and landing pad.
+typedef struct WalkResult {
+    uintptr_t fp;
+    uintptr_t pad;
+} WalkResult;
+
+/// Walks the rbp chain from the faulting frame to the entry frame (for an exception, stopping
+/// at the first frame with a landing pad for it).
+static WalkResult walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec, int exception, const StrataCodeRange *range, uint32_t wasm) {
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    if (exception) {
+        uintptr_t pad = landingPad(range, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], 0, wasm);
+        if (pad) return (WalkResult){ fp, pad };
+    }
     for (;;) {
         uintptr_t savedFP = ((const uintptr_t *)fp)[0];
         uintptr_t ret = ((const uintptr_t *)fp)[1];
-        if (ret == entryReturnAddress) return savedFP;
-        if (strata_registry_lookup(ret) == NULL) return 0;
+        if (ret == entryReturnAddress) return (WalkResult){ savedFP, 0 };
+        const StrataCodeRange *caller = strata_registry_lookup(ret);
+        if (caller == NULL) return (WalkResult){ 0, 0 };
+        if (exception) {
+            uintptr_t pad = landingPad(caller, ret, 1, 0);
+            if (pad) return (WalkResult){ savedFP, pad };
+        }
         recordFrame(rec, ret);
         fp = savedFP;
     }
 }
 
 /// The same walk with libunwind, stepping with the unwind information registered for
-/// compiled code (the entry frame's rbp is what libunwind restores for it).
-static uintptr_t walkLibunwind(ucontext_t *uc, StrataTrapRecord *rec) {
+/// compiled code (a frame's rbp is what libunwind restores for it).
+static WalkResult walkLibunwind(ucontext_t *uc, StrataTrapRecord *rec, int exception, const StrataCodeRange *range, uint32_t wasm) {
+    if (exception) {
+        uintptr_t pad = landingPad(range, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], 0, wasm);
+        if (pad) return (WalkResult){ (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], pad };
+    }
     unw_cursor_t cursor;
-    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0) return 0;
+    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) != 0) return (WalkResult){ 0, 0 };
     for (;;) {
-        if (unw_step(&cursor) <= 0) return 0;
+        if (unw_step(&cursor) <= 0) return (WalkResult){ 0, 0 };
         unw_word_t ip = 0, fp = 0;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0) return 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) != 0) return (WalkResult){ 0, 0 };
         if (ip == entryReturnAddress) {
-            if (unw_get_reg(&cursor, UNW_X86_64_RBP, &fp) != 0) return 0;
-            return (uintptr_t)fp;
+            if (unw_get_reg(&cursor, UNW_X86_64_RBP, &fp) != 0) return (WalkResult){ 0, 0 };
+            return (WalkResult){ (uintptr_t)fp, 0 };
         }
-        if (strata_registry_lookup((uintptr_t)ip) == NULL) return 0;
+        const StrataCodeRange *caller = strata_registry_lookup((uintptr_t)ip);
+        if (caller == NULL) return (WalkResult){ 0, 0 };
+        if (exception) {
+            uintptr_t pad = landingPad(caller, (uintptr_t)ip, 1, 0);
+            if (pad) {
+                if (unw_get_reg(&cursor, UNW_X86_64_RBP, &fp) != 0) return (WalkResult){ 0, 0 };
+                return (WalkResult){ (uintptr_t)fp, pad };
+            }
+        }
         recordFrame(rec, (uintptr_t)ip);
     }
 }
@@ -202,12 +250,23 @@ static void trapHandler(int sig, siginfo_t *info, void *context) {
     rec->frameCount = 1;
     rec->truncated = 0;
     rec->pcs[0] = pc;
-    uintptr_t fp = atomic_load(&trapUnwinder) == STRATA_UNWIND_LIBUNWIND
-        ? walkLibunwind(uc, rec) : walkFramePointers(uc, rec);
+    int exception = kind == STRATA_TRAP_KIND_EXCEPTION;
+    WalkResult walk = atomic_load(&trapUnwinder) == STRATA_UNWIND_LIBUNWIND
+        ? walkLibunwind(uc, rec, exception, range, site->wasmOffset)
+        : walkFramePointers(uc, rec, exception, range, site->wasmOffset);
+    uintptr_t fp = walk.fp;
     if (fp == 0) {
         // The frames are not ours all the way to an entry: crash as the host would.
         rec->kind = 0;
         chain(sig, info, context);
+        return;
+    }
+    if (walk.pad) {
+        // A compiled frame catches it: its landing pad restores its stack pointer and VM
+        // context from its frame (the exception stays pending in the store).
+        rec->kind = 0;
+        regs[REG_RBP] = (greg_t)fp;
+        regs[REG_RIP] = (greg_t)walk.pad;
         return;
     }
     regs[REG_RBP] = (greg_t)fp;

@@ -103,14 +103,15 @@ import WAT
             #expect(try call("throughHost") == [.i32(9042)])
         }
         if tier == .baseline || tier == .optimizing {
-            // The function between thrower and catcher is compiled; those that throw or catch are not yet.
-            // (Imports first: $middle is function 3, "catch" 4.)
+            // Every function is compiled: those that throw or catch by the baseline tier, also in
+            // the optimizing mode. (Imports first: $thrower is function 2, $middle 3, "catch" 4.)
             #expect(i.module.currentTier(function: 3) == tier)
-            #expect(i.module.currentTier(function: 4) == .interpreter)
+            #expect(i.module.currentTier(function: 2) == .baseline)
+            #expect(i.module.currentTier(function: 4) == .baseline)
         }
     }
 
-    @Test(arguments: [Tier.interpreter, .baseline])
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
     func uncaughtExceptionsReachTheHost(tier: Tier) throws {
         let i = try instance(tier)
         let t = try #require(thrownError { _ = try i.function("middle")!.call([.i32(0)]) } as? Trap)
@@ -127,6 +128,97 @@ import WAT
         #expect(boom.backtrace.count == 1)
         // The store is usable afterwards.
         #expect(try i.function("catch")!.call([.i32(0)]) == [.i32(5042)])
+    }
+
+    /// try_table in compiled code: the trap handler finds the landing pad of the innermost
+    /// try_table around the frame's Wasm instruction while it unwinds, with either unwinder;
+    /// operands under the try_table, locals set before the throw, nested handlers of other
+    /// tags, a catch to the function's own label, a throw and catch per loop iteration, and
+    /// exceptions from interpreted code.
+    static let handlers = """
+        (module
+          (tag $e (param i32))
+          (tag $f (param i64 f64))
+          (func $deep (param i32) (result i32)
+            (if (i32.eqz (local.get 0)) (then (throw $e (i32.const 7))))
+            (i32.add (call $deep (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+          (func $simd (param i32) (result i32)
+            ;; a v128 value keeps it in the interpreter
+            (drop (i32x4.splat (local.get 0)))
+            (throw $e (i32.add (local.get 0) (i32.const 100))))
+          (func (export "deep") (param i32) (result i32) (local i32)
+            (i32.add (i32.const 1000)
+              (block $h (result i32)
+                (try_table (result i32) (catch $e $h)
+                  (local.set 1 (i32.const 50))
+                  (call $deep (local.get 0)))))
+            (local.get 1)
+            (i32.add))
+          (func (export "nested") (param i32) (result i64)
+            (block $outer (result i64 f64)
+              (try_table (catch $f $outer)
+                (block $inner (result i32)
+                  (try_table (catch $e $inner)
+                    (if (local.get 0) (then (throw $f (i64.const 5) (f64.const 1.5))))
+                    (drop (call $deep (i32.const 3))))
+                  (return (i64.const -1)))
+                (return (i64.extend_i32_u)))
+              (return (i64.const -2)))
+            (drop))
+          (func (export "direct") (param i32) (result i32)
+            (try_table (catch $e 0) (drop (call $deep (local.get 0))))
+            (i32.const -1))
+          (func (export "loop") (param i32) (result i32) (local i32)
+            (loop $l
+              (block $h (result i32)
+                (try_table (catch $e $h) (drop (call $deep (i32.const 2))))
+                (unreachable))
+              (local.set 1 (i32.add (local.get 1)))
+              (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (local.get 1))
+          (func (export "fromInterpreter") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h) (call $simd (local.get 0)))))
+          (func (export "rethrow") (result f64) (local f64)
+            (block $outer (result i64 f64 exnref)
+              (try_table (catch_ref $f $outer)
+                (block $h (result exnref)
+                  (try_table (catch_all_ref $h) (throw $f (i64.const 9) (f64.const 4.5)))
+                  (unreachable))
+                (throw_ref))
+              (unreachable))
+            (drop)
+            (local.set 0)
+            (drop)
+            (local.get 0)))
+        """
+
+    @Test(arguments: [Tier.baseline, .optimizing, .tiered], [TrapUnwinder.libunwind, .framePointers])
+    func compiledHandlersCatch(tier: Tier, unwinder: TrapUnwinder) throws {
+        let saved = Engine.trapUnwinder
+        Engine.trapUnwinder = unwinder
+        defer { Engine.trapUnwinder = saved }
+        var c = EngineConfiguration()
+        c.tier = tier
+        c.tierUpThreshold = 1
+        c.optimizeThreshold = 1
+        let engine = Engine(configuration: c)
+        let store = Store(engine: engine)
+        let i = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.handlers)))
+        func call(_ name: String, _ args: [Value] = []) throws -> [Value] { try i.function(name)!.call(args) }
+        for _ in 0..<3 {
+            #expect(try call("deep", [.i32(5)]) == [.i32(1057)])
+            #expect(try call("nested", [.i32(0)]) == [.i64(7)])
+            #expect(try call("nested", [.i32(1)]) == [.i64(5)])
+            #expect(try call("direct", [.i32(4)]) == [.i32(7)])
+            #expect(try call("loop", [.i32(10_000)]) == [.i32(70_000)])
+            #expect(try call("fromInterpreter", [.i32(5)]) == [.i32(105)])
+            #expect(try call("rethrow") == [.f64(4.5)])
+        }
+        if tier != .tiered {
+            #expect(i.module.currentTier(function: 1) == .interpreter)
+            for f in [0, 2, 3, 4, 5, 6, 7] { #expect(i.module.currentTier(function: f) == .baseline, "function \(f)") }
+        }
     }
 
     @Test func validationAndFeatureSwitch() throws {

@@ -17,6 +17,9 @@ extern "C" {
 /// when it leaves for a tail call (the callee and arguments are in the VM context's
 /// `tailCall`). Never seen by other callers.
 #define STRATA_STATUS_TAIL_CALL 0xFFFEu
+/// The trap kind of a Wasm exception being thrown (`TrapKind.exception`): the trap handler
+/// looks for a catching `try_table` in the compiled frames it unwinds.
+#define STRATA_TRAP_KIND_EXCEPTION 14u
 
 /// One instruction of compiled code that may fault or that raises a trap (`ud2`).
 typedef struct StrataTrapSite {
@@ -37,6 +40,9 @@ typedef struct StrataCodeRange {
     uint32_t callSiteCount;
     uint32_t tier;                   // 1 = baseline
     void *owner;                     // unmanaged pointer to the Swift object owning the code
+    const uint32_t *handlers;        // try_table handlers: triples (first Wasm offset, end Wasm
+                                     // offset, landing-pad code offset), innermost first
+    uint32_t handlerCount;
 } StrataCodeRange;
 
 /// Adds ranges / removes the `count` ranges of one array (thread-safe; readers never block).

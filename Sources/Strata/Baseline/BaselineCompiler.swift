@@ -44,7 +44,31 @@ struct BaselineCompiler: CodeSink {
         var elseLabel: Label?
         var deadAtEntry: Bool
         var arity: Int { kind == .loop ? paramCount : resultCount }
+        /// A try_table: its landing pad and the Wasm offset of the instruction.
+        var tryPad: Label?
+        var tryOffset = 0
     }
+
+    /// A try_table's landing pad (emitted after the body, see `emitLandingPads`): its catch
+    /// clauses with their targets resolved.
+    struct LandingPad {
+        struct Clause {
+            var tag: UInt32       // UInt32.max: catch_all
+            var withReference: Bool
+            var target: Label
+            var height: Int       // the target's value-stack height (its values go there)
+            var returns: Bool     // the target is the function: return
+        }
+        var label: Label
+        var tryOffset: Int
+        var clauses: [Clause]
+    }
+    var landingPads: [LandingPad] = []
+    /// Handlers recorded at each try_table's end (innermost first): first and end Wasm offset.
+    var handlerRanges: [(first: Int, end: Int, pad: Label)] = []
+    /// The body has a try_table: no locals live in registers (a landing pad finds every value
+    /// in the frame), and the VM context is kept at `vmSlot`.
+    let catches: Bool
 
     static let allocatable: [Reg] = [.rax, .rcx, .rdx, .rsi, .rdi, .r8, .r9, .rbx, .r12, .r13]
     static let allocatableMask: UInt16 = allocatable.reduce(0) { $0 | 1 << UInt16($1.code) }
@@ -107,9 +131,11 @@ struct BaselineCompiler: CodeSink {
 
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool,
-        localUses: [Int] = [], tailCalls: (functionIndex: Int, toOthers: Bool)? = nil, counting: HotnessCounting? = nil
+        localUses: [Int] = [], tailCalls: (functionIndex: Int, toOthers: Bool)? = nil, catches: Bool = false,
+        counting: HotnessCounting? = nil
     ) {
         self.counting = counting
+        self.catches = catches
         self.functionIndex = tailCalls?.functionIndex ?? -1
         self.tailCallWrapper = tailCalls?.toOthers ?? false
         self.paramCount = type.params.count
@@ -122,7 +148,7 @@ struct BaselineCompiler: CodeSink {
         localXMM = Array(repeating: nil, count: localTypes.count)
         // The most used locals live in registers: integers and references in rbx, r12, r13
         // (callee-saved) then r8, r9; floats in xmm8-xmm13.
-        if localUses.count == localTypes.count {
+        if localUses.count == localTypes.count && !catches {
             let order = localUses.indices.filter { localUses[$0] >= 2 }.sorted { localUses[$0] > localUses[$1] }
             var gprs = Self.pinnableGPR[...], xmms = Self.pinnableXMM[...]
             for l in order {
@@ -154,6 +180,8 @@ struct BaselineCompiler: CodeSink {
     // MARK: frame
 
     static func localMem(_ i: Int) -> Mem { Mem(.rbp, Int32(-64 - 16 * i)) }
+    /// Where a function with a try_table keeps its VM context (below the locals).
+    var vmSlot: Mem { Self.localMem(localTypes.count) }
     static func slotMem(_ h: Int) -> Mem { Mem(.rsp, Int32(16 * h)) }
 
     enum LocalHome { case gpr(Reg), xmm(XReg), mem(Mem) }
@@ -187,6 +215,7 @@ struct BaselineCompiler: CodeSink {
             tailEntry = asm.offset
         }
         m.prologue(hasMemory: hasMemory)
+        if catches { asm.store(.w64, vmSlot, Self.vm) }
         loadParameters(count: paramCount) { Mem(.rsi, Int32(16 * $0)) }
         zeroLocals(from: paramCount)
         bodyStart = asm.newLabel()
@@ -275,8 +304,12 @@ struct BaselineCompiler: CodeSink {
         // rsp = rbp - 48 - 16 * locals - 16 * slots, aligned to 16 (5 pushes leave rsp at 8 mod 16).
         let slots = maxHeight + 1
         emitSlowPaths()
-        var out = m.finish(frameSize: 8 + 16 * localTypes.count + 16 * slots, tier: .baseline)
+        let pads = emitLandingPads()
+        var out = m.finish(frameSize: 8 + 16 * (localTypes.count + (catches ? 1 : 0)) + 16 * slots, tier: .baseline)
         out.tailEntry = tailEntry
+        for (first, end, pad) in handlerRanges {
+            out.handlers += [UInt32(first), UInt32(end), UInt32(pads[pad.id]!)]
+        }
         if tailCallWrapper { out.wrapperSaved = SavedRegisters(mask: 0) }
         return out
     }
@@ -566,16 +599,9 @@ struct BaselineCompiler: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let feature = instruction.interpretedOnly {
-            // The function stays in the interpreter, which throws and catches (exceptions pass
-            // through compiled frames as a trap status) and runs tail calls in constant space.
-            // (Checked before dead code, where a try_table still opens a block.)
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile \(feature) yet")
-            return
-        }
         if dead {
             switch instruction {
-            case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+            case .block(let p, let r), .loop(let p, let r), .if(let p, let r), .tryTable(let p, let r):
                 blocks.append(Block(kind: .block, height: stack.count, paramCount: p, resultCount: r, target: asm.newLabel(), deadAtEntry: true))
             case .else:
                 if !blocks[blocks.count - 1].deadAtEntry { elseArm(validator: validator) }
@@ -664,8 +690,28 @@ struct BaselineCompiler: CodeSink {
             free(ref)
             tailCall(type: type) { c in c.m.functionReference(.r10, offset: offset) }
             dead = true
-        case .tryTable, .throw, .throwRef:
-            break  // rejected above (`interpretedOnly`)
+        case .tryTable(let p, let r):
+            tryTable(params: p, results: r, clauses: validator.catchClauses, offset: offset)
+        case .throw(let tag):
+            let n = context.types[Int(context.tags[Int(tag)])].params.count
+            spillRegisters()
+            for i in (stack.count - n)..<stack.count { spill(i) }
+            let argBase = stack.count - n
+            maxHeight = max(maxHeight, stack.count)
+            asm.movImm32(.rsi, tag)
+            asm.lea(.w64, .rdx, Self.slotMem(argBase))
+            m.callBuiltin(.throwException, mayTrap: false, offset: offset)
+            raise(offset: offset)
+            stack.removeLast(n)
+            dead = true
+        case .throwRef:
+            spillRegisters()
+            let ref = popGPR()
+            asm.mov(.w64, .rsi, ref)
+            free(ref)
+            m.callBuiltin(.throwReference, mayTrap: false, offset: offset)
+            raise(offset: offset)
+            dead = true
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
             spillRegisters()
@@ -1006,6 +1052,8 @@ struct BaselineCompiler: CodeSink {
     mutating func end(offset: Int, validator: borrowing FunctionValidator) {
         let b = blocks.removeLast()
         if b.deadAtEntry { return }
+        // A try_table's handler covers its body: the instructions after it up to this end.
+        if let pad = b.tryPad { handlerRanges.append((b.tryOffset + 1, offset, pad)) }
         if b.kind == .function {
             if !dead { emitReturn() }
             asm.bind(b.target)
@@ -1097,6 +1145,84 @@ struct BaselineCompiler: CodeSink {
         stack.removeLast(p)
         for t in type.results { push(t, .stack) }
         maxHeight = max(maxHeight, argBase + max(p, type.results.count))
+    }
+
+    // MARK: exceptions
+
+    /// `try_table`: a block whose body a handler covers (recorded at its end), with a landing
+    /// pad that runs the catch clauses in order. Everything is spilled at entry, as for any
+    /// block; with no locals in registers (`catches`), the frame then holds every value a clause's
+    /// target needs.
+    mutating func tryTable(params p: Int, results r: Int, clauses: [CatchClause], offset: Int) {
+        spillAll(all: true)
+        var pad = LandingPad(label: asm.newLabel(), tryOffset: offset, clauses: [])
+        for c in clauses {
+            // Labels of the catch clauses count from the try_table's enclosing block.
+            let bi = blocks.count - 1 - Int(c.depth)
+            let all = c.kind == .catchAll || c.kind == .catchAllRef
+            pad.clauses.append(LandingPad.Clause(
+                tag: all ? UInt32.max : c.tag, withReference: c.kind == .catchTagRef || c.kind == .catchAllRef,
+                target: blocks[bi].target, height: blocks[bi].height, returns: blocks[bi].kind == .function))
+            maxHeight = max(maxHeight, blocks[bi].height + blocks[bi].arity)
+        }
+        landingPads.append(pad)
+        var b = Block(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: asm.newLabel(), deadAtEntry: false)
+        b.tryPad = pad.label
+        b.tryOffset = offset
+        blocks.append(b)
+    }
+
+    /// After a throw's builtin returned the exception status: to the landing pad of the
+    /// innermost try_table around it in this function, or raised (the trap handler looks for a
+    /// landing pad in the frames it unwinds).
+    mutating func raise(offset: Int) {
+        if let b = blocks.last(where: { $0.tryPad != nil && !$0.deadAtEntry }) {
+            asm.alu(.cmp, .w32, .rax, imm: Int32(TrapKind.exception.rawValue))
+            asm.jcc(.e, b.tryPad!)
+        }
+        m.recordCallSite(offset: offset)
+        m.trapOnStatus(offset: offset)
+    }
+
+    /// The landing pads, after the body: each restores the stack pointer and the VM context from
+    /// the frame (it is entered from the trap handler or a throw), then tries its clauses in
+    /// order (`Builtin.catchException` writes the payload to the target's slots); when none
+    /// catches, the exception is raised again at the try_table, so enclosing handlers see it.
+    /// Returns each pad's code offset by label id.
+    mutating func emitLandingPads() -> [Int: Int] {
+        var offsets: [Int: Int] = [:]
+        for pad in landingPads {
+            asm.bind(pad.label)
+            offsets[pad.label.id] = asm.offset
+            m.restoreStackPointer()
+            asm.load(.w64, Self.vm, vmSlot)
+            if hasMemory {
+                asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
+                asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
+            }
+            for c in pad.clauses {
+                asm.movImm32(.rsi, c.tag)
+                asm.lea(.w64, .rdx, Self.slotMem(c.height))
+                asm.movImm32(.rcx, c.withReference ? 1 : 0)
+                m.callBuiltin(.catchException, mayTrap: false, offset: pad.tryOffset)
+                asm.test(.w32, .rax, .rax)
+                if c.returns {
+                    let next = asm.newLabel()
+                    asm.jcc(.e, next)
+                    asm.load(.w64, Self.scratch2, Mem(.rbp, m.slotBufferOffset))
+                    for i in 0..<resultTypes.count {
+                        asm.load(.w64, Self.scratch, Self.slotMem(i))
+                        asm.store(.w64, Mem(Self.scratch2, Int32(16 * i)), Self.scratch)
+                    }
+                    epilogue()
+                    asm.bind(next)
+                } else {
+                    asm.jcc(.ne, c.target)
+                }
+            }
+            asm.jmp(m.stub(.exception, offset: pad.tryOffset))
+        }
+        return offsets
     }
 
     /// `return_call` and its indirect forms to another function: the arguments (the top
@@ -1308,6 +1434,9 @@ enum Builtin: Int, CaseIterable {
     case memoryGrowAt, memoryInitAt, memoryCopyAt, memoryFillAt
     /// Runs the tail calls a function's body left for (its entry wrapper calls it).
     case tailCall
+    /// `throw` (immediate: the tag; the payload's slots), `throw_ref`, and a catch clause's
+    /// test at a landing pad (see docs/ARCHITECTURE.md, "Exceptions").
+    case throwException, throwReference, catchException
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses
@@ -1321,6 +1450,8 @@ struct LocalUseCounter: CodeSink {
     /// The function's own index (function index space): tail calls to it are jumps.
     let functionIndex: Int
     var tailCallsOthers = false
+    /// The body has a try_table.
+    var catches = false
 
     init(localCount: Int, functionIndex: Int = -1) {
         uses = Array(repeating: 0, count: localCount)
@@ -1335,8 +1466,11 @@ struct LocalUseCounter: CodeSink {
             tailCallsOthers = true
         case .localGet(let i), .localSet(let i), .localTee(let i):
             uses[Int(i)] &+= weight
-        case .block, .if, .tryTable:
+        case .block, .if:
             blocks.append(false)
+        case .tryTable:
+            blocks.append(false)
+            catches = true
         case .loop:
             blocks.append(true)
             if weight < 1 << 24 { weight *= 8 }

@@ -217,6 +217,50 @@ func builtinTailCall(_ vm: VMContextPointer, _ slots: UnsafeMutablePointer<UInt6
     return status
 }
 
+/// `throw` in compiled code: the exception with tag `tag` of this instance and the payload in
+/// `slots` is made and parked in the store; returns the exception status, which the code
+/// raises (a compiled frame's landing pad, or the entry, takes it from there).
+@_cdecl("strata_builtin_throw")
+func builtinThrow(_ vm: VMContextPointer, _ tag: UInt32, _ slots: UnsafeMutablePointer<UInt64>) -> UInt32 {
+    let runtime = instance(vm)
+    let t = runtime.tags[Int(tag)]
+    let words = Array(UnsafeBufferPointer(start: slots, count: 2 * t.type.params.count))
+    let exception = Exception(tag: t, words: words)
+    runtime.store.keepAlive(exception)
+    runtime.store.pendingException = exception
+    return TrapKind.exception.rawValue
+}
+
+/// `throw_ref`: the exception an exnref names is thrown again (null traps).
+@_cdecl("strata_builtin_throw_ref")
+func builtinThrowRef(_ vm: VMContextPointer, _ reference: UInt64) -> UInt32 {
+    guard let exception = Exception.from(reference: reference) else { return TrapKind.nullReference.rawValue }
+    instance(vm).store.pendingException = exception
+    return TrapKind.exception.rawValue
+}
+
+/// A catch clause at a compiled landing pad: when the pending exception has tag `tag` of this
+/// instance (any tag for `UInt32.max`: catch_all), its payload goes to `slots` (then, with
+/// `withReference`, its exnref), it is no longer pending, and the result is 1; otherwise 0.
+@_cdecl("strata_builtin_catch")
+func builtinCatch(_ vm: VMContextPointer, _ tag: UInt32, _ slots: UnsafeMutablePointer<UInt64>, _ withReference: UInt32) -> UInt32 {
+    let runtime = instance(vm)
+    guard let exception = runtime.store.pendingException else { return 0 }
+    if tag != UInt32.max && runtime.tags[Int(tag)] !== exception.tag { return 0 }
+    var n = 0
+    if tag != UInt32.max {
+        n = exception.words.count
+        exception.words.withUnsafeBufferPointer { slots.update(from: $0.baseAddress!, count: n) }
+    }
+    if withReference != 0 {
+        slots[n] = exception.reference
+        slots[n + 1] = 0
+    }
+    runtime.store.pendingException = nil
+    runtime.store.pendingBacktrace = []  // frames recorded as it crossed interpreted or host code
+    return 1
+}
+
 extension Builtin {
     var address: UnsafeRawPointer {
         switch self {
@@ -237,6 +281,9 @@ extension Builtin {
         case .memoryInitAt: unsafeBitCast(builtinMemoryInitAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryCopyAt: unsafeBitCast(builtinMemoryCopyAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryFillAt: unsafeBitCast(builtinMemoryFillAt as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .throwException: unsafeBitCast(builtinThrow as @convention(c) (VMContextPointer, UInt32, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
+        case .throwReference: unsafeBitCast(builtinThrowRef as @convention(c) (VMContextPointer, UInt64) -> UInt32, to: UnsafeRawPointer.self)
+        case .catchException: unsafeBitCast(builtinCatch as @convention(c) (VMContextPointer, UInt32, UnsafeMutablePointer<UInt64>, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .tailCall: unsafeBitCast(builtinTailCall as @convention(c) (VMContextPointer, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<VMContextPointer>) -> UInt32, to: UnsafeRawPointer.self)
         }
     }

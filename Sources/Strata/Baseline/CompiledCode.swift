@@ -63,7 +63,8 @@ final class CompiledCode: @unchecked Sendable {
                 start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.codeSize),
                 traps: image.trapTable(f), trapCount: UInt32(f.trapCount),
                 functionIndex: UInt32(importedFunctionCount + f.index),
-                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: f.tier, owner: owner))
+                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: f.tier, owner: owner,
+                handlers: image.handlerTable(f), handlerCount: UInt32(f.handlerCount)))
             // The interpreter record's metadata, field by field (its hotness may be changing).
             let i = interpreterRecords + f.index
             (records + k).initialize(to: FunctionCode(

@@ -284,8 +284,8 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let feature = instruction.interpretedOnly {  // before dead code, where a try_table opens a block
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile \(feature) yet")
+        if let feature = instruction.baselineOnly {  // before dead code, where a try_table opens a block
+            unsupported = WasmError(.unsupported, "the optimizing tier does not compile \(feature) yet (the baseline tier does)")
             return
         }
         if f.values.count > valueBudget {
@@ -381,7 +381,7 @@ struct IRBuilder: CodeSink {
             let ref = pop()
             tailCall(IRInst(op: .tailCallRef, type: nil, imm: UInt64(typeIndex), offset: at), type: type, extraArgs: [ref])
         case .tryTable, .throw, .throwRef:
-            break  // rejected above (`interpretedOnly`)
+            break  // rejected above (`baselineOnly`)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
             let ref = pop()

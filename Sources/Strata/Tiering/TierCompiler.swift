@@ -52,7 +52,7 @@ struct BaselineTierCompiler: TierCompiler {
         var compiler = BaselineCompiler(
             context: source.context, importedFunctionCount: source.importedFunctionCount, type: type, locals: body.locals,
             hasMemory: source.moduleHasMemory, localUses: counter.uses,
-            tailCalls: (functionIndex: functionIndex, toOthers: counter.tailCallsOthers),
+            tailCalls: (functionIndex: functionIndex, toOthers: counter.tailCallsOthers), catches: counter.catches,
             counting: hotness.map { BaselineCompiler.HotnessCounting(definedIndex: source.index, callWeight: $0.call, loopWeight: $0.loop) })
         var validator = FunctionValidator(module: source.context, body: body, type: type, bytes: source.bytes)
         try validator.run(sink: &compiler)

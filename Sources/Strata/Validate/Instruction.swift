@@ -68,10 +68,10 @@ enum Instruction {
 }
 
 extension Instruction {
-    /// What the compiled tiers leave to the interpreter (a function using it stays there), by
-    /// the name their tier-log reason gives: exception handling (`try_table`, `throw`,
-    /// `throw_ref`).
-    var interpretedOnly: String? {
+    /// What the optimizing tier leaves to the baseline tier (a function using it is compiled
+    /// there), by the name its tier-log reason gives: exception handling (`try_table`,
+    /// `throw`, `throw_ref`).
+    var baselineOnly: String? {
         switch self {
         case .tryTable, .throw, .throwRef: "exception handling"
         default: nil

@@ -25,6 +25,8 @@ struct X64MachineLayer {
     var inlineSites: [(UInt32, Int32)] = []
     /// Position of the frame-size immediate of `sub rsp, imm32`.
     var frameSizePatch = 0
+    /// Positions of the displacements of `lea rsp, [rbp - frame]` (`restoreStackPointer`).
+    var stackPointerPatches: [Int] = []
 
     // MARK: frame
 
@@ -55,6 +57,13 @@ struct X64MachineLayer {
             asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
             asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
         }
+    }
+
+    /// Sets rsp to its value in the body from rbp (code entered with another rsp: a landing
+    /// pad the trap handler resumes at). The displacement is patched by `finish`.
+    mutating func restoreStackPointer() {
+        asm.lea(.w64, .rsp, Mem(.rbp, Int32.min))
+        stackPointerPatches.append(asm.offset - 4)
     }
 
     /// Returns 0 (no trap) to the caller, restoring the saved registers (`status: false` leaves
@@ -116,6 +125,7 @@ struct X64MachineLayer {
         var frame = frameSize
         if (Int(saved.bytes) + frame) % 16 != 0 { frame += 8 }
         asm.patch32(at: frameSizePatch, Int32(frame))
+        for at in stackPointerPatches { asm.patch32(at: at, -(saved.bytes + Int32(frame))) }
         traps.sort { $0.codeOffset < $1.codeOffset }
         return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites, tier: tier.recordKind, saved: saved)
     }
@@ -149,6 +159,7 @@ struct X64MachineLayer {
         asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
         asm.lea(.w64, .rsi, slots)
         asm.call(Mem(.rdx, VMContextLayout.recordNativeEntry))
+        recordCallSite(offset: offset)  // (each call's return address maps to the Wasm call)
         asm.jmp(done)
         asm.bind(host)
         asm.mov(.w64, .rdi, Self.vm)
@@ -452,7 +463,8 @@ struct X64MachineLayer {
         switch b {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
              .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall: false
+        case .throwException, .throwReference: true
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException: false
         }
     }
 }
@@ -471,6 +483,9 @@ struct MachineFunction {
     /// Offset of the body of a function that makes tail calls (its slot-buffer entry is then a
     /// wrapper that runs them, `X64MachineLayer.tailCallWrapper`), 0 for none.
     var tailEntry: Int = 0
+    /// try_table handlers (baseline tier): triples (first Wasm offset, end Wasm offset, landing
+    /// pad's code offset), innermost first (see docs/ARCHITECTURE.md, "Exceptions").
+    var handlers: [UInt32] = []
     /// Trap sites in inlined code: (code offset, callee function index, Wasm offset of the
     /// call in this function) triples, sorted by code offset.
     var inlineSites: [UInt32] = []
