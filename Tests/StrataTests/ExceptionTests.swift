@@ -221,6 +221,68 @@ import WAT
         }
     }
 
+    /// The store keeps an exception while an exnref global or table (or a host value, or
+    /// another kept exception's payload) can reach it, and releases the others after an
+    /// outermost call: a program that throws in a loop does not grow.
+    static let retention = """
+        (module
+          (tag $e (param i32))
+          (tag $box (param exnref))
+          (global $kept (mut exnref) (ref.null exn))
+          (table $t 1 exnref)
+          (func $make (export "make") (param i32) (result exnref) (local exnref)
+            (block $h (result i32 exnref)
+              (try_table (catch_ref $e $h) (throw $e (local.get 0)))
+              (unreachable))
+            (local.set 1)
+            (drop)
+            (local.get 1))
+          (func (export "churn") (param i32) (result i32) (local i32)
+            (loop $l
+              (drop (call $make (local.get 0)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (local.get 1))
+          (func (export "keep") (param i32) (local exnref)
+            (global.set $kept (call $make (local.get 0)))
+            (block $h (result exnref exnref)
+              (try_table (catch_ref $box $h) (throw $box (call $make (i32.add (local.get 0) (i32.const 1)))))
+              (unreachable))
+            (local.set 1)
+            (drop)
+            (table.set $t (i32.const 0) (local.get 1)))
+          (func (export "rethrowKept") (result i32)
+            (block $h (result i32) (try_table (catch $e $h) (throw_ref (global.get $kept))) (unreachable)))
+          (func (export "rethrowBoxed") (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h)
+                (block $b (result exnref)
+                  (try_table (catch $box $b) (throw_ref (table.get $t (i32.const 0))))
+                  (unreachable))
+                (throw_ref))
+              (unreachable))))
+        """
+
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func unreachableExceptionsAreReleased(tier: Tier) throws {
+        var c = EngineConfiguration()
+        c.tier = tier
+        let engine = Engine(configuration: c)
+        let store = Store(engine: engine)
+        let i = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.retention)))
+        func call(_ name: String, _ args: [Value] = []) throws -> [Value] { try i.function(name)!.call(args) }
+        _ = try call("keep", [.i32(11)])
+        let held = try call("make", [.i32(5)])
+        for _ in 0..<3 {
+            #expect(try call("churn", [.i32(3000)]) == [.i32(3000)])
+            #expect(store.keptExceptionCount < 300)
+            #expect(try call("rethrowKept") == [.i32(11)])
+            #expect(try call("rethrowBoxed") == [.i32(12)])
+        }
+        guard case .exnref(let e?) = held.first else { Issue.record("no exnref"); return }
+        #expect(e.values() == [.i32(5)])
+    }
+
     @Test func validationAndFeatureSwitch() throws {
         let bad = try wat2wasm("(module (tag (param i32)) (func (throw 0)))")
         let e = try #require(creationError(bad))

@@ -101,7 +101,7 @@ struct IRBuilder: CodeSink {
             defs[key(entry, i)] = v
         }
         controls.append(Control(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: -1))
-        f.functionIndex = functionIndex
+        self.functionIndex = functionIndex
         if selfTailCalls && functionIndex >= 0 {
             // Every local is defined at the header (parameters as its parameters, the others
             // zero), so no lookup passes it; it is sealed when the body is done.
@@ -120,7 +120,9 @@ struct IRBuilder: CodeSink {
         }
     }
 
-    /// The loop header of a body that tail-calls itself (see `init`).
+    /// The function's index (function index space, -1: unknown; `IRFunction.functionIndex` is
+    /// set after building) and the loop header of a body that tail-calls itself (see `init`).
+    var functionIndex = -1
     var selfLoop: Int32?
 
     /// Whether a body may contain `return_call` of function `index`: its encoding (0x12 and the
@@ -365,7 +367,7 @@ struct IRBuilder: CodeSink {
         case .return:
             branch(depth: controls.count - 1, from: block)
             current = nil
-        case .returnCall(let function) where Int(function) == f.functionIndex && selfLoop != nil && inlineTag == 0:
+        case .returnCall(let function) where Int(function) == functionIndex && selfLoop != nil && inlineTag == 0:
             // The function calls itself: the arguments become the parameters at the loop header.
             jump(from: block, to: selfLoop!, args: pop(f.paramTypes.count))
             current = nil

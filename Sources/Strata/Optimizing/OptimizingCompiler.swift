@@ -29,6 +29,7 @@ enum OptimizingCompiler {
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
         var f = builder.finish()
+        f.functionIndex = index
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation

@@ -15,10 +15,17 @@ public final class Exception: Error, @unchecked Sendable, CustomStringConvertibl
     public let tag: Tag
     /// Two words per value (the 16-byte slot encoding).
     let words: [UInt64]
+    /// The exceptions the payload's exnref values point at, kept alive by this one.
+    private let payloadExceptions: [Exception]
 
     init(tag: Tag, words: [UInt64]) {
         self.tag = tag
         self.words = words
+        var held: [Exception] = []
+        for (k, t) in tag.type.params.enumerated() where Store.holdsExceptions(t) {
+            if let e = Exception.from(reference: words[2 * k]) { held.append(e) }
+        }
+        payloadExceptions = held
     }
 
     /// An exception a host function throws into Wasm code; `values` must match the tag's

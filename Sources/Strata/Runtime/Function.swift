@@ -144,7 +144,11 @@ public struct Function: @unchecked Sendable {
             throw WasmError(.usage, "argument \(i): expected \(params[i]), got \(arguments[i].type)")
         }
         return try withSlots(signature) { slots in
-            for i in 0..<params.count { arguments[i].store(to: slots + i * wordsPerSlot) }
+            for i in 0..<params.count {
+                // An exception passed in may be kept by the code (in a global or table).
+                if case .exnref(let e?) = arguments[i] { store.keepAlive(e) }
+                arguments[i].store(to: slots + i * wordsPerSlot)
+            }
             try callWithSlots(slots, signature)
             let results = signature.pointee.results
             if results.isEmpty { return [] }
@@ -171,6 +175,7 @@ public struct Function: @unchecked Sendable {
         let code = functionCode(entrySlot)
         // Any activation may reach compiled code: give this thread what it needs first.
         if store.mayRunCompiledCode { store.prepareNativeStack() }
+        defer { store.releaseExceptions(results: slots, types: signature.pointee.results) }
         if code.pointee.kind != 0 {
             try JITRuntime.invoke(store: store, code: code, vmctx: vm, slots: slots)
             return

@@ -86,9 +86,35 @@ public final class Store {
     var pendingBacktrace: [BacktraceFrame] = []
     /// The exception being thrown, while it unwinds (trap kind `.exception`).
     var pendingException: Exception?
-    /// Every exception this store's code created: `exnref` values point at them.
+    /// The exceptions this store's code created or the host passed in: `exnref` values point
+    /// at them. Released when unreachable after an outermost call (`releaseExceptions`).
     private var exceptions: [ObjectIdentifier: Exception] = [:]
+    /// The count of kept exceptions at which the next outermost call looks for unreachable ones.
+    private var exceptionCollectionAt = 256
     func keepAlive(_ e: Exception) { exceptions[ObjectIdentifier(e)] = e }
+    var keptExceptionCount: Int { exceptions.count }
+
+    /// After an outermost call (no Wasm frame runs, so no local or operand holds an exnref):
+    /// keeps the exceptions an exnref global or table of the store's instances, or one of
+    /// `results`, points at, and releases the others (host `Value`s hold their own). Runs when
+    /// the count has doubled since the last time, so its cost is amortized over the throws.
+    func releaseExceptions(results: UnsafePointer<Slot>, types: UnsafeBufferPointer<ValueType>) {
+        guard nesting == 0, exceptions.count >= exceptionCollectionAt else { return }
+        var reachable = Set<UInt64>()
+        for (k, t) in types.enumerated() where Self.holdsExceptions(t) { reachable.insert(results[k * wordsPerSlot]) }
+        for instance in instances {
+            for g in instance.globals where Self.holdsExceptions(g.type.value) { reachable.insert(g.cell[0]) }
+            for t in instance.tables where Self.holdsExceptions(t.type.element) {
+                for i in 0..<t.count { reachable.insert(t.elements[i]) }
+            }
+        }
+        if let e = pendingException { reachable.insert(e.reference) }
+        // (An exception holds those in its payload itself.)
+        exceptions = exceptions.filter { reachable.contains($0.value.reference) }
+        exceptionCollectionAt = max(256, 2 * exceptions.count)
+    }
+
+    static func holdsExceptions(_ t: ValueType) -> Bool { t.isReference && t.heapType == .exn }
     private var hostError: (any Error)?
     /// Where compiled code leaves a tail call for `strata_builtin_tail_call` (every VM context
     /// of the store points at it; allocated with the first instance that may run compiled code).

@@ -54,8 +54,11 @@ public final class Table: @unchecked Sendable {
     public func set(_ index: Int, _ value: Value) throws(WasmError) {
         guard index >= 0, index < count else { throw WasmError(.usage, "table index \(index) out of bounds (size \(count))") }
         guard value.matches(type.element) else { throw WasmError(.usage, "type mismatch: expected \(type.element), got \(value.type)") }
+        if case .exnref(let e) = value { heldExceptions[index] = e }
         elements[index] = value.slot()
     }
+    /// Exceptions the host put in (the store keeps those Wasm code made).
+    private var heldExceptions: [Int: Exception] = [:]
 
     /// Grows by `delta` elements (null); returns the old size, or nil past the maximum (or for
     /// a table of non-nullable references).
@@ -97,8 +100,11 @@ public final class Global: @unchecked Sendable {
     public convenience init(store: Store, type: GlobalType, value: Value) throws(WasmError) {
         guard value.matches(type.value) else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(value.type)") }
         self.init(type: type, store: store)
+        if case .exnref(let e) = value { heldException = e }
         value.store(to: cell)
     }
+    /// An exception the host put in (the store keeps those Wasm code made).
+    private var heldException: Exception?
 
     /// A global whose 16-byte cell starts as (low, high).
     init(type: GlobalType, store: Store, low: Slot = 0, high: Slot = 0) {
@@ -120,6 +126,7 @@ public final class Global: @unchecked Sendable {
     public func set(_ v: Value) throws(WasmError) {
         guard type.mutable else { throw WasmError(.usage, "global is immutable") }
         guard v.matches(type.value) else { throw WasmError(.usage, "type mismatch: expected \(type.value), got \(v.type)") }
+        if case .exnref(let e) = v { heldException = e }
         v.store(to: cell)
     }
 }
