@@ -68,12 +68,17 @@ import WAT
 
     final class Box: @unchecked Sendable { var instance: Instance? }
 
-    func instance(_ tier: Tier) throws -> Instance {
+    /// An engine of `tier` (tiered mode: functions move up at their first call).
+    static func engine(_ tier: Tier) -> Engine {
         var c = EngineConfiguration()
         c.tier = tier
         c.tierUpThreshold = 1
         c.optimizeThreshold = 1
-        let engine = Engine(configuration: c)
+        return Engine(configuration: c)
+    }
+
+    func instance(_ tier: Tier) throws -> Instance {
+        let engine = Self.engine(tier)
         let store = Store(engine: engine)
         let linker = Linker()
         let box = Box()
@@ -198,11 +203,7 @@ import WAT
         let saved = Engine.trapUnwinder
         Engine.trapUnwinder = unwinder
         defer { Engine.trapUnwinder = saved }
-        var c = EngineConfiguration()
-        c.tier = tier
-        c.tierUpThreshold = 1
-        c.optimizeThreshold = 1
-        let engine = Engine(configuration: c)
+        let engine = Self.engine(tier)
         let store = Store(engine: engine)
         let i = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.handlers)))
         func call(_ name: String, _ args: [Value] = []) throws -> [Value] { try i.function(name)!.call(args) }
@@ -265,9 +266,7 @@ import WAT
 
     @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
     func unreachableExceptionsAreReleased(tier: Tier) throws {
-        var c = EngineConfiguration()
-        c.tier = tier
-        let engine = Engine(configuration: c)
+        let engine = Self.engine(tier)
         let store = Store(engine: engine)
         let i = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.retention)))
         func call(_ name: String, _ args: [Value] = []) throws -> [Value] { try i.function(name)!.call(args) }

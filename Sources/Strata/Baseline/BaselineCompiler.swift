@@ -674,30 +674,21 @@ struct BaselineCompiler: CodeSink {
             dead = true
         case .returnCallIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
-            spillRegisters()
-            let index = popGPR()
-            asm.mov(context.tables[Int(table)].is64 ? .w64 : .w32, .r10, index)
-            free(index)
+            popIntoR10(context.tables[Int(table)].is64 ? .w64 : .w32)
             tailCall(type: type) { c in
                 c.m.indirectReference(typeIndex: Int(typeIndex), table: Int(table), index: .r10, scratch: .r11, offset: offset)
             }
             dead = true
         case .returnCallRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
-            spillRegisters()
-            let ref = popGPR()
-            asm.mov(.w64, .r10, ref)
-            free(ref)
+            popIntoR10()
             tailCall(type: type) { c in c.m.functionReference(.r10, offset: offset) }
             dead = true
         case .tryTable(let p, let r):
             tryTable(params: p, results: r, clauses: validator.catchClauses, offset: offset)
         case .throw(let tag):
             let n = context.types[Int(context.tags[Int(tag)])].params.count
-            spillRegisters()
-            for i in (stack.count - n)..<stack.count { spill(i) }
-            let argBase = stack.count - n
-            maxHeight = max(maxHeight, stack.count)
+            let argBase = spillTop(n)
             asm.movImm32(.rsi, tag)
             asm.lea(.w64, .rdx, Self.slotMem(argBase))
             m.callBuiltin(.throwException, mayTrap: false, offset: offset)
@@ -705,20 +696,14 @@ struct BaselineCompiler: CodeSink {
             stack.removeLast(n)
             dead = true
         case .throwRef:
-            spillRegisters()
-            let ref = popGPR()
-            asm.mov(.w64, .rsi, ref)
-            free(ref)
+            popIntoR10()
+            asm.mov(.w64, .rsi, .r10)
             m.callBuiltin(.throwReference, mayTrap: false, offset: offset)
             raise(offset: offset)
             dead = true
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
-            spillRegisters()
-            let ref = popGPR()
-            // As for call_indirect: r10 survives the argument moves.
-            asm.mov(.w64, .r10, ref)
-            free(ref)
+            popIntoR10()
             call(type: type, offset: offset) { c, argBase in
                 c.m.callRef(.r10, slots: Self.slotMem(argBase), offset: offset)
             }
@@ -760,16 +745,11 @@ struct BaselineCompiler: CodeSink {
             }
         case .callIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
-            spillRegisters()
-            let index = popGPR()
-            // rax, rcx, rdx, rdi, rsi are free after spilling (the index may sit in one of them).
-            let idx = Reg.r10
             // A 64-bit table's index is compared whole (tables hold under 2^32 elements).
-            asm.mov(context.tables[Int(table)].is64 ? .w64 : .w32, idx, index)
-            free(index)
+            popIntoR10(context.tables[Int(table)].is64 ? .w64 : .w32)
             call(type: type, offset: offset) { c, argBase in
                 c.m.callIndirect(
-                    typeIndex: Int(typeIndex), table: Int(table), index: idx, scratch: .r11, slots: Self.slotMem(argBase), offset: offset)
+                    typeIndex: Int(typeIndex), table: Int(table), index: .r10, scratch: .r11, slots: Self.slotMem(argBase), offset: offset)
             }
         case .drop:
             free(pop().loc)
@@ -1136,9 +1116,7 @@ struct BaselineCompiler: CodeSink {
     /// results (which the callee writes over the arguments' slots).
     mutating func call(type: FuncType, offset: Int, _ emitCall: (inout BaselineCompiler, Int) -> Void) {
         let p = type.params.count
-        spillRegisters()
-        for i in (stack.count - p)..<stack.count { spill(i) }
-        let argBase = stack.count - p
+        let argBase = spillTop(p)
         savePins()
         emitCall(&self, argBase)
         restorePins()
@@ -1225,16 +1203,30 @@ struct BaselineCompiler: CodeSink {
         return offsets
     }
 
+    /// Pops the top value (a table index or a function reference) into r10, which survives the
+    /// argument moves and checks of the call that uses it, after spilling the registers.
+    mutating func popIntoR10(_ w: Width = .w64) {
+        spillRegisters()
+        let v = popGPR()
+        asm.mov(w, .r10, v)
+        free(v)
+    }
+
+    /// Spills the top `n` values (a call's arguments) to their slots; returns the first's height.
+    mutating func spillTop(_ n: Int) -> Int {
+        spillRegisters()
+        for i in (stack.count - n)..<stack.count { spill(i) }
+        maxHeight = max(maxHeight, stack.count)
+        return stack.count - n
+    }
+
     /// `return_call` and its indirect forms to another function: the arguments (the top
     /// values) go to the store's tail-call area, `reference` leaves the callee's function
     /// reference in rax (after its checks; it may use rcx, r10 and r11), and the function returns
     /// to its entry wrapper, which makes the call (`X64MachineLayer.tailCallWrapper`).
     mutating func tailCall(type: FuncType, _ reference: (inout BaselineCompiler) -> Void) {
         let p = type.params.count
-        spillRegisters()
-        for i in (stack.count - p)..<stack.count { spill(i) }
-        let argBase = stack.count - p
-        maxHeight = max(maxHeight, stack.count)
+        let argBase = spillTop(p)
         reference(&self)
         asm.load(.w64, Self.scratch2, Mem(Self.vm, VMContextLayout.tailCall))
         for k in 0..<p {
@@ -1250,10 +1242,7 @@ struct BaselineCompiler: CodeSink {
     /// loop header comes first, so an endless tail recursion can be stopped).
     mutating func selfTailCall(offset: Int) {
         let p = paramCount
-        spillRegisters()
-        for i in (stack.count - p)..<stack.count { spill(i) }
-        let argBase = stack.count - p
-        maxHeight = max(maxHeight, stack.count)
+        let argBase = spillTop(p)
         m.interruptCheck(offset: offset)
         loadParameters(count: p) { Self.slotMem(argBase + $0) }
         zeroLocals(from: p)
