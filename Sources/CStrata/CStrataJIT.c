@@ -183,10 +183,9 @@ typedef struct WalkResult {
 
 /// Walks the rbp chain from the faulting frame to the entry frame (for an exception, stopping
 /// at the first frame with a landing pad for it).
-static WalkResult walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec, int exception, const StrataCodeRange *range, uint32_t wasm) {
-    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+static WalkResult walkFramePointersFrom(uintptr_t fp, uintptr_t pc, StrataTrapRecord *rec, int exception, const StrataCodeRange *range, uint32_t wasm) {
     if (exception) {
-        uintptr_t pad = landingPad(range, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], 0, wasm);
+        uintptr_t pad = landingPad(range, pc, 0, wasm);
         if (pad) return (WalkResult){ fp, pad };
     }
     for (;;) {
@@ -202,6 +201,11 @@ static WalkResult walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec, int e
         recordFrame(rec, ret);
         fp = savedFP;
     }
+}
+
+static WalkResult walkFramePointers(ucontext_t *uc, StrataTrapRecord *rec, int exception, const StrataCodeRange *range, uint32_t wasm) {
+    return walkFramePointersFrom((uintptr_t)uc->uc_mcontext.gregs[REG_RBP], (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                                 rec, exception, range, wasm);
 }
 
 /// The same walk with libunwind, stepping with the unwind information registered for
@@ -273,6 +277,23 @@ static void trapHandler(int sig, siginfo_t *info, void *context) {
     regs[REG_RSP] = (greg_t)(fp - entryFrameBytes);
     regs[REG_RIP] = (greg_t)entryLanding;
     regs[REG_RAX] = (greg_t)kind;
+}
+
+StrataResume strata_raise(uintptr_t fp, uintptr_t pc, uint32_t kind) {
+    const StrataCodeRange *range = strata_registry_lookup(pc);
+    const StrataTrapSite *site = range ? strata_trap_site(range, (uint32_t)(pc - range->start)) : NULL;
+    if (site == NULL || entryReturnAddress == 0) return (StrataResume){ 0, 0 };
+    StrataTrapRecord *rec = &trapRecord;
+    rec->kind = kind;
+    rec->frameCount = 1;
+    rec->truncated = 0;
+    rec->pcs[0] = pc;
+    WalkResult walk = walkFramePointersFrom(fp, pc, rec, kind == STRATA_TRAP_KIND_EXCEPTION, range, site->wasmOffset);
+    if (walk.fp == 0 || walk.pad) {
+        rec->kind = 0;
+        return (StrataResume){ walk.pad, walk.fp };
+    }
+    return (StrataResume){ entryLanding, walk.fp };
 }
 
 static pthread_once_t installOnce = PTHREAD_ONCE_INIT;

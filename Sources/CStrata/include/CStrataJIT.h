@@ -78,6 +78,19 @@ void strata_unwind_unregister(void *handle);
 /// The procedure libunwind finds for `pc` (start, end), or 0 when it has no information.
 int strata_unwind_lookup(uintptr_t pc, uintptr_t *start, uintptr_t *end);
 
+/// Where code that raises a trap or exception without a signal goes on: `pc` with rbp = `fp`
+/// (a landing pad, or the entry trampoline's landing with the kind in eax); pc 0 when the
+/// frames are not ours all the way (then raise it with a signal as usual).
+typedef struct StrataResume {
+    uintptr_t pc;
+    uintptr_t fp;
+} StrataResume;
+/// Raises trap `kind` (an exception, in practice) from compiled code at trap site `pc` of the
+/// frame whose rbp is `fp`, as the trap handler would with the frame-pointer walk: the first
+/// frame with a landing pad for an exception resumes there, otherwise the entry frame does,
+/// with the frames recorded for the backtrace. Called by `throw` in compiled code.
+StrataResume strata_raise(uintptr_t fp, uintptr_t pc, uint32_t kind);
+
 /// How the trap handler walks compiled frames to the entry frame.
 #define STRATA_UNWIND_LIBUNWIND 0       // libunwind with the registered unwind information
 #define STRATA_UNWIND_FRAME_POINTERS 1  // the rbp chain every compiled frame keeps (fast path)

@@ -1151,15 +1151,20 @@ struct BaselineCompiler: CodeSink {
     }
 
     /// After a throw's builtin returned the exception status: to the landing pad of the
-    /// innermost try_table around it in this function, or raised (the trap handler looks for a
-    /// landing pad in the frames it unwinds).
+    /// innermost try_table around it in this function, or raised without a signal
+    /// (`X64MachineLayer.raiseException`: the first landing pad in the frames outside, or the
+    /// entry).
     mutating func raise(offset: Int) {
+        asm.alu(.cmp, .w32, .rax, imm: Int32(TrapKind.exception.rawValue))
         if let b = blocks.last(where: { $0.tryPad != nil && !$0.deadAtEntry }) {
-            asm.alu(.cmp, .w32, .rax, imm: Int32(TrapKind.exception.rawValue))
             asm.jcc(.e, b.tryPad!)
+        } else {
+            let other = asm.newLabel()
+            asm.jcc(.ne, other)
+            m.raiseException(offset: offset)
+            asm.bind(other)
         }
-        m.recordCallSite(offset: offset)
-        m.trapOnStatus(offset: offset)
+        m.trapOnStatus(offset: offset)  // throw_ref of null
     }
 
     /// The landing pads, after the body: each restores the stack pointer and the VM context from
@@ -1426,6 +1431,8 @@ enum Builtin: Int, CaseIterable {
     /// `throw` (immediate: the tag; the payload's slots), `throw_ref`, and a catch clause's
     /// test at a landing pad (see docs/ARCHITECTURE.md, "Exceptions").
     case throwException, throwReference, catchException
+    /// `strata_raise` (C): where an exception thrown in compiled code goes on.
+    case raise
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses

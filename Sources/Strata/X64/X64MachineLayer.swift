@@ -110,6 +110,28 @@ struct X64MachineLayer {
         stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset, inlineTag))
     }
 
+    /// Raises the exception just thrown (its status in eax) without a signal: `strata_raise`
+    /// walks the frame pointers from this frame as the trap handler would and the code goes on
+    /// where it says, the landing pad of the first compiled frame with a handler around its
+    /// instruction, or the entry (eax = the kind). A trap site here gives this frame's Wasm
+    /// offset; should the walk fail, the exception is raised with a signal after all.
+    mutating func raiseException(offset: Int) {
+        let site = asm.newLabel()
+        asm.leaRIP(.rsi, site)
+        asm.bind(site)
+        traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: STRATA_TRAP_KIND_DYNAMIC, wasmOffset: UInt32(truncatingIfNeeded: offset)))
+        asm.mov(.w64, .rdi, .rbp)
+        asm.movImm32(.rdx, TrapKind.exception.rawValue)
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
+        asm.call(Mem(.rax, Int32(8 * Builtin.raise.rawValue)))
+        asm.test(.w64, .rax, .rax)
+        asm.jcc(.e, stub(.exception, offset: offset))
+        asm.mov(.w64, .rbp, .rdx)
+        asm.mov(.w64, .r11, .rax)
+        asm.movImm32(.rax, TrapKind.exception.rawValue)
+        asm.jmp(.r11)
+    }
+
     /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
     /// `frameSize`: bytes below the saved registers; padded so rsp stays 16-byte aligned.
     mutating func finish(frameSize: Int, tier: Tier) -> MachineFunction {
@@ -464,7 +486,7 @@ struct X64MachineLayer {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
              .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
         case .throwException, .throwReference: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException: false
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException, .raise: false
         }
     }
 }
