@@ -28,6 +28,8 @@ final class JITRuntime: @unchecked Sendable {
         guard strata_cpu_features() & needed == needed else {
             throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.1, POPCNT, LZCNT and BMI1")
         }
+        // The trap handler recognizes exceptions by this kind.
+        precondition(TrapKind.exception.rawValue == STRATA_TRAP_KIND_EXCEPTION, "STRATA_TRAP_KIND_EXCEPTION is not TrapKind.exception")
         guard strata_install_signal_handlers() == 0 else {
             throw WasmError(.unsupported, "cannot install signal handlers for compiled code")
         }
