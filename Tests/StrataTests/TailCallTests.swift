@@ -171,7 +171,8 @@ import WAT
     }
 
     /// An endless tail recursion stops at an interrupt, in compiled code too (a self tail call
-    /// is a jump that checks for interrupts as a loop header does).
+    /// is a jump that checks for interrupts as a loop header does; a jump to another function
+    /// goes through its entry's stack check).
     @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
     func interruptStopsEndlessTailRecursion(tier: Tier) throws {
         let i = try mixedInstance { $0.tier = tier }
@@ -181,6 +182,12 @@ import WAT
         let t = try #require(thrownError { _ = try i.function("spin")!.call([.i64(0)]) } as? Trap)
         #expect(t.kind == .interrupted)
         #expect(try i.function("count")!.call([.i64(3), .i64(0)]) == [.i64(6)])
+        // Two compiled functions jumping to each other: each entry's stack check sees it.
+        let again = InterruptTimer(after: 0.05, handle)
+        defer { again.cancel() }
+        let u = try #require(thrownError { _ = try i.function("odd")!.call([.i64(-1)]) } as? Trap)
+        #expect(u.kind == .interrupted)
+        #expect(try i.function("odd")!.call([.i64(3)]) == [.i32(1)])
     }
 
     @Test func validation() throws {

@@ -1225,20 +1225,32 @@ struct BaselineCompiler: CodeSink {
         return stack.count - n
     }
 
-    /// `return_call` and its indirect forms to another function: the arguments (the top
-    /// values) go to the store's tail-call area, `reference` leaves the callee's function
-    /// reference in rax (after its checks; it may use rcx, r10 and r11), and the function returns
-    /// to its entry wrapper, which makes the call (`X64MachineLayer.tailCallWrapper`).
+    /// `return_call` and its indirect forms to another function: `reference` leaves the callee's
+    /// function reference in rax (after its checks; it may use rcx, r10 and r11); then, when the
+    /// arguments (the top values) fit this function's slot buffer, they go there and compiled
+    /// callees are jumped to (`X64MachineLayer.jumpForTailCall`); otherwise, and for other
+    /// callees, they go to the store's tail-call area and the function returns to its entry
+    /// wrapper, which makes the call (`X64MachineLayer.tailCallWrapper`).
     mutating func tailCall(type: FuncType, _ reference: (inout BaselineCompiler) -> Void) {
         let p = type.params.count
         let argBase = spillTop(p)
         reference(&self)
-        asm.load(.w64, Self.scratch2, Mem(Self.vm, VMContextLayout.tailCall))
-        for k in 0..<p {
-            asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
-            asm.store(.w64, X64MachineLayer.tailCallArgument(k, area: Self.scratch2), Self.scratch)
+        if p <= max(paramCount, resultTypes.count) {
+            // The arguments fit this function's slot buffer: compiled callees are jumped to.
+            asm.load(.w64, .rsi, Mem(.rbp, m.slotBufferOffset))
+            for k in 0..<p {
+                asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
+                asm.store(.w64, Mem(.rsi, Int32(16 * k)), Self.scratch)
+            }
+            m.jumpForTailCall(argumentCount: p)
+        } else {
+            asm.load(.w64, Self.scratch2, Mem(Self.vm, VMContextLayout.tailCall))
+            for k in 0..<p {
+                asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
+                asm.store(.w64, X64MachineLayer.tailCallArgument(k, area: Self.scratch2), Self.scratch)
+            }
+            m.leaveForTailCall(argumentCount: p, scratch: Self.scratch2)
         }
-        m.leaveForTailCall(argumentCount: p, scratch: Self.scratch2)
         stack.removeLast(p)
     }
 

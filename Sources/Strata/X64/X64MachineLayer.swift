@@ -338,6 +338,41 @@ struct X64MachineLayer {
         epilogue(status: false)
     }
 
+    /// Leaves the function for a tail call whose `count` arguments are already in the function's
+    /// own slot buffer (they fit: at most max(parameters, results) of the function) and whose
+    /// callee's reference is in rax: compiled code is jumped to, with this frame gone, as if the
+    /// function's caller had called it (its body at the tail entry when it makes tail calls of
+    /// its own); an interpreted or host callee goes through the tail-call area and the wrapper.
+    /// Uses rdx, rsi, rdi, r10, r11.
+    mutating func jumpForTailCall(argumentCount count: Int) {
+        let slow = asm.newLabel(), jump = asm.newLabel()
+        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
+        asm.test(.w64, .rdx, .rdx)
+        asm.jcc(.e, slow)
+        asm.load(.w64, .rdx, Mem(.rdx, 0))
+        asm.load(.w64, .r11, Mem(.rdx, VMContextLayout.recordTailEntry))
+        asm.test(.w64, .r11, .r11)
+        asm.jcc(.ne, jump)
+        asm.alu(.cmp, .w32, Mem(.rdx, VMContextLayout.recordKind), imm: 0)
+        asm.jcc(.e, slow)
+        asm.load(.w64, .r11, Mem(.rdx, VMContextLayout.recordNativeEntry))
+        asm.bind(jump)
+        asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
+        asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
+        asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes))
+        for r in saved.registers.reversed() { asm.pop(r) }
+        asm.pop(.rbp)
+        asm.jmp(.r11)
+        asm.bind(slow)
+        asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
+        asm.load(.w64, .r11, Mem(Self.vm, VMContextLayout.tailCall))
+        for k in 0..<count {
+            asm.load(.w64, .r10, Mem(.rsi, Int32(16 * k)))
+            asm.store(.w64, Self.tailCallArgument(k, area: .r11), .r10)
+        }
+        leaveForTailCall(argumentCount: count, scratch: .r11)
+    }
+
     /// The store's tail-call area's argument slot `k`, with the area's address in `area`.
     static func tailCallArgument(_ k: Int, area: Reg) -> Mem { Mem(area, VMContextLayout.tailCallSlots + Int32(16 * k)) }
 

@@ -295,12 +295,19 @@ extension X64Lowering {
             for (k, a) in args.dropLast().enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
             m.callRef(gpr(args[args.endIndex - 1], into: Self.s2), slots: Mem(.rsp, 0), offset: offset)
         case .tailCall, .tailCallIndirect, .tailCallRef:
-            // The arguments to the store's tail-call area, the callee's reference (checked) to
-            // rax, then back to the entry wrapper, which makes the call.
+            // The arguments to this function's slot buffer when they fit (compiled callees are
+            // then jumped to), else to the store's tail-call area; the callee's reference
+            // (checked) to rax; then the jump, or back to the entry wrapper, which makes the call.
             let all = f.args(inst)
             let args = inst.op == .tailCall ? all : all.dropLast()
-            asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.tailCall))
-            for (k, a) in args.enumerated() { storeSlot(a, X64MachineLayer.tailCallArgument(k, area: Self.s1), scratch: Self.s2) }
+            let fits = args.count <= max(f.paramTypes.count, f.resultTypes.count)
+            if fits {
+                asm.load(.w64, Self.s1, Mem(.rbp, m.slotBufferOffset))
+                for (k, a) in args.enumerated() { storeSlot(a, Mem(Self.s1, Int32(16 * k)), scratch: Self.s2) }
+            } else {
+                asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.tailCall))
+                for (k, a) in args.enumerated() { storeSlot(a, X64MachineLayer.tailCallArgument(k, area: Self.s1), scratch: Self.s2) }
+            }
             switch inst.op {
             case .tailCall:
                 m.loadFunctionReference(Int(inst.imm), into: .rax)
@@ -312,7 +319,11 @@ extension X64Lowering {
             default:
                 m.functionReference(gpr(all[all.endIndex - 1], into: Self.s2), offset: offset)
             }
-            m.leaveForTailCall(argumentCount: args.count, scratch: Self.s1)
+            if fits {
+                m.jumpForTailCall(argumentCount: args.count)
+            } else {
+                m.leaveForTailCall(argumentCount: args.count, scratch: Self.s1)
+            }
         case .callResult:
             if let d = directResult {
                 if loc(r) != d { emitMove(.loc(d), to: loc(r)) }
