@@ -70,10 +70,15 @@ struct X64MachineLayer {
     /// rax alone: a direct entry's result).
     mutating func epilogue(status: Bool = true) {
         if status { asm.movImm32(.rax, 0) }
+        popFrame()
+        asm.ret()
+    }
+
+    /// Restores the saved registers and the caller's rbp (the return address is on top).
+    mutating func popFrame() {
         asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes))
         for r in saved.registers.reversed() { asm.pop(r) }
         asm.pop(.rbp)
-        asm.ret()
     }
 
     /// Traps when the engine asks running code to stop, at loop headers: an interrupt sets the
@@ -243,7 +248,7 @@ struct X64MachineLayer {
         prologue(hasMemory: false, frameSize: 16, saved: SavedRegisters(mask: 0))
         asm.store(.w64, vmSlot, .rdi)
         let body = asm.newLabel(), next = asm.newLabel(), done = asm.newLabel(), results = asm.newLabel()
-        let slow = asm.newLabel(), callCode = asm.newLabel(), copy = asm.newLabel(), copied = asm.newLabel()
+        let slow = asm.newLabel(), copy = asm.newLabel(), copied = asm.newLabel()
         asm.call(body)
         wrapperCall()
         asm.bind(next)
@@ -274,17 +279,7 @@ struct X64MachineLayer {
         asm.bind(copied)
         // Compiled code is called here; host functions and interpreted code go to the builtin.
         asm.load(.w64, .rax, Mem(.r11, VMContextLayout.tailCallCallee))
-        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
-        asm.test(.w64, .rdx, .rdx)
-        asm.jcc(.e, slow)
-        asm.load(.w64, .rdx, Mem(.rdx, 0))
-        asm.load(.w64, .r10, Mem(.rdx, VMContextLayout.recordTailEntry))
-        asm.test(.w64, .r10, .r10)
-        asm.jcc(.ne, callCode)
-        asm.alu(.cmp, .w32, Mem(.rdx, VMContextLayout.recordKind), imm: 0)
-        asm.jcc(.e, slow)
-        asm.load(.w64, .r10, Mem(.rdx, VMContextLayout.recordNativeEntry))
-        asm.bind(callCode)
+        compiledTailCallee(into: .r10, otherwise: slow)
         asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
         asm.store(.w64, vmSlot, .rdi)
         asm.mov(.w64, .rsi, .rsp)
@@ -345,23 +340,11 @@ struct X64MachineLayer {
     /// its own); an interpreted or host callee goes through the tail-call area and the wrapper.
     /// Uses rdx, rsi, rdi, r10, r11.
     mutating func jumpForTailCall(argumentCount count: Int) {
-        let slow = asm.newLabel(), jump = asm.newLabel()
-        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
-        asm.test(.w64, .rdx, .rdx)
-        asm.jcc(.e, slow)
-        asm.load(.w64, .rdx, Mem(.rdx, 0))
-        asm.load(.w64, .r11, Mem(.rdx, VMContextLayout.recordTailEntry))
-        asm.test(.w64, .r11, .r11)
-        asm.jcc(.ne, jump)
-        asm.alu(.cmp, .w32, Mem(.rdx, VMContextLayout.recordKind), imm: 0)
-        asm.jcc(.e, slow)
-        asm.load(.w64, .r11, Mem(.rdx, VMContextLayout.recordNativeEntry))
-        asm.bind(jump)
+        let slow = asm.newLabel()
+        compiledTailCallee(into: .r11, otherwise: slow)
         asm.load(.w64, .rdi, Mem(.rax, VMContextLayout.funcRefVMContext))
         asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
-        asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes))
-        for r in saved.registers.reversed() { asm.pop(r) }
-        asm.pop(.rbp)
+        popFrame()
         asm.jmp(.r11)
         asm.bind(slow)
         asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
@@ -371,6 +354,25 @@ struct X64MachineLayer {
             asm.store(.w64, Self.tailCallArgument(k, area: .r11), .r10)
         }
         leaveForTailCall(argumentCount: count, scratch: .r11)
+    }
+
+    /// The code a tail call to the function reference in rax enters when it is compiled: its
+    /// record in rdx, into `target` its body's tail entry (it makes tail calls) or its native
+    /// entry; to `slow` for a host function or interpreted code (the one place both the wrapper
+    /// and the jump decide this).
+    mutating func compiledTailCallee(into target: Reg, otherwise slow: Label) {
+        let found = asm.newLabel()
+        asm.load(.w64, .rdx, Mem(.rax, VMContextLayout.funcRefEntrySlot))
+        asm.test(.w64, .rdx, .rdx)
+        asm.jcc(.e, slow)
+        asm.load(.w64, .rdx, Mem(.rdx, 0))
+        asm.load(.w64, target, Mem(.rdx, VMContextLayout.recordTailEntry))
+        asm.test(.w64, target, target)
+        asm.jcc(.ne, found)
+        asm.alu(.cmp, .w32, Mem(.rdx, VMContextLayout.recordKind), imm: 0)
+        asm.jcc(.e, slow)
+        asm.load(.w64, target, Mem(.rdx, VMContextLayout.recordNativeEntry))
+        asm.bind(found)
     }
 
     /// The store's tail-call area's argument slot `k`, with the area's address in `area`.
