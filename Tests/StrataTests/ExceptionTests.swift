@@ -108,11 +108,9 @@ import WAT
             #expect(try call("throughHost") == [.i32(9042)])
         }
         if tier == .baseline || tier == .optimizing {
-            // Every function is compiled: those that throw or catch by the baseline tier, also in
-            // the optimizing mode. (Imports first: $thrower is function 2, $middle 3, "catch" 4.)
-            #expect(i.module.currentTier(function: 3) == tier)
-            #expect(i.module.currentTier(function: 2) == .baseline)
-            #expect(i.module.currentTier(function: 4) == .baseline)
+            // Every function is compiled in the mode's tier, those that throw or catch too.
+            // (Imports first: $thrower is function 2, $middle 3, "catch" 4.)
+            for f in 2...4 { #expect(i.module.currentTier(function: f) == tier, "function \(f)") }
         }
     }
 
@@ -218,7 +216,111 @@ import WAT
         }
         if tier != .tiered {
             #expect(i.module.currentTier(function: 1) == .interpreter)
-            for f in [0, 2, 3, 4, 5, 6, 7] { #expect(i.module.currentTier(function: f) == .baseline, "function \(f)") }
+            for f in [0, 2, 3, 4, 5, 6, 7] { #expect(i.module.currentTier(function: f) == tier, "function \(f)") }
+        }
+    }
+
+    /// Handlers in optimized code: values and locals live into landing blocks (set between the
+    /// calls of one try_table, in a loop, ints and floats, a value a loop keeps in a register),
+    /// an inner try_table's handler passing an exception on to an outer one in the same
+    /// function, a catch to a loop label, throw_ref inside a try_table. Every tier gives the
+    /// interpreter's results, with either unwinder.
+    static let optimizedHandlers = """
+        (module
+          (tag $e (param i32))
+          (tag $f (param f64))
+          (global $g (mut i32) (i32.const 0))
+          (func $spin (param i32) (result i32)
+            (loop $l (br_if $l (local.tee 0 (i32.shr_u (local.get 0) (i32.const 1)))))
+            (local.get 0))
+          ;; Values live across its call of $spin take the callee-saved registers, which hold
+          ;; them, not the caller's values, when it throws.
+          (func $maybe (param i32) (result i32) (local $p i32) (local $q i32) (local $r i32)
+            (local.set $p (i32.mul (local.get 0) (i32.const 3)))
+            (local.set $q (i32.xor (local.get 0) (i32.const 0x55)))
+            (local.set $r (i32.add (local.get 0) (i32.const 77)))
+            (drop (call $spin (local.get 0)))
+            (if (i32.and (local.get 0) (i32.const 1)) (then (throw $e (local.get 0))))
+            (global.set $g (i32.add (local.get $p) (i32.add (local.get $q) (local.get $r))))
+            (local.get 0))
+          (func $maybeF (param i32) (result f64)
+            (if (i32.eqz (i32.rem_u (local.get 0) (i32.const 3))) (then (throw $f (f64.convert_i32_u (local.get 0)))))
+            (f64.const 0.5))
+          (func (export "sum") (param $n i32) (result f64)
+            (local $i i32) (local $a i64) (local $x f64) (local $y f64) (local $k i32) (local $b i64) (local $p i32)
+            (local.set $x (f64.const 1.25))
+            (local.set $b (i64.mul (i64.extend_i32_u (local.get $n)) (i64.const 3)))
+            (loop $l
+              (block $hf (result f64)
+                (try_table (catch $f $hf)
+                  (block $h (result i32)
+                    (try_table (catch $e $h)
+                      (local.set $k (i32.const 1))
+                      (drop (call $maybe (i32.mul (local.get $i) (i32.const 2))))
+                      (local.set $k (i32.const 2))
+                      (local.set $a (i64.add (local.get $a) (i64.extend_i32_u (call $maybe (local.get $i)))))
+                      (local.set $k (i32.const 3))
+                      (local.set $y (f64.add (local.get $y) (call $maybeF (local.get $i))))
+                      (local.set $k (i32.const 4)))
+                    (i32.const 0))
+                  (local.set $p (i32.add (i32.mul (local.get $k) (i32.const 1000))))
+                  (local.set $a (i64.add (local.get $a) (i64.extend_i32_u (local.get $p)))))
+                (f64.const 0))
+              (local.set $y (f64.add (local.get $y)))
+              (local.set $a (i64.add (local.get $a) (local.get $b)))
+              (local.set $x (f64.add (local.get $x) (f64.const 0.5)))
+              (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+            (f64.add (f64.add (f64.convert_i64_u (local.get $a)) (local.get $y)) (local.get $x)))
+          ;; A catch clause whose label is a loop: each caught exception starts the next iteration
+          ;; with its payload as the loop's parameter; throw_ref in a try_table of the same function.
+          (func (export "retry") (param $n i32) (result i32) (local $tries i32) (local $x i32) (local $v i32)
+            (i32.const 0)
+            (loop $l (param i32) (result i32)
+              (local.set $x)
+              (local.set $tries (i32.add (local.get $tries) (i32.const 1)))
+              (block $h (result exnref)
+                (try_table (catch_all_ref $h)
+                  (local.set $v (call $maybe (i32.add (local.get $x) (i32.const 1))))
+                  (if (i32.lt_u (local.get $v) (local.get $n))
+                    (then (throw $e (i32.add (local.get $v) (i32.const 1))))))
+                (return (local.get $tries)))
+              (block $again (param exnref) (result i32)
+                (try_table (param exnref) (catch $e $again) (throw_ref))
+                (unreachable))
+              (br $l))))
+        """
+
+    @Test(arguments: [Tier.baseline, .optimizing, .tiered], [TrapUnwinder.libunwind, .framePointers])
+    func handlersKeepValuesLiveIntoThem(tier: Tier, unwinder: TrapUnwinder) throws {
+        let saved = Engine.trapUnwinder
+        Engine.trapUnwinder = unwinder
+        defer { Engine.trapUnwinder = saved }
+        func instance(_ tier: Tier) throws -> Instance {
+            let engine = Self.engine(tier)
+            return try Store(engine: engine).instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.optimizedHandlers)))
+        }
+        let i = try instance(tier), reference = try instance(.interpreter)
+        func expected(_ n: Int) -> Double {
+            var a = 0, y = 0.0, x = 1.25
+            for k in 0..<n {
+                if k % 2 == 1 { a += k + 2000 } else {
+                    a += k
+                    if k % 3 == 0 { y += Double(k) } else { y += 0.5; a += 4000 }
+                }
+                a += 3 * n
+                x += 0.5
+            }
+            return Double(a) + y + x
+        }
+        for n in [1, 2, 7, 100, 1000] {
+            #expect(try i.function("sum")!.call([.i32(Int32(n))]) == [.f64(expected(n))])
+            #expect(try reference.function("sum")!.call([.i32(Int32(n))]) == [.f64(expected(n))])
+        }
+        for n in [0, 1, 2, 3, 9, 10] {
+            #expect(try i.function("retry")!.call([.i32(Int32(n))]) == reference.function("retry")!.call([.i32(Int32(n))]))
+        }
+        if tier != .tiered {
+            for f in 0..<5 { #expect(i.module.currentTier(function: f) == tier, "function \(f)") }
         }
     }
 
@@ -280,6 +382,46 @@ import WAT
         }
         guard case .exnref(let e?) = held.first else { Issue.record("no exnref"); return }
         #expect(e.values() == [.i32(5)])
+    }
+
+    /// An exception thrown and caught by `catch` or `catch_all` (its exnref never reaches Wasm
+    /// code) is not kept: a long call that throws in a loop holds none of them (a host
+    /// function inside the call reads the count), in every tier, the host's thrown ones too.
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func caughtExceptionsAreNotKept(tier: Tier) throws {
+        let engine = Self.engine(tier)
+        let store = Store(engine: engine)
+        let linker = Linker()
+        var counts: [Int] = []
+        let box = Box()
+        linker.defineFunction("host", "probe", store: store, type: FuncType(params: [], results: [])) { _, _ in
+            counts.append(store.keptExceptionCount)
+            return []
+        }
+        linker.defineFunction("host", "fail", store: store, type: FuncType(params: [.i32], results: [])) { _, args in
+            throw try Exception(tag: box.instance!.tag("e")!, values: [args[0]])
+        }
+        let wat = """
+            (module
+              (import "host" "probe" (func $probe))
+              (import "host" "fail" (func $fail (param i32)))
+              (tag $e (export "e") (param i32))
+              (func (export "throwLoop") (param i32) (result i32) (local i32)
+                (loop $l
+                  (block $h (result i32)
+                    (try_table (catch $e $h)
+                      (if (i32.and (local.get 0) (i32.const 1)) (then (call $fail (local.get 0))))
+                      (throw $e (local.get 0)))
+                    (unreachable))
+                  (local.set 1 (i32.add (local.get 1)))
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (call $probe)
+                (local.get 1)))
+            """
+        let i = try linker.instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), in: store)
+        box.instance = i
+        #expect(try i.function("throwLoop")!.call([.i32(5000)]) == [.i32(12_502_500)])
+        #expect(counts == [0])
     }
 
     @Test func validationAndFeatureSwitch() throws {

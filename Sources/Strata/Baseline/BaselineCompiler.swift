@@ -1177,12 +1177,7 @@ struct BaselineCompiler: CodeSink {
         for pad in landingPads {
             asm.bind(pad.label)
             offsets[pad.label.id] = asm.offset
-            m.restoreStackPointer()
-            asm.load(.w64, Self.vm, vmSlot)
-            if hasMemory {
-                asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
-                asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
-            }
+            m.landingPadEntry(context: vmSlot, hasMemory: hasMemory)
             for c in pad.clauses {
                 asm.movImm32(.rsi, c.tag)
                 asm.lea(.w64, .rdx, Self.slotMem(c.height))

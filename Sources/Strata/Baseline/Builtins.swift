@@ -225,9 +225,7 @@ func builtinThrow(_ vm: VMContextPointer, _ tag: UInt32, _ slots: UnsafeMutableP
     let runtime = instance(vm)
     let t = runtime.tags[Int(tag)]
     let words = Array(UnsafeBufferPointer(start: slots, count: 2 * t.type.params.count))
-    let exception = Exception(tag: t, words: words)
-    runtime.store.keepAlive(exception)
-    runtime.store.pendingException = exception
+    runtime.store.pendingException = Exception(tag: t, words: words)
     return TrapKind.exception.rawValue
 }
 
@@ -253,6 +251,7 @@ func builtinCatch(_ vm: VMContextPointer, _ tag: UInt32, _ slots: UnsafeMutableP
         exception.words.withUnsafeBufferPointer { slots.update(from: $0.baseAddress!, count: n) }
     }
     if withReference != 0 {
+        runtime.store.keepAlive(exception)  // Wasm code holds its exnref now
         slots[n] = exception.reference
         slots[n + 1] = 0
     }

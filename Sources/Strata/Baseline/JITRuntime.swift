@@ -135,7 +135,6 @@ extension Store {
             if t.kind == .exception { pendingException = t.exception }
             return t.kind
         case let e as Exception:
-            keepAlive(e)
             pendingException = e
             return .exception
         default:

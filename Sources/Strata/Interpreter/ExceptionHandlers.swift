@@ -43,9 +43,7 @@ func opThrowRef(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> Ne
 
 @inline(__always)
 func raise(_ exception: Exception, _ st: StatePointer, _ pc: CodePointer) -> CodePointer? {
-    let store = st.pointee.store.takeUnretainedValue()
-    store.keepAlive(exception)
-    store.pendingException = exception
+    st.pointee.store.takeUnretainedValue().pendingException = exception
     return trap(st, .exception, pc)
 }
 
@@ -66,7 +64,10 @@ func opExceptionLanding(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointe
             dst[1] = w[2 * i + 1]
         }
     }
-    if withReference { wr(fp, pc, 3 + values, exception.reference) }
+    if withReference {
+        store.keepAlive(exception)  // Wasm code holds its exnref now
+        wr(fp, pc, 3 + values, exception.reference)
+    }
     return (pc + 3 + count, fp, st)
 }
 

@@ -119,6 +119,20 @@ enum IROp: UInt8 {
     case interruptCheck
     /// Traps with `nullReference` when reference `a` is null (`ref.as_non_null`).
     case nullCheck
+    // Exception handling (see docs/ARCHITECTURE.md, "Exceptions").
+    /// `throw` of tag `imm` with the payload `args`, or (`imm` = `UInt64.max`) `throw_ref` of
+    /// reference `a` (null traps): the exception is made or taken and is pending; the block
+    /// ends with a jump to the function's handler or with `raise`.
+    case `throw`
+    /// First instruction of a landing block (`IRBlock.landing`): the block is entered by the
+    /// unwinder with nothing but the frame intact; what is live here was kept in the frame.
+    case landing
+    /// A catch clause: when the pending exception has tag `imm` (any tag for `UInt32.max`), its
+    /// payload (then, when `imm2` is 1, its exnref) goes to the catch area, it is caught and the
+    /// result is 1; else 0.
+    case catchClause
+    /// Value `imm` of the catch area (a caught exception's payload), right after its clause.
+    case caught
 }
 
 extension IROp {
@@ -143,10 +157,12 @@ extension IROp {
     /// Calls into other code (all caller-saved registers are clobbered).
     var isCall: Bool {
         switch self {
-        case .call, .callIndirect, .callRef, .builtin, .convert, .tailCall, .tailCallIndirect, .tailCallRef: true
+        case .call, .callIndirect, .callRef, .builtin, .convert, .tailCall, .tailCallIndirect, .tailCallRef, .throw, .catchClause: true
         default: false
         }
     }
+    /// Calls that may end in an exception (a try_table around them catches it at a landing block).
+    var mayThrow: Bool { self == .call || self == .callIndirect || self == .callRef }
     var isTailCall: Bool { self == .tailCall || self == .tailCallIndirect || self == .tailCallRef }
 }
 
@@ -182,10 +198,13 @@ enum IRTerminator {
     case trap(TrapKind, offset: Int32)
     /// The block's last instruction, a tail call, left the function.
     case leave
+    /// The pending exception leaves the function (its callers' handlers, or the entry); the
+    /// Wasm offset says where it is raised and is in none of the function's handlers.
+    case raise(offset: Int32)
 
     var successors: [Int32] {
         switch self {
-        case .none, .ret, .trap, .leave: []
+        case .none, .ret, .trap, .leave, .raise: []
         case .jump(let t, _): [t]
         case .branch(_, let t, let e): [t, e]
         case .table(_, let targets): targets
@@ -206,6 +225,13 @@ struct IRBlock {
     var wasmOffset: Int32 = 0
     /// The code of an inlined call: 1 + its index in `IRFunction.inlines` (0: the function's own).
     var inline: Int32 = 0
+    /// The landing block of this block's last call (-1: none): a try_table around the call
+    /// catches exceptions there. An edge without moves, taken by the unwinder right after the
+    /// call (the block's other instructions are its results); the landing block has this block
+    /// as its one predecessor and starts with a `landing` instruction.
+    var unwind: Int32 = -1
+    /// Every successor: the terminator's, then the landing block.
+    var successors: [Int32] { unwind >= 0 ? term.successors + [unwind] : term.successors }
 }
 
 /// A call inlined into the function: its trap sites name the callee, then the caller at the call.
@@ -297,7 +323,7 @@ struct IRFunction {
         case .branch(let c, _, _): body(c)
         case .table(let i, _): body(i)
         case .ret(let vs): for v in vs { body(v) }
-        case .none, .trap, .leave: break
+        case .none, .trap, .leave, .raise: break
         }
     }
 
@@ -315,7 +341,7 @@ struct IRFunction {
             case .branch(let c, let t, let e): blocks[b].term = .branch(cond: map(c), then: t, else: e)
             case .table(let i, let ts): blocks[b].term = .table(index: map(i), targets: ts)
             case .ret(let vs): blocks[b].term = .ret(vs.map(map))
-            case .none, .trap, .leave: break
+            case .none, .trap, .leave, .raise: break
             }
         }
     }

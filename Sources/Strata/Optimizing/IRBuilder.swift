@@ -8,7 +8,7 @@
 /// turn out trivial are removed afterwards (`removeTrivialParams`).
 struct IRBuilder: CodeSink {
     struct Control {
-        enum Kind { case function, block, loop, `if` }
+        enum Kind { case function, block, loop, `if`, tryTable }
         var kind: Kind
         /// Operand-stack height below the construct's params.
         var height: Int
@@ -21,6 +21,11 @@ struct IRBuilder: CodeSink {
         /// The `if`'s param values (an if without else passes them on).
         var ifParams: [IRValue] = []
         var deadAtEntry = false
+        /// A try_table: the block its landing blocks and throws go to (its handler, which tries
+        /// the clauses; see `buildHandler`), the clauses, and its Wasm offset.
+        var handler: Int32 = -1
+        var clauses: [CatchClause] = []
+        var tryOffset: Int32 = 0
     }
 
     let context: ModuleContext
@@ -268,9 +273,74 @@ struct IRBuilder: CodeSink {
             f.blocks[Int(block)].term = .ret(Array(stack[(stack.count - c.resultCount)...]))
         case .loop:
             jump(from: block, to: c.target, args: Array(stack[(stack.count - c.paramCount)...]))
-        case .block, .if:
+        case .block, .if, .tryTable:
             jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
         }
+    }
+
+    /// The payload types of tag `tag` (nil: a v128 value).
+    func payloadTypes(tag: UInt32) -> [IRType]? {
+        var out: [IRType] = []
+        for t in context.types[Int(context.tags[Int(tag)])].params {
+            guard let i = IRType(t) else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+
+    /// The handler of the innermost try_table around the code being built (nil: none in this
+    /// function).
+    var handler: Int32? {
+        controls.last { $0.kind == .tryTable && !$0.deadAtEntry }?.handler
+    }
+
+    /// After a `throw` in `block`: the exception goes to the innermost try_table's handler, or
+    /// leaves the function.
+    mutating func exceptionLeaves(_ block: Int32, offset: Int32) {
+        if let h = handler {
+            jump(from: block, to: h, args: [])
+        } else {
+            f.blocks[Int(block)].term = .raise(offset: offset)
+        }
+        current = nil
+    }
+
+    /// A try_table's handler, once its body is built (every landing block and throw that goes
+    /// to it is known): it tries the clauses in order, each a `catchClause` that, when it
+    /// catches, branches to its label with the payload (`caught` values); when none catches,
+    /// the exception goes to the enclosing try_table's handler or leaves the function. Locals
+    /// reach it like any merge block's, through its predecessors.
+    mutating func buildHandler(_ c: Control) {
+        let h = c.handler
+        seal(h)
+        guard !f.blocks[Int(h)].preds.isEmpty else { return }
+        let saved = stack
+        stack.removeSubrange(min(c.height, stack.count)...)
+        var at = h
+        for clause in c.clauses {
+            let all = clause.kind == .catchAll || clause.kind == .catchAllRef
+            let withReference = clause.kind == .catchTagRef || clause.kind == .catchAllRef
+            var types = all ? [] : payloadTypes(tag: clause.tag)!
+            if withReference { types.append(.i64) }
+            let caught = f.append(IRInst(
+                op: .catchClause, type: .i32, imm: UInt64(all ? UInt32.max : clause.tag), imm2: withReference ? 1 : 0,
+                offset: c.tryOffset), to: at)
+            let taken = edgeBlock(from: at), next = edgeBlock(from: at)
+            f.blocks[Int(at)].term = .branch(cond: caught, then: taken, else: next)
+            let height = stack.count
+            for (k, t) in types.enumerated() {
+                stack.append(f.append(IRInst(op: .caught, type: t, imm: UInt64(k), offset: c.tryOffset), to: taken))
+            }
+            branch(depth: Int(clause.depth), from: taken)
+            stack.removeSubrange(height...)
+            at = next
+        }
+        if let outer = handler {
+            jump(from: at, to: outer, args: [])
+        } else {
+            f.blocks[Int(at)].term = .raise(offset: c.tryOffset)  // not a call: in no handler
+        }
+        stack = saved
     }
 
     /// Types of the innermost control frame's params and results (the validator pushed it).
@@ -286,10 +356,6 @@ struct IRBuilder: CodeSink {
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
-        if let feature = instruction.baselineOnly {  // before dead code, where a try_table opens a block
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile \(feature) yet (the baseline tier does)")
-            return
-        }
         if f.values.count > valueBudget {
             unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
             return
@@ -382,8 +448,31 @@ struct IRBuilder: CodeSink {
             let type = context.types[Int(typeIndex)]
             let ref = pop()
             tailCall(IRInst(op: .tailCallRef, type: nil, imm: UInt64(typeIndex), offset: at), type: type, extraArgs: [ref])
-        case .tryTable, .throw, .throwRef:
-            break  // rejected above (`baselineOnly`)
+        case .tryTable(let p, let r):
+            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let clauses = validator.catchClauses
+            for c in clauses where c.kind == .catchTag || c.kind == .catchTagRef {
+                guard payloadTypes(tag: c.tag) != nil else { return unsupportedV128() }
+            }
+            let merge = newBlock()
+            for t in types.results { _ = f.addParam(merge, t) }
+            var c = Control(kind: .tryTable, height: stack.count - p, paramCount: p, resultCount: r, target: merge)
+            c.handler = newBlock()
+            c.clauses = clauses
+            c.tryOffset = at
+            controls.append(c)
+        case .throw(let tag):
+            guard let types = payloadTypes(tag: tag) else { return unsupportedV128() }
+            var i = IRInst(op: .throw, type: nil, imm: UInt64(tag), offset: at)
+            let args = pop(types.count)
+            i.extraStart = Int32(f.extra.count)
+            i.extraCount = Int32(args.count)
+            f.extra += args
+            f.append(i, to: block)
+            exceptionLeaves(block, offset: at)
+        case .throwRef:
+            f.append(IRInst(op: .throw, type: nil, a: pop(), imm: UInt64.max, offset: at), to: block)
+            exceptionLeaves(block, offset: at)
         case .callRef(let typeIndex):
             let type = context.types[Int(typeIndex)]
             let ref = pop()
@@ -505,7 +594,7 @@ struct IRBuilder: CodeSink {
     /// Unreachable code: only the nesting of constructs matters.
     mutating func deadCode(_ instruction: Instruction, validator: borrowing FunctionValidator) {
         switch instruction {
-        case .block(let p, let r), .loop(let p, let r), .if(let p, let r):
+        case .block(let p, let r), .loop(let p, let r), .if(let p, let r), .tryTable(let p, let r):
             var c = Control(kind: .block, height: stack.count, paramCount: p, resultCount: r, target: -1)
             c.deadAtEntry = true
             controls.append(c)
@@ -521,6 +610,7 @@ struct IRBuilder: CodeSink {
                 // The then arm ended unreachable; the else arm passes the params on.
                 jump(from: c.elseBlock, to: c.target, args: c.ifParams)
             }
+            if c.kind == .tryTable { buildHandler(c) }
             continueAt(c)
         default:
             break
@@ -551,11 +641,12 @@ struct IRBuilder: CodeSink {
         case .loop:
             loopDepth -= 1
             seal(c.target)  // every back edge is known now
-        case .block, .if:
+        case .block, .if, .tryTable:
             jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
             if c.kind == .if, c.elseBlock >= 0 {
                 jump(from: c.elseBlock, to: c.target, args: c.ifParams)
             }
+            if c.kind == .tryTable { buildHandler(c) }
             continueAt(c)
         }
     }
@@ -588,6 +679,20 @@ struct IRBuilder: CodeSink {
         f.append(i, to: current!)
         for (k, t) in resultTypes.enumerated() {
             stack.append(f.append(IRInst(op: .callResult, type: t, imm: UInt64(k), offset: inst.offset), to: current!))
+        }
+        if let h = handler {
+            // Inside a try_table: the block ends here, its landing block goes to the handler.
+            let block = current!
+            let next = newBlock()
+            jump(from: block, to: next, args: [])
+            seal(next)
+            let landing = newBlock()
+            f.blocks[Int(landing)].preds.append(block)
+            f.blocks[Int(block)].unwind = landing
+            seal(landing)
+            f.append(IRInst(op: .landing, type: nil, offset: inst.offset), to: landing)
+            jump(from: landing, to: h, args: [])
+            current = next
         }
     }
 

@@ -27,6 +27,9 @@ extension IRFunction {
             s += " \(inst.imm)"
         case .callIndirect: s += " type \(inst.imm) table \(inst.imm2)"
         case .builtin: s += " \(Builtin(rawValue: Int(inst.imm)).map { "\($0)" } ?? "?")"
+        case .throw: s += inst.imm == UInt64.max ? "_ref" : " tag \(inst.imm)"
+        case .catchClause: s += (inst.imm == UInt64(UInt32.max) ? " all" : " tag \(inst.imm)") + (inst.imm2 != 0 ? " ref" : "")
+        case .caught: s += " \(inst.imm)"
         default: break
         }
         if !operands.isEmpty { s += " " + operands.joined(separator: ", ") }
@@ -51,7 +54,9 @@ extension IRFunction {
             case .ret(let vs): out += "  return \(args(vs))\n"
             case .trap(let k, _): out += "  trap \(k)\n"
             case .leave: out += "  leave (tail call)\n"
+            case .raise: out += "  raise\n"
             }
+            if block.unwind >= 0 { out += "  unwind block\(block.unwind)\n" }
         }
         return out
     }

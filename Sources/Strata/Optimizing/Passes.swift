@@ -65,7 +65,7 @@ enum IRPasses {
         visited[0] = true
         while !stack.isEmpty {
             let (b, k) = stack[stack.count - 1]
-            var succs = f.blocks[Int(b)].term.successors
+            var succs = f.blocks[Int(b)].successors
             if succs.count == 2 && depth(succs[0]) < depth(succs[1]) { succs.swapAt(0, 1) }
             if k < succs.count {
                 stack[stack.count - 1].1 = k + 1
@@ -345,7 +345,7 @@ extension IRPasses {
                     default: nil
                     }
                     if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)] = resolve(inst.b) }
-                case .call, .callIndirect, .callRef, .builtin:
+                case .call, .callIndirect, .callRef, .builtin, .throw, .catchClause, .landing:
                     known = KnownValues()
                 default:
                     break

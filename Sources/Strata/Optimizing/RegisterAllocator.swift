@@ -360,6 +360,18 @@ struct RegisterAllocator {
             return mask
         }
 
+        // Values live into a landing block stay in the frame: the unwinder enters it with no
+        // register intact (spilled values' slots stay valid, SSA values never change).
+        var inFrame = [Bool](repeating: false, count: nv)
+        let landingStarts = order.filter { f.blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
+            .map { (block: $0, start: blockStart[Int($0)]) }
+        if !landingStarts.isEmpty {
+            for v in 0..<nv where allocatable[v] {
+                budget -= landingStarts.count
+                inFrame[v] = landingStarts.contains { defBlock[v] != $0.block && covers(v, $0.start) }
+            }
+        }
+
         // Linear scan over intervals by start: active ones cover the position, inactive ones
         // are in a hole there; a register is free for an interval when no active interval holds
         // it and no inactive one holding it intersects the interval.
@@ -392,6 +404,11 @@ struct RegisterAllocator {
                 return false
             }
             if budget < 0 { throw .tooComplex }
+            if inFrame[v] {
+                locations[v] = .stack(-1)
+                spilled.append(v32)
+                continue
+            }
             let float = f.values[v].type.isFloat
             // A value used more than a save and a restore per call it crosses would cost may live
             // in a caller-saved register (callee-saved ones first), saved around the calls.

@@ -70,6 +70,7 @@ final class HostFunction {
             guard returned[i].matches(results[i]) else {
                 throw WasmError(.usage, "host function returned \(returned[i].type), expected \(results[i])")
             }
+            if case .exnref(let e?) = returned[i] { store.keepAlive(e) }
             returned[i].store(to: slots + i * wordsPerSlot)
         }
     }

@@ -86,8 +86,10 @@ public final class Store {
     var pendingBacktrace: [BacktraceFrame] = []
     /// The exception being thrown, while it unwinds (trap kind `.exception`).
     var pendingException: Exception?
-    /// The exceptions this store's code created or the host passed in: `exnref` values point
-    /// at them. Released when unreachable after an outermost call (`releaseExceptions`).
+    /// The exceptions whose `exnref` Wasm code may hold: those a `catch_ref` or `catch_all_ref`
+    /// caught and those the host passed in (an exception thrown and caught by `catch` or
+    /// `catch_all` is never kept: only `pendingException` holds it while it is in flight).
+    /// Released when unreachable after an outermost call (`releaseExceptions`).
     private var exceptions: [ObjectIdentifier: Exception] = [:]
     /// The count of kept exceptions at which the next outermost call looks for unreachable ones.
     private var exceptionCollectionAt = 256

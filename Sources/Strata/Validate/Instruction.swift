@@ -67,18 +67,6 @@ enum Instruction {
     case simd(opcode: UInt32, offset: UInt64, lane: UInt8, memory: UInt32)
 }
 
-extension Instruction {
-    /// What the optimizing tier leaves to the baseline tier (a function using it is compiled
-    /// there), by the name its tier-log reason gives: exception handling (`try_table`,
-    /// `throw`, `throw_ref`).
-    var baselineOnly: String? {
-        switch self {
-        case .tryTable, .throw, .throwRef: "exception handling"
-        default: nil
-        }
-    }
-}
-
 /// The signature of a plain numeric instruction, for validation and for every tier.
 struct NumericSignature {
     var operands: (ValueType, ValueType?)

@@ -53,10 +53,7 @@ struct X64MachineLayer {
         asm.jcc(.b, stub(.callStackExhausted, offset: 0))
         if saved.registers.contains(Self.vm) { asm.mov(.w64, Self.vm, .rdi) }
         if slotBuffer { asm.store(.w64, Mem(.rbp, slotBufferOffset), .rsi) }
-        if hasMemory {
-            asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
-            asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
-        }
+        if hasMemory { loadMemoryBase() }
     }
 
     /// Sets rsp to its value in the body from rbp (code entered with another rsp: a landing
@@ -113,6 +110,27 @@ struct X64MachineLayer {
         let l = asm.newLabel()
         asm.jcc(.ne, l)
         stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset, inlineTag))
+    }
+
+    /// After `throw_ref`'s builtin: any status but the exception's (a null reference) traps here.
+    mutating func trapUnlessException(offset: Int) {
+        asm.alu(.cmp, .w32, .rax, imm: Int32(TrapKind.exception.rawValue))
+        let l = asm.newLabel()
+        asm.jcc(.ne, l)
+        stubs.append((l, STRATA_TRAP_KIND_DYNAMIC, offset, inlineTag))
+    }
+
+    /// The start of a landing pad, entered from the trap handler or `strata_raise` with only
+    /// rbp and the frame intact: rsp from rbp (`restoreStackPointer`), the VM context from
+    /// `context` (a frame slot), memory 0's base from the VM context.
+    mutating func landingPadEntry(context: Mem, hasMemory: Bool) {
+        restoreStackPointer()
+        asm.load(.w64, Self.vm, context)
+        if hasMemory { loadMemoryBase() }
+    }
+    mutating func loadMemoryBase() {
+        asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
+        asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
     }
 
     /// Raises the exception just thrown (its status in eax) without a signal: `strata_raise`
@@ -542,8 +560,9 @@ struct MachineFunction {
     /// Offset of the body of a function that makes tail calls (its slot-buffer entry is then a
     /// wrapper that runs them, `X64MachineLayer.tailCallWrapper`), 0 for none.
     var tailEntry: Int = 0
-    /// try_table handlers (baseline tier): triples (first Wasm offset, end Wasm offset, landing
-    /// pad's code offset), innermost first (see docs/ARCHITECTURE.md, "Exceptions").
+    /// try_table handlers: triples (first Wasm offset, end Wasm offset, landing pad's code
+    /// offset), innermost first (see docs/ARCHITECTURE.md, "Exceptions"). The baseline tier's
+    /// cover a try_table's body; the optimizing tier's one call each.
     var handlers: [UInt32] = []
     /// Trap sites in inlined code: (code offset, callee function index, Wasm offset of the
     /// call in this function) triples, sorted by code offset.

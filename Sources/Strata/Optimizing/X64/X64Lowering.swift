@@ -81,6 +81,11 @@ struct X64Lowering {
     /// into its head register (`RegisterAllocation.heads`).
     var position: Int32 = -1
     var headLoaded: [Bool]
+    /// The function has landing blocks (a call inside a try_table): its VM context is kept in
+    /// a frame slot (`contextSlot`) for them to reload.
+    let hasLandings: Bool
+    /// try_table handlers: (call's Wasm offset, the next offset, landing block's code offset).
+    var handlers: [UInt32] = []
 
     /// The label of a float constant's 8 bytes after the code.
     mutating func constantLabel(_ bits: UInt64) -> Label {
@@ -114,6 +119,7 @@ struct X64Lowering {
         self.importedFunctionCount = importedFunctionCount
         self.hasMemory = hasMemory
         headLoaded = [Bool](repeating: false, count: f.values.count)
+        hasLandings = order.contains { f.blocks[Int($0)].unwind >= 0 }
     }
 
     var asm: X64Assembler {
@@ -256,7 +262,8 @@ struct X64Lowering {
         for inst in f.insts where inst.op == .call || inst.op == .callIndirect || inst.op == .callRef {
             outSlots = max(outSlots, Int(inst.extraCount))
         }
-        for inst in f.insts where inst.op == .callResult { outSlots = max(outSlots, Int(inst.imm) + 1) }
+        for inst in f.insts where inst.op == .throw { outSlots = max(outSlots, Int(inst.extraCount)) }
+        for inst in f.insts where inst.op == .callResult || inst.op == .caught { outSlots = max(outSlots, Int(inst.imm) + 1) }
         labels = f.blocks.map { _ in asm.newLabel() }
         layout = order.filter { $0 == 0 || target($0) == $0 }
         let edgesBeforeHeaders = placeBackEdgesBeforeHeaders()
@@ -274,6 +281,7 @@ struct X64Lowering {
             m.prologue(hasMemory: hasMemory, saved: saved)
         }
         // (An interrupt fails the prologue's stack check: no entry check of its own.)
+        if hasLandings { asm.store(.w64, contextSlot, Layer.vm) }
         if let d = direct {
             // The parameters arrive in registers: into their locations all at once.
             var moves: [(MoveSource, Location)] = []
@@ -325,9 +333,9 @@ struct X64Lowering {
             position = ra.blockEnd[Int(b)]
             terminator(b, next: next)
         }
-        // Spill slots, two scratch slots for indirect calls (even count keeps alignment) and
-        // outgoing slots.
-        let frame = 8 + 8 * (ra.spillSlots + 2) + 16 * outSlots
+        // Spill slots, two scratch slots for indirect calls, the VM context's slot when there
+        // are landing blocks, and outgoing slots.
+        let frame = 8 + 8 * (ra.spillSlots + 2 + (hasLandings ? 1 : 0)) + 16 * outSlots
         m.inlineTag = 0  // out-of-line code: call paths (inlined code has no calls)
         position = -1  // values in their slots there
         while !outOfLine.isEmpty {
@@ -350,6 +358,7 @@ struct X64Lowering {
             out.inlineSites += [codeOffset, UInt32(call.callee), UInt32(bitPattern: call.callOffset)]
         }
         out.wrapperSaved = direct == nil && !makesTailCalls ? saved : SavedRegisters(mask: 0)
+        out.handlers = handlers
         return out
     }
 
@@ -418,6 +427,18 @@ struct X64Lowering {
 
     /// Two frame slots past the spill slots, for what an indirect call keeps across its moves.
     func callScratch(_ k: Int) -> Mem { spill(Int32(ra.spillSlots + k)) }
+    /// The frame slot past those that keeps the VM context for landing blocks.
+    var contextSlot: Mem { spill(Int32(ra.spillSlots + 2)) }
+
+    /// A landing block's entry (the unwinder resumes here, or a throw's builtin returned to an
+    /// enclosing handler): the stack pointer, VM context and memory base from the frame, then
+    /// the values loops around the block keep in registers. Its call's Wasm offset gets a
+    /// handler entry here.
+    mutating func landing(offset: Int32) {
+        handlers += [UInt32(bitPattern: offset), UInt32(bitPattern: offset) &+ 1, UInt32(asm.offset)]
+        m.landingPadEntry(context: contextSlot, hasMemory: hasMemory)
+        for (v, r) in (overrides ?? [:]).sorted(by: { $0.key < $1.key }) { emitMove(.loc(ra.locations[Int(v)]), to: r) }
+    }
 
     /// `call_indirect` with a signature that fits registers: the table, null and signature
     /// checks, then the direct entry when the element is optimized code (of any instance:
@@ -606,6 +627,8 @@ struct X64Lowering {
             asm.jmp(m.stub(kind, offset: Int(offset)))
         case .leave:
             break  // the tail call left
+        case .raise(let offset):
+            m.raiseException(offset: Int(offset))
         }
     }
 

@@ -359,6 +359,29 @@ extension X64Lowering {
             asm.load(.w64, d, Mem(d, Int32(8 * Int(inst.imm))))
             asm.load(.w32, d, Mem(d, VMContextLayout.tableCount))
             finish(r, d)
+        case .throw where inst.imm == UInt64.max:
+            // throw_ref: a null reference traps.
+            move(inst.a, to: .rsi)
+            m.callBuiltin(.throwReference, mayTrap: false, offset: offset)
+            m.trapUnlessException(offset: offset)
+        case .throw:
+            for (k, a) in f.args(inst).enumerated() { storeSlot(a, Mem(.rsp, Int32(16 * k)), scratch: Self.s1) }
+            asm.movImm32(.rsi, UInt32(inst.imm))
+            asm.lea(.w64, .rdx, Mem(.rsp, 0))
+            m.callBuiltin(.throwException, mayTrap: false, offset: offset)
+        case .landing:
+            landing(offset: inst.offset)
+        case .catchClause:
+            // strata_builtin_catch(vm, tag, slots, withReference): the payload to outgoing slots.
+            asm.movImm32(.rsi, UInt32(truncatingIfNeeded: inst.imm))
+            asm.lea(.w64, .rdx, Mem(.rsp, 0))
+            asm.movImm32(.rcx, UInt32(inst.imm2))
+            m.callBuiltin(.catchException, mayTrap: false, offset: offset)
+            let d = dst(r)
+            asm.mov(.w32, d, .rax)
+            finish(r, d)
+        case .caught:
+            loadSlot(r, Mem(.rsp, Int32(16 * Int(inst.imm))))
         }
     }
 
