@@ -376,7 +376,8 @@ struct Session {
         } catch {
             // Module creation throws only `WasmError`.
             guard error.kind == kind else { return "expected \(kind) \"\(message)\", got \(error)" }
-            return Self.messageMatches(error.message, message) ? nil : "expected \(kind) \"\(message)\", got \"\(error.message)\""
+            let wasm2 = engine.configuration.features == .wasm2
+            return Self.messageMatches(error.message, message, wasm2: wasm2) ? nil : "expected \(kind) \"\(message)\", got \"\(error.message)\""
         }
     }
 
@@ -454,8 +455,21 @@ struct Session {
         return expectError(bytes, kind: kind, message: message)
     }
 
-    static func messageMatches(_ actual: String, _ expected: String) -> Bool {
-        actual.hasPrefix(expected) || expected.hasPrefix(actual)
+    static func messageMatches(_ actual: String, _ expected: String, wasm2: Bool = false) -> Bool {
+        if actual.hasPrefix(expected) || expected.hasPrefix(actual) { return true }
+        // The Wasm 2.0 suite (the `wasm-2.0` folder) words two errors as its reference
+        // interpreter did; Strata reports what the Wasm 3.0 suite expects for the same modules.
+        guard wasm2 else { return false }
+        switch (expected, actual) {
+        case ("global is immutable", "immutable global"):
+            return true  // the same validation error, renamed in Wasm 3.0
+        case ("illegal opcode", "unexpected end of section or function"):
+            // A constant expression without its `end`: 2.0's reference decoder read on into the
+            // next section (its id byte as an opcode); 3.0's stops at the section's end.
+            return true
+        default:
+            return false
+        }
     }
 
     func instance(_ name: String?) -> Instance? {

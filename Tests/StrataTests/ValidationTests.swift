@@ -91,6 +91,11 @@ import WAT
         #expect(error(header + [1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 7, 1, 0x85, 0x80, 0x80, 0x80, 0x00])?.kind == .malformed)
         // Too many locals.
         #expect(error(function([], locals: [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F]))?.message == "too many locals")
+        // A global's constant expression without its `end` stops at its section's end (the
+        // next section's id is not read as an instruction).
+        let global: [UInt8] = [6, 5, 1, 0x7F, 0, 0x41, 0]
+        #expect(error(header + [1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0] + global + [10, 4, 1, 2, 0, 0x0B])?.message
+            == "unexpected end of section or function")
     }
 
     @Test func deepNestingIsBoundedByInput() throws {

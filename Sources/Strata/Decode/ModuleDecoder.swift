@@ -46,6 +46,9 @@ struct ModuleDecoder {
         }
     }
 
+    /// The end of the section being decoded: constant expressions stop there.
+    var sectionEnd = Int.max
+
     mutating func decode() throws(WasmError) -> ModuleInfo {
         guard reader.remaining >= 4 else { throw malformed("unexpected end") }
         let magic = try reader.readBytes(4)
@@ -70,8 +73,10 @@ struct ModuleDecoder {
                 lastRank = rank
             }
             // Like the reference decoder, a section is read from the whole stream and its size
-            // is checked afterwards ("section size mismatch"); a custom section is bounded.
+            // is checked afterwards ("section size mismatch"); a custom section is bounded, and so
+            // is a constant expression (`readConstExpr`).
             var section = BinaryReader(bytes: reader.bytes, position: start, end: id == 0 ? end : reader.bytes.count)
+            sectionEnd = end
             switch id {
             case 0: try decodeCustom(&section)
             case 1: try decodeTypes(&section)
@@ -330,6 +335,7 @@ struct ModuleDecoder {
         while true {
             let at = r.position
             guard !r.isAtEnd else { throw malformed("unexpected end", at: at) }
+            guard at < sectionEnd else { throw malformed("unexpected end of section or function", at: at) }
             let op = try r.readByte()
             switch op {
             case 0x41: stack.append(.i32(try r.readS32()))

@@ -501,7 +501,7 @@ struct FunctionValidator: ~Copyable {
         case 0x24:
             let i = try reader.readU32()
             let g = try globalType(i, at: offset)
-            guard g.mutable else { throw invalid("global is immutable", at: offset) }
+            guard g.mutable else { throw invalid("immutable global", at: offset) }
             try pop(g.value, at: offset)
             return .globalSet(i)
         case 0x25:
