@@ -10,16 +10,19 @@ import CStrata
 @Suite struct BaselineTests {
     static let tiers: [Tier] = [.baseline, .optimizing]
 
-    static func baselineEngine(threads: Int = 2, tier: Tier = .baseline) -> Engine {
+    static func baselineEngine(threads: Int = 2, tier: Tier = .baseline, interpreterOnly: Set<Int> = []) -> Engine {
         var c = EngineConfiguration()
         c.tier = tier
         c.compileThreads = threads
+        c.interpreterOnlyFunctions = interpreterOnly
         return Engine(configuration: c)
     }
 
     /// Instantiates `wat` in a compiled tier, checking every function got compiled (by that tier).
-    func compiled(_ wat: String, tier: Tier = .baseline, linker: Linker? = nil, store: Store? = nil, allCompiled: Bool = true) throws -> (Store, Instance, Module) {
-        let engine = store?.engine ?? Self.baselineEngine(tier: tier)
+    func compiled(
+        _ wat: String, tier: Tier = .baseline, linker: Linker? = nil, store: Store? = nil, allCompiled: Bool = true, interpreterOnly: Set<Int> = []
+    ) throws -> (Store, Instance, Module) {
+        let engine = store?.engine ?? Self.baselineEngine(tier: tier, interpreterOnly: interpreterOnly)
         let module = try Module(engine: engine, bytes: try wat2wasm(wat))
         if allCompiled { #expect(module.functionCount(in: tier) == module.definedFunctionCount) }
         let s = store ?? Store(engine: engine)
@@ -339,7 +342,8 @@ import CStrata
         #expect(t.kind == .interrupted)
     }
 
-    /// A function using SIMD stays interpreted; calls cross between the tiers both ways.
+    /// Functions kept in the interpreter (`interpreterOnlyFunctions`) between compiled ones:
+    /// calls cross between the tiers both ways, and traps too.
     @Test(arguments: BaselineTests.tiers) func mixedTiers(tier: Tier) throws {
         let wat = """
             (module
@@ -356,7 +360,7 @@ import CStrata
               (func (export "chain") (param i32) (result i32)
                 (i32.add (call $middle (local.get 0)) (i32.const 1))))
             """
-        let (_, instance, module) = try compiled(wat, tier: tier, allCompiled: false)
+        let (_, instance, module) = try compiled(wat, tier: tier, allCompiled: false, interpreterOnly: [1, 3, 5])
         #expect(module.compiledFunctionCount == 4)
         #expect(try instance.function("outer")!.callI32(20) == 41)
         #expect(trap { _ = try instance.function("vec_trap")!.call([.i32(0)]) }?.kind == .integerDivideByZero)

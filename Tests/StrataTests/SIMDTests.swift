@@ -1,4 +1,5 @@
 import Testing
+import WAT
 @testable import Strata
 
 @Suite struct SIMDTests {
@@ -93,5 +94,143 @@ import Testing
         #expect(Float(bitPattern: UInt32(truncatingIfNeeded: fmin.hi >> 32)).isNaN)
         #expect(try instance.function("bitmask")!.callI32() == 0b0101)
         #expect(try instance.function("dot")!.call([]) == [v([17, 53, 0x8000_0000, 0])])
+    }
+}
+
+/// SIMD compiled by the baseline tier: every instruction it compiles, on operands with the
+/// lane values that need care (zero, all ones, the sign bit, the largest lane values, NaNs of
+/// both signs and payloads, infinities, signed zeros, values at the conversions' limits), gives
+/// the interpreter's bits; and each such function is compiled (not left to the interpreter).
+@Suite struct BaselineSIMDTests {
+    static let binary = [
+        "i8x16.add", "i8x16.sub", "i8x16.add_sat_s", "i8x16.add_sat_u", "i8x16.sub_sat_s", "i8x16.sub_sat_u",
+        "i8x16.min_s", "i8x16.min_u", "i8x16.max_s", "i8x16.max_u", "i8x16.avgr_u", "i8x16.narrow_i16x8_s", "i8x16.narrow_i16x8_u",
+        "i8x16.swizzle",
+        "i16x8.add", "i16x8.sub", "i16x8.mul", "i16x8.add_sat_s", "i16x8.add_sat_u", "i16x8.sub_sat_s", "i16x8.sub_sat_u",
+        "i16x8.min_s", "i16x8.min_u", "i16x8.max_s", "i16x8.max_u", "i16x8.avgr_u", "i16x8.narrow_i32x4_s", "i16x8.narrow_i32x4_u",
+        "i32x4.add", "i32x4.sub", "i32x4.mul", "i32x4.min_s", "i32x4.min_u", "i32x4.max_s", "i32x4.max_u", "i32x4.dot_i16x8_s",
+        "i64x2.add", "i64x2.sub",
+        "v128.and", "v128.or", "v128.xor", "v128.andnot",
+        "f32x4.add", "f32x4.sub", "f32x4.mul", "f32x4.div", "f32x4.pmin", "f32x4.pmax",
+        "f64x2.add", "f64x2.sub", "f64x2.mul", "f64x2.div", "f64x2.pmin", "f64x2.pmax",
+    ] + ["i8x16", "i16x8", "i32x4"].flatMap { s in
+        ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"].map { "\(s).\($0)" }
+    } + ["i64x2.eq", "i64x2.ne", "i64x2.lt_s", "i64x2.gt_s", "i64x2.le_s", "i64x2.ge_s"]
+      + ["f32x4", "f64x2"].flatMap { s in ["eq", "ne", "lt", "gt", "le", "ge"].map { "\(s).\($0)" } }
+    static let unary = [
+        "v128.not", "i8x16.abs", "i8x16.neg", "i16x8.abs", "i16x8.neg", "i32x4.abs", "i32x4.neg", "i64x2.neg",
+        "f32x4.abs", "f32x4.neg", "f32x4.sqrt", "f32x4.ceil", "f32x4.floor", "f32x4.trunc", "f32x4.nearest",
+        "f64x2.abs", "f64x2.neg", "f64x2.sqrt", "f64x2.ceil", "f64x2.floor", "f64x2.trunc", "f64x2.nearest",
+        "f32x4.convert_i32x4_s", "f32x4.convert_i32x4_u", "f64x2.convert_low_i32x4_s", "f64x2.promote_low_f32x4", "f32x4.demote_f64x2_zero",
+        "i16x8.extend_low_i8x16_s", "i16x8.extend_high_i8x16_s", "i16x8.extend_low_i8x16_u", "i16x8.extend_high_i8x16_u",
+        "i32x4.extend_low_i16x8_s", "i32x4.extend_high_i16x8_s", "i32x4.extend_low_i16x8_u", "i32x4.extend_high_i16x8_u",
+        "i64x2.extend_low_i32x4_s", "i64x2.extend_high_i32x4_s", "i64x2.extend_low_i32x4_u", "i64x2.extend_high_i32x4_u",
+    ]
+    static let toScalar = [
+        "v128.any_true", "i8x16.all_true", "i16x8.all_true", "i32x4.all_true", "i64x2.all_true",
+        "i8x16.bitmask", "i16x8.bitmask", "i32x4.bitmask", "i64x2.bitmask",
+    ]
+    static let shifts = ["i16x8.shl", "i16x8.shr_s", "i16x8.shr_u", "i32x4.shl", "i32x4.shr_s", "i32x4.shr_u", "i64x2.shl", "i64x2.shr_u"]
+
+    static var wat: String {
+        var out = "(module (memory 1)\n"
+        for (k, op) in binary.enumerated() { out += "(func (export \"b\(k)\") (param v128 v128) (result v128) (\(op) (local.get 0) (local.get 1)))\n" }
+        for (k, op) in unary.enumerated() { out += "(func (export \"u\(k)\") (param v128) (result v128) (\(op) (local.get 0)))\n" }
+        for (k, op) in toScalar.enumerated() { out += "(func (export \"t\(k)\") (param v128) (result i32) (\(op) (local.get 0)))\n" }
+        for (k, op) in shifts.enumerated() {
+            out += "(func (export \"s\(k)\") (param v128 i32) (result v128) (\(op) (local.get 0) (local.get 1)))\n"
+            out += "(func (export \"c\(k)\") (param v128) (result v128) (\(op) (local.get 0) (i32.const 37)))\n"
+        }
+        out += """
+            (func (export "bitselect") (param v128 v128 v128) (result v128) (v128.bitselect (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "shuffle") (param v128 v128) (result v128)
+              (i8x16.shuffle 31 0 17 2 19 4 21 6 8 25 10 27 12 29 14 15 (local.get 0) (local.get 1)))
+            (func (export "lanes") (param v128 i64 f32 f64) (result v128)
+              (local $v v128)
+              (local.set $v (i8x16.replace_lane 3 (local.get 0) (i32.wrap_i64 (local.get 1))))
+              (local.set $v (i16x8.replace_lane 5 (local.get $v) (i32x4.extract_lane 2 (local.get 0))))
+              (local.set $v (i32x4.replace_lane 1 (local.get $v) (i8x16.extract_lane_s 15 (local.get 0))))
+              (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.add (local.get 2) (f32x4.extract_lane 3 (local.get 0)))))
+              (local.set $v (i64x2.replace_lane 1 (local.get $v) (i64.add (local.get 1) (i64x2.extract_lane 0 (local.get 0)))))
+              (local.set $v (f64x2.replace_lane 0 (local.get $v) (f64.mul (local.get 3) (f64x2.extract_lane 1 (local.get 0)))))
+              (i16x8.replace_lane 0 (local.get $v)
+                (i32.add (i8x16.extract_lane_u 9 (local.get 0)) (i32.add (i16x8.extract_lane_s 3 (local.get 0)) (i16x8.extract_lane_u 6 (local.get 0))))))
+            (func (export "splats") (param i64 f32 f64) (result v128)
+              (v128.xor (v128.xor (i8x16.splat (i32.wrap_i64 (local.get 0))) (i16x8.splat (i32.wrap_i64 (local.get 0))))
+                (v128.xor (v128.xor (i32x4.splat (i32.wrap_i64 (local.get 0))) (i64x2.splat (local.get 0)))
+                  (v128.xor (f32x4.splat (local.get 1)) (f64x2.splat (local.get 2))))))
+            (func (export "memory") (param v128 i32) (result v128)
+              (v128.store offset=16 (local.get 1) (local.get 0))
+              (v128.store8_lane offset=0 1 (i32.add (local.get 1) (i32.const 40)) (local.get 0))
+              (v128.store16_lane offset=0 2 (i32.add (local.get 1) (i32.const 42)) (local.get 0))
+              (v128.store32_lane offset=0 3 (i32.add (local.get 1) (i32.const 44)) (local.get 0))
+              (v128.store64_lane offset=0 1 (i32.add (local.get 1) (i32.const 48)) (local.get 0))
+              (v128.xor
+                (v128.xor (v128.xor (v128.load offset=16 (local.get 1)) (v128.load8x8_s offset=17 (local.get 1)))
+                  (v128.xor (v128.load16x4_u offset=18 (local.get 1)) (v128.load32x2_s offset=20 (local.get 1))))
+                (v128.xor
+                  (v128.xor (v128.load8_splat offset=40 (local.get 1)) (v128.load16_splat offset=42 (local.get 1)))
+                  (v128.xor (v128.xor (v128.load32_splat offset=44 (local.get 1)) (v128.load64_splat offset=48 (local.get 1)))
+                    (v128.xor (v128.load32_zero offset=21 (local.get 1))
+                      (v128.load64_lane offset=8 0 (local.get 1) (v128.load8_lane offset=19 7 (local.get 1) (v128.const i64x2 -1 5))))))))
+            (func (export "select") (param v128 v128 i32) (result v128) (select (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "compareSelect") (param v128 v128 i32 i32) (result v128)
+              (select (local.get 0) (local.get 1) (i32.lt_s (local.get 2) (local.get 3))))
+            """
+        return out + ")"
+    }
+
+    /// Operand bits: each lane pattern repeated and mixed.
+    static func operands(_ seed: UInt64) -> [V128] {
+        let special: [UInt64] = [
+            0, ~0, 0x8000_0000_8000_0000, 0x7FFF_FFFF_7FFF_FFFF, 0x7FC0_0000_FFC0_0001, 0x7FF8_0000_0000_0001, 0xFFF0_0000_0000_0000,
+            0x7F80_0000_FF80_0000, 0x8000_0000_0000_0000, 0x4F80_0000_CF00_0000, 0x8080_8080_7F7F_7F7F, 0x0001_FFFF_8000_7FFF,
+            0x3FF0_0000_0000_0000, 0xC1E0_0000_0020_0000, 0x4B7F_FFFF_3F00_0001,
+        ]
+        var rng = ChaosGenerator(seed: seed)
+        var out: [V128] = []
+        for a in special { for b in special.prefix(4) { out.append(V128(lo: a, hi: b)) } }
+        for _ in 0..<40 { out.append(V128(lo: rng.next(), hi: rng.next())) }
+        return out
+    }
+
+    @Test func compiledSIMDGivesTheInterpretersBits() throws {
+        var c = EngineConfiguration()
+        c.tier = .baseline
+        let engine = Engine(configuration: c)
+        let bytes = try wat2wasm(Self.wat)
+        let compiled = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: bytes))
+        var ic = EngineConfiguration()
+        ic.tier = .interpreter
+        let ie = Engine(configuration: ic)
+        let interpreted = try Store(engine: ie).instantiate(try Module(engine: ie, bytes: bytes))
+        let module = compiled.module
+        #expect(module.functionCount(in: .baseline) == module.definedFunctionCount)
+        let xs = Self.operands(1), ys = Self.operands(2)
+        var checked = 0
+        func same(_ name: String, _ args: [Value]) throws {
+            let a = try interpreted.function(name)!.call(args), b = try compiled.function(name)!.call(args)
+            #expect(a == b, "\(name)\(args): interpreter \(a), baseline \(b)")
+            checked += 1
+        }
+        for k in Self.binary.indices { for (x, y) in zip(xs, ys) { try same("b\(k)", [.v128(x), .v128(y)]) } }
+        for k in Self.unary.indices { for x in xs { try same("u\(k)", [.v128(x)]) } }
+        for k in Self.toScalar.indices { for x in xs { try same("t\(k)", [.v128(x)]) } }
+        for k in Self.shifts.indices {
+            for (n, x) in xs.enumerated() {
+                try same("s\(k)", [.v128(x), .i32(Int32(n * 7) - 20)])
+                try same("c\(k)", [.v128(x)])
+            }
+        }
+        for (n, (x, y)) in zip(xs, ys).enumerated() {
+            try same("bitselect", [.v128(x), .v128(y), .v128(xs[(n + 3) % xs.count])])
+            try same("shuffle", [.v128(x), .v128(y)])
+            try same("lanes", [.v128(x), .i64(Int64(bitPattern: y.lo)), .f32(Float(bitPattern: UInt32(truncatingIfNeeded: y.hi))), .f64(Double(bitPattern: x.lo))])
+            try same("splats", [.i64(Int64(bitPattern: x.hi)), .f32(Float(bitPattern: UInt32(truncatingIfNeeded: y.lo))), .f64(Double(bitPattern: y.hi))])
+            try same("memory", [.v128(x), .i32(Int32(n * 64))])
+            try same("select", [.v128(x), .v128(y), .i32(Int32(n % 2))])
+            try same("compareSelect", [.v128(x), .v128(y), .i32(Int32(n)), .i32(30)])
+        }
+        #expect(checked > 10_000)
     }
 }

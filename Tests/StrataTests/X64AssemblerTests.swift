@@ -114,6 +114,26 @@ import Testing
         add("movaps xmm1, xmm12") { $0.movaps(.xmm(1), .xmm(12)) }
         add("movdqu xmm0, xmmword ptr [rsp + 0x10]") { $0.movdqu(.xmm(0), Mem(.rsp, 16)) }
         add("movdqu xmmword ptr [r12], xmm9") { $0.movdqu(Mem(.r12), .xmm(9)) }
+        // SIMD: packed forms of every map, immediates, lanes to and from general registers and
+        // memory, shifts by an immediate, masks to general registers.
+        add("paddd xmm1, xmm9") { $0.packed(0x66, [0x0F, 0xFE], .xmm(1), .xmm(9)) }
+        add("addps xmm10, xmm2") { $0.packed(nil, [0x0F, 0x58], .xmm(10), .xmm(2)) }
+        add("pmulld xmm3, xmm4") { $0.packed(0x66, [0x0F, 0x38, 0x40], .xmm(3), .xmm(4)) }
+        add("pshufd xmm5, xmm13, 0xee") { $0.packed(0x66, [0x0F, 0x70], .xmm(5), .xmm(13), imm: 0xEE) }
+        add("roundpd xmm0, xmm1, 0xb") { $0.packed(0x66, [0x0F, 0x3A, 0x09], .xmm(0), .xmm(1), imm: 0x0B) }
+        add("cmpltps xmm2, xmm3") { $0.packed(nil, [0x0F, 0xC2], .xmm(2), .xmm(3), imm: 1) }
+        add("pmovzxbw xmm7, qword ptr [r15 + rax + 0x8]") { $0.packed(0x66, [0x0F, 0x38, 0x30], .xmm(7), Mem(.r15, index: .rax, 8)) }
+        add("pinsrq xmm11, r11, 0x1") { $0.lane([0x0F, 0x3A, 0x22], .xmm(11), .r11, wide: true, imm: 1) }
+        add("pextrb r9d, xmm2, 0xf") { $0.lane([0x0F, 0x3A, 0x14], .xmm(2), .r9, imm: 15) }
+        add("pinsrw xmm0, eax, 0x7") { $0.lane([0x0F, 0xC4], .xmm(0), .rax, imm: 7) }
+        add("pinsrb xmm1, byte ptr [r15 + rcx], 0x3") { $0.lane([0x0F, 0x3A, 0x20], .xmm(1), Mem(.r15, index: .rcx), imm: 3) }
+        add("pextrq qword ptr [rsp + 0x20], xmm12, 0x1") { $0.lane([0x0F, 0x3A, 0x16], .xmm(12), Mem(.rsp, 32), wide: true, imm: 1) }
+        add("psrld xmm9, 0x10") { $0.packedShift(0x72, 2, .xmm(9), imm: 16) }
+        add("psllq xmm15, 0x3f") { $0.packedShift(0x73, 6, .xmm(15), imm: 63) }
+        add("pmovmskb r10d, xmm9") { $0.packedToGPR(0x66, [0x0F, 0xD7], .r10, .xmm(9)) }
+        add("movmskps eax, xmm3") { $0.packedToGPR(nil, [0x0F, 0x50], .rax, .xmm(3)) }
+        add("movq xmm2, qword ptr [rdi + 0x4]") { $0.movq(.xmm(2), Mem(.rdi, 4)) }
+        add("movd xmm8, dword ptr [r13]") { $0.movd(.xmm(8), Mem(.r13)) }
         add("movd xmm0, eax") { $0.movToX(.w32, .xmm(0), .rax) }
         add("movq xmm10, r11") { $0.movToX(.w64, .xmm(10), .r11) }
         add("movd ecx, xmm1") { $0.movFromX(.w32, .rcx, .xmm(1)) }

@@ -169,9 +169,6 @@ struct BaselineCompiler: CodeSink {
                 }
             }
         }
-        if localTypes.contains(.v128) || resultTypes.contains(.v128) {
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile v128 values yet")
-        }
         let end = asm.newLabel()
         blocks.append(Block(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: end, deadAtEntry: false))
         prologue(paramCount: type.params.count)
@@ -380,9 +377,6 @@ struct BaselineCompiler: CodeSink {
     // MARK: value stack
 
     mutating func push(_ type: ValueType, _ loc: Loc) {
-        if type == .v128 && unsupported == nil {
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile v128 values yet")
-        }
         stack.append(Value(type: type, loc: loc))
         if stack.count > maxHeight { maxHeight = stack.count }
     }
@@ -417,9 +411,7 @@ struct BaselineCompiler: CodeSink {
             switch home(l) {
             case .gpr(let r): asm.store(.w64, m, r)
             case .xmm(let x): asm.movss(Self.fwidth(v.type), m, x)
-            case .mem(let lm):
-                asm.load(.w64, Self.scratch, lm)
-                asm.store(.w64, m, Self.scratch)
+            case .mem(let lm): copySlot(lm, to: m, v.type)
             }
         case .flags(let c):
             asm.setcc(c, Self.scratch)
@@ -432,10 +424,19 @@ struct BaselineCompiler: CodeSink {
         let v = stack[i]
         if v.loc == .stack {
             if m == Self.slotMem(i) { return }
-            asm.load(.w64, Self.scratch, Self.slotMem(i))
-            asm.store(.w64, m, Self.scratch)
+            copySlot(Self.slotMem(i), to: m, v.type)
         } else {
             store(v, to: m)
+        }
+    }
+    /// Copies a value of type `t` between frame slots: 8 bytes, or 16 for a v128.
+    mutating func copySlot(_ from: Mem, to: Mem, _ t: ValueType) {
+        if t == .v128 {
+            asm.movdqu(Self.xscratch, from)
+            asm.movdqu(to, Self.xscratch)
+        } else {
+            asm.load(.w64, Self.scratch, from)
+            asm.store(.w64, to, Self.scratch)
         }
     }
 
@@ -488,6 +489,15 @@ struct BaselineCompiler: CodeSink {
     }
     mutating func load(_ v: Value, at index: Int?, into x: XReg) {
         let fw = Self.fwidth(v.type)
+        if v.type == .v128 {
+            switch v.loc {
+            case .xmm(let s): if s != x { asm.movaps(x, s) }
+            case .local(let l): asm.movdqu(x, Self.localMem(l))  // never pinned
+            case .stack: asm.movdqu(x, Self.slotMem(index!))
+            default: preconditionFailure("v128 value in \(v.loc)")
+            }
+            return
+        }
         switch v.loc {
         case .gpr(let s): asm.movToX(Self.width(v.type), x, s)
         case .xmm(let s): if s != x { asm.movaps(x, s) }
@@ -765,7 +775,11 @@ struct BaselineCompiler: CodeSink {
         case .globalGet(let g):
             let type = context.globals[Int(g)].value
             m.globalCell(Int(g), into: Self.scratch)
-            if Self.isFloat(type) {
+            if type == .v128 {
+                let x = allocXMM()
+                asm.movdqu(x, Mem(Self.scratch, 0))
+                push(type, .xmm(x))
+            } else if Self.isFloat(type) {
                 let x = allocXMM()
                 asm.movss(Self.fwidth(type), x, Mem(Self.scratch, 0))
                 push(type, .xmm(x))
@@ -776,7 +790,12 @@ struct BaselineCompiler: CodeSink {
             }
         case .globalSet(let g):
             let v = stack[stack.count - 1]
-            if Self.isFloat(v.type), case .xmm = v.loc {
+            if v.type == .v128 {
+                let x = popXMM()
+                m.globalCell(Int(g), into: Self.scratch)
+                asm.movdqu(Mem(Self.scratch, 0), x)
+                free(x)
+            } else if Self.isFloat(v.type), case .xmm = v.loc {
                 let x = popXMM()
                 m.globalCell(Int(g), into: Self.scratch)
                 asm.movss(Self.fwidth(v.type), Mem(Self.scratch, 0), x)
@@ -885,8 +904,10 @@ struct BaselineCompiler: CodeSink {
             builtinCall(.tableFill, args: 3, result: nil, offset: offset, mayTrap: true) { c in
                 c.asm.movImm32(.rsi, t)
             }
-        case .simd(let opcode, _, _, _):
-            unsupported = WasmError(.unsupported, "the baseline tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
+        case .simd(let opcode, let memOffset, let lane, let memory):
+            if !simd(opcode, memOffset: memOffset, lane: lane, memory: memory, offset: offset, validator: validator) {
+                unsupported = WasmError(.unsupported, "the baseline tier does not compile this SIMD instruction yet (0xfd \(opcode))", offset: offset)
+            }
         }
     }
 
@@ -955,8 +976,7 @@ struct BaselineCompiler: CodeSink {
             for i in 0..<n {
                 let m = Mem(Self.scratch2, Int32(16 * i))
                 if stack[from + i].loc == .stack {
-                    asm.load(.w64, Self.scratch, Self.slotMem(from + i))
-                    asm.store(.w64, m, Self.scratch)
+                    copySlot(Self.slotMem(from + i), to: m, stack[from + i].type)
                 } else {
                     store(stack[from + i], to: m)
                 }
@@ -1051,6 +1071,12 @@ struct BaselineCompiler: CodeSink {
     mutating func setLocal(_ l: Int, tee: Bool) {
         // Values that still read the local lazily must be taken before it changes.
         for i in 0..<(stack.count - 1) where stack[i].loc == .local(l) {
+            if stack[i].type == .v128 {
+                let x = allocXMM()
+                load(stack[i], at: i, into: x)
+                stack[i].loc = .xmm(x)
+                continue
+            }
             let r = allocGPR()
             load(stack[i], at: i, into: r)
             stack[i].loc = .gpr(r)
@@ -1066,8 +1092,7 @@ struct BaselineCompiler: CodeSink {
             case .mem(let m):
                 switch v.loc {
                 case .stack:
-                    asm.load(.w64, Self.scratch, Self.slotMem(index))
-                    asm.store(.w64, m, Self.scratch)
+                    copySlot(Self.slotMem(index), to: m, v.type)
                 case .flags:
                     preconditionFailure("flags are materialized before local.set")
                 default:
@@ -1084,6 +1109,7 @@ struct BaselineCompiler: CodeSink {
     }
 
     mutating func select() {
+        if lastSelectType == .v128 { return selectV128() }
         let cond: Cond
         if topIsFlags {
             guard case .flags(let c) = pop().loc else { preconditionFailure() }
@@ -1109,6 +1135,30 @@ struct BaselineCompiler: CodeSink {
         push(lastSelectType, .gpr(r))
     }
     var lastSelectType: ValueType = .i32
+
+    /// `select` of two v128 values: a branch over a register copy (the flags survive moves).
+    mutating func selectV128() {
+        var cond = Cond.ne
+        var c: Reg?
+        if topIsFlags {
+            guard case .flags(let f) = pop().loc else { preconditionFailure() }
+            cond = f
+        } else {
+            c = popGPR()
+        }
+        let b = popXMM()
+        let a = popXMM()
+        if let c {
+            asm.test(.w32, c, c)
+            free(c)
+        }
+        let keep = asm.newLabel()
+        asm.jcc(cond, keep)
+        asm.movaps(a, b)
+        asm.bind(keep)
+        free(b)
+        push(.v128, .xmm(a))
+    }
 
     // MARK: calls
 
@@ -1188,10 +1238,7 @@ struct BaselineCompiler: CodeSink {
                     let next = asm.newLabel()
                     asm.jcc(.e, next)
                     asm.load(.w64, Self.scratch2, Mem(.rbp, m.slotBufferOffset))
-                    for i in 0..<resultTypes.count {
-                        asm.load(.w64, Self.scratch, Self.slotMem(i))
-                        asm.store(.w64, Mem(Self.scratch2, Int32(16 * i)), Self.scratch)
-                    }
+                    for i in 0..<resultTypes.count { copySlot(Self.slotMem(i), to: Mem(Self.scratch2, Int32(16 * i)), resultTypes[i]) }
                     epilogue()
                     asm.bind(next)
                 } else {
@@ -1233,17 +1280,11 @@ struct BaselineCompiler: CodeSink {
         if p <= max(paramCount, resultTypes.count) {
             // The arguments fit this function's slot buffer: compiled callees are jumped to.
             asm.load(.w64, .rsi, Mem(.rbp, m.slotBufferOffset))
-            for k in 0..<p {
-                asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
-                asm.store(.w64, Mem(.rsi, Int32(16 * k)), Self.scratch)
-            }
+            for k in 0..<p { copySlot(Self.slotMem(argBase + k), to: Mem(.rsi, Int32(16 * k)), type.params[k]) }
             m.jumpForTailCall(argumentCount: p)
         } else {
             asm.load(.w64, Self.scratch2, Mem(Self.vm, VMContextLayout.tailCall))
-            for k in 0..<p {
-                asm.load(.w64, Self.scratch, Self.slotMem(argBase + k))
-                asm.store(.w64, X64MachineLayer.tailCallArgument(k, area: Self.scratch2), Self.scratch)
-            }
+            for k in 0..<p { copySlot(Self.slotMem(argBase + k), to: X64MachineLayer.tailCallArgument(k, area: Self.scratch2), type.params[k]) }
             m.leaveForTailCall(argumentCount: p, scratch: Self.scratch2)
         }
         stack.removeLast(p)

@@ -23,7 +23,8 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// baseline code has the hotness weights built in).
     static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
         of(module: module, tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures,
-           settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : ""))
+           settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
+               + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
     }
 
     /// Computes the key of `module` bytes compiled for `tier` on this machine.

@@ -426,7 +426,7 @@ public final class Module: @unchecked Sendable {
             _ = try JITRuntime.get()
             let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
                 let body = try Self.decodedBody(index, info: info, buffer)
-                return try compiler.compile(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
+                return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
             }
             let image = CodeImage.encode([(index, function)])
             let code = try place(image)

@@ -70,6 +70,10 @@ public struct EngineConfiguration: Sendable {
     /// The Wasm proposals beyond 2.0 that modules may use (default: every one Strata
     /// implements). A module using a disabled one is rejected as Wasm 2.0 rejects it.
     public var features: WasmFeatures = .all
+    /// For tests: functions (module function index space) no compiled tier compiles, so they
+    /// run in the interpreter in every mode (mixed-tier calls, traps and exceptions are tested
+    /// with them), like V8's tier mask for testing. Part of the code cache key.
+    var interpreterOnlyFunctions: Set<Int> = []
     public init() {}
 
     /// The CPU features compiled code may use under this configuration.

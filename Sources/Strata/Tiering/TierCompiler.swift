@@ -21,6 +21,8 @@ struct FunctionSource {
     }
 
     var type: FuncType { info.types[Int(info.functionTypeIndices[index])] }
+    /// In the module's function index space.
+    var functionIndex: Int { importedFunctionCount + index }
     var importedFunctionCount: Int { info.importedFunctionTypes.count }
     /// Whether the module has a memory 0 (defined or imported).
     var moduleHasMemory: Bool {
@@ -36,11 +38,24 @@ protocol TierCompiler: Sendable {
     /// Compiles one body. Throws only validation errors; `.failure` carries the reason the
     /// tier leaves the function to the tier below.
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError>
+    /// Functions left to the interpreter (`EngineConfiguration.interpreterOnlyFunctions`).
+    var interpreterOnly: Set<Int> { get }
+}
+
+extension TierCompiler {
+    /// `compile`, unless the function is one the configuration keeps in the interpreter.
+    func compileUnlessInterpreterOnly(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
+        if interpreterOnly.contains(source.functionIndex) {
+            return .failure(WasmError(.unsupported, "kept in the interpreter by EngineConfiguration.interpreterOnlyFunctions"))
+        }
+        return try compile(source)
+    }
 }
 
 /// The baseline tier; in tiered mode its code counts hotness towards the optimizing tier.
 struct BaselineTierCompiler: TierCompiler {
     var hotness: (call: Int32, loop: Int32)?
+    var interpreterOnly: Set<Int> = []
     var tier: Tier { .baseline }
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
@@ -66,12 +81,14 @@ struct OptimizingTierCompiler: TierCompiler {
     /// Emit AVX encodings and BMI2's `rorx` (the CPU has them and the configuration allows them).
     var avx: Bool
     var bmi2: Bool
+    var interpreterOnly: Set<Int> = []
     var tier: Tier { .optimizing }
 
     init(avx: Bool, bmi2: Bool = false) { self.avx = avx; self.bmi2 = bmi2 }
     init(_ configuration: EngineConfiguration) {
         avx = configuration.codeFeatures & STRATA_CPU_AVX != 0
         bmi2 = configuration.codeFeatures & STRATA_CPU_BMI2 != 0
+        interpreterOnly = configuration.interpreterOnlyFunctions
     }
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
@@ -87,15 +104,16 @@ extension Tier {
     static func eagerCompilers(_ c: EngineConfiguration) -> [any TierCompiler] {
         switch c.tier {
         case .interpreter, .tiered: []
-        case .baseline: [BaselineTierCompiler()]
-        case .optimizing: [OptimizingTierCompiler(c), BaselineTierCompiler()]
+        case .baseline: [BaselineTierCompiler(interpreterOnly: c.interpreterOnlyFunctions)]
+        case .optimizing: [OptimizingTierCompiler(c), BaselineTierCompiler(interpreterOnly: c.interpreterOnlyFunctions)]
         }
     }
 
     /// The compiler tiered mode moves a function up to this tier with.
     static func tierUpCompiler(to tier: Tier, configuration c: EngineConfiguration) -> (any TierCompiler)? {
         switch tier {
-        case .baseline: BaselineTierCompiler(hotness: (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight)))
+        case .baseline: BaselineTierCompiler(
+            hotness: (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight)), interpreterOnly: c.interpreterOnlyFunctions)
         case .optimizing: OptimizingTierCompiler(c)
         default: nil
         }
@@ -144,7 +162,7 @@ extension Module {
                 do throws(WasmError) {
                     let source = FunctionSource(i, bytes: code, info: info, context: context)
                     for compiler in compilers {
-                        switch try compiler.compile(source) {
+                        switch try compiler.compileUnlessInterpreterOnly(source) {
                         case .success(let f): slotsOut[i] = TierFunction(index: i, function: f, tier: compiler.tier)
                         case .failure(let reason): left.withLock { $0.append(LeftOut(index: i, tier: compiler.tier, reason: reason)) }
                         }

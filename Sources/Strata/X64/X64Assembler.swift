@@ -437,4 +437,46 @@ struct X64Assembler {
     mutating func cvtFloat(from: FloatWidth, _ dst: XReg, _ src: XReg) {
         opRR(ssePrefix(from), w: false, [0x0F, 0x5A], reg: dst.code, rm: src.code)
     }
+
+    // MARK: SIMD (128-bit packed forms, SSE2 to SSE4.1)
+
+    /// A packed instruction on whole xmm registers: `prefix` 0x66 (integer and double forms) or
+    /// nil (single forms), `opcode` from the 0F map byte on (0F xx, 0F 38 xx, 0F 3A xx), an
+    /// immediate byte when the form takes one.
+    mutating func packed(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: XReg, _ src: XReg, imm: UInt8? = nil) {
+        opRR(prefix, w: false, opcode, reg: dst.code, rm: src.code)
+        if let imm { byte(imm) }
+    }
+    /// The same with a memory source (or destination, for the store forms).
+    mutating func packed(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: XReg, _ m: Mem, imm: UInt8? = nil) {
+        opRM(prefix, w: false, opcode, reg: dst.code, m)
+        if let imm { byte(imm) }
+    }
+    /// An SSE4.1 lane insert or extract with a general register (66 0F 3A: pinsrb 20, pinsrd/q
+    /// 22, pextrb 14, pextrw 15, pextrd/q 16; 66 0F C4: pinsrw): the xmm register in the reg
+    /// field, the general one in r/m, REX.W for the q forms.
+    mutating func lane(_ opcode: [UInt8], _ x: XReg, _ r: Reg, wide: Bool = false, imm: UInt8) {
+        opRR(0x66, w: wide, opcode, reg: x.code, rm: r.code)
+        byte(imm)
+    }
+    /// The same with a memory operand (a lane loaded from or stored to memory).
+    mutating func lane(_ opcode: [UInt8], _ x: XReg, _ m: Mem, wide: Bool = false, imm: UInt8) {
+        opRM(0x66, w: wide, opcode, reg: x.code, m)
+        byte(imm)
+    }
+    /// psllw/pslld/psllq, psrlw/..., psraw/psrad, psrldq/pslldq by an immediate (66 0F 71/72/73
+    /// with the operation in the reg field).
+    mutating func packedShift(_ opcode: UInt8, _ op: UInt8, _ x: XReg, imm: UInt8) {
+        opRR(0x66, w: false, [0x0F, opcode], reg: op, rm: x.code)
+        byte(imm)
+    }
+    /// A general register from an xmm register (pmovmskb, movmskps/pd): reg field the general
+    /// register, r/m the xmm one.
+    mutating func packedToGPR(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: Reg, _ src: XReg) {
+        opRR(prefix, w: false, opcode, reg: dst.code, rm: src.code)
+    }
+    /// movq xmm, [m] (the low 8 bytes, the rest zeroed).
+    mutating func movq(_ dst: XReg, _ m: Mem) { opRM(0xF3, w: false, [0x0F, 0x7E], reg: dst.code, m) }
+    /// movd xmm, [m] (the low 4 bytes, the rest zeroed).
+    mutating func movd(_ dst: XReg, _ m: Mem) { opRM(0x66, w: false, [0x0F, 0x6E], reg: dst.code, m) }
 }

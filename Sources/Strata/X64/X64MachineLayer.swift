@@ -367,9 +367,9 @@ struct X64MachineLayer {
         asm.bind(slow)
         asm.load(.w64, .rsi, Mem(.rbp, slotBufferOffset))
         asm.load(.w64, .r11, Mem(Self.vm, VMContextLayout.tailCall))
-        for k in 0..<count {
-            asm.load(.w64, .r10, Mem(.rsi, Int32(16 * k)))
-            asm.store(.w64, Self.tailCallArgument(k, area: .r11), .r10)
+        for k in 0..<count {  // whole 16-byte slots (v128 arguments)
+            asm.movdqu(XReg(15), Mem(.rsi, Int32(16 * k)))
+            asm.movdqu(Self.tailCallArgument(k, area: .r11), XReg(15))
         }
         leaveForTailCall(argumentCount: count, scratch: .r11)
     }
