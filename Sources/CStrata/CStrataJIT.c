@@ -361,6 +361,7 @@ uint32_t strata_cpu_features(void) {
     uint32_t f = 0;
     if (__get_cpuid(1, &a, &b, &c, &d)) {
         if (c & (1u << 19)) f |= STRATA_CPU_SSE41;
+        if (c & (1u << 20)) f |= STRATA_CPU_SSE42;
         if (c & (1u << 23)) f |= STRATA_CPU_POPCNT;
         // AVX: the CPU has it (bit 28) and the OS saves the YMM state (OSXSAVE, then XCR0's
         // SSE and AVX bits).

@@ -113,6 +113,12 @@ import WAT
         "v128.and", "v128.or", "v128.xor", "v128.andnot",
         "f32x4.add", "f32x4.sub", "f32x4.mul", "f32x4.div", "f32x4.pmin", "f32x4.pmax",
         "f64x2.add", "f64x2.sub", "f64x2.mul", "f64x2.div", "f64x2.pmin", "f64x2.pmax",
+        "f32x4.min", "f32x4.max", "f64x2.min", "f64x2.max", "i64x2.mul", "i16x8.q15mulr_sat_s",
+        "i16x8.extmul_low_i8x16_s", "i16x8.extmul_high_i8x16_s", "i16x8.extmul_low_i8x16_u", "i16x8.extmul_high_i8x16_u",
+        "i32x4.extmul_low_i16x8_s", "i32x4.extmul_high_i16x8_s", "i32x4.extmul_low_i16x8_u", "i32x4.extmul_high_i16x8_u",
+        "i64x2.extmul_low_i32x4_s", "i64x2.extmul_high_i32x4_s", "i64x2.extmul_low_i32x4_u", "i64x2.extmul_high_i32x4_u",
+        "i8x16.relaxed_swizzle", "f32x4.relaxed_min", "f32x4.relaxed_max", "f64x2.relaxed_min", "f64x2.relaxed_max",
+        "i16x8.relaxed_q15mulr_s", "i16x8.relaxed_dot_i8x16_i7x16_s",
     ] + ["i8x16", "i16x8", "i32x4"].flatMap { s in
         ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"].map { "\(s).\($0)" }
     } + ["i64x2.eq", "i64x2.ne", "i64x2.lt_s", "i64x2.gt_s", "i64x2.le_s", "i64x2.ge_s"]
@@ -125,17 +131,30 @@ import WAT
         "i16x8.extend_low_i8x16_s", "i16x8.extend_high_i8x16_s", "i16x8.extend_low_i8x16_u", "i16x8.extend_high_i8x16_u",
         "i32x4.extend_low_i16x8_s", "i32x4.extend_high_i16x8_s", "i32x4.extend_low_i16x8_u", "i32x4.extend_high_i16x8_u",
         "i64x2.extend_low_i32x4_s", "i64x2.extend_high_i32x4_s", "i64x2.extend_low_i32x4_u", "i64x2.extend_high_i32x4_u",
+        "i8x16.popcnt", "i64x2.abs", "i16x8.extadd_pairwise_i8x16_s", "i16x8.extadd_pairwise_i8x16_u",
+        "i32x4.extadd_pairwise_i16x8_s", "i32x4.extadd_pairwise_i16x8_u",
+        "i32x4.trunc_sat_f32x4_s", "i32x4.trunc_sat_f32x4_u", "i32x4.trunc_sat_f64x2_s_zero", "i32x4.trunc_sat_f64x2_u_zero",
+        "f64x2.convert_low_i32x4_u", "i32x4.relaxed_trunc_f32x4_s", "i32x4.relaxed_trunc_f32x4_u",
+        "i32x4.relaxed_trunc_f64x2_s_zero", "i32x4.relaxed_trunc_f64x2_u_zero",
     ]
     static let toScalar = [
         "v128.any_true", "i8x16.all_true", "i16x8.all_true", "i32x4.all_true", "i64x2.all_true",
         "i8x16.bitmask", "i16x8.bitmask", "i32x4.bitmask", "i64x2.bitmask",
     ]
-    static let shifts = ["i16x8.shl", "i16x8.shr_s", "i16x8.shr_u", "i32x4.shl", "i32x4.shr_s", "i32x4.shr_u", "i64x2.shl", "i64x2.shr_u"]
+    static let ternary = [
+        "v128.bitselect", "f32x4.relaxed_madd", "f32x4.relaxed_nmadd", "f64x2.relaxed_madd", "f64x2.relaxed_nmadd",
+        "i8x16.relaxed_laneselect", "i16x8.relaxed_laneselect", "i32x4.relaxed_laneselect", "i64x2.relaxed_laneselect",
+        "i32x4.relaxed_dot_i8x16_i7x16_add_s",
+    ]
+    static let shifts = ["i8x16.shl", "i8x16.shr_s", "i8x16.shr_u", "i64x2.shr_s", "i16x8.shl", "i16x8.shr_s", "i16x8.shr_u", "i32x4.shl", "i32x4.shr_s", "i32x4.shr_u", "i64x2.shl", "i64x2.shr_u"]
 
     static var wat: String {
         var out = "(module (memory 1)\n"
         for (k, op) in binary.enumerated() { out += "(func (export \"b\(k)\") (param v128 v128) (result v128) (\(op) (local.get 0) (local.get 1)))\n" }
         for (k, op) in unary.enumerated() { out += "(func (export \"u\(k)\") (param v128) (result v128) (\(op) (local.get 0)))\n" }
+        for (k, op) in ternary.enumerated() {
+            out += "(func (export \"r\(k)\") (param v128 v128 v128) (result v128) (\(op) (local.get 0) (local.get 1) (local.get 2)))\n"
+        }
         for (k, op) in toScalar.enumerated() { out += "(func (export \"t\(k)\") (param v128) (result i32) (\(op) (local.get 0)))\n" }
         for (k, op) in shifts.enumerated() {
             out += "(func (export \"s\(k)\") (param v128 i32) (result v128) (\(op) (local.get 0) (local.get 1)))\n"
@@ -216,6 +235,9 @@ import WAT
         for k in Self.binary.indices { for (x, y) in zip(xs, ys) { try same("b\(k)", [.v128(x), .v128(y)]) } }
         for k in Self.unary.indices { for x in xs { try same("u\(k)", [.v128(x)]) } }
         for k in Self.toScalar.indices { for x in xs { try same("t\(k)", [.v128(x)]) } }
+        for k in Self.ternary.indices {
+            for (n, (x, y)) in zip(xs, ys).enumerated() { try same("r\(k)", [.v128(x), .v128(y), .v128(xs[(n + 5) % xs.count])]) }
+        }
         for k in Self.shifts.indices {
             for (n, x) in xs.enumerated() {
                 try same("s\(k)", [.v128(x), .i32(Int32(n * 7) - 20)])

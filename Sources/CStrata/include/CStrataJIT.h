@@ -112,6 +112,7 @@ uintptr_t strata_thread_stack_limit(void);
 #define STRATA_CPU_BMI1   (1u << 3)
 #define STRATA_CPU_AVX    (1u << 4)
 #define STRATA_CPU_BMI2   (1u << 5)
+#define STRATA_CPU_SSE42  (1u << 6)
 uint32_t strata_cpu_features(void);
 
 /// Flushes nothing on x86-64 (coherent instruction cache); a full fence so code written by

@@ -326,10 +326,297 @@ extension BaselineCompiler {
             asm.packed(prefix, [0x0F, opcode == 0xEA || opcode == 0xF6 ? 0x5D : 0x5F], b, a)
             free(a)
             push(.v128, .xmm(b))
+        case 0xE8, 0xE9, 0xF4, 0xF5, 0x10D...0x110:  // min, max (relaxed ones as these)
+            let k = opcode >= 0x10D ? [0xE8, 0xE9, 0xF4, 0xF5][Int(opcode - 0x10D)] : opcode
+            floatMinMax(double: k >= 0xF4, max: k == 0xE9 || k == 0xF5)
+        case 0x62:  // i8x16.popcnt: per nibble from a 16-byte table (pshufb)
+            let a = popXMM()
+            let t = allocXMM(), h = allocXMM()
+            constant(t, [UInt8](repeating: 0x0F, count: 16))
+            asm.movaps(h, a)
+            asm.packedShift(0x71, 2, h, imm: 4)  // psrlw
+            asm.packed(Self.p66, [0x0F, 0xDB], h, t)
+            asm.packed(Self.p66, [0x0F, 0xDB], a, t)
+            constant(t, [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4])
+            asm.movaps(x15, t)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x00], t, a)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x00], x15, h)
+            asm.packed(Self.p66, [0x0F, 0xFC], t, x15)
+            free(a); free(h)
+            push(.v128, .xmm(t))
+        case 0x6B...0x6D:  // i8x16 shifts: word shifts, then the bits that crossed a byte masked off
+            byteShift(opcode)
+        case 0xCC:  // i64x2.shr_s: (a ^ s) >>> n ^ s, s = the lanes' signs
+            let r = popGPR()
+            let a = popXMM()
+            let n = allocXMM()
+            asm.alu(.and, .w32, r, imm: 63)
+            asm.movToX(.w32, n, r)
+            free(r)
+            asm.xorps(x15, x15)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x37], x15, a)  // pcmpgtq: 0 > a
+            asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+            asm.packed(Self.p66, [0x0F, 0xD3], a, n)  // psrlq
+            asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+            free(n)
+            push(.v128, .xmm(a))
+        case 0xC0:  // i64x2.abs: (a ^ s) - s
+            let a = popXMM()
+            asm.xorps(x15, x15)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x37], x15, a)
+            asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+            asm.packed(Self.p66, [0x0F, 0xFB], a, x15)
+            push(.v128, .xmm(a))
+        case 0xD5:  // i64x2.mul: lo*lo + ((hi_a*lo_b + lo_a*hi_b) << 32), from 32x32 -> 64 products
+            let b = popXMM(), a = popXMM()
+            let t = allocXMM()
+            asm.movaps(t, a)
+            asm.packedShift(0x73, 2, t, imm: 32)
+            asm.packed(Self.p66, [0x0F, 0xF4], t, b)  // pmuludq
+            asm.movaps(x15, b)
+            asm.packedShift(0x73, 2, x15, imm: 32)
+            asm.packed(Self.p66, [0x0F, 0xF4], x15, a)
+            asm.packed(Self.p66, [0x0F, 0xD4], t, x15)
+            asm.packedShift(0x73, 6, t, imm: 32)
+            asm.packed(Self.p66, [0x0F, 0xF4], a, b)
+            asm.packed(Self.p66, [0x0F, 0xD4], a, t)
+            free(b); free(t)
+            push(.v128, .xmm(a))
+        case 0x9C...0x9F, 0xBC...0xBF:  // i16x8 / i32x4 extending multiplies: extend both, multiply
+            let group = opcode >= 0xBC
+            let k = (opcode - (group ? 0xBC : 0x9C))  // low_s, high_s, low_u, high_u
+            let extend: UInt8 = group ? (k >= 2 ? 0x33 : 0x23) : (k >= 2 ? 0x30 : 0x20)
+            let b = popXMM(), a = popXMM()
+            for x in [a, b] {
+                if k % 2 == 1 { asm.packed(Self.p66, [0x0F, 0x70], x, x, imm: 0xEE) }
+                asm.packed(Self.p66, [0x0F, 0x38, extend], x, x)
+            }
+            asm.packed(Self.p66, group ? [0x0F, 0x38, 0x40] : [0x0F, 0xD5], a, b)
+            free(b)
+            push(.v128, .xmm(a))
+        case 0xDC...0xDF:  // i64x2 extending multiplies: the lanes to even positions, pmuldq / pmuludq
+            let k = opcode - 0xDC
+            let b = popXMM(), a = popXMM()
+            let spread: UInt8 = k % 2 == 0 ? 0x50 : 0xFA
+            asm.packed(Self.p66, [0x0F, 0x70], a, a, imm: spread)
+            asm.packed(Self.p66, [0x0F, 0x70], b, b, imm: spread)
+            asm.packed(Self.p66, k >= 2 ? [0x0F, 0xF4] : [0x0F, 0x38, 0x28], a, b)
+            free(b)
+            push(.v128, .xmm(a))
+        case 0x7C...0x7F:  // extadd_pairwise
+            let a = popXMM()
+            switch opcode {
+            case 0x7C:  // i16x8 from i8x16 signed: pmaddubsw(ones as unsigned, a as signed)
+                let t = allocXMM()
+                constant(t, [UInt8](repeating: 1, count: 16))
+                asm.packed(Self.p66, [0x0F, 0x38, 0x04], t, a)
+                free(a)
+                push(.v128, .xmm(t))
+            case 0x7D:  // unsigned: pmaddubsw(a as unsigned, ones)
+                constant(x15, [UInt8](repeating: 1, count: 16))
+                asm.packed(Self.p66, [0x0F, 0x38, 0x04], a, x15)
+                push(.v128, .xmm(a))
+            case 0x7E:  // i32x4 from i16x8 signed: pmaddwd with ones
+                constant(x15, 0x0001_0001_0001_0001, 0x0001_0001_0001_0001)
+                asm.packed(Self.p66, [0x0F, 0xF5], a, x15)
+                push(.v128, .xmm(a))
+            default:  // unsigned: biased to signed, pmaddwd, the bias added back
+                constant(x15, 0x8000_8000_8000_8000, 0x8000_8000_8000_8000)
+                asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+                constant(x15, 0x0001_0001_0001_0001, 0x0001_0001_0001_0001)
+                asm.packed(Self.p66, [0x0F, 0xF5], a, x15)
+                constant(x15, 0x0001_0000_0001_0000, 0x0001_0000_0001_0000)
+                asm.packed(Self.p66, [0x0F, 0xFE], a, x15)
+                push(.v128, .xmm(a))
+            }
+        case 0x82, 0x111:  // i16x8.q15mulr_sat_s (and the relaxed one): pmulhrsw; 0x8000 (overflow) -> 0x7FFF
+            let b = popXMM(), a = popXMM()
+            asm.packed(Self.p66, [0x0F, 0x38, 0x0B], a, b)
+            constant(x15, 0x8000_8000_8000_8000, 0x8000_8000_8000_8000)
+            asm.packed(Self.p66, [0x0F, 0x75], x15, a)
+            asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+            free(b)
+            push(.v128, .xmm(a))
+        case 0xF8, 0x101:  // i32x4.trunc_sat_f32x4_s: NaN -> 0, positive overflow -> 0x7FFFFFFF
+            let a = popXMM()
+            asm.movaps(x15, a)
+            asm.packed(nil, [0x0F, 0xC2], x15, x15, imm: 0)  // cmpeqps: not NaN
+            asm.andps(a, x15)
+            asm.packed(Self.p66, [0x0F, 0xEF], x15, a)
+            asm.packed(0xF3, [0x0F, 0x5B], a, a)  // cvttps2dq
+            asm.packed(Self.p66, [0x0F, 0xDB], x15, a)
+            asm.packedShift(0x72, 4, x15, imm: 31)  // psrad
+            asm.packed(Self.p66, [0x0F, 0xEF], a, x15)
+            push(.v128, .xmm(a))
+        case 0xF9, 0x102:  // i32x4.trunc_sat_f32x4_u
+            let a = popXMM()
+            let t = allocXMM()
+            asm.xorps(x15, x15)
+            asm.packed(nil, [0x0F, 0x5F], a, x15)  // maxps: negatives and NaN -> 0
+            allOnes(x15)
+            asm.packedShift(0x72, 2, x15, imm: 1)
+            asm.packed(nil, [0x0F, 0x5B], x15, x15)  // 2^31 as a float
+            asm.movaps(t, a)
+            asm.packed(nil, [0x0F, 0x5C], t, x15)  // a - 2^31
+            asm.packed(nil, [0x0F, 0xC2], x15, t, imm: 2)  // 2^31 <= a - 2^31: overflow
+            asm.packed(0xF3, [0x0F, 0x5B], t, t)
+            asm.packed(Self.p66, [0x0F, 0xEF], t, x15)
+            asm.xorps(x15, x15)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x3D], t, x15)  // pmaxsd: below 2^31 -> 0
+            asm.packed(0xF3, [0x0F, 0x5B], a, a)
+            asm.packed(Self.p66, [0x0F, 0xFE], a, t)
+            free(t)
+            push(.v128, .xmm(a))
+        case 0xFC, 0x103:  // i32x4.trunc_sat_f64x2_s_zero
+            let a = popXMM()
+            let t = allocXMM()
+            asm.movaps(t, a)
+            asm.packed(Self.p66, [0x0F, 0xC2], t, a, imm: 0)  // cmpeqpd: not NaN
+            constant(x15, 0x41DF_FFFF_FFC0_0000, 0x41DF_FFFF_FFC0_0000)  // 2147483647.0
+            asm.andps(t, x15)
+            asm.packed(Self.p66, [0x0F, 0x5D], a, t)  // minpd: NaN -> 0, large -> 2^31 - 1
+            asm.packed(Self.p66, [0x0F, 0xE6], a, a)  // cvttpd2dq
+            free(t)
+            push(.v128, .xmm(a))
+        case 0xFD, 0x104:  // i32x4.trunc_sat_f64x2_u_zero: clamped, truncated, its bits from + 2^52
+            let a = popXMM()
+            asm.xorps(x15, x15)
+            asm.packed(Self.p66, [0x0F, 0x5F], a, x15)  // maxpd
+            constant(x15, 0x41EF_FFFF_FFE0_0000, 0x41EF_FFFF_FFE0_0000)  // 4294967295.0
+            asm.packed(Self.p66, [0x0F, 0x5D], a, x15)
+            asm.packed(Self.p66, [0x0F, 0x3A, 0x09], a, a, imm: 3 | 8)
+            constant(x15, 0x4330_0000_0000_0000, 0x4330_0000_0000_0000)  // 2^52
+            asm.packed(Self.p66, [0x0F, 0x58], a, x15)
+            asm.xorps(x15, x15)
+            asm.packed(nil, [0x0F, 0xC6], a, x15, imm: 0x88)  // shufps: the low words, then zeros
+            push(.v128, .xmm(a))
+        case 0xFF:  // f64x2.convert_low_i32x4_u: 2^52 + u as doubles, minus 2^52
+            let a = popXMM()
+            constant(x15, 0x4330_0000_4330_0000, 0x4330_0000_4330_0000)
+            asm.packed(nil, [0x0F, 0x14], a, x15)  // unpcklps
+            constant(x15, 0x4330_0000_0000_0000, 0x4330_0000_0000_0000)
+            asm.packed(Self.p66, [0x0F, 0x5C], a, x15)
+            push(.v128, .xmm(a))
+        case 0x100:  // i8x16.relaxed_swizzle: as swizzle
+            return simd(0x0E, memOffset: memOffset, lane: lane, memory: memory, offset: offset, validator: validator)
+        case 0x109...0x10C:  // relaxed_laneselect: as bitselect
+            return simd(0x52, memOffset: memOffset, lane: lane, memory: memory, offset: offset, validator: validator)
+        case 0x105...0x108:  // relaxed madd / nmadd: a * b + c, c - a * b (two roundings, the
+            // interpreter's operations in its order, so NaNs come out the same)
+            let double = opcode >= 0x107
+            let prefix: UInt8? = double ? Self.p66 : nil
+            let c = popXMM(), b = popXMM(), a = popXMM()
+            asm.packed(prefix, [0x0F, 0x59], a, b)
+            free(b)
+            if opcode == 0x105 || opcode == 0x107 {
+                asm.packed(prefix, [0x0F, 0x58], a, c)
+                free(c)
+                push(.v128, .xmm(a))
+            } else {
+                asm.packed(prefix, [0x0F, 0x5C], c, a)
+                free(a)
+                push(.v128, .xmm(c))
+            }
+        case 0x112:  // i16x8.relaxed_dot_i8x16_i7x16_s: signed products of byte pairs, added (wrapping)
+            let b = popXMM(), a = popXMM()
+            let (lo, hi) = signedBytePairProducts(a, b)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x01], lo, hi)  // phaddw
+            free(hi)
+            push(.v128, .xmm(lo))
+        case 0x113:  // i32x4.relaxed_dot_i8x16_i7x16_add_s: four products per lane, plus c
+            let c = popXMM(), b = popXMM(), a = popXMM()
+            let (lo, hi) = signedBytePairProducts(a, b)
+            constant(x15, 0x0001_0001_0001_0001, 0x0001_0001_0001_0001)
+            asm.packed(Self.p66, [0x0F, 0xF5], lo, x15)  // pmaddwd: pairs to dwords
+            asm.packed(Self.p66, [0x0F, 0xF5], hi, x15)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x02], lo, hi)  // phaddd
+            asm.packed(Self.p66, [0x0F, 0xFE], lo, c)
+            free(hi); free(c)
+            push(.v128, .xmm(lo))
         default:
             return false
         }
         return true
+    }
+
+    /// The signed 16-bit products of the bytes of `a` and `b`: bytes 0-7 in the first register
+    /// (which is `a`'s), 8-15 in the second (`b`'s), both owned by the caller.
+    mutating func signedBytePairProducts(_ a: XReg, _ b: XReg) -> (XReg, XReg) {
+        let ah = allocXMM()
+        asm.packed(Self.p66, [0x0F, 0x70], ah, a, imm: 0xEE)
+        asm.packed(Self.p66, [0x0F, 0x38, 0x20], ah, ah)
+        asm.packed(Self.p66, [0x0F, 0x38, 0x20], a, a)
+        asm.packed(Self.p66, [0x0F, 0x70], Self.xscratch, b, imm: 0xEE)
+        asm.packed(Self.p66, [0x0F, 0x38, 0x20], Self.xscratch, Self.xscratch)
+        asm.packed(Self.p66, [0x0F, 0x38, 0x20], b, b)
+        asm.packed(Self.p66, [0x0F, 0xD5], a, b)
+        asm.packed(Self.p66, [0x0F, 0xD5], ah, Self.xscratch)
+        free(b)
+        return (a, ah)
+    }
+
+    /// Wasm's float min and max: a NaN in either operand gives a NaN (a + b's, as the
+    /// interpreter computes it), and -0 is below +0. minps/maxps of both operand orders, or-ed
+    /// (min) or and-ed (max), settle the zeros; the NaN lanes then take a + b.
+    mutating func floatMinMax(double: Bool, max: Bool) {
+        let prefix: UInt8? = double ? Self.p66 : nil
+        let op: UInt8 = max ? 0x5F : 0x5D
+        let b = popXMM(), a = popXMM()
+        let t = allocXMM()
+        asm.movaps(t, a)
+        asm.packed(prefix, [0x0F, op], t, b)
+        asm.movaps(Self.xscratch, b)
+        asm.packed(prefix, [0x0F, op], Self.xscratch, a)
+        if max { asm.andps(t, Self.xscratch) } else { asm.orps(t, Self.xscratch) }
+        asm.movaps(Self.xscratch, a)
+        asm.packed(prefix, [0x0F, 0xC2], Self.xscratch, b, imm: 3)  // cmpunord: the NaN lanes
+        asm.packed(prefix, [0x0F, 0x58], a, b)
+        asm.andps(a, Self.xscratch)
+        asm.andnps(Self.xscratch, t)
+        asm.orps(a, Self.xscratch)
+        free(b); free(t)
+        push(.v128, .xmm(a))
+    }
+
+    /// i8x16 shifts by a count modulo 8: left and logical right as word shifts with the bits
+    /// that crossed into the neighbouring byte masked off; arithmetic right on the bytes
+    /// unpacked into the high halves of words, shifted by 8 more, packed back.
+    mutating func byteShift(_ opcode: UInt32) {
+        let r: Reg
+        if case .imm(let count) = stack[stack.count - 1].loc {
+            _ = pop()
+            r = allocGPR()
+            asm.movImm32(r, UInt32(count & 7))
+        } else {
+            r = popGPR()
+            asm.alu(.and, .w32, r, imm: 7)
+        }
+        let a = popXMM()
+        let t = allocXMM()
+        let x15 = Self.xscratch
+        switch opcode {
+        case 0x6B, 0x6D:
+            asm.movToX(.w32, x15, r)
+            let left = opcode == 0x6B
+            asm.packed(Self.p66, [0x0F, left ? 0xF1 : 0xD1], a, x15)  // psllw / psrlw
+            allOnes(t)
+            asm.packed(Self.p66, [0x0F, left ? 0xF1 : 0xD1], t, x15)
+            if !left { asm.packedShift(0x71, 2, t, imm: 8) }  // the mask in the low byte
+            asm.xorps(x15, x15)
+            asm.packed(Self.p66, [0x0F, 0x38, 0x00], t, x15)  // to every byte
+            asm.packed(Self.p66, [0x0F, 0xDB], a, t)
+        default:
+            asm.alu(.add, .w32, r, imm: 8)
+            asm.movToX(.w32, x15, r)
+            asm.movaps(t, a)
+            asm.packed(Self.p66, [0x0F, 0x68], t, a)  // punpckhbw: each byte in both halves
+            asm.packed(Self.p66, [0x0F, 0x60], a, a)  // punpcklbw
+            asm.packed(Self.p66, [0x0F, 0xE1], a, x15)  // psraw
+            asm.packed(Self.p66, [0x0F, 0xE1], t, x15)
+            asm.packed(Self.p66, [0x0F, 0x63], a, t)  // packsswb
+        }
+        free(r); free(t)
+        push(.v128, .xmm(a))
     }
 
     /// A v128 load of some form into a new register (`emit` gets the register and the operand).

@@ -24,9 +24,10 @@ final class JITRuntime: @unchecked Sendable {
     let builtins: UnsafeMutablePointer<UnsafeRawPointer?>
 
     private init() throws(WasmError) {
-        let needed = STRATA_CPU_SSE41 | STRATA_CPU_POPCNT | STRATA_CPU_LZCNT | STRATA_CPU_BMI1
+        // SSE4.2 for pcmpgtq (i64x2 compares, abs and shifts); every CPU with LZCNT has it.
+        let needed = STRATA_CPU_SSE41 | STRATA_CPU_SSE42 | STRATA_CPU_POPCNT | STRATA_CPU_LZCNT | STRATA_CPU_BMI1
         guard strata_cpu_features() & needed == needed else {
-            throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.1, POPCNT, LZCNT and BMI1")
+            throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.2, POPCNT, LZCNT and BMI1")
         }
         // The trap handler recognizes exceptions by this kind.
         precondition(TrapKind.exception.rawValue == STRATA_TRAP_KIND_EXCEPTION, "STRATA_TRAP_KIND_EXCEPTION is not TrapKind.exception")

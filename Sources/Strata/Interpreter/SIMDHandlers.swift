@@ -739,13 +739,13 @@ import CStrata
     (simdTernary(pc, fp, F32x4.self) { $0 * $1 + $2 }, fp, st)
 }
 @inline(__always) func opF32x4RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdTernary(pc, fp, F32x4.self) { -($0 * $1) + $2 }, fp, st)
+    (simdTernary(pc, fp, F32x4.self) { $2 - $0 * $1 }, fp, st)  // c - a*b: one subtraction, as compiled code computes it (NaN signs alike)
 }
 @inline(__always) func opF64x2RelaxedMadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, F64x2.self) { $0 * $1 + $2 }, fp, st)
 }
 @inline(__always) func opF64x2RelaxedNmadd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    (simdTernary(pc, fp, F64x2.self) { -($0 * $1) + $2 }, fp, st)
+    (simdTernary(pc, fp, F64x2.self) { $2 - $0 * $1 }, fp, st)  // c - a*b: one subtraction, as compiled code computes it (NaN signs alike)
 }
 @inline(__always) func opI8x16RelaxedLaneselect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (simdTernary(pc, fp, U64x2.self) { ($0 & $2) | ($1 & ~$2) }, fp, st)
