@@ -11,7 +11,7 @@ for src in programs/*.c; do
     name=$(basename "$src" .c)
     extra=""
     case "$name" in
-        simd_kernel) extra="-msimd128" ;;
+        simd_kernel|image_filter|dot_matrix) extra="-msimd128" ;;
         bulk_copy) extra="-mbulk-memory" ;;
         mandelbrot) extra="-Wl,--export=picture_address" ;;
     esac

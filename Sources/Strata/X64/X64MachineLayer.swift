@@ -158,8 +158,20 @@ struct X64MachineLayer {
     /// Emits the trap stubs, resolves jumps, patches the frame size and returns the function.
     /// `frameSize`: bytes below the saved registers; padded so rsp stays 16-byte aligned.
     mutating func finish(frameSize: Int, tier: Tier) -> MachineFunction {
-        for (label, kind, offset, tag) in stubs {
+        var k = 0
+        while k < stubs.count {  // (raising an exception adds a stub of its own)
+            let (label, kind, offset, tag) = stubs[k]
+            k += 1
             asm.bind(label)
+            if kind == STRATA_TRAP_KIND_DYNAMIC && tag == 0 {
+                // A callee's status: an exception (from an interpreted or host callee) is raised
+                // without a signal, as a throw in this code would be; other kinds trap below.
+                let trap = asm.newLabel()
+                asm.alu(.cmp, .w32, .rax, imm: Int32(TrapKind.exception.rawValue))
+                asm.jcc(.ne, trap)
+                raiseException(offset: offset)
+                asm.bind(trap)
+            }
             if tag != 0 { inlineSites.append((UInt32(asm.offset), tag)) }
             traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
             asm.ud2()
