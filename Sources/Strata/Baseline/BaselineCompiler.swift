@@ -147,7 +147,7 @@ struct BaselineCompiler: CodeSink {
         localGPR = Array(repeating: nil, count: localTypes.count)
         localXMM = Array(repeating: nil, count: localTypes.count)
         // The most used locals live in registers: integers and references in rbx, r12, r13
-        // (callee-saved) then r8, r9; floats in xmm8-xmm13.
+        // (callee-saved) then r8, r9; floats and v128 values in xmm8-xmm13.
         if localUses.count == localTypes.count && !catches {
             let order = localUses.indices.filter { localUses[$0] >= 2 }.sorted { localUses[$0] > localUses[$1] }
             var gprs = Self.pinnableGPR[...], xmms = Self.pinnableXMM[...]
@@ -159,7 +159,7 @@ struct BaselineCompiler: CodeSink {
                         gprFree &= ~(1 << UInt16(r.code))
                         if r == .r8 || r == .r9 { callerSavedPins.append(l) }
                     }
-                case .f32, .f64:
+                case .f32, .f64, .v128:
                     if let x = xmms.popFirst() {
                         localXMM[l] = x
                         xmmFree &= ~(1 << UInt16(x.code))
@@ -193,7 +193,7 @@ struct BaselineCompiler: CodeSink {
     mutating func savePins() {
         for l in callerSavedPins {
             if let r = localGPR[l] { asm.store(.w64, Self.localMem(l), r) }
-            if let x = localXMM[l] { asm.movss(Self.fwidth(localTypes[l]), Self.localMem(l), x) }
+            if let x = localXMM[l] { storeX(localTypes[l], Self.localMem(l), x) }
         }
         pinsSaved = true
     }
@@ -202,7 +202,7 @@ struct BaselineCompiler: CodeSink {
         pinsSaved = false
         for l in callerSavedPins {
             if let r = localGPR[l] { asm.load(Self.width(localTypes[l]), r, Self.localMem(l)) }
-            if let x = localXMM[l] { asm.movss(Self.fwidth(localTypes[l]), x, Self.localMem(l)) }
+            if let x = localXMM[l] { loadX(localTypes[l], x, Self.localMem(l)) }
         }
     }
 
@@ -228,7 +228,7 @@ struct BaselineCompiler: CodeSink {
             if let r = localGPR[i] {
                 asm.load(Self.width(localTypes[i]), r, arg)
             } else if let x = localXMM[i] {
-                asm.movss(Self.fwidth(localTypes[i]), x, arg)
+                loadX(localTypes[i], x, arg)
             } else if localTypes[i] == .v128 {
                 asm.movdqu(Self.xscratch, arg)
                 asm.movdqu(Self.localMem(i), Self.xscratch)
@@ -399,7 +399,7 @@ struct BaselineCompiler: CodeSink {
         case .gpr(let r):
             asm.store(.w64, m, r)
         case .xmm(let x):
-            if v.type == .v128 { asm.movdqu(m, x) } else { asm.movss(Self.fwidth(v.type), m, x) }
+            storeX(v.type, m, x)
         case .imm(let bits):
             if bits <= 0x7FFF_FFFF || (Self.width(v.type) == .w64 && Int32(exactly: Int64(bitPattern: bits)) != nil) {
                 asm.storeImm(.w64, m, Int32(truncatingIfNeeded: Int64(bitPattern: bits)))
@@ -410,7 +410,7 @@ struct BaselineCompiler: CodeSink {
         case .local(let l):
             switch home(l) {
             case .gpr(let r): asm.store(.w64, m, r)
-            case .xmm(let x): asm.movss(Self.fwidth(v.type), m, x)
+            case .xmm(let x): storeX(v.type, m, x)
             case .mem(let lm): copySlot(lm, to: m, v.type)
             }
         case .flags(let c):
@@ -428,6 +428,13 @@ struct BaselineCompiler: CodeSink {
         } else {
             store(v, to: m)
         }
+    }
+    /// A float or v128 value between an xmm register and memory (16 bytes for a v128).
+    mutating func storeX(_ t: ValueType, _ m: Mem, _ x: XReg) {
+        if t == .v128 { asm.movdqu(m, x) } else { asm.movss(Self.fwidth(t), m, x) }
+    }
+    mutating func loadX(_ t: ValueType, _ x: XReg, _ m: Mem) {
+        if t == .v128 { asm.movdqu(x, m) } else { asm.movss(Self.fwidth(t), x, m) }
     }
     /// Copies a value of type `t` between frame slots: 8 bytes, or 16 for a v128.
     mutating func copySlot(_ from: Mem, to: Mem, _ t: ValueType) {
@@ -492,7 +499,12 @@ struct BaselineCompiler: CodeSink {
         if v.type == .v128 {
             switch v.loc {
             case .xmm(let s): if s != x { asm.movaps(x, s) }
-            case .local(let l): asm.movdqu(x, Self.localMem(l))  // never pinned
+            case .local(let l):
+                switch home(l) {
+                case .xmm(let p): if p != x { asm.movaps(x, p) }
+                case .mem(let m): asm.movdqu(x, m)
+                case .gpr: preconditionFailure("v128 local in a general register")
+                }
             case .stack: asm.movdqu(x, Self.slotMem(index!))
             default: preconditionFailure("v128 value in \(v.loc)")
             }
