@@ -64,7 +64,7 @@ struct Dump: ParsableCommand {
                 print(try Module.optimizedIRListing(bytes: bytes, function: i))
             }
             guard let code = module.machineCode(function: i) else {
-                print("func \(i)\(name): not compiled (uses SIMD); runs in the interpreter\n")
+                print("func \(i)\(name): not compiled (--tier-log says why); runs in the interpreter\n")
                 continue
             }
             let ranTier = module.currentTier(function: i)?.rawValue ?? "?"
