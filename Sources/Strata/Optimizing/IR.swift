@@ -161,8 +161,6 @@ extension IROp {
         default: false
         }
     }
-    /// Calls that may end in an exception (a try_table around them catches it at a landing block).
-    var mayThrow: Bool { self == .call || self == .callIndirect || self == .callRef }
     var isTailCall: Bool { self == .tailCall || self == .tailCallIndirect || self == .tailCallRef }
 }
 
