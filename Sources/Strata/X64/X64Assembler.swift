@@ -36,6 +36,12 @@ struct Mem: Equatable {
     }
 }
 
+/// A 16-byte SIMD operand: a register, memory (16-byte aligned where a legacy SSE form reads
+/// it whole), or a constant placed after the code ([rip + label]).
+enum XOperand: Equatable {
+    case reg(XReg), mem(Mem), rip(Label)
+}
+
 /// Condition codes (the low nibble of Jcc / SETcc / CMOVcc).
 enum Cond: UInt8 {
     case o = 0, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g
@@ -68,8 +74,9 @@ enum FloatWidth { case f32, f64 }
 struct X64Assembler {
     private(set) var bytes: [UInt8] = []
     private var labelOffsets: [Int] = []
-    /// Unresolved 32-bit relative fixups: (position of the rel32 field, label).
-    private var fixups: [(at: Int, label: Int)] = []
+    /// Unresolved 32-bit relative fixups: (position of the rel32 field, label, bytes of the
+    /// instruction after the field: an immediate after a rip-relative operand).
+    private var fixups: [(at: Int, label: Int, trailing: Int)] = []
 
     init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
@@ -277,17 +284,17 @@ struct X64Assembler {
         for f in fixups {
             let target = labelOffsets[f.label]
             precondition(target >= 0, "jump to an unbound label")
-            patch32(at: f.at, Int32(target - (f.at + 4)))
+            patch32(at: f.at, Int32(target - (f.at + 4 + f.trailing)))
         }
         fixups.removeAll()
     }
 
-    private mutating func rel32(to l: Label) {
+    private mutating func rel32(to l: Label, trailing: Int = 0) {
         let target = labelOffsets[l.id]
         if target >= 0 {
-            u32(UInt32(bitPattern: Int32(target - (offset + 4))))
+            u32(UInt32(bitPattern: Int32(target - (offset + 4 + trailing))))
         } else {
-            fixups.append((offset, l.id)); u32(0)
+            fixups.append((offset, l.id, trailing)); u32(0)
         }
     }
 
@@ -475,6 +482,60 @@ struct X64Assembler {
     mutating func packedToGPR(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: Reg, _ src: XReg) {
         opRR(prefix, w: false, opcode, reg: dst.code, rm: src.code)
     }
+    /// The same with a constant after the code as the source ([rip + label]).
+    mutating func packed(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: XReg, rip l: Label, imm: UInt8? = nil) {
+        if let prefix { byte(prefix) }
+        rex(w: false, r: dst.code >> 3, x: 0, b: 0)
+        for b in opcode { byte(b) }
+        byte(0x05 | (dst.code & 7) << 3)
+        rel32(to: l, trailing: imm == nil ? 0 : 1)
+        if let imm { byte(imm) }
+    }
+    /// The same with any 16-byte operand (`XOperand`).
+    mutating func packed(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: XReg, _ src: XOperand, imm: UInt8? = nil) {
+        switch src {
+        case .reg(let x): packed(prefix, opcode, dst, x, imm: imm)
+        case .mem(let m): packed(prefix, opcode, dst, m, imm: imm)
+        case .rip(let l): packed(prefix, opcode, dst, rip: l, imm: imm)
+        }
+    }
+    /// A VEX-encoded packed instruction (AVX, 128-bit): dst = a op src, `a` in VEX.vvvv, so dst
+    /// need not be a. `opcode` as for `packed` (its 0F / 0F 38 / 0F 3A map becomes VEX.mmmmm).
+    mutating func vpacked(_ prefix: UInt8?, _ opcode: [UInt8], _ dst: XReg, _ a: XReg, _ src: XOperand, imm: UInt8? = nil) {
+        let map: UInt8 = opcode.count == 3 ? (opcode[1] == 0x38 ? 2 : 3) : 1
+        let pp: UInt8 = switch prefix { case 0x66: 1; case 0xF3: 2; case 0xF2: 3; default: 0 }
+        let op = opcode[opcode.count - 1]
+        let (x, b): (UInt8, UInt8) = switch src {
+        case .reg(let s): (0, s.code >> 3)
+        case .mem(let m): (m.index?.high ?? 0, m.base.high)
+        case .rip: (0, 0)
+        }
+        let tail = (~a.code & 15) << 3 | pp
+        let r = dst.code >> 3
+        if map == 1 && x == 0 && b == 0 {
+            byte(0xC5); byte((r == 0 ? 0x80 : 0) | tail)
+        } else {
+            byte(0xC4)
+            byte((r == 0 ? 0x80 : 0) | (x == 0 ? 0x40 : 0) | (b == 0 ? 0x20 : 0) | map)
+            byte(tail)
+        }
+        byte(op)
+        switch src {
+        case .reg(let s): byte(0xC0 | (dst.code & 7) << 3 | (s.code & 7))
+        case .mem(let m): modrm(reg: dst.code, m)
+        case .rip(let l): byte(0x05 | (dst.code & 7) << 3); rel32(to: l, trailing: imm == nil ? 0 : 1)
+        }
+        if let imm { byte(imm) }
+    }
+    /// movdqa/movdqu dst, src for any 16-byte operand (movaps between registers).
+    mutating func load128(_ dst: XReg, _ src: XOperand) {
+        switch src {
+        case .reg(let x): if x != dst { movaps(dst, x) }
+        case .mem(let m): movdqu(dst, m)
+        case .rip(let l): packed(0x66, [0x0F, 0x6F], dst, rip: l)
+        }
+    }
+
     /// movq xmm, [m] (the low 8 bytes, the rest zeroed).
     mutating func movq(_ dst: XReg, _ m: Mem) { opRM(0xF3, w: false, [0x0F, 0x7E], reg: dst.code, m) }
     /// movd xmm, [m] (the low 4 bytes, the rest zeroed).

@@ -27,6 +27,11 @@ struct X64MachineLayer {
     var frameSizePatch = 0
     /// Positions of the displacements of `lea rsp, [rbp - frame]` (`restoreStackPointer`).
     var stackPointerPatches: [Int] = []
+    /// 16-byte constants placed after the code, 16-byte aligned (SIMD masks and tables):
+    /// (low, high) -> label.
+    var constants128: [V128Bits: Label] = [:]
+    /// Emit VEX (AVX) encodings where a sequence has them (the tier checked the CPU).
+    var avx = false
 
     // MARK: frame
 
@@ -175,6 +180,15 @@ struct X64MachineLayer {
             if tag != 0 { inlineSites.append((UInt32(asm.offset), tag)) }
             traps.append(StrataTrapSite(codeOffset: UInt32(asm.offset), kind: kind, wasmOffset: UInt32(truncatingIfNeeded: offset)))
             asm.ud2()
+        }
+        if !constants128.isEmpty {
+            // Functions start 64-byte aligned in memory (`CompiledCode`): these are 16-aligned.
+            asm.align(16)
+            for (bits, label) in constants128.sorted(by: { ($0.key.lo, $0.key.hi) < ($1.key.lo, $1.key.hi) }) {
+                asm.bind(label)
+                asm.u64(bits.lo)
+                asm.u64(bits.hi)
+            }
         }
         asm.resolveFixups()
         asm.resolveTableFixups()
