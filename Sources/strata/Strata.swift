@@ -474,15 +474,15 @@ struct Wast: ParsableCommand {
         }
         print("\(files.count) files; \(expectedFailures) failures are known (listed in the expectations file), \(unexpected) unexpected results")
         if tier == .baseline {
-            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (SIMD instructions the baseline tier does not compile yet) ran in the interpreter")
+            print("baseline tier: \(compiled) of \(defined) functions compiled; the other \(defined - compiled) (see --tier-log for why) ran in the interpreter")
         } else if tier == .optimizing {
-            print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier (SIMD, or past the optimizing tier's size bounds); "
-                + "the other \(defined - compiled) (SIMD instructions the baseline tier does not compile yet) ran in the interpreter")
+            print("optimizing tier: \(optimized) of \(defined) functions compiled by it, \(compiled - optimized) by the baseline tier (past the optimizing tier's size bounds); "
+                + "the other \(defined - compiled) (see --tier-log for why) ran in the interpreter")
         } else if tier == .tiered {
             let s = runner.tieringStatistics
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
-                + "\(s.notCompiled) left in a lower tier (SIMD the baseline tier does not compile yet in the interpreter; SIMD and functions past the optimizing tier's size bounds in the baseline tier), \(s.queueLength) still queued at the end")
+                + "\(s.notCompiled) left in a lower tier (functions past the optimizing tier's size bounds in the baseline tier; --tier-log says why), \(s.queueLength) still queued at the end")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

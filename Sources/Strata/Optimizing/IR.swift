@@ -17,17 +17,19 @@ struct IRValue: Hashable, Comparable {
 }
 
 enum IRType: UInt8 {
-    case i32, i64, f32, f64
+    case i32, i64, f32, f64, v128
     var isFloat: Bool { self == .f32 || self == .f64 }
     var is64: Bool { self == .i64 || self == .f64 }
+    /// Lives in the vector registers (floats and v128), not the general ones.
+    var inXMM: Bool { self == .f32 || self == .f64 || self == .v128 }
 
-    init?(_ t: ValueType) {
+    init(_ t: ValueType) {
         switch t.kind {
         case .i32: self = .i32
         case .i64, .ref: self = .i64  // a reference is a 64-bit word (0: null)
         case .f32: self = .f32
         case .f64: self = .f64
-        case .v128: return nil
+        case .v128: self = .v128
         }
     }
 }
@@ -58,7 +60,7 @@ enum IRCond: UInt8 {
 }
 
 enum IROp: UInt8 {
-    // Constants: `imm` holds the bits (i32/f32 zero-extended).
+    // Constants: `imm` holds the bits (i32/f32 zero-extended; a v128's low half, `imm2` its high).
     case const
     /// Function parameter `imm` (entry block only).
     case param
@@ -92,7 +94,8 @@ enum IROp: UInt8 {
     /// c != 0 ? a : b
     case select
     /// Memory 0: `imm` = Wasm opcode (0x28...0x3E), `imm2` = static offset. a = address,
-    /// b = value (stores).
+    /// b = value (stores). SIMD loads and stores: `imm` = 0xFD00 + the SIMD opcode, plus the
+    /// lane << 16 (`simdMemoryOpcode`); b = the vector of lane loads.
     case load, store
     case globalGet, globalSet
     case memorySize
@@ -133,6 +136,16 @@ enum IROp: UInt8 {
     case catchClause
     /// Value `imm` of the catch area (a caught exception's payload), right after its clause.
     case caught
+    /// A SIMD instruction (not a memory one): `imm` = its opcode after 0xFD, `imm2` = its lane;
+    /// operands a, b, c in Wasm order (v128, float or integer as the instruction takes them);
+    /// `i8x16.shuffle` has its 16 index bytes as a v128 constant in c.
+    case simd
+}
+
+extension IRInst {
+    /// The SIMD opcode of a SIMD `load` or `store` (nil for the others).
+    var simdMemoryOpcode: UInt32? { imm >= 0xFD00 ? UInt32(imm & 0xFFFF) - 0xFD00 : nil }
+    var simdLane: UInt8 { UInt8(truncatingIfNeeded: imm >> 16) }
 }
 
 extension IROp {
@@ -142,7 +155,7 @@ extension IROp {
         case .const, .param, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
              .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
              .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
-             .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc:
+             .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc, .simd:
             true
         default:
             false

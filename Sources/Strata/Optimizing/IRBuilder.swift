@@ -81,23 +81,10 @@ struct IRBuilder: CodeSink {
         let all = type.params + locals
         var lt: [IRType] = []
         lt.reserveCapacity(all.count)
-        for t in all {
-            guard let i = IRType(t) else {
-                unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
-                lt.append(.i64)
-                continue
-            }
-            lt.append(i)
-        }
+        for t in all { lt.append(IRType(t)) }
         localTypes = lt
         f.paramTypes = Array(lt[0..<type.params.count])
-        for t in type.results {
-            guard let i = IRType(t) else {
-                unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
-                break
-            }
-            f.resultTypes.append(i)
-        }
+        f.resultTypes = type.results.map(IRType.init)
         let entry = newBlock()
         seal(entry)
         current = entry
@@ -278,14 +265,9 @@ struct IRBuilder: CodeSink {
         }
     }
 
-    /// The payload types of tag `tag` (nil: a v128 value).
-    func payloadTypes(tag: UInt32) -> [IRType]? {
-        var out: [IRType] = []
-        for t in context.types[Int(context.tags[Int(tag)])].params {
-            guard let i = IRType(t) else { return nil }
-            out.append(i)
-        }
-        return out
+    /// The payload types of tag `tag`.
+    func payloadTypes(tag: UInt32) -> [IRType] {
+        context.types[Int(context.tags[Int(tag)])].params.map(IRType.init)
     }
 
     /// The handler of the innermost try_table around the code being built (nil: none in this
@@ -320,7 +302,7 @@ struct IRBuilder: CodeSink {
         for clause in c.clauses {
             let all = clause.kind == .catchAll || clause.kind == .catchAllRef
             let withReference = clause.kind == .catchTagRef || clause.kind == .catchAllRef
-            var types = all ? [] : payloadTypes(tag: clause.tag)!
+            var types = all ? [] : payloadTypes(tag: clause.tag)
             if withReference { types.append(.i64) }
             let caught = f.append(IRInst(
                 op: .catchClause, type: .i32, imm: UInt64(all ? UInt32.max : clause.tag), imm2: withReference ? 1 : 0,
@@ -344,12 +326,9 @@ struct IRBuilder: CodeSink {
     }
 
     /// Types of the innermost control frame's params and results (the validator pushed it).
-    func frameTypes(_ validator: borrowing FunctionValidator) -> (params: [IRType], results: [IRType])? {
+    func frameTypes(_ validator: borrowing FunctionValidator) -> (params: [IRType], results: [IRType]) {
         let frame = validator.controls[validator.controls.count - 1]
-        var p: [IRType] = [], r: [IRType] = []
-        for t in frame.params { guard let i = IRType(t) else { return nil }; p.append(i) }
-        for t in frame.results { guard let i = IRType(t) else { return nil }; r.append(i) }
-        return (p, r)
+        return (frame.params.map(IRType.init), frame.results.map(IRType.init))
     }
 
     // MARK: the sink
@@ -372,12 +351,12 @@ struct IRBuilder: CodeSink {
         case .nop:
             break
         case .block(let p, let r):
-            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let types = frameTypes(validator)
             let merge = newBlock()
             for t in types.results { _ = f.addParam(merge, t) }
             controls.append(Control(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: merge))
         case .loop(let p, let r):
-            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let types = frameTypes(validator)
             loopDepth += 1
             let header = newBlock()
             f.blocks[Int(header)].isLoopHeader = true
@@ -390,7 +369,7 @@ struct IRBuilder: CodeSink {
             f.append(IRInst(op: .interruptCheck, type: nil, offset: at), to: header)
             controls.append(Control(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header))
         case .if(let p, let r):
-            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let types = frameTypes(validator)
             let cond = pop()
             let thenBlock = edgeBlock(from: block)
             let elseBlock = edgeBlock(from: block)
@@ -449,11 +428,8 @@ struct IRBuilder: CodeSink {
             let ref = pop()
             tailCall(IRInst(op: .tailCallRef, type: nil, imm: UInt64(typeIndex), offset: at), type: type, extraArgs: [ref])
         case .tryTable(let p, let r):
-            guard let types = frameTypes(validator) else { return unsupportedV128() }
+            let types = frameTypes(validator)
             let clauses = validator.catchClauses
-            for c in clauses where c.kind == .catchTag || c.kind == .catchTagRef {
-                guard payloadTypes(tag: c.tag) != nil else { return unsupportedV128() }
-            }
             let merge = newBlock()
             for t in types.results { _ = f.addParam(merge, t) }
             var c = Control(kind: .tryTable, height: stack.count - p, paramCount: p, resultCount: r, target: merge)
@@ -462,7 +438,7 @@ struct IRBuilder: CodeSink {
             c.tryOffset = at
             controls.append(c)
         case .throw(let tag):
-            guard let types = payloadTypes(tag: tag) else { return unsupportedV128() }
+            let types = payloadTypes(tag: tag)
             var i = IRInst(op: .throw, type: nil, imm: UInt64(tag), offset: at)
             let args = pop(types.count)
             i.extraStart = Int32(f.extra.count)
@@ -518,7 +494,7 @@ struct IRBuilder: CodeSink {
         case .localTee(let i):
             writeLocal(localBase + Int(i), stack[stack.count - 1])
         case .globalGet(let g):
-            guard let t = IRType(context.globals[Int(g)].value) else { return unsupportedV128() }
+            let t = IRType(context.globals[Int(g)].value)
             stack.append(emit(IRInst(op: .globalGet, type: t, imm: UInt64(g), offset: at)))
         case .globalSet(let g):
             emit(IRInst(op: .globalSet, type: nil, a: pop(), imm: UInt64(g), offset: at))
@@ -528,7 +504,7 @@ struct IRBuilder: CodeSink {
             let v = pop(), i = pop()
             emit(IRInst(op: .tableSet, type: nil, a: i, b: v, imm: UInt64(t), offset: at))
         case .load(let opcode, let memOffset, let memory):
-            let t = IRType(MemoryAccess.load(opcode).type)!
+            let t = IRType(MemoryAccess.load(opcode).type)
             var load = IRInst(op: .load, type: t, a: pop(), imm: UInt64(opcode), imm2: memOffset, offset: at)
             load.memory = context.isPlainMemory0(memory) ? nil : memory
             stack.append(emit(load))
@@ -546,7 +522,7 @@ struct IRBuilder: CodeSink {
         case .memoryGrow:
             builtin(.memoryGrow, args: 1, result: .i32, immediates: [], offset: at)
         case .const(let type, let bits):
-            guard let t = IRType(type) else { return unsupportedV128() }
+            let t = IRType(type)
             stack.append(const(t, bits))
         case .numeric(let opcode):
             numeric(opcode, offset: at)
@@ -582,13 +558,51 @@ struct IRBuilder: CodeSink {
             stack.append(emit(IRInst(op: .tableSize, type: context.tables[Int(t)].is64 ? .i64 : .i32, imm: UInt64(t))))
         case .tableFill(let t):
             builtin(.tableFill, args: 3, result: nil, immediates: [t], offset: at)
-        case .simd(let opcode, _, _, _):
-            unsupported = WasmError(.unsupported, "the optimizing tier does not compile SIMD yet (instruction 0xfd \(opcode))", offset: offset)
+        case .simd(let opcode, let memOffset, let lane, let memory):
+            simd(opcode, memOffset: memOffset, lane: lane, memory: memory, at: at, validator: validator)
         }
     }
 
-    mutating func unsupportedV128() {
-        unsupported = WasmError(.unsupported, "the optimizing tier does not compile v128 values yet")
+    /// A SIMD instruction: the memory ones are `load` and `store` with the SIMD opcode (see
+    /// `IROp.load`), `v128.const` a constant, the others one `simd` instruction.
+    mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt8, memory: UInt32, at: Int32, validator: borrowing FunctionValidator) {
+        guard let shape = FunctionValidator.simdShape(opcode) else { return }
+        let code = UInt64(0xFD00 + opcode) | UInt64(lane) << 16
+        let mem: UInt32? = context.isPlainMemory0(memory) ? nil : memory
+        switch shape {
+        case .load, .loadLane:
+            var vector = IRValue.none
+            if case .loadLane = shape { vector = pop() }
+            var load = IRInst(op: .load, type: .v128, a: pop(), b: vector, imm: code, imm2: memOffset, offset: at)
+            load.memory = mem
+            stack.append(emit(load))
+        case .store, .storeLane:
+            let v = pop(), address = pop()
+            var store = IRInst(op: .store, type: nil, a: address, b: v, imm: code, imm2: memOffset, offset: at)
+            store.memory = mem
+            emit(store)
+        case .const:
+            let (lo, hi) = validator.v128Immediate
+            stack.append(emit(IRInst(op: .const, type: .v128, imm: lo, imm2: hi)))
+        case .shuffle:
+            let (lo, hi) = validator.v128Immediate
+            let indices = emit(IRInst(op: .const, type: .v128, imm: lo, imm2: hi))
+            let b = pop(), a = pop()
+            stack.append(emit(IRInst(op: .simd, type: .v128, a: a, b: b, c: indices, imm: UInt64(opcode), offset: at)))
+        default:
+            let (count, result): (Int, IRType) = switch shape {
+            case .unary, .splat: (1, .v128)
+            case .binary, .shift, .replace: (2, .v128)
+            case .ternary: (3, .v128)
+            case .test: (1, .i32)
+            case .extract(let t, _): (1, IRType(t))
+            default: preconditionFailure("SIMD shape")
+            }
+            let operands = pop(count)
+            stack.append(emit(IRInst(
+                op: .simd, type: result, a: operands[0], b: count > 1 ? operands[1] : .none, c: count > 2 ? operands[2] : .none,
+                imm: UInt64(opcode), imm2: UInt64(lane), offset: at)))
+        }
     }
 
     /// Unreachable code: only the nesting of constructs matters.
@@ -666,12 +680,7 @@ struct IRBuilder: CodeSink {
 
     mutating func call(_ inst: IRInst, type: FuncType, extraArgs: [IRValue]) {
         var i = inst
-        var resultTypes: [IRType] = []
-        for t in type.results {
-            guard let r = IRType(t) else { return unsupportedV128() }
-            resultTypes.append(r)
-        }
-        for t in type.params where IRType(t) == nil { return unsupportedV128() }
+        let resultTypes = type.results.map(IRType.init)
         let args = pop(type.params.count) + extraArgs
         i.extraStart = Int32(f.extra.count)
         i.extraCount = Int32(args.count)
@@ -698,8 +707,6 @@ struct IRBuilder: CodeSink {
 
     /// A tail call ends the block: the function leaves for the callee.
     mutating func tailCall(_ inst: IRInst, type: FuncType, extraArgs: [IRValue]) {
-        for t in type.params where IRType(t) == nil { return unsupportedV128() }
-        for t in type.results where IRType(t) == nil { return unsupportedV128() }
         var i = inst
         let args = pop(type.params.count) + extraArgs
         i.extraStart = Int32(f.extra.count)
@@ -733,7 +740,7 @@ struct IRBuilder: CodeSink {
     /// start as the arguments and zeroes, its returns jump to a block after the call whose
     /// parameters are the results. Its blocks carry an inline tag, so trap sites in them name
     /// the callee (then this function at the call) in backtraces. Callees with loops, calls,
-    /// runtime calls (bulk memory, tables, growth, conversions done by the runtime) or v128
+    /// runtime calls (bulk memory, tables, growth, conversions done by the runtime)
     /// are not inlined: the calls inlined add no call sites and no interrupt checks.
     mutating func inline(_ function: Int, at: Int32) throws(WasmError) -> Bool {
         guard let module, inlineTag == 0, function >= importedFunctionCount, inlinable[function] != false else { return false }
@@ -746,15 +753,14 @@ struct IRBuilder: CodeSink {
             locals: [], localsStart: extent.localsStart, codeStart: extent.localsStart, codeEnd: extent.codeEnd,
             bodyOffset: extent.bodyOffset))
         let type = module.info.types[Int(module.info.functionTypeIndices[d])]
-        let locals = (type.params + body.locals).compactMap(IRType.init)
-        let results = type.results.compactMap(IRType.init)
+        let locals = (type.params + body.locals).map(IRType.init)
+        let results = type.results.map(IRType.init)
         if inlinable[function] == nil {
             var scan = InlineScan(context: context)
             var validator = FunctionValidator(module: context, body: body, type: type, bytes: module.bytes)
             try validator.run(sink: &scan)
             // A few bytes can declare thousands of locals: each inlined copy defines them all.
-            inlinable[function] = scan.inlinable && locals.count == type.params.count + body.locals.count
-                && locals.count <= Self.inlineCalleeLocals && results.count == type.results.count && function != f.functionIndex
+            inlinable[function] = scan.inlinable && locals.count <= Self.inlineCalleeLocals && function != f.functionIndex
         }
         guard inlinable[function] == true, let caller = current else { return false }
         inlinedBytes += size
@@ -889,7 +895,7 @@ struct IRBuilder: CodeSink {
             // conversion.
             let sig = NumericSignature.of(opcode)!
             let a = pop()
-            let v = f.append(IRInst(op: .convert, type: IRType(sig.result)!, a: a, imm: UInt64(opcode), offset: offset), to: current!)
+            let v = f.append(IRInst(op: .convert, type: IRType(sig.result), a: a, imm: UInt64(opcode), offset: offset), to: current!)
             stack.append(v)
         }
     }
@@ -906,7 +912,7 @@ struct IRBuilder: CodeSink {
 }
 
 /// Decides whether a callee may be inlined (`IRBuilder.inline`): straight-line and branching
-/// code over locals, globals and memory, without loops, calls, runtime calls or v128.
+/// code over locals, globals and memory (SIMD included), without loops, calls or runtime calls.
 struct InlineScan: CodeSink {
     let context: ModuleContext
     var inlinable = true
@@ -914,23 +920,8 @@ struct InlineScan: CodeSink {
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         switch instruction {
         case .nop, .else, .end, .br, .brIf, .brTable, .return, .drop, .select, .localGet, .localSet, .localTee,
-             .memorySize, .refIsNull, .unreachable:
+             .memorySize, .refIsNull, .unreachable, .block, .if, .globalGet, .globalSet, .load, .store, .const, .refNull, .simd:
             break
-        case .block, .if:
-            let frame = validator.controls[validator.controls.count - 1]
-            if frame.params.contains(where: { IRType($0) == nil }) || frame.results.contains(where: { IRType($0) == nil }) {
-                inlinable = false
-            }
-        case .globalGet(let g), .globalSet(let g):
-            if IRType(context.globals[Int(g)].value) == nil { inlinable = false }
-        case .load(let opcode, _, _):
-            if IRType(MemoryAccess.load(opcode).type) == nil { inlinable = false }
-        case .store(let opcode, _, _):
-            if IRType(MemoryAccess.store(opcode).type) == nil { inlinable = false }
-        case .const(let type, _):
-            if IRType(type) == nil { inlinable = false }
-        case .refNull(let type):
-            if IRType(type) == nil { inlinable = false }
         case .numeric(let opcode):
             // Not the conversions the runtime does (float-to-int truncations, u64-to-float).
             if opcode > 0xFF || (0xA8...0xBA).contains(opcode) && ![0xAC, 0xAD, 0xB2, 0xB3, 0xB4, 0xB6, 0xB7, 0xB8, 0xB9].contains(opcode) {

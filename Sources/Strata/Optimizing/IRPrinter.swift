@@ -7,6 +7,9 @@ extension IRFunction {
             case .f64: return "\(Double(bitPattern: c))"
             case .i32: return "\(Int32(bitPattern: UInt32(truncatingIfNeeded: c)))"
             case .i64: return "\(Int64(bitPattern: c))"
+            case .v128:
+                let hi = values[Int(v.id)].inst >= 0 ? insts[Int(values[Int(v.id)].inst)].imm2 : 0
+                return "0x" + String(hi, radix: 16) + ":" + String(c, radix: 16)
             }
         }
         return "v\(v.id)"
@@ -25,6 +28,7 @@ extension IRFunction {
             return "v\(inst.result.id):\(inst.type!) = const \(valueName(inst.result))"
         case .param, .globalGet, .globalSet, .call, .callResult, .refFunc, .tableGet, .tableSet, .tableSize, .convert:
             s += " \(inst.imm)"
+        case .simd: s += " 0x\(String(inst.imm, radix: 16))" + (inst.imm2 != 0 ? " lane \(inst.imm2)" : "")
         case .callIndirect: s += " type \(inst.imm) table \(inst.imm2)"
         case .builtin: s += " \(Builtin(rawValue: Int(inst.imm)).map { "\($0)" } ?? "?")"
         case .throw: s += inst.imm == UInt64.max ? "_ref" : " tag \(inst.imm)"

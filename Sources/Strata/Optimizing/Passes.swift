@@ -326,6 +326,8 @@ extension IRPasses {
                     }
                 case .globalSet:
                     known.globals[inst.imm] = resolve(inst.a)
+                case .load where !inst.b.isNone:
+                    break  // a lane load: its result depends on the vector too
                 case .load:
                     let key = LoadKey(opcode: inst.imm, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)
                     if let v = known.memory[key] {
@@ -336,12 +338,13 @@ extension IRPasses {
                     }
                 case .store:
                     known.memory.removeAll(keepingCapacity: true)
-                    // Full-width stores forward: i32, i64, f32, f64 stores to the loads of the same type.
+                    // Full-width stores forward: i32, i64, f32, f64, v128 stores to the loads of the same type.
                     let load: UInt64? = switch inst.imm {
                     case 0x36: 0x28
                     case 0x37: 0x29
                     case 0x38: 0x2A
                     case 0x39: 0x2B
+                    case 0xFD0B: 0xFD00  // v128.store, v128.load
                     default: nil
                     }
                     if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)] = resolve(inst.b) }

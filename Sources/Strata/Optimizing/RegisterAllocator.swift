@@ -7,6 +7,15 @@ enum Location: Equatable {
     case xmm(UInt8)
     /// 8-byte spill slot k of the frame.
     case stack(Int32)
+    /// 16-byte spill slot k of the frame (v128 values; a region of its own).
+    case stack16(Int32)
+
+    var isStack: Bool {
+        switch self {
+        case .stack, .stack16: true
+        default: false
+        }
+    }
 }
 
 /// What the allocator needs to know of a machine: allocatable registers per class, in order
@@ -20,6 +29,9 @@ struct RegisterSet: Sendable {
     var callClobberXMM: UInt32
     /// Other clobbers of an instruction (fixed registers of division, shifts): (gpr, xmm) masks.
     var clobbers: @Sendable (IRInst, IRFunction) -> (UInt32, UInt32)
+    /// XMM registers an instruction uses as temporaries: neither its operands nor its result
+    /// are there, nor anything live across it.
+    var temps: @Sendable (IRInst, IRFunction) -> UInt32 = { _, _ in 0 }
     /// Where a call's result arrives (general, XMM): a call result not living across another
     /// call prefers it, so taking the result costs no move.
     var callResultGPR: UInt8? = nil
@@ -40,6 +52,8 @@ struct RegisterSet: Sendable {
 struct RegisterAllocation {
     var locations: [Location]
     var spillSlots: Int
+    /// 16-byte slots (v128 values).
+    var spillSlots16 = 0
     /// Instruction index -> fused into the next terminator or select (emitted there).
     var fused: [Bool]
     /// Instruction index -> a load folded into the instruction right after it as its memory
@@ -51,7 +65,7 @@ struct RegisterAllocation {
     var instPosition: [Int32]
     /// Per call instruction: the values in caller-saved registers live across it, each with the
     /// stack slot it is saved to before the call and restored from after it.
-    var savedAcrossCall: [Int32: [(value: IRValue, slot: Int32)]] = [:]
+    var savedAcrossCall: [Int32: [(value: IRValue, slot: Location)]] = [:]
     /// Per loop preheader: spilled values loaded into a register at its end (after its jump's
     /// moves), where they stay throughout the loop.
     var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
@@ -99,7 +113,7 @@ struct RegisterAllocator {
                     let next = f.insts[Int(insts[k + 1])]
                     // Into a select of integers, on an integer condition (one flag test).
                     if next.op == .select, next.c == inst.result, next.a != inst.result, next.b != inst.result,
-                       !f.type(next.a).isFloat, inst.op == .eqz || !f.type(inst.a).isFloat {
+                       !f.type(next.a).inXMM, inst.op == .eqz || !f.type(inst.a).isFloat {
                         fused[Int(i)] = true
                     }
                 }
@@ -317,8 +331,15 @@ struct RegisterAllocator {
                     callWeightPrefix.append(callWeightPrefix[callWeightPrefix.count - 1] + loopWeight(b))
                 } else {
                     let (g, x) = machine.clobbers(inst, f)
-                    if g != 0 { gprClobberPositions.append((instPosition[Int(i)], g)) }
-                    if x != 0 { xmmClobberPositions.append((instPosition[Int(i)], x)) }
+                    let at = instPosition[Int(i)]
+                    let temps = machine.temps(inst, f)
+                    // Temporaries are taken before the operands are read and after the result is
+                    // written: the positions around the instruction (odd ones, between
+                    // instructions) exclude both.
+                    if temps != 0 { xmmClobberPositions.append((at - 1, temps)) }
+                    if g != 0 { gprClobberPositions.append((at, g)) }
+                    if x | temps != 0 { xmmClobberPositions.append((at, x | temps)) }
+                    if temps != 0 { xmmClobberPositions.append((at + 1, temps)) }
                 }
             }
         }
@@ -409,7 +430,7 @@ struct RegisterAllocator {
                 spilled.append(v32)
                 continue
             }
-            let float = f.values[v].type.isFloat
+            let float = f.values[v].type.inXMM
             // A value used more than a save and a restore per call it crosses would cost may live
             // in a caller-saved register (callee-saved ones first), saved around the calls.
             let crossed = callsCrossed(v)
@@ -509,25 +530,29 @@ struct RegisterAllocator {
         // Values in caller-saved registers that cross calls get a slot to be saved in.
         var saved: [Int32] = []
         for v in 0..<nv where allocatable[v] {
-            let float = f.values[v].type.isFloat
+            let float = f.values[v].type.inXMM
             let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
             guard let r = regIndex(locations[v]), callMask & (1 << UInt32(r & 15)) != 0, callsCrossed(v) > 0 else { continue }
             saved.append(Int32(v))
         }
         spilled += saved
-        var saveSlot = [Int32](repeating: -1, count: nv)
-        // Spill slots: an interval takes a slot freed by one that ended before it starts.
+        var saveSlot = [Location](repeating: .none, count: nv)
+        // Spill slots: an interval takes a slot freed by one that ended before it starts (v128
+        // values from the 16-byte slots).
         spilled.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
-        var slotFreeAt: [Int32] = []  // per slot: end of its last interval
+        var slotFreeAt: [Int32] = [], slotFreeAt16: [Int32] = []  // per slot: end of its last interval
         for s in spilled {
             let v = Int(s)
+            let wide = f.values[v].type == .v128
             var slot = -1
-            for k in slotFreeAt.indices where slotFreeAt[k] <= first(v) { slot = k; break }
-            if slot < 0 { slot = slotFreeAt.count; slotFreeAt.append(0) }
-            slotFreeAt[slot] = last(v) + 1
-            if case .stack = locations[v] { locations[v] = .stack(Int32(slot)) } else { saveSlot[v] = Int32(slot) }
+            let free = wide ? slotFreeAt16 : slotFreeAt
+            for k in free.indices where free[k] <= first(v) { slot = k; break }
+            if slot < 0 { slot = free.count; if wide { slotFreeAt16.append(0) } else { slotFreeAt.append(0) } }
+            if wide { slotFreeAt16[slot] = last(v) + 1 } else { slotFreeAt[slot] = last(v) + 1 }
+            let l: Location = wide ? .stack16(Int32(slot)) : .stack(Int32(slot))
+            if case .stack = locations[v] { locations[v] = l } else { saveSlot[v] = l }
         }
-        var savedAcrossCall: [Int32: [(value: IRValue, slot: Int32)]] = [:]
+        var savedAcrossCall: [Int32: [(value: IRValue, slot: Location)]] = [:]
         for v in saved {
             for range in ranges[Int(v)] {
                 var k = firstAfter(callPositions, range.start) { $0 }
@@ -558,7 +583,7 @@ struct RegisterAllocator {
                         let inst = f.insts[Int(i)]
                         if inst.op.isCall { clobberG |= machine.callClobberGPR; clobberX |= machine.callClobberXMM } else {
                             let (g, x) = machine.clobbers(inst, f)
-                            clobberG |= g; clobberX |= x
+                            clobberG |= g; clobberX |= x | machine.temps(inst, f)
                         }
                     }
                 }
@@ -569,7 +594,7 @@ struct RegisterAllocator {
                     budget -= ranges[v].count
                     if let r = regIndex(locations[v]) {
                         if !busy[r], ranges[v].contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
-                    } else if case .stack = locations[v], inLoop[Int(defBlock[v])] != Int32(id),
+                    } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
                               blockOverrides[loop.header]?[Int32(v)] == nil {
                         let n = uses[v].reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
                         if n > 0 { candidates.append((Int32(v), n)) }
@@ -578,7 +603,7 @@ struct RegisterAllocator {
                 for c in claimed where overlapsLoop(c.start, c.end) { busy[c.reg] = true }
                 candidates.sort { $0.uses != $1.uses ? $0.uses > $1.uses : $0.value < $1.value }
                 for c in candidates {
-                    let float = f.values[Int(c.value)].type.isFloat
+                    let float = f.values[Int(c.value)].type.inXMM
                     let clobber = float ? clobberX : clobberG
                     guard let r = (float ? machine.xmms : machine.gprs).first(where: {
                         !busy[(float ? 16 : 0) + Int($0)] && clobber & (1 << UInt32($0)) == 0
@@ -618,11 +643,11 @@ struct RegisterAllocator {
             }
             for v32 in spilled {
                 let v = Int(v32)
-                guard case .stack = locations[v], f.values[v].inst >= 0, budget > 0 else { continue }
+                guard locations[v].isStack, f.values[v].inst >= 0, budget > 0 else { continue }
                 let a = defPos[v], db = defBlock[v]
                 let after = uses[v].filter { $0.block == db && $0.at > a }.map(\.at).sorted()
                 guard let firstUse = after.first else { continue }
-                let float = f.values[v].type.isFloat
+                let float = f.values[v].type.inXMM
                 // Calls and fixed registers between the definition and the use (the use's own
                 // instruction included: it may take its fixed registers before reading operands).
                 let c = firstAfter(callPositions, a) { $0 }
@@ -654,7 +679,7 @@ struct RegisterAllocator {
             }
         }
         return RegisterAllocation(
-            locations: locations, spillSlots: slotFreeAt.count, fused: fused, foldedLoads: foldedLoads,
+            locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
             reloads: reloads, blockOverrides: blockOverrides, heads: heads)
     }

@@ -1,6 +1,6 @@
 /// The optimizing tier's second entry on x86-64: calls between optimized functions pass
 /// arguments and the result in registers. Every optimized function whose signature fits
-/// (at most 6 integer and 8 float parameters, at most one result) has two entries:
+/// (at most 6 integer and 8 float parameters, no v128, at most one result) has two entries:
 ///
 /// - the uniform slot-buffer entry (`FunctionCode.nativeEntry`, at the start of its code): a
 ///   small wrapper with the standard frame that loads the arguments from the slots, calls the
@@ -23,10 +23,11 @@ enum X64DirectCall {
 
     /// Where each argument and the result go, or nil when the signature does not fit.
     static func assignment(params: [IRType], results: [IRType]) -> (arguments: [Location], result: Location?)? {
-        guard results.count <= 1 else { return nil }
+        guard results.count <= 1, results.first != .v128 else { return nil }
         var gprs = 0, xmms = 0
         var arguments: [Location] = []
         for t in params {
+            if t == .v128 { return nil }  // v128 values go through the slot buffer
             if t.isFloat {
                 guard xmms < xmmArguments else { return nil }
                 arguments.append(.xmm(UInt8(xmms)))
@@ -42,10 +43,7 @@ enum X64DirectCall {
     }
 
     static func assignment(_ type: FuncType) -> (arguments: [Location], result: Location?)? {
-        var p: [IRType] = [], r: [IRType] = []
-        for t in type.params { guard let i = IRType(t) else { return nil }; p.append(i) }
-        for t in type.results { guard let i = IRType(t) else { return nil }; r.append(i) }
-        return assignment(params: p, results: r)
+        assignment(params: type.params.map(IRType.init), results: type.results.map(IRType.init))
     }
 
     static let directEntryOffset = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.directEntry)!)

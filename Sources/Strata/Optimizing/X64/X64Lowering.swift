@@ -18,6 +18,9 @@ enum X64Machine {
     static let xmms: [UInt8] = Array(0...13)
     static let callerSaved: UInt32 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11
 
+    /// The temporary a SIMD sequence needs beyond xmm14 and xmm15 (`X64Lowering.simd`).
+    static let simdTemp = XReg(13)
+
     static let registers = RegisterSet(
         gprs: gprs, xmms: xmms, callClobberGPR: callerSaved, callClobberXMM: 0xFFFF,
         clobbers: { inst, f in
@@ -26,6 +29,11 @@ enum X64Machine {
             case .shl, .shrS, .shrU, .rotl, .rotr: return (f.constant(inst.b) == nil ? 1 << 1 : 0, 0)
             default: return (0, 0)
             }
+        },
+        temps: { inst, f in
+            guard inst.op == .simd else { return 0 }
+            let count = X64MachineLayer.simdTemps(UInt32(inst.imm), constantCount: !inst.b.isNone && f.constant(inst.b) != nil)
+            return count >= 2 ? 1 << UInt32(simdTemp.code) : 0
         },
         callResultGPR: Reg.rax.code, callResultXMM: 0)
 }
@@ -133,7 +141,7 @@ struct X64Lowering {
     /// the block reloaded it into (`RegisterAllocation.blockOverrides`).
     func loc(_ v: IRValue) -> Location {
         let l = ra.locations[Int(v.id)]
-        guard case .stack = l else { return l }
+        guard l.isStack else { return l }
         if let o = overrides, let r = o[v.id] { return r }
         if headLoaded[Int(v.id)], position >= 0, let h = ra.heads[v.id], position <= h.end { return h.register }
         return l
@@ -142,11 +150,27 @@ struct X64Lowering {
     /// loop's register): what decisions made once for all code, like the layout, look at.
     func homeLoc(_ v: IRValue) -> Location {
         let l = ra.locations[Int(v.id)]
-        if case .stack = l, let o = overrides, let r = o[v.id] { return r }
+        if l.isStack, let o = overrides, let r = o[v.id] { return r }
         return l
     }
     /// Spill slot k: below the saved registers and the slot-buffer pointer.
     func spill(_ k: Int32) -> Mem { Mem(.rbp, -saved.bytes - 16 - 8 * k) }
+    /// Bytes below rbp down to the 8-byte slots' end (spill slots, two call scratch slots, the
+    /// landing blocks' context slot), rounded to 16: where the 16-byte slots start.
+    var wideSlotsTop: Int32 {
+        let n = Int32(ra.spillSlots + 2 + (hasLandings ? 1 : 0))
+        return (saved.bytes + 8 + 8 * n + 15) & ~15
+    }
+    /// 16-byte spill slot k (v128 values), 16-byte aligned (rbp is).
+    func spill16(_ k: Int32) -> Mem { Mem(.rbp, -wideSlotsTop - 16 * (k + 1)) }
+    /// The frame slot of a stack location.
+    func slot(_ l: Location) -> Mem {
+        switch l {
+        case .stack(let k): spill(k)
+        case .stack16(let k): spill16(k)
+        default: preconditionFailure("not a stack location")
+        }
+    }
     static func width(_ t: IRType) -> Width { t.is64 ? .w64 : .w32 }
     static func fwidth(_ t: IRType) -> FloatWidth { t == .f32 ? .f32 : .f64 }
 
@@ -177,7 +201,7 @@ struct X64Lowering {
         case .gpr(let r): return .reg(Reg(r))
         case .stack(let k): return .mem(spill(k))
         case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return .reg(scratch)
-        case .none: preconditionFailure("operand without a location")
+        case .none, .stack16: preconditionFailure("operand without a location")
         }
     }
 
@@ -191,7 +215,7 @@ struct X64Lowering {
         case .gpr(let r): return Reg(r)
         case .stack(let k): asm.load(.w64, scratch, spill(k)); return scratch
         case .xmm(let x): asm.movFromX(.w64, scratch, XReg(x)); return scratch
-        case .none: preconditionFailure("operand without a location")
+        case .none, .stack16: preconditionFailure("operand without a location")
         }
     }
 
@@ -206,9 +230,15 @@ struct X64Lowering {
         }
     }
 
-    /// A float operand in an xmm register: its own, or loaded into `scratch`.
+    /// A float or v128 operand in an xmm register: its own, or loaded into `scratch`.
     mutating func xmm(_ v: IRValue, into scratch: XReg) -> XReg {
         let t = f.type(v)
+        if t == .v128 {
+            switch vector(v) {
+            case .reg(let x): return x
+            case let o: asm.load128(scratch, o); return scratch
+            }
+        }
         if let bits = f.constant(v) {
             if bits == 0 { asm.xorps(scratch, scratch) } else {
                 asm.movss(Self.fwidth(t), scratch, rip: constantLabel(t == .f32 ? bits & 0xFFFF_FFFF : bits))
@@ -219,7 +249,16 @@ struct X64Lowering {
         case .xmm(let x): return XReg(x)
         case .stack(let k): asm.movss(Self.fwidth(t), scratch, spill(k)); return scratch
         case .gpr(let r): asm.movToX(.w64, scratch, Reg(r)); return scratch
-        case .none: preconditionFailure("operand without a location")
+        case .none, .stack16: preconditionFailure("operand without a location")
+        }
+    }
+    /// A v128 operand: its register, its 16-byte slot, or its constant after the code.
+    mutating func vector(_ v: IRValue) -> XOperand {
+        if let bits = f.constant(v) { return .rip(m.constant128(V128Bits(lo: bits, hi: f.def(v)!.imm2))) }
+        switch loc(v) {
+        case .xmm(let x): return .reg(XReg(x))
+        case .stack16(let k): return .mem(spill16(k))
+        default: preconditionFailure("v128 operand without a location")
         }
     }
     mutating func moveX(_ v: IRValue, to x: XReg) {
@@ -247,8 +286,11 @@ struct X64Lowering {
         }
     }
     mutating func finishX(_ v: IRValue, _ x: XReg) {
-        guard case .stack(let k) = loc(v) else { return }
-        asm.movss(.f64, spill(k), x)
+        switch loc(v) {
+        case .stack(let k): asm.movss(.f64, spill(k), x)
+        case .stack16(let k): asm.movdqu(spill16(k), x)
+        default: return
+        }
         if let h = ra.heads[v.id], case .xmm(let g) = h.register {
             if XReg(g) != x { asm.movaps(XReg(g), x) }
             headLoaded[Int(v.id)] = true
@@ -304,7 +346,7 @@ struct X64Lowering {
             checkedAddresses.removeAll(keepingCapacity: true)
             let block = f.blocks[Int(b)]
             let insts = block.insts
-            var restores: [(value: IRValue, slot: Int32)] = []
+            var restores: [(value: IRValue, slot: Location)] = []
             for (j, i) in insts.enumerated() {
                 if ra.fused[Int(i)] { continue }
                 if ra.foldedLoads[Int(i)] {
@@ -316,7 +358,7 @@ struct X64Lowering {
                 let previous: IRInst? = j > 0 && ra.fused[Int(insts[j - 1])] ? f.insts[Int(insts[j - 1])] : nil
                 if let saves = ra.savedAcrossCall[i] {
                     // Caller-saved registers live across the call: saved before its argument moves.
-                    for (v, slot) in saves { emitMove(.loc(loc(v)), to: .stack(slot)) }
+                    for (v, slot) in saves { emitMove(.loc(loc(v)), to: slot) }
                     restores = saves
                 }
                 flagsHold = nil
@@ -325,7 +367,7 @@ struct X64Lowering {
                 foldedLoad = nil
                 // ... and restored once its results are taken.
                 if !restores.isEmpty, j + 1 == insts.count || f.insts[Int(insts[j + 1])].op != .callResult {
-                    for (v, slot) in restores { emitMove(.loc(.stack(slot)), to: loc(v)) }
+                    for (v, slot) in restores { emitMove(.loc(slot), to: loc(v)) }
                     restores = []
                 }
             }
@@ -335,7 +377,7 @@ struct X64Lowering {
         }
         // Spill slots, two scratch slots for indirect calls, the VM context's slot when there
         // are landing blocks, and outgoing slots.
-        let frame = 8 + 8 * (ra.spillSlots + 2 + (hasLandings ? 1 : 0)) + 16 * outSlots
+        let frame = Int(wideSlotsTop - saved.bytes) + 16 * ra.spillSlots16 + 16 * outSlots
         m.inlineTag = 0  // out-of-line code: call paths (inlined code has no calls)
         position = -1  // values in their slots there
         while !outOfLine.isEmpty {
@@ -482,7 +524,7 @@ struct X64Lowering {
         m.recordCallSite(offset: offset)
         asm.bind(back)
         directResult = d.result
-        let result = type.results.first.map { IRType($0)! }
+        let result = type.results.first.map { IRType($0) }
         let overridesHere = overrides  // the closure runs after every block: the block's view
         outOfLine.append { l in
             l.overrides = overridesHere
@@ -522,8 +564,8 @@ struct X64Lowering {
         m.recordCallSite(offset: offset)
         asm.bind(back)
         directResult = d.result
-        let params = type.params.map { IRType($0)! }
-        let result = type.results.first.map { IRType($0)! }
+        let params = type.params.map { IRType($0) }
+        let result = type.results.first.map { IRType($0) }
         // The callee runs in another tier now: its slot-buffer entry.
         let overridesHere = overrides  // the closure runs after every block: the block's view
         outOfLine.append { l in
@@ -730,6 +772,10 @@ struct X64Lowering {
     /// Stores `v` into a 16-byte call or result slot.
     mutating func storeSlot(_ v: IRValue, _ slot: Mem, scratch: Reg) {
         let t = f.type(v)
+        if t == .v128 {
+            asm.movdqu(slot, xmm(v, into: Self.x1))
+            return
+        }
         if t.isFloat, case .xmm(let x) = loc(v) {
             asm.movss(Self.fwidth(t), slot, XReg(x))
             return
@@ -743,9 +789,9 @@ struct X64Lowering {
     /// Loads a call result from a slot into `v`'s location.
     mutating func loadSlot(_ v: IRValue, _ slot: Mem) {
         let t = f.type(v)
-        if t.isFloat {
+        if t.inXMM {
             let x = xdst(v)
-            asm.movss(Self.fwidth(t), x, slot)
+            if t == .v128 { asm.movdqu(x, slot) } else { asm.movss(Self.fwidth(t), x, slot) }
             finishX(v, x)
         } else {
             let d = dst(v)
@@ -754,7 +800,7 @@ struct X64Lowering {
         }
     }
 
-    enum MoveSource: Equatable { case loc(Location), constant(UInt64, Bool) }
+    enum MoveSource: Equatable { case loc(Location), constant(UInt64, Bool), vector(V128Bits) }
 
     /// Moves values into locations all at once (block arguments, call and builtin arguments).
     mutating func parallelMove(_ moves: [(IRValue, Location)]) {
@@ -765,6 +811,7 @@ struct X64Lowering {
     func moveSource(_ v: IRValue) -> MoveSource {
         guard let bits = f.constant(v) else { return .loc(loc(v)) }
         let t = f.type(v)
+        if t == .v128 { return .vector(V128Bits(lo: bits, hi: f.def(v)!.imm2)) }
         return .constant(t == .i32 || t == .f32 ? bits & 0xFFFF_FFFF : bits, t.isFloat)
     }
 
@@ -801,7 +848,10 @@ struct X64Lowering {
                     continue
                 }
                 let scratch: Location
-                if case .xmm = s { scratch = .xmm(Self.x1.code) } else { scratch = .gpr(Self.s1.code) }
+                switch s {
+                case .xmm, .stack16: scratch = .xmm(Self.x1.code)
+                default: scratch = .gpr(Self.s1.code)
+                }
                 emitMove(.loc(s), to: scratch)
                 for j in pending.indices where pending[j].0 == .loc(s) { pending[j].0 = .loc(scratch) }
             }
@@ -831,6 +881,16 @@ struct X64Lowering {
         case (.loc(.stack(let k)), .xmm(let b)): asm.movss(.f64, XReg(b), spill(k))
         case (.loc(.gpr(let a)), .xmm(let b)): asm.movToX(.w64, XReg(b), Reg(a))
         case (.loc(.xmm(let a)), .gpr(let b)): asm.movFromX(.w64, Reg(b), XReg(a))
+        // v128 values: 16-byte slots; memory to memory through xmm14 (xmm15 may hold a cycle's value).
+        case (.loc(.xmm(let a)), .stack16(let k)): asm.movdqu(spill16(k), XReg(a))
+        case (.loc(.stack16(let k)), .xmm(let b)): asm.movdqu(XReg(b), spill16(k))
+        case (.loc(.stack16(let j)), .stack16(let k)):
+            asm.movdqu(Self.x2, spill16(j))
+            asm.movdqu(spill16(k), Self.x2)
+        case (.vector(let bits), .xmm(let x)): m.loadConstant(XReg(x), bits)
+        case (.vector(let bits), .stack16(let k)):
+            m.loadConstant(Self.x2, bits)
+            asm.movdqu(spill16(k), Self.x2)
         default: preconditionFailure("move \(s) -> \(d)")
         }
     }

@@ -229,7 +229,11 @@ extension X64Lowering {
             store(inst)
         case .globalGet:
             m.globalCell(Int(inst.imm), into: Self.s2)
-            if t!.isFloat {
+            if t == .v128 {
+                let d = xdst(r)
+                asm.movdqu(d, Mem(Self.s2, 0))
+                finishX(r, d)
+            } else if t!.isFloat {
                 let d = xdst(r)
                 asm.movss(Self.fwidth(t!), d, Mem(Self.s2, 0))
                 finishX(r, d)
@@ -240,7 +244,11 @@ extension X64Lowering {
             }
         case .globalSet:
             let vt = f.type(inst.a)
-            if vt.isFloat {
+            if vt == .v128 {
+                let x = xmm(inst.a, into: Self.x2)
+                m.globalCell(Int(inst.imm), into: Self.s2)
+                asm.movdqu(Mem(Self.s2, 0), x)
+            } else if vt.isFloat {
                 let x = xmm(inst.a, into: Self.x2)
                 m.globalCell(Int(inst.imm), into: Self.s2)
                 asm.movss(Self.fwidth(vt), Mem(Self.s2, 0), x)
@@ -382,6 +390,8 @@ extension X64Lowering {
             finish(r, d)
         case .caught:
             loadSlot(r, Mem(.rsp, Int32(16 * Int(inst.imm))))
+        case .simd:
+            simd(inst)
         }
     }
 
@@ -457,7 +467,7 @@ extension X64Lowering {
         case .xmm(let x): asm.movToX(f.type(v) == .f32 ? .w32 : .w64, XReg(x), r)
         case .stack(let k): asm.store(.w64, spill(k), r)
         case .gpr(let g): asm.mov(.w64, Reg(g), r)
-        case .none: break
+        case .none, .stack16: break
         }
     }
 
@@ -503,7 +513,7 @@ extension X64Lowering {
     /// with a branch around a move.
     mutating func select(_ inst: IRInst, fusedCondition: IRInst?) {
         let t = inst.type!
-        if t.isFloat {
+        if t.inXMM {
             testCondition(inst.c)
             let skip = asm.newLabel()
             moveX(inst.a, to: Self.x1)
@@ -639,6 +649,7 @@ extension X64Lowering {
     }
 
     mutating func load(_ inst: IRInst) {
+        if let op = inst.simdMemoryOpcode { return simdLoad(inst, op) }
         let opcode = UInt8(inst.imm)
         let mm = address(of: inst)
         let r = inst.result
@@ -656,6 +667,7 @@ extension X64Lowering {
     }
 
     mutating func store(_ inst: IRInst) {
+        if let op = inst.simdMemoryOpcode { return simdStore(inst, op) }
         let access = MemoryAccess.store(UInt8(inst.imm))
         let vt = f.type(inst.b)
         if vt.isFloat {
