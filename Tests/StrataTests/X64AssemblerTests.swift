@@ -133,6 +133,18 @@ import Testing
         add("pmovmskb r10d, xmm9") { $0.packedToGPR(0x66, [0x0F, 0xD7], .r10, .xmm(9)) }
         add("movmskps eax, xmm3") { $0.packedToGPR(nil, [0x0F, 0x50], .rax, .xmm(3)) }
         add("movq xmm2, qword ptr [rdi + 0x4]") { $0.movq(.xmm(2), Mem(.rdi, 4)) }
+        // AVX three-operand packed forms (VEX: the 0F map in two bytes, 0F 38 / 0F 3A and
+        // extended base or index registers in three).
+        add("vpaddd xmm1, xmm2, xmm3") { $0.vpacked(0x66, [0x0F, 0xFE], .xmm(1), .xmm(2), .reg(.xmm(3))) }
+        add("vaddps xmm10, xmm11, xmm12") { $0.vpacked(nil, [0x0F, 0x58], .xmm(10), .xmm(11), .reg(.xmm(12))) }
+        add("vpmulld xmm3, xmm14, xmm4") { $0.vpacked(0x66, [0x0F, 0x38, 0x40], .xmm(3), .xmm(14), .reg(.xmm(4))) }
+        add("vpminud xmm0, xmm1, xmmword ptr [r15 + rax + 0x10]") { $0.vpacked(0x66, [0x0F, 0x38, 0x3B], .xmm(0), .xmm(1), .mem(Mem(.r15, index: .rax, 16))) }
+        add("vpandn xmm9, xmm2, xmmword ptr [rbp - 0x40]") { $0.vpacked(0x66, [0x0F, 0xDF], .xmm(9), .xmm(2), .mem(Mem(.rbp, -64))) }
+        add("vsubpd xmm5, xmm5, xmmword ptr [rax + 8*r12]") { $0.vpacked(0x66, [0x0F, 0x5C], .xmm(5), .xmm(5), .mem(Mem(.rax, index: .r12, scale: 3))) }
+        add("vpshufb xmm13, xmm8, xmm15") { $0.vpacked(0x66, [0x0F, 0x38, 0x00], .xmm(13), .xmm(8), .reg(.xmm(15))) }
+        add("vpackssdw xmm2, xmm3, xmm9") { $0.vpacked(0x66, [0x0F, 0x6B], .xmm(2), .xmm(3), .reg(.xmm(9))) }
+        add("movdqu xmm4, xmmword ptr [rbp - 0x30]") { $0.load128(.xmm(4), .mem(Mem(.rbp, -48))) }
+        add("pmaxsw xmm6, xmmword ptr [rsp + 0x10]") { $0.packed(0x66, [0x0F, 0xEE], .xmm(6), .mem(Mem(.rsp, 16))) }
         add("movd xmm8, dword ptr [r13]") { $0.movd(.xmm(8), Mem(.r13)) }
         add("movd xmm0, eax") { $0.movToX(.w32, .xmm(0), .rax) }
         add("movq xmm10, r11") { $0.movToX(.w64, .xmm(10), .r11) }
@@ -234,11 +246,16 @@ import Testing
         asm.sse(.div, .f64, .xmm(3), rip: pool)    // 8 bytes
         asm.sse(.add, .f32, .xmm(12), rip: pool)   // 9 bytes (REX)
         asm.vsse(.mul, .f64, .xmm(9), .xmm(2), rip: pool)   // 8 bytes (VEX)
+        // The displacement counts from the end of the instruction, past an immediate.
+        asm.packed(0x66, [0x0F, 0x70], .xmm(2), rip: pool, imm: 0x1B)        // 9 bytes
+        asm.packed(0x66, [0x0F, 0x38, 0x00], .xmm(10), .rip(pool))          // 10 bytes
+        asm.vpacked(nil, [0x0F, 0xC2], .xmm(1), .xmm(2), .rip(pool), imm: 2) // 9 bytes
         asm.bind(pool)
         asm.resolveFixups()
         let got = try Self.disassemble(asm.bytes)
-        #expect(got == ["movsd xmm1, qword ptr [rip + 0x19]", "divsd xmm3, qword ptr [rip + 0x11]", "addss xmm12, dword ptr [rip + 0x8]",
-                        "vmulsd xmm9, xmm2, qword ptr [rip]"])
+        #expect(got == ["movsd xmm1, qword ptr [rip + 0x35]", "divsd xmm3, qword ptr [rip + 0x2d]", "addss xmm12, dword ptr [rip + 0x24]",
+                        "vmulsd xmm9, xmm2, qword ptr [rip + 0x1c]", "pshufd xmm2, xmmword ptr [rip + 0x13], 0x1b",
+                        "pshufb xmm10, xmmword ptr [rip + 0x9]", "vcmpleps xmm1, xmm2, xmmword ptr [rip]"])
     }
 
     @Test func labelsAndJumps() throws {

@@ -132,8 +132,9 @@ struct BaselineCompiler: CodeSink {
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], hasMemory: Bool,
         localUses: [Int] = [], tailCalls: (functionIndex: Int, toOthers: Bool)? = nil, catches: Bool = false,
-        counting: HotnessCounting? = nil
+        counting: HotnessCounting? = nil, avx: Bool = false
     ) {
+        m.avx = avx
         self.counting = counting
         self.catches = catches
         self.functionIndex = tailCalls?.functionIndex ?? -1

@@ -56,7 +56,16 @@ extension TierCompiler {
 struct BaselineTierCompiler: TierCompiler {
     var hotness: (call: Int32, loop: Int32)?
     var interpreterOnly: Set<Int> = []
+    /// Emit AVX encodings (the CPU has them and the configuration allows them).
+    var avx = false
     var tier: Tier { .baseline }
+
+    init(hotness: (call: Int32, loop: Int32)? = nil, avx: Bool = false) { self.hotness = hotness; self.avx = avx }
+    init(_ configuration: EngineConfiguration, hotness: (call: Int32, loop: Int32)? = nil) {
+        self.hotness = hotness
+        interpreterOnly = configuration.interpreterOnlyFunctions
+        avx = configuration.codeFeatures & STRATA_CPU_AVX != 0
+    }
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
         let body = source.body, type = source.type
@@ -68,7 +77,8 @@ struct BaselineTierCompiler: TierCompiler {
             context: source.context, importedFunctionCount: source.importedFunctionCount, type: type, locals: body.locals,
             hasMemory: source.moduleHasMemory, localUses: counter.uses,
             tailCalls: (functionIndex: functionIndex, toOthers: counter.tailCallsOthers), catches: counter.catches,
-            counting: hotness.map { BaselineCompiler.HotnessCounting(definedIndex: source.index, callWeight: $0.call, loopWeight: $0.loop) })
+            counting: hotness.map { BaselineCompiler.HotnessCounting(definedIndex: source.index, callWeight: $0.call, loopWeight: $0.loop) },
+            avx: avx)
         var validator = FunctionValidator(module: source.context, body: body, type: type, bytes: source.bytes)
         try validator.run(sink: &compiler)
         if let reason = compiler.unsupported { return .failure(reason) }
@@ -104,16 +114,15 @@ extension Tier {
     static func eagerCompilers(_ c: EngineConfiguration) -> [any TierCompiler] {
         switch c.tier {
         case .interpreter, .tiered: []
-        case .baseline: [BaselineTierCompiler(interpreterOnly: c.interpreterOnlyFunctions)]
-        case .optimizing: [OptimizingTierCompiler(c), BaselineTierCompiler(interpreterOnly: c.interpreterOnlyFunctions)]
+        case .baseline: [BaselineTierCompiler(c)]
+        case .optimizing: [OptimizingTierCompiler(c), BaselineTierCompiler(c)]
         }
     }
 
     /// The compiler tiered mode moves a function up to this tier with.
     static func tierUpCompiler(to tier: Tier, configuration c: EngineConfiguration) -> (any TierCompiler)? {
         switch tier {
-        case .baseline: BaselineTierCompiler(
-            hotness: (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight)), interpreterOnly: c.interpreterOnlyFunctions)
+        case .baseline: BaselineTierCompiler(c, hotness: (Int32(clamping: c.callWeight), Int32(clamping: c.loopWeight)))
         case .optimizing: OptimizingTierCompiler(c)
         default: nil
         }
@@ -193,7 +202,7 @@ extension Module {
             return nil
         }
         let compilers: [any TierCompiler] = [
-            BaselineTierCompiler(), BaselineTierCompiler(hotness: (15, 1)), OptimizingTierCompiler(avx: false),
+            BaselineTierCompiler(), BaselineTierCompiler(hotness: (15, 1)), BaselineTierCompiler(avx: true), OptimizingTierCompiler(avx: false),
             OptimizingTierCompiler(avx: true), OptimizingTierCompiler(avx: true, bmi2: true),
         ]
         var out: [MachineFunction] = []

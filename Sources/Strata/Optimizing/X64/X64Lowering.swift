@@ -109,6 +109,7 @@ struct X64Lowering {
     ) {
         self.f = f
         self.avx = avx
+        m.avx = avx
         self.bmi2 = bmi2
         self.ra = allocation
         self.order = order

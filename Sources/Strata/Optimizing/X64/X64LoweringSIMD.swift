@@ -45,10 +45,12 @@ extension X64Lowering {
             if !inst.c.isNone { r.c = operand(&self, inst.c) }
         }
         // The result's register when neither b nor c is there (a may be: the sequences read a
-        // before they write d, or a is d).
+        // before they write d, or a is d), or when an AVX form takes both from registers.
         let result = inst.result
+        var threeOperand = false
+        if m.avx, X64MachineLayer.simdBinary[opcode] != nil, case .reg = r.a { threeOperand = true }
         if f.type(result).inXMM {
-            if case .xmm(let x) = loc(result), r.b != .reg(XReg(x)), r.c != .reg(XReg(x)) {
+            if case .xmm(let x) = loc(result), threeOperand || r.b != .reg(XReg(x)) && r.c != .reg(XReg(x)) {
                 r.d = XReg(x)
             } else {
                 r.d = pool.removeFirst()
