@@ -1,3 +1,4 @@
+import CStrata
 import Testing
 import WAT
 @testable import Strata
@@ -295,5 +296,36 @@ import WAT
             for name in ["shuffleA", "shuffleB", "shuffleDwords", "shuffleHalves", "pressure"] { try same(name, [.v128(x), .v128(y)]) }
         }
         #expect(checked > 10_000)
+    }
+
+    /// A CPU without SSE4.1 (masked for the test) gets no compiled code at all, never an
+    /// illegal instruction: the eager modes refuse with the reason, tiered mode stays in the
+    /// interpreter and says why.
+    @Test func withoutSSE41TheCompiledTiersStepAside() throws {
+        let bytes = try wat2wasm("""
+            (module (func (export "f") (param i32) (result i32)
+              (i32x4.extract_lane 2 (i32x4.mul (i32x4.splat (local.get 0)) (v128.const i32x4 1 2 3 4)))))
+            """)
+        var c = EngineConfiguration()
+        c.maskedCPUFeatures = STRATA_CPU_SSE41
+        for tier in [Tier.baseline, .optimizing] {
+            c.tier = tier
+            #expect(throws: WasmError.self) { try Module(engine: Engine(configuration: c), bytes: bytes) }
+            do { _ = try Module(engine: Engine(configuration: c), bytes: bytes) } catch {
+                #expect("\(error)".contains("SSE4.2"), "\(error)")
+            }
+        }
+        c.tier = .tiered
+        c.tierUpThreshold = 1
+        c.optimizeThreshold = 2
+        let events = Locked<[TierEvent]>([])
+        c.tierLog = { e in events.withLock { $0.append(e) } }
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: bytes)
+        let f = try Store(engine: engine).instantiate(module).function("f")!
+        for k in Int32(0)..<200 { #expect(try f.callI32(k) == 3 &* k) }
+        engine.flushCodeCache()
+        #expect(module.currentTier(function: 0) == .interpreter)
+        #expect(events.withLock { $0 }.contains { if case .notCompiled(let why) = $0.kind { why.contains("SSE4.2") } else { false } })
     }
 }

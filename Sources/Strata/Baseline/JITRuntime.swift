@@ -12,6 +12,21 @@ final class JITRuntime: @unchecked Sendable {
         case .failure(let e): throw e
         }
     }
+    /// The runtime, when compiled code may use `features` (`EngineConfiguration.codeFeatures`:
+    /// the CPU's, less those a configuration masks for tests).
+    static func get(features: UInt32) throws(WasmError) -> JITRuntime {
+        let r = try get()
+        try check(features)
+        return r
+    }
+
+    // SSE4.2 for pcmpgtq (i64x2 compares, abs and shifts); every CPU with LZCNT has it.
+    static let requiredFeatures = STRATA_CPU_SSE41 | STRATA_CPU_SSE42 | STRATA_CPU_POPCNT | STRATA_CPU_LZCNT | STRATA_CPU_BMI1
+    static func check(_ features: UInt32) throws(WasmError) {
+        guard features & requiredFeatures == requiredFeatures else {
+            throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.2, POPCNT, LZCNT and BMI1")
+        }
+    }
 
     /// entry(code, vmctx, slots, record) -> trap kind (0 = returned normally).
     typealias EntryFunction = @convention(c) (
@@ -24,11 +39,7 @@ final class JITRuntime: @unchecked Sendable {
     let builtins: UnsafeMutablePointer<UnsafeRawPointer?>
 
     private init() throws(WasmError) {
-        // SSE4.2 for pcmpgtq (i64x2 compares, abs and shifts); every CPU with LZCNT has it.
-        let needed = STRATA_CPU_SSE41 | STRATA_CPU_SSE42 | STRATA_CPU_POPCNT | STRATA_CPU_LZCNT | STRATA_CPU_BMI1
-        guard strata_cpu_features() & needed == needed else {
-            throw WasmError(.unsupported, "compiled tiers need an x86-64 CPU with SSE4.2, POPCNT, LZCNT and BMI1")
-        }
+        try Self.check(strata_cpu_features())
         // The trap handler recognizes exceptions by this kind.
         precondition(TrapKind.exception.rawValue == STRATA_TRAP_KIND_EXCEPTION, "STRATA_TRAP_KIND_EXCEPTION is not TrapKind.exception")
         guard strata_install_signal_handlers() == 0 else {

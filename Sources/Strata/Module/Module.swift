@@ -172,7 +172,7 @@ public final class Module: @unchecked Sendable {
             }
             var out = Lowered(info: info, context: context, compiled: [], leftOut: [], entry: lookup.entry)
             guard !compilers.isEmpty else { return out }
-            _ = try JITRuntime.get()
+            _ = try JITRuntime.get(features: configuration.codeFeatures)
             var done = [Bool](repeating: false, count: info.bodies.count)
             for f in lookup.entry?.image.functions ?? [] { done[f.index] = true }
             (out.compiled, out.leftOut) = try compileFunctions(
@@ -423,7 +423,7 @@ public final class Module: @unchecked Sendable {
             guard let compiler = Tier.tierUpCompiler(to: tier, configuration: engine.configuration) else {
                 throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
             }
-            _ = try JITRuntime.get()
+            _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
             let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
                 let body = try Self.decodedBody(index, info: info, buffer)
                 return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()

@@ -74,11 +74,15 @@ public struct EngineConfiguration: Sendable {
     /// run in the interpreter in every mode (mixed-tier calls, traps and exceptions are tested
     /// with them), like V8's tier mask for testing. Part of the code cache key.
     var interpreterOnlyFunctions: Set<Int> = []
+    /// For tests: CPU features (`STRATA_CPU_*`) compiled code must do without, as on a CPU that
+    /// lacks them (without SSE4.1 the compiled tiers are unavailable: eager modes fail with the
+    /// reason, tiered mode stays in the interpreter). Part of the code cache key.
+    var maskedCPUFeatures: UInt32 = 0
     public init() {}
 
     /// The CPU features compiled code may use under this configuration.
     var codeFeatures: UInt32 {
-        strata_cpu_features() & (useAVX ? ~0 : ~(STRATA_CPU_AVX | STRATA_CPU_BMI2))
+        strata_cpu_features() & ~maskedCPUFeatures & (useAVX ? ~0 : ~(STRATA_CPU_AVX | STRATA_CPU_BMI2))
     }
 }
 
