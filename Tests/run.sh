@@ -45,7 +45,7 @@ echo "== The SIMD spec files, baseline tier without VEX encodings (the SSE forms
 .build/release/strata wast --tier baseline --no-avx --testsuite "$STRATA_TESTSUITE" \
     --parser reference \
     --expectations spec-tests/expected-failures.txt "$STRATA_TESTSUITE/wasm-2.0/simd" "$STRATA_TESTSUITE"/simd_*.wast "$STRATA_TESTSUITE"/*relaxed*.wast
-echo "== The same spec files, tiered mode: every function queued for the next tier after its first call in each"
+echo "== The whole suite again, tiered mode: every function queued for the next tier after its first call in each"
 .build/release/strata wast --tier tiered --tier-up-threshold 1 --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --parser reference \
     --expectations spec-tests/expected-failures.txt "${spec[@]}"

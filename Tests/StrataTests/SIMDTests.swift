@@ -207,6 +207,13 @@ import WAT
               (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get 0) (local.get 1)))
             (func (export "shuffleHalves") (param v128 v128) (result v128)
               (i8x16.shuffle 8 9 10 11 0 1 2 3 28 29 30 31 16 17 18 19 (local.get 0) (local.get 1)))
+            ;; A compare's lanes as the mask (one blend with AVX), splats of constants (folded).
+            (func (export "blends") (param v128 v128) (result v128)
+              (v128.xor
+                (v128.bitselect (local.get 0) (local.get 1) (i32x4.gt_s (local.get 0) (local.get 1)))
+                (v128.xor
+                  (i8x16.relaxed_laneselect (local.get 1) (local.get 0) (f32x4.lt (local.get 0) (local.get 1)))
+                  (i16x8.add (i16x8.splat (i32.const 0x1234)) (f64x2.mul (local.get 0) (f64x2.splat (f64.const -2.5)))))))
             (func $keep (param v128) (result v128) (local.get 0))
             (global $g (mut v128) (v128.const i64x2 3 4))
             ;; More v128 values live at once than registers, across a call and a loop whose
@@ -293,7 +300,7 @@ import WAT
             try same("memory", [.v128(x), .i32(Int32(n * 64))])
             try same("select", [.v128(x), .v128(y), .i32(Int32(n % 2))])
             try same("compareSelect", [.v128(x), .v128(y), .i32(Int32(n)), .i32(30)])
-            for name in ["shuffleA", "shuffleB", "shuffleDwords", "shuffleHalves", "pressure"] { try same(name, [.v128(x), .v128(y)]) }
+            for name in ["shuffleA", "shuffleB", "shuffleDwords", "shuffleHalves", "pressure", "blends"] { try same(name, [.v128(x), .v128(y)]) }
         }
         #expect(checked > 10_000)
     }

@@ -143,6 +143,11 @@ import Testing
         add("vsubpd xmm5, xmm5, xmmword ptr [rax + 8*r12]") { $0.vpacked(0x66, [0x0F, 0x5C], .xmm(5), .xmm(5), .mem(Mem(.rax, index: .r12, scale: 3))) }
         add("vpshufb xmm13, xmm8, xmm15") { $0.vpacked(0x66, [0x0F, 0x38, 0x00], .xmm(13), .xmm(8), .reg(.xmm(15))) }
         add("vpackssdw xmm2, xmm3, xmm9") { $0.vpacked(0x66, [0x0F, 0x6B], .xmm(2), .xmm(3), .reg(.xmm(9))) }
+        add("vpblendvb xmm1, xmm2, xmm11, xmm12") { $0.vpacked(0x66, [0x0F, 0x3A, 0x4C], .xmm(1), .xmm(2), .reg(.xmm(11)), imm: 12 << 4) }
+        add("vpsrlw xmm5, xmm3, 0x8") { $0.vpacked(0x66, [0x0F, 0x71], .xmm(2), .xmm(5), .reg(.xmm(3)), imm: 8) }
+        add("vpsllq xmm12, xmm9, 0x3f") { $0.vpacked(0x66, [0x0F, 0x73], .xmm(6), .xmm(12), .reg(.xmm(9)), imm: 63) }
+        add("vbroadcastss xmm7, dword ptr [r15 + rax + 0x4]") { $0.vpacked(0x66, [0x0F, 0x38, 0x18], .xmm(7), .xmm(0), .mem(Mem(.r15, index: .rax, 4))) }
+        add("movddup xmm3, qword ptr [r15 + rcx]") { $0.packed(0xF2, [0x0F, 0x12], .xmm(3), Mem(.r15, index: .rcx)) }
         add("movdqu xmm4, xmmword ptr [rbp - 0x30]") { $0.load128(.xmm(4), .mem(Mem(.rbp, -48))) }
         add("pmaxsw xmm6, xmmword ptr [rsp + 0x10]") { $0.packed(0x66, [0x0F, 0xEE], .xmm(6), .mem(Mem(.rsp, 16))) }
         add("movd xmm8, dword ptr [r13]") { $0.movd(.xmm(8), Mem(.r13)) }

@@ -211,8 +211,8 @@ enum IRPasses {
                         case .value(let v):
                             replacement[Int(inst.result.id)] = v.id
                             continue
-                        case .constant(let bits):
-                            f.insts[Int(i)] = IRInst(op: .const, type: inst.type, imm: bits, result: inst.result)
+                        case .constant(let bits, let high):
+                            f.insts[Int(i)] = IRInst(op: .const, type: inst.type, imm: bits, imm2: high, result: inst.result)
                             inst = f.insts[Int(i)]
                         }
                     }

@@ -7,8 +7,8 @@ enum Simplifier {
     enum Folded {
         /// The instruction equals an existing value.
         case value(IRValue)
-        /// The instruction is a constant.
-        case constant(UInt64)
+        /// The instruction is a constant (`high`: a v128's upper half).
+        case constant(UInt64, high: UInt64 = 0)
     }
 
     /// Folds `inst` in the builder: returns the value that replaces it (a new constant is
@@ -17,9 +17,9 @@ enum Simplifier {
         guard let r = simplify(inst, f) else { return nil }
         switch r {
         case .value(let v): return v
-        case .constant(let bits):
+        case .constant(let bits, let high):
             if inst.op == .const { return nil }
-            return f.append(IRInst(op: .const, type: inst.type, imm: bits), to: block)
+            return f.append(IRInst(op: .const, type: inst.type, imm: bits, imm2: high), to: block)
         }
     }
 
@@ -127,6 +127,19 @@ enum Simplifier {
             guard let x = ca else { return nil }
             let sign: UInt64 = t == .f32 ? 0x8000_0000 : 1 << 63
             return .constant(inst.op == .fneg ? x ^ sign : x & ~sign)
+        case .simd:
+            // A splat of a constant is a v128 constant (the lane repeated).
+            guard (0x0F...0x14).contains(inst.imm), let x = ca else { return nil }
+            let width: UInt64 = switch inst.imm {
+            case 0x0F: 8
+            case 0x10: 16
+            case 0x11, 0x13: 32
+            default: 64
+            }
+            let lane = width == 64 ? x : x & ((1 << width) - 1)
+            var half: UInt64 = 0
+            for k in 0..<(64 / width) { half |= lane << (width * k) }
+            return .constant(half, high: half)
         default:
             return nil
         }

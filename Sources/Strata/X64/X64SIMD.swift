@@ -213,6 +213,8 @@ extension X64MachineLayer {
                 asm.load128(t[0], r.b)
                 op(prefix, [0x0F, 0xC2], t[0], r.a, imm: predicates[Int(k)])
                 asm.movaps(d, t[0])
+            } else if avx, case .reg(let a) = r.a {
+                asm.vpacked(prefix, [0x0F, 0xC2], d, a, r.b, imm: predicates[Int(k)])
             } else {
                 prepare(r)
                 op(prefix, [0x0F, 0xC2], d, r.b, imm: predicates[Int(k)])
@@ -465,6 +467,14 @@ extension X64MachineLayer {
         return .xmm
     }
 
+    /// d = the bytes of `a` where `mask`'s are set, of `b` elsewhere (vpblendvb, AVX): a
+    /// bitselect whose mask has every lane all ones or all zeros (a compare's result).
+    mutating func blend(_ d: XReg, mask: XReg, ifSet a: XOperand, otherwise b: XReg) {
+        asm.vpacked(Self.p66, [0x0F, 0x3A, 0x4C], d, b, a, imm: mask.code << 4)
+    }
+    /// Whether SIMD instruction `opcode` gives every lane all ones or all zeros (compares).
+    static func givesLaneMasks(_ opcode: UInt64) -> Bool { (0x23...0x4C).contains(opcode) || (0xD6...0xDB).contains(opcode) }
+
     /// pmovsx/pmovzx of the low half of `s` into `x` (a memory source is read 8 bytes wide).
     mutating func extendLow(_ extend: [UInt8], _ x: XReg, _ s: XOperand) {
         if case .rip = s { asm.load128(x, s); asm.packed(Self.p66, extend, x, x) } else { op(Self.p66, extend, x, s) }
@@ -624,8 +634,12 @@ extension X64MachineLayer {
         let d = r.d, t = r.temps[0]
         switch k {
         case 0, 1, 4, 6:  // eq, ne, gt_s, le_s: a op b (ne, le_s negated)
-            prepare(r)
-            op(Self.p66, k < 2 ? shape.eq : shape.gt, d, r.b)
+            if avx, case .reg(let a) = r.a {
+                asm.vpacked(Self.p66, k < 2 ? shape.eq : shape.gt, d, a, r.b)
+            } else {
+                prepare(r)
+                op(Self.p66, k < 2 ? shape.eq : shape.gt, d, r.b)
+            }
             if k == 1 || k == 6 {
                 allOnes(t)
                 asm.packed(Self.p66, [0x0F, 0xEF], d, t)
@@ -663,11 +677,18 @@ extension X64MachineLayer {
             [(0x73, 6, 0xF3), (0x73, 4, 0xE2), (0x73, 2, 0xD3)],
         ]
         let (immOp, field, regOp) = forms[Int(group)][Int(kind)]
-        prepare(r)
         if let n = r.constantG {
-            asm.packedShift(immOp, field, r.d, imm: UInt8(n & (bits - 1)))
+            let count = UInt8(n & (bits - 1))
+            if avx, case .reg(let a) = r.a {
+                // VEX: the destination in vvvv, the source in r/m (no copy first).
+                asm.vpacked(Self.p66, [0x0F, immOp], XReg(field), r.d, .reg(a), imm: count)
+            } else {
+                prepare(r)
+                asm.packedShift(immOp, field, r.d, imm: count)
+            }
             return
         }
+        prepare(r)
         let s = Self.simdScratch
         asm.mov(.w32, s, r.g)
         asm.alu(.and, .w32, s, imm: Int32(bits - 1))
@@ -687,8 +708,14 @@ extension X64MachineLayer {
             asm.packed(Self.p66, [0x0F, 0x38, ops[Int(opcode - 1)]], x, m)
         case 0x07: asm.lane([0x0F, 0x3A, 0x20], x, m, imm: 0); splat(x, bytes: 1, zero: zero)
         case 0x08: asm.lane([0x0F, 0xC4], x, m, imm: 0); splat(x, bytes: 2, zero: nil)
-        case 0x09: asm.movd(x, m); splat(x, bytes: 4, zero: nil)
-        case 0x0A: asm.movq(x, m); splat(x, bytes: 8, zero: nil)
+        case 0x09:
+            if avx {
+                asm.vpacked(Self.p66, [0x0F, 0x38, 0x18], x, XReg(0), .mem(m))  // vbroadcastss
+            } else {
+                asm.movd(x, m)
+                splat(x, bytes: 4, zero: nil)
+            }
+        case 0x0A: asm.packed(0xF2, [0x0F, 0x12], x, m)  // movddup
         case 0x5C: asm.movd(x, m)  // v128.load32_zero
         default: asm.movq(x, m)  // v128.load64_zero
         }

@@ -58,6 +58,15 @@ extension X64Lowering {
         } else {
             r.gd = dst(result)
         }
+        // bitselect (or laneselect) by a compare's lanes: one blend.
+        if m.avx, opcode == 0x52 || (0x109...0x10C).contains(opcode), let mask = f.def(inst.c), mask.op == .simd,
+           X64MachineLayer.givesLaneMasks(mask.imm), case .reg(let b) = r.b, case .reg(let c) = r.c {
+            // (Four operands: the result may be in any of their registers.)
+            let d: XReg = if case .xmm(let x) = loc(result) { XReg(x) } else { Self.x1 }
+            m.blend(d, mask: c, ifSet: r.a, otherwise: b)
+            finishX(result, d)
+            return
+        }
         r.temps = Array(pool.prefix(tempCount))
         precondition(r.temps.count == tempCount, "SIMD temporaries")
         var immediate = V128Bits(lo: 0, hi: 0)
