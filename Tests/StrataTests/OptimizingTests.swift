@@ -144,7 +144,7 @@ import WAT
         for k in 0..<3 {
             let f = try ir(wat, function: k)
             let order = IRPasses.reversePostorder(f)
-            #expect(RegisterAllocator.foldedLoads(f, order: order).filter { $0 }.count == 1, "\(f.listing())")
+            #expect(RegisterAllocator.foldedLoads(f, order: order, machine: X64Machine.registers).filter { $0 }.count == 1, "\(f.listing())")
         }
         let interpreter = try instantiate(wat).1
         let optimized = try compiled(wat)

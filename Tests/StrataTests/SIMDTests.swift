@@ -335,4 +335,33 @@ import WAT
         #expect(module.currentTier(function: 0) == .interpreter)
         #expect(events.withLock { $0 }.contains { if case .notCompiled(let why) = $0.kind { why.contains("SSE4.2") } else { false } })
     }
+
+    /// With AVX a v128.load used only by the lane arithmetic after it is that instruction's
+    /// memory operand; out of bounds, the trap names the load's offset as the interpreter's does.
+    @Test func foldedVectorLoadsTrapAtTheLoad() throws {
+        guard strata_cpu_features() & STRATA_CPU_AVX != 0 else { return }
+        let bytes = try wat2wasm("""
+            (module (memory 1)
+              (func (export "f") (param v128 i32) (result v128)
+                (i32x4.add (local.get 0) (v128.load offset=8 (local.get 1)))))
+            """)
+        let engine = OptimizingTests.machineCodeEngine()
+        let optimized = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: bytes))
+        let code = try X64AssemblerTests.disassemble(try #require(optimized.module.machineCode(function: 0)))
+        #expect(code.contains { $0.hasPrefix("vpaddd") && $0.contains("xmmword ptr [r15") }, "\(code)")
+        var c = EngineConfiguration()
+        c.tier = .interpreter
+        let ie = Engine(configuration: c)
+        let interpreted = try Store(engine: ie).instantiate(try Module(engine: ie, bytes: bytes))
+        let x = Value.v128(V128(lo: 0x0000_0001_FFFF_FFFF, hi: 7))
+        for address in [0, 100, 65_512] {
+            #expect(try optimized.function("f")!.call([x, .i32(Int32(address))]) == interpreted.function("f")!.call([x, .i32(Int32(address))]))
+        }
+        for address in [65_513, -1] {
+            let want = try #require(thrownError { _ = try interpreted.function("f")!.call([x, .i32(Int32(address))]) } as? Trap)
+            let got = try #require(thrownError { _ = try optimized.function("f")!.call([x, .i32(Int32(address))]) } as? Trap)
+            #expect(got.kind == .memoryOutOfBounds && want.kind == .memoryOutOfBounds)
+            #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(got) vs \(want)")
+        }
+    }
 }

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 14
+    static let revision = 15
 
     struct Output {
         var function: MachineFunction?
@@ -34,7 +34,7 @@ enum OptimizingCompiler {
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
         do {
-            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers).run()
+            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx)).run()
         } catch {
             return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
         }

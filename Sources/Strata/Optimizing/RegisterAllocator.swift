@@ -32,6 +32,9 @@ struct RegisterSet: Sendable {
     /// XMM registers an instruction uses as temporaries: neither its operands nor its result
     /// are there, nor anything live across it.
     var temps: @Sendable (IRInst, IRFunction) -> UInt32 = { _, _ in 0 }
+    /// SIMD instructions (by opcode) that can read their second operand from memory as it is
+    /// (no alignment required): a v128 load used only by one is folded into it.
+    var foldsVectorLoad: @Sendable (UInt64) -> Bool = { _ in false }
     /// Where a call's result arrives (general, XMM): a call result not living across another
     /// call prefers it, so taking the result costs no move.
     var callResultGPR: UInt8? = nil
@@ -126,7 +129,7 @@ struct RegisterAllocator {
     /// block (integer add/sub/and/or/xor/mul, float add/sub/mul/div, of the load's type): that
     /// instruction reads the memory operand itself, and the load gets no register. Nothing
     /// comes between them, so no store or trap changes order.
-    static func foldedLoads(_ f: IRFunction, order: [Int32]) -> [Bool] {
+    static func foldedLoads(_ f: IRFunction, order: [Int32], machine: RegisterSet) -> [Bool] {
         let uses = f.useCounts(in: order)
         var folded = [Bool](repeating: false, count: f.insts.count)
         for b in order {
@@ -134,7 +137,12 @@ struct RegisterAllocator {
             for k in 0..<max(insts.count - 1, 0) {
                 let load = f.insts[Int(insts[k])], next = f.insts[Int(insts[k + 1])]
                 // Not loads from other memories: their address computation uses both scratch registers.
-                guard load.op == .load, load.memory == nil, uses[Int(load.result.id)] == 1, let t = load.type, next.type == t else { continue }
+                guard load.op == .load, load.memory == nil, uses[Int(load.result.id)] == 1, let t = load.type else { continue }
+                if load.imm == 0xFD00, next.op == .simd, machine.foldsVectorLoad(next.imm), next.b == load.result, next.a != next.b {
+                    folded[Int(insts[k])] = true  // v128.load
+                    continue
+                }
+                guard next.type == t else { continue }
                 let fullWidth: Bool = switch (load.imm, t) {
                 case (0x28, .i32), (0x29, .i64), (0x2A, .f32), (0x2B, .f64): true
                 default: false
@@ -159,7 +167,7 @@ struct RegisterAllocator {
         var blockEnd = [Int32](repeating: -1, count: nb)
         var instPosition = [Int32](repeating: -1, count: f.insts.count)
         let fused = Self.fusedCompares(f, order: order)
-        let foldedLoads = Self.foldedLoads(f, order: order)
+        let foldedLoads = Self.foldedLoads(f, order: order, machine: machine)
         var pos: Int32 = 0
         for b in order {
             blockStart[Int(b)] = pos

@@ -21,6 +21,13 @@ enum X64Machine {
     /// The temporary a SIMD sequence needs beyond xmm14 and xmm15 (`X64Lowering.simd`).
     static let simdTemp = XReg(13)
 
+    /// The machine with AVX (VEX forms read unaligned memory operands) or without.
+    static func registers(avx: Bool) -> RegisterSet {
+        var r = registers
+        if avx { r.foldsVectorLoad = { X64MachineLayer.simdBinary[UInt32(truncatingIfNeeded: $0)] != nil } }
+        return r
+    }
+
     static let registers = RegisterSet(
         gprs: gprs, xmms: xmms, callClobberGPR: callerSaved, callClobberXMM: 0xFFFF,
         clobbers: { inst, f in

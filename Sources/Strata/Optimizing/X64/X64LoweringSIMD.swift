@@ -7,6 +7,17 @@
 extension X64Lowering {
     mutating func simd(_ inst: IRInst) {
         let opcode = UInt32(inst.imm)
+        if let l = foldedLoad, l.result == inst.b {
+            // A v128.load folded into a VEX form's memory operand (`RegisterSet.foldsVectorLoad`):
+            // exactly one instruction, carrying the load's trap site.
+            let d: XReg = if case .xmm(let x) = loc(inst.result) { XReg(x) } else { Self.x1 }
+            let a = xmm(inst.a, into: d)
+            let mm = foldedMemory(inst.b)!
+            foldedAccess()
+            _ = m.simd(opcode, lane: 0, immediate: V128Bits(lo: 0, hi: 0), SIMDRegisters(d: d, a: .reg(a), b: .mem(mm)))
+            finishX(inst.result, d)
+            return
+        }
         let shape = FunctionValidator.simdShape(opcode)!
         let constantCount = !inst.b.isNone && f.constant(inst.b) != nil
         let tempCount = X64MachineLayer.simdTemps(opcode, constantCount: constantCount)
