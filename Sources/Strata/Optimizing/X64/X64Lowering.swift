@@ -9,10 +9,13 @@ import CStrata
 ///     rbp+8   return address          rbp-S-8        caller's slot buffer
 ///     rbp     saved rbp               rbp-S-16-8*k   spill slot k (8 bytes)
 ///     rbp-8...rbp-S  the saved registers (r14, then r15, rbx, r12, r13 as used)
+///     then two call scratch slots and the landing blocks' context slot (8 bytes each)
+///     rbp-T-16*(k+1)  16-byte spill slot k (v128; T rounded to 16, so they are aligned)
 ///     rsp+16*i   outgoing slot i (arguments and results of calls, conversion results)
 ///
-/// Registers: r14 = VM context, r15 = memory 0's base, r10/r11 and xmm14/xmm15 scratch;
-/// values live in rsi, rdi, r8, r9, rax, rdx, rcx, rbx, r12, r13 and xmm0-xmm13.
+/// Registers: r14 = VM context, r15 = memory 0's base, r10/r11 and xmm14/xmm15 scratch (and
+/// xmm13 for SIMD sequences that ask for it); values live in rsi, rdi, r8, r9, rax, rdx, rcx,
+/// rbx, r12, r13 and xmm0-xmm13.
 enum X64Machine {
     static let gprs: [UInt8] = [6, 7, 8, 9, 0, 2, 1, 3, 12, 13]
     static let xmms: [UInt8] = Array(0...13)
@@ -171,14 +174,6 @@ struct X64Lowering {
     }
     /// 16-byte spill slot k (v128 values), 16-byte aligned (rbp is).
     func spill16(_ k: Int32) -> Mem { Mem(.rbp, -wideSlotsTop - 16 * (k + 1)) }
-    /// The frame slot of a stack location.
-    func slot(_ l: Location) -> Mem {
-        switch l {
-        case .stack(let k): spill(k)
-        case .stack16(let k): spill16(k)
-        default: preconditionFailure("not a stack location")
-        }
-    }
     static func width(_ t: IRType) -> Width { t.is64 ? .w64 : .w32 }
     static func fwidth(_ t: IRType) -> FloatWidth { t == .f32 ? .f32 : .f64 }
 
@@ -384,7 +379,7 @@ struct X64Lowering {
             terminator(b, next: next)
         }
         // Spill slots, two scratch slots for indirect calls, the VM context's slot when there
-        // are landing blocks, and outgoing slots.
+        // are landing blocks, 16-byte spill slots, and outgoing slots.
         let frame = Int(wideSlotsTop - saved.bytes) + 16 * ra.spillSlots16 + 16 * outSlots
         m.inlineTag = 0  // out-of-line code: call paths (inlined code has no calls)
         position = -1  // values in their slots there

@@ -61,7 +61,10 @@ extension X64Lowering {
         var threeOperand = false
         if m.avx, X64MachineLayer.simdBinary[opcode] != nil, case .reg = r.a { threeOperand = true }
         if f.type(result).inXMM {
-            if case .xmm(let x) = loc(result), threeOperand || r.b != .reg(XReg(x)) && r.c != .reg(XReg(x)) {
+            // (The allocator keeps a result that is used out of the temporaries; one nothing uses
+            // could get one, though dead code elimination removes such instructions.)
+            if case .xmm(let x) = loc(result), !pool.contains(XReg(x)),
+               threeOperand || r.b != .reg(XReg(x)) && r.c != .reg(XReg(x)) {
                 r.d = XReg(x)
             } else {
                 r.d = pool.removeFirst()
