@@ -364,4 +364,46 @@ import WAT
             #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(got) vs \(want)")
         }
     }
+
+    /// v128 values as exception payloads and live into a try_table's landing block (kept in
+    /// 16-byte frame slots in the optimizing tier): every tier computes the interpreter's result.
+    @Test func vectorsCrossExceptionHandlers() throws {
+        let bytes = try wat2wasm("""
+            (module
+              (tag $t (param v128 i32))
+              (func $thrower (param i32) (param v128)
+                (if (i32.and (local.get 0) (i32.const 1)) (then (throw $t (i32x4.mul (local.get 1) (local.get 1)) (local.get 0)))))
+              (func (export "run") (param $n i32) (result i32)
+                (local $acc v128) (local $keep v128) (local $i i32) (local $got i32)
+                (local.set $keep (v128.const i32x4 7 8 9 10))
+                (loop $l
+                  (block $next
+                    (block $caught (result v128 i32)
+                      (try_table (catch $t $caught)
+                        (call $thrower (local.get $i) (i32x4.add (local.get $acc) (local.get $keep)))
+                        (local.set $acc (i32x4.add (local.get $acc) (i32x4.splat (local.get $i)))))
+                      (br $next))
+                    (local.set $got)
+                    (i32x4.add (local.get $keep) (i32x4.splat (local.get $got)))
+                    (v128.xor)
+                    (local.get $acc)
+                    (i32x4.add)
+                    (local.set $acc))
+                  (local.set $keep (i32x4.add (local.get $keep) (i32x4.splat (i32.const 3))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 3 (local.get $keep)))))
+            """)
+        var results: [Tier: Int32] = [:]
+        for tier in [Tier.interpreter, .baseline, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let engine = Engine(configuration: c)
+            let module = try Module(engine: engine, bytes: bytes)
+            if tier != .interpreter { #expect(module.functionCount(in: tier) == 2) }
+            results[tier] = try Store(engine: engine).instantiate(module).function("run")!.callI32(1000)
+        }
+        #expect(results[.interpreter] == 839_971_019)
+        #expect(results[.baseline] == results[.interpreter] && results[.optimizing] == results[.interpreter])
+    }
 }
