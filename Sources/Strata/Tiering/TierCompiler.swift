@@ -69,7 +69,7 @@ struct BaselineTierCompiler: TierCompiler {
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
         let body = source.body, type = source.type
-        let functionIndex = source.importedFunctionCount + source.index
+        let functionIndex = source.functionIndex
         var counter = LocalUseCounter(localCount: type.params.count + body.locals.count, functionIndex: functionIndex)
         var first = FunctionValidator(module: source.context, body: body, type: type, bytes: source.bytes)
         try first.run(sink: &counter)

@@ -136,16 +136,16 @@ struct X64Assembler {
         modrm(reg: reg, m)
     }
 
-    /// A VEX prefix (map 0F, 128-bit, W0): the two-byte form when no extended index or base
-    /// register needs the three-byte one. `pp`: 0 none, 1 66, 2 F3, 3 F2; `vvvv` the extra
-    /// source register.
-    private mutating func vex(pp: UInt8, r: UInt8, x: UInt8, b: UInt8, vvvv: UInt8) {
+    /// A VEX prefix (128-bit, W0): the two-byte form when the map is 0F and no extended index
+    /// or base register needs the three-byte one. `pp`: 0 none, 1 66, 2 F3, 3 F2; `vvvv` the
+    /// extra source register; `map`: 1 0F, 2 0F 38, 3 0F 3A.
+    private mutating func vex(pp: UInt8, r: UInt8, x: UInt8, b: UInt8, vvvv: UInt8, map: UInt8 = 1) {
         let tail = (~vvvv & 15) << 3 | pp
-        if x == 0 && b == 0 {
+        if map == 1 && x == 0 && b == 0 {
             byte(0xC5); byte((r == 0 ? 0x80 : 0) | tail)
         } else {
             byte(0xC4)
-            byte((r == 0 ? 0x80 : 0) | (x == 0 ? 0x40 : 0) | (b == 0 ? 0x20 : 0) | 0x01)
+            byte((r == 0 ? 0x80 : 0) | (x == 0 ? 0x40 : 0) | (b == 0 ? 0x20 : 0) | map)
             byte(tail)
         }
     }
@@ -510,15 +510,7 @@ struct X64Assembler {
         case .mem(let m): (m.index?.high ?? 0, m.base.high)
         case .rip: (0, 0)
         }
-        let tail = (~a.code & 15) << 3 | pp
-        let r = dst.code >> 3
-        if map == 1 && x == 0 && b == 0 {
-            byte(0xC5); byte((r == 0 ? 0x80 : 0) | tail)
-        } else {
-            byte(0xC4)
-            byte((r == 0 ? 0x80 : 0) | (x == 0 ? 0x40 : 0) | (b == 0 ? 0x20 : 0) | map)
-            byte(tail)
-        }
+        vex(pp: pp, r: dst.code >> 3, x: x, b: b, vvvv: a.code, map: map)
         byte(op)
         switch src {
         case .reg(let s): byte(0xC0 | (dst.code & 7) << 3 | (s.code & 7))

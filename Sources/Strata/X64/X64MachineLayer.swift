@@ -27,8 +27,9 @@ struct X64MachineLayer {
     var frameSizePatch = 0
     /// Positions of the displacements of `lea rsp, [rbp - frame]` (`restoreStackPointer`).
     var stackPointerPatches: [Int] = []
-    /// 16-byte constants placed after the code, 16-byte aligned (SIMD masks and tables):
-    /// (low, high) -> label.
+    /// Constants placed after the code, read rip-relative: 8-byte ones (float operands) and
+    /// 16-byte ones, 16-byte aligned (SIMD masks and tables).
+    var constants64: [UInt64: Label] = [:]
     var constants128: [V128Bits: Label] = [:]
     /// Emit VEX (AVX) encodings where a sequence has them (the tier checked the CPU).
     var avx = false
@@ -92,6 +93,23 @@ struct X64MachineLayer {
     mutating func interruptCheck(offset: Int) {
         asm.alu(.cmp, .w64, Mem(Self.vm, VMContextLayout.stackLimit), imm: -1)
         asm.jcc(.e, stub(.interrupted, offset: offset))
+    }
+
+    // MARK: constants (placed after the code by `finish`)
+
+    /// The label of an 8-byte constant after the code.
+    mutating func constant64(_ bits: UInt64) -> Label {
+        if let l = constants64[bits] { return l }
+        let l = asm.newLabel()
+        constants64[bits] = l
+        return l
+    }
+    /// The label of a 16-byte constant after the code.
+    mutating func constant128(_ bits: V128Bits) -> Label {
+        if let l = constants128[bits] { return l }
+        let l = asm.newLabel()
+        constants128[bits] = l
+        return l
     }
 
     // MARK: traps
@@ -190,6 +208,13 @@ struct X64MachineLayer {
                 asm.bind(label)
                 asm.u64(bits.lo)
                 asm.u64(bits.hi)
+            }
+        }
+        if !constants64.isEmpty {
+            asm.align(8)
+            for (bits, label) in constants64.sorted(by: { $0.key < $1.key }) {
+                asm.bind(label)
+                asm.u64(bits)
             }
         }
         asm.resolveFixups()

@@ -109,13 +109,6 @@ extension X64MachineLayer {
         if bits.lo == ~0 && bits.hi == ~0 { allOnes(x); return }
         asm.load128(x, .rip(constant128(bits)))
     }
-    /// The label of a 16-byte constant after the code.
-    mutating func constant128(_ bits: V128Bits) -> Label {
-        if let l = constants128[bits] { return l }
-        let l = asm.newLabel()
-        constants128[bits] = l
-        return l
-    }
     mutating func constant128(bytes: [UInt8]) -> XOperand {
         var lo: UInt64 = 0, hi: UInt64 = 0
         for k in 0..<8 { lo |= UInt64(bytes[k]) << UInt64(8 * k); hi |= UInt64(bytes[k + 8]) << UInt64(8 * k) }

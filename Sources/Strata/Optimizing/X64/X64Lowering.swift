@@ -82,8 +82,6 @@ struct X64Lowering {
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
     var outSlots = 1
-    /// Float constants placed after the code (bits, label).
-    var constants: [UInt64: Label] = [:]
     /// The value whose zero-ness the flags hold right now (set by an ALU instruction computing
     /// it, cleared by every instruction emitted after): a branch on it needs no `test`.
     var flagsHold: IRValue?
@@ -105,13 +103,8 @@ struct X64Lowering {
     /// try_table handlers: (call's Wasm offset, the next offset, landing block's code offset).
     var handlers: [UInt32] = []
 
-    /// The label of a float constant's 8 bytes after the code.
-    mutating func constantLabel(_ bits: UInt64) -> Label {
-        if let l = constants[bits] { return l }
-        let l = asm.newLabel()
-        constants[bits] = l
-        return l
-    }
+    /// The label of a float constant's 8 bytes after the code (the machine layer's pool).
+    mutating func constantLabel(_ bits: UInt64) -> Label { m.constant64(bits) }
 
     init(
         f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool,
@@ -387,13 +380,6 @@ struct X64Lowering {
             let pending = outOfLine
             outOfLine = []
             for body in pending { body(&self) }
-        }
-        if !constants.isEmpty {
-            asm.align(8)
-            for (bits, label) in constants.sorted(by: { $0.key < $1.key }) {
-                asm.bind(label)
-                asm.u64(bits)
-            }
         }
         var out = m.finish(frameSize: frame, tier: .optimizing)
         out.directEntry = directEntry
