@@ -49,6 +49,10 @@ echo "== The whole suite again, tiered mode: every function queued for the next 
 .build/release/strata wast --tier tiered --tier-up-threshold 1 --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --parser reference \
     --expectations spec-tests/expected-failures.txt "${spec[@]}"
+echo "== The same spec files, tiered mode with on-stack replacement forced: compiled at a loop's first back edge, the activation moves there"
+.build/release/strata wast --tier tiered --osr first-back-edge --testsuite "$STRATA_TESTSUITE" \
+    --parser reference \
+    --expectations spec-tests/expected-failures.txt "${spec[@]}"
 chaos="${STRATA_CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 echo "== The same spec files, tiered chaos mode (seed $chaos; STRATA_CHAOS_SEED=$chaos repeats it)"
 .build/release/strata wast --tier tiered --chaos-seed "$chaos" --testsuite "$STRATA_TESTSUITE" \
@@ -58,9 +62,9 @@ echo "== WASI programs against their native builds, every mode"
 for tier in interpreter baseline optimizing tiered; do STRATA_TIER=$tier bash Tests/wasi/run.sh; done
 echo "== unit tests"
 swift test
-echo "== tiering, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"
+echo "== tiering, on-stack replacement, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "TieringTests|BaselineTests|CodeCacheTests|concurrentFirstCallsShareOneTranslation" 2>&1 | tee .build-tsan/tsan.log
+swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "TieringTests|OSRTests|BaselineTests|CodeCacheTests|concurrentFirstCallsShareOneTranslation" 2>&1 | tee .build-tsan/tsan.log
 if grep -q "WARNING: ThreadSanitizer" .build-tsan/tsan.log; then
     echo "error: ThreadSanitizer reported data races (see above)" >&2
     exit 1

@@ -57,6 +57,7 @@ public final class WastRunner {
         s.notCompiled += t.notCompiled
         s.queueLength += t.queueLength
         s.codeBytes += t.codeBytes
+        s.osrTransfers += t.osrTransfers
         for (tier, n) in t.functionsCompiled { s.functionsCompiled[tier, default: 0] += n }
         return s
     }

@@ -22,6 +22,9 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode for testing: random thresholds and random swaps between tiers, from this seed.")
     var chaosSeed: UInt64?
 
+    @Option(help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
+    var osr: OSRMode = .enabled
+
     @OptionGroup var cache: CacheFolderOption
 
     @Flag(help: "Do not read or write the code cache.")
@@ -41,6 +44,7 @@ struct TieringOptions: ParsableArguments {
         if let optimizeThreshold { c.optimizeThreshold = max(1, optimizeThreshold) }
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
         c.useAVX = !noAVX
+        c.osr = osr
         if let chaosSeed {
             c.chaosSeed = chaosSeed
             FileHandle.standardError.write(Data("strata: chaos mode, seed \(chaosSeed)\n".utf8))
@@ -51,6 +55,8 @@ struct TieringOptions: ParsableArguments {
         return c
     }
 }
+
+extension OSRMode: ExpressibleByArgument {}
 
 /// The code cache folder, for every command that reads or writes the cache.
 struct CacheFolderOption: ParsableArguments {

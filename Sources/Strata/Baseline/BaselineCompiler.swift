@@ -117,6 +117,9 @@ struct BaselineCompiler: CodeSink {
     let counting: HotnessCounting?
     /// Out-of-line slow paths of the hotness checks: (entry, return point).
     var slowPaths: [(Label, Label)] = []
+    /// Loop headers an interpreter activation can move to (on-stack replacement, tiered mode):
+    /// the `loop`'s Wasm offset, its header, and the value-stack height there (params included).
+    var osrLoops: [(offset: Int, header: Label, height: Int)] = []
 
     /// Locals kept in a register for the whole function (nil: in their frame slot).
     var localGPR: [Reg?]
@@ -303,13 +306,51 @@ struct BaselineCompiler: CodeSink {
         let slots = maxHeight + 1
         emitSlowPaths()
         let pads = emitLandingPads()
+        let (osrEntries, osrPrologue) = emitOSREntries()
         var out = m.finish(frameSize: 8 + 16 * (localTypes.count + (catches ? 1 : 0)) + 16 * slots, tier: .baseline)
         out.tailEntry = tailEntry
         for (first, end, pad) in handlerRanges {
             out.handlers += [UInt32(first), UInt32(end), UInt32(pads[pad.id]!)]
         }
         if tailCallWrapper { out.wrapperSaved = SavedRegisters(mask: 0) }
+        out.osrEntries = osrEntries
+        out.osrPrologue = osrPrologue
         return out
+    }
+
+    /// On-stack-replacement entries (see docs/ARCHITECTURE.md, "On-stack replacement"), called
+    /// as `entry(vmctx, frame, operands)` by the interpreter: `frame` is the activation's frame
+    /// (its locals in slots 0..<n, and its slot buffer: results go there), `operands` its
+    /// operand stack at the loop header (16-byte slots from height 0). Each loop's entry puts
+    /// its continuation in r10 and jumps to one shared prologue, which builds this function's
+    /// frame and loads every local into its home; the continuation copies the operand stack
+    /// into the value-stack slots (every value is in its slot at a loop header) and jumps to
+    /// the header. Returns the (Wasm offset, code offset) pairs and the shared prologue's
+    /// offset (its own unwind segment), or nothing without loops to enter.
+    mutating func emitOSREntries() -> ([UInt32], Int) {
+        guard !osrLoops.isEmpty else { return ([], 0) }
+        var entries: [UInt32] = []
+        let shared = asm.newLabel()
+        for loop in osrLoops {
+            entries += [UInt32(loop.offset), UInt32(asm.offset)]
+            let continuation = asm.newLabel()
+            asm.leaRIP(Self.scratch2, continuation)
+            asm.jmp(shared)
+            asm.bind(continuation)
+            for h in 0..<loop.height {
+                asm.movdqu(Self.xscratch, Mem(.rdx, Int32(16 * h)))
+                asm.movdqu(Self.slotMem(h), Self.xscratch)
+            }
+            asm.jmp(loop.header)
+        }
+        let prologue = asm.offset
+        asm.bind(shared)
+        // rdi, rsi, rdx and r10 survive the prologue and the loads (they use r11 and xmm15).
+        m.prologue(hasMemory: hasMemory)
+        if catches { asm.store(.w64, vmSlot, Self.vm) }
+        loadParameters(count: localTypes.count) { Mem(.rsi, Int32(16 * $0)) }
+        asm.jmp(Self.scratch2)
+        return (entries, prologue)
     }
 
     mutating func trapStub(_ kind: TrapKind, offset: Int) -> Label { m.stub(kind, offset: offset) }
@@ -654,7 +695,13 @@ struct BaselineCompiler: CodeSink {
             let header = asm.newLabel()
             asm.bind(header)
             m.interruptCheck(offset: offset)
-            if let c = counting { countHotness(c.loopWeight) }
+            if let c = counting {
+                // Tiered mode: a running interpreter activation may enter here (`emitOSREntries`).
+                // Not in a function with a tail-call wrapper: its body hands tail calls back to
+                // the wrapper, which an activation entered here would not have.
+                if !tailCallWrapper { osrLoops.append((offset, header, stack.count)) }
+                countHotness(c.loopWeight)
+            }
             blocks.append(Block(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header, deadAtEntry: false))
         case .if(let p, let r):
             let cond = conditionToFlags()

@@ -72,7 +72,8 @@ final class CompiledCode: @unchecked Sendable {
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
                 resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
                 definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
-                tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry)))
+                tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),
+                osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount))
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }

@@ -3,10 +3,10 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 5
+    static let version: UInt32 = 6
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
-    static let compilerRevision = 8
+    static let compilerRevision = 9
     /// Settings that change what the baseline compiler emits.
     static let compilerSettings = "baseline-r\(compilerRevision);locals-in-registers=5gpr+6xmm;unwind=eh_frame;"
         + "optimizing-r\(OptimizingCompiler.revision)"

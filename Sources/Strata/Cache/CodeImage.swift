@@ -2,12 +2,15 @@ import CStrata
 
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
-/// Per function, 8-byte aligned: a 40-byte header (defined index, code size, trap count,
+/// Per function, 8-byte aligned: a 48-byte header (defined index, code size, trap count,
 /// call-site count, tier | saved-register mask << 8 | wrapper's mask << 16, direct-entry
-/// offset or 0, inline-site count, tail-entry offset or 0, handler count, 0), the trap sites
-/// (3 x u32 each, `StrataTrapSite`), the call sites (u32 pairs), the inline sites (u32 triples:
-/// code offset, callee, call's Wasm offset), the try_table handlers (u32 triples: first Wasm
-/// offset, end Wasm offset, landing-pad code offset; innermost first), then the machine code. The tables are used in place.
+/// offset or 0, inline-site count, tail-entry offset or 0, handler count, OSR entry count,
+/// the OSR entries' shared prologue offset or 0, 0), the trap sites (3 x u32 each,
+/// `StrataTrapSite`), the call sites (u32 pairs), the inline sites (u32 triples: code offset,
+/// callee, call's Wasm offset), the try_table handlers (u32 triples: first Wasm offset, end
+/// Wasm offset, landing-pad code offset; innermost first), the OSR entries (u32 pairs: the
+/// loop's Wasm offset, the entry's code offset; increasing code offsets), then the machine
+/// code. The tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
 final class CodeImage: @unchecked Sendable {
     struct Function {
@@ -22,6 +25,10 @@ final class CodeImage: @unchecked Sendable {
         var inlineCount: Int = 0  // triples
         var handlers: Int = 0      // byte offset of the try_table handlers
         var handlerCount: Int = 0  // triples
+        var osrEntries: Int = 0     // byte offset of the OSR entries
+        var osrEntryCount: Int = 0  // pairs
+        /// Offset of the prologue the OSR entries share (0: none).
+        var osrPrologue: Int = 0
         /// The tier that compiled it (`Tier.recordKind`: 1 baseline, 2 optimizing).
         var tier: UInt32
         /// Offset of the register-argument entry in the code (0: none).
@@ -32,15 +39,21 @@ final class CodeImage: @unchecked Sendable {
         var saved: SavedRegisters
         var wrapperSaved: SavedRegisters
 
-        /// The code ranges with one prologue each (the wrapper, then the direct or tail entry).
+        /// The code ranges with one prologue each: the wrapper, then the direct or tail entry,
+        /// then the OSR entries' shared prologue (to the end: the trap stubs after it run in
+        /// frames of the same shape).
         func unwindSegments(at start: Int) -> [UnwindInfo.Segment] {
             let second = max(directEntry, tailEntry)
-            if second == 0 { return [UnwindInfo.Segment(start: start, size: codeSize, saved: saved)] }
-            return [UnwindInfo.Segment(start: start, size: second, saved: wrapperSaved),
-                    UnwindInfo.Segment(start: start + second, size: codeSize - second, saved: saved)]
+            var bounds = [(0, second == 0 ? saved : wrapperSaved)]
+            if second != 0 { bounds.append((second, saved)) }
+            if osrPrologue != 0 { bounds.append((osrPrologue, saved)) }
+            return bounds.indices.map { k in
+                let end = k + 1 < bounds.count ? bounds[k + 1].0 : codeSize
+                return UnwindInfo.Segment(start: start + bounds[k].0, size: end - bounds[k].0, saved: bounds[k].1)
+            }
         }
     }
-    static let headerSize = 40
+    static let headerSize = 48
 
     let base: UnsafeMutableRawPointer
     let size: Int
@@ -59,7 +72,8 @@ final class CodeImage: @unchecked Sendable {
     deinit { if storage == nil { base.deallocate() } }
 
     static func byteCount(_ f: MachineFunction) -> Int {
-        (headerSize + 12 * f.traps.count + 4 * f.callSites.count + 4 * f.inlineSites.count + 4 * f.handlers.count + f.code.count + 7) & ~7
+        (headerSize + 12 * f.traps.count + 4 * f.callSites.count + 4 * f.inlineSites.count + 4 * f.handlers.count
+            + 4 * f.osrEntries.count + f.code.count + 7) & ~7
     }
 
     /// Encodes `functions` (defined index, compiled function) and `extra` functions copied from
@@ -69,7 +83,8 @@ final class CodeImage: @unchecked Sendable {
     static func encode(_ functions: [(Int, MachineFunction)], copying extra: [(CodeImage, Function)] = []) -> CodeImage {
         var size = functions.reduce(0) { $0 + byteCount($1.1) }
         for (_, f) in extra {
-            size += (headerSize + 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + 12 * f.handlerCount + f.codeSize + 7) & ~7
+            size += (headerSize + 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + 12 * f.handlerCount
+                + 8 * f.osrEntryCount + f.codeSize + 7) & ~7
         }
         let base = UnsafeMutableRawPointer.allocate(byteCount: max(size, 8), alignment: 16)
         var at = 0
@@ -77,7 +92,7 @@ final class CodeImage: @unchecked Sendable {
         out.reserveCapacity(functions.count + extra.count)
         func put(_ index: Int, code: UnsafeRawBufferPointer, traps: UnsafeRawBufferPointer, trapCount: Int,
                  calls: UnsafeRawBufferPointer, callCount: Int, inlines: UnsafeRawBufferPointer, handlers: UnsafeRawBufferPointer,
-                 tier: UInt32, directEntry: Int,
+                 osr: UnsafeRawBufferPointer, osrPrologue: Int, tier: UInt32, directEntry: Int,
                  tailEntry: Int, saved: SavedRegisters, wrapperSaved: SavedRegisters) {
             let p = base + at
             p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
@@ -90,7 +105,9 @@ final class CodeImage: @unchecked Sendable {
             (p + 24).storeBytes(of: UInt32(inlines.count / 12).littleEndian, as: UInt32.self)
             (p + 28).storeBytes(of: UInt32(tailEntry).littleEndian, as: UInt32.self)
             (p + 32).storeBytes(of: UInt32(handlers.count / 12).littleEndian, as: UInt32.self)
-            (p + 36).storeBytes(of: UInt32(0), as: UInt32.self)
+            (p + 36).storeBytes(of: UInt32(osr.count / 8).littleEndian, as: UInt32.self)
+            (p + 40).storeBytes(of: UInt32(osrPrologue).littleEndian, as: UInt32.self)
+            (p + 44).storeBytes(of: UInt32(0), as: UInt32.self)
             var q = headerSize
             if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
             let trapsAt = at + q
@@ -104,6 +121,9 @@ final class CodeImage: @unchecked Sendable {
             if handlers.count > 0 { (p + q).copyMemory(from: handlers.baseAddress!, byteCount: handlers.count) }
             let handlersAt = at + q
             q += handlers.count
+            if osr.count > 0 { (p + q).copyMemory(from: osr.baseAddress!, byteCount: osr.count) }
+            let osrAt = at + q
+            q += osr.count
             if code.count > 0 { (p + q).copyMemory(from: code.baseAddress!, byteCount: code.count) }
             let codeAt = at + q
             q += code.count
@@ -111,7 +131,7 @@ final class CodeImage: @unchecked Sendable {
             out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
                                 calls: callsAt, callCount: callCount, inlines: inlinesAt, inlineCount: inlines.count / 12,
                                 handlers: handlersAt, handlerCount: handlers.count / 12,
-                                tier: tier, directEntry: directEntry, tailEntry: tailEntry, saved: saved, wrapperSaved: wrapperSaved))
+                                osrEntries: osrAt, osrEntryCount: osr.count / 8, osrPrologue: osrPrologue, tier: tier, directEntry: directEntry, tailEntry: tailEntry, saved: saved, wrapperSaved: wrapperSaved))
             at += q
         }
         for (index, f) in functions {
@@ -120,9 +140,11 @@ final class CodeImage: @unchecked Sendable {
                     f.callSites.withUnsafeBytes { calls in
                         f.inlineSites.withUnsafeBytes { inlines in
                           f.handlers.withUnsafeBytes { handlers in
+                           f.osrEntries.withUnsafeBytes { osr in
                             put(index, code: code, traps: traps, trapCount: f.traps.count, calls: calls, callCount: f.callSites.count,
-                                inlines: inlines, handlers: handlers, tier: f.tier, directEntry: f.directEntry, tailEntry: f.tailEntry, saved: f.saved,
+                                inlines: inlines, handlers: handlers, osr: osr, osrPrologue: f.osrPrologue, tier: f.tier, directEntry: f.directEntry, tailEntry: f.tailEntry, saved: f.saved,
                                 wrapperSaved: f.wrapperSaved)
+                           }
                           }
                         }
                     }
@@ -134,7 +156,9 @@ final class CodeImage: @unchecked Sendable {
                 traps: UnsafeRawBufferPointer(start: image.base + f.traps, count: 12 * f.trapCount), trapCount: f.trapCount,
                 calls: UnsafeRawBufferPointer(start: image.base + f.calls, count: 4 * f.callCount), callCount: f.callCount,
                 inlines: UnsafeRawBufferPointer(start: image.base + f.inlines, count: 12 * f.inlineCount),
-                handlers: UnsafeRawBufferPointer(start: image.base + f.handlers, count: 12 * f.handlerCount), tier: f.tier, directEntry: f.directEntry,
+                handlers: UnsafeRawBufferPointer(start: image.base + f.handlers, count: 12 * f.handlerCount),
+                osr: UnsafeRawBufferPointer(start: image.base + f.osrEntries, count: 8 * f.osrEntryCount), osrPrologue: f.osrPrologue,
+                tier: f.tier, directEntry: f.directEntry,
                 tailEntry: f.tailEntry, saved: f.saved, wrapperSaved: f.wrapperSaved)
         }
         return CodeImage(base: base, size: size, functions: out)
@@ -159,18 +183,22 @@ final class CodeImage: @unchecked Sendable {
             guard at + h <= size else { return nil }
             let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
             let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
-            let inlineCount = u32(at + 24), handlerCount = u32(at + 32)
-            let tables = 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount
+            let inlineCount = u32(at + 24), handlerCount = u32(at + 32), osrCount = u32(at + 36), osrPrologue = u32(at + 40)
+            let tables = 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount + 8 * osrCount
             let need = h + tables + codeSize
             guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
                   tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
-                  u32(at + 28) < codeSize, u32(at + 20) == 0 || u32(at + 28) == 0, u32(at + 36) == 0,
+                  u32(at + 28) < codeSize, u32(at + 20) == 0 || u32(at + 28) == 0, u32(at + 44) == 0,
+                  osrPrologue < codeSize, (osrCount == 0) == (osrPrologue == 0),
+                  osrPrologue == 0 || osrPrologue > max(u32(at + 20), u32(at + 28)),
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
             last = index
             let f = Function(index: index, code: at + h + tables, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
                              inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
                              handlers: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount, handlerCount: handlerCount,
+                             osrEntries: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount,
+                             osrEntryCount: osrCount, osrPrologue: osrPrologue,
                              tier: UInt32(tier), directEntry: u32(at + 20), tailEntry: u32(at + 28),
                              saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
             var previous = -1
@@ -188,6 +216,12 @@ final class CodeImage: @unchecked Sendable {
             for k in 0..<handlerCount {
                 let first = u32(f.handlers + 12 * k), end = u32(f.handlers + 12 * k + 4), pad = u32(f.handlers + 12 * k + 8)
                 guard first <= end, pad < codeSize else { return nil }
+            }
+            previous = max(u32(at + 20), u32(at + 28))
+            for k in 0..<osrCount {
+                let entry = u32(f.osrEntries + 8 * k + 4)
+                guard entry > previous, entry < osrPrologue else { return nil }  // increasing, before their prologue
+                previous = entry
             }
             functions.append(f)
             at += (need + 7) & ~7
@@ -211,6 +245,9 @@ final class CodeImage: @unchecked Sendable {
     }
     func handlerTable(_ f: Function) -> UnsafePointer<UInt32> {
         UnsafePointer((base + f.handlers).assumingMemoryBound(to: UInt32.self))
+    }
+    func osrTable(_ f: Function) -> UnsafePointer<UInt32> {
+        UnsafePointer((base + f.osrEntries).assumingMemoryBound(to: UInt32.self))
     }
     /// The inlined call a trap site at `codeOffset` belongs to: (callee, the call's Wasm offset).
     func inlinedCall(_ f: Function, at codeOffset: UInt32) -> (callee: UInt32, callOffset: UInt32)? {

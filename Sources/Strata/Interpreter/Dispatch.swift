@@ -589,6 +589,7 @@ extension Interpreter {
         // Calls change the frame: back to the main loop with the callee's.
         case .call_ref: return opCallRef(pc, fp, st)
         case .return_call_ref: return opReturnCallRef(pc, fp, st)
+        case .osr_transfer: return opOSRTransfer(pc, fp, st)
         case .ref_as_non_null: next = opRefAsNonNull(pc, fp, st)
         case .br_on_null: next = opBrOnNull(pc, fp, st)
         case .br_on_non_null: next = opBrOnNonNull(pc, fp, st)

@@ -44,6 +44,14 @@ struct FunctionCode {
     /// Compiled code of a function that makes tail calls: its body, entered without the entry
     /// wrapper by the function that runs tail calls (`strata_builtin_tail_call`); nil otherwise.
     var tailEntry: UnsafeRawPointer? = nil
+    /// Compiled code's on-stack-replacement entries: pairs (the loop's Wasm offset, the entry's
+    /// offset from `nativeEntry`); nil for none.
+    var osrEntries: UnsafePointer<UInt32>? = nil
+    var osrEntryCount = 0
+    /// Interpreter code's loop headers: triples (code index, the loop's Wasm offset, operand-stack
+    /// height there), sorted by code index; nil for none.
+    var loopHeaders: UnsafePointer<Int32>? = nil
+    var loopHeaderCount = 0
 }
 
 /// A frame of the interpreter's control stack.
@@ -84,6 +92,14 @@ struct ExecState {
     /// Back edges left before the next count-and-poll (see `backEdge`). Starts at 0, so the
     /// first back edge takes the slow path.
     var backEdgeBudget = 0
+    /// Back edges from one visit of the slow path to the next (`backEdgePeriod`, or 1).
+    var backEdgePeriod = 64
+    /// On-stack replacement (`OSRMode`; disabled outside tiered mode), the transfer the slow
+    /// path decided on for `osr_transfer`, and chaos mode's generator (transfers at random
+    /// back edges).
+    var osrMode = OSRMode.disabled
+    var osr: OSRTransfer? = nil
+    var chaos: ChaosGenerator? = nil
     /// The frame level of the entry frame of the innermost activation whose caller runs tail
     /// calls (-1: none): a tail call from that frame to compiled or host code is handed back
     /// instead of made (see `Interpreter.invoke`).

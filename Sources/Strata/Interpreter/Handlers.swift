@@ -161,16 +161,21 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
     return target
 }
 
-/// Back edges between two visits of the slow path.
+/// Back edges between two visits of the slow path (`ExecState.backEdgePeriod`: 1 when on-stack
+/// replacement is forced at the first back edge).
 let backEdgePeriod = 64
 
+/// Counts the back edges since the last visit, polls the interrupt flag, and moves the
+/// activation to compiled code when there is some for the loop (`considerOSR`).
 @inline(never) func backEdgeSlowPath(_ st: StatePointer, _ pc: CodePointer, _ target: CodePointer) -> CodePointer? {
-    st.pointee.backEdgeBudget = backEdgePeriod - 1
+    let period = st.pointee.backEdgePeriod
+    st.pointee.backEdgeBudget = period - 1
     let fc = st.pointee.current.unsafelyUnwrapped
-    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight &* Int64(backEdgePeriod)) != 0 {
+    if strata_hotness_bump(&fc.pointee.hotness, st.pointee.loopWeight &* Int64(period)) != 0 {
         requestTierUp(fc, vmctx: st.pointee.vmctx)
     }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { return trap(st, .interrupted, pc) }
+    if st.pointee.osrMode != .disabled, let transfer = considerOSR(st, fc, header: target) { return transfer }
     return target
 }
 /// Backward branch to a loop header: counts for tiering and polls the interrupt flag. [offset]

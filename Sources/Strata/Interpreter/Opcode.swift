@@ -804,4 +804,7 @@ enum Opcode: UInt16, CaseIterable {
     case ref_as_non_null
     case br_on_null
     case br_on_non_null
+    /// On-stack replacement: moves the activation to compiled code (`OnStackReplacement.swift`);
+    /// only in the shared code the back-edge slow path continues at.
+    case osr_transfer
 }

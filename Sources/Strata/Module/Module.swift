@@ -234,7 +234,8 @@ public final class Module: @unchecked Sendable {
             record.initialize(to: FunctionCode(
                 functionIndex: stub.pointee.functionIndex, code: f.code, frameWords: f.frameWords,
                 paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                consts: f.consts, constWords: f.constCount, definedIndex: index))
+                consts: f.consts, constWords: f.constCount, definedIndex: index,
+                loopHeaders: UnsafePointer(f.loopHeaders), loopHeaderCount: f.loopHeaderCount))
             // Tiering goes on from where the stub's counters stand (the first call counted
             // there; its threshold may be out of reach already: queued).
             record.pointee.hotness = StrataHotness(
@@ -396,6 +397,14 @@ public final class Module: @unchecked Sendable {
 
     // MARK: tiering
 
+    /// When each function compiled in the background was requested, and how long its
+    /// compilation took (for the tier log's on-stack-replacement events).
+    private let tierUps = Locked<[Int: (requested: UInt64, compileTime: Double)]>([:])
+    func noteTierUp(_ index: Int, requested: UInt64, compileTime: Double) {
+        tierUps.withLock { $0[index] = (requested, compileTime) }
+    }
+    func tierUpTimes(_ index: Int) -> (requested: UInt64, compileTime: Double)? { tierUps.withLock { $0[index] } }
+
     /// Marks defined function `index` as queued; false when it already was.
     func claimTierUp(_ index: Int) -> Bool {
         tierClaims.withLock { claims in
@@ -417,8 +426,9 @@ public final class Module: @unchecked Sendable {
     /// Compiles defined function `index` for `tier` (baseline or optimizing, on a compile
     /// thread), makes it executable, registers it, and swaps its entry. Returns the machine
     /// code size; a failure carries the reason the function stays in its tier.
-    func compileForTierUp(_ index: Int, to tier: Tier) -> Result<Int, WasmError> {
+    func compileForTierUp(_ index: Int, to tier: Tier, requested: UInt64 = 0) -> Result<Int, WasmError> {
         let info = self.info, context = self.context
+        let begin = DispatchTime.now().uptimeNanoseconds
         do throws(WasmError) {
             guard let compiler = Tier.tierUpCompiler(to: tier, configuration: engine.configuration) else {
                 throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
@@ -432,6 +442,8 @@ public final class Module: @unchecked Sendable {
             let code = try place(image)
             tieredCode.withLock { $0.append((index, code, 0)) }
             if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
+            // Before it is reachable: a running activation may move to it at once.
+            noteTierUp(index, requested: requested, compileTime: Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
             strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))
@@ -481,7 +493,8 @@ public final class Module: @unchecked Sendable {
             code: translator.code.take(appending: translator.consts), codeCount: codeCount,
             constCount: translator.consts.count, frameWords: frameWords,
             paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
-            resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers), nil)
+            resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers,
+            loopHeaders: translator.loopHeaders), nil)
     }
 
     /// Decodes and validates without translating for any tier (what `strata validate` runs).
@@ -624,10 +637,13 @@ public final class Module: @unchecked Sendable {
         let offsets: [(Int32, Int32)]
         /// The `try_table`s, innermost first where they nest (exception handling).
         let handlers: [ExceptionHandler]
+        /// The loop headers (`Translator.loopHeaders`), where the record points.
+        let loopHeaders: UnsafeMutablePointer<Int32>?
+        let loopHeaderCount: Int
 
         /// Takes `code` (words of code then of constants, from `CodeBuffer.take`; freed with
         /// the object).
-        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = []) {
+        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = [], loopHeaders: [Int32] = []) {
             self.code = code
             self.codeCount = codeCount
             self.constCount = constCount
@@ -637,9 +653,20 @@ public final class Module: @unchecked Sendable {
             self.resultWords = resultWords
             self.offsets = offsets
             self.handlers = handlers
+            loopHeaderCount = loopHeaders.count / 3
+            if loopHeaders.isEmpty {
+                self.loopHeaders = nil
+            } else {
+                let table = UnsafeMutablePointer<Int32>.allocate(capacity: loopHeaders.count)
+                table.initialize(from: loopHeaders, count: loopHeaders.count)
+                self.loopHeaders = table
+            }
         }
 
-        deinit { free(code) }
+        deinit {
+            free(code)
+            loopHeaders?.deallocate()
+        }
     }
 
     // MARK: public description

@@ -56,9 +56,13 @@ public struct EngineConfiguration: Sendable {
     public var loopWeight: Int = 1
     /// Called (on a compile thread) for every tiering event.
     public var tierLog: (@Sendable (TierEvent) -> Void)?
-    /// Chaos mode for tests: thresholds drawn at random, and entries swapped between tiers at
-    /// random moments, from this seed.
+    /// Chaos mode for tests: thresholds drawn at random, entries swapped between tiers at
+    /// random moments, and running activations moved to compiled code at random back edges,
+    /// from this seed.
     public var chaosSeed: UInt64?
+    /// Tiered mode: whether a running interpreter activation moves to compiled code at a loop's
+    /// back edge (on-stack replacement) once the function's compiled code is ready.
+    public var osr: OSRMode = .enabled
     /// Where compiled code is kept between runs (nil: no cache). `DirectoryCodeCache()` is the
     /// usual choice; `InMemoryCodeCache` shares code between engines of one process.
     public var codeCache: (any CodeCache)?

@@ -187,6 +187,12 @@ public final class Store {
             store: Unmanaged.passUnretained(self), reentryTop: base,
             compiledEntry: engine.configuration.tier == .interpreter ? nil : (try? JITRuntime.shared.get())?.entry,
             callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight)))
+        let configuration = engine.configuration
+        if configuration.tier == .tiered && configuration.osr != .disabled {
+            s.pointee.osrMode = configuration.osr
+            if configuration.osr == .firstBackEdge { s.pointee.backEdgePeriod = 1 }
+            s.pointee.chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ 0x05E5_05E5) }
+        }
         state = s
         return OpaquePointer(s)
     }

@@ -16,6 +16,10 @@ public struct TierEvent: Sendable, CustomStringConvertible {
         case swapped
         /// The module's creation found the function's compiled code in the code cache.
         case loadedFromCache
+        /// A running activation moved to the compiled code at the loop at this Wasm offset
+        /// (on-stack replacement). `queueWait` is the time from the function's tier-up request
+        /// to the transfer, `compileTime` that of the code it moved to.
+        case osr(loopOffset: Int)
     }
     public var kind: Kind
     public var functionIndex: UInt32
@@ -48,6 +52,9 @@ public struct TierEvent: Sendable, CustomStringConvertible {
             return "chaos func \(functionIndex)\(name): \(from.rawValue) -> \(to.rawValue) at \(ms(swappedAt))"
         case .loadedFromCache:
             return "cached func \(functionIndex)\(name): starts in the \(to.rawValue) tier (code cache, \(codeBytes) bytes), at \(ms(swappedAt))"
+        case .osr(let loop):
+            return "osr func \(functionIndex)\(name) loop at offset 0x\(String(loop, radix: 16)): \(from.rawValue) -> \(to.rawValue), "
+                + "waited \(ms(queueWait)), compiled in \(ms(compileTime)), at \(ms(swappedAt))"
         }
     }
 }
@@ -75,6 +82,8 @@ public struct TieringStatistics: Sendable {
     public var functionsLoadedFromCache = 0
     /// Entries written to the code cache.
     public var cacheStores = 0
+    /// Running activations moved to compiled code at a loop (on-stack replacement).
+    public var osrTransfers = 0
     /// Requests fully handled (compiled, left to the interpreter, or cancelled).
     public var finished: Int { functionsCompiled.values.reduce(0, +) + notCompiled + cancelled }
 }
@@ -176,6 +185,36 @@ final class TierUpService: @unchecked Sendable {
         if launch { DispatchQueue.global(qos: .utility).async { self.work() } }
     }
 
+    /// Compiles function `index` of `module` for the baseline tier now, on this thread (the
+    /// caller has claimed it): forced on-stack replacement (`OSRMode.firstBackEdge`).
+    func compileNow(_ module: Module, index: Int, hotness: Int64) {
+        state.withLock { $0.statistics.requests += 1 }
+        run(Request(module: WeakModule(module: module), index: index, from: .interpreter, to: .baseline, hotness: hotness,
+                    enqueued: DispatchTime.now().uptimeNanoseconds))
+        // The code cache is written by a worker when the queue drains: start one if none runs.
+        let launch = state.withLock { s -> Bool in
+            guard !s.unsaved.isEmpty, s.running < threads else { return false }
+            s.running += 1
+            return true
+        }
+        if launch { DispatchQueue.global(qos: .utility).async { self.work() } }
+    }
+
+    /// Counts a transfer of a running activation of defined function `function` to compiled
+    /// code of tier `kind` (`Tier.recordKind`) at the loop at `loopOffset`, and logs it.
+    func noteOSR(_ module: Module, function: Int, loopOffset: Int32, to kind: UInt32) {
+        state.withLock { $0.statistics.osrTransfers += 1 }
+        guard let log else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let times = module.tierUpTimes(function)
+        let index = UInt32(module.importedFunctionCount + function)
+        log(TierEvent(
+            kind: .osr(loopOffset: Int(loopOffset)), functionIndex: index, functionName: module.functionName(index),
+            from: .interpreter, to: Tier(recordKind: kind),
+            queueWait: times.map { Double(now &- $0.requested) / 1e9 } ?? 0, compileTime: times?.compileTime ?? 0,
+            swappedAt: Double(now - start) / 1e9, codeBytes: 0, hotness: 0))
+    }
+
     private func work() {
         while true {
             let next = state.withLock { s -> Request? in s.queue.popHottest() }
@@ -191,38 +230,43 @@ final class TierUpService: @unchecked Sendable {
                 if stop { return }
                 continue
             }
-            guard let module = r.module.module else {  // cancelled: the module is gone
-                state.withLock { $0.statistics.cancelled += 1 }
-                continue
-            }
-            let begin = DispatchTime.now().uptimeNanoseconds
-            let outcome = module.compileForTierUp(r.index, to: r.to)
-            let end = DispatchTime.now().uptimeNanoseconds
-            let index = UInt32(module.importedFunctionCount + r.index)
-            var event = TierEvent(
-                kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: r.from, to: r.to,
-                queueWait: Double(begin - r.enqueued) / 1e9, compileTime: Double(end - begin) / 1e9,
-                swappedAt: Double(end - start) / 1e9, codeBytes: 0, hotness: Int(r.hotness))
-            state.withLock { s in
-                switch outcome {
-                case .success(let bytes):
-                    event.codeBytes = bytes
-                    s.statistics.functionsCompiled[r.to, default: 0] += 1
-                    s.statistics.compileSeconds[r.to, default: 0] += event.compileTime
-                    s.statistics.codeBytes += bytes
-                    if chaosTimer != nil, !s.chaosModules.contains(where: { $0.module === module }) {
-                        s.chaosModules.append(WeakModule(module: module))
-                    }
-                    if module.cacheKey != nil, !s.unsaved.contains(where: { $0.module === module }) {
-                        s.unsaved.append(WeakModule(module: module))
-                    }
-                case .failure(let reason):
-                    event.kind = .notCompiled(reason.message)
-                    s.statistics.notCompiled += 1
-                }
-            }
-            log?(event)
+            run(r)
         }
+    }
+
+    /// Compiles what `r` asks for, swaps it in, counts and logs it.
+    private func run(_ r: Request) {
+        guard let module = r.module.module else {  // cancelled: the module is gone
+            state.withLock { $0.statistics.cancelled += 1 }
+            return
+        }
+        let begin = DispatchTime.now().uptimeNanoseconds
+        let outcome = module.compileForTierUp(r.index, to: r.to, requested: r.enqueued)
+        let end = DispatchTime.now().uptimeNanoseconds
+        let index = UInt32(module.importedFunctionCount + r.index)
+        var event = TierEvent(
+            kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: r.from, to: r.to,
+            queueWait: Double(begin - r.enqueued) / 1e9, compileTime: Double(end - begin) / 1e9,
+            swappedAt: Double(end - start) / 1e9, codeBytes: 0, hotness: Int(r.hotness))
+        state.withLock { s in
+            switch outcome {
+            case .success(let bytes):
+                event.codeBytes = bytes
+                s.statistics.functionsCompiled[r.to, default: 0] += 1
+                s.statistics.compileSeconds[r.to, default: 0] += event.compileTime
+                s.statistics.codeBytes += bytes
+                if chaosTimer != nil, !s.chaosModules.contains(where: { $0.module === module }) {
+                    s.chaosModules.append(WeakModule(module: module))
+                }
+                if module.cacheKey != nil, !s.unsaved.contains(where: { $0.module === module }) {
+                    s.unsaved.append(WeakModule(module: module))
+                }
+            case .failure(let reason):
+                event.kind = .notCompiled(reason.message)
+                s.statistics.notCompiled += 1
+            }
+        }
+        log?(event)
     }
 
     /// Writes every module with unsaved compiled code to the code cache.

@@ -23,8 +23,9 @@ struct X64MachineLayer {
     /// (code offset, tag).
     var inlineTag: Int32 = 0
     var inlineSites: [(UInt32, Int32)] = []
-    /// Position of the frame-size immediate of `sub rsp, imm32`.
-    var frameSizePatch = 0
+    /// Positions of the frame-size immediates of `sub rsp, imm32` (the function's prologue, and
+    /// those of its on-stack-replacement entries, which build the same frame).
+    var frameSizePatches: [Int] = []
     /// Positions of the displacements of `lea rsp, [rbp - frame]` (`restoreStackPointer`).
     var stackPointerPatches: [Int] = []
     /// Constants placed after the code, read rip-relative: 8-byte ones (float operands) and
@@ -51,7 +52,7 @@ struct X64MachineLayer {
             if (Int(saved.bytes) + frameSize) % 16 != 0 { frameSize += 8 }
             asm.u32(UInt32(frameSize))
         } else {
-            frameSizePatch = asm.offset
+            frameSizePatches.append(asm.offset)
             asm.u32(0)
         }
         // Stack limit (vmctx still in rdi): a trap, not a crash.
@@ -222,7 +223,7 @@ struct X64MachineLayer {
         // rbp is 16-aligned; rsp = rbp - saved - frame must be too.
         var frame = frameSize
         if (Int(saved.bytes) + frame) % 16 != 0 { frame += 8 }
-        asm.patch32(at: frameSizePatch, Int32(frame))
+        for at in frameSizePatches { asm.patch32(at: at, Int32(frame)) }
         for at in stackPointerPatches { asm.patch32(at: at, -(saved.bytes + Int32(frame))) }
         traps.sort { $0.codeOffset < $1.codeOffset }
         return MachineFunction(code: asm.bytes, traps: traps, callSites: callSites, tier: tier.recordKind, saved: saved)
@@ -624,4 +625,10 @@ struct MachineFunction {
     /// saves, and those of its slot-buffer wrapper when it has one of those entries.
     var saved: SavedRegisters = .all
     var wrapperSaved: SavedRegisters = .all
+    /// On-stack-replacement entries (see docs/ARCHITECTURE.md, "On-stack replacement"): pairs
+    /// (Wasm offset of the `loop`, code offset of the entry), in increasing code offset, each
+    /// entry after every other entry point of the function.
+    var osrEntries: [UInt32] = []
+    /// Offset of the prologue the OSR entries share (an unwind segment of its own), 0 for none.
+    var osrPrologue: Int = 0
 }
