@@ -49,8 +49,9 @@ echo "== The whole suite again, tiered mode: every function queued for the next 
 .build/release/strata wast --tier tiered --tier-up-threshold 1 --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --parser reference \
     --expectations spec-tests/expected-failures.txt "${spec[@]}"
-echo "== The same spec files, tiered mode with on-stack replacement forced: compiled at a loop's first back edge, the activation moves there"
-.build/release/strata wast --tier tiered --osr first-back-edge --testsuite "$STRATA_TESTSUITE" \
+echo "== The same spec files, tiered mode with on-stack replacement forced: at a loop's first back edge the function is"
+echo "   compiled and the activation moves to baseline code, and at its first loop header there on to optimized code"
+.build/release/strata wast --tier tiered --osr first-back-edge --optimize-threshold 1 --testsuite "$STRATA_TESTSUITE" \
     --parser reference \
     --expectations spec-tests/expected-failures.txt "${spec[@]}"
 chaos="${STRATA_CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"

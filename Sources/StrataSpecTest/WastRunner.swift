@@ -58,6 +58,7 @@ public final class WastRunner {
         s.queueLength += t.queueLength
         s.codeBytes += t.codeBytes
         s.osrTransfers += t.osrTransfers
+        s.osrCompiles += t.osrCompiles
         for (tier, n) in t.functionsCompiled { s.functionsCompiled[tier, default: 0] += n }
         return s
     }

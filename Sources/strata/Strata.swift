@@ -483,7 +483,7 @@ struct Wast: ParsableCommand {
             print("tiered: \(s.requests) tier-up requests for \(defined) functions; \(s.functionsCompiled[.baseline] ?? 0) compiled by the baseline "
                 + "and \(s.functionsCompiled[.optimizing] ?? 0) by the optimizing tier in the background, "
                 + "\(s.notCompiled) left in a lower tier (functions past the optimizing tier's size bounds in the baseline tier; --tier-log says why), \(s.queueLength) still queued at the end; "
-                + "\(s.osrTransfers) running activations moved to compiled code at a loop (on-stack replacement)")
+                + "\(s.osrTransfers) running activations moved to compiled code at a loop (on-stack replacement; \(s.osrCompiles) optimizing-tier entries compiled for it)")
         }
         print("\(passed) passed, \(failed) failed, 0 skipped")
         if unexpected > 0 { throw ExitCode(1) }

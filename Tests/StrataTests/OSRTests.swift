@@ -5,18 +5,22 @@ import Testing
 import WAT
 @testable import Strata
 
-/// On-stack replacement: a running interpreter activation moves to compiled code at a loop's
-/// back edge. Every program here runs in tiered mode with the transfer forced at the first
-/// back edge (`OSRMode.firstBackEdge`) and is compared with the interpreter alone: results,
-/// traps and their backtraces, exceptions.
+/// On-stack replacement: a running activation moves to compiled code at a loop header. Every
+/// program here runs in tiered mode with the transfers forced (`OSRMode.firstBackEdge`) and is
+/// compared with the interpreter alone: results, traps and their backtraces, exceptions. Two
+/// chains: interpreter -> baseline, and interpreter -> baseline -> optimizing (the baseline
+/// code, entered at the loop, moves on to the optimizing tier's OSR entry at once).
 @Suite struct OSRTests {
-    static func engine(osr: OSRMode = .firstBackEdge, threshold: Int = Int(Int32.max), chaos: UInt64? = nil,
+    /// How far a forced transfer goes.
+    enum Chain: CaseIterable { case toBaseline, toOptimizing }
+
+    static func engine(osr: OSRMode = .firstBackEdge, chain: Chain = .toBaseline, threshold: Int = Int(Int32.max), chaos: UInt64? = nil,
                        log: (@Sendable (TierEvent) -> Void)? = nil) -> Engine {
         var c = EngineConfiguration()
         c.tier = .tiered
         c.osr = osr
         c.tierUpThreshold = threshold  // only the forced transfers compile (unless a test lowers it)
-        c.optimizeThreshold = Int(Int32.max)
+        c.optimizeThreshold = chain == .toOptimizing ? 1 : Int(Int32.max)
         c.compileThreads = 1
         c.chaosSeed = chaos
         c.tierLog = log
@@ -160,38 +164,43 @@ import WAT
 
     /// Each kind of live state arrives in the compiled frame: the same results as the
     /// interpreter's, and the transfers happened.
-    @Test(arguments: 0..<OSRTests.calls.count)
-    func liveStateMovesIntact(call: Int) throws {
+    @Test(arguments: 0..<OSRTests.calls.count, Chain.allCases)
+    func liveStateMovesIntact(call: Int, chain: Chain) throws {
         let (name, args) = Self.calls[call]
         let expected = try Self.run(Self.interpreter(), name, args)
-        let engine = Self.engine()
+        let engine = Self.engine(chain: chain)
         #expect(try Self.run(engine, name, args) == expected, "\(name)")
-        #expect(engine.tieringStatistics.osrTransfers >= 1, "\(name)")
+        let s = engine.tieringStatistics
+        #expect(s.osrTransfers >= (chain == .toBaseline ? 1 : 2), "\(name)")
+        #expect(chain == .toBaseline ? s.osrCompiles == 0 : s.osrCompiles >= 1, "\(name)")
     }
 
     /// The recursive function moves once per level (the levels return one by one into
     /// interpreted activations that are in their loop).
-    @Test func deepRecursionMovesEveryLevel() throws {
-        let engine = Self.engine()
+    @Test(arguments: Chain.allCases)
+    func deepRecursionMovesEveryLevel(chain: Chain) throws {
+        let engine = Self.engine(chain: chain)
         let depth = 2000
         #expect(try Self.run(engine, "rec", [.i32(Int32(depth))]) == [.i32(Int32(6 * (depth + 1)))])
-        #expect(engine.tieringStatistics.osrTransfers == depth + 1)
+        // Each interpreted level moves once; with the optimizing tier, each level's baseline
+        // code moves on once more.
+        #expect(engine.tieringStatistics.osrTransfers == (chain == .toBaseline ? 1 : 2) * (depth + 1))
     }
 
     /// A trap after the transfer shows the function once, at the trapping instruction, and its
     /// callers as the interpreter shows them.
-    @Test(arguments: ["inner", "outer"])
-    func trapsShowTheActivationOnce(name: String) throws {
+    @Test(arguments: ["inner", "outer"], Chain.allCases)
+    func trapsShowTheActivationOnce(name: String, chain: Chain) throws {
         func backtrace(_ engine: Engine) throws -> [String] {
             let t = try #require(thrownError { _ = try Self.run(engine, name, [.i32(50)]) } as? Trap)
             #expect(t.kind == .unreachable)
             return t.backtrace.map { "\($0.functionIndex)@\($0.offset ?? -1)" }
         }
         let expected = try backtrace(Self.interpreter())
-        let engine = Self.engine()
+        let engine = Self.engine(chain: chain)
         #expect(try backtrace(engine) == expected)
         #expect(expected.count == (name == "inner" ? 1 : 2))
-        #expect(engine.tieringStatistics.osrTransfers == 1)
+        #expect(engine.tieringStatistics.osrTransfers == (chain == .toBaseline ? 1 : 2))
     }
 
     /// The tier log reports the transfer with the loop's offset; the function runs baseline code
@@ -213,23 +222,30 @@ import WAT
     }
 
     /// Interrupting a loop that moved stops it; the store runs again afterwards.
-    @Test func interruptStopsALoopThatMoved() throws {
-        let engine = Self.engine()
+    @Test(arguments: Chain.allCases)
+    func interruptStopsALoopThatMoved(chain: Chain) throws {
+        let engine = Self.engine(chain: chain)
         let store = Store(engine: engine)
         let instance = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.program)))
         let timer = InterruptTimer(after: 0.05, store.interruptHandle)
         defer { timer.cancel() }
         let t = try #require(thrownError { _ = try instance.function("spin")!.call([.i32(0)]) } as? Trap)  // 2^32 iterations
         #expect(t.kind == .interrupted)
-        #expect(engine.tieringStatistics.osrTransfers == 1)
+        #expect(engine.tieringStatistics.osrTransfers == (chain == .toBaseline ? 1 : 2))
         #expect(try instance.function("nested")!.call([.i32(3)]) == [.i64(9)])
     }
 
-    /// Default mode: the background compilation finishes while the loop runs, and the
-    /// activation moves without being forced.
+    /// Default mode: the background compilations finish while the loop runs, and the
+    /// activation moves without being forced, to baseline code, then to optimized code.
     @Test func aLongLoopMovesOnceItsCodeIsReady() throws {
         let events = Mutex<[TierEvent]>([])
-        let engine = Self.engine(osr: .enabled, threshold: 1000, log: { e in events.withLock { $0.append(e) } })
+        var configuration = EngineConfiguration()
+        configuration.tier = .tiered
+        configuration.tierUpThreshold = 1000
+        configuration.optimizeThreshold = 20_000
+        configuration.compileThreads = 1
+        configuration.tierLog = { e in events.withLock { $0.append(e) } }
+        let engine = Engine(configuration: configuration)
         let n: Int32 = 50_000_000
         // x -> a*x + c, n times from 0: composed by squaring (a debug-built loop would be slow).
         var (a, c): (Int32, Int32) = (1, 0), (stepA, stepC): (Int32, Int32) = (1103515245, 12345), k = n
@@ -240,9 +256,11 @@ import WAT
         }
         let x = c
         #expect(try Self.run(engine, "spin", [.i32(n)]) == [.i32(x)])
-        #expect(engine.tieringStatistics.osrTransfers == 1)
-        let osr = events.withLock { $0 }.first { if case .osr = $0.kind { true } else { false } }
-        #expect(osr.map { $0.compileTime > 0 && $0.queueWait >= $0.compileTime } == true, "\(String(describing: osr))")
+        #expect(engine.tieringStatistics.osrTransfers == 2)
+        let osr = events.withLock { $0 }.filter { if case .osr = $0.kind { true } else { false } }
+        #expect(osr.map { "\($0.from.rawValue)->\($0.to.rawValue)" } == ["interpreter->baseline", "baseline->optimizing"])
+        #expect(osr.allSatisfy { $0.compileTime > 0 && $0.queueWait >= $0.compileTime }, "\(osr)")
+        #expect(events.withLock { $0 }.contains { if case .compiledForOSR = $0.kind { true } else { false } })
     }
 
     /// Without OSR, the activation finishes in the interpreter.
@@ -280,7 +298,8 @@ import WAT
     /// too (transfers at random back edges, entries swapped between tiers).
     @Test(arguments: [nil, UInt64(7)])
     func threadsMoveConcurrently(chaos: UInt64?) throws {
-        let engine = Self.engine(osr: chaos == nil ? .firstBackEdge : .enabled, threshold: chaos == nil ? Int(Int32.max) : 1, chaos: chaos)
+        let engine = Self.engine(osr: chaos == nil ? .firstBackEdge : .enabled, chain: .toOptimizing,
+                                 threshold: chaos == nil ? Int(Int32.max) : 1, chaos: chaos)
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let reference = try Store(engine: Self.interpreter()).instantiate(try Module(engine: Self.interpreter(), bytes: try wat2wasm(Self.program)))
         let expected = try Self.calls.map { (name, args) in try reference.function(name)!.call(args) }

@@ -115,8 +115,9 @@ struct BaselineCompiler: CodeSink {
         var loopWeight: Int32
     }
     let counting: HotnessCounting?
-    /// Out-of-line slow paths of the hotness checks: (entry, return point).
-    var slowPaths: [(Label, Label)] = []
+    /// Out-of-line slow paths of the hotness checks: (entry, return point, the loop's Wasm
+    /// offset at a loop header whose activation may move to optimized code, else nil).
+    var slowPaths: [(Label, Label, Int?)] = []
     /// Loop headers an interpreter activation can move to (on-stack replacement, tiered mode):
     /// the `loop`'s Wasm offset, its header, and the value-stack height there (params included).
     var osrLoops: [(offset: Int, header: Label, height: Int)] = []
@@ -269,7 +270,7 @@ struct BaselineCompiler: CodeSink {
 
     /// Adds `weight` to the hotness of the function's current record; past its threshold, a
     /// slow path asks for the optimizing tier (`Builtin.tierUp`) and comes back.
-    mutating func countHotness(_ weight: Int32) {
+    mutating func countHotness(_ weight: Int32, loop: Int? = nil) {
         guard let c = counting else { return }
         let count = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.hotness)! + MemoryLayout<StrataHotness>.offset(of: \StrataHotness.count)!)
         let limit = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.hotness)! + MemoryLayout<StrataHotness>.offset(of: \StrataHotness.tierUpAt)!)
@@ -281,21 +282,52 @@ struct BaselineCompiler: CodeSink {
         asm.alu(.cmp, .w64, Self.scratch2, Mem(Self.scratch, limit))
         asm.jcc(.ge, slow)
         asm.bind(back)
-        slowPaths.append((slow, back))
+        slowPaths.append((slow, back, loop))
     }
 
     /// The hotness slow paths: nothing but pinned locals is in registers where counting happens
-    /// (function entry, loop headers), so only those are saved around the call.
+    /// (function entry, loop headers), so only those are saved around the call. At a loop
+    /// header the builtin may return the optimizing tier's OSR entry for the loop: then the
+    /// activation moves there (`moveToOptimizedCode`).
     mutating func emitSlowPaths() {
-        for (slow, back) in slowPaths {
+        for (slow, back, loop) in slowPaths {
             asm.bind(slow)
             savePins()
             asm.mov(.w64, .rsi, Self.scratch)
+            asm.movImm32(.rdx, loop.map { UInt32(truncatingIfNeeded: $0) } ?? UInt32.max)
             m.callBuiltin(.tierUp, mayTrap: false, offset: 0)
             restorePins()
-            asm.jmp(back)
+            if loop == nil {
+                asm.jmp(back)
+                continue
+            }
+            asm.test(.w64, .rax, .rax)
+            asm.jcc(.e, back)
+            moveToOptimizedCode()
         }
         slowPaths = []
+    }
+
+    /// On-stack replacement at a loop header, to the optimizing tier's entry in rax (see
+    /// docs/ARCHITECTURE.md, "On-stack replacement"): every local into its frame slot (the
+    /// operand stack is in its slots at a loop header), then `entry(vmctx, slots, locals,
+    /// operands)` with this activation's slot buffer (the results go there), local 0's slot
+    /// (local i is 16 i bytes below) and value-stack slot 0. The call is the rest of the
+    /// activation: its return is this function's. It is recorded as a wrapper's call, so
+    /// backtraces and exception handling skip this frame: the activation shows once.
+    mutating func moveToOptimizedCode() {
+        for l in 0..<localTypes.count {
+            if let r = localGPR[l] { asm.store(.w64, Self.localMem(l), r) }
+            if let x = localXMM[l] { storeX(localTypes[l], Self.localMem(l), x) }
+        }
+        asm.mov(.w64, Self.scratch, .rax)
+        asm.mov(.w64, .rdi, Self.vm)
+        asm.load(.w64, .rsi, Mem(.rbp, m.slotBufferOffset))
+        asm.lea(.w64, .rdx, Self.localMem(0))
+        asm.mov(.w64, .rcx, .rsp)
+        asm.call(Self.scratch)
+        m.wrapperCall()
+        epilogue()
     }
 
     mutating func epilogue() { m.epilogue() }
@@ -700,7 +732,7 @@ struct BaselineCompiler: CodeSink {
                 // Not in a function with a tail-call wrapper: its body hands tail calls back to
                 // the wrapper, which an activation entered here would not have.
                 if !tailCallWrapper { osrLoops.append((offset, header, stack.count)) }
-                countHotness(c.loopWeight)
+                countHotness(c.loopWeight, loop: tailCallWrapper ? nil : offset)
             }
             blocks.append(Block(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header, deadAtEntry: false))
         case .if(let p, let r):

@@ -152,18 +152,44 @@ func builtinConvert(_ vm: VMContextPointer, _ opcode: UInt32, _ bits: UInt64, _ 
     return 0
 }
 
-/// Baseline code whose hotness reached its threshold: queues the function for the optimizing
-/// tier once (the record's threshold is raised out of reach first).
+/// Baseline code whose hotness reached its threshold, at its entry (`loop` all ones) or at the
+/// header of the loop at Wasm offset `loop`: queues the function for the optimizing tier once,
+/// and at a loop header returns the optimizing tier's on-stack-replacement entry for that loop
+/// when it is compiled (the baseline code then moves its activation there), asking for it
+/// otherwise. With OSR the threshold is moved a period ahead, so running activations come back
+/// (`osrRevisitPeriod` loop iterations; every header visit when OSR is forced); without it, out
+/// of reach.
 @_cdecl("strata_builtin_tier_up")
-func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer) {
+func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer, _ loop: UInt32) -> UnsafeRawPointer? {
     let record = raw.assumingMemoryBound(to: FunctionCode.self)
-    strata_hotness_set_threshold(&record.pointee.hotness, Int64.max)
     let module = instance(vm).module
+    let configuration = module.engine.configuration
+    let count = strata_hotness_count(&record.pointee.hotness)
+    let osr = configuration.osr
+    let period = osr == .firstBackEdge ? 0 : osrRevisitPeriod * max(1, Int64(configuration.loopWeight))
+    strata_hotness_set_threshold(&record.pointee.hotness, osr == .disabled ? Int64.max : count &+ period)
     let index = record.pointee.definedIndex
-    guard module.claimOptimize(index) else { return }
-    module.engine.tierUp.request(
-        module, index: index, from: .baseline, to: .optimizing, hotness: strata_hotness_count(&record.pointee.hotness))
+    let service = module.engine.tierUp
+    if module.claimOptimize(index) {
+        service.request(module, index: index, from: .baseline, to: .optimizing, hotness: count)
+    }
+    guard osr != .disabled, loop != UInt32.max else { return nil }
+    let offset = Int32(bitPattern: loop)
+    if module.claimOSR(index, loop: offset) {
+        if osr == .firstBackEdge {
+            service.compileNow(module, index: index, hotness: count, osrLoop: offset)
+        } else {
+            service.request(module, index: index, from: .baseline, to: .optimizing, hotness: count, osrLoop: offset)
+        }
+    }
+    guard let entry = module.osrEntry(index, loop: offset) else { return nil }
+    service.noteOSR(module, function: index, loopOffset: offset, from: .baseline, to: .optimizing, times: (entry.requested, entry.compileTime))
+    return entry.entry
 }
+
+/// Loop iterations (in `loopWeight` units) between two visits of `builtinTierUp` from baseline
+/// code, once its function has asked for the optimizing tier.
+let osrRevisitPeriod: Int64 = 4096
 
 /// Runs an interpreted function for compiled code (the native entry of interpreter code), as
 /// a nested activation on the store's value stack.
@@ -275,7 +301,7 @@ extension Builtin {
         case .elemDrop: unsafeBitCast(builtinElemDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .callHost: unsafeBitCast(builtinCallHost as @convention(c) (VMContextPointer, UnsafeMutablePointer<StrataFuncRef>, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
         case .convert: unsafeBitCast(builtinConvert as @convention(c) (VMContextPointer, UInt32, UInt64, UnsafeMutablePointer<UInt64>) -> UInt32, to: UnsafeRawPointer.self)
-        case .tierUp: unsafeBitCast(builtinTierUp as @convention(c) (VMContextPointer, UnsafeMutableRawPointer) -> Void, to: UnsafeRawPointer.self)
+        case .tierUp: unsafeBitCast(builtinTierUp as @convention(c) (VMContextPointer, UnsafeMutableRawPointer, UInt32) -> UnsafeRawPointer?, to: UnsafeRawPointer.self)
         case .memoryGrowAt: unsafeBitCast(builtinMemoryGrowAt as @convention(c) (VMContextPointer, UInt32, UInt64) -> UInt64, to: UnsafeRawPointer.self)
         case .memoryInitAt: unsafeBitCast(builtinMemoryInitAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryCopyAt: unsafeBitCast(builtinMemoryCopyAt as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)

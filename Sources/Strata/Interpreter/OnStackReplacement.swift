@@ -18,7 +18,9 @@ public enum OSRMode: String, Sendable, CaseIterable {
     case enabled
     /// For tests: every back edge visits the slow path, a function without compiled code is
     /// compiled there at once (on the running thread), and the activation moves at the first
-    /// back edge of any loop the compiled code can be entered at.
+    /// back edge of any loop the compiled code can be entered at; baseline code past its
+    /// optimizing threshold compiles its OSR entry at once and moves at that loop header (and
+    /// asks again at every later header visit until it has moved).
     case firstBackEdge = "first-back-edge"
 }
 
@@ -85,6 +87,12 @@ func considerOSR(_ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, h
             record = functionCode(UnsafePointer(vm.pointee.entryTable! + fc.pointee.definedIndex))
         }
     }
+    if record.pointee.kind == Tier.optimizing.recordKind, record.pointee.osrEntries == nil {
+        // Optimized code has no entries of its own: the baseline code has, and moves on to the
+        // optimizing tier's OSR entry at the loop header.
+        guard let baseline = instanceOf(st).module.baselineRecord(fc.pointee.definedIndex) else { return nil }
+        record = baseline
+    }
     guard record.pointee.kind != 0, let entry = osrEntry(record, loop: loop.offset) else { return nil }
     if st.pointee.chaos != nil, st.pointee.chaos!.next() % 4 != 0 { return nil }  // chaos: some back edges only
     st.pointee.osr = OSRTransfer(
@@ -102,7 +110,8 @@ func opOSRTransfer(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) ->
     let vm = st.pointee.vmctx
     let store = st.pointee.store.takeUnretainedValue()
     let module = instanceOf(st).module
-    module.engine.tierUp.noteOSR(module, function: fc.pointee.definedIndex, loopOffset: osr.loopOffset, to: osr.record.pointee.kind)
+    module.engine.tierUp.noteOSR(module, function: fc.pointee.definedIndex, loopOffset: osr.loopOffset, from: .interpreter,
+                                 to: Tier(recordKind: osr.record.pointee.kind), times: module.tierUpTimes(fc.pointee.definedIndex))
     // The activation leaves the interpreter: its record is popped as `return` pops it, so a
     // trap or exception from here on shows it once, as the compiled frame.
     st.pointee.frameCount -= 1

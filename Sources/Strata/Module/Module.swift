@@ -306,8 +306,21 @@ public final class Module: @unchecked Sendable {
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
             names: info.functionNames, wasmBytes: wasmBytes)
         if engine.configuration.tier == .tiered {
+            baselineRecords.withLock { records in
+                for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind && code.records[k].osrEntryCount > 0 {
+                    records[code.records[k].definedIndex] = code.records + k
+                }
+            }
             for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind {
                 strata_hotness_set_threshold(&code.records[k].hotness, optimizeThreshold)
+            }
+            // Baseline code counts into the record its entry slot holds: once that is optimized
+            // code, the baseline activations still running reach `builtinTierUp` at their next
+            // loop header and move (on-stack replacement); optimized code itself never counts.
+            if engine.configuration.osr != .disabled {
+                for k in 0..<code.count where code.records[k].kind == Tier.optimizing.recordKind {
+                    strata_hotness_set_threshold(&code.records[k].hotness, 0)
+                }
             }
         }
         return code
@@ -447,6 +460,54 @@ public final class Module: @unchecked Sendable {
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
             strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))
+            return .success(code.codeBytes)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// On-stack-replacement code of the optimizing tier (see docs/ARCHITECTURE.md, "On-stack
+    /// replacement"), per (defined index << 32 | the loop's Wasm offset): the code (alive with the
+    /// module), its entry, and the request and compile times. Never in an entry slot (its entry
+    /// takes a moved frame, not a slot buffer), never cached.
+    private let osrCode = Locked<[Int64: (code: CompiledCode, entry: UnsafeRawPointer, requested: UInt64, compileTime: Double)]>([:])
+    private let osrClaims = Locked<Set<Int64>>([])
+
+    /// Tiered mode: each function's baseline record with OSR entries, once placed. An
+    /// interpreted activation whose function has moved on to optimized code moves to these
+    /// (`considerOSR`), and from there on to the optimizing tier's OSR entry.
+    private let baselineRecords = Locked<[Int: UnsafeMutablePointer<FunctionCode>]>([:])
+    func baselineRecord(_ index: Int) -> UnsafeMutablePointer<FunctionCode>? { baselineRecords.withLock { $0[index] } }
+
+    /// Marks the OSR entry of defined function `index` at `loop` as requested; false when it was.
+    func claimOSR(_ index: Int, loop: Int32) -> Bool {
+        osrClaims.withLock { $0.insert(Int64(index) << 32 | Int64(UInt32(bitPattern: loop))).inserted }
+    }
+    /// The OSR entry of defined function `index` at `loop`, once compiled.
+    func osrEntry(_ index: Int, loop: Int32) -> (entry: UnsafeRawPointer, requested: UInt64, compileTime: Double)? {
+        osrCode.withLock { $0[Int64(index) << 32 | Int64(UInt32(bitPattern: loop))].map { ($0.entry, $0.requested, $0.compileTime) } }
+    }
+
+    /// Compiles the optimizing tier's OSR entry of defined function `index` at the loop at Wasm
+    /// offset `loop` (a compile thread, or the running one when forced) and makes it available
+    /// to `osrEntry`. Returns the machine code size or why there is none.
+    func compileForOSR(_ index: Int, loop: Int32, requested: UInt64) -> Result<Int, WasmError> {
+        let info = self.info, context = self.context
+        let begin = DispatchTime.now().uptimeNanoseconds
+        do throws(WasmError) {
+            var compiler = OptimizingTierCompiler(engine.configuration)
+            compiler.osrLoop = loop
+            _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
+            let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+                let body = try Self.decodedBody(index, info: info, buffer)
+                return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
+            }
+            let code = try place(CodeImage.encode([(index, function)]))
+            let compileTime = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+            strata_publish_fence()
+            osrCode.withLock {
+                $0[Int64(index) << 32 | Int64(UInt32(bitPattern: loop))] = (code, code.records.pointee.nativeEntry!, requested, compileTime)
+            }
             return .success(code.codeBytes)
         } catch {
             return .failure(error)

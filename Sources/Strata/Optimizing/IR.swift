@@ -272,6 +272,9 @@ struct IRFunction {
     var functionIndex = -1
     /// Calls inlined into it (blocks say which they belong to).
     var inlines: [IRInline] = []
+    /// An on-stack-replacement entry (`IRBuilder.osrLoop`): block 0 loads the moved frame's
+    /// state (`param` with `imm2` 1: local `imm`, 2: operand-stack slot `imm`).
+    var isOSREntry = false
 
     func type(_ v: IRValue) -> IRType { values[Int(v.id)].type }
     func def(_ v: IRValue) -> IRInst? {

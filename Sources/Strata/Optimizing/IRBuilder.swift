@@ -72,8 +72,9 @@ struct IRBuilder: CodeSink {
     init(
         context: ModuleContext, importedFunctionCount: Int, type: FuncType, locals: [ValueType], valueBudget: Int = 400_000,
         inlineFrom module: (bytes: UnsafeBufferPointer<UInt8>, info: ModuleInfo)? = nil, functionIndex: Int = -1,
-        selfTailCalls: Bool = false
+        selfTailCalls: Bool = false, osrLoop: Int32? = nil
     ) {
+        self.osrLoop = osrLoop
         self.context = context
         self.module = module
         self.importedFunctionCount = importedFunctionCount
@@ -85,6 +86,11 @@ struct IRBuilder: CodeSink {
         localTypes = lt
         f.paramTypes = Array(lt[0..<type.params.count])
         f.resultTypes = type.results.map(IRType.init)
+        if osrLoop != nil {
+            // Block 0, the entry, loads the state when the target loop is reached (`osrHeader`).
+            seal(newBlock())
+            f.isOSREntry = true
+        }
         let entry = newBlock()
         seal(entry)
         current = entry
@@ -94,7 +100,7 @@ struct IRBuilder: CodeSink {
         }
         controls.append(Control(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: -1))
         self.functionIndex = functionIndex
-        if selfTailCalls && functionIndex >= 0 {
+        if selfTailCalls && functionIndex >= 0 && osrLoop == nil {
             // Every local is defined at the header (parameters as its parameters, the others
             // zero), so no lookup passes it; it is sealed when the body is done.
             let header = newBlock()
@@ -116,6 +122,18 @@ struct IRBuilder: CodeSink {
     /// set after building) and the loop header of a body that tail-calls itself (see `init`).
     var functionIndex = -1
     var selfLoop: Int32?
+
+    /// An on-stack-replacement entry (see docs/ARCHITECTURE.md, "On-stack replacement"): the
+    /// Wasm offset of the loop the code is entered at. The body is built as usual from its
+    /// start, but block 0 is an entry of its own: at the loop it loads every local and the
+    /// operand stack from the moved frame (`param` with `imm2` 1 and 2) and jumps to the
+    /// header, which takes every operand-stack value as a parameter (the values enclosing
+    /// blocks hold below the loop's params stay the same around the loop). The code before
+    /// the loop is then unreachable and dropped (`finish`).
+    let osrLoop: Int32?
+    var osrHeader: Int32?
+    /// The header's parameters for the values below the loop's own params.
+    var osrBelow: [IRValue] = []
 
     /// Whether a body may contain `return_call` of function `index`: its encoding (0x12 and the
     /// index's LEB128) occurs in the body's bytes. Cheap; a false positive costs one block.
@@ -259,7 +277,8 @@ struct IRBuilder: CodeSink {
         case .function:
             f.blocks[Int(block)].term = .ret(Array(stack[(stack.count - c.resultCount)...]))
         case .loop:
-            jump(from: block, to: c.target, args: Array(stack[(stack.count - c.paramCount)...]))
+            let below = c.target == osrHeader ? osrBelow : []
+            jump(from: block, to: c.target, args: below + Array(stack[(stack.count - c.paramCount)...]))
         case .block, .if, .tryTable:
             jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
         }
@@ -355,6 +374,8 @@ struct IRBuilder: CodeSink {
             let merge = newBlock()
             for t in types.results { _ = f.addParam(merge, t) }
             controls.append(Control(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: merge))
+        case .loop(let p, let r) where at == osrLoop && inlineTag == 0 && osrHeader == nil:
+            osrEntryLoop(p, r, validator: validator, offset: at)
         case .loop(let p, let r):
             let types = frameTypes(validator)
             loopDepth += 1
@@ -906,8 +927,48 @@ struct IRBuilder: CodeSink {
     mutating func finish() -> IRFunction {
         if let h = selfLoop { seal(h) }  // every self tail call is known now
         precondition(incomplete.isEmpty, "unsealed blocks at the end of the body")
+        if osrLoop != nil {
+            // Only what the entry reaches: the code before the loop goes.
+            var reachable = [Bool](repeating: false, count: f.blocks.count)
+            for b in IRPasses.reversePostorder(f) { reachable[Int(b)] = true }
+            for b in f.blocks.indices where reachable[b] { f.blocks[b].preds.removeAll { !reachable[Int($0)] } }
+        }
         IRPasses.removeTrivialParams(&f)
         return f
+    }
+
+    /// The target loop of an OSR entry (see `osrLoop`): its header takes every operand-stack
+    /// value; the entry block loads them and the locals from the moved frame and jumps there.
+    mutating func osrEntryLoop(_ p: Int, _ r: Int, validator: borrowing FunctionValidator, offset at: Int32) {
+        let block = current!
+        let height = stack.count
+        var types: [IRType] = []
+        for k in 0..<height {
+            let t = validator.values[k]
+            guard t != .unknown else { unsupported = WasmError(.unsupported, "an operand of unknown type at the loop"); return }
+            types.append(IRType(t))
+        }
+        loopDepth += 1
+        let header = newBlock()
+        f.blocks[Int(header)].isLoopHeader = true
+        f.blocks[Int(header)].wasmOffset = at
+        var params: [IRValue] = []
+        for t in types { params.append(f.addParam(header, t)) }
+        jump(from: block, to: header, args: stack)
+        // The entry: locals from the frame's local slots (`imm2` 1), the operand stack from
+        // its value-stack slots (`imm2` 2).
+        for (i, t) in localTypes.enumerated() {
+            defs[key(0, i)] = f.append(IRInst(op: .param, type: t, imm: UInt64(i), imm2: 1), to: 0)
+        }
+        var loaded: [IRValue] = []
+        for (h, t) in types.enumerated() { loaded.append(f.append(IRInst(op: .param, type: t, imm: UInt64(h), imm2: 2), to: 0)) }
+        jump(from: 0, to: header, args: loaded)
+        stack = params
+        osrBelow = Array(params[0..<(height - p)])
+        osrHeader = header
+        current = header
+        f.append(IRInst(op: .interruptCheck, type: nil, offset: at), to: header)
+        controls.append(Control(kind: .loop, height: height - p, paramCount: p, resultCount: r, target: header))
     }
 }
 

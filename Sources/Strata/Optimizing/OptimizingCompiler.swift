@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 17
+    static let revision = 18
 
     struct Output {
         var function: MachineFunction?
@@ -18,17 +18,25 @@ enum OptimizingCompiler {
     /// Compiles one body. Throws only what validation throws; what this tier cannot compile
     /// comes back as `reason`.
     /// `avx`, `bmi2`: use AVX encodings and BMI2's `rorx` (the caller checked the CPU).
-    static func compile(_ source: FunctionSource, avx: Bool, bmi2: Bool = false, keepIR: Bool = false) throws(WasmError) -> Output {
+    /// `osrLoop`: an on-stack-replacement entry at the loop at this Wasm offset instead of the
+    /// function's entries (see `IRBuilder.osrLoop`).
+    static func compile(_ source: FunctionSource, avx: Bool, bmi2: Bool = false, keepIR: Bool = false, osrLoop: Int32? = nil) throws(WasmError) -> Output {
         let context = source.context, importedFunctionCount = source.importedFunctionCount, type = source.type
         let index = importedFunctionCount + source.index
         var builder = IRBuilder(
             context: context, importedFunctionCount: importedFunctionCount, type: type, locals: source.body.locals,
             inlineFrom: (source.bytes, source.info), functionIndex: index,
-            selfTailCalls: IRBuilder.mayTailCallItself(source.bytes, body: source.body, index: index))
+            selfTailCalls: IRBuilder.mayTailCallItself(source.bytes, body: source.body, index: index), osrLoop: osrLoop)
         var validator = FunctionValidator(module: context, body: source.body, type: type, bytes: source.bytes)
         try validator.run(sink: &builder)
         if let reason = builder.unsupported { return Output(reason: reason) }
+        if osrLoop != nil && builder.osrHeader == nil {
+            return Output(reason: WasmError(.unsupported, "no reachable loop at the OSR entry's offset"))
+        }
         var f = builder.finish()
+        if osrLoop != nil && f.insts.contains(where: { $0.op.isTailCall }) {
+            return Output(reason: WasmError(.unsupported, "an OSR entry into a function that makes tail calls"))
+        }
         f.functionIndex = index
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)

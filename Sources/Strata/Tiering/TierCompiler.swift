@@ -92,6 +92,9 @@ struct OptimizingTierCompiler: TierCompiler {
     var avx: Bool
     var bmi2: Bool
     var interpreterOnly: Set<Int> = []
+    /// An on-stack-replacement entry at the loop at this Wasm offset instead of the function's
+    /// entries (`IRBuilder.osrLoop`).
+    var osrLoop: Int32? = nil
     var tier: Tier { .optimizing }
 
     init(avx: Bool, bmi2: Bool = false) { self.avx = avx; self.bmi2 = bmi2 }
@@ -102,7 +105,7 @@ struct OptimizingTierCompiler: TierCompiler {
     }
 
     func compile(_ source: FunctionSource) throws(WasmError) -> Result<MachineFunction, WasmError> {
-        let out = try OptimizingCompiler.compile(source, avx: avx, bmi2: bmi2)
+        let out = try OptimizingCompiler.compile(source, avx: avx, bmi2: bmi2, osrLoop: osrLoop)
         if let f = out.function { return .success(f) }
         return .failure(out.reason ?? WasmError(.unsupported, "not compiled by the optimizing tier"))
     }

@@ -20,6 +20,9 @@ public struct TierEvent: Sendable, CustomStringConvertible {
         /// (on-stack replacement). `queueWait` is the time from the function's tier-up request
         /// to the transfer, `compileTime` that of the code it moved to.
         case osr(loopOffset: Int)
+        /// An on-stack-replacement entry at the loop at this Wasm offset was compiled (code a
+        /// running activation of a lower tier moves to; it is not the function's entry).
+        case compiledForOSR(loopOffset: Int)
     }
     public var kind: Kind
     public var functionIndex: UInt32
@@ -52,6 +55,9 @@ public struct TierEvent: Sendable, CustomStringConvertible {
             return "chaos func \(functionIndex)\(name): \(from.rawValue) -> \(to.rawValue) at \(ms(swappedAt))"
         case .loadedFromCache:
             return "cached func \(functionIndex)\(name): starts in the \(to.rawValue) tier (code cache, \(codeBytes) bytes), at \(ms(swappedAt))"
+        case .compiledForOSR(let loop):
+            return "osr-compile func \(functionIndex)\(name) loop at offset 0x\(String(loop, radix: 16)): \(from.rawValue) -> \(to.rawValue), "
+                + "hotness \(hotness), waited \(ms(queueWait)), compiled in \(ms(compileTime)), \(codeBytes) bytes, ready at \(ms(swappedAt))"
         case .osr(let loop):
             return "osr func \(functionIndex)\(name) loop at offset 0x\(String(loop, radix: 16)): \(from.rawValue) -> \(to.rawValue), "
                 + "waited \(ms(queueWait)), compiled in \(ms(compileTime)), at \(ms(swappedAt))"
@@ -69,7 +75,7 @@ public struct TieringStatistics: Sendable {
     public var codeBytes = 0
     /// Requests waiting for a compile thread now.
     public var queueLength = 0
-    /// Tier-up requests so far (each function at most once).
+    /// Compile requests so far (each function at most once per tier, and each OSR entry once).
     public var requests = 0
     /// Functions the compiler left to the interpreter.
     public var notCompiled = 0
@@ -84,8 +90,10 @@ public struct TieringStatistics: Sendable {
     public var cacheStores = 0
     /// Running activations moved to compiled code at a loop (on-stack replacement).
     public var osrTransfers = 0
+    /// OSR entries compiled (optimizing tier code entered at a loop by a moving activation).
+    public var osrCompiles = 0
     /// Requests fully handled (compiled, left to the interpreter, or cancelled).
-    public var finished: Int { functionsCompiled.values.reduce(0, +) + notCompiled + cancelled }
+    public var finished: Int { functionsCompiled.values.reduce(0, +) + osrCompiles + notCompiled + cancelled }
 }
 
 private struct WeakModule: @unchecked Sendable {
@@ -138,6 +146,8 @@ final class TierUpService: @unchecked Sendable {
         var to: Tier
         var hotness: Int64
         var enqueued: UInt64
+        /// An OSR entry at the loop at this Wasm offset instead of the function's code.
+        var osrLoop: Int32? = nil
     }
     private struct State {
         var queue = RequestHeap()
@@ -172,11 +182,11 @@ final class TierUpService: @unchecked Sendable {
     }
 
     /// Queues function `index` of `module` (the caller has claimed it: no duplicates).
-    func request(_ module: Module, index: Int, from: Tier = .interpreter, to: Tier = .baseline, hotness: Int64) {
+    func request(_ module: Module, index: Int, from: Tier = .interpreter, to: Tier = .baseline, hotness: Int64, osrLoop: Int32? = nil) {
         let now = DispatchTime.now().uptimeNanoseconds
         let launch = state.withLock { s -> Bool in
             s.queue.push(Request(
-                module: WeakModule(module: module), index: index, from: from, to: to, hotness: hotness, enqueued: now))
+                module: WeakModule(module: module), index: index, from: from, to: to, hotness: hotness, enqueued: now, osrLoop: osrLoop))
             s.statistics.requests += 1
             guard s.running < threads else { return false }
             s.running += 1
@@ -185,12 +195,14 @@ final class TierUpService: @unchecked Sendable {
         if launch { DispatchQueue.global(qos: .utility).async { self.work() } }
     }
 
-    /// Compiles function `index` of `module` for the baseline tier now, on this thread (the
-    /// caller has claimed it): forced on-stack replacement (`OSRMode.firstBackEdge`).
-    func compileNow(_ module: Module, index: Int, hotness: Int64) {
+    /// Compiles function `index` of `module` now, on this thread (the caller has claimed it):
+    /// forced on-stack replacement (`OSRMode.firstBackEdge`), for the baseline tier or an
+    /// optimizing OSR entry at `osrLoop`.
+    func compileNow(_ module: Module, index: Int, hotness: Int64, osrLoop: Int32? = nil) {
         state.withLock { $0.statistics.requests += 1 }
-        run(Request(module: WeakModule(module: module), index: index, from: .interpreter, to: .baseline, hotness: hotness,
-                    enqueued: DispatchTime.now().uptimeNanoseconds))
+        run(Request(module: WeakModule(module: module), index: index, from: osrLoop == nil ? .interpreter : .baseline,
+                    to: osrLoop == nil ? .baseline : .optimizing, hotness: hotness,
+                    enqueued: DispatchTime.now().uptimeNanoseconds, osrLoop: osrLoop))
         // The code cache is written by a worker when the queue drains: start one if none runs.
         let launch = state.withLock { s -> Bool in
             guard !s.unsaved.isEmpty, s.running < threads else { return false }
@@ -202,15 +214,15 @@ final class TierUpService: @unchecked Sendable {
 
     /// Counts a transfer of a running activation of defined function `function` to compiled
     /// code of tier `kind` (`Tier.recordKind`) at the loop at `loopOffset`, and logs it.
-    func noteOSR(_ module: Module, function: Int, loopOffset: Int32, to kind: UInt32) {
+    /// `times`: when the code was requested and how long it took to compile.
+    func noteOSR(_ module: Module, function: Int, loopOffset: Int32, from: Tier, to: Tier, times: (requested: UInt64, compileTime: Double)?) {
         state.withLock { $0.statistics.osrTransfers += 1 }
         guard let log else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        let times = module.tierUpTimes(function)
         let index = UInt32(module.importedFunctionCount + function)
         log(TierEvent(
             kind: .osr(loopOffset: Int(loopOffset)), functionIndex: index, functionName: module.functionName(index),
-            from: .interpreter, to: Tier(recordKind: kind),
+            from: from, to: to,
             queueWait: times.map { Double(now &- $0.requested) / 1e9 } ?? 0, compileTime: times?.compileTime ?? 0,
             swappedAt: Double(now - start) / 1e9, codeBytes: 0, hotness: 0))
     }
@@ -241,7 +253,8 @@ final class TierUpService: @unchecked Sendable {
             return
         }
         let begin = DispatchTime.now().uptimeNanoseconds
-        let outcome = module.compileForTierUp(r.index, to: r.to, requested: r.enqueued)
+        let outcome = r.osrLoop.map { module.compileForOSR(r.index, loop: $0, requested: r.enqueued) }
+            ?? module.compileForTierUp(r.index, to: r.to, requested: r.enqueued)
         let end = DispatchTime.now().uptimeNanoseconds
         let index = UInt32(module.importedFunctionCount + r.index)
         var event = TierEvent(
@@ -250,6 +263,12 @@ final class TierUpService: @unchecked Sendable {
             swappedAt: Double(end - start) / 1e9, codeBytes: 0, hotness: Int(r.hotness))
         state.withLock { s in
             switch outcome {
+            case .success(let bytes) where r.osrLoop != nil:
+                event.kind = .compiledForOSR(loopOffset: Int(r.osrLoop!))
+                event.codeBytes = bytes
+                s.statistics.osrCompiles += 1
+                s.statistics.compileSeconds[r.to, default: 0] += event.compileTime
+                s.statistics.codeBytes += bytes
             case .success(let bytes):
                 event.codeBytes = bytes
                 s.statistics.functionsCompiled[r.to, default: 0] += 1

@@ -120,7 +120,7 @@ struct X64Lowering {
         // A function that makes tail calls has one entry (its wrapper runs them; see
         // `X64MachineLayer.tailCallWrapper`) and its body.
         makesTailCalls = f.insts.contains { $0.op.isTailCall }
-        direct = makesTailCalls ? nil : X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
+        direct = makesTailCalls || f.isOSREntry ? nil : X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
         var registers: [Reg] = [.r14]
         if hasMemory { registers.append(.r15) }
         let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) } + allocation.heads.values.map(\.register)
@@ -162,7 +162,7 @@ struct X64Lowering {
     /// Bytes below rbp down to the 8-byte slots' end (spill slots, two call scratch slots, the
     /// landing blocks' context slot), rounded to 16: where the 16-byte slots start.
     var wideSlotsTop: Int32 {
-        let n = Int32(ra.spillSlots + 2 + (hasLandings ? 1 : 0))
+        let n = Int32(ra.spillSlots + 2 + (hasLandings ? 1 : 0) + (f.isOSREntry ? 2 : 0))
         return (saved.bytes + 8 + 8 * n + 15) & ~15
     }
     /// 16-byte spill slot k (v128 values), 16-byte aligned (rbp is).
@@ -320,6 +320,10 @@ struct X64Lowering {
         }
         // (An interrupt fails the prologue's stack check: no entry check of its own.)
         if hasLandings { asm.store(.w64, contextSlot, Layer.vm) }
+        if f.isOSREntry {
+            asm.store(.w64, osrStateSlot(0), .rdx)
+            asm.store(.w64, osrStateSlot(1), .rcx)
+        }
         if let d = direct {
             // The parameters arrive in registers: into their locations all at once.
             var moves: [(MoveSource, Location)] = []
@@ -460,6 +464,9 @@ struct X64Lowering {
     func callScratch(_ k: Int) -> Mem { spill(Int32(ra.spillSlots + k)) }
     /// The frame slot past those that keeps the VM context for landing blocks.
     var contextSlot: Mem { spill(Int32(ra.spillSlots + 2)) }
+    /// An OSR entry's pointers to the moved frame's locals (k = 0) and value-stack slots (k = 1),
+    /// kept from its third and fourth arguments.
+    func osrStateSlot(_ k: Int) -> Mem { spill(Int32(ra.spillSlots + 2 + (hasLandings ? 1 : 0) + k)) }
 
     /// A landing block's entry (the unwinder resumes here, or a throw's builtin returned to an
     /// enclosing handler): the stack pointer, VM context and memory base from the frame, then

@@ -11,6 +11,12 @@ extension X64Lowering {
         switch inst.op {
         case .const:
             break  // rematerialized at each use
+        case .param where inst.imm2 == 1:  // an OSR entry's local: the baseline frame's slot
+            asm.load(.w64, Self.s2, osrStateSlot(0))
+            loadSlot(r, Mem(Self.s2, Int32(-16 * Int(inst.imm))))
+        case .param where inst.imm2 == 2:  // an OSR entry's operand-stack value
+            asm.load(.w64, Self.s2, osrStateSlot(1))
+            loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
         case .param:
             if direct != nil { return }  // moved from its register at the entry
             asm.load(.w64, Self.s2, Mem(.rbp, m.slotBufferOffset))
