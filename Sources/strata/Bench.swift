@@ -137,6 +137,8 @@ struct Bench: ParsableCommand {
     var tier: [Tier] = []
     @Option(help: "Tiered mode's tier-up threshold (default: the engine's).")
     var tierUpThreshold: Int?
+    @Flag(help: "Also run tiered mode without on-stack replacement (tiered-no-osr), to compare first results.")
+    var compareOSR = false
     @Flag(help: "Skip wasmkit and Wasmtime.")
     var noPeers = false
     @Flag(help: "Run even in a debug build (the numbers then mean little).")
@@ -183,6 +185,10 @@ struct Bench: ParsableCommand {
             let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
             for t in (tier.isEmpty ? Tier.allCases : tier) {
                 row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
+            }
+            if compareOSR {
+                row.append(runProtocol(me, ["bench-run", "--tier", "tiered", "--osr", "disabled", "--reps", String(reps)] + threshold + [path],
+                                       program: name, configuration: "tiered-no-osr"))
             }
             if tier.isEmpty || tier.contains(.tiered) {
                 // Tiered with a warm code cache: one run fills a fresh cache, the measured run starts from it.
@@ -245,8 +251,8 @@ struct Bench: ParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static let order = ["native", "interpreter", "baseline", "optimizing", "tiered", "tiered-warm", "wasmkit", "wasmtime"]
-    static let strataTiers = Tier.allCases.map(\.rawValue) + ["tiered-warm"]
+    static let order = ["native", "interpreter", "baseline", "optimizing", "tiered", "tiered-no-osr", "tiered-warm", "wasmkit", "wasmtime"]
+    static let strataTiers = Tier.allCases.map(\.rawValue) + ["tiered-no-osr", "tiered-warm"]
 
     /// Decode, validate and translate/compile speed on the large generated module.
     func compileThroughput(python: String?) -> String {
@@ -347,6 +353,9 @@ struct Bench: ParsableCommand {
             ("optimizing ÷ baseline", "optimizing", "baseline", false),
             ("tiered ÷ baseline", "tiered", "baseline", false),
             ("tiered ÷ interpreter, first result", "tiered", "interpreter", true),
+            ("tiered ÷ baseline, first result", "tiered", "baseline", true),
+            ("tiered ÷ optimizing", "tiered", "optimizing", false),
+            ("tiered ÷ tiered without OSR, first result", "tiered", "tiered-no-osr", true),
             ("warm cache: first iteration ÷ baseline steady", "tiered-warm", "baseline", true),
         ].filter { tiers.contains($0.1) && tiers.contains($0.2) }
         var out = "| program | " + configs.map { "\($0) ms" }.joined(separator: " | ") + " |"
@@ -412,7 +421,7 @@ struct Bench: ParsableCommand {
     func chart(_ all: [Measurement]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in c != "native" && all.contains { $0.configuration == c } }
-        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "optimizing": "#2e8b57", "tiered": "#9b59b6", "tiered-warm": "#34495e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
+        let colors = ["interpreter": "#d9534f", "baseline": "#f0ad4e", "optimizing": "#2e8b57", "tiered": "#9b59b6", "tiered-no-osr": "#c39bd3", "tiered-warm": "#34495e", "wasmkit": "#5bc0de", "wasmtime": "#5cb85c"]
         let width = 180 + programs.count * 60, height = 400
         let top = 30.0, bottom = 280.0
         func y(_ ratio: Double) -> Double {  // 1x at the bottom, 1000x at the top, log scale

@@ -136,6 +136,13 @@ import WAT
               (br_if $l (i32.lt_u (local.get $i) (i32.const 4))))
             (local.get $s))
 
+          ;; Moves, then recurses without end: the stack limit stops it.
+          (func $down (export "down") (param $n i32) (result i32) (local $i i32)
+            (loop $l
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const 2))))
+            (i32.add (i32.const 1) (call $down (i32.add (local.get $n) (i32.const 1)))))
+
           ;; A long loop (for the default mode and interruption).
           (func (export "spin") (param $n i32) (result i32) (local $x i32)
             (loop $l
@@ -201,6 +208,19 @@ import WAT
         #expect(try backtrace(engine) == expected)
         #expect(expected.count == (name == "inner" ? 1 : 2))
         #expect(engine.tieringStatistics.osrTransfers == (chain == .toBaseline ? 1 : 2))
+    }
+
+    /// A moved activation that recurses without end stops at the stack limit, as in the
+    /// interpreter, and the store runs again afterwards.
+    @Test(arguments: Chain.allCases)
+    func theStackLimitHoldsAfterAMove(chain: Chain) throws {
+        let engine = Self.engine(chain: chain)
+        let store = Store(engine: engine)
+        let instance = try store.instantiate(try Module(engine: engine, bytes: try wat2wasm(Self.program)))
+        let t = try #require(thrownError { _ = try instance.function("down")!.call([.i32(0)]) } as? Trap)
+        #expect(t.kind == .callStackExhausted)
+        #expect(engine.tieringStatistics.osrTransfers >= 1)
+        #expect(try instance.function("nested")!.call([.i32(3)]) == [.i64(9)])
     }
 
     /// The tier log reports the transfer with the loop's offset; the function runs baseline code
