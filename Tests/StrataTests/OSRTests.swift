@@ -136,6 +136,19 @@ import WAT
               (br_if $l (i32.lt_u (local.get $i) (i32.const 4))))
             (local.get $s))
 
+          ;; A small callee inlined before and inside the loop (the optimizing tier's entry
+          ;; loads only the function's own locals).
+          (func $helper (param i32) (result i32) (local i32)
+            (local.set 1 (i32.mul (local.get 0) (i32.const 3)))
+            (i32.add (local.get 1) (i32.const 1)))
+          (func (export "inlined") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+            (local.set $acc (call $helper (local.get $n)))
+            (loop $l
+              (local.set $acc (i32.add (local.get $acc) (call $helper (local.get $i))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+            (local.get $acc))
+
           ;; Moves, then recurses without end: the stack limit stops it.
           (func $down (export "down") (param $n i32) (result i32) (local $i i32)
             (loop $l
@@ -161,6 +174,7 @@ import WAT
         ("catchOutside", [.i32(9)]),
         ("catchInside", [.i32(12)]),
         ("rec", [.i32(300)]),
+        ("inlined", [.i32(25)]),
         ("spin", [.i32(100_000)]),
     ]
 

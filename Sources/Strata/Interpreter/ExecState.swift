@@ -48,8 +48,8 @@ struct FunctionCode {
     /// offset from `nativeEntry`); nil for none.
     var osrEntries: UnsafePointer<UInt32>? = nil
     var osrEntryCount = 0
-    /// Interpreter code's loop headers: triples (code index, the loop's Wasm offset, operand-stack
-    /// height there), sorted by code index; nil for none.
+    /// Interpreter code's loop headers: pairs (code index, the loop's Wasm offset), sorted by
+    /// code index; nil for none.
     var loopHeaders: UnsafePointer<Int32>? = nil
     var loopHeaderCount = 0
 }

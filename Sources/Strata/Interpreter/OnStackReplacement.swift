@@ -29,10 +29,8 @@ struct OSRTransfer {
     /// The compiled entry of the loop, and the record whose code it is.
     var entry: UnsafeRawPointer
     var record: UnsafeMutablePointer<FunctionCode>
-    /// Word index of the operand stack in the frame, and the loop header's pc (traps there
-    /// are located at it).
+    /// Word index of the operand stack in the frame.
     var operandWords: Int
-    var header: CodePointer
     /// The loop's Wasm offset.
     var loopOffset: Int32
 }
@@ -45,17 +43,17 @@ nonisolated(unsafe) let osrTransferCode: CodePointer = {
     return p
 }()
 
-/// The interpreter code's loop headers of `fc` (triples: code index, the loop's Wasm offset,
-/// operand-stack height at the header, sorted by code index): the one at `header`, if any.
+/// The Wasm offset of the loop whose header is at `header` in `fc`'s interpreter code, if any
+/// (its table: pairs of code index and the loop's Wasm offset, sorted by code index).
 @inline(__always)
-func loopHeader(_ fc: UnsafeMutablePointer<FunctionCode>, at header: CodePointer) -> (offset: Int32, height: Int)? {
+func loopOffset(_ fc: UnsafeMutablePointer<FunctionCode>, at header: CodePointer) -> Int32? {
     guard let table = fc.pointee.loopHeaders else { return nil }
     let index = Int32(truncatingIfNeeded: header - fc.pointee.code)
     var lo = 0, hi = fc.pointee.loopHeaderCount - 1
     while lo <= hi {
         let mid = (lo + hi) / 2
-        let at = table[3 * mid]
-        if at == index { return (table[3 * mid + 1], Int(table[3 * mid + 2])) }
+        let at = table[2 * mid]
+        if at == index { return table[2 * mid + 1] }
         if at < index { lo = mid + 1 } else { hi = mid - 1 }
     }
     return nil
@@ -76,7 +74,7 @@ func osrEntry(_ record: UnsafeMutablePointer<FunctionCode>, loop offset: Int32) 
 /// function: the transfer code when the activation moves to compiled code now, else nil.
 @inline(never)
 func considerOSR(_ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, header: CodePointer) -> CodePointer? {
-    guard st.pointee.compiledEntry != nil, let loop = loopHeader(fc, at: header) else { return nil }
+    guard st.pointee.compiledEntry != nil, let loop = loopOffset(fc, at: header) else { return nil }
     let vm = st.pointee.vmctx
     var record = functionCode(UnsafePointer(vm.pointee.entryTable! + fc.pointee.definedIndex))
     if record.pointee.kind == 0 && st.pointee.osrMode == .firstBackEdge {
@@ -93,11 +91,11 @@ func considerOSR(_ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, h
         guard let baseline = instanceOf(st).module.baselineRecord(fc.pointee.definedIndex) else { return nil }
         record = baseline
     }
-    guard record.pointee.kind != 0, let entry = osrEntry(record, loop: loop.offset) else { return nil }
+    guard record.pointee.kind != 0, let entry = osrEntry(record, loop: loop) else { return nil }
     if st.pointee.chaos != nil, st.pointee.chaos!.next() % 4 != 0 { return nil }  // chaos: some back edges only
     st.pointee.osr = OSRTransfer(
         entry: entry, record: record, operandWords: fc.pointee.paramWords + fc.pointee.localWords + fc.pointee.constWords,
-        header: header, loopOffset: loop.offset)
+        loopOffset: loop)
     return osrTransferCode
 }
 

@@ -66,9 +66,9 @@ struct Translator: CodeSink {
     var usesV128 = false
     var maxHeight = 0
     var labels: [Label] = []
-    /// Loop headers, for on-stack replacement: triples (code index, the `loop`'s Wasm offset,
-    /// operand-stack height there, params included), in code order. Loops that start at the
-    /// same code index (nothing between them) share the outermost's entry: their states agree.
+    /// Loop headers, for on-stack replacement: pairs (code index, the `loop`'s Wasm offset), in
+    /// code order. Loops that start at the same code index (nothing between them) share the
+    /// outermost's entry: their states agree.
     var loopHeaders: [Int32] = []
     var dead = false
     /// The last instruction's result: (code index of its dst operand, stack position).
@@ -384,8 +384,8 @@ struct Translator: CodeSink {
             labels.append(Label(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
         case .loop(let p, let r):
             materializeAll(offset: offset)
-            if loopHeaders.count < 3 || loopHeaders[loopHeaders.count - 3] != Int32(code.count) {
-                loopHeaders += [Int32(code.count), Int32(truncatingIfNeeded: offset), Int32(stack.count)]
+            if loopHeaders.count < 2 || loopHeaders[loopHeaders.count - 2] != Int32(code.count) {
+                loopHeaders += [Int32(code.count), Int32(truncatingIfNeeded: offset)]
             }
             labels.append(Label(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
         case .if(let p, let r):

@@ -714,7 +714,7 @@ public final class Module: @unchecked Sendable {
             self.resultWords = resultWords
             self.offsets = offsets
             self.handlers = handlers
-            loopHeaderCount = loopHeaders.count / 3
+            loopHeaderCount = loopHeaders.count / 2
             if loopHeaders.isEmpty {
                 self.loopHeaders = nil
             } else {

@@ -84,6 +84,7 @@ struct IRBuilder: CodeSink {
         lt.reserveCapacity(all.count)
         for t in all { lt.append(IRType(t)) }
         localTypes = lt
+        ownLocalCount = lt.count
         f.paramTypes = Array(lt[0..<type.params.count])
         f.resultTypes = type.results.map(IRType.init)
         if osrLoop != nil {
@@ -132,6 +133,9 @@ struct IRBuilder: CodeSink {
     /// the loop is then unreachable and dropped (`finish`).
     let osrLoop: Int32?
     var osrHeader: Int32?
+    /// The function's own locals (parameters included): the variables of inlined callees come
+    /// after them in `localTypes` and are never live at a loop of the function.
+    let ownLocalCount: Int
     /// The header's parameters for the values below the loop's own params.
     var osrBelow: [IRValue] = []
 
@@ -957,8 +961,8 @@ struct IRBuilder: CodeSink {
         jump(from: block, to: header, args: stack)
         // The entry: locals from the frame's local slots (`imm2` 1), the operand stack from
         // its value-stack slots (`imm2` 2).
-        for (i, t) in localTypes.enumerated() {
-            defs[key(0, i)] = f.append(IRInst(op: .param, type: t, imm: UInt64(i), imm2: 1), to: 0)
+        for i in 0..<ownLocalCount {
+            defs[key(0, i)] = f.append(IRInst(op: .param, type: localTypes[i], imm: UInt64(i), imm2: 1), to: 0)
         }
         var loaded: [IRValue] = []
         for (h, t) in types.enumerated() { loaded.append(f.append(IRInst(op: .param, type: t, imm: UInt64(h), imm2: 2), to: 0)) }
