@@ -9,7 +9,8 @@ import CStrata
 ///     rbp+8   return address          rbp-S-8        caller's slot buffer
 ///     rbp     saved rbp               rbp-S-16-8*k   spill slot k (8 bytes)
 ///     rbp-8...rbp-S  the saved registers (r14, then r15, rbx, r12, r13 as used)
-///     then two call scratch slots and the landing blocks' context slot (8 bytes each)
+///     then two call scratch slots, the landing blocks' context slot and an OSR entry's two
+///     pointers into the moved frame (8 bytes each; the last two only where there are some)
 ///     rbp-T-16*(k+1)  16-byte spill slot k (v128; T rounded to 16, so they are aligned)
 ///     rsp+16*i   outgoing slot i (arguments and results of calls, conversion results)
 ///
@@ -160,7 +161,8 @@ struct X64Lowering {
     /// Spill slot k: below the saved registers and the slot-buffer pointer.
     func spill(_ k: Int32) -> Mem { Mem(.rbp, -saved.bytes - 16 - 8 * k) }
     /// Bytes below rbp down to the 8-byte slots' end (spill slots, two call scratch slots, the
-    /// landing blocks' context slot), rounded to 16: where the 16-byte slots start.
+    /// landing blocks' context slot, an OSR entry's two pointers), rounded to 16: where the
+    /// 16-byte slots start.
     var wideSlotsTop: Int32 {
         let n = Int32(ra.spillSlots + 2 + (hasLandings ? 1 : 0) + (f.isOSREntry ? 2 : 0))
         return (saved.bytes + 8 + 8 * n + 15) & ~15
