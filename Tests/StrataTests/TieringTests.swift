@@ -1,3 +1,4 @@
+import CStrata
 import Foundation
 import Synchronization
 import Testing
@@ -155,6 +156,40 @@ import WAT
         Self.settle(engine)
         let t = try #require(thrownError { _ = try instance.function("fails")!.call([.i32(2)]) } as? Trap)
         #expect(t.kind == .integerDivideByZero && t.backtrace.first?.functionIndex == 4)
+    }
+
+    /// Every instance's function references carry the direct entry of the record in the
+    /// entry slot (what optimized `call_indirect` calls), through tier-ups and chaos swaps; an
+    /// instance that is gone is no longer written to.
+    @Test func referencesFollowTheEntrySlots() throws {
+        let engine = Self.tieredEngine(threshold: 1, optimizeThreshold: 50)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        func check(_ instance: Instance, _ name: String, _ defined: Int) -> Bool {
+            let slot = strata_load_entry(UnsafeRawPointer(module.entryTable + defined).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
+            let direct = slot?.assumingMemoryBound(to: FunctionCode.self).pointee.directEntry
+            return instance.function(name)!.reference.pointee.directEntry == direct
+        }
+        var gone: Instance? = try Store(engine: engine).instantiate(module)
+        let instance = try Store(engine: engine).instantiate(module)
+        #expect(check(instance, "square", 0) && check(gone!, "square", 0))
+        #expect(instance.function("square")!.reference.pointee.directEntry == nil)  // interpreted so far
+        gone = nil
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, module.currentTier(function: 0) != .optimizing {
+            #expect(try instance.function("sum")!.callI32(40) == Self.expectedSum(40))
+        }
+        Self.settle(engine)
+        #expect(module.currentTier(function: 0) == .optimizing)
+        #expect(instance.function("square")!.reference.pointee.directEntry != nil)
+        #expect(check(instance, "square", 0) && check(instance, "sum", 1))
+        // A later instance starts with the current entries.
+        let later = try Store(engine: engine).instantiate(module)
+        #expect(check(later, "square", 0) && check(later, "sum", 1))
+        // Chaos swaps keep them in step too.
+        for k in 0..<20 {
+            _ = module.chaosSwap(random: UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
+            #expect(check(instance, "square", 0) && check(later, "square", 0) && check(later, "sum", 1))
+        }
     }
 
     /// A module dropped while its functions wait for a compile thread: the requests are

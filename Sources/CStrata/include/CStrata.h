@@ -33,6 +33,8 @@ typedef struct StrataFuncRef {
     void *owner;            // unmanaged pointer to the Swift function object
     const void *const *entrySlot; // the defining module's entry-table slot (NULL for host functions)
     const void *signature;  // the function's CallSignature (Swift), read by calls from the host
+    const void *directEntry; // the register-argument entry of the record in its entry slot, or NULL
+                             // (kept so by the defining module; read by optimized call_indirect)
 } StrataFuncRef;
 
 /// The most parameters a function type may have (the decoder's limit).

@@ -459,7 +459,7 @@ public final class Module: @unchecked Sendable {
             noteTierUp(index, requested: requested, compileTime: Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
             // Written, executable and registered; now reachable with one release store.
             strata_publish_fence()
-            strata_store_entry(entrySlot(index), UnsafeRawPointer(code.records))
+            publish(index, UnsafeRawPointer(code.records))
             return .success(code.codeBytes)
         } catch {
             return .failure(error)
@@ -514,6 +514,38 @@ public final class Module: @unchecked Sendable {
         }
     }
 
+    /// The defined functions' references of every live instance (one array per instance, a
+    /// reference per defined function): their `directEntry` follows the entry slots, so an
+    /// optimized `call_indirect` reaches a callee's register-argument entry in one load from
+    /// the reference instead of three (slot, record, entry). Changed under the lock, with the
+    /// slot, by `publish`.
+    private let references = Locked<[UnsafeMutablePointer<StrataFuncRef>]>([])
+
+    /// A new instance's references: their direct entries are set from the slots now and kept
+    /// current until `unregisterReferences`.
+    func registerReferences(_ refs: UnsafeMutablePointer<StrataFuncRef>) {
+        references.withLock { list in
+            for i in 0..<info.bodies.count {
+                let record = strata_load_entry(UnsafeRawPointer(entryTable + i).assumingMemoryBound(to: Optional<UnsafeRawPointer>.self))
+                refs[i].directEntry = record?.assumingMemoryBound(to: FunctionCode.self).pointee.directEntry
+            }
+            list.append(refs)
+        }
+    }
+    func unregisterReferences(_ refs: UnsafeMutablePointer<StrataFuncRef>) {
+        references.withLock { list in list.removeAll { $0 == refs } }
+    }
+
+    /// Points defined function `index`'s entry slot at `record` (a release store: the code is
+    /// written, executable and registered) and every instance's reference at its direct entry.
+    func publish(_ index: Int, _ record: UnsafeRawPointer) {
+        let direct = record.assumingMemoryBound(to: FunctionCode.self).pointee.directEntry
+        references.withLock { list in
+            strata_store_entry(entrySlot(index), record)
+            for refs in list { strata_store_entry(&refs[index].directEntry, direct) }
+        }
+    }
+
     func entrySlot(_ index: Int) -> UnsafeMutablePointer<UnsafeRawPointer?> {
         UnsafeMutablePointer(mutating: entryTable + index).withMemoryRebound(to: Optional<UnsafeRawPointer>.self, capacity: 1) { $0 }
     }
@@ -532,7 +564,7 @@ public final class Module: @unchecked Sendable {
             let others = choices.filter { $0 != current }
             guard !others.isEmpty else { return nil }
             let next = others[Int((random >> 32) % UInt64(others.count))]
-            strata_store_entry(slot, next)
+            publish(index, next)
             let kind = { (p: UnsafeRawPointer) in Tier(recordKind: p.assumingMemoryBound(to: FunctionCode.self).pointee.kind) }
             return (index, kind(current), kind(next))
         }

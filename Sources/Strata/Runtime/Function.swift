@@ -45,7 +45,7 @@ final class HostFunction {
         reference = .allocate(capacity: 1)
         reference.initialize(to: StrataFuncRef(
             typeID: store.engine.typeID(type), functionIndex: 0, vmctx: nil, owner: nil, entrySlot: nil,
-            signature: signature.pointer(0)))
+            signature: signature.pointer(0), directEntry: nil))
         reference.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
     }
     deinit {

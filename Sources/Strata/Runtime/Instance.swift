@@ -110,9 +110,12 @@ final class InstanceRuntime {
             (ownRefs + i).initialize(to: StrataFuncRef(
                 typeID: module.typeIDs[typeIndex], functionIndex: UInt32(importCount + i),
                 vmctx: UnsafeMutableRawPointer(vmctx), owner: opaqueSelf,
-                entrySlot: UnsafePointer(module.entryTable + i), signature: module.callSignatures.pointer(typeIndex)))
+                entrySlot: UnsafePointer(module.entryTable + i), signature: module.callSignatures.pointer(typeIndex),
+                directEntry: nil))
             functionRefs[importCount + i] = ownRefs + i
         }
+        // Their direct entries follow the entry slots from now on (`Module.publish`).
+        module.registerReferences(ownRefs)
 
         // 3. Globals (initializers read imported globals and function references).
         for g in info.globals {
@@ -202,6 +205,7 @@ final class InstanceRuntime {
     }
 
     deinit {
+        module.unregisterReferences(ownRefs)
         vmctx.deallocate()
         functionRefs.deallocate()
         ownRefs.deallocate()

@@ -25,6 +25,7 @@ enum VMContextLayout {
     static let funcRefTypeID = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.typeID)!)
     static let funcRefVMContext = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.vmctx)!)
     static let funcRefEntrySlot = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.entrySlot)!)
+    static let funcRefDirectEntry = Int32(MemoryLayout<StrataFuncRef>.offset(of: \.directEntry)!)
     /// StrataTailCall
     static let tailCallCallee = Int32(MemoryLayout<StrataTailCall>.offset(of: \.callee)!)
     static let tailCallWords = Int32(MemoryLayout<StrataTailCall>.offset(of: \.words)!)

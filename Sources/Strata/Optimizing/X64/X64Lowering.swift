@@ -503,15 +503,11 @@ struct X64Lowering {
         asm.alu(.cmp, .w32, s2, Mem(s1, VMContextLayout.funcRefTypeID))
         asm.jcc(.ne, m.stub(.indirectCallTypeMismatch, offset: offset))
         let slow = asm.newLabel(), back = asm.newLabel()
-        asm.load(.w64, s2, Mem(s1, VMContextLayout.funcRefEntrySlot))
-        asm.test(.w64, s2, s2)
-        asm.jcc(.e, slow)  // a host function
-        asm.load(.w64, s2, Mem(s2, 0))
-        // The record read once (a tier swap meanwhile cannot hand us another record's fields):
-        // its direct entry (none: another tier, or a function that makes tail calls) in r10 and
-        // the callee's vmctx in r11 stay there through the argument moves (into registers only:
-        // they use neither, see `parallelMove`), r11 then to rdi.
-        asm.load(.w64, s2, Mem(s2, X64DirectCall.directEntryOffset))
+        // The reference's copy of its record's direct entry (`StrataFuncRef.directEntry`, kept
+        // by the defining module; none: a host function, another tier, or a function that makes
+        // tail calls) in r10 and the callee's vmctx in r11 stay there through the argument moves
+        // (into registers only: they use neither, see `parallelMove`), r11 then to rdi.
+        asm.load(.w64, s2, Mem(s1, VMContextLayout.funcRefDirectEntry))
         asm.test(.w64, s2, s2)
         asm.jcc(.e, slow)
         asm.load(.w64, s1, Mem(s1, VMContextLayout.funcRefVMContext))
