@@ -539,6 +539,38 @@ import WAT
         for n: Int32 in [1, 5, 1000] { #expect(try optimized.callI32(n) == interpreter.callI32(n)) }
     }
 
+    /// A function that reads the VM context only in its prologue (computation and memory 0:
+    /// here a leaf with loads, stores and a division that can trap) neither saves nor sets r14;
+    /// it still traps with the right kind, and a function with a loop (its interrupt check
+    /// reads the VM context) keeps r14.
+    @Test func leafFunctionsKeepNoVMContext() throws {
+        let engine = Self.machineCodeEngine()
+        let wat = """
+            (module
+              (memory 1)
+              (func $leaf (export "leaf") (param i32 i32) (result i32)
+                (i32.store (i32.const 8) (i32.div_s (local.get 0) (local.get 1)))
+                (i32.add (i32.load (local.get 0)) (i32.load (i32.const 8))))
+              (func (export "caller") (param i32) (result i32) (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $s) (local.get 0))))
+                (local.get $s)))
+            """
+        let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+        let leaf = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+        let caller = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 1)))
+        #expect(!leaf.contains { $0.contains("r14") }, "\(leaf)")
+        #expect(caller.contains("push r14"), "\(caller)")
+        let instance = try Store(engine: engine).instantiate(module)
+        #expect(try instance.function("caller")!.callI32(20) == 20)
+        #expect(try instance.function("leaf")!.call([.i32(4), .i32(1)]) == instantiate(wat).1.function("leaf")!.call([.i32(4), .i32(1)]))
+        let t = try #require(thrownError { _ = try instance.function("leaf")!.call([.i32(1), .i32(0)]) } as? Trap)
+        #expect(t.kind == .integerDivideByZero && t.backtrace.first?.functionIndex == 0)
+        let oob = try #require(thrownError { _ = try instance.function("leaf")!.call([.i32(70000), .i32(1)]) } as? Trap)
+        #expect(oob.kind == .memoryOutOfBounds)
+    }
+
     /// sqrt, rounding and float conversions write only the low lane of their register: the
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.

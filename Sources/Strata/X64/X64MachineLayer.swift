@@ -58,9 +58,11 @@ struct X64MachineLayer {
         // Stack limit (vmctx still in rdi): a trap, not a crash.
         asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
         asm.jcc(.b, stub(.callStackExhausted, offset: 0))
-        if saved.registers.contains(Self.vm) { asm.mov(.w64, Self.vm, .rdi) }
+        let keepsContext = saved.registers.contains(Self.vm)
+        if keepsContext { asm.mov(.w64, Self.vm, .rdi) }
         if slotBuffer { asm.store(.w64, Mem(.rbp, slotBufferOffset), .rsi) }
-        if hasMemory { loadMemoryBase() }
+        // (A body that does not keep the VM context in r14 reads memory 0's base through rdi.)
+        if hasMemory { loadMemoryBase(from: keepsContext ? Self.vm : .rdi) }
     }
 
     /// Sets rsp to its value in the body from rbp (code entered with another rsp: a landing
@@ -154,8 +156,8 @@ struct X64MachineLayer {
         asm.load(.w64, Self.vm, context)
         if hasMemory { loadMemoryBase() }
     }
-    mutating func loadMemoryBase() {
-        asm.load(.w64, Self.memBase, Mem(Self.vm, VMContextLayout.memory0))
+    mutating func loadMemoryBase(from context: Reg = X64MachineLayer.vm) {
+        asm.load(.w64, Self.memBase, Mem(context, VMContextLayout.memory0))
         asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
     }
 

@@ -122,7 +122,8 @@ struct X64Lowering {
         // `X64MachineLayer.tailCallWrapper`) and its body.
         makesTailCalls = f.insts.contains { $0.op.isTailCall }
         direct = makesTailCalls || f.isOSREntry ? nil : X64DirectCall.assignment(params: f.paramTypes, results: f.resultTypes)
-        var registers: [Reg] = [.r14]
+        // r14 holds the VM context for the whole body, unless nothing after the prologue reads it.
+        var registers: [Reg] = Self.needsVMContext(f, order: order) ? [.r14] : []
         if hasMemory { registers.append(.r15) }
         let reloaded = allocation.reloads.values.flatMap { $0.map(\.register) } + allocation.heads.values.map(\.register)
         for r in [Reg.rbx, .r12, .r13] where allocation.locations.contains(.gpr(r.code)) || reloaded.contains(.gpr(r.code)) {
@@ -138,6 +139,36 @@ struct X64Lowering {
     var asm: X64Assembler {
         get { m.asm }
         _modify { yield &m.asm }
+    }
+
+    /// Whether the body reads the VM context after its prologue: anything but computation on
+    /// values and memory 0 (which the prologue's r15 covers) does, as do loops (interrupt
+    /// checks) and exceptions. A body that does not keeps neither r14 nor its save.
+    static func needsVMContext(_ f: IRFunction, order: [Int32]) -> Bool {
+        for b in order {
+            let block = f.blocks[Int(b)]
+            if block.isLoopHeader || block.unwind >= 0 { return true }
+            switch block.term {
+            case .jump, .branch, .table, .ret, .trap: break
+            default: return true
+            }
+            for i in block.insts {
+                switch f.insts[Int(i)].op {
+                case .const, .param, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+                     .divS, .divU, .remS, .remU, .mulhiU, .clz, .ctz, .popcnt, .eqz, .cmp,
+                     .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
+                     .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor, .ftrunc,
+                     .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .simd:
+                    continue
+                case .load, .store:
+                    // Other memories are reached through `vmctx->memories`.
+                    if let memory = f.insts[Int(i)].memory, memory != 0 { return true }
+                default:
+                    return true
+                }
+            }
+        }
+        return false
     }
 
     // MARK: locations
