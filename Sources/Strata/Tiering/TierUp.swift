@@ -17,8 +17,8 @@ public struct TierEvent: Sendable, CustomStringConvertible {
         /// The module's creation found the function's compiled code in the code cache.
         case loadedFromCache
         /// A running activation moved to the compiled code at the loop at this Wasm offset
-        /// (on-stack replacement). `queueWait` is the time from the function's tier-up request
-        /// to the transfer, `compileTime` that of the code it moved to.
+        /// (on-stack replacement). `queueWait` is the time from the request of the code it moved
+        /// to until the transfer, `compileTime` that code's compile time.
         case osr(loopOffset: Int)
         /// An on-stack-replacement entry at the loop at this Wasm offset was compiled (code a
         /// running activation of a lower tier moves to; it is not the function's entry).
@@ -212,9 +212,9 @@ final class TierUpService: @unchecked Sendable {
         if launch { DispatchQueue.global(qos: .utility).async { self.work() } }
     }
 
-    /// Counts a transfer of a running activation of defined function `function` to compiled
-    /// code of tier `kind` (`Tier.recordKind`) at the loop at `loopOffset`, and logs it.
-    /// `times`: when the code was requested and how long it took to compile.
+    /// Counts a transfer of a running activation of defined function `function` from tier
+    /// `from` to compiled code of tier `to` at the loop at `loopOffset`, and logs it. `times`:
+    /// when that code was requested and how long it took to compile.
     func noteOSR(_ module: Module, function: Int, loopOffset: Int32, from: Tier, to: Tier, times: (requested: UInt64, compileTime: Double)?) {
         state.withLock { $0.statistics.osrTransfers += 1 }
         guard let log else { return }
