@@ -440,18 +440,12 @@ public final class Module: @unchecked Sendable {
     /// thread), makes it executable, registers it, and swaps its entry. Returns the machine
     /// code size; a failure carries the reason the function stays in its tier.
     func compileForTierUp(_ index: Int, to tier: Tier, requested: UInt64 = 0) -> Result<Int, WasmError> {
-        let info = self.info, context = self.context
         let begin = DispatchTime.now().uptimeNanoseconds
         do throws(WasmError) {
             guard let compiler = Tier.tierUpCompiler(to: tier, configuration: engine.configuration) else {
                 throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
             }
-            _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
-            let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
-                let body = try Self.decodedBody(index, info: info, buffer)
-                return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
-            }
-            let image = CodeImage.encode([(index, function)])
+            let image = CodeImage.encode([(index, try compileOne(index, with: compiler))])
             let code = try place(image)
             tieredCode.withLock { $0.append((index, code, 0)) }
             if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
@@ -488,21 +482,26 @@ public final class Module: @unchecked Sendable {
         osrCode.withLock { $0[Int64(index) << 32 | Int64(UInt32(bitPattern: loop))].map { ($0.entry, $0.requested, $0.compileTime) } }
     }
 
+    /// Defined function `index` compiled by `compiler` after the fact (tier-up and OSR entries):
+    /// its body decoded again from the bytes, the compiled tiers checked available on this CPU.
+    private func compileOne(_ index: Int, with compiler: some TierCompiler) throws(WasmError) -> MachineFunction {
+        let info = self.info, context = self.context
+        _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
+        return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+            let body = try Self.decodedBody(index, info: info, buffer)
+            return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
+        }
+    }
+
     /// Compiles the optimizing tier's OSR entry of defined function `index` at the loop at Wasm
     /// offset `loop` (a compile thread, or the running one when forced) and makes it available
     /// to `osrEntry`. Returns the machine code size or why there is none.
     func compileForOSR(_ index: Int, loop: Int32, requested: UInt64) -> Result<Int, WasmError> {
-        let info = self.info, context = self.context
         let begin = DispatchTime.now().uptimeNanoseconds
         do throws(WasmError) {
             var compiler = OptimizingTierCompiler(engine.configuration)
             compiler.osrLoop = loop
-            _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
-            let function = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
-                let body = try Self.decodedBody(index, info: info, buffer)
-                return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
-            }
-            let code = try place(CodeImage.encode([(index, function)]))
+            let code = try place(CodeImage.encode([(index, try compileOne(index, with: compiler))]))
             let compileTime = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
             strata_publish_fence()
             osrCode.withLock {
