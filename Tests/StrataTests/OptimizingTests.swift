@@ -571,6 +571,57 @@ import WAT
         #expect(oob.kind == .memoryOutOfBounds)
     }
 
+    /// A loop whose every iteration calls a function of the module keeps no interrupt check of
+    /// its own (the callee polls on entry): an interrupt still stops it, at the callee's entry.
+    /// A loop that calls on some iterations only, or calls an import, keeps its check.
+    @Test func loopsThatCallEveryIterationRelyOnTheCalleesCheck() throws {
+        let wat = """
+            (module
+              (import "env" "host" (func $host))
+              (func $tick (param i32) (result i32) (local $k i32)
+                (loop $l
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $k) (local.get 0))))
+                (local.get $k))
+              (func (export "spin") (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (call $tick (i32.const 2))))
+                  (br $l)))
+              (func (export "sometimes") (param i32) (result i32) (local $s i32)
+                (loop $l
+                  (if (i32.and (local.get 0) (i32.const 1))
+                    (then (local.set $s (i32.add (local.get $s) (call $tick (i32.const 1))))))
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get $s))
+              (func (export "viaImport") (param i32)
+                (loop $l
+                  (call $host)
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))
+            """
+        let bytes = try wat2wasm(wat)
+        func checks(_ function: Int) throws -> Int {
+            try Module.optimizedIRListing(bytes: bytes, function: function).components(separatedBy: "interruptCheck").count - 1
+        }
+        #expect(try checks(1) == 1, "a loop without calls")
+        #expect(try checks(2) == 0, "every iteration calls tick")
+        #expect(try checks(3) == 1, "odd iterations only")
+        #expect(try checks(4) == 1, "an import polls nothing")
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: bytes)
+        #expect(module.functionCount(in: .optimizing) == 4)
+        let store = Store(engine: engine)
+        let instance = try store.instantiate(module, imports: [.function(Function(store: store, type: FuncType(params: [], results: [])) { _, _ in [] })])
+        #expect(try instance.function("sometimes")!.callI32(7) == 4)
+        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+        defer { timer.cancel() }
+        let t = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        #expect(t.kind == .interrupted)
+        #expect(t.backtrace.contains { $0.functionIndex == 2 }, "\(t.backtrace)")
+        #expect(try instance.function("sometimes")!.callI32(3) == 2, "usable after the interrupt")
+    }
+
     /// sqrt, rounding and float conversions write only the low lane of their register: the
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.

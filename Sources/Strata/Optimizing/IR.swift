@@ -270,6 +270,8 @@ struct IRFunction {
     var resultTypes: [IRType] = []
     /// The function's index in the module's function index space (-1: not known).
     var functionIndex = -1
+    /// How many of the module's functions are imports (calls of those run host code).
+    var importedFunctionCount = 0
     /// Calls inlined into it (blocks say which they belong to).
     var inlines: [IRInline] = []
     /// An on-stack-replacement entry (`IRBuilder.osrLoop`): block 0 loads the moved frame's

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 20
+    static let revision = 21
 
     struct Output {
         var function: MachineFunction?
@@ -38,6 +38,7 @@ enum OptimizingCompiler {
             return Output(reason: WasmError(.unsupported, "an OSR entry into a function that makes tail calls"))
         }
         f.functionIndex = index
+        f.importedFunctionCount = importedFunctionCount
         IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
