@@ -25,6 +25,9 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
     var osr: OSRMode = .enabled
 
+    @Option(help: "Tell a profiler about compiled code: \(Profiler.allCases.map(\.rawValue).joined(separator: ", ")) (perfmap: /tmp/perf-PID.map for Linux perf; default: none).")
+    var profile: Profiler = .none
+
     @OptionGroup var cache: CacheFolderOption
 
     @Flag(help: "Do not read or write the code cache.")
@@ -45,6 +48,7 @@ struct TieringOptions: ParsableArguments {
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
         c.useAVX = !noAVX
         c.osr = osr
+        c.profiler = profile
         if let chaosSeed {
             c.chaosSeed = chaosSeed
             FileHandle.standardError.write(Data("strata: chaos mode, seed \(chaosSeed)\n".utf8))
@@ -57,6 +61,7 @@ struct TieringOptions: ParsableArguments {
 }
 
 extension OSRMode: ExpressibleByArgument {}
+extension Profiler: ExpressibleByArgument {}
 
 /// The code cache folder, for every command that reads or writes the cache.
 struct CacheFolderOption: ParsableArguments {

@@ -86,24 +86,7 @@ final class CompiledCode: @unchecked Sendable {
         unwindTable = table
         let base = UInt(bitPattern: memory.base)
         unwindHandle = count == 0 ? nil : strata_unwind_register(base, base + UInt(total), base, table, segments.count)
-        if Self.perfMap != nil {
-            var lines = ""
-            for k in 0..<count {
-                let r = ranges[k]
-                let name = names[r.functionIndex] ?? "func\(r.functionIndex)"
-                lines += "\(String(r.start, radix: 16)) \(String(r.end - r.start, radix: 16)) wasm[\(r.functionIndex)] \(name) (\(Tier(recordKind: r.tier).rawValue))\n"
-            }
-            Self.perfMap?.withLock { fd in _ = lines.withCString { write(fd, $0, strlen($0)) } }
-        }
     }
-
-    /// With STRATA_PERF_MAP set, every placed function is appended to /tmp/perf-PID.map (the
-    /// format `perf report` reads for JIT code: start, size, name), a debugging aid.
-    static let perfMap: Locked<Int32>? = {
-        guard getenv("STRATA_PERF_MAP") != nil else { return nil }
-        let fd = open("/tmp/perf-\(getpid()).map", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        return fd < 0 ? nil : Locked(fd)
-    }()
 
     /// The record of image function `k`'s defined index.
     func record(forDefined index: Int) -> UnsafeMutablePointer<FunctionCode>? {

@@ -305,6 +305,7 @@ public final class Module: @unchecked Sendable {
         let code = try CompiledCode(
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
             names: info.functionNames, wasmBytes: wasmBytes)
+        if engine.configuration.profiler == .perfmap { PerfMap.add(code, module: info.moduleName ?? "module") }
         if engine.configuration.tier == .tiered {
             baselineRecords.withLock { records in
                 for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind && code.records[k].osrEntryCount > 0 {

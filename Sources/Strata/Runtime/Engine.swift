@@ -66,6 +66,9 @@ public struct EngineConfiguration: Sendable {
     /// Where compiled code is kept between runs (nil: no cache). `DirectoryCodeCache()` is the
     /// usual choice; `InMemoryCodeCache` shares code between engines of one process.
     public var codeCache: (any CodeCache)?
+    /// Which external profiler hears of placed code (`Profiler`; not part of the code cache
+    /// key: the code is the same).
+    public var profiler: Profiler = .none
     /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
     public var keepMachineCode: Bool = false
     /// Compiled code uses VEX encodings where the CPU has them: AVX's three-operand float
