@@ -23,15 +23,19 @@ let package = Package(
         // The engine: decode -> validate -> module -> runtime -> tiers.
         // SHA-256 for the code cache's keys and checksums comes from swift-crypto.
         .target(name: "Strata", dependencies: ["CStrata", .product(name: "Crypto", package: "swift-crypto")]),
-        // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata.
+        // openat2(2) for Strata's own WASI calls (confined to a preopened folder by the kernel).
+        .target(name: "CStrataWASI"),
+        // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata,
+        // with Strata's own implementation in front of the calls it gets wrong.
         .target(
             name: "StrataWASI",
-            dependencies: ["Strata", .product(name: "WASI", package: "WasmKit")]
+            dependencies: ["Strata", "CStrataWASI", .product(name: "WASI", package: "WasmKit")]
         ),
-        // The .wast spec-test runner (parses scripts with WasmKit's WAT product).
+        // The .wast spec-test runner (parses scripts with WasmKit's WAT product) and the WASI
+        // testsuite runner.
         .target(
             name: "StrataSpecTest",
-            dependencies: ["Strata", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["Strata", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
         ),
         .executableTarget(
             name: "strata",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
 # interpreter, the baseline and the optimizing tier (failing on any result not listed in spec-tests/expected-failures.txt), then
-# the unit tests, and the allocation thresholds of the regression benchmarks. The testsuite
-# comes from STRATA_TESTSUITE, or ../shared/wasm-testsuite.
+# the WASI programs and the official WASI testsuite in every mode, the unit tests, and the
+# allocation thresholds of the regression benchmarks. The testsuites come from
+# STRATA_TESTSUITE (or ../shared/wasm-testsuite) and STRATA_WASI_TESTSUITE (or
+# ../shared/wasi-testsuite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,6 +63,18 @@ echo "== The same spec files, tiered chaos mode (seed $chaos; STRATA_CHAOS_SEED=
     --expectations spec-tests/expected-failures.txt "${spec[@]}"
 echo "== WASI programs against their native builds, every mode"
 for tier in interpreter baseline optimizing tiered; do STRATA_TIER=$tier bash Tests/wasi/run.sh; done
+# The official WASI preview 1 conformance tests (STRATA_WASI_TESTSUITE, or
+# ../shared/wasi-testsuite): every test, every mode; any failure fails the run.
+wasi_testsuite="${STRATA_WASI_TESTSUITE:-../shared/wasi-testsuite}"
+echo "== WASI testsuite (preview 1: AssemblyScript, C and Rust programs), every mode"
+if [ -d "$wasi_testsuite" ]; then
+    for tier in interpreter baseline optimizing tiered; do
+        .build/release/strata wasi-testsuite --tier "$tier" "$wasi_testsuite"
+    done
+else
+    echo "error: no WASI testsuite at '$wasi_testsuite' (set STRATA_WASI_TESTSUITE)" >&2
+    exit 1
+fi
 echo "== unit tests"
 swift test
 echo "== tiering, on-stack replacement, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"

@@ -35,14 +35,17 @@ public struct WASIOptions: Sendable {
 
 /// WASI preview 1 (`wasi_snapshot_preview1`) for Strata, implemented by WasmKit's
 /// engine-agnostic `WASI` product and bridged to Strata's host functions and memory.
+/// Strata implements a few calls itself in front of WasmKit's (`WASIOverrides`).
 public final class WASI {
     let bridge: WASIBridgeToHost
+    let handles: WASIHostHandles
 
     public init(_ options: WASIOptions) throws {
         bridge = try WASIBridgeToHost(
             args: options.arguments, environment: options.environment,
             preopens: options.directories.map { WASIBridgeToHost.Preopen(guestPath: $0.guest, hostPath: $0.host) },
             stdin: options.stdin, stdout: options.stdout, stderr: options.stderr)
+        handles = WASIHostHandles(preopens: options.directories.map(\.host))
     }
 
     deinit { try? bridge.close() }
@@ -50,10 +53,11 @@ public final class WASI {
     /// Defines every `wasi_snapshot_preview1` function in `linker`.
     public func define(in linker: Linker, store: Store) {
         let functions: [String: WASIHostFunction<WASIGuestMemory>] = bridge.hostFunctions(capabilities: WASICapability<WASIGuestMemory>.all)
+        let overrides = WASIOverrides.functions(handles)
         for (name, function) in functions {
             let type = FuncType(
                 params: function.type.parameters.map(Self.valueType), results: function.type.results.map(Self.valueType))
-            let implementation = function.implementation
+            let own = overrides[name]
             linker.defineFunction("wasi_snapshot_preview1", name, store: store, type: type) { caller, args in
                 // Memory 0 of the calling instance is the exported "memory" (Wasm 2.0 has one
                 // memory); reaching it directly avoids an export lookup per WASI call.
@@ -61,11 +65,15 @@ public final class WASI {
                     throw WASIError(description: "the module does not export its memory as \"memory\"")
                 }
                 let guest = WASIGuestMemory(memory: memory)
-                let results = try implementation(guest, args.map(Self.wasiValue))
-                if guest.fault.faulted {
-                    throw WASIError(description: "out of bounds memory access in WASI call \(name)")
+                let wasmkit = { (callee: String, args: [Strata.Value]) throws -> [Strata.Value] in
+                    let results = try functions[callee]!.implementation(guest, args.map(Self.wasiValue))
+                    if guest.fault.faulted {
+                        throw WASIError(description: "out of bounds memory access in WASI call \(callee)")
+                    }
+                    return results.map(Self.strataValue)
                 }
-                return results.map(Self.strataValue)
+                if let own { return try own(WASICall(name: name, memory: memory, args: args, wasmkit: wasmkit)) }
+                return try wasmkit(name, args)
             }
         }
     }

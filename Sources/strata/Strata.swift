@@ -11,7 +11,7 @@ struct StrataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata: a tiered WebAssembly engine.",
-        subcommands: [Run.self, Validate.self, Wast.self, Demo.self, Dump.self, Compile.self, Cache.self, Bench.self, BenchRun.self, SelfTest.self])
+        subcommands: [Run.self, Validate.self, Wast.self, WASITestsuiteCommand.self, Demo.self, Dump.self, Compile.self, Cache.self, Bench.self, BenchRun.self, SelfTest.self])
 }
 
 struct Dump: ParsableCommand {
@@ -202,7 +202,7 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "The export to call (default: _start, main, run, or the only exported function).")
     var invoke: String?
 
-    @Option(name: .customLong("env"), help: "KEY=VALUE: an environment variable for a WASI program (repeatable).")
+    @Option(name: .customLong("env"), help: "KEY=VALUE: an environment variable for a WASI program; KEY alone: the host's value of KEY (repeatable).")
     var environment: [String] = []
 
     @Option(name: .customLong("dir"), help: "HOST[::GUEST]: grant a WASI program access to a host directory (repeatable).")
@@ -234,7 +234,12 @@ struct Run: ParsableCommand {
         if usesWASI {
             var options = WASIOptions(arguments: [file] + (invoke == nil ? args : []))
             for pair in environment {
-                guard let eq = pair.firstIndex(of: "=") else { fail("--env expects KEY=VALUE, got \"\(pair)\"") }
+                // KEY alone inherits the host's value (as in Wasmtime); unset on the host, unset here.
+                guard let eq = pair.firstIndex(of: "=") else {
+                    if pair.isEmpty { fail("--env expects KEY=VALUE or KEY, got an empty string") }
+                    if let value = ProcessInfo.processInfo.environment[pair] { options.environment[pair] = value }
+                    continue
+                }
                 options.environment[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
             }
             for dir in directories {

@@ -65,4 +65,109 @@ import StrataWASI
         let e = try #require(thrownError { _ = try linker.instantiate(m, in: store) } as? WasmError)
         #expect(e.message.contains("\"wasi_snapshot_preview1\" \"no_such_call\""))
     }
+
+    /// The calls Strata implements in front of WasmKit's (`WASIOverrides`), through a module that
+    /// calls them on the preopened folder (descriptor 3): hard links, a symlink's own times,
+    /// absolute symlink targets, the SYNC flag, `fd_allocate` on a directory; and none of them
+    /// reaches outside the folder (`..`, absolute paths, a symlink pointing out).
+    @Test func stratasOwnCallsStayInThePreopenedFolder() throws {
+        let wat = """
+            (module
+              (import "wasi_snapshot_preview1" "path_link" (func $link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_filestat_set_times" (func $times (param i32 i32 i32 i32 i64 i64 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_allocate" (func $allocate (param i32 i64 i64) (result i32)))
+              (memory (export "memory") 1)
+              ;; strings: a at 0, b at 256
+              (func (export "link") (param $flags i32) (param $a i32) (param $b i32) (result i32)
+                (call $link (i32.const 3) (local.get $flags) (i32.const 0) (local.get $a) (i32.const 3) (i32.const 256) (local.get $b)))
+              (func (export "symlink") (param $a i32) (param $b i32) (result i32)
+                (call $symlink (i32.const 0) (local.get $a) (i32.const 3) (i32.const 256) (local.get $b)))
+              (func (export "setMtime") (param $flags i32) (param $a i32) (param $mtime i64) (result i32)
+                (call $times (i32.const 3) (local.get $flags) (i32.const 0) (local.get $a) (i64.const 0) (local.get $mtime) (i32.const 4)))
+              ;; opens path a for writing with fdflags; returns errno * 65536 + fs_flags, writes 3 bytes
+              (func (export "openSync") (param $a i32) (param $fdflags i32) (result i32) (local $e i32) (local $fd i32)
+                (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 0) (local.get $a) (i32.const 1)
+                  (i64.const -1) (i64.const -1) (local.get $fdflags) (i32.const 512)))
+                (if (local.get $e) (then (return (i32.mul (local.get $e) (i32.const 65536)))))
+                (local.set $fd (i32.load (i32.const 512)))
+                (local.set $e (call $fdstat (local.get $fd) (i32.const 544)))
+                (i32.store (i32.const 600) (i32.const 256)) (i32.store (i32.const 604) (i32.const 3))
+                (local.set $e (i32.or (local.get $e) (call $write (local.get $fd) (i32.const 600) (i32.const 1) (i32.const 608))))
+                (drop (call $close (local.get $fd)))
+                (i32.add (i32.mul (local.get $e) (i32.const 65536)) (i32.load16_u (i32.const 546))))
+              (func (export "allocateRoot") (result i32) (call $allocate (i32.const 3) (i64.const 0) (i64.const 1))))
+            """
+        let fm = FileManager.default
+        let top = NSTemporaryDirectory() + "strata-wasi-overrides-\(getpid())"
+        let root = top + "/root"
+        try? fm.removeItem(atPath: top)
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: top) }
+        #expect(fm.createFile(atPath: top + "/outside", contents: Data("secret".utf8)))
+        #expect(fm.createFile(atPath: root + "/a", contents: Data("inside".utf8)))
+        try fm.createSymbolicLink(atPath: root + "/up", withDestinationPath: "..")
+        try fm.createSymbolicLink(atPath: root + "/toA", withDestinationPath: "a")
+
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let linker = Linker()
+        let wasi = try linker.defineWASI(WASIOptions(arguments: ["t"], directories: [(host: root, guest: "/")]), store: store)
+        defer { withExtendedLifetime(wasi) {} }  // its descriptors close with it
+        let instance = try linker.instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), in: store)
+        let memory = try #require(instance.memory("memory"))
+        func strings(_ a: String, _ b: String = "") -> (Int32, Int32) {
+            #expect(memory.write(offset: 0, bytes: Array(a.utf8)) && memory.write(offset: 256, bytes: Array(b.utf8)))
+            return (Int32(a.utf8.count), Int32(b.utf8.count))
+        }
+        func link(_ a: String, _ b: String, follow: Bool = false) throws -> Int32 {
+            let (x, y) = strings(a, b)
+            return try instance.function("link")!.callI32(follow ? 1 : 0, x, y)
+        }
+        let notcapable: Int32 = 76, success: Int32 = 0
+        // Hard links: within the folder, as the host sees it.
+        #expect(try link("a", "b") == success)
+        let a = try fm.attributesOfItem(atPath: root + "/a"), b = try fm.attributesOfItem(atPath: root + "/b")
+        #expect(a[.systemFileNumber] as? Int == b[.systemFileNumber] as? Int)
+        #expect(try link("a", "b") == 20, "EXIST")
+        #expect(try link("a", "c", follow: true) == 28, "INVAL: links never follow")
+        // ... never to or from outside it.
+        #expect(try link("../outside", "c") == notcapable)
+        #expect(try link("/etc/hostname", "c") == notcapable)
+        #expect(try link("up/outside", "c") == notcapable, "a symlink leading out")
+        #expect(try link("a", "../stolen") == notcapable)
+        #expect(try link("a", "up/stolen") == notcapable)
+        #expect(!fm.fileExists(atPath: root + "/c") && !fm.fileExists(atPath: top + "/stolen"))
+        // Symlinks to absolute paths are refused; relative ones are made.
+        var (x, y) = strings("/etc", "abs")
+        #expect(try instance.function("symlink")!.callI32(x, y) == notcapable)
+        (x, y) = strings("a", "rel")
+        let made = try instance.function("symlink")!.callI32(x, y)
+        #expect(made == success, "\(made)")
+        // Times without SYMLINK_FOLLOW: the link's own, not its target's.
+        let before = try fm.attributesOfItem(atPath: root + "/a")[.modificationDate] as? Date
+        (x, _) = strings("toA")
+        #expect(try instance.function("setMtime")!.call([.i32(0), .i32(x), .i64(1_000_000_000_000_000_000)]) == [.i32(success)])
+        var st = stat()
+        #expect(lstat(root + "/toA", &st) == 0 && st.st_mtim.tv_sec == 1_000_000_000)
+        #expect(try fm.attributesOfItem(atPath: root + "/a")[.modificationDate] as? Date == before)
+        for escape in ["..", "../outside", "up/outside", "/etc"] {
+            (x, _) = strings(escape)
+            #expect(try instance.function("setMtime")!.call([.i32(0), .i32(x), .i64(0)]) == [.i32(notcapable)], "\(escape)")
+        }
+        #expect(lstat(top + "/outside", &st) == 0 && st.st_mtim.tv_sec != 0)
+        // SYNC (16) is reported back; the write goes through.
+        (x, _) = strings("synced")
+        let synced = try instance.function("openSync")!.callI32(x, 16)
+        #expect(synced == 16, "errno \(synced >> 16), flags \(synced & 0xFFFF)")
+        #expect(fm.contents(atPath: root + "/synced") == Data("rel".utf8))
+        (x, _) = strings("plain")
+        #expect(try instance.function("openSync")!.callI32(x, 0) == 0)
+        // fd_allocate on a directory: ISDIR.
+        #expect(try instance.function("allocateRoot")!.callI32() == 31)
+    }
 }

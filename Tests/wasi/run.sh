@@ -30,7 +30,8 @@ check() { if [ "$1" = "$2" ]; then passed=$((passed + 1)); else failed=$((failed
 # Same program, same inputs: native in the data folder, Wasm with it granted as /data.
 set +e
 native=$(cd "$work/data" && echo "$stdin_text" | TEXTSTATS_TOP=7 TEXTSTATS_TITLE=corpus "$work/textstats" ../native-out in/a.txt in/b.txt in/missing.txt in/c.txt - 2>&1); native_status=$?
-wasm=$(echo "$stdin_text" | "$strata" run --tier "$tier" --env TEXTSTATS_TOP=7 --env TEXTSTATS_TITLE=corpus --dir "$work/data::/data" --dir "$work/wasm-out::/out" \
+# (--env KEY alone passes the host's value on: TEXTSTATS_TITLE comes from this environment.)
+wasm=$(echo "$stdin_text" | TEXTSTATS_TITLE=corpus "$strata" run --tier "$tier" --env TEXTSTATS_TOP=7 --env TEXTSTATS_TITLE --dir "$work/data::/data" --dir "$work/wasm-out::/out" \
     "$work/textstats.wasm" /out /data/in/a.txt /data/in/b.txt /data/in/missing.txt /data/in/c.txt - 2>&1); wasm_status=$?
 set -e
 native_cmp=$(echo "$native" | sed -e 's#^in/#/data/in/#' -e 's#\.\./native-out#/out#')
