@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WAT
 import Strata
+@testable import StrataSpecTest
 import StrataWASI
 
 /// WASI through the embedding API, with WAT programs (no libc needed); the C programs in
@@ -169,5 +170,39 @@ import StrataWASI
         #expect(try instance.function("openSync")!.callI32(x, 0) == 0)
         // fd_allocate on a directory: ISDIR.
         #expect(try instance.function("allocateRoot")!.callI32() == 31)
+    }
+
+    /// The WASI testsuite runner follows the suite's specification: a test passes only with the
+    /// exit code and standard output its JSON file gives (none: exit 0), and its root is a fresh
+    /// copy (the suite's folder is never written, `*.cleanup` leftovers are gone). Arguments and
+    /// environment are checked by the suite's own `args_get` and `environ_get` programs.
+    @Test func testsuiteRunnerChecksExitCodeAndOutput() throws {
+        let fm = FileManager.default
+        let suite = NSTemporaryDirectory() + "strata-wasi-suite-\(getpid())"
+        try? fm.removeItem(atPath: suite)
+        try fm.createDirectory(atPath: suite + "/root/leftover.cleanup", withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: suite) }
+        #expect(fm.createFile(atPath: suite + "/manifest.json", contents: Data("{\"name\": \"t\"}".utf8)))
+        let hello = Data(try wat2wasm(Self.hello))
+        let cases: [(String, String, Bool)] = [
+            ("exact", #"{"exit_code": 7, "stdout": "hello, wasi\n"}"#, true),
+            ("wrongCode", "{}", false),
+            ("wrongOutput", #"{"exit_code": 7, "stdout": "bye\n"}"#, false),
+            ("withRoot", #"{"exit_code": 7, "root": "root", "args": ["x"], "env": {"K": "V"}}"#, true),
+        ]
+        for (name, json, _) in cases {
+            #expect(fm.createFile(atPath: "\(suite)/\(name).wasm", contents: hello))
+            #expect(fm.createFile(atPath: "\(suite)/\(name).json", contents: Data(json.utf8)))
+        }
+        let tests = WASITestsuite.tests(in: suite)
+        #expect(tests.count == cases.count)
+        for test in tests {
+            let outcome = WASITestsuite.run(test, configuration: EngineConfiguration())
+            let expected = try #require(cases.first { test.hasSuffix("/\($0.0).wasm") }).2
+            #expect(outcome.passed == expected, "\(outcome.test): \(outcome.detail)")
+        }
+        #expect(fm.fileExists(atPath: suite + "/root/leftover.cleanup"), "the suite's own folder is untouched")
+        #expect(try WASITestsuite.prepareRoot(suite + "/root", in: suite + "/scratch").hasSuffix("/scratch/root"))
+        #expect(try fm.contentsOfDirectory(atPath: suite + "/scratch/root").isEmpty, "leftovers removed from the copy")
     }
 }
