@@ -15,15 +15,6 @@ extension IRPasses {
         let idom = dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
         guard !loops.isEmpty else { return }
-        func dominates(_ a: Int32, _ b: Int32) -> Bool {
-            var x = b
-            while true {
-                if x == a { return true }
-                let up = idom[Int(x)]
-                if up < 0 || up == x { return false }
-                x = up
-            }
-        }
         for loop in loops {
             let h = loop.header
             guard let check = f.blocks[Int(h)].insts.firstIndex(where: { f.insts[Int($0)].op == .interruptCheck }) else { continue }
@@ -35,7 +26,7 @@ extension IRPasses {
                     return inst.op == .call && Int(inst.imm) >= f.importedFunctionCount
                 }
             }
-            guard !latches.isEmpty, latches.allSatisfy({ l in calling.contains { dominates($0, l) } }) else { continue }
+            guard !latches.isEmpty, latches.allSatisfy({ l in calling.contains { dominates($0, l, idom: idom) } }) else { continue }
             f.blocks[Int(h)].insts.remove(at: check)
         }
     }

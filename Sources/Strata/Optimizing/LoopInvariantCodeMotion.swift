@@ -9,20 +9,23 @@ extension IRPasses {
         var preheader: Int32?
     }
 
+    /// Whether block `a` dominates block `b`, by the immediate dominators `idom` (`dominators`).
+    static func dominates(_ a: Int32, _ b: Int32, idom: [Int32]) -> Bool {
+        var x = b
+        while true {
+            if x == a { return true }
+            let up = idom[Int(x)]
+            if up < 0 || up == x { return false }
+            x = up
+        }
+    }
+
     /// The natural loops of `f`, innermost first (a loop's body comes before any loop that
     /// contains it). A back edge is an edge to a block that dominates its source.
     static func loops(_ f: IRFunction, order: [Int32], idom: [Int32]) -> [Loop] {
         var rpoIndex = [Int](repeating: -1, count: f.blocks.count)
         for (i, b) in order.enumerated() { rpoIndex[Int(b)] = i }
-        func dominates(_ a: Int32, _ b: Int32) -> Bool {
-            var x = b
-            while true {
-                if x == a { return true }
-                let up = idom[Int(x)]
-                if up < 0 || up == x { return false }
-                x = up
-            }
-        }
+        func dominates(_ a: Int32, _ b: Int32) -> Bool { IRPasses.dominates(a, b, idom: idom) }
         var loops: [Loop] = []
         var mark = [Int](repeating: -1, count: f.blocks.count)
         for h in order {
