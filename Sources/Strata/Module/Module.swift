@@ -65,7 +65,7 @@ public final class Module: @unchecked Sendable {
         // 1. Start the code cache lookup (the key hashes on another thread while sections decode).
         let lookup = CacheLookup(configuration: configuration, bytes: bytes)
         // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
-        //    code from the mode's compilers); functions the cache holds are skipped.
+        //    code from the mode's compilers); bodies a cache hit vouches for are skipped.
         let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
         info = lowered.info
         context = lowered.context
@@ -121,13 +121,25 @@ public final class Module: @unchecked Sendable {
         private let pendingKey: ConcurrentResult<CacheKey>?
         private(set) var entry: CacheEntry?
         private var cached: [Bool] = []
+        private let tiered: Bool
 
         init(configuration: EngineConfiguration, bytes: [UInt8]) {
             cache = configuration.tier == .interpreter ? nil : configuration.codeCache
             pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } }
+            tiered = configuration.tier == .tiered
         }
 
         var key: CacheKey? { pendingKey?.value }
+
+        /// Whether body `i` (of `count`) needs no validation now. An entry is only ever written
+        /// for a module whose every body was validated (its key covers the bytes and the
+        /// features), so on a hit none does in tiered mode: a body's first call translates it
+        /// (the validator drives the translator) and a tier-up compiles it the same way. The
+        /// eager modes compile the bodies the entry lacks at creation, from their decoded
+        /// locals: there only the entry's functions are skipped.
+        func skipsBody(count: Int, _ i: Int) -> Bool {
+            isCached(count: count, i) || (tiered && entry != nil)
+        }
 
         /// Whether defined function `i` (of `count`) has code in the entry.
         func isCached(count: Int, _ i: Int) -> Bool {
@@ -165,7 +177,7 @@ public final class Module: @unchecked Sendable {
     private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
-            let (info, context, _) = try decodeValidating(buffer, features: configuration.features, skip: lookup.isCached) { _, _, _, _, validator throws(WasmError) -> Bool? in
+            let (info, context, _) = try decodeValidating(buffer, features: configuration.features, skip: lookup.skipsBody) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
