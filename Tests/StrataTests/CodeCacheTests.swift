@@ -60,6 +60,27 @@ import WAT
         #expect(try instance.function("vec")!.callI32(20) == TieringTests.expectedSum(20))
     }
 
+    /// A function that ran but never got hot (`cold`, called once) is in the entry as baseline
+    /// code: the next run starts it compiled, without calling it first; one that never ran
+    /// (`vec`) is not.
+    @Test func functionsThatRanOnceAreCachedAsBaseline() throws {
+        let cache = InMemoryCodeCache()
+        let first = Self.engine(cache)
+        let m1 = try Module(engine: first, bytes: try wat2wasm(Self.program))
+        let instance = try Store(engine: first).instantiate(m1)
+        #expect(try instance.function("cold")!.callI32() == 7)
+        for _ in 0..<20 { #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50)) }
+        first.flushCodeCache()
+        #expect(m1.currentTier(function: 2) == .interpreter, "not placed in the run that saved it")
+
+        let second = Self.engine(cache)
+        let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
+        #expect(m2.functionsLoadedFromCache == 3)
+        #expect(m2.currentTier(function: 2) == .baseline)
+        #expect(m2.currentTier(function: 3) == .interpreter)
+        #expect(try Store(engine: second).instantiate(m2).function("cold")!.callI32() == 7)
+    }
+
     /// An entry keeps each function's best tier: optimized code comes back optimized, and the
     /// optimizing mode's own entries work the same way.
     @Test func optimizedCodeIsCachedAsOptimized() throws {

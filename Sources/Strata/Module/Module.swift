@@ -380,6 +380,19 @@ public final class Module: @unchecked Sendable {
         for (index, fresh) in cacheFunctions.withLock({ $0 }) where best[index].map({ $0.1.tier < fresh.1.tier }) ?? true {
             best[index] = fresh
         }
+        // Functions that ran but never got hot (initialization, code run once) get baseline
+        // code in the entry too, so the next run's start-up is compiled as well (as V8's code
+        // cache keeps every function compiled while the script ran). Compiled here, on the
+        // saving thread, each once; not placed in this run.
+        if engine.configuration.tier == .tiered, let compiler = Tier.tierUpCompiler(to: .baseline, configuration: engine.configuration) {
+            let ran = translations.withLock { t in t.indices.filter { t[$0] != nil } }
+            for i in ran where best[i] == nil {
+                guard let f = try? compileOne(i, with: compiler) else { continue }
+                let image = CodeImage.encode([(i, f)])
+                cacheFunctions.withLock { $0[i] = (image, image.functions[0]) }
+                best[i] = (image, image.functions[0])
+            }
+        }
         let functions = best.values.sorted { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
         guard !functions.isEmpty || !hot.isEmpty else { return }
