@@ -63,6 +63,7 @@ typedef struct StrataVMContext {
     const void *const *builtins;         // offset 64: runtime functions compiled code calls
     StrataMemoryDefinition **memories;   // offset 72: one definition pointer per memory (imports first)
     StrataTailCall *tailCall;            // offset 80: the store's pending tail call
+    uint8_t *memory0Base;                // offset 88: memory 0's base (it never moves; NULL without a memory 0)
 } StrataVMContext;
 
 /// Written by the store's thread and, for an interrupt, by any thread; read by compiled code.

@@ -139,6 +139,7 @@ final class InstanceRuntime {
         for (i, m) in memories.enumerated() { memoryDefinitions[i] = m.definition }
 
         vmctx.pointee.memory0 = memories.first?.definition
+        vmctx.pointee.memory0Base = memories.first?.definition.pointee.base
         vmctx.pointee.memories = memoryDefinitions
         vmctx.pointee.globals = globalCells
         vmctx.pointee.tables = tableDefinitions

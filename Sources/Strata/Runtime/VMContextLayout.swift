@@ -14,6 +14,7 @@ enum VMContextLayout {
     static let builtins = Int32(MemoryLayout<StrataVMContext>.offset(of: \.builtins)!)
     static let memories = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memories)!)
     static let tailCall = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tailCall)!)
+    static let memory0Base = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memory0Base)!)
 
     /// StrataMemoryDefinition
     static let memoryBase = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.base)!)

@@ -156,9 +156,9 @@ struct X64MachineLayer {
         asm.load(.w64, Self.vm, context)
         if hasMemory { loadMemoryBase() }
     }
+    /// Memory 0's base into r15: one load, from the VM context's copy (a memory never moves).
     mutating func loadMemoryBase(from context: Reg = X64MachineLayer.vm) {
-        asm.load(.w64, Self.memBase, Mem(context, VMContextLayout.memory0))
-        asm.load(.w64, Self.memBase, Mem(Self.memBase, VMContextLayout.memoryBase))
+        asm.load(.w64, Self.memBase, Mem(context, VMContextLayout.memory0Base))
     }
 
     /// Raises the exception just thrown (its status in eax) without a signal: `strata_raise`
