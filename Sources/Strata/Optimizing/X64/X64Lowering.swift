@@ -578,14 +578,17 @@ struct X64Lowering {
             return
         }
         let defined = Int(inst.imm) - importedFunctionCount
+        // The callee's record, then its direct entry in r11 (the argument moves are done: r11
+        // is free) and called through the register: the entry is loaded once.
         asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
         asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
+        asm.load(.w64, Self.s2, Mem(Self.s1, X64DirectCall.directEntryOffset))
         // No direct entry: another tier, or a function that makes tail calls.
-        asm.alu(.cmp, .w64, Mem(Self.s1, X64DirectCall.directEntryOffset), imm: 0)
+        asm.test(.w64, Self.s2, Self.s2)
         let slow = asm.newLabel(), back = asm.newLabel()
         asm.jcc(.e, slow)
         asm.mov(.w64, .rdi, Layer.vm)
-        asm.call(Mem(Self.s1, X64DirectCall.directEntryOffset))
+        asm.call(Self.s2)
         m.recordCallSite(offset: offset)
         asm.bind(back)
         directResult = d.result
