@@ -6,13 +6,14 @@ import Glibc
 
 /// Strata's view of the program's descriptors, beside WasmKit's table (which is internal to
 /// WasmKit): for each descriptor WasmKit opened, what the calls Strata implements itself need.
-/// A directory has a host handle of its own (`oPath`), opened beneath the directory it was
+/// A directory has a host handle of its own (`O_PATH`), opened beneath the directory it was
 /// opened from, so a path Strata resolves from it stays confined the way WasmKit's do;
 /// every descriptor keeps the synchronized-I/O flags it was opened with (WasmKit drops them).
 /// Filled in as the program opens, renumbers and closes descriptors (`WASIOverrides`).
 final class WASIHostHandles: Sendable {
     struct Entry {
-        /// An `oPath` handle when the descriptor is a directory, otherwise -1.
+        /// An `O_PATH` handle when the descriptor is a directory; -1 for any other file; -2 when
+        /// Strata could not tell (openat2 failed: a kernel before 5.6, or the path changed).
         var directory: Int32 = -1
         /// `fdflags` DSYNC, RSYNC and SYNC as the program asked for them.
         var sync: UInt16 = 0
@@ -38,10 +39,11 @@ final class WASIHostHandles: Sendable {
 
     /// Records descriptor `fd`, just opened by WasmKit as `path` from directory `parent`.
     func opened(_ fd: UInt32, path: String, from parent: UInt32, followingSymlinks: Bool, sync: UInt16) {
-        var entry = Entry(sync: sync)
+        var entry = Entry(directory: -2, sync: sync)
         if let dir = self[parent]?.directory, dir >= 0 {
             let handle = strata_wasi_open_beneath(dir, path, oPath | O_CLOEXEC | (followingSymlinks ? 0 : O_NOFOLLOW))
             if handle >= 0 {
+                entry.directory = -1
                 var st = stat()
                 if fstat(handle, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
                     entry.directory = handle
@@ -75,10 +77,11 @@ final class WASIHostHandles: Sendable {
     }
 
     /// The directory handle of `fd`, or the WASI errno for a descriptor that is not a directory
-    /// Strata knows (BADF: not open; NOTDIR: a file).
+    /// Strata knows (BADF: not open; NOTDIR: a file; NOTSUP: Strata has no handle for it).
     func directory(_ fd: UInt32) -> Result<Int32, WASIErrno> {
         guard let e = self[fd] else { return .failure(.badf) }
-        return e.directory >= 0 ? .success(e.directory) : .failure(.notdir)
+        if e.directory >= 0 { return .success(e.directory) }
+        return .failure(e.directory == -1 ? .notdir : .notsup)
     }
 }
 
