@@ -578,8 +578,8 @@ struct X64Lowering {
             return
         }
         let defined = Int(inst.imm) - importedFunctionCount
-        // The callee's record, then its direct entry in r11 (the argument moves are done: r11
-        // is free) and called through the register: the entry is loaded once.
+        // The callee's record (r11), then its direct entry in r10 (scratch, free after the
+        // argument moves), called through the register: the entry is loaded once.
         asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
         asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
         asm.load(.w64, Self.s2, Mem(Self.s1, X64DirectCall.directEntryOffset))
