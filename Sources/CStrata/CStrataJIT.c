@@ -354,6 +354,8 @@ uintptr_t strata_thread_stack_limit(void) {
     return limit;
 }
 
+uint32_t strata_thread_id(void) { return (uint32_t)gettid(); }
+
 void strata_publish_fence(void) { atomic_thread_fence(memory_order_seq_cst); }
 
 uint32_t strata_cpu_features(void) {

@@ -25,7 +25,7 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
     var osr: OSRMode = .enabled
 
-    @Option(help: "Tell a profiler about compiled code: \(Profiler.allCases.map(\.rawValue).joined(separator: ", ")) (perfmap: /tmp/perf-PID.map for Linux perf; default: none).")
+    @Option(help: "Tell a profiler about compiled code: \(Profiler.allCases.map(\.rawValue).joined(separator: ", ")) (perfmap: /tmp/perf-PID.map for Linux perf; jitdump: /tmp/jit-PID.dump for perf record -k mono and perf inject --jit; default: none).")
     var profile: Profiler = .none
 
     @OptionGroup var cache: CacheFolderOption

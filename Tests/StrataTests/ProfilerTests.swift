@@ -39,6 +39,50 @@ import WAT
         #expect(try Store(engine: module.engine).instantiate(module).function("loop")!.callI32(3) == 12)
     }
 
+    /// `Profiler.jitdump` writes `/tmp/jit-PID.dump` in perf's jitdump format: the header, then
+    /// a code-load record per placed function with its name, address, size and the machine code
+    /// itself (read back here and compared with the module's code).
+    @Test func jitdumpHoldsEveryCompiledFunctionsCode() throws {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.keepMachineCode = true
+        c.profiler = .jitdump
+        let wat = """
+            (module
+              (func (export "twice") (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+              (func (export "square") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))
+            """
+        let bytes = try wat2wasm(wat) + Self.nameSection(module: "dumped", functions: [0: "twice", 1: "square"])
+        let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+        let data = try #require(FileManager.default.contents(atPath: "/tmp/jit-\(getpid()).dump"))
+        let file = [UInt8](data)
+        func u32(_ at: Int) -> UInt32 { file[at..<at + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+        func u64(_ at: Int) -> UInt64 { file[at..<at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        #expect(u32(0) == 0x4A69_5444 && u32(4) == 1 && u32(8) == 40 && u32(12) == 62 && u32(20) == UInt32(getpid()))
+        var records: [String: (address: UInt64, code: [UInt8])] = [:]
+        var at = 40
+        while at + 16 <= file.count {
+            let id = u32(at), size = Int(u32(at + 4))
+            #expect(size >= 16 && at + size <= file.count)
+            guard size >= 16, at + size <= file.count else { break }
+            if id == 0 {
+                let codeSize = Int(u64(at + 40))
+                #expect(u64(at + 24) == u64(at + 32), "vma is the code address")
+                let nameStart = at + 56
+                let nameEnd = try #require(file[nameStart..<at + size].firstIndex(of: 0))
+                let name = String(decoding: file[nameStart..<nameEnd], as: UTF8.self)
+                #expect(nameEnd + 1 + codeSize == at + size)
+                records[name] = (u64(at + 32), Array(file[nameEnd + 1..<nameEnd + 1 + codeSize]))
+            }
+            at += size
+        }
+        for (index, name) in [(0, "twice"), (1, "square")] {
+            let record = try #require(records["wasm[dumped]::\(name) [optimizing]"], "\(records.keys)")
+            #expect(record.code == module.machineCode(function: index))
+            #expect(record.address % 64 == 0)
+        }
+    }
+
     /// A `name` custom section with a module name and function names.
     static func nameSection(module: String, functions: [Int: String]) -> [UInt8] {
         func uleb(_ v: Int) -> [UInt8] {

@@ -104,6 +104,8 @@ int strata_install_signal_handlers(void);
 void strata_thread_prepare(void);
 /// Lowest address compiled code may use on this thread's stack (with a safety margin).
 uintptr_t strata_thread_stack_limit(void);
+/// The calling thread's kernel id (gettid), for profilers' records.
+uint32_t strata_thread_id(void);
 
 /// CPU features compiled code may use (bit set = present).
 #define STRATA_CPU_SSE41  (1u << 0)

@@ -317,7 +317,11 @@ public final class Module: @unchecked Sendable {
         let code = try CompiledCode(
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
             names: info.functionNames, wasmBytes: wasmBytes)
-        if engine.configuration.profiler == .perfmap { PerfMap.add(code, module: info.moduleName ?? "module") }
+        switch engine.configuration.profiler {
+        case .none: break
+        case .perfmap: PerfMap.add(code, module: info.moduleName ?? "module")
+        case .jitdump: JitDump.add(code, module: info.moduleName ?? "module")
+        }
         if engine.configuration.tier == .tiered {
             baselineRecords.withLock { records in
                 for k in 0..<code.count where code.records[k].kind == Tier.baseline.recordKind && code.records[k].osrEntryCount > 0 {

@@ -9,6 +9,10 @@ public enum Profiler: String, Sendable, CaseIterable {
     /// line per placed function (start and size in hex, a name), appended as code is placed
     /// (module creation, the code cache, tier-ups, on-stack-replacement entries).
     case perfmap
+    /// `/tmp/jit-PID.dump` in Linux perf's jitdump format: a code-load record per placed
+    /// function with its name and machine code, so `perf record -k mono` then `perf inject
+    /// --jit` give `perf report` the code itself (annotation included). See `JitDump`.
+    case jitdump
 }
 
 /// The process's perf map (`/tmp/perf-PID.map`). Lines are `START SIZE NAME` with START and
@@ -23,12 +27,16 @@ enum PerfMap {
         var text = ""
         for k in 0..<code.count {
             let range = code.ranges[k]
-            let index = range.functionIndex
-            let name = code.names[index] ?? "function[\(index)]"
-            let tier = Tier(recordKind: range.tier).rawValue
-            text += "\(String(range.start, radix: 16)) \(String(range.end - range.start, radix: 16)) wasm[\(module)]::\(name) [\(tier)]\n"
+            text += "\(String(range.start, radix: 16)) \(String(range.end - range.start, radix: 16)) \(name(code, k, module: module))\n"
         }
         write(text)
+    }
+
+    /// How profilers name function `k` of `code`: `wasm[MODULE]::NAME [TIER]`.
+    static func name(_ code: CompiledCode, _ k: Int, module: String) -> String {
+        let range = code.ranges[k]
+        let index = range.functionIndex
+        return "wasm[\(module)]::\(code.names[index] ?? "function[\(index)]") [\(Tier(recordKind: range.tier).rawValue)]"
     }
 
     private static func write(_ text: String) {
