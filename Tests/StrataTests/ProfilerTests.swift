@@ -60,6 +60,7 @@ import WAT
         func u64(_ at: Int) -> UInt64 { file[at..<at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
         #expect(u32(0) == 0x4A69_5444 && u32(4) == 1 && u32(8) == 40 && u32(12) == 62 && u32(20) == UInt32(getpid()))
         var records: [String: (address: UInt64, code: [UInt8])] = [:]
+        var debugAddresses: Set<UInt64> = []
         var at = 40
         while at + 16 <= file.count {
             let id = u32(at), size = Int(u32(at + 4))
@@ -73,6 +74,10 @@ import WAT
                 let name = String(decoding: file[nameStart..<nameEnd], as: UTF8.self)
                 #expect(nameEnd + 1 + codeSize == at + size)
                 records[name] = (u64(at + 32), Array(file[nameEnd + 1..<nameEnd + 1 + codeSize]))
+            } else if id == 2 {
+                // Debug info: {code address, entry count, entries {address, line, 0, file}}.
+                debugAddresses.insert(u64(at + 16))
+                #expect(u64(at + 24) >= 1)
             }
             at += size
         }
@@ -81,6 +86,9 @@ import WAT
             #expect(record.code == module.machineCode(function: index))
             #expect(record.address % 64 == 0)
         }
+        // `twice`'s and `square`'s only trap sites: the prologue's stack checks (Wasm offset 0
+        // names the function's start), so each has debug info at its address.
+        #expect(records.values.allSatisfy { debugAddresses.contains($0.address) })
     }
 
     /// A `name` custom section with a module name and function names.

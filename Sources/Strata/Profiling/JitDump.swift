@@ -8,7 +8,9 @@ import Synchronization
 /// {id, total size, timestamp} + body, little-endian. Each placed function is a
 /// JIT_CODE_LOAD record (id 0): {pid, tid, vma, code address, code size, code index}, the name
 /// (`wasm[MODULE]::NAME [TIER]`, NUL-terminated) and the machine code. Timestamps are
-/// CLOCK_MONOTONIC nanoseconds, the clock `perf record -k mono` uses. perf finds the file
+/// CLOCK_MONOTONIC nanoseconds, the clock `perf record -k mono` uses. Each load record follows
+/// a JIT_CODE_DEBUG_INFO record (id 2) mapping the code to Wasm offsets where the trap and call
+/// tables already do (`debugInfo`). perf finds the file
 /// through a mapping of it with execute permission, which the process keeps.
 enum JitDump {
     struct State {
@@ -35,6 +37,7 @@ enum JitDump {
                 let range = code.ranges[k]
                 let name = PerfMap.name(code, k, module: module)
                 let size = Int(range.end - range.start)
+                debugInfo(range, module: module, fd: s.fd)
                 var record: [UInt8] = []
                 record.reserveCapacity(64 + name.utf8.count + size)
                 put(&record, UInt32(0))  // JIT_CODE_LOAD
@@ -52,6 +55,32 @@ enum JitDump {
                 write(s.fd, record)
             }
         }
+    }
+
+    /// A JIT_CODE_DEBUG_INFO record (id 2) before the function's code-load record, where it is
+    /// cheap: the code offsets the trap and call-site tables already map to Wasm offsets, as
+    /// entries {address, line = the Wasm offset, 0, file = the module's name}; perf reports
+    /// samples at `MODULE:OFFSET`. Wrappers' calls (no Wasm offset) are left out.
+    private static func debugInfo(_ range: StrataCodeRange, module: String, fd: Int32) {
+        var points: [(UInt32, UInt32)] = []
+        for t in 0..<Int(range.trapCount) { points.append((range.traps[t].codeOffset, range.traps[t].wasmOffset)) }
+        for c in 0..<Int(range.callSiteCount) { points.append((range.callSites[2 * c], range.callSites[2 * c + 1])) }
+        points = points.filter { $0.1 != UInt32.max }.sorted { $0.0 < $1.0 }
+        guard !points.isEmpty else { return }
+        let file = Array(module.utf8) + [0]
+        var record: [UInt8] = []
+        put(&record, UInt32(2))
+        put(&record, UInt32(16 + 16 + points.count * (16 + file.count)))
+        put(&record, timestamp())
+        put(&record, UInt64(range.start))
+        put(&record, UInt64(points.count))
+        for (codeOffset, wasmOffset) in points {
+            put(&record, UInt64(range.start) + UInt64(codeOffset))
+            put(&record, wasmOffset)
+            put(&record, UInt32(0))
+            record += file
+        }
+        write(fd, record)
     }
 
     /// Creates the file with its header and maps its first page with execute permission (the
