@@ -94,6 +94,7 @@ static inline int strata_hotness_bump(StrataHotness *h, int64_t weight) {
 }
 static inline int64_t strata_hotness_count(const StrataHotness *h) { return __atomic_load_n(&h->count, __ATOMIC_RELAXED); }
 static inline void strata_hotness_set_threshold(StrataHotness *h, int64_t at) { __atomic_store_n(&h->tierUpAt, at, __ATOMIC_RELAXED); }
+static inline int64_t strata_hotness_threshold(const StrataHotness *h) { return __atomic_load_n(&h->tierUpAt, __ATOMIC_RELAXED); }
 
 /// Entry-table slots are swapped atomically by later tiers.
 static inline const void *strata_load_entry(const void *const *slot) {

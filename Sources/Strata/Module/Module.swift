@@ -251,7 +251,7 @@ public final class Module: @unchecked Sendable {
             // Tiering goes on from where the stub's counters stand (the first call counted
             // there; its threshold may be out of reach already: queued).
             record.pointee.hotness = StrataHotness(
-                count: strata_hotness_count(&stub.pointee.hotness), tierUpAt: stub.pointee.hotness.tierUpAt)
+                count: strata_hotness_count(&stub.pointee.hotness), tierUpAt: strata_hotness_threshold(&stub.pointee.hotness))
             translations[index] = Translation(function: f, record: record)
             strata_publish_fence()
             _ = strata_replace_entry(entrySlot(index), UnsafeRawPointer(stub), UnsafeRawPointer(record))
