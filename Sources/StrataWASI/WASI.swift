@@ -58,7 +58,10 @@ public final class WASI {
             let type = FuncType(
                 params: function.type.parameters.map(Self.valueType), results: function.type.results.map(Self.valueType))
             let own = overrides[name]
-            linker.defineFunction("wasi_snapshot_preview1", name, store: store, type: type) { caller, args in
+            // Each function keeps this object (and so its descriptors, closed in `deinit`) alive:
+            // a program linked with WASI never finds its preopened folders closed under it.
+            linker.defineFunction("wasi_snapshot_preview1", name, store: store, type: type) { [self] caller, args in
+                withExtendedLifetime(self) {}
                 // Memory 0 of the calling instance is the exported "memory" (Wasm 2.0 has one
                 // memory); reaching it directly avoids an export lookup per WASI call.
                 guard let memory = caller.memory ?? caller.instance?.memory("memory") else {
