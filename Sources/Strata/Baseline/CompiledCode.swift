@@ -16,6 +16,8 @@ final class CompiledCode: @unchecked Sendable {
     let records: UnsafeMutablePointer<FunctionCode>
     /// Function names and import count, for backtraces (no reference back to the module).
     let names: FunctionNames
+    /// The module's name (name section), for profilers.
+    var moduleName: String?
     /// Bytes of Wasm code compiled, and bytes of machine code produced.
     let wasmBytes: Int
     let codeBytes: Int

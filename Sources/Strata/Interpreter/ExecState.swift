@@ -106,6 +106,12 @@ struct ExecState {
     var tailCallLevel = -1
     /// Set when that activation ended by handing its tail call back.
     var tailCallHandedBack = false
+    /// The native stack position of each running activation (`Interpreter.invoke`), outermost
+    /// first: where the guest profiler's sampler puts the activation's frames among compiled
+    /// frames. Its capacity is `activationCapacity`.
+    var activationMarkers: UnsafeMutablePointer<UInt>
+    var activationCount = 0
+    var activationCapacity: Int
 
     @inline(__always)
     mutating func reloadMemory() {

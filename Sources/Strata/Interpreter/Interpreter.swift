@@ -319,9 +319,14 @@ enum Interpreter {
         store.nesting += 1
         let savedTailCallLevel = st.pointee.tailCallLevel
         st.pointee.tailCallLevel = handsBackTailCalls ? entryLevel : -1
+        // Where this activation is on the native stack, for the guest profiler's sampler.
+        let activation = st.pointee.activationCount
+        if activation < st.pointee.activationCapacity { st.pointee.activationMarkers[activation] = strata_stack_pointer() }
+        st.pointee.activationCount = activation + 1
         defer {
             store.nesting -= 1
             st.pointee.tailCallLevel = savedTailCallLevel
+            st.pointee.activationCount = activation
         }
         base.update(from: slots, count: argumentWords)
         st.pointee.trap = .none

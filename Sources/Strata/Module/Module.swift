@@ -317,6 +317,7 @@ public final class Module: @unchecked Sendable {
         let code = try CompiledCode(
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
             names: info.functionNames, wasmBytes: wasmBytes)
+        code.moduleName = info.moduleName
         switch engine.configuration.profiler {
         case .none: break
         case .perfmap: PerfMap.add(code, module: info.moduleName ?? "module")

@@ -69,6 +69,11 @@ public struct EngineConfiguration: Sendable {
     /// Which external profiler hears of placed code (`Profiler`; not part of the code cache
     /// key: the code is the same).
     public var profiler: Profiler = .none
+    /// Register placed code with the GDB JIT interface (`__jit_debug_register_code`): an
+    /// in-memory ELF object per placed mapping with a symbol per function and its unwind
+    /// information, so gdb's backtraces name Wasm functions (`GDBJITInterface`). Unregistered
+    /// when the code is freed.
+    public var gdbJIT: Bool = false
     /// Keep each compiled function's machine code for `Module.compiledCodeListing` (debugging).
     public var keepMachineCode: Bool = false
     /// Compiled code uses VEX encodings where the CPU has them: AVX's three-operand float

@@ -147,6 +147,7 @@ public final class Store {
         interruptHandle.detachAll()
         if let (p, n) = stackMemory { munmap(p, n) }
         if let (p, n) = frameMemory { munmap(p, n) }
+        state?.pointee.activationMarkers.deallocate()
         state?.deallocate()
         idleContext.deallocate()
         if tailCallAreaAllocated { tailCallArea.deallocate() }
@@ -179,6 +180,7 @@ public final class Store {
         stackMemory = (stack, stackBytes)
         frameMemory = (frames, frameBytes)
         let base = stack.assumingMemoryBound(to: Slot.self)
+        let markerCapacity = max(engine.configuration.maxHostNesting, 0) + 1
         let s = UnsafeMutablePointer<ExecState>.allocate(capacity: 1)
         s.initialize(to: ExecState(
             fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + words,
@@ -186,7 +188,8 @@ public final class Store {
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
             store: Unmanaged.passUnretained(self), reentryTop: base,
             compiledEntry: engine.configuration.tier == .interpreter ? nil : (try? JITRuntime.shared.get())?.entry,
-            callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight)))
+            callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight),
+            activationMarkers: .allocate(capacity: markerCapacity), activationCapacity: markerCapacity))
         let configuration = engine.configuration
         if configuration.tier == .tiered && configuration.osr != .disabled {
             s.pointee.osrMode = configuration.osr

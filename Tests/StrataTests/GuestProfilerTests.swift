@@ -1,0 +1,154 @@
+import Foundation
+import FoundationXML
+import Testing
+import WAT
+@testable import Strata
+
+/// The guest profiler: samples of the Wasm stack in every tier, in the right order across
+/// tiers and host calls, and its outputs. Serialized: one sampler runs at a time in a process.
+@Suite(.serialized) struct GuestProfilerTests {
+    /// main -> hot -> spin (9 units of work) and main -> host -> cold -> spin (1 unit): `cold`
+    /// is reached through a host function that calls back into Wasm, so its samples cross a
+    /// host frame (Swift) between two Wasm activations.
+    static let wat = """
+        (module
+          (import "env" "viaHost" (func $viaHost (param i32) (result i32)))
+          (func $spin (param $n i32) (result i32)
+            (local $i i32) (local $x i32)
+            (local.set $x (i32.const 1))
+            (block $done
+              (loop $l
+                (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $l)))
+            (local.get $x))
+          (func $hot (param $n i32) (result i32) (call $spin (i32.mul (local.get $n) (i32.const 9))))
+          (func $cold (export "cold") (param $n i32) (result i32) (call $spin (local.get $n)))
+          (func (export "main") (param $n i32) (result i32)
+            (i32.add (call $hot (local.get $n)) (call $viaHost (local.get $n)))))
+        """
+    // Function indices: 0 viaHost (import), 1 spin, 2 hot, 3 cold, 4 main.
+    static let names = [1: "spin", 2: "hot", 3: "cold", 4: "main"]
+
+    /// Monotonic time in seconds (what the sampler's timer counts).
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// Runs main, with growing arguments, for `seconds` under the
+    /// profiler (1 ms interval: about 1,000 samples a second).
+    static func profile(_ configuration: EngineConfiguration, seconds: Double = 0.45) throws -> GuestProfile {
+        let engine = Engine(configuration: configuration)
+        let bytes = try wat2wasm(wat) + ProfilerTests.nameSection(module: "guest", functions: names)
+        let module = try Module(engine: engine, bytes: bytes)
+        let store = Store(engine: engine)
+        let linker = Linker()
+        nonisolated(unsafe) var cold: Function?
+        linker.defineFunction("env", "viaHost", store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in
+            [.i32(try cold!.callI32(args[0].i32!))]
+        }
+        let instance = try linker.instantiate(module, in: store)
+        cold = instance.function("cold")
+        let main = try #require(instance.function("main"))
+        let profiler = GuestProfiler(store: store)
+        let start = now()
+        try profiler.start()
+        var n: Int32 = 20_000
+        while now() - start < seconds {
+            _ = try main.callI32(n)
+            n = min(n * 2, 2_000_000)
+        }
+        return profiler.stop()
+    }
+
+    static func pathIsACallChain(_ profile: GuestProfile, _ stack: [Int]) -> Bool {
+        let path = stack.map { profile.frames[$0].function }
+        return ["main", "hot", "spin"].starts(with: path) || ["main", "cold", "spin"].starts(with: path)
+    }
+
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing, .tiered])
+    func samplesShowWhereTheTimeGoes(tier: Tier) throws {
+        var c = EngineConfiguration()
+        c.tier = tier
+        if tier == .tiered {
+            // spin's loop goes up to optimized code at once; main and hot (calls only, weighing
+            // 15 each) stay interpreted: stacks mix the tiers.
+            c.tierUpThreshold = 1_000
+            c.optimizeThreshold = 20_000
+        }
+        let profile = try Self.profile(c)
+        #expect(profile.samples.count >= 300)
+        // Every sample is a call chain of the program, outermost first, across the host call
+        // between main and cold and across tiers.
+        let bad = profile.samples.filter { !Self.pathIsACallChain(profile, $0) }
+        #expect(bad.isEmpty, "\(bad.prefix(5).map { $0.map(profile.label) })")
+        let hot = profile.share(of: "hot"), cold = profile.share(of: "cold"), spin = profile.selfShare(of: "spin")
+        #expect(hot > 0.8 && hot < 0.97, "hot: \(hot)")
+        #expect(cold > 0.03 && cold < 0.2, "cold: \(cold)")
+        #expect(spin > 0.8, "self time in spin: \(spin)")
+        let tiers = Set(profile.frames.map(\.tier))
+        switch tier {
+        case .interpreter: #expect(tiers == [.interpreter])
+        case .baseline: #expect(tiers == [.baseline])
+        case .optimizing: #expect(tiers == [.optimizing])
+        case .tiered:
+            #expect(profile.frames.contains { $0.function == "spin" && $0.tier == .optimizing }, "\(profile.frames)")
+            #expect(profile.frames.contains { $0.function == "main" && $0.tier == .interpreter }, "\(profile.frames)")
+            #expect(profile.frames.contains { $0.function == "hot" && $0.tier == .interpreter }, "\(profile.frames)")
+        }
+    }
+
+    /// Chaos mode swaps functions between tiers at random while they run, so compiled frames
+    /// sit above and below interpreted ones: every sample must still be a call chain.
+    @Test(arguments: [UInt64(3), 11, 29]) func stacksStayInOrderWhenTiersMix(seed: UInt64) throws {
+        var c = EngineConfiguration()
+        c.tier = .tiered
+        c.chaosSeed = seed
+        let profile = try Self.profile(c, seconds: 0.3)
+        let bad = profile.samples.filter { !Self.pathIsACallChain(profile, $0) }
+        #expect(bad.isEmpty, "\(bad.prefix(5).map { $0.map(profile.label) })")
+        #expect(profile.samples.count >= 150)
+        // Interpreted frames below compiled ones, somewhere in the profile.
+        let mixed = profile.samples.contains { stack in
+            stack.indices.contains { k in
+                k + 1 < stack.count && profile.frames[stack[k]].tier != .interpreter && profile.frames[stack[k + 1]].tier == .interpreter
+            }
+        }
+        #expect(mixed, "\(Set(profile.samples.map { $0.map(profile.label) }))")
+    }
+
+    /// The flame graph is well-formed XML with a box per function on the stacks, and the
+    /// speedscope file is JSON whose stacks name the profile's frames.
+    @Test func outputsParse() throws {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let profile = try Self.profile(c, seconds: 0.1)
+        let svg = profile.flameGraphSVG(title: "guest <test>")
+        let document = try XMLDocument(data: Data(svg.utf8))
+        let titles = try document.nodes(forXPath: "//*[local-name()='title']").compactMap(\.stringValue)
+        for name in ["main", "hot", "cold", "spin"] {
+            #expect(titles.contains { $0.hasPrefix("\(name) (module guest, ") }, "\(name) in \(titles)")
+        }
+        #expect(try document.nodes(forXPath: "//*[local-name()='rect']").count >= 6)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(profile.speedscopeJSON().utf8)) as? [String: Any])
+        let frames = try #require((json["shared"] as? [String: Any])?["frames"] as? [[String: Any]])
+        #expect(frames.map { $0["name"] as? String } == profile.frames.indices.map { profile.label($0) })
+        let sampled = try #require((json["profiles"] as? [[String: Any]])?.first)
+        #expect(sampled["type"] as? String == "sampled")
+        #expect((sampled["samples"] as? [[Int]])?.count == profile.samples.count)
+    }
+
+    @Test func oneProfilerAtATime() throws {
+        let store = Store(engine: Engine())
+        let first = GuestProfiler(store: store), second = GuestProfiler(store: store)
+        try first.start()
+        #expect(throws: GuestProfilerError.alreadyRunning) { try second.start() }
+        first.stop()
+        try second.start()
+        second.stop()
+        #expect(throws: GuestProfilerError.intervalTooShort) { try GuestProfiler(store: store, interval: .nanoseconds(10)).start() }
+    }
+}
