@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need, from a fresh clone: builds, runs the Wasm spec suite on the
 # interpreter, the baseline and the optimizing tier (failing on any result not listed in spec-tests/expected-failures.txt), then
-# the WASI programs and the official WASI testsuite in every mode, the unit tests, and the
+# the WASI programs and the official WASI testsuite in every mode, the profiler and debugger
+# checks (gdb, the guest profiler, its flame graph in headless Chromium), the unit tests, and the
 # allocation thresholds of the regression benchmarks. The testsuites come from
 # STRATA_TESTSUITE (or ../shared/wasm-testsuite) and STRATA_WASI_TESTSUITE (or
 # ../shared/wasi-testsuite).
@@ -16,7 +17,8 @@ if [ ! -d "$testsuite/wasm-2.0" ]; then
 fi
 export STRATA_TESTSUITE="$(cd "$testsuite" && pwd)"
 
-# libunwind-dev to build; wasi-libc and compiler-rt builtins for the WASI test programs.
+# libunwind-dev to build; wasi-libc and compiler-rt builtins for the WASI test programs; gdb
+# and chromium for the profiler checks.
 bash Tests/install-deps.sh --tests
 
 swift build -c release --product strata
@@ -75,6 +77,8 @@ else
     echo "error: no WASI testsuite at '$wasi_testsuite' (set STRATA_WASI_TESTSUITE)" >&2
     exit 1
 fi
+echo "== Profilers and debuggers: gdb backtraces through compiled code, the guest profiler in every mode, its flame graph in Chromium"
+bash Tests/profilers/run.sh
 echo "== unit tests"
 swift test
 echo "== tiering, on-stack replacement, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"

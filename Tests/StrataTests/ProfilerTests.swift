@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WAT
+import CStrata
 @testable import Strata
 
 /// What external profilers are told about compiled code.
@@ -89,6 +90,65 @@ import WAT
         // `twice`'s and `square`'s only trap sites: the prologue's stack checks (Wasm offset 0
         // names the function's start), so each has debug info at its address.
         #expect(records.values.allSatisfy { debugAddresses.contains($0.address) })
+    }
+
+    /// `gdbJIT`: each placed mapping is registered with the GDB JIT interface as an ELF object
+    /// (a function symbol per compiled function at its address and size, the mapping's unwind
+    /// information), and unregistered when its code is freed.
+    @Test func gdbJITRegistersAnObjectPerMappingUntilTheCodeIsFreed() throws {
+        func registered() -> [UnsafeRawPointer] {
+            var objects = [UnsafeRawPointer?](repeating: nil, count: 4096)
+            let n = strata_gdb_jit_entries(&objects, objects.count)
+            return objects.prefix(min(n, objects.count)).compactMap { $0 }
+        }
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        c.keepMachineCode = true
+        c.gdbJIT = true
+        let wat = """
+            (module
+              (func (export "twice") (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+              (func (export "square") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))
+            """
+        let bytes = try wat2wasm(wat) + Self.nameSection(module: "debugged", functions: [0: "twice", 1: "square"])
+        // Everything that holds the code lives in this function; its object's address comes out.
+        func check() throws -> UnsafeRawPointer {
+            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+            let code = try #require(module.compiled)
+            let object = try #require(code.gdbObject)
+            #expect(registered().contains(UnsafeRawPointer(object.baseAddress!)))
+            let elf = [UInt8](object)
+            func u16(_ at: Int) -> Int { Int(elf[at]) | Int(elf[at + 1]) << 8 }
+            func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+            func u64(_ at: Int) -> UInt64 { UInt64(u32(at)) | UInt64(u32(at + 4)) << 32 }
+            #expect(elf.prefix(4) == [0x7F, 0x45, 0x4C, 0x46] && u16(16) == 1 && u16(18) == 62, "ELF64 relocatable for x86-64")
+            // Sections: find .symtab, .strtab and .text by type and link.
+            let shoff = Int(u64(40)), shnum = u16(60)
+            func section(_ k: Int) -> (type: Int, addr: UInt64, offset: Int, size: Int, link: Int) {
+                let h = shoff + 64 * k
+                return (u32(h + 4), u64(h + 16), Int(u64(h + 24)), Int(u64(h + 32)), u32(h + 40))
+            }
+            let text = section(1), symtab = try #require((0..<shnum).map(section).first { $0.type == 2 })
+            let strtab = section(symtab.link)
+            #expect(text.type == 8 && text.addr == UInt64(UInt(bitPattern: code.memory.base)))
+            var symbols: [String: (value: UInt64, size: UInt64)] = [:]
+            for k in 1..<(symtab.size / 24) {
+                let s = symtab.offset + 24 * k
+                let nameAt = strtab.offset + u32(s)
+                let name = String(decoding: elf[nameAt...].prefix { $0 != 0 }, as: UTF8.self)
+                symbols[name] = (u64(s + 8), u64(s + 16))
+            }
+            for (index, name) in [(0, "twice"), (1, "square")] {
+                let machine = try #require(module.machineCode(function: index))
+                let symbol = try #require(symbols["wasm[debugged]::\(name) [optimizing]"], "\(symbols)")
+                #expect(Int(symbol.size) == machine.count)
+                let range = try #require((0..<code.count).map { code.ranges[$0] }.first { $0.functionIndex == UInt32(index) })
+                #expect(text.addr + symbol.value == UInt64(range.start))
+            }
+            return UnsafeRawPointer(object.baseAddress!)
+        }
+        let address = try check()
+        #expect(!registered().contains(address), "unregistered with the code")
     }
 
     /// A `name` custom section with a module name and function names.

@@ -121,6 +121,13 @@ uint32_t strata_cpu_features(void);
 /// one thread is visible before its entry slot is published.
 void strata_publish_fence(void);
 
+/// The GDB JIT interface: registers an in-memory object file (which must stay alive and
+/// unchanged until unregistered) with debuggers; returns a handle (NULL: out of memory).
+void *strata_gdb_jit_register(const void *object, uint64_t size);
+void strata_gdb_jit_unregister(void *handle);
+/// The objects registered now, newest first (up to `capacity`); returns their count (tests).
+size_t strata_gdb_jit_entries(const void **objects, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,12 @@ final class CompiledCode: @unchecked Sendable {
     /// Bytes of Wasm code compiled, and bytes of machine code produced.
     let wasmBytes: Int
     let codeBytes: Int
+    /// Where the unwind information (`.eh_frame`) is in the mapping, and its size.
+    let ehFrameOffset: Int
+    let ehFrameBytes: Int
+    /// The in-memory object file registered with the GDB JIT interface, and its handle.
+    var gdbObject: UnsafeMutableRawBufferPointer?
+    var gdbHandle: UnsafeMutableRawPointer?
 
     /// Places the functions of `image` and registers them. `interpreterRecords` are the
     /// module's interpreter records, copied into the new records for their metadata.
@@ -51,6 +57,8 @@ final class CompiledCode: @unchecked Sendable {
             }
             fdeOffsets = UnwindInfo.write(segments, mappingBase: base, at: ehFrameOffset)
         }, byteCount: ehFrameOffset + UnwindInfo.byteCount(segments))
+        self.ehFrameOffset = ehFrameOffset
+        ehFrameBytes = UnwindInfo.byteCount(segments)
         self.image = image
         self.names = names
         self.wasmBytes = wasmBytes
@@ -100,6 +108,8 @@ final class CompiledCode: @unchecked Sendable {
     private var unwindHandle: UnsafeMutableRawPointer?
 
     deinit {
+        if let gdbHandle { strata_gdb_jit_unregister(gdbHandle) }
+        gdbObject?.deallocate()
         strata_unwind_unregister(unwindHandle)
         unwindTable?.deallocate()
         strata_registry_remove(ranges, count)

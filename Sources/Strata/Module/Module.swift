@@ -318,6 +318,7 @@ public final class Module: @unchecked Sendable {
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
             names: info.functionNames, wasmBytes: wasmBytes)
         code.moduleName = info.moduleName
+        if engine.configuration.gdbJIT { GDBJITInterface.register(code, module: info.moduleName ?? "module") }
         switch engine.configuration.profiler {
         case .none: break
         case .perfmap: PerfMap.add(code, module: info.moduleName ?? "module")

@@ -64,7 +64,10 @@ public final class GuestProfiler {
         var profile = GuestProfile(interval: interval)
         profile.droppedSamples = Int(dropped)
         guard let buffer else { return profile }
+        // Code objects to frames, and frames to ids: one function in one tier is one frame,
+        // whichever of its code objects ran (an on-stack-replacement entry, a recompilation).
         var frameIDs: [FrameKey: Int] = [:]
+        var ids: [GuestProfile.Frame: Int] = [:]
         var i = 0
         while i < words {
             let items = Int(buffer[i])
@@ -79,8 +82,14 @@ public final class GuestProfiler {
                 if let known = frameIDs[key] {
                     id = known
                 } else {
-                    id = profile.frames.count
-                    profile.frames.append(key.frame())
+                    let frame = key.frame()
+                    if let known = ids[frame] {
+                        id = known
+                    } else {
+                        id = profile.frames.count
+                        profile.frames.append(frame)
+                        ids[frame] = id
+                    }
                     frameIDs[key] = id
                 }
                 stack.append(id)
