@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Profilers and debuggers see Wasm functions, through the CLI:
 # - gdb (batch mode): a breakpoint in the host's write(2), reached from compiled code through
-#   WASI's fd_write, prints a backtrace naming the Wasm callers (GDB JIT interface, --gdb-jit);
+#   WASI's fd_write, prints a backtrace naming the Wasm callers and going on through the entry
+#   trampoline into the host (GDB JIT interface, --gdb-jit);
 # - the guest profiler (--profile guest): in every mode, the profile of a program whose time is
 #   almost all in one function shows it there, and its flame graph opens in headless Chromium
 #   without errors (the screenshot is kept: STRATA_TEST_OUTPUT, default .build/test-output).
@@ -38,6 +39,9 @@ for tier in baseline optimizing; do
     for f in __wasi_fd_write printf report main __original_main _start; do
         echo "$bt" | grep -qF "in wasm[hot.wasm]::$f [$tier] ()" || missing="$missing $f"
     done
+    # ... and goes on through the entry trampoline into the host (the CLI's Run.run).
+    echo "$bt" | grep -qF "in strata entry trampoline ()" || missing="$missing (the entry trampoline)"
+    echo "$bt" | grep -q "strata3RunV3run" || missing="$missing (the host frames below it)"
     if [ -z "$missing" ]; then pass; else fail "gdb backtrace ($tier) lacks the Wasm frames:$missing"; echo "$bt" | tail -25; fi
 done
 # Without --gdb-jit, gdb cannot name them (the check above can fail).

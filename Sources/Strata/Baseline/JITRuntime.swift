@@ -35,6 +35,8 @@ final class JITRuntime: @unchecked Sendable {
 
     let entry: EntryFunction
     private let trampoline: ExecutableMemory
+    /// The trampoline's code: start and size (for debuggers).
+    let trampolineRange: (start: UInt, size: Int)
     /// Builtin function addresses, indexed by `Builtin.rawValue` (vmctx->builtins).
     let builtins: UnsafeMutablePointer<UnsafeRawPointer?>
 
@@ -62,6 +64,7 @@ final class JITRuntime: @unchecked Sendable {
         a.pop(.r15); a.pop(.r14); a.pop(.r13); a.pop(.r12); a.pop(.rbx); a.pop(.rbp)
         a.ret()
         trampoline = try ExecutableMemory(bytes: a.bytes)
+        trampolineRange = (UInt(bitPattern: trampoline.base), a.bytes.count)
         let base = UInt(bitPattern: trampoline.base)
         strata_set_entry_trampoline(base + UInt(landing), base + UInt(landing), 48)
         entry = unsafeBitCast(trampoline.base, to: EntryFunction.self)

@@ -9,19 +9,52 @@ import CStrata
 /// - `.symtab`/`.strtab`: a function symbol per compiled function, named as in the perf map
 ///   (`wasm[MODULE]::NAME [TIER]`), its value the offset in `.text`,
 /// the layout V8 and LLVM use for their JIT objects. The object lives, registered, as long as
-/// the code (`CompiledCode.deinit` unregisters it).
+/// the code (`CompiledCode.deinit` unregisters it). The entry trampoline gets an object of its
+/// own, once, so a debugger's backtrace goes on from the outermost compiled frame into the host.
 enum GDBJITInterface {
     static func register(_ code: CompiledCode, module: String) {
-        let bytes = object(code, module: module)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
-        buffer.copyBytes(from: bytes)
-        code.gdbObject = buffer
-        code.gdbHandle = strata_gdb_jit_register(buffer.baseAddress, UInt64(bytes.count))
+        registerTrampolineOnce
+        let base = UInt64(UInt(bitPattern: code.memory.base))
+        let symbols = (0..<code.count).map { k in
+            (name: PerfMap.name(code, k, module: module), offset: UInt64(code.ranges[k].start) - base,
+             size: UInt64(code.ranges[k].end - code.ranges[k].start))
+        }
+        let bytes = object(
+            text: base, textSize: code.codeBytes,
+            ehFrame: UnsafeRawBufferPointer(start: code.memory.base + code.ehFrameOffset, count: code.ehFrameBytes),
+            ehFrameAddress: base + UInt64(code.ehFrameOffset), symbols: symbols)
+        (code.gdbObject, code.gdbHandle) = publish(bytes)
     }
 
-    /// The ELF object for `code` (little-endian ELF64, x86-64, ET_REL).
-    static func object(_ code: CompiledCode, module: String) -> [UInt8] {
-        let base = UInt64(UInt(bitPattern: code.memory.base))
+    /// The entry trampoline, once per process (it is never freed): a symbol and an FDE for its
+    /// frame (push rbp; mov rbp, rsp), so debuggers unwind from compiled code on into the host.
+    private static let registerTrampolineOnce: Void = {
+        guard let runtime = try? JITRuntime.shared.get() else { return }
+        let (start, size) = runtime.trampolineRange
+        let segments = [UnwindInfo.Segment(start: 0, size: size, saved: SavedRegisters(mask: 0))]
+        let ehFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: UnwindInfo.byteCount(segments), alignment: 8)
+        // FDE addresses are absolute: written as if the code were at the buffer, then moved.
+        _ = UnwindInfo.write(
+            segments.map { UnwindInfo.Segment(start: Int(bitPattern: start) - Int(bitPattern: ehFrame.baseAddress!), size: $0.size, saved: $0.saved) },
+            mappingBase: ehFrame.baseAddress!, at: 0)
+        let bytes = object(
+            text: UInt64(start), textSize: size, ehFrame: UnsafeRawBufferPointer(ehFrame),
+            ehFrameAddress: UInt64(UInt(bitPattern: ehFrame.baseAddress!)),
+            symbols: [(name: "strata entry trampoline", offset: 0, size: UInt64(size))])
+        _ = publish(bytes)  // kept for the process's life, as the trampoline
+    }()
+
+    private static func publish(_ bytes: [UInt8]) -> (UnsafeMutableRawBufferPointer, UnsafeMutableRawPointer?) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+        buffer.copyBytes(from: bytes)
+        return (buffer, strata_gdb_jit_register(buffer.baseAddress, UInt64(bytes.count)))
+    }
+
+    /// An ELF object (little-endian ELF64, x86-64, ET_REL) describing code at `text`.
+    static func object(
+        text: UInt64, textSize: Int, ehFrame: UnsafeRawBufferPointer, ehFrameAddress: UInt64,
+        symbols: [(name: String, offset: UInt64, size: UInt64)]
+    ) -> [UInt8] {
         var out: [UInt8] = []
         func u8(_ v: UInt8) { out.append(v) }
         func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
@@ -39,14 +72,13 @@ enum GDBJITInterface {
         let names = (text: sectionName(".text"), ehFrame: sectionName(".eh_frame"), symtab: sectionName(".symtab"),
                      strtab: sectionName(".strtab"), shstrtab: sectionName(".shstrtab"))
         var strtab: [UInt8] = [0]
-        var symbols: [(name: UInt32, value: UInt64, size: UInt64)] = []
-        for k in 0..<code.count {
-            let range = code.ranges[k]
-            symbols.append((UInt32(strtab.count), UInt64(range.start) - base, UInt64(range.end - range.start)))
-            strtab += Array(PerfMap.name(code, k, module: module).utf8) + [0]
+        var nameOffsets: [UInt32] = []
+        for s in symbols {
+            nameOffsets.append(UInt32(strtab.count))
+            strtab += Array(s.name.utf8) + [0]
         }
 
-        // Header (filled in with the section table's offset at the end).
+        // Header (the section table's offset is filled in at the end).
         out += [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 8)
         u16(1)   // ET_REL
         u16(62)  // EM_X86_64
@@ -64,16 +96,16 @@ enum GDBJITInterface {
 
         align(8)
         let ehFrameAt = out.count
-        out += UnsafeRawBufferPointer(start: code.memory.base + code.ehFrameOffset, count: code.ehFrameBytes)
+        out += ehFrame
         align(8)
         let symtabAt = out.count
         out += [UInt8](repeating: 0, count: 24)  // the null symbol
-        for s in symbols {
-            u32(s.name)
+        for (k, s) in symbols.enumerated() {
+            u32(nameOffsets[k])
             u8(0x12)  // STB_GLOBAL, STT_FUNC
             u8(0)     // STV_DEFAULT
             u16(1)    // .text
-            u64(s.value)
+            u64(s.offset)
             u64(s.size)
         }
         let strtabAt = out.count
@@ -89,9 +121,8 @@ enum GDBJITInterface {
             u32(link); u32(info); u64(alignment); u64(entsize)
         }
         out += [UInt8](repeating: 0, count: 64)
-        section(names.text, type: 8, flags: 6, addr: base, offset: ehFrameAt, size: code.codeBytes, alignment: 64)  // NOBITS, ALLOC|EXECINSTR
-        section(names.ehFrame, type: 1, flags: 2, addr: base + UInt64(code.ehFrameOffset), offset: ehFrameAt,
-                size: code.ehFrameBytes, alignment: 8)  // PROGBITS, ALLOC
+        section(names.text, type: 8, flags: 6, addr: text, offset: ehFrameAt, size: textSize, alignment: 16)  // NOBITS, ALLOC|EXECINSTR
+        section(names.ehFrame, type: 1, flags: 2, addr: ehFrameAddress, offset: ehFrameAt, size: ehFrame.count, alignment: 8)  // PROGBITS, ALLOC
         section(names.symtab, type: 2, flags: 0, addr: 0, offset: symtabAt, size: 24 * (symbols.count + 1),
                 link: 4, info: 1, alignment: 8, entsize: 24)
         section(names.strtab, type: 3, flags: 0, addr: 0, offset: strtabAt, size: strtab.count, alignment: 1)
