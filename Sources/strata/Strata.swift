@@ -235,6 +235,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var tiering: TieringOptions
 
+    @Option(help: "--profile guest: milliseconds between samples (wall-clock time of the thread running Wasm).")
+    var profileInterval: Double = GuestProfiler.defaultInterval
+
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
@@ -251,7 +254,8 @@ struct Run: ParsableCommand {
         }
         let store = Store(engine: engine)
         if let path = tiering.profile.guestPath {
-            let profiler = GuestProfiler(store: store)
+            guard profileInterval > 0 else { fail("--profile-interval must be positive") }
+            let profiler = GuestProfiler(store: store, interval: .microseconds(Int64((profileInterval * 1000).rounded())))
             do { try profiler.start() } catch { fail("\(error)") }
             guestProfile = (profiler, path)
         }

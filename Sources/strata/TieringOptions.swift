@@ -26,7 +26,7 @@ struct TieringOptions: ParsableArguments {
     var osr: OSRMode = .enabled
 
     @Option(help: ArgumentHelp(
-        "Profiling: perfmap (/tmp/perf-PID.map for Linux perf), jitdump (/tmp/jit-PID.dump for perf record -k mono and perf inject --jit), guest[=FILE] (strata run: sample the Wasm stack every millisecond of CPU time, write a flame graph to FILE, default guest-profile.svg, and FILE's speedscope file beside it), or none (default).",
+        "Profiling: perfmap (/tmp/perf-PID.map for Linux perf), jitdump (/tmp/jit-PID.dump for perf record -k mono and perf inject --jit), guest[=FILE] (strata run: sample the Wasm stack every 2 ms, see --profile-interval, write a flame graph to FILE, default guest-profile.svg, and FILE's speedscope file beside it), or none (default).",
         valueName: "profiler"))
     var profile: ProfileOption = .external(.none)
 

@@ -53,7 +53,7 @@ import WAT
         let instance = try linker.instantiate(module, in: store)
         cold = instance.function("cold")
         let main = try #require(instance.function("main"))
-        let profiler = GuestProfiler(store: store)
+        let profiler = GuestProfiler(store: store, interval: .milliseconds(1))
         let start = now()
         try profiler.start()
         var n: Int32 = 20_000

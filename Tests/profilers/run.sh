@@ -52,7 +52,7 @@ if echo "$bt" | grep -qF "wasm[hot.wasm]"; then fail "gdb names Wasm functions w
 # rest); the profile must show checksum on at least 85% of the stacks, under main.
 for tier in interpreter baseline optimizing tiered; do
     rounds=4000; [ "$tier" = interpreter ] && rounds=2000
-    "$strata" run --tier "$tier" --no-cache --profile "guest=$work/$tier.svg" "$work/hot.wasm" "$rounds" > "$work/out.txt" 2> "$work/err.txt"
+    "$strata" run --tier "$tier" --no-cache --profile "guest=$work/$tier.svg" --profile-interval 1 "$work/hot.wasm" "$rounds" > "$work/out.txt" 2> "$work/err.txt"
     if python3 - "$work/$tier.speedscope.json" "$tier" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
