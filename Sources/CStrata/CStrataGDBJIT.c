@@ -1,4 +1,4 @@
-// The GDB JIT interface (GDB manual, "JIT Compilation Interface"; LLDB reads the same): a
+// The GDB JIT interface (GDB manual, "JIT Compilation Interface"; LLDB implements it too): a
 // debugger sets a breakpoint on __jit_debug_register_code and, when it is hit, reads the
 // in-memory object file the descriptor's relevant entry points to. The symbols are weak, so
 // a process holding another JIT that defines them shares one list.
