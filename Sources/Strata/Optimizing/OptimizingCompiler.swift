@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 23
+    static let revision = 24
 
     struct Output {
         var function: MachineFunction?
@@ -54,7 +54,14 @@ enum OptimizingCompiler {
         var lowering = X64Lowering(
             f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount,
             hasMemory: accessesMemory, avx: avx, bmi2: bmi2)
-        let machine = lowering.emit()
+        var machine = lowering.emit()
+        if lowering.leafBroken {
+            // A body taken for a leaf emitted a call: again, with a frame.
+            var framed = X64Lowering(
+                f: f, allocation: allocation, order: order, context: context, importedFunctionCount: importedFunctionCount,
+                hasMemory: accessesMemory, avx: avx, bmi2: bmi2, allowLeaf: false)
+            machine = framed.emit()
+        }
         return Output(function: machine, ir: keepIR ? f : nil)
     }
 }

@@ -78,6 +78,9 @@ struct X64Assembler {
     /// instruction after the field: an immediate after a rip-relative operand).
     private var fixups: [(at: Int, label: Int, trailing: Int)] = []
 
+    /// Call instructions emitted so far (a leaf body must emit none: `X64MachineLayer.prologue`).
+    private(set) var calls = 0
+
     init(capacity: Int = 4096) { bytes.reserveCapacity(capacity) }
 
     var offset: Int { bytes.count }
@@ -312,7 +315,7 @@ struct X64Assembler {
             byte(0x0F); byte(0x80 | c.rawValue); rel32(to: l)
         }
     }
-    mutating func call(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 2, rm: r.code) }
+    mutating func call(_ r: Reg) { calls += 1; opRR(nil, w: false, [0xFF], reg: 2, rm: r.code) }
     /// movss/movsd dst, [rip + label] (a constant placed after the code).
     mutating func movss(_ fw: FloatWidth, _ dst: XReg, rip l: Label) {
         byte(fw == .f32 ? 0xF3 : 0xF2)
@@ -326,8 +329,8 @@ struct X64Assembler {
         byte(0x0F); byte(op.rawValue); byte(0x05 | (dst.code & 7) << 3); rel32(to: l)
     }
     /// call rel32 to a label (in the same code).
-    mutating func call(_ l: Label) { byte(0xE8); rel32(to: l) }
-    mutating func call(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 2, m) }
+    mutating func call(_ l: Label) { calls += 1; byte(0xE8); rel32(to: l) }
+    mutating func call(_ m: Mem) { calls += 1; opRM(nil, w: false, [0xFF], reg: 2, m) }
     mutating func jmp(_ r: Reg) { opRR(nil, w: false, [0xFF], reg: 4, rm: r.code) }
     /// jmp [m] (an indirect jump through memory, for jump tables).
     mutating func jmp(_ m: Mem) { opRM(nil, w: false, [0xFF], reg: 4, m) }

@@ -26,6 +26,10 @@ struct X64MachineLayer {
     /// Positions of the frame-size immediates of `sub rsp, imm32` (the function's prologue, and
     /// those of its on-stack-replacement entries, which build the same frame).
     var frameSizePatches: [Int] = []
+    /// The body being emitted is a leaf without a frame of its own (`prologue(leaf:)`), and
+    /// the calls emitted before it.
+    var framelessBody = false
+    var callsBeforeBody = 0
     /// Positions of the displacements of `lea rsp, [rbp - frame]` (`restoreStackPointer`).
     var stackPointerPatches: [Int] = []
     /// Constants placed after the code, read rip-relative: 8-byte ones (float operands) and
@@ -40,24 +44,39 @@ struct X64MachineLayer {
     /// push rbp; mov rbp, rsp; save `saved` (r14, r15, rbx, r12, r13 in that order, those in
     /// the set); sub rsp, (patched); stack-limit check; vmctx to r14 and the slot buffer below
     /// the saved registers (when r14 is saved), memory 0's base to r15.
-    mutating func prologue(hasMemory: Bool, frameSize: Int? = nil, slotBuffer: Bool = true, saved: SavedRegisters = .all) {
+    ///
+    /// A leaf body (`leaf`: no calls, nothing below the saved registers) has no frame beyond
+    /// them: no `sub rsp`, and its epilogue pops straight away (`framelessBody`); `checksStack:
+    /// false` also leaves out the stack check, for leaves without loops: they end soon (an
+    /// interrupt is seen by their caller) and use a few words of stack, well within the margin
+    /// below the limit (`strata_thread_stack_limit`). The caller checks `leafHeld()` afterwards.
+    mutating func prologue(
+        hasMemory: Bool, frameSize: Int? = nil, slotBuffer: Bool = true, saved: SavedRegisters = .all,
+        leaf: Bool = false, checksStack: Bool = true
+    ) {
         self.saved = saved
+        framelessBody = leaf
+        callsBeforeBody = asm.calls
         let begin = asm.offset
         asm.push(.rbp)
         asm.mov(.w64, .rbp, .rsp)
         for r in saved.registers { asm.push(r) }
         assert(asm.offset - begin == UnwindInfo.prologueLengths(saved).reduce(0, +), "prologue and unwind information disagree")
-        asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
-        if var frameSize {
-            if (Int(saved.bytes) + frameSize) % 16 != 0 { frameSize += 8 }
-            asm.u32(UInt32(frameSize))
-        } else {
-            frameSizePatches.append(asm.offset)
-            asm.u32(0)
+        if !leaf {
+            asm.byte(0x48); asm.byte(0x81); asm.byte(0xEC)
+            if var frameSize {
+                if (Int(saved.bytes) + frameSize) % 16 != 0 { frameSize += 8 }
+                asm.u32(UInt32(frameSize))
+            } else {
+                frameSizePatches.append(asm.offset)
+                asm.u32(0)
+            }
         }
         // Stack limit (vmctx still in rdi): a trap, not a crash.
-        asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
-        asm.jcc(.b, stub(.callStackExhausted, offset: 0))
+        if checksStack || !leaf {
+            asm.alu(.cmp, .w64, .rsp, Mem(.rdi, VMContextLayout.stackLimit))
+            asm.jcc(.b, stub(.callStackExhausted, offset: 0))
+        }
         let keepsContext = saved.registers.contains(Self.vm)
         if keepsContext { asm.mov(.w64, Self.vm, .rdi) }
         if slotBuffer { asm.store(.w64, Mem(.rbp, slotBufferOffset), .rsi) }
@@ -80,9 +99,15 @@ struct X64MachineLayer {
         asm.ret()
     }
 
+    /// Whether the body since the last `prologue(leaf: true)` kept to being a leaf: it made
+    /// no call (the frame has no room for one: a compiler that promised a leaf and emitted a
+    /// call emits the function again without the promise).
+    func leafHeld() -> Bool { !framelessBody || asm.calls == callsBeforeBody }
+
     /// Restores the saved registers and the caller's rbp (the return address is on top).
     mutating func popFrame() {
-        asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes))
+        // A frameless body's stack pointer is where the pushes left it.
+        if !framelessBody { asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes)) }
         for r in saved.registers.reversed() { asm.pop(r) }
         asm.pop(.rbp)
     }

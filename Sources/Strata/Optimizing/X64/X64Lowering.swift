@@ -76,6 +76,11 @@ struct X64Lowering {
     var directResult: Location?
     /// The direct entry (self-calls jump there without looking at the entry table).
     var directLabel: Label?
+    /// Whether a body that looks like a leaf may be emitted without a frame (`emit`), and
+    /// whether it turned out to call something after all (then it must be emitted again
+    /// without: `OptimizingCompiler`).
+    let allowLeaf: Bool
+    private(set) var leafBroken = false
     /// The callee-saved registers the body saves: r14 (vmctx), r15 when it accesses memory,
     /// and those of rbx, r12, r13 the allocation uses.
     let saved: SavedRegisters
@@ -109,8 +114,9 @@ struct X64Lowering {
 
     init(
         f: IRFunction, allocation: RegisterAllocation, order: [Int32], context: ModuleContext, importedFunctionCount: Int, hasMemory: Bool,
-        avx: Bool, bmi2: Bool = false
+        avx: Bool, bmi2: Bool = false, allowLeaf: Bool = true
     ) {
+        self.allowLeaf = allowLeaf
         self.f = f
         self.avx = avx
         m.avx = avx
@@ -339,11 +345,19 @@ struct X64Lowering {
         layout = order.filter { $0 == 0 || target($0) == $0 }
         let edgesBeforeHeaders = placeBackEdgesBeforeHeaders()
 
+        // A leaf: a direct entry's body that calls nothing and keeps nothing below its saved
+        // registers (no spill slots, no landing blocks; no calls, so no outgoing slots). It
+        // needs no frame, and without loops no stack check either (see
+        // `X64MachineLayer.prologue`), as in Cranelift: small helpers cost a push and a pop of
+        // rbp around their work.
+        let leaf = allowLeaf && direct != nil && !hasLandings && !f.isOSREntry && ra.spillSlots == 0 && ra.spillSlots16 == 0
+            && !f.insts.contains { $0.op.isCall || $0.op == .callResult }
+        let hasLoops = order.contains { f.blocks[Int($0)].isLoopHeader }
         var directEntry = 0, tailEntry = 0
         if let d = direct {
             slotBufferWrapper(d)
             directEntry = asm.offset
-            m.prologue(hasMemory: hasMemory, slotBuffer: false, saved: saved)
+            m.prologue(hasMemory: hasMemory, slotBuffer: false, saved: saved, leaf: leaf, checksStack: hasLoops)
         } else if makesTailCalls {
             asm.bind(m.tailCallWrapper(resultCount: f.resultTypes.count))
             tailEntry = asm.offset
@@ -418,7 +432,8 @@ struct X64Lowering {
             outOfLine = []
             for body in pending { body(&self) }
         }
-        var out = m.finish(frameSize: frame, tier: .optimizing)
+        leafBroken = !m.leafHeld()
+        var out = m.finish(frameSize: leaf ? 0 : frame, tier: .optimizing)
         out.directEntry = directEntry
         out.tailEntry = tailEntry
         for (codeOffset, tag) in m.inlineSites.sorted(by: { $0.0 < $1.0 }) {
