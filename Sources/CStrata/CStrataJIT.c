@@ -331,15 +331,21 @@ void strata_thread_prepare(void) {
     sigaltstack(&ss, NULL);  // kept for the thread's lifetime
 }
 
-uintptr_t strata_thread_stack_limit(void) {
-    if (threadStackLimit) return threadStackLimit;
+void strata_thread_stack_bounds(void **low, size_t *size) {
+    *low = NULL;
+    *size = 0;
     pthread_attr_t attr;
-    void *low = NULL;
-    size_t size = 0;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        pthread_attr_getstack(&attr, &low, &size);
+        pthread_attr_getstack(&attr, low, size);
         pthread_attr_destroy(&attr);
     }
+}
+
+uintptr_t strata_thread_stack_limit(void) {
+    if (threadStackLimit) return threadStackLimit;
+    void *low;
+    size_t size;
+    strata_thread_stack_bounds(&low, &size);
     // Leave room below compiled code for host functions and the runtime: a quarter of the
     // stack, at most 256 KiB (signals are delivered on the alternate stack).
     uintptr_t limit;

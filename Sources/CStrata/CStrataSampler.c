@@ -177,13 +177,9 @@ int strata_sampler_start(const StrataSamplerLayout *l, uint64_t intervalNanoseco
     if (!atomic_compare_exchange_strong(&running, &expected, 1)) return EBUSY;
     if (buffer != NULL) strata_sampler_release();
     layout = *l;
-    pthread_attr_t attr;
-    void *low = NULL;
-    size_t size = 0;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        pthread_attr_getstack(&attr, &low, &size);
-        pthread_attr_destroy(&attr);
-    }
+    void *low;
+    size_t size;
+    strata_thread_stack_bounds(&low, &size);
     stackHigh = low != NULL ? (uintptr_t)low + size : (uintptr_t)__builtin_frame_address(0) + 4096;
     sampledThread = gettid();
     void *p = mmap(NULL, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -218,45 +218,58 @@ import WAT
     @Test func leafFunctionsHaveNoFrame() throws {
         let wat = """
             (module
-              (memory 1)
+              (memory (export "memory") 1)
               (type $unary (func (param i32) (result i32)))
-              (table 2 funcref)
-              (elem (i32.const 0) $load $sum)
+              (table 3 funcref)
+              (elem (i32.const 0) $load $sum $spin)
               (func $load (type $unary) (i32.load (local.get 0)))
               (func $sum (type $unary) (local $s i32)
                 (loop $l
                   (local.set $s (i32.add (local.get $s) (local.get 0)))
                   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
                 (local.get $s))
+              (func $spin (type $unary)
+                (loop $l (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br $l))
+                (unreachable))
               (func (export "outer") (param i32 i32) (result i32)
+                (i32.store (i32.const 100) (i32.const 1))  ;; running: for the interrupting thread
                 (i32.add (call_indirect (type $unary) (local.get 0) (local.get 1)) (i32.const 1))))
             """
         var c = EngineConfiguration()
         c.tier = .optimizing
         c.keepMachineCode = true
-        let module = try Module(engine: Engine(configuration: c), bytes: try wat2wasm(wat) + ProfilerTests.nameSection(module: "leaves", functions: [0: "load", 1: "sum", 2: "outer"]))
+        let names = ProfilerTests.nameSection(module: "leaves", functions: [0: "load", 1: "sum", 2: "spin", 3: "outer"])
+        let module = try Module(engine: Engine(configuration: c), bytes: try wat2wasm(wat) + names)
         func occurrences(_ pattern: [UInt8], in code: [UInt8]) -> Int {
             code.count < pattern.count ? 0 : (0...(code.count - pattern.count)).filter { Array(code[$0..<$0 + pattern.count]) == pattern }.count
         }
         let subRSP: [UInt8] = [0x48, 0x81, 0xEC], stackCheck: [UInt8] = [0x48, 0x3B, 0x67, 0x30]  // sub rsp, imm32; cmp rsp, [rdi+48]
         let load = try #require(module.machineCode(function: 0)), sum = try #require(module.machineCode(function: 1))
-        let outer = try #require(module.machineCode(function: 2))
+        let outer = try #require(module.machineCode(function: 3))
         // The slot-buffer wrapper has a frame and a check; the leaf body none, or only the check.
         #expect(occurrences(subRSP, in: load) == 1 && occurrences(stackCheck, in: load) == 1)
         #expect(occurrences(subRSP, in: sum) == 1 && occurrences(stackCheck, in: sum) == 2)
         #expect(occurrences(subRSP, in: outer) == 2 && occurrences(stackCheck, in: outer) == 2)
         let store = Store(engine: module.engine)
-        let f = try store.instantiate(module).function("outer")!
+        let instance = try store.instantiate(module)
+        let f = try #require(instance.function("outer")), memory = try #require(instance.memory("memory"))
         #expect(try f.call([.i32(8), .i32(0)]) == [.i32(1)])
         #expect(try f.call([.i32(4), .i32(1)]) == [.i32(11)])
         let t = try #require(thrownError { _ = try f.call([.i32(65_535), .i32(0)]) } as? Trap)
         #expect(t.kind == .memoryOutOfBounds)
         #expect(t.backtrace.map(\.name) == ["load", "outer"], "\(t)")
-        // A long loop in the leaf `sum` sees an interrupt.
+        // The endless loop of the leaf `spin` ends with an interrupt, sent once it runs.
+        _ = memory.write(offset: 100, bytes: [0])
         let handle = store.interruptHandle
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(50)) { handle.interrupt() }
-        let stopped = try #require(thrownError { _ = try f.call([.i32(-1), .i32(1)]) } as? Trap)
-        #expect(stopped.kind == .interrupted && stopped.backtrace.map(\.name) == ["sum", "outer"], "\(stopped)")
+        nonisolated(unsafe) let watched = memory
+        let watcher = Thread {
+            while watched.read(offset: 100, count: 1) != [1] { usleep(1000) }
+            usleep(20_000)
+            handle.interrupt()
+        }
+        watcher.start()
+        let stopped = try #require(thrownError { _ = try f.call([.i32(0), .i32(2)]) } as? Trap)
+        #expect(stopped.kind == .interrupted && stopped.backtrace.map(\.name) == ["spin", "outer"], "\(stopped)")
     }
 
     @Test func inlineSitesSurviveTheCodeCache() throws {

@@ -106,6 +106,8 @@ void strata_thread_prepare(void);
 uintptr_t strata_thread_stack_limit(void);
 /// The calling thread's kernel id (gettid), for profilers' records.
 uint32_t strata_thread_id(void);
+/// The calling thread's stack: its lowest address and size (NULL and 0 when unknown).
+void strata_thread_stack_bounds(void **low, size_t *size);
 
 /// CPU features compiled code may use (bit set = present).
 #define STRATA_CPU_SSE41  (1u << 0)
