@@ -26,7 +26,7 @@ static int installed = 0;
 static uint64_t *buffer = NULL;
 static size_t bufferWords = 0, usedWords = 0;
 static uint64_t sampleCount = 0, droppedCount = 0;
-static uintptr_t stackHigh = 0;
+static uintptr_t stackLow = 0, stackHigh = 0;
 static pid_t sampledThread = 0;
 
 static inline uintptr_t readWord(const void *base, size_t offset) {
@@ -60,9 +60,22 @@ static size_t walkNative(const ucontext_t *uc, NativeItem *items, size_t capacit
     const greg_t *regs = uc->uc_mcontext.gregs;
     uintptr_t sp = (uintptr_t)regs[REG_RSP], fp = (uintptr_t)regs[REG_RBP], pc = (uintptr_t)regs[REG_RIP];
     size_t n = 0;
-    if (sp >= stackHigh || stackHigh - sp > ((uintptr_t)1 << 33)) return 0;  // not on this thread's stack
+    // Interrupted off the thread's stack (on a signal stack, in a handler): no native walk.
+    if (sp < stackLow || sp >= stackHigh) return 0;
     const StrataCodeRange *range = strata_registry_lookup(pc);
-    if (range != NULL && n < capacity) items[n++] = (NativeItem){ fp, range };
+    if (range != NULL && n < capacity) {
+        items[n++] = (NativeItem){ fp, range };
+        // At the first instruction of a prologue (push rbp), right after it (mov rbp, rsp)
+        // or at the epilogue's ret, rbp is still (or again) the caller's: the caller's return
+        // address is on top of the stack, or under the pushed rbp. (pc is an instruction's
+        // first byte; compiled code is readable.)
+        const uint8_t *code = (const uint8_t *)pc;
+        uintptr_t ret = 0;
+        if (code[0] == 0x55 || code[0] == 0xC3) ret = ((const uintptr_t *)sp)[0];
+        else if (pc > range->start && code[-1] == 0x55 && code[0] == 0x48 && code[1] == 0x89 && code[2] == 0xE5) ret = ((const uintptr_t *)sp)[1];
+        const StrataCodeRange *caller = ret ? strata_registry_lookup(ret) : NULL;
+        if (caller != NULL && !isWrapperCall(caller, ret) && n < capacity) items[n++] = (NativeItem){ fp, caller };
+    }
     for (int steps = 0; steps < 4096 && n < capacity; steps++) {
         if (fp < sp || fp + 16 > stackHigh || (fp & 7) != 0) break;
         uintptr_t savedFP = ((const uintptr_t *)fp)[0];
@@ -180,7 +193,12 @@ int strata_sampler_start(const StrataSamplerLayout *l, uint64_t intervalNanoseco
     void *low;
     size_t size;
     strata_thread_stack_bounds(&low, &size);
-    stackHigh = low != NULL ? (uintptr_t)low + size : (uintptr_t)__builtin_frame_address(0) + 4096;
+    if (low == NULL) {  // the walk needs the stack's bounds
+        atomic_store(&running, 0);
+        return ENOTSUP;
+    }
+    stackLow = (uintptr_t)low;
+    stackHigh = (uintptr_t)low + size;
     sampledThread = gettid();
     void *p = mmap(NULL, bufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
