@@ -254,7 +254,7 @@ struct Run: ParsableCommand {
         }
         let store = Store(engine: engine)
         if let path = tiering.profile.guestPath {
-            guard profileInterval > 0 else { fail("--profile-interval must be positive") }
+            guard profileInterval > 0, profileInterval <= 60_000 else { fail("--profile-interval must be between 0 and 60000 milliseconds") }
             let profiler = GuestProfiler(store: store, interval: .microseconds(Int64((profileInterval * 1000).rounded())))
             do { try profiler.start() } catch { fail("\(error)") }
             guestProfile = (profiler, path)
