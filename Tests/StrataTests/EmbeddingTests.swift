@@ -218,6 +218,58 @@ import WAT
         #expect(g.value == .i64(42))
         #expect((thrownError { try g.set(.i32(1)) } as? WasmError)?.kind == .usage)
     }
+
+    /// A defined global's cell lives past its instance's VM context (compiled code reads it with
+    /// one load): code of every tier, the host and an importing instance see one cell, and an
+    /// exported global stays readable after its instance, store and module are gone.
+    @Test func definedGlobalsAreSharedAndOutliveTheirInstance() throws {
+        for tier in [Tier.interpreter, .baseline, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let engine = Engine(configuration: c)
+            var exported: Global?
+            do {
+                let store = Store(engine: engine)
+                let host = try Global(store: store, type: GlobalType(value: .i32, mutable: true), value: .i32(5))
+                let linker = Linker()
+                linker.define("env", "h", .global(host))
+                let first = try linker.instantiate(try Module(engine: engine, bytes: try wat2wasm("""
+                    (module (global $h (import "env" "h") (mut i32))
+                      (global $a (export "a") (mut i64) (i64.const 40))
+                      (global $b (mut f64) (f64.const 1.5))
+                      (global $v (mut v128) (v128.const i64x2 7 9))
+                      (global $c i32 (i32.const 11))
+                      (func (export "bump") (result i64)
+                        (global.set $a (i64.add (global.get $a) (i64.const 2)))
+                        (global.set $b (f64.mul (global.get $b) (f64.const 2)))
+                        (global.set $v (i64x2.add (global.get $v) (global.get $v)))
+                        (global.set $h (i32.add (global.get $h) (global.get $c)))
+                        (i64.add (i64.add (global.get $a) (i64.trunc_f64_s (global.get $b)))
+                                 (i64.add (i64x2.extract_lane 1 (global.get $v)) (i64.extend_i32_s (global.get $h))))))
+                    """)), in: store)
+                // a = 42, b = 3.0, v = (14, 18), h = 16: 42 + 3 + 18 + 16.
+                #expect(try first.function("bump")!.call([]) == [.i64(79)], "\(tier)")
+                #expect(host.value == .i32(16), "\(tier)")
+                let a = try #require(first.global("a"))
+                #expect(a.value == .i64(42), "\(tier)")
+                try a.set(.i64(100))
+                linker.define("first", "a", .global(a))
+                let second = try linker.instantiate(try Module(engine: engine, bytes: try wat2wasm("""
+                    (module (global $a (import "first" "a") (mut i64))
+                      (global $own (mut i64) (i64.const 1))
+                      (func (export "add") (param i64) (result i64)
+                        (global.set $own (i64.add (global.get $own) (local.get 0)))
+                        (global.set $a (i64.add (global.get $a) (global.get $own)))
+                        (global.get $a)))
+                    """)), in: store)
+                #expect(try second.function("add")!.call([.i64(2)]) == [.i64(103)], "\(tier)")
+                // The first instance's code sees what the second one wrote: a = 103 + 2.
+                #expect(try first.function("bump")!.call([]) == [.i64(105 + 6 + 36 + 27)], "\(tier)")
+                exported = a
+            }
+            #expect(exported?.value == .i64(105), "\(tier): the global outlives its instance and store")
+        }
+    }
 }
 
 @Suite struct TableAndErrorOffsetTests {

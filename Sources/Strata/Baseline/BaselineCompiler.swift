@@ -866,36 +866,33 @@ struct BaselineCompiler: CodeSink {
             setLocal(Int(i), tee: true)
         case .globalGet(let g):
             let type = context.globals[Int(g)].value
-            m.globalCell(Int(g), into: Self.scratch)
+            let cell = m.globalCell(Int(g), context, scratch: Self.scratch)
             if type == .v128 {
                 let x = allocXMM()
-                asm.movdqu(x, Mem(Self.scratch, 0))
+                asm.movdqu(x, cell)
                 push(type, .xmm(x))
             } else if Self.isFloat(type) {
                 let x = allocXMM()
-                asm.movss(Self.fwidth(type), x, Mem(Self.scratch, 0))
+                asm.movss(Self.fwidth(type), x, cell)
                 push(type, .xmm(x))
             } else {
                 let r = allocGPR()
-                asm.load(Self.width(type), r, Mem(Self.scratch, 0))
+                asm.load(Self.width(type), r, cell)
                 push(type, .gpr(r))
             }
         case .globalSet(let g):
             let v = stack[stack.count - 1]
             if v.type == .v128 {
                 let x = popXMM()
-                m.globalCell(Int(g), into: Self.scratch)
-                asm.movdqu(Mem(Self.scratch, 0), x)
+                asm.movdqu(m.globalCell(Int(g), context, scratch: Self.scratch), x)
                 free(x)
             } else if Self.isFloat(v.type), case .xmm = v.loc {
                 let x = popXMM()
-                m.globalCell(Int(g), into: Self.scratch)
-                asm.movss(Self.fwidth(v.type), Mem(Self.scratch, 0), x)
+                asm.movss(Self.fwidth(v.type), m.globalCell(Int(g), context, scratch: Self.scratch), x)
                 free(x)
             } else {
                 let r = popGPR()
-                m.globalCell(Int(g), into: Self.scratch)
-                asm.store(.w64, Mem(Self.scratch, 0), r)
+                asm.store(.w64, m.globalCell(Int(g), context, scratch: Self.scratch), r)
                 free(r)
             }
         case .tableGet(let t):

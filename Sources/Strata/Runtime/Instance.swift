@@ -49,6 +49,9 @@ final class InstanceRuntime {
     let module: Module
     unowned let store: Store
     let vmctx: UnsafeMutablePointer<StrataVMContext>
+    /// The VM context's allocation, with the defined globals' cells and the defined functions'
+    /// references after it (`VMContextLayout`); the defined globals keep it too.
+    private let storage: InstanceStorage
     /// One funcref per function (imports first).
     private let functionRefs: UnsafeMutablePointer<UnsafeMutablePointer<StrataFuncRef>?>
     /// Records of this instance's defined functions.
@@ -70,11 +73,14 @@ final class InstanceRuntime {
         self.store = store
         let info = module.info
         let fCount = info.functionCount
-        vmctx = .allocate(capacity: 1)
+        let definedGlobals = info.globals.count, definedFunctions = info.functionTypeIndices.count
+        storage = InstanceStorage(byteCount: VMContextLayout.instanceBytes(definedGlobals: definedGlobals, definedFunctions: definedFunctions))
+        vmctx = storage.base.bindMemory(to: StrataVMContext.self, capacity: 1)
         vmctx.initialize(to: StrataVMContext())
         functionRefs = .allocate(capacity: max(fCount, 1))
         functionRefs.initialize(repeating: nil, count: max(fCount, 1))
-        ownRefs = .allocate(capacity: max(info.functionTypeIndices.count, 1))
+        ownRefs = (storage.base + Int(VMContextLayout.definedFunctionReference(0, definedGlobals: definedGlobals)))
+            .bindMemory(to: StrataFuncRef.self, capacity: max(definedFunctions, 1))
         globalCells = .allocate(capacity: max(info.globalCount, 1))
         globalCells.initialize(repeating: nil, count: max(info.globalCount, 1))
         tableDefinitions = .allocate(capacity: max(info.tableCount, 1))
@@ -125,7 +131,9 @@ final class InstanceRuntime {
             default: 0
             }
             let type = GlobalType(value: g.type.value.canonicalized(typeIDs), mutable: g.type.mutable)
-            globals.append(Global(type: type, store: store, low: try evaluate(g.initializer), high: high))
+            let cell = (storage.base + Int(VMContextLayout.definedGlobalCell(globals.count - info.importedGlobals.count)))
+                .bindMemory(to: UInt64.self, capacity: wordsPerSlot)
+            globals.append(Global(type: type, store: store, cell: cell, owner: storage, low: try evaluate(g.initializer), high: high))
         }
         for (i, g) in globals.enumerated() { globalCells[i] = g.cell }
 
@@ -207,9 +215,7 @@ final class InstanceRuntime {
 
     deinit {
         module.unregisterReferences(ownRefs)
-        vmctx.deallocate()
         functionRefs.deallocate()
-        ownRefs.deallocate()
         globalCells.deallocate()
         tableDefinitions.deallocate()
         memoryDefinitions.deallocate()
@@ -386,4 +392,15 @@ public final class Linker {
     public func instantiate(_ module: Module, in store: Store) throws -> Instance {
         try store.instantiate(module, imports: try resolve(module))
     }
+}
+
+/// The memory of an instance's VM context and what follows it: freed when neither the instance
+/// nor any of its defined globals (which the host or other instances may hold longer) is left.
+final class InstanceStorage {
+    let base: UnsafeMutableRawPointer
+    init(byteCount: Int) {
+        base = .allocate(byteCount: max(byteCount, 16), alignment: 16)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 16))
+    }
+    deinit { base.deallocate() }
 }

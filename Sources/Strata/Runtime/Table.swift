@@ -106,16 +106,20 @@ public final class Global: @unchecked Sendable {
     /// An exception the host put in (the store keeps those Wasm code made).
     private var heldException: Exception?
 
-    /// A global whose 16-byte cell starts as (low, high).
-    init(type: GlobalType, store: Store, low: Slot = 0, high: Slot = 0) {
+    /// A global whose 16-byte cell starts as (low, high): a cell of its own, or `cell` in
+    /// memory `owner` keeps (a defined global's, past its instance's VM context).
+    init(type: GlobalType, store: Store, cell: UnsafeMutablePointer<UInt64>? = nil, owner: AnyObject? = nil, low: Slot = 0, high: Slot = 0) {
         self.type = type
         self.store = store
-        cell = .allocate(capacity: wordsPerSlot)
-        cell.initialize(repeating: 0, count: wordsPerSlot)
-        cell[0] = low
-        cell[1] = high
+        self.owner = owner
+        self.cell = cell ?? .allocate(capacity: wordsPerSlot)
+        self.cell.initialize(repeating: 0, count: wordsPerSlot)
+        self.cell[0] = low
+        self.cell[1] = high
     }
-    deinit { cell.deallocate() }
+    /// What keeps the cell's memory, or nil when the global allocated it.
+    private let owner: AnyObject?
+    deinit { if owner == nil { cell.deallocate() } }
 
     public var value: Value {
         guard let store else { return Value.load(from: cell, type: type.value, store: nil) }

@@ -16,6 +16,22 @@ enum VMContextLayout {
     static let tailCall = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tailCall)!)
     static let memory0Base = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memory0Base)!)
 
+
+    /// An instance's VM context is followed, in the same allocation, by the cells of the
+    /// module's defined globals (16 bytes each, in index order) and then the references of its
+    /// defined functions (`StrataFuncRef`, in index order), so compiled code reaches a defined
+    /// global's value and a defined function's direct entry with one load from the VM context.
+    static let size = Int(MemoryLayout<StrataVMContext>.stride)
+    static let globalCellSize = 16
+    static func definedGlobalCell(_ k: Int) -> Int32 { Int32(size + globalCellSize * k) }
+    static func definedFunctionReference(_ k: Int, definedGlobals: Int) -> Int32 {
+        Int32(size + globalCellSize * definedGlobals + MemoryLayout<StrataFuncRef>.stride * k)
+    }
+    /// Bytes of an instance's VM context with what follows it.
+    static func instanceBytes(definedGlobals: Int, definedFunctions: Int) -> Int {
+        size + globalCellSize * definedGlobals + MemoryLayout<StrataFuncRef>.stride * definedFunctions
+    }
+
     /// StrataMemoryDefinition
     static let memoryBase = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.base)!)
     static let memoryByteSize = Int32(MemoryLayout<StrataMemoryDefinition>.offset(of: \.byteSize)!)

@@ -712,6 +712,9 @@ struct ModuleContext: Sendable {
     var tags: [UInt32] = []
     var memoryCount: Int { memories.count }
     var globals: [GlobalType]
+    /// Globals and functions that are imports (the first of each index space).
+    var importedGlobalCount = 0
+    var importedFunctionCount = 0
     var elementTypes: [ValueType]
     var dataCount: UInt32?
     /// Functions referenced outside function bodies (C.refs), which `ref.func` may name.
@@ -720,6 +723,17 @@ struct ModuleContext: Sendable {
     var features: WasmFeatures = .all
     /// Per type index, the first equivalent type's index (`TypeCanonicalization`).
     var canonical: [UInt32] = []
+
+    /// Where an instance keeps global `g`'s cell, past its VM context (`VMContextLayout`),
+    /// when the module defines it; nil for an imported global (reached through `globals`).
+    func definedGlobalCell(_ g: Int) -> Int32? {
+        g < importedGlobalCount ? nil : VMContextLayout.definedGlobalCell(g - importedGlobalCount)
+    }
+    /// Where an instance keeps defined function `k`'s reference (`StrataFuncRef`), past its
+    /// VM context and the defined globals' cells.
+    func definedFunctionReference(_ k: Int) -> Int32 {
+        VMContextLayout.definedFunctionReference(k, definedGlobals: globals.count - importedGlobalCount)
+    }
 
     /// `a <: b` in this module.
     func isSubtype(_ a: ValueType, _ b: ValueType) -> Bool {

@@ -119,6 +119,8 @@ struct ModuleValidator {
         context.memories = allMemories
         context.tags = info.importedTags + info.tags
         context.globals = allGlobals
+        context.importedGlobalCount = info.importedGlobals.count
+        context.importedFunctionCount = info.importedFunctionTypes.count
         context.elementTypes = info.elements.map(\.type)
         context.dataCount = info.dataCount
         context.declaredFunctions = declared

@@ -518,10 +518,13 @@ struct X64MachineLayer {
         asm.load(.w64, scratch, Mem(scratch, VMContextLayout.tableElements))
     }
 
-    /// The cell of global `g` in `r`.
-    mutating func globalCell(_ g: Int, into r: Reg) {
+    /// The cell of global `g`: past the VM context for a global the module defines (no load),
+    /// else through the cell pointers (two loads into `scratch`).
+    mutating func globalCell(_ g: Int, _ context: ModuleContext, scratch r: Reg) -> Mem {
+        if let at = context.definedGlobalCell(g) { return Mem(Self.vm, at) }
         asm.load(.w64, r, Mem(Self.vm, VMContextLayout.globals))
         asm.load(.w64, r, Mem(r, Int32(8 * g)))
+        return Mem(r, 0)
     }
 
     /// Traps (out of bounds) unless the 64-bit address in `r` is below 2^32: memories are at

@@ -10,10 +10,11 @@
 ///   rdx, rcx, r8, r9, rax, float arguments in xmm0-xmm7, the result in rax or xmm0. Compiled
 ///   code never returns a trap status (traps unwind), so rax is free for the result.
 ///
-/// A caller knows a callee's signature, not its tier: it loads the callee's record from the
-/// entry table and takes the direct entry when the record has one (optimized code of a
-/// function that makes no tail calls), the slot-buffer entry otherwise (an out-of-line path),
-/// so tier swaps need no patching.
+/// A caller knows a callee's signature, not its tier: it loads the callee's direct entry from
+/// its instance's reference to the callee (past the VM context, kept current by
+/// `Module.publish`) and calls it when there is one (optimized code of a function that makes
+/// no tail calls), the record's slot-buffer entry otherwise (an out-of-line path), so tier
+/// swaps need no patching.
 enum X64DirectCall {
     static let gprArguments: [Reg] = [.rsi, .rdx, .rcx, .r8, .r9, .rax]
     static let xmmArguments = 8
@@ -45,6 +46,4 @@ enum X64DirectCall {
     static func assignment(_ type: FuncType) -> (arguments: [Location], result: Location?)? {
         assignment(params: type.params.map(IRType.init), results: type.results.map(IRType.init))
     }
-
-    static let directEntryOffset = Int32(MemoryLayout<FunctionCode>.offset(of: \FunctionCode.directEntry)!)
 }

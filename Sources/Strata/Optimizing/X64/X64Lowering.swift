@@ -593,11 +593,10 @@ struct X64Lowering {
             return
         }
         let defined = Int(inst.imm) - importedFunctionCount
-        // The callee's record (r11), then its direct entry in r10 (scratch, free after the
-        // argument moves), called through the register: the entry is loaded once.
-        asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
-        asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
-        asm.load(.w64, Self.s2, Mem(Self.s1, X64DirectCall.directEntryOffset))
+        // The callee's direct entry, from this instance's reference to it (past the VM context;
+        // `Module.publish` keeps it current), in r10 (scratch, free after the argument moves):
+        // one load.
+        asm.load(.w64, Self.s2, Mem(Layer.vm, context.definedFunctionReference(defined) + VMContextLayout.funcRefDirectEntry))
         // No direct entry: another tier, or a function that makes tail calls.
         asm.test(.w64, Self.s2, Self.s2)
         let slow = asm.newLabel(), back = asm.newLabel()
@@ -615,6 +614,9 @@ struct X64Lowering {
             l.overrides = overridesHere
             l.asm.bind(slow)
             for (k, a) in d.arguments.enumerated() { l.storeArgument(a, params[k], Mem(.rsp, Int32(16 * k))) }
+            // The callee's record (r11) from the entry table.
+            l.asm.load(.w64, Self.s1, Mem(Layer.vm, VMContextLayout.entryTable))
+            l.asm.load(.w64, Self.s1, Mem(Self.s1, Int32(8 * defined)))
             l.asm.mov(.w64, .rdi, Layer.vm)
             l.asm.lea(.w64, .rsi, Mem(.rsp, 0))
             l.asm.mov(.w64, .rdx, Self.s1)

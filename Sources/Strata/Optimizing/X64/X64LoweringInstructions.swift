@@ -21,7 +21,7 @@ extension X64Lowering {
             if direct != nil { return }  // moved from its register at the entry
             asm.load(.w64, Self.s2, Mem(.rbp, m.slotBufferOffset))
             loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
-        case .add where addAsLea(inst):
+        case .add where addAsLea(inst), .sub where addAsLea(inst):
             break
         case .add, .sub, .and, .or, .xor:
             let op: ALU = inst.op == .add ? .add : inst.op == .sub ? .sub : inst.op == .and ? .and : inst.op == .or ? .or : .xor
@@ -234,34 +234,31 @@ extension X64Lowering {
         case .store:
             store(inst)
         case .globalGet:
-            m.globalCell(Int(inst.imm), into: Self.s2)
+            let cell = m.globalCell(Int(inst.imm), context, scratch: Self.s2)
             if t == .v128 {
                 let d = xdst(r)
-                asm.movdqu(d, Mem(Self.s2, 0))
+                asm.movdqu(d, cell)
                 finishX(r, d)
             } else if t!.isFloat {
                 let d = xdst(r)
-                asm.movss(Self.fwidth(t!), d, Mem(Self.s2, 0))
+                asm.movss(Self.fwidth(t!), d, cell)
                 finishX(r, d)
             } else {
                 let d = dst(r)
-                asm.load(Self.width(t!), d, Mem(Self.s2, 0))
+                asm.load(Self.width(t!), d, cell)
                 finish(r, d)
             }
         case .globalSet:
             let vt = f.type(inst.a)
             if vt == .v128 {
                 let x = xmm(inst.a, into: Self.x2)
-                m.globalCell(Int(inst.imm), into: Self.s2)
-                asm.movdqu(Mem(Self.s2, 0), x)
+                asm.movdqu(m.globalCell(Int(inst.imm), context, scratch: Self.s2), x)
             } else if vt.isFloat {
                 let x = xmm(inst.a, into: Self.x2)
-                m.globalCell(Int(inst.imm), into: Self.s2)
-                asm.movss(Self.fwidth(vt), Mem(Self.s2, 0), x)
+                asm.movss(Self.fwidth(vt), m.globalCell(Int(inst.imm), context, scratch: Self.s2), x)
             } else {
                 let v = gpr(inst.a, into: Self.s1)
-                m.globalCell(Int(inst.imm), into: Self.s2)
-                asm.store(.w64, Mem(Self.s2, 0), v)
+                asm.store(.w64, m.globalCell(Int(inst.imm), context, scratch: Self.s2), v)
             }
         case .memorySize:
             let d = dst(r)
@@ -401,17 +398,19 @@ extension X64Lowering {
         }
     }
 
-    /// An add whose result register is neither operand's: one `lea d, [a + b]` or
-    /// `lea d, [a + imm]` instead of a move and an add (32-bit lea zero-extends like add).
+    /// An add (or a subtraction of a constant) whose result register is neither operand's:
+    /// one `lea d, [a + b]` or `lea d, [a ± imm]` instead of a move and an add (32-bit lea
+    /// zero-extends like add).
     mutating func addAsLea(_ inst: IRInst) -> Bool {
         guard case .gpr(let d) = loc(inst.result), case .gpr(let a) = loc(inst.a), a != d else { return false }
         let w = Self.width(inst.type!)
         if let bits = f.constant(inst.b) {
-            guard let i = Int32(exactly: w == .w32 ? Int64(Int32(truncatingIfNeeded: bits)) : Int64(bitPattern: bits)) else { return false }
+            let value = w == .w32 ? Int64(Int32(truncatingIfNeeded: bits)) : Int64(bitPattern: bits)
+            guard value != Int64.min, let i = Int32(exactly: inst.op == .sub ? -value : value) else { return false }
             asm.lea(w, Reg(d), Mem(Reg(a), i))
             return true
         }
-        guard case .gpr(let b) = loc(inst.b), b != d, Reg(b) != .rsp else { return false }
+        guard inst.op == .add, case .gpr(let b) = loc(inst.b), b != d, Reg(b) != .rsp else { return false }
         asm.lea(w, Reg(d), Mem(Reg(a), index: Reg(b)))
         return true
     }
