@@ -162,6 +162,50 @@ import WAT
         }
     }
 
+    /// Adds and constant shifts by 1-3 feeding an add become one sum (`lea`): the pass's
+    /// forms, and results that wrap exactly like the separate 32- and 64-bit instructions.
+    @Test func addsAndShiftsFoldIntoOneSum() throws {
+        let wat = """
+            (module
+              (func (export "scaled") (param i32 i32) (result i32)
+                (i32.add (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2))) (i32.const -8)))
+              (func (export "indexOnly") (param i32) (result i32)
+                (i32.add (i32.shl (local.get 0) (i32.const 3)) (i32.const 1024)))
+              (func (export "wide") (param i64 i64) (result i64)
+                (i64.sub (i64.add (i64.shl (local.get 1) (i64.const 1)) (local.get 0)) (i64.const 12)))
+              (func (export "notFolded") (param i32 i32) (result i32) (local i32)
+                (local.set 2 (i32.shl (local.get 1) (i32.const 2)))
+                (i32.add (i32.add (local.get 0) (local.get 2)) (local.get 2)))
+              (func (export "bigShift") (param i32 i32) (result i32)
+                (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 4)))))
+            """
+        let expected: [AddressForm?] = [
+            AddressForm(base: IRValue(id: 0), index: IRValue(id: 1), scale: 2, disp: -8),
+            AddressForm(index: IRValue(id: 0), scale: 3, disp: 1024),
+            AddressForm(base: IRValue(id: 0), index: IRValue(id: 1), scale: 1, disp: -12),
+            nil, nil,
+        ]
+        for k in 0..<5 {
+            let f = try ir(wat, function: k)
+            let order = IRPasses.reversePostorder(f)
+            let folds = RegisterAllocator.foldedSums(f, order: order, foldedLoads: [Bool](repeating: false, count: f.insts.count))
+            #expect(Array(folds.sums.values) == (expected[k].map { [$0] } ?? []), "function \(k): \(f.listing())")
+            #expect(folds.folded.filter { $0 }.count == [2, 1, 2, 0, 0][k], "function \(k): \(f.listing())")
+        }
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        let edges: [Int32] = [0, 1, -1, 7, Int32.max, Int32.min, 0x4000_0000, -0x4000_0001, 123_456_789]
+        for a in edges {
+            for b in edges {
+                for (name, args) in [("scaled", [Value.i32(a), .i32(b)]), ("indexOnly", [.i32(b)]), ("notFolded", [.i32(a), .i32(b)]),
+                                     ("bigShift", [.i32(a), .i32(b)]),
+                                     ("wide", [.i64(Int64(a) << 31 | Int64(b)), .i64(Int64(b) << 33 ^ Int64(a))])] {
+                    #expect(try optimized.function(name)!.call(args) == interpreter.function(name)!.call(args), "\(name) \(args)")
+                }
+            }
+        }
+    }
+
     static let inliningProgram = """
         (module (memory 1)
           (data (i32.const 16) "\\2a\\00\\00\\00")

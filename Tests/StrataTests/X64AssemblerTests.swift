@@ -47,6 +47,8 @@ import Testing
         add("movsxd rax, ecx") { $0.movsxd(.rax, .rcx) }
         add("lea rax, [rbx + 4*rcx + 0x7]") { $0.lea(.w64, .rax, Mem(.rbx, index: .rcx, scale: 2, 7)) }
         add("lea r8d, [r13]") { $0.lea(.w32, .r8, Mem(.r13)) }
+        add("lea eax, [4*rcx + 0x400]") { $0.lea(.w32, .rax, index: .rcx, scale: 2, 0x400) }
+        add("lea r9, [8*r12 - 0x8]") { $0.lea(.w64, .r9, index: .r12, scale: 3, -8) }
         // Alignment padding: the nop of each length `align` uses.
         let nops = ["nop", "nop", "nop dword ptr [rax]", "nop dword ptr [rax]", "nop dword ptr [rax + rax]",
                     "nop word ptr [rax + rax]", "nop dword ptr [rax]", "nop dword ptr [rax + rax]", "nop word ptr [rax + rax]"]

@@ -35,6 +35,10 @@ struct RegisterSet: Sendable {
     /// SIMD instructions (by opcode) that can read their second operand from memory as it is
     /// (no alignment required): a v128 load used only by one is folded into it.
     var foldsVectorLoad: @Sendable (UInt64) -> Bool = { _ in false }
+    /// The machine computes base + index × 2^k (k ≤ 3) + displacement into a register in one
+    /// instruction (x86's `lea`; with no base only when k > 0): adds and shifts feeding
+    /// such a sum are folded into it (`AddressForm`).
+    var foldsSums = false
     /// Where a call's result arrives (general, XMM): a call result not living across another
     /// call prefers it, so taking the result costs no move.
     var callResultGPR: UInt8? = nil
@@ -62,6 +66,10 @@ struct RegisterAllocation {
     /// Instruction index -> a load folded into the instruction right after it as its memory
     /// operand (`fusedLoads`).
     var foldedLoads: [Bool] = []
+    /// Instruction index -> an add or shift folded into the sum after it (`foldedSums`); per
+    /// result value of the sum's instruction, the form it computes.
+    var foldedSums: [Bool] = []
+    var sums: [Int32: AddressForm] = [:]
     /// Linear positions: per block its first and terminator position; per instruction its position.
     var blockStart: [Int32]
     var blockEnd: [Int32]
@@ -80,6 +88,34 @@ struct RegisterAllocation {
     /// stores to the slot as always and copies into the register; the register is one no
     /// interval holds and nothing clobbers from the definition to that position.
     var heads: [Int32: (register: Location, end: Int32)] = [:]
+}
+
+/// An integer sum computed by one instruction: base + index × 2^scale + disp (x86 `lea`; 32-bit
+/// sums wrap like the adds they replace). At least one of base and index is set.
+struct AddressForm: Equatable {
+    var base: IRValue?
+    var index: IRValue?
+    var scale: UInt8 = 0
+    var disp: Int64 = 0
+
+    /// The sum of two forms, if one instruction computes it: at most two registers, one of them
+    /// scaled; the displacement wraps for 32-bit sums and must fit a signed 32-bit field for
+    /// 64-bit ones.
+    static func sum(_ x: AddressForm, _ y: AddressForm, wide: Bool) -> AddressForm? {
+        var registers: [(IRValue, UInt8)] = []
+        for f in [x, y] {
+            if let b = f.base { registers.append((b, 0)) }
+            if let i = f.index { registers.append((i, f.scale)) }
+        }
+        guard registers.count <= 2, registers.filter({ $0.1 > 0 }).count <= 1 else { return nil }
+        let d = x.disp &+ y.disp
+        guard let disp = wide ? (Int32(exactly: d).map { Int64($0) }) : Int64(Int32(truncatingIfNeeded: d)) else { return nil }
+        var r = AddressForm(disp: disp)
+        for (v, scale) in registers.sorted(by: { $0.1 < $1.1 }) {
+            if r.base == nil && scale == 0 { r.base = v } else { r.index = v; r.scale = scale }
+        }
+        return r
+    }
 }
 
 enum AllocationError: Error { case tooComplex }
@@ -161,6 +197,79 @@ struct RegisterAllocator {
         return folded
     }
 
+    /// Integer adds (and subtractions of a constant) that one `AddressForm` instruction computes
+    /// together with the adds and constant shifts by 1-3 right before them whose only use they
+    /// are: those are folded (no register; their operands are read by the sum's instruction),
+    /// the sum gets its form (by result value). Adjacent instructions only (constants between
+    /// them aside), so nothing runs between a folded operand's definition and its use.
+    static func foldedSums(_ f: IRFunction, order: [Int32], foldedLoads: [Bool]) -> (folded: [Bool], sums: [Int32: AddressForm], root: [Int32: Int32]) {
+        let uses = f.useCounts(in: order)
+        var folded = [Bool](repeating: false, count: f.insts.count)
+        var sums: [Int32: AddressForm] = [:]
+        var root: [Int32: Int32] = [:]  // folded instruction -> the instruction emitting the sum
+        for b in order {
+            // Constants emit nothing where they stand: they do not separate instructions.
+            let insts = f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op != .const }
+            var forms: [AddressForm?] = Array(repeating: nil, count: insts.count)
+            var foldsPrevious = [Bool](repeating: false, count: insts.count)
+            for (k, i) in insts.enumerated() {
+                let inst = f.insts[Int(i)]
+                guard let t = inst.type, t == .i32 || t == .i64, inst.op == .add || inst.op == .sub || inst.op == .shl else { continue }
+                let wide = t == .i64
+                func constant(_ v: IRValue) -> Int64? {
+                    f.constant(v).map { wide ? Int64(bitPattern: $0) : Int64(Int32(truncatingIfNeeded: $0)) }
+                }
+                // An operand as a term: the previous instruction's form when it can fold.
+                var usedPrevious = false
+                func term(_ v: IRValue, folding: Bool) -> AddressForm? {
+                    if let c = constant(v) { return AddressForm(disp: c) }
+                    if folding, k > 0, f.insts[Int(insts[k - 1])].result == v, uses[Int(v.id)] == 1, let p = forms[k - 1],
+                       f.insts[Int(insts[k - 1])].type == t, !foldedLoads[Int(insts[k - 1])] {
+                        usedPrevious = true
+                        return p
+                    }
+                    if k > 0, foldedLoads[Int(insts[k - 1])], f.insts[Int(insts[k - 1])].result == v { return nil }
+                    return AddressForm(base: v)
+                }
+                func form(folding: Bool) -> AddressForm? {
+                    usedPrevious = false
+                    switch inst.op {
+                    case .add:
+                        guard let x = term(inst.a, folding: folding), let y = term(inst.b, folding: folding) else { return nil }
+                        return AddressForm.sum(x, y, wide: wide)
+                    case .sub:
+                        guard let c = constant(inst.b), c != Int64.min, let x = term(inst.a, folding: folding) else { return nil }
+                        return AddressForm.sum(x, AddressForm(disp: -c), wide: wide)
+                    default:  // shl by 1-3 of a register
+                        guard let c = f.constant(inst.b), case let n = c & (wide ? 63 : 31), (1...3).contains(n), constant(inst.a) == nil,
+                              let x = term(inst.a, folding: folding), x.index == nil, x.disp == 0, let v = x.base else { return nil }
+                        return AddressForm(index: v, scale: UInt8(n))
+                    }
+                }
+                if let withPrevious = form(folding: true), usedPrevious {
+                    forms[k] = withPrevious
+                    foldsPrevious[k] = true
+                } else {
+                    forms[k] = form(folding: false)
+                }
+            }
+            // Each instruction that folds its predecessor takes it (and what it folded) out; the
+            // last of a chain emits the sum.
+            for k in insts.indices where foldsPrevious[k] {
+                folded[Int(insts[k - 1])] = true
+            }
+            for k in insts.indices.reversed() where foldsPrevious[k] && !folded[Int(insts[k])] {
+                sums[f.insts[Int(insts[k])].result.id] = forms[k]!
+                var j = k
+                while j > 0 && foldsPrevious[j] {
+                    root[insts[j - 1]] = insts[k]
+                    j -= 1
+                }
+            }
+        }
+        return (folded, sums, root)
+    }
+
     func run() throws(AllocationError) -> RegisterAllocation {
         let nb = f.blocks.count
         var blockStart = [Int32](repeating: -1, count: nb)
@@ -168,6 +277,8 @@ struct RegisterAllocator {
         var instPosition = [Int32](repeating: -1, count: f.insts.count)
         let fused = Self.fusedCompares(f, order: order)
         let foldedLoads = Self.foldedLoads(f, order: order, machine: machine)
+        let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads)
+            : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [:])
         var pos: Int32 = 0
         for b in order {
             blockStart[Int(b)] = pos
@@ -212,12 +323,14 @@ struct RegisterAllocator {
                     if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
                 } else if foldedLoads[Int(i)] {
                     at += 2  // the address is read by the next instruction
+                } else if let r = sums.root[i] {
+                    at = instPosition[Int(r)]  // read by the sum's instruction
                 }
                 f.forEachOperand(inst) { v in
                     uses[Int(v.id)].append((b, at))
                     weight[Int(v.id)] += w
                 }
-                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)] {
+                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[i] == nil {
                     let id = Int(inst.result.id)
                     defPos[id] = instPosition[Int(i)]
                     defBlock[id] = b
@@ -688,6 +801,7 @@ struct RegisterAllocator {
         }
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
+            foldedSums: sums.folded, sums: sums.sums,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
             reloads: reloads, blockOverrides: blockOverrides, heads: heads)
     }

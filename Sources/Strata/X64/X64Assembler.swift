@@ -199,6 +199,12 @@ struct X64Assembler {
     mutating func movsx16(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(nil, w: w == .w64, [0x0F, 0xBF], reg: dst.code, rm: src.code) }
     mutating func movsxd(_ dst: Reg, _ src: Reg) { opRR(nil, w: true, [0x63], reg: dst.code, rm: src.code) }
     mutating func lea(_ w: Width, _ dst: Reg, _ m: Mem) { opRM(nil, w: w == .w64, [0x8D], reg: dst.code, m) }
+    /// lea dst, [index × 2^scale + disp32]: no base register (SIB base 101 with mod 00).
+    mutating func lea(_ w: Width, _ dst: Reg, index: Reg, scale: UInt8, _ disp: Int32) {
+        precondition(index != .rsp, "rsp cannot be an index register")
+        rex(w: w == .w64, r: dst.high, x: index.high, b: 0)
+        byte(0x8D); byte(dst.low << 3 | 4); byte(scale << 6 | index.low << 3 | 5); u32(UInt32(bitPattern: disp))
+    }
 
     mutating func push(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x50 | r.low) }
     mutating func pop(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x58 | r.low) }

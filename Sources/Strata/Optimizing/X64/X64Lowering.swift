@@ -46,7 +46,7 @@ enum X64Machine {
             let count = X64MachineLayer.simdTemps(UInt32(inst.imm), constantCount: !inst.b.isNone && f.constant(inst.b) != nil)
             return count >= 2 ? 1 << UInt32(simdTemp.code) : 0
         },
-        callResultGPR: Reg.rax.code, callResultXMM: 0)
+        foldsSums: true, callResultGPR: Reg.rax.code, callResultXMM: 0)
 }
 
 struct X64Lowering {
@@ -395,7 +395,7 @@ struct X64Lowering {
             let insts = block.insts
             var restores: [(value: IRValue, slot: Location)] = []
             for (j, i) in insts.enumerated() {
-                if ra.fused[Int(i)] { continue }
+                if ra.fused[Int(i)] || ra.foldedSums[Int(i)] { continue }
                 if ra.foldedLoads[Int(i)] {
                     foldedLoad = f.insts[Int(i)]  // read by the next instruction
                     continue

@@ -21,6 +21,8 @@ extension X64Lowering {
             if direct != nil { return }  // moved from its register at the entry
             asm.load(.w64, Self.s2, Mem(.rbp, m.slotBufferOffset))
             loadSlot(r, Mem(Self.s2, Int32(16 * Int(inst.imm))))
+        case .add where ra.sums[inst.result.id] != nil, .sub where ra.sums[inst.result.id] != nil, .shl where ra.sums[inst.result.id] != nil:
+            sum(inst, ra.sums[inst.result.id]!)
         case .add where addAsLea(inst), .sub where addAsLea(inst):
             break
         case .add, .sub, .and, .or, .xor:
@@ -396,6 +398,23 @@ extension X64Lowering {
         case .simd:
             simd(inst)
         }
+    }
+
+    /// A sum with the adds and shifts folded into it (`RegisterAllocator.foldedSums`): one `lea`.
+    mutating func sum(_ inst: IRInst, _ form: AddressForm) {
+        let w = Self.width(inst.type!)
+        let d = dst(inst.result)
+        let disp = Int32(truncatingIfNeeded: form.disp)
+        let index = form.index.map { gpr($0, into: Self.s2) }
+        if let b = form.base {
+            let base = gpr(b, into: Self.s1)
+            if let index { asm.lea(w, d, Mem(base, index: index, scale: form.scale, disp)) } else { asm.lea(w, d, Mem(base, disp)) }
+        } else if let index {
+            if form.scale == 1 { asm.lea(w, d, Mem(index, index: index, scale: 0, disp)) } else { asm.lea(w, d, index: index, scale: form.scale, disp) }
+        } else {
+            preconditionFailure("a sum without registers")
+        }
+        finish(inst.result, d)
     }
 
     /// An add (or a subtraction of a constant) whose result register is neither operand's:
