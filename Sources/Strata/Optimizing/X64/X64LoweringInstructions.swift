@@ -63,6 +63,9 @@ extension X64Lowering {
                     // rorx: into the result's register from the operand's, no copy first.
                     let a = gpr(inst.a, into: d)
                     asm.rorx(w, d, a, op == .ror ? count : (w == .w32 ? 32 : 64) - count)
+                } else if op == .shl, (1...3).contains(count), f.constant(inst.a) == nil, case .gpr(let a) = loc(inst.a), Reg(a) != d {
+                    // From another register: one lea (a × 2, 4, 8), no copy first.
+                    if count == 1 { asm.lea(w, d, Mem(Reg(a), index: Reg(a))) } else { asm.lea(w, d, index: Reg(a), scale: count, 0) }
                 } else {
                     move(inst.a, to: d)
                     asm.shift(op, w, d, imm: count)
