@@ -121,6 +121,7 @@ struct BenchRun: ParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Benchmark the tiers against native code and the peers found on this machine.",
         discussion: "Run Benchmarks/build.sh first for the native builds. Measures; never fails on speed.")
 

@@ -5,6 +5,7 @@ import Strata
 /// `strata compile`: fills the code cache ahead of time (the precompile step).
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compile",
         abstract: "Compile a module into the code cache, so that later runs start compiled.",
         discussion: "With --tier tiered (the default), every function is compiled for tiered runs; with --tier baseline, for baseline runs.")
 
@@ -46,7 +47,7 @@ struct Compile: ParsableCommand {
 
 /// `strata cache`: where the cache is, what it holds, and emptying it.
 struct Cache: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Inspect or clean the code cache.")
+    static let configuration = CommandConfiguration(commandName: "cache", abstract: "Inspect or clean the code cache.")
 
     @Argument(help: "stats, clean or path.")
     var action: String

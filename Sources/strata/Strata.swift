@@ -16,6 +16,7 @@ struct StrataCommand: ParsableCommand {
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Print the code Strata generates for a module's functions.",
         discussion: """
             Interpreter tier: the translated instructions; a name "first__second" marks a sequence, \
@@ -110,6 +111,7 @@ struct Dump: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Run the bundled demo module: draw a Mandelbrot set from Wasm memory, then time a bigger run.")
 
     @Argument(help: "The demo module.")
@@ -214,6 +216,7 @@ func writeGuestProfile() {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a module: a WASI command's _start, or an exported function, printing its results.",
         discussion: """
             A module importing wasi_snapshot_preview1 gets WASI: ARGS become the program's arguments \
@@ -390,7 +393,7 @@ struct Run: ParsableCommand {
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Decode and validate a module.")
+    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Decode and validate a module.")
 
     @Flag(help: "Also time decoding+validation alone and module creation in the chosen tier.")
     var time = false
@@ -441,6 +444,7 @@ struct Validate: ParsableCommand {
 
 struct Wast: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "wast",
         abstract: "Run .wast spec scripts (files or folders).",
         discussion: "Paths are read relative to the testsuite root (--testsuite or STRATA_TESTSUITE) when they are not found as given.")
 

@@ -38,6 +38,25 @@ import WAT
         return module
     }
 
+    /// A directory cache remembers the build identity per binary outside its entries; a
+    /// remembered value of another form is not taken.
+    @Test func theBuildIdentityIsRememberedBesideTheEntries() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir)
+        let key = try #require(CodeCacheFormat.identityKey, "SwiftPM's linker writes a build id")
+        cache.storeMemo(key, Array(CodeCacheFormat.identity.utf8))
+        #expect(cache.loadMemo(key).flatMap(CodeCacheFormat.rememberedIdentity) == CodeCacheFormat.identity)
+        #expect(cache.statistics.entries == 0)
+        cache.clean()
+        #expect(cache.loadMemo(key) != nil)
+        for bad in ["", "strata 0.0 format 1 codegen 00", CodeCacheFormat.identity + "0", CodeCacheFormat.identity.uppercased(),
+                    String(CodeCacheFormat.identity.dropLast()) + "g"] {
+            #expect(CodeCacheFormat.rememberedIdentity(Array(bad.utf8)) == nil, "\(bad)")
+        }
+        #expect(CodeCacheFormat.identity(using: cache) == CodeCacheFormat.identity)
+    }
+
     @Test func aSecondRunStartsCompiled() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -284,6 +303,14 @@ import WAT
         #expect(processes.allSatisfy { $0.terminationStatus == 0 })
         let m = try Module(engine: Self.engine(try DirectoryCodeCache(directory: dir)), bytes: try wat2wasm(Self.program))
         #expect(m.functionsLoadedFromCache >= 2)
+        // The CLI remembered its build identity beside the entries: the probe's, the same as
+        // this test binary's (same code generator), so the two share entries.
+        let memos = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("build-") }
+        #expect(memos.count == 1)
+        if let memo = memos.first {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + memo)))
+            #expect(CodeCacheFormat.rememberedIdentity(bytes) == CodeCacheFormat.identity)
+        }
         #expect(try DirectoryCodeCache(directory: dir).entries().allSatisfy { !$0.path.contains(".tmp-") })
     }
 }

@@ -109,6 +109,10 @@ uint32_t strata_thread_id(void);
 /// The calling thread's stack: its lowest address and size (NULL and 0 when unknown).
 void strata_thread_stack_bounds(void **low, size_t *size);
 
+/// The GNU build id of the binary (executable or shared library) Strata's code is linked
+/// into: copies up to `capacity` bytes to `out` and returns how many (0: none).
+size_t strata_build_id(uint8_t *out, size_t capacity);
+
 /// CPU features compiled code may use (bit set = present).
 #define STRATA_CPU_SSE41  (1u << 0)
 #define STRATA_CPU_POPCNT (1u << 1)

@@ -1,3 +1,4 @@
+import CStrata
 import Crypto
 
 /// The code cache's entry format and the identity of the code generator that wrote it.
@@ -24,6 +25,43 @@ enum CodeCacheFormat {
         }
         let digest = CacheKey(digest: Array(h.finalize())).hex
         return "strata \(strataVersion) format \(version) codegen \(digest)"
+    }()
+
+    /// `identity`, remembered by a persistent cache (`BuildIdentityMemo`: a directory cache, or a
+    /// fallback cache holding one) per binary, under a key derived from the binary's GNU build
+    /// id: a process that finds it there compiles no probe at start-up (about a millisecond).
+    /// The value is the probe's identity itself, so programs with the same code generator still
+    /// share entries; a remembered value of the wrong form is ignored.
+    static func identity(using cache: (any CodeCache)?) -> String {
+        if let known = known.withLock({ $0 }) { return known }
+        let memo = cache as? BuildIdentityMemo, key = identityKey
+        if let memo, let key, let stored = memo.loadMemo(key), let s = rememberedIdentity(stored) {
+            known.withLock { $0 = s }
+            return s
+        }
+        let s = identity
+        known.withLock { $0 = s }
+        if let memo, let key { memo.storeMemo(key, Array(s.utf8)) }
+        return s
+    }
+    private static let known = Locked<String?>(nil)
+    /// A remembered identity, if it has the form of this version's (`identity`): else nil.
+    static func rememberedIdentity(_ bytes: [UInt8]) -> String? {
+        let s = String(decoding: bytes, as: UTF8.self)
+        let prefix = "strata \(strataVersion) format \(version) codegen "
+        guard s.hasPrefix(prefix), s.utf8.count == prefix.utf8.count + 64,
+              s.utf8.dropFirst(prefix.utf8.count).allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+        return s
+    }
+    /// Where `identity(using:)` keeps the identity: nil for a binary without a build id.
+    static let identityKey: CacheKey? = {
+        var id = [UInt8](repeating: 0, count: 64)
+        let n = id.withUnsafeMutableBufferPointer { strata_build_id($0.baseAddress!, $0.count) }
+        guard n > 0 else { return nil }
+        var h = SHA256()
+        h.update(data: Array("strata-build-identity \(strataVersion) format \(version)".utf8))
+        h.update(data: Array(id.prefix(n)))
+        return CacheKey(digest: Array(h.finalize()))
     }()
 
     /// A small C program compiled for wasm32 (loops, integer and float arithmetic, memory,

@@ -22,16 +22,18 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// The key of `module` bytes for an engine's configuration on this machine (tiered mode's
     /// baseline code has the hotness weights built in).
     static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
-        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures,
+        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures, identity: CodeCacheFormat.identity(using: c.codeCache),
            settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
                + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
     }
 
     /// Computes the key of `module` bytes compiled for `tier` on this machine.
-    static func of(module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32, settings: String = "") -> CacheKey {
+    static func of(
+        module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32, identity: String = CodeCacheFormat.identity, settings: String = ""
+    ) -> CacheKey {
         var h = SHA256()
         h.update(data: Array("strata-code-cache".utf8))
-        h.update(data: Array(CodeCacheFormat.identity.utf8))
+        h.update(data: Array(identity.utf8))
         h.update(data: Array("tier=\(tier.rawValue);compiler=\(CodeCacheFormat.compilerSettings);features=\(CodeCacheFormat.features);\(settings)".utf8))
         withUnsafeBytes(of: cpuFeatures.littleEndian) { h.update(bufferPointer: $0) }
         h.update(bufferPointer: UnsafeRawBufferPointer(module))
@@ -82,4 +84,19 @@ public final class FallbackCodeCache: CodeCache, @unchecked Sendable {
     }
     public func store(_ key: CacheKey, _ entry: [UInt8]) { for c in caches { c.store(key, entry) } }
     public func remove(_ key: CacheKey) { for c in caches { c.remove(key) } }
+}
+
+/// A cache that remembers the build identity per binary (`CodeCacheFormat.identity(using:)`)
+/// outside its entries: the persistent ones.
+protocol BuildIdentityMemo {
+    func loadMemo(_ key: CacheKey) -> [UInt8]?
+    func storeMemo(_ key: CacheKey, _ value: [UInt8])
+}
+extension DirectoryCodeCache: BuildIdentityMemo {}
+extension FallbackCodeCache: BuildIdentityMemo {
+    func loadMemo(_ key: CacheKey) -> [UInt8]? {
+        for c in caches { if let m = c as? BuildIdentityMemo, let v = m.loadMemo(key) { return v } }
+        return nil
+    }
+    func storeMemo(_ key: CacheKey, _ value: [UInt8]) { for c in caches { (c as? BuildIdentityMemo)?.storeMemo(key, value) } }
 }

@@ -73,8 +73,18 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     func folder(_ key: CacheKey) -> String { directory + "/" + String(key.hex.prefix(2)) }
     public func path(for key: CacheKey) -> String { folder(key) + "/" + String(key.hex.dropFirst(2)) }
 
-    public func load(_ key: CacheKey) -> [UInt8]? {
-        let fd = open(path(for: key), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)) }
+
+    public func store(_ key: CacheKey, _ entry: [UInt8]) {
+        let dir = folder(key)
+        guard (try? Self.makePrivateDirectory(dir, createParents: false)) != nil else { return }
+        if writeFile(entry, in: dir, to: path(for: key)) { evictIfNeeded() }
+    }
+
+    /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
+    /// used), else nil.
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -94,34 +104,33 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
             count = complete ? size : 0
         }
         guard complete else { return nil }
-        // A hit makes the entry the most recently used.
         _ = futimens(fd, nil)  // both times set to now
         return bytes
     }
 
-    public func store(_ key: CacheKey, _ entry: [UInt8]) {
+    /// Writes `bytes` to a temporary file in `dir`, then renames it to `path` (in `dir`): a
+    /// reader never sees a partial file. Whether it was published.
+    private func writeFile(_ bytes: [UInt8], in dir: String, to path: String) -> Bool {
         var fs = statvfs()
-        if statvfs(directory, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) < entry.count + minimumFreeSpace { return }
-        let dir = folder(key)
-        guard (try? Self.makePrivateDirectory(dir, createParents: false)) != nil else { return }
+        if statvfs(directory, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) < bytes.count + minimumFreeSpace { return false }
         let suffix = UInt64.random(in: 0...UInt64.max)
         let temp = dir + "/.tmp-\(getpid())-\(String(suffix, radix: 16))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return false }
         var done = 0
         var ok = true
-        while done < entry.count {
-            let n = entry.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { ok = false; break }
             done += n
         }
         close(fd)
-        guard ok, rename(temp, path(for: key)) == 0 else {
+        guard ok, rename(temp, path) == 0 else {
             unlink(temp)
-            return
+            return false
         }
-        evictIfNeeded()
+        return true
     }
 
     public func remove(_ key: CacheKey) { unlink(path(for: key)) }
@@ -175,4 +184,10 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     public func clean() {
         for e in entries() { unlink(e.path) }
     }
+
+    /// The build identity remembered for a binary (`CodeCacheFormat.identity(using:)`): a file
+    /// `DIR/build-KEY` beside the entries' folders, so entries' counts, eviction and `clean`
+    /// leave it alone.
+    func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex) }
+    func storeMemo(_ key: CacheKey, _ value: [UInt8]) { _ = writeFile(value, in: directory, to: directory + "/build-" + key.hex) }
 }
