@@ -206,6 +206,34 @@ import WAT
         }
     }
 
+    /// Constants of 4 and 8 bytes are stored as the instruction's immediate (8 bytes when they
+    /// are 32-bit values sign-extended), the others through a register; the trap site is the
+    /// store's either way.
+    @Test func constantStoresUseImmediates() throws {
+        let wat = """
+            (module (memory 1)
+              (func (export "store") (param i32) (result i64)
+                (i32.store (local.get 0) (i32.const -5))
+                (i64.store offset=8 (local.get 0) (i64.const -2))
+                (i64.store offset=16 (local.get 0) (i64.const 0x1_0000_0000))
+                (i64.store32 offset=24 (local.get 0) (i64.const 0x7_8000_0001))
+                (i32.store16 offset=28 (local.get 0) (i32.const 0x12345))
+                (i64.add (i64.add (i64.load (local.get 0)) (i64.load offset=8 (local.get 0)))
+                  (i64.add (i64.load offset=16 (local.get 0)) (i64.load offset=24 (local.get 0))))))
+            """
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        for address: Int32 in [0, 8, 100] {
+            #expect(try optimized.function("store")!.call([.i32(address)]) == interpreter.function("store")!.call([.i32(address)]))
+        }
+        for address: Int32 in [65_532, 65_520, 65_512, 65_506, -1] {
+            let want = try #require(thrownError { _ = try interpreter.function("store")!.call([.i32(address)]) } as? Trap)
+            let got = try #require(thrownError { _ = try optimized.function("store")!.call([.i32(address)]) } as? Trap)
+            #expect(got.kind == .memoryOutOfBounds && want.kind == .memoryOutOfBounds)
+            #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(address): \(got) vs \(want)")
+        }
+    }
+
     static let inliningProgram = """
         (module (memory 1)
           (data (i32.const 16) "\\2a\\00\\00\\00")

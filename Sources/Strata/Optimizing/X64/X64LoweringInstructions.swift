@@ -705,6 +705,13 @@ extension X64Lowering {
             return
         }
         let mm = address(of: inst)
+        // A constant of 4 or 8 bytes (sign-extended from 32 bits) is the store's immediate.
+        if let bits = f.constant(inst.b), access.width >= 4,
+           let value = access.width == 4 ? Int32(truncatingIfNeeded: bits) : Int32(exactly: Int64(bitPattern: bits)) {
+            m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
+            asm.storeImm(access.width == 4 ? .w32 : .w64, mm, value)
+            return
+        }
         let v = gpr(inst.b, into: Self.s1)
         m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
         switch access.width {
