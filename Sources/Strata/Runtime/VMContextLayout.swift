@@ -16,7 +16,6 @@ enum VMContextLayout {
     static let tailCall = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tailCall)!)
     static let memory0Base = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memory0Base)!)
 
-
     /// An instance's VM context is followed, in the same allocation, by the cells of the
     /// module's defined globals (16 bytes each, in index order) and then the references of its
     /// defined functions (`StrataFuncRef`, in index order), so compiled code reaches a defined
