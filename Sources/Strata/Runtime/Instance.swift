@@ -74,7 +74,8 @@ final class InstanceRuntime {
         let info = module.info
         let fCount = info.functionCount
         let definedGlobals = info.globals.count, definedFunctions = info.functionTypeIndices.count
-        storage = InstanceStorage(byteCount: VMContextLayout.instanceBytes(definedGlobals: definedGlobals, definedFunctions: definedFunctions))
+        // (Room for one reference at least: `ownRefs` is bound for one when there are none.)
+        storage = InstanceStorage(byteCount: VMContextLayout.instanceBytes(definedGlobals: definedGlobals, definedFunctions: max(definedFunctions, 1)))
         vmctx = storage.base.bindMemory(to: StrataVMContext.self, capacity: 1)
         vmctx.initialize(to: StrataVMContext())
         functionRefs = .allocate(capacity: max(fCount, 1))
