@@ -234,6 +234,36 @@ import WAT
         }
     }
 
+    /// Sixteen values live at once, compared pairwise with every integer condition: under this
+    /// pressure some compares read an operand from its spill slot (the left one too: then the
+    /// register operand is compared with the slot and the condition swapped); results equal the
+    /// interpreter's.
+    @Test func comparesWithSpilledOperandsKeepTheirConditions() throws {
+        let n = 16
+        let ops = ["lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
+        var body = ""
+        for k in 0..<n {
+            body += "(local.set \(2 + k) (i32.add (i32.mul (local.get 0) (i32.const \(2 * k + 1))) (i32.xor (local.get 1) (i32.const \(k * 0x0101_0101 & 0x7FFF_FFFF)))))\n"
+        }
+        var expr = ""
+        for k in 0..<n {
+            let term = "(i32.shl (i32.\(ops[k % 8]) (local.get \(2 + k)) (local.get \(2 + n - 1 - k))) (i32.const \(k)))"
+            expr = k == 0 ? term : "(i32.or \(expr) \(term))"
+        }
+        let wat = """
+            (module (func (export "f") (param i32 i32) (result i32) (local \(Array(repeating: "i32", count: n).joined(separator: " ")))
+            \(body)\(expr)))
+            """
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        let edges: [Int32] = [0, 1, -1, 7, Int32.max, Int32.min, 0x4000_0000, -0x4000_0001, 123_456_789, -987_654_321]
+        for a in edges {
+            for b in edges {
+                #expect(try optimized.function("f")!.call([.i32(a), .i32(b)]) == interpreter.function("f")!.call([.i32(a), .i32(b)]), "\(a) \(b)")
+            }
+        }
+    }
+
     static let inliningProgram = """
         (module (memory 1)
           (data (i32.const 16) "\\2a\\00\\00\\00")

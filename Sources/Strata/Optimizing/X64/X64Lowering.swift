@@ -770,7 +770,11 @@ struct X64Lowering {
         switch src(a, w, scratch: Self.s1) {
         case .reg(let r): cmp(r, bs, w)
         case .mem(let mm):
-            if case .imm(let i) = bs { asm.alu(.cmp, w, mm, imm: i) } else {
+            if case .imm(let i) = bs { asm.alu(.cmp, w, mm, imm: i) } else if case .reg(let r) = bs {
+                // b's register against a's slot: the operands swap, and the condition with them.
+                asm.alu(.cmp, w, r, mm)
+                cond = cond.swapped
+            } else {
                 asm.load(.w64, Self.s1, mm)
                 cmp(Self.s1, bs, w)
             }
