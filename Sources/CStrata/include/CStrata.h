@@ -66,6 +66,9 @@ typedef struct StrataVMContext {
     StrataTailCall *tailCall;            // offset 80: the store's pending tail call
     uint8_t *memory0Base;                // offset 88: memory 0's base (it never moves; NULL without a memory 0)
 } StrataVMContext;
+// The same allocation goes on past the context (96 bytes): a 16-byte cell per global the
+// module defines, then a StrataFuncRef per function it defines (VMContextLayout.swift), which
+// compiled code reaches at fixed offsets from the context.
 
 /// Written by the store's thread and, for an interrupt, by any thread; read by compiled code.
 static inline void strata_store_stack_limit(StrataVMContext *vmctx, uint64_t limit) {

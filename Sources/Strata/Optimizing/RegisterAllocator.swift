@@ -102,17 +102,24 @@ struct AddressForm: Equatable {
     /// scaled; the displacement wraps for 32-bit sums and must fit a signed 32-bit field for
     /// 64-bit ones.
     static func sum(_ x: AddressForm, _ y: AddressForm, wide: Bool) -> AddressForm? {
-        var registers: [(IRValue, UInt8)] = []
-        for f in [x, y] {
-            if let b = f.base { registers.append((b, 0)) }
-            if let i = f.index { registers.append((i, f.scale)) }
+        // No allocation: at most two registers fit, so collect them in fixed slots.
+        var registers: (IRValue, UInt8, IRValue, UInt8) = (.none, 0, .none, 0)
+        var count = 0, scaled = 0
+        func add(_ v: IRValue?, _ scale: UInt8) {
+            guard let v else { return }
+            count += 1
+            if scale > 0 { scaled += 1 }
+            if count == 1 { registers.0 = v; registers.1 = scale } else if count == 2 { registers.2 = v; registers.3 = scale }
         }
-        guard registers.count <= 2, registers.filter({ $0.1 > 0 }).count <= 1 else { return nil }
+        add(x.base, 0); add(x.index, x.scale); add(y.base, 0); add(y.index, y.scale)
+        guard count <= 2, scaled <= 1 else { return nil }
         let d = x.disp &+ y.disp
         guard let disp = wide ? (Int32(exactly: d).map { Int64($0) }) : Int64(Int32(truncatingIfNeeded: d)) else { return nil }
         var r = AddressForm(disp: disp)
-        for (v, scale) in registers.sorted(by: { $0.1 < $1.1 }) {
-            if r.base == nil && scale == 0 { r.base = v } else { r.index = v; r.scale = scale }
+        // The unscaled register is the base; a second one (or the scaled one) the index.
+        if count >= 1 { if registers.1 == 0 { r.base = registers.0 } else { r.index = registers.0; r.scale = registers.1 } }
+        if count == 2 {
+            if registers.3 == 0 && r.base == nil { r.base = registers.2 } else { r.index = registers.2; r.scale = registers.3 }
         }
         return r
     }

@@ -421,19 +421,20 @@ extension X64Lowering {
     }
 
     /// An add (or a subtraction of a constant) whose result register is neither operand's:
-    /// one `lea d, [a + b]` or `lea d, [a ± imm]` instead of a move and an add (32-bit lea
-    /// zero-extends like add).
+    /// the same one `lea` (`sum`) instead of a move and an add (32-bit lea zero-extends like add).
     mutating func addAsLea(_ inst: IRInst) -> Bool {
         guard case .gpr(let d) = loc(inst.result), case .gpr(let a) = loc(inst.a), a != d else { return false }
-        let w = Self.width(inst.type!)
+        let wide = inst.type == .i64
+        var form = AddressForm(base: inst.a)
         if let bits = f.constant(inst.b) {
-            let value = w == .w32 ? Int64(Int32(truncatingIfNeeded: bits)) : Int64(bitPattern: bits)
-            guard value != Int64.min, let i = Int32(exactly: inst.op == .sub ? -value : value) else { return false }
-            asm.lea(w, Reg(d), Mem(Reg(a), i))
-            return true
+            let value = wide ? Int64(bitPattern: bits) : Int64(Int32(truncatingIfNeeded: bits))
+            guard value != Int64.min, let withDisp = AddressForm.sum(form, AddressForm(disp: inst.op == .sub ? -value : value), wide: wide) else { return false }
+            form = withDisp
+        } else {
+            guard inst.op == .add, case .gpr(let b) = loc(inst.b), b != d else { return false }
+            form.index = inst.b
         }
-        guard inst.op == .add, case .gpr(let b) = loc(inst.b), b != d, Reg(b) != .rsp else { return false }
-        asm.lea(w, Reg(d), Mem(Reg(a), index: Reg(b)))
+        sum(inst, form)
         return true
     }
 
