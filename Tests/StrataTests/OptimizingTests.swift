@@ -936,6 +936,49 @@ import WAT
         }
     }
 
+    /// Shifts by a register use BMI2's `shlx`/`shrx`/`sarx` where the CPU has it and VEX
+    /// encodings are allowed: no copy of the count into cl, nothing moved out of rcx; with
+    /// `useAVX` off, the count goes to cl. Counts at and past the width are masked as Wasm says,
+    /// in both, and rotations by a register still use cl.
+    @Test func variableShiftsUseBMI2WhereTheCPUHasIt() throws {
+        let wat = """
+            (module
+              (func (export "f") (param i32 i32 i64 i64) (result i64)
+                (local $m i32)
+                (local.set $m (i32.xor (i32.shl (local.get 0) (local.get 1))
+                                       (i32.xor (i32.shr_u (local.get 0) (local.get 1)) (i32.shr_s (local.get 0) (local.get 1)))))
+                (i64.add
+                  (i64.extend_i32_u (i32.add (local.get $m) (i32.rotl (local.get 0) (local.get 1))))
+                  (i64.xor (i64.shl (local.get 2) (local.get 3))
+                           (i64.xor (i64.shr_u (local.get 2) (i64.extend_i32_u (local.get $m)))
+                                    (i64.shr_s (local.get 3) (local.get 2)))))))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        for useAVX in [true, false] {
+            let engine = Self.machineCodeEngine(useAVX: useAVX)
+            let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+            let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+            let bmi2 = lines.filter { $0.hasPrefix("shlx") || $0.hasPrefix("shrx") || $0.hasPrefix("sarx") }.count
+            let byCL = lines.filter { ($0.hasPrefix("shl ") || $0.hasPrefix("shr ") || $0.hasPrefix("sar ")) && $0.hasSuffix(", cl") }.count
+            if useAVX && strata_cpu_features() & STRATA_CPU_BMI2 != 0 {
+                #expect(bmi2 == 6, "\(lines)")
+                #expect(byCL == 0)
+            } else {
+                #expect(bmi2 == 0)
+                #expect(byCL == 6)
+            }
+            let f = try Store(engine: engine).instantiate(module).function("f")!
+            let values: [(Int32, Int32, Int64, Int64)] = [
+                (0, 0, 0, 0), (1, 31, 1, 63), (-1, 32, -1, 64), (Int32.min, 33, Int64.min, 65),
+                (0x1234_5678, -1, 0x0123_4567_89AB_CDEF, -1), (-0x1234_5678, 7, -0x0123_4567_89AB_CDEF, 100),
+            ]
+            for (a, b, c, d) in values {
+                let arguments: [Value] = [.i32(a), .i32(b), .i64(c), .i64(d)]
+                #expect(try f.call(arguments) == interpreter.call(arguments))
+            }
+        }
+    }
+
     /// br_table clamps an index held in a register with three instructions (no copy of it), and
     /// every index, in range, at the bounds and far out of range, goes where the interpreter's
     /// goes.

@@ -92,6 +92,10 @@ import Testing
         add("rorx r12d, ebx, 0x1e") { $0.rorx(.w32, .r12, .rbx, 30) }
         add("rorx rdx, r13, 0x3f") { $0.rorx(.w64, .rdx, .r13, 63) }
         add("rorx r9, r10, 0x1") { $0.rorx(.w64, .r9, .r10, 1) }
+        add("shlx eax, ecx, edx") { $0.shiftx(.shl, .w32, .rax, .rcx, count: .rdx) }
+        add("shrx r12d, ebx, r9d") { $0.shiftx(.shr, .w32, .r12, .rbx, count: .r9) }
+        add("sarx rdx, r13, rsi") { $0.shiftx(.sar, .w64, .rdx, .r13, count: .rsi) }
+        add("shlx r9, r10, r11") { $0.shiftx(.shl, .w64, .r9, .r10, count: .r11) }
         add("popcnt rax, r15") { $0.popcnt(.w64, .rax, .r15) }
         add("sete al") { $0.setcc(.e, .rax) }
         add("setl sil") { $0.setcc(.l, .rsi) }

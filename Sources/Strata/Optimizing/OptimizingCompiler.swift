@@ -17,7 +17,8 @@ enum OptimizingCompiler {
 
     /// Compiles one body. Throws only what validation throws; what this tier cannot compile
     /// comes back as `reason`.
-    /// `avx`, `bmi2`: use AVX encodings and BMI2's `rorx` (the caller checked the CPU).
+    /// `avx`, `bmi2`: use AVX encodings and BMI2's `rorx`, `shlx`, `shrx`, `sarx` (the caller
+    /// checked the CPU).
     /// `osrLoop`: an on-stack-replacement entry at the loop at this Wasm offset instead of the
     /// function's entries (see `IRBuilder.osrLoop`).
     static func compile(_ source: FunctionSource, avx: Bool, bmi2: Bool = false, keepIR: Bool = false, osrLoop: Int32? = nil) throws(WasmError) -> Output {
@@ -43,7 +44,7 @@ enum OptimizingCompiler {
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
         do {
-            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx)).run()
+            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx, bmi2: bmi2)).run()
         } catch {
             return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
         }

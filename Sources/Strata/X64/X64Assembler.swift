@@ -265,6 +265,17 @@ struct X64Assembler {
         byte((w == .w64 ? 0x80 : 0) | 0x78 | 0x03)
         byte(0xF0); byte(0xC0 | (dst.code & 7) << 3 | (src.code & 7)); byte(imm)
     }
+    /// shlx / shrx / sarx dst, src, count (BMI2): src shifted by count (any registers, count
+    /// masked like cl's) into dst, flags untouched. VEX map 0F38, opcode F7, prefix 66 / F2 /
+    /// F3, W for 64 bits, the count in vvvv.
+    mutating func shiftx(_ op: Shift, _ w: Width, _ dst: Reg, _ src: Reg, count: Reg) {
+        let pp: UInt8 = op == .shl ? 1 : op == .shr ? 3 : 2
+        precondition(op == .shl || op == .shr || op == .sar, "BMI2 has no rotate by a register")
+        byte(0xC4)
+        byte((dst.code >> 3 == 0 ? 0x80 : 0) | 0x40 | (src.code >> 3 == 0 ? 0x20 : 0) | 0x02)
+        byte((w == .w64 ? 0x80 : 0) | (~count.code & 15) << 3 | pp)
+        byte(0xF7); byte(0xC0 | (dst.code & 7) << 3 | (src.code & 7))
+    }
     mutating func lzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBD], reg: dst.code, rm: src.code) }
     mutating func tzcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xBC], reg: dst.code, rm: src.code) }
     mutating func popcnt(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(0xF3, w: w == .w64, [0x0F, 0xB8], reg: dst.code, rm: src.code) }

@@ -25,10 +25,18 @@ enum X64Machine {
     /// The temporary a SIMD sequence needs beyond xmm14 and xmm15 (`X64Lowering.simd`).
     static let simdTemp = XReg(13)
 
-    /// The machine with AVX (VEX forms read unaligned memory operands) or without.
-    static func registers(avx: Bool) -> RegisterSet {
+    /// The machine with AVX (VEX forms read unaligned memory operands) or without, and with
+    /// BMI2 (shifts by a register take the count in any register: `shlx`, `shrx`, `sarx`; only
+    /// rotations still need cl) or without.
+    static func registers(avx: Bool, bmi2: Bool = false) -> RegisterSet {
         var r = registers
         if avx { r.foldsVectorLoad = { X64MachineLayer.simdBinary[UInt32(truncatingIfNeeded: $0)] != nil } }
+        if bmi2 {
+            let general = r.clobbers
+            r.clobbers = { inst, f in
+                inst.op == .shl || inst.op == .shrS || inst.op == .shrU ? (0, 0) : general(inst, f)
+            }
+        }
         return r
     }
 
@@ -56,7 +64,8 @@ struct X64Lowering {
     static let loopAlignment = 64
     /// Use AVX encodings (three-operand float arithmetic).
     let avx: Bool
-    /// BMI2's `rorx` for rotations by a constant (the caller checked the CPU).
+    /// BMI2: `rorx` for rotations by a constant, `shlx`/`shrx`/`sarx` for shifts by a register
+    /// (the caller checked the CPU; the allocation was made for `X64Machine.registers(bmi2:)`).
     let bmi2: Bool
     static let x1 = XReg(15), x2 = XReg(14)
 

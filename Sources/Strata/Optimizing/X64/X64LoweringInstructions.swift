@@ -71,6 +71,13 @@ extension X64Lowering {
                     asm.shift(op, w, d, imm: count)
                 }
                 finish(r, d)
+            } else if bmi2, op == .shl || op == .shr || op == .sar {
+                // Operand and count in any registers, the result in a third: no copies to cl.
+                let a = gpr(inst.a, into: Self.s1)
+                let c = gpr(inst.b, into: Self.s2)
+                let d = dst(r)
+                asm.shiftx(op, w, d, a, count: c)
+                finish(r, d)
             } else {
                 // The count goes to cl; nothing else lives in rcx across a variable shift.
                 move(inst.a, to: Self.s1)
