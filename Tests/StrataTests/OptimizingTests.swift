@@ -206,6 +206,63 @@ import WAT
         }
     }
 
+    /// A store of `load op z` back to the loaded address reads, modifies and writes memory in
+    /// one instruction (`RegisterAllocator.readModifyWrites`): for add, sub, and, or, xor of 32
+    /// and 64 bits, with pure instructions between the load and the store; not when a load, a
+    /// call or a store comes between, the address or offset differs, the loaded value or the
+    /// result has another use, or the loaded value is subtracted from. Values, and the offsets
+    /// of out-of-bounds traps (the load's), equal the interpreter's.
+    @Test func storesOfALoadedValueChangedReadModifyWrite() throws {
+        let wat = """
+            (module (memory 1)
+              (func $g (result i32) (i32.const 1))
+              (func (export "folds") (param i32 i32 i64)
+                (i32.store offset=4 (local.get 0) (i32.add (i32.load offset=4 (local.get 0)) (i32.const 16)))
+                (i32.store (local.get 0) (i32.or (i32.shl (i32.const 1) (local.get 1)) (i32.load (local.get 0))))
+                (i64.store offset=8 (local.get 0) (i64.xor (i64.load offset=8 (local.get 0)) (local.get 2)))
+                (i64.store offset=16 (local.get 0) (i64.sub (i64.load offset=16 (local.get 0)) (i64.const 3)))
+                (i32.store offset=24 (local.get 0) (i32.and (i32.load offset=24 (local.get 0)) (local.get 1))))
+              (func (export "read") (param i32) (result i64)
+                (i64.add (i64.load (local.get 0)) (i64.add (i64.load offset=8 (local.get 0))
+                  (i64.add (i64.load offset=16 (local.get 0)) (i64.load offset=24 (local.get 0))))))
+              (func (export "keeps") (param i32 i32) (result i32) (local i32)
+                (i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.load offset=4 (local.get 0))))
+                (i32.store offset=8 (local.get 0) (i32.add (i32.load offset=8 (local.get 0)) (call $g)))
+                (i32.store offset=16 (local.get 0) (i32.add (i32.load offset=12 (local.get 0)) (local.get 1)))
+                (i32.store offset=20 (local.get 0) (i32.sub (local.get 1) (i32.load offset=20 (local.get 0))))
+                (local.set 2 (i32.load offset=24 (local.get 0)))
+                (i32.store offset=24 (local.get 0) (i32.xor (local.get 2) (local.get 1)))
+                (i32.store8 offset=28 (local.get 0) (i32.add (i32.load8_u offset=28 (local.get 0)) (i32.const 1)))
+                (i32.add (local.get 2) (i32.load (local.get 0)))))
+            """
+        for (k, expected) in [(1, 5), (3, 0)] {
+            let f = try ir(wat, function: k)
+            let order = IRPasses.reversePostorder(f)
+            let none = [Bool](repeating: false, count: f.insts.count)
+            let rmw = RegisterAllocator.readModifyWrites(f, order: order, sums: (none, [:]))
+            #expect(rmw.stores.count == expected, "function \(k): \(f.listing())")
+            #expect(rmw.folded.filter { $0 }.count == 2 * expected)
+        }
+        let interpreter = try instantiate(wat).1
+        let optimized = try compiled(wat)
+        // Both instances' memories change alike, call after call.
+        for address: Int32 in [0, 8, 100, 65_504] {
+            for (x, y): (Int32, Int64) in [(0, 0), (31, -1), (33, 0x1234_5678_9ABC_DEF0), (-1, Int64.min)] {
+                for instance in [optimized, interpreter] {
+                    _ = try instance.function("folds")!.call([.i32(address), .i32(x), .i64(y)])
+                }
+                #expect(try optimized.function("read")!.call([.i32(address)]) == interpreter.function("read")!.call([.i32(address)]))
+                #expect(try optimized.function("keeps")!.call([.i32(address), .i32(x)]) == interpreter.function("keeps")!.call([.i32(address), .i32(x)]))
+            }
+        }
+        for address: Int32 in [65_532, 65_528, 65_520, 65_512, -1] {
+            let want = try #require(thrownError { _ = try interpreter.function("folds")!.call([.i32(address), .i32(1), .i64(1)]) } as? Trap)
+            let got = try #require(thrownError { _ = try optimized.function("folds")!.call([.i32(address), .i32(1), .i64(1)]) } as? Trap)
+            #expect(got.kind == .memoryOutOfBounds && want.kind == .memoryOutOfBounds)
+            #expect(got.backtrace.map(\.offset) == want.backtrace.map(\.offset), "\(address): \(got) vs \(want)")
+        }
+    }
+
     /// Constants of 4 and 8 bytes are stored as the instruction's immediate (8 bytes when they
     /// are 32-bit values sign-extended), the others through a register; the trap site is the
     /// store's either way.

@@ -66,6 +66,9 @@ import Testing
         add("cmp rsp, qword ptr [r14 + 0x30]") { $0.alu(.cmp, .w64, .rsp, Mem(.r14, 48)) }
         add("cmp dword ptr [rax], 0x0") { $0.alu(.cmp, .w32, Mem(.rax), imm: 0) }
         add("add qword ptr [rbx + 0x8], 0x10000") { $0.alu(.add, .w64, Mem(.rbx, 8), imm: 65536) }
+        add("or dword ptr [r15 + rdx], ecx") { $0.alu(.or, .w32, Mem(.r15, index: .rdx), .rcx) }
+        add("sub qword ptr [r15 + r9 + 0x2c0], r12") { $0.alu(.sub, .w64, Mem(.r15, index: .r9, 0x2C0), .r12) }
+        add("xor dword ptr [rbp - 0x10], r11d") { $0.alu(.xor, .w32, Mem(.rbp, -16), .r11) }
         add("adc eax, ecx") { $0.alu(.adc, .w32, .rax, .rcx) }
         add("sbb rdx, rdx") { $0.alu(.sbb, .w64, .rdx, .rdx) }
         add("test r9, r10") { $0.test(.w64, .r9, .r10) }

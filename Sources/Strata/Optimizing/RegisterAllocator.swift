@@ -56,6 +56,14 @@ struct RegisterSet: Sendable {
 /// uses go first and short temporaries keep their registers. Hints coalesce a block argument with its parameter and a two-address
 /// result with its operands, so most moves at jumps disappear. Spill slots are reused once
 /// their interval ends.
+/// A store that reads, modifies and writes its memory (`RegisterAllocator.readModifyWrites`):
+/// memory op= operand, trapping where `load` (an instruction index) would.
+struct ReadModifyWrite {
+    var op: IROp
+    var operand: IRValue
+    var load: Int32
+}
+
 struct RegisterAllocation {
     var locations: [Location]
     var spillSlots: Int
@@ -70,6 +78,10 @@ struct RegisterAllocation {
     /// result value of the sum's instruction, the form it computes.
     var foldedSums: [Bool] = []
     var sums: [Int32: AddressForm] = [:]
+    /// Instruction index -> a load or an operation folded into the store that writes their
+    /// result back (`readModifyWrites`); per such store's instruction index, what it does.
+    var foldedIntoStores: [Bool] = []
+    var readModifyWrites: [Int32: ReadModifyWrite] = [:]
     /// Linear positions: per block its first and terminator position; per instruction its position.
     var blockStart: [Int32]
     var blockEnd: [Int32]
@@ -277,6 +289,56 @@ struct RegisterAllocator {
         return (folded, sums, root)
     }
 
+    /// Stores of an integer operation's result to the address its other operand was loaded
+    /// from (`x = load [p + k]; y = x op z; store [p + k], y`: add, sub, and, or, xor, 32 or
+    /// 64 bits, memory 0), where the load and the operation have no other use: the store
+    /// reads, modifies and writes the memory itself (`op [m], z`), the load and the operation
+    /// are folded (no register; z is read by the store). Only instructions that neither trap
+    /// nor touch memory may come between the load and the store, so the one access traps
+    /// where the load would have (it takes the load's trap site) and nothing sees the memory
+    /// in between.
+    static func readModifyWrites(
+        _ f: IRFunction, order: [Int32], sums: (folded: [Bool], sums: [Int32: AddressForm])
+    ) -> (folded: [Bool], stores: [Int32: ReadModifyWrite]) {
+        let uses = f.useCounts(in: order)
+        var folded = [Bool](repeating: false, count: f.insts.count)
+        var stores: [Int32: ReadModifyWrite] = [:]
+        for b in order {
+            let insts = f.blocks[Int(b)].insts
+            for (k, s) in insts.enumerated() {
+                let store = f.insts[Int(s)]
+                guard store.op == .store, store.memory == nil, store.imm == 0x36 || store.imm == 0x37 else { continue }
+                let t: IRType = store.imm == 0x36 ? .i32 : .i64
+                let opIndex = f.values[Int(store.b.id)].inst
+                guard opIndex >= 0, f.values[Int(store.b.id)].block == b, uses[Int(store.b.id)] == 1 else { continue }
+                let op = f.insts[Int(opIndex)]
+                guard op.type == t, [.add, .sub, .and, .or, .xor].contains(op.op), op.a != op.b,
+                      !sums.folded[Int(opIndex)], sums.sums[op.result.id] == nil else { continue }
+                func load(_ v: IRValue) -> Int32? {
+                    let i = f.values[Int(v.id)].inst
+                    guard i >= 0, f.values[Int(v.id)].block == b, uses[Int(v.id)] == 1 else { return nil }
+                    let l = f.insts[Int(i)]
+                    guard l.op == .load, l.memory == nil, l.imm == (t == .i32 ? 0x28 : 0x29), l.a == store.a, l.imm2 == store.imm2 else { return nil }
+                    return i
+                }
+                var operand = op.b
+                var loadIndex = load(op.a)
+                if loadIndex == nil, op.op.isCommutative, let i = load(op.b) {
+                    loadIndex = i
+                    operand = op.a
+                }
+                guard let l = loadIndex, let from = insts.firstIndex(of: l) else { continue }
+                // Between the load and the store: nothing that traps, writes or reads memory.
+                let between = insts[(from + 1)..<k]
+                guard between.allSatisfy({ $0 == opIndex || f.insts[Int($0)].op.isPure && f.insts[Int($0)].op != .simd }) else { continue }
+                folded[Int(l)] = true
+                folded[Int(opIndex)] = true
+                stores[s] = ReadModifyWrite(op: op.op, operand: operand, load: l)
+            }
+        }
+        return (folded, stores)
+    }
+
     func run() throws(AllocationError) -> RegisterAllocation {
         let nb = f.blocks.count
         var blockStart = [Int32](repeating: -1, count: nb)
@@ -286,6 +348,12 @@ struct RegisterAllocator {
         let foldedLoads = Self.foldedLoads(f, order: order, machine: machine)
         let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads)
             : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [:])
+        let rmw = Self.readModifyWrites(f, order: order, sums: (sums.folded, sums.sums))
+        var rmwRoot: [Int32: Int32] = [:]  // folded load or operation -> its store
+        for (s, w) in rmw.stores {
+            rmwRoot[w.load] = s
+            rmwRoot[f.values[Int(f.insts[Int(s)].b.id)].inst] = s
+        }
         var pos: Int32 = 0
         for b in order {
             blockStart[Int(b)] = pos
@@ -325,7 +393,9 @@ struct RegisterAllocator {
             for i in f.blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
                 var at = instPosition[Int(i)]
-                if fused[Int(i)] {
+                if let s = rmwRoot[i] {
+                    at = instPosition[Int(s)]  // read by the store
+                } else if fused[Int(i)] {
                     // Operands are read where the consumer is (the terminator, or the select next).
                     if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
                 } else if foldedLoads[Int(i)] {
@@ -337,7 +407,7 @@ struct RegisterAllocator {
                     uses[Int(v.id)].append((b, at))
                     weight[Int(v.id)] += w
                 }
-                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[i] == nil {
+                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[i] == nil, rmwRoot[i] == nil {
                     let id = Int(inst.result.id)
                     defPos[id] = instPosition[Int(i)]
                     defBlock[id] = b
@@ -808,7 +878,7 @@ struct RegisterAllocator {
         }
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
-            foldedSums: sums.folded, sums: sums.sums,
+            foldedSums: sums.folded, sums: sums.sums, foldedIntoStores: rmw.folded, readModifyWrites: rmw.stores,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
             reloads: reloads, blockOverrides: blockOverrides, heads: heads)
     }

@@ -224,6 +224,10 @@ struct X64Assembler {
             opRR(nil, w: w == .w64, [0x81], reg: op.rawValue, rm: dst.code); u32(UInt32(bitPattern: imm))
         }
     }
+    /// op [m], src: read, modify and write memory in one instruction.
+    mutating func alu(_ op: ALU, _ w: Width, _ m: Mem, _ src: Reg) {
+        opRM(nil, w: w == .w64, [op.rawValue << 3 | 1], reg: src.code, m)
+    }
     mutating func alu(_ op: ALU, _ w: Width, _ m: Mem, imm: Int32) {
         if let i8 = Int8(exactly: imm) {
             opRM(nil, w: w == .w64, [0x83], reg: op.rawValue, m); byte(UInt8(bitPattern: i8))

@@ -404,7 +404,7 @@ struct X64Lowering {
             let insts = block.insts
             var restores: [(value: IRValue, slot: Location)] = []
             for (j, i) in insts.enumerated() {
-                if ra.fused[Int(i)] || ra.foldedSums[Int(i)] { continue }
+                if ra.fused[Int(i)] || ra.foldedSums[Int(i)] || ra.foldedIntoStores[Int(i)] { continue }
                 if ra.foldedLoads[Int(i)] {
                     foldedLoad = f.insts[Int(i)]  // read by the next instruction
                     continue
@@ -419,6 +419,10 @@ struct X64Lowering {
                 }
                 flagsHold = nil
                 position = ra.instPosition[Int(i)]
+                if let w = ra.readModifyWrites[i] {
+                    readModifyWrite(inst, w)
+                    continue
+                }
                 instruction(inst, fusedCondition: previous)
                 foldedLoad = nil
                 // ... and restored once its results are taken.
@@ -760,6 +764,8 @@ struct X64Lowering {
     /// Sets the flags for an integer compare or eqz; returns the condition meaning "true".
     mutating func flags(_ c: IRInst) -> Cond {
         if c.op == .eqz {
+            // The instruction just emitted computed the operand and set ZF from it.
+            if flagsHold == c.a { return .e }
             let w = Self.width(f.type(c.a))
             switch src(c.a, w, scratch: Self.s1) {
             case .reg(let r): asm.test(w, r, r)

@@ -730,6 +730,32 @@ extension X64Lowering {
         }
     }
 
+    /// A store folding the load and the operation that computed its value
+    /// (`RegisterAllocator.readModifyWrites`): `op [m], operand`, trapping as the load would.
+    mutating func readModifyWrite(_ store: IRInst, _ w: ReadModifyWrite) {
+        let width: Width = store.imm == 0x36 ? .w32 : .w64
+        let op: ALU = switch w.op {
+        case .add: .add
+        case .sub: .sub
+        case .and: .and
+        case .or: .or
+        default: .xor
+        }
+        // The operand first (a spilled one through s1), then the address (s2 at most).
+        var operand = src(w.operand, width, scratch: Self.s1)
+        if case .mem(let slot) = operand {
+            asm.load(width, Self.s1, slot)
+            operand = .reg(Self.s1)
+        }
+        let mm = address(store.a, store.imm2)
+        m.faultSite(.memoryOutOfBounds, offset: Int(f.insts[Int(w.load)].offset))
+        switch operand {
+        case .reg(let r): asm.alu(op, width, mm, r)
+        case .imm(let i): asm.alu(op, width, mm, imm: i)
+        case .mem: preconditionFailure("loaded above")
+        }
+    }
+
     mutating func builtin(_ inst: IRInst) {
         let b = Builtin(rawValue: Int(inst.imm))!
         let order: [Reg] = [.rsi, .rdx, .rcx, .r8, .r9]
