@@ -206,6 +206,28 @@ import WAT
         }
     }
 
+    /// A branch on `eqz x` reuses the flags of the instruction computing x only right after it:
+    /// here x is computed, then a compare of two registers decides a branch (no constant
+    /// between them), and the block after it (only moves) and the compare's target both branch
+    /// on `eqz x`: they test x again. (Flags kept across blocks broke Lua 5.4's lexer: its
+    /// `save` took a failed allocation.)
+    @Test func flagsAreNotReusedAcrossBlocks() throws {
+        let wat = """
+            (module
+              (func (export "f") (param i32 i32) (result i32) (local $x i32)
+                (local.set $x (i32.and (local.get 0) (i32.const 255)))
+                (block $b
+                  (br_if $b (i32.lt_u (local.get 1) (local.get 0)))
+                  (local.set 1 (local.get 0)))
+                (if (result i32) (i32.eqz (local.get $x)) (then (local.get 1)) (else (i32.const -1)))))
+            """
+        let interpreter = try instantiate(wat).1.function("f")!
+        let optimized = try compiled(wat).function("f")!
+        for (a, b): (Int32, Int32) in [(0, 0), (0, 20), (256, 5), (256, 50), (1, 5), (1, 50), (-1, 9), (0x1_00, Int32.max)] {
+            #expect(try optimized.call([.i32(a), .i32(b)]) == interpreter.call([.i32(a), .i32(b)]), "\(a), \(b)")
+        }
+    }
+
     /// A store of `load op z` back to the loaded address reads, modifies and writes memory in
     /// one instruction (`RegisterAllocator.readModifyWrites`): for add, sub, and, or, xor of 32
     /// and 64 bits, with pure instructions between the load and the store; not when a load, a

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 30
+    static let revision = 31
 
     struct Output {
         var function: MachineFunction?

@@ -397,6 +397,9 @@ struct X64Lowering {
                 asm.align(Self.loopAlignment)
             }
             asm.bind(labels[Int(b)])
+            // Other blocks jump here with other flags (and the previous block's terminator
+            // may have set them): nothing is known of them at a block's start.
+            flagsHold = nil
             m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
             overrides = ra.blockOverrides[b]
             checkedAddresses.removeAll(keepingCapacity: true)
