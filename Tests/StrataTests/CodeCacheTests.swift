@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import CStrata
 import Testing
 import WAT
@@ -65,7 +64,7 @@ import WAT
         #expect(m1.functionsLoadedFromCache == 0)
         #expect(first.tieringStatistics.cacheStores >= 1 && first.tieringStatistics.cacheMisses == 1)
 
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let second = Self.engine(try DirectoryCodeCache(directory: dir), log: { e in events.withLock { $0.append(e) } })
         let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
         #expect(m2.functionsLoadedFromCache == 2)
@@ -112,7 +111,7 @@ import WAT
             _ = try instance.function("sum")!.callI32(50)
         }
         first.flushCodeCache()
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let second = Self.engine(cache, optimizeThreshold: 50, log: { e in events.withLock { $0.append(e) } })
         let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
         #expect(m2.currentTier(function: 0) == .optimizing && m2.currentTier(function: 1) == .optimizing)

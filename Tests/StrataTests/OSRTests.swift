@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import CStrata
 import Testing
 import WAT
@@ -240,7 +239,7 @@ import WAT
     /// The tier log reports the transfer with the loop's offset; the function runs baseline code
     /// from then on.
     @Test func transfersAreLogged() throws {
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let engine = Self.engine(log: { e in events.withLock { $0.append(e) } })
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let instance = try Store(engine: engine).instantiate(module)
@@ -272,7 +271,7 @@ import WAT
     /// Default mode: the background compilations finish while the loop runs, and the
     /// activation moves without being forced, to baseline code, then to optimized code.
     @Test func aLongLoopMovesOnceItsCodeIsReady() throws {
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         var configuration = EngineConfiguration()
         configuration.tier = .tiered
         configuration.tierUpThreshold = 1000
@@ -337,7 +336,7 @@ import WAT
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let reference = try Store(engine: Self.interpreter()).instantiate(try Module(engine: Self.interpreter(), bytes: try wat2wasm(Self.program)))
         let expected = try Self.calls.map { (name, args) in try reference.function(name)!.call(args) }
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             guard let instance = try? Store(engine: engine).instantiate(module) else {
                 failures.withLock { $0.append("instantiate") }

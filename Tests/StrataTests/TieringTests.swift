@@ -1,6 +1,5 @@
 import CStrata
 import Foundation
-import Synchronization
 import Testing
 import WAT
 @testable import Strata
@@ -60,7 +59,7 @@ import WAT
     }
 
     @Test func hotFunctionsTierUpAndColdOnesDoNot() throws {
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let engine = Self.tieredEngine(threshold: 100, log: { e in events.withLock { $0.append(e) } })
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let instance = try Store(engine: engine).instantiate(module)
@@ -88,7 +87,7 @@ import WAT
     /// A function the configuration keeps in the interpreter (here the SIMD one) is reported as
     /// not compiled and stays; calls and traps cross between it and compiled code.
     @Test func interpreterOnlyFunctionsStayAndTrapsCrossTiers() throws {
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let engine = Self.tieredEngine(threshold: 1, log: { e in events.withLock { $0.append(e) } }, interpreterOnly: [3])
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let instance = try Store(engine: engine).instantiate(module)
@@ -111,7 +110,7 @@ import WAT
     func threadsRunWhileFunctionsAreSwapped(chaos: UInt64?) throws {
         let engine = Self.tieredEngine(threshold: 1, optimizeThreshold: 100, chaos: chaos)
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
-        let failures = Mutex(0)
+        let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 4) { t in
             guard let instance = try? Store(engine: engine).instantiate(module) else {
                 failures.withLock { $0 += 1 }
@@ -131,7 +130,7 @@ import WAT
     /// The whole chain: interpreter, then baseline code that counts its own calls and loop
     /// iterations, then optimized code; the answers never change.
     @Test func hotFunctionsMoveThroughEveryTier() throws {
-        let events = Mutex<[TierEvent]>([])
+        let events = Locked<[TierEvent]>([])
         let engine = Self.tieredEngine(threshold: 1, optimizeThreshold: 200, log: { e in events.withLock { $0.append(e) } })
         let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
         let instance = try Store(engine: engine).instantiate(module)
