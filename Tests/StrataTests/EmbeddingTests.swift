@@ -219,6 +219,34 @@ import WAT
         #expect((thrownError { try g.set(.i32(1)) } as? WasmError)?.kind == .usage)
     }
 
+    /// A store whose instance imports one of the store's host functions is freed once the
+    /// embedder drops it (and the function's closure with it): the instance does not hold the
+    /// function's store (it used to: a cycle that kept every such store alive, and leaked it).
+    @Test func aStoreWithImportedHostFunctionsIsFreed() throws {
+        final class Probe { var freed: (() -> Void)?; deinit { freed?() } }
+        var freed = 0
+        weak var weakStore: Store?
+        do {
+            let engine = Engine()
+            let store = Store(engine: engine)
+            weakStore = store
+            let probe = Probe()
+            probe.freed = { freed += 1 }
+            let f = Function(store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in
+                _ = probe
+                return [.i32(args[0].i32! + 1)]
+            }
+            let module = try Module(engine: engine, bytes: try wat2wasm("""
+                (module (import "h" "inc" (func $inc (param i32) (result i32)))
+                  (func (export "run") (param i32) (result i32) (call $inc (local.get 0))))
+                """))
+            let instance = try store.instantiate(module, imports: [.function(f)])
+            #expect(try instance.function("run")!.call([.i32(41)]) == [.i32(42)])
+        }
+        #expect(weakStore == nil)
+        #expect(freed == 1)
+    }
+
     /// A defined global's cell lives past its instance's VM context (compiled code reads it with
     /// one load): code of every tier, the host and an importing instance see one cell, and an
     /// exported global stays readable after its instance, store and module are gone.

@@ -64,7 +64,11 @@ final class InstanceRuntime {
     private(set) var memories: [Memory] = []
     /// Tags, imports first (exception handling).
     private(set) var tags: [Tag] = []
-    private var importedFunctions: [Function] = []
+    private var importedFunctionCount = 0
+    /// Imported functions of other stores, kept alive with this instance. Those of its own
+    /// store are not retained here: the store keeps its host functions and instances, and a
+    /// `Function` holds its store, so retaining them would keep the store alive forever.
+    private var otherStoresFunctions: [Function] = []
     private var elementSegments: [[Slot]] = []
     private var dataDropped: [Bool] = []
 
@@ -97,8 +101,9 @@ final class InstanceRuntime {
             try Self.checkImport(imp, ext, engine: module.engine, module: module)
             switch ext {
             case .function(let f):
-                functionRefs[importedFunctions.count] = f.reference
-                importedFunctions.append(f)
+                functionRefs[importedFunctionCount] = f.reference
+                importedFunctionCount += 1
+                if f.store !== store { otherStoresFunctions.append(f) }
             case .table(let t): tables.append(t)
             case .memory(let m): memories.append(m)
             case .global(let g): globals.append(g)
