@@ -8,6 +8,10 @@ let package = Package(
         .library(name: "StrataSpecTest", targets: ["StrataSpecTest"]),
         .library(name: "StrataWASI", targets: ["StrataWASI"]),
         .executable(name: "strata", targets: ["strata"]),
+        // The WebAssembly C API (wasm.h) for C and C++ programs: libstrata_c.so and
+        // libstrata_c_static.a, headers in Sources/CStrataAPI/include (see docs/C-API.md).
+        .library(name: "strata_c", type: .dynamic, targets: ["StrataCAPI"]),
+        .library(name: "strata_c_static", type: .static, targets: ["StrataCAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
@@ -37,6 +41,11 @@ let package = Package(
             name: "StrataSpecTest",
             dependencies: ["Strata", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
         ),
+        // The C API: wasm.h, and its engine-independent C parts (vectors, the casts and
+        // ownership functions every object shares).
+        .target(name: "CStrataAPI"),
+        // The C API's objects over the Swift API.
+        .target(name: "StrataCAPI", dependencies: ["Strata", "CStrataAPI"]),
         .executableTarget(
             name: "strata",
             dependencies: [

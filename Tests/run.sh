@@ -79,6 +79,8 @@ else
 fi
 echo "== Profilers and debuggers: gdb backtraces through compiled code, the guest profiler in every mode, its flame graph in Chromium"
 bash Tests/profilers/run.sh
+echo "== C API: wasm.h programs in C and C++ against libstrata_c (shared and static library), and under AddressSanitizer"
+bash Tests/capi/run.sh
 echo "== unit tests"
 swift test
 echo "== tiering, on-stack replacement, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"

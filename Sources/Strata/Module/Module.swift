@@ -38,7 +38,7 @@ public final class Module: @unchecked Sendable {
     /// The module's bytes (bodies are translated and compiled later); in tiered mode, which
     /// functions have been queued, and the code compiled since (kept alive with the module:
     /// running code is never freed while the module lives).
-    private let bytes: [UInt8]
+    let bytes: [UInt8]
     private let tierClaims: Locked<[Bool]>
     /// Tiered mode: functions queued for the optimizing tier.
     private let optimizeClaims: Locked<[Bool]>

@@ -53,6 +53,9 @@ public final class Memory: @unchecked Sendable {
     }
 
     public var pages: UInt64 { definition.pointee.byteSize / wasmPageSize }
+    /// The first byte of the memory. It never moves (the memory's whole range is reserved at
+    /// creation): valid for the memory's lifetime, for `byteCount` bytes (which grow).
+    public var baseAddress: UnsafeMutableRawPointer { UnsafeMutableRawPointer(definition.pointee.base) }
     public var byteCount: Int { Int(definition.pointee.byteSize) }
 
     /// Grows by `delta` pages; returns the old size in pages, or nil (memory.grow's -1).
