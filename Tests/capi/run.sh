@@ -15,12 +15,16 @@ OUT=.build/test-output/capi
 mkdir -p "$OUT"
 "$WASM_TOOLS" parse Tests/capi/main.wat -o "$OUT/main.wasm"
 "$WASM_TOOLS" parse Tests/capi/start_trap.wat -o "$OUT/start_trap.wasm"
+"$WASM_TOOLS" parse Tests/capi/add.wat -o "$OUT/add.wasm"
 
 # What a C user passes to build and link against the library (see README, "From C").
 USE=(-I Sources/CStrataAPI/include -L "$LIB" -lstrata_c "-Wl,-rpath,$LIB" -lpthread -fuse-ld=lld)
 
 "$CC" -std=c11 -Wall -Wextra -Werror Tests/capi/capi_test.c "${USE[@]}" -o "$OUT/capi_test"
 "$OUT/capi_test" "$OUT/main.wasm" "$OUT/start_trap.wasm"
+
+"$CC" -std=c11 -Wall -Wextra -Werror Tests/capi/readme_example.c "${USE[@]}" -o "$OUT/readme_example"
+"$OUT/readme_example" "$OUT/add.wasm" | grep -q "add(2, 3) = 5"
 
 "$CC" -std=c11 -g -fsanitize=address -fno-omit-frame-pointer Tests/capi/capi_test.c "${USE[@]}" -o "$OUT/capi_test_asan"
 ASAN_OPTIONS=detect_leaks=1 "$OUT/capi_test_asan" "$OUT/main.wasm" "$OUT/start_trap.wasm"
