@@ -44,8 +44,11 @@ let package = Package(
         // The C API: wasm.h, and its engine-independent C parts (vectors, the casts and
         // ownership functions every object shares).
         .target(name: "CStrataAPI"),
-        // The C API's objects over the Swift API.
-        .target(name: "StrataCAPI", dependencies: ["Strata", "CStrataAPI"]),
+        // The C API's objects over the Swift API (strata.h's WASI and text too).
+        .target(
+            name: "StrataCAPI",
+            dependencies: ["Strata", "CStrataAPI", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
+        ),
         .executableTarget(
             name: "strata",
             dependencies: [

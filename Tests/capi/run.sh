@@ -26,8 +26,13 @@ USE=(-I Sources/CStrataAPI/include -L "$LIB" -lstrata_c "-Wl,-rpath,$LIB" -lpthr
 "$CC" -std=c11 -Wall -Wextra -Werror Tests/capi/readme_example.c "${USE[@]}" -o "$OUT/readme_example"
 "$OUT/readme_example" "$OUT/add.wasm" | grep -q "add(2, 3) = 5"
 
+"$CC" -std=c11 -Wall -Wextra -Werror Tests/capi/strata_test.c "${USE[@]}" -o "$OUT/strata_test"
+"$OUT/strata_test" "$OUT"
+
 "$CC" -std=c11 -g -fsanitize=address -fno-omit-frame-pointer Tests/capi/capi_test.c "${USE[@]}" -o "$OUT/capi_test_asan"
 ASAN_OPTIONS=detect_leaks=1 "$OUT/capi_test_asan" "$OUT/main.wasm" "$OUT/start_trap.wasm"
+"$CC" -std=c11 -g -fsanitize=address -fno-omit-frame-pointer Tests/capi/strata_test.c "${USE[@]}" -o "$OUT/strata_test_asan"
+ASAN_OPTIONS=detect_leaks=1 "$OUT/strata_test_asan" "$OUT"
 
 # The static library: Strata's objects in the program, the Swift runtime from the toolchain
 # (swiftrt.o registers the Swift metadata sections, as swiftc's own links do).
