@@ -48,23 +48,19 @@ public func wasmModuleExports(_ m: OpaquePointer, _ out: UnsafeMutablePointer<wa
     }
 }
 
-/// Serialized modules start with this tag, then the module's bytes: deserializing checks the
-/// tag and creates the module again (its compiled code then comes from the engine's code
-/// cache when one is configured).
-let serializedModuleTag = Array("strata-module-1\0".utf8)
-
+/// A module and its compiled code, in the code cache's format (`Module.serialized()`).
 @_cdecl("wasm_module_serialize")
 public func wasmModuleSerialize(_ m: OpaquePointer, _ out: UnsafeMutablePointer<wasm_byte_vec_t>) {
-    fill(out, serializedModuleTag + object(m, as: CModule.self).module.binary)
+    fill(out, object(m, as: CModule.self).module.serialized())
 }
 
+/// NULL for bytes that are not a serialized module; code made by another build or with other
+/// settings is compiled again (`Module(engine:serialized:)`).
 @_cdecl("wasm_module_deserialize")
 public func wasmModuleDeserialize(_ store: OpaquePointer, _ bytes: UnsafePointer<wasm_byte_vec_t>?) -> OpaquePointer? {
     guard let bytes else { return nil }
-    let b = bytes.pointee.bytes
-    guard b.starts(with: serializedModuleTag) else { return nil }
     let s = object(store, as: CStore.self)
-    guard let m = try? Module(engine: s.engine.engine, bytes: Array(b[serializedModuleTag.count...])) else { return nil }
+    guard let m = try? Module(engine: s.engine.engine, serialized: bytes.pointee.bytes) else { return nil }
     return CModule(m).retained()
 }
 

@@ -28,6 +28,54 @@ import WAT
         return Engine(configuration: c)
     }
 
+    /// A serialized module carries its compiled code in the code cache's format: on an engine of
+    /// the same settings every function starts compiled (tiered: the serializing engine's code
+    /// and baseline code for the rest; eager modes: their tier), and computes what the
+    /// interpreter does. An engine with other settings compiles again; bytes cut short or not
+    /// a serialized module are errors; a corrupted code part is a miss, not a crash.
+    @Test func serializedModulesCarryTheirCode() throws {
+        let bytes = try wat2wasm(Self.program)
+        for tier in [Tier.tiered, .baseline, .optimizing] {
+            let first = Self.engine(nil, tier: tier)
+            let module = try Module(engine: first, bytes: bytes)
+            let instance = try Store(engine: first).instantiate(module)
+            #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+            let serialized = module.serialized()
+            #expect(serialized.count > bytes.count)
+
+            let second = Self.engine(nil, tier: tier)
+            let again = try Module(engine: second, serialized: serialized)
+            #expect(again.functionsLoadedFromCache == again.definedFunctionCount, "\(tier)")
+            for f in 0..<again.definedFunctionCount {
+                #expect(again.currentTier(function: f + again.imports.count) == (tier == .tiered ? .baseline : tier), "\(tier) \(f)")
+            }
+            let store = Store(engine: second)
+            #expect(try store.instantiate(again).function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+
+            // Another tier: the code does not fit, the module is compiled again.
+            let other = Self.engine(nil, tier: tier == .optimizing ? .baseline : .optimizing)
+            let recompiled = try Module(engine: other, serialized: serialized)
+            #expect(recompiled.functionsLoadedFromCache == 0)
+            #expect(try Store(engine: other).instantiate(recompiled).function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+
+            // A flipped byte in the code part: the checksum makes it a miss.
+            var corrupt = serialized
+            corrupt[corrupt.count - 5] ^= 0xFF
+            let checked = try Module(engine: second, serialized: corrupt)
+            #expect(checked.functionsLoadedFromCache == 0)
+            #expect(try Store(engine: second).instantiate(checked).function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+
+            #expect(throws: WasmError.self) { try Module(engine: second, serialized: Array(serialized.prefix(40))) }
+            #expect(throws: WasmError.self) { try Module(engine: second, serialized: bytes) }
+        }
+        // The interpreter keeps no code: the binary alone, and it still runs.
+        let interpreter = Self.engine(nil, tier: .interpreter)
+        let plain = try Module(engine: interpreter, bytes: bytes).serialized()
+        #expect(plain.count == Module.serializedMagic.count + 8 + bytes.count)
+        #expect(try Store(engine: interpreter).instantiate(try Module(engine: interpreter, serialized: plain)).function("sum")!.callI32(50)
+            == TieringTests.expectedSum(50))
+    }
+
     /// Runs the program hot enough to tier up `sum` and `square`, and waits for the cache write.
     static func warmUp(_ engine: Engine) throws -> Module {
         let module = try Module(engine: engine, bytes: try wat2wasm(program))

@@ -58,12 +58,17 @@ public final class Module: @unchecked Sendable {
     public private(set) var functionsLoadedFromCache = 0
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
-    public init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
+    public convenience init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
+        try self.init(engine: engine, bytes: bytes, entry: nil)
+    }
+
+    /// `entry`: a code cache entry to use instead of the engine's cache (`init(engine:serialized:)`).
+    init(engine: Engine, bytes: [UInt8], entry preloaded: [UInt8]?) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
         let tiered = configuration.tier == .tiered
         // 1. Start the code cache lookup (the key hashes on another thread while sections decode).
-        let lookup = CacheLookup(configuration: configuration, bytes: bytes)
+        let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded)
         // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
         //    code from the mode's compilers); bodies a cache hit vouches for are skipped.
         let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
@@ -123,9 +128,15 @@ public final class Module: @unchecked Sendable {
         private var cached: [Bool] = []
         private let tiered: Bool
 
-        init(configuration: EngineConfiguration, bytes: [UInt8]) {
-            cache = configuration.tier == .interpreter ? nil : configuration.codeCache
-            pendingKey = cache.map { _ in ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } }
+        /// An entry given with the module (a serialized module's), used instead of the cache's.
+        private let preloaded: [UInt8]?
+
+        init(configuration: EngineConfiguration, bytes: [UInt8], preloaded: [UInt8]? = nil) {
+            let compiled = configuration.tier != .interpreter
+            cache = compiled ? configuration.codeCache : nil
+            self.preloaded = compiled ? preloaded : nil
+            pendingKey = cache != nil || self.preloaded != nil
+                ? ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } : nil
             tiered = configuration.tier == .tiered
         }
 
@@ -145,14 +156,14 @@ public final class Module: @unchecked Sendable {
         func isCached(count: Int, _ i: Int) -> Bool {
             if cached.count != count {
                 cached = [Bool](repeating: false, count: count)
-                if let cache, let key, let stored = cache.load(key) {
+                if let key, let stored = preloaded ?? cache?.load(key) {
                     entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
                     if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
                         for f in e.image.functions { cached[f.index] = true }
                     } else {
-                        // Corrupt, truncated, from another version, or names functions this
-                        // module does not have: a miss.
-                        cache.remove(key)
+                        // Corrupt, truncated, from another version or build or settings, or
+                        // names functions this module does not have: a miss.
+                        if preloaded == nil { cache?.remove(key) }
                         entry = nil
                     }
                 }
@@ -378,21 +389,37 @@ public final class Module: @unchecked Sendable {
     /// Writes this module's compiled code and hotness profile to the engine's code cache.
     func saveToCache() {
         guard let cache = engine.configuration.codeCache, let key = cacheKey else { return }
+        // Functions that ran but never got hot (initialization, code run once) get baseline
+        // code in the entry too, so the next run's start-up is compiled as well (as V8's code
+        // cache keeps every function compiled while the script ran).
+        let ran = translations.withLock { t in t.indices.filter { t[$0] != nil } }
+        guard let entry = cacheEntry(compilingInBaseline: ran) else { return }
+        cache.store(key, entry.serialize(key: key))
+    }
+
+    /// This module's compiled code, each function's best, and hotness profile as a code cache
+    /// entry (nil when there is neither). In tiered mode, `compilingInBaseline` functions
+    /// without code are compiled by the baseline compiler for it (here, on the calling thread,
+    /// each once; not placed in this run).
+    private func cacheEntry(compilingInBaseline missing: [Int]) -> CacheEntry? {
         // One code per function, the best: a function placed at creation (from the cache or
         // compiled eagerly) may have moved up a tier since. (Writing both made the entry
         // invalid, so the next run found nothing.)
         var best: [Int: (CodeImage, CodeImage.Function)] = [:]
-        if let initialImage { for f in initialImage.functions { best[f.index] = (initialImage, f) } }
-        for (index, fresh) in cacheFunctions.withLock({ $0 }) where best[index].map({ $0.1.tier < fresh.1.tier }) ?? true {
+        if let image = initialImage ?? compiled?.image { for f in image.functions { best[f.index] = (image, f) } }
+        // Tier-ups: kept for the cache, or (without one) read back from the placed code.
+        var fresher = cacheFunctions.withLock { $0 }
+        if cacheKey == nil {
+            for part in tieredCode.withLock({ $0 }) {
+                let f = part.code.image.functions[part.record]
+                if fresher[part.index].map({ $0.1.tier < f.tier }) ?? true { fresher[part.index] = (part.code.image, f) }
+            }
+        }
+        for (index, fresh) in fresher where best[index].map({ $0.1.tier < fresh.1.tier }) ?? true {
             best[index] = fresh
         }
-        // Functions that ran but never got hot (initialization, code run once) get baseline
-        // code in the entry too, so the next run's start-up is compiled as well (as V8's code
-        // cache keeps every function compiled while the script ran). Compiled here, on the
-        // saving thread, each once; not placed in this run.
         if engine.configuration.tier == .tiered, let compiler = Tier.tierUpCompiler(to: .baseline, configuration: engine.configuration) {
-            let ran = translations.withLock { t in t.indices.filter { t[$0] != nil } }
-            for i in ran where best[i] == nil {
+            for i in missing where best[i] == nil {
                 guard let f = try? compileOne(i, with: compiler) else { continue }
                 let image = CodeImage.encode([(i, f)])
                 cacheFunctions.withLock { $0[i] = (image, image.functions[0]) }
@@ -401,10 +428,43 @@ public final class Module: @unchecked Sendable {
         }
         let functions = best.values.sorted { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
-        guard !functions.isEmpty || !hot.isEmpty else { return }
-        let entry = CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot)
-        cache.store(key, entry.serialize(key: key))
+        guard !functions.isEmpty || !hot.isEmpty else { return nil }
+        return CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot)
     }
+
+    /// The module as bytes to keep or send: its binary and its compiled code in the code
+    /// cache's format (each function's best code; in tiered mode every function without code
+    /// is compiled by the baseline compiler first). `init(engine:serialized:)` on an engine of
+    /// the same build and settings places that code without compiling it.
+    public func serialized() -> [UInt8] {
+        var out = Self.serializedMagic
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { out += $0 }
+        out += bytes
+        if engine.configuration.tier != .interpreter, let entry = cacheEntry(compilingInBaseline: Array(0..<info.bodies.count)) {
+            let key = cacheKey ?? bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: engine.configuration) }
+            out += entry.serialize(key: key)
+        }
+        return out
+    }
+
+    /// A module from `serialized()`'s bytes. The binary is decoded (and validated where no
+    /// compiled code is given for it); the compiled code is used when it was made by this build
+    /// with this engine's settings, else the module is compiled as `init(engine:bytes:)` would.
+    /// The code is run as it is: deserialize only what you serialized (checksums catch
+    /// corruption, not tampering).
+    public convenience init(engine: Engine, serialized: [UInt8]) throws(WasmError) {
+        let m = Self.serializedMagic
+        guard serialized.count >= m.count + 8, serialized.starts(with: m) else {
+            throw WasmError(.malformed, "not a serialized Strata module")
+        }
+        let length = serialized[m.count..<(m.count + 8)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let start = m.count + 8
+        guard length <= UInt64(serialized.count - start) else { throw WasmError(.malformed, "a serialized Strata module cut short") }
+        let end = start + Int(length)
+        try self.init(engine: engine, bytes: Array(serialized[start..<end]), entry: end < serialized.count ? Array(serialized[end...]) : nil)
+    }
+
+    static let serializedMagic = Array("strata-module\u{0}v1\u{0}".utf8)
 
     /// The machine code of defined function `index` (function index space), when the module
     /// was created with `EngineConfiguration.keepMachineCode` and the function was compiled.
