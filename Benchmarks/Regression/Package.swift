@@ -21,6 +21,8 @@ let package = Package(
             name: "StrataRegression",
             dependencies: [
                 .product(name: "Strata", package: "Strata"),
+                // The C API, to measure a call through wasm.h against the Swift call.
+                .product(name: "strata_c_static", package: "Strata"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

@@ -12,6 +12,7 @@
 // `strata bench`.
 
 import Benchmark
+import CStrataAPI
 import Foundation
 import Strata
 import WAT
@@ -58,6 +59,51 @@ let hostCalls = """
           (br_if $again (i32.lt_u (local.get $acc) (local.get $n))))
         (local.get $acc)))
     """
+
+/// An export of a module made through the C API, with the objects it needs kept until the
+/// benchmark is done.
+final class CAPIFunction: @unchecked Sendable {
+    let engine: OpaquePointer, store: OpaquePointer, module: OpaquePointer, instance: OpaquePointer
+    var exports = wasm_extern_vec_t()
+    let function: OpaquePointer
+
+    init(_ wat: String, tier: Tier, name: String) throws {
+        let config = wasm_config_new()!
+        strata_config_tier_set(config, tier == .interpreter ? UInt8(STRATA_TIER_INTERPRETER.rawValue) : UInt8(STRATA_TIER_BASELINE.rawValue))
+        engine = wasm_engine_new_with_config(config)
+        store = wasm_store_new(engine)
+        var bytes = wasm_byte_vec_t()
+        let binary = try wat2wasm(wat)
+        binary.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { wasm_byte_vec_new(&bytes, b.count, $0.baseAddress) }
+        }
+        module = wasm_module_new(store, &bytes)
+        wasm_byte_vec_delete(&bytes)
+        var imports = wasm_extern_vec_t()
+        wasm_extern_vec_new_empty(&imports)
+        instance = wasm_instance_new(store, module, &imports, nil)
+        wasm_instance_exports(instance, &exports)
+        var types = wasm_exporttype_vec_t()
+        wasm_module_exports(module, &types)
+        var found: OpaquePointer?
+        for i in 0..<types.size {
+            let n = wasm_exporttype_name(types.data[i])!.pointee
+            if String(decoding: UnsafeRawBufferPointer(start: n.data, count: n.size), as: UTF8.self) == name {
+                found = wasm_extern_as_func(exports.data[i])
+            }
+        }
+        wasm_exporttype_vec_delete(&types)
+        function = found!
+    }
+
+    deinit {
+        wasm_extern_vec_delete(&exports)
+        wasm_instance_delete(instance)
+        wasm_module_delete(module)
+        wasm_store_delete(store)
+        wasm_engine_delete(engine)
+    }
+}
 
 /// Allocation counts are exact, so a threshold of zero tolerance catches any new allocation on
 /// these paths; time metrics keep the package's default tolerances.
@@ -116,6 +162,30 @@ let benchmarks: @Sendable () -> Void = {
             return try linker.instantiate(module, in: store).function("run")!
         }) { benchmark, run in
             blackHole(try run.callI32(Int32(benchmark.scaledIterations.count)))
+        }
+        // The same call as call-add through the C API (wasm.h): the vectors of `wasm_val_t`,
+        // their conversion and the C object lookup over the Swift call. (Not named call-*:
+        // its allocations have no checked threshold.)
+        Benchmark("c-api-add-x1000-\(tier)", configuration: .init(scalingFactor: .kilo)) { benchmark, add in
+            var args = [wasm_val_t](repeating: wasm_val_t(), count: 2)
+            var results = [wasm_val_t](repeating: wasm_val_t(), count: 1)
+            var sum: Int32 = 0
+            args.withUnsafeMutableBufferPointer { a in
+                results.withUnsafeMutableBufferPointer { r in
+                    var av = wasm_val_vec_t(size: 2, data: a.baseAddress), rv = wasm_val_vec_t(size: 1, data: r.baseAddress)
+                    for i in benchmark.scaledIterations {
+                        a[0].kind = wasm_valkind_t(WASM_I32.rawValue)
+                        a[0].of.i32 = Int32(truncatingIfNeeded: i)
+                        a[1].kind = wasm_valkind_t(WASM_I32.rawValue)
+                        a[1].of.i32 = 1
+                        if let trap = wasm_func_call(add.function, &av, &rv) { wasm_trap_delete(trap) }
+                        sum &+= r[0].of.i32
+                    }
+                }
+            }
+            blackHole(sum)
+        } setup: {
+            try CAPIFunction(calls, tier: tier, name: "add")
         }
         // A trap unwound to the host, with its backtrace.
         allocationBenchmark("trap", tier, setup: export("trap")) { benchmark, trap in
