@@ -314,7 +314,9 @@ public func wasmInstanceNew(
         guard count == m.imports.count else { throw CAPIError("the module has \(m.imports.count) imports, \(count) were given") }
         for i in 0..<count {
             guard let p = imports!.pointee.data[i] else { throw CAPIError("import \(i) is null") }
-            externs.append(object(p, as: CExtern.self).extern)
+            let e = object(p, as: CExtern.self)
+            guard e.store === s else { throw CAPIError("import \(i) belongs to another store") }
+            externs.append(e.extern)
         }
         return CInstance(try s.store.instantiate(m, imports: externs), store: s).retained()
     } catch {

@@ -141,14 +141,18 @@ public func strataLinkerDefine(
     _ e: OpaquePointer?
 ) -> OpaquePointer? {
     guard let e else { return cError("strata_linker_define: no extern") }
-    object(l, as: CLinker.self).linker.define(text(module, moduleLength), text(name, nameLength), object(e, as: CExtern.self).extern)
+    let linker = object(l, as: CLinker.self), ext = object(e, as: CExtern.self)
+    guard ext.store === linker.store else { return cError("strata_linker_define: the extern belongs to another store") }
+    linker.linker.define(text(module, moduleLength), text(name, nameLength), ext.extern)
     return nil
 }
 
 @_cdecl("strata_linker_define_instance")
 public func strataLinkerDefineInstance(_ l: OpaquePointer, _ name: UnsafePointer<CChar>?, _ length: Int, _ i: OpaquePointer?) -> OpaquePointer? {
     guard let i else { return cError("strata_linker_define_instance: no instance") }
-    object(l, as: CLinker.self).linker.define(instance: object(i, as: CInstance.self).instance, as: text(name, length))
+    let linker = object(l, as: CLinker.self), instance = object(i, as: CInstance.self)
+    guard instance.store === linker.store else { return cError("strata_linker_define_instance: the instance belongs to another store") }
+    linker.linker.define(instance: instance.instance, as: text(name, length))
     return nil
 }
 

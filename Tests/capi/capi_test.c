@@ -9,6 +9,7 @@
 #include "wasm.h"
 
 static int failures = 0;
+static wasm_engine_t* main_engine;  // the engine of main's store
 #define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
 
 static wasm_byte_vec_t read_file(const char* path) {
@@ -418,6 +419,19 @@ static void test_bad_inputs(wasm_store_t* store, wasm_module_t* module) {
     wasm_trap_t* trap = NULL;
     CHECK(wasm_instance_new(store, module, &none, &trap) == NULL && trap != NULL);
     if (trap) wasm_trap_delete(trap);
+    // Imports from another store: refused with a trap that says so.
+    wasm_store_t* other = wasm_store_new(main_engine);
+    imports_t im = make_imports(other);
+    wasm_extern_t* list[3] = {wasm_func_as_extern(im.hello), wasm_global_as_extern(im.g_const), wasm_global_as_extern(im.g_mut)};
+    wasm_extern_vec_t imports = WASM_ARRAY_VEC(list);
+    CHECK(wasm_instance_new(store, module, &imports, &trap) == NULL && trap != NULL);
+    if (trap) {
+        char* m = take_message(trap);
+        CHECK(strstr(m, "another store") != NULL);
+        free(m);
+    }
+    delete_imports(im);
+    wasm_store_delete(other);
 }
 
 // Threads: one engine and module, a store per thread.
@@ -481,6 +495,7 @@ int main(int argc, char** argv) {
     if (argc != 3) { fprintf(stderr, "usage: capi_test MAIN.wasm START_TRAP.wasm\n"); return 2; }
     wasm_byte_vec_t bytes = read_file(argv[1]);
     wasm_engine_t* engine = wasm_engine_new();
+    main_engine = engine;
     wasm_store_t* store = wasm_store_new(engine);
     CHECK(wasm_module_validate(store, &bytes));
     wasm_module_t* module = wasm_module_new(store, &bytes);
@@ -513,8 +528,8 @@ int main(int argc, char** argv) {
     test_create_destroy(&bytes);
     wasm_engine_delete(engine);
     wasm_byte_vec_delete(&bytes);
-    // One environment per make_imports: main, serialize, 4 threads, 20 rounds.
-    CHECK(env_finalized == 1 + 1 + 4 + 20);
+    // One environment per make_imports: main, serialize, another store, 4 threads, 20 rounds.
+    CHECK(env_finalized == 1 + 1 + 1 + 4 + 20);
     if (failures) { fprintf(stderr, "%d checks failed\n", failures); return 1; }
     printf("capi_test: all checks passed\n");
     return 0;
