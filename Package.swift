@@ -43,11 +43,13 @@ let package = Package(
         ),
         // The C API: wasm.h, and its engine-independent C parts (vectors, the casts and
         // ownership functions every object shares).
-        .target(name: "CStrataAPI"),
+        .target(name: "CStrataAPI", dependencies: ["CStrataAPIInternal"]),
+        // What the C part of the C API calls in its Swift part (not installed with wasm.h).
+        .target(name: "CStrataAPIInternal"),
         // The C API's objects over the Swift API (strata.h's WASI and text too).
         .target(
             name: "StrataCAPI",
-            dependencies: ["Strata", "CStrataAPI", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["Strata", "CStrataAPI", "CStrataAPIInternal", "StrataWASI", .product(name: "WAT", package: "WasmKit")]
         ),
         .executableTarget(
             name: "strata",

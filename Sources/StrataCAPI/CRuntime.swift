@@ -1,4 +1,5 @@
 import CStrataAPI
+import CStrataAPIInternal
 import Glibc
 import Strata
 
