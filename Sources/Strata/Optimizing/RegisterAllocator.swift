@@ -45,6 +45,14 @@ struct RegisterSet: Sendable {
     var callResultXMM: UInt8? = nil
 }
 
+/// A store that reads, modifies and writes its memory (`RegisterAllocator.readModifyWrites`):
+/// memory op= operand, trapping where `load` (an instruction index) would.
+struct ReadModifyWrite {
+    var op: IROp
+    var operand: IRValue
+    var load: Int32
+}
+
 /// Linear-scan register allocation on SSA (after Wimmer and Franz, 2010, without splitting):
 /// blocks are laid out in order and numbered; each value gets a lifetime interval made of
 /// ranges, one per block where it is live, with holes where it is not (a value live only in
@@ -56,14 +64,6 @@ struct RegisterSet: Sendable {
 /// uses go first and short temporaries keep their registers. Hints coalesce a block argument with its parameter and a two-address
 /// result with its operands, so most moves at jumps disappear. Spill slots are reused once
 /// their interval ends.
-/// A store that reads, modifies and writes its memory (`RegisterAllocator.readModifyWrites`):
-/// memory op= operand, trapping where `load` (an instruction index) would.
-struct ReadModifyWrite {
-    var op: IROp
-    var operand: IRValue
-    var load: Int32
-}
-
 struct RegisterAllocation {
     var locations: [Location]
     var spillSlots: Int
