@@ -117,6 +117,7 @@ extension CStore {
             guard let e = CObject.at(UnsafeRawPointer(r)) as? CExtern, case .function(let f) = e.extern else {
                 throw CAPIError("a funcref value that is not a function")
             }
+            guard e.store === self else { throw CAPIError("a function of another store") }
             return .funcref(f)
         default:
             guard let r = v.of.ref else { return .externref(nil) }

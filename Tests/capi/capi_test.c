@@ -430,6 +430,10 @@ static void test_bad_inputs(wasm_store_t* store, wasm_module_t* module) {
         CHECK(strstr(m, "another store") != NULL);
         free(m);
     }
+    // A function of another store as a table element or an argument: refused.
+    wasm_extern_t* te = export_named(module, instance, "tab");
+    CHECK(!wasm_table_set(wasm_extern_as_table(te), 0, wasm_func_as_ref(im.hello)));
+    wasm_extern_delete(te);
     delete_imports(im);
     wasm_store_delete(other);
 }
