@@ -408,7 +408,7 @@ static void test_serialize(wasm_store_t* store, wasm_module_t* module) {
     wasm_byte_vec_delete(&junk);
 }
 
-static void test_bad_inputs(wasm_store_t* store, wasm_module_t* module) {
+static void test_bad_inputs(wasm_store_t* store, wasm_module_t* module, wasm_instance_t* instance) {
     wasm_byte_vec_t junk;
     wasm_name_new_from_string(&junk, "\0asm\x02\0\0\0");
     CHECK(wasm_module_new(store, &junk) == NULL);
@@ -518,7 +518,7 @@ int main(int argc, char** argv) {
     test_reflection(module);
     test_host_references(store, module, instance);
     test_serialize(store, module);
-    test_bad_inputs(store, module);
+    test_bad_inputs(store, module, instance);
     test_threads(engine, module);
 
     int envs_before = env_finalized;
