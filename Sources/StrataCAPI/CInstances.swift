@@ -172,7 +172,7 @@ public func wasmFuncCall(_ f: OpaquePointer, _ args: UnsafePointer<wasm_val_vec_
         for (i, v) in out.enumerated() { results!.pointee.data[i] = try e.store.cValue(v) }
         return nil
     } catch {
-        return CTrap.from(error, module: e.instance?.instance.module).retained()
+        return CTrap.from(error).retained()
     }
 }
 
@@ -321,7 +321,7 @@ public func wasmInstanceNew(
         }
         return CInstance(try s.store.instantiate(m, imports: externs), store: s).retained()
     } catch {
-        trap?.pointee = CTrap.from(error, module: m).retained()
+        trap?.pointee = CTrap.from(error).retained()
         return nil
     }
 }
@@ -332,6 +332,6 @@ public func wasmInstanceExports(_ i: OpaquePointer, _ out: UnsafeMutablePointer<
     let names = instance.instance.exportNames
     wasm_extern_vec_new_uninitialized(out, names.count)
     for (k, name) in names.enumerated() where k < out.pointee.size {
-        out.pointee.data[k] = instance.instance.export(name).map { CExtern($0, store: instance.store, instance: instance).retained() }
+        out.pointee.data[k] = instance.instance.export(name).map { CExtern($0, store: instance.store).retained() }
     }
 }

@@ -56,16 +56,13 @@ public func wasmStoreNew(_ engine: OpaquePointer) -> OpaquePointer { CStore(engi
 
 // MARK: externs (functions, globals, tables, memories)
 
-/// A function, global, table or memory of a store. `instance`: the instance it was exported
-/// from, when it was (its module gives trap frames their function offsets).
+/// A function, global, table or memory of a store.
 final class CExtern: CObject {
     let extern: Extern
     let store: CStore
-    let instance: CInstance?
-    init(_ extern: Extern, store: CStore, instance: CInstance? = nil) {
+    init(_ extern: Extern, store: CStore) {
         self.extern = extern
         self.store = store
-        self.instance = instance
     }
     override var kind: Int32 {
         switch extern {
@@ -186,24 +183,18 @@ final class CTrap: CObject {
     }
     override var kind: Int32 { Int32(STRATA_CAPI_TRAP.rawValue) }
 
-    /// The trap for an error raised by a call: a Wasm trap with its frames (function offsets
-    /// from `module` when it is known), a host callback's own trap, or a usage error.
-    static func from(_ error: any Error, module: Module?) -> CTrap {
+    /// The trap for an error raised by a call: a Wasm trap with its frames, a host callback's
+    /// own trap, or a usage error.
+    static func from(_ error: any Error) -> CTrap {
         if let t = error as? Trap {
-            if t.kind == .hostError, let own = t.hostError as? HostTrap { return CTrap(message: own.message, frames: frames(t, module)) }
-            return CTrap(message: t.message, frames: frames(t, module))
+            let frames = t.backtrace.map { f in
+                CFrame(functionIndex: f.functionIndex, functionOffset: f.functionOffset ?? 0, moduleOffset: f.offset ?? 0)
+            }
+            if t.kind == .hostError, let own = t.hostError as? HostTrap { return CTrap(message: own.message, frames: frames) }
+            return CTrap(message: t.message, frames: frames)
         }
         if let e = error as? CAPIError { return CTrap(message: e.message) }
         return CTrap(message: "\(error)")
-    }
-
-    static func frames(_ t: Trap, _ module: Module?) -> [CFrame] {
-        t.backtrace.map { f in
-            let moduleOffset = f.offset ?? 0
-            let start = module?.bodyOffset(function: f.functionIndex)
-            let functionOffset = start.map { max(moduleOffset - $0, 0) } ?? 0
-            return CFrame(functionIndex: f.functionIndex, functionOffset: functionOffset, moduleOffset: moduleOffset)
-        }
     }
 }
 

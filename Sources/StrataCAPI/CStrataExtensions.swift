@@ -171,7 +171,7 @@ public func strataLinkerInstantiate(
         out?.pointee = CInstance(try linker.store.store.instantiate(module, imports: imports), store: linker.store).retained()
         return nil
     } catch let t as Trap {
-        trap?.pointee = CTrap.from(t, module: module).retained()
+        trap?.pointee = CTrap.from(t).retained()
         return nil
     } catch {
         return cError("\(error)")
@@ -258,7 +258,7 @@ public func strataLinkerWASIStart(
         exitCode?.pointee = try wasi.start(instance.instance)
         return nil
     } catch let t as Trap {
-        trap?.pointee = CTrap.from(t, module: instance.instance.module).retained()
+        trap?.pointee = CTrap.from(t).retained()
         return nil
     } catch {
         return cError("\(error)")

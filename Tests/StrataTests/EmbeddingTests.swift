@@ -219,6 +219,32 @@ import WAT
         #expect((thrownError { try g.set(.i32(1)) } as? WasmError)?.kind == .usage)
     }
 
+    /// Backtrace frames give each instruction's offset in its function's body as well as in the
+    /// module, in every tier (the C API's frames report both).
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func backtraceFramesGiveFunctionOffsets(tier: Tier) throws {
+        var configuration = EngineConfiguration()
+        configuration.tier = tier
+        let engine = Engine(configuration: configuration)
+        let module = try Module(engine: engine, bytes: try wat2wasm("""
+            (module
+              (func $inner (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+              (func (export "div") (param i32 i32) (result i32) (call $inner (local.get 0) (local.get 1))))
+            """))
+        let instance = try Store(engine: engine).instantiate(module)
+        do {
+            _ = try instance.function("div")!.call([.i32(1), .i32(0)])
+            Issue.record("no trap")
+        } catch let trap as Trap {
+            // After the body's size byte, its locals byte and two local.gets: offset 6, for the
+            // division and for the call alike.
+            #expect(trap.backtrace.map(\.functionIndex) == [0, 1])
+            #expect(trap.backtrace.map(\.functionOffset) == [6, 6])
+            let starts = trap.backtrace.map { ($0.offset ?? 0) - ($0.functionOffset ?? 0) }
+            #expect(starts[0] > 0 && starts[1] > starts[0])
+        }
+    }
+
     /// A store whose instance imports one of the store's host functions is freed once the
     /// embedder drops it (and the function's closure with it): the instance does not hold the
     /// function's store (it used to: a cycle that kept every such store alive, and leaked it).

@@ -14,8 +14,11 @@ final class CompiledCode: @unchecked Sendable {
     let count: Int
     let ranges: UnsafeMutablePointer<StrataCodeRange>
     let records: UnsafeMutablePointer<FunctionCode>
-    /// Function names and import count, for backtraces (no reference back to the module).
+    /// Function names, the module's function bodies (where each starts) and its import count,
+    /// for backtraces (no reference back to the module; `bodies` is the module's own array).
     let names: FunctionNames
+    let bodies: [FunctionBody]
+    let importedFunctionCount: Int
     /// The module's name (name section), for profilers.
     var moduleName: String?
     /// Bytes of Wasm code compiled, and bytes of machine code produced.
@@ -32,8 +35,10 @@ final class CompiledCode: @unchecked Sendable {
     /// module's interpreter records, copied into the new records for their metadata.
     init(
         image: CodeImage, interpreterRecords: UnsafeMutablePointer<FunctionCode>,
-        importedFunctionCount: Int, names: FunctionNames, wasmBytes: Int
+        importedFunctionCount: Int, names: FunctionNames, bodies: [FunctionBody], wasmBytes: Int
     ) throws(WasmError) {
+        self.bodies = bodies
+        self.importedFunctionCount = importedFunctionCount
         let functions = image.functions
         var starts: [Int] = []
         starts.reserveCapacity(functions.count)
@@ -133,17 +138,26 @@ final class CompiledCode: @unchecked Sendable {
                 wasm = Int(range.pointee.callSites[2 * k + 1])
                 break
             }
-            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm))
+            trace.append(code.frame(index, offset: wasm))
             return
         }
         let wasm = strata_trap_site(range, offset).map { Int($0.pointee.wasmOffset) }
         let k = code.ranges.distance(to: UnsafeMutablePointer(mutating: range))
         if k >= 0, k < code.count, let call = code.image.inlinedCall(code.image.functions[k], at: offset) {
             // Inlined code (no calls in it, so only a faulting pc): the callee, then the caller.
-            trace.append(BacktraceFrame(functionIndex: call.callee, name: code.names[call.callee], offset: wasm))
-            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: Int(call.callOffset)))
+            trace.append(code.frame(call.callee, offset: wasm))
+            trace.append(code.frame(index, offset: Int(call.callOffset)))
         } else {
-            trace.append(BacktraceFrame(functionIndex: index, name: code.names[index], offset: wasm))
+            trace.append(code.frame(index, offset: wasm))
         }
+    }
+
+    /// The backtrace frame of module function `index` at module offset `offset`.
+    func frame(_ index: UInt32, offset: Int?) -> BacktraceFrame {
+        let d = Int(index) - importedFunctionCount
+        let start = d >= 0 && d < bodies.count ? bodies[d].bodyOffset : nil
+        return BacktraceFrame(
+            functionIndex: index, name: names[index], offset: offset,
+            functionOffset: offset.flatMap { o in start.map { o - $0 } })
     }
 }

@@ -327,7 +327,7 @@ public final class Module: @unchecked Sendable {
         let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
         let code = try CompiledCode(
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-            names: info.functionNames, wasmBytes: wasmBytes)
+            names: info.functionNames, bodies: info.bodies, wasmBytes: wasmBytes)
         code.moduleName = info.moduleName
         if engine.configuration.gdbJIT { GDBJITInterface.register(code, module: info.moduleName ?? "module") }
         switch engine.configuration.profiler {
@@ -922,6 +922,8 @@ public final class Module: @unchecked Sendable {
             }
             if found >= 0 { offset = Int(table[found].1) }
         }
-        return BacktraceFrame(functionIndex: index, name: info.functionNames[index], offset: offset)
+        return BacktraceFrame(
+            functionIndex: index, name: info.functionNames[index], offset: offset,
+            functionOffset: offset.map { $0 - info.bodies[Int(fc.pointee.definedIndex)].bodyOffset })
     }
 }

@@ -37,14 +37,6 @@ extension Module {
             return (e.name, type)
         }
     }
-
-    /// Where function `index`'s body starts in the module binary (its size field, where a
-    /// backtrace's function offsets count from); nil for an imported or unknown function.
-    public func bodyOffset(function index: UInt32) -> Int? {
-        let d = Int(index) - info.importedFunctionTypes.count
-        guard d >= 0, d < info.bodies.count else { return nil }
-        return info.bodies[d].bodyOffset
-    }
 }
 
 extension Module {

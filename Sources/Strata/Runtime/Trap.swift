@@ -50,6 +50,9 @@ public struct BacktraceFrame: Sendable, CustomStringConvertible {
     public var name: String?
     /// Byte offset of the instruction in the module binary.
     public var offset: Int?
+    /// The same instruction's offset from the start of its function's body (the body's size
+    /// field), as the C API's frames and Wasmtime's backtraces give it.
+    public var functionOffset: Int?
 
     public var description: String {
         let n = name.map { "\($0) (func \(functionIndex))" } ?? "func \(functionIndex)"
