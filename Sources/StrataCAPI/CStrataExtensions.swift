@@ -167,8 +167,16 @@ public func strataLinkerInstantiate(
     let module = object(m, as: CModule.self).module
     let imports: [Extern]
     do { imports = try linker.linker.resolve(module) } catch { return cError("\(error)") }
-    do {
+    return trapOrError(trap) {
         out?.pointee = CInstance(try linker.store.store.instantiate(module, imports: imports), store: linker.store).retained()
+    }
+}
+
+/// Runs `body`: a Wasm trap it raises goes to `trap` (no error), any other failure is the
+/// error returned.
+func trapOrError(_ trap: UnsafeMutablePointer<OpaquePointer?>?, _ body: () throws -> Void) -> OpaquePointer? {
+    do {
+        try body()
         return nil
     } catch let t as Trap {
         trap?.pointee = CTrap.from(t).retained()
@@ -254,13 +262,5 @@ public func strataLinkerWASIStart(
     let linker = object(l, as: CLinker.self)
     guard let wasi = linker.wasi else { return cError("strata_linker_wasi_start: the linker has no WASI (strata_linker_define_wasi)") }
     let instance = object(i, as: CInstance.self)
-    do {
-        exitCode?.pointee = try wasi.start(instance.instance)
-        return nil
-    } catch let t as Trap {
-        trap?.pointee = CTrap.from(t).retained()
-        return nil
-    } catch {
-        return cError("\(error)")
-    }
+    return trapOrError(trap) { exitCode?.pointee = try wasi.start(instance.instance) }
 }

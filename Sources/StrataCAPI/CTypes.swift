@@ -96,29 +96,35 @@ func limits(_ l: wasm_limits_t) -> Limits {
     Limits(min: UInt64(l.min), max: l.max == wasm_limits_max_default ? nil : UInt64(l.max))
 }
 
+/// The `wasm_limits_t` a table or memory type hands out (a stable address, as the object's).
+final class OwnedLimits {
+    let pointer: UnsafeMutablePointer<wasm_limits_t>
+    init(_ l: Limits) {
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: cLimits(l))
+    }
+    deinit { pointer.deallocate() }
+}
+
 final class CTableType: CExternType {
     let type: TableType
     let element: CValType
-    let limits: UnsafeMutablePointer<wasm_limits_t>
+    let limits: OwnedLimits
     init(_ type: TableType) {
         self.type = type
         element = CValType(type.element)
-        limits = .allocate(capacity: 1)
-        limits.initialize(to: cLimits(type.limits))
+        limits = OwnedLimits(type.limits)
     }
-    deinit { limits.deallocate() }
     override var externKind: wasm_externkind_t { wasm_externkind_t(WASM_EXTERN_TABLE.rawValue) }
 }
 
 final class CMemoryType: CExternType {
     let type: MemoryType
-    let limits: UnsafeMutablePointer<wasm_limits_t>
+    let limits: OwnedLimits
     init(_ type: MemoryType) {
         self.type = type
-        limits = .allocate(capacity: 1)
-        limits.initialize(to: cLimits(type.limits))
+        limits = OwnedLimits(type.limits)
     }
-    deinit { limits.deallocate() }
     override var externKind: wasm_externkind_t { wasm_externkind_t(WASM_EXTERN_MEMORY.rawValue) }
 }
 
@@ -219,7 +225,7 @@ public func wasmTabletypeNew(_ element: OpaquePointer?, _ l: UnsafePointer<wasm_
 public func wasmTabletypeElement(_ t: OpaquePointer) -> OpaquePointer { OpaquePointer(Unmanaged.passUnretained(object(t, as: CTableType.self).element).toOpaque()) }
 
 @_cdecl("wasm_tabletype_limits")
-public func wasmTabletypeLimits(_ t: OpaquePointer) -> UnsafePointer<wasm_limits_t> { UnsafePointer(object(t, as: CTableType.self).limits) }
+public func wasmTabletypeLimits(_ t: OpaquePointer) -> UnsafePointer<wasm_limits_t> { UnsafePointer(object(t, as: CTableType.self).limits.pointer) }
 
 @_cdecl("wasm_memorytype_new")
 public func wasmMemorytypeNew(_ l: UnsafePointer<wasm_limits_t>?) -> OpaquePointer? {
@@ -228,7 +234,7 @@ public func wasmMemorytypeNew(_ l: UnsafePointer<wasm_limits_t>?) -> OpaquePoint
 }
 
 @_cdecl("wasm_memorytype_limits")
-public func wasmMemorytypeLimits(_ t: OpaquePointer) -> UnsafePointer<wasm_limits_t> { UnsafePointer(object(t, as: CMemoryType.self).limits) }
+public func wasmMemorytypeLimits(_ t: OpaquePointer) -> UnsafePointer<wasm_limits_t> { UnsafePointer(object(t, as: CMemoryType.self).limits.pointer) }
 
 @_cdecl("wasm_tagtype_new")
 public func wasmTagtypeNew(_ f: OpaquePointer?) -> OpaquePointer? {

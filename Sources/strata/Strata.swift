@@ -170,42 +170,15 @@ func loadModuleBytes(_ path: String) throws -> [UInt8] {
     return bytes
 }
 
-/// A file's bytes, read straight into the array (no intermediate `Data` and copy: a module's
-/// bytes are read on every start), or nil when it cannot be read.
+/// A file's bytes (`FileBytes`: straight into the array, pipes too), or nil when it cannot be
+/// read.
 func readWholeFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0 else { return nil }
-    var failed = false
-    func readAll(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = read(fd, buffer.baseAddress! + done, buffer.count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { failed = true }
-            guard n > 0 else { break }
-            done += n
-        }
-        return done
-    }
-    // One byte more than fstat's size, so the end of the file shows in the same read (a pipe
-    // has size 0: all of it comes in chunks).
-    let size = st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0
-    var bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
-        count = readAll(into: UnsafeMutableRawBufferPointer(buffer))
-    }
-    // A file that grew meanwhile: the rest, in chunks.
-    if bytes.count > size {
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while !failed {
-            let n = chunk.withUnsafeMutableBytes { readAll(into: $0) }
-            bytes.append(contentsOf: chunk[..<n])
-            if n < chunk.count { break }
-        }
-    }
-    return failed ? nil : bytes
+    return FileBytes.read(fd, expected: st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0)
 }
 
 /// The best wall-clock time of `runs` runs of `body`, in seconds.

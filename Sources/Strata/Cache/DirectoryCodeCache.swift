@@ -90,20 +90,8 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(),
               st.st_size > 0, st.st_size < 1 << 32 else { return nil }
-        let size = Int(st.st_size)
-        var complete = false
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var done = 0
-            while done < size {
-                let n = read(fd, buffer.baseAddress! + done, size - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { break }
-                done += n
-            }
-            complete = done == size
-            count = complete ? size : 0
-        }
-        guard complete else { return nil }
+        // Exactly the size fstat gave: an entry being replaced meanwhile is a miss.
+        guard let bytes = FileBytes.read(fd, expected: Int(st.st_size)), bytes.count == Int(st.st_size) else { return nil }
         _ = futimens(fd, nil)  // both times set to now
         return bytes
     }
