@@ -26,7 +26,10 @@ let package = Package(
         .target(name: "CStrata", dependencies: ["CLibunwind"]),
         // The engine: decode -> validate -> module -> runtime -> tiers.
         // SHA-256 for the code cache's keys and checksums comes from swift-crypto.
-        .target(name: "Strata", dependencies: ["CStrata", .product(name: "Crypto", package: "swift-crypto")]),
+        // The interpreter's threaded handlers (a header the Strata module compiles in, generated
+        // from its dispatch switch by Utilities/generate_threaded_dispatch.py).
+        .target(name: "CStrataDispatch"),
+        .target(name: "Strata", dependencies: ["CStrata", "CStrataDispatch", .product(name: "Crypto", package: "swift-crypto")]),
         // openat2(2) for Strata's own WASI calls (confined to a preopened folder by the kernel).
         .target(name: "CStrataWASI"),
         // WASI preview 1 for Strata: WasmKit's engine-agnostic WASI product bridged to Strata,

@@ -22,6 +22,9 @@ export STRATA_TESTSUITE="$(cd "$testsuite" && pwd)"
 bash Tests/install-deps.sh --tests
 
 swift build -c release --product strata
+echo "== The interpreter's threaded handlers: generated from the dispatch switch, each with its operation inlined and a dispatch of its own"
+python3 Utilities/generate_threaded_dispatch.py --check
+python3 Utilities/check_threaded_dispatch.py .build/release/strata
 # The whole suite: Wasm 2.0 and the Wasm 3.0 top level, read by the reference parser
 # (wasm-tools json-from-wast). The expectations list the Wasm 3.0 proposals not implemented.
 spec=("$STRATA_TESTSUITE/wasm-2.0" "$STRATA_TESTSUITE"/*.wast)

@@ -1,13 +1,27 @@
-// The interpreter's dispatch loop: one `switch` over the opcode of each instruction, with every
-// operation inlined into its case (a jump table, operands read from the code stream, values in
-// frame slots). Portable Swift: no tail calls or computed gotos needed. An operation returns
-// the next pc, or nil to leave the loop (a trap, or the return of the activation's entry frame),
-// and the frame pointer to continue with (calls and returns change it).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The interpreter's dispatch. Where the build has them (clang with Swift's calling conventions,
+// x86-64 and AArch64), threaded handlers run the code: one per opcode, each ending in its own
+// indirect jump to the next instruction's handler (CStrataDispatch, ThreadedOperations.swift).
+// Elsewhere, or with STRATA_DISPATCH=switch, the dispatch loop below runs it: one `switch` over
+// the opcode of each instruction, with every operation inlined into its case. The switch is
+// also the one list of which operation each opcode runs: the handlers are generated from it
+// (Utilities/generate_threaded_dispatch.py). An operation returns the next pc, or nil to leave
+// (a trap, or the return of the activation's entry frame), and the frame pointer to continue
+// with (calls and returns change it).
 
 extension Opcode {
-    /// The code word that starts an instruction with this opcode.
-    @inline(__always) var word: UInt64 { UInt64(rawValue) }
+    /// The code word that starts an instruction with this opcode: the opcode in the low 16 bits,
+    /// its threaded handler's address in the high 48 (0 without threaded handlers).
+    @inline(__always) var word: UInt64 { UInt64(rawValue) | threadedHandlerBits[Int(rawValue)] }
 }
+
+/// Whether interpreter code runs on the threaded handlers: where the build has them, unless
+/// the environment variable STRATA_DISPATCH is `switch` (to compare the two; read once).
+let useThreadedDispatch: Bool = threadedHandlerBits[0] != 0
+    && getenv("STRATA_DISPATCH").map { String(cString: $0) } != "switch"
 
 /// The opcode of the instruction at `pc` (the translator only writes valid opcodes into
 /// instruction words, so no check).

@@ -288,9 +288,14 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 // MARK: - running a chain of handlers, and the host entry
 
 enum Interpreter {
-    /// Runs instructions from `start` until an operation returns nil (`interpreterDispatch`).
+    /// Runs instructions from `start` until an operation returns nil: on the threaded handlers
+    /// (`threadedDispatch`), or the switch (`interpreterDispatch`) where there are none.
     static func run(_ st: StatePointer, from start: CodePointer) {
-        interpreterDispatch(start, st.pointee.fp, st)
+        if useThreadedDispatch {
+            threadedDispatch(start, st.pointee.fp, st)
+        } else {
+            interpreterDispatch(start, st.pointee.fp, st)
+        }
     }
 
     /// Calls interpreted code from the host. Arguments and results use one buffer of slots

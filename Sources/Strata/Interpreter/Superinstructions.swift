@@ -109,9 +109,9 @@ struct SequenceTable: Sendable {
     /// smaller values), or 0.
     @inline(__always)
     func pair(_ first: UInt64, _ second: UInt64) -> Int {
-        let row = Int(rows[Int(first)])
+        let row = Int(rows[Int(UInt16(truncatingIfNeeded: first))])
         guard row >= 0 else { return 0 }
-        return Int(entries[row &* columns &+ Int(second)])
+        return Int(entries[row &* columns &+ Int(UInt16(truncatingIfNeeded: second))])
     }
 }
 
@@ -160,7 +160,7 @@ extension Translator {
         k = 0
         while k < n {
             if take[k] != 0 {
-                code[Int(offsets[k].0)] = UInt64(sequencePairs[Int(take[k]) - 1].2.rawValue)
+                code[Int(offsets[k].0)] = sequencePairs[Int(take[k]) - 1].2.word
                 k += 2
             } else {
                 k += 1

@@ -758,7 +758,7 @@ struct Translator: CodeSink {
         guard let last = offsets.last else { return nil }
         let s = Int(last.0)
         guard s + 4 == code.count, s >= barrier, code[s] < UInt64(Opcode.allCases.count),
-              let add = Opcode(rawValue: UInt16(code[s])), let h = addBranchOpcode(add, compare) else { return nil }
+              let add = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])), let h = addBranchOpcode(add, compare) else { return nil }
         let operands = (code[s + 1], code[s + 2], code[s + 3])
         dropLastInstruction(from: s)
         return (operands.0, operands.1, operands.2, h)

@@ -886,7 +886,7 @@ public final class Module: @unchecked Sendable {
             let start = Int(entry.0)
             let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1
             let words = (start + 1..<end).map { Int64(bitPattern: fc.code[$0]) }
-            let name = fc.code[start] < Opcode.allCases.count ? "\(Opcode.allCases[Int(fc.code[start])])" : "?"
+            let name = Opcode(rawValue: UInt16(truncatingIfNeeded: fc.code[start])).map { "\($0)" } ?? "?"
             let at = String(start)
             out += "  " + at + String(repeating: " ", count: max(0, 6 - at.count)) + "@0x\(String(entry.1, radix: 16))  \(name) \(words.map(String.init).joined(separator: " "))\n"
         }

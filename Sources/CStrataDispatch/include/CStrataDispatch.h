@@ -1,0 +1,75 @@
+// The interpreter's threaded dispatch: one C handler per opcode, each ending in its own
+// indirect jump to the next instruction's handler (so the branch predictor sees each
+// opcode's successors separately, instead of every operation sharing one `jmp *`).
+//
+// Compiled as part of the Strata Swift module: ClangImporter emits these `static inline`
+// functions into the module's LLVM module, so each handler's call to its Swift operation
+// (`strata_op_<opcode>`, `@inline(__always)` in ThreadedOperations.swift) is inlined into it
+// and there is no call per instruction. The handlers and their table are generated from the
+// dispatch switch (Utilities/generate_threaded_dispatch.py). See docs/ARCHITECTURE.md,
+// "Interpreter".
+#ifndef CSTRATA_DISPATCH_H
+#define CSTRATA_DISPATCH_H
+
+#include <stdint.h>
+
+#if defined(__clang__) && __has_attribute(swiftcall) && __has_attribute(swiftasynccall) && (defined(__x86_64__) || defined(__aarch64__))
+#define STRATA_THREADED_DISPATCH 1
+#else
+#define STRATA_THREADED_DISPATCH 0
+#endif
+
+/// Whether this build has threaded handlers (otherwise the interpreter uses its switch).
+static inline int strata_threaded_dispatch_available(void) { return STRATA_THREADED_DISPATCH; }
+
+#if STRATA_THREADED_DISPATCH
+
+/// Handlers use Swift's async calling convention, under which a call in return position is
+/// always a tail call (`swifttailcc`; the callee pops its own arguments). Plain C `musttail`
+/// is not usable here: the Swift compiler's function merging turns similar handlers into one
+/// with an extra parameter, which `musttail` forbids.
+#define STRATA_TC __attribute__((swiftasynccall))
+#define STRATA_TC_STATE __attribute__((swift_context))
+typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, STRATA_TC_STATE void *st);
+
+#define STRATA_DECLARE_HANDLER(name)                                                          \
+    __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, void *st); \
+    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, STRATA_TC_STATE void *st);
+
+/// A handler: runs its Swift operation (inlined), then jumps to the next instruction's handler
+/// (a tail call, which the calling convention guarantees), or returns when the operation ends the run.
+#define STRATA_DEFINE_HANDLER(name)                                                           \
+    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, STRATA_TC_STATE void *st) { \
+        uint64_t *frame = fp;                                                                 \
+        uint64_t *next;                                                                       \
+        [[clang::always_inline]] next = strata_op_##name(pc, &frame, st);                     \
+        if (__builtin_expect(next == 0, 0)) return;                                           \
+        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, st);                  \
+    }
+
+#include "StrataThreadedHandlers.inc"
+#undef STRATA_DECLARE_HANDLER
+#undef STRATA_DEFINE_HANDLER
+
+/// Runs instructions from `pc` until an operation ends the run (a trap, or the return of the
+/// activation's entry frame).
+static inline void strata_threaded_run(uint64_t *pc, uint64_t *fp, void *st) {
+    ((strata_handler)(uintptr_t)(*pc >> 16))(pc, fp, st);
+}
+
+/// The high bits of the first word of an instruction with opcode `op`: its handler's address
+/// shifted left by 16 (the opcode is the low 16 bits), or 0 when the address does not fit in 48
+/// bits (then the build cannot use threaded dispatch).
+static inline uint64_t strata_threaded_handler_bits(uint16_t op) {
+    uint64_t address = (uint64_t)(uintptr_t)strata_handlers[op];
+    return address >> 48 ? 0 : address << 16;
+}
+
+#else
+
+static inline void strata_threaded_run(uint64_t *pc, uint64_t *fp, void *st) { (void)pc; (void)fp; (void)st; }
+static inline uint64_t strata_threaded_handler_bits(uint16_t op) { (void)op; return 0; }
+
+#endif
+
+#endif
