@@ -56,7 +56,7 @@ def all_cases():
     """Every opcode's operation: the main switch's, then the second loop's for the rest (SIMD
     and rare instructions; with a handler each, they need no second loop)."""
     text = DISPATCH.read_text()
-    cases = switch_cases(text, "func dispatchLoop(", "default: next = Interpreter.dispatchSIMD")
+    cases = switch_cases(text, "func dispatchLoop<", "default: next = Interpreter.dispatchSIMD")
     for name, expression in switch_cases(text, "static func dispatchSIMD(", "return (pc, fp, st)").items():
         cases.setdefault(name, expression)
     return cases

@@ -161,7 +161,11 @@ struct Bench: ParsableCommand {
         guard !files.isEmpty else { fail("no programs in \(programs)") }
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let nativeDir = ".build/bench/native"
-        let wasmkit = noPeers ? nil : which("wasmkit")
+        // WasmKit: the driver package (the 0.4.2 library, per iteration) where it is built, else
+        // a `wasmkit` CLI on PATH (whole processes).
+        let wasmkitDriver = "Benchmarks/peers/wasmkit-driver/.build/release/wasmkit-driver"
+        let hasWasmkitDriver = !noPeers && fm.isExecutableFile(atPath: wasmkitDriver)
+        let wasmkit = noPeers || hasWasmkitDriver ? nil : which("wasmkit")
         let python = noPeers ? nil : which("python3")
         let hasWasmtime = python.map { p in
             let check = runProtocol(p, ["-c", "import wasmtime"], program: "", configuration: "")
@@ -169,7 +173,10 @@ struct Bench: ParsableCommand {
         } ?? false
         var notes: [String] = []
         if !fm.fileExists(atPath: nativeDir) { notes.append("native: no builds in \(nativeDir) (run Benchmarks/build.sh)") }
-        if !noPeers && wasmkit == nil { notes.append("wasmkit: not on PATH, skipped") }
+        if !noPeers && !hasWasmkitDriver && wasmkit == nil {
+            notes.append("wasmkit: neither the driver (swift build -c release --package-path Benchmarks/peers/wasmkit-driver) nor a wasmkit CLI on PATH, skipped")
+        }
+        if hasWasmkitDriver { notes.append("wasmkit: WasmKit 0.4.2 through Benchmarks/peers/wasmkit-driver, per iteration") }
         if !noPeers && !hasWasmtime { notes.append("wasmtime: Python package not installed (pip install wasmtime), skipped") }
         if hasWasmtime { notes.append("wasmtime: Winch is not selectable in the Python binding, so only Cranelift is measured") }
         if wasmkit != nil { notes.append("wasmkit: times are whole processes (start-up, load and one run each), not per iteration") }
@@ -199,7 +206,9 @@ struct Bench: ParsableCommand {
                 row.append(runProtocol(me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm"))
                 try? FileManager.default.removeItem(atPath: dir)
             }
-            if let wasmkit {
+            if hasWasmkitDriver {
+                row.append(runProtocol(wasmkitDriver, [path, String(reps)], program: name, configuration: "wasmkit"))
+            } else if let wasmkit {
                 var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
                 for _ in 0..<reps {
                     let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")

@@ -205,6 +205,22 @@ func fail(_ message: String) -> Never {
 /// `strata run --profile guest`: the running profiler and the flame graph's path.
 nonisolated(unsafe) var guestProfile: (GuestProfiler, String)?
 
+/// `strata run --pair-profile`: where the pair counts go.
+nonisolated(unsafe) var pairProfilePath: String?
+
+/// Writes what `strata run` profiled (the guest profile, the pair counts), before it exits.
+func writeProfiles() {
+    if let path = pairProfilePath {
+        pairProfilePath = nil
+        do {
+            try PairProfile.stop().write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            FileHandle.standardError.write(Data("strata: cannot write the pair profile: \(error)\n".utf8))
+        }
+    }
+    writeGuestProfile()
+}
+
 /// Stops the guest profiler, if one runs, and writes its flame graph and speedscope file.
 func writeGuestProfile() {
     guard let (profiler, path) = guestProfile else { return }
@@ -251,6 +267,9 @@ struct Run: ParsableCommand {
     @Option(help: "--profile guest: milliseconds between samples (wall-clock time of the thread running Wasm).")
     var profileInterval: Double = GuestProfiler.defaultInterval
 
+    @Option(help: ArgumentHelp("Count adjacent pairs of interpreter instructions while the program runs and write them to this file, most frequent first (a development tool for choosing superinstructions: use with --tier interpreter; sequences are not fused meanwhile).", valueName: "file"))
+    var pairProfile: String?
+
     @Argument(help: "A .wasm or .wat file.")
     var file: String
 
@@ -258,6 +277,10 @@ struct Run: ParsableCommand {
     var args: [String] = []
 
     func run() throws {
+        if let pairProfile {
+            PairProfile.start()
+            pairProfilePath = pairProfile
+        }
         let engine = Engine(configuration: tiering.configuration)
         let module: Module
         do {
@@ -315,7 +338,7 @@ struct Run: ParsableCommand {
                 failTrap(error)
             }
             reportTime(start)
-            writeGuestProfile()
+            writeProfiles()
             engine.flushCodeCache()
             fflush(nil)
             Foundation.exit(code)
@@ -343,7 +366,7 @@ struct Run: ParsableCommand {
             for r in results { print(format(r)) }
         } catch let trap as Trap {
             if let exit = trap.hostError as? WASIExitCode {
-                writeGuestProfile()
+                writeProfiles()
                 engine.flushCodeCache()
                 fflush(nil)
                 Foundation.exit(Int32(bitPattern: exit.code))
@@ -353,7 +376,7 @@ struct Run: ParsableCommand {
             fail("\(error)")
         }
         reportTime(start)
-        writeGuestProfile()
+        writeProfiles()
         engine.flushCodeCache()
     }
 
@@ -365,7 +388,7 @@ struct Run: ParsableCommand {
     }
 
     func failTrap(_ error: any Error) -> Never {
-        writeGuestProfile()
+        writeProfiles()
         fflush(nil)
         FileHandle.standardError.write(Data("strata: \(error)\n".utf8))
         Foundation.exit(error is Trap ? 134 : 1)

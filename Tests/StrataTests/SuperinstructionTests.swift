@@ -317,31 +317,35 @@ import WAT
         #expect(Set(sequencePairs.map { "\($0.0) \($0.1)" }).count == sequencePairs.count)
     }
 
-    /// A sequence of two fused operations (the xorshift step) computes what the plain
-    /// operations do.
+    /// A sequence of two fused operations (two add-and-loads) computes what the plain
+    /// operations do, and each half traps at its own load.
     @Test func sequencesOfFusedOperations() throws {
-        let (_, instance) = try instantiate("""
+        let bytes = try wat2wasm("""
             (module
-              (func (export "xorshift") (param i64) (result i64)
-                (local.set 0 (i64.xor (i64.shl (local.get 0) (i64.const 13)) (local.get 0)))
-                (local.set 0 (i64.xor (i64.shr_u (local.get 0) (i64.const 7)) (local.get 0)))
-                (i64.xor (i64.shl (local.get 0) (i64.const 17)) (local.get 0))))
+              (memory 1)
+              (data (i32.const 0) "\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\04\\00\\00\\00")
+              (func (export "pair") (param i32 i32 i32) (result i32) (local i32 i32)
+                (local.set 3 (i32.load (i32.add (local.get 0) (local.get 1))))
+                (local.set 4 (i32.load (i32.add (local.get 0) (local.get 2))))
+                (i32.sub (i32.mul (local.get 3) (i32.const 10)) (local.get 4))))
             """)
-        let m = try module("""
-            (module
-              (func (param i64) (result i64)
-                (local.set 0 (i64.xor (i64.shl (local.get 0) (i64.const 13)) (local.get 0)))
-                (local.set 0 (i64.xor (i64.shr_u (local.get 0) (i64.const 7)) (local.get 0)))
-                (local.get 0)))
-            """)
-        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i64_shl_xor__i64_shr_u_xor)))
-        for seed: UInt64 in [1, 0x9E37_79B9_7F4A_7C15, UInt64.max, 88_172_645_463_325_252] {
-            var x = seed
-            x ^= x << 13
-            x ^= x >> 7
-            x ^= x << 17
-            #expect(try instance.function("xorshift")!.call([.i64(Int64(bitPattern: seed))]) == [.i64(Int64(bitPattern: x))])
+        let engine = Engine()
+        let module = try Module(engine: engine, bytes: bytes)
+        #expect(opcodeWords(module, 0).contains(handlerWord(Opcode.i32_load_add__i32_load_add)))
+        let pair = try Store(engine: engine).instantiate(module).function("pair")!
+        for (base, i, j) in [(0, 0, 4), (4, 8, 0), (8, 4, 4), (0, 12, 8)] as [(Int32, Int32, Int32)] {
+            let word = { (k: Int32) in (base + k) / 4 + 1 }
+            #expect(try pair.call([.i32(base), .i32(i), .i32(j)]) == [.i32(word(i) * 10 - word(j))])
         }
+        var offsets: [Int] = []
+        for (i, j) in [(65536, 0), (0, 65536)] as [(Int32, Int32)] {
+            let trap = try #require(thrownError { _ = try pair.call([.i32(0), .i32(i), .i32(j)]) } as? Trap)
+            #expect(trap.kind == .memoryOutOfBounds)
+            let offset = try #require(trap.backtrace.first?.offset)
+            #expect(bytes[offset] == 0x28)  // an i32.load
+            offsets.append(offset)
+        }
+        #expect(offsets[0] < offsets[1], "the second load's trap names the second load")
     }
 
     /// Each half of a sequence traps with its own pc: the backtrace names the Wasm instruction

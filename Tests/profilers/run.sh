@@ -25,6 +25,8 @@ pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # gdb: stop at the write of the program's output (fd 1) and print the backtrace.
+# (Checks read their text from here-strings: `echo "$bt" | grep -q` fails under pipefail when
+# grep exits at a match before echo has written the rest, which a long backtrace makes likely.)
 cat > "$work/gdb-commands" <<'GDB'
 set pagination off
 set confirm off
@@ -37,16 +39,16 @@ for tier in baseline optimizing; do
     bt=$(timeout 300 gdb -batch -x "$work/gdb-commands" --args "$strata" run --tier "$tier" --no-cache --gdb-jit "$work/hot.wasm" 10 2>&1 | grep '^#' || true)
     missing=""
     for f in __wasi_fd_write printf report main __original_main _start; do
-        echo "$bt" | grep -qF "in wasm[hot.wasm]::$f [$tier] ()" || missing="$missing $f"
+        grep -qF "in wasm[hot.wasm]::$f [$tier] ()" <<< "$bt" || missing="$missing $f"
     done
     # ... and goes on through the entry trampoline into the host (the CLI's Run.run).
-    echo "$bt" | grep -qF "in strata entry trampoline ()" || missing="$missing (the entry trampoline)"
-    echo "$bt" | grep -q "strata3RunV3run" || missing="$missing (the host frames below it)"
+    grep -qF "in strata entry trampoline ()" <<< "$bt" || missing="$missing (the entry trampoline)"
+    grep -q "strata3RunV3run" <<< "$bt" || missing="$missing (the host frames below it)"
     if [ -z "$missing" ]; then pass; else fail "gdb backtrace ($tier) lacks the Wasm frames:$missing"; echo "$bt" | tail -25; fi
 done
 # Without --gdb-jit, gdb cannot name them (the check above can fail).
 bt=$(timeout 300 gdb -batch -x "$work/gdb-commands" --args "$strata" run --tier optimizing --no-cache "$work/hot.wasm" 10 2>&1 | grep '^#' || true)
-if echo "$bt" | grep -qF "wasm[hot.wasm]"; then fail "gdb names Wasm functions without --gdb-jit"; else pass; fi
+if grep -qF "wasm[hot.wasm]" <<< "$bt"; then fail "gdb names Wasm functions without --gdb-jit"; else pass; fi
 
 # The guest profiler in every mode: checksum takes about 97% of the time natively (fill the
 # rest); the profile must show checksum on at least 85% of the stacks, under main.
@@ -73,7 +75,7 @@ svg="$work/tiered.svg"
 height=$(sed -n 's/.*<svg [^>]* height="\([0-9]*\)".*/\1/p' "$svg" | head -n 1)
 chrome=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars)
 dom=$(timeout 120 "${chrome[@]}" --dump-dom "file://$svg" 2>/dev/null || true)
-if echo "$dom" | grep -q "<svg" && ! echo "$dom" | grep -qi "parsererror\|This page contains the following errors"; then pass; else fail "Chromium did not load the flame graph as SVG"; echo "$dom" | head -5; fi
+if grep -q "<svg" <<< "$dom" && ! grep -qi "parsererror\|This page contains the following errors" <<< "$dom"; then pass; else fail "Chromium did not load the flame graph as SVG"; echo "$dom" | head -5; fi
 rm -f "$output/flamegraph.png"
 timeout 120 "${chrome[@]}" --screenshot="$output/flamegraph.png" --window-size="1200,${height:-400}" "file://$svg" >/dev/null 2>&1 || true
 size=$(stat -c %s "$output/flamegraph.png" 2>/dev/null || echo 0)

@@ -291,7 +291,9 @@ enum Interpreter {
     /// Runs instructions from `start` until an operation returns nil: on the threaded handlers
     /// (`threadedDispatch`), or the switch (`interpreterDispatch`) where there are none.
     static func run(_ st: StatePointer, from start: CodePointer) {
-        if useThreadedDispatch {
+        if let counts = PairProfile.counts {
+            profilingDispatch(start, st.pointee.fp, st, counts)
+        } else if useThreadedDispatch {
             threadedDispatch(start, st.pointee.fp, st)
         } else {
             interpreterDispatch(start, st.pointee.fp, st)

@@ -719,59 +719,85 @@ enum Opcode: UInt16, CaseIterable {
     case i64_load32_s_add
     // Sequences: two instructions in one dispatch (Superinstructions.swift)
     case i32_add__i32_add
-    case i32_add__br_if_back
-    case i32_add__copy
-    case i32_add__i32_load
-    case i32_add__return
-    case i32_add__call
+    case i32_load__i32_load
     case copy__copy
+    case i32_add__i32_store
+    case i32_load__i32_add
+    case i32_load8_u__i32_load8_u
+    case i32_add__br_if_back
+    case i32_add__i32_load
+    case i32_shl_add__i32_load
+    case i32_store__i32_add
+    case i32_add__i32_load8_u
+    case copy__br
+    case i32_add__copy
+    case i32_store__i32_load
+    case i32_sub__i32_store
+    case i32_and__br_if_not
+    case i32_and__i32_add
+    case i32_load16_u_add__i32_add
+    case i32_load16_u_add__br_if
+    case i32_gt_s__i32_add
+    case i32_sub__br
+    case i32_shl_add__i32_store
     case copy__i32_add
-    case copy__br_if_back
+    case i32_load__i32_load_add
+    case i32_load_add__i32_load_add
+    case i32_load_add__i32_sub
+    case i32_load__i32_store
     case copy__call
     case copy__return
+    case i32_load__i32_sub
+    case i32_load__br_if
+    case i32_store__copy
+    case i32_load8_u__i32_and
+    case i32_load__br_if_not
+    case i32_store__i32_sub
+    case i32_add__store8
+    case i64_eqz__br_if
     case i32_shl__i32_load
-    case i32_shl_add__i32_load
-    case i32_load__i32_add
-    case i32_store__i32_add
+    case copy__i32_load
+    case i32_shr_u__i32_store
     case i64_store__i32_add
+    case i64_eqz__select
+    case i32_wrap_i64__i32_ctz
+    case i32_ctz__i64_eqz
+    case i32_gt_u__select
+    case i32_load8_u__i32_add
+    case i32_load__i32_load8_u
+    case i32_xor__i32_ctz
+    case i32_and__i32_shr_u
     case store8__i32_add
-    case i64_load__f64_add
-    case i64_load__f64_mul
-    case f64_add__i64_store
-    case f64_mul__i64_load
-    case f64_mul__f64_add
-    case f64_le__br_if_not
-    case i32_load_add__f32_add
-    case i32_load8_u__br_if_not
-    case i32_load__br_table
-    case i32_add__i32_load8_u_add
-    case i32_add__i32_load_add
-    case i32_add__i32_lt_u
-    case i32_add__i32_gt_u
-    case i32_add__i32_shl_add
-    case i32_add__i32_add_br_if_ne_back
-    case i32_add__i64_add_br_if_lt_u_back
-    case i32_add__i64_add_br_if_ne_back
-    case i32_load8_u_add__i32_add
-    case i32_load_add__i32_add
-    case i32_load_add__f32_mul
-    case i32_load_add__i32_load_add
     case i32_lt_u__select
-    case select__store8
-    case i32_store__br
-    case i64_store__i64_load
-    case i64_load__f64_mul_mul
-    case i64_load_add__f64_sub
-    case i64_load_add__f64_mul
-    case f64_mul__i64_load_add
-    case f64_add_mul__f64_add
-    case f64_mul__f64_mul
-    case f64_sub__i64_store
-    case copy__i32_shl_add
-    case i32_wrap_i64__i32_load8_u
-    case i32_xor_and__i32_shl
-    case i64_shl_xor__i64_shr_u_xor
-    case f32_mul__i32_load
+    case copy__br_back
+    case i64_load__i64_store
+    case i32_load__copy
+    case i32_add__i32_sub
+    case i32_add__i64_load_add
+    case i64_load_add__i64_store
+    case copy__i32_load8_u
+    case i32_sub__i32_add
+    case i32_load8_u__br_if
+    case i32_add__i32_and
+    case i32_shl_add__i32_load16_u
+    case i32_load__i32_and
+    case i32_store__i32_store
+    case i32_store__i32_load16_u
+    case i32_load8_u__i32_shl_add
+    case i32_sub__i32_load
+    case i32_load8_u__br_table
+    case i32_load__i32_shl_add
+    case i64_store__i64_store
+    case i32_add__br_back
+    case i32_gt_s__select
+    case i32_add__i64_load
+    case i32_sub__i32_gt_s
+    case i32_ctz__i32_shr_u
+    case i32_store__i32_shl
+    case i64_add__i32_load8_u
+    case global_get__i32_sub
+    case i32_load16_u__i32_add
+    case select__store16
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128

@@ -5020,38 +5020,10 @@ func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__br_if_back") @inline(__always)
-func threaded_i32_add__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__i32_load") @inline(__always)
+func threaded_i32_load__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opBrIfBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__copy") @inline(__always)
-func threaded_i32_add__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opCopy)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
-func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__return") @inline(__always)
-func threaded_i32_add__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opReturn)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__call") @inline(__always)
-func threaded_i32_add__call(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opCall)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Load)
     fpp.pointee = next.1
     return next.0
 }
@@ -5062,6 +5034,139 @@ func threaded_copy__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i32_add__i32_store") @inline(__always)
+func threaded_i32_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Store)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
+func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__i32_load8_u") @inline(__always)
+func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__br_if_back") @inline(__always)
+func threaded_i32_add__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opBrIfBack)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
+func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_add__i32_load") @inline(__always)
+func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
+func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_load8_u") @inline(__always)
+func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_copy__br") @inline(__always)
+func threaded_copy__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBr)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__copy") @inline(__always)
+func threaded_i32_add__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opCopy)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__i32_load") @inline(__always)
+func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__i32_store") @inline(__always)
+func threaded_i32_sub__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Store)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and__br_if_not") @inline(__always)
+func threaded_i32_and__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And, opBrIfNot)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and__i32_add") @inline(__always)
+func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add__i32_add") @inline(__always)
+func threaded_i32_load16_u_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load16UAdd, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add__br_if") @inline(__always)
+func threaded_i32_load16_u_add__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load16UAdd, opBrIf)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_s__i32_add") @inline(__always)
+func threaded_i32_gt_s__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__br") @inline(__always)
+func threaded_i32_sub__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opBr)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_add__i32_store") @inline(__always)
+func threaded_i32_shl_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Store)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_copy__i32_add") @inline(__always)
 func threaded_copy__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5069,10 +5174,31 @@ func threaded_copy__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_copy__br_if_back") @inline(__always)
-func threaded_copy__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__i32_load_add") @inline(__always)
+func threaded_i32_load__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBrIfBack)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32LoadAdd)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_add__i32_load_add") @inline(__always)
+func threaded_i32_load_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32LoadAdd)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_add__i32_sub") @inline(__always)
+func threaded_i32_load_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32Sub)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_store") @inline(__always)
+func threaded_i32_load__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Store)
     fpp.pointee = next.1
     return next.0
 }
@@ -5090,6 +5216,62 @@ func threaded_copy__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i32_load__i32_sub") @inline(__always)
+func threaded_i32_load__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Sub)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__br_if") @inline(__always)
+func threaded_i32_load__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrIf)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__copy") @inline(__always)
+func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opCopy)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__i32_and") @inline(__always)
+func threaded_i32_load8_u__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32And)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__br_if_not") @inline(__always)
+func threaded_i32_load__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrIfNot)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__i32_sub") @inline(__always)
+func threaded_i32_store__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Sub)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__store8") @inline(__always)
+func threaded_i32_add__store8(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opStore8)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_eqz__br_if") @inline(__always)
+func threaded_i64_eqz__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Eqz, opBrIf)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_shl__i32_load") @inline(__always)
 func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5097,24 +5279,17 @@ func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<F
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_shl_add__i32_load") @inline(__always)
-func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_copy__i32_load") @inline(__always)
+func threaded_copy__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Load)
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32Load)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
-func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_shr_u__i32_store") @inline(__always)
+func threaded_i32_shr_u__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
-func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShrU, opI32Store)
     fpp.pointee = next.1
     return next.0
 }
@@ -5125,157 +5300,66 @@ func threaded_i64_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i64_eqz__select") @inline(__always)
+func threaded_i64_eqz__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Eqz, opSelect)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_wrap_i64__i32_ctz") @inline(__always)
+func threaded_i32_wrap_i64__i32_ctz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32WrapI64, opI32Ctz)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ctz__i64_eqz") @inline(__always)
+func threaded_i32_ctz__i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Ctz, opI64Eqz)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_u__select") @inline(__always)
+func threaded_i32_gt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32GtU, opSelect)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__i32_add") @inline(__always)
+func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_load8_u") @inline(__always)
+func threaded_i32_load__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_xor__i32_ctz") @inline(__always)
+func threaded_i32_xor__i32_ctz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Xor, opI32Ctz)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and__i32_shr_u") @inline(__always)
+func threaded_i32_and__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32ShrU)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_store8__i32_add") @inline(__always)
 func threaded_store8__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opStore8, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i64_load__f64_add") @inline(__always)
-func threaded_i64_load__f64_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Load, opF64Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i64_load__f64_mul") @inline(__always)
-func threaded_i64_load__f64_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Load, opF64Mul)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_f64_add__i64_store") @inline(__always)
-func threaded_f64_add__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Add, opI64Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_f64_mul__i64_load") @inline(__always)
-func threaded_f64_mul__i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Mul, opI64Load)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_f64_mul__f64_add") @inline(__always)
-func threaded_f64_mul__f64_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Mul, opF64Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_f64_le__br_if_not") @inline(__always)
-func threaded_f64_le__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Le, opBrIfNot)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load_add__f32_add") @inline(__always)
-func threaded_i32_load_add__f32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opF32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u__br_if_not") @inline(__always)
-func threaded_i32_load8_u__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrIfNot)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__br_table") @inline(__always)
-func threaded_i32_load__br_table(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrTable)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_load8_u_add") @inline(__always)
-func threaded_i32_add__i32_load8_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load8UAdd)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_load_add") @inline(__always)
-func threaded_i32_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32LoadAdd)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_lt_u") @inline(__always)
-func threaded_i32_add__i32_lt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32LtU)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_gt_u") @inline(__always)
-func threaded_i32_add__i32_gt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32GtU)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_shl_add") @inline(__always)
-func threaded_i32_add__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32ShlAdd)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_add_br_if_ne_back") @inline(__always)
-func threaded_i32_add__i32_add_br_if_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32AddBrIfNeBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i64_add_br_if_lt_u_back") @inline(__always)
-func threaded_i32_add__i64_add_br_if_lt_u_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64AddBrIfLtUBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i64_add_br_if_ne_back") @inline(__always)
-func threaded_i32_add__i64_add_br_if_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64AddBrIfNeBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u_add__i32_add") @inline(__always)
-func threaded_i32_load8_u_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8UAdd, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load_add__i32_add") @inline(__always)
-func threaded_i32_load_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load_add__f32_mul") @inline(__always)
-func threaded_i32_load_add__f32_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opF32Mul)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load_add__i32_load_add") @inline(__always)
-func threaded_i32_load_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32LoadAdd)
     fpp.pointee = next.1
     return next.0
 }
@@ -5286,108 +5370,206 @@ func threaded_i32_lt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_select__store8") @inline(__always)
-func threaded_select__store8(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_copy__br_back") @inline(__always)
+func threaded_copy__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opSelect, opStore8)
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBrBack)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_store__br") @inline(__always)
-func threaded_i32_store__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i64_load__i64_store") @inline(__always)
+func threaded_i64_load__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opBr)
+    let next: NextInstruction = sequence(pc, fp, st, opI64Load, opI64Store)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_store__i64_load") @inline(__always)
-func threaded_i64_store__i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__copy") @inline(__always)
+func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI64Load)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opCopy)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_load__f64_mul_mul") @inline(__always)
-func threaded_i64_load__f64_mul_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__i32_sub") @inline(__always)
+func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Load, opF64MulMul)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Sub)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_load_add__f64_sub") @inline(__always)
-func threaded_i64_load_add__f64_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__i64_load_add") @inline(__always)
+func threaded_i32_add__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64LoadAdd, opF64Sub)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64LoadAdd)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_load_add__f64_mul") @inline(__always)
-func threaded_i64_load_add__f64_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i64_load_add__i64_store") @inline(__always)
+func threaded_i64_load_add__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64LoadAdd, opF64Mul)
+    let next: NextInstruction = sequence(pc, fp, st, opI64LoadAdd, opI64Store)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_f64_mul__i64_load_add") @inline(__always)
-func threaded_f64_mul__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_copy__i32_load8_u") @inline(__always)
+func threaded_copy__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Mul, opI64LoadAdd)
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32Load8U)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_f64_add_mul__f64_add") @inline(__always)
-func threaded_f64_add_mul__f64_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_sub__i32_add") @inline(__always)
+func threaded_i32_sub__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64AddMul, opF64Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Add)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_f64_mul__f64_mul") @inline(__always)
-func threaded_f64_mul__f64_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load8_u__br_if") @inline(__always)
+func threaded_i32_load8_u__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Mul, opF64Mul)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrIf)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_f64_sub__i64_store") @inline(__always)
-func threaded_f64_sub__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__i32_and") @inline(__always)
+func threaded_i32_add__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF64Sub, opI64Store)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32And)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_copy__i32_shl_add") @inline(__always)
-func threaded_copy__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_shl_add__i32_load16_u") @inline(__always)
+func threaded_i32_shl_add__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32ShlAdd)
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Load16U)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_wrap_i64__i32_load8_u") @inline(__always)
-func threaded_i32_wrap_i64__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__i32_and") @inline(__always)
+func threaded_i32_load__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32WrapI64, opI32Load8U)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32And)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_xor_and__i32_shl") @inline(__always)
-func threaded_i32_xor_and__i32_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store__i32_store") @inline(__always)
+func threaded_i32_store__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32XorAnd, opI32Shl)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Store)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_shl_xor__i64_shr_u_xor") @inline(__always)
-func threaded_i64_shl_xor__i64_shr_u_xor(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store__i32_load16_u") @inline(__always)
+func threaded_i32_store__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64ShlXor, opI64ShrUXor)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Load16U)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_f32_mul__i32_load") @inline(__always)
-func threaded_f32_mul__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load8_u__i32_shl_add") @inline(__always)
+func threaded_i32_load8_u__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opF32Mul, opI32Load)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32ShlAdd)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__i32_load") @inline(__always)
+func threaded_i32_sub__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__br_table") @inline(__always)
+func threaded_i32_load8_u__br_table(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrTable)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_shl_add") @inline(__always)
+func threaded_i32_load__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32ShlAdd)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_store__i64_store") @inline(__always)
+func threaded_i64_store__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI64Store)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__br_back") @inline(__always)
+func threaded_i32_add__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opBrBack)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_s__select") @inline(__always)
+func threaded_i32_gt_s__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opSelect)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i64_load") @inline(__always)
+func threaded_i32_add__i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__i32_gt_s") @inline(__always)
+func threaded_i32_sub__i32_gt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32GtS)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ctz__i32_shr_u") @inline(__always)
+func threaded_i32_ctz__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Ctz, opI32ShrU)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__i32_shl") @inline(__always)
+func threaded_i32_store__i32_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Shl)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_add__i32_load8_u") @inline(__always)
+func threaded_i64_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Add, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_global_get__i32_sub") @inline(__always)
+func threaded_global_get__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opGlobalGet, opI32Sub)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u__i32_add") @inline(__always)
+func threaded_i32_load16_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load16U, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_select__store16") @inline(__always)
+func threaded_select__store16(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opSelect, opStore16)
     fpp.pointee = next.1
     return next.0
 }

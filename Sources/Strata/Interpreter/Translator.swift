@@ -757,7 +757,7 @@ struct Translator: CodeSink {
     mutating func takeAddBefore(compare: UInt16) -> (UInt64, UInt64, UInt64, Opcode)? {
         guard let last = offsets.last else { return nil }
         let s = Int(last.0)
-        guard s + 4 == code.count, s >= barrier, code[s] < UInt64(Opcode.allCases.count),
+        guard s + 4 == code.count, s >= barrier,
               let add = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])), let h = addBranchOpcode(add, compare) else { return nil }
         let operands = (code[s + 1], code[s + 2], code[s + 3])
         dropLastInstruction(from: s)
@@ -957,7 +957,7 @@ struct Translator: CodeSink {
             }
             code[i] = slot * UInt64(wordsPerSlot)
         }
-        fuseSequences()
+        if PairProfile.counts == nil { fuseSequences() }
         return (tempBase + maxHeight + 1) * wordsPerSlot
     }
 }
