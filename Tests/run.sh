@@ -25,6 +25,24 @@ swift build -c release --product strata
 echo "== The interpreter's threaded handlers: generated from the dispatch switch, each with its operation inlined and a dispatch of its own"
 python3 Utilities/generate_threaded_dispatch.py --check
 python3 Utilities/check_threaded_dispatch.py .build/release/strata
+echo "== The pair profile that superinstructions are chosen from (strata run --pair-profile)"
+pairs_dir=$(mktemp -d)
+cat > "$pairs_dir/loop.wat" <<'WAT'
+(module
+  (func (export "run") (result i32) (local i32 i32)
+    (loop
+      (local.set 1 (i32.xor (local.get 1) (local.get 0)))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000))))
+    (local.get 1)))
+WAT
+.build/release/strata run --tier interpreter --pair-profile "$pairs_dir/pairs.txt" "$pairs_dir/loop.wat" > /dev/null
+# The xor falls through to the add-and-branch 1000 times (most frequent first); the branch back
+# to the xor (999 times) is not a fall-through, so it is not a pair.
+[ "$(head -n 1 "$pairs_dir/pairs.txt")" = "1000 i32_xor i32_add_br_if_lt_u_back" ] \
+    && ! grep -q "i32_add_br_if_lt_u_back i32_xor" "$pairs_dir/pairs.txt" \
+    || { echo "error: unexpected pair profile:"; cat "$pairs_dir/pairs.txt"; exit 1; }
+rm -rf "$pairs_dir"
 # The whole suite: Wasm 2.0 and the Wasm 3.0 top level, read by the reference parser
 # (wasm-tools json-from-wast). The expectations list the Wasm 3.0 proposals not implemented.
 spec=("$STRATA_TESTSUITE/wasm-2.0" "$STRATA_TESTSUITE"/*.wast)

@@ -1,6 +1,8 @@
 // The interpreter's threaded dispatch: one C handler per opcode, each ending in its own
 // indirect jump to the next instruction's handler (so the branch predictor sees each
-// opcode's successors separately, instead of every operation sharing one `jmp *`).
+// opcode's successors separately, instead of every operation sharing one `jmp *`). Without
+// the attributes below the build has no handlers, `strata_threaded_handler_bits` is 0 and the
+// interpreter runs its switch.
 //
 // Compiled as part of the Strata Swift module: ClangImporter emits these `static inline`
 // functions into the module's LLVM module, so each handler's call to its Swift operation
@@ -18,9 +20,6 @@
 #else
 #define STRATA_THREADED_DISPATCH 0
 #endif
-
-/// Whether this build has threaded handlers (otherwise the interpreter uses its switch).
-static inline int strata_threaded_dispatch_available(void) { return STRATA_THREADED_DISPATCH; }
 
 #if STRATA_THREADED_DISPATCH
 
