@@ -924,6 +924,6 @@ public final class Module: @unchecked Sendable {
         }
         return BacktraceFrame(
             functionIndex: index, name: info.functionNames[index], offset: offset,
-            functionOffset: offset.map { $0 - info.bodies[Int(fc.pointee.definedIndex)].bodyOffset })
+            bodyStart: info.bodies[Int(fc.pointee.definedIndex)].bodyOffset)
     }
 }

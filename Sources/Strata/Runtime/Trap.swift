@@ -54,6 +54,15 @@ public struct BacktraceFrame: Sendable, CustomStringConvertible {
     /// field), as the C API's frames and Wasmtime's backtraces give it.
     public var functionOffset: Int?
 
+    /// A frame at module offset `offset` in a function whose body starts at `bodyStart` (every
+    /// tier builds its frames here, so the function offset is computed one way).
+    init(functionIndex: UInt32, name: String?, offset: Int?, bodyStart: Int?) {
+        self.functionIndex = functionIndex
+        self.name = name
+        self.offset = offset
+        functionOffset = offset.flatMap { o in bodyStart.map { o - $0 } }
+    }
+
     public var description: String {
         let n = name.map { "\($0) (func \(functionIndex))" } ?? "func \(functionIndex)"
         if let offset { return "\(n) at offset 0x\(String(offset, radix: 16))" }
