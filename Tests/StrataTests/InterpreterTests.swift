@@ -100,6 +100,38 @@ import WAT
         #expect((try module.interpreterRecord(1).get()).pointee.constWords == 1 * wordsPerSlot)
     }
 
+    /// A frame starts from its function's image (zeroed locals, then the constant pool), copied
+    /// in chunks chosen by the image's size: every size class (none, 32, 64, 128, 256 bytes and
+    /// the loop above) gets zero locals and its constants, although the frame lands on slots a
+    /// call before it filled with other values.
+    @Test func framesStartWithZeroedLocalsAndTheirConstants() throws {
+        let counts = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33, 70]
+        var wat = "(module\n"
+        wat += "(func $dirty (local \(String(repeating: "i64 ", count: 160)))"
+        for i in 0..<160 { wat += " (local.set \(i) (i64.const -1))" }
+        wat += ")\n"
+        var expected: [Int64] = []
+        for (k, n) in counts.enumerated() {
+            // n locals and n distinct constants: p + sum(local_i + c_i).
+            var body = "(local.get 0)"
+            var sum: Int64 = 5
+            for i in 0..<n {
+                let c = Int64(1000 * i + 7 + k)
+                body = "(i64.add \(body) (i64.add (local.get \(i + 1)) (i64.const \(c))))"
+                sum += c
+            }
+            expected.append(sum)
+            wat += "(func $f\(k) (param i64) (result i64) \(n > 0 ? "(local \(String(repeating: "i64 ", count: n)))" : "") \(body))\n"
+            wat += "(func (export \"run\(k)\") (result i64) (call $dirty) (call $f\(k) (i64.const 5)))\n"
+        }
+        wat += ")"
+        let engine = Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }())
+        let (_, instance) = try instantiate(wat, engine: engine)
+        for k in counts.indices {
+            #expect(try instance.function("run\(k)")!.callI64() == expected[k], "\(counts[k]) locals")
+        }
+    }
+
     @Test func arithmeticAndCalls() throws {
         let (_, instance) = try instantiate("""
             (module

@@ -85,7 +85,8 @@ final class CompiledCode: @unchecked Sendable {
             (records + k).initialize(to: FunctionCode(
                 nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
-                resultWords: i.pointee.resultWords, consts: i.pointee.consts, constWords: i.pointee.constWords,
+                resultWords: i.pointee.resultWords, frameImage: i.pointee.frameImage, imageWords: i.pointee.imageWords,
+                constWords: i.pointee.constWords,
                 definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
                 tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),
                 osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount))

@@ -32,8 +32,12 @@ struct FunctionCode {
     /// Words of non-parameter locals, zeroed at entry.
     var localWords: Int
     var resultWords: Int
-    /// Constants copied into words [paramWords + localWords, +constWords) at entry.
-    var consts: UnsafeMutablePointer<Slot>
+    /// The frame's image: `localWords` zero words, the `constWords` words of the constant
+    /// pool, then zeros up to `imageWords` (a multiple of 4: whole 32-byte chunks), copied to
+    /// words [paramWords, paramWords + imageWords) at entry (`initializeFrame`). `frameWords`
+    /// covers the padding.
+    var frameImage: UnsafeMutablePointer<Slot>
+    var imageWords: Int
     var constWords: Int
     /// Tiering counters (calls and loop back edges, weighted) and the tier-up threshold.
     var hotness = StrataHotness(count: 0, tierUpAt: Int64.max)

@@ -26,9 +26,7 @@ func enterFunction(
     st.pointee.frames[st.pointee.frameCount] = CallFrame(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
-    let paramWords = fc.pointee.paramWords, localWords = fc.pointee.localWords, constWords = fc.pointee.constWords
-    zeroSlots(newFP + paramWords, words: localWords)
-    copySlots(newFP + paramWords + localWords, from: fc.pointee.consts, words: constWords)
+    initializeFrame(newFP + fc.pointee.paramWords, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
     }
@@ -59,41 +57,52 @@ func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
         return (trap(st, .hostError, pc), fp, st)
     }
     if fp + fc.pointee.frameWords > st.pointee.stackEnd { return (trap(st, .callStackExhausted, pc), fp, st) }
-    zeroSlots(fp + fc.pointee.paramWords, words: fc.pointee.localWords)
-    copySlots(fp + fc.pointee.paramWords + fc.pointee.localWords, from: fc.pointee.consts, words: fc.pointee.constWords)
+    initializeFrame(fp + fc.pointee.paramWords, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     st.pointee.current = fc
     return (fc.pointee.code, fp, st)
 }
 
-/// Zeroes `words` words (a whole number of 16-byte slots) at `dst`. Frames have a few locals, so
-/// an inline loop storing two slots per step beats a call to `memset`, and its two stores per
-/// step keep LLVM from turning it back into that call.
+/// Copies a function's frame image (zeroed locals, then constants; `FunctionCode.frameImage`)
+/// into a new frame: `words` is a multiple of 4, so the copy is one or two overlapping runs of
+/// whole 32-, 64- or 128-byte chunks, straight-line code chosen by size, as WasmKit initializes
+/// its frames. Loops here cost a mispredicted exit per call and, written as plain copies, turn
+/// into calls to `memmove`; only frames over 256 bytes take the loop.
 @inline(__always)
-func zeroSlots(_ dst: FramePointer, words: Int) {
-    var d = UnsafeMutableRawPointer(dst)
-    let end = d + words &* 8
-    let zero = SIMD2<UInt64>(repeating: 0)
-    while d < end {
-        d.storeBytes(of: zero, as: SIMD2<UInt64>.self)
-        if d + 16 < end { (d + 16).storeBytes(of: zero, as: SIMD2<UInt64>.self) }
-        d += 32
+func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(image)
+    let bytes = words &* 8
+    if bytes <= 64 {
+        if bytes == 0 { return }
+        copyChunk32(d, s, 0)
+        copyChunk32(d, s, bytes &- 32)
+    } else if bytes <= 128 {
+        copyChunk64(d, s, 0)
+        copyChunk64(d, s, bytes &- 64)
+    } else if bytes <= 256 {
+        copyChunk64(d, s, 0)
+        copyChunk64(d, s, 64)
+        copyChunk64(d, s, bytes &- 128)
+        copyChunk64(d, s, bytes &- 64)
+    } else {
+        d.copyMemory(from: s, byteCount: bytes)
     }
 }
 
-/// Copies `words` words (whole 16-byte slots) from `src` to `dst` (not overlapping); see
-/// `zeroSlots` for why it is a loop.
 @inline(__always)
-func copySlots(_ dst: FramePointer, from src: UnsafeMutablePointer<Slot>, words: Int) {
-    var d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
-    let end = d + words &* 8
-    while d < end {
-        d.storeBytes(of: s.loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
-        if d + 16 < end {
-            (d + 16).storeBytes(of: (s + 16).loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
-        }
-        d += 32
-        s += 32
-    }
+private func copyChunk32(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, _ at: Int) {
+    let a = (s + at).loadUnaligned(as: SIMD2<UInt64>.self), b = (s + at + 16).loadUnaligned(as: SIMD2<UInt64>.self)
+    (d + at).storeBytes(of: a, as: SIMD2<UInt64>.self)
+    (d + at + 16).storeBytes(of: b, as: SIMD2<UInt64>.self)
+}
+
+@inline(__always)
+private func copyChunk64(_ d: UnsafeMutableRawPointer, _ s: UnsafeRawPointer, _ at: Int) {
+    let a = (s + at).loadUnaligned(as: SIMD2<UInt64>.self), b = (s + at + 16).loadUnaligned(as: SIMD2<UInt64>.self)
+    let c = (s + at + 32).loadUnaligned(as: SIMD2<UInt64>.self), e = (s + at + 48).loadUnaligned(as: SIMD2<UInt64>.self)
+    (d + at).storeBytes(of: a, as: SIMD2<UInt64>.self)
+    (d + at + 16).storeBytes(of: b, as: SIMD2<UInt64>.self)
+    (d + at + 32).storeBytes(of: c, as: SIMD2<UInt64>.self)
+    (d + at + 48).storeBytes(of: e, as: SIMD2<UInt64>.self)
 }
 
 /// Calls a compiled function from the interpreter: the arguments are already in the callee's
@@ -151,10 +160,12 @@ func callFunctionReference(
     return (returnPC, callerFP)
 }
 
-/// [definedIndex, argBase]
+/// [entry slot address, argBase]: the callee's slot in the module's entry table (one load
+/// less on the call's chain of dependent loads than the table from the VM context, then the
+/// index).
 @inline(__always) func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let vm = st.pointee.vmctx
-    let fc = functionCode(UnsafePointer(vm.pointee.entryTable! + op(pc, 1)))
+    let fc = functionCode(UnsafePointer(bitPattern: UInt(pc[1])).unsafelyUnwrapped)
     let (next, nextFP) = enterFunction(st, fc, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, calleeVM: vm, pc: pc)
     return (next, nextFP, st)
 }

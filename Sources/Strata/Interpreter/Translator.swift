@@ -33,6 +33,9 @@ struct Translator: CodeSink {
 
     let context: ModuleContext
     let importedFunctionCount: Int
+    /// The module's entry table: a `call` names its callee by the address of the callee's slot
+    /// (the table is the module's, like the code, so the address holds for every instance).
+    let entryTable: UnsafeMutablePointer<UnsafeRawPointer?>
     let localCount: Int
     let functionResultCount: Int
     let code: CodeBuffer
@@ -89,9 +92,13 @@ struct Translator: CodeSink {
 
     /// `bodyBytes` (the body's size) sizes the buffers up front, so most bodies translate
     /// without the buffers growing.
-    init(context: ModuleContext, importedFunctionCount: Int, localCount: Int, resultCount: Int, bodyBytes: Int) {
+    init(
+        context: ModuleContext, importedFunctionCount: Int, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
+        localCount: Int, resultCount: Int, bodyBytes: Int
+    ) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
+        self.entryTable = entryTable
         self.localCount = localCount
         self.functionResultCount = resultCount
         labels.append(Label(kind: .function, height: 0, paramCount: 0, resultCount: resultCount, start: 0, deadAtEntry: false))
@@ -466,7 +473,8 @@ struct Translator: CodeSink {
                 if Int(f) < t.importedFunctionCount {
                     t.emit(Opcode.call_import, offset: offset); t.imm(Int(f)); t.slot(argBase)
                 } else {
-                    t.emit(Opcode.call, offset: offset); t.imm(Int(f) - t.importedFunctionCount); t.slot(argBase)
+                    t.emit(Opcode.call, offset: offset)
+                    t.imm(Int(bitPattern: t.entryTable + (Int(f) - t.importedFunctionCount))); t.slot(argBase)
                 }
             }
         case .callIndirect(let typeIndex, let table):

@@ -225,7 +225,7 @@ public final class Module: @unchecked Sendable {
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                 paramWords: params, localWords: 0, resultWords: results,
-                consts: shared + 1, constWords: 0, definedIndex: i))
+                frameImage: shared + 1, imageWords: 0, constWords: 0, definedIndex: i))
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))
@@ -244,7 +244,8 @@ public final class Module: @unchecked Sendable {
                     let body = try Self.decodedBody(index, info: info, buffer)
                     let type = info.types[Int(info.functionTypeIndices[index])]
                     var validator = FunctionValidator(module: context, body: body, type: type, bytes: buffer)
-                    let (f, reason) = try Self.translate(context: context, info: info, type: type, body: body, validator: &validator)
+                    let (f, reason) = try Self.translate(
+                        context: context, info: info, entryTable: entryTable, type: type, body: body, validator: &validator)
                     if let reason { throw reason }
                     return .success(f!)
                 } catch {
@@ -257,7 +258,7 @@ public final class Module: @unchecked Sendable {
             record.initialize(to: FunctionCode(
                 functionIndex: stub.pointee.functionIndex, code: f.code, frameWords: f.frameWords,
                 paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                consts: f.consts, constWords: f.constCount, definedIndex: index,
+                frameImage: f.frameImage, imageWords: f.imageWords, constWords: f.constCount, definedIndex: index,
                 loopHeaders: UnsafePointer(f.loopHeaders), loopHeaderCount: f.loopHeaderCount))
             // Tiering goes on from where the stub's counters stand (the first call counted
             // there; its threshold may be out of reach already: queued).
@@ -663,20 +664,30 @@ public final class Module: @unchecked Sendable {
 
     /// Translates one body for the interpreter (the validator runs it).
     static func translate(
-        context: ModuleContext, info: ModuleInfo, type: FuncType, body: FunctionBody, validator: inout FunctionValidator
+        context: ModuleContext, info: ModuleInfo, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>, type: FuncType,
+        body: FunctionBody, validator: inout FunctionValidator
     ) throws(WasmError) -> (CompiledFunction?, WasmError?) {
         var translator = Translator(
-            context: context, importedFunctionCount: info.importedFunctionTypes.count,
+            context: context, importedFunctionCount: info.importedFunctionTypes.count, entryTable: entryTable,
             localCount: type.params.count + body.locals.count, resultCount: type.results.count,
             bodyBytes: body.codeEnd - body.codeStart)
         try validator.run(sink: &translator)
         if let reason = translator.unsupported { return (nil, reason) }
         let frameWords = translator.finish()
         let codeCount = translator.code.count
+        let paramWords = type.params.count * wordsPerSlot, localWords = body.locals.count * wordsPerSlot
+        // The frame image (`FunctionCode.frameImage`): zeros for the locals, the constants, zeros
+        // to a whole number of 32-byte chunks.
+        let usedWords = localWords + translator.consts.count
+        var image = [UInt64](repeating: 0, count: (usedWords + 3) & ~3)
+        image.withUnsafeMutableBufferPointer { image in
+            for (k, word) in translator.consts.enumerated() { image[localWords + k] = word }
+        }
         return (CompiledFunction(
-            code: translator.code.take(appending: translator.consts), codeCount: codeCount,
-            constCount: translator.consts.count, frameWords: frameWords,
-            paramWords: type.params.count * wordsPerSlot, localWords: body.locals.count * wordsPerSlot,
+            code: translator.code.take(appending: image), codeCount: codeCount,
+            constCount: translator.consts.count, imageWords: image.count,
+            frameWords: max(frameWords, paramWords + image.count),
+            paramWords: paramWords, localWords: localWords,
             resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers,
             loopHeaders: translator.loopHeaders), nil)
     }
@@ -812,8 +823,10 @@ public final class Module: @unchecked Sendable {
     final class CompiledFunction: @unchecked Sendable {
         let code: CodePointer
         let codeCount: Int
-        var consts: UnsafeMutablePointer<Slot> { code + codeCount }
+        /// The frame image (see `FunctionCode.frameImage`), after the code.
+        var frameImage: UnsafeMutablePointer<Slot> { code + codeCount }
         let constCount: Int
+        let imageWords: Int
         let frameWords: Int
         let paramWords: Int
         let localWords: Int
@@ -825,12 +838,13 @@ public final class Module: @unchecked Sendable {
         let loopHeaders: UnsafeMutablePointer<Int32>?
         let loopHeaderCount: Int
 
-        /// Takes `code` (words of code then of constants, from `CodeBuffer.take`; freed with
-        /// the object).
-        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = [], loopHeaders: [Int32] = []) {
+        /// Takes `code` (words of code then of the frame image, from `CodeBuffer.take`; freed
+        /// with the object).
+        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, imageWords: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = [], loopHeaders: [Int32] = []) {
             self.code = code
             self.codeCount = codeCount
             self.constCount = constCount
+            self.imageWords = imageWords
             self.frameWords = frameWords
             self.paramWords = paramWords
             self.localWords = localWords
@@ -885,8 +899,12 @@ public final class Module: @unchecked Sendable {
         for (k, entry) in offsets.enumerated() {
             let start = Int(entry.0)
             let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1
-            let words = (start + 1..<end).map { Int64(bitPattern: fc.code[$0]) }
-            let name = Opcode(rawValue: UInt16(truncatingIfNeeded: fc.code[start])).map { "\($0)" } ?? "?"
+            var words = (start + 1..<end).map { Int64(bitPattern: fc.code[$0]) }
+            let opcode = Opcode(rawValue: UInt16(truncatingIfNeeded: fc.code[start]))
+            let name = opcode.map { "\($0)" } ?? "?"
+            if opcode == .call, !words.isEmpty {  // the callee's entry slot: shown as its defined index
+                words[0] = (words[0] - Int64(Int(bitPattern: entryTable))) / Int64(MemoryLayout<UnsafeRawPointer?>.stride)
+            }
             let at = String(start)
             out += "  " + at + String(repeating: " ", count: max(0, 6 - at.count)) + "@0x\(String(entry.1, radix: 16))  \(name) \(words.map(String.init).joined(separator: " "))\n"
         }
