@@ -34,6 +34,8 @@ import WAT
         #expect(module.currentTier(function: 0) == .interpreter)
         let listing = try #require(module.interpreterListing(function: 2))
         #expect(listing.contains("1 constants") || listing.contains("constants"))
+        // `call` holds its callee's entry slot address; the listing names the callee by index.
+        #expect(try #require(module.interpreterListing(function: 0)).contains("  call 1 "))
         #expect(module.translatedFunctionCount == 3)
         #expect(try instance.function("c")!.callI32() == 7)
         do {
