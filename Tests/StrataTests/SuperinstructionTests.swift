@@ -44,6 +44,97 @@ import WAT
         }
     }
 
+    /// i32 constants used by `i32.add`/`i32.sub`, by fused compare-and-branches (`br_if` forward
+    /// and back, `if`) and by moves live in the code, not in the frame's constant pool: results
+    /// equal the plain operations' at the edges of the range, the pool keeps only constants an
+    /// operand still names, and the fusions that take an add (add-and-branch, add-and-load, two
+    /// binary operations) still happen with a constant operand.
+    @Test func constantsInTheCode() throws {
+        let ks: [Int32] = [0, 1, -1, 7, .max, .min]
+        var funcs = ""
+        for (n, k) in ks.enumerated() {
+            funcs += """
+              (func (export "add\(n)") (param i32) (result i32) (i32.add (local.get 0) (i32.const \(k))))
+              (func (export "sub\(n)") (param i32) (result i32) (i32.sub (local.get 0) (i32.const \(k))))
+              (func (export "set\(n)") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.const \(k))) (i32.xor (local.get 0) (local.get 1)))
+
+            """
+            for c in Self.compares {
+                funcs += """
+                  (func (export "brif_\(c)\(n)") (param i32) (result i32)
+                    (block (br_if 0 (i32.\(c) (local.get 0) (i32.const \(k)))) (return (i32.const 0)))
+                    (i32.const 1))
+                  (func (export "if_\(c)\(n)") (param i32) (result i32)
+                    (if (result i32) (i32.\(c) (local.get 0) (i32.const \(k))) (then (i32.const 1)) (else (i32.const 0))))
+                  (func (export "loop_\(c)\(n)") (param i32) (result i32) (local i32)
+                    (block (loop
+                      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                      (br_if 1 (i32.ge_u (local.get 1) (i32.const 3)))
+                      (br_if 0 (i32.\(c) (local.get 0) (i32.const \(k))))))
+                    (i32.ne (local.get 1) (i32.const 1)))
+
+                """
+            }
+        }
+        let m = try module("(module \(funcs))")
+        let instance = try Store(engine: m.engine).instantiate(m)
+        func holds(_ c: String, _ a: Int32, _ b: Int32) -> Bool {
+            let (ua, ub) = (UInt32(bitPattern: a), UInt32(bitPattern: b))
+            switch c {
+            case "eq": return a == b
+            case "ne": return a != b
+            case "lt_s": return a < b
+            case "lt_u": return ua < ub
+            case "gt_s": return a > b
+            case "gt_u": return ua > ub
+            case "le_s": return a <= b
+            case "le_u": return ua <= ub
+            case "ge_s": return a >= b
+            default: return ua >= ub
+            }
+        }
+        let xs: [Int32] = [0, 1, -1, 2, 6, 7, 8, .max, .min, .max - 1, .min + 1]
+        for (n, k) in ks.enumerated() {
+            for x in xs {
+                #expect(try instance.function("add\(n)")!.callI32(x) == x &+ k)
+                #expect(try instance.function("sub\(n)")!.callI32(x) == x &- k)
+                #expect(try instance.function("set\(n)")!.callI32(x) == x ^ k)
+                for c in Self.compares {
+                    let expected: Int32 = holds(c, x, k) ? 1 : 0
+                    for form in ["brif", "if", "loop"] {
+                        #expect(try instance.function("\(form)_\(c)\(n)")!.callI32(x) == expected, "\(form) \(c) \(x) \(k)")
+                    }
+                }
+            }
+        }
+        // add, sub, set, then 30 branch functions per constant: no pooled constants in add/sub/set.
+        let perConstant = 3 + 3 * Self.compares.count
+        for n in ks.indices {
+            for f in 0..<3 {
+                #expect((try m.interpreterRecord(n * perConstant + f).get()).pointee.constWords == 0)
+            }
+        }
+        #expect(operationWords(m, 1).contains(handlerWord(Opcode.i32_add_imm)))  // sub0 (x - 0)
+        #expect(operationWords(m, 2).contains(handlerWord(Opcode.const_set)))
+        #expect(operationWords(m, 3).contains(handlerWord(Opcode.br_if_i32_eq_imm)))
+        // The loop's counter: add-and-branch still fuses (its constant back in the pool).
+        let fused = try module("""
+            (module
+              (func (export "count") (param i32) (result i32) (local i32)
+                (loop (br_if 0 (i32.ne (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (local.get 0))))
+                (local.get 1))
+              (func (param i32) (result i32) (i32.load8_u (i32.add (local.get 0) (i32.const 16))))
+              (func (param i32 i32) (result i32) (i32.mul (i32.add (local.get 0) (i32.const 3)) (local.get 1)))
+              (memory 1))
+            """)
+        #expect(operationWords(fused, 0).contains(handlerWord(Opcode.i32_add_br_if_ne_back)))
+        #expect(operationWords(fused, 1).contains(handlerWord(Opcode.i32_load8_u_add)))
+        #expect(operationWords(fused, 2).contains(handlerWord(Opcode.i32_add_mul)))
+        let run = try Store(engine: fused.engine).instantiate(fused)
+        #expect(try run.function("count")!.callI32(5) == 5)
+    }
+
     @Test func fusionHappens() throws {
         let m = try module("""
             (module
@@ -54,7 +145,7 @@ import WAT
         func words(_ i: Int) -> [UInt64] { opcodeWords(m, i) }
         #expect(words(0).contains(handlerWord(Opcode.br_if_i32_lt_s)))
         #expect(words(1).contains(handlerWord(Opcode.br_if_i64_ne_back)))
-        #expect(words(2).contains(handlerWord(Opcode.br_if_i32_le_u)))  // if: branch to else on the negation
+        #expect(words(2).contains(handlerWord(Opcode.br_if_i32_le_u_imm)))  // if: branch to else on the negation
         #expect(!words(0).contains(handlerWord(Opcode.i32_lt_s)))
     }
 
@@ -284,7 +375,7 @@ import WAT
               (memory 1)
               (data (i32.const 0) "\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\04\\00\\00\\00")
               (func (export "sum") (param i32) (result i32) (local i32 i32)
-                ;; i32.add, then the loop starts at the i32.load: the pair i32_add, i32_load
+                ;; i32.add, then the loop starts at the i32.load: the pair i32_add_imm, i32_load
                 ;; runs together on entry, and the back edge enters at the load.
                 (local.set 1 (i32.add (local.get 0) (i32.const 4)))
                 (loop
@@ -301,7 +392,7 @@ import WAT
                 (local.set 1 (i32.add (local.get 0) (i32.const 4)))
                 (loop (result i32) (i32.load (local.get 1)))))
             """)
-        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i32_add__i32_load)))
+        #expect(opcodeWords(m, 0).contains(handlerWord(Opcode.i32_add_imm__i32_load)))
     }
 
     /// The first instruction of every pair continues with the next one: a branch, call or
@@ -363,7 +454,7 @@ import WAT
             """)
         let engine = Engine()
         let module = try Module(engine: engine, bytes: bytes)
-        #expect(opcodeWords(module, 0).contains(handlerWord(Opcode.i32_add__i32_load)))
+        #expect(opcodeWords(module, 0).contains(handlerWord(Opcode.i32_add_imm__i32_load)))
         #expect(opcodeWords(module, 1).contains(handlerWord(Opcode.i32_load__i32_add)))
         let instance = try Store(engine: engine).instantiate(module)
         for name in ["second", "first"] {

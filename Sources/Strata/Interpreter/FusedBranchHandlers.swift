@@ -33,6 +33,41 @@ enum IntComparison { case eq, ne, ltS, ltU, gtS, gtU, leS, leU, geS, geU }
     return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
 }
 
+/// [a, value, offset]: `fusedBranch` against an i32 constant held in the code (no frame slot).
+@inline(__always) func fusedBranchImm(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: IntComparison, back: Bool
+) -> CodePointer? {
+    guard holds(c, rd32(fp, pc, 1), UInt32(truncatingIfNeeded: pc[2]), signed: Int32.self) else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+}
+
+/// The form of an i32 fused branch whose right operand is a constant in the code.
+func immediateBranchHandler(_ h: Handler) -> Handler? {
+    switch h {
+    case .br_if_i32_eq: .br_if_i32_eq_imm
+    case .br_if_i32_eq_back: .br_if_i32_eq_imm_back
+    case .br_if_i32_ne: .br_if_i32_ne_imm
+    case .br_if_i32_ne_back: .br_if_i32_ne_imm_back
+    case .br_if_i32_lt_s: .br_if_i32_lt_s_imm
+    case .br_if_i32_lt_s_back: .br_if_i32_lt_s_imm_back
+    case .br_if_i32_lt_u: .br_if_i32_lt_u_imm
+    case .br_if_i32_lt_u_back: .br_if_i32_lt_u_imm_back
+    case .br_if_i32_gt_s: .br_if_i32_gt_s_imm
+    case .br_if_i32_gt_s_back: .br_if_i32_gt_s_imm_back
+    case .br_if_i32_gt_u: .br_if_i32_gt_u_imm
+    case .br_if_i32_gt_u_back: .br_if_i32_gt_u_imm_back
+    case .br_if_i32_le_s: .br_if_i32_le_s_imm
+    case .br_if_i32_le_s_back: .br_if_i32_le_s_imm_back
+    case .br_if_i32_le_u: .br_if_i32_le_u_imm
+    case .br_if_i32_le_u_back: .br_if_i32_le_u_imm_back
+    case .br_if_i32_ge_s: .br_if_i32_ge_s_imm
+    case .br_if_i32_ge_s_back: .br_if_i32_ge_s_imm_back
+    case .br_if_i32_ge_u: .br_if_i32_ge_u_imm
+    case .br_if_i32_ge_u_back: .br_if_i32_ge_u_imm_back
+    default: nil
+    }
+}
+
 /// [cond, offset]: backward branch taken when cond is zero.
 @inline(__always) func opBrIfNotBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (rd32(fp, pc, 1) == 0 ? backEdge(st, pc, pc + op(pc, 2)) : pc + 3, fp, st)

@@ -101,6 +101,14 @@ func trap(_ st: StatePointer, _ kind: TrapKind, _ pc: CodePointer) -> CodePointe
 @inline(__always) func bodyCopy(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     fp[op(pc, 1)] = fp[op(pc, 2)]; return pc + 3
 }
+/// [dst, value]: a constant's low word into a slot (a scalar constant's slot needs no other).
+@inline(__always) func opConstSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyConstSet(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyConstSet(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    fp[op(pc, 1)] = pc[2]; return pc + 3
+}
 /// [dst, src]
 @inline(__always) func opCopyV128(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     move16(fp + op(pc, 1), fp + op(pc, 2)); return (pc + 3, fp, st)
@@ -477,6 +485,14 @@ let backEdgePeriod = 64
 }
 @inline(__always) func bodyI32Add(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     bin32(pc, fp) { $0 &+ $1 }
+}
+/// [dst, a, value]: a + value, the constant in the code (no frame slot).
+@inline(__always) func opI32AddImm(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let next = bodyI32AddImm(pc, fp, st)
+    return (next, fp, st)
+}
+@inline(__always) func bodyI32AddImm(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    wr32(fp, pc, 1, rd32(fp, pc, 2) &+ UInt32(truncatingIfNeeded: pc[3])); return pc + 4
 }
 @inline(__always) func opI32Sub(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyI32Sub(pc, fp, st)

@@ -3,6 +3,7 @@
 /// layout of each is documented at its operation (`Handlers.swift` and its siblings).
 enum Opcode: UInt16, CaseIterable {
     case copy
+    case const_set
     case select
     case unreachable
     case br
@@ -49,6 +50,7 @@ enum Opcode: UInt16, CaseIterable {
     case i32_ctz
     case i32_popcnt
     case i32_add
+    case i32_add_imm
     case i32_sub
     case i32_mul
     case i32_div_s
@@ -199,6 +201,26 @@ enum Opcode: UInt16, CaseIterable {
     case br_if_i32_ge_s_back
     case br_if_i32_ge_u
     case br_if_i32_ge_u_back
+    case br_if_i32_eq_imm
+    case br_if_i32_eq_imm_back
+    case br_if_i32_ne_imm
+    case br_if_i32_ne_imm_back
+    case br_if_i32_lt_s_imm
+    case br_if_i32_lt_s_imm_back
+    case br_if_i32_lt_u_imm
+    case br_if_i32_lt_u_imm_back
+    case br_if_i32_gt_s_imm
+    case br_if_i32_gt_s_imm_back
+    case br_if_i32_gt_u_imm
+    case br_if_i32_gt_u_imm_back
+    case br_if_i32_le_s_imm
+    case br_if_i32_le_s_imm_back
+    case br_if_i32_le_u_imm
+    case br_if_i32_le_u_imm_back
+    case br_if_i32_ge_s_imm
+    case br_if_i32_ge_s_imm_back
+    case br_if_i32_ge_u_imm
+    case br_if_i32_ge_u_imm_back
     case br_if_i64_eq
     case br_if_i64_eq_back
     case br_if_i64_ne
@@ -718,86 +740,86 @@ enum Opcode: UInt16, CaseIterable {
     case i64_load16_s_add
     case i64_load32_s_add
     // Sequences: two instructions in one dispatch (Superinstructions.swift)
-    case i32_add__i32_add
+    case i32_add_imm__i32_add_imm
     case i32_load__i32_load
     case copy__copy
-    case i32_add__i32_store
-    case i32_load__i32_add
     case i32_load8_u__i32_load8_u
-    case i32_add__br_if_back
-    case i32_add__i32_load
+    case i32_add_imm__br_if_back
     case i32_shl_add__i32_load
-    case i32_store__i32_add
-    case i32_add__i32_load8_u
-    case copy__br
-    case i32_add__copy
+    case i32_store__i32_add_imm
     case i32_store__i32_load
+    case copy__br
+    case i32_load__i32_add
+    case i32_add_imm__i32_load
+    case i32_add_imm__i32_store
+    case i32_add__i32_add
     case i32_sub__i32_store
+    case i32_add_imm__i32_load8_u
+    case i32_add__i32_store
     case i32_and__br_if_not
-    case i32_and__i32_add
+    case i32_load__i32_add_imm
     case i32_load16_u_add__i32_add
     case i32_load16_u_add__br_if
-    case i32_gt_s__i32_add
+    case i32_add__i32_add_imm
+    case i32_and__i32_add
+    case i32_gt_s__i32_add_imm
     case i32_sub__br
+    case i32_add__i32_load
+    case i32_add__i32_load8_u
     case i32_shl_add__i32_store
-    case copy__i32_add
     case i32_load__i32_load_add
     case i32_load_add__i32_load_add
     case i32_load_add__i32_sub
     case i32_load__i32_store
-    case copy__call
     case copy__return
     case i32_load__i32_sub
+    case i32_add_imm__copy
     case i32_load__br_if
-    case i32_store__copy
     case i32_load8_u__i32_and
     case i32_load__br_if_not
     case i32_store__i32_sub
-    case i32_add__store8
+    case copy__call
     case i64_eqz__br_if
     case i32_shl__i32_load
-    case copy__i32_load
     case i32_shr_u__i32_store
-    case i64_store__i32_add
+    case i32_add__store8
     case i64_eqz__select
     case i32_wrap_i64__i32_ctz
     case i32_ctz__i64_eqz
     case i32_gt_u__select
-    case i32_load8_u__i32_add
+    case i32_add_imm__global_set
     case i32_load__i32_load8_u
     case i32_xor__i32_ctz
     case i32_and__i32_shr_u
-    case store8__i32_add
     case i32_lt_u__select
-    case copy__br_back
     case i64_load__i64_store
-    case i32_load__copy
-    case i32_add__i32_sub
-    case i32_add__i64_load_add
+    case i32_store__i32_add
+    case const_set__i32_load
+    case i32_add_imm__i64_load_add
+    case i32_load8_u__i32_add
     case i64_load_add__i64_store
-    case copy__i32_load8_u
-    case i32_sub__i32_add
+    case i32_add__const_set
+    case copy__i32_add_imm
     case i32_load8_u__br_if
-    case i32_add__i32_and
     case i32_shl_add__i32_load16_u
     case i32_load__i32_and
+    case const_set__br_back
+    case i64_store__i32_add_imm
     case i32_store__i32_store
+    case const_set__const_set
+    case i32_store__const_set
+    case i32_load__copy
+    case i32_sub__i32_add_imm
     case i32_store__i32_load16_u
+    case i32_add__i32_sub
     case i32_load8_u__i32_shl_add
     case i32_sub__i32_load
+    case const_set__copy
     case i32_load8_u__br_table
     case i32_load__i32_shl_add
     case i64_store__i64_store
-    case i32_add__br_back
-    case i32_gt_s__select
-    case i32_add__i64_load
-    case i32_sub__i32_gt_s
-    case i32_ctz__i32_shr_u
-    case i32_store__i32_shl
-    case i64_add__i32_load8_u
-    case global_get__i32_sub
-    case i32_load16_u__i32_add
-    case select__store16
+    case i32_add_imm__const_set
+    case i32_store__copy
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128

@@ -21,86 +21,86 @@
 
 /// (first, second, sequence).
 let sequencePairs: [(Opcode, Opcode, Opcode)] = [
-    (.i32_add, .i32_add, .i32_add__i32_add),  // 4.30% sqlite,lz4,brotli,zstd
+    (.i32_add_imm, .i32_add_imm, .i32_add_imm__i32_add_imm),  // 2.87% sqlite,lz4,zstd
     (.i32_load, .i32_load, .i32_load__i32_load),  // 2.69% sqlite,lz4,brotli,zstd
-    (.copy, .copy, .copy__copy),  // 2.22% sqlite,lz4,brotli,zstd
-    (.i32_add, .i32_store, .i32_add__i32_store),  // 1.42% sqlite,brotli,zstd
-    (.i32_load, .i32_add, .i32_load__i32_add),  // 1.40% sqlite,brotli,zstd
+    (.copy, .copy, .copy__copy),  // 1.76% sqlite,lz4,brotli,zstd
     (.i32_load8_u, .i32_load8_u, .i32_load8_u__i32_load8_u),  // 1.40% sqlite,lz4,zstd
-    (.i32_add, .br_if_back, .i32_add__br_if_back),  // 1.39% lz4,zstd
-    (.i32_add, .i32_load, .i32_add__i32_load),  // 1.34% sqlite,lz4,brotli,zstd
+    (.i32_add_imm, .br_if_back, .i32_add_imm__br_if_back),  // 1.39% lz4,zstd
     (.i32_shl_add, .i32_load, .i32_shl_add__i32_load),  // 1.31% sqlite,brotli,zstd
-    (.i32_store, .i32_add, .i32_store__i32_add),  // 1.20% sqlite,brotli,zstd
-    (.i32_add, .i32_load8_u, .i32_add__i32_load8_u),  // 1.19% sqlite,lz4,brotli,zstd
-    (.copy, .br, .copy__br),  // 1.04% sqlite,brotli,zstd
-    (.i32_add, .copy, .i32_add__copy),  // 0.89% sqlite,lz4,zstd
+    (.i32_store, .i32_add_imm, .i32_store__i32_add_imm),  // 0.95% sqlite,brotli,zstd
     (.i32_store, .i32_load, .i32_store__i32_load),  // 0.86% sqlite,brotli,zstd
+    (.copy, .br, .copy__br),  // 0.86% sqlite,brotli,zstd
+    (.i32_load, .i32_add, .i32_load__i32_add),  // 0.81% brotli,zstd
+    (.i32_add_imm, .i32_load, .i32_add_imm__i32_load),  // 0.81% sqlite,lz4,brotli,zstd
+    (.i32_add_imm, .i32_store, .i32_add_imm__i32_store),  // 0.81% sqlite,brotli,zstd
+    (.i32_add, .i32_add, .i32_add__i32_add),  // 0.71% lz4,zstd
     (.i32_sub, .i32_store, .i32_sub__i32_store),  // 0.71% lz4,brotli
+    (.i32_add_imm, .i32_load8_u, .i32_add_imm__i32_load8_u),  // 0.67% sqlite,lz4
+    (.i32_add, .i32_store, .i32_add__i32_store),  // 0.62% brotli,zstd
     (.i32_and, .br_if_not, .i32_and__br_if_not),  // 0.61% sqlite
-    (.i32_and, .i32_add, .i32_and__i32_add),  // 0.59% brotli
+    (.i32_load, .i32_add_imm, .i32_load__i32_add_imm),  // 0.59% sqlite,brotli,zstd
     (.i32_load16_u_add, .i32_add, .i32_load16_u_add__i32_add),  // 0.58% lz4
     (.i32_load16_u_add, .br_if, .i32_load16_u_add__br_if),  // 0.58% lz4
-    (.i32_gt_s, .i32_add, .i32_gt_s__i32_add),  // 0.57% lz4
+    (.i32_add, .i32_add_imm, .i32_add__i32_add_imm),  // 0.58% lz4,brotli
+    (.i32_and, .i32_add, .i32_and__i32_add),  // 0.57% brotli
+    (.i32_gt_s, .i32_add_imm, .i32_gt_s__i32_add_imm),  // 0.57% lz4
     (.i32_sub, .br, .i32_sub__br),  // 0.55% lz4
+    (.i32_add, .i32_load, .i32_add__i32_load),  // 0.54% lz4,brotli,zstd
+    (.i32_add, .i32_load8_u, .i32_add__i32_load8_u),  // 0.53% sqlite,brotli,zstd
     (.i32_shl_add, .i32_store, .i32_shl_add__i32_store),  // 0.51% zstd
-    (.copy, .i32_add, .copy__i32_add),  // 0.48% brotli
     (.i32_load, .i32_load_add, .i32_load__i32_load_add),  // 0.48% zstd
     (.i32_load_add, .i32_load_add, .i32_load_add__i32_load_add),  // 0.45% brotli
     (.i32_load_add, .i32_sub, .i32_load_add__i32_sub),  // 0.44% brotli
     (.i32_load, .i32_store, .i32_load__i32_store),  // 0.43% sqlite,lz4
-    (.copy, .call, .copy__call),  // 0.41% sqlite
     (.copy, .return, .copy__return),  // 0.40% sqlite
     (.i32_load, .i32_sub, .i32_load__i32_sub),  // 0.40%
+    (.i32_add_imm, .copy, .i32_add_imm__copy),  // 0.39% sqlite,lz4
     (.i32_load, .br_if, .i32_load__br_if),  // 0.39% sqlite,brotli
-    (.i32_store, .copy, .i32_store__copy),  // 0.39% sqlite,zstd
     (.i32_load8_u, .i32_and, .i32_load8_u__i32_and),  // 0.39% sqlite
     (.i32_load, .br_if_not, .i32_load__br_if_not),  // 0.37% sqlite
     (.i32_store, .i32_sub, .i32_store__i32_sub),  // 0.37% brotli
-    (.i32_add, .store8, .i32_add__store8),  // 0.37% zstd
+    (.copy, .call, .copy__call),  // 0.37% sqlite
     (.i64_eqz, .br_if, .i64_eqz__br_if),  // 0.37% zstd
     (.i32_shl, .i32_load, .i32_shl__i32_load),  // 0.36% brotli,zstd
-    (.copy, .i32_load, .copy__i32_load),  // 0.35%
     (.i32_shr_u, .i32_store, .i32_shr_u__i32_store),  // 0.35% brotli
-    (.i64_store, .i32_add, .i64_store__i32_add),  // 0.34% lz4
+    (.i32_add, .store8, .i32_add__store8),  // 0.34% zstd
     (.i64_eqz, .select, .i64_eqz__select),  // 0.33% zstd
     (.i32_wrap_i64, .i32_ctz, .i32_wrap_i64__i32_ctz),  // 0.33% zstd
     (.i32_ctz, .i64_eqz, .i32_ctz__i64_eqz),  // 0.33% zstd
     (.i32_gt_u, .select, .i32_gt_u__select),  // 0.33% zstd
-    (.i32_load8_u, .i32_add, .i32_load8_u__i32_add),  // 0.32% sqlite
+    (.i32_add_imm, .global_set, .i32_add_imm__global_set),  // 0.33% sqlite
     (.i32_load, .i32_load8_u, .i32_load__i32_load8_u),  // 0.31% sqlite
     (.i32_xor, .i32_ctz, .i32_xor__i32_ctz),  // 0.30% lz4
     (.i32_and, .i32_shr_u, .i32_and__i32_shr_u),  // 0.29% brotli
-    (.store8, .i32_add, .store8__i32_add),  // 0.28% zstd
     (.i32_lt_u, .select, .i32_lt_u__select),  // 0.27% lz4
-    (.copy, .br_back, .copy__br_back),  // 0.26% brotli
     (.i64_load, .i64_store, .i64_load__i64_store),  // 0.25% lz4
-    (.i32_load, .copy, .i32_load__copy),  // 0.25% sqlite
-    (.i32_add, .i32_sub, .i32_add__i32_sub),  // 0.25% lz4
-    (.i32_add, .i64_load_add, .i32_add__i64_load_add),  // 0.25%
+    (.i32_store, .i32_add, .i32_store__i32_add),  // 0.25% brotli
+    (.const_set, .i32_load, .const_set__i32_load),  // 0.25%
+    (.i32_add_imm, .i64_load_add, .i32_add_imm__i64_load_add),  // 0.24%
+    (.i32_load8_u, .i32_add, .i32_load8_u__i32_add),  // 0.24% sqlite
     (.i64_load_add, .i64_store, .i64_load_add__i64_store),  // 0.23%
-    (.copy, .i32_load8_u, .copy__i32_load8_u),  // 0.23% sqlite
-    (.i32_sub, .i32_add, .i32_sub__i32_add),  // 0.22% lz4
+    (.i32_add, .const_set, .i32_add__const_set),  // 0.23% lz4
+    (.copy, .i32_add_imm, .copy__i32_add_imm),  // 0.23% brotli
     (.i32_load8_u, .br_if, .i32_load8_u__br_if),  // 0.22% sqlite
-    (.i32_add, .i32_and, .i32_add__i32_and),  // 0.21%
     (.i32_shl_add, .i32_load16_u, .i32_shl_add__i32_load16_u),  // 0.21% brotli
     (.i32_load, .i32_and, .i32_load__i32_and),  // 0.21% brotli
+    (.const_set, .br_back, .const_set__br_back),  // 0.21% brotli
+    (.i64_store, .i32_add_imm, .i64_store__i32_add_imm),  // 0.21%
     (.i32_store, .i32_store, .i32_store__i32_store),  // 0.21% sqlite
+    (.const_set, .const_set, .const_set__const_set),  // 0.21%
+    (.i32_store, .const_set, .i32_store__const_set),  // 0.21%
+    (.i32_load, .copy, .i32_load__copy),  // 0.20% sqlite
+    (.i32_sub, .i32_add_imm, .i32_sub__i32_add_imm),  // 0.20% lz4
     (.i32_store, .i32_load16_u, .i32_store__i32_load16_u),  // 0.20% brotli
+    (.i32_add, .i32_sub, .i32_add__i32_sub),  // 0.19% lz4
     (.i32_load8_u, .i32_shl_add, .i32_load8_u__i32_shl_add),  // 0.19%
     (.i32_sub, .i32_load, .i32_sub__i32_load),  // 0.19%
+    (.const_set, .copy, .const_set__copy),  // 0.19%
     (.i32_load8_u, .br_table, .i32_load8_u__br_table),  // 0.18% sqlite
     (.i32_load, .i32_shl_add, .i32_load__i32_shl_add),  // 0.18% sqlite
     (.i64_store, .i64_store, .i64_store__i64_store),  // 0.18%
-    (.i32_add, .br_back, .i32_add__br_back),  // 0.18% sqlite
-    (.i32_gt_s, .select, .i32_gt_s__select),  // 0.18% lz4
-    (.i32_add, .i64_load, .i32_add__i64_load),  // 0.17%
-    (.i32_sub, .i32_gt_s, .i32_sub__i32_gt_s),  // 0.17% lz4
-    (.i32_ctz, .i32_shr_u, .i32_ctz__i32_shr_u),  // 0.17% lz4
-    (.i32_store, .i32_shl, .i32_store__i32_shl),  // 0.17% brotli
-    (.i64_add, .i32_load8_u, .i64_add__i32_load8_u),  // 0.17% sqlite
-    (.global_get, .i32_sub, .global_get__i32_sub),  // 0.16% sqlite
-    (.i32_load16_u, .i32_add, .i32_load16_u__i32_add),  // 0.16%
-    (.select, .store16, .select__store16),  // 0.16% lz4
+    (.i32_add_imm, .const_set, .i32_add_imm__const_set),  // 0.18%
+    (.i32_store, .copy, .i32_store__copy),  // 0.18% zstd
 ]
 
 /// The sequence for each (first, second) pair, as a lookup the translator can afford per

@@ -36,6 +36,13 @@ func threaded_copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>,
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_const_set") @inline(__always)
+func threaded_const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = opConstSet(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_select") @inline(__always)
 func threaded_select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -355,6 +362,13 @@ func threaded_i32_popcnt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
 func threaded_i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = opI32Add(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm") @inline(__always)
+func threaded_i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = opI32AddImm(pc, fp, st)
     fpp.pointee = next.1
     return next.0
 }
@@ -1405,6 +1419,146 @@ func threaded_br_if_i32_ge_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fram
 func threaded_br_if_i32_ge_u_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = (fusedBranch(pc, fp, st, .geU, UInt32.self, Int32.self, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_eq_imm") @inline(__always)
+func threaded_br_if_i32_eq_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .eq, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_eq_imm_back") @inline(__always)
+func threaded_br_if_i32_eq_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .eq, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ne_imm") @inline(__always)
+func threaded_br_if_i32_ne_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ne, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ne_imm_back") @inline(__always)
+func threaded_br_if_i32_ne_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ne, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_imm") @inline(__always)
+func threaded_br_if_i32_lt_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ltS, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_imm_back") @inline(__always)
+func threaded_br_if_i32_lt_s_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ltS, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_imm") @inline(__always)
+func threaded_br_if_i32_lt_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ltU, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_imm_back") @inline(__always)
+func threaded_br_if_i32_lt_u_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .ltU, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_imm") @inline(__always)
+func threaded_br_if_i32_gt_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .gtS, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_imm_back") @inline(__always)
+func threaded_br_if_i32_gt_s_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .gtS, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_imm") @inline(__always)
+func threaded_br_if_i32_gt_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .gtU, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_imm_back") @inline(__always)
+func threaded_br_if_i32_gt_u_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .gtU, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_s_imm") @inline(__always)
+func threaded_br_if_i32_le_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .leS, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_s_imm_back") @inline(__always)
+func threaded_br_if_i32_le_s_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .leS, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_u_imm") @inline(__always)
+func threaded_br_if_i32_le_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .leU, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_u_imm_back") @inline(__always)
+func threaded_br_if_i32_le_u_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .leU, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_imm") @inline(__always)
+func threaded_br_if_i32_ge_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .geS, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_imm_back") @inline(__always)
+func threaded_br_if_i32_ge_s_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .geS, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_imm") @inline(__always)
+func threaded_br_if_i32_ge_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .geU, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_imm_back") @inline(__always)
+func threaded_br_if_i32_ge_u_imm_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedBranchImm(pc, fp, st, .geU, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
@@ -5013,10 +5167,10 @@ func threaded_i64_load32_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_add") @inline(__always)
-func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__i32_add_imm") @inline(__always)
+func threaded_i32_add_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32AddImm)
     fpp.pointee = next.1
     return next.0
 }
@@ -5034,20 +5188,6 @@ func threaded_copy__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_store") @inline(__always)
-func threaded_i32_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
-func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
 @_silgen_name("strata_op_i32_load8_u__i32_load8_u") @inline(__always)
 func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5055,17 +5195,10 @@ func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePo
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__br_if_back") @inline(__always)
-func threaded_i32_add__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__br_if_back") @inline(__always)
+func threaded_i32_add_imm__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opBrIfBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
-func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opBrIfBack)
     fpp.pointee = next.1
     return next.0
 }
@@ -5076,31 +5209,10 @@ func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePoint
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
-func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store__i32_add_imm") @inline(__always)
+func threaded_i32_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_load8_u") @inline(__always)
-func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load8U)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_copy__br") @inline(__always)
-func threaded_copy__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBr)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__copy") @inline(__always)
-func threaded_i32_add__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opCopy)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32AddImm)
     fpp.pointee = next.1
     return next.0
 }
@@ -5111,10 +5223,59 @@ func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_copy__br") @inline(__always)
+func threaded_copy__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBr)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
+func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_load") @inline(__always)
+func threaded_i32_add_imm__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_store") @inline(__always)
+func threaded_i32_add_imm__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Store)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_add") @inline(__always)
+func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_sub__i32_store") @inline(__always)
 func threaded_i32_sub__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Store)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_load8_u") @inline(__always)
+func threaded_i32_add_imm__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_store") @inline(__always)
+func threaded_i32_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Store)
     fpp.pointee = next.1
     return next.0
 }
@@ -5125,10 +5286,10 @@ func threaded_i32_and__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_and__i32_add") @inline(__always)
-func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__i32_add_imm") @inline(__always)
+func threaded_i32_load__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32AddImm)
     fpp.pointee = next.1
     return next.0
 }
@@ -5146,10 +5307,24 @@ func threaded_i32_load16_u_add__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_gt_s__i32_add") @inline(__always)
-func threaded_i32_gt_s__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__i32_add_imm") @inline(__always)
+func threaded_i32_add__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32AddImm)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and__i32_add") @inline(__always)
+func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32Add)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_s__i32_add_imm") @inline(__always)
+func threaded_i32_gt_s__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opI32AddImm)
     fpp.pointee = next.1
     return next.0
 }
@@ -5160,17 +5335,24 @@ func threaded_i32_sub__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
+func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_load8_u") @inline(__always)
+func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load8U)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_shl_add__i32_store") @inline(__always)
 func threaded_i32_shl_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_copy__i32_add") @inline(__always)
-func threaded_copy__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32Add)
     fpp.pointee = next.1
     return next.0
 }
@@ -5202,13 +5384,6 @@ func threaded_i32_load__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_copy__call") @inline(__always)
-func threaded_copy__call(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opCall)
-    fpp.pointee = next.1
-    return next.0
-}
 @_silgen_name("strata_op_copy__return") @inline(__always)
 func threaded_copy__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5223,17 +5398,17 @@ func threaded_i32_load__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<F
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i32_add_imm__copy") @inline(__always)
+func threaded_i32_add_imm__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opCopy)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_load__br_if") @inline(__always)
 func threaded_i32_load__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrIf)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__copy") @inline(__always)
-func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opCopy)
     fpp.pointee = next.1
     return next.0
 }
@@ -5258,10 +5433,10 @@ func threaded_i32_store__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__store8") @inline(__always)
-func threaded_i32_add__store8(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_copy__call") @inline(__always)
+func threaded_copy__call(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opStore8)
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opCall)
     fpp.pointee = next.1
     return next.0
 }
@@ -5279,13 +5454,6 @@ func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<F
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_copy__i32_load") @inline(__always)
-func threaded_copy__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32Load)
-    fpp.pointee = next.1
-    return next.0
-}
 @_silgen_name("strata_op_i32_shr_u__i32_store") @inline(__always)
 func threaded_i32_shr_u__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5293,10 +5461,10 @@ func threaded_i32_shr_u__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointe
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_store__i32_add") @inline(__always)
-func threaded_i64_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__store8") @inline(__always)
+func threaded_i32_add__store8(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opStore8)
     fpp.pointee = next.1
     return next.0
 }
@@ -5328,10 +5496,10 @@ func threaded_i32_gt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load8_u__i32_add") @inline(__always)
-func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__global_set") @inline(__always)
+func threaded_i32_add_imm__global_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opGlobalSet)
     fpp.pointee = next.1
     return next.0
 }
@@ -5356,24 +5524,10 @@ func threaded_i32_and__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_store8__i32_add") @inline(__always)
-func threaded_store8__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opStore8, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
 @_silgen_name("strata_op_i32_lt_u__select") @inline(__always)
 func threaded_i32_lt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32LtU, opSelect)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_copy__br_back") @inline(__always)
-func threaded_copy__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opBrBack)
     fpp.pointee = next.1
     return next.0
 }
@@ -5384,24 +5538,31 @@ func threaded_i64_load__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__copy") @inline(__always)
-func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
+func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opCopy)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Add)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_sub") @inline(__always)
-func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_const_set__i32_load") @inline(__always)
+func threaded_const_set__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Sub)
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opI32Load)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i64_load_add") @inline(__always)
-func threaded_i32_add__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__i64_load_add") @inline(__always)
+func threaded_i32_add_imm__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64LoadAdd)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI64LoadAdd)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__i32_add") @inline(__always)
+func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Add)
     fpp.pointee = next.1
     return next.0
 }
@@ -5412,17 +5573,17 @@ func threaded_i64_load_add__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_copy__i32_load8_u") @inline(__always)
-func threaded_copy__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__const_set") @inline(__always)
+func threaded_i32_add__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32Load8U)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opConstSet)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_sub__i32_add") @inline(__always)
-func threaded_i32_sub__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_copy__i32_add_imm") @inline(__always)
+func threaded_copy__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Add)
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32AddImm)
     fpp.pointee = next.1
     return next.0
 }
@@ -5430,13 +5591,6 @@ func threaded_i32_sub__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_i32_load8_u__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrIf)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_and") @inline(__always)
-func threaded_i32_add__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32And)
     fpp.pointee = next.1
     return next.0
 }
@@ -5454,6 +5608,20 @@ func threaded_i32_load__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<F
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_const_set__br_back") @inline(__always)
+func threaded_const_set__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opBrBack)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_store__i32_add_imm") @inline(__always)
+func threaded_i64_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI32AddImm)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_store__i32_store") @inline(__always)
 func threaded_i32_store__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -5461,10 +5629,45 @@ func threaded_i32_store__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointe
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_const_set__const_set") @inline(__always)
+func threaded_const_set__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opConstSet)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__const_set") @inline(__always)
+func threaded_i32_store__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opConstSet)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__copy") @inline(__always)
+func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opCopy)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__i32_add_imm") @inline(__always)
+func threaded_i32_sub__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32AddImm)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_store__i32_load16_u") @inline(__always)
 func threaded_i32_store__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Load16U)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_sub") @inline(__always)
+func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Sub)
     fpp.pointee = next.1
     return next.0
 }
@@ -5479,6 +5682,13 @@ func threaded_i32_load8_u__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePo
 func threaded_i32_sub__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Load)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_const_set__copy") @inline(__always)
+func threaded_const_set__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opCopy)
     fpp.pointee = next.1
     return next.0
 }
@@ -5503,73 +5713,17 @@ func threaded_i64_store__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointe
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__br_back") @inline(__always)
-func threaded_i32_add__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__const_set") @inline(__always)
+func threaded_i32_add_imm__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opBrBack)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opConstSet)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_gt_s__select") @inline(__always)
-func threaded_i32_gt_s__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store__copy") @inline(__always)
+func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opSelect)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i64_load") @inline(__always)
-func threaded_i32_add__i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI64Load)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_sub__i32_gt_s") @inline(__always)
-func threaded_i32_sub__i32_gt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32GtS)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_ctz__i32_shr_u") @inline(__always)
-func threaded_i32_ctz__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Ctz, opI32ShrU)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_shl") @inline(__always)
-func threaded_i32_store__i32_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Shl)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i64_add__i32_load8_u") @inline(__always)
-func threaded_i64_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Add, opI32Load8U)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_global_get__i32_sub") @inline(__always)
-func threaded_global_get__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opGlobalGet, opI32Sub)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load16_u__i32_add") @inline(__always)
-func threaded_i32_load16_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load16U, opI32Add)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_select__store16") @inline(__always)
-func threaded_select__store16(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opSelect, opStore16)
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opCopy)
     fpp.pointee = next.1
     return next.0
 }

@@ -193,7 +193,7 @@ struct Translator: CodeSink {
     mutating func materialize(_ i: Int, offset: Int) {
         let home = Self.temp(i)
         if stack[i] != home {
-            emit(copyOpcode(i), offset: offset); slot(home); slot(stack[i])
+            emitMove(copyOpcode(i), to: home, from: stack[i], offset: offset)
             stack[i] = home
         }
     }
@@ -202,6 +202,32 @@ struct Translator: CodeSink {
     }
     mutating func materializeTop(_ n: Int, offset: Int) {
         for i in (stack.count - n)..<stack.count { materialize(i, offset: offset) }
+    }
+
+    /// The value of a scalar constant operand (a pool slot whose high word is zero), if `v` is one.
+    func scalarConstant(_ v: UInt64) -> UInt64? {
+        guard v & Self.tempTag == 0, v & Self.constTag != 0 else { return nil }
+        let k = Int(v & ~Self.constTag)
+        return consts[2 * k + 1] == 0 ? consts[2 * k] : nil
+    }
+
+    /// A move of one slot; a scalar constant is set from the code (`const_set`), so its pool
+    /// slot, copied into every frame, may not be needed at all (`finish` drops unused ones).
+    mutating func emitMove(_ move: Opcode, to dst: UInt64, from src: UInt64, offset: Int) {
+        if move == .copy, let k = scalarConstant(src) {
+            emit(Opcode.const_set, offset: offset); slot(dst); imm(k)
+        } else {
+            emit(move, offset: offset); slot(dst); slot(src)
+        }
+    }
+
+    /// A fused compare-and-branch; against an i32 constant, the form that holds it in the code.
+    mutating func emitFusedBranch(_ h: Handler, _ a: UInt64, _ b: UInt64, offset: Int) {
+        if let k = scalarConstant(b), let hi = immediateBranchHandler(h) {
+            emit(hi, offset: offset); slot(a); imm(k)
+        } else {
+            emit(h, offset: offset); slot(a); slot(b)
+        }
     }
 
     mutating func constSlot(_ bits: UInt64, high: UInt64 = 0) -> UInt64 {
@@ -256,7 +282,7 @@ struct Translator: CodeSink {
         for i in 0..<n {
             let src = stack[from + i]
             let dst = Self.temp(height + i)
-            if src != dst { emit(copyOpcode(from + i), offset: offset); slot(dst); slot(src) }
+            if src != dst { emitMove(copyOpcode(from + i), to: dst, from: src, offset: offset) }
         }
     }
     func needsMoves(_ label: Int) -> Bool {
@@ -296,7 +322,7 @@ struct Translator: CodeSink {
         let from = stack.count - n
         for i in 0..<n {
             let src = stack[from + i]
-            if src != UInt64(i) { emit(copyOpcode(from + i), offset: offset); slot(UInt64(i)); slot(src) }
+            if src != UInt64(i) { emitMove(copyOpcode(from + i), to: UInt64(i), from: src, offset: offset) }
         }
         emit(Opcode.`return`, offset: offset)
     }
@@ -404,7 +430,7 @@ struct Translator: CodeSink {
             if let c = fused, c.opcode == 0x45 {
                 emit(Opcode.br_if, offset: offset); slot(c.a)
             } else if let c = fused, let negated = negatedComparison(c.opcode), let h = fusedBranchHandler(negated, back: false) {
-                emit(h, offset: offset); slot(c.a); slot(c.b)
+                emitFusedBranch(h, c.a, c.b, offset: offset)
             } else {
                 emit(Opcode.br_if_not, offset: offset); slot(cond)
             }
@@ -451,7 +477,7 @@ struct Translator: CodeSink {
                     at = code.count
                     emit(h, offset: offset); slot(dst); slot(x); slot(y); slot(c.a); slot(c.b)
                 } else if let c = fused, let h = fusedBranchHandler(c.opcode, back: back) {
-                    emit(h, offset: offset); slot(c.a); slot(c.b)
+                    emitFusedBranch(h, c.a, c.b, offset: offset)
                 } else {
                     emit(back ? Opcode.br_if_back : Opcode.br_if, offset: offset); slot(cond)
                 }
@@ -619,7 +645,14 @@ struct Translator: CodeSink {
             } else if sig.operands.1 != nil {
                 let b = pop(), a = pop()
                 let dst = pushResult()
-                emit(h, offset: offset); slot(dst); slot(a); slot(b)
+                if opcode == 0x6A || opcode == 0x6B, let k = scalarConstant(b) {
+                    // i32.add / i32.sub of a constant: the constant (negated for sub) in the code.
+                    emit(Opcode.i32_add_imm, offset: offset); slot(dst); slot(a)
+                    imm(UInt64(opcode == 0x6A ? UInt32(truncatingIfNeeded: k) : 0 &- UInt32(truncatingIfNeeded: k)))
+                } else {
+                    emit(h, offset: offset); slot(dst); slot(a); slot(b)
+                }
+                // A fusion that replaces it takes its operands from here (b as a pool slot).
                 lastBinary = (start, opcode, a, b, stack.count - 1)
                 lastDst = (code.count - 3, stack.count - 1)
                 if fusedBranchHandler(opcode, back: false) != nil {
@@ -765,9 +798,13 @@ struct Translator: CodeSink {
     mutating func takeAddBefore(compare: UInt16) -> (UInt64, UInt64, UInt64, Opcode)? {
         guard let last = offsets.last else { return nil }
         let s = Int(last.0)
-        guard s + 4 == code.count, s >= barrier,
-              let add = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])), let h = addBranchOpcode(add, compare) else { return nil }
-        let operands = (code[s + 1], code[s + 2], code[s + 3])
+        guard s + 4 == code.count, s >= barrier, var add = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])) else { return nil }
+        var operands = (code[s + 1], code[s + 2], code[s + 3])
+        if add == .i32_add_imm {  // the constant goes back to a pool slot
+            add = .i32_add
+            operands.2 = constSlot(code[s + 3] & 0xFFFF_FFFF)
+        }
+        guard let h = addBranchOpcode(add, compare) else { return nil }
         dropLastInstruction(from: s)
         return (operands.0, operands.1, operands.2, h)
     }
@@ -813,7 +850,7 @@ struct Translator: CodeSink {
                 for i in 0..<(stack.count - 1) where stack[i] == local { materialize(i, offset: offset) }
             }
             _ = pop()
-            if src != local { emit(move, offset: offset); slot(local); slot(src) }
+            if src != local { emitMove(move, to: local, from: src, offset: offset) }
         }
         if tee { push(local) }
     }
@@ -951,6 +988,20 @@ struct Translator: CodeSink {
     /// Rewrites slot operands (locals, constants, operand stack) to word indices and returns
     /// the frame size in words.
     mutating func finish() -> Int {
+        // Only constants some operand names stay in the pool (the others are in the code, or
+        // were replaced by a fusion): every frame copies the pool.
+        var newIndex = [Int](repeating: -1, count: consts.count / 2)
+        for i in slotOperands {
+            let v = code[i]
+            if v & Self.tempTag == 0, v & Self.constTag != 0 { newIndex[Int(v & ~Self.constTag)] = 0 }
+        }
+        var kept: [UInt64] = []
+        kept.reserveCapacity(consts.count)
+        for k in newIndex.indices where newIndex[k] == 0 {
+            newIndex[k] = kept.count / 2
+            kept.append(consts[2 * k]); kept.append(consts[2 * k + 1])
+        }
+        consts = kept
         let constBase = localCount
         let tempBase = localCount + consts.count / 2
         for i in slotOperands {
@@ -959,7 +1010,7 @@ struct Translator: CodeSink {
             if v & Self.tempTag != 0 {
                 slot = UInt64(tempBase) + (v & ~Self.tempTag)
             } else if v & Self.constTag != 0 {
-                slot = UInt64(constBase) + (v & ~Self.constTag)
+                slot = UInt64(constBase) + UInt64(newIndex[Int(v & ~Self.constTag)])
             } else {
                 slot = v
             }
