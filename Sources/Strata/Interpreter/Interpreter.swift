@@ -66,7 +66,7 @@ func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
 /// into a new frame: `words` is a multiple of 4, so the copy is one or two overlapping runs of
 /// whole 32-, 64- or 128-byte chunks, straight-line code chosen by size, as WasmKit initializes
 /// its frames. Loops here cost a mispredicted exit per call and, written as plain copies, turn
-/// into calls to `memmove`; only frames over 256 bytes take the loop.
+/// into calls to `memmove`; only images over 256 bytes call it.
 @inline(__always)
 func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(image)
