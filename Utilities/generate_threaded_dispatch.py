@@ -10,7 +10,8 @@ of which operation runs for which opcode. From it this script writes:
 - Sources/CStrataDispatch/include/StrataThreadedHandlers.inc: one C handler per opcode that
   calls that Swift function (inlined: ClangImporter compiles this header into the Strata
   module's LLVM module, so the Swift body is inlined into the handler) and ends with its own
-  dispatch, a tail call to the handler whose address is in the next instruction's first word.
+  dispatch, a tail call to the handler whose address is in the next instruction's first word
+  (operations whose case passes `&facc` get the float accumulator in and on).
   The opcodes of the second loop (`Interpreter.dispatchSIMD`: SIMD and rare instructions) get
   handlers of their own from its cases.
 
@@ -62,6 +63,12 @@ def all_cases():
     return cases
 
 
+def uses_accumulator(expression):
+    """Whether a case's operation takes the float accumulator (`&facc`, AccumulatorHandlers.swift):
+    its handler then passes the accumulator in and on."""
+    return "&facc" in expression
+
+
 def generate():
     ops = opcodes()
     cases = all_cases()
@@ -104,6 +111,17 @@ def generate():
     for name in ops:
         if name not in cases:
             continue
+        if uses_accumulator(cases[name]):
+            swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
+                      f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {{",
+                      f"    let fp = fpp.pointee",
+                      f"    var facc = faccp.pointee",
+                      f"    let next: NextInstruction = {cases[name]}",
+                      f"    faccp.pointee = facc",
+                      f"    fpp.pointee = next.1",
+                      f"    return next.0",
+                      "}"]
+            continue
         swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
                   f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {{",
                   f"    let fp = fpp.pointee",
@@ -115,9 +133,10 @@ def generate():
     c = [f"// {HEADER}", ""]
     handled = ops
     c.append(f"#define STRATA_OPCODE_COUNT {len(ops)}")
-    c += [f"STRATA_DECLARE_HANDLER({name})" for name in handled]
+    kind = {name: "FACC_" if uses_accumulator(cases[name]) else "" for name in handled}
+    c += [f"STRATA_DECLARE_{kind[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT];")
-    c += [f"STRATA_DEFINE_HANDLER({name})" for name in handled]
+    c += [f"STRATA_DEFINE_{kind[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT] = {")
     c += [f"    strata_handler_{name}," for name in ops]
     c += ["};", ""]

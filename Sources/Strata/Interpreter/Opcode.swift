@@ -739,6 +739,27 @@ enum Opcode: UInt16, CaseIterable {
     case i64_load8_s_add
     case i64_load16_s_add
     case i64_load32_s_add
+    // The float accumulator: f64 values handed to the next instruction in a register
+    // (`AccumulatorHandlers.swift`)
+    case f64_load_facc
+    case f64_load_add_facc
+    case f64_store_facc
+    case f64_add_to_facc
+    case f64_add_facc_l
+    case f64_add_facc_l_to_facc
+    case f64_sub_to_facc
+    case f64_sub_facc_l
+    case f64_sub_facc_r
+    case f64_sub_facc_l_to_facc
+    case f64_sub_facc_r_to_facc
+    case f64_mul_to_facc
+    case f64_mul_facc_l
+    case f64_mul_facc_l_to_facc
+    case f64_div_to_facc
+    case f64_div_facc_l
+    case f64_div_facc_r
+    case f64_div_facc_l_to_facc
+    case f64_div_facc_r_to_facc
     // Sequences: two instructions in one dispatch (Superinstructions.swift)
     case i32_add_imm__i32_add_imm
     case i32_load__i32_load

@@ -5167,6 +5167,177 @@ func threaded_i64_load32_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_f64_load_facc") @inline(__always)
+func threaded_f64_load_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = opF64LoadFacc(pc, fp, st, &facc)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_load_add_facc") @inline(__always)
+func threaded_f64_load_add_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = opF64LoadAddFacc(pc, fp, st, &facc)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_store_facc") @inline(__always)
+func threaded_f64_store_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = opF64StoreFacc(pc, fp, st, &facc)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_to_facc") @inline(__always)
+func threaded_f64_add_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64ToFacc(pc, fp, st, &facc) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_facc_l") @inline(__always)
+func threaded_f64_add_facc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccL(pc, fp, st, &facc) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_facc_l_to_facc") @inline(__always)
+func threaded_f64_add_facc_l_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccLToFacc(pc, fp, st, &facc) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_to_facc") @inline(__always)
+func threaded_f64_sub_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64ToFacc(pc, fp, st, &facc) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_facc_l") @inline(__always)
+func threaded_f64_sub_facc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccL(pc, fp, st, &facc) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_facc_r") @inline(__always)
+func threaded_f64_sub_facc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccR(pc, fp, st, &facc) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_facc_l_to_facc") @inline(__always)
+func threaded_f64_sub_facc_l_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccLToFacc(pc, fp, st, &facc) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_facc_r_to_facc") @inline(__always)
+func threaded_f64_sub_facc_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccRToFacc(pc, fp, st, &facc) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_to_facc") @inline(__always)
+func threaded_f64_mul_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64ToFacc(pc, fp, st, &facc) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_facc_l") @inline(__always)
+func threaded_f64_mul_facc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccL(pc, fp, st, &facc) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_facc_l_to_facc") @inline(__always)
+func threaded_f64_mul_facc_l_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccLToFacc(pc, fp, st, &facc) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_to_facc") @inline(__always)
+func threaded_f64_div_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64ToFacc(pc, fp, st, &facc) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_facc_l") @inline(__always)
+func threaded_f64_div_facc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccL(pc, fp, st, &facc) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_facc_r") @inline(__always)
+func threaded_f64_div_facc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccR(pc, fp, st, &facc) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_facc_l_to_facc") @inline(__always)
+func threaded_f64_div_facc_l_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccLToFacc(pc, fp, st, &facc) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_facc_r_to_facc") @inline(__always)
+func threaded_f64_div_facc_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64FaccRToFacc(pc, fp, st, &facc) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_add_imm__i32_add_imm") @inline(__always)
 func threaded_i32_add_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee

@@ -608,6 +608,11 @@ struct Translator: CodeSink {
             }
         case .store(let opcode, let memOffset, let memory):
             let value = pop(), addr = pop()
+            if opcode == 0x39, validator.module.isPlainMemory0(memory), produceIntoAccumulator(value) {
+                // f64.store of the value computed just before: it comes in the accumulator.
+                emit(Opcode.f64_store_facc, offset: offset); slot(addr); imm(memOffset)
+                return
+            }
             accessPrefix(memory, .store, validator.module, offset: offset)
             emit(storeHandler(opcode), offset: offset); slot(addr); slot(value); imm(memOffset)
         case .memorySize(let memory):
@@ -649,6 +654,17 @@ struct Translator: CodeSink {
                     // i32.add / i32.sub of a constant: the constant (negated for sub) in the code.
                     emit(Opcode.i32_add_imm, offset: offset); slot(dst); slot(a)
                     imm(UInt64(opcode == 0x6A ? UInt32(truncatingIfNeeded: k) : 0 &- UInt32(truncatingIfNeeded: k)))
+                } else if let forms = accumulatorConsumerForms(opcode), produceIntoAccumulator(b) {
+                    // The right operand was computed just before: it comes in the accumulator.
+                    emit(forms.right, offset: offset); slot(dst); slot(a)
+                    lastBinary = nil
+                    lastDst = (code.count - 2, stack.count - 1)
+                    return
+                } else if let forms = accumulatorConsumerForms(opcode), produceIntoAccumulator(a) {
+                    emit(forms.left, offset: offset); slot(dst); slot(b)
+                    lastBinary = nil
+                    lastDst = (code.count - 2, stack.count - 1)
+                    return
                 } else {
                     emit(h, offset: offset); slot(dst); slot(a); slot(b)
                 }
@@ -790,6 +806,32 @@ struct Translator: CodeSink {
         case .const:
             break  // handled above
         }
+    }
+
+    /// The float accumulator (AccumulatorHandlers.swift): when the instruction emitted last
+    /// computes `v`, a temporary that the instruction being emitted consumes (so nothing else
+    /// reads it), no branch targets what follows it, and it has a form that leaves its result in
+    /// the accumulator, re-emits it in that form (without its destination, operand word 1) and
+    /// returns true; the caller then emits its consumer's accumulator form.
+    mutating func produceIntoAccumulator(_ v: UInt64) -> Bool {
+        guard v & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return false }
+        let s = Int(last.0)
+        guard s >= barrier, s + 1 < code.count, code[s + 1] == v,
+              let producer = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])),
+              let form = accumulatorProducerForm(producer) else { return false }
+        // The operands after the destination, each with whether it names a slot.
+        var operands: [(word: UInt64, isSlot: Bool)] = []
+        for k in (s + 2)..<code.count { operands.append((code[k], false)) }
+        for position in slotOperands.reversed() {
+            if position < s + 2 { break }
+            operands[position - s - 2].isSlot = true
+        }
+        dropLastInstruction(from: s)
+        emit(form, offset: Int(last.1))
+        for o in operands {
+            if o.isSlot { slot(o.word) } else { imm(o.word) }
+        }
+        return true
     }
 
     /// When the instruction emitted last is an `i32.add` or `i64.add` that no branch targets

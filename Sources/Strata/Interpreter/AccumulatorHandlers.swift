@@ -1,0 +1,117 @@
+// The float accumulator: one f64 value passed from an instruction to the next in a register
+// (`facc`) instead of through a frame slot.
+//
+// When the translator emits an f64 operation or store whose operand is the result of the
+// instruction emitted just before it (a temporary no other instruction reads), it re-emits that
+// producer in a form that leaves its result in the accumulator (`f64_load_facc`,
+// `f64_mul_to_facc`, ...), without its destination operand, and emits the consumer in a form
+// that reads it from there (`f64_add_facc_l`: the left operand; `_facc_r`: the right one). A
+// consumer that is itself consumed at once produces into the accumulator too
+// (`f64_add_facc_r_to_facc`). So a chain such as `c[j] += a * b[j]` runs load -> multiply,
+// load -> add -> store with three of its four intermediate values in a register: each value
+// through a slot costs a store and a store-forwarded load on the chain's latency.
+//
+// The accumulator is live only from a producer to the instruction right after it, never across
+// a branch target (`Translator.produceIntoAccumulator` checks the barrier) or a dispatch to any
+// other kind of instruction, so no other handler keeps it: the threaded handlers of the other
+// operations pass an undefined value on, and the switch keeps it in a local of its loop. Only
+// these operations take it (the `&facc` in their switch cases makes the generator give their
+// handlers the accumulator); none of them is the first of a sequence pair. The bits move
+// unchanged: a load or a store through the accumulator keeps a NaN's payload.
+
+/// The operand word `i` as an f64 in the frame.
+@inline(__always) private func operand(_ fp: FramePointer, _ pc: CodePointer, _ i: Int) -> Double { rdF64(fp, pc, i) }
+
+/// [addr, offset]: facc = f64 at addr + offset.
+@inline(__always) func opF64LoadFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double) -> NextInstruction {
+    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 2, width: 8) else {
+        return (trap(st, .memoryOutOfBounds, pc), fp, st)
+    }
+    facc = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+    return (pc + 3, fp, st)
+}
+
+/// [a, b, offset]: facc = f64 at (a + b as i32) + offset (an i32.add that computed the address, fused).
+@inline(__always) func opF64LoadAddFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double) -> NextInstruction {
+    let ea = UInt64(rd32(fp, pc, 1) &+ rd32(fp, pc, 2)) &+ pc[3]
+    guard let p = memoryAddress(ea: ea, st, width: 8) else {
+        return (trap(st, .memoryOutOfBounds, pc), fp, st)
+    }
+    facc = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+    return (pc + 4, fp, st)
+}
+
+/// [addr, offset]: f64 at addr + offset = facc.
+@inline(__always) func opF64StoreFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double) -> NextInstruction {
+    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 2, width: 8) else {
+        return (trap(st, .memoryOutOfBounds, pc), fp, st)
+    }
+    p.storeBytes(of: facc.bitPattern.littleEndian, as: UInt64.self)
+    return (pc + 3, fp, st)
+}
+
+/// [a, b]: facc = a op b.
+@inline(__always) func binF64ToFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: (Double, Double) -> Double) -> NextInstruction {
+    facc = f(operand(fp, pc, 1), operand(fp, pc, 2))
+    return (pc + 3, fp, st)
+}
+
+/// [dst, b]: dst = facc op b.
+@inline(__always) func binF64FaccL(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: (Double, Double) -> Double) -> NextInstruction {
+    wr(fp, pc, 1, f(facc, operand(fp, pc, 2)).bitPattern)
+    return (pc + 3, fp, st)
+}
+
+/// [dst, a]: dst = a op facc.
+@inline(__always) func binF64FaccR(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: (Double, Double) -> Double) -> NextInstruction {
+    wr(fp, pc, 1, f(operand(fp, pc, 2), facc).bitPattern)
+    return (pc + 3, fp, st)
+}
+
+/// [b]: facc = facc op b.
+@inline(__always) func binF64FaccLToFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: (Double, Double) -> Double) -> NextInstruction {
+    facc = f(facc, operand(fp, pc, 1))
+    return (pc + 2, fp, st)
+}
+
+/// [a]: facc = a op facc.
+@inline(__always) func binF64FaccRToFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: (Double, Double) -> Double) -> NextInstruction {
+    facc = f(operand(fp, pc, 1), facc)
+    return (pc + 2, fp, st)
+}
+
+/// The form of `producer` (the instruction emitted just before) that leaves its result in the
+/// accumulator instead of its destination, its operand word 1, which the form drops. An
+/// `i64_load` here is an f64.load: its consumer is an f64 operation.
+func accumulatorProducerForm(_ producer: Opcode) -> Opcode? {
+    switch producer {
+    case .i64_load: .f64_load_facc
+    case .i64_load_add: .f64_load_add_facc
+    case .f64_add: .f64_add_to_facc
+    case .f64_sub: .f64_sub_to_facc
+    case .f64_mul: .f64_mul_to_facc
+    case .f64_div: .f64_div_to_facc
+    case .f64_add_facc_l: .f64_add_facc_l_to_facc
+    case .f64_sub_facc_l: .f64_sub_facc_l_to_facc
+    case .f64_mul_facc_l: .f64_mul_facc_l_to_facc
+    case .f64_div_facc_l: .f64_div_facc_l_to_facc
+    case .f64_sub_facc_r: .f64_sub_facc_r_to_facc
+    case .f64_div_facc_r: .f64_div_facc_r_to_facc
+    default: nil
+    }
+}
+
+/// For f64 binary operation `opcode` (0xA0-0xA3): its forms taking the left and the right
+/// operand from the accumulator. Addition and multiplication take either side with their left
+/// form: the compiler treats `facc + b` and `b + facc` as one function anyway (it merged the two
+/// handlers into one that jumps to the other), and Wasm leaves the payload of a NaN result open
+/// when both operands are NaNs.
+func accumulatorConsumerForms(_ opcode: UInt16) -> (left: Opcode, right: Opcode)? {
+    switch opcode {
+    case 0xA0: (.f64_add_facc_l, .f64_add_facc_l)
+    case 0xA1: (.f64_sub_facc_l, .f64_sub_facc_r)
+    case 0xA2: (.f64_mul_facc_l, .f64_mul_facc_l)
+    case 0xA3: (.f64_div_facc_l, .f64_div_facc_r)
+    default: nil
+    }
+}
