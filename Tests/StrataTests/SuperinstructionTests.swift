@@ -44,6 +44,62 @@ import WAT
         }
     }
 
+    /// Float compares fused into branches: `br_if` on the compare and on its `i32.eqz` (what
+    /// compilers emit for a float loop's exit), forward and back, and `if` on both, against the
+    /// plain compare, with NaNs (every compare but `ne` false), signed zeros and infinities.
+    @Test(arguments: ["f32", "f64"])
+    func fusedFloatBranchesMatchPlainCompares(_ t: String) throws {
+        let compares = ["eq", "ne", "lt", "gt", "le", "ge"]
+        var funcs = ""
+        for c in compares {
+            for (suffix, test) in [("", "(\(t).\(c) (local.get 0) (local.get 1))"), ("_eqz", "(i32.eqz (\(t).\(c) (local.get 0) (local.get 1)))")] {
+                funcs += """
+                  (func (export "plain_\(c)\(suffix)") (param \(t) \(t)) (result i32) \(test))
+                  (func (export "brif_\(c)\(suffix)") (param \(t) \(t)) (result i32)
+                    (block (br_if 0 \(test)) (return (i32.const 0)))
+                    (i32.const 1))
+                  (func (export "if_\(c)\(suffix)") (param \(t) \(t)) (result i32)
+                    (if (result i32) \(test) (then (i32.const 1)) (else (i32.const 0))))
+                  (func (export "loop_\(c)\(suffix)") (param \(t) \(t)) (result i32) (local i32)
+                    (block (loop
+                      (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+                      (br_if 1 (i32.ge_u (local.get 2) (i32.const 3)))
+                      (br_if 0 \(test))))
+                    (i32.ne (local.get 2) (i32.const 1)))
+
+                """
+            }
+        }
+        let m = try module("(module \(funcs))")
+        let instance = try Store(engine: m.engine).instantiate(m)
+        let values: [Double] = [0, -0.0, 1, -1, 2.5, .infinity, -.infinity, .nan, .greatestFiniteMagnitude]
+        for c in compares {
+            for suffix in ["", "_eqz"] {
+                for a in values {
+                    for b in values {
+                        let args: [Value] = t == "f32" ? [.f32(Float(a)), .f32(Float(b))] : [.f64(a), .f64(b)]
+                        let expected = try instance.function("plain_\(c)\(suffix)")!.call(args)
+                        for form in ["brif", "if", "loop"] {
+                            #expect(try instance.function("\(form)_\(c)\(suffix)")!.call(args) == expected, "\(form) \(t).\(c)\(suffix) \(a) \(b)")
+                        }
+                    }
+                }
+            }
+        }
+        // Each branch is fused: per compare and suffix, functions plain, brif, if, loop.
+        for (k, c) in compares.enumerated() {
+            let compare = Opcode.allCases.first { "\($0)" == "\(t)_\(c)" }!
+            for (j, negated) in [false, true].enumerated() {
+                let base = 8 * k + 4 * j
+                let words = (1...3).map { operationWords(m, base + $0) }
+                #expect(words[0].contains(handlerWord(floatBranchHandler(compare, when: !negated, back: false)!)), "brif \(c) \(negated)")
+                #expect(words[1].contains(handlerWord(floatBranchHandler(compare, when: negated, back: false)!)), "if \(c) \(negated)")
+                #expect(words[2].contains(handlerWord(floatBranchHandler(compare, when: !negated, back: true)!)), "loop \(c) \(negated)")
+                #expect(!words.joined().contains(handlerWord(compare)))
+            }
+        }
+    }
+
     /// i32 constants used by `i32.add`/`i32.sub`, by fused compare-and-branches (`br_if` forward
     /// and back, `if`) and by moves live in the code, not in the frame's constant pool: results
     /// equal the plain operations' at the edges of the range, the pool keeps only constants an

@@ -199,3 +199,61 @@ func addBranchOpcode(_ add: Opcode, _ compare: UInt16) -> Opcode? {
 @inline(__always) func opI64AddBrIfLtUBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     (addThenBranch(pc, fp, st, .ltU, UInt64.self, Int64.self), fp, st)
 }
+
+// A float compare fused with the branch that consumes it: [a, b, offset]. The `br_if_not_`
+// forms branch when the compare is false, for `br_if (i32.eqz (f64.lt a b))` (what compilers
+// emit for a float loop's exit, since a float compare has no exact negation: both `a < b` and
+// `a >= b` are false when an operand is a NaN) and for `if`, which branches to its else arm.
+
+/// The float comparisons fused branches test; each is false when an operand is a NaN, except
+/// `ne`, which is true (as Wasm's).
+enum FloatComparison { case eq, ne, lt, gt, le, ge }
+
+@inline(__always) func holds<F: BinaryFloatingPoint>(_ c: FloatComparison, _ a: F, _ b: F) -> Bool {
+    switch c {
+    case .eq: a == b
+    case .ne: a != b
+    case .lt: a < b
+    case .gt: a > b
+    case .le: a <= b
+    case .ge: a >= b
+    }
+}
+
+/// [a, b, offset]: branches when compare(a, b) is `when`.
+@inline(__always) func fusedF64Branch(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: FloatComparison, when: Bool, back: Bool
+) -> CodePointer? {
+    guard holds(c, rdF64(fp, pc, 1), rdF64(fp, pc, 2)) == when else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+}
+
+/// [a, b, offset]: as `fusedF64Branch`, on f32 operands.
+@inline(__always) func fusedF32Branch(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: FloatComparison, when: Bool, back: Bool
+) -> CodePointer? {
+    guard holds(c, rdF32(fp, pc, 1), rdF32(fp, pc, 2)) == when else { return pc + 4 }
+    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
+}
+
+/// The fused branch for float compare `compare` (the interpreter's compare instruction),
+/// branching when it is `when`, forward or back to a loop header.
+func floatBranchHandler(_ compare: Opcode, when: Bool, back: Bool) -> Opcode? {
+    let forms: [Opcode]  // br_if, br_if_back, br_if_not, br_if_not_back
+    switch compare {
+    case .f32_eq: forms = [.br_if_f32_eq, .br_if_f32_eq_back, .br_if_not_f32_eq, .br_if_not_f32_eq_back]
+    case .f32_ne: forms = [.br_if_f32_ne, .br_if_f32_ne_back, .br_if_not_f32_ne, .br_if_not_f32_ne_back]
+    case .f32_lt: forms = [.br_if_f32_lt, .br_if_f32_lt_back, .br_if_not_f32_lt, .br_if_not_f32_lt_back]
+    case .f32_gt: forms = [.br_if_f32_gt, .br_if_f32_gt_back, .br_if_not_f32_gt, .br_if_not_f32_gt_back]
+    case .f32_le: forms = [.br_if_f32_le, .br_if_f32_le_back, .br_if_not_f32_le, .br_if_not_f32_le_back]
+    case .f32_ge: forms = [.br_if_f32_ge, .br_if_f32_ge_back, .br_if_not_f32_ge, .br_if_not_f32_ge_back]
+    case .f64_eq: forms = [.br_if_f64_eq, .br_if_f64_eq_back, .br_if_not_f64_eq, .br_if_not_f64_eq_back]
+    case .f64_ne: forms = [.br_if_f64_ne, .br_if_f64_ne_back, .br_if_not_f64_ne, .br_if_not_f64_ne_back]
+    case .f64_lt: forms = [.br_if_f64_lt, .br_if_f64_lt_back, .br_if_not_f64_lt, .br_if_not_f64_lt_back]
+    case .f64_gt: forms = [.br_if_f64_gt, .br_if_f64_gt_back, .br_if_not_f64_gt, .br_if_not_f64_gt_back]
+    case .f64_le: forms = [.br_if_f64_le, .br_if_f64_le_back, .br_if_not_f64_le, .br_if_not_f64_le_back]
+    case .f64_ge: forms = [.br_if_f64_ge, .br_if_f64_ge_back, .br_if_not_f64_ge, .br_if_not_f64_ge_back]
+    default: return nil
+    }
+    return forms[(when ? 0 : 2) + (back ? 1 : 0)]
+}

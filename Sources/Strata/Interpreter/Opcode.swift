@@ -760,6 +760,55 @@ enum Opcode: UInt16, CaseIterable {
     case f64_div_facc_r
     case f64_div_facc_l_to_facc
     case f64_div_facc_r_to_facc
+    // Float compares fused with the branch that consumes them (FusedBranchHandlers.swift)
+    case br_if_f32_eq
+    case br_if_f32_eq_back
+    case br_if_not_f32_eq
+    case br_if_not_f32_eq_back
+    case br_if_f32_ne
+    case br_if_f32_ne_back
+    case br_if_not_f32_ne
+    case br_if_not_f32_ne_back
+    case br_if_f32_lt
+    case br_if_f32_lt_back
+    case br_if_not_f32_lt
+    case br_if_not_f32_lt_back
+    case br_if_f32_gt
+    case br_if_f32_gt_back
+    case br_if_not_f32_gt
+    case br_if_not_f32_gt_back
+    case br_if_f32_le
+    case br_if_f32_le_back
+    case br_if_not_f32_le
+    case br_if_not_f32_le_back
+    case br_if_f32_ge
+    case br_if_f32_ge_back
+    case br_if_not_f32_ge
+    case br_if_not_f32_ge_back
+    case br_if_f64_eq
+    case br_if_f64_eq_back
+    case br_if_not_f64_eq
+    case br_if_not_f64_eq_back
+    case br_if_f64_ne
+    case br_if_f64_ne_back
+    case br_if_not_f64_ne
+    case br_if_not_f64_ne_back
+    case br_if_f64_lt
+    case br_if_f64_lt_back
+    case br_if_not_f64_lt
+    case br_if_not_f64_lt_back
+    case br_if_f64_gt
+    case br_if_f64_gt_back
+    case br_if_not_f64_gt
+    case br_if_not_f64_gt_back
+    case br_if_f64_le
+    case br_if_f64_le_back
+    case br_if_not_f64_le
+    case br_if_not_f64_le_back
+    case br_if_f64_ge
+    case br_if_f64_ge_back
+    case br_if_not_f64_ge
+    case br_if_not_f64_ge_back
     // Sequences: two instructions in one dispatch (Superinstructions.swift)
     case i32_add_imm__i32_add_imm
     case i32_load__i32_load

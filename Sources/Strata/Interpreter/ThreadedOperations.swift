@@ -5338,6 +5338,342 @@ func threaded_f64_div_facc_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePoin
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_br_if_f32_eq") @inline(__always)
+func threaded_br_if_f32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_eq_back") @inline(__always)
+func threaded_br_if_f32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_eq") @inline(__always)
+func threaded_br_if_not_f32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_eq_back") @inline(__always)
+func threaded_br_if_not_f32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_ne") @inline(__always)
+func threaded_br_if_f32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_ne_back") @inline(__always)
+func threaded_br_if_f32_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_ne") @inline(__always)
+func threaded_br_if_not_f32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_ne_back") @inline(__always)
+func threaded_br_if_not_f32_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_lt") @inline(__always)
+func threaded_br_if_f32_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_lt_back") @inline(__always)
+func threaded_br_if_f32_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_lt") @inline(__always)
+func threaded_br_if_not_f32_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_lt_back") @inline(__always)
+func threaded_br_if_not_f32_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_gt") @inline(__always)
+func threaded_br_if_f32_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_gt_back") @inline(__always)
+func threaded_br_if_f32_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_gt") @inline(__always)
+func threaded_br_if_not_f32_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_gt_back") @inline(__always)
+func threaded_br_if_not_f32_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_le") @inline(__always)
+func threaded_br_if_f32_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_le_back") @inline(__always)
+func threaded_br_if_f32_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_le") @inline(__always)
+func threaded_br_if_not_f32_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_le_back") @inline(__always)
+func threaded_br_if_not_f32_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_ge") @inline(__always)
+func threaded_br_if_f32_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f32_ge_back") @inline(__always)
+func threaded_br_if_f32_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_ge") @inline(__always)
+func threaded_br_if_not_f32_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f32_ge_back") @inline(__always)
+func threaded_br_if_not_f32_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_eq") @inline(__always)
+func threaded_br_if_f64_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_eq_back") @inline(__always)
+func threaded_br_if_f64_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_eq") @inline(__always)
+func threaded_br_if_not_f64_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_eq_back") @inline(__always)
+func threaded_br_if_not_f64_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ne") @inline(__always)
+func threaded_br_if_f64_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ne_back") @inline(__always)
+func threaded_br_if_f64_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ne") @inline(__always)
+func threaded_br_if_not_f64_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ne_back") @inline(__always)
+func threaded_br_if_not_f64_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_lt") @inline(__always)
+func threaded_br_if_f64_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_lt_back") @inline(__always)
+func threaded_br_if_f64_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_lt") @inline(__always)
+func threaded_br_if_not_f64_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_lt_back") @inline(__always)
+func threaded_br_if_not_f64_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_gt") @inline(__always)
+func threaded_br_if_f64_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_gt_back") @inline(__always)
+func threaded_br_if_f64_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_gt") @inline(__always)
+func threaded_br_if_not_f64_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_gt_back") @inline(__always)
+func threaded_br_if_not_f64_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_le") @inline(__always)
+func threaded_br_if_f64_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_le_back") @inline(__always)
+func threaded_br_if_f64_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_le") @inline(__always)
+func threaded_br_if_not_f64_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_le_back") @inline(__always)
+func threaded_br_if_not_f64_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ge") @inline(__always)
+func threaded_br_if_f64_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: true, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ge_back") @inline(__always)
+func threaded_br_if_f64_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: true, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ge") @inline(__always)
+func threaded_br_if_not_f64_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: false, back: false), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ge_back") @inline(__always)
+func threaded_br_if_not_f64_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: false, back: true), fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_i32_add_imm__i32_add_imm") @inline(__always)
 func threaded_i32_add_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee

@@ -424,10 +424,14 @@ struct Translator: CodeSink {
         case .if(let p, let r):
             let cond = pop()
             let fused = takeCompare(compare, producing: cond)
+            // A float compare, alone or under an i32.eqz: taken before the moves too.
+            let float = takeFloatCompare(fused, producing: cond)
             materializeAll(offset: offset)
             let at = code.count
             // Branch to the else arm when the condition is false.
-            if let c = fused, c.opcode == 0x45 {
+            if let f = float, let h = floatBranchHandler(f.compare, when: f.negated, back: false) {
+                emit(h, offset: offset); slot(f.a); slot(f.b)
+            } else if let c = fused, c.opcode == 0x45 {
                 emit(Opcode.br_if, offset: offset); slot(c.a)
             } else if let c = fused, let negated = negatedComparison(c.opcode), let h = fusedBranchHandler(negated, back: false) {
                 emitFusedBranch(h, c.a, c.b, offset: offset)
@@ -468,8 +472,11 @@ struct Translator: CodeSink {
             } else {
                 let back = kind == .loop
                 let fused = takeCompare(compare, producing: cond)
+                let float = takeFloatCompare(fused, producing: cond)
                 var at = code.count
-                if let c = fused, c.opcode == 0x45 {
+                if let f = float, let h = floatBranchHandler(f.compare, when: !f.negated, back: back) {
+                    emit(h, offset: offset); slot(f.a); slot(f.b)
+                } else if let c = fused, c.opcode == 0x45 {
                     // br_if (i32.eqz x): branch when x is zero.
                     emit(back ? Opcode.br_if_not_back : Opcode.br_if_not, offset: offset); slot(c.a)
                 } else if let c = fused, back, let (dst, x, y, h) = takeAddBefore(compare: c.opcode) {
@@ -832,6 +839,29 @@ struct Translator: CodeSink {
             if o.isSlot { slot(o.word) } else { imm(o.word) }
         }
         return true
+    }
+
+    /// A float compare fused into the branch on `cond`: when the instruction emitted last is an
+    /// f32/f64 compare that computed `cond` (or, when `fused` is an `i32.eqz` already taken, the
+    /// value it tested: then `negated`) and no branch targets what follows it, removes it and
+    /// returns it with its operands.
+    mutating func takeFloatCompare(
+        _ fused: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?, producing cond: UInt64
+    ) -> (compare: Opcode, a: UInt64, b: UInt64, negated: Bool)? {
+        var value = cond, negated = false
+        if let c = fused {
+            guard c.opcode == 0x45 else { return nil }
+            value = c.a
+            negated = true
+        }
+        guard value & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return nil }
+        let s = Int(last.0)
+        guard s >= barrier, s + 4 == code.count, code[s + 1] == value,
+              let compare = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])),
+              floatBranchHandler(compare, when: true, back: false) != nil else { return nil }
+        let (a, b) = (code[s + 2], code[s + 3])
+        dropLastInstruction(from: s)
+        return (compare, a, b, negated)
     }
 
     /// When the instruction emitted last is an `i32.add` or `i64.add` that no branch targets
