@@ -40,6 +40,22 @@ import WAT
              "(local.set 3 (f64.load (local.get 0))) (local.set 3 (f64.\(op) (local.get 3) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
             ("chain_r", "(f64.div (local.get 2) (f64.\(op) (local.get 1) (f64.load (local.get 0))))",
              "(local.set 3 (f64.load (local.get 0))) (local.set 3 (f64.\(op) (local.get 1) (local.get 3))) (f64.div (local.get 2) (local.get 3))"),
+            // A fused pair of operations (this one first, FusedBinaryHandlers.swift) -> div, both
+            // orders; sqrt -> div.
+            ("fused_add", "(f64.div (f64.add (f64.\(op) (local.get 1) (local.get 2)) (local.get 1)) (local.get 2))",
+             "(local.set 3 (f64.add (f64.\(op) (local.get 1) (local.get 2)) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
+            ("fused_sub", "(f64.div (f64.sub (f64.\(op) (local.get 1) (local.get 2)) (local.get 1)) (local.get 2))",
+             "(local.set 3 (f64.sub (f64.\(op) (local.get 1) (local.get 2)) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
+            ("fused_mul", "(f64.div (f64.mul (f64.\(op) (local.get 1) (local.get 2)) (local.get 1)) (local.get 2))",
+             "(local.set 3 (f64.mul (f64.\(op) (local.get 1) (local.get 2)) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
+            ("fusedr_add", "(f64.div (f64.add (local.get 1) (f64.\(op) (local.get 1) (local.get 2))) (local.get 2))",
+             "(local.set 3 (f64.add (local.get 1) (f64.\(op) (local.get 1) (local.get 2)))) (f64.div (local.get 3) (local.get 2))"),
+            ("fusedr_sub", "(f64.div (f64.sub (local.get 1) (f64.\(op) (local.get 1) (local.get 2))) (local.get 2))",
+             "(local.set 3 (f64.sub (local.get 1) (f64.\(op) (local.get 1) (local.get 2)))) (f64.div (local.get 3) (local.get 2))"),
+            ("fusedr_mul", "(f64.div (f64.mul (local.get 1) (f64.\(op) (local.get 1) (local.get 2))) (local.get 2))",
+             "(local.set 3 (f64.mul (local.get 1) (f64.\(op) (local.get 1) (local.get 2)))) (f64.div (local.get 3) (local.get 2))"),
+            ("sqrt", "(f64.\(op) (f64.sqrt (local.get 1)) (local.get 2))",
+             "(local.set 3 (f64.sqrt (local.get 1))) (f64.\(op) (local.get 3) (local.get 2))"),
             // op -> f64.store, read back.
             ("store", "(f64.store offset=24 (local.get 0) (f64.\(op) (local.get 1) (f64.load (local.get 0)))) (f64.load offset=24 (local.get 0))",
              "(local.set 3 (f64.load (local.get 0))) (local.set 3 (f64.\(op) (local.get 1) (local.get 3))) (f64.store offset=24 (local.get 0) (local.get 3)) (f64.load offset=24 (local.get 0))"),
@@ -84,8 +100,8 @@ import WAT
             }
         }
         // The accumulator forms are the ones chosen (and the reference functions use none).
-        let faccOpcodes = Set(Opcode.allCases.filter { "\($0)".contains("facc") }.map { handlerWord($0) })
-        #expect(faccOpcodes.count == 19)
+        let faccOpcodes = Set(Opcode.allCases.filter { "\($0)".contains("facc") && !"\($0)".hasPrefix("br_if") }.map { handlerWord($0) })
+        #expect(faccOpcodes.count == 44)
         var used = Set<UInt64>()
         for (n, _) in names.enumerated() {
             let acc = Set(opcodeWords(m, 2 * n)).intersection(faccOpcodes)
@@ -94,6 +110,66 @@ import WAT
             used.formUnion(acc)
         }
         #expect(used == faccOpcodes, "forms never chosen: \(faccOpcodes.subtracting(used).map { Opcode(rawValue: UInt16(truncatingIfNeeded: $0))! })")
+    }
+
+    /// f64 compare-and-branches with an operand in the accumulator (the left one, or the right
+    /// one by the swapped compare): `br_if` on the compare and on its `i32.eqz`, forward and back,
+    /// and `if`, against the plain compare of the same values.
+    @Test func branchesOnTheAccumulator() throws {
+        let compares = ["eq", "ne", "lt", "gt", "le", "ge"]
+        var funcs = ""
+        var names: [String] = []
+        for c in compares {
+            for (side, test) in [("l", "(f64.\(c) (f64.add (local.get 0) (local.get 1)) (local.get 1))"),
+                                 ("r", "(f64.\(c) (local.get 1) (f64.add (local.get 0) (local.get 1)))")] {
+                for (suffix, cond) in [("", test), ("_eqz", "(i32.eqz \(test))")] {
+                    let name = "\(c)_\(side)\(suffix)"
+                    names.append(name)
+                    funcs += """
+                      (func (export "plain_\(name)") (param f64 f64) (result i32) (local f64 i32)
+                        (local.set 2 (f64.add (local.get 0) (local.get 1)))
+                        \(cond.replacingOccurrences(of: "(f64.add (local.get 0) (local.get 1))", with: "(local.get 2)")))
+                      (func (export "brif_\(name)") (param f64 f64) (result i32) (local f64 i32)
+                        (block (br_if 0 \(cond)) (return (i32.const 0)))
+                        (i32.const 1))
+                      (func (export "if_\(name)") (param f64 f64) (result i32) (local f64 i32)
+                        (if (result i32) \(cond) (then (i32.const 1)) (else (i32.const 0))))
+                      (func (export "loop_\(name)") (param f64 f64) (result i32) (local f64 i32)
+                        (block (loop
+                          (local.set 3 (i32.add (local.get 3) (i32.const 1)))
+                          (br_if 1 (i32.ge_u (local.get 3) (i32.const 3)))
+                          (br_if 0 \(cond))))
+                        (i32.ne (local.get 3) (i32.const 1)))
+
+                    """
+                }
+            }
+        }
+        let m = try Self.interpreterModule("(module \(funcs))")
+        let instance = try Store(engine: m.engine).instantiate(m)
+        let values: [Double] = [0, -0.0, 1, -1, 2.5, .infinity, -.infinity, .nan]
+        for name in names {
+            for a in values {
+                for b in values {
+                    let expected = try instance.function("plain_\(name)")!.call([.f64(a), .f64(b)])
+                    for form in ["brif", "if", "loop"] {
+                        #expect(try instance.function("\(form)_\(name)")!.call([.f64(a), .f64(b)]) == expected, "\(form)_\(name) \(a) \(b)")
+                    }
+                }
+            }
+        }
+        let forms = Set(Opcode.allCases.filter { "\($0)".contains("facc") && "\($0)".hasPrefix("br_if") }.map { handlerWord($0) })
+        #expect(forms.count == 24)
+        var used = Set<UInt64>()
+        for n in names.indices {
+            #expect(Set(opcodeWords(m, 4 * n)).isDisjoint(with: forms), "plain_\(names[n])")
+            for f in 1...3 {
+                let chosen = Set(opcodeWords(m, 4 * n + f)).intersection(forms)
+                #expect(chosen.count == 1, "\(names[n]) form \(f)")
+                used.formUnion(chosen)
+            }
+        }
+        #expect(used == forms)
     }
 
     /// Loads and stores through the accumulator trap out of bounds like the plain ones, at

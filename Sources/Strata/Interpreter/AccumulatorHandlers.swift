@@ -97,6 +97,31 @@ func accumulatorProducerForm(_ producer: Opcode) -> Opcode? {
     case .f64_div_facc_l: .f64_div_facc_l_to_facc
     case .f64_sub_facc_r: .f64_sub_facc_r_to_facc
     case .f64_div_facc_r: .f64_div_facc_r_to_facc
+    case .f64_add_add: .f64_add_add_to_facc
+    case .f64_add_add_r: .f64_add_add_r_to_facc
+    case .f64_add_sub: .f64_add_sub_to_facc
+    case .f64_add_sub_r: .f64_add_sub_r_to_facc
+    case .f64_add_mul: .f64_add_mul_to_facc
+    case .f64_add_mul_r: .f64_add_mul_r_to_facc
+    case .f64_sub_add: .f64_sub_add_to_facc
+    case .f64_sub_add_r: .f64_sub_add_r_to_facc
+    case .f64_sub_sub: .f64_sub_sub_to_facc
+    case .f64_sub_sub_r: .f64_sub_sub_r_to_facc
+    case .f64_sub_mul: .f64_sub_mul_to_facc
+    case .f64_sub_mul_r: .f64_sub_mul_r_to_facc
+    case .f64_mul_add: .f64_mul_add_to_facc
+    case .f64_mul_add_r: .f64_mul_add_r_to_facc
+    case .f64_mul_sub: .f64_mul_sub_to_facc
+    case .f64_mul_sub_r: .f64_mul_sub_r_to_facc
+    case .f64_mul_mul: .f64_mul_mul_to_facc
+    case .f64_mul_mul_r: .f64_mul_mul_r_to_facc
+    case .f64_div_add: .f64_div_add_to_facc
+    case .f64_div_add_r: .f64_div_add_r_to_facc
+    case .f64_div_sub: .f64_div_sub_to_facc
+    case .f64_div_sub_r: .f64_div_sub_r_to_facc
+    case .f64_div_mul: .f64_div_mul_to_facc
+    case .f64_div_mul_r: .f64_div_mul_r_to_facc
+    case .f64_sqrt: .f64_sqrt_to_facc
     default: nil
     }
 }
@@ -112,6 +137,61 @@ func accumulatorConsumerForms(_ opcode: UInt16) -> (left: Opcode, right: Opcode)
     case 0xA1: (.f64_sub_facc_l, .f64_sub_facc_r)
     case 0xA2: (.f64_mul_facc_l, .f64_mul_facc_l)
     case 0xA3: (.f64_div_facc_l, .f64_div_facc_r)
+    default: nil
+    }
+}
+
+/// [x, y, z]: facc = g(f(x, y), z), or g(z, f(x, y)) for the reversed forms (a fused pair of
+/// binary operations, FusedBinaryHandlers.swift, whose result goes on in the accumulator).
+@inline(__always) func fusedF64ToFacc(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ f: FusedFloatOp, _ g: FusedFloatOp, reversed: Bool
+) -> NextInstruction {
+    let t = applyFused(f, operand(fp, pc, 1), operand(fp, pc, 2))
+    let z = operand(fp, pc, 3)
+    facc = reversed ? applyFused(g, z, t) : applyFused(g, t, z)
+    return (pc + 4, fp, st)
+}
+
+/// [a]: facc = sqrt(a).
+@inline(__always) func opF64SqrtToFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double) -> NextInstruction {
+    facc = operand(fp, pc, 1).squareRoot()
+    return (pc + 2, fp, st)
+}
+
+/// [b, offset]: a fused f64 compare-and-branch (FusedBranchHandlers.swift) whose left operand
+/// is the accumulator; the translator swaps the compare when the accumulator is its right one.
+@inline(__always) func fusedF64BranchFacc(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double, _ c: FloatComparison, when: Bool, back: Bool
+) -> NextInstruction {
+    guard holds(c, facc, operand(fp, pc, 1)) == when else { return (pc + 3, fp, st) }
+    return (back ? backEdge(st, pc, pc + op(pc, 2)) : pc + op(pc, 2), fp, st)
+}
+
+/// The fused f64 compare-and-branch (`floatBranchHandler`'s) with its left operand in the
+/// accumulator, for compare `compare`.
+func accumulatorBranchHandler(_ compare: Opcode, when: Bool, back: Bool) -> Opcode? {
+    let forms: [Opcode]  // br_if, br_if_back, br_if_not, br_if_not_back
+    switch compare {
+    case .f64_eq: forms = [.br_if_f64_eq_facc, .br_if_f64_eq_facc_back, .br_if_not_f64_eq_facc, .br_if_not_f64_eq_facc_back]
+    case .f64_ne: forms = [.br_if_f64_ne_facc, .br_if_f64_ne_facc_back, .br_if_not_f64_ne_facc, .br_if_not_f64_ne_facc_back]
+    case .f64_lt: forms = [.br_if_f64_lt_facc, .br_if_f64_lt_facc_back, .br_if_not_f64_lt_facc, .br_if_not_f64_lt_facc_back]
+    case .f64_gt: forms = [.br_if_f64_gt_facc, .br_if_f64_gt_facc_back, .br_if_not_f64_gt_facc, .br_if_not_f64_gt_facc_back]
+    case .f64_le: forms = [.br_if_f64_le_facc, .br_if_f64_le_facc_back, .br_if_not_f64_le_facc, .br_if_not_f64_le_facc_back]
+    case .f64_ge: forms = [.br_if_f64_ge_facc, .br_if_f64_ge_facc_back, .br_if_not_f64_ge_facc, .br_if_not_f64_ge_facc_back]
+    default: return nil
+    }
+    return forms[(when ? 0 : 2) + (back ? 1 : 0)]
+}
+
+/// f64 compare `compare` with its operands swapped (`a < b` is `b > a`, NaNs included).
+func swappedComparison(_ compare: Opcode) -> Opcode? {
+    switch compare {
+    case .f64_eq: .f64_eq
+    case .f64_ne: .f64_ne
+    case .f64_lt: .f64_gt
+    case .f64_gt: .f64_lt
+    case .f64_le: .f64_ge
+    case .f64_ge: .f64_le
     default: nil
     }
 }

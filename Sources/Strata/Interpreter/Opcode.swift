@@ -760,6 +760,55 @@ enum Opcode: UInt16, CaseIterable {
     case f64_div_facc_r
     case f64_div_facc_l_to_facc
     case f64_div_facc_r_to_facc
+    case f64_add_add_to_facc
+    case f64_add_add_r_to_facc
+    case f64_add_sub_to_facc
+    case f64_add_sub_r_to_facc
+    case f64_add_mul_to_facc
+    case f64_add_mul_r_to_facc
+    case f64_sub_add_to_facc
+    case f64_sub_add_r_to_facc
+    case f64_sub_sub_to_facc
+    case f64_sub_sub_r_to_facc
+    case f64_sub_mul_to_facc
+    case f64_sub_mul_r_to_facc
+    case f64_mul_add_to_facc
+    case f64_mul_add_r_to_facc
+    case f64_mul_sub_to_facc
+    case f64_mul_sub_r_to_facc
+    case f64_mul_mul_to_facc
+    case f64_mul_mul_r_to_facc
+    case f64_div_add_to_facc
+    case f64_div_add_r_to_facc
+    case f64_div_sub_to_facc
+    case f64_div_sub_r_to_facc
+    case f64_div_mul_to_facc
+    case f64_div_mul_r_to_facc
+    case f64_sqrt_to_facc
+    case br_if_f64_eq_facc
+    case br_if_f64_eq_facc_back
+    case br_if_not_f64_eq_facc
+    case br_if_not_f64_eq_facc_back
+    case br_if_f64_ne_facc
+    case br_if_f64_ne_facc_back
+    case br_if_not_f64_ne_facc
+    case br_if_not_f64_ne_facc_back
+    case br_if_f64_lt_facc
+    case br_if_f64_lt_facc_back
+    case br_if_not_f64_lt_facc
+    case br_if_not_f64_lt_facc_back
+    case br_if_f64_gt_facc
+    case br_if_f64_gt_facc_back
+    case br_if_not_f64_gt_facc
+    case br_if_not_f64_gt_facc_back
+    case br_if_f64_le_facc
+    case br_if_f64_le_facc_back
+    case br_if_not_f64_le_facc
+    case br_if_not_f64_le_facc_back
+    case br_if_f64_ge_facc
+    case br_if_f64_ge_facc_back
+    case br_if_not_f64_ge_facc
+    case br_if_not_f64_ge_facc_back
     // Float compares fused with the branch that consumes them (FusedBranchHandlers.swift)
     case br_if_f32_eq
     case br_if_f32_eq_back

@@ -5338,6 +5338,447 @@ func threaded_f64_div_facc_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePoin
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_f64_add_add_to_facc") @inline(__always)
+func threaded_f64_add_add_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .add, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_add_r_to_facc") @inline(__always)
+func threaded_f64_add_add_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .add, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_sub_to_facc") @inline(__always)
+func threaded_f64_add_sub_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .sub, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_sub_r_to_facc") @inline(__always)
+func threaded_f64_add_sub_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .sub, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_mul_to_facc") @inline(__always)
+func threaded_f64_add_mul_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .mul, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_mul_r_to_facc") @inline(__always)
+func threaded_f64_add_mul_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .add, .mul, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_add_to_facc") @inline(__always)
+func threaded_f64_sub_add_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .add, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_add_r_to_facc") @inline(__always)
+func threaded_f64_sub_add_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .add, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_sub_to_facc") @inline(__always)
+func threaded_f64_sub_sub_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .sub, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_sub_r_to_facc") @inline(__always)
+func threaded_f64_sub_sub_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .sub, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mul_to_facc") @inline(__always)
+func threaded_f64_sub_mul_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .mul, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mul_r_to_facc") @inline(__always)
+func threaded_f64_sub_mul_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .sub, .mul, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_add_to_facc") @inline(__always)
+func threaded_f64_mul_add_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .add, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_add_r_to_facc") @inline(__always)
+func threaded_f64_mul_add_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .add, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_sub_to_facc") @inline(__always)
+func threaded_f64_mul_sub_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .sub, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_sub_r_to_facc") @inline(__always)
+func threaded_f64_mul_sub_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .sub, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mul_to_facc") @inline(__always)
+func threaded_f64_mul_mul_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .mul, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mul_r_to_facc") @inline(__always)
+func threaded_f64_mul_mul_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .mul, .mul, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_add_to_facc") @inline(__always)
+func threaded_f64_div_add_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .add, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_add_r_to_facc") @inline(__always)
+func threaded_f64_div_add_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .add, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_sub_to_facc") @inline(__always)
+func threaded_f64_div_sub_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .sub, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_sub_r_to_facc") @inline(__always)
+func threaded_f64_div_sub_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .sub, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mul_to_facc") @inline(__always)
+func threaded_f64_div_mul_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .mul, reversed: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mul_r_to_facc") @inline(__always)
+func threaded_f64_div_mul_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64ToFacc(pc, fp, st, &facc, .div, .mul, reversed: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sqrt_to_facc") @inline(__always)
+func threaded_f64_sqrt_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = opF64SqrtToFacc(pc, fp, st, &facc)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_eq_facc") @inline(__always)
+func threaded_br_if_f64_eq_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .eq, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_eq_facc_back") @inline(__always)
+func threaded_br_if_f64_eq_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .eq, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_eq_facc") @inline(__always)
+func threaded_br_if_not_f64_eq_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .eq, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_eq_facc_back") @inline(__always)
+func threaded_br_if_not_f64_eq_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .eq, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ne_facc") @inline(__always)
+func threaded_br_if_f64_ne_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ne, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ne_facc_back") @inline(__always)
+func threaded_br_if_f64_ne_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ne, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ne_facc") @inline(__always)
+func threaded_br_if_not_f64_ne_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ne, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ne_facc_back") @inline(__always)
+func threaded_br_if_not_f64_ne_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ne, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_lt_facc") @inline(__always)
+func threaded_br_if_f64_lt_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .lt, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_lt_facc_back") @inline(__always)
+func threaded_br_if_f64_lt_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .lt, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_lt_facc") @inline(__always)
+func threaded_br_if_not_f64_lt_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .lt, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_lt_facc_back") @inline(__always)
+func threaded_br_if_not_f64_lt_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .lt, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_gt_facc") @inline(__always)
+func threaded_br_if_f64_gt_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .gt, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_gt_facc_back") @inline(__always)
+func threaded_br_if_f64_gt_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .gt, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_gt_facc") @inline(__always)
+func threaded_br_if_not_f64_gt_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .gt, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_gt_facc_back") @inline(__always)
+func threaded_br_if_not_f64_gt_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .gt, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_le_facc") @inline(__always)
+func threaded_br_if_f64_le_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .le, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_le_facc_back") @inline(__always)
+func threaded_br_if_f64_le_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .le, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_le_facc") @inline(__always)
+func threaded_br_if_not_f64_le_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .le, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_le_facc_back") @inline(__always)
+func threaded_br_if_not_f64_le_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .le, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ge_facc") @inline(__always)
+func threaded_br_if_f64_ge_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ge, when: true, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_f64_ge_facc_back") @inline(__always)
+func threaded_br_if_f64_ge_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ge, when: true, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ge_facc") @inline(__always)
+func threaded_br_if_not_f64_ge_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ge, when: false, back: false)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_f64_ge_facc_back") @inline(__always)
+func threaded_br_if_not_f64_ge_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = fusedF64BranchFacc(pc, fp, st, &facc, .ge, when: false, back: true)
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_br_if_f32_eq") @inline(__always)
 func threaded_br_if_f32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee

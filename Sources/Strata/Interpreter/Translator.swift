@@ -427,10 +427,10 @@ struct Translator: CodeSink {
             // A float compare, alone or under an i32.eqz: taken before the moves too.
             let float = takeFloatCompare(fused, producing: cond)
             materializeAll(offset: offset)
-            let at = code.count
+            var at = code.count
             // Branch to the else arm when the condition is false.
-            if let f = float, let h = floatBranchHandler(f.compare, when: f.negated, back: false) {
-                emit(h, offset: offset); slot(f.a); slot(f.b)
+            if let f = float {
+                at = emitFloatBranch(f.compare, f.a, f.b, when: f.negated, back: false, offset: offset)
             } else if let c = fused, c.opcode == 0x45 {
                 emit(Opcode.br_if, offset: offset); slot(c.a)
             } else if let c = fused, let negated = negatedComparison(c.opcode), let h = fusedBranchHandler(negated, back: false) {
@@ -474,8 +474,8 @@ struct Translator: CodeSink {
                 let fused = takeCompare(compare, producing: cond)
                 let float = takeFloatCompare(fused, producing: cond)
                 var at = code.count
-                if let f = float, let h = floatBranchHandler(f.compare, when: !f.negated, back: back) {
-                    emit(h, offset: offset); slot(f.a); slot(f.b)
+                if let f = float {
+                    at = emitFloatBranch(f.compare, f.a, f.b, when: !f.negated, back: back, offset: offset)
                 } else if let c = fused, c.opcode == 0x45 {
                     // br_if (i32.eqz x): branch when x is zero.
                     emit(back ? Opcode.br_if_not_back : Opcode.br_if_not, offset: offset); slot(c.a)
@@ -862,6 +862,27 @@ struct Translator: CodeSink {
         let (a, b) = (code[s + 2], code[s + 3])
         dropLastInstruction(from: s)
         return (compare, a, b, negated)
+    }
+
+    /// Emits the fused branch on float compare `compare` of `a` and `b`, taken when the compare
+    /// is `when` (its offset word still to come); an f64 operand that the instruction just before
+    /// computed comes in the accumulator (the right one by the swapped compare). Returns where
+    /// the branch starts.
+    mutating func emitFloatBranch(_ compare: Opcode, _ a: UInt64, _ b: UInt64, when: Bool, back: Bool, offset: Int) -> Int {
+        if let h = accumulatorBranchHandler(compare, when: when, back: back), produceIntoAccumulator(a) {
+            let at = code.count
+            emit(h, offset: offset); slot(b)
+            return at
+        }
+        if let swapped = swappedComparison(compare), let h = accumulatorBranchHandler(swapped, when: when, back: back),
+           produceIntoAccumulator(b) {
+            let at = code.count
+            emit(h, offset: offset); slot(a)
+            return at
+        }
+        let at = code.count
+        emit(floatBranchHandler(compare, when: when, back: back)!, offset: offset); slot(a); slot(b)
+        return at
     }
 
     /// When the instruction emitted last is an `i32.add` or `i64.add` that no branch targets
