@@ -1,23 +1,24 @@
 // The float accumulator: one f64 value passed from an instruction to the next in a register
 // (`facc`) instead of through a frame slot.
 //
-// When the translator emits an f64 operation or store whose operand is the result of the
-// instruction emitted just before it (a temporary no other instruction reads), it re-emits that
-// producer in a form that leaves its result in the accumulator (`f64_load_facc`,
-// `f64_mul_to_facc`, ...), without its destination operand, and emits the consumer in a form
-// that reads it from there (`f64_add_facc_l`: the left operand; `_facc_r`: the right one). A
-// consumer that is itself consumed at once produces into the accumulator too
-// (`f64_add_facc_r_to_facc`). So a chain such as `c[j] += a * b[j]` runs load -> multiply,
-// load -> add -> store with three of its four intermediate values in a register: each value
-// through a slot costs a store and a store-forwarded load on the chain's latency.
+// When the translator emits an f64 operation, compare-and-branch or store whose operand is the
+// result of the instruction emitted just before it (a temporary no other instruction reads), it
+// re-emits that producer in a form that leaves its result in the accumulator (`f64_load_facc`,
+// `f64_mul_to_facc`, `f64_mul_add_to_facc`, ...), without its destination operand, and emits the
+// consumer in a form that reads it from there (`f64_sub_facc_l`: the left operand; `_facc_r`: the
+// right one; `br_if_not_f64_le_facc`). A consumer that is itself consumed at once produces into
+// the accumulator too (`f64_sub_facc_r_to_facc`). So a chain such as `c[j] += a * b[j]` runs
+// load -> multiply, load -> add -> store with three of its four intermediate values in a
+// register: each value through a slot costs a store and a store-forwarded load on the chain's
+// latency. A loaded value stored at once stays a load and a store through a slot, which the
+// `i64_load__i64_store` sequence runs with one dispatch.
 //
 // The accumulator is live only from a producer to the instruction right after it, never across
 // a branch target (`Translator.produceIntoAccumulator` checks the barrier) or a dispatch to any
 // other kind of instruction, so no other handler keeps it: the threaded handlers of the other
 // operations pass an undefined value on, and the switch keeps it in a local of its loop. Only
 // these operations take it (the `&facc` in their switch cases makes the generator give their
-// handlers the accumulator); none of them is the first of a sequence pair. The bits move
-// unchanged: a load or a store through the accumulator keeps a NaN's payload.
+// handlers the accumulator); none of them is in a sequence pair.
 
 /// The operand word `i` as an f64 in the frame.
 @inline(__always) private func operand(_ fp: FramePointer, _ pc: CodePointer, _ i: Int) -> Double { rdF64(fp, pc, i) }

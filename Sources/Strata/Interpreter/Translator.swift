@@ -615,8 +615,10 @@ struct Translator: CodeSink {
             }
         case .store(let opcode, let memOffset, let memory):
             let value = pop(), addr = pop()
-            if opcode == 0x39, validator.module.isPlainMemory0(memory), produceIntoAccumulator(value) {
-                // f64.store of the value computed just before: it comes in the accumulator.
+            if opcode == 0x39, validator.module.isPlainMemory0(memory), produceIntoAccumulator(value, fromLoad: false) {
+                // f64.store of the value computed just before: it comes in the accumulator. A
+                // value just loaded stays a copy through a slot, which the load-and-store
+                // sequences (`i64_load__i64_store`) run with one dispatch.
                 emit(Opcode.f64_store_facc, offset: offset); slot(addr); imm(memOffset)
                 return
             }
@@ -820,11 +822,12 @@ struct Translator: CodeSink {
     /// reads it), no branch targets what follows it, and it has a form that leaves its result in
     /// the accumulator, re-emits it in that form (without its destination, operand word 1) and
     /// returns true; the caller then emits its consumer's accumulator form.
-    mutating func produceIntoAccumulator(_ v: UInt64) -> Bool {
+    mutating func produceIntoAccumulator(_ v: UInt64, fromLoad: Bool = true) -> Bool {
         guard v & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return false }
         let s = Int(last.0)
         guard s >= barrier, s + 1 < code.count, code[s + 1] == v,
               let producer = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])),
+              fromLoad || (producer != .i64_load && producer != .i64_load_add),
               let form = accumulatorProducerForm(producer) else { return false }
         // The operands after the destination, each with whether it names a slot.
         var operands: [(word: UInt64, isSlot: Bool)] = []
