@@ -231,6 +231,41 @@ import WAT
         #expect(try instance.function("pair")!.call([.i32(5), .i32(3)]) == [.i32(8), .i32(2)])
     }
 
+    /// Scalar globals move their 8 bytes, v128 globals all 16 (`global_get_v128`), each type
+    /// after the shadow-stack-pointer pattern (`i32.sub` of a constant, then `global.set`).
+    @Test func globalsKeepTheirValues() throws {
+        let module = try Module(engine: Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }()),
+                                bytes: try wat2wasm("""
+            (module
+              (global $sp (mut i32) (i32.const 4096))
+              (global $l (mut i64) (i64.const 0))
+              (global $f (mut f32) (f32.const 0))
+              (global $d (mut f64) (f64.const 0))
+              (global $v (mut v128) (v128.const i64x2 0 0))
+              (func (export "sp") (param i32) (result i32)
+                (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+                (global.set $sp (i32.add (global.get $sp) (local.get 0)))
+                (global.get $sp))
+              (func (export "l") (param i64) (result i64) (global.set $l (local.get 0)) (global.get $l))
+              (func (export "f") (param f32) (result f32) (global.set $f (local.get 0)) (global.get $f))
+              (func (export "d") (param f64) (result f64) (global.set $d (local.get 0)) (global.get $d))
+              (func (export "v") (param i64 i64) (result i64 i64) (local v128)
+                (global.set $v (i64x2.replace_lane 1 (i64x2.splat (local.get 0)) (local.get 1)))
+                (local.set 2 (global.get $v))
+                (i64x2.extract_lane 0 (local.get 2)) (i64x2.extract_lane 1 (local.get 2))))
+            """))
+        let instance = try Store(engine: module.engine).instantiate(module)
+        #expect(try instance.function("sp")!.call([.i32(3)]) == [.i32(4083)])
+        #expect(try instance.function("sp")!.call([.i32(0)]) == [.i32(4067)])
+        #expect(try instance.function("l")!.call([.i64(-2)]) == [.i64(-2)])
+        #expect(try instance.function("f")!.call([.f32(-1.5)]) == [.f32(-1.5)])
+        #expect(try instance.function("d")!.call([.f64(6.25e300)]) == [.f64(6.25e300)])
+        #expect(try instance.function("v")!.call([.i64(-7), .i64(0x0123_4567_89AB_CDEF)]) == [.i64(-7), .i64(0x0123_4567_89AB_CDEF)])
+        let words = opcodeWords(module, 4)
+        #expect(words.contains(handlerWord(Opcode.global_set_v128)) && words.contains(handlerWord(Opcode.global_get_v128)))
+        #expect(!opcodeWords(module, 1).contains(handlerWord(Opcode.global_set_v128)))
+    }
+
     @Test func floatsAreBitExact() throws {
         let (_, instance) = try instantiate("""
             (module

@@ -788,6 +788,8 @@ extension Interpreter {
         case .br_on_non_null: next = opBrOnNonNull(pc, fp, st)
         case .copy_v128: next = opCopyV128(pc, fp, st)
         case .select_v128: next = opSelectV128(pc, fp, st)
+        case .global_get_v128: next = opGlobalGetV128(pc, fp, st)
+        case .global_set_v128: next = opGlobalSetV128(pc, fp, st)
         case .v128_load: next = opV128Load(pc, fp, st)
         case .v128_load8x8_s: next = opV128Load8x8S(pc, fp, st)
         case .v128_load8x8_u: next = opV128Load8x8U(pc, fp, st)

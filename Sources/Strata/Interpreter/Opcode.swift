@@ -942,6 +942,8 @@ enum Opcode: UInt16, CaseIterable {
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128
+    case global_get_v128
+    case global_set_v128
     /// The code of a function not translated yet (lazy translation): translates it and goes on
     /// in its code, in the same frame.
     case lazy_translate

@@ -6689,6 +6689,20 @@ func threaded_select_v128(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_global_get_v128") @inline(__always)
+func threaded_global_get_v128(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = opGlobalGetV128(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_global_set_v128") @inline(__always)
+func threaded_global_set_v128(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = opGlobalSetV128(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_lazy_translate") @inline(__always)
 func threaded_lazy_translate(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee

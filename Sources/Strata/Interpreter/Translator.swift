@@ -579,11 +579,13 @@ struct Translator: CodeSink {
             setLocal(UInt64(i), tee: true, last: last, offset: offset)
         case .globalGet(let g):
             let dst = pushResult()
-            emit(Opcode.global_get, offset: offset); slot(dst); imm(Int(g))
+            let v128 = validator.module.globals[Int(g)].value == .v128
+            emit(v128 ? Opcode.global_get_v128 : Opcode.global_get, offset: offset); slot(dst); imm(Int(g))
             lastDst = (code.count - 2, stack.count - 1)
         case .globalSet(let g):
             let src = pop()
-            emit(Opcode.global_set, offset: offset); imm(Int(g)); slot(src)
+            let v128 = validator.module.globals[Int(g)].value == .v128
+            emit(v128 ? Opcode.global_set_v128 : Opcode.global_set, offset: offset); imm(Int(g)); slot(src)
         case .tableGet(let t):
             narrowTableOperands(validator.module.tables[Int(t)].is64, depths: [0], offset: offset)
             let index = pop()
