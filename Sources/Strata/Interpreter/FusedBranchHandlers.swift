@@ -220,19 +220,11 @@ enum FloatComparison { case eq, ne, lt, gt, le, ge }
     }
 }
 
-/// [a, b, offset]: branches when compare(a, b) is `when`.
-@inline(__always) func fusedF64Branch(
-    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: FloatComparison, when: Bool, back: Bool
+/// [a, b, offset]: branches when compare(a, b), on floats of type `F`, is `when`.
+@inline(__always) func fusedFloatBranch<F: BinaryFloatingPoint & SlotScalar>(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: FloatComparison, _ type: F.Type, when: Bool, back: Bool
 ) -> CodePointer? {
-    guard holds(c, rdF64(fp, pc, 1), rdF64(fp, pc, 2)) == when else { return pc + 4 }
-    return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
-}
-
-/// [a, b, offset]: as `fusedF64Branch`, on f32 operands.
-@inline(__always) func fusedF32Branch(
-    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ c: FloatComparison, when: Bool, back: Bool
-) -> CodePointer? {
-    guard holds(c, rdF32(fp, pc, 1), rdF32(fp, pc, 2)) == when else { return pc + 4 }
+    guard holds(c, read(fp, pc, 1, as: F.self), read(fp, pc, 2, as: F.self)) == when else { return pc + 4 }
     return back ? backEdge(st, pc, pc + op(pc, 3)) : pc + op(pc, 3)
 }
 

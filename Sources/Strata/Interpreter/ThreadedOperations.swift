@@ -5782,336 +5782,336 @@ func threaded_br_if_not_f64_ge_facc_back(_ pc: CodePointer, _ fpp: UnsafeMutable
 @_silgen_name("strata_op_br_if_f32_eq") @inline(__always)
 func threaded_br_if_f32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_eq_back") @inline(__always)
 func threaded_br_if_f32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_eq") @inline(__always)
 func threaded_br_if_not_f32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_eq_back") @inline(__always)
 func threaded_br_if_not_f32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .eq, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_ne") @inline(__always)
 func threaded_br_if_f32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_ne_back") @inline(__always)
 func threaded_br_if_f32_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_ne") @inline(__always)
 func threaded_br_if_not_f32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_ne_back") @inline(__always)
 func threaded_br_if_not_f32_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ne, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_lt") @inline(__always)
 func threaded_br_if_f32_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_lt_back") @inline(__always)
 func threaded_br_if_f32_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_lt") @inline(__always)
 func threaded_br_if_not_f32_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_lt_back") @inline(__always)
 func threaded_br_if_not_f32_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .lt, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_gt") @inline(__always)
 func threaded_br_if_f32_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_gt_back") @inline(__always)
 func threaded_br_if_f32_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_gt") @inline(__always)
 func threaded_br_if_not_f32_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_gt_back") @inline(__always)
 func threaded_br_if_not_f32_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .gt, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_le") @inline(__always)
 func threaded_br_if_f32_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_le_back") @inline(__always)
 func threaded_br_if_f32_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_le") @inline(__always)
 func threaded_br_if_not_f32_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_le_back") @inline(__always)
 func threaded_br_if_not_f32_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .le, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_ge") @inline(__always)
 func threaded_br_if_f32_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Float.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f32_ge_back") @inline(__always)
 func threaded_br_if_f32_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Float.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_ge") @inline(__always)
 func threaded_br_if_not_f32_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Float.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f32_ge_back") @inline(__always)
 func threaded_br_if_not_f32_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF32Branch(pc, fp, st, .ge, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Float.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_eq") @inline(__always)
 func threaded_br_if_f64_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_eq_back") @inline(__always)
 func threaded_br_if_f64_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_eq") @inline(__always)
 func threaded_br_if_not_f64_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_eq_back") @inline(__always)
 func threaded_br_if_not_f64_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .eq, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .eq, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_ne") @inline(__always)
 func threaded_br_if_f64_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_ne_back") @inline(__always)
 func threaded_br_if_f64_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_ne") @inline(__always)
 func threaded_br_if_not_f64_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_ne_back") @inline(__always)
 func threaded_br_if_not_f64_ne_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ne, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ne, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_lt") @inline(__always)
 func threaded_br_if_f64_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_lt_back") @inline(__always)
 func threaded_br_if_f64_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_lt") @inline(__always)
 func threaded_br_if_not_f64_lt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_lt_back") @inline(__always)
 func threaded_br_if_not_f64_lt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .lt, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .lt, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_gt") @inline(__always)
 func threaded_br_if_f64_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_gt_back") @inline(__always)
 func threaded_br_if_f64_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_gt") @inline(__always)
 func threaded_br_if_not_f64_gt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_gt_back") @inline(__always)
 func threaded_br_if_not_f64_gt_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .gt, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .gt, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_le") @inline(__always)
 func threaded_br_if_f64_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_le_back") @inline(__always)
 func threaded_br_if_f64_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_le") @inline(__always)
 func threaded_br_if_not_f64_le(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_le_back") @inline(__always)
 func threaded_br_if_not_f64_le_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .le, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .le, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_ge") @inline(__always)
 func threaded_br_if_f64_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: true, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Double.self, when: true, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_f64_ge_back") @inline(__always)
 func threaded_br_if_f64_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: true, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Double.self, when: true, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_ge") @inline(__always)
 func threaded_br_if_not_f64_ge(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: false, back: false), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Double.self, when: false, back: false), fp, st)
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_br_if_not_f64_ge_back") @inline(__always)
 func threaded_br_if_not_f64_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedF64Branch(pc, fp, st, .ge, when: false, back: true), fp, st)
+    let next: NextInstruction = (fusedFloatBranch(pc, fp, st, .ge, Double.self, when: false, back: true), fp, st)
     fpp.pointee = next.1
     return next.0
 }
