@@ -168,22 +168,6 @@ func accumulatorConsumerForms(_ opcode: UInt16) -> (left: Opcode, right: Opcode)
     return (back ? backEdge(st, pc, pc + op(pc, 2)) : pc + op(pc, 2), fp, st)
 }
 
-/// The fused f64 compare-and-branch (`floatBranchHandler`'s) with its left operand in the
-/// accumulator, for compare `compare`.
-func accumulatorBranchHandler(_ compare: Opcode, when: Bool, back: Bool) -> Opcode? {
-    let forms: [Opcode]  // br_if, br_if_back, br_if_not, br_if_not_back
-    switch compare {
-    case .f64_eq: forms = [.br_if_f64_eq_facc, .br_if_f64_eq_facc_back, .br_if_not_f64_eq_facc, .br_if_not_f64_eq_facc_back]
-    case .f64_ne: forms = [.br_if_f64_ne_facc, .br_if_f64_ne_facc_back, .br_if_not_f64_ne_facc, .br_if_not_f64_ne_facc_back]
-    case .f64_lt: forms = [.br_if_f64_lt_facc, .br_if_f64_lt_facc_back, .br_if_not_f64_lt_facc, .br_if_not_f64_lt_facc_back]
-    case .f64_gt: forms = [.br_if_f64_gt_facc, .br_if_f64_gt_facc_back, .br_if_not_f64_gt_facc, .br_if_not_f64_gt_facc_back]
-    case .f64_le: forms = [.br_if_f64_le_facc, .br_if_f64_le_facc_back, .br_if_not_f64_le_facc, .br_if_not_f64_le_facc_back]
-    case .f64_ge: forms = [.br_if_f64_ge_facc, .br_if_f64_ge_facc_back, .br_if_not_f64_ge_facc, .br_if_not_f64_ge_facc_back]
-    default: return nil
-    }
-    return forms[(when ? 0 : 2) + (back ? 1 : 0)]
-}
-
 /// f64 compare `compare` with its operands swapped (`a < b` is `b > a`, NaNs included).
 func swappedComparison(_ compare: Opcode) -> Opcode? {
     switch compare {

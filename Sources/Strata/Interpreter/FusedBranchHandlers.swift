@@ -229,9 +229,11 @@ enum FloatComparison { case eq, ne, lt, gt, le, ge }
 }
 
 /// The fused branch for float compare `compare` (the interpreter's compare instruction),
-/// branching when it is `when`, forward or back to a loop header.
-func floatBranchHandler(_ compare: Opcode, when: Bool, back: Bool) -> Opcode? {
-    let forms: [Opcode]  // br_if, br_if_back, br_if_not, br_if_not_back
+/// branching when it is `when`, forward or back to a loop header; with `accumulator`, the f64
+/// form whose left operand is the float accumulator (AccumulatorHandlers.swift; nil for f32).
+func floatBranchHandler(_ compare: Opcode, when: Bool, back: Bool, accumulator: Bool = false) -> Opcode? {
+    // br_if, br_if_back, br_if_not, br_if_not_back; for f64 then the same four on the accumulator.
+    let forms: [Opcode]
     switch compare {
     case .f32_eq: forms = [.br_if_f32_eq, .br_if_f32_eq_back, .br_if_not_f32_eq, .br_if_not_f32_eq_back]
     case .f32_ne: forms = [.br_if_f32_ne, .br_if_f32_ne_back, .br_if_not_f32_ne, .br_if_not_f32_ne_back]
@@ -239,13 +241,20 @@ func floatBranchHandler(_ compare: Opcode, when: Bool, back: Bool) -> Opcode? {
     case .f32_gt: forms = [.br_if_f32_gt, .br_if_f32_gt_back, .br_if_not_f32_gt, .br_if_not_f32_gt_back]
     case .f32_le: forms = [.br_if_f32_le, .br_if_f32_le_back, .br_if_not_f32_le, .br_if_not_f32_le_back]
     case .f32_ge: forms = [.br_if_f32_ge, .br_if_f32_ge_back, .br_if_not_f32_ge, .br_if_not_f32_ge_back]
-    case .f64_eq: forms = [.br_if_f64_eq, .br_if_f64_eq_back, .br_if_not_f64_eq, .br_if_not_f64_eq_back]
-    case .f64_ne: forms = [.br_if_f64_ne, .br_if_f64_ne_back, .br_if_not_f64_ne, .br_if_not_f64_ne_back]
-    case .f64_lt: forms = [.br_if_f64_lt, .br_if_f64_lt_back, .br_if_not_f64_lt, .br_if_not_f64_lt_back]
-    case .f64_gt: forms = [.br_if_f64_gt, .br_if_f64_gt_back, .br_if_not_f64_gt, .br_if_not_f64_gt_back]
-    case .f64_le: forms = [.br_if_f64_le, .br_if_f64_le_back, .br_if_not_f64_le, .br_if_not_f64_le_back]
-    case .f64_ge: forms = [.br_if_f64_ge, .br_if_f64_ge_back, .br_if_not_f64_ge, .br_if_not_f64_ge_back]
+    case .f64_eq: forms = [.br_if_f64_eq, .br_if_f64_eq_back, .br_if_not_f64_eq, .br_if_not_f64_eq_back,
+                    .br_if_f64_eq_facc, .br_if_f64_eq_facc_back, .br_if_not_f64_eq_facc, .br_if_not_f64_eq_facc_back]
+    case .f64_ne: forms = [.br_if_f64_ne, .br_if_f64_ne_back, .br_if_not_f64_ne, .br_if_not_f64_ne_back,
+                    .br_if_f64_ne_facc, .br_if_f64_ne_facc_back, .br_if_not_f64_ne_facc, .br_if_not_f64_ne_facc_back]
+    case .f64_lt: forms = [.br_if_f64_lt, .br_if_f64_lt_back, .br_if_not_f64_lt, .br_if_not_f64_lt_back,
+                    .br_if_f64_lt_facc, .br_if_f64_lt_facc_back, .br_if_not_f64_lt_facc, .br_if_not_f64_lt_facc_back]
+    case .f64_gt: forms = [.br_if_f64_gt, .br_if_f64_gt_back, .br_if_not_f64_gt, .br_if_not_f64_gt_back,
+                    .br_if_f64_gt_facc, .br_if_f64_gt_facc_back, .br_if_not_f64_gt_facc, .br_if_not_f64_gt_facc_back]
+    case .f64_le: forms = [.br_if_f64_le, .br_if_f64_le_back, .br_if_not_f64_le, .br_if_not_f64_le_back,
+                    .br_if_f64_le_facc, .br_if_f64_le_facc_back, .br_if_not_f64_le_facc, .br_if_not_f64_le_facc_back]
+    case .f64_ge: forms = [.br_if_f64_ge, .br_if_f64_ge_back, .br_if_not_f64_ge, .br_if_not_f64_ge_back,
+                    .br_if_f64_ge_facc, .br_if_f64_ge_facc_back, .br_if_not_f64_ge_facc, .br_if_not_f64_ge_facc_back]
     default: return nil
     }
-    return forms[(when ? 0 : 2) + (back ? 1 : 0)]
+    let index = (accumulator ? 4 : 0) + (when ? 0 : 2) + (back ? 1 : 0)
+    return index < forms.count ? forms[index] : nil
 }

@@ -874,12 +874,12 @@ struct Translator: CodeSink {
     /// computed comes in the accumulator (the right one by the swapped compare). Returns where
     /// the branch starts.
     mutating func emitFloatBranch(_ compare: Opcode, _ a: UInt64, _ b: UInt64, when: Bool, back: Bool, offset: Int) -> Int {
-        if let h = accumulatorBranchHandler(compare, when: when, back: back), produceIntoAccumulator(a) {
+        if let h = floatBranchHandler(compare, when: when, back: back, accumulator: true), produceIntoAccumulator(a) {
             let at = code.count
             emit(h, offset: offset); slot(b)
             return at
         }
-        if let swapped = swappedComparison(compare), let h = accumulatorBranchHandler(swapped, when: when, back: back),
+        if let swapped = swappedComparison(compare), let h = floatBranchHandler(swapped, when: when, back: back, accumulator: true),
            produceIntoAccumulator(b) {
             let at = code.count
             emit(h, offset: offset); slot(a)
