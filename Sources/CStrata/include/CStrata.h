@@ -97,6 +97,7 @@ static inline int strata_hotness_bump(StrataHotness *h, int64_t weight) {
     return v >= __atomic_load_n(&h->tierUpAt, __ATOMIC_RELAXED);
 }
 static inline int64_t strata_hotness_count(const StrataHotness *h) { return __atomic_load_n(&h->count, __ATOMIC_RELAXED); }
+static inline void strata_hotness_set_count(StrataHotness *h, int64_t count) { __atomic_store_n(&h->count, count, __ATOMIC_RELAXED); }
 static inline void strata_hotness_set_threshold(StrataHotness *h, int64_t at) { __atomic_store_n(&h->tierUpAt, at, __ATOMIC_RELAXED); }
 static inline int64_t strata_hotness_threshold(const StrataHotness *h) { return __atomic_load_n(&h->tierUpAt, __ATOMIC_RELAXED); }
 

@@ -85,7 +85,7 @@ final class CompiledCode: @unchecked Sendable {
             (records + k).initialize(to: FunctionCode(
                 nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
                 frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
-                resultWords: i.pointee.resultWords, frameImage: i.pointee.frameImage, imageWords: i.pointee.imageWords,
+                resultWords: i.pointee.resultWords, frameImage: i.pointee.frameImage, imageWords: i.pointee.imageWords, imageStart: i.pointee.imageStart,
                 constWords: i.pointee.constWords,
                 definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
                 tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),

@@ -32,12 +32,15 @@ struct FunctionCode {
     /// Words of non-parameter locals, zeroed at entry.
     var localWords: Int
     var resultWords: Int
-    /// The frame's image: `localWords` zero words, the `constWords` words of the constant
-    /// pool, then zeros up to `imageWords` (a multiple of 4: whole 32-byte chunks), copied to
-    /// words [paramWords, paramWords + imageWords) at entry (`initializeFrame`). `frameWords`
-    /// covers the padding.
+    /// The frame's image: zero words for the non-parameter locals from the first one the body
+    /// may read before writing it (`LocalInitialization`; the ones before it are written first
+    /// on every path, so they need no zero), the `constWords` words of the constant pool, then
+    /// zeros up to `imageWords` (a multiple of 4: whole 32-byte chunks), copied to words
+    /// [imageStart, imageStart + imageWords) at entry (`initializeFrame`). `frameWords` covers
+    /// the padding.
     var frameImage: UnsafeMutablePointer<Slot>
     var imageWords: Int
+    var imageStart: Int
     var constWords: Int
     /// Tiering counters (calls and loop back edges, weighted) and the tier-up threshold.
     var hotness = StrataHotness(count: 0, tierUpAt: Int64.max)

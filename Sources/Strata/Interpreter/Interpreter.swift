@@ -10,12 +10,47 @@ import CStrata
 /// the frame pointer to continue with (the callee's, or the
 /// caller's `callerFP` when the call ran compiled code or trapped), so the dispatch loop need
 /// not read back the `fp` just stored in the state.
+///
+/// The common case — interpreted callee, room on both stacks, no interrupt, the tier-up
+/// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line code without calls; everything else goes to one
+/// out-of-line call (`enterFunctionSlowly`), so a handler that inlines this saves no registers
+/// on its fast path.
 @inline(__always)
 func enterFunction(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> (CodePointer?, FramePointer) {
-    // Fields one by one: the record's hotness is written by other threads (atomically).
+    // Fields one by one: the record's hotness is written by other threads (relaxed atomics).
+    let hotness = strata_hotness_count(&fc.pointee.hotness) &+ st.pointee.callWeight
+    guard _fastPath(
+        fc.pointee.kind == 0 && newFP + fc.pointee.frameWords <= st.pointee.stackEnd
+            && st.pointee.frameCount < st.pointee.frameLimit && strata_load_interrupt(st.pointee.interrupt) == 0
+            && hotness < strata_hotness_threshold(&fc.pointee.hotness) && fc.pointee.imageWords <= smallFrameImageWords)
+    else {
+        return enterFunctionSlowly(st, fc, newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
+    }
+    strata_hotness_set_count(&fc.pointee.hotness, hotness)
+    let level = st.pointee.frameCount
+    st.pointee.frames[level] = CallFrame(
+        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
+    st.pointee.frameCount = level &+ 1
+    initializeSmallFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
+    st.pointee.fp = newFP
+    st.pointee.current = fc
+    if calleeVM != st.pointee.vmctx {
+        st.pointee.vmctx = calleeVM
+        st.pointee.reloadMemory()
+    }
+    return (fc.pointee.code, newFP)
+}
+
+/// `enterFunction` when its fast path does not apply: a compiled callee, a stack or interrupt
+/// trap, or a call that reaches the tier-up threshold (counted here, then queued).
+@inline(never)
+func enterFunctionSlowly(
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
+    returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
+) -> (CodePointer?, FramePointer) {
     if fc.pointee.kind != 0 {
         return (callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc), callerFP)
     }
@@ -26,7 +61,7 @@ func enterFunction(
     st.pointee.frames[st.pointee.frameCount] = CallFrame(
         returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
     st.pointee.frameCount += 1
-    initializeFrame(newFP + fc.pointee.paramWords, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
+    initializeFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
     }
@@ -57,7 +92,7 @@ func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
         return (trap(st, .hostError, pc), fp, st)
     }
     if fp + fc.pointee.frameWords > st.pointee.stackEnd { return (trap(st, .callStackExhausted, pc), fp, st) }
-    initializeFrame(fp + fc.pointee.paramWords, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
+    initializeFrame(fp + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     st.pointee.current = fc
     return (fc.pointee.code, fp, st)
 }
@@ -69,6 +104,19 @@ func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
 /// into calls to `memmove`; only images over 256 bytes call it.
 @inline(__always)
 func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
+    if words <= smallFrameImageWords {
+        initializeSmallFrame(dst, from: image, words: words)
+    } else {
+        UnsafeMutableRawPointer(dst).copyMemory(from: UnsafeRawPointer(image), byteCount: words &* 8)
+    }
+}
+
+/// The largest frame image `initializeSmallFrame` copies (256 bytes).
+let smallFrameImageWords = 32
+
+/// `initializeFrame` for an image of at most `smallFrameImageWords`: no call.
+@inline(__always)
+func initializeSmallFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(image)
     let bytes = words &* 8
     if bytes <= 64 {
@@ -78,13 +126,11 @@ func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>
     } else if bytes <= 128 {
         copyChunk64(d, s, 0)
         copyChunk64(d, s, bytes &- 64)
-    } else if bytes <= 256 {
+    } else {
         copyChunk64(d, s, 0)
         copyChunk64(d, s, 64)
         copyChunk64(d, s, bytes &- 128)
         copyChunk64(d, s, bytes &- 64)
-    } else {
-        d.copyMemory(from: s, byteCount: bytes)
     }
 }
 
@@ -285,8 +331,9 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 
 /// []: results are already in slots 0..<n of the frame.
 @inline(__always) func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    st.pointee.frameCount -= 1
-    let frame = st.pointee.frames[st.pointee.frameCount]
+    let level = st.pointee.frameCount &- 1
+    st.pointee.frameCount = level
+    let frame = st.pointee.frames[level]
     st.pointee.fp = frame.fp
     st.pointee.current = frame.function
     if frame.vmctx != st.pointee.vmctx {

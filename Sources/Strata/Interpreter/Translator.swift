@@ -89,18 +89,21 @@ struct Translator: CodeSink {
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
     /// Set when the body uses something this tier cannot run; validation still completes.
     var unsupported: WasmError?
+    /// Which locals the body may read before writing them (the frame image starts at the first).
+    var localInitialization: LocalInitialization
 
     /// `bodyBytes` (the body's size) sizes the buffers up front, so most bodies translate
     /// without the buffers growing.
     init(
         context: ModuleContext, importedFunctionCount: Int, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
-        localCount: Int, resultCount: Int, bodyBytes: Int
+        localCount: Int, resultCount: Int, bodyBytes: Int, paramCount: Int, numericLocals: Int
     ) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.entryTable = entryTable
         self.localCount = localCount
         self.functionResultCount = resultCount
+        localInitialization = LocalInitialization(first: paramCount, count: numericLocals)
         labels.append(Label(kind: .function, height: 0, paramCount: 0, resultCount: resultCount, start: 0, deadAtEntry: false))
         code = CodeBuffer(capacity: bodyBytes + 8)
         slotOperands.reserveCapacity(bodyBytes / 2 + 8)
@@ -366,6 +369,7 @@ struct Translator: CodeSink {
     // MARK: the sink
 
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
+        localInitialization.visit(instruction, validator: validator)
         lowWater = stack.count
         if !usesV128 && validator.usesV128 {
             // The first v128: positions not synced yet count as v128 until the sync below.

@@ -225,7 +225,7 @@ public final class Module: @unchecked Sendable {
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                 paramWords: params, localWords: 0, resultWords: results,
-                frameImage: shared + 1, imageWords: 0, constWords: 0, definedIndex: i))
+                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i))
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))
@@ -258,7 +258,7 @@ public final class Module: @unchecked Sendable {
             record.initialize(to: FunctionCode(
                 functionIndex: stub.pointee.functionIndex, code: f.code, frameWords: f.frameWords,
                 paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
-                frameImage: f.frameImage, imageWords: f.imageWords, constWords: f.constCount, definedIndex: index,
+                frameImage: f.frameImage, imageWords: f.imageWords, imageStart: f.imageStart, constWords: f.constCount, definedIndex: index,
                 loopHeaders: UnsafePointer(f.loopHeaders), loopHeaderCount: f.loopHeaderCount))
             // Tiering goes on from where the stub's counters stand (the first call counted
             // there; its threshold may be out of reach already: queued).
@@ -670,23 +670,28 @@ public final class Module: @unchecked Sendable {
         var translator = Translator(
             context: context, importedFunctionCount: info.importedFunctionTypes.count, entryTable: entryTable,
             localCount: type.params.count + body.locals.count, resultCount: type.results.count,
-            bodyBytes: body.codeEnd - body.codeStart)
+            bodyBytes: body.codeEnd - body.codeStart, paramCount: type.params.count,
+            numericLocals: body.locals.firstIndex { !$0.isNumeric } ?? body.locals.count)
         try validator.run(sink: &translator)
         if let reason = translator.unsupported { return (nil, reason) }
         let frameWords = translator.finish()
         let codeCount = translator.code.count
         let paramWords = type.params.count * wordsPerSlot, localWords = body.locals.count * wordsPerSlot
-        // The frame image (`FunctionCode.frameImage`): zeros for the locals, the constants, zeros
-        // to a whole number of 32-byte chunks.
-        let usedWords = localWords + translator.consts.count
+        // The frame image (`FunctionCode.frameImage`): zeros for the locals from the first one
+        // the body may read before writing it, the constants, zeros to a whole number of 32-byte
+        // chunks.
+        let skippedWords = translator.localInitialization.firstReadUnwritten * wordsPerSlot
+        let zeroWords = localWords - skippedWords
+        let usedWords = zeroWords + translator.consts.count
         var image = [UInt64](repeating: 0, count: (usedWords + 3) & ~3)
         image.withUnsafeMutableBufferPointer { image in
-            for (k, word) in translator.consts.enumerated() { image[localWords + k] = word }
+            for (k, word) in translator.consts.enumerated() { image[zeroWords + k] = word }
         }
+        let imageStart = paramWords + skippedWords
         return (CompiledFunction(
             code: translator.code.take(appending: image), codeCount: codeCount,
-            constCount: translator.consts.count, imageWords: image.count,
-            frameWords: max(frameWords, paramWords + image.count),
+            constCount: translator.consts.count, imageWords: image.count, imageStart: imageStart,
+            frameWords: max(frameWords, imageStart + image.count),
             paramWords: paramWords, localWords: localWords,
             resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers,
             loopHeaders: translator.loopHeaders), nil)
@@ -827,6 +832,8 @@ public final class Module: @unchecked Sendable {
         var frameImage: UnsafeMutablePointer<Slot> { code + codeCount }
         let constCount: Int
         let imageWords: Int
+        /// Where the image goes in the frame (see `FunctionCode.imageStart`).
+        let imageStart: Int
         let frameWords: Int
         let paramWords: Int
         let localWords: Int
@@ -840,11 +847,12 @@ public final class Module: @unchecked Sendable {
 
         /// Takes `code` (words of code then of the frame image, from `CodeBuffer.take`; freed
         /// with the object).
-        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, imageWords: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = [], loopHeaders: [Int32] = []) {
+        init(code: UnsafeMutablePointer<UInt64>, codeCount: Int, constCount: Int, imageWords: Int, imageStart: Int, frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, offsets: [(Int32, Int32)], handlers: [ExceptionHandler] = [], loopHeaders: [Int32] = []) {
             self.code = code
             self.codeCount = codeCount
             self.constCount = constCount
             self.imageWords = imageWords
+            self.imageStart = imageStart
             self.frameWords = frameWords
             self.paramWords = paramWords
             self.localWords = localWords
@@ -895,7 +903,8 @@ public final class Module: @unchecked Sendable {
         let fc = record.pointee
         var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameWords) words "
             + "(\(fc.paramWords / wordsPerSlot) params, \(fc.localWords / wordsPerSlot) locals, \(fc.constWords / wordsPerSlot) constants "
-            + "at word \(fc.paramWords + fc.localWords); operands are word indices, 2 words per slot)\n"
+            + "at word \(fc.paramWords + fc.localWords), \(fc.imageWords) words set at entry from word \(fc.imageStart); "
+            + "operands are word indices, 2 words per slot)\n"
         for (k, entry) in offsets.enumerated() {
             let start = Int(entry.0)
             let end = k + 1 < offsets.count ? Int(offsets[k + 1].0) : start + 1
