@@ -266,6 +266,43 @@ import WAT
         #expect(!opcodeWords(module, 1).contains(handlerWord(Opcode.global_set_v128)))
     }
 
+    /// `x + 0` and `x - 0` emit nothing (the value stays where it is, like a `local.get`), and a
+    /// single result goes straight to slot 0 (no move when it is there already), also when the
+    /// local it reads is overwritten before the value is used.
+    @Test func identitiesAndSingleResultsNeedNoMoves() throws {
+        let module = try Module(engine: Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }()),
+                                bytes: try wat2wasm("""
+            (module
+              (func (export "param") (param i32) (result i32) (i32.add (local.get 0) (i32.const 0)))
+              (func (export "local") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.mul (local.get 0) (i32.const 3)))
+                (i32.sub (local.get 1) (i32.const 0)))
+              (func (export "overwritten") (param i32) (result i32)
+                (i32.add (local.get 0) (i32.const 0))
+                (local.set 0 (i32.const 9))
+                (i32.add (local.get 0)))
+              (func (export "early") (param i32 i32) (result i32)
+                (if (local.get 0) (then (return (local.get 1))))
+                (i32.add (local.get 1) (i32.const 0)) (return))
+              (func (export "const") (result i32) (i32.const 5))
+              (func (export "v") (param v128) (result v128) (local v128) (local.set 1 (local.get 0)) (local.get 1)))
+            """))
+        let instance = try Store(engine: module.engine).instantiate(module)
+        #expect(try instance.function("param")!.call([.i32(-4)]) == [.i32(-4)])
+        #expect(try instance.function("local")!.call([.i32(7)]) == [.i32(21)])
+        #expect(try instance.function("overwritten")!.call([.i32(4)]) == [.i32(13)])
+        #expect(try instance.function("early")!.call([.i32(1), .i32(6)]) == [.i32(6)])
+        #expect(try instance.function("early")!.call([.i32(0), .i32(8)]) == [.i32(8)])
+        #expect(try instance.function("const")!.call([]) == [.i32(5)])
+        let v = V128(lo: 0x0123_4567_89AB_CDEF, hi: 0xFEDC_BA98_7654_3210)
+        #expect(try instance.function("v")!.call([.v128(v)]) == [.v128(v)])
+        // `param`: only the return; `local`: the multiply into local 1, its move to slot 0, the return.
+        #expect(opcodeWords(module, 0) == [handlerWord(Opcode.return)])
+        #expect(!opcodeWords(module, 1).contains(handlerWord(Opcode.i32_add_imm)))
+        #expect(opcodeWords(module, 1).count == 3)
+        #expect(!opcodeWords(module, 3).contains(handlerWord(Opcode.i32_add_imm)))
+    }
+
     @Test func floatsAreBitExact() throws {
         let (_, instance) = try instantiate("""
             (module

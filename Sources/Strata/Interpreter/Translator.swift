@@ -321,6 +321,14 @@ struct Translator: CodeSink {
             emit(Opcode.`return`, offset: offset)
             return
         }
+        if n == 1 {
+            // One move into slot 0 overwrites nothing another result still needs: no detour
+            // through the value's home slot (a local already in slot 0 needs no move at all).
+            let src = stack[stack.count - 1]
+            if src != 0 { emitMove(copyOpcode(stack.count - 1), to: 0, from: src, offset: offset) }
+            emit(Opcode.`return`, offset: offset)
+            return
+        }
         materializeTop(n, offset: offset)
         let from = stack.count - n
         for i in 0..<n {
@@ -662,6 +670,12 @@ struct Translator: CodeSink {
                 let dst = pushResult()
                 emit(fused, offset: offset); slot(dst); slot(f.a); slot(f.b); slot(other)
                 lastDst = (code.count - 4, stack.count - 1)
+            } else if sig.operands.1 != nil, opcode == 0x6A || opcode == 0x6B, scalarConstant(stack[stack.count - 1]).map({ UInt32(truncatingIfNeeded: $0) }) == 0 {
+                // x + 0 and x - 0 are x: no instruction, the value stays where it is (as after a
+                // `local.get`, the translator's moves keep a local read this way intact).
+                _ = pop()
+                let a = pop()
+                push(a)
             } else if sig.operands.1 != nil {
                 let b = pop(), a = pop()
                 let dst = pushResult()
