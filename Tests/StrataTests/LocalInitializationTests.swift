@@ -94,8 +94,9 @@ import WAT
         }
     }
 
-    /// Reference and v128 locals: a v128 local read unwritten is zero; a reference local and
-    /// every local after it is always cleared (null), written first or not.
+    /// Reference and v128 locals: a v128 local is followed like a number (read unwritten: zero;
+    /// written first: not cleared); a reference local and every local after it is always
+    /// cleared (null), written first or not.
     @Test func referenceAndVectorLocals() throws {
         let wat = """
             (module
@@ -112,6 +113,30 @@ import WAT
             """
         let (_, instance) = try instantiate(wat, engine: Self.engine())
         #expect(try instance.function("refs")!.call([.i32(0)]) == [.i32(2)])
+        let vectors = """
+            (module
+              (func $dirty (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
+                (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1)) (local.set 3 (i64.const -1))
+                (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1)) (local.set 6 (i64.const -1))
+                (local.set 7 (i64.const -1)) (local.set 8 (i64.const -1)) (local.get 0))
+              (func $written (param i32) (result i32) (local v128 v128)
+                (local.set 1 (i32x4.splat (local.get 0)))
+                (local.set 2 (local.get 1))
+                (i32x4.extract_lane 2 (local.get 2)))
+              (func $unwritten (param i32) (result i32) (local v128 v128)
+                (local.set 1 (i32x4.splat (local.get 0)))
+                (i32.add (i32x4.extract_lane 0 (local.get 1)) (i32x4.extract_lane 3 (local.get 2))))
+              (func (export "written") (param i32) (result i32)
+                (drop (call $dirty (local.get 0))) (call $written (local.get 0)))
+              (func (export "unwritten") (param i32) (result i32)
+                (drop (call $dirty (local.get 0))) (call $unwritten (local.get 0))))
+            """
+        let (_, v) = try instantiate(vectors, engine: Self.engine())
+        #expect(try v.function("written")!.call([.i32(7)]) == [.i32(7)])
+        #expect(try v.function("unwritten")!.call([.i32(7)]) == [.i32(7)])
+        let vm = try Module(engine: Self.engine(), bytes: try wat2wasm(vectors))
+        #expect(try #require(vm.interpreterListing(function: 1)).contains("set at entry from word 6"))
+        #expect(try #require(vm.interpreterListing(function: 2)).contains("set at entry from word 4"))
         let m = try Module(engine: Self.engine(), bytes: try wat2wasm(wat))
         let listing = try #require(m.interpreterListing(function: 1))
         // Local 1 is written first (skipped); the funcref (local 2) and the rest are cleared.

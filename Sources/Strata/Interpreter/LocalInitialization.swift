@@ -67,7 +67,8 @@ struct LocalInitialization {
     private(set) var firstReadUnwritten: Int
 
     /// `first`: the parameter count; `count`: how many locals after the parameters to follow
-    /// (at most `tracked`; the caller stops before any local a frame must always clear).
+    /// (at most `tracked`; the caller stops before the first reference-typed local: references
+    /// are always cleared, so a frame never holds a stale one).
     init(first: Int, count: Int) {
         self.first = first
         self.count = min(count, Self.tracked)

@@ -96,14 +96,14 @@ struct Translator: CodeSink {
     /// without the buffers growing.
     init(
         context: ModuleContext, importedFunctionCount: Int, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
-        localCount: Int, resultCount: Int, bodyBytes: Int, paramCount: Int, numericLocals: Int
+        localCount: Int, resultCount: Int, bodyBytes: Int, paramCount: Int, valueLocals: Int
     ) {
         self.context = context
         self.importedFunctionCount = importedFunctionCount
         self.entryTable = entryTable
         self.localCount = localCount
         self.functionResultCount = resultCount
-        localInitialization = LocalInitialization(first: paramCount, count: numericLocals)
+        localInitialization = LocalInitialization(first: paramCount, count: valueLocals)
         labels.append(Label(kind: .function, height: 0, paramCount: 0, resultCount: resultCount, start: 0, deadAtEntry: false))
         code = CodeBuffer(capacity: bodyBytes + 8)
         slotOperands.reserveCapacity(bodyBytes / 2 + 8)

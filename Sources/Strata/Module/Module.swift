@@ -671,7 +671,7 @@ public final class Module: @unchecked Sendable {
             context: context, importedFunctionCount: info.importedFunctionTypes.count, entryTable: entryTable,
             localCount: type.params.count + body.locals.count, resultCount: type.results.count,
             bodyBytes: body.codeEnd - body.codeStart, paramCount: type.params.count,
-            numericLocals: body.locals.firstIndex { !$0.isNumeric } ?? body.locals.count)
+            valueLocals: body.locals.firstIndex { $0.isReference } ?? body.locals.count)
         try validator.run(sink: &translator)
         if let reason = translator.unsupported { return (nil, reason) }
         let frameWords = translator.finish()
