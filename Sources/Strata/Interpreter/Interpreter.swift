@@ -12,9 +12,9 @@ import CStrata
 /// not read back the `fp` just stored in the state.
 ///
 /// The common case — interpreted callee, room on both stacks, no interrupt, the tier-up
-/// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line code without calls; everything else goes to one
-/// out-of-line call (`enterFunctionSlowly`), so a handler that inlines this saves no registers
-/// on its fast path.
+/// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line
+/// code without calls; everything else goes to one out-of-line call (`enterFunctionSlowly`),
+/// so a handler that inlines this saves no registers on its fast path.
 @inline(__always)
 func enterFunction(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
@@ -30,22 +30,15 @@ func enterFunction(
         return enterFunctionSlowly(st, fc, newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
     }
     strata_hotness_set_count(&fc.pointee.hotness, hotness)
-    let level = st.pointee.frameCount
-    st.pointee.frames[level] = CallFrame(
-        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
-    st.pointee.frameCount = level &+ 1
+    pushCallRecord(st, returnPC: returnPC)
     initializeSmallFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
-    st.pointee.fp = newFP
-    st.pointee.current = fc
-    if calleeVM != st.pointee.vmctx {
-        st.pointee.vmctx = calleeVM
-        st.pointee.reloadMemory()
-    }
+    makeCurrent(st, fc, fp: newFP, vmctx: calleeVM)
     return (fc.pointee.code, newFP)
 }
 
 /// `enterFunction` when its fast path does not apply: a compiled callee, a stack or interrupt
-/// trap, or a call that reaches the tier-up threshold (counted here, then queued).
+/// trap, a large frame image, or a call that reaches the tier-up threshold (counted here, then
+/// queued).
 @inline(never)
 func enterFunctionSlowly(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
@@ -58,20 +51,36 @@ func enterFunctionSlowly(
         return (trap(st, .callStackExhausted, pc), callerFP)
     }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { return (trap(st, .interrupted, pc), callerFP) }
-    st.pointee.frames[st.pointee.frameCount] = CallFrame(
-        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
-    st.pointee.frameCount += 1
+    pushCallRecord(st, returnPC: returnPC)
     initializeFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
     }
-    st.pointee.fp = newFP
+    makeCurrent(st, fc, fp: newFP, vmctx: calleeVM)
+    return (fc.pointee.code, newFP)
+}
+
+/// Saves the caller's state (where to return, its frame, instance and function) on the control
+/// stack; the caller has checked there is room.
+@inline(__always)
+func pushCallRecord(_ st: StatePointer, returnPC: CodePointer?) {
+    let level = st.pointee.frameCount
+    st.pointee.frames[level] = CallFrame(
+        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
+    st.pointee.frameCount = level &+ 1
+}
+
+/// Makes `fc`'s new frame the current one (with its instance's memory when the instance changes).
+@inline(__always)
+func makeCurrent(
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, fp: FramePointer, vmctx: UnsafeMutablePointer<StrataVMContext>
+) {
+    st.pointee.fp = fp
     st.pointee.current = fc
-    if calleeVM != st.pointee.vmctx {
-        st.pointee.vmctx = calleeVM
+    if vmctx != st.pointee.vmctx {
+        st.pointee.vmctx = vmctx
         st.pointee.reloadMemory()
     }
-    return (fc.pointee.code, newFP)
 }
 
 /// [lazy_translate] The first run of a function (the code of its stub record): translates it,
