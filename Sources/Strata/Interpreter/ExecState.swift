@@ -29,7 +29,7 @@ struct FunctionCode {
     /// Words the frame needs: params, locals, constants, operand stack.
     var frameWords: Int
     var paramWords: Int
-    /// Words of non-parameter locals, zeroed at entry.
+    /// Words of non-parameter locals (zeroed at entry from `imageStart` on: see `frameImage`).
     var localWords: Int
     var resultWords: Int
     /// The frame's image: zero words for the non-parameter locals from the first one the body
