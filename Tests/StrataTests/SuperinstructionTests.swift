@@ -171,7 +171,9 @@ import WAT
                 #expect((try m.interpreterRecord(n * perConstant + f).get()).pointee.constWords == 0)
             }
         }
-        #expect(operationWords(m, 1).contains(handlerWord(Opcode.i32_add_imm)))  // sub0 (x - 0)
+        #expect(operationWords(m, perConstant + 1).contains(handlerWord(Opcode.i32_add_imm)))  // sub1 (x - 1)
+        // add0 and sub0 (x + 0, x - 0): no instruction but the return.
+        #expect(operationWords(m, 0) == [handlerWord(Opcode.return)] && operationWords(m, 1) == [handlerWord(Opcode.return)])
         #expect(operationWords(m, 2).contains(handlerWord(Opcode.const_set)))
         #expect(operationWords(m, 3).contains(handlerWord(Opcode.br_if_i32_eq_imm)))
         // The loop's counter: add-and-branch still fuses (its constant back in the pool).
