@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Strata
 import WAT
 
@@ -24,25 +25,23 @@ enum ReferenceScript {
 
     /// Converts `wast` into a fresh folder; returns the JSON file's path, or why it failed.
     static func convert(_ wast: String, converter: String) -> Result<(json: String, folder: String), RunnerError> {
-        let folder = NSTemporaryDirectory() + "strata-wast-\(UUID().uuidString)"
+        let folder = temporaryFolder() + "/strata-wast-\(UUID().uuidString)"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
             return .failure(RunnerError("cannot create \(folder): \(error)"))
         }
         let json = folder + "/script.json"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: converter)
-        p.arguments = ["json-from-wast", wast, "-o", json, "--wasm-dir", folder]
-        let errors = Pipe()
-        p.standardError = errors
-        p.standardOutput = FileHandle.nullDevice
-        do { try p.run() } catch { return .failure(RunnerError("cannot run \(converter): \(error)")) }
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let run: SubprocessResult
+        do {
+            run = try runSubprocess(converter, ["json-from-wast", wast, "-o", json, "--wasm-dir", folder], output: .discard, errors: .capture)
+        } catch {
             try? FileManager.default.removeItem(atPath: folder)
-            let text = String(decoding: message, as: UTF8.self).split(separator: "\n").prefix(3).joined(separator: " / ")
+            return .failure(RunnerError("cannot run \(converter): \(error)"))
+        }
+        guard run.status == 0 else {
+            try? FileManager.default.removeItem(atPath: folder)
+            let text = String(decoding: run.errors, as: UTF8.self).split(separator: "\n").prefix(3).joined(separator: " / ")
             return .failure(RunnerError("the reference parser rejects the script: \(text)"))
         }
         return .success((json, folder))
@@ -52,12 +51,8 @@ enum ReferenceScript {
     static func run(json: String, folder: String, name: String, session: inout Session, expectations: Expectations, into result: inout WastRunner.FileResult) {
         let commands: [[String: Any]]
         do {
-            var data = try Data(contentsOf: URL(fileURLWithPath: json))
-            // Foundation's JSON reader drops a raw U+FEFF inside a string (names.wast exports a
-            // function named by it): written as an escape, it is kept.
-            let bom = Data([0xEF, 0xBB, 0xBF])
-            while let r = data.range(of: bom) { data.replaceSubrange(r, with: Data("\\ufeff".utf8)) }
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            guard let data = FileManager.default.contents(atPath: json) else { throw RunnerError("cannot read the file") }
+            guard let object = try parseJSON([UInt8](data)) as? [String: Any],
                   let list = object["commands"] as? [[String: Any]] else { throw RunnerError("no command list") }
             commands = list
         } catch {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Strata
 import StrataWASI
 
@@ -28,9 +29,8 @@ public enum WASITestsuite {
             return names.filter { $0.hasSuffix(".wasm") }.sorted().map { "\(folder)/\($0)" }
         }
         return names.sorted().flatMap { name -> [String] in
-            var isDirectory: ObjCBool = false
             let path = "\(folder)/\(name)"
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
+            guard isFolder(path) else { return [] }
             return fm.fileExists(atPath: "\(path)/manifest.json") ? tests(in: path) : []
         }
     }
@@ -38,13 +38,13 @@ public enum WASITestsuite {
     /// Runs one test module with an engine of `configuration`.
     public static func run(_ wasm: String, configuration: EngineConfiguration) -> Outcome {
         let base = String(wasm.dropLast(".wasm".count))
-        let folder = (wasm as NSString).deletingLastPathComponent
-        let name = "\((folder as NSString).lastPathComponent)/\((base as NSString).lastPathComponent)"
+        let folder = wasm.deletingLastPathComponent
+        let name = "\(folder.lastPathComponent)/\(base.lastPathComponent)"
         func failed(_ why: String) -> Outcome { Outcome(test: name, passed: false, detail: why) }
 
         var spec: [String: Any] = [:]
         if let data = FileManager.default.contents(atPath: base + ".json") {
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            guard let object = (try? parseJSON([UInt8](data))) as? [String: Any] else {
                 return failed("\(base).json is not a JSON object")
             }
             spec = object
@@ -54,9 +54,9 @@ public enum WASITestsuite {
         let expectedCode = spec["exit_code"] as? Int ?? 0
         let expectedOutput = spec["stdout"] as? String
 
-        let scratch = NSTemporaryDirectory() + "strata-wasi-\(getpid())-\(UUID().uuidString)"
+        let scratch = temporaryFolder() + "/strata-wasi-\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var options = WASIOptions(arguments: [(wasm as NSString).lastPathComponent] + args, environment: env)
+        var options = WASIOptions(arguments: [wasm.lastPathComponent] + args, environment: env)
         do {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             if let root = spec["root"] as? String {

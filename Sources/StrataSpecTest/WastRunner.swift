@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Strata
 import WAT
 
@@ -90,7 +91,7 @@ public final class WastRunner {
 
     func run(path: String, name: String, parser: Parser, session: inout Session, into result: inout FileResult) {
         if path.hasSuffix(".json") {
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = path.deletingLastPathComponent
             ReferenceScript.run(json: path, folder: folder, name: name, session: &session, expectations: expectations, into: &result)
             return
         }
@@ -147,7 +148,7 @@ public final class WastRunner {
         var i = max(line - 1, 0)
         var inBlockComment = false
         while i < lines.count {
-            let t = lines[i].trimmingCharacters(in: .whitespaces)
+            let t = lines[i].trimmingSpaces
             if inBlockComment {
                 if t.contains(";)") { inBlockComment = false }
             } else if t.hasPrefix("(;") {
@@ -176,15 +177,15 @@ public struct Expectations: Sendable {
     public init(contentsOf path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let hash = line.firstIndex(of: "#") else {
-                throw NSError(domain: "Strata", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path):\(n + 1): entry without a reason"])
+                throw RunnerError("\(path):\(n + 1): entry without a reason")
             }
-            let target = line[..<hash].trimmingCharacters(in: .whitespaces)
-            let reason = line[line.index(after: hash)...].trimmingCharacters(in: .whitespaces)
+            let target = line[..<hash].trimmingSpaces
+            let reason = line[line.index(after: hash)...].trimmingSpaces
             guard !reason.isEmpty else {
-                throw NSError(domain: "Strata", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(path):\(n + 1): entry without a reason"])
+                throw RunnerError("\(path):\(n + 1): entry without a reason")
             }
             if let colon = target.lastIndex(of: ":"), let l = Int(target[target.index(after: colon)...]) {
                 entries.append(Entry(path: String(target[..<colon]), line: l, reason: reason))

@@ -1,9 +1,13 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import Dispatch
 import Strata
+import StrataSpecTest
 import WAT
 
-/// One configuration's measurements of one program (the harness protocol's fields).
+/// One configuration's measurements of one program (the harness protocol's fields), in one
+/// process or, with `--processes`, combined over several (`perProcess`).
 struct Measurement: Codable {
     var program: String
     var configuration: String
@@ -17,43 +21,80 @@ struct Measurement: Codable {
     /// Wall time of the whole process, start-up included.
     var totalSeconds: Double
     var note: String?
+    /// Each process's own measurement when the configuration ran in several; the figures
+    /// below are then medians over the processes, each process counting once.
+    var perProcess: [Measurement]?
 
-    var firstResultSeconds: Double? { iterations.first.map { $0 + (loadSeconds ?? 0) } }
-    /// Median of the runs after the first (the warm-up), or the only run.
+    /// Median of the runs after the first (the warm-up), or the only run; over processes, the
+    /// median of each process's.
     var steadySeconds: Double? {
-        let runs = iterations.count > 1 ? Array(iterations.dropFirst()) : iterations
-        guard !runs.isEmpty else { return nil }
-        let s = runs.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        if let perProcess { return median(perProcess.compactMap(\.steadySeconds)) }
+        return median(iterations.count > 1 ? Array(iterations.dropFirst()) : iterations)
     }
-    /// (max - min) / median of the steady runs.
+    /// (max - min) / median of the steady runs; over processes, of each process's median.
     var spread: Double? {
-        let runs = iterations.count > 1 ? Array(iterations.dropFirst()) : iterations
-        guard let m = steadySeconds, m > 0, let lo = runs.min(), let hi = runs.max() else { return nil }
+        let runs = perProcess.map { $0.compactMap(\.steadySeconds) } ?? (iterations.count > 1 ? Array(iterations.dropFirst()) : iterations)
+        guard let m = median(runs), m > 0, let lo = runs.min(), let hi = runs.max() else { return nil }
         return (hi - lo) / m
     }
+    /// The first run (cold code, before the warm-up finished).
+    var firstIterationSeconds: Double? {
+        if let perProcess { return median(perProcess.compactMap(\.firstIterationSeconds)) }
+        return iterations.first
+    }
+    var firstResultSeconds: Double? {
+        if let perProcess { return median(perProcess.compactMap(\.firstResultSeconds)) }
+        return iterations.first.map { $0 + (loadSeconds ?? 0) }
+    }
+
+    /// One measurement from the same configuration's runs in several processes: the result
+    /// they agree on (else a note), load time and CPU time as medians, the largest RSS.
+    init(combining runs: [Measurement]) {
+        self = runs[0]
+        guard runs.count > 1 else { return }
+        perProcess = runs
+        iterations = []
+        loadSeconds = median(runs.compactMap(\.loadSeconds))
+        cpuSeconds = median(runs.compactMap(\.cpuSeconds))
+        rssKiB = runs.compactMap(\.rssKiB).max()
+        totalSeconds = runs.map(\.totalSeconds).reduce(0, +)
+        note = runs.compactMap(\.note).first
+        let results = Set(runs.map { $0.result ?? "none" })
+        if note == nil && results.count > 1 { note = "processes disagree on the result: \(results.sorted())" }
+    }
+
+    init(program: String, configuration: String, totalSeconds: Double) {
+        self.program = program
+        self.configuration = configuration
+        self.totalSeconds = totalSeconds
+    }
+
+    /// A run that failed, or gave no result, has no time to compare.
+    mutating func dropTimes() {
+        iterations = []
+        perProcess = nil
+    }
+}
+
+func median(_ values: [Double]) -> Double? {
+    guard !values.isEmpty else { return nil }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// Runs a command and parses the protocol lines: load, result, iteration, cpu, rss.
 func runProtocol(_ executable: String, _ arguments: [String], program: String, configuration: String) -> Measurement {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = Pipe()
     let start = DispatchTime.now().uptimeNanoseconds
     var m = Measurement(program: program, configuration: configuration, totalSeconds: 0)
+    let run: SubprocessResult
     do {
-        try process.run()
+        run = try runSubprocess(executable, arguments)
     } catch {
         m.note = "cannot start \(executable): \(error)"
         return m
     }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
     m.totalSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+    for line in String(decoding: run.output, as: UTF8.self).split(separator: "\n") {
         let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { continue }
         switch parts[0] {
@@ -65,7 +106,7 @@ func runProtocol(_ executable: String, _ arguments: [String], program: String, c
         default: break
         }
     }
-    if process.terminationStatus != 0 { m.note = "exit status \(process.terminationStatus)" }
+    if run.status != 0 { m.note = "exit status \(run.status)" }
     return m
 }
 
@@ -99,7 +140,7 @@ struct BenchRun: ParsableCommand {
         } catch {
             fail("\(file): \(error)")
         }
-        print(String(format: "load %.9f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        print(format("load %.9f", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
         guard let run = instance.function("run") else { fail("\(file) exports no run function") }
         for i in 0..<max(reps, 1) {
             let a = DispatchTime.now().uptimeNanoseconds
@@ -107,13 +148,13 @@ struct BenchRun: ParsableCommand {
             do { r = try run.call([]) } catch { fail("\(error)") }
             let b = DispatchTime.now().uptimeNanoseconds
             if i == 0, case .i32(let v)? = r.first { print("result \(v)") }
-            print(String(format: "iteration %.9f", Double(b - a) / 1e9))
+            print(format("iteration %.9f", Double(b - a) / 1e9))
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        print(String(format: "cpu %.6f", cpu))
+        print(format("cpu %.6f", cpu))
         engine.flushCodeCache()
         print("rss \(usage.ru_maxrss)")
     }
@@ -129,6 +170,10 @@ struct Bench: ParsableCommand {
     var filter: String?
     @Option(help: "Runs per program and configuration (the first is the warm-up).")
     var reps: Int = 5
+    @Option(help: ArgumentHelp(
+        "Processes per program and configuration, the configurations interleaved; a time is the median over the processes.",
+        discussion: "Some programs run at one of two speeds per process (placement in the caches and branch predictors), in native code and every engine alike, so one process per configuration can put two equal engines 1.5-2x apart."))
+    var processes: Int = 1
     @Option(help: "Write all measurements as JSON to this file.")
     var json: String?
     @Option(help: "Write a chart of the ratios to native (SVG) to this file.")
@@ -151,7 +196,7 @@ struct Bench: ParsableCommand {
         if !allowDebug {
             fail("this is a debug build: benchmark a release build (swift run -c release strata bench), or pass --allow-debug")
         }
-        FileHandle.standardError.write(Data("strata: WARNING: debug build, figures are not meaningful\n".utf8))
+        writeStandardError("strata: WARNING: debug build, figures are not meaningful\n")
         #endif
         let fm = FileManager.default
         let files = ((try? fm.contentsOfDirectory(atPath: programs)) ?? [])
@@ -181,60 +226,26 @@ struct Bench: ParsableCommand {
         if hasWasmtime { notes.append("wasmtime: Winch is not selectable in the Python binding, so only Cranelift is measured") }
         if wasmkit != nil { notes.append("wasmkit: times are whole processes (start-up, load and one run each), not per iteration") }
 
+        let runners = Runners(
+            me: me, nativeDir: nativeDir, wasmkitDriver: hasWasmkitDriver ? wasmkitDriver : nil, wasmkitCLI: wasmkit,
+            python: hasWasmtime ? python : nil)
+        if processes > 1 { notes.append("each time is the median over \(processes) processes per configuration, the configurations interleaved; ± is the spread of the processes' medians") }
         var all: [Measurement] = []
         for file in files {
             let path = "\(programs)/\(file)"
-            let name = (file as NSString).deletingPathExtension
-            FileHandle.standardError.write(Data("bench \(name)...\n".utf8))
-            var row: [Measurement] = []
-            let nativePath = "\(nativeDir)/\(name)"
-            if fm.isExecutableFile(atPath: nativePath) {
-                row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
-            }
-            let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
-            for t in (tier.isEmpty ? Tier.allCases : tier) {
-                row.append(runProtocol(me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
-            }
-            if compareOSR {
-                row.append(runProtocol(me, ["bench-run", "--tier", "tiered", "--osr", "disabled", "--reps", String(reps)] + threshold + [path],
-                                       program: name, configuration: "tiered-no-osr"))
-            }
-            if tier.isEmpty || tier.contains(.tiered) {
-                // Tiered with a warm code cache: one run fills a fresh cache, the measured run starts from it.
-                let dir = NSTemporaryDirectory() + "strata-bench-cache-\(UUID().uuidString)"
-                _ = runProtocol(me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", "2"] + threshold + [path], program: name, configuration: "prime")
-                row.append(runProtocol(me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm"))
-                try? FileManager.default.removeItem(atPath: dir)
-            }
-            if hasWasmkitDriver {
-                row.append(runProtocol(wasmkitDriver, [path, String(reps)], program: name, configuration: "wasmkit"))
-            } else if let wasmkit {
-                var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
-                for _ in 0..<reps {
-                    let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
-                    if let note = one.note {
-                        m.note = "failed (\(note))"
-                        m.iterations = []
-                        break
-                    }
-                    m.iterations.append(one.totalSeconds)
-                    m.totalSeconds += one.totalSeconds
-                }
-                let output = runProtocolRaw(wasmkit, ["run", path, "run"])
-                if let r = output.split(separator: "(").last?.split(separator: ")").first, let v = UInt32(r) {
-                    m.result = String(Int32(bitPattern: v))
-                }
-                row.append(m)
-            }
-            if hasWasmtime, let python {
-                row.append(runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime"))
-            }
+            let name = String(file.prefix(upTo: file.lastIndex(of: ".") ?? file.endIndex))
+            writeStandardError("bench \(name)...\n")
+            // One round runs every configuration once; `--processes` rounds interleave them, so
+            // that a slow phase of the machine touches all configurations alike.
+            var rounds: [[Measurement]] = []
+            for _ in 0..<max(processes, 1) { rounds.append(measureOnce(path: path, name: name, runners)) }
+            var row = rounds[0].indices.map { i in Measurement(combining: rounds.map { $0[i] }) }
             let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
             for i in row.indices {
                 // No reference (no native build, no interpreter run): correctness is unknown.
                 row[i].correct = reference.flatMap { ref in row[i].result.map { $0 == ref } }
                 // A run that failed, or gave no result, has no time to compare.
-                if row[i].note != nil || row[i].result == nil { row[i].iterations = [] }
+                if row[i].note != nil || row[i].result == nil { row[i].dropTimes() }
             }
             all.append(contentsOf: row)
         }
@@ -250,16 +261,67 @@ struct Bench: ParsableCommand {
         if let svg { try chart(all).write(toFile: svg, atomically: true, encoding: .utf8) }
     }
 
+    /// The programs that measure a configuration, found once per `strata bench`.
+    struct Runners {
+        var me: String
+        var nativeDir: String
+        var wasmkitDriver: String?
+        var wasmkitCLI: String?
+        /// Python with the `wasmtime` package.
+        var python: String?
+    }
+
+    /// Runs every configuration on one program once, each in its own process, in the table's order.
+    func measureOnce(path: String, name: String, _ r: Runners) -> [Measurement] {
+        var row: [Measurement] = []
+        let nativePath = "\(r.nativeDir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: nativePath) {
+            row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
+        }
+        let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
+        for t in (tier.isEmpty ? Tier.allCases : tier) {
+            row.append(runProtocol(r.me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
+        }
+        if compareOSR {
+            row.append(runProtocol(r.me, ["bench-run", "--tier", "tiered", "--osr", "disabled", "--reps", String(reps)] + threshold + [path],
+                                   program: name, configuration: "tiered-no-osr"))
+        }
+        if tier.isEmpty || tier.contains(.tiered) {
+            // Tiered with a warm code cache: one run fills a fresh cache, the measured run starts from it.
+            let dir = temporaryFolder() + "/strata-bench-cache-\(UUID().uuidString)"
+            _ = runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", "2"] + threshold + [path], program: name, configuration: "prime")
+            row.append(runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm"))
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        if let driver = r.wasmkitDriver {
+            row.append(runProtocol(driver, [path, String(reps)], program: name, configuration: "wasmkit"))
+        } else if let wasmkit = r.wasmkitCLI {
+            var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
+            for _ in 0..<reps {
+                let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
+                if let note = one.note {
+                    m.note = "failed (\(note))"
+                    m.iterations = []
+                    break
+                }
+                m.iterations.append(one.totalSeconds)
+                m.totalSeconds += one.totalSeconds
+            }
+            let output = runProtocolRaw(wasmkit, ["run", path, "run"])
+            if let r = output.split(separator: "(").last?.split(separator: ")").first, let v = UInt32(r) {
+                m.result = String(Int32(bitPattern: v))
+            }
+            row.append(m)
+        }
+        if let python = r.python {
+            row.append(runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime"))
+        }
+        return row
+    }
+
     func runProtocolRaw(_ executable: String, _ arguments: [String]) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try? process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let run = try? runSubprocess(executable, arguments, errors: .inherit)
+        return String(decoding: run?.output ?? [], as: UTF8.self)
     }
 
     static let order = ["native", "interpreter", "baseline", "optimizing", "tiered", "tiered-no-osr", "tiered-warm", "wasmkit", "wasmtime"]
@@ -274,15 +336,15 @@ struct Bench: ParsableCommand {
         let bytes = [UInt8](data)
         let mb = Double(bytes.count) / 1e6
         // Best of 5, as `strata validate --time`: single runs on a busy 2-core machine vary by 20%.
-        var out = String(format: "\nCompile throughput on %@ (%.1f MB), best of 5:\n\n| configuration | time ms | MB/s |\n| --- | --- | --- |\n", path, mb)
+        var out = format("\nCompile throughput on %@ (%.1f MB), best of 5:\n\n| configuration | time ms | MB/s |\n| --- | --- | --- |\n", path, mb)
         if let v = try? bestTime(of: 5, { try Module.validate(bytes: bytes) }) {
-            out += String(format: "| Strata decode + validate | %.0f | %.0f |\n", v * 1e3, mb / v)
+            out += format("| Strata decode + validate | %.0f | %.0f |\n", v * 1e3, mb / v)
         }
         // The interpreter tier: decode and validate (functions are translated at their first
         // call; what tiered mode also keeps for tiering, per-function state, is not part of it).
         let interpreterEngine = Engine(configuration: .with(tier: .interpreter))
         if let c = try? bestTime(of: 5, { _ = try Module(engine: interpreterEngine, bytes: bytes) }) {
-            out += String(format: "| Strata module creation, interpreter (translation at each function's first call) | %.0f | %.0f |\n", c * 1e3, mb / c)
+            out += format("| Strata module creation, interpreter (translation at each function's first call) | %.0f | %.0f |\n", c * 1e3, mb / c)
         }
         var coldOneThread: Double?
         for (tier, threads) in [(Tier.baseline, 1), (.baseline, max(1, ProcessInfo.processInfo.activeProcessorCount)), (.optimizing, 1)] {
@@ -291,7 +353,7 @@ struct Bench: ParsableCommand {
             let engine = Engine(configuration: config)
             if let c = try? bestTime(of: 5, { _ = try Module(engine: engine, bytes: bytes) }) {
                 if threads == 1 && tier == .baseline { coldOneThread = c }
-                out += String(format: "| Strata module creation, %@ tier (decode, validate, compile), %d thread%@ | %.0f | %.0f |\n",
+                out += format("| Strata module creation, %@ tier (decode, validate, compile), %d thread%@ | %.0f | %.0f |\n",
                               tier.rawValue, threads, threads == 1 ? "" : "s", c * 1e3, mb / c)
             }
         }
@@ -306,15 +368,15 @@ struct Bench: ParsableCommand {
                 engine.flushCodeCache(timeout: 600)
             }
             if let warm = try? bestTime(of: 5, { _ = try Module(engine: engine, bytes: bytes) }) {
-                let ratio = coldOneThread.map { String(format: " (%.1fx faster than compiling on 1 thread)", $0 / warm) } ?? ""
-                out += String(format: "| Strata module creation, %@ mode, warm code cache (in memory)%@ | %.1f | %.0f |\n",
+                let ratio = coldOneThread.map { format(" (%.1fx faster than compiling on 1 thread)", $0 / warm) } ?? ""
+                out += format("| Strata module creation, %@ mode, warm code cache (in memory)%@ | %.1f | %.0f |\n",
                               tier.rawValue, ratio, warm * 1e3, mb / warm)
             }
         }
         if let python {
             let runs = (0..<3).map { _ in runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, "0"], program: "large", configuration: "wasmtime") }
             if let w = runs.compactMap(\.loadSeconds).min() {
-                out += String(format: "| Wasmtime (Cranelift) compile + instantiate | %.0f | %.0f |\n", w * 1e3, mb / w)
+                out += format("| Wasmtime (Cranelift) compile + instantiate | %.0f | %.0f |\n", w * 1e3, mb / w)
             }
         }
         return out
@@ -348,7 +410,7 @@ struct Bench: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<traps { _ = try? run.call([.i32(0)]) }
             let us = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(traps)
-            out += String(format: "| %@ | %.1f |\n", name, us)
+            out += format("| %@ | %.1f |\n", name, us)
         }
         return out
     }
@@ -356,7 +418,7 @@ struct Bench: ParsableCommand {
     func markdown(_ all: [Measurement], notes: [String]) -> String {
         let programs = all.map(\.program).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let configs = Self.order.filter { c in all.contains { $0.configuration == c } }
-        func ms(_ s: Double?) -> String { s.map { String(format: $0 < 0.01 ? "%.2f" : "%.1f", $0 * 1000) } ?? "-" }
+        func ms(_ s: Double?) -> String { s.map { format($0 < 0.01 ? "%.2f" : "%.1f", $0 * 1000) } ?? "-" }
         let tiers = Self.strataTiers.filter { configs.contains($0) }
         // Ratios between tiers, when both are measured: (column title, numerator, denominator, first result?)
         let comparisons: [(String, String, String, Bool)] = [
@@ -385,13 +447,13 @@ struct Bench: ParsableCommand {
                 guard let m = get(c) else { out += " - |"; continue }
                 if m.steadySeconds == nil { out += " failed |"; continue }
                 let wrong = m.correct == false ? " **WRONG**" : ""
-                let spread = m.spread.map { String(format: " ±%.0f%%", $0 * 100) } ?? ""
+                let spread = m.spread.map { format(" ±%.0f%%", $0 * 100) } ?? ""
                 out += " \(ms(m.steadySeconds))\(spread)\(wrong) |"
             }
             let interp = get("interpreter")
             for t in tiers {
                 if let n = get("native")?.steadySeconds, let i = get(t)?.steadySeconds, n > 0 {
-                    out += String(format: " %.1f× |", i / n)
+                    out += format(" %.1f× |", i / n)
                     ratios["\(t)/native", default: []].append(i / n)
                 } else { out += " - |" }
             }
@@ -400,17 +462,17 @@ struct Bench: ParsableCommand {
                 let x = warm ? get(a)?.iterations.first : first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
                 let y = warm ? get(b)?.steadySeconds : first ? get(b)?.firstResultSeconds : get(b)?.steadySeconds
                 if let x, let y, y > 0 {
-                    out += String(format: " %.2f× |", x / y)
+                    out += format(" %.2f× |", x / y)
                     ratios["\(a)/\(b)\(first ? " (first result)" : "")", default: []].append(x / y)
                 } else { out += " - |" }
             }
             for t in tiers { out += " \(ms(get(t)?.loadSeconds)) | \(ms(get(t)?.firstResultSeconds)) |" }
-            out += " " + (interp?.rssKiB.map { String(format: "%.1f", Double($0) / 1024) } ?? "-") + " |"
+            out += " " + (interp?.rssKiB.map { format("%.1f", Double($0) / 1024) } ?? "-") + " |"
             for base in ["interpreter", "baseline", "optimizing"] {
                 var peers: [String] = []
                 for c in ["wasmkit", "wasmtime"] {
                     if let t = get(c)?.steadySeconds, let i = get(base)?.steadySeconds, i > 0 {
-                        peers.append(String(format: "%@ %.2f", c, t / i))
+                        peers.append(format("%@ %.2f", c, t / i))
                         ratios["\(c)/\(base)", default: []].append(t / i)
                     }
                 }
@@ -421,7 +483,7 @@ struct Bench: ParsableCommand {
         out += "\nGeometric means: "
         out += ratios.keys.sorted().map { key in
             let v = ratios[key]!
-            return String(format: "%@ %.2f (%d programs)", key, exp(v.map { log($0) }.reduce(0, +) / Double(v.count)), v.count)
+            return format("%@ %.2f (%d programs)", key, exp(v.map { log($0) }.reduce(0, +) / Double(v.count)), v.count)
         }.joined(separator: "; ")
         out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON. \"failed\": the configuration could not run the program (reason in the JSON)."
         for n in notes { out += "\n- \(n)" }
@@ -441,7 +503,7 @@ struct Bench: ParsableCommand {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"sans-serif\" font-size=\"11\">\n"
         svg += "<text x=\"10\" y=\"18\" font-size=\"14\">Time relative to native (log scale; lower is better)</text>\n"
         for r in [1.0, 10, 100, 1000] {
-            svg += String(format: "<line x1=\"60\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"10\" y=\"%.1f\">%gx</text>\n", width - 10, y(r), y(r), y(r) + 4, r)
+            svg += format("<line x1=\"60\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"10\" y=\"%.1f\">%gx</text>\n", width - 10, y(r), y(r), y(r) + 4, r)
         }
         for (k, p) in programs.enumerated() {
             let x0 = 70 + k * 60
@@ -449,10 +511,10 @@ struct Bench: ParsableCommand {
             for (j, c) in configs.enumerated() {
                 guard let n = native, n > 0, let t = all.first(where: { $0.program == p && $0.configuration == c })?.steadySeconds else { continue }
                 let h = bottom - y(t / n)
-                svg += String(format: "<rect x=\"%d\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"%@\"><title>%@ %@: %.1fx</title></rect>\n",
+                svg += format("<rect x=\"%d\" y=\"%.1f\" width=\"14\" height=\"%.1f\" fill=\"%@\"><title>%@ %@: %.1fx</title></rect>\n",
                               x0 + j * 15, y(t / n), max(h, 1), colors[c] ?? "#999", p, c, t / n)
             }
-            svg += String(format: "<text transform=\"translate(%d,%d) rotate(45)\">%@</text>\n", x0, Int(bottom) + 12, p)
+            svg += format("<text transform=\"translate(%d,%d) rotate(45)\">%@</text>\n", x0, Int(bottom) + 12, p)
         }
         for (j, c) in configs.enumerated() {
             svg += "<rect x=\"\(width - 130)\" y=\"\(30 + j * 16)\" width=\"10\" height=\"10\" fill=\"\(colors[c] ?? "#999")\"/><text x=\"\(width - 115)\" y=\"\(39 + j * 16)\">\(c)</text>\n"

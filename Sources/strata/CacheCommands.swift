@@ -1,6 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import Dispatch
 import Strata
+import StrataSpecTest
 
 /// `strata compile`: fills the code cache ahead of time (the precompile step).
 struct Compile: ParsableCommand {
@@ -39,7 +42,7 @@ struct Compile: ParsableCommand {
         let s = engine.tieringStatistics
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let compiled = module.compiledFunctionCount
-        print(String(format: "%@: %d of %d functions compiled for the %@ tier (%d were cached already), %.3f s; cache %@",
+        print(format("%@: %d of %d functions compiled for the %@ tier (%d were cached already), %.3f s; cache %@",
                      file, compiled, module.definedFunctionCount, tier.rawValue, module.functionsLoadedFromCache, elapsed, cache.directory))
         if s.notCompiled > 0 { print("\(s.notCompiled) functions use SIMD and stay in the interpreter") }
     }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
+import Dispatch
 import Strata
 import StrataSpecTest
 import StrataWASI
@@ -82,7 +84,7 @@ struct Dump: ParsableCommand {
             var notes: [Int: [String]] = [:]
             for m in module.machineCodeMap(function: i) { notes[m.codeOffset, default: []].append("\(m.what) @wasm 0x\(String(m.wasmOffset, radix: 16))") }
             for line in listing.split(separator: "\n") {
-                let address = line.split(separator: ":").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces), radix: 16) }
+                let address = line.split(separator: ":").first.flatMap { Int($0.trimmingSpaces, radix: 16) }
                 if let address, let n = notes[address] { print("\(line)\t; \(n.joined(separator: "; "))") } else { print(line) }
             }
         }
@@ -95,14 +97,9 @@ struct Dump: ParsableCommand {
         let bin = dir.appendingPathComponent("code.bin").path
         guard (try? Data(code).write(to: URL(fileURLWithPath: bin))) != nil else { return nil }
         if let objdump = which("objdump") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: objdump)
-            p.arguments = ["-D", "-b", "binary", "-mi386:x86-64", "-M", "intel", "--no-show-raw-insn", bin]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            guard (try? p.run()) != nil else { return nil }
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
+            let arguments = ["-D", "-b", "binary", "-mi386:x86-64", "-M", "intel", "--no-show-raw-insn", bin]
+            guard let run = try? runSubprocess(objdump, arguments) else { return nil }
+            let text = String(decoding: run.output, as: UTF8.self)
             return text.split(separator: "\n").filter { $0.contains(":\t") }.joined(separator: "\n")
         }
         return nil
@@ -135,7 +132,7 @@ struct Demo: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             let inside = try count.callI32()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            print(String(format: "module loaded and validated in %.2f ms; %d of 76800 points inside (1000 iterations), computed in %.3f s by the interpreter", loadTime, inside, elapsed))
+            print(format("module loaded and validated in %.2f ms; %d of 76800 points inside (1000 iterations), computed in %.3f s by the interpreter", loadTime, inside, elapsed))
             // The same computation compiled by the baseline tier.
             let jitEngine = Engine(configuration: .with(tier: .baseline))
             let compileStart = DispatchTime.now().uptimeNanoseconds
@@ -145,7 +142,7 @@ struct Demo: ParsableCommand {
             let jitStart = DispatchTime.now().uptimeNanoseconds
             let jitInside = try jitInstance.function("run")!.callI32()
             let jitElapsed = Double(DispatchTime.now().uptimeNanoseconds - jitStart) / 1e9
-            print(String(format: "baseline JIT: compiled in %.2f ms; %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
+            print(format("baseline JIT: compiled in %.2f ms; %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
                          compileTime, jitInside, jitElapsed, elapsed / jitElapsed))
             if jitInside != inside { fail("the tiers disagree: \(inside) vs \(jitInside)") }
         } catch {
@@ -198,7 +195,7 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("strata: \(message)\n".utf8))
+    writeStandardError("strata: \(message)\n")
     exit(1)
 }
 
@@ -215,7 +212,7 @@ func writeProfiles() {
         do {
             try PairProfile.stop().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            FileHandle.standardError.write(Data("strata: cannot write the pair profile: \(error)\n".utf8))
+            writeStandardError("strata: cannot write the pair profile: \(error)\n")
         }
     }
     writeGuestProfile()
@@ -233,11 +230,11 @@ func writeGuestProfile() {
             .write(toFile: path, atomically: true, encoding: .utf8)
         try profile.speedscopeJSON(name: path).write(toFile: json, atomically: true, encoding: .utf8)
     } catch {
-        FileHandle.standardError.write(Data("strata: cannot write the guest profile: \(error)\n".utf8))
+        writeStandardError("strata: cannot write the guest profile: \(error)\n")
         return
     }
     let outside = profile.samplesOutsideWasm > 0 ? ", \(profile.samplesOutsideWasm) outside Wasm" : ""
-    FileHandle.standardError.write(Data("strata: guest profile: \(profile.samples.count) samples\(outside) -> \(path), \(json)\n".utf8))
+    writeStandardError("strata: guest profile: \(profile.samples.count) samples\(outside) -> \(path), \(json)\n")
 }
 
 struct Run: ParsableCommand {
@@ -320,7 +317,7 @@ struct Run: ParsableCommand {
                 fail("WASI: \(error)")
             }
         } else if !environment.isEmpty || !directories.isEmpty {
-            FileHandle.standardError.write(Data("strata: warning: --env and --dir apply to WASI modules only\n".utf8))
+            writeStandardError("strata: warning: --env and --dir apply to WASI modules only\n")
         }
         let instance: Instance
         do {
@@ -341,7 +338,7 @@ struct Run: ParsableCommand {
             writeProfiles()
             engine.flushCodeCache()
             fflush(nil)
-            Foundation.exit(code)
+            Glibc.exit(code)
         }
         if let wasi {
             do { try wasi.initialize(instance) } catch { failTrap(error) }
@@ -369,7 +366,7 @@ struct Run: ParsableCommand {
                 writeProfiles()
                 engine.flushCodeCache()
                 fflush(nil)
-                Foundation.exit(Int32(bitPattern: exit.code))
+                Glibc.exit(Int32(bitPattern: exit.code))
             }
             failTrap(trap)
         } catch {
@@ -383,15 +380,15 @@ struct Run: ParsableCommand {
     func reportTime(_ start: UInt64) {
         if time {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            FileHandle.standardError.write(Data(String(format: "time: %.6f s\n", elapsed).utf8))
+            writeStandardError(StrataSpecTest.format("time: %.6f s\n", elapsed))
         }
     }
 
     func failTrap(_ error: any Error) -> Never {
         writeProfiles()
         fflush(nil)
-        FileHandle.standardError.write(Data("strata: \(error)\n".utf8))
-        Foundation.exit(error is Trap ? 134 : 1)
+        writeStandardError("strata: \(error)\n")
+        Glibc.exit(error is Trap ? 134 : 1)
     }
 
     func parseValue(_ s: String, _ t: ValueType) -> Value? {
@@ -456,7 +453,7 @@ struct Validate: ParsableCommand {
                 let v = try bestTime(of: 5) { try Module.validate(bytes: bytes) }
                 let c = try bestTime(of: 5) { _ = try Module(engine: engine, bytes: bytes) }
                 let what = tier == .interpreter || tier == .tiered ? "functions are translated at their first call" : "+ \(tier.rawValue) compilation, \(config.compileThreads) threads"
-                print(String(format: "decode+validate: %.1f ms, %.0f MB/s; module creation (%@): %.1f ms, %.0f MB/s (best of 5)",
+                print(format("decode+validate: %.1f ms, %.0f MB/s; module creation (%@): %.1f ms, %.0f MB/s (best of 5)",
                              v * 1e3, mb / v, what, c * 1e3, mb / c))
                 if warmCache && tier != .interpreter {
                     config.codeCache = InMemoryCodeCache()
@@ -466,7 +463,7 @@ struct Validate: ParsableCommand {
                     cached.flushCodeCache(timeout: 600)
                     withExtendedLifetime(first) {}
                     let w = try bestTime(of: 5) { _ = try Module(engine: cached, bytes: bytes) }
-                    print(String(format: "module creation with a warm code cache: %.1f ms (%.1fx faster than creating it cold)", w * 1e3, c / w))
+                    print(format("module creation with a warm code cache: %.1f ms (%.1fx faster than creating it cold)", w * 1e3, c / w))
                 }
             }
         } catch {
@@ -515,12 +512,11 @@ struct Wast: ParsableCommand {
         for input in inputs {
             var path = input
             if !fm.fileExists(atPath: path), let root, fm.fileExists(atPath: root + "/" + input) { path = root + "/" + input }
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { fail("no such file or folder: \(input)") }
+            guard fm.fileExists(atPath: path) else { fail("no such file or folder: \(input)") }
             let found: [String]
-            if isDir.boolValue {
-                let e = fm.enumerator(atPath: path)
-                found = ((e?.allObjects as? [String]) ?? []).filter { $0.hasSuffix(".wast") }.sorted().map { path + "/" + $0 }
+            if isFolder(path) {
+                let all = (try? fm.subpathsOfDirectory(atPath: path)) ?? []
+                found = all.filter { $0.hasSuffix(".wast") }.sorted().map { path + "/" + $0 }
             } else {
                 found = [path]
             }
@@ -569,8 +565,8 @@ struct Wast: ParsableCommand {
 
     func relativeName(_ path: String, root: String?) -> String {
         if let root {
-            let r = (root as NSString).standardizingPath + "/"
-            let p = (path as NSString).standardizingPath
+            let r = root.standardizedPath + "/"
+            let p = path.standardizedPath
             if p.hasPrefix(r) { return String(p.dropFirst(r.count)) }
         }
         return path

@@ -1,6 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Strata
+import StrataSpecTest
 
 /// The execution options `run`, `wast` and `bench-run` share.
 struct TieringOptions: ParsableArguments {
@@ -57,10 +59,10 @@ struct TieringOptions: ParsableArguments {
         c.gdbJIT = gdbJit
         if let chaosSeed {
             c.chaosSeed = chaosSeed
-            FileHandle.standardError.write(Data("strata: chaos mode, seed \(chaosSeed)\n".utf8))
+            writeStandardError("strata: chaos mode, seed \(chaosSeed)\n")
         }
         if tierLog {
-            c.tierLog = { event in FileHandle.standardError.write(Data("\(event)\n".utf8)) }
+            c.tierLog = { event in writeStandardError("\(event)\n") }
         }
         return c
     }
@@ -106,7 +108,7 @@ struct CacheFolderOption: ParsableArguments {
             return try DirectoryCodeCache(directory: cacheDir)
         } catch {
             if cacheDir != nil { fail("\(error)") }
-            FileHandle.standardError.write(Data("strata: warning: no code cache (\(error))\n".utf8))
+            writeStandardError("strata: warning: no code cache (\(error))\n")
             return nil
         }
     }
