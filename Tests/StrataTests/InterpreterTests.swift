@@ -396,6 +396,44 @@ import WAT
         #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(2 * c.callWeight + 3 * backEdgePeriod * c.loopWeight))
     }
 
+    /// A `br_table` whose targets are all forward is the plain form (no back-edge count); one
+    /// with a loop header among its targets is `br_table_back`, whose backward jumps count as
+    /// back edges: they charge hotness and see interrupts.
+    @Test func brTableBackEdgesCount() throws {
+        let m = try module("""
+            (module
+              (func (export "pick") (param i32) (result i32)
+                (block (block (block (br_table 0 1 2 (local.get 0))) (return (i32.const 10))) (return (i32.const 11)))
+                (i32.const 12))
+              (func (export "count") (param i32) (result i32) (local i32)
+                (block $out
+                  (loop $top
+                    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                    (br_table $top $out (i32.ge_u (local.get 1) (local.get 0)))))
+                (local.get 1))
+              (func (export "spin") (loop $top (br_table $top $top (i32.const 0)))))
+            """)
+        let store = Store(engine: m.engine)
+        let instance = try store.instantiate(m)
+        for (x, r): (Int32, Int32) in [(0, 10), (1, 11), (2, 12), (3, 12), (-1, 12)] {
+            #expect(try instance.function("pick")!.callI32(x) == r)
+        }
+        #expect(operationWords(m, 0).contains(handlerWord(Opcode.br_table)))
+        #expect(!operationWords(m, 0).contains(handlerWord(Opcode.br_table_back)))
+        #expect(operationWords(m, 1).contains(handlerWord(Opcode.br_table_back)))
+        #expect(!operationWords(m, 1).contains(handlerWord(Opcode.br_table)))
+
+        #expect(try instance.function("count")!.callI32(200) == 200)
+        // 199 backward jumps: the first batch at the store's first back edge, then at 65, 129, 193.
+        let c = m.engine.configuration
+        #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(c.callWeight + 4 * backEdgePeriod * c.loopWeight))
+
+        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+        defer { timer.cancel() }
+        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        #expect(trap.kind == .interrupted)
+    }
+
     @Test func memoryGrowAndHostAccess() throws {
         let (_, instance) = try instantiate("""
             (module (memory (export "mem") 1 3)

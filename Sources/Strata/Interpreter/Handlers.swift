@@ -202,17 +202,26 @@ let backEdgePeriod = 64
 @inline(__always) func bodyBrIfBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
     rd32(fp, pc, 1) != 0 ? backEdge(st, pc, pc + op(pc, 2)) : pc + 3
 }
-/// [index, count, off_0 ... off_count-1, off_default]
+/// [index, count, off_0 ... off_count-1, off_default]: jumps by the offset the index picks (the
+/// default when the index is out of range). Every offset is forward (a table with a loop among
+/// its targets is a `br_table_back`), so this one counts no back edge and never stops.
 @inline(__always) func opBrTable(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let next = bodyBrTable(pc, fp, st)
     return (next, fp, st)
 }
 @inline(__always) func bodyBrTable(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> CodePointer? {
+    brTableTarget(pc, fp)
+}
+/// `br_table` with a loop header among its targets: a jump backward, or to itself (the table
+/// is the first instruction of the loop), counts as a back edge.
+@inline(__always) func opBrTableBack(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
+    let target = brTableTarget(pc, fp)
+    return (target <= pc ? backEdge(st, pc, target) : target, fp, st)
+}
+@inline(__always) func brTableTarget(_ pc: CodePointer, _ fp: FramePointer) -> CodePointer {
     let count = op(pc, 2)
     let i = Int(rd32(fp, pc, 1))
-    let off = op(pc, 3 + (i < count ? i : count))
-    if off < 0 { return backEdge(st, pc, pc + off) }
-    return pc + off
+    return pc + op(pc, 3 + (i < count ? i : count))
 }
 
 // MARK: - integer arithmetic

@@ -976,4 +976,7 @@ enum Opcode: UInt16, CaseIterable {
     /// On-stack replacement: moves the activation to compiled code (`OnStackReplacement.swift`);
     /// only in the shared code the back-edge slow path continues at.
     case osr_transfer
+    /// `br_table` with a loop header among its targets (last, so that adding it moved no other
+    /// opcode's number).
+    case br_table_back
 }

@@ -6843,3 +6843,10 @@ func threaded_osr_transfer(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_br_table_back") @inline(__always)
+func threaded_br_table_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = opBrTableBack(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}

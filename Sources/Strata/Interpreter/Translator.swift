@@ -1042,7 +1042,12 @@ struct Translator: CodeSink {
     mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {
         let index = pop()
         let at = code.count
-        emit(Opcode.br_table, offset: offset); slot(index); imm(targets.count - 1)
+        // A loop target that needs no moves is jumped to directly, backward: a back edge.
+        let back = targets.contains { t in
+            let li = labels.count - 1 - Int(t)
+            return labels[li].kind == .loop && !needsMoves(li)
+        }
+        emit(back ? Opcode.br_table_back : Opcode.br_table, offset: offset); slot(index); imm(targets.count - 1)
         let tableStart = code.count
         for _ in targets { imm(0) }
         // Targets whose values are already in place jump directly; others go through a stub.
