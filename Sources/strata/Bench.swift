@@ -459,7 +459,7 @@ struct Bench: ParsableCommand {
             }
             for (_, a, b, first) in comparisons {
                 let warm = a == "tiered-warm"
-                let x = warm ? get(a)?.iterations.first : first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
+                let x = warm ? get(a)?.firstIterationSeconds : first ? get(a)?.firstResultSeconds : get(a)?.steadySeconds
                 let y = warm ? get(b)?.steadySeconds : first ? get(b)?.firstResultSeconds : get(b)?.steadySeconds
                 if let x, let y, y > 0 {
                     out += format(" %.2f× |", x / y)
