@@ -98,17 +98,16 @@ private func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// Writes `text` to standard error as it is (add the newline yourself).
 public func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
+    let bytes = Array(text.utf8)
     var done = 0
     while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + done, $0.count - done) }
+        let n = bytes.withUnsafeBytes { write(2, $0.baseAddress! + done, $0.count - done) }
         if n <= 0 {
             if n < 0 && errno == EINTR { continue }
             return
         }
         done += n
     }
-    bytes.removeAll()
 }
 
 /// printf-style formatting for the tools' reports: `%d`, `%x` (any integer), `%f`/`%e`/`%g` with
