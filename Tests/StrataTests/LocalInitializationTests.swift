@@ -61,15 +61,20 @@ import WAT
 
             """
         }
-        let dirtyLocals = String(repeating: " i64", count: 12)
-        let sets = (1...12).map { "(local.set \($0) (i64.const -1))" }.joined(separator: " ")
         return """
             (module
               (tag $t)
               (func $maybe_throw (param i32) (if (local.get 0) (then (throw $t))))
-              (func $dirty (param i32) (result i32) (local\(dirtyLocals)) \(sets) (local.get 0))
+              \(dirty(locals: 12))
             \(funcs))
             """
+    }
+
+    /// `$dirty`: a function with `locals` i64 locals that it sets to -1, so that the frame of
+    /// the function called after it starts on words holding -1.
+    static func dirty(locals: Int) -> String {
+        let sets = (1...locals).map { "(local.set \($0) (i64.const -1))" }.joined(separator: " ")
+        return "(func $dirty (param i32) (result i32) (local\(String(repeating: " i64", count: locals))) \(sets) (local.get 0))"
     }
 
     @Test func localsReadBeforeWrittenAreZero() throws {
@@ -100,10 +105,7 @@ import WAT
     @Test func referenceAndVectorLocals() throws {
         let wat = """
             (module
-              (func $dirty (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
-                (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1)) (local.set 3 (i64.const -1))
-                (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1)) (local.set 6 (i64.const -1))
-                (local.set 7 (i64.const -1)) (local.set 8 (i64.const -1)) (local.get 0))
+              \(Self.dirty(locals: 8))
               (func $refs (param i32) (result i32) (local i64 funcref i64 v128)
                 (local.set 1 (i64.const 1))
                 (i32.add (i32.add (ref.is_null (local.get 2)) (i32.wrap_i64 (local.get 3)))
@@ -115,10 +117,7 @@ import WAT
         #expect(try instance.function("refs")!.call([.i32(0)]) == [.i32(2)])
         let vectors = """
             (module
-              (func $dirty (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
-                (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1)) (local.set 3 (i64.const -1))
-                (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1)) (local.set 6 (i64.const -1))
-                (local.set 7 (i64.const -1)) (local.set 8 (i64.const -1)) (local.get 0))
+              \(Self.dirty(locals: 8))
               (func $written (param i32) (result i32) (local v128 v128)
                 (local.set 1 (i32x4.splat (local.get 0)))
                 (local.set 2 (local.get 1))
