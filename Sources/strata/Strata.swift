@@ -261,8 +261,9 @@ struct Run: ParsableCommand {
 
     @OptionGroup var tiering: TieringOptions
 
-    @Option(help: "--profile guest: milliseconds between samples (wall-clock time of the thread running Wasm).")
-    var profileInterval: Double = GuestProfiler.defaultInterval
+    @Option(name: .customLong("profile-interval"), help: "--profile guest: milliseconds between samples (wall-clock time of the thread running Wasm; default \(GuestProfiler.defaultInterval)).")
+    var profileIntervalChoice: Double?
+    var profileInterval: Double { profileIntervalChoice ?? GuestProfiler.defaultInterval }
 
     @Option(help: ArgumentHelp("Count adjacent pairs of interpreter instructions while the program runs and write them to this file, most frequent first (a development tool for choosing superinstructions: use with --tier interpreter; sequences are not fused meanwhile).", valueName: "file"))
     var pairProfile: String?

@@ -6,8 +6,12 @@ import StrataSpecTest
 
 /// The execution options `run`, `wast` and `bench-run` share.
 struct TieringOptions: ParsableArguments {
-    @Option(help: "Execution mode: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")) (default: tiered).")
-    var tier: Tier = .tiered
+    // The options with a default are optional here, the default applied below: ArgumentParser
+    // describes a default value at every parse (a `print` through reflection per option), which
+    // was a tenth of a short `strata run`'s start-up; the help texts name the defaults.
+    @Option(name: .customLong("tier"), help: "Execution mode: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")) (default: tiered).")
+    var tierChoice: Tier?
+    var tier: Tier { tierChoice ?? .tiered }
 
     @Option(help: "Tiered mode: the hotness that queues a function for compilation (calls weigh 15, loop iterations 1).")
     var tierUpThreshold: Int?
@@ -24,13 +28,15 @@ struct TieringOptions: ParsableArguments {
     @Option(help: "Tiered mode for testing: random thresholds and random swaps between tiers, from this seed.")
     var chaosSeed: UInt64?
 
-    @Option(help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
-    var osr: OSRMode = .enabled
+    @Option(name: .customLong("osr"), help: "Tiered mode: on-stack replacement of running activations at loop back edges: \(OSRMode.allCases.map(\.rawValue).joined(separator: ", ")) (default: enabled; first-back-edge compiles at once and moves at the first back edge, for tests).")
+    var osrChoice: OSRMode?
+    var osr: OSRMode { osrChoice ?? .enabled }
 
-    @Option(help: ArgumentHelp(
+    @Option(name: .customLong("profile"), help: ArgumentHelp(
         "Profiling: perfmap (/tmp/perf-PID.map for Linux perf), jitdump (/tmp/jit-PID.dump for perf record -k mono and perf inject --jit), guest[=FILE] (strata run: sample the Wasm stack every 2 ms, see --profile-interval, write a flame graph to FILE, default guest-profile.svg, and FILE's speedscope file beside it), or none (default).",
         valueName: "profiler"))
-    var profile: ProfileOption = .external(.none)
+    var profileChoice: ProfileOption?
+    var profile: ProfileOption { profileChoice ?? .external(.none) }
 
     @Flag(help: "Register compiled code with the GDB JIT interface (symbols and unwind information), so gdb backtraces name Wasm functions.")
     var gdbJit = false

@@ -196,6 +196,25 @@ import CStrata
         #expect(traces[0] == traces[1] && traces[1] == traces[2] && traces[0].count == 3, "\(traces)")
     }
 
+    /// `fdeSize` counts what `write` lays out, for every set of saved registers: each FDE
+    /// starts where the sizes before it say, and its length field covers exactly that size.
+    @Test func unwindEntrySizesMatchTheWrittenEntries() {
+        let segments = (0..<32).map { UnwindInfo.Segment(start: 64 * $0, size: 64, saved: SavedRegisters(mask: UInt8($0))) }
+        let total = UnwindInfo.byteCount(segments)
+        let mapping = UnsafeMutableRawPointer.allocate(byteCount: 64 * 32 + total, alignment: 16)
+        defer { mapping.deallocate() }
+        let fdes = UnwindInfo.write(segments, mappingBase: mapping, at: 64 * 32)
+        var expected = 64 * 32 + UnwindInfo.cie.count
+        for (s, at) in zip(segments, fdes) {
+            let size = UnwindInfo.fdeSize(s.saved)
+            #expect(at == expected)
+            #expect(size % 8 == 0 && size == UnwindInfo.padded([UInt8](repeating: 0, count: 25) + UnwindInfo.fdeInstructions(s.saved)).count)
+            #expect(Int(mapping.load(fromByteOffset: at, as: UInt32.self)) + 4 == size)
+            expected += size
+        }
+        #expect(expected == 64 * 32 + total)
+    }
+
     @Test(arguments: BaselineTests.tiers) func trapThroughHostAndBackIntoWasm(tier: Tier) throws {
         let (_, instance) = try trapsInstance(tier)
         let t = try #require(trap { _ = try instance.function("reenter")!.call([.i32(0)]) })

@@ -126,6 +126,32 @@ import WAT
         #expect(try instance.function("vec")!.callI32(20) == TieringTests.expectedSum(20))
     }
 
+    /// A directory cache's entry is mapped, not read: the module's image stays inside the
+    /// mapping, and the entry written again when more code is compiled (the mapped image
+    /// merged with the new code) is whole even though the file it was mapped from is gone.
+    @Test func aMappedEntryOutlivesItsFile() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir)
+        let key = try #require(try Self.warmUp(Self.engine(cache)).cacheKey)
+        let mapped = try #require(cache.loadMapped(key))
+        #expect(Array(mapped.bytes) == cache.load(key))
+
+        let second = Self.engine(cache)
+        let m2 = try Module(engine: second, bytes: try wat2wasm(Self.program))
+        #expect(m2.functionsLoadedFromCache == 2)
+        cache.remove(key)
+        #expect(cache.load(key) == nil)
+        let instance = try Store(engine: second).instantiate(m2)
+        #expect(try instance.function("sum")!.callI32(1000) == TieringTests.expectedSum(1000))
+        #expect(try instance.function("cold")!.callI32() == 7)
+        m2.saveToCache()  // what a tier-up's save does: the mapped image and `cold`, compiled now
+
+        let m3 = try Module(engine: Self.engine(cache), bytes: try wat2wasm(Self.program))
+        #expect(m3.functionsLoadedFromCache == 3)
+        #expect(try Store(engine: m3.engine).instantiate(m3).function("sum")!.callI32(50) == TieringTests.expectedSum(50))
+    }
+
     /// A function that ran but never got hot (`cold`, called once) is in the entry as baseline
     /// code: the next run starts it compiled, without calling it first; one that never ran
     /// (`vec`) is not.

@@ -62,8 +62,11 @@ enum UnwindInfo {
         return b
     }
 
+    /// An FDE's size: length, CIE pointer, pc_begin, pc_range, augmentation length, the
+    /// instructions (8 bytes for rbp, 3 per saved register), padded to 8. Counted, not built:
+    /// module creation sums it over every function (a cache hit too).
     static func fdeSize(_ saved: SavedRegisters) -> Int {
-        padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8 + 1) + fdeInstructions(saved)).count
+        (4 + 4 + 8 + 8 + 1 + 8 + 3 * saved.count + 7) & ~7
     }
 
     /// Pads to a multiple of 8 with DW_CFA_nop and writes the length field.
@@ -93,10 +96,12 @@ enum UnwindInfo {
         var fdes: [Int] = []
         fdes.reserveCapacity(segments.count)
         var offset = cie.count
-        var templates: [UInt8: [UInt8]] = [:]
+        // One template per set of saved registers (an array by mask: a dictionary's first use
+        // in a process costs a protocol-conformance scan).
+        var templates = [[UInt8]?](repeating: nil, count: 32)
         for s in segments {
-            let t = templates[s.saved.mask] ?? padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions(s.saved))
-            templates[s.saved.mask] = t
+            let t = templates[Int(s.saved.mask)] ?? padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions(s.saved))
+            templates[Int(s.saved.mask)] = t
             let q = p + offset
             t.withUnsafeBytes { q.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             (q + 4).storeBytes(of: UInt32(offset + 4).littleEndian, as: UInt32.self)  // back to the CIE at 0

@@ -153,27 +153,30 @@ struct CacheEntry {
     /// Parses and checks an entry; nil for anything wrong (truncated, corrupt, another
     /// version or key, inconsistent sizes, functions the module does not have).
     static func parse(_ bytes: [UInt8], key: CacheKey, functionCount: Int) -> CacheEntry? {
-        bytes.withUnsafeBytes { raw -> CacheEntry? in
-            let h = headerSize
-            guard raw.count >= h + 16, let p = raw.baseAddress else { return nil }
-            func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
-            guard Array(raw[0..<8]) == CodeCacheFormat.magic, u32(8) == Int(CodeCacheFormat.version), u32(12) == h,
-                  Array(raw[16..<48]) == key.bytes else { return nil }
-            let size = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
-            guard size == UInt64(raw.count - h) else { return nil }
-            let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
-            guard payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[h...])) == sum else { return nil }
-            let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), imageSize = u32(h + 12)
-            guard imageSize <= raw.count - h - 16, (raw.count - h - 16 - imageSize) == 4 * hotCount else { return nil }
-            guard let image = CodeImage.parse(bytes, range: (h + 16)..<(h + 16 + imageSize),
-                                              count: count, functionCount: functionCount) else { return nil }
-            var hot: [Int] = []
-            for k in 0..<hotCount {
-                let i = u32(h + 16 + imageSize + 4 * k)
-                guard i < functionCount else { return nil }
-                hot.append(i)
-            }
-            return CacheEntry(tier: tier, image: image, hot: hot)
+        parse(EntryBytes(bytes), key: key, functionCount: functionCount)
+    }
+
+    static func parse(_ bytes: EntryBytes, key: CacheKey, functionCount: Int) -> CacheEntry? {
+        let raw = bytes.bytes
+        let h = headerSize
+        guard raw.count >= h + 16, let p = raw.baseAddress else { return nil }
+        func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+        guard Array(raw[0..<8]) == CodeCacheFormat.magic, u32(8) == Int(CodeCacheFormat.version), u32(12) == h,
+              Array(raw[16..<48]) == key.bytes else { return nil }
+        let size = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
+        guard size == UInt64(raw.count - h) else { return nil }
+        let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
+        guard payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[h...])) == sum else { return nil }
+        let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), imageSize = u32(h + 12)
+        guard imageSize <= raw.count - h - 16, (raw.count - h - 16 - imageSize) == 4 * hotCount else { return nil }
+        guard let image = CodeImage.parse(bytes, range: (h + 16)..<(h + 16 + imageSize),
+                                          count: count, functionCount: functionCount) else { return nil }
+        var hot: [Int] = []
+        for k in 0..<hotCount {
+            let i = u32(h + 16 + imageSize + 4 * k)
+            guard i < functionCount else { return nil }
+            hot.append(i)
         }
+        return CacheEntry(tier: tier, image: image, hot: hot)
     }
 }

@@ -58,11 +58,12 @@ final class CodeImage: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let size: Int
     let functions: [Function]
-    /// When the image lives inside a read-back entry: that entry's bytes (never mutated, so
-    /// their storage stays where `base` points); otherwise `base` is our own allocation.
-    private let storage: [UInt8]?
+    /// When the image lives inside a read-back entry: that entry's bytes (an array never
+    /// mutated or a read-only mapping, so they stay where `base` points; the image is only
+    /// read); otherwise `base` is our own allocation.
+    private let storage: EntryBytes?
 
-    private init(base: UnsafeMutableRawPointer, size: Int, functions: [Function], storage: [UInt8]? = nil) {
+    private init(base: UnsafeMutableRawPointer, size: Int, functions: [Function], storage: EntryBytes? = nil) {
         self.base = base
         self.size = size
         self.functions = functions
@@ -166,10 +167,10 @@ final class CodeImage: @unchecked Sendable {
 
     /// Checks and indexes an image read back (from the cache): nil for anything inconsistent
     /// (sizes out of range, trap sites outside the code, functions out of range or repeated).
-    static func parse(_ entry: [UInt8], range: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
+    static func parse(_ entry: EntryBytes, range: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
         // The image is used where it lies in the entry's bytes (8-aligned: the payload starts
-        // at a multiple of 8 and Swift array storage is 16-aligned).
-        let whole = entry.withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
+        // at a multiple of 8, and Swift array storage is 16-aligned, a mapping page-aligned).
+        let whole = UnsafeMutableRawPointer(mutating: entry.bytes.baseAddress)
         guard let whole, Int(bitPattern: whole + range.lowerBound) % 8 == 0 else { return nil }
         let base = whole + range.lowerBound
         let size = range.count

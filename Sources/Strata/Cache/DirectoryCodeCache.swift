@@ -73,7 +73,10 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     func folder(_ key: CacheKey) -> String { directory + "/" + String(key.hex.prefix(2)) }
     public func path(for key: CacheKey) -> String { folder(key) + "/" + String(key.hex.dropFirst(2)) }
 
-    public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)) }
+    public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)).map { Array($0.bytes) } }
+
+    /// The entry under `key` mapped (module creation reads it this way), or nil.
+    func loadMapped(_ key: CacheKey) -> EntryBytes? { Self.readFile(path(for: key)) }
 
     public func store(_ key: CacheKey, _ entry: [UInt8]) {
         let dir = folder(key)
@@ -83,7 +86,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
 
     /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
     /// used), else nil.
-    private static func readFile(_ path: String) -> [UInt8]? {
+    private static func readFile(_ path: String) -> EntryBytes? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -91,7 +94,9 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(),
               st.st_size > 0, st.st_size < 1 << 32 else { return nil }
         // Exactly the size fstat gave: an entry being replaced meanwhile is a miss.
-        guard let bytes = FileBytes.read(fd, expected: Int(st.st_size)), bytes.count == Int(st.st_size) else { return nil }
+        let size = Int(st.st_size)
+        guard let bytes = EntryBytes(mapping: fd, size: size)
+                ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? EntryBytes($0) : nil }) else { return nil }
         _ = futimens(fd, nil)  // both times set to now
         return bytes
     }
@@ -176,6 +181,6 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     /// The build identity remembered for a binary (`CodeCacheFormat.identity(using:)`): a file
     /// `DIR/build-KEY` beside the entries' folders, so entries' counts, eviction and `clean`
     /// leave it alone.
-    func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex) }
+    func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex).map { Array($0.bytes) } }
     func storeMemo(_ key: CacheKey, _ value: [UInt8]) { _ = writeFile(value, in: directory, to: directory + "/build-" + key.hex) }
 }

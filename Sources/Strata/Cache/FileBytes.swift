@@ -44,3 +44,38 @@ public enum FileBytes {
         return failed ? nil : bytes
     }
 }
+
+/// A code cache entry's bytes as they were read: an array, or a file mapped read-only. A
+/// mapping of a file in the page cache costs no copy and no fresh pages; reading a 1 MB entry
+/// into an array costs a fault and a page per 4 KB (0.5 ms of a warm start). A directory
+/// cache's entries are never written in place (a new one is renamed over the old), so a
+/// mapping stays whole while the entry is in use; an entry removed meanwhile stays mapped.
+final class EntryBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    /// The array the bytes live in (never mutated, so its storage stays put), or nil for a
+    /// mapping, unmapped at deinit.
+    private let array: [UInt8]?
+
+    init(_ array: [UInt8]) {
+        self.array = array
+        bytes = array.withUnsafeBytes { $0 }
+    }
+
+    /// `size` bytes of `fd` from its start, mapped private and read-only, its pages populated
+    /// at once; nil when the file cannot be mapped (the caller reads it instead).
+    init?(mapping fd: Int32, size: Int) {
+        guard size > 0 else { return nil }
+        #if canImport(Glibc)
+        let flags = MAP_PRIVATE | MAP_POPULATE
+        #else
+        let flags = MAP_PRIVATE
+        #endif
+        guard let p = mmap(nil, size, PROT_READ, flags, fd, 0), p != MAP_FAILED else { return nil }
+        array = nil
+        bytes = UnsafeRawBufferPointer(start: p, count: size)
+    }
+
+    deinit {
+        if array == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}

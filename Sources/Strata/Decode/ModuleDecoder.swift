@@ -123,8 +123,9 @@ struct ModuleDecoder {
     private mutating func decodeCustom(_ r: inout BinaryReader) throws(WasmError) {
         guard !r.isAtEnd else { throw malformed("unexpected end", at: r.position) }
         let name = try r.readName()
+        let start = r.position
         let payload = try r.readBytes(r.remaining)
-        info.customSections.append(CustomSection(name: name, bytes: Array(payload)))
+        info.customSections.append(CustomSection(name: name, payload: start..<r.position))
         if name == "name" {
             decodeNameSection(payload)
         }

@@ -152,11 +152,18 @@ public final class Module: @unchecked Sendable {
             isCached(count: count, i) || (tiered && entry != nil)
         }
 
+        /// The cache's entry under `key`: a directory cache's mapped (a class check, no
+        /// protocol lookup), any other cache's as its bytes.
+        private func load(_ key: CacheKey) -> EntryBytes? {
+            if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key) }
+            return cache?.load(key).map(EntryBytes.init)
+        }
+
         /// Whether defined function `i` (of `count`) has code in the entry.
         func isCached(count: Int, _ i: Int) -> Bool {
             if cached.count != count {
                 cached = [Bool](repeating: false, count: count)
-                if let key, let stored = preloaded ?? cache?.load(key) {
+                if let key, let stored = preloaded.map(EntryBytes.init) ?? load(key) {
                     entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
                     if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
                         for f in e.image.functions { cached[f.index] = true }

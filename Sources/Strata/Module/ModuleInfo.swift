@@ -106,9 +106,11 @@ struct FunctionBody: Sendable {
     var bodyOffset: Int
 }
 
+/// A custom section: its name and where its payload lies in the module's bytes (not copied:
+/// debug information can be most of a module, and nothing reads it at creation).
 struct CustomSection: Sendable {
     var name: String
-    var bytes: [UInt8]
+    var payload: Range<Int>
 }
 
 struct ModuleInfo: Sendable {
