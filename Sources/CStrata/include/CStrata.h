@@ -51,7 +51,9 @@ typedef struct StrataTailCall {
     uint64_t slots[2 * STRATA_MAX_PARAMS]; // offset 16: the arguments, 16-byte slots
 } StrataTailCall;
 
-/// The per-instance VM context: one block reached through one pointer.
+/// The per-instance VM context: one block reached through one pointer. The page before it (in
+/// the same mapping) is its interrupt page: read-only, unreadable while an interrupt is pending,
+/// read by compiled code at loop headers (docs/ARCHITECTURE.md, Interruption).
 typedef struct StrataVMContext {
     StrataMemoryDefinition *memory0;     // offset 0: memory 0 (NULL when the module has none)
     uint64_t **globals;                  // offset 8: one cell pointer per global (imports included)

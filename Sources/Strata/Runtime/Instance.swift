@@ -1,4 +1,9 @@
 import CStrata
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An instance of a module in a store, as the embedder holds it. The handle keeps its store
 /// alive; the store owns the instance's runtime state, which function references in shared
@@ -402,11 +407,29 @@ public final class Linker {
 
 /// The memory of an instance's VM context and what follows it: freed when neither the instance
 /// nor any of its defined globals (which the host or other instances may hold longer) is left.
+/// An instance's VM context and what follows it (zeroed), in a mapping of its own whose first
+/// page is the context's interrupt page (`VMContextLayout.interruptPage`): read-only, never
+/// written, made unreadable while an interrupt is pending (`InterruptHandle`).
 final class InstanceStorage {
     let base: UnsafeMutableRawPointer
+    private let mapping: UnsafeMutableRawPointer
+    private let mappingBytes: Int
+
     init(byteCount: Int) {
-        base = .allocate(byteCount: max(byteCount, 16), alignment: 16)
-        base.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 16))
+        let page = VMContextLayout.interruptPageBytes
+        mappingBytes = page + (max(byteCount, 16) + page - 1) / page * page
+        guard let p = mmap(nil, mappingBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            fatalError("cannot map \(mappingBytes) bytes for a VM context")
+        }
+        mapping = p
+        base = p + page
+        _ = mprotect(p, page, PROT_READ)
     }
-    deinit { base.deallocate() }
+    deinit { munmap(mapping, mappingBytes) }
+
+    /// Makes a VM context's interrupt page unreadable (an interrupt is pending) or readable.
+    static func setInterruptPage(of vmctx: UnsafeMutablePointer<StrataVMContext>, pending: Bool) {
+        let page = UnsafeMutableRawPointer(vmctx) + Int(VMContextLayout.interruptPage)
+        _ = mprotect(page, VMContextLayout.interruptPageBytes, pending ? PROT_NONE : PROT_READ)
+    }
 }

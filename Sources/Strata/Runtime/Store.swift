@@ -11,11 +11,13 @@ import Darwin
 ///
 /// The interpreter polls the flag. Compiled code does not read it: an interrupt also sets the
 /// stack limit of every VM context of the store to the top of the address space, so the
-/// stack-limit check compiled code makes anyway (at entry and at loop headers) fails, and the
-/// trap is reported as "interrupted" while the flag is set (V8's stack guard works the same
-/// way). Clearing the flag puts the thread's real limit back. One lock orders the three
-/// writers (interrupt, clear, a new thread's limit), so a limit is never restored over a
-/// pending interrupt.
+/// stack-limit check compiled code makes anyway at function entry fails, and the trap is
+/// reported as "interrupted" while the flag is set (V8's stack guard works the same way); and
+/// it makes each VM context's interrupt page unreadable, so the read compiled code makes at
+/// every loop header faults at a trap site of kind "interrupted" (HotSpot's safepoint polls
+/// work the same way). Clearing the flag puts the thread's real limit back and the pages'
+/// read access. One lock orders the three writers (interrupt, clear, a new thread's limit),
+/// so a limit is never restored over a pending interrupt.
 public final class InterruptHandle: @unchecked Sendable {
     let flag: UnsafeMutablePointer<UInt32>
     private struct Contexts {
@@ -34,7 +36,10 @@ public final class InterruptHandle: @unchecked Sendable {
     public func interrupt() {
         contexts.withLock { c in
             strata_store_interrupt(flag, 1)
-            for v in c.vmctxs { strata_store_stack_limit(v, UInt64.max) }
+            for v in c.vmctxs {
+                strata_store_stack_limit(v, UInt64.max)
+                InstanceStorage.setInterruptPage(of: v, pending: true)
+            }
         }
     }
 
@@ -45,7 +50,10 @@ public final class InterruptHandle: @unchecked Sendable {
     func clear() {
         contexts.withLock { c in
             strata_store_interrupt(flag, 0)
-            for v in c.vmctxs { strata_store_stack_limit(v, c.limit) }
+            for v in c.vmctxs {
+                strata_store_stack_limit(v, c.limit)
+                InstanceStorage.setInterruptPage(of: v, pending: false)
+            }
         }
     }
 
@@ -64,6 +72,7 @@ public final class InterruptHandle: @unchecked Sendable {
         contexts.withLock { c in
             c.vmctxs.append(vmctx)
             strata_store_stack_limit(vmctx, isSet ? UInt64.max : c.limit)
+            if isSet { InstanceStorage.setInterruptPage(of: vmctx, pending: true) }
         }
     }
 

@@ -16,6 +16,11 @@ enum VMContextLayout {
     static let tailCall = Int32(MemoryLayout<StrataVMContext>.offset(of: \.tailCall)!)
     static let memory0Base = Int32(MemoryLayout<StrataVMContext>.offset(of: \.memory0Base)!)
 
+    /// The interrupt page: the page right before every VM context (`InstanceStorage`), readable
+    /// while no interrupt is pending and unreadable while one is, so a loop polls with one read.
+    static let interruptPageBytes = 4096
+    static let interruptPage = Int32(-interruptPageBytes)
+
     /// An instance's VM context is followed, in the same allocation, by the cells of the
     /// module's defined globals (16 bytes each, in index order) and then the references of its
     /// defined functions (`StrataFuncRef`, in index order), so compiled code reaches a defined

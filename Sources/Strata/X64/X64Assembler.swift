@@ -236,6 +236,8 @@ struct X64Assembler {
         }
     }
     mutating func test(_ w: Width, _ a: Reg, _ b: Reg) { opRR(nil, w: w == .w64, [0x85], reg: b.code, rm: a.code) }
+    /// test [m], r: reads memory (and may fault), writes only the flags.
+    mutating func test(_ w: Width, _ m: Mem, _ r: Reg) { opRM(nil, w: w == .w64, [0x85], reg: r.code, m) }
     mutating func imul(_ w: Width, _ dst: Reg, _ src: Reg) { opRR(nil, w: w == .w64, [0x0F, 0xAF], reg: dst.code, rm: src.code) }
     mutating func imul(_ w: Width, _ dst: Reg, _ src: Reg, imm: Int32) {
         if let i8 = Int8(exactly: imm) {
