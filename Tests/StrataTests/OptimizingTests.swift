@@ -285,9 +285,9 @@ import WAT
         }
     }
 
-    /// Constants of 4 and 8 bytes are stored as the instruction's immediate (8 bytes when they
-    /// are 32-bit values sign-extended), the others through a register; the trap site is the
-    /// store's either way.
+    /// Constants of 1, 4 and 8 bytes are stored as the instruction's immediate (8 bytes when
+    /// they are 32-bit values sign-extended; 1 byte truncated), the others through a register;
+    /// the trap site is the store's either way.
     @Test func constantStoresUseImmediates() throws {
         let wat = """
             (module (memory 1)
@@ -297,9 +297,15 @@ import WAT
                 (i64.store offset=16 (local.get 0) (i64.const 0x1_0000_0000))
                 (i64.store32 offset=24 (local.get 0) (i64.const 0x7_8000_0001))
                 (i32.store16 offset=28 (local.get 0) (i32.const 0x12345))
+                (i32.store8 offset=30 (local.get 0) (i32.const 0x1A5))
+                (i64.store8 offset=31 (local.get 0) (i64.const -1))
                 (i64.add (i64.add (i64.load (local.get 0)) (i64.load offset=8 (local.get 0)))
                   (i64.add (i64.load offset=16 (local.get 0)) (i64.load offset=24 (local.get 0))))))
             """
+        let module = try Module(engine: Self.machineCodeEngine(), bytes: try wat2wasm(wat))
+        let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+        #expect(lines.contains { $0.hasPrefix("mov byte ptr") && $0.hasSuffix(", -0x5b") }, "\(lines)")  // 0x1A5 -> 0xA5
+        #expect(lines.contains { $0.hasPrefix("mov byte ptr") && $0.hasSuffix(", -0x1") }, "\(lines)")
         let interpreter = try instantiate(wat).1
         let optimized = try compiled(wat)
         for address: Int32 in [0, 8, 100] {

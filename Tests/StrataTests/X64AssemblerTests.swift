@@ -35,6 +35,9 @@ import Testing
         add("mov word ptr [rax + 0x2], dx") { $0.store16(Mem(.rax, 2), .rdx) }
         add("mov qword ptr [rsp + 0x8], -0x1") { $0.storeImm(.w64, Mem(.rsp, 8), -1) }
         add("mov dword ptr [rdi], 0x12345") { $0.storeImm(.w32, Mem(.rdi), 0x12345) }
+        add("mov byte ptr [r15 + rax + 0x8], 0x14") { $0.storeImm8(Mem(.r15, index: .rax, 8), 0x14) }
+        add("mov byte ptr [r12], -0x1") { $0.storeImm8(Mem(.r12), 0xFF) }
+        add("test dword ptr [r14 - 0x1000], eax") { $0.test(.w32, Mem(.r14, -4096), .rax) }
         add("movzx eax, byte ptr [r15 + rax + 0x3]") { $0.loadZX8(.rax, Mem(.r15, index: .rax, 3)) }
         add("movzx ecx, word ptr [rdx]") { $0.loadZX16(.rcx, Mem(.rdx)) }
         add("movsx eax, byte ptr [rcx]") { $0.loadSX8(.w32, .rax, Mem(.rcx)) }

@@ -186,6 +186,8 @@ struct X64Assembler {
     mutating func storeImm(_ w: Width, _ m: Mem, _ value: Int32) {
         opRM(nil, w: w == .w64, [0xC7], reg: 0, m); u32(UInt32(bitPattern: value))
     }
+    /// mov byte [m], imm8.
+    mutating func storeImm8(_ m: Mem, _ value: UInt8) { opRM(nil, w: false, [0xC6], reg: 0, m); byte(value) }
     /// Zero-extending and sign-extending loads of 8/16/32 bits into a 32- or 64-bit register.
     mutating func loadZX8(_ dst: Reg, _ m: Mem) { opRM(nil, w: false, [0x0F, 0xB6], reg: dst.code, m) }
     mutating func loadZX16(_ dst: Reg, _ m: Mem) { opRM(nil, w: false, [0x0F, 0xB7], reg: dst.code, m) }

@@ -713,7 +713,14 @@ extension X64Lowering {
             return
         }
         let mm = address(of: inst)
-        // A constant of 4 or 8 bytes (sign-extended from 32 bits) is the store's immediate.
+        // A constant of 1, 4 or 8 bytes (sign-extended from 32 bits) is the store's immediate (a
+        // type tag, a flag, a zeroed field: C code stores such constants often). Not 2 bytes: a
+        // 16-bit immediate after the operand-size prefix stalls Intel's decoders.
+        if let bits = f.constant(inst.b), access.width == 1 {
+            m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
+            asm.storeImm8(mm, UInt8(truncatingIfNeeded: bits))
+            return
+        }
         if let bits = f.constant(inst.b), access.width >= 4,
            let value = access.width == 4 ? Int32(truncatingIfNeeded: bits) : Int32(exactly: Int64(bitPattern: bits)) {
             m.faultSite(.memoryOutOfBounds, offset: Int(inst.offset))
