@@ -84,7 +84,7 @@ final class InstanceRuntime {
         let fCount = info.functionCount
         let definedGlobals = info.globals.count, definedFunctions = info.functionTypeIndices.count
         // (Room for one reference at least: `ownRefs` is bound for one when there are none.)
-        storage = InstanceStorage(byteCount: VMContextLayout.instanceBytes(definedGlobals: definedGlobals, definedFunctions: max(definedFunctions, 1)))
+        storage = try InstanceStorage(byteCount: VMContextLayout.instanceBytes(definedGlobals: definedGlobals, definedFunctions: max(definedFunctions, 1)))
         vmctx = storage.base.bindMemory(to: StrataVMContext.self, capacity: 1)
         vmctx.initialize(to: StrataVMContext())
         functionRefs = .allocate(capacity: max(fCount, 1))
@@ -405,21 +405,21 @@ public final class Linker {
     }
 }
 
-/// The memory of an instance's VM context and what follows it: freed when neither the instance
-/// nor any of its defined globals (which the host or other instances may hold longer) is left.
-/// An instance's VM context and what follows it (zeroed), in a mapping of its own whose first
-/// page is the context's interrupt page (`VMContextLayout.interruptPage`): read-only, never
-/// written, made unreadable while an interrupt is pending (`InterruptHandle`).
+/// The memory of an instance's VM context and what follows it (zeroed): freed when neither the
+/// instance nor any of its defined globals (which the host or other instances may hold longer)
+/// is left. A mapping of its own whose first page is the context's interrupt page
+/// (`VMContextLayout.interruptPage`): read-only, never written, made unreadable while an
+/// interrupt is pending (`InterruptHandle`, which a store detaches before its instances go).
 final class InstanceStorage {
     let base: UnsafeMutableRawPointer
     private let mapping: UnsafeMutableRawPointer
     private let mappingBytes: Int
 
-    init(byteCount: Int) {
+    init(byteCount: Int) throws(WasmError) {
         let page = VMContextLayout.interruptPageBytes
         mappingBytes = page + (max(byteCount, 16) + page - 1) / page * page
         guard let p = mmap(nil, mappingBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
-            fatalError("cannot map \(mappingBytes) bytes for a VM context")
+            throw WasmError(.uninstantiable, "cannot map \(mappingBytes) bytes for the instance's VM context")
         }
         mapping = p
         base = p + page
