@@ -25,6 +25,12 @@ swift build -c release --product strata
 echo "== The interpreter's threaded handlers: generated from the dispatch switch, each with its operation inlined and a dispatch of its own"
 python3 Utilities/generate_threaded_dispatch.py --check
 python3 Utilities/check_threaded_dispatch.py .build/release/strata
+echo "== The demo (README's main job): the interpreter, the baseline tier and tiered mode agree"
+demo_out=$(.build/release/strata demo)
+for line in "by the interpreter" "baseline JIT:" "tiered (the default):"; do
+    grep -q "$line" <<< "$demo_out" || { echo "error: the demo printed no \"$line\" line:"; echo "$demo_out"; exit 1; }
+done
+
 echo "== The pair profile that superinstructions are chosen from (strata run --pair-profile)"
 pairs_dir=$(mktemp -d)
 cat > "$pairs_dir/loop.wat" <<'WAT'

@@ -115,7 +115,10 @@ struct Demo: ParsableCommand {
     var file: String = "Benchmarks/programs/mandelbrot.wasm"
 
     func run() throws {
-        let engine = Engine()
+        // The interpreter alone first (the default engine is tiered: it would move the long
+        // loop into compiled code by on-stack replacement), then the baseline tier alone, then
+        // the default tiered mode.
+        let engine = Engine(configuration: .with(tier: .interpreter))
         do {
             let loadStart = DispatchTime.now().uptimeNanoseconds
             let module = try Module(engine: engine, bytes: try loadModuleBytes(file))
@@ -145,6 +148,16 @@ struct Demo: ParsableCommand {
             print(format("baseline JIT: compiled in %.2f ms; %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
                          compileTime, jitInside, jitElapsed, elapsed / jitElapsed))
             if jitInside != inside { fail("the tiers disagree: \(inside) vs \(jitInside)") }
+            // The default: tiered mode (interpreter, then baseline and optimized code).
+            let tieredEngine = Engine()
+            let tieredModule = try Module(engine: tieredEngine, bytes: try loadModuleBytes(file))
+            let tieredInstance = try Store(engine: tieredEngine).instantiate(tieredModule)
+            let tieredStart = DispatchTime.now().uptimeNanoseconds
+            let tieredInside = try tieredInstance.function("run")!.callI32()
+            let tieredElapsed = Double(DispatchTime.now().uptimeNanoseconds - tieredStart) / 1e9
+            print(format("tiered (the default): %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
+                         tieredInside, tieredElapsed, elapsed / tieredElapsed))
+            if tieredInside != inside { fail("the tiers disagree: \(inside) vs \(tieredInside)") }
         } catch {
             fail("\(file): \(error)")
         }
