@@ -136,31 +136,31 @@ struct Demo: ParsableCommand {
             let inside = try count.callI32()
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             print(format("module loaded and validated in %.2f ms; %d of 76800 points inside (1000 iterations), computed in %.3f s by the interpreter", loadTime, inside, elapsed))
-            // The same computation compiled by the baseline tier.
-            let jitEngine = Engine(configuration: .with(tier: .baseline))
-            let compileStart = DispatchTime.now().uptimeNanoseconds
-            let compiled = try Module(engine: jitEngine, bytes: try loadModuleBytes(file))
-            let jitInstance = try Store(engine: jitEngine).instantiate(compiled)
-            let compileTime = Double(DispatchTime.now().uptimeNanoseconds - compileStart) / 1e6
-            let jitStart = DispatchTime.now().uptimeNanoseconds
-            let jitInside = try jitInstance.function("run")!.callI32()
-            let jitElapsed = Double(DispatchTime.now().uptimeNanoseconds - jitStart) / 1e9
+            // The same computation by the baseline tier alone, then in the default tiered mode.
+            let baseline = try Self.time(file, engine: Engine(configuration: .with(tier: .baseline)))
             print(format("baseline JIT: compiled in %.2f ms; %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
-                         compileTime, jitInside, jitElapsed, elapsed / jitElapsed))
-            if jitInside != inside { fail("the tiers disagree: \(inside) vs \(jitInside)") }
-            // The default: tiered mode (interpreter, then baseline and optimized code).
-            let tieredEngine = Engine()
-            let tieredModule = try Module(engine: tieredEngine, bytes: try loadModuleBytes(file))
-            let tieredInstance = try Store(engine: tieredEngine).instantiate(tieredModule)
-            let tieredStart = DispatchTime.now().uptimeNanoseconds
-            let tieredInside = try tieredInstance.function("run")!.callI32()
-            let tieredElapsed = Double(DispatchTime.now().uptimeNanoseconds - tieredStart) / 1e9
+                         baseline.creationMs, baseline.inside, baseline.seconds, elapsed / baseline.seconds))
+            let tiered = try Self.time(file, engine: Engine())
             print(format("tiered (the default): %d points inside, computed in %.3f s (%.1fx the interpreter's speed)",
-                         tieredInside, tieredElapsed, elapsed / tieredElapsed))
-            if tieredInside != inside { fail("the tiers disagree: \(inside) vs \(tieredInside)") }
+                         tiered.inside, tiered.seconds, elapsed / tiered.seconds))
+            for other in [baseline.inside, tiered.inside] where other != inside {
+                fail("the tiers disagree: \(inside) vs \(other)")
+            }
         } catch {
             fail("\(file): \(error)")
         }
+    }
+
+    /// Creates `file`'s module on `engine` and runs its `run` export once: the module's creation
+    /// time (compilation included), the count and the run's time.
+    static func time(_ file: String, engine: Engine) throws -> (creationMs: Double, inside: Int32, seconds: Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+        let instance = try Store(engine: engine).instantiate(module)
+        let created = DispatchTime.now().uptimeNanoseconds
+        let inside = try instance.function("run")!.callI32()
+        let done = DispatchTime.now().uptimeNanoseconds
+        return (Double(created - start) / 1e6, inside, Double(done - created) / 1e9)
     }
 }
 
