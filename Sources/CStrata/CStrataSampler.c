@@ -125,8 +125,10 @@ static void sampleHandler(int sig, siginfo_t *info, void *context) {
     // native stack position of activation k.
     const void *st = layout.execState;
     const char *frames = (const char *)readWord(st, layout.framesOffset);
-    intptr_t frameCount = (intptr_t)readWord(st, layout.frameCountOffset);
-    intptr_t frameLimit = (intptr_t)readWord(st, layout.frameLimitOffset);
+    const char *frameTop = (const char *)readWord(st, layout.frameTopOffset);
+    const char *frameEnd = (const char *)readWord(st, layout.frameEndOffset);
+    intptr_t frameCount = frameTop >= frames ? (intptr_t)((uintptr_t)(frameTop - frames) / layout.frameStride) : -1;
+    intptr_t frameLimit = frameEnd >= frames ? (intptr_t)((uintptr_t)(frameEnd - frames) / layout.frameStride) : 0;
     const uintptr_t *markers = (const uintptr_t *)readWord(st, layout.markersOffset);
     intptr_t markerCount = (intptr_t)readWord(st, layout.markerCountOffset);
     if (frameCount < 0 || frameCount > frameLimit + 1) frameCount = 0;

@@ -375,6 +375,43 @@ import WAT
         #expect(trap.message == "interrupted")
     }
 
+    /// Interpreted calls see an interrupt through the call limit (`ExecState.callLimit`, 0 while
+    /// one is pending), in the same compare as the value stack's end: recursion without loops
+    /// stops, a pending interrupt stops the next call only, and once it is reported the limit
+    /// is back (deep recursion is "call stack exhausted", calls run), twice over.
+    @Test func interruptStopsInterpretedRecursion() throws {
+        var c = EngineConfiguration()
+        c.tier = .interpreter
+        let (store, instance) = try instantiate("""
+            (module
+              (func $fib (export "fib") (param i64) (result i64)
+                (if (result i64) (i64.lt_u (local.get 0) (i64.const 2)) (then (local.get 0))
+                  (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
+                                 (call $fib (i64.sub (local.get 0) (i64.const 2)))))))
+              (func $deep (export "deep") (param i32) (result i32)
+                (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))
+            """, engine: Engine(configuration: c))
+        let fib = instance.function("fib")!, deep = instance.function("deep")!
+        let st = store.execState()
+        let stackEnd = UInt(bitPattern: st.pointee.stackEnd)
+        #expect(st.pointee.callLimit == stackEnd)
+        for _ in 0..<2 {
+            let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+            defer { timer.cancel() }
+            let t = try #require(thrownError { _ = try fib.call([.i64(90)]) } as? Trap)  // years, uninterrupted
+            #expect(t.kind == .interrupted)
+            #expect(try fib.call([.i64(20)]) == [.i64(6765)])
+            #expect((thrownError { _ = try deep.call([.i32(0)]) } as? Trap)?.kind == .callStackExhausted)
+        }
+        // Reported: the fast path is open again (the slow path would give the same results).
+        #expect(st.pointee.callLimit == stackEnd)
+        store.interrupt()
+        #expect(st.pointee.callLimit == 0)
+        #expect((thrownError { _ = try fib.call([.i64(3)]) } as? Trap)?.kind == .interrupted)
+        #expect(st.pointee.callLimit == stackEnd)
+        #expect(try fib.call([.i64(10)]) == [.i64(55)])
+    }
+
     @Test func hotnessCountsCallsAndBackEdges() throws {
         let m = try module("""
             (module

@@ -77,6 +77,15 @@ static inline void strata_store_stack_limit(StrataVMContext *vmctx, uint64_t lim
     __atomic_store_n(&vmctx->stackLimit, limit, __ATOMIC_RELAXED);
 }
 
+/// The interpreter's call limit (`ExecState.callLimit`): written by any thread for an
+/// interrupt, read by the thread running the store.
+static inline uintptr_t strata_load_call_limit(const uintptr_t *limit) {
+    return __atomic_load_n(limit, __ATOMIC_RELAXED);
+}
+static inline void strata_store_call_limit(uintptr_t *limit, uintptr_t value) {
+    __atomic_store_n(limit, value, __ATOMIC_RELAXED);
+}
+
 /// Read the interrupt flag with acquire semantics.
 static inline uint32_t strata_load_interrupt(const volatile uint32_t *flag) {
     return __atomic_load_n(flag, __ATOMIC_ACQUIRE);

@@ -13,8 +13,8 @@
 typedef struct StrataSamplerLayout {
     const void *execState;
     size_t framesOffset;          // CallFrame *frames
-    size_t frameCountOffset;      // intptr_t frameCount
-    size_t frameLimitOffset;      // intptr_t frameLimit
+    size_t frameTopOffset;        // CallFrame *frameTop (one past the top record)
+    size_t frameEndOffset;        // CallFrame *frameEnd (the records a call may fill end here)
     size_t currentOffset;         // FunctionCode *current
     size_t vmctxOffset;           // StrataVMContext *vmctx
     size_t markersOffset;         // uintptr_t *activationMarkers

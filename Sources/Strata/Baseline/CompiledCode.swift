@@ -89,7 +89,7 @@ final class CompiledCode: @unchecked Sendable {
                 constWords: i.pointee.constWords,
                 definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
                 tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),
-                osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount))
+                osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount).withEntryFlags())
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }

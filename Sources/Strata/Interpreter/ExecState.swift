@@ -59,6 +59,17 @@ struct FunctionCode {
     /// code index; nil for none.
     var loopHeaders: UnsafePointer<Int32>? = nil
     var loopHeaderCount = 0
+    /// Nonzero when an interpreted call cannot take `enterFunction`'s fast path for this
+    /// record: compiled code, or a frame image over `smallFrameImageWords` (one compare for
+    /// both; `withEntryFlags` sets it).
+    var slowEntry: UInt32 = 0
+
+    /// This record with `slowEntry` set from its kind and image.
+    func withEntryFlags() -> FunctionCode {
+        var r = self
+        r.slowEntry = kind != 0 || imageWords > smallFrameImageWords ? 1 : 0
+        return r
+    }
 }
 
 /// A frame of the interpreter's control stack.
@@ -79,9 +90,15 @@ struct ExecState {
     var memSize: UInt64
     /// One past the last usable value-stack slot.
     var stackEnd: FramePointer
+    /// What a call's fast path checks a new frame's end against (`enterFunction`): `stackEnd`'s
+    /// address while no interrupt is pending, 0 while one is (`InterruptHandle` writes it from
+    /// any thread; relaxed atomics), so one compare sees both a full stack and an interrupt.
+    var callLimit: UInt
+    /// The control stack: call records from `frames` up to `frameTop` (the next free one);
+    /// `frameEnd` is the first a call may not fill (`frameLimit` records).
     var frames: UnsafeMutablePointer<CallFrame>
-    var frameCount: Int
-    var frameLimit: Int
+    var frameTop: UnsafeMutablePointer<CallFrame>
+    var frameEnd: UnsafeMutablePointer<CallFrame>
     /// The function whose frame is on top.
     var current: UnsafeMutablePointer<FunctionCode>?
     var trap: TrapKind
@@ -119,6 +136,13 @@ struct ExecState {
     var activationMarkers: UnsafeMutablePointer<UInt>
     var activationCount = 0
     var activationCapacity: Int
+
+    /// The number of call records (the depth of the control stack).
+    var frameCount: Int {
+        @inline(__always) get { frameTop - frames }
+        @inline(__always) set { frameTop = frames + newValue }
+    }
+    var frameLimit: Int { frameEnd - frames }
 
     @inline(__always)
     mutating func reloadMemory() {

@@ -14,7 +14,9 @@ import CStrata
 /// The common case — interpreted callee, room on both stacks, no interrupt, the tier-up
 /// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line
 /// code without calls; everything else goes to one out-of-line call (`enterFunctionSlowly`),
-/// so a handler that inlines this saves no registers on its fast path.
+/// so a handler that inlines this saves no registers on its fast path. Four compares: the
+/// record's `slowEntry` (compiled code or a large image), the new frame's end against
+/// `callLimit` (a full value stack, or an interrupt), the control stack's top, the hotness.
 @inline(__always)
 func enterFunction(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
@@ -23,14 +25,14 @@ func enterFunction(
     // Fields one by one: the record's hotness is written by other threads (relaxed atomics).
     let hotness = strata_hotness_count(&fc.pointee.hotness) &+ st.pointee.callWeight
     guard _fastPath(
-        fc.pointee.kind == 0 && newFP + fc.pointee.frameWords <= st.pointee.stackEnd
-            && st.pointee.frameCount < st.pointee.frameLimit && strata_load_interrupt(st.pointee.interrupt) == 0
-            && hotness < strata_hotness_threshold(&fc.pointee.hotness) && fc.pointee.imageWords <= smallFrameImageWords)
+        fc.pointee.slowEntry == 0
+            && UInt(bitPattern: newFP + fc.pointee.frameWords) <= strata_load_call_limit(&st.pointee.callLimit)
+            && st.pointee.frameTop < st.pointee.frameEnd && hotness < strata_hotness_threshold(&fc.pointee.hotness))
     else {
         return enterFunctionSlowly(st, fc, newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
     }
     strata_hotness_set_count(&fc.pointee.hotness, hotness)
-    pushCallRecord(st, returnPC: returnPC)
+    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP)
     initializeSmallFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     makeCurrent(st, fc, fp: newFP, vmctx: calleeVM)
     return (fc.pointee.code, newFP)
@@ -47,11 +49,11 @@ func enterFunctionSlowly(
     if fc.pointee.kind != 0 {
         return (callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc), callerFP)
     }
-    if newFP + fc.pointee.frameWords > st.pointee.stackEnd || st.pointee.frameCount >= st.pointee.frameLimit {
+    if newFP + fc.pointee.frameWords > st.pointee.stackEnd || st.pointee.frameTop >= st.pointee.frameEnd {
         return (trap(st, .callStackExhausted, pc), callerFP)
     }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { return (trap(st, .interrupted, pc), callerFP) }
-    pushCallRecord(st, returnPC: returnPC)
+    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP)
     initializeFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
@@ -61,13 +63,16 @@ func enterFunctionSlowly(
 }
 
 /// Saves the caller's state (where to return, its frame, instance and function) on the control
-/// stack; the caller has checked there is room.
+/// stack; the caller has checked there is room. `callerFP` is the state's `fp`, passed in a
+/// register: reading it back together with the neighbouring `vmctx` (the compiler merges the
+/// two loads into one 16-byte load) would wait for the 8-byte store of `fp` the last call or
+/// return made, which cannot be forwarded to a wider load.
 @inline(__always)
-func pushCallRecord(_ st: StatePointer, returnPC: CodePointer?) {
-    let level = st.pointee.frameCount
-    st.pointee.frames[level] = CallFrame(
-        returnPC: returnPC, fp: st.pointee.fp, vmctx: st.pointee.vmctx, function: st.pointee.current)
-    st.pointee.frameCount = level &+ 1
+func pushCallRecord(_ st: StatePointer, returnPC: CodePointer?, callerFP: FramePointer) {
+    assert(callerFP == st.pointee.fp, "the caller's frame is the state's")
+    let top = st.pointee.frameTop
+    top.initialize(to: CallFrame(returnPC: returnPC, fp: callerFP, vmctx: st.pointee.vmctx, function: st.pointee.current))
+    st.pointee.frameTop = top + 1
 }
 
 /// Makes `fc`'s new frame the current one (with its instance's memory when the instance changes).
@@ -194,7 +199,8 @@ func callCompiled(
 
 @inline(__always)
 func functionCode(_ slot: UnsafePointer<UnsafeRawPointer?>) -> UnsafeMutablePointer<FunctionCode> {
-    UnsafeMutableRawPointer(mutating: strata_load_entry(slot)!).assumingMemoryBound(to: FunctionCode.self)
+    // Every slot holds a record from the module's creation on (a stub before translation).
+    UnsafeMutableRawPointer(mutating: strata_load_entry(slot).unsafelyUnwrapped).assumingMemoryBound(to: FunctionCode.self)
 }
 
 /// Calls what a function reference names: Wasm code of any instance, or a host function.
@@ -266,8 +272,9 @@ func leaveForTailCall(_ st: StatePointer, _ fp: FramePointer, argBase: Int, word
     if fp + max(frameWords, words) > st.pointee.stackEnd { _ = trap(st, .callStackExhausted, pc); return nil }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { _ = trap(st, .interrupted, pc); return nil }
     UnsafeMutableRawPointer(fp).copyMemory(from: UnsafeRawPointer(fp + argBase), byteCount: words &* 8)
-    st.pointee.frameCount -= 1
-    let frame = st.pointee.frames[st.pointee.frameCount]
+    let top = st.pointee.frameTop - 1
+    st.pointee.frameTop = top
+    let frame = top.pointee
     st.pointee.fp = frame.fp
     st.pointee.current = frame.function
     if frame.vmctx != st.pointee.vmctx {
@@ -340,9 +347,9 @@ func locateTrapAfterTailCall(_ st: StatePointer, _ next: CodePointer?, frame: Ca
 
 /// []: results are already in slots 0..<n of the frame.
 @inline(__always) func opReturn(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let level = st.pointee.frameCount &- 1
-    st.pointee.frameCount = level
-    let frame = st.pointee.frames[level]
+    let top = st.pointee.frameTop - 1
+    st.pointee.frameTop = top
+    let frame = top.pointee
     st.pointee.fp = frame.fp
     st.pointee.current = frame.function
     if frame.vmctx != st.pointee.vmctx {

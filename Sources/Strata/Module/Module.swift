@@ -266,7 +266,7 @@ public final class Module: @unchecked Sendable {
                 functionIndex: stub.pointee.functionIndex, code: f.code, frameWords: f.frameWords,
                 paramWords: f.paramWords, localWords: f.localWords, resultWords: f.resultWords,
                 frameImage: f.frameImage, imageWords: f.imageWords, imageStart: f.imageStart, constWords: f.constCount, definedIndex: index,
-                loopHeaders: UnsafePointer(f.loopHeaders), loopHeaderCount: f.loopHeaderCount))
+                loopHeaders: UnsafePointer(f.loopHeaders), loopHeaderCount: f.loopHeaderCount).withEntryFlags())
             // Tiering goes on from where the stub's counters stand (the first call counted
             // there; its threshold may be out of reach already: queued).
             record.pointee.hotness = StrataHotness(

@@ -45,7 +45,7 @@ public final class GuestProfiler {
         func frameOffset(_ path: PartialKeyPath<CallFrame>) -> Int { MemoryLayout<CallFrame>.offset(of: path)! }
         var layout = StrataSamplerLayout(
             execState: UnsafeRawPointer(st),
-            framesOffset: offset(\.frames), frameCountOffset: offset(\.frameCount), frameLimitOffset: offset(\.frameLimit),
+            framesOffset: offset(\.frames), frameTopOffset: offset(\.frameTop), frameEndOffset: offset(\.frameEnd),
             currentOffset: offset(\.current), vmctxOffset: offset(\.vmctx),
             markersOffset: offset(\.activationMarkers), markerCountOffset: offset(\.activationCount),
             frameStride: MemoryLayout<CallFrame>.stride, frameReturnPCOffset: frameOffset(\.returnPC),

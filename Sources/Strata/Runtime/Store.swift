@@ -24,6 +24,9 @@ public final class InterruptHandle: @unchecked Sendable {
         var vmctxs: [UnsafeMutablePointer<StrataVMContext>] = []
         /// The stack limit of the thread running the store (0: none yet).
         var limit: UInt64 = 0
+        /// The interpreter's call limit (`ExecState.callLimit`) and its value while no
+        /// interrupt is pending; nil before the store's execution state exists.
+        var interpreterLimit: (field: UnsafeMutablePointer<UInt>, value: UInt)? = nil
     }
     private let contexts = Locked(Contexts())
 
@@ -36,6 +39,7 @@ public final class InterruptHandle: @unchecked Sendable {
     public func interrupt() {
         contexts.withLock { c in
             strata_store_interrupt(flag, 1)
+            if let l = c.interpreterLimit { strata_store_call_limit(l.field, 0) }
             for v in c.vmctxs {
                 strata_store_stack_limit(v, UInt64.max)
                 InstanceStorage.setInterruptPage(of: v, pending: true)
@@ -50,6 +54,7 @@ public final class InterruptHandle: @unchecked Sendable {
     func clear() {
         contexts.withLock { c in
             strata_store_interrupt(flag, 0)
+            if let l = c.interpreterLimit { strata_store_call_limit(l.field, l.value) }
             for v in c.vmctxs {
                 strata_store_stack_limit(v, c.limit)
                 InstanceStorage.setInterruptPage(of: v, pending: false)
@@ -76,8 +81,23 @@ public final class InterruptHandle: @unchecked Sendable {
         }
     }
 
+    /// The interpreter's call limit of the store's execution state: 0 while an interrupt is
+    /// pending (every call then takes the slow path, which sees the flag), `field`'s value
+    /// otherwise.
+    func attachInterpreter(_ field: UnsafeMutablePointer<UInt>) {
+        contexts.withLock { c in
+            c.interpreterLimit = (field, strata_load_call_limit(field))
+            if isSet { strata_store_call_limit(field, 0) }
+        }
+    }
+
     /// The store is going away (the handle may outlive it in another thread's hands).
-    func detachAll() { contexts.withLock { $0.vmctxs.removeAll() } }
+    func detachAll() {
+        contexts.withLock {
+            $0.vmctxs.removeAll()
+            $0.interpreterLimit = nil
+        }
+    }
 }
 
 /// Owns instances, host functions and the execution state. A store is used by one thread at
@@ -193,7 +213,9 @@ public final class Store {
         let s = UnsafeMutablePointer<ExecState>.allocate(capacity: 1)
         s.initialize(to: ExecState(
             fp: base, vmctx: idleContext, memBase: nil, memSize: 0, stackEnd: base + words,
-            frames: frames.assumingMemoryBound(to: CallFrame.self), frameCount: 0, frameLimit: frameCount - 1,
+            callLimit: UInt(bitPattern: base + words), frames: frames.assumingMemoryBound(to: CallFrame.self),
+            frameTop: frames.assumingMemoryBound(to: CallFrame.self),
+            frameEnd: frames.assumingMemoryBound(to: CallFrame.self) + (frameCount - 1),
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
             store: Unmanaged.passUnretained(self), reentryTop: base,
             compiledEntry: engine.configuration.tier == .interpreter ? nil : (try? JITRuntime.shared.get())?.entry,
@@ -206,6 +228,8 @@ public final class Store {
             s.pointee.chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ 0x05E5_05E5) }
         }
         state = s
+        interruptHandle.attachInterpreter(
+            (UnsafeMutableRawPointer(s) + MemoryLayout<ExecState>.offset(of: \.callLimit)!).assumingMemoryBound(to: UInt.self))
         return OpaquePointer(s)
     }
 
