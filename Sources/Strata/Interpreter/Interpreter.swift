@@ -29,7 +29,7 @@ func enterFunction(
             && UInt(bitPattern: newFP + fc.pointee.frameWords) <= strata_load_call_limit(&st.pointee.callLimit)
             && st.pointee.frameTop < st.pointee.frameEnd && hotness < strata_hotness_threshold(&fc.pointee.hotness))
     else {
-        return enterFunctionSlowly(st, fc, newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
+        return enterFunctionSlowly(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
     }
     strata_hotness_set_count(&fc.pointee.hotness, hotness)
     pushCallRecord(st, returnPC: returnPC, callerFP: callerFP)
@@ -40,12 +40,14 @@ func enterFunction(
 
 /// `enterFunction` when its fast path does not apply: a compiled callee, a stack or interrupt
 /// trap, a large frame image, or a call that reaches the tier-up threshold (counted here, then
-/// queued).
+/// queued). Six arguments, all in registers (the caller's fp is the state's): with a seventh on
+/// the stack, every call handler's fast path set up and tore down stack space for it.
 @inline(never)
 func enterFunctionSlowly(
-    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
+    _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer,
     returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
 ) -> (CodePointer?, FramePointer) {
+    let callerFP = st.pointee.fp
     if fc.pointee.kind != 0 {
         return (callCompiled(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc), callerFP)
     }
@@ -118,6 +120,7 @@ func opLazyTranslate(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) 
 /// into calls to `memmove`; only images over 256 bytes call it.
 @inline(__always)
 func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
+    if words == 0 { return }
     if words <= smallFrameImageWords {
         initializeSmallFrame(dst, from: image, words: words)
     } else {
@@ -128,13 +131,12 @@ func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>
 /// The largest frame image `initializeSmallFrame` copies (256 bytes).
 let smallFrameImageWords = 32
 
-/// `initializeFrame` for an image of at most `smallFrameImageWords`: no call.
+/// `initializeFrame` for an image of 4 to `smallFrameImageWords` words: no call.
 @inline(__always)
 func initializeSmallFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(image)
     let bytes = words &* 8
     if bytes <= 64 {
-        if bytes == 0 { return }
         copyChunk32(d, s, 0)
         copyChunk32(d, s, bytes &- 32)
     } else if bytes <= 128 {
