@@ -378,7 +378,8 @@ import WAT
     /// Interpreted calls see an interrupt through the call limit (`ExecState.callLimit`, 0 while
     /// one is pending), in the same compare as the value stack's end: recursion without loops
     /// stops, a pending interrupt stops the next call only, and once it is reported the limit
-    /// is back (deep recursion is "call stack exhausted", calls run), twice over.
+    /// is back (deep recursion is "call stack exhausted", calls run), twice over. Without
+    /// tiering, loops read the same limit at their back edges (nothing is counted there).
     @Test func interruptStopsInterpretedRecursion() throws {
         var c = EngineConfiguration()
         c.tier = .interpreter
@@ -389,7 +390,10 @@ import WAT
                   (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
                                  (call $fib (i64.sub (local.get 0) (i64.const 2)))))))
               (func $deep (export "deep") (param i32) (result i32)
-                (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))
+                (i32.add (call $deep (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+              (func (export "spin") (loop (br 0)))
+              (func (export "count") (param i32)
+                (loop (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))
             """, engine: Engine(configuration: c))
         let fib = instance.function("fib")!, deep = instance.function("deep")!
         let st = store.execState()
@@ -402,7 +406,15 @@ import WAT
             #expect(t.kind == .interrupted)
             #expect(try fib.call([.i64(20)]) == [.i64(6765)])
             #expect((thrownError { _ = try deep.call([.i32(0)]) } as? Trap)?.kind == .callStackExhausted)
+            let spinTimer = InterruptTimer(after: 0.05, store.interruptHandle)
+            defer { spinTimer.cancel() }
+            #expect((thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)?.kind == .interrupted)
         }
+        // Back edges store nothing without tiering: the budget is where the last poll left it.
+        #expect(st.pointee.countsBackEdges == false)
+        let budget = st.pointee.backEdgeBudget
+        _ = try instance.function("count")!.call([.i32(1000)])
+        #expect(st.pointee.backEdgeBudget == budget)
         // Reported: the fast path is open again (the slow path would give the same results).
         #expect(st.pointee.callLimit == stackEnd)
         store.interrupt()

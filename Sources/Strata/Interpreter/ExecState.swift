@@ -114,6 +114,8 @@ struct ExecState {
     /// Tiering weights (from the engine configuration).
     var callWeight: Int64 = 0
     var loopWeight: Int64 = 0
+    /// Whether back edges are counted (tiered mode; see `backEdge`).
+    var countsBackEdges = false
     /// Back edges left before the next count-and-poll (see `backEdge`). Starts at 0, so the
     /// first back edge takes the slow path.
     var backEdgeBudget = 0

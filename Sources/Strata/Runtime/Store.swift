@@ -222,6 +222,7 @@ public final class Store {
             callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight),
             activationMarkers: .allocate(capacity: markerCapacity), activationCapacity: markerCapacity))
         let configuration = engine.configuration
+        s.pointee.countsBackEdges = configuration.tier == .tiered
         if configuration.tier == .tiered && configuration.osr != .disabled {
             s.pointee.osrMode = configuration.osr
             if configuration.osr == .firstBackEdge { s.pointee.backEdgePeriod = 1 }
