@@ -212,9 +212,20 @@ func callFunctionReference(
     returnPC: CodePointer?, pc: CodePointer
 ) -> (CodePointer?, FramePointer) {
     if let slot = ref.pointee.entrySlot {
-        let vm = ref.pointee.vmctx!.assumingMemoryBound(to: StrataVMContext.self)
+        // A reference with an entry slot belongs to an instance: its context is set.
+        let vm = ref.pointee.vmctx.unsafelyUnwrapped.assumingMemoryBound(to: StrataVMContext.self)
         return enterFunction(st, functionCode(slot), newFP: newFP, callerFP: callerFP, returnPC: returnPC, calleeVM: vm, pc: pc)
     }
+    return callHostFunction(st, ref, newFP: newFP, callerFP: callerFP, returnPC: returnPC, pc: pc)
+}
+
+/// `callFunctionReference` for a host function: out of line, so that the call handlers' paths
+/// into Wasm code save no registers.
+@inline(never)
+func callHostFunction(
+    _ st: StatePointer, _ ref: UnsafeMutablePointer<StrataFuncRef>, newFP: FramePointer, callerFP: FramePointer,
+    returnPC: CodePointer?, pc: CodePointer
+) -> (CodePointer?, FramePointer) {
     let host = Unmanaged<HostFunction>.fromOpaque(ref.pointee.owner!).takeUnretainedValue()
     if let kind = host.invokeFromWasm(st, slots: newFP) {
         return (trap(st, kind, pc), callerFP)
@@ -242,15 +253,20 @@ func callFunctionReference(
 /// (bounds, null, signature); nil when it trapped (the trap is set).
 @inline(__always)
 func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
+    // Validation guarantees the table and the type; an instance's context has both arrays, and a
+    // table with elements has their storage.
     let vm = st.pointee.vmctx
-    let table = vm.pointee.tables[op(pc, 1)]!
+    let table = vm.pointee.tables.unsafelyUnwrapped[op(pc, 1)].unsafelyUnwrapped
     let i = UInt64(rd32(fp, pc, 3))
     guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
-    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements[Int(i)])) else {
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements.unsafelyUnwrapped[Int(i)])) else {
         _ = trap(st, .uninitializedElement, pc)
         return nil
     }
-    guard ref.pointee.typeID == vm.pointee.typeIDs[op(pc, 2)] else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+    guard ref.pointee.typeID == vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)] else {
+        _ = trap(st, .indirectCallTypeMismatch, pc)
+        return nil
+    }
     return ref
 }
 /// [table, typeIndex, index, argBase]
