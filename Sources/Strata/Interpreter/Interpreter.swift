@@ -15,7 +15,7 @@ import CStrata
 /// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line
 /// code without calls; everything else goes to one out-of-line call (`enterFunctionSlowly`),
 /// so a handler that inlines this saves no registers on its fast path. Four compares: the
-/// record's `slowEntry` (compiled code or a large image), the new frame's end against
+/// record's `slowEntry` (compiled code, a large image, a stub), the new frame's end against
 /// `callLimit` (a full value stack, or an interrupt), the control stack's top, the hotness.
 @inline(__always)
 func enterFunction(
