@@ -232,7 +232,7 @@ public final class Module: @unchecked Sendable {
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                 paramWords: params, localWords: 0, resultWords: results,
-                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i, slowEntry: 1))
+                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i).withEntryFlags())
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))
