@@ -16,7 +16,7 @@ from pathlib import Path
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/strata"
 generated = Path(__file__).resolve().parent.parent / "Sources/CStrataDispatch/include/StrataThreadedHandlers.inc"
-expected = set(re.findall(r"^STRATA_DEFINE_(?:FACC_)?HANDLER\((\w+)\)$", generated.read_text(), re.M))
+expected = set(re.findall(r"^STRATA_DEFINE_(?:FACC_|IACC_)?HANDLER\((\w+)\)$", generated.read_text(), re.M))
 
 symbols = []
 for line in subprocess.run(["nm", "-n", binary], capture_output=True, text=True, check=True).stdout.splitlines():

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DISPATCH = (ROOT / "Sources/Strata/Interpreter/Dispatch.swift").read_text()
 MAIN = DISPATCH[DISPATCH.index("func dispatchLoop<"):DISPATCH.index("default: next = Interpreter.dispatchSIMD")]
-NAMED = {m.group(2): m.group(3) for m in re.finditer(r"case \.(`?)(\w+)\1: next = (op\w+)\(pc, fp, st\)$", MAIN, re.M)}
+NAMED = {m.group(2): m.group(3) for m in re.finditer(
+    r"case \.(`?)(\w+)\1: next = (?:produce\(pc, fp, st, &iacc\) \{ pc, fp, st in )?(op\w+)\(pc, fp, st\)(?: \})?$", MAIN, re.M)}
 CONTROL = re.compile(r"^(br|br_.*|.*_br_if_.*|return.*|call.*|unreachable|throw.*|osr_transfer|lazy_translate|exception_landing)$")
 
 
@@ -48,12 +49,23 @@ def apply(chosen):
     if s[start:end].count("\n") != len(old):
         sys.exit("the sequence opcodes in Opcode.swift are not one block")
     opcode_file.write_text(s[:start] + "".join(f"    case {c}\n" for _, _, c, _ in rows) + s[end:])
+    # A pair whose second instruction leaves its result in the integer accumulator does so as
+    # a sequence too (IntegerAccumulator.swift).
+    acc = (ROOT / "Sources/Strata/Interpreter/IntegerAccumulator.swift").read_text()
+    acc = acc[acc.index("= [", acc.index("let integerAccumulatorProducers")):]
+    producers = set(re.findall(r"\.(\w+)", acc[:acc.index("\n]")]))
+
+    def sequence_case(a, b, c):
+        if b in producers:
+            return f"    case .{c}: next = sequence(pc, fp, st, {NAMED[a]}) {{ pc, fp, st in produce(pc, fp, st, &iacc, {NAMED[b]}) }}"
+        return f"    case .{c}: next = sequence(pc, fp, st, {NAMED[a]}, {NAMED[b]})"
+
     d = dispatch_file.read_text()
     out, inserted = [], False
     for line in d.split("\n"):
         if re.match(r"^    case \.\w+__\w+: next = sequence\(", line):
             if not inserted:
-                out += [f"    case .{c}: next = sequence(pc, fp, st, {NAMED[a]}, {NAMED[b]})" for a, b, c, _ in rows]
+                out += [sequence_case(a, b, c) for a, b, c, _ in rows]
                 inserted = True
             continue
         out.append(line)

@@ -11,7 +11,8 @@ of which operation runs for which opcode. From it this script writes:
   calls that Swift function (inlined: ClangImporter compiles this header into the Strata
   module's LLVM module, so the Swift body is inlined into the handler) and ends with its own
   dispatch, a tail call to the handler whose address is in the next instruction's first word
-  (operations whose case passes `&facc` get the float accumulator in and on).
+  (operations whose case passes `&facc` get the float accumulator in and on, those whose case
+  passes `&iacc` the integer accumulator).
   The opcodes of the second loop (`Interpreter.dispatchSIMD`: SIMD and rare instructions) get
   handlers of their own from its cases.
 
@@ -69,6 +70,18 @@ def uses_accumulator(expression):
     return "&facc" in expression
 
 
+def uses_integer_accumulator(expression):
+    """Whether a case's operation produces or consumes the integer accumulator (`&iacc`,
+    IntegerAccumulator.swift): its handler then passes it in and on."""
+    return "&iacc" in expression
+
+
+def kind(expression):
+    if uses_accumulator(expression) and uses_integer_accumulator(expression):
+        sys.exit(f"an operation takes both accumulators: {expression}")
+    return "FACC_" if uses_accumulator(expression) else "IACC_" if uses_integer_accumulator(expression) else ""
+
+
 def generate():
     ops = opcodes()
     cases = all_cases()
@@ -122,6 +135,17 @@ def generate():
                       f"    return next.0",
                       "}"]
             continue
+        if uses_integer_accumulator(cases[name]):
+            swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
+                      f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {{",
+                      f"    let fp = fpp.pointee",
+                      f"    var iacc = iaccp.pointee",
+                      f"    let next: NextInstruction = {cases[name]}",
+                      f"    iaccp.pointee = iacc",
+                      f"    fpp.pointee = next.1",
+                      f"    return next.0",
+                      "}"]
+            continue
         swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
                   f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {{",
                   f"    let fp = fpp.pointee",
@@ -133,10 +157,10 @@ def generate():
     c = [f"// {HEADER}", ""]
     handled = ops
     c.append(f"#define STRATA_OPCODE_COUNT {len(ops)}")
-    kind = {name: "FACC_" if uses_accumulator(cases[name]) else "" for name in handled}
-    c += [f"STRATA_DECLARE_{kind[name]}HANDLER({name})" for name in handled]
+    kind_of = {name: kind(cases[name]) for name in handled}
+    c += [f"STRATA_DECLARE_{kind_of[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT];")
-    c += [f"STRATA_DEFINE_{kind[name]}HANDLER({name})" for name in handled]
+    c += [f"STRATA_DEFINE_{kind_of[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT] = {")
     c += [f"    strata_handler_{name}," for name in ops]
     c += ["};", ""]

@@ -29,11 +29,12 @@
 /// with an extra parameter, which `musttail` forbids.
 #define STRATA_TC __attribute__((swiftasynccall))
 #define STRATA_TC_STATE __attribute__((swift_context))
-/// `facc` is the float accumulator (AccumulatorHandlers.swift): an f64 that one instruction
-/// hands to the next in a register. Only the accumulator operations read or write it; every
-/// other handler passes an undefined value on (the accumulator is never live across them), so
-/// keeping it costs them nothing.
-typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, double facc, STRATA_TC_STATE void *st);
+/// `iacc` and `facc` are the integer and float accumulators (IntegerAccumulator.swift,
+/// AccumulatorHandlers.swift): a value that one instruction hands to the next in a register.
+/// Only the operations that produce or consume one touch it; every other handler passes an
+/// undefined value on (an accumulator is never live across them), so keeping them costs those
+/// handlers nothing.
+typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
 
 /// An undefined f64 for the next handler's accumulator (clang reads a self-initialized local
 /// as undefined, so the register is left as it is).
@@ -42,49 +43,78 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, double facc
     double name = name;                                                                       \
     _Pragma("clang diagnostic pop")
 
+/// An undefined integer accumulator for the next handler, the same way.
+#define STRATA_DEAD_IACC(name)                                                                \
+    _Pragma("clang diagnostic push") _Pragma("clang diagnostic ignored \"-Wuninitialized\"")  \
+    uint64_t name = name;                                                                     \
+    _Pragma("clang diagnostic pop")
+
 #define STRATA_DECLARE_HANDLER(name)                                                          \
     __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, void *st); \
-    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+
+#define STRATA_DECLARE_IACC_HANDLER(name)                                                     \
+    __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, uint64_t *iacc, void *st); \
+    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
 
 #define STRATA_DECLARE_FACC_HANDLER(name)                                                     \
     __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, double *facc, void *st); \
-    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
 
 /// A handler: runs its Swift operation (inlined), then jumps to the next instruction's handler
 /// (a tail call, which the calling convention guarantees), or returns when the operation ends the run.
 #define STRATA_DEFINE_HANDLER(name)                                                           \
-    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, double facc, STRATA_TC_STATE void *st) { \
-        (void)facc;                                                                           \
+    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+        (void)iacc; (void)facc;                                                               \
         uint64_t *frame = fp;                                                                 \
         uint64_t *next;                                                                       \
         [[clang::always_inline]] next = strata_op_##name(pc, &frame, st);                     \
         if (__builtin_expect(next == 0, 0)) return;                                           \
+        STRATA_DEAD_IACC(dead_iacc)                                                           \
         STRATA_DEAD_FACC(dead)                                                                \
-        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, dead, st);            \
+        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, dead_iacc, dead, st);  \
     }
 
-/// The handler of an accumulator operation: its operation reads and writes the accumulator,
-/// which goes on to the next handler.
+/// The handler of an operation that produces or consumes the integer accumulator: it goes on
+/// to the next handler.
+#define STRATA_DEFINE_IACC_HANDLER(name)                                                      \
+    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+        (void)facc;                                                                           \
+        uint64_t *frame = fp;                                                                 \
+        uint64_t acc = iacc;                                                                  \
+        uint64_t *next;                                                                       \
+        [[clang::always_inline]] next = strata_op_##name(pc, &frame, &acc, st);               \
+        if (__builtin_expect(next == 0, 0)) return;                                           \
+        STRATA_DEAD_FACC(dead)                                                                \
+        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, acc, dead, st);       \
+    }
+
+/// The handler of a float accumulator operation: its operation reads and writes the
+/// accumulator, which goes on to the next handler.
 #define STRATA_DEFINE_FACC_HANDLER(name)                                                      \
-    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+        (void)iacc;                                                                           \
         uint64_t *frame = fp;                                                                 \
         double acc = facc;                                                                    \
         uint64_t *next;                                                                       \
         [[clang::always_inline]] next = strata_op_##name(pc, &frame, &acc, st);               \
         if (__builtin_expect(next == 0, 0)) return;                                           \
-        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, acc, st);             \
+        STRATA_DEAD_IACC(dead_iacc)                                                           \
+        return ((strata_handler)(uintptr_t)(*next >> 16))(next, frame, dead_iacc, acc, st);  \
     }
 
 #include "StrataThreadedHandlers.inc"
 #undef STRATA_DECLARE_HANDLER
 #undef STRATA_DECLARE_FACC_HANDLER
+#undef STRATA_DECLARE_IACC_HANDLER
 #undef STRATA_DEFINE_HANDLER
 #undef STRATA_DEFINE_FACC_HANDLER
+#undef STRATA_DEFINE_IACC_HANDLER
 
 /// Runs instructions from `pc` until an operation ends the run (a trap, or the return of the
 /// activation's entry frame).
 static inline void strata_threaded_run(uint64_t *pc, uint64_t *fp, void *st) {
-    ((strata_handler)(uintptr_t)(*pc >> 16))(pc, fp, 0.0, st);
+    ((strata_handler)(uintptr_t)(*pc >> 16))(pc, fp, 0, 0.0, st);
 }
 
 /// The high bits of the first word of an instruction with opcode `op`: its handler's address

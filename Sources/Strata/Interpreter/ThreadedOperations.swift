@@ -30,9 +30,11 @@ let threadedHandlerBits: [UInt64] = {
 private func handlerBits(_ op: UInt16) -> UInt64 { strata_threaded_handler_bits(op) }
 
 @_silgen_name("strata_op_copy") @inline(__always)
-func threaded_copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opCopy(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opCopy(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -100,86 +102,110 @@ func threaded_br_table(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoint
     return next.0
 }
 @_silgen_name("strata_op_i32_eqz") @inline(__always)
-func threaded_i32_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Eqz(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Eqz(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i64_eqz") @inline(__always)
-func threaded_i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI64Eqz(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI64Eqz(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_eq") @inline(__always)
-func threaded_i32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_eq(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Eq(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Eq(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_ne") @inline(__always)
-func threaded_i32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_ne(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Ne(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Ne(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_lt_s") @inline(__always)
-func threaded_i32_lt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_lt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32LtS(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32LtS(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_lt_u") @inline(__always)
-func threaded_i32_lt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_lt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32LtU(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32LtU(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_gt_s") @inline(__always)
-func threaded_i32_gt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_gt_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32GtS(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32GtS(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_gt_u") @inline(__always)
-func threaded_i32_gt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_gt_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32GtU(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32GtU(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_le_s") @inline(__always)
-func threaded_i32_le_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_le_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32LeS(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32LeS(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_le_u") @inline(__always)
-func threaded_i32_le_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_le_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32LeU(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32LeU(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_ge_s") @inline(__always)
-func threaded_i32_ge_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_ge_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32GeS(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32GeS(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_ge_u") @inline(__always)
-func threaded_i32_ge_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_ge_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32GeU(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32GeU(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -359,30 +385,38 @@ func threaded_i32_popcnt(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_add") @inline(__always)
-func threaded_i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Add(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Add(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_imm") @inline(__always)
-func threaded_i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32AddImm(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_sub") @inline(__always)
-func threaded_i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Sub(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Sub(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_mul") @inline(__always)
-func threaded_i32_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Mul(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Mul(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -415,58 +449,74 @@ func threaded_i32_rem_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoin
     return next.0
 }
 @_silgen_name("strata_op_i32_and") @inline(__always)
-func threaded_i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32And(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32And(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_or") @inline(__always)
-func threaded_i32_or(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_or(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Or(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Or(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_xor") @inline(__always)
-func threaded_i32_xor(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_xor(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Xor(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Xor(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_shl") @inline(__always)
-func threaded_i32_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Shl(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Shl(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_shr_s") @inline(__always)
-func threaded_i32_shr_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shr_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32ShrS(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShrS(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_shr_u") @inline(__always)
-func threaded_i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32ShrU(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShrU(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_rotl") @inline(__always)
-func threaded_i32_rotl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_rotl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Rotl(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Rotl(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_rotr") @inline(__always)
-func threaded_i32_rotr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_rotr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Rotr(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Rotr(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -793,9 +843,11 @@ func threaded_f64_copysign(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
     return next.0
 }
 @_silgen_name("strata_op_i32_wrap_i64") @inline(__always)
-func threaded_i32_wrap_i64(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_wrap_i64(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32WrapI64(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32WrapI64(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -1038,44 +1090,56 @@ func threaded_move32(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer
     return next.0
 }
 @_silgen_name("strata_op_i32_load") @inline(__always)
-func threaded_i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i64_load") @inline(__always)
-func threaded_i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i64_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI64Load(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI64Load(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_s") @inline(__always)
-func threaded_i32_load8_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load8S(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8S(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u") @inline(__always)
-func threaded_i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load8U(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8U(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load16_s") @inline(__always)
-func threaded_i32_load16_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load16_s(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load16S(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load16S(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load16_u") @inline(__always)
-func threaded_i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load16U(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load16U(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -1143,9 +1207,11 @@ func threaded_memory_grow(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_global_get") @inline(__always)
-func threaded_global_get(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_global_get(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opGlobalGet(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opGlobalGet(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3495,23 +3561,29 @@ func threaded_i32x4_relaxed_dot_i8x16_i7x16_add_s(_ pc: CodePointer, _ fpp: Unsa
     return next.0
 }
 @_silgen_name("strata_op_i32_add_add") @inline(__always)
-func threaded_i32_add_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_sub") @inline(__always)
-func threaded_i32_add_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .sub, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .sub, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_sub_r") @inline(__always)
-func threaded_i32_add_sub_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_sub_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .sub, UInt32.self, Int32.self, reversed: true), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .sub, UInt32.self, Int32.self, reversed: true), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3523,9 +3595,11 @@ func threaded_i32_add_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_add_and") @inline(__always)
-func threaded_i32_add_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3544,30 +3618,38 @@ func threaded_i32_add_xor(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_add_shl") @inline(__always)
-func threaded_i32_add_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .shl, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .shl, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_shr_u") @inline(__always)
-func threaded_i32_add_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .add, .shrU, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .shrU, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_sub_add") @inline(__always)
-func threaded_i32_sub_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .sub, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .sub, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_sub_sub") @inline(__always)
-func threaded_i32_sub_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .sub, .sub, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .sub, .sub, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3586,9 +3668,11 @@ func threaded_i32_sub_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_sub_and") @inline(__always)
-func threaded_i32_sub_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .sub, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .sub, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3621,9 +3705,11 @@ func threaded_i32_sub_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     return next.0
 }
 @_silgen_name("strata_op_i32_mul_add") @inline(__always)
-func threaded_i32_mul_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_mul_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .mul, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .mul, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3684,9 +3770,11 @@ func threaded_i32_mul_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     return next.0
 }
 @_silgen_name("strata_op_i32_and_add") @inline(__always)
-func threaded_i32_and_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .and, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3712,9 +3800,11 @@ func threaded_i32_and_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_and_and") @inline(__always)
-func threaded_i32_and_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .and, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3733,16 +3823,20 @@ func threaded_i32_and_xor(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_and_shl") @inline(__always)
-func threaded_i32_and_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_and_shr_u") @inline(__always)
-func threaded_i32_and_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .and, .shrU, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shrU, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3775,9 +3869,11 @@ func threaded_i32_or_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_or_and") @inline(__always)
-func threaded_i32_or_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_or_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .or, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .or, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3838,9 +3934,11 @@ func threaded_i32_xor_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_xor_and") @inline(__always)
-func threaded_i32_xor_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_xor_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32XorAnd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32XorAnd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3873,16 +3971,20 @@ func threaded_i32_xor_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_add") @inline(__always)
-func threaded_i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32ShlAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShlAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_sub") @inline(__always)
-func threaded_i32_shl_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shl, .sub, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shl, .sub, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3901,16 +4003,20 @@ func threaded_i32_shl_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_and") @inline(__always)
-func threaded_i32_shl_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shl, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shl, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_or") @inline(__always)
-func threaded_i32_shl_or(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_or(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shl, .or, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shl, .or, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3936,9 +4042,11 @@ func threaded_i32_shl_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     return next.0
 }
 @_silgen_name("strata_op_i32_shr_s_add") @inline(__always)
-func threaded_i32_shr_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shr_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shrS, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shrS, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -3999,9 +4107,11 @@ func threaded_i32_shr_s_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fra
     return next.0
 }
 @_silgen_name("strata_op_i32_shr_u_add") @inline(__always)
-func threaded_i32_shr_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shr_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shrU, .add, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shrU, .add, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -4027,9 +4137,11 @@ func threaded_i32_shr_u_mul(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
     return next.0
 }
 @_silgen_name("strata_op_i32_shr_u_and") @inline(__always)
-func threaded_i32_shr_u_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shr_u_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = (fusedInt(pc, fp, .shrU, .and, UInt32.self, Int32.self, reversed: false), fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .shrU, .and, UInt32.self, Int32.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -5105,9 +5217,11 @@ func threaded_i64_add_br_if_ge_u_back(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_load_add") @inline(__always)
-func threaded_i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32LoadAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32LoadAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -5119,30 +5233,38 @@ func threaded_i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_s_add") @inline(__always)
-func threaded_i32_load8_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load8SAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8SAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u_add") @inline(__always)
-func threaded_i32_load8_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load8UAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8UAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load16_s_add") @inline(__always)
-func threaded_i32_load16_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load16_s_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load16SAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load16SAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load16_u_add") @inline(__always)
-func threaded_i32_load16_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load16_u_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = opI32Load16UAdd(pc, fp, st)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load16UAdd(pc, fp, st) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6116,30 +6238,38 @@ func threaded_br_if_not_f64_ge_back(_ pc: CodePointer, _ fpp: UnsafeMutablePoint
     return next.0
 }
 @_silgen_name("strata_op_i32_add_imm__i32_add_imm") @inline(__always)
-func threaded_i32_add_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_load") @inline(__always)
-func threaded_i32_load__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_copy__copy") @inline(__always)
-func threaded_copy__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_copy__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opCopy)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opCopy) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u__i32_load8_u") @inline(__always)
-func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Load8U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6151,23 +6281,29 @@ func threaded_i32_add_imm__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_add__i32_load") @inline(__always)
-func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_store__i32_add_imm") @inline(__always)
-func threaded_i32_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_store__i32_load") @inline(__always)
-func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6179,16 +6315,20 @@ func threaded_copy__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoint
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
-func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_imm__i32_load") @inline(__always)
-func threaded_i32_add_imm__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_imm__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6200,9 +6340,11 @@ func threaded_i32_add_imm__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePoin
     return next.0
 }
 @_silgen_name("strata_op_i32_add__i32_add") @inline(__always)
-func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6214,9 +6356,11 @@ func threaded_i32_sub__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     return next.0
 }
 @_silgen_name("strata_op_i32_add_imm__i32_load8_u") @inline(__always)
-func threaded_i32_add_imm__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_imm__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Load8U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6235,16 +6379,20 @@ func threaded_i32_and__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_add_imm") @inline(__always)
-func threaded_i32_load__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load16_u_add__i32_add") @inline(__always)
-func threaded_i32_load16_u_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load16_u_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load16UAdd, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load16UAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6256,23 +6404,29 @@ func threaded_i32_load16_u_add__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_add__i32_add_imm") @inline(__always)
-func threaded_i32_add__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_and__i32_add") @inline(__always)
-func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_gt_s__i32_add_imm") @inline(__always)
-func threaded_i32_gt_s__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_gt_s__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32GtS, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32GtS) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6284,16 +6438,20 @@ func threaded_i32_sub__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     return next.0
 }
 @_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
-func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add__i32_load8_u") @inline(__always)
-func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Load8U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6305,23 +6463,29 @@ func threaded_i32_shl_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePoin
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_load_add") @inline(__always)
-func threaded_i32_load__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32LoadAdd)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32LoadAdd) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load_add__i32_load_add") @inline(__always)
-func threaded_i32_load_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32LoadAdd)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32LoadAdd) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load_add__i32_sub") @inline(__always)
-func threaded_i32_load_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd, opI32Sub)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6340,16 +6504,20 @@ func threaded_copy__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_sub") @inline(__always)
-func threaded_i32_load__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Sub)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add_imm__copy") @inline(__always)
-func threaded_i32_add_imm__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add_imm__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opCopy)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6361,9 +6529,11 @@ func threaded_i32_load__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fra
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u__i32_and") @inline(__always)
-func threaded_i32_load8_u__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32And)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32And) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6375,9 +6545,11 @@ func threaded_i32_load__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     return next.0
 }
 @_silgen_name("strata_op_i32_store__i32_sub") @inline(__always)
-func threaded_i32_store__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Sub)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6396,9 +6568,11 @@ func threaded_i64_eqz__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fram
     return next.0
 }
 @_silgen_name("strata_op_i32_shl__i32_load") @inline(__always)
-func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Shl, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Shl) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6431,9 +6605,11 @@ func threaded_i32_wrap_i64__i32_ctz(_ pc: CodePointer, _ fpp: UnsafeMutablePoint
     return next.0
 }
 @_silgen_name("strata_op_i32_ctz__i64_eqz") @inline(__always)
-func threaded_i32_ctz__i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_ctz__i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Ctz, opI64Eqz)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Ctz) { pc, fp, st in produce(pc, fp, st, &iacc, opI64Eqz) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6452,9 +6628,11 @@ func threaded_i32_add_imm__global_set(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_load8_u") @inline(__always)
-func threaded_i32_load__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Load8U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6466,9 +6644,11 @@ func threaded_i32_xor__i32_ctz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     return next.0
 }
 @_silgen_name("strata_op_i32_and__i32_shr_u") @inline(__always)
-func threaded_i32_and__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_and__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And, opI32ShrU)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32And) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShrU) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6487,16 +6667,20 @@ func threaded_i64_load__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     return next.0
 }
 @_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
-func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_const_set__i32_load") @inline(__always)
-func threaded_const_set__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_const_set__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6508,9 +6692,11 @@ func threaded_i32_add_imm__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutableP
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u__i32_add") @inline(__always)
-func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32Add)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6529,9 +6715,11 @@ func threaded_i32_add__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     return next.0
 }
 @_silgen_name("strata_op_copy__i32_add_imm") @inline(__always)
-func threaded_copy__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_copy__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opCopy) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6543,16 +6731,20 @@ func threaded_i32_load8_u__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     return next.0
 }
 @_silgen_name("strata_op_i32_shl_add__i32_load16_u") @inline(__always)
-func threaded_i32_shl_add__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_shl_add__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Load16U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load16U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_and") @inline(__always)
-func threaded_i32_load__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32And)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32And) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6564,9 +6756,11 @@ func threaded_const_set__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<
     return next.0
 }
 @_silgen_name("strata_op_i64_store__i32_add_imm") @inline(__always)
-func threaded_i64_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i64_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI64Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6592,51 +6786,65 @@ func threaded_i32_store__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointe
     return next.0
 }
 @_silgen_name("strata_op_i32_load__copy") @inline(__always)
-func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opCopy)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_sub__i32_add_imm") @inline(__always)
-func threaded_i32_sub__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32AddImm)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_store__i32_load16_u") @inline(__always)
-func threaded_i32_store__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Load16U)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load16U) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_add__i32_sub") @inline(__always)
-func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Sub)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_load8_u__i32_shl_add") @inline(__always)
-func threaded_i32_load8_u__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load8_u__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opI32ShlAdd)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShlAdd) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_i32_sub__i32_load") @inline(__always)
-func threaded_i32_sub__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_sub__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Load)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Sub) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
 @_silgen_name("strata_op_const_set__copy") @inline(__always)
-func threaded_const_set__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_const_set__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opCopy)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opConstSet) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6648,9 +6856,11 @@ func threaded_i32_load8_u__br_table(_ pc: CodePointer, _ fpp: UnsafeMutablePoint
     return next.0
 }
 @_silgen_name("strata_op_i32_load__i32_shl_add") @inline(__always)
-func threaded_i32_load__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_load__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32ShlAdd)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShlAdd) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6669,9 +6879,11 @@ func threaded_i32_add_imm__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePoin
     return next.0
 }
 @_silgen_name("strata_op_i32_store__copy") @inline(__always)
-func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opCopy)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6847,6 +7059,627 @@ func threaded_osr_transfer(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FrameP
 func threaded_br_table_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = opBrTableBack(pc, fp, st)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_iacc") @inline(__always)
+func threaded_i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_s_iacc") @inline(__always)
+func threaded_i32_load8_s_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, Int8.self) { UInt64(UInt32(bitPattern: Int32($0))) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u_iacc") @inline(__always)
+func threaded_i32_load8_u_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt8.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_s_iacc") @inline(__always)
+func threaded_i32_load16_s_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, Int16.self) { UInt64(UInt32(bitPattern: Int32($0))) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_iacc") @inline(__always)
+func threaded_i32_load16_u_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt16.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_load_iacc") @inline(__always)
+func threaded_i64_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt64.self) { $0 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_add_iacc_l") @inline(__always)
+func threaded_i32_load_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: true, UInt32.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_add_iacc_r") @inline(__always)
+func threaded_i32_load_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt32.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u_add_iacc_l") @inline(__always)
+func threaded_i32_load8_u_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: true, UInt8.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u_add_iacc_r") @inline(__always)
+func threaded_i32_load8_u_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt8.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add_iacc_l") @inline(__always)
+func threaded_i32_load16_u_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: true, UInt16.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add_iacc_r") @inline(__always)
+func threaded_i32_load16_u_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt16.self) { UInt64($0) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store_iacc_addr") @inline(__always)
+func threaded_i32_store_iacc_addr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt32.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store_iacc_value") @inline(__always)
+func threaded_i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_store_iacc_addr") @inline(__always)
+func threaded_i64_store_iacc_addr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt64.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_store8_iacc_addr") @inline(__always)
+func threaded_store8_iacc_addr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt8.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_store8_iacc_value") @inline(__always)
+func threaded_store8_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt8.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_store16_iacc_addr") @inline(__always)
+func threaded_store16_iacc_addr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt16.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_store16_iacc_value") @inline(__always)
+func threaded_store16_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt16.self) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_iacc_l") @inline(__always)
+func threaded_i32_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 &+ $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_iacc_r") @inline(__always)
+func threaded_i32_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &+ $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub_iacc_l") @inline(__always)
+func threaded_i32_sub_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 &- $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub_iacc_r") @inline(__always)
+func threaded_i32_sub_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &- $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and_iacc_l") @inline(__always)
+func threaded_i32_and_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 & $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and_iacc_r") @inline(__always)
+func threaded_i32_and_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 & $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_or_iacc_l") @inline(__always)
+func threaded_i32_or_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 | $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_or_iacc_r") @inline(__always)
+func threaded_i32_or_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 | $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_xor_iacc_l") @inline(__always)
+func threaded_i32_xor_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 ^ $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_xor_iacc_r") @inline(__always)
+func threaded_i32_xor_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 ^ $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_mul_iacc_l") @inline(__always)
+func threaded_i32_mul_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 &* $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_mul_iacc_r") @inline(__always)
+func threaded_i32_mul_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &* $1 } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_iacc_l") @inline(__always)
+func threaded_i32_shl_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 << ($1 & 31) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_u_iacc_l") @inline(__always)
+func threaded_i32_shr_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 >> ($1 & 31) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_s_iacc_l") @inline(__always)
+func threaded_i32_shr_s_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { UInt32(bitPattern: Int32(bitPattern: $0) >> Int32($1 & 31)) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm_iacc") @inline(__always)
+func threaded_i32_add_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in addImmAcc(pc, fp, st, a) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_eq_iacc_l") @inline(__always)
+func threaded_br_if_i32_eq_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .eq) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_eq_iacc_r") @inline(__always)
+func threaded_br_if_i32_eq_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .eq) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ne_iacc_l") @inline(__always)
+func threaded_br_if_i32_ne_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .ne) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_iacc_l") @inline(__always)
+func threaded_br_if_i32_lt_s_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .ltS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_iacc_r") @inline(__always)
+func threaded_br_if_i32_lt_s_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ltS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_iacc_l") @inline(__always)
+func threaded_br_if_i32_lt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .ltU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_iacc_r") @inline(__always)
+func threaded_br_if_i32_lt_u_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ltU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_iacc_l") @inline(__always)
+func threaded_br_if_i32_gt_s_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .gtS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_iacc_r") @inline(__always)
+func threaded_br_if_i32_gt_s_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .gtS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_iacc_l") @inline(__always)
+func threaded_br_if_i32_gt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .gtU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_iacc_r") @inline(__always)
+func threaded_br_if_i32_gt_u_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .gtU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_s_iacc_l") @inline(__always)
+func threaded_br_if_i32_le_s_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .leS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_s_iacc_r") @inline(__always)
+func threaded_br_if_i32_le_s_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .leS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_u_iacc_l") @inline(__always)
+func threaded_br_if_i32_le_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .leU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_u_iacc_r") @inline(__always)
+func threaded_br_if_i32_le_u_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .leU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_iacc_l") @inline(__always)
+func threaded_br_if_i32_ge_s_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .geS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_iacc_r") @inline(__always)
+func threaded_br_if_i32_ge_s_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .geS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_iacc_l") @inline(__always)
+func threaded_br_if_i32_ge_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .geU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_iacc_r") @inline(__always)
+func threaded_br_if_i32_ge_u_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .geU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_eq_imm_iacc") @inline(__always)
+func threaded_br_if_i32_eq_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .eq) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ne_imm_iacc") @inline(__always)
+func threaded_br_if_i32_ne_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .ne) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_s_imm_iacc") @inline(__always)
+func threaded_br_if_i32_lt_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .ltS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_lt_u_imm_iacc") @inline(__always)
+func threaded_br_if_i32_lt_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .ltU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_s_imm_iacc") @inline(__always)
+func threaded_br_if_i32_gt_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .gtS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_gt_u_imm_iacc") @inline(__always)
+func threaded_br_if_i32_gt_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .gtU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_s_imm_iacc") @inline(__always)
+func threaded_br_if_i32_le_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .leS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_le_u_imm_iacc") @inline(__always)
+func threaded_br_if_i32_le_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .leU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_s_imm_iacc") @inline(__always)
+func threaded_br_if_i32_ge_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .geS) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_i32_ge_u_imm_iacc") @inline(__always)
+func threaded_br_if_i32_ge_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchImmAcc(pc, fp, st, a, .geU) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_iacc") @inline(__always)
+func threaded_br_if_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: false) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_not_iacc") @inline(__always)
+func threaded_br_if_not_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: false, back: false) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_br_if_back_iacc") @inline(__always)
+func threaded_br_if_back_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: true) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_select_iacc_cond") @inline(__always)
+func threaded_select_iacc_cond(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in selectAcc(pc, fp, st, a) }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }

@@ -84,6 +84,9 @@ struct Translator: CodeSink {
     /// Code before this index may be a branch target (set after every control instruction):
     /// no fusion reaches across it.
     var barrier = 0
+    /// Every position `barrier` took: the code positions branches may reach other than by
+    /// falling through (a superset; `useIntegerAccumulator` reads it).
+    var branchTargets: [Int] = []
     /// Scratch buffer of `br_table` targets that need a stub.
     var brTableStubs: [(Int, Int)] = []
     var lastCompare: (start: Int, opcode: UInt16, a: UInt64, b: UInt64, position: Int)?
@@ -386,7 +389,9 @@ struct Translator: CodeSink {
         }
         defer {
             switch instruction {
-            case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable, .brOnNull, .brOnNonNull: barrier = code.count
+            case .block, .loop, .if, .else, .end, .br, .brIf, .brTable, .return, .unreachable, .brOnNull, .brOnNonNull:
+                barrier = code.count
+                branchTargets.append(barrier)
             default: break
             }
             syncStackTypes(validator)
@@ -1137,6 +1142,7 @@ struct Translator: CodeSink {
             }
             code[i] = slot * UInt64(wordsPerSlot)
         }
+        useIntegerAccumulator()
         if PairProfile.counts == nil { fuseSequences() }
         return (tempBase + maxHeight + 1) * wordsPerSlot
     }
