@@ -23,6 +23,14 @@ DISPATCH = (ROOT / "Sources/Strata/Interpreter/Dispatch.swift").read_text()
 MAIN = DISPATCH[DISPATCH.index("func dispatchLoop<"):DISPATCH.index("default: next = Interpreter.dispatchSIMD")]
 NAMED = {m.group(2): m.group(3) for m in re.finditer(
     r"case \.(`?)(\w+)\1: next = (?:produce\(pc, fp, st, &iacc\) \{ pc, fp, st in )?(op\w+)\(pc, fp, st\)(?: \})?$", MAIN, re.M)}
+# Every single-opcode case's expression, for sequences whose halves use the integer accumulator.
+CASES = {m.group(2): m.group(3) for m in re.finditer(r"^    case \.(`?)(\w+)\1: next = (.+)$", MAIN, re.M)}
+_ACC = (ROOT / "Sources/Strata/Interpreter/IntegerAccumulator.swift").read_text()
+# The integer accumulator's consumer forms (IntegerAccumulator.swift), which may take part in pairs
+# like named operations.
+CONSUMERS = set(re.findall(r"\(\.\w+, \d, \.(\w+)\)", _ACC[_ACC.index("let integerAccumulatorConsumers"):]))
+_ACC = _ACC[_ACC.index("= [", _ACC.index("let integerAccumulatorProducers")):]
+PRODUCERS = set(re.findall(r"\.(\w+)", _ACC[:_ACC.index("\n]")]))
 CONTROL = re.compile(r"^(br|br_.*|.*_br_if_.*|return.*|call.*|unreachable|throw.*|osr_transfer|lazy_translate|exception_landing)$")
 
 
@@ -49,14 +57,14 @@ def apply(chosen):
     if s[start:end].count("\n") != len(old):
         sys.exit("the sequence opcodes in Opcode.swift are not one block")
     opcode_file.write_text(s[:start] + "".join(f"    case {c}\n" for _, _, c, _ in rows) + s[end:])
-    # A pair whose second instruction leaves its result in the integer accumulator does so as
-    # a sequence too (IntegerAccumulator.swift).
-    acc = (ROOT / "Sources/Strata/Interpreter/IntegerAccumulator.swift").read_text()
-    acc = acc[acc.index("= [", acc.index("let integerAccumulatorProducers")):]
-    producers = set(re.findall(r"\.(\w+)", acc[:acc.index("\n]")]))
-
     def sequence_case(a, b, c):
-        if b in producers:
+        if b in CONSUMERS or a in CONSUMERS:
+            # The second reads what the first left in the integer accumulator, or the first reads
+            # it from the instruction before the pair: each half runs its own case's expression.
+            return f"    case .{c}: next = sequence(pc, fp, st, {{ pc, fp, st in {CASES[a]} }}) {{ pc, fp, st in {CASES[b]} }}"
+        if b in PRODUCERS:
+            # A pair whose second instruction leaves its result in the integer accumulator does
+            # so as a sequence too.
             return f"    case .{c}: next = sequence(pc, fp, st, {NAMED[a]}) {{ pc, fp, st in produce(pc, fp, st, &iacc, {NAMED[b]}) }}"
         return f"    case .{c}: next = sequence(pc, fp, st, {NAMED[a]}, {NAMED[b]})"
 
@@ -102,7 +110,7 @@ def main():
             if w > 0.005:
                 sources[pair].append(name)
     chosen = [(w, p) for p, w in weight.items()
-              if not CONTROL.match(p[0]) and p[0] in NAMED and p[1] in NAMED]
+              if not CONTROL.match(p[0]) and (p[0] in NAMED or p[0] in CONSUMERS) and (p[1] in NAMED or p[1] in CONSUMERS)]
     chosen.sort(reverse=True)
     rows = [(f"{w * 100:.2f}% {','.join(sources[(a, b)])}".strip(), (a, b)) for w, (a, b) in chosen[:n]]
     for note, (a, b) in rows:

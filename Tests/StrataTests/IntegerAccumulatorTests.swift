@@ -79,7 +79,7 @@ import WAT
     @Test func everyConsumerFormIsChosen() throws {
         let m = try Self.module(.interpreter)
         var used = Set<UInt64>()
-        for i in 0..<Self.bodies.count { used.formUnion(opcodeWords(m, i)) }
+        for i in 0..<Self.bodies.count { used.formUnion(operationWords(m, i)) }
         let forms = Set(integerAccumulatorConsumers.map { handlerWord($0.2) })
         let missing = forms.subtracting(used).map { Opcode(rawValue: UInt16(truncatingIfNeeded: $0))! }
         #expect(missing.isEmpty, "consumer forms never chosen: \(missing)")
