@@ -124,24 +124,16 @@ def generate():
     for name in ops:
         if name not in cases:
             continue
-        if uses_accumulator(cases[name]):
+        accumulator = {"FACC_": ("facc", "Double"), "IACC_": ("iacc", "UInt64")}.get(kind(cases[name]))
+        if accumulator:
+            # The handler passes the accumulator by address; the case's expression takes `&acc`.
+            acc, swift_type = accumulator
             swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
-                      f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {{",
+                      f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ {acc}p: UnsafeMutablePointer<{swift_type}>, _ st: StatePointer) -> CodePointer? {{",
                       f"    let fp = fpp.pointee",
-                      f"    var facc = faccp.pointee",
+                      f"    var {acc} = {acc}p.pointee",
                       f"    let next: NextInstruction = {cases[name]}",
-                      f"    faccp.pointee = facc",
-                      f"    fpp.pointee = next.1",
-                      f"    return next.0",
-                      "}"]
-            continue
-        if uses_integer_accumulator(cases[name]):
-            swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
-                      f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {{",
-                      f"    let fp = fpp.pointee",
-                      f"    var iacc = iaccp.pointee",
-                      f"    let next: NextInstruction = {cases[name]}",
-                      f"    iaccp.pointee = iacc",
+                      f"    {acc}p.pointee = {acc}",
                       f"    fpp.pointee = next.1",
                       f"    return next.0",
                       "}"]

@@ -39,10 +39,7 @@ import CStrata
     _ operation: (CodePointer, FramePointer, StatePointer, UInt64) -> NextInstruction
 ) -> NextInstruction {
     let a = iacc
-    let dst = op(pc, 1)
-    let next = operation(pc, fp, st, a)
-    iacc = fp[dst]
-    return next
+    return produce(pc, fp, st, &iacc) { pc, fp, st in operation(pc, fp, st, a) }
 }
 
 /// A consumer form that produces nothing (stores, branches).
@@ -59,24 +56,15 @@ import CStrata
 @inline(__always) func loadAcc<T: FixedWidthInteger>(
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, _ t: T.Type, _ convert: (T) -> UInt64
 ) -> NextInstruction {
-    guard let p = memoryAddress(ea: UInt64(UInt32(truncatingIfNeeded: a)) &+ pc[3], st, width: UInt64(MemoryLayout<T>.size)) else {
-        return (trap(st, .memoryOutOfBounds, pc), fp, st)
-    }
-    wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
-    return (pc + 4, fp, st)
+    (loadResult(pc, fp, st, ea: UInt64(UInt32(truncatingIfNeeded: a)) &+ pc[3], length: 4, T.self, convert), fp, st)
 }
 
 /// [dst, x, y, offset]: an add-and-load with x (`left`) or y = a.
 @inline(__always) func loadAddAcc<T: FixedWidthInteger>(
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, left: Bool, _ t: T.Type, _ convert: (T) -> UInt64
 ) -> NextInstruction {
-    let other = rd32(fp, pc, left ? 3 : 2)
-    let ea = UInt64(UInt32(truncatingIfNeeded: a) &+ other) &+ pc[4]
-    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
-        return (trap(st, .memoryOutOfBounds, pc), fp, st)
-    }
-    wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
-    return (pc + 5, fp, st)
+    let sum = UInt32(truncatingIfNeeded: a) &+ rd32(fp, pc, left ? 3 : 2)
+    return (loadResult(pc, fp, st, ea: UInt64(sum) &+ pc[4], length: 5, T.self, convert), fp, st)
 }
 
 /// [addr, value, offset] with addr = a (`address`) or value = a.
@@ -84,12 +72,7 @@ import CStrata
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, address: Bool, _ t: T.Type
 ) -> NextInstruction {
     let addr = address ? UInt32(truncatingIfNeeded: a) : rd32(fp, pc, 1)
-    let value = address ? rd64(fp, pc, 2) : a
-    guard let p = memoryAddress(ea: UInt64(addr) &+ pc[3], st, width: UInt64(MemoryLayout<T>.size)) else {
-        return (trap(st, .memoryOutOfBounds, pc), fp, st)
-    }
-    p.storeBytes(of: T(truncatingIfNeeded: value).littleEndian, as: T.self)
-    return (pc + 4, fp, st)
+    return (storeAt(pc, st, ea: UInt64(addr) &+ pc[3], value: address ? rd64(fp, pc, 2) : a, T.self), fp, st)
 }
 
 /// [dst, x, y]: dst = x op y with x (`left`) or y = a.

@@ -19,22 +19,39 @@ func memoryAddress(ea: UInt64, _ st: StatePointer, width: UInt64) -> UnsafeMutab
     return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: ea))
 }
 
+/// A `T` at effective address `ea`, converted, into the result slot (operand word 1), then the
+/// instruction `length` words on: every integer load's access (plain, add-and-load, and their
+/// integer-accumulator forms).
 @inline(__always)
-func load<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
-    guard let p = memoryAddress(pc, fp, st, addr: 2, offset: 3, width: UInt64(MemoryLayout<T>.size)) else {
+func loadResult<T: FixedWidthInteger>(
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, ea: UInt64, length: Int, _ t: T.Type, _ convert: (T) -> UInt64
+) -> CodePointer? {
+    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
+    return pc + length
+}
+
+/// `value` truncated to a `T` at effective address `ea` ([addr, value, offset]): every integer
+/// store's access.
+@inline(__always)
+func storeAt<T: FixedWidthInteger>(_ pc: CodePointer, _ st: StatePointer, ea: UInt64, value: UInt64, _ t: T.Type) -> CodePointer? {
+    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
+        return trap(st, .memoryOutOfBounds, pc)
+    }
+    p.storeBytes(of: T(truncatingIfNeeded: value).littleEndian, as: T.self)
     return pc + 4
 }
 
 @inline(__always)
+func load<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
+    loadResult(pc, fp, st, ea: UInt64(rd32(fp, pc, 2)) &+ pc[3], length: 4, T.self, convert)
+}
+
+@inline(__always)
 func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type) -> CodePointer? {
-    guard let p = memoryAddress(pc, fp, st, addr: 1, offset: 3, width: UInt64(MemoryLayout<T>.size)) else {
-        return trap(st, .memoryOutOfBounds, pc)
-    }
-    p.storeBytes(of: T(truncatingIfNeeded: rd64(fp, pc, 2)).littleEndian, as: T.self)
-    return pc + 4
+    storeAt(pc, st, ea: UInt64(rd32(fp, pc, 1)) &+ pc[3], value: rd64(fp, pc, 2), T.self)
 }
 
 @inline(__always) func opI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -358,12 +375,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
 
 @inline(__always)
 func loadAdd<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
-    let ea = UInt64(rd32(fp, pc, 2) &+ rd32(fp, pc, 3)) &+ pc[4]
-    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
-        return trap(st, .memoryOutOfBounds, pc)
-    }
-    wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
-    return pc + 5
+    loadResult(pc, fp, st, ea: UInt64(rd32(fp, pc, 2) &+ rd32(fp, pc, 3)) &+ pc[4], length: 5, T.self, convert)
 }
 
 @inline(__always) func opI32LoadAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
