@@ -99,6 +99,35 @@ import WAT
         }
     }
 
+    /// A frame with nothing to set (no constants, every local written first) copies no image,
+    /// and one with a 4-word image copies one 32-byte chunk: both right after `$dirty`.
+    @Test func emptyAndSmallestImages() throws {
+        let wat = """
+            (module
+              \(Self.dirty(locals: 8))
+              (func $empty (param i32 i32) (result i32) (local i32)
+                (local.set 2 (i32.mul (local.get 0) (local.get 1)))
+                (i32.sub (local.get 2) (local.get 0)))
+              (func $one_local (param i32) (result i64) (local i64)
+                (i64.add (local.get 1) (i64.extend_i32_u (local.get 0))))
+              (func (export "empty") (param i32) (result i32)
+                (drop (call $dirty (local.get 0))) (call $empty (local.get 0) (i32.const 7)))
+              (func (export "one_local") (param i32) (result i64)
+                (drop (call $dirty (local.get 0))) (call $one_local (local.get 0))))
+            """
+        let engine = Self.engine()
+        let m = try Module(engine: engine, bytes: try wat2wasm(wat))
+        let empty = try #require(m.interpreterListing(function: 1))
+        #expect(empty.contains("0 words set at entry"), "\(empty.prefix(200))")
+        let oneLocal = try #require(m.interpreterListing(function: 2))
+        #expect(oneLocal.contains("4 words set at entry"), "\(oneLocal.prefix(200))")
+        let instance = try Linker().instantiate(m, in: Store(engine: engine))
+        for x: Int32 in [0, 3, 1000] {
+            #expect(try instance.function("empty")!.call([.i32(x)]) == [.i32(x &* 7 &- x)])
+            #expect(try instance.function("one_local")!.call([.i32(x)]) == [.i64(Int64(x))])
+        }
+    }
+
     /// Reference and v128 locals: a v128 local is followed like a number (read unwritten: zero;
     /// written first: not cleared); a reference local and every local after it is always
     /// cleared (null), written first or not.

@@ -60,15 +60,15 @@ struct FunctionCode {
     var loopHeaders: UnsafePointer<Int32>? = nil
     var loopHeaderCount = 0
     /// Nonzero when an interpreted call cannot take `enterFunction`'s fast path for this
-    /// record: compiled code, a frame image over `smallFrameImageWords` or an empty one (a
-    /// stub's: translated bodies have at least 4 words), one compare for all three
-    /// (`withEntryFlags` sets it).
+    /// record: compiled code, a frame image over `smallFrameImageWords`, or a stub (a body not
+    /// yet translated), one compare for all three (`withEntryFlags` sets it).
     var slowEntry: UInt32 = 0
 
-    /// This record with `slowEntry` set from its kind and image.
-    func withEntryFlags() -> FunctionCode {
+    /// This record with `slowEntry` set from its kind and image; `stub`: the record of a body
+    /// not yet translated.
+    func withEntryFlags(stub: Bool = false) -> FunctionCode {
         var r = self
-        r.slowEntry = kind != 0 || imageWords > smallFrameImageWords || imageWords == 0 ? 1 : 0
+        r.slowEntry = stub || kind != 0 || imageWords > smallFrameImageWords ? 1 : 0
         return r
     }
 }

@@ -131,12 +131,17 @@ func initializeFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>
 /// The largest frame image `initializeSmallFrame` copies (256 bytes).
 let smallFrameImageWords = 32
 
-/// `initializeFrame` for an image of 4 to `smallFrameImageWords` words: no call.
+/// `initializeFrame` for an image of at most `smallFrameImageWords` words (a multiple of 4): no
+/// call. An empty image (a function with no constants and no local to zero) costs one branch;
+/// measured on calls to such functions, its copy was a tenth of the call's time.
 @inline(__always)
 func initializeSmallFrame(_ dst: FramePointer, from image: UnsafeMutablePointer<Slot>, words: Int) {
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(image)
     let bytes = words &* 8
-    if bytes <= 64 {
+    if bytes == 0 { return }
+    if bytes == 32 {
+        copyChunk32(d, s, 0)
+    } else if bytes <= 64 {
         copyChunk32(d, s, 0)
         copyChunk32(d, s, bytes &- 32)
     } else if bytes <= 128 {

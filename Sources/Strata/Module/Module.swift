@@ -232,7 +232,7 @@ public final class Module: @unchecked Sendable {
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                 paramWords: params, localWords: 0, resultWords: results,
-                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i).withEntryFlags())
+                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i).withEntryFlags(stub: true))
             entryTable[i] = UnsafeRawPointer(codes + i)
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))
@@ -686,12 +686,11 @@ public final class Module: @unchecked Sendable {
         let paramWords = type.params.count * wordsPerSlot, localWords = body.locals.count * wordsPerSlot
         // The frame image (`FunctionCode.frameImage`): zeros for the locals from the first one
         // the body may read before writing it, the constants, zeros to a whole number of 32-byte
-        // chunks, at least one (so a call's copy needs no test for an empty image; the frame
-        // covers it).
+        // chunks (the frame covers them); none when there is nothing to set.
         let skippedWords = translator.localInitialization.firstReadUnwritten * wordsPerSlot
         let zeroWords = localWords - skippedWords
         let usedWords = zeroWords + translator.consts.count
-        var image = [UInt64](repeating: 0, count: max((usedWords + 3) & ~3, 4))
+        var image = [UInt64](repeating: 0, count: (usedWords + 3) & ~3)
         image.withUnsafeMutableBufferPointer { image in
             for (k, word) in translator.consts.enumerated() { image[zeroWords + k] = word }
         }
