@@ -30,6 +30,18 @@ import WAT
             // An add-and-load (the address is an i32.add) -> op.
             ("loadadd", "(f64.\(op) (local.get 2) (f64.load (i32.add (local.get 0) (i32.const 16))))",
              "(local.set 3 (f64.load (i32.add (local.get 0) (i32.const 16)))) (f64.\(op) (local.get 2) (local.get 3))"),
+            // Two loads -> op: the first in the accumulator, the second folded into the operation
+            // as a memory operand; then the same -> div. (The reference loads both into locals,
+            // x's among them.)
+            ("loads", "(f64.\(op) (f64.load (local.get 0)) (f64.load offset=8 (local.get 0)))",
+             "(local.set 3 (f64.load (local.get 0))) (local.set 1 (f64.load offset=8 (local.get 0))) (f64.\(op) (local.get 3) (local.get 1))"),
+            ("loads_chain", "(f64.div (f64.\(op) (f64.load (local.get 0)) (f64.load offset=8 (local.get 0))) (local.get 2))",
+             "(local.set 3 (f64.load (local.get 0))) (local.set 1 (f64.load offset=8 (local.get 0))) (local.set 3 (f64.\(op) (local.get 3) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
+            // add-and-load -> op -> div, the load on either side.
+            ("loadadd_chain_l", "(f64.div (f64.\(op) (f64.load (i32.add (local.get 0) (i32.const 16))) (local.get 1)) (local.get 2))",
+             "(local.set 3 (f64.load (i32.add (local.get 0) (i32.const 16)))) (local.set 3 (f64.\(op) (local.get 3) (local.get 1))) (f64.div (local.get 3) (local.get 2))"),
+            ("loadadd_chain_r", "(f64.div (local.get 2) (f64.\(op) (local.get 1) (f64.load (i32.add (local.get 0) (i32.const 16)))))",
+             "(local.set 3 (f64.load (i32.add (local.get 0) (i32.const 16)))) (local.set 3 (f64.\(op) (local.get 1) (local.get 3))) (f64.div (local.get 2) (local.get 3))"),
             // op -> div (no fused pair ends in div), both sides; then op -> op -> op through the
             // accumulator's chained forms.
             ("op_l", "(f64.div (f64.\(op) (local.get 1) (local.get 2)) (local.get 2))",
@@ -99,9 +111,12 @@ import WAT
                 }
             }
         }
-        // The accumulator forms are the ones chosen (and the reference functions use none).
-        let faccOpcodes = Set(Opcode.allCases.filter { "\($0)".contains("facc") && !"\($0)".hasPrefix("br_if") }.map { handlerWord($0) })
-        #expect(faccOpcodes.count == 44)
+        // The accumulator forms and the memory-operand forms (a load folded into the operation)
+        // are the ones chosen (and the reference functions use none).
+        let faccOpcodes = Set(Opcode.allCases.filter {
+            ("\($0)".contains("facc") || ("\($0)".hasPrefix("f64_") && "\($0)".contains("_mem"))) && !"\($0)".hasPrefix("br_if")
+        }.map { handlerWord($0) })
+        #expect(faccOpcodes.count == 64)
         var used = Set<UInt64>()
         for (n, _) in names.enumerated() {
             let acc = Set(opcodeWords(m, 2 * n)).intersection(faccOpcodes)

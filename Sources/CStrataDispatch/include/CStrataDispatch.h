@@ -64,7 +64,7 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// A handler: runs its Swift operation (inlined), then jumps to the next instruction's handler
 /// (a tail call, which the calling convention guarantees), or returns when the operation ends the run.
 #define STRATA_DEFINE_HANDLER(name)                                                           \
-    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
         (void)iacc; (void)facc;                                                               \
         uint64_t *frame = fp;                                                                 \
         uint64_t *next;                                                                       \
@@ -78,7 +78,7 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// The handler of an operation that produces or consumes the integer accumulator: it goes on
 /// to the next handler.
 #define STRATA_DEFINE_IACC_HANDLER(name)                                                      \
-    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
         (void)facc;                                                                           \
         uint64_t *frame = fp;                                                                 \
         uint64_t acc = iacc;                                                                  \
@@ -92,7 +92,7 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// The handler of a float accumulator operation: its operation reads and writes the
 /// accumulator, which goes on to the next handler.
 #define STRATA_DEFINE_FACC_HANDLER(name)                                                      \
-    STRATA_TC __attribute__((aligned(32))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
         (void)iacc;                                                                           \
         uint64_t *frame = fp;                                                                 \
         double acc = facc;                                                                    \

@@ -785,6 +785,27 @@ enum Opcode: UInt16, CaseIterable {
     case f64_div_mul_to_facc
     case f64_div_mul_r_to_facc
     case f64_sqrt_to_facc
+    // f64 arithmetic with one operand an f64.load folded into it (`binF64Memory`)
+    case f64_add_mem
+    case f64_add_mem_to_facc
+    case f64_add_mem_facc
+    case f64_add_mem_facc_to_facc
+    case f64_sub_mem
+    case f64_sub_mem_to_facc
+    case f64_sub_mem_facc
+    case f64_sub_mem_facc_to_facc
+    case f64_sub_mem_r
+    case f64_sub_mem_r_to_facc
+    case f64_mul_mem
+    case f64_mul_mem_to_facc
+    case f64_mul_mem_facc
+    case f64_mul_mem_facc_to_facc
+    case f64_div_mem
+    case f64_div_mem_to_facc
+    case f64_div_mem_facc
+    case f64_div_mem_facc_to_facc
+    case f64_div_mem_r
+    case f64_div_mem_r_to_facc
     case br_if_f64_eq_facc
     case br_if_f64_eq_facc_back
     case br_if_not_f64_eq_facc

@@ -5685,6 +5685,186 @@ func threaded_f64_sqrt_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_f64_add_mem") @inline(__always)
+func threaded_f64_add_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_mem_to_facc") @inline(__always)
+func threaded_f64_add_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_mem_facc") @inline(__always)
+func threaded_f64_add_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_mem_facc_to_facc") @inline(__always)
+func threaded_f64_add_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem") @inline(__always)
+func threaded_f64_sub_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem_to_facc") @inline(__always)
+func threaded_f64_sub_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem_facc") @inline(__always)
+func threaded_f64_sub_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem_facc_to_facc") @inline(__always)
+func threaded_f64_sub_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem_r") @inline(__always)
+func threaded_f64_sub_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_mem_r_to_facc") @inline(__always)
+func threaded_f64_sub_mem_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mem") @inline(__always)
+func threaded_f64_mul_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mem_to_facc") @inline(__always)
+func threaded_f64_mul_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mem_facc") @inline(__always)
+func threaded_f64_mul_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_mem_facc_to_facc") @inline(__always)
+func threaded_f64_mul_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem") @inline(__always)
+func threaded_f64_div_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem_to_facc") @inline(__always)
+func threaded_f64_div_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem_facc") @inline(__always)
+func threaded_f64_div_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem_facc_to_facc") @inline(__always)
+func threaded_f64_div_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem_r") @inline(__always)
+func threaded_f64_div_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_mem_r_to_facc") @inline(__always)
+func threaded_f64_div_mem_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
 @_silgen_name("strata_op_br_if_f64_eq_facc") @inline(__always)
 func threaded_br_if_f64_eq_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee

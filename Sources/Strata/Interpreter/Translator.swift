@@ -688,6 +688,20 @@ struct Translator: CodeSink {
                     // i32.add / i32.sub of a constant: the constant (negated for sub) in the code.
                     emit(Opcode.i32_add_imm, offset: offset); slot(dst); slot(a)
                     imm(UInt64(opcode == 0x6A ? UInt32(truncatingIfNeeded: k) : 0 &- UInt32(truncatingIfNeeded: k)))
+                } else if let forms = memoryOperandForms(opcode), let (load, memoryLeft) = takeFloatLoad(a, b) {
+                    // An operand is an f64.load emitted just before: folded in as a memory
+                    // operand. The other one may come in the accumulator.
+                    if memoryLeft {
+                        emit(forms.left, offset: load.offset); slot(dst); slot(b)
+                    } else if produceIntoAccumulator(a) {
+                        emit(forms.rightFacc, offset: load.offset); slot(dst)
+                    } else {
+                        emit(forms.right, offset: load.offset); slot(dst); slot(a)
+                    }
+                    slot(load.addr); imm(load.memOffset)
+                    lastBinary = nil
+                    lastDst = (Int(offsets.last!.0) + 1, stack.count - 1)
+                    return
                 } else if let forms = accumulatorConsumerForms(opcode), produceIntoAccumulator(b) {
                     // The right operand was computed just before: it comes in the accumulator.
                     emit(forms.right, offset: offset); slot(dst); slot(a)
@@ -867,6 +881,28 @@ struct Translator: CodeSink {
             if o.isSlot { slot(o.word) } else { imm(o.word) }
         }
         return true
+    }
+
+    /// An f64.load (translated as `i64_load` of memory 0) that is the instruction emitted last,
+    /// computing the temporary `a` or `b` of the binary operation being emitted, with no branch
+    /// target after it: removed, and returned with its operands, its Wasm offset and whether
+    /// it computed the left operand.
+    mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: UInt64, memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
+        guard !afterAccessPrefix, let last = offsets.last else { return nil }
+        let s = Int(last.0)
+        guard s >= barrier, s + 4 == code.count,
+              Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])) == .i64_load else { return nil }
+        let memoryLeft: Bool
+        if b & Self.tempTag != 0, code[s + 1] == b {
+            memoryLeft = false
+        } else if a & Self.tempTag != 0, code[s + 1] == a {
+            memoryLeft = true
+        } else {
+            return nil
+        }
+        let load = (addr: code[s + 2], memOffset: code[s + 3], offset: Int(last.1))
+        dropLastInstruction(from: s)
+        return (load, memoryLeft)
     }
 
     /// A float compare fused into the branch on `cond`: when the instruction emitted last is an
