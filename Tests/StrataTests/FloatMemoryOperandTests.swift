@@ -8,27 +8,30 @@ import WAT
 /// and traps) on inputs that put the load in and out of bounds.
 @Suite struct FloatMemoryOperandTests {
     /// (form, body): functions of (param i32 f64 i32) (result f64); the load reads the f64 at
-    /// local 0, x = local 1, local 2 is where the store forms write.
+    /// local 0 (the add-and-load at local 0 + local 2 + 3), x = local 1, local 2 is also where the
+    /// store forms write.
     static let bodies: [(String, String)] = {
-        let m = "(f64.load (local.get 0))"
         var b: [(String, String)] = []
+        // A plain load, and an add-and-load (its address an i32.add: `_memadd`).
+        for (mem, m) in [("mem", "(f64.load (local.get 0))"), ("memadd", "(f64.load offset=3 (i32.add (local.get 0) (local.get 2)))")] {
         for op in ["add", "sub", "mul", "div"] {
             let right = "(f64.\(op) (local.get 1) \(m))"
             let facc = "(f64.\(op) (f64.mul (local.get 1) (local.get 1)) \(m))"
             b += [
-                ("f64_\(op)_mem", right),
-                ("f64_\(op)_mem_facc", facc),
+                ("f64_\(op)_\(mem)", right),
+                ("f64_\(op)_\(mem)_facc", facc),
                 // A result consumed at once goes on in the accumulator.
-                ("f64_\(op)_mem_to_facc", "(f64.add \(right) (local.get 1))"),
-                ("f64_\(op)_mem_facc_to_facc", "(f64.store (local.get 2) \(facc)) (f64.load (local.get 2))"),
+                ("f64_\(op)_\(mem)_to_facc", "(f64.add \(right) (local.get 1))"),
+                ("f64_\(op)_\(mem)_facc_to_facc", "(f64.store (local.get 2) \(facc)) (f64.load (local.get 2))"),
             ]
             if op == "sub" || op == "div" {
                 let left = "(f64.\(op) \(m) (local.get 1))"
-                b += [("f64_\(op)_mem_r", left), ("f64_\(op)_mem_r_to_facc", "(f64.mul \(left) (local.get 1))")]
+                b += [("f64_\(op)_\(mem)_r", left), ("f64_\(op)_\(mem)_r_to_facc", "(f64.mul \(left) (local.get 1))")]
             } else {
                 // m op x is x op m.
-                b.append(("f64_\(op)_mem", "(f64.\(op) \(m) (local.get 1))"))
+                b.append(("f64_\(op)_\(mem)", "(f64.\(op) \(m) (local.get 1))"))
             }
+        }
         }
         return b
     }()
@@ -74,6 +77,7 @@ import WAT
             #expect(operationWords(m, k).contains(handlerWord(opcode)), "f\(k) uses \(form)")
         }
         let forms = Set(Opcode.allCases.filter { "\($0)".contains("_mem") && "\($0)".hasPrefix("f64_") }.map { "\($0)" })
+        #expect(forms.count == 40)
         #expect(forms == Set(Self.bodies.map(\.0)), "every memory-operand form has a function")
     }
 
@@ -83,7 +87,7 @@ import WAT
         let interpreted = try Self.module(.interpreter), compiled = try Self.module(.baseline)
         for k in Self.bodies.indices {
             for (i, p) in addresses.enumerated() {
-                let args: [Value] = [.i32(p), .f64(xs[i % xs.count]), .i32(32)]
+                let args: [Value] = [.i32(p), .f64(xs[i % xs.count]), .i32(p == 0 ? 5 : 32)]
                 let got = try Self.outcome(interpreted, "f\(k)", args)
                 let expected = try Self.outcome(compiled, "f\(k)", args)
                 #expect(got == expected, "\(Self.bodies[k].0) \(args)")

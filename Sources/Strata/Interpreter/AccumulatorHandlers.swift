@@ -85,34 +85,42 @@
 /// that the instruction right after it consumes, folded into that instruction (as x86 folds a
 /// load into a memory operand), so the pair is one dispatch and the loaded value never goes
 /// through a slot. The operands are [dst, x, addr, offset], without dst when the result goes to
-/// the accumulator (`toAccumulator`) and without x when x comes from it (`xInAccumulator`);
-/// the result is x op m, or m op x (`memoryLeft`). A trap names the load (the instruction's
-/// Wasm offset is the load's).
+/// the accumulator (`toAccumulator`) and without x when x comes from it (`xInAccumulator`), and
+/// with two address operands [a, b] for an add-and-load (`addedAddress`: the address is the
+/// i32 sum a + b, `f64_load_add_facc`'s); the result is x op m, or m op x (`memoryLeft`). A trap
+/// names the load (the instruction's Wasm offset is the load's).
 @inline(__always) func binF64Memory(
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double,
-    xInAccumulator: Bool, toAccumulator: Bool, memoryLeft: Bool, _ f: (Double, Double) -> Double
+    xInAccumulator: Bool, toAccumulator: Bool, memoryLeft: Bool, addedAddress: Bool, _ f: (Double, Double) -> Double
 ) -> NextInstruction {
     let x = xInAccumulator ? facc : operand(fp, pc, toAccumulator ? 1 : 2)
     let addr = 1 + (toAccumulator ? 0 : 1) + (xInAccumulator ? 0 : 1)
-    guard let p = memoryAddress(pc, fp, st, addr: addr, offset: addr + 1, width: 8) else {
+    let offset = addr + (addedAddress ? 2 : 1)
+    let base = addedAddress ? rd32(fp, pc, addr) &+ rd32(fp, pc, addr + 1) : rd32(fp, pc, addr)
+    guard let p = memoryAddress(ea: UInt64(base) &+ pc[offset], st, width: 8) else {
         return (trap(st, .memoryOutOfBounds, pc), fp, st)
     }
     let m = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
     let r = memoryLeft ? f(m, x) : f(x, m)
     if toAccumulator { facc = r } else { wr(fp, pc, 1, r.bitPattern) }
-    return (pc + addr + 2, fp, st)
+    return (pc + offset + 1, fp, st)
 }
 
 /// The forms of f64 binary `opcode` with a memory operand (`binF64Memory`): x op m, with x in a
 /// slot or in the accumulator, and m op x (the same as x op m for add and mul). When the load
 /// computed the left operand, x was pushed after it without an instruction (the load was the
 /// last one emitted), so x is never in the accumulator then.
-func memoryOperandForms(_ opcode: UInt16) -> (right: Opcode, rightFacc: Opcode, left: Opcode)? {
-    switch opcode {
-    case 0xA0: (.f64_add_mem, .f64_add_mem_facc, .f64_add_mem)
-    case 0xA1: (.f64_sub_mem, .f64_sub_mem_facc, .f64_sub_mem_r)
-    case 0xA2: (.f64_mul_mem, .f64_mul_mem_facc, .f64_mul_mem)
-    case 0xA3: (.f64_div_mem, .f64_div_mem_facc, .f64_div_mem_r)
+/// `addedAddress`: the forms whose address is an add-and-load's (`_memadd`).
+func memoryOperandForms(_ opcode: UInt16, addedAddress: Bool) -> (right: Opcode, rightFacc: Opcode, left: Opcode)? {
+    switch (opcode, addedAddress) {
+    case (0xA0, false): (.f64_add_mem, .f64_add_mem_facc, .f64_add_mem)
+    case (0xA1, false): (.f64_sub_mem, .f64_sub_mem_facc, .f64_sub_mem_r)
+    case (0xA2, false): (.f64_mul_mem, .f64_mul_mem_facc, .f64_mul_mem)
+    case (0xA3, false): (.f64_div_mem, .f64_div_mem_facc, .f64_div_mem_r)
+    case (0xA0, true): (.f64_add_memadd, .f64_add_memadd_facc, .f64_add_memadd)
+    case (0xA1, true): (.f64_sub_memadd, .f64_sub_memadd_facc, .f64_sub_memadd_r)
+    case (0xA2, true): (.f64_mul_memadd, .f64_mul_memadd_facc, .f64_mul_memadd)
+    case (0xA3, true): (.f64_div_memadd, .f64_div_memadd_facc, .f64_div_memadd_r)
     default: nil
     }
 }
@@ -169,6 +177,16 @@ func accumulatorProducerForm(_ producer: Opcode) -> Opcode? {
     case .f64_div_mem: .f64_div_mem_to_facc
     case .f64_div_mem_facc: .f64_div_mem_facc_to_facc
     case .f64_div_mem_r: .f64_div_mem_r_to_facc
+    case .f64_add_memadd: .f64_add_memadd_to_facc
+    case .f64_add_memadd_facc: .f64_add_memadd_facc_to_facc
+    case .f64_sub_memadd: .f64_sub_memadd_to_facc
+    case .f64_sub_memadd_facc: .f64_sub_memadd_facc_to_facc
+    case .f64_sub_memadd_r: .f64_sub_memadd_r_to_facc
+    case .f64_mul_memadd: .f64_mul_memadd_to_facc
+    case .f64_mul_memadd_facc: .f64_mul_memadd_facc_to_facc
+    case .f64_div_memadd: .f64_div_memadd_to_facc
+    case .f64_div_memadd_facc: .f64_div_memadd_facc_to_facc
+    case .f64_div_memadd_r: .f64_div_memadd_r_to_facc
     default: nil
     }
 }

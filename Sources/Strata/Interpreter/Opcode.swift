@@ -806,6 +806,26 @@ enum Opcode: UInt16, CaseIterable {
     case f64_div_mem_facc_to_facc
     case f64_div_mem_r
     case f64_div_mem_r_to_facc
+    case f64_add_memadd
+    case f64_add_memadd_to_facc
+    case f64_add_memadd_facc
+    case f64_add_memadd_facc_to_facc
+    case f64_sub_memadd
+    case f64_sub_memadd_to_facc
+    case f64_sub_memadd_facc
+    case f64_sub_memadd_facc_to_facc
+    case f64_sub_memadd_r
+    case f64_sub_memadd_r_to_facc
+    case f64_mul_memadd
+    case f64_mul_memadd_to_facc
+    case f64_mul_memadd_facc
+    case f64_mul_memadd_facc_to_facc
+    case f64_div_memadd
+    case f64_div_memadd_to_facc
+    case f64_div_memadd_facc
+    case f64_div_memadd_facc_to_facc
+    case f64_div_memadd_r
+    case f64_div_memadd_r_to_facc
     case br_if_f64_eq_facc
     case br_if_f64_eq_facc_back
     case br_if_not_f64_eq_facc

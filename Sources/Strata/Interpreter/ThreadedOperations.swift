@@ -5689,7 +5689,7 @@ func threaded_f64_sqrt_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_f64_add_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 + $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 + $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5698,7 +5698,7 @@ func threaded_f64_add_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
 func threaded_f64_add_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 + $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 + $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5707,7 +5707,7 @@ func threaded_f64_add_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
 func threaded_f64_add_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 + $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 + $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5716,7 +5716,7 @@ func threaded_f64_add_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_f64_add_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 + $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 + $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5725,7 +5725,7 @@ func threaded_f64_add_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePo
 func threaded_f64_sub_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5734,7 +5734,7 @@ func threaded_f64_sub_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
 func threaded_f64_sub_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5743,7 +5743,7 @@ func threaded_f64_sub_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
 func threaded_f64_sub_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5752,7 +5752,7 @@ func threaded_f64_sub_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_f64_sub_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5761,7 +5761,7 @@ func threaded_f64_sub_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePo
 func threaded_f64_sub_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5770,7 +5770,7 @@ func threaded_f64_sub_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
 func threaded_f64_sub_mem_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true) { $0 - $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true, addedAddress: false) { $0 - $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5779,7 +5779,7 @@ func threaded_f64_sub_mem_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePoint
 func threaded_f64_mul_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 * $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 * $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5788,7 +5788,7 @@ func threaded_f64_mul_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
 func threaded_f64_mul_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 * $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 * $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5797,7 +5797,7 @@ func threaded_f64_mul_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
 func threaded_f64_mul_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 * $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 * $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5806,7 +5806,7 @@ func threaded_f64_mul_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_f64_mul_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 * $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 * $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5815,7 +5815,7 @@ func threaded_f64_mul_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePo
 func threaded_f64_div_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5824,7 +5824,7 @@ func threaded_f64_div_mem(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
 func threaded_f64_div_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5833,7 +5833,7 @@ func threaded_f64_div_mem_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
 func threaded_f64_div_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: false) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5842,7 +5842,7 @@ func threaded_f64_div_mem_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_f64_div_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: false) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5851,7 +5851,7 @@ func threaded_f64_div_mem_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePo
 func threaded_f64_div_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true, addedAddress: false) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0
@@ -5860,7 +5860,187 @@ func threaded_f64_div_mem_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Frame
 func threaded_f64_div_mem_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var facc = faccp.pointee
-    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true) { $0 / $1 }
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true, addedAddress: false) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_memadd") @inline(__always)
+func threaded_f64_add_memadd(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_memadd_to_facc") @inline(__always)
+func threaded_f64_add_memadd_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_memadd_facc") @inline(__always)
+func threaded_f64_add_memadd_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_add_memadd_facc_to_facc") @inline(__always)
+func threaded_f64_add_memadd_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 + $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd") @inline(__always)
+func threaded_f64_sub_memadd(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd_to_facc") @inline(__always)
+func threaded_f64_sub_memadd_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd_facc") @inline(__always)
+func threaded_f64_sub_memadd_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd_facc_to_facc") @inline(__always)
+func threaded_f64_sub_memadd_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd_r") @inline(__always)
+func threaded_f64_sub_memadd_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_sub_memadd_r_to_facc") @inline(__always)
+func threaded_f64_sub_memadd_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true, addedAddress: true) { $0 - $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_memadd") @inline(__always)
+func threaded_f64_mul_memadd(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_memadd_to_facc") @inline(__always)
+func threaded_f64_mul_memadd_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_memadd_facc") @inline(__always)
+func threaded_f64_mul_memadd_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_mul_memadd_facc_to_facc") @inline(__always)
+func threaded_f64_mul_memadd_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 * $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd") @inline(__always)
+func threaded_f64_div_memadd(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd_to_facc") @inline(__always)
+func threaded_f64_div_memadd_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd_facc") @inline(__always)
+func threaded_f64_div_memadd_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: false, memoryLeft: false, addedAddress: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd_facc_to_facc") @inline(__always)
+func threaded_f64_div_memadd_facc_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: true, toAccumulator: true, memoryLeft: false, addedAddress: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd_r") @inline(__always)
+func threaded_f64_div_memadd_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: false, memoryLeft: true, addedAddress: true) { $0 / $1 }
+    faccp.pointee = facc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_f64_div_memadd_r_to_facc") @inline(__always)
+func threaded_f64_div_memadd_r_to_facc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ faccp: UnsafeMutablePointer<Double>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var facc = faccp.pointee
+    let next: NextInstruction = binF64Memory(pc, fp, st, &facc, xInAccumulator: false, toAccumulator: true, memoryLeft: true, addedAddress: true) { $0 / $1 }
     faccp.pointee = facc
     fpp.pointee = next.1
     return next.0

@@ -688,7 +688,8 @@ struct Translator: CodeSink {
                     // i32.add / i32.sub of a constant: the constant (negated for sub) in the code.
                     emit(Opcode.i32_add_imm, offset: offset); slot(dst); slot(a)
                     imm(UInt64(opcode == 0x6A ? UInt32(truncatingIfNeeded: k) : 0 &- UInt32(truncatingIfNeeded: k)))
-                } else if let forms = memoryOperandForms(opcode), let (load, memoryLeft) = takeFloatLoad(a, b) {
+                } else if (0xA0...0xA3).contains(opcode), let (load, memoryLeft) = takeFloatLoad(a, b),
+                          let forms = memoryOperandForms(opcode, addedAddress: load.addr.count == 2) {
                     // An operand is an f64.load emitted just before: folded in as a memory
                     // operand. The other one may come in the accumulator.
                     if memoryLeft {
@@ -698,7 +699,8 @@ struct Translator: CodeSink {
                     } else {
                         emit(forms.right, offset: load.offset); slot(dst); slot(a)
                     }
-                    slot(load.addr); imm(load.memOffset)
+                    for word in load.addr { slot(word) }
+                    imm(load.memOffset)
                     lastBinary = nil
                     lastDst = (Int(offsets.last!.0) + 1, stack.count - 1)
                     return
@@ -883,15 +885,17 @@ struct Translator: CodeSink {
         return true
     }
 
-    /// An f64.load (translated as `i64_load` of memory 0) that is the instruction emitted last,
-    /// computing the temporary `a` or `b` of the binary operation being emitted, with no branch
-    /// target after it: removed, and returned with its operands, its Wasm offset and whether
-    /// it computed the left operand.
-    mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: UInt64, memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
+    /// An f64.load (translated as `i64_load` of memory 0, or `i64_load_add` when an i32.add
+    /// computed its address) that is the instruction emitted last, computing the temporary `a` or
+    /// `b` of the binary operation being emitted, with no branch target after it: removed, and
+    /// returned with its address operands (one, or the add's two), static offset and Wasm offset,
+    /// and whether it computed the left operand.
+    mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: [UInt64], memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
         guard !afterAccessPrefix, let last = offsets.last else { return nil }
         let s = Int(last.0)
-        guard s >= barrier, s + 4 == code.count,
-              Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])) == .i64_load else { return nil }
+        let opcode = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s]))
+        let addressWords = opcode == .i64_load ? 1 : opcode == .i64_load_add ? 2 : 0
+        guard addressWords > 0, s >= barrier, s + 3 + addressWords == code.count else { return nil }
         let memoryLeft: Bool
         if b & Self.tempTag != 0, code[s + 1] == b {
             memoryLeft = false
@@ -900,7 +904,7 @@ struct Translator: CodeSink {
         } else {
             return nil
         }
-        let load = (addr: code[s + 2], memOffset: code[s + 3], offset: Int(last.1))
+        let load = (addr: (0..<addressWords).map { code[s + 2 + $0] }, memOffset: code[s + 2 + addressWords], offset: Int(last.1))
         dropLastInstruction(from: s)
         return (load, memoryLeft)
     }
