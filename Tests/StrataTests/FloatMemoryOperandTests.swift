@@ -50,9 +50,7 @@ import WAT
     }
 
     static func module(_ tier: Tier) throws -> Module {
-        var c = EngineConfiguration()
-        c.tier = tier
-        return try Module(engine: Engine(configuration: c), bytes: try wat2wasm(wat))
+        try StrataTests.module(wat, tier: tier)
     }
 
     /// The result's bits and the memory's first 40 bytes after the call, or the trap, in a

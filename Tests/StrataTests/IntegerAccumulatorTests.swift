@@ -58,9 +58,7 @@ import WAT
     }
 
     static func module(_ tier: Tier) throws -> Module {
-        var c = EngineConfiguration()
-        c.tier = tier
-        return try Module(engine: Engine(configuration: c), bytes: try wat2wasm(wat))
+        try StrataTests.module(wat, tier: tier)
     }
 
     /// The result and the first 80 bytes of memory after the call, or the trap, in a fresh instance.

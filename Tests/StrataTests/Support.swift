@@ -14,6 +14,13 @@ func module(_ wat: String) throws -> Module {
     try Module(engine: Engine(), bytes: try wat2wasm(wat))
 }
 
+/// A module from WAT text on an engine running `tier` (for comparing tiers).
+func module(_ wat: String, tier: Tier) throws -> Module {
+    var c = EngineConfiguration()
+    c.tier = tier
+    return try Module(engine: Engine(configuration: c), bytes: try wat2wasm(wat))
+}
+
 /// The error a block throws, or nil.
 func thrownError(_ body: () throws -> Void) -> (any Error)? {
     do { try body(); return nil } catch { return error }
