@@ -688,10 +688,11 @@ struct Translator: CodeSink {
                     // i32.add / i32.sub of a constant: the constant (negated for sub) in the code.
                     emit(Opcode.i32_add_imm, offset: offset); slot(dst); slot(a)
                     imm(UInt64(opcode == 0x6A ? UInt32(truncatingIfNeeded: k) : 0 &- UInt32(truncatingIfNeeded: k)))
-                } else if (0xA0...0xA3).contains(opcode), let (load, memoryLeft) = takeFloatLoad(a, b),
-                          let forms = memoryOperandForms(opcode, addedAddress: load.addr.count == 2) {
+                } else if let plain = memoryOperandForms(opcode, addedAddress: false),
+                          let added = memoryOperandForms(opcode, addedAddress: true), let (load, memoryLeft) = takeFloatLoad(a, b) {
                     // An operand is an f64.load emitted just before: folded in as a memory
                     // operand. The other one may come in the accumulator.
+                    let forms = load.addr.count == 2 ? added : plain
                     if memoryLeft {
                         emit(forms.left, offset: load.offset); slot(dst); slot(b)
                     } else if produceIntoAccumulator(a) {
