@@ -53,19 +53,9 @@ import WAT
         try StrataTests.module(wat, tier: tier)
     }
 
-    /// The result's bits and the memory's first 40 bytes after the call, or the trap, in a
-    /// fresh instance.
+    /// The result's bits and the memory's first 40 bytes after the call, or the trap.
     static func outcome(_ m: Module, _ name: String, _ args: [Value]) throws -> String {
-        let instance = try Store(engine: m.engine).instantiate(m)
-        do {
-            let r = try instance.function(name)!.call(args)
-            guard case .f64(let v) = r[0] else { return "not an f64: \(r)" }
-            let memory = instance.memory("m")!
-            let words = memory.withUnsafeMutableBytes { b in (0..<5).map { b.load(fromByteOffset: 8 * $0, as: UInt64.self) } }
-            return "\(v.bitPattern) \(words)"
-        } catch let trap as Trap {
-            return "trap \(trap.kind)"
-        }
+        try callOutcome(m, name, args, memoryBytes: 40)
     }
 
     @Test func everyFormIsChosen() throws {

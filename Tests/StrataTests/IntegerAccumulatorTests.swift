@@ -61,17 +61,9 @@ import WAT
         try StrataTests.module(wat, tier: tier)
     }
 
-    /// The result and the first 80 bytes of memory after the call, or the trap, in a fresh instance.
+    /// The result and the first 80 bytes of memory after the call, or the trap.
     static func outcome(_ m: Module, _ name: String, _ args: [Value]) throws -> String {
-        let instance = try Store(engine: m.engine).instantiate(m)
-        do {
-            let r = try instance.function(name)!.call(args)
-            let memory = instance.memory("m")!
-            let words = memory.withUnsafeMutableBytes { b in (0..<20).map { b.load(fromByteOffset: 4 * $0, as: UInt32.self) } }
-            return "\(r) \(words)"
-        } catch let trap as Trap {
-            return "trap \(trap.kind)"
-        }
+        try callOutcome(m, name, args, memoryBytes: 80)
     }
 
     @Test func everyConsumerFormIsChosen() throws {

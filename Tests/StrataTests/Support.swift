@@ -14,6 +14,26 @@ func module(_ wat: String) throws -> Module {
     try Module(engine: Engine(), bytes: try wat2wasm(wat))
 }
 
+/// What calling `name` in a fresh instance of `m` gives, as text to compare across tiers: the
+/// results (floats by their bits, so NaN payloads count) and the first `memoryBytes` bytes of
+/// the memory exported as "m", or the trap.
+func callOutcome(_ m: Module, _ name: String, _ args: [Value], memoryBytes: Int) throws -> String {
+    let instance = try Store(engine: m.engine).instantiate(m)
+    do {
+        let results = try instance.function(name)!.call(args).map { v -> String in
+            switch v {
+            case .f64(let d): "f64 \(d.bitPattern)"
+            case .f32(let f): "f32 \(f.bitPattern)"
+            default: "\(v)"
+            }
+        }
+        let bytes = instance.memory("m")!.withUnsafeMutableBytes { Array($0.prefix(memoryBytes)) }
+        return "\(results) \(bytes)"
+    } catch let trap as Trap {
+        return "trap \(trap.kind)"
+    }
+}
+
 /// A module from WAT text on an engine running `tier` (for comparing tiers).
 func module(_ wat: String, tier: Tier) throws -> Module {
     var c = EngineConfiguration()

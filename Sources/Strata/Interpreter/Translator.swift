@@ -692,7 +692,7 @@ struct Translator: CodeSink {
                           let added = memoryOperandForms(opcode, addedAddress: true), let (load, memoryLeft) = takeFloatLoad(a, b) {
                     // An operand is an f64.load emitted just before: folded in as a memory
                     // operand. The other one may come in the accumulator.
-                    let forms = load.addr.count == 2 ? added : plain
+                    let forms = load.addr.1 == nil ? plain : added
                     if memoryLeft {
                         emit(forms.left, offset: load.offset); slot(dst); slot(b)
                     } else if produceIntoAccumulator(a) {
@@ -700,7 +700,8 @@ struct Translator: CodeSink {
                     } else {
                         emit(forms.right, offset: load.offset); slot(dst); slot(a)
                     }
-                    for word in load.addr { slot(word) }
+                    slot(load.addr.0)
+                    if let second = load.addr.1 { slot(second) }
                     imm(load.memOffset)
                     lastBinary = nil
                     lastDst = (Int(offsets.last!.0) + 1, stack.count - 1)
@@ -891,7 +892,7 @@ struct Translator: CodeSink {
     /// `b` of the binary operation being emitted, with no branch target after it: removed, and
     /// returned with its address operands (one, or the add's two), static offset and Wasm offset,
     /// and whether it computed the left operand.
-    mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: [UInt64], memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
+    mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: (UInt64, UInt64?), memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
         guard !afterAccessPrefix, let last = offsets.last else { return nil }
         let s = Int(last.0)
         let opcode = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s]))
@@ -905,7 +906,7 @@ struct Translator: CodeSink {
         } else {
             return nil
         }
-        let load = (addr: (0..<addressWords).map { code[s + 2 + $0] }, memOffset: code[s + 2 + addressWords], offset: Int(last.1))
+        let load = (addr: (code[s + 2], addressWords == 2 ? code[s + 3] : nil), memOffset: code[s + 2 + addressWords], offset: Int(last.1))
         dropLastInstruction(from: s)
         return (load, memoryLeft)
     }
