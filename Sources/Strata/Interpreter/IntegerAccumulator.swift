@@ -187,6 +187,7 @@ struct IntegerAccumulatorTable: Sendable {
             produces: [Bool](repeating: false, count: Opcode.allCases.count),
             forms: [[(Int, Opcode)]](repeating: [], count: Opcode.allCases.count))
         for p in integerAccumulatorProducers { t.produces[Int(p.rawValue)] = true }
+        for (base, form) in constantOperandOpcodes { t.produces[Int(base.rawValue)] = true; t.produces[Int(form.rawValue)] = true; t.forms[Int(base.rawValue)].append((2, form)) }
         for (base, k, form) in integerAccumulatorConsumers {
             t.forms[Int(base.rawValue)].append((k, form))
             if t.produces[Int(base.rawValue)] { t.produces[Int(form.rawValue)] = true }

@@ -1090,4 +1090,39 @@ enum Opcode: UInt16, CaseIterable {
     case br_if_not_iacc
     case br_if_back_iacc
     case select_iacc_cond
+    // i32 operations with a constant right operand in the code (ConstantOperandHandlers.swift)
+    case i32_and_imm
+    case i32_or_imm
+    case i32_xor_imm
+    case i32_mul_imm
+    case i32_shl_imm
+    case i32_shr_s_imm
+    case i32_shr_u_imm
+    case i32_eq_imm
+    case i32_ne_imm
+    case i32_lt_s_imm
+    case i32_lt_u_imm
+    case i32_gt_s_imm
+    case i32_gt_u_imm
+    case i32_le_s_imm
+    case i32_le_u_imm
+    case i32_ge_s_imm
+    case i32_ge_u_imm
+    case i32_and_imm_iacc
+    case i32_or_imm_iacc
+    case i32_xor_imm_iacc
+    case i32_mul_imm_iacc
+    case i32_shl_imm_iacc
+    case i32_shr_s_imm_iacc
+    case i32_shr_u_imm_iacc
+    case i32_eq_imm_iacc
+    case i32_ne_imm_iacc
+    case i32_lt_s_imm_iacc
+    case i32_lt_u_imm_iacc
+    case i32_gt_s_imm_iacc
+    case i32_gt_u_imm_iacc
+    case i32_le_s_imm_iacc
+    case i32_le_u_imm_iacc
+    case i32_ge_s_imm_iacc
+    case i32_ge_u_imm_iacc
 }

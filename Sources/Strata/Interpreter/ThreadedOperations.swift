@@ -8043,3 +8043,309 @@ func threaded_select_iacc_cond(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
+@_silgen_name("strata_op_i32_and_imm") @inline(__always)
+func threaded_i32_and_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .and, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_or_imm") @inline(__always)
+func threaded_i32_or_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .or, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_xor_imm") @inline(__always)
+func threaded_i32_xor_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .xor, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_mul_imm") @inline(__always)
+func threaded_i32_mul_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .mul, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_imm") @inline(__always)
+func threaded_i32_shl_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .shl, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_s_imm") @inline(__always)
+func threaded_i32_shr_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .shrS, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_u_imm") @inline(__always)
+func threaded_i32_shr_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .shrU, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_eq_imm") @inline(__always)
+func threaded_i32_eq_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .eq, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ne_imm") @inline(__always)
+func threaded_i32_ne_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .ne, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_lt_s_imm") @inline(__always)
+func threaded_i32_lt_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .ltS, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_lt_u_imm") @inline(__always)
+func threaded_i32_lt_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .ltU, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_s_imm") @inline(__always)
+func threaded_i32_gt_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .gtS, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_u_imm") @inline(__always)
+func threaded_i32_gt_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .gtU, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_le_s_imm") @inline(__always)
+func threaded_i32_le_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .leS, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_le_u_imm") @inline(__always)
+func threaded_i32_le_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .leU, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ge_s_imm") @inline(__always)
+func threaded_i32_ge_s_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .geS, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ge_u_imm") @inline(__always)
+func threaded_i32_ge_u_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .geU, rd32(fp, pc, 2)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and_imm_iacc") @inline(__always)
+func threaded_i32_and_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .and, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_or_imm_iacc") @inline(__always)
+func threaded_i32_or_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .or, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_xor_imm_iacc") @inline(__always)
+func threaded_i32_xor_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .xor, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_mul_imm_iacc") @inline(__always)
+func threaded_i32_mul_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .mul, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_imm_iacc") @inline(__always)
+func threaded_i32_shl_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .shl, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_s_imm_iacc") @inline(__always)
+func threaded_i32_shr_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .shrS, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_u_imm_iacc") @inline(__always)
+func threaded_i32_shr_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .shrU, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_eq_imm_iacc") @inline(__always)
+func threaded_i32_eq_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .eq, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ne_imm_iacc") @inline(__always)
+func threaded_i32_ne_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .ne, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_lt_s_imm_iacc") @inline(__always)
+func threaded_i32_lt_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .ltS, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_lt_u_imm_iacc") @inline(__always)
+func threaded_i32_lt_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .ltU, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_s_imm_iacc") @inline(__always)
+func threaded_i32_gt_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .gtS, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_gt_u_imm_iacc") @inline(__always)
+func threaded_i32_gt_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .gtU, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_le_s_imm_iacc") @inline(__always)
+func threaded_i32_le_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .leS, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_le_u_imm_iacc") @inline(__always)
+func threaded_i32_le_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .leU, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ge_s_imm_iacc") @inline(__always)
+func threaded_i32_ge_s_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .geS, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_ge_u_imm_iacc") @inline(__always)
+func threaded_i32_ge_u_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in compareImm32(pc, fp, st, .geU, UInt32(truncatingIfNeeded: a)) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}

@@ -717,6 +717,9 @@ struct Translator: CodeSink {
                     lastBinary = nil
                     lastDst = (code.count - 2, stack.count - 1)
                     return
+                } else if let k = scalarConstant(b), let form = constantOperandForm(opcode) {
+                    // An i32 constant right operand: in the code, not the frame's pool.
+                    emit(form, offset: offset); slot(dst); slot(a); imm(k & 0xFFFF_FFFF)
                 } else {
                     emit(h, offset: offset); slot(dst); slot(a); slot(b)
                 }
