@@ -4,7 +4,8 @@ import CStrata
 // constant pool (docs/ARCHITECTURE.md, "Constants in the code"): `i32_and_imm`, the shifts,
 // `i32_mul_imm`, and the ten compares producing a value (`i32_gt_u_imm`). Operands:
 // [dst, x, value], the value's low 32 bits in the code word. Each has a form taking x from the
-// integer accumulator (`_imm_iacc`); all of them produce it. `i32_add_imm` (with `i32.sub` as
+// integer accumulator (`_imm_iacc`); all of them produce it (the tables in
+// IntegerAccumulator.swift). `i32_add_imm` (with `i32.sub` as
 // the negated add) is older and lives with the plain handlers.
 //
 // What a pooled constant costs: a slot in the frame image, copied into every frame at the call,
@@ -52,13 +53,3 @@ func constantOperandForm(_ opcode: UInt16) -> Opcode? {
     default: nil
     }
 }
-
-/// The constant-operand forms and their accumulator forms, in the order of the opcode list.
-let constantOperandOpcodes: [(Opcode, Opcode)] = [
-    (.i32_and_imm, .i32_and_imm_iacc), (.i32_or_imm, .i32_or_imm_iacc), (.i32_xor_imm, .i32_xor_imm_iacc),
-    (.i32_mul_imm, .i32_mul_imm_iacc), (.i32_shl_imm, .i32_shl_imm_iacc), (.i32_shr_s_imm, .i32_shr_s_imm_iacc),
-    (.i32_shr_u_imm, .i32_shr_u_imm_iacc), (.i32_eq_imm, .i32_eq_imm_iacc), (.i32_ne_imm, .i32_ne_imm_iacc),
-    (.i32_lt_s_imm, .i32_lt_s_imm_iacc), (.i32_lt_u_imm, .i32_lt_u_imm_iacc), (.i32_gt_s_imm, .i32_gt_s_imm_iacc),
-    (.i32_gt_u_imm, .i32_gt_u_imm_iacc), (.i32_le_s_imm, .i32_le_s_imm_iacc), (.i32_le_u_imm, .i32_le_u_imm_iacc),
-    (.i32_ge_s_imm, .i32_ge_s_imm_iacc), (.i32_ge_u_imm, .i32_ge_u_imm_iacc),
-]

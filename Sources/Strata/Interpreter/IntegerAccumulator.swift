@@ -136,6 +136,9 @@ let integerAccumulatorProducers: [Opcode] = [
     .i32_or_and, .i32_xor_and, .i32_shl_add, .i32_shl_sub, .i32_shl_and, .i32_shl_or, .i32_shr_u_add,
     .i32_shr_u_and, .i32_shr_s_add, .i32_mul_add,
     .global_get, .copy,
+    .i32_and_imm, .i32_or_imm, .i32_xor_imm, .i32_mul_imm, .i32_shl_imm, .i32_shr_s_imm, .i32_shr_u_imm,
+    .i32_eq_imm, .i32_ne_imm, .i32_lt_s_imm, .i32_lt_u_imm, .i32_gt_s_imm, .i32_gt_u_imm,
+    .i32_le_s_imm, .i32_le_u_imm, .i32_ge_s_imm, .i32_ge_u_imm,
 ]
 
 /// (base instruction, the operand word the accumulator replaces, consumer form).
@@ -157,6 +160,12 @@ let integerAccumulatorConsumers: [(Opcode, Int, Opcode)] = [
     (.i32_mul, 2, .i32_mul_iacc_l), (.i32_mul, 3, .i32_mul_iacc_r),
     (.i32_shl, 2, .i32_shl_iacc_l), (.i32_shr_u, 2, .i32_shr_u_iacc_l), (.i32_shr_s, 2, .i32_shr_s_iacc_l),
     (.i32_add_imm, 2, .i32_add_imm_iacc),
+    (.i32_and_imm, 2, .i32_and_imm_iacc), (.i32_or_imm, 2, .i32_or_imm_iacc), (.i32_xor_imm, 2, .i32_xor_imm_iacc),
+    (.i32_mul_imm, 2, .i32_mul_imm_iacc), (.i32_shl_imm, 2, .i32_shl_imm_iacc), (.i32_shr_s_imm, 2, .i32_shr_s_imm_iacc),
+    (.i32_shr_u_imm, 2, .i32_shr_u_imm_iacc), (.i32_eq_imm, 2, .i32_eq_imm_iacc), (.i32_ne_imm, 2, .i32_ne_imm_iacc),
+    (.i32_lt_s_imm, 2, .i32_lt_s_imm_iacc), (.i32_lt_u_imm, 2, .i32_lt_u_imm_iacc), (.i32_gt_s_imm, 2, .i32_gt_s_imm_iacc),
+    (.i32_gt_u_imm, 2, .i32_gt_u_imm_iacc), (.i32_le_s_imm, 2, .i32_le_s_imm_iacc), (.i32_le_u_imm, 2, .i32_le_u_imm_iacc),
+    (.i32_ge_s_imm, 2, .i32_ge_s_imm_iacc), (.i32_ge_u_imm, 2, .i32_ge_u_imm_iacc),
     (.br_if_i32_eq, 1, .br_if_i32_eq_iacc_l), (.br_if_i32_eq, 2, .br_if_i32_eq_iacc_r),
     (.br_if_i32_ne, 1, .br_if_i32_ne_iacc_l), (.br_if_i32_ne, 2, .br_if_i32_ne_iacc_r),
     (.br_if_i32_lt_s, 1, .br_if_i32_lt_s_iacc_l), (.br_if_i32_lt_s, 2, .br_if_i32_lt_s_iacc_r),
@@ -187,7 +196,6 @@ struct IntegerAccumulatorTable: Sendable {
             produces: [Bool](repeating: false, count: Opcode.allCases.count),
             forms: [[(Int, Opcode)]](repeating: [], count: Opcode.allCases.count))
         for p in integerAccumulatorProducers { t.produces[Int(p.rawValue)] = true }
-        for (base, form) in constantOperandOpcodes { t.produces[Int(base.rawValue)] = true; t.produces[Int(form.rawValue)] = true; t.forms[Int(base.rawValue)].append((2, form)) }
         for (base, k, form) in integerAccumulatorConsumers {
             t.forms[Int(base.rawValue)].append((k, form))
             if t.produces[Int(base.rawValue)] { t.produces[Int(form.rawValue)] = true }
