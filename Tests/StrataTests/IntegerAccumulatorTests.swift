@@ -40,6 +40,10 @@ import WAT
             b.append(("\(op)_r", "(i32.\(op) (local.get 1) \(load))"))
         }
         for op in ["shl", "shr_u", "shr_s"] { b.append(("\(op)_l", "(i32.\(op) \(load) (local.get 1))")) }
+        // A constant right operand in the code (`i32_and_imm_iacc`, ConstantOperandHandlers.swift).
+        for op in ["and", "or", "xor", "mul", "shl", "shr_s", "shr_u", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"] {
+            b.append(("\(op)_imm", "(i32.\(op) \(load) (i32.const 5))"))
+        }
         for c in ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"] {
             b.append(("br_\(c)_l", "(block (br_if 0 (i32.\(c) \(load) (local.get 1))) (return (i32.const 2))) (i32.const 1)"))
             b.append(("br_\(c)_r", "(block (br_if 0 (i32.\(c) (local.get 1) \(load))) (return (i32.const 2))) (i32.const 1)"))
