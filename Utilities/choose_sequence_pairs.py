@@ -5,8 +5,9 @@
 Each program's counts are normalized to fractions of its own pairs, so every program weighs
 alike; a program given as several files (A+B) is their average. Pairs whose first instruction
 does not always continue with the next (branches, calls, returns, traps) cannot be sequences
-and are left out, and so are pairs of instructions that have no named operation in the dispatch
-switch (`opX(pc, fp, st)`), since a sequence's case calls both by name.
+and are left out, and so are pairs with an instruction of the float accumulator. A sequence's case
+calls both operations by name where both have one (`opX(pc, fp, st)`), else runs each half's own
+case expression.
 
 Usage: choose_sequence_pairs.py [--apply] N PROGRAM=FILE[+FILE...] ...   prints the N best pairs
 as Swift table rows, with each pair's weight and the programs it comes from. With --apply it
@@ -31,6 +32,10 @@ _ACC = (ROOT / "Sources/Strata/Interpreter/IntegerAccumulator.swift").read_text(
 CONSUMERS = set(re.findall(r"\(\.\w+, \d, \.(\w+)\)", _ACC[_ACC.index("let integerAccumulatorConsumers"):]))
 _ACC = _ACC[_ACC.index("= [", _ACC.index("let integerAccumulatorProducers")):]
 PRODUCERS = set(re.findall(r"\.(\w+)", _ACC[:_ACC.index("\n]")]))
+# The instructions a sequence can hold: every single-line case of the main switch, except those
+# of the float accumulator (a handler passes one accumulator on, and a pair with an integer
+# accumulator half would need both).
+ELIGIBLE = {name for name, expression in CASES.items() if "&facc" not in expression}
 CONTROL = re.compile(r"^(br|br_.*|.*_br_if_.*|return.*|call.*|unreachable|throw.*|osr_transfer|lazy_translate|exception_landing)$")
 
 
@@ -58,7 +63,7 @@ def apply(chosen):
         sys.exit("the sequence opcodes in Opcode.swift are not one block")
     opcode_file.write_text(s[:start] + "".join(f"    case {c}\n" for _, _, c, _ in rows) + s[end:])
     def sequence_case(a, b, c):
-        if b in CONSUMERS or a in CONSUMERS:
+        if b in CONSUMERS or a in CONSUMERS or a not in NAMED or b not in NAMED:
             # The second reads what the first left in the integer accumulator, or the first reads
             # it from the instruction before the pair: each half runs its own case's expression.
             return f"    case .{c}: next = sequence(pc, fp, st, {{ pc, fp, st in {CASES[a]} }}) {{ pc, fp, st in {CASES[b]} }}"
@@ -110,7 +115,7 @@ def main():
             if w > 0.005:
                 sources[pair].append(name)
     chosen = [(w, p) for p, w in weight.items()
-              if not CONTROL.match(p[0]) and (p[0] in NAMED or p[0] in CONSUMERS) and (p[1] in NAMED or p[1] in CONSUMERS)]
+              if not CONTROL.match(p[0]) and p[0] in ELIGIBLE and p[1] in ELIGIBLE]
     chosen.sort(reverse=True)
     rows = [(f"{w * 100:.2f}% {','.join(sources[(a, b)])}".strip(), (a, b)) for w, (a, b) in chosen[:n]]
     for note, (a, b) in rows:

@@ -904,82 +904,82 @@ enum Opcode: UInt16, CaseIterable {
     case i32_load__i32_load
     case copy__copy
     case i32_load8_u__i32_load8_u
-    case i32_add_imm__br_if_back
-    case i32_shl_add__i32_load
-    case i32_store__i32_add_imm
-    case i32_store__i32_load
+    case i32_shl_add__i32_load_iacc
+    case i32_load8_u__br_if_i32_ne_iacc_r
+    case i32_load_add__br_if_i32_ne_iacc_r
     case copy__br
-    case i32_load__i32_add
-    case i32_add_imm__i32_load
-    case i32_add_imm__i32_store
+    case i32_add_imm__br_if_back_iacc
     case i32_add__i32_add
-    case i32_sub__i32_store
-    case i32_add_imm__i32_load8_u
-    case i32_add__i32_store
-    case i32_and__br_if_not
-    case i32_load__i32_add_imm
+    case i32_and_shl__i32_add_iacc_r
+    case i32_and_shl__i32_load16_u_add_iacc_r
+    case i32_sub__i32_store_iacc_value
+    case i32_add__i32_add_add
+    case i32_load16_u_add_iacc_r__br_if
     case i32_load16_u_add__i32_add
-    case i32_load16_u_add__br_if
-    case i32_add__i32_add_imm
-    case i32_and__i32_add
-    case i32_gt_s__i32_add_imm
+    case i32_add_imm__br_if_back
+    case i32_gt_s_imm__i32_add_imm
+    case i32_add_imm__i32_load
     case i32_sub__br
-    case i32_add__i32_load
-    case i32_add__i32_load8_u
-    case i32_shl_add__i32_store
-    case i32_load__i32_load_add
+    case i32_add_iacc_l__br_if_i32_gt_u_iacc_l
+    case i32_add__br_if_i32_gt_u_iacc_l
+    case i32_shl_add__i32_store_iacc_addr
+    case i32_and__i32_add_iacc_l
+    case i32_add_imm__i32_load8_u
+    case i32_store_iacc_value__i32_load
+    case i32_add_imm_iacc__i32_store_iacc_value
+    case select_iacc_cond__i32_add_and
+    case i32_load_iacc__i32_load_add
     case i32_load_add__i32_load_add
-    case i32_load_add__i32_sub
-    case i32_load__i32_store
-    case copy__return
-    case i32_load__i32_sub
+    case i32_and_shl__i32_load_add_iacc_r
+    case i32_sub_iacc_r__br_if_i32_gt_u_iacc_l
+    case i32_load_add_iacc_r__i32_sub_iacc_r
+    case i32_add_imm__i32_and_shl
+    case i32_load_iacc__i32_add_iacc_r
+    case i32_add__i32_add_imm
+    case i32_load__br_if_i32_ne_iacc_r
     case i32_add_imm__copy
-    case i32_load__br_if
-    case i32_load8_u__i32_and
-    case i32_load__br_if_not
-    case i32_store__i32_sub
+    case i32_store_iacc_addr__i32_add_imm
     case copy__call
-    case i64_eqz__br_if
-    case i32_shl__i32_load
-    case i32_shr_u__i32_store
-    case i32_add__store8
-    case i64_eqz__select
+    case i32_store_iacc_value__i32_add_imm
+    case i32_load__br_if_iacc
+    case i64_eqz__br_if_iacc
+    case i32_load_iacc__br_if_i32_lt_u_iacc_l
+    case i32_load8_u__br_if_i32_eq_back
+    case i32_load__i32_add_imm_iacc
+    case i32_store_iacc_value__i32_sub
+    case i32_load_iacc__i32_load
+    case i32_shr_u__i32_store_iacc_value
+    case i32_add_add__i32_load_iacc
+    case i64_eqz__select_iacc_cond
     case i32_wrap_i64__i32_ctz
     case i32_ctz__i64_eqz
-    case i32_gt_u__select
-    case i32_add_imm__global_set
-    case i32_load__i32_load8_u
+    case i32_add_and__br_if_not_iacc
+    case i64_add_and__i64_eqz
+    case i32_add_iacc_r__i32_add_add
+    case i32_add_imm__i64_add_and
+    case i32_add_iacc_r__i32_load8_u_iacc
+    case i32_add_add__i32_load16_u_iacc
+    case i32_load16_u_iacc__br_if_i32_ne_iacc_r
+    case i32_load__br_if_not_iacc
+    case copy__return
+    case i32_store__i32_load
+    case i32_add_imm__i32_store_iacc_value
+    case i32_and_imm_iacc__br_if_not_iacc
     case i32_xor__i32_ctz
-    case i32_and__i32_shr_u
-    case i32_lt_u__select
+    case i32_and_imm__br_if_not_iacc
+    case i32_load__i32_load_iacc
+    case i32_load16_u_add_iacc_l__br_if_i32_ne_iacc_r
+    case i32_add_add__i32_load16_u_add_iacc_l
+    case i32_load__i32_store_iacc_value
+    case i32_load__br_if_i32_eq_iacc_r
+    case i32_shl_imm__i32_load_iacc
+    case i32_load__i32_mul_add
+    case i32_and_imm__i32_shr_u
     case i64_load__i64_store
-    case i32_store__i32_add
     case const_set__i32_load
-    case i32_add_imm__i64_load_add
-    case i32_load8_u__i32_add
     case i64_load_add__i64_store
-    case i32_add__const_set
-    case copy__i32_add_imm
-    case i32_load8_u__br_if
-    case i32_shl_add__i32_load16_u
-    case i32_load__i32_and
-    case const_set__br_back
-    case i64_store__i32_add_imm
-    case i32_store__i32_store
-    case const_set__const_set
-    case i32_store__const_set
-    case i32_load__copy
-    case i32_sub__i32_add_imm
-    case i32_store__i32_load16_u
-    case i32_add__i32_sub
-    case i32_load8_u__i32_shl_add
-    case i32_sub__i32_load
-    case const_set__copy
-    case i32_load8_u__br_table
-    case i32_load__i32_shl_add
-    case i64_store__i64_store
-    case i32_add_imm__const_set
-    case i32_store__copy
+    case i32_and_add__i32_load_iacc
+    case i32_mul_shr_u__i32_and_add
     // Moves of v128 values (16 bytes; `copy` and `select` move the 8 bytes of a scalar)
     case copy_v128
     case select_v128

@@ -21,86 +21,86 @@
 
 /// (first, second, sequence).
 let sequencePairs: [(Opcode, Opcode, Opcode)] = [
-    (.i32_add_imm, .i32_add_imm, .i32_add_imm__i32_add_imm),  // 2.87% sqlite,lz4,zstd
-    (.i32_load, .i32_load, .i32_load__i32_load),  // 2.69% sqlite,lz4,brotli,zstd
-    (.copy, .copy, .copy__copy),  // 1.76% sqlite,lz4,brotli,zstd
-    (.i32_load8_u, .i32_load8_u, .i32_load8_u__i32_load8_u),  // 1.40% sqlite,lz4,zstd
-    (.i32_add_imm, .br_if_back, .i32_add_imm__br_if_back),  // 1.39% lz4,zstd
-    (.i32_shl_add, .i32_load, .i32_shl_add__i32_load),  // 1.31% sqlite,brotli,zstd
-    (.i32_store, .i32_add_imm, .i32_store__i32_add_imm),  // 0.95% sqlite,brotli,zstd
-    (.i32_store, .i32_load, .i32_store__i32_load),  // 0.86% sqlite,brotli,zstd
+    (.i32_add_imm, .i32_add_imm, .i32_add_imm__i32_add_imm),  // 2.83% sqlite,lz4,zstd
+    (.i32_load, .i32_load, .i32_load__i32_load),  // 1.98% sqlite,lz4,brotli,zstd
+    (.copy, .copy, .copy__copy),  // 1.43% sqlite,lz4,brotli,zstd
+    (.i32_load8_u, .i32_load8_u, .i32_load8_u__i32_load8_u),  // 1.29% sqlite,lz4,zstd
+    (.i32_shl_add, .i32_load_iacc, .i32_shl_add__i32_load_iacc),  // 1.28% sqlite,brotli,zstd
+    (.i32_load8_u, .br_if_i32_ne_iacc_r, .i32_load8_u__br_if_i32_ne_iacc_r),  // 0.91% lz4,zstd
+    (.i32_load_add, .br_if_i32_ne_iacc_r, .i32_load_add__br_if_i32_ne_iacc_r),  // 0.87% brotli,zstd
     (.copy, .br, .copy__br),  // 0.86% sqlite,brotli,zstd
-    (.i32_load, .i32_add, .i32_load__i32_add),  // 0.81% brotli,zstd
-    (.i32_add_imm, .i32_load, .i32_add_imm__i32_load),  // 0.81% sqlite,lz4,brotli,zstd
-    (.i32_add_imm, .i32_store, .i32_add_imm__i32_store),  // 0.81% sqlite,brotli,zstd
-    (.i32_add, .i32_add, .i32_add__i32_add),  // 0.71% lz4,zstd
-    (.i32_sub, .i32_store, .i32_sub__i32_store),  // 0.71% lz4,brotli
-    (.i32_add_imm, .i32_load8_u, .i32_add_imm__i32_load8_u),  // 0.67% sqlite,lz4
-    (.i32_add, .i32_store, .i32_add__i32_store),  // 0.62% brotli,zstd
-    (.i32_and, .br_if_not, .i32_and__br_if_not),  // 0.61% sqlite
-    (.i32_load, .i32_add_imm, .i32_load__i32_add_imm),  // 0.59% sqlite,brotli,zstd
+    (.i32_add_imm, .br_if_back_iacc, .i32_add_imm__br_if_back_iacc),  // 0.82% lz4,zstd
+    (.i32_add, .i32_add, .i32_add__i32_add),  // 0.65% lz4
+    (.i32_and_shl, .i32_add_iacc_r, .i32_and_shl__i32_add_iacc_r),  // 0.65% lz4,brotli,zstd
+    (.i32_and_shl, .i32_load16_u_add_iacc_r, .i32_and_shl__i32_load16_u_add_iacc_r),  // 0.59% lz4
+    (.i32_sub, .i32_store_iacc_value, .i32_sub__i32_store_iacc_value),  // 0.59% lz4,brotli
+    (.i32_add, .i32_add_add, .i32_add__i32_add_add),  // 0.58% lz4
+    (.i32_load16_u_add_iacc_r, .br_if, .i32_load16_u_add_iacc_r__br_if),  // 0.58% lz4
     (.i32_load16_u_add, .i32_add, .i32_load16_u_add__i32_add),  // 0.58% lz4
-    (.i32_load16_u_add, .br_if, .i32_load16_u_add__br_if),  // 0.58% lz4
-    (.i32_add, .i32_add_imm, .i32_add__i32_add_imm),  // 0.58% lz4,brotli
-    (.i32_and, .i32_add, .i32_and__i32_add),  // 0.57% brotli
-    (.i32_gt_s, .i32_add_imm, .i32_gt_s__i32_add_imm),  // 0.57% lz4
+    (.i32_add_imm, .br_if_back, .i32_add_imm__br_if_back),  // 0.57% lz4
+    (.i32_gt_s_imm, .i32_add_imm, .i32_gt_s_imm__i32_add_imm),  // 0.56% lz4
+    (.i32_add_imm, .i32_load, .i32_add_imm__i32_load),  // 0.56% sqlite,brotli,zstd
     (.i32_sub, .br, .i32_sub__br),  // 0.55% lz4
-    (.i32_add, .i32_load, .i32_add__i32_load),  // 0.54% lz4,brotli,zstd
-    (.i32_add, .i32_load8_u, .i32_add__i32_load8_u),  // 0.53% sqlite,brotli,zstd
-    (.i32_shl_add, .i32_store, .i32_shl_add__i32_store),  // 0.51% zstd
-    (.i32_load, .i32_load_add, .i32_load__i32_load_add),  // 0.48% zstd
+    (.i32_add_iacc_l, .br_if_i32_gt_u_iacc_l, .i32_add_iacc_l__br_if_i32_gt_u_iacc_l),  // 0.53% brotli
+    (.i32_add, .br_if_i32_gt_u_iacc_l, .i32_add__br_if_i32_gt_u_iacc_l),  // 0.53% brotli
+    (.i32_shl_add, .i32_store_iacc_addr, .i32_shl_add__i32_store_iacc_addr),  // 0.51% zstd
+    (.i32_and, .i32_add_iacc_l, .i32_and__i32_add_iacc_l),  // 0.51% brotli
+    (.i32_add_imm, .i32_load8_u, .i32_add_imm__i32_load8_u),  // 0.50% lz4
+    (.i32_store_iacc_value, .i32_load, .i32_store_iacc_value__i32_load),  // 0.48% brotli
+    (.i32_add_imm_iacc, .i32_store_iacc_value, .i32_add_imm_iacc__i32_store_iacc_value),  // 0.47% brotli,zstd
+    (.select_iacc_cond, .i32_add_and, .select_iacc_cond__i32_add_and),  // 0.46% zstd
+    (.i32_load_iacc, .i32_load_add, .i32_load_iacc__i32_load_add),  // 0.46% zstd
     (.i32_load_add, .i32_load_add, .i32_load_add__i32_load_add),  // 0.45% brotli
-    (.i32_load_add, .i32_sub, .i32_load_add__i32_sub),  // 0.44% brotli
-    (.i32_load, .i32_store, .i32_load__i32_store),  // 0.43% sqlite,lz4
-    (.copy, .return, .copy__return),  // 0.40% sqlite
-    (.i32_load, .i32_sub, .i32_load__i32_sub),  // 0.40%
-    (.i32_add_imm, .copy, .i32_add_imm__copy),  // 0.39% sqlite,lz4
-    (.i32_load, .br_if, .i32_load__br_if),  // 0.39% sqlite,brotli
-    (.i32_load8_u, .i32_and, .i32_load8_u__i32_and),  // 0.39% sqlite
-    (.i32_load, .br_if_not, .i32_load__br_if_not),  // 0.37% sqlite
-    (.i32_store, .i32_sub, .i32_store__i32_sub),  // 0.37% brotli
+    (.i32_and_shl, .i32_load_add_iacc_r, .i32_and_shl__i32_load_add_iacc_r),  // 0.44% brotli
+    (.i32_sub_iacc_r, .br_if_i32_gt_u_iacc_l, .i32_sub_iacc_r__br_if_i32_gt_u_iacc_l),  // 0.44% brotli
+    (.i32_load_add_iacc_r, .i32_sub_iacc_r, .i32_load_add_iacc_r__i32_sub_iacc_r),  // 0.44% brotli
+    (.i32_add_imm, .i32_and_shl, .i32_add_imm__i32_and_shl),  // 0.44% brotli
+    (.i32_load_iacc, .i32_add_iacc_r, .i32_load_iacc__i32_add_iacc_r),  // 0.44% zstd
+    (.i32_add, .i32_add_imm, .i32_add__i32_add_imm),  // 0.41% lz4
+    (.i32_load, .br_if_i32_ne_iacc_r, .i32_load__br_if_i32_ne_iacc_r),  // 0.38% lz4
+    (.i32_add_imm, .copy, .i32_add_imm__copy),  // 0.38% sqlite,lz4
+    (.i32_store_iacc_addr, .i32_add_imm, .i32_store_iacc_addr__i32_add_imm),  // 0.37% zstd
     (.copy, .call, .copy__call),  // 0.37% sqlite
-    (.i64_eqz, .br_if, .i64_eqz__br_if),  // 0.37% zstd
-    (.i32_shl, .i32_load, .i32_shl__i32_load),  // 0.36% brotli,zstd
-    (.i32_shr_u, .i32_store, .i32_shr_u__i32_store),  // 0.35% brotli
-    (.i32_add, .store8, .i32_add__store8),  // 0.34% zstd
-    (.i64_eqz, .select, .i64_eqz__select),  // 0.33% zstd
+    (.i32_store_iacc_value, .i32_add_imm, .i32_store_iacc_value__i32_add_imm),  // 0.37% brotli
+    (.i32_load, .br_if_iacc, .i32_load__br_if_iacc),  // 0.37% sqlite,brotli
+    (.i64_eqz, .br_if_iacc, .i64_eqz__br_if_iacc),  // 0.37% zstd
+    (.i32_load_iacc, .br_if_i32_lt_u_iacc_l, .i32_load_iacc__br_if_i32_lt_u_iacc_l),  // 0.36% zstd
+    (.i32_load8_u, .br_if_i32_eq_back, .i32_load8_u__br_if_i32_eq_back),  // 0.36% lz4
+    (.i32_load, .i32_add_imm_iacc, .i32_load__i32_add_imm_iacc),  // 0.36% brotli
+    (.i32_store_iacc_value, .i32_sub, .i32_store_iacc_value__i32_sub),  // 0.35% brotli
+    (.i32_load_iacc, .i32_load, .i32_load_iacc__i32_load),  // 0.34% brotli
+    (.i32_shr_u, .i32_store_iacc_value, .i32_shr_u__i32_store_iacc_value),  // 0.34% brotli
+    (.i32_add_add, .i32_load_iacc, .i32_add_add__i32_load_iacc),  // 0.34% zstd
+    (.i64_eqz, .select_iacc_cond, .i64_eqz__select_iacc_cond),  // 0.33% zstd
     (.i32_wrap_i64, .i32_ctz, .i32_wrap_i64__i32_ctz),  // 0.33% zstd
     (.i32_ctz, .i64_eqz, .i32_ctz__i64_eqz),  // 0.33% zstd
-    (.i32_gt_u, .select, .i32_gt_u__select),  // 0.33% zstd
-    (.i32_add_imm, .global_set, .i32_add_imm__global_set),  // 0.33% sqlite
-    (.i32_load, .i32_load8_u, .i32_load__i32_load8_u),  // 0.31% sqlite
+    (.i32_add_and, .br_if_not_iacc, .i32_add_and__br_if_not_iacc),  // 0.33% zstd
+    (.i64_add_and, .i64_eqz, .i64_add_and__i64_eqz),  // 0.33% zstd
+    (.i32_add_iacc_r, .i32_add_add, .i32_add_iacc_r__i32_add_add),  // 0.33% zstd
+    (.i32_add_imm, .i64_add_and, .i32_add_imm__i64_add_and),  // 0.33% zstd
+    (.i32_add_iacc_r, .i32_load8_u_iacc, .i32_add_iacc_r__i32_load8_u_iacc),  // 0.33% brotli,zstd
+    (.i32_add_add, .i32_load16_u_iacc, .i32_add_add__i32_load16_u_iacc),  // 0.32% lz4
+    (.i32_load16_u_iacc, .br_if_i32_ne_iacc_r, .i32_load16_u_iacc__br_if_i32_ne_iacc_r),  // 0.32% lz4
+    (.i32_load, .br_if_not_iacc, .i32_load__br_if_not_iacc),  // 0.31% sqlite
+    (.copy, .return, .copy__return),  // 0.31% sqlite
+    (.i32_store, .i32_load, .i32_store__i32_load),  // 0.31%
+    (.i32_add_imm, .i32_store_iacc_value, .i32_add_imm__i32_store_iacc_value),  // 0.30% brotli
+    (.i32_and_imm_iacc, .br_if_not_iacc, .i32_and_imm_iacc__br_if_not_iacc),  // 0.30% sqlite
     (.i32_xor, .i32_ctz, .i32_xor__i32_ctz),  // 0.30% lz4
-    (.i32_and, .i32_shr_u, .i32_and__i32_shr_u),  // 0.29% brotli
-    (.i32_lt_u, .select, .i32_lt_u__select),  // 0.27% lz4
+    (.i32_and_imm, .br_if_not_iacc, .i32_and_imm__br_if_not_iacc),  // 0.29% sqlite
+    (.i32_load, .i32_load_iacc, .i32_load__i32_load_iacc),  // 0.28% sqlite
+    (.i32_load16_u_add_iacc_l, .br_if_i32_ne_iacc_r, .i32_load16_u_add_iacc_l__br_if_i32_ne_iacc_r),  // 0.26% lz4
+    (.i32_add_add, .i32_load16_u_add_iacc_l, .i32_add_add__i32_load16_u_add_iacc_l),  // 0.26% lz4
+    (.i32_load, .i32_store_iacc_value, .i32_load__i32_store_iacc_value),  // 0.26% sqlite
+    (.i32_load, .br_if_i32_eq_iacc_r, .i32_load__br_if_i32_eq_iacc_r),  // 0.26% lz4
+    (.i32_shl_imm, .i32_load_iacc, .i32_shl_imm__i32_load_iacc),  // 0.26% brotli
+    (.i32_load, .i32_mul_add, .i32_load__i32_mul_add),  // 0.25% sqlite
+    (.i32_and_imm, .i32_shr_u, .i32_and_imm__i32_shr_u),  // 0.25% brotli
     (.i64_load, .i64_store, .i64_load__i64_store),  // 0.25% lz4
-    (.i32_store, .i32_add, .i32_store__i32_add),  // 0.25% brotli
     (.const_set, .i32_load, .const_set__i32_load),  // 0.25%
-    (.i32_add_imm, .i64_load_add, .i32_add_imm__i64_load_add),  // 0.24%
-    (.i32_load8_u, .i32_add, .i32_load8_u__i32_add),  // 0.24% sqlite
     (.i64_load_add, .i64_store, .i64_load_add__i64_store),  // 0.23%
-    (.i32_add, .const_set, .i32_add__const_set),  // 0.23% lz4
-    (.copy, .i32_add_imm, .copy__i32_add_imm),  // 0.23% brotli
-    (.i32_load8_u, .br_if, .i32_load8_u__br_if),  // 0.22% sqlite
-    (.i32_shl_add, .i32_load16_u, .i32_shl_add__i32_load16_u),  // 0.21% brotli
-    (.i32_load, .i32_and, .i32_load__i32_and),  // 0.21% brotli
-    (.const_set, .br_back, .const_set__br_back),  // 0.21% brotli
-    (.i64_store, .i32_add_imm, .i64_store__i32_add_imm),  // 0.21%
-    (.i32_store, .i32_store, .i32_store__i32_store),  // 0.21% sqlite
-    (.const_set, .const_set, .const_set__const_set),  // 0.21%
-    (.i32_store, .const_set, .i32_store__const_set),  // 0.21%
-    (.i32_load, .copy, .i32_load__copy),  // 0.20% sqlite
-    (.i32_sub, .i32_add_imm, .i32_sub__i32_add_imm),  // 0.20% lz4
-    (.i32_store, .i32_load16_u, .i32_store__i32_load16_u),  // 0.20% brotli
-    (.i32_add, .i32_sub, .i32_add__i32_sub),  // 0.19% lz4
-    (.i32_load8_u, .i32_shl_add, .i32_load8_u__i32_shl_add),  // 0.19%
-    (.i32_sub, .i32_load, .i32_sub__i32_load),  // 0.19%
-    (.const_set, .copy, .const_set__copy),  // 0.19%
-    (.i32_load8_u, .br_table, .i32_load8_u__br_table),  // 0.18% sqlite
-    (.i32_load, .i32_shl_add, .i32_load__i32_shl_add),  // 0.18% sqlite
-    (.i64_store, .i64_store, .i64_store__i64_store),  // 0.18%
-    (.i32_add_imm, .const_set, .i32_add_imm__const_set),  // 0.18%
-    (.i32_store, .copy, .i32_store__copy),  // 0.18% zstd
+    (.i32_and_add, .i32_load_iacc, .i32_and_add__i32_load_iacc),  // 0.23% lz4
+    (.i32_mul_shr_u, .i32_and_add, .i32_mul_shr_u__i32_and_add),  // 0.23% lz4
 ]
 
 /// The sequence for each (first, second) pair, as a lookup the translator can afford per

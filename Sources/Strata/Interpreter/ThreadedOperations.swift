@@ -6633,36 +6633,29 @@ func threaded_i32_load8_u__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePo
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add_imm__br_if_back") @inline(__always)
-func threaded_i32_add_imm__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opBrIfBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_shl_add__i32_load") @inline(__always)
-func threaded_i32_shl_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_shl_add__i32_load_iacc") @inline(__always)
+func threaded_i32_shl_add__i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShlAdd(pc, fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_store__i32_add_imm") @inline(__always)
-func threaded_i32_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load8_u__br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_i32_load8_u__br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8U(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_store__i32_load") @inline(__always)
-func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load_add__br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_i32_load_add__br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32LoadAdd(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6674,28 +6667,12 @@ func threaded_copy__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoint
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__i32_add") @inline(__always)
-func threaded_i32_load__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__br_if_back_iacc") @inline(__always)
+func threaded_i32_add_imm__br_if_back_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: true) } }
     iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add_imm__i32_load") @inline(__always)
-func threaded_i32_add_imm__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add_imm__i32_store") @inline(__always)
-func threaded_i32_add_imm__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI32Store)
     fpp.pointee = next.1
     return next.0
 }
@@ -6708,41 +6685,47 @@ func threaded_i32_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_sub__i32_store") @inline(__always)
-func threaded_i32_sub__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add_imm__i32_load8_u") @inline(__always)
-func threaded_i32_add_imm__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and_shl__i32_add_iacc_r") @inline(__always)
+func threaded_i32_and_shl__i32_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &+ $1 } } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_store") @inline(__always)
-func threaded_i32_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_and__br_if_not") @inline(__always)
-func threaded_i32_and__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And, opBrIfNot)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_add_imm") @inline(__always)
-func threaded_i32_load__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and_shl__i32_load16_u_add_iacc_r") @inline(__always)
+func threaded_i32_and_shl__i32_load16_u_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt16.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_sub__i32_store_iacc_value") @inline(__always)
+func threaded_i32_sub__i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Sub(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_add_add") @inline(__always)
+func threaded_i32_add__i32_add_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Add(pc, fp, st) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add_iacc_r__br_if") @inline(__always)
+func threaded_i32_load16_u_add_iacc_r__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt16.self) { UInt64($0) } } }) { pc, fp, st in opBrIf(pc, fp, st) }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6756,36 +6739,27 @@ func threaded_i32_load16_u_add__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutableP
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load16_u_add__br_if") @inline(__always)
-func threaded_i32_load16_u_add__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__br_if_back") @inline(__always)
+func threaded_i32_add_imm__br_if_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load16UAdd, opBrIf)
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opBrIfBack)
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_add_imm") @inline(__always)
-func threaded_i32_add__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_gt_s_imm__i32_add_imm") @inline(__always)
+func threaded_i32_gt_s_imm__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in compareImm32(pc, fp, st, .gtS, rd32(fp, pc, 2)) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_and__i32_add") @inline(__always)
-func threaded_i32_and__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_imm__i32_load") @inline(__always)
+func threaded_i32_add_imm__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_gt_s__i32_add_imm") @inline(__always)
-func threaded_i32_gt_s__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32GtS) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6797,36 +6771,83 @@ func threaded_i32_sub__br(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePo
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_load") @inline(__always)
-func threaded_i32_add__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_iacc_l__br_if_i32_gt_u_iacc_l") @inline(__always)
+func threaded_i32_add_iacc_l__br_if_i32_gt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 &+ $1 } } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .gtU) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__i32_load8_u") @inline(__always)
-func threaded_i32_add__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add__br_if_i32_gt_u_iacc_l") @inline(__always)
+func threaded_i32_add__br_if_i32_gt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Add(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .gtU) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_shl_add__i32_store") @inline(__always)
-func threaded_i32_shl_add__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_shl_add__i32_store_iacc_addr") @inline(__always)
+func threaded_i32_shl_add__i32_store_iacc_addr(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd, opI32Store)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShlAdd(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt32.self) } }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__i32_load_add") @inline(__always)
-func threaded_i32_load__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and__i32_add_iacc_l") @inline(__always)
+func threaded_i32_and__i32_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32LoadAdd) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32And(pc, fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: true) { $0 &+ $1 } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_load8_u") @inline(__always)
+func threaded_i32_add_imm__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store_iacc_value__i32_load") @inline(__always)
+func threaded_i32_store_iacc_value__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm_iacc__i32_store_iacc_value") @inline(__always)
+func threaded_i32_add_imm_iacc__i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in addImmAcc(pc, fp, st, a) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_select_iacc_cond__i32_add_and") @inline(__always)
+func threaded_select_iacc_cond__i32_add_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in selectAcc(pc, fp, st, a) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .and, UInt32.self, Int32.self, reversed: false), fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_iacc__i32_load_add") @inline(__always)
+func threaded_i32_load_iacc__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32LoadAdd(pc, fp, st) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6840,34 +6861,65 @@ func threaded_i32_load_add__i32_load_add(_ pc: CodePointer, _ fpp: UnsafeMutable
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load_add__i32_sub") @inline(__always)
-func threaded_i32_load_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and_shl__i32_load_add_iacc_r") @inline(__always)
+func threaded_i32_and_shl__i32_load_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LoadAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt32.self) { UInt64($0) } } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__i32_store") @inline(__always)
-func threaded_i32_load__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_copy__return") @inline(__always)
-func threaded_copy__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy, opReturn)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_sub") @inline(__always)
-func threaded_i32_load__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_sub_iacc_r__br_if_i32_gt_u_iacc_l") @inline(__always)
+func threaded_i32_sub_iacc_r__br_if_i32_gt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &- $1 } } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .gtU) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_add_iacc_r__i32_sub_iacc_r") @inline(__always)
+func threaded_i32_load_add_iacc_r__i32_sub_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: false, UInt32.self) { UInt64($0) } } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &- $1 } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_and_shl") @inline(__always)
+func threaded_i32_add_imm__i32_and_shl(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .shl, UInt32.self, Int32.self, reversed: false), fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_iacc__i32_add_iacc_r") @inline(__always)
+func threaded_i32_load_iacc__i32_add_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &+ $1 } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add__i32_add_imm") @inline(__always)
+func threaded_i32_add__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_i32_load__br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6881,34 +6933,11 @@ func threaded_i32_add_imm__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<F
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load__br_if") @inline(__always)
-func threaded_i32_load__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrIf)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u__i32_and") @inline(__always)
-func threaded_i32_load8_u__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store_iacc_addr__i32_add_imm") @inline(__always)
+func threaded_i32_store_iacc_addr__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32And) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__br_if_not") @inline(__always)
-func threaded_i32_load__br_if_not(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load, opBrIfNot)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_sub") @inline(__always)
-func threaded_i32_store__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: true, UInt32.self) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -6920,40 +6949,102 @@ func threaded_copy__call(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePoi
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_eqz__br_if") @inline(__always)
-func threaded_i64_eqz__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Eqz, opBrIf)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_shl__i32_load") @inline(__always)
-func threaded_i32_shl__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_store_iacc_value__i32_add_imm") @inline(__always)
+func threaded_i32_store_iacc_value__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Shl) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_shr_u__i32_store") @inline(__always)
-func threaded_i32_shr_u__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__br_if_iacc") @inline(__always)
+func threaded_i32_load__br_if_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShrU, opI32Store)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: false) } }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__store8") @inline(__always)
-func threaded_i32_add__store8(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i64_eqz__br_if_iacc") @inline(__always)
+func threaded_i64_eqz__br_if_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opStore8)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI64Eqz(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: false) } }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i64_eqz__select") @inline(__always)
-func threaded_i64_eqz__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load_iacc__br_if_i32_lt_u_iacc_l") @inline(__always)
+func threaded_i32_load_iacc__br_if_i32_lt_u_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Eqz, opSelect)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: true, .ltU) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load8_u__br_if_i32_eq_back") @inline(__always)
+func threaded_i32_load8_u__br_if_i32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8U(pc, fp, st) } }) { pc, fp, st in (fusedBranch(pc, fp, st, .eq, UInt32.self, Int32.self, back: true), fp, st) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_add_imm_iacc") @inline(__always)
+func threaded_i32_load__i32_add_imm_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in addImmAcc(pc, fp, st, a) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store_iacc_value__i32_sub") @inline(__always)
+func threaded_i32_store_iacc_value__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Sub(pc, fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load_iacc__i32_load") @inline(__always)
+func threaded_i32_load_iacc__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shr_u__i32_store_iacc_value") @inline(__always)
+func threaded_i32_shr_u__i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShrU(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_add__i32_load_iacc") @inline(__always)
+func threaded_i32_add_add__i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_eqz__select_iacc_cond") @inline(__always)
+func threaded_i64_eqz__select_iacc_cond(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI64Eqz(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in selectAcc(pc, fp, st, a) } }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -6973,25 +7064,108 @@ func threaded_i32_ctz__i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_gt_u__select") @inline(__always)
-func threaded_i32_gt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32GtU, opSelect)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add_imm__global_set") @inline(__always)
-func threaded_i32_add_imm__global_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opGlobalSet)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_load8_u") @inline(__always)
-func threaded_i32_load__i32_load8_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_add_and__br_if_not_iacc") @inline(__always)
+func threaded_i32_add_and__br_if_not_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load8U) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .and, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: false, back: false) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i64_add_and__i64_eqz") @inline(__always)
+func threaded_i64_add_and__i64_eqz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in (fusedInt(pc, fp, .add, .and, UInt64.self, Int64.self, reversed: false), fp, st) }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI64Eqz(pc, fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_iacc_r__i32_add_add") @inline(__always)
+func threaded_i32_add_iacc_r__i32_add_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &+ $1 } } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i64_add_and") @inline(__always)
+func threaded_i32_add_imm__i64_add_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }) { pc, fp, st in (fusedInt(pc, fp, .add, .and, UInt64.self, Int64.self, reversed: false), fp, st) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_iacc_r__i32_load8_u_iacc") @inline(__always)
+func threaded_i32_add_iacc_r__i32_load8_u_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in bin32Acc(pc, fp, st, a, left: false) { $0 &+ $1 } } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt8.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_add__i32_load16_u_iacc") @inline(__always)
+func threaded_i32_add_add__i32_load16_u_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt16.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_iacc__br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_i32_load16_u_iacc__br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt16.self) { UInt64($0) } } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__br_if_not_iacc") @inline(__always)
+func threaded_i32_load__br_if_not_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: false, back: false) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_copy__return") @inline(__always)
+func threaded_copy__return(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opCopy, opReturn)
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_store__i32_load") @inline(__always)
+func threaded_i32_store__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_imm__i32_store_iacc_value") @inline(__always)
+func threaded_i32_add_imm__i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and_imm_iacc__br_if_not_iacc") @inline(__always)
+func threaded_i32_and_imm_iacc__br_if_not_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in binImm32(pc, fp, st, .and, UInt32(truncatingIfNeeded: a)) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: false, back: false) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
@@ -7003,19 +7177,84 @@ func threaded_i32_xor__i32_ctz(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_and__i32_shr_u") @inline(__always)
-func threaded_i32_and__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and_imm__br_if_not_iacc") @inline(__always)
+func threaded_i32_and_imm__br_if_not_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32And) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShrU) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .and, rd32(fp, pc, 2)) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: false, back: false) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_lt_u__select") @inline(__always)
-func threaded_i32_lt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_load__i32_load_iacc") @inline(__always)
+func threaded_i32_load__i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32LtU, opSelect)
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load16_u_add_iacc_l__br_if_i32_ne_iacc_r") @inline(__always)
+func threaded_i32_load16_u_add_iacc_l__br_if_i32_ne_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: true, UInt16.self) { UInt64($0) } } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .ne) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_add_add__i32_load16_u_add_iacc_l") @inline(__always)
+func threaded_i32_add_add__i32_load16_u_add_iacc_l(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .add, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAddAcc(pc, fp, st, a, left: true, UInt16.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_store_iacc_value") @inline(__always)
+func threaded_i32_load__i32_store_iacc_value(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in storeAcc(pc, fp, st, a, address: false, UInt32.self) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__br_if_i32_eq_iacc_r") @inline(__always)
+func threaded_i32_load__br_if_i32_eq_iacc_r(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in fusedBranchAcc(pc, fp, st, a, left: false, .eq) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_shl_imm__i32_load_iacc") @inline(__always)
+func threaded_i32_shl_imm__i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .shl, rd32(fp, pc, 2)) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_load__i32_mul_add") @inline(__always)
+func threaded_i32_load__i32_mul_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load(pc, fp, st) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .mul, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }
+    iaccp.pointee = iacc
+    fpp.pointee = next.1
+    return next.0
+}
+@_silgen_name("strata_op_i32_and_imm__i32_shr_u") @inline(__always)
+func threaded_i32_and_imm__i32_shr_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+    let fp = fpp.pointee
+    var iacc = iaccp.pointee
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in binImm32(pc, fp, st, .and, rd32(fp, pc, 2)) } }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32ShrU(pc, fp, st) } }
+    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -7023,15 +7262,6 @@ func threaded_i32_lt_u__select(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fr
 func threaded_i64_load__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     let next: NextInstruction = sequence(pc, fp, st, opI64Load, opI64Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_add") @inline(__always)
-func threaded_i32_store__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
-    iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
@@ -7044,22 +7274,6 @@ func threaded_const_set__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add_imm__i64_load_add") @inline(__always)
-func threaded_i32_add_imm__i64_load_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opI64LoadAdd)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u__i32_add") @inline(__always)
-func threaded_i32_load8_u__i32_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Add) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
 @_silgen_name("strata_op_i64_load_add__i64_store") @inline(__always)
 func threaded_i64_load_add__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
@@ -7067,182 +7281,20 @@ func threaded_i64_load_add__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePoi
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_add__const_set") @inline(__always)
-func threaded_i32_add__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add, opConstSet)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_copy__i32_add_imm") @inline(__always)
-func threaded_copy__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_and_add__i32_load_iacc") @inline(__always)
+func threaded_i32_and_add__i32_load_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opCopy) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }) { pc, fp, st in consumeAndProduce(pc, fp, st, &iacc) { pc, fp, st, a in loadAcc(pc, fp, st, a, UInt32.self) { UInt64($0) } } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
 }
-@_silgen_name("strata_op_i32_load8_u__br_if") @inline(__always)
-func threaded_i32_load8_u__br_if(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrIf)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_shl_add__i32_load16_u") @inline(__always)
-func threaded_i32_shl_add__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
+@_silgen_name("strata_op_i32_mul_shr_u__i32_and_add") @inline(__always)
+func threaded_i32_mul_shr_u__i32_and_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
     let fp = fpp.pointee
     var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32ShlAdd) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load16U) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_and") @inline(__always)
-func threaded_i32_load__i32_and(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32And) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_const_set__br_back") @inline(__always)
-func threaded_const_set__br_back(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opBrBack)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i64_store__i32_add_imm") @inline(__always)
-func threaded_i64_store__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_store") @inline(__always)
-func threaded_i32_store__i32_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opI32Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_const_set__const_set") @inline(__always)
-func threaded_const_set__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opConstSet, opConstSet)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__const_set") @inline(__always)
-func threaded_i32_store__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store, opConstSet)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__copy") @inline(__always)
-func threaded_i32_load__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_sub__i32_add_imm") @inline(__always)
-func threaded_i32_sub__i32_add_imm(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub) { pc, fp, st in produce(pc, fp, st, &iacc, opI32AddImm) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__i32_load16_u") @inline(__always)
-func threaded_i32_store__i32_load16_u(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load16U) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add__i32_sub") @inline(__always)
-func threaded_i32_add__i32_sub(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Add) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Sub) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u__i32_shl_add") @inline(__always)
-func threaded_i32_load8_u__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShlAdd) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_sub__i32_load") @inline(__always)
-func threaded_i32_sub__i32_load(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Sub) { pc, fp, st in produce(pc, fp, st, &iacc, opI32Load) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_const_set__copy") @inline(__always)
-func threaded_const_set__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opConstSet) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load8_u__br_table") @inline(__always)
-func threaded_i32_load8_u__br_table(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load8U, opBrTable)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_load__i32_shl_add") @inline(__always)
-func threaded_i32_load__i32_shl_add(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Load) { pc, fp, st in produce(pc, fp, st, &iacc, opI32ShlAdd) }
-    iaccp.pointee = iacc
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i64_store__i64_store") @inline(__always)
-func threaded_i64_store__i64_store(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI64Store, opI64Store)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_add_imm__const_set") @inline(__always)
-func threaded_i32_add_imm__const_set(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32AddImm, opConstSet)
-    fpp.pointee = next.1
-    return next.0
-}
-@_silgen_name("strata_op_i32_store__copy") @inline(__always)
-func threaded_i32_store__copy(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ iaccp: UnsafeMutablePointer<UInt64>, _ st: StatePointer) -> CodePointer? {
-    let fp = fpp.pointee
-    var iacc = iaccp.pointee
-    let next: NextInstruction = sequence(pc, fp, st, opI32Store) { pc, fp, st in produce(pc, fp, st, &iacc, opCopy) }
+    let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in (fusedInt(pc, fp, .mul, .shrU, UInt32.self, Int32.self, reversed: false), fp, st) }) { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in (fusedInt(pc, fp, .and, .add, UInt32.self, Int32.self, reversed: false), fp, st) } }
     iaccp.pointee = iacc
     fpp.pointee = next.1
     return next.0
