@@ -64,8 +64,9 @@ def apply(chosen):
     opcode_file.write_text(s[:start] + "".join(f"    case {c}\n" for _, _, c, _ in rows) + s[end:])
     def sequence_case(a, b, c):
         if b in CONSUMERS or a in CONSUMERS or a not in NAMED or b not in NAMED:
-            # The second reads what the first left in the integer accumulator, or the first reads
-            # it from the instruction before the pair: each half runs its own case's expression.
+            # The second reads what the first left in the integer accumulator, the first reads it
+            # from the instruction before the pair, or a half has no named operation (a constant
+            # form): each half runs its own case's expression.
             return f"    case .{c}: next = sequence(pc, fp, st, {{ pc, fp, st in {CASES[a]} }}) {{ pc, fp, st in {CASES[b]} }}"
         if b in PRODUCERS:
             # A pair whose second instruction leaves its result in the integer accumulator does

@@ -5,8 +5,8 @@ import CStrata
 // `i32_mul_imm`, and the ten compares producing a value (`i32_gt_u_imm`). Operands:
 // [dst, x, value], the value's low 32 bits in the code word. Each has a form taking x from the
 // integer accumulator (`_imm_iacc`); all of them produce it (the tables in
-// IntegerAccumulator.swift). `i32_add_imm` (with `i32.sub` as
-// the negated add) is older and lives with the plain handlers.
+// IntegerAccumulator.swift). `i32_add_imm` (`i32.sub` as the negated add) is older and lives
+// with the plain handlers.
 //
 // What a pooled constant costs: a slot in the frame image, copied into every frame at the call,
 // and a load of that slot after the load of its index. Code compiled from C masks, shifts,
