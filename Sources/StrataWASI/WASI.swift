@@ -45,7 +45,7 @@ public final class WASI {
             args: options.arguments, environment: options.environment,
             preopens: options.directories.map { WASIBridgeToHost.Preopen(guestPath: $0.guest, hostPath: $0.host) },
             stdin: options.stdin, stdout: options.stdout, stderr: options.stderr)
-        handles = WASIHostHandles(preopens: options.directories.map(\.host))
+        handles = WASIHostHandles(preopens: options.directories.map(\.host), stdio: [options.stdin, options.stdout, options.stderr])
     }
 
     deinit { try? bridge.close() }

@@ -20,9 +20,14 @@ final class WASIHostHandles: Sendable {
     }
 
     private let entries = Mutex<[UInt32: Entry]>([:])
+    /// The standard streams' host descriptors (the embedder's, not owned here), by the program's
+    /// descriptor: 0, 1 and 2 at start, moved by `fd_renumber`, gone at `fd_close`.
+    private let streams: Mutex<[UInt32: Int32]>
 
-    /// The preopened directories are descriptors 3, 4, ... in the order given (as in WasmKit).
-    init(preopens: [String]) {
+    /// The preopened directories are descriptors 3, 4, ... in the order given (as in WasmKit);
+    /// `stdio` is the host's stdin, stdout and stderr.
+    init(preopens: [String], stdio: [Int32]) {
+        streams = Mutex(Dictionary(uniqueKeysWithValues: stdio.enumerated().map { (UInt32($0.offset), $0.element) }))
         entries.withLock { table in
             for (k, path) in preopens.enumerated() {
                 let fd = open(path, oPath | O_DIRECTORY | O_CLOEXEC)
@@ -36,6 +41,9 @@ final class WASIHostHandles: Sendable {
     }
 
     subscript(fd: UInt32) -> Entry? { entries.withLock { $0[fd] } }
+
+    /// The host descriptor behind `fd` when `fd` is one of the standard streams.
+    func stream(_ fd: UInt32) -> Int32? { streams.withLock { $0[fd] } }
 
     /// Records descriptor `fd`, just opened by WasmKit as `path` from directory `parent`.
     func opened(_ fd: UInt32, path: String, from parent: UInt32, followingSymlinks: Bool, sync: UInt16) {
@@ -57,13 +65,19 @@ final class WASIHostHandles: Sendable {
             return table[fd]
         }
         if let d = old?.directory, d >= 0 { close(d) }
+        streams.withLock { _ = $0.removeValue(forKey: fd) }
     }
 
     func closed(_ fd: UInt32) {
         if let d = entries.withLock({ $0.removeValue(forKey: fd) })?.directory, d >= 0 { close(d) }
+        streams.withLock { _ = $0.removeValue(forKey: fd) }
     }
 
     func renumbered(_ from: UInt32, to: UInt32) {
+        streams.withLock { table in
+            let moved = table.removeValue(forKey: from)
+            table[to] = moved
+        }
         let old = entries.withLock { table -> Entry? in
             let replaced = table[to]
             table[to] = table.removeValue(forKey: from)

@@ -52,7 +52,9 @@ struct WASICall {
 /// - the synchronized-I/O `fdflags` (DSYNC, SYNC) that WasmKit drops at `path_open`: reported by
 ///   `fd_fdstat_get`, and honoured by syncing after every write on the descriptor (Linux cannot
 ///   add O_SYNC to an open file, and the file is WasmKit's);
-/// - `fd_allocate` on a directory is ISDIR (WasmKit: NOTSUP for every descriptor).
+/// - `fd_allocate` on a directory is ISDIR (WasmKit: NOTSUP for every descriptor);
+/// - a standard stream on a character device that is not a terminal (`/dev/null`) does not
+///   look like one to the program (`describeStream`).
 enum WASIOverrides {
     static let syncFlags: UInt16 = 0x2 | 0x8 | 0x10  // DSYNC, RSYNC, SYNC
     static let lookupFollow: UInt32 = 1
@@ -87,12 +89,15 @@ enum WASIOverrides {
                 return r
             },
             "fd_fdstat_get": { c in
-                // fdstat: filetype u8 at 0, fs_flags u16 at 2, then the rights.
+                // fdstat: filetype u8 at 0, fs_flags u16 at 2, rights_base u64 at 8, then the
+                // inheriting rights.
                 let r = try c.forward()
-                if succeeded(r), let sync = handles[c.u32(0)]?.sync, sync != 0 {
+                guard succeeded(r) else { return r }
+                if let sync = handles[c.u32(0)]?.sync, sync != 0 {
                     let at = c.u32(1) &+ 2
                     try c.write(try c.readU16(at: at) | sync, at: at)
                 }
+                if let host = handles.stream(c.u32(0)) { try describeStream(c, host: host) }
                 return r
             },
             "fd_write": { c in try syncAfterWrite(c, handles) },
@@ -116,6 +121,27 @@ enum WASIOverrides {
                 return errno(try setTimesNoFollow(c, handles))
             },
         ]
+    }
+
+    /// WASI has no "is a terminal" call: wasi-libc's `isatty` answers yes for a character device
+    /// without the seek and tell rights, and WasmKit reports every character device that way,
+    /// so a program reading `/dev/null` or writing to it took it for a terminal (and an
+    /// interpreter such as Lua waited for interactive input, a tool wrote colours). A standard
+    /// stream on a character device the host says is no terminal gets the seek and tell rights
+    /// when the host can seek it (`/dev/null` can, as WasmKit's `fd_seek` and `fd_tell` on it
+    /// do), and is otherwise reported as of unknown type (as Wasmtime reports every stream that
+    /// is no terminal). A terminal is reported as before.
+    static func describeStream(_ c: WASICall, host: Int32) throws {
+        let characterDevice: UInt8 = 2, unknown: UInt8 = 0
+        let seekAndTell: UInt64 = 1 << 2 | 1 << 5  // FD_SEEK, FD_TELL
+        let at = c.u32(1)
+        let filetype = try c.bytes(at, 1) { $0.load(as: UInt8.self) }
+        guard filetype == characterDevice, isatty(host) == 0 else { return }
+        if lseek(host, 0, SEEK_CUR) >= 0 {
+            try c.bytes(at &+ 8, 8) { $0.storeBytes(of: $0.loadUnaligned(as: UInt64.self) | seekAndTell, as: UInt64.self) }
+        } else {
+            try c.bytes(at, 1) { $0.storeBytes(of: unknown, as: UInt8.self) }
+        }
     }
 
     static func syncAfterWrite(_ c: WASICall, _ handles: WASIHostHandles) throws -> [Strata.Value] {

@@ -172,6 +172,60 @@ import StrataWASI
         #expect(try instance.function("allocateRoot")!.callI32() == 31)
     }
 
+    /// A standard stream on `/dev/null` is no terminal to the program (wasi-libc's `isatty`: a
+    /// character device without the seek and tell rights), a terminal still is one, and the
+    /// stream's description follows it through `fd_renumber`.
+    @Test func streamsOnCharacterDevicesThatAreNoTerminals() throws {
+        let wat = """
+            (module
+              (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_tell" (func $tell (param i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              ;; wasi-libc's isatty; -errno when fd_fdstat_get fails
+              (func (export "isatty") (param $fd i32) (result i32) (local $e i32)
+                (local.set $e (call $fdstat (local.get $fd) (i32.const 64)))
+                (if (local.get $e) (then (return (i32.sub (i32.const 0) (local.get $e)))))
+                (i32.and (i32.eq (i32.load8_u (i32.const 64)) (i32.const 2))
+                         (i64.eqz (i64.and (i64.load (i32.const 72)) (i64.const 0x24)))))
+              (func (export "filetype") (param $fd i32) (result i32)
+                (drop (call $fdstat (local.get $fd) (i32.const 64))) (i32.load8_u (i32.const 64)))
+              (func (export "tell") (param $fd i32) (result i32) (call $tell (local.get $fd) (i32.const 128)))
+              (func (export "renumber") (param i32 i32) (result i32) (call $renumber (local.get 0) (local.get 1))))
+            """
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        try #require(null >= 0 && master >= 0, "/dev/null and a pseudo-terminal")
+        // unlockpt and ptsname, which Swift's Glibc module does not show: TIOCSPTLCK, TIOCGPTN.
+        var unlock: Int32 = 0, number: UInt32 = 0
+        #expect(ioctl(master, 0x4004_5431, &unlock) == 0 && ioctl(master, 0x8004_5430, &number) == 0)
+        let terminal = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        var fds: [Int32] = [0, 0]
+        try #require(terminal >= 0 && pipe(&fds) == 0)
+        defer { for fd in [null, master, terminal, fds[0], fds[1]] { close(fd) } }
+        #expect(isatty(null) == 0 && isatty(terminal) == 1, "the host's view")
+
+        let engine = Engine()
+        let store = Store(engine: engine)
+        let linker = Linker()
+        _ = try linker.defineWASI(WASIOptions(arguments: ["t"], stdin: null, stdout: terminal, stderr: fds[1]), store: store)
+        let instance = try linker.instantiate(try Module(engine: engine, bytes: try wat2wasm(wat)), in: store)
+        func call(_ name: String, _ args: Int32...) throws -> Int32 {
+            guard case .i32(let v)? = try instance.function(name)!.call(args.map { .i32($0) }).first else { return .min }
+            return v
+        }
+        let characterDevice: Int32 = 2
+        #expect(try call("isatty", 0) == 0, "stdin on /dev/null")
+        #expect(try call("filetype", 0) == characterDevice, "still a character device")
+        #expect(try call("tell", 0) == 0, "which the program can tell on, as the rights say")
+        #expect(try call("isatty", 1) == 1, "stdout on a pseudo-terminal")
+        #expect(try call("isatty", 2) == 0, "stderr on a pipe")
+        // stdin's /dev/null becomes descriptor 1: no terminal there any more.
+        #expect(try call("renumber", 0, 1) == 0)
+        #expect(try call("isatty", 1) == 0)
+        #expect(try call("isatty", 0) == -8, "BADF: descriptor 0 is gone")
+    }
+
     /// The WASI testsuite runner follows the suite's specification: a test passes only with the
     /// exit code and standard output its JSON file gives (none: exit 0), and its root is a fresh
     /// copy (the suite's folder is never written, `*.cleanup` leftovers are gone). Arguments and
