@@ -1199,6 +1199,102 @@ import WAT
         }
     }
 
+    /// An edge block the layout leaves out (its move is nothing at the values' homes) has a
+    /// move to make when seen from inside a loop that holds the value in a reloaded register:
+    /// the loop's exit branched to the edge block's label, which was never placed (a
+    /// precondition failure, found in Yosys's `dict::at` built for WASI). Reduced from it.
+    @Test func loopExitThroughAnEdgeBlockTheLayoutLeftOut() throws {
+        let wat = """
+            (module
+              (import "env" "alloc" (func $alloc (param i32) (result i32)))
+              (import "env" "free" (func $free (param i32)))
+              (func (export "f") (param i32 i32) (result i32)
+                (local i32 i32 i32 i32 i32 i32 exnref i32 exnref)
+                block (result exnref)
+                  block
+                    block
+                      block
+                        block
+                          local.get 0
+                          br_if 0
+                          local.get 0
+                          local.tee 5
+                          loop
+                            local.get 0
+                            br_if 1
+                            local.get 5
+                            local.get 0
+                            i32.const 40
+                            i32.mul
+                            i32.add
+                            br_if 2
+                            block
+                              local.get 0
+                              i32.const -1
+                              i32.lt_s
+                              br_if 1
+                            end
+                          end
+                          block (result exnref)
+                            try_table (catch_all_ref 0)
+                              try_table (catch_all_ref 6)
+                                i32.const 8
+                                call $alloc
+                                local.set 7
+                              end
+                            end
+                            unreachable
+                          end
+                          local.get 5
+                          call $free
+                          throw_ref
+                        end
+                        block (result exnref)
+                          try_table (catch_all_ref 0)
+                            try_table (catch_all_ref 5)
+                              i32.const 8
+                              call $alloc
+                              local.set 9
+                            end
+                          end
+                          unreachable
+                        end
+                        local.get 5
+                        call $free
+                        throw_ref
+                      end
+                    end
+                  end
+                  unreachable
+                end
+                throw_ref))
+            """
+        var outcomes: [Tier: [String]] = [:]
+        for tier in [Tier.interpreter, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let engine = Engine(configuration: c)
+            let store = Store(engine: engine)
+            let linker = Linker()
+            var allocated: Int32 = 0
+            linker.defineFunction("env", "alloc", store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in
+                guard case .i32(let n) = args[0] else { return [.i32(0)] }
+                allocated += n
+                return [.i32(allocated)]
+            }
+            linker.defineFunction("env", "free", store: store, type: FuncType(params: [.i32], results: [])) { _, _ in [] }
+            let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+            if tier == .optimizing { #expect(module.functionCount(in: .optimizing) == 1) }
+            let f = try linker.instantiate(module, in: store).function("f")!
+            for (a, b): (Int32, Int32) in [(0, 0), (1, 0), (-5, 3), (7, 1)] {
+                let outcome: String
+                do { outcome = "\(try f.call([.i32(a), .i32(b)]))" } catch let trap as Trap { outcome = "trap \(trap.kind)" }
+                outcomes[tier, default: []].append(outcome)
+            }
+        }
+        #expect(outcomes[.optimizing] == outcomes[.interpreter])
+    }
+
     /// Register-argument calls reach every kind of callee: optimized code of this or another
     /// instance (direct entry), interpreted code and host functions (slot-buffer entry), through
     /// `call` and `call_indirect`; traps inside keep one frame per activation.

@@ -96,6 +96,10 @@ struct X64Lowering {
     var labels: [Label] = []
     /// Blocks emitted, in layout order (edge blocks without moves are branched through).
     var layout: [Int32] = []
+    /// Per block, the emitted block a branch to it reaches through edge blocks whose moves are
+    /// nothing at the values' homes (`forwarded` without a loop's reloaded registers): what the
+    /// layout leaves out and `target` falls back to.
+    var laidOutTarget: [Int32] = []
     var outSlots = 1
     /// The value whose zero-ness the flags hold right now (set by an ALU instruction computing
     /// it, cleared by every instruction emitted after): a branch on it needs no `test`.
@@ -351,7 +355,8 @@ struct X64Lowering {
         for inst in f.insts where inst.op == .throw { outSlots = max(outSlots, Int(inst.extraCount)) }
         for inst in f.insts where inst.op == .callResult || inst.op == .caught { outSlots = max(outSlots, Int(inst.imm) + 1) }
         labels = f.blocks.map { _ in asm.newLabel() }
-        layout = order.filter { $0 == 0 || target($0) == $0 }
+        laidOutTarget = layoutTargets()
+        layout = order.filter { $0 == 0 || laidOutTarget[Int($0)] == $0 }
         let edgesBeforeHeaders = placeBackEdgesBeforeHeaders()
 
         // A leaf: a direct entry's body that calls nothing and keeps nothing below its saved
@@ -644,7 +649,9 @@ struct X64Lowering {
         }
     }
 
-    /// An edge block with nothing to do: the block it jumps to.
+    /// An edge block with nothing to do: the block it jumps to. Seen from the block being
+    /// emitted: inside a loop, a value reloaded into a register (`overrides`) may already be
+    /// where the edge would move it.
     func forwarded(_ b: Int32) -> Int32? {
         let block = f.blocks[Int(b)]
         guard block.insts.isEmpty, !block.isLoopHeader, ra.reloads[b] == nil, case .jump(let t, let args) = block.term else { return nil }
@@ -654,14 +661,40 @@ struct X64Lowering {
         }
         return t
     }
-    /// Where a branch to `b` goes: through blocks with nothing to do.
+    /// Where a branch to `b` goes: through blocks with nothing to do, as seen from the block
+    /// being emitted, to a block the layout has. An edge block the layout left out (nothing to
+    /// do at the values' homes) may have moves to make from inside a loop whose reloaded
+    /// registers differ from those homes: the branch then goes where the layout's choice does,
+    /// which the values' homes make right from anywhere (a reloaded value's slot stays valid).
     func target(_ b: Int32) -> Int32 {
         var t = b
         for _ in 0..<64 {
-            guard let next = forwarded(t) else { return t }
+            guard let next = forwarded(t) else { break }
             t = next
         }
-        return t
+        return laidOutTarget[Int(t)]
+    }
+    /// `laidOutTarget`: every chain of edge blocks of `order` followed to its end with no loop's
+    /// reloaded registers in view (the layout's decision, made once; a cycle of edge blocks, which no
+    /// loop header breaks, keeps its blocks).
+    mutating func layoutTargets() -> [Int32] {
+        let saved = overrides
+        overrides = nil
+        defer { overrides = saved }
+        var result = [Int32](repeating: -1, count: f.blocks.count)
+        for b in order where result[Int(b)] < 0 {  // (blocks outside it are never branched to)
+            var chain: [Int32] = [b]
+            var onChain: Set<Int32> = [b]
+            var end = b
+            while result[Int(end)] < 0, let next = forwarded(end) {
+                if !onChain.insert(next).inserted { break }  // a cycle: its blocks stay
+                chain.append(next)
+                end = next
+            }
+            let last = result[Int(end)] >= 0 ? result[Int(end)] : (forwarded(end) == nil ? end : -1)
+            for c in chain { result[Int(c)] = last >= 0 ? last : c }
+        }
+        return result
     }
 
     // MARK: terminators
