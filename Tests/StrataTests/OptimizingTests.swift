@@ -1199,6 +1199,57 @@ import WAT
         }
     }
 
+    /// A body of many locals and a long chain of blocks builds few values but keeps a definition
+    /// of each local read at the end in every block of the chain: the builder stops at its bound
+    /// on definitions, and the module remembers the refusal, so an OSR entry of the same
+    /// function fails at once with it instead of building the IR again.
+    @Test func bodiesOfManyLocalsAndBlocksAreRefusedOnce() throws {
+        func body(locals: Int, branches: Int) -> String {
+            var wat = "(module (func (export \"f\") (param i32) (result i32) (local"
+            wat += String(repeating: " i32", count: locals) + ")\n"
+            wat += "(block $out\n" + String(repeating: "(br_if $out (local.get 0))\n", count: branches) + ")\n"
+            wat += "(i32.const 0)\n" + (1...locals).map { "(i32.add (local.get \($0)))" }.joined(separator: "\n") + "))"
+            return wat
+        }
+        // The builder's bound, with a small budget: few values, many definitions.
+        let small = try wat2wasm(body(locals: 100, branches: 500))
+        try small.withUnsafeBufferPointer { buffer in
+            let (info, context, _) = try Module.decodeValidating(buffer, threads: 1) { _, _, _, _, validator throws(WasmError) -> Bool? in
+                var sink = NullSink()
+                try validator.run(sink: &sink)
+                return nil
+            }
+            var builder = IRBuilder(
+                context: context, importedFunctionCount: 0, type: info.types[0], locals: info.bodies[0].locals, valueBudget: 10_000)
+            var validator = FunctionValidator(module: context, body: info.bodies[0], type: info.types[0], bytes: buffer)
+            try validator.run(sink: &builder)
+            #expect(builder.f.values.count < 10_000)
+            #expect(builder.unsupported?.message.contains("definitions of locals") == true, "\(String(describing: builder.unsupported))")
+        }
+        // The module's memory of it: with the default budgets, a larger body.
+        var c = EngineConfiguration()
+        c.tier = .tiered
+        let module = try Module(engine: Engine(configuration: c), bytes: try wat2wasm(body(locals: 300, branches: 3000)))
+        guard case .failure(let refused) = module.compileForTierUp(0, to: .optimizing) else {
+            Issue.record("the optimizing tier compiled the function")
+            return
+        }
+        #expect(OptimizingCompiler.refusesFunction(refused), "\(refused)")
+        // The body has no loop: compiled, an OSR entry would fail for that; it fails for size.
+        guard case .failure(let again) = module.compileForOSR(0, loop: 7, requested: 0) else {
+            Issue.record("an OSR entry was compiled")
+            return
+        }
+        #expect(again.message == refused.message)
+        // The baseline tier compiles it, and it runs.
+        guard case .success = module.compileForTierUp(0, to: .baseline) else {
+            Issue.record("the baseline tier refused the function")
+            return
+        }
+        let f = try Store(engine: module.engine).instantiate(module).function("f")!
+        #expect(try f.callI32(1) == 0)
+    }
+
     /// An edge block the layout leaves out (its move is nothing at the values' homes) has a
     /// move to make when seen from inside a loop that holds the value in a reloaded register:
     /// the loop's exit branched to the edge block's label, which was never placed (a

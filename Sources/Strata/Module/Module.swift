@@ -545,7 +545,8 @@ public final class Module: @unchecked Sendable {
             guard let compiler = Tier.tierUpCompiler(to: tier, configuration: engine.configuration) else {
                 throw WasmError(.unsupported, "no compiler for the \(tier.rawValue) tier")
             }
-            let image = CodeImage.encode([(index, try compileOne(index, with: compiler))])
+            if tier == .optimizing, let refusal = optimizeRefusal(index) { throw refusal }
+            let image = CodeImage.encode([(index, try compileOne(index, with: compiler, optimizing: tier == .optimizing))])
             let code = try place(image)
             tieredCode.withLock { $0.append((index, code, 0)) }
             if cacheKey != nil { cacheFunctions.withLock { $0[index] = (image, image.functions[0]) } }
@@ -566,6 +567,13 @@ public final class Module: @unchecked Sendable {
     /// takes a moved frame, not a slot buffer), never cached.
     private let osrCode = Locked<[Int64: (code: CompiledCode, entry: UnsafeRawPointer, requested: UInt64, compileTime: Double)]>([:])
     private let osrClaims = Locked<Set<Int64>>([])
+    /// Functions the optimizing tier refused for their size (`OptimizingCompiler.refusesFunction`),
+    /// with the reason: the next request for one, its tier-up or an OSR entry at another of its
+    /// loops, fails at once instead of building the same IR up to the same bound (a compile
+    /// thread spent seconds per request on such a function, and the other functions' tier-ups
+    /// waited behind it).
+    private let optimizeRefusals = Locked<[Int: WasmError]>([:])
+    private func optimizeRefusal(_ index: Int) -> WasmError? { optimizeRefusals.withLock { $0[index] } }
 
     /// Tiered mode: each function's baseline record with OSR entries, once placed. An
     /// interpreted activation whose function has moved on to optimized code moves to these
@@ -584,13 +592,18 @@ public final class Module: @unchecked Sendable {
 
     /// Defined function `index` compiled by `compiler` after the fact (tier-up and OSR entries):
     /// its body decoded again from the bytes, the compiled tiers checked available on this CPU.
-    private func compileOne(_ index: Int, with compiler: some TierCompiler) throws(WasmError) -> MachineFunction {
+    /// `optimizing`: a refusal for the function's size is remembered (`optimizeRefusals`).
+    private func compileOne(_ index: Int, with compiler: some TierCompiler, optimizing: Bool = false) throws(WasmError) -> MachineFunction {
         let info = self.info, context = self.context
         _ = try JITRuntime.get(features: engine.configuration.codeFeatures)
-        return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> MachineFunction in
+        let result = try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Result<MachineFunction, WasmError> in
             let body = try Self.decodedBody(index, info: info, buffer)
-            return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body)).get()
+            return try compiler.compileUnlessInterpreterOnly(FunctionSource(index, bytes: buffer, info: info, context: context, body: body))
         }
+        if optimizing, case .failure(let reason) = result, OptimizingCompiler.refusesFunction(reason) {
+            optimizeRefusals.withLock { $0[index] = reason }
+        }
+        return try result.get()
     }
 
     /// Compiles the optimizing tier's OSR entry of defined function `index` at the loop at Wasm
@@ -599,9 +612,10 @@ public final class Module: @unchecked Sendable {
     func compileForOSR(_ index: Int, loop: Int32, requested: UInt64) -> Result<Int, WasmError> {
         let begin = DispatchTime.now().uptimeNanoseconds
         do throws(WasmError) {
+            if let refusal = optimizeRefusal(index) { throw refusal }
             var compiler = OptimizingTierCompiler(engine.configuration)
             compiler.osrLoop = loop
-            let code = try place(CodeImage.encode([(index, try compileOne(index, with: compiler))]))
+            let code = try place(CodeImage.encode([(index, try compileOne(index, with: compiler, optimizing: true))]))
             let compileTime = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
             strata_publish_fence()
             osrCode.withLock {

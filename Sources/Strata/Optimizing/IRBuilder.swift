@@ -63,8 +63,14 @@ struct IRBuilder: CodeSink {
     /// Set when the body uses something this tier does not compile (the function stays in a
     /// lower tier with this reason); validation still completes.
     var unsupported: WasmError?
-    /// Values a body may build before the tier gives up on it (bounded work).
+    /// Values a body may build before the tier gives up on it (bounded work); the SSA
+    /// construction's definitions of locals per block (`defs`) may grow to twice as many. A body
+    /// of many locals and many blocks reaches that bound first: every block a lookup passes
+    /// through keeps the local's value (Yosys's `replace_const_cells`, 214 KB of Wasm with 658
+    /// locals and 25,900 blocks: 5.8 million definitions and 3.4 s before the value budget
+    /// stopped it; most functions keep 1-2 definitions per value).
     let valueBudget: Int
+    var definitionBudget: Int { 2 * valueBudget }
 
     /// `functionIndex` (function index space, -1: unknown) with `selfTailCalls`: the body may
     /// tail-call itself (`IRBuilder.mayTailCallItself`), so it starts with a loop header whose
@@ -359,7 +365,11 @@ struct IRBuilder: CodeSink {
     mutating func visit(_ instruction: Instruction, offset: Int, validator: borrowing FunctionValidator) throws(WasmError) {
         if unsupported != nil { return }
         if f.values.count > valueBudget {
-            unsupported = WasmError(.unsupported, "the function is too large for the optimizing tier (over \(valueBudget) values)")
+            unsupported = WasmError(.unsupported, "\(OptimizingCompiler.tooLarge) (over \(valueBudget) values)")
+            return
+        }
+        if defs.count > definitionBudget {
+            unsupported = WasmError(.unsupported, "\(OptimizingCompiler.tooLarge) (over \(definitionBudget) definitions of locals)")
             return
         }
         guard let block = current else {

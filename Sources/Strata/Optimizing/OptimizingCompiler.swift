@@ -7,6 +7,15 @@ enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
     static let revision = 31
 
+    /// The start of the reason for a function past the tier's bounds (`IRBuilder`'s budgets,
+    /// the register allocator's): the function's own size, whatever entry is compiled, so a
+    /// module asks no more for it (`Module.optimizeRefusals`).
+    static let tooLarge = "the function is too large for the optimizing tier"
+    static let tooComplex = "the function is too complex for the optimizing tier's register allocator"
+    static func refusesFunction(_ reason: WasmError) -> Bool {
+        reason.kind == .unsupported && (reason.message.hasPrefix(tooLarge) || reason.message == tooComplex)
+    }
+
     struct Output {
         var function: MachineFunction?
         /// Why the function was not compiled (it stays in a lower tier).
@@ -46,7 +55,7 @@ enum OptimizingCompiler {
         do {
             allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx, bmi2: bmi2)).run()
         } catch {
-            return Output(reason: WasmError(.unsupported, "the function is too complex for the optimizing tier's register allocator"))
+            return Output(reason: WasmError(.unsupported, tooComplex))
         }
         // Memory 0's base is loaded into r15 only by functions that access memory.
         let accessesMemory = source.moduleHasMemory && order.contains { b in
