@@ -125,8 +125,8 @@ enum WASIOverrides {
 
     /// WASI has no "is a terminal" call: wasi-libc's `isatty` answers yes for a character device
     /// without the seek and tell rights, and WasmKit reports every character device that way,
-    /// so a program reading `/dev/null` or writing to it took it for a terminal (and an
-    /// interpreter such as Lua waited for interactive input, a tool wrote colours). A standard
+    /// so a program reading `/dev/null` or writing to it took it for a terminal and went the
+    /// interactive way (colours; Yosys threw an exception on that path). A standard
     /// stream on a character device the host says is no terminal gets the seek and tell rights
     /// when the host can seek it (`/dev/null` can, as WasmKit's `fd_seek` and `fd_tell` on it
     /// do), and is otherwise reported as of unknown type (as Wasmtime reports every stream that
