@@ -157,6 +157,16 @@ import WAT
         #expect(t.kind == .integerDivideByZero && t.backtrace.first?.functionIndex == 4)
     }
 
+    /// The compile queue's order: a function still interpreted before one already compiled,
+    /// whatever their counts (baseline code counts far higher before it asks), then the hotter.
+    @Test func interpretedFunctionsAreCompiledFirst() {
+        #expect(TierUpService.runsBefore(from: .interpreter, hotness: 1_500, from: .baseline, hotness: 1_000_000))
+        #expect(!TierUpService.runsBefore(from: .baseline, hotness: 1_000_000, from: .interpreter, hotness: 1_500))
+        #expect(TierUpService.runsBefore(from: .interpreter, hotness: 3_000, from: .interpreter, hotness: 1_500))
+        #expect(TierUpService.runsBefore(from: .baseline, hotness: 20_000, from: .baseline, hotness: 15_000))
+        #expect(!TierUpService.runsBefore(from: .baseline, hotness: 15_000, from: .baseline, hotness: 15_000))
+    }
+
     /// Every instance's function references carry the direct entry of the record in the
     /// entry slot (what optimized `call_indirect` calls), through tier-ups and chaos swaps; an
     /// instance that is gone is no longer written to.

@@ -175,7 +175,12 @@ func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer, _ loo
     }
     guard osr != .disabled, loop != UInt32.max else { return nil }
     let offset = Int32(bitPattern: loop)
-    if module.claimOSR(index, loop: offset) {
+    // An entry at this loop is asked for once the function's own optimized code is in its slot
+    // (the activation is then still looping a revisit period later): until then the
+    // function's compilation, queued above, is what its calls wait for, and a function with
+    // many hot loops would queue a compilation of its whole body per loop (Yosys: 184 of them,
+    // four times the compile time of its 190 ordinary optimizing compilations).
+    if osr == .firstBackEdge || module.runsOptimized(index), module.claimOSR(index, loop: offset) {
         if osr == .firstBackEdge {
             service.compileNow(module, index: index, hotness: count, osrLoop: offset)
         } else {
