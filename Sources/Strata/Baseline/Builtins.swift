@@ -180,7 +180,7 @@ func builtinTierUp(_ vm: VMContextPointer, _ raw: UnsafeMutableRawPointer, _ loo
     // function's compilation, queued above, is what its calls wait for, and a function with
     // many hot loops would queue a compilation of its whole body per loop (Yosys: 184 of them,
     // four times the compile time of its 190 ordinary optimizing compilations).
-    if osr == .firstBackEdge || module.runsOptimized(index), module.claimOSR(index, loop: offset) {
+    if osr == .firstBackEdge || module.currentTier(function: module.importedFunctionCount + index) == .optimizing, module.claimOSR(index, loop: offset) {
         if osr == .firstBackEdge {
             service.compileNow(module, index: index, hotness: count, osrLoop: offset)
         } else {

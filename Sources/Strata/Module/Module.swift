@@ -510,11 +510,6 @@ public final class Module: @unchecked Sendable {
 
     // MARK: tiering
 
-    /// Whether defined function `index`'s entry slot holds optimized code.
-    func runsOptimized(_ index: Int) -> Bool {
-        strata_load_entry(entrySlot(index)).map { $0.assumingMemoryBound(to: FunctionCode.self).pointee.kind == Tier.optimizing.recordKind } ?? false
-    }
-
     /// When each function compiled in the background was requested, and how long its
     /// compilation took (for the tier log's on-stack-replacement events).
     private let tierUps = Locked<[Int: (requested: UInt64, compileTime: Double)]>([:])
