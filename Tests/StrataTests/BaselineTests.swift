@@ -397,6 +397,32 @@ import CStrata
         #expect(try instance.function("chain")!.callI32(7) == 2)
     }
 
+    /// An interpreted function (`$outer`) calls compiled code that grows memory and then calls
+    /// an interpreted one (`$store`) that writes to the new page: the nested interpreter
+    /// activation must see the grown memory, not the size its store's interpreter state cached
+    /// before the compiled call. (Found on Yosys in tiered mode: its allocator, compiled, grew
+    /// memory under an activation moved to compiled code by OSR, and an interpreted copy
+    /// constructor then trapped writing to the new heap.)
+    @Test(arguments: BaselineTests.tiers) func interpretedCodeCalledFromCompiledCodeSeesMemoryItGrew(tier: Tier) throws {
+        let wat = """
+            (module
+              (memory 1)
+              (func $store (param i32 i32)
+                ;; A loop, so the optimizing tier does not inline it into its compiled caller.
+                (loop $once (i32.store (local.get 0) (local.get 1)) (br_if $once (i32.const 0))))
+              (func $grow (param i32) (result i32)
+                (drop (memory.grow (i32.const 1)))
+                (call $store (local.get 0) (i32.const 42))
+                (i32.load (local.get 0)))
+              (func (export "outer") (param i32) (result i32)
+                (i32.add (call $grow (local.get 0)) (i32.load (local.get 0)))))
+            """
+        let (_, instance, _) = try compiled(wat, tier: tier, allCompiled: false, interpreterOnly: [0, 2])
+        // 65536 + 8: on the page $grow adds.
+        #expect(try instance.function("outer")!.callI32(65544) == 84)
+        #expect(try instance.function("outer")!.callI32(2 * 65536 + 8) == 84)
+    }
+
     @Test(arguments: BaselineTests.tiers) func compiledModulesLinkInOneStore(tier: Tier) throws {
         // A compiled module importing another compiled instance's function (the import path
         // through the callee's function reference).

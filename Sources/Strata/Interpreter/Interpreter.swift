@@ -441,6 +441,10 @@ enum Interpreter {
             if kind == .interrupted { store.interruptHandle.clear() }
             throw Trap(kind)
         }
+        // The memory the state caches may have grown since it was loaded: compiled code (or the
+        // host) that called this activation may have grown it after an activation below it, of
+        // the same instance, last loaded it (entering the same instance reloads nothing).
+        st.pointee.reloadMemory()
         run(st, from: start)
         // An exception: resume at the landing pad of a try_table in this activation that
         // catches it, if any.
