@@ -30,11 +30,15 @@ s="$OLDPWD/$strata"
 script="read_verilog alu.v; synth -top alu; stat"
 /usr/bin/time -f "module creation (strata validate --tier tiered): %e s, peak RSS %M KB" "$s" validate --tier tiered yosys.wasm > /dev/null
 "$s" validate --time yosys.wasm | tail -1
+# Every run's output must be the interpreter's (a wrong result is a failure, not a timing).
 for mode in interpreter tiered "tiered --optimize-threshold 2000000000"; do
     for _ in $(seq "$runs"); do
         # shellcheck disable=SC2086
         /usr/bin/time -f "$mode: %e s, peak RSS %M KB" "$s" run --no-cache --tier $mode --dir . --dir share::/share --dir tmp::/tmp \
-            yosys.wasm -p "$script" > /dev/null 2> time.txt || { echo "$mode: failed"; cat time.txt; exit 1; }
+            yosys.wasm -p "$script" > out.txt 2> time.txt || { echo "$mode: failed"; cat time.txt; exit 1; }
+        [ "$mode" = interpreter ] && [ ! -f expected.txt ] && cp out.txt expected.txt
+        cmp -s out.txt expected.txt || { echo "$mode: output differs from the interpreter's"; diff expected.txt out.txt | head; exit 1; }
         tail -1 time.txt
     done
 done
+rm -f expected.txt
