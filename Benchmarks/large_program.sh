@@ -31,6 +31,7 @@ script="read_verilog alu.v; synth -top alu; stat"
 /usr/bin/time -f "module creation (strata validate --tier tiered): %e s, peak RSS %M KB" "$s" validate --tier tiered yosys.wasm > /dev/null
 "$s" validate --time yosys.wasm | tail -1
 # Every run's output must be the interpreter's (a wrong result is a failure, not a timing).
+rm -f expected.txt
 for mode in interpreter tiered "tiered --optimize-threshold 2000000000"; do
     for _ in $(seq "$runs"); do
         # shellcheck disable=SC2086
