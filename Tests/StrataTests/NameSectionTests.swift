@@ -4,16 +4,7 @@ import Testing
 /// `FunctionNames`: the name section's function map, indexed on first use and decoded one name
 /// at a time.
 @Suite struct NameSectionTests {
-    private func uleb(_ v: Int) -> [UInt8] {
-        var v = v, out: [UInt8] = []
-        repeat {
-            var b = UInt8(v & 0x7f)
-            v >>= 7
-            if v != 0 { b |= 0x80 }
-            out.append(b)
-        } while v != 0
-        return out
-    }
+    private let uleb = unsignedLEB128
     private func map(_ entries: [(Int, [UInt8])]) -> [UInt8] {
         var out = uleb(entries.count)
         for (index, name) in entries { out += uleb(index) + uleb(name.count) + name }

@@ -153,16 +153,7 @@ import CStrata
 
     /// A `name` custom section with a module name and function names.
     static func nameSection(module: String, functions: [Int: String]) -> [UInt8] {
-        func uleb(_ v: Int) -> [UInt8] {
-            var v = v, out: [UInt8] = []
-            repeat {
-                var b = UInt8(v & 0x7F)
-                v >>= 7
-                if v != 0 { b |= 0x80 }
-                out.append(b)
-            } while v != 0
-            return out
-        }
+        let uleb = unsignedLEB128
         func name(_ s: String) -> [UInt8] { uleb(s.utf8.count) + Array(s.utf8) }
         let moduleName = name(module)
         var functionNames = uleb(functions.count)

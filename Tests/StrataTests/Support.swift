@@ -70,3 +70,15 @@ final class InterruptTimer: @unchecked Sendable {
 
     func cancel() { done.signal() }
 }
+
+/// `v` as an unsigned LEB128 (hand-built binary sections in tests).
+func unsignedLEB128(_ v: Int) -> [UInt8] {
+    var v = v, out: [UInt8] = []
+    repeat {
+        var b = UInt8(v & 0x7F)
+        v >>= 7
+        if v != 0 { b |= 0x80 }
+        out.append(b)
+    } while v != 0
+    return out
+}
