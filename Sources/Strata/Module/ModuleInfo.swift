@@ -198,8 +198,7 @@ final class FunctionNames: @unchecked Sendable {
         }
         guard let offset else { return nil }
         return subsection.withUnsafeBufferPointer { buffer in
-            var r = BinaryReader(bytes: buffer)
-            r.position = Int(offset)
+            var r = BinaryReader(bytes: buffer, position: Int(offset))
             return try? r.readName()
         }
     }
