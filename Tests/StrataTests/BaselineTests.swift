@@ -197,19 +197,23 @@ import CStrata
     }
 
     /// `fdeSize` counts what `write` lays out, for every set of saved registers: each FDE
-    /// starts where the sizes before it say, and its length field covers exactly that size.
+    /// starts where the sizes before it say (and `fdeOffsets` says), its length field covers
+    /// exactly that size, and its pc_begin, relative to the field, leads to its code.
     @Test func unwindEntrySizesMatchTheWrittenEntries() {
         let segments = (0..<32).map { UnwindInfo.Segment(start: 64 * $0, size: 64, saved: SavedRegisters(mask: UInt8($0))) }
         let total = UnwindInfo.byteCount(segments)
         let mapping = UnsafeMutableRawPointer.allocate(byteCount: 64 * 32 + total, alignment: 16)
         defer { mapping.deallocate() }
-        let fdes = UnwindInfo.write(segments, mappingBase: mapping, at: 64 * 32)
+        let fdes = UnwindInfo.write(segments, base: mapping, at: 64 * 32)
+        #expect(fdes == UnwindInfo.fdeOffsets(segments, at: 64 * 32))
         var expected = 64 * 32 + UnwindInfo.cie.count
         for (s, at) in zip(segments, fdes) {
             let size = UnwindInfo.fdeSize(s.saved)
             #expect(at == expected)
-            #expect(size % 8 == 0 && size == UnwindInfo.padded([UInt8](repeating: 0, count: 25) + UnwindInfo.fdeInstructions(s.saved)).count)
+            #expect(size % 8 == 0 && size == UnwindInfo.padded([UInt8](repeating: 0, count: 17) + UnwindInfo.fdeInstructions(s.saved)).count)
             #expect(Int(mapping.load(fromByteOffset: at, as: UInt32.self)) + 4 == size)
+            #expect(at + 8 + Int(mapping.loadUnaligned(fromByteOffset: at + 8, as: Int32.self)) == s.start)
+            #expect(Int(mapping.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self)) == s.size)
             expected += size
         }
         #expect(expected == 64 * 32 + total)

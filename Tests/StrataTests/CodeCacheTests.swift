@@ -152,6 +152,46 @@ import WAT
         #expect(try Store(engine: m3.engine).instantiate(m3).function("sum")!.callI32(50) == TieringTests.expectedSum(50))
     }
 
+    /// A directory cache's entry holds the code as it is placed: a hit runs it where the entry
+    /// is mapped (no copy), with the unwind information that came along, so libunwind finds
+    /// each function and both trap unwinders give the backtrace through cached frames.
+    @Test(arguments: BaselineTests.tiers) func cachedCodeRunsWhereTheEntryIsMapped(tier: Tier) throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func create() throws -> (Module, Instance) {
+            let engine = Self.engine(try DirectoryCodeCache(directory: dir), tier: tier)
+            let store = Store(engine: engine)
+            let linker = Linker()
+            linker.defineFunction("host", "callback", store: store, type: FuncType(params: [.i32], results: [.i32])) { _, args in [args[0]] }
+            let module = try Module(engine: engine, bytes: try wat2wasm(BaselineTests.traps))
+            return (module, try linker.instantiate(module, in: store))
+        }
+        let (m1, _) = try create()
+        m1.engine.flushCodeCache()
+        let (m2, instance) = try create()
+        #expect(m2.functionsLoadedFromCache == m1.compiledFunctionCount && m2.functionsLoadedFromCache > 0)
+        let code = try #require(m2.compiled)
+        let entry = try #require(code.image.storage?.bytes)
+        let base = UnsafeRawPointer(code.memory.base)
+        #expect(base >= entry.baseAddress! && base + code.codeBytes <= entry.baseAddress! + entry.count, "placed where the entry lies")
+        for k in 0..<code.count {
+            let r = code.ranges[k]
+            var start: UInt = 0, end: UInt = 0
+            #expect(strata_unwind_lookup(r.start + 5, &start, &end) == 1 && start == r.start)
+            #expect(strata_unwind_lookup(r.end - 1, &start, &end) == 1 && end == r.end)
+        }
+        var traces: [[String]] = []
+        for unwinder in [STRATA_UNWIND_LIBUNWIND, STRATA_UNWIND_FRAME_POINTERS] {
+            strata_set_trap_unwinder(unwinder)
+            let t = try #require(thrownError { _ = try instance.function("outer")!.call([.i32(0)]) } as? Trap)
+            #expect(t.kind == .integerDivideByZero && t.backtrace.map(\.functionIndex) == [2, 3, 4], "\(t)")
+            traces.append(t.backtrace.map(\.description))
+        }
+        strata_set_trap_unwinder(STRATA_UNWIND_LIBUNWIND)
+        #expect(traces[0] == traces[1])
+        #expect(try instance.function("outer")!.callI32(1) == 3)
+    }
+
     /// A function that ran but never got hot (`cold`, called once) is in the entry as baseline
     /// code: the next run starts it compiled, without calling it first; one that never ran
     /// (`vec`) is not.
@@ -306,6 +346,38 @@ import WAT
         engine.flushCodeCache()
         #expect(module.currentTier(function: 1) == .baseline)
         #expect(engine.tieringStatistics.requests == 1)
+    }
+
+    /// The functions the optimizing tier refused for their size are in the entry: the next run
+    /// refuses them at once, with the reason the entry kept, without building their IR again
+    /// (Yosys's warm runs rebuilt 800,000 definitions each, and the process waited for it at
+    /// exit). Refusals survive a write and a read of the entry.
+    @Test func refusalsOfTheOptimizingTierAreRemembered() throws {
+        let cache = InMemoryCodeCache()
+        let bytes = try wat2wasm(Self.program)
+        let key = bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: Self.engine(cache).configuration) }
+        let written = CacheEntry(tier: 1, image: CodeImage.encode([]), hot: [1], refused: [(1, 0), (3, 1)])
+        let read = try #require(CacheEntry.parse(written.serialize(key: key), key: key, functionCount: 5))
+        #expect(read.hot == [1] && read.refused.map(\.index) == [1, 3] && read.refused.map(\.reason) == [0, 1])
+        #expect(CacheEntry.parse(written.serialize(key: key), key: key, functionCount: 3) == nil, "a refused function the module lacks")
+
+        cache.store(key, written.serialize(key: key))
+        let events = Locked<[TierEvent]>([])
+        let engine = Self.engine(cache, optimizeThreshold: 1, log: { e in events.withLock { $0.append(e) } })
+        let module = try Module(engine: engine, bytes: bytes)
+        let instance = try Store(engine: engine).instantiate(module)
+        TieringTests.settle(engine) { ($0.functionsCompiled[.baseline] ?? 0) >= 1 }
+        for _ in 0..<50 { #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50)) }
+        TieringTests.settle(engine) { $0.notCompiled >= 1 }
+        #expect(module.currentTier(function: 1) == .baseline)
+        let refusals = events.withLock { $0 }.compactMap { e -> String? in
+            if case .notCompiled(let why) = e.kind, e.functionIndex == 1 { why } else { nil }
+        }
+        #expect(refusals.count == 1 && refusals[0].hasPrefix(OptimizingCompiler.tooLarge) && refusals[0].contains("earlier run"), "\(refusals)")
+        // The entry written again keeps the refusal.
+        module.saveToCache()
+        let again = try #require(cache.load(key).flatMap { CacheEntry.parse($0, key: key, functionCount: 5) })
+        #expect(again.refused.map(\.index).contains(1))
     }
 
     @Test func evictionKeepsTheSizeBound() throws {

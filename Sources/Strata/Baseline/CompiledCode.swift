@@ -33,37 +33,31 @@ final class CompiledCode: @unchecked Sendable {
 
     /// Places the functions of `image` and registers them. `interpreterRecords` are the
     /// module's interpreter records, copied into the new records for their metadata.
+    /// `inPlace`: an image from a mapped cache entry runs where it lies (false: in anonymous
+    /// memory, as Linux perf needs for its perf map).
     init(
         image: CodeImage, interpreterRecords: UnsafeMutablePointer<FunctionCode>,
-        importedFunctionCount: Int, names: FunctionNames, bodies: [FunctionBody], wasmBytes: Int
+        importedFunctionCount: Int, names: FunctionNames, bodies: [FunctionBody], wasmBytes: Int, inPlace: Bool = true
     ) throws(WasmError) {
         self.bodies = bodies
         self.importedFunctionCount = importedFunctionCount
         let functions = image.functions
-        var starts: [Int] = []
-        starts.reserveCapacity(functions.count)
-        var total = 0
-        for f in functions {
-            // 32-byte starts: the loop headers the optimizing tier aligns to 32 bytes within its
-            // code are then aligned in memory too.
-            total = (total + 63) & ~63
-            starts.append(total)
-            total += f.codeSize
-        }
-        // Unwind information follows the code in the same mapping (libunwind reads FDEs at
-        // 32-bit offsets from the mapping's base).
-        let ehFrameOffset = (total + 7) & ~7
-        var fdeOffsets: [Int] = []
-        var segments: [UnwindInfo.Segment] = []
-        for (k, f) in functions.enumerated() { segments += f.unwindSegments(at: starts[k]) }
-        memory = try ExecutableMemory({ base in
-            for (k, f) in functions.enumerated() {
-                (base + starts[k]).copyMemory(from: image.base + f.code, byteCount: f.codeSize)
+        let placement = CodeImage.Placement(functions)
+        if let placed = image.placedBytes {
+            // From a cache entry: the bytes are placed already; a mapped entry's become
+            // executable where they lie (no copy, no fresh pages), an array's are copied once.
+            if inPlace, let storage = image.storage, let p = storage.makeExecutable(placed) {
+                memory = ExecutableMemory(borrowing: p, size: placed.count, owner: storage)
+            } else {
+                memory = try ExecutableMemory({ $0.copyMemory(from: placed.baseAddress!, byteCount: placed.count) }, byteCount: placed.count)
             }
-            fdeOffsets = UnwindInfo.write(segments, mappingBase: base, at: ehFrameOffset)
-        }, byteCount: ehFrameOffset + UnwindInfo.byteCount(segments))
-        self.ehFrameOffset = ehFrameOffset
-        ehFrameBytes = UnwindInfo.byteCount(segments)
+        } else {
+            memory = try ExecutableMemory({ placement.write(image, to: $0) }, byteCount: placement.byteCount)
+        }
+        let starts = placement.starts, segments = placement.segments, fdeOffsets = placement.fdeOffsets
+        let total = placement.codeBytes
+        ehFrameOffset = placement.ehFrameOffset
+        ehFrameBytes = placement.byteCount - placement.ehFrameOffset
         self.image = image
         self.names = names
         self.wasmBytes = wasmBytes

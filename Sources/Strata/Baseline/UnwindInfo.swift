@@ -42,7 +42,8 @@ enum UnwindInfo {
         b += [1]                     // code alignment factor
         b += [0x78]                  // data alignment factor: -8
         b += [16]                    // return address register (rip)
-        b += [1, 0x00]               // augmentation data: FDE pointers are absolute (DW_EH_PE_absptr)
+        b += [1, 0x1B]               // augmentation data: FDE pointers are 4-byte offsets from the field
+                                     // (DW_EH_PE_pcrel | DW_EH_PE_sdata4): the information moves with the code
         b += [0x0C, 7, 8]            // DW_CFA_def_cfa rsp, 8
         b += [0x90, 1]               // DW_CFA_offset rip, CFA-8
         return padded(b)
@@ -66,7 +67,7 @@ enum UnwindInfo {
     /// instructions (8 bytes for rbp, 3 per saved register), padded to 8. Counted, not built:
     /// module creation sums it over every function (a cache hit too).
     static func fdeSize(_ saved: SavedRegisters) -> Int {
-        (4 + 4 + 8 + 8 + 1 + 8 + 3 * saved.count + 7) & ~7
+        (4 + 4 + 4 + 4 + 1 + 8 + 3 * saved.count + 7) & ~7
     }
 
     /// Pads to a multiple of 8 with DW_CFA_nop and writes the length field.
@@ -88,10 +89,25 @@ enum UnwindInfo {
 
     static func byteCount(_ segments: [Segment]) -> Int { cie.count + segments.reduce(0) { $0 + fdeSize($1.saved) } }
 
-    /// Writes the CIE and one FDE per segment (code at `mappingBase + start`) at
-    /// `mappingBase + at`. Returns each FDE's offset in the mapping.
-    static func write(_ segments: [Segment], mappingBase: UnsafeMutableRawPointer, at: Int) -> [Int] {
-        let p = mappingBase + at
+    /// Where `write` puts each segment's FDE (offsets from the code's base), without writing.
+    static func fdeOffsets(_ segments: [Segment], at: Int) -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(segments.count)
+        var offset = at + cie.count
+        for s in segments {
+            offsets.append(offset)
+            offset += fdeSize(s.saved)
+        }
+        return offsets
+    }
+
+    /// Writes the CIE and one FDE per segment (code at `base + start`) at `base + at`. Returns
+    /// each FDE's offset from `base`. The bytes depend only on the distances from each FDE to
+    /// its code (no absolute address), so code and information can be stored together and
+    /// placed anywhere (the code cache maps them from its entries as they are).
+    @discardableResult
+    static func write(_ segments: [Segment], base: UnsafeMutableRawPointer, at: Int) -> [Int] {
+        let p = base + at
         cie.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         var fdes: [Int] = []
         fdes.reserveCapacity(segments.count)
@@ -100,13 +116,14 @@ enum UnwindInfo {
         // in a process costs a protocol-conformance scan).
         var templates = [[UInt8]?](repeating: nil, count: 32)
         for s in segments {
-            let t = templates[Int(s.saved.mask)] ?? padded([UInt8](repeating: 0, count: 4 + 4 + 8 + 8) + [0] + fdeInstructions(s.saved))
+            let t = templates[Int(s.saved.mask)] ?? padded([UInt8](repeating: 0, count: 4 + 4 + 4 + 4) + [0] + fdeInstructions(s.saved))
             templates[Int(s.saved.mask)] = t
             let q = p + offset
             t.withUnsafeBytes { q.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             (q + 4).storeBytes(of: UInt32(offset + 4).littleEndian, as: UInt32.self)  // back to the CIE at 0
-            (q + 8).storeBytes(of: UInt64(UInt(bitPattern: mappingBase + s.start)).littleEndian, as: UInt64.self)
-            (q + 16).storeBytes(of: UInt64(s.size).littleEndian, as: UInt64.self)
+            // pc_begin: from this field (at + offset + 8) to the code.
+            (q + 8).storeBytes(of: Int32(s.start - (at + offset + 8)).littleEndian, as: Int32.self)
+            (q + 12).storeBytes(of: UInt32(s.size).littleEndian, as: UInt32.self)
             fdes.append(at + offset)
             offset += t.count
         }

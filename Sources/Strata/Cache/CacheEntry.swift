@@ -4,7 +4,7 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 6
+    static let version: UInt32 = 7
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 12
@@ -118,20 +118,40 @@ enum CodeCacheFormat {
 
 /// What a cache entry holds for one module: the compiled functions (a `CodeImage`: machine
 /// code, trap tables, call sites) with their tier, and the hotness profile of the run
-/// (functions that got hot).
+/// (functions that got hot), and the functions the optimizing tier refused (the next run
+/// does not build their IR again to find out).
 ///
 ///     header:  magic (8) | format version (4) | header size (4) | key (32) | payload size (8) | payload checksum (8)
-///     payload: tier | function count | hot count | image size (4 x u32) | image | hot function indices (u32)
+///     payload: tier | function count | hot count | refused count | tables size | placed offset | placed size | 0 (8 x u32)
+///              | headers and tables (`CodeImage.writeTables`) | hot function indices (u32)
+///              | refused functions (u32 pairs: index, reason: 0 too large, 1 too complex)
+///              | zeros to the placed offset (a multiple of 4096 from the entry's start)
+///              | the placed code (`CodeImage.Placement`: code at 64-byte starts, then `.eh_frame`)
+///
+/// The placed code is what executable memory will hold, byte for byte, and page-aligned in
+/// the file: a hit from a directory cache maps it (`CompiledCode`), no copy, no fresh pages.
 struct CacheEntry {
     var tier: UInt32
     var image: CodeImage
     var hot: [Int]
+    /// Functions the optimizing tier refused (`OptimizingCompiler.refusesFunction`), each with
+    /// its reason: 0 too large, 1 too complex.
+    var refused: [(index: Int, reason: UInt32)] = []
 
     static let headerSize = 8 + 4 + 4 + 32 + 8 + 8
+    static let payloadHeaderSize = 32
+    /// The placed code's alignment in the file: the largest page size of the machines the
+    /// entry can run on (x86-64 Linux: 4 KiB).
+    static let placedAlignment = 4096
 
     func serialize(key: CacheKey) -> [UInt8] {
-        let payloadSize = 16 + image.size + 4 * hot.count
-        var out = [UInt8](repeating: 0, count: Self.headerSize + payloadSize)
+        let placement = CodeImage.Placement(image.functions)
+        let tablesSize = image.tablesByteCount
+        let end = Self.headerSize + Self.payloadHeaderSize + tablesSize + 4 * hot.count + 8 * refused.count
+        let placedOffset = placement.byteCount == 0 ? end : (end + Self.placedAlignment - 1) / Self.placedAlignment * Self.placedAlignment
+        let total = placedOffset + placement.byteCount
+        let payloadSize = total - Self.headerSize
+        var out = [UInt8](repeating: 0, count: total)
         out.withUnsafeMutableBytes { raw in
             let p = raw.baseAddress!
             func put32(_ at: Int, _ v: UInt32) { (p + at).storeBytes(of: v.littleEndian, toByteOffset: 0, as: UInt32.self) }
@@ -141,9 +161,14 @@ struct CacheEntry {
             for (i, b) in key.bytes.enumerated() { p.storeBytes(of: b, toByteOffset: 16 + i, as: UInt8.self) }
             (p + 48).storeBytes(of: UInt64(payloadSize).littleEndian, as: UInt64.self)
             let q = Self.headerSize
-            put32(q, tier); put32(q + 4, UInt32(image.functions.count)); put32(q + 8, UInt32(hot.count)); put32(q + 12, UInt32(image.size))
-            (p + q + 16).copyMemory(from: image.base, byteCount: image.size)
-            for (k, h) in hot.enumerated() { put32(q + 16 + image.size + 4 * k, UInt32(h)) }
+            put32(q, tier); put32(q + 4, UInt32(image.functions.count)); put32(q + 8, UInt32(hot.count)); put32(q + 12, UInt32(refused.count))
+            put32(q + 16, UInt32(tablesSize)); put32(q + 20, UInt32(placedOffset)); put32(q + 24, UInt32(placement.byteCount))
+            let tables = q + Self.payloadHeaderSize
+            image.writeTables(to: p + tables)
+            for (k, h) in hot.enumerated() { put32(tables + tablesSize + 4 * k, UInt32(h)) }
+            let refusedAt = tables + tablesSize + 4 * hot.count
+            for (k, r) in refused.enumerated() { put32(refusedAt + 8 * k, UInt32(r.index)); put32(refusedAt + 8 * k + 4, r.reason) }
+            placement.write(image, to: p + placedOffset)
             let sum = payloadChecksum(UnsafeRawBufferPointer(start: p + q, count: payloadSize))
             (p + 56).storeBytes(of: sum.littleEndian, as: UInt64.self)
         }
@@ -158,8 +183,8 @@ struct CacheEntry {
 
     static func parse(_ bytes: EntryBytes, key: CacheKey, functionCount: Int) -> CacheEntry? {
         let raw = bytes.bytes
-        let h = headerSize
-        guard raw.count >= h + 16, let p = raw.baseAddress else { return nil }
+        let h = headerSize, t = h + payloadHeaderSize
+        guard raw.count >= t, let p = raw.baseAddress else { return nil }
         func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
         guard Array(raw[0..<8]) == CodeCacheFormat.magic, u32(8) == Int(CodeCacheFormat.version), u32(12) == h,
               Array(raw[16..<48]) == key.bytes else { return nil }
@@ -167,16 +192,27 @@ struct CacheEntry {
         guard size == UInt64(raw.count - h) else { return nil }
         let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
         guard payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[h...])) == sum else { return nil }
-        let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), imageSize = u32(h + 12)
-        guard imageSize <= raw.count - h - 16, (raw.count - h - 16 - imageSize) == 4 * hotCount else { return nil }
-        guard let image = CodeImage.parse(bytes, range: (h + 16)..<(h + 16 + imageSize),
+        let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), refusedCount = u32(h + 12), tablesSize = u32(h + 16)
+        let placedOffset = u32(h + 20), placedSize = u32(h + 24)
+        let hotAt = t + tablesSize, refusedAt = hotAt + 4 * hotCount
+        guard u32(h + 28) == 0, tablesSize <= raw.count - t, hotCount <= (raw.count - hotAt) / 4,
+              refusedCount <= (raw.count - refusedAt) / 8, placedOffset >= refusedAt + 8 * refusedCount,
+              placedOffset <= raw.count, placedSize == raw.count - placedOffset,
+              placedSize == 0 || placedOffset % placedAlignment == 0 else { return nil }
+        guard let image = CodeImage.parse(bytes, tables: t..<hotAt, placed: placedOffset..<raw.count,
                                           count: count, functionCount: functionCount) else { return nil }
         var hot: [Int] = []
         for k in 0..<hotCount {
-            let i = u32(h + 16 + imageSize + 4 * k)
+            let i = u32(hotAt + 4 * k)
             guard i < functionCount else { return nil }
             hot.append(i)
         }
-        return CacheEntry(tier: tier, image: image, hot: hot)
+        var refused: [(index: Int, reason: UInt32)] = []
+        for k in 0..<refusedCount {
+            let i = u32(refusedAt + 8 * k), reason = UInt32(u32(refusedAt + 8 * k + 4))
+            guard i < functionCount, reason <= 1 else { return nil }
+            refused.append((i, reason))
+        }
+        return CacheEntry(tier: tier, image: image, hot: hot, refused: refused)
     }
 }

@@ -12,6 +12,10 @@ import CStrata
 /// loop's Wasm offset, the entry's code offset; increasing code offsets), then the machine
 /// code. The tables are used in place.
 /// Functions of different tiers share an image (each tier's code is the function's best).
+///
+/// An image read back from a cache entry has the same headers and tables, but its code lies
+/// apart, already laid out as `Placement` places it (code and unwind information): `placed`
+/// says where, and placing it is one mapping or one copy.
 final class CodeImage: @unchecked Sendable {
     struct Function {
         var index: Int
@@ -56,18 +60,25 @@ final class CodeImage: @unchecked Sendable {
     static let headerSize = 48
 
     let base: UnsafeMutableRawPointer
-    let size: Int
     let functions: [Function]
     /// When the image lives inside a read-back entry: that entry's bytes (an array never
     /// mutated or a read-only mapping, so they stay where `base` points; the image is only
     /// read); otherwise `base` is our own allocation.
-    private let storage: EntryBytes?
+    let storage: EntryBytes?
+    /// Where the functions' placed bytes (`Placement`) begin, as an offset from `base`, when
+    /// the image came from a cache entry; nil for an image whose code follows each header.
+    let placed: Int?
 
-    private init(base: UnsafeMutableRawPointer, size: Int, functions: [Function], storage: EntryBytes? = nil) {
+    /// The placed bytes of an image from a cache entry (`Placement.byteCount` of them).
+    var placedBytes: UnsafeRawBufferPointer? {
+        placed.map { UnsafeRawBufferPointer(start: base + $0, count: Placement(functions).byteCount) }
+    }
+
+    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: EntryBytes? = nil, placed: Int? = nil) {
         self.base = base
-        self.size = size
         self.functions = functions
         self.storage = storage
+        self.placed = placed
     }
 
     deinit { if storage == nil { base.deallocate() } }
@@ -75,6 +86,37 @@ final class CodeImage: @unchecked Sendable {
     static func byteCount(_ f: MachineFunction) -> Int {
         (headerSize + 12 * f.traps.count + 4 * f.callSites.count + 4 * f.inlineSites.count + 4 * f.handlers.count
             + 4 * f.osrEntries.count + f.code.count + 7) & ~7
+    }
+
+    /// Bytes of a function's header and tables (without its code), 8-aligned.
+    static func tablesByteCount(_ f: Function) -> Int {
+        (headerSize + 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + 12 * f.handlerCount + 8 * f.osrEntryCount + 7) & ~7
+    }
+
+    /// Writes `f`'s 48-byte header at `p`.
+    private static func storeHeader(_ f: Function, at p: UnsafeMutableRawPointer) {
+        func put(_ k: Int, _ v: Int) { (p + 4 * k).storeBytes(of: UInt32(v).littleEndian, as: UInt32.self) }
+        put(0, f.index); put(1, f.codeSize); put(2, f.trapCount); put(3, f.callCount)
+        put(4, Int(f.tier | UInt32(f.saved.mask) << 8 | UInt32(f.wrapperSaved.mask) << 16))
+        put(5, f.directEntry); put(6, f.inlineCount); put(7, f.tailEntry)
+        put(8, f.handlerCount); put(9, f.osrEntryCount); put(10, f.osrPrologue); put(11, 0)
+    }
+
+    /// Bytes of every function's header and tables, as a cache entry stores them (the code
+    /// goes apart, placed).
+    var tablesByteCount: Int { functions.reduce(0) { $0 + Self.tablesByteCount($1) } }
+
+    /// Writes every function's header and tables at `p` (`tablesByteCount` bytes, zero-padded).
+    func writeTables(to p: UnsafeMutableRawPointer) {
+        var at = 0
+        for f in functions {
+            Self.storeHeader(f, at: p + at)
+            let tables = Self.tablesByteCount(f) - Self.headerSize
+            let used = 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + 12 * f.handlerCount + 8 * f.osrEntryCount
+            (p + at + Self.headerSize).copyMemory(from: base + f.traps, byteCount: used)  // contiguous from the traps
+            (p + at + Self.headerSize + used).initializeMemory(as: UInt8.self, repeating: 0, count: tables - used)
+            at += Self.headerSize + tables
+        }
     }
 
     /// Encodes `functions` (defined index, compiled function) and `extra` functions copied from
@@ -96,43 +138,22 @@ final class CodeImage: @unchecked Sendable {
                  osr: UnsafeRawBufferPointer, osrPrologue: Int, tier: UInt32, directEntry: Int,
                  tailEntry: Int, saved: SavedRegisters, wrapperSaved: SavedRegisters) {
             let p = base + at
-            p.storeBytes(of: UInt32(index).littleEndian, as: UInt32.self)
-            (p + 4).storeBytes(of: UInt32(code.count).littleEndian, as: UInt32.self)
-            (p + 8).storeBytes(of: UInt32(trapCount).littleEndian, as: UInt32.self)
-            (p + 12).storeBytes(of: UInt32(callCount).littleEndian, as: UInt32.self)
-            let word = tier | UInt32(saved.mask) << 8 | UInt32(wrapperSaved.mask) << 16
-            (p + 16).storeBytes(of: word.littleEndian, as: UInt32.self)
-            (p + 20).storeBytes(of: UInt32(directEntry).littleEndian, as: UInt32.self)
-            (p + 24).storeBytes(of: UInt32(inlines.count / 12).littleEndian, as: UInt32.self)
-            (p + 28).storeBytes(of: UInt32(tailEntry).littleEndian, as: UInt32.self)
-            (p + 32).storeBytes(of: UInt32(handlers.count / 12).littleEndian, as: UInt32.self)
-            (p + 36).storeBytes(of: UInt32(osr.count / 8).littleEndian, as: UInt32.self)
-            (p + 40).storeBytes(of: UInt32(osrPrologue).littleEndian, as: UInt32.self)
-            (p + 44).storeBytes(of: UInt32(0), as: UInt32.self)
-            var q = headerSize
-            if traps.count > 0 { (p + q).copyMemory(from: traps.baseAddress!, byteCount: traps.count) }
-            let trapsAt = at + q
-            q += traps.count
-            if calls.count > 0 { (p + q).copyMemory(from: calls.baseAddress!, byteCount: calls.count) }
-            let callsAt = at + q
-            q += calls.count
-            if inlines.count > 0 { (p + q).copyMemory(from: inlines.baseAddress!, byteCount: inlines.count) }
-            let inlinesAt = at + q
-            q += inlines.count
-            if handlers.count > 0 { (p + q).copyMemory(from: handlers.baseAddress!, byteCount: handlers.count) }
-            let handlersAt = at + q
-            q += handlers.count
-            if osr.count > 0 { (p + q).copyMemory(from: osr.baseAddress!, byteCount: osr.count) }
-            let osrAt = at + q
-            q += osr.count
-            if code.count > 0 { (p + q).copyMemory(from: code.baseAddress!, byteCount: code.count) }
-            let codeAt = at + q
-            q += code.count
+            let n = (trap: traps.count, call: calls.count, inline: inlines.count, handler: handlers.count, osr: osr.count)
+            let trapsAt = at + headerSize, callsAt = trapsAt + n.trap, inlinesAt = callsAt + n.call
+            let handlersAt = inlinesAt + n.inline, osrAt = handlersAt + n.handler, codeAt = osrAt + n.osr
+            let f = Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
+                             calls: callsAt, callCount: callCount, inlines: inlinesAt, inlineCount: n.inline / 12,
+                             handlers: handlersAt, handlerCount: n.handler / 12,
+                             osrEntries: osrAt, osrEntryCount: n.osr / 8, osrPrologue: osrPrologue, tier: tier, directEntry: directEntry,
+                             tailEntry: tailEntry, saved: saved, wrapperSaved: wrapperSaved)
+            storeHeader(f, at: p)
+            for (part, to) in [(traps, trapsAt), (calls, callsAt), (inlines, inlinesAt), (handlers, handlersAt), (osr, osrAt), (code, codeAt)]
+            where part.count > 0 {
+                (base + to).copyMemory(from: part.baseAddress!, byteCount: part.count)
+            }
+            var q = codeAt + code.count - at
             while q % 8 != 0 { (p + q).storeBytes(of: 0, as: UInt8.self); q += 1 }
-            out.append(Function(index: index, code: codeAt, codeSize: code.count, traps: trapsAt, trapCount: trapCount,
-                                calls: callsAt, callCount: callCount, inlines: inlinesAt, inlineCount: inlines.count / 12,
-                                handlers: handlersAt, handlerCount: handlers.count / 12,
-                                osrEntries: osrAt, osrEntryCount: osr.count / 8, osrPrologue: osrPrologue, tier: tier, directEntry: directEntry, tailEntry: tailEntry, saved: saved, wrapperSaved: wrapperSaved))
+            out.append(f)
             at += q
         }
         for (index, f) in functions {
@@ -162,16 +183,20 @@ final class CodeImage: @unchecked Sendable {
                 tier: f.tier, directEntry: f.directEntry,
                 tailEntry: f.tailEntry, saved: f.saved, wrapperSaved: f.wrapperSaved)
         }
-        return CodeImage(base: base, size: size, functions: out)
+        return CodeImage(base: base, functions: out)
     }
 
-    /// Checks and indexes an image read back (from the cache): nil for anything inconsistent
-    /// (sizes out of range, trap sites outside the code, functions out of range or repeated).
-    static func parse(_ entry: EntryBytes, range: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
-        // The image is used where it lies in the entry's bytes (8-aligned: the payload starts
-        // at a multiple of 8, and Swift array storage is 16-aligned, a mapping page-aligned).
+    /// Checks and indexes an image read back from a cache entry: the headers and tables at
+    /// `tables` (`writeTables`' form) and the placed code at `placed` (`Placement`'s form), both
+    /// ranges of `entry`. Nil for anything inconsistent (sizes out of range, trap sites outside
+    /// the code, functions out of range or repeated, placed bytes of another size).
+    static func parse(_ entry: EntryBytes, tables range: Range<Int>, placed: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
+        // The tables are used where they lie in the entry's bytes (8-aligned: the payload
+        // starts at a multiple of 8, and Swift array storage is 16-aligned, a mapping
+        // page-aligned).
         let whole = UnsafeMutableRawPointer(mutating: entry.bytes.baseAddress)
-        guard let whole, Int(bitPattern: whole + range.lowerBound) % 8 == 0 else { return nil }
+        guard let whole, Int(bitPattern: whole + range.lowerBound) % 8 == 0,
+              range.upperBound <= entry.bytes.count, placed.upperBound <= entry.bytes.count else { return nil }
         let base = whole + range.lowerBound
         let size = range.count
         func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: (base + at).loadUnaligned(as: UInt32.self))) }
@@ -186,15 +211,15 @@ final class CodeImage: @unchecked Sendable {
             let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
             let inlineCount = u32(at + 24), handlerCount = u32(at + 32), osrCount = u32(at + 36), osrPrologue = u32(at + 40)
             let tables = 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount + 8 * osrCount
-            let need = h + tables + codeSize
-            guard index < functionCount, index > last, codeSize > 0, callCount % 2 == 0, need <= size - at,
+            let need = h + tables
+            guard index < functionCount, index > last, codeSize > 0, codeSize < 1 << 30, callCount % 2 == 0, need <= size - at,
                   tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
                   u32(at + 28) < codeSize, u32(at + 20) == 0 || u32(at + 28) == 0, u32(at + 44) == 0,
                   osrPrologue < codeSize, (osrCount == 0) == (osrPrologue == 0),
                   osrPrologue == 0 || osrPrologue > max(u32(at + 20), u32(at + 28)),
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
             last = index
-            let f = Function(index: index, code: at + h + tables, codeSize: codeSize,
+            let f = Function(index: index, code: 0, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
                              inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
                              handlers: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount, handlerCount: handlerCount,
@@ -228,7 +253,12 @@ final class CodeImage: @unchecked Sendable {
             at += (need + 7) & ~7
         }
         guard at == size else { return nil }
-        return CodeImage(base: base, size: size, functions: functions, storage: entry)
+        // The code lies where placement puts it: the placed bytes must have exactly its size.
+        let placement = Placement(functions)
+        guard placed.count == placement.byteCount else { return nil }
+        let offset = placed.lowerBound - range.lowerBound
+        for k in functions.indices { functions[k].code = offset + placement.starts[k] }
+        return CodeImage(base: base, functions: functions, storage: entry, placed: offset)
     }
 
     /// This image's functions and `others`, in index order, as one image (others' code copied).
@@ -261,6 +291,56 @@ final class CodeImage: @unchecked Sendable {
             if o < codeOffset { lo = mid + 1 } else { hi = mid }
         }
         return nil
+    }
+}
+
+extension CodeImage {
+    /// How functions' code lies in executable memory: each function at a 64-byte start (the
+    /// loop headers the optimizing tier aligns to 32 bytes within its code are then aligned in
+    /// memory too), in image order, then the unwind information (`.eh_frame`, position
+    /// independent: libunwind reads FDEs at 32-bit offsets from the code's base). `CompiledCode`
+    /// places code this way, and a cache entry stores these very bytes, so a hit places them
+    /// with one mapping of the entry file.
+    struct Placement {
+        let starts: [Int]
+        /// Bytes of code (the end of the last function).
+        let codeBytes: Int
+        let ehFrameOffset: Int
+        let segments: [UnwindInfo.Segment]
+        /// Everything: code, padding, unwind information (0 for no functions).
+        let byteCount: Int
+
+        init(_ functions: [Function]) {
+            var starts: [Int] = []
+            starts.reserveCapacity(functions.count)
+            var total = 0
+            var segments: [UnwindInfo.Segment] = []
+            segments.reserveCapacity(2 * functions.count)
+            for f in functions {
+                total = (total + 63) & ~63
+                starts.append(total)
+                segments += f.unwindSegments(at: total)
+                total += f.codeSize
+            }
+            self.starts = starts
+            codeBytes = total
+            ehFrameOffset = (total + 7) & ~7
+            self.segments = segments
+            byteCount = functions.isEmpty ? 0 : ehFrameOffset + UnwindInfo.byteCount(segments)
+        }
+
+        /// Each segment's FDE, as an offset from the code's base.
+        var fdeOffsets: [Int] { UnwindInfo.fdeOffsets(segments, at: ehFrameOffset) }
+
+        /// Writes the placed bytes of `image`'s functions (`byteCount` of them) at `base`, which
+        /// must be zeroed (the padding between functions is not written).
+        func write(_ image: CodeImage, to base: UnsafeMutableRawPointer) {
+            guard !image.functions.isEmpty else { return }
+            for (k, f) in image.functions.enumerated() {
+                (base + starts[k]).copyMemory(from: image.base + f.code, byteCount: f.codeSize)
+            }
+            UnwindInfo.write(segments, base: base, at: ehFrameOffset)
+        }
     }
 }
 

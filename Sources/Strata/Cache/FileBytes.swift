@@ -75,6 +75,18 @@ final class EntryBytes: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
+    /// Makes `region` (inside these bytes, page-aligned) readable and executable where it lies,
+    /// for a mapping: its start, or nil (an array's bytes, or a refusal, say a cache folder on
+    /// a `noexec` file system; the caller copies then). The region is never writable.
+    func makeExecutable(_ region: UnsafeRawBufferPointer) -> UnsafeMutableRawPointer? {
+        guard array == nil, let start = region.baseAddress, let base = bytes.baseAddress,
+              start >= base, start + region.count <= base + bytes.count else { return nil }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard Int(bitPattern: start) % page == 0, region.count > 0 else { return nil }
+        let p = UnsafeMutableRawPointer(mutating: start)
+        return mprotect(p, region.count, PROT_READ | PROT_EXEC) == 0 ? p : nil
+    }
+
     deinit {
         if array == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

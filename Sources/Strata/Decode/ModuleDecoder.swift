@@ -17,9 +17,16 @@ struct ModuleDecoder {
     let features: WasmFeatures
     /// Typed function references: `(ref null? ht)` value types, table initializers.
     var typed: Bool { features.contains(.functionReferences) }
-    init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all) {
+    /// The array `bytes` points into, when the caller has one: the function names then refer to
+    /// it instead of copying their subsection (16 MB for a large C++ program).
+    let owner: [UInt8]?
+
+    init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all, owner: [UInt8]? = nil) {
         reader = BinaryReader(bytes: bytes)
         self.features = features
+        self.owner = owner.flatMap { array in
+            array.withUnsafeBufferPointer { $0.baseAddress == bytes.baseAddress && $0.count == bytes.count } ? array : nil
+        }
     }
 
     private func malformed(_ message: String, at offset: Int? = nil) -> WasmError {
@@ -127,14 +134,14 @@ struct ModuleDecoder {
         let payload = try r.readBytes(r.remaining)
         info.customSections.append(CustomSection(name: name, payload: start..<r.position))
         if name == "name" {
-            decodeNameSection(payload)
+            decodeNameSection(payload, at: start)
         }
     }
 
     /// The name section is advisory: a broken one is ignored, as the spec requires.
-    private mutating func decodeNameSection(_ payload: UnsafeBufferPointer<UInt8>) {
+    private mutating func decodeNameSection(_ payload: UnsafeBufferPointer<UInt8>, at start: Int) {
         var r = BinaryReader(bytes: payload)
-        var functionNames: [UInt8] = []
+        var functionNames = FunctionNames()
         var moduleName: String?
         do {
             while !r.isAtEnd {
@@ -146,14 +153,16 @@ struct ModuleDecoder {
                     moduleName = try sub.readName()
                 } else if id == 1 {
                     // Decoded when first needed (FunctionNames).
-                    functionNames = Array(UnsafeBufferPointer(rebasing: payload[r.position..<(r.position + size)]))
+                    let range = r.position..<(r.position + size)
+                    functionNames = owner.map { FunctionNames($0, range: (start + range.lowerBound)..<(start + range.upperBound)) }
+                        ?? FunctionNames(subsection: Array(UnsafeBufferPointer(rebasing: payload[range])))
                 }
                 r.position += size
             }
         } catch {
             return
         }
-        info.functionNames = FunctionNames(subsection: functionNames)
+        info.functionNames = functionNames
         info.moduleName = moduleName
     }
 

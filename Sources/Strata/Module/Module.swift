@@ -112,6 +112,7 @@ public final class Module: @unchecked Sendable {
         logCreation(fromCache: fromCache, leftOut: lowered.leftOut)
         engine.tierUp.noteCache(hit: !fromCache.isEmpty, loaded: fromCache.count, enabled: lookup.cache != nil)
         if tiered, let entry = lowered.entry {
+            optimizeRefusals.withLock { for r in entry.refused { $0[r.index] = OptimizingCompiler.rememberedRefusal(r.reason) } }
             for i in entry.hot where claimTierUp(i) { engine.tierUp.request(self, index: i, hotness: 0) }
         }
         if !tiered, lookup.cache != nil, !lowered.compiled.isEmpty {
@@ -165,7 +166,8 @@ public final class Module: @unchecked Sendable {
                 cached = [Bool](repeating: false, count: count)
                 if let key, let stored = preloaded.map(EntryBytes.init) ?? load(key) {
                     entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
-                    if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }) {
+                    if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }),
+                       e.refused.allSatisfy({ $0.index < count }) {
                         for f in e.image.functions { cached[f.index] = true }
                     } else {
                         // Corrupt, truncated, from another version or build or settings, or
@@ -195,7 +197,7 @@ public final class Module: @unchecked Sendable {
     private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
-            let (info, context, _) = try decodeValidating(buffer, features: configuration.features, skip: lookup.skipsBody) { _, _, _, _, validator throws(WasmError) -> Bool? in
+            let (info, context, _) = try decodeValidating(buffer, owner: bytes, features: configuration.features, skip: lookup.skipsBody) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
@@ -335,7 +337,9 @@ public final class Module: @unchecked Sendable {
         let wasmBytes = image.functions.reduce(0) { $0 + info.bodies[$1.index].codeEnd - info.bodies[$1.index].codeStart }
         let code = try CompiledCode(
             image: image, interpreterRecords: codes, importedFunctionCount: info.importedFunctionTypes.count,
-            names: info.functionNames, bodies: info.bodies, wasmBytes: wasmBytes)
+            names: info.functionNames, bodies: info.bodies, wasmBytes: wasmBytes,
+            // perf resolves samples in file mappings by the file, not by the perf map.
+            inPlace: engine.configuration.profiler == .none)
         code.moduleName = info.moduleName
         if engine.configuration.gdbJIT { GDBJITInterface.register(code, module: info.moduleName ?? "module") }
         switch engine.configuration.profiler {
@@ -436,8 +440,10 @@ public final class Module: @unchecked Sendable {
         }
         let functions = best.values.sorted { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }
+        let refused = optimizeRefusals.withLock { $0.map { (index: $0.key, reason: OptimizingCompiler.refusalCode($0.value)) } }
+            .sorted { $0.index < $1.index }
         guard !functions.isEmpty || !hot.isEmpty else { return nil }
-        return CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot)
+        return CacheEntry(tier: functions.map(\.1.tier).max() ?? 1, image: CodeImage.encode([], copying: functions), hot: hot, refused: refused)
     }
 
     /// The module as bytes to keep or send: its binary and its compiled code in the code
@@ -602,9 +608,14 @@ public final class Module: @unchecked Sendable {
         }
         if optimizing, case .failure(let reason) = result, OptimizingCompiler.refusesFunction(reason) {
             optimizeRefusals.withLock { $0[index] = reason }
+            unsavedRefusals.withLock { $0 = true }
         }
         return try result.get()
     }
+
+    /// Whether a refusal was found since the last call (the code cache entry should get it).
+    func takeUnsavedRefusals() -> Bool { cacheKey != nil && unsavedRefusals.withLock { r in defer { r = false }; return r } }
+    private let unsavedRefusals = Locked(false)
 
     /// Compiles the optimizing tier's OSR entry of defined function `index` at the loop at Wasm
     /// offset `loop` (a compile thread, or the running one when forced) and makes it available
@@ -734,15 +745,17 @@ public final class Module: @unchecked Sendable {
     /// bodies' locals, so every malformed error in the sections comes before an invalid one.
     /// `skip(count, i)` true: body `i` is neither decoded further, validated nor lowered (its
     /// code comes from the code cache, written by a run that validated it). `lower` gets the
-    /// body's index.
+    /// body's index. `owner`: the array `buffer` points into, which the module info may keep
+    /// referring to (function names) instead of copying from it.
     static func decodeValidating<Lowered: Sendable>(
         _ buffer: UnsafeBufferPointer<UInt8>,
+        owner: [UInt8]? = nil,
         features: WasmFeatures = .all,
         skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
         threads: Int = Module.creationThreads,
         lower: @Sendable (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Lowered?
     ) throws(WasmError) -> (ModuleInfo, ModuleContext, [Lowered?]) {
-        var decoder = ModuleDecoder(bytes: buffer, features: features)
+        var decoder = ModuleDecoder(bytes: buffer, features: features, owner: owner)
         var info: ModuleInfo
         do throws(WasmError) {
             info = try decoder.decode()

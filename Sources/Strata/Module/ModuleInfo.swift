@@ -176,18 +176,32 @@ struct ModuleInfo: Sendable {
 /// lookup only indexes where each entry's name starts. (Decoding every name at once made the
 /// first trap of a program with 46,000 long C++ names cost 16 ms and 20 MB.)
 final class FunctionNames: @unchecked Sendable {
-    private let subsection: [UInt8]
-    /// (function index, byte offset of its name) in increasing index order, built on first use;
-    /// empty when the map is malformed (truncated, bad LEB128s, indices out of order).
+    /// The bytes the subsection lies in (the module's own, not a copy), and where.
+    private let bytes: [UInt8]
+    private let range: Range<Int>
+    /// (function index, byte offset of its name in the subsection) in increasing index order,
+    /// built on first use; empty when the map is malformed (truncated, bad LEB128s, indices out
+    /// of order).
     private let entries = Locked<[(index: UInt32, offset: UInt32)]?>(nil)
 
-    init(subsection: [UInt8] = []) { self.subsection = subsection }
+    /// The function-name subsection at `range` of `bytes`.
+    init(_ bytes: [UInt8], range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
+        self.bytes = bytes
+        self.range = range
+    }
+
+    convenience init(subsection: [UInt8] = []) { self.init(subsection, range: 0..<subsection.count) }
+
+    private func withSubsection<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
 
     /// The name of function `index`; nil when the map has none for it or that name is not
     /// valid UTF-8.
     subscript(index: UInt32) -> String? {
         let offset: UInt32? = entries.withLock { table in
-            if table == nil { table = Self.index(subsection) }
+            if table == nil { table = withSubsection(Self.index) }
             let list = table!
             var lo = 0, hi = list.count
             while lo < hi {
@@ -197,7 +211,7 @@ final class FunctionNames: @unchecked Sendable {
             return lo < list.count && list[lo].index == index ? list[lo].offset : nil
         }
         guard let offset else { return nil }
-        return subsection.withUnsafeBufferPointer { buffer in
+        return withSubsection { buffer in
             var r = BinaryReader(bytes: buffer, position: Int(offset))
             return try? r.readName()
         }
@@ -205,24 +219,22 @@ final class FunctionNames: @unchecked Sendable {
 
     /// Where each entry's name starts. The spec orders a name map by increasing index; a map
     /// that is not so ordered, or is cut short, yields no names.
-    static func index(_ bytes: [UInt8]) -> [(index: UInt32, offset: UInt32)] {
-        bytes.withUnsafeBufferPointer { buffer in
-            var r = BinaryReader(bytes: buffer)
-            var list: [(index: UInt32, offset: UInt32)] = []
-            do {
-                guard !r.isAtEnd else { return [] }
-                let count = try r.readU32()
-                list.reserveCapacity(min(Int(count), buffer.count / 2))
-                for _ in 0..<count {
-                    let index = try r.readU32()
-                    if let last = list.last, last.index >= index { return [] }
-                    list.append((index, UInt32(r.position)))
-                    _ = try r.readBytes(try r.readLength())
-                }
-            } catch {
-                return []
+    static func index(_ buffer: UnsafeBufferPointer<UInt8>) -> [(index: UInt32, offset: UInt32)] {
+        var r = BinaryReader(bytes: buffer)
+        var list: [(index: UInt32, offset: UInt32)] = []
+        do {
+            guard !r.isAtEnd else { return [] }
+            let count = try r.readU32()
+            list.reserveCapacity(min(Int(count), buffer.count / 2))
+            for _ in 0..<count {
+                let index = try r.readU32()
+                if let last = list.last, last.index >= index { return [] }
+                list.append((index, UInt32(r.position)))
+                _ = try r.readBytes(try r.readLength())
             }
-            return list
+        } catch {
+            return []
         }
+        return list
     }
 }

@@ -13,7 +13,13 @@ enum OptimizingCompiler {
     static let tooLarge = "the function is too large for the optimizing tier"
     static let tooComplex = "the function is too complex for the optimizing tier's register allocator"
     static func refusesFunction(_ reason: WasmError) -> Bool {
-        reason.kind == .unsupported && (reason.message.hasPrefix(tooLarge) || reason.message == tooComplex)
+        reason.kind == .unsupported && (reason.message.hasPrefix(tooLarge) || reason.message.hasPrefix(tooComplex))
+    }
+    /// A refusal as the code cache keeps it (0 too large, 1 too complex), and the refusal a
+    /// later run reads back from it.
+    static func refusalCode(_ reason: WasmError) -> UInt32 { reason.message.hasPrefix(tooComplex) ? 1 : 0 }
+    static func rememberedRefusal(_ code: UInt32) -> WasmError {
+        WasmError(.unsupported, (code == 1 ? tooComplex : tooLarge) + " (found by an earlier run, kept in the code cache)")
     }
 
     struct Output {

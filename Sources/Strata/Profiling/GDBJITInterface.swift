@@ -5,7 +5,8 @@ import CStrata
 /// - `.text`: the mapping's code (no bytes: `SHT_NOBITS` at the code's address, which the
 ///   debugger reads from the process),
 /// - `.eh_frame`: a copy of the mapping's unwind information at the address of the original
-///   (its FDEs hold absolute addresses), so the debugger unwinds through compiled frames by it,
+///   (its FDEs point at code relative to themselves), so the debugger unwinds through compiled
+///   frames by it,
 /// - `.symtab`/`.strtab`: a function symbol per compiled function, named as in the perf map
 ///   (`wasm[MODULE]::NAME [TIER]`), its value the offset in `.text`,
 /// the layout V8 and LLVM use for their JIT objects. The object lives, registered, as long as
@@ -31,15 +32,15 @@ enum GDBJITInterface {
     private static let registerTrampolineOnce: Void = {
         guard let runtime = try? JITRuntime.shared.get() else { return }
         let (start, size) = runtime.trampolineRange
-        let segments = [UnwindInfo.Segment(start: 0, size: size, saved: SavedRegisters(mask: 0))]
+        // FDE addresses are relative to the FDE: the object places `.eh_frame` just after the
+        // trampoline's code (where it would lie in a code mapping), whatever buffer holds it.
+        let gap = (size + 7) & ~7
+        let segments = [UnwindInfo.Segment(start: -gap, size: size, saved: SavedRegisters(mask: 0))]
         let ehFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: UnwindInfo.byteCount(segments), alignment: 8)
-        // FDE addresses are absolute: written as if the code were at the buffer, then moved.
-        _ = UnwindInfo.write(
-            segments.map { UnwindInfo.Segment(start: Int(bitPattern: start) - Int(bitPattern: ehFrame.baseAddress!), size: $0.size, saved: $0.saved) },
-            mappingBase: ehFrame.baseAddress!, at: 0)
+        UnwindInfo.write(segments, base: ehFrame.baseAddress!, at: 0)
         let bytes = object(
             text: UInt64(start), textSize: size, ehFrame: UnsafeRawBufferPointer(ehFrame),
-            ehFrameAddress: UInt64(UInt(bitPattern: ehFrame.baseAddress!)),
+            ehFrameAddress: UInt64(start) + UInt64(gap),
             symbols: [(name: "strata entry trampoline", offset: 0, size: UInt64(size))])
         _ = publish(bytes)  // kept for the process's life, as the trampoline
     }()

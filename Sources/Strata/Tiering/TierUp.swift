@@ -271,6 +271,7 @@ final class TierUpService: @unchecked Sendable {
         let outcome = r.osrLoop.map { module.compileForOSR(r.index, loop: $0, requested: r.enqueued) }
             ?? module.compileForTierUp(r.index, to: r.to, requested: r.enqueued)
         let end = DispatchTime.now().uptimeNanoseconds
+        let refused = module.takeUnsavedRefusals()  // the entry keeps refusals too
         let index = UInt32(module.importedFunctionCount + r.index)
         var event = TierEvent(
             kind: .compiled, functionIndex: index, functionName: module.functionName(index), from: r.from, to: r.to,
@@ -298,6 +299,9 @@ final class TierUpService: @unchecked Sendable {
             case .failure(let reason):
                 event.kind = .notCompiled(reason.message)
                 s.statistics.notCompiled += 1
+                if refused, !s.unsaved.contains(where: { $0.module === module }) {
+                    s.unsaved.append(WeakModule(module: module))
+                }
             }
         }
         log?(event)

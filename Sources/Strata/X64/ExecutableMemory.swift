@@ -1,11 +1,22 @@
 import Glibc
 
 /// Machine code placed in its own mapping: written while writable (never executable), then
-/// made read+execute with `mprotect` before any pointer to it escapes. Freed on deinit.
+/// made read+execute with `mprotect` before any pointer to it escapes. Freed on deinit. Or
+/// code borrowed where it lies: a code cache entry's mapping, made read+execute (never
+/// writable), freed with the entry.
 final class ExecutableMemory: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let size: Int
+    /// Who owns memory this object only borrows (a mapped code cache entry); nil: our mapping.
+    private let owner: AnyObject?
     static let hugePage = 2 << 20
+
+    /// Code that is executable already where it lies, kept alive by `owner`.
+    init(borrowing base: UnsafeMutableRawPointer, size: Int, owner: AnyObject) {
+        self.base = base
+        self.size = size
+        self.owner = owner
+    }
 
     /// Copies `bytes` into a fresh mapping and makes it executable.
     init(_ write: (UnsafeMutableRawPointer) -> Void, byteCount: Int) throws(WasmError) {
@@ -38,11 +49,12 @@ final class ExecutableMemory: @unchecked Sendable {
         }
         base = p
         self.size = size
+        owner = nil
     }
 
     convenience init(bytes: [UInt8]) throws(WasmError) {
         try self.init({ p in bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }, byteCount: bytes.count)
     }
 
-    deinit { munmap(base, size) }
+    deinit { if owner == nil { munmap(base, size) } }
 }
