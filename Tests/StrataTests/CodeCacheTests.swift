@@ -223,6 +223,10 @@ import WAT
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, m1.currentTier(function: 0) != .optimizing || m1.currentTier(function: 1) != .optimizing {
             _ = try instance.function("sum")!.callI32(50)
+            // `square` directly too: once `sum` is optimized with `square` inlined, calls
+            // through `sum` no longer count for `square` (a loaded machine hit that order and
+            // spun here until the deadline).
+            _ = try instance.function("square")!.callI32(3)
         }
         first.flushCodeCache()
         let events = Locked<[TierEvent]>([])
