@@ -135,7 +135,7 @@ struct BenchRun: ParsableCommand {
         let module: Module
         let instance: Instance
         do {
-            module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            module = try loadModule(engine: engine, file)
             instance = try Store(engine: engine).instantiate(module)
         } catch {
             fail("\(file): \(error)")

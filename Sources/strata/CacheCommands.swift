@@ -33,7 +33,7 @@ struct Compile: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let module: Module
         do {
-            module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            module = try loadModule(engine: engine, file)
         } catch {
             fail("\(file): \(error)")
         }

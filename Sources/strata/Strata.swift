@@ -121,7 +121,7 @@ struct Demo: ParsableCommand {
         let engine = Engine(configuration: .with(tier: .interpreter))
         do {
             let loadStart = DispatchTime.now().uptimeNanoseconds
-            let module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            let module = try loadModule(engine: engine, file)
             let store = Store(engine: engine)
             let instance = try store.instantiate(module)
             let loadTime = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e6
@@ -155,13 +155,23 @@ struct Demo: ParsableCommand {
     /// time (compilation included), the count and the run's time.
     static func time(_ file: String, engine: Engine) throws -> (creationMs: Double, inside: Int32, seconds: Double) {
         let start = DispatchTime.now().uptimeNanoseconds
-        let module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+        let module = try loadModule(engine: engine, file)
         let instance = try Store(engine: engine).instantiate(module)
         let created = DispatchTime.now().uptimeNanoseconds
         let inside = try instance.function("run")!.callI32()
         let done = DispatchTime.now().uptimeNanoseconds
         return (Double(created - start) / 1e6, inside, Double(done - created) / 1e9)
     }
+}
+
+/// Creates a module from a .wasm or .wat file: a binary is read by `Module(engine:contentsOf:)`
+/// (with a code cache, the key is hashed while the file is read), text is converted first.
+func loadModule(engine: Engine, _ path: String) throws -> Module {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    var magic: [UInt8] = [0, 0, 0, 0]
+    let binary = fd >= 0 && pread(fd, &magic, 4, 0) == 4 && magic == [0x00, 0x61, 0x73, 0x6D]
+    if fd >= 0 { close(fd) }
+    return binary ? try Module(engine: engine, contentsOf: path) : try Module(engine: engine, bytes: try loadModuleBytes(path))
 }
 
 /// Reads a module from a .wasm or .wat file.
@@ -295,7 +305,7 @@ struct Run: ParsableCommand {
         let engine = Engine(configuration: tiering.configuration)
         let module: Module
         do {
-            module = try Module(engine: engine, bytes: try loadModuleBytes(file))
+            module = try loadModule(engine: engine, file)
         } catch {
             fail("\(file): \(error)")
         }

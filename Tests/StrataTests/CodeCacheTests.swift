@@ -384,6 +384,51 @@ import WAT
         #expect(again.refused.map(\.index).contains(1))
     }
 
+    /// `Module(engine:contentsOf:)` hashes the key while it reads: the key is the one of the
+    /// bytes, so a second creation from the file is a hit; a malformed file, a missing one and
+    /// an engine without a cache get what `init(engine:bytes:)` gives.
+    @Test func aModuleReadFromAFileHashesItsKeyWhileReading() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/program.wasm"
+        let bytes = try wat2wasm(Self.program)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let cache = try DirectoryCodeCache(directory: dir + "/cache")
+        let first = try Self.warmUp(Self.engine(cache))
+        let engine = Self.engine(cache)
+        let m = try Module(engine: engine, contentsOf: path)
+        #expect(m.cacheKey == first.cacheKey && m.cacheKey == bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: engine.configuration) })
+        #expect(m.functionsLoadedFromCache == 2)
+        #expect(try Store(engine: engine).instantiate(m).function("sum")!.callI32(100) == TieringTests.expectedSum(100))
+        #expect(try Module(engine: Self.engine(nil), contentsOf: path).cacheKey == nil)
+
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(bytes.count - 3))))
+        let cut = thrownError { _ = try Module(engine: Self.engine(cache), contentsOf: path) } as? WasmError
+        #expect(cut?.kind == .malformed, "\(String(describing: cut))")
+        let missing = thrownError { _ = try Module(engine: Self.engine(cache), contentsOf: dir + "/none.wasm") } as? WasmError
+        #expect(missing?.kind == .usage, "\(String(describing: missing))")
+    }
+
+    /// Reading in chunks reports each one; a file of another size than asked for is not complete.
+    @Test func readingExactlyReportsChunksAndSizeChanges() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/data"
+        let data = (0..<100).map { UInt8($0) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(data)))
+        for (count, complete) in [(100, true), (99, false), (101, false)] {
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            var reports: [Int] = []
+            let read = FileBytes.read(fd, exactly: count, chunk: 30) { _, filled in reports.append(filled) }
+            #expect(read.complete == complete, "\(count)")
+            #expect(read.bytes == Array(data.prefix(count + 1)), "\(count)")
+            #expect(reports.first == 30 && reports.allSatisfy { $0 <= count } && reports == reports.sorted(), "\(reports)")
+        }
+    }
+
     @Test func evictionKeepsTheSizeBound() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -22,22 +22,35 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// The key of `module` bytes for an engine's configuration on this machine (tiered mode's
     /// baseline code has the hotness weights built in).
     static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
-        of(module: module, tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures, identity: CodeCacheFormat.identity(using: c.codeCache),
-           settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
-               + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
+        var h = hasher(configuration: c, cpuFeatures: cpuFeatures)
+        h.update(bufferPointer: UnsafeRawBufferPointer(module))
+        return CacheKey(digest: Array(h.finalize()))
+    }
+
+    /// The hash of everything in an engine's keys but the module bytes, which come next
+    /// (`Module(engine:contentsOf:)` feeds them as the file is read).
+    static func hasher(configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> SHA256 {
+        hasher(tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures, identity: CodeCacheFormat.identity(using: c.codeCache),
+               settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
+                   + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
     }
 
     /// Computes the key of `module` bytes compiled for `tier` on this machine.
     static func of(
         module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32, identity: String = CodeCacheFormat.identity, settings: String = ""
     ) -> CacheKey {
+        var h = hasher(tier: tier, cpuFeatures: cpuFeatures, identity: identity, settings: settings)
+        h.update(bufferPointer: UnsafeRawBufferPointer(module))
+        return CacheKey(digest: Array(h.finalize()))
+    }
+
+    private static func hasher(tier: Tier, cpuFeatures: UInt32, identity: String, settings: String) -> SHA256 {
         var h = SHA256()
         h.update(data: Array("strata-code-cache".utf8))
         h.update(data: Array(identity.utf8))
         h.update(data: Array("tier=\(tier.rawValue);compiler=\(CodeCacheFormat.compilerSettings);features=\(CodeCacheFormat.features);\(settings)".utf8))
         withUnsafeBytes(of: cpuFeatures.littleEndian) { h.update(bufferPointer: $0) }
-        h.update(bufferPointer: UnsafeRawBufferPointer(module))
-        return CacheKey(digest: Array(h.finalize()))
+        return h
     }
 }
 

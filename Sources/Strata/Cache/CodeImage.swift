@@ -65,16 +65,16 @@ final class CodeImage: @unchecked Sendable {
     /// mutated or a read-only mapping, so they stay where `base` points; the image is only
     /// read); otherwise `base` is our own allocation.
     let storage: EntryBytes?
-    /// Where the functions' placed bytes (`Placement`) begin, as an offset from `base`, when
-    /// the image came from a cache entry; nil for an image whose code follows each header.
-    let placed: Int?
+    /// Where the functions' placed bytes (`Placement`) are, as offsets from `base`, when the
+    /// image came from a cache entry; nil for an image whose code follows each header.
+    let placed: Range<Int>?
 
     /// The placed bytes of an image from a cache entry (`Placement.byteCount` of them).
     var placedBytes: UnsafeRawBufferPointer? {
-        placed.map { UnsafeRawBufferPointer(start: base + $0, count: Placement(functions).byteCount) }
+        placed.map { UnsafeRawBufferPointer(start: base + $0.lowerBound, count: $0.count) }
     }
 
-    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: EntryBytes? = nil, placed: Int? = nil) {
+    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: EntryBytes? = nil, placed: Range<Int>? = nil) {
         self.base = base
         self.functions = functions
         self.storage = storage
@@ -258,7 +258,7 @@ final class CodeImage: @unchecked Sendable {
         guard placed.count == placement.byteCount else { return nil }
         let offset = placed.lowerBound - range.lowerBound
         for k in functions.indices { functions[k].code = offset + placement.starts[k] }
-        return CodeImage(base: base, functions: functions, storage: entry, placed: offset)
+        return CodeImage(base: base, functions: functions, storage: entry, placed: offset..<(offset + placed.count))
     }
 
     /// This image's functions and `others`, in index order, as one image (others' code copied).

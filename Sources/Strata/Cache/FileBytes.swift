@@ -43,6 +43,31 @@ public enum FileBytes {
         }
         return failed ? nil : bytes
     }
+
+    /// `count` bytes of `fd` read in `chunk`-sized pieces, `progress(base, filled)` told after
+    /// each (the array's storage, which stays put while the array lives); complete when exactly
+    /// `count` bytes were there (not fewer, not more) and no read failed. The array holds what
+    /// was read either way.
+    public static func read(
+        _ fd: Int32, exactly count: Int, chunk: Int, progress: (UnsafeRawPointer, Int) -> Void
+    ) -> (bytes: [UInt8], complete: Bool) {
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: count + 1) { buffer, filled in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            filled = 0
+            while filled < count + 1 {
+                let n = systemRead(fd, base + filled, min(chunk, count + 1 - filled))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    complete = n == 0 && filled == count
+                    break
+                }
+                filled += n
+                progress(UnsafeRawPointer(base), min(filled, count))
+            }
+        }
+        return (bytes, complete)
+    }
 }
 
 /// A code cache entry's bytes as they were read: an array, or a file mapped read-only. A

@@ -63,12 +63,14 @@ public final class Module: @unchecked Sendable {
     }
 
     /// `entry`: a code cache entry to use instead of the engine's cache (`init(engine:serialized:)`).
-    init(engine: Engine, bytes: [UInt8], entry preloaded: [UInt8]?) throws(WasmError) {
+    /// `key`: the cache key of `bytes` for this engine, already being hashed
+    /// (`init(engine:contentsOf:)`), or nil.
+    init(engine: Engine, bytes: [UInt8], entry preloaded: [UInt8]?, key: ConcurrentResult<CacheKey>? = nil) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
         let tiered = configuration.tier == .tiered
         // 1. Start the code cache lookup (the key hashes on another thread while sections decode).
-        let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded)
+        let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded, key: key)
         // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
         //    code from the mode's compilers); bodies a cache hit vouches for are skipped.
         let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
@@ -120,6 +122,11 @@ public final class Module: @unchecked Sendable {
         }
     }
 
+    /// Whether module creation looks the engine's code cache up (so needs the module's key).
+    static func looksUpCodeCache(_ configuration: EngineConfiguration) -> Bool {
+        configuration.tier != .interpreter && configuration.codeCache != nil
+    }
+
     /// The code cache's entry for a module, looked up (once) when the first body asks whether
     /// it is cached: only then is the function count known to check the entry against.
     private final class CacheLookup {
@@ -132,14 +139,14 @@ public final class Module: @unchecked Sendable {
         /// An entry given with the module (a serialized module's), used instead of the cache's.
         private let preloaded: [UInt8]?
 
-        init(configuration: EngineConfiguration, bytes: [UInt8], preloaded: [UInt8]? = nil) {
-            let compiled = configuration.tier != .interpreter
-            cache = compiled ? configuration.codeCache : nil
-            self.preloaded = compiled ? preloaded : nil
+        init(configuration: EngineConfiguration, bytes: [UInt8], preloaded: [UInt8]? = nil, key: ConcurrentResult<CacheKey>? = nil) {
+            cache = Module.looksUpCodeCache(configuration) ? configuration.codeCache : nil
+            self.preloaded = configuration.tier != .interpreter ? preloaded : nil
             pendingKey = cache != nil || self.preloaded != nil
-                ? ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } : nil
+                ? key ?? ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } : nil
             tiered = configuration.tier == .tiered
         }
+
 
         var key: CacheKey? { pendingKey?.value }
 
