@@ -151,6 +151,6 @@ final class CompiledCode: @unchecked Sendable {
     func frame(_ index: UInt32, offset: Int?) -> BacktraceFrame {
         let d = Int(index) - importedFunctionCount
         let start = d >= 0 && d < bodies.count ? bodies[d].bodyOffset : nil
-        return BacktraceFrame(functionIndex: index, name: names[index], offset: offset, bodyStart: start)
+        return BacktraceFrame(functionIndex: index, names: names, offset: offset, bodyStart: start)
     }
 }

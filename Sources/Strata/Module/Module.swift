@@ -127,11 +127,18 @@ public final class Module: @unchecked Sendable {
         configuration.tier != .interpreter && configuration.codeCache != nil
     }
 
-    /// The code cache's entry for a module, looked up (once) when the first body asks whether
-    /// it is cached: only then is the function count known to check the entry against.
+    /// The code cache's entry for a module: read and checked on another thread as soon as the
+    /// key is known (while the sections decode), matched with the module when the first body
+    /// asks whether it is cached (only then is the function count known).
     private final class CacheLookup {
         let cache: CodeCache?
         private let pendingKey: ConcurrentResult<CacheKey>?
+        /// The stored entry (nil: none) and what it parsed to (nil: not an entry of this build).
+        private let pendingEntry: ConcurrentResult<Read>?
+        private struct Read: @unchecked Sendable {
+            var stored: Bool
+            var entry: CacheEntry?
+        }
         private(set) var entry: CacheEntry?
         private var cached: [Bool] = []
         private let tiered: Bool
@@ -140,13 +147,22 @@ public final class Module: @unchecked Sendable {
         private let preloaded: [UInt8]?
 
         init(configuration: EngineConfiguration, bytes: [UInt8], preloaded: [UInt8]? = nil, key: ConcurrentResult<CacheKey>? = nil) {
-            cache = Module.looksUpCodeCache(configuration) ? configuration.codeCache : nil
-            self.preloaded = configuration.tier != .interpreter ? preloaded : nil
-            pendingKey = cache != nil || self.preloaded != nil
+            let cache = Module.looksUpCodeCache(configuration) ? configuration.codeCache : nil
+            let preloaded = configuration.tier != .interpreter ? preloaded : nil
+            self.cache = cache
+            self.preloaded = preloaded
+            let pendingKey = cache != nil || preloaded != nil
                 ? key ?? ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } : nil
+            self.pendingKey = pendingKey
+            pendingEntry = pendingKey.map { pending in
+                ConcurrentResult {
+                    let key = pending.value
+                    guard let stored = preloaded.map(EntryBytes.init) ?? Self.load(key, from: cache) else { return Read(stored: false) }
+                    return Read(stored: true, entry: CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max)))
+                }
+            }
             tiered = configuration.tier == .tiered
         }
-
 
         var key: CacheKey? { pendingKey?.value }
 
@@ -162,17 +178,17 @@ public final class Module: @unchecked Sendable {
 
         /// The cache's entry under `key`: a directory cache's mapped (a class check, no
         /// protocol lookup), any other cache's as its bytes.
-        private func load(_ key: CacheKey) -> EntryBytes? {
+        private static func load(_ key: CacheKey, from cache: CodeCache?) -> EntryBytes? {
             if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key) }
             return cache?.load(key).map(EntryBytes.init)
         }
 
-        /// Whether defined function `i` (of `count`) has code in the entry.
+    /// Whether defined function `i` (of `count`) has code in the entry.
         func isCached(count: Int, _ i: Int) -> Bool {
             if cached.count != count {
                 cached = [Bool](repeating: false, count: count)
-                if let key, let stored = preloaded.map(EntryBytes.init) ?? load(key) {
-                    entry = CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))
+                if let key, let read = pendingEntry?.value, read.stored {
+                    entry = read.entry
                     if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }),
                        e.refused.allSatisfy({ $0.index < count }) {
                         for f in e.image.functions { cached[f.index] = true }
@@ -235,9 +251,10 @@ public final class Module: @unchecked Sendable {
         shared.initialize(to: Opcode.lazy_translate.word)
         (shared + 1).initialize(to: 0)
         let imported = info.importedFunctionTypes.count
+        // Per type once (46,000 functions of a large program share a few hundred types).
+        let words = info.types.map { (params: $0.params.count * wordsPerSlot, results: $0.results.count * wordsPerSlot) }
         for i in 0..<n {
-            let type = info.types[Int(info.functionTypeIndices[i])]
-            let params = type.params.count * wordsPerSlot, results = type.results.count * wordsPerSlot
+            let (params, results) = words[Int(info.functionTypeIndices[i])]
             (codes + i).initialize(to: FunctionCode(
                 functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                 paramWords: params, localWords: 0, resultWords: results,
@@ -991,7 +1008,7 @@ public final class Module: @unchecked Sendable {
             if found >= 0 { offset = Int(table[found].1) }
         }
         return BacktraceFrame(
-            functionIndex: index, name: info.functionNames[index], offset: offset,
+            functionIndex: index, names: info.functionNames, offset: offset,
             bodyStart: info.bodies[Int(fc.pointee.definedIndex)].bodyOffset)
     }
 }

@@ -46,8 +46,14 @@ public enum TrapKind: UInt32, Sendable, CustomStringConvertible {
 public struct BacktraceFrame: Sendable, CustomStringConvertible {
     /// Index in the module's function index space.
     public var functionIndex: UInt32
-    /// Name from the `name` section, when present.
-    public var name: String?
+    /// Name from the `name` section, when present (looked up when first asked for: a trap
+    /// nobody prints, such as a WASI program's exit, reads no names).
+    public var name: String? {
+        get { names.map { $0[functionIndex] } ?? givenName }
+        set { givenName = newValue; names = nil }
+    }
+    private var givenName: String?
+    private var names: FunctionNames?
     /// Byte offset of the instruction in the module binary.
     public var offset: Int?
     /// The same instruction's offset from the start of its function's body (the body's size
@@ -56,9 +62,9 @@ public struct BacktraceFrame: Sendable, CustomStringConvertible {
 
     /// A frame at module offset `offset` in a function whose body starts at `bodyStart` (every
     /// tier builds its frames here, so the function offset is computed one way).
-    init(functionIndex: UInt32, name: String?, offset: Int?, bodyStart: Int?) {
+    init(functionIndex: UInt32, names: FunctionNames, offset: Int?, bodyStart: Int?) {
         self.functionIndex = functionIndex
-        self.name = name
+        self.names = names
         self.offset = offset
         functionOffset = offset.flatMap { o in bodyStart.map { o - $0 } }
     }
