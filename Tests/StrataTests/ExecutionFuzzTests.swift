@@ -77,12 +77,85 @@ import WAT
 /// interpreter's result or trap kind. STRATA_FUZZ_ITERATIONS raises the count locally; the seed is printed.
 @Suite struct TierDifferentialFuzzTests {
     /// An engine for differential runs: one tier, a small value stack, one compile thread.
-    static func engine(_ tier: Tier) -> Engine {
+    static func engine(_ tier: Tier, interpreterOnly: Set<Int> = []) -> Engine {
         var c = EngineConfiguration()
         c.stackSlots = 1 << 16
         c.tier = tier
         c.compileThreads = 1
+        c.interpreterOnlyFunctions = interpreterOnly
         return Engine(configuration: c)
+    }
+
+    /// Every other function (even indices) kept in the interpreter: calls cross between
+    /// interpreted and compiled code of one instance in both directions, with whatever memory
+    /// growth, traps and exceptions happen between them (a stale memory size in an interpreted
+    /// callee of compiled code went unseen by the single-tier runs until Yosys hit it).
+    static let mixed: Set<Int> = Set(stride(from: 0, to: 64, by: 2))
+
+    /// A random call chain through functions that grow memory 0 and store and load right below
+    /// its current end, with every other function kept in the interpreter (even ones, then odd
+    /// ones): interpreted and compiled activations of one instance nest in every order around
+    /// the growth, and must see the memory the interpreter alone sees. (Neither the mutated
+    /// seeds nor `wasm-tools smith` modules reach this: with the fix of aa30bd6 undone, 600
+    /// smith modules and 1,500 mutations passed, where this test fails.)
+    static func growthProgram(_ rng: inout ChaosGenerator) -> String {
+        let n = 4 + Int(rng.next() % 8)
+        var funcs = ""
+        for i in 0..<n {
+            let grow = rng.next() % 3 == 0 ? "(drop (memory.grow (i32.const 1)))" : ""
+            let below = 4 * (1 + Int(rng.next() % 2000))
+            let callee = Int(rng.next() % UInt64(n))
+            funcs += """
+                (func $f\(i) (param $d i32) (result i32) (local $a i32) (local $k i32)
+                  ;; a loop: the optimizing tier does not inline the function
+                  (loop $l (br_if $l (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 2))))
+                  (if (result i32) (i32.eqz (local.get $d)) (then (i32.const \(i)))
+                    (else
+                      \(grow)
+                      (local.set $a (i32.sub (i32.shl (memory.size) (i32.const 16)) (i32.const \(below))))
+                      (i32.store (local.get $a) (i32.add (local.get $d) (i32.const \(i))))
+                      (i32.add (call $f\(callee) (i32.sub (local.get $d) (i32.const 1)))
+                               (i32.mul (i32.load (local.get $a)) (i32.const \(2 * i + 1)))))))
+
+            """
+        }
+        let depth = 4 + rng.next() % 40
+        return """
+            (module
+              (memory 1 48)
+            \(funcs)
+              (func (export "run") (result i32)
+                (i32.add (i32.mul (call $f0 (i32.const \(depth))) (i32.const 31)) (memory.size))))
+            """
+    }
+
+    @Test func memoryGrowthAcrossMixedTiers() throws {
+        let iterations = (Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 150) / 5
+        let seed = UInt64(ProcessInfo.processInfo.environment["STRATA_FUZZ_SEED"] ?? "") ?? UInt64.random(in: 0...UInt64.max)
+        print("memoryGrowthAcrossMixedTiers seed \(seed) (STRATA_FUZZ_SEED to repeat)")
+        var rng = ChaosGenerator(seed: seed)
+        let odd = Set(Self.mixed.map { $0 + 1 })
+        let interpreter = Self.engine(.interpreter)
+        let mixed = [(Tier.baseline, Self.mixed), (.baseline, odd), (.optimizing, Self.mixed), (.optimizing, odd)]
+            .map { (name: "\($0.0.rawValue), \($0.1 == odd ? "odd" : "even") functions interpreted", engine: Self.engine($0.0, interpreterOnly: $0.1)) }
+        for _ in 0..<max(iterations, 1) {
+            let bytes = try wat2wasm(Self.growthProgram(&rng))
+            func outcome(_ e: Engine) -> String {
+                do {
+                    let instance = try Store(engine: e).instantiate(Module(engine: e, bytes: bytes))
+                    return "\(try instance.function("run")!.call([]))"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            let expected = outcome(interpreter)
+            #expect(expected.hasPrefix("[i32"), "seed \(seed): \(expected)")
+            for (name, e) in mixed {
+                let got = outcome(e)
+                #expect(got == expected, "seed \(seed): interpreter \(expected), \(name) \(got)")
+                if got != expected { return }
+            }
+        }
     }
 
     @Test func compiledTiersAgreeWithTheInterpreter() throws {
@@ -91,6 +164,7 @@ import WAT
         print("TierDifferentialFuzzTests seed \(seed) (STRATA_FUZZ_SEED to repeat)")
         var rng = ChaosGenerator(seed: seed)  // Strata's seeded generator: a failing run repeats from its seed
         let interpreter = Self.engine(.interpreter), baseline = Self.engine(.baseline), optimizing = Self.engine(.optimizing)
+        let mixed = Self.engine(rng.next() % 2 == 0 ? .baseline : .optimizing, interpreterOnly: Self.mixed)
         var compared = 0
         for _ in 0..<iterations {
             var bytes = ExecutionFuzzTests.seeds[Int(rng.next() % UInt64(ExecutionFuzzTests.seeds.count))]
@@ -112,10 +186,11 @@ import WAT
                     return "error \(error)"
                 }
             }
-            guard let a = outcome(interpreter), let b = outcome(baseline), let o = outcome(optimizing) else { continue }
+            guard let a = outcome(interpreter), let b = outcome(baseline), let o = outcome(optimizing), let m = outcome(mixed) else { continue }
             #expect(a == b, "seed \(seed): interpreter \(a), baseline \(b)")
             #expect(a == o, "seed \(seed): interpreter \(a), optimizing \(o)")
-            if a != b || a != o { break }
+            #expect(a == m, "seed \(seed): interpreter \(a), \(mixed.configuration.tier.rawValue) with even functions interpreted \(m)")
+            if a != b || a != o || a != m { break }
             compared += 1
         }
         #expect(compared > 0 || iterations < 50)

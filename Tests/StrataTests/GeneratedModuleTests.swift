@@ -8,7 +8,8 @@ import Testing
 /// modules use the Wasm 3.0 proposals Strata implements (tail calls, in about 40% of them,
 /// extended constant expressions, up to three memories and 64-bit memories and tables,
 /// exception handling), so calls between interpreted and compiled code cross tail calls,
-/// functions on other memories and 64-bit tables, and exceptions.
+/// functions on other memories and 64-bit tables, and exceptions; each compiled tier runs
+/// twice, once with every other function kept in the interpreter (mixed-tier calls).
 /// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed.
 @Suite struct GeneratedModuleTests {
     static let smith: String? = {
@@ -97,9 +98,16 @@ import Testing
         let cases = Int(ProcessInfo.processInfo.environment["STRATA_SMITH_CASES"] ?? "") ?? 40
         let first = UInt64(ProcessInfo.processInfo.environment["STRATA_SMITH_SEED"] ?? "") ?? UInt64.random(in: 0...(UInt64.max / 2))
         print("GeneratedModuleTests: seeds \(first)..<\(first + UInt64(cases)) (STRATA_SMITH_SEED to repeat)")
-        let engine = TierDifferentialFuzzTests.engine
+        func engine(_ tier: Tier, interpreterOnly: Set<Int> = []) -> Engine {
+            TierDifferentialFuzzTests.engine(tier, interpreterOnly: interpreterOnly)
+        }
         let reference = engine(.interpreter)
-        let tiers: [(Tier, Engine)] = [(.baseline, engine(.baseline)), (.optimizing, engine(.optimizing))]
+        let mixed = TierDifferentialFuzzTests.mixed
+        let tiers: [(String, Engine)] = [
+            ("baseline", engine(.baseline)), ("optimizing", engine(.optimizing)),
+            ("baseline with even functions interpreted", engine(.baseline, interpreterOnly: mixed)),
+            ("optimizing with even functions interpreted", engine(.optimizing, interpreterOnly: mixed)),
+        ]
         var compared = 0
         for seed in first..<(first + UInt64(cases)) {
             guard let bytes = Self.generate(seed: seed, tool: tool) else { continue }
@@ -108,7 +116,7 @@ import Testing
             if expected.last == "interrupted" { continue }
             for (tier, e) in tiers {
                 let got = Self.outcome(bytes, engine: e)
-                #expect(got == expected, "smith seed \(seed), \(tier.rawValue): \(zip(expected, got).first { $0 != $1 }.map { "interpreter \($0.0), \(tier.rawValue) \($0.1)" } ?? "\(expected.count) vs \(got.count) lines")")
+                #expect(got == expected, "smith seed \(seed), \(tier): \(zip(expected, got).first { $0 != $1 }.map { "interpreter \($0.0), \(tier) \($0.1)" } ?? "\(expected.count) vs \(got.count) lines")")
             }
             compared += 1
         }
