@@ -136,8 +136,19 @@ import WAT
         var rng = ChaosGenerator(seed: seed)
         let odd = Set(Self.mixed.map { $0 + 1 })
         let interpreter = Self.engine(.interpreter)
-        let mixed = [(Tier.baseline, Self.mixed), (.baseline, odd), (.optimizing, Self.mixed), (.optimizing, odd)]
+        var mixed = [(Tier.baseline, Self.mixed), (.baseline, odd), (.optimizing, Self.mixed), (.optimizing, odd)]
             .map { (name: "\($0.0.rawValue), \($0.1 == odd ? "odd" : "even") functions interpreted", engine: Self.engine($0.0, interpreterOnly: $0.1)) }
+        // Tiered mode moving activations at their first back edge (on-stack replacement), and
+        // chaos mode swapping tiers at random.
+        var osr = EngineConfiguration()
+        osr.tier = .tiered
+        osr.osr = .firstBackEdge
+        osr.tierUpThreshold = 1
+        osr.optimizeThreshold = 1
+        var chaos = EngineConfiguration()
+        chaos.tier = .tiered
+        chaos.chaosSeed = seed
+        mixed += [("tiered, on-stack replacement at first back edges", Engine(configuration: osr)), ("tiered chaos", Engine(configuration: chaos))]
         for _ in 0..<max(iterations, 1) {
             let bytes = try wat2wasm(Self.growthProgram(&rng))
             func outcome(_ e: Engine) -> String {
