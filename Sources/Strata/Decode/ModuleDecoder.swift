@@ -480,8 +480,9 @@ struct ModuleDecoder {
             default: throw malformed("malformed data segment kind", at: at)
             }
             let length = try r.readLength()
-            let bytes = try r.readBytes(length)
-            info.data.append(DataSegment(mode: mode, bytes: Array(bytes), offset: at))
+            let start = r.position
+            _ = try r.readBytes(length)
+            info.data.append(DataSegment(mode: mode, bytes: start..<(start + length), offset: at))
         }
     }
 }

@@ -88,7 +88,9 @@ struct ElementSegment: Sendable {
 
 struct DataSegment: Sendable {
     var mode: SegmentMode
-    var bytes: [UInt8]
+    /// Where the segment's bytes lie in the module binary (not copied: `memory.init` and
+    /// instantiation copy from the module's bytes straight into memory).
+    var bytes: Range<Int>
     var offset: Int = 0
 }
 

@@ -316,14 +316,14 @@ final class InstanceRuntime {
 
     /// `memory.init` on any memory (`dst` is a 64-bit address for 64-bit memories).
     func memoryInit(segment: Int, memory: Int, dst: UInt64, src: UInt32, count: UInt32) -> TrapKind? {
-        let bytes = dataDropped[segment] ? [] : module.info.data[segment].bytes
+        let range = dataDropped[segment] ? 0..<0 : module.info.data[segment].bytes
         guard memory < memories.count else { return .memoryOutOfBounds }
         let mem = memories[memory]
-        guard UInt64(src) + UInt64(count) <= UInt64(bytes.count),
+        guard UInt64(src) + UInt64(count) <= UInt64(range.count),
               dst <= UInt64(mem.byteCount), UInt64(count) <= UInt64(mem.byteCount) - dst else { return .memoryOutOfBounds }
         if count > 0 {
-            bytes.withUnsafeBufferPointer { b in
-                (mem.definition.pointee.base + Int(dst)).update(from: b.baseAddress! + Int(src), count: Int(count))
+            module.bytes.withUnsafeBufferPointer { b in
+                (mem.definition.pointee.base + Int(dst)).update(from: b.baseAddress! + range.lowerBound + Int(src), count: Int(count))
             }
         }
         return nil
