@@ -183,7 +183,7 @@ public final class Module: @unchecked Sendable {
             return cache?.load(key).map(EntryBytes.init)
         }
 
-    /// Whether defined function `i` (of `count`) has code in the entry.
+        /// Whether defined function `i` (of `count`) has code in the entry.
         func isCached(count: Int, _ i: Int) -> Bool {
             if cached.count != count {
                 cached = [Bool](repeating: false, count: count)
