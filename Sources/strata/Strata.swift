@@ -360,7 +360,7 @@ struct Run: ParsableCommand {
             }
             reportTime(start)
             writeProfiles()
-            engine.flushCodeCache()
+            engine.flushCodeCache(exiting: true)
             fflush(nil)
             Glibc.exit(code)
         }
@@ -388,7 +388,7 @@ struct Run: ParsableCommand {
         } catch let trap as Trap {
             if let exit = trap.hostError as? WASIExitCode {
                 writeProfiles()
-                engine.flushCodeCache()
+                engine.flushCodeCache(exiting: true)
                 fflush(nil)
                 Glibc.exit(Int32(bitPattern: exit.code))
             }
@@ -398,7 +398,7 @@ struct Run: ParsableCommand {
         }
         reportTime(start)
         writeProfiles()
-        engine.flushCodeCache()
+        engine.flushCodeCache(exiting: true)
     }
 
     func reportTime(_ start: UInt64) {

@@ -58,6 +58,28 @@ import WAT
         return s
     }
 
+    /// `flushCodeCache(exiting: true)` drops queued on-stack-replacement compiles (never cached,
+    /// useless once no Wasm runs) and still waits for the rest: OSR requests queued behind a
+    /// long compile are cancelled, the tier-up in front of them finishes.
+    @Test func anExitingFlushDropsQueuedOSRCompiles() throws {
+        var body = ""
+        for k in 0..<3000 { body += "(local.set 0 (i32.add (i32.mul (local.get 0) (i32.const \(k | 1))) (i32.const \(k))))\n" }
+        let engine = Self.tieredEngine(threshold: Int(Int32.max))
+        let module = try Module(engine: engine, bytes: try wat2wasm("""
+            (module
+              (func (export "big") (param i32) (result i32) \(body) (local.get 0))
+              (func (export "loop") (param i32) (result i32)
+                (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))) (local.get 0)))
+            """))
+        engine.tierUp.request(module, index: 0, hotness: 1)  // the compile thread is busy with this
+        for k in 0..<5 { engine.tierUp.request(module, index: 1, from: .baseline, to: .optimizing, hotness: Int64(k), osrLoop: 40 + Int32(k)) }
+        engine.flushCodeCache(exiting: true)
+        let s = engine.tieringStatistics
+        #expect(s.cancelled == 5 && s.osrCompiles == 0, "\(s)")
+        #expect(s.functionsCompiled[.baseline] == 1 && s.finished == s.requests && s.queueLength == 0, "\(s)")
+        #expect(module.currentTier(function: 0) == .baseline)
+    }
+
     @Test func hotFunctionsTierUpAndColdOnesDoNot() throws {
         let events = Locked<[TierEvent]>([])
         let engine = Self.tieredEngine(threshold: 100, log: { e in events.withLock { $0.append(e) } })

@@ -455,12 +455,24 @@ public final class Module: @unchecked Sendable {
             best[index] = fresh
         }
         if engine.configuration.tier == .tiered, let compiler = Tier.tierUpCompiler(to: .baseline, configuration: engine.configuration) {
-            for i in missing where best[i] == nil {
-                guard let f = try? compileOne(i, with: compiler) else { continue }
-                let image = CodeImage.encode([(i, f)])
-                cacheFunctions.withLock { $0[i] = (image, image.functions[0]) }
-                best[i] = (image, image.functions[0])
+            // On every core: the last save of a run is waited for at exit (Yosys: thousands of
+            // functions run once since the save before).
+            let todo = missing.filter { best[$0] == nil }
+            let compiled = Locked<[Int: (CodeImage, CodeImage.Function)]>([:])
+            let next = Atomic<Int>(0)
+            nonisolated(unsafe) let baseline = compiler
+            DispatchQueue.concurrentPerform(iterations: min(todo.count, Module.creationThreads)) { _ in
+                while true {
+                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard k < todo.count else { return }
+                    guard let f = try? self.compileOne(todo[k], with: baseline) else { continue }
+                    let image = CodeImage.encode([(todo[k], f)])
+                    compiled.withLock { $0[todo[k]] = (image, image.functions[0]) }
+                }
             }
+            let fresh = compiled.withLock { $0 }
+            cacheFunctions.withLock { for (i, c) in fresh { $0[i] = c } }
+            for (i, c) in fresh { best[i] = c }
         }
         let functions = best.values.sorted { $0.1.index < $1.1.index }
         let hot = tierClaims.withLock { claims in claims.indices.filter { claims[$0] } }

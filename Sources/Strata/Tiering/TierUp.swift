@@ -344,6 +344,27 @@ final class TierUpService: @unchecked Sendable {
         }
     }
 
+    /// Runs the queue on the calling thread as one more worker, until it is empty (then saves,
+    /// as any worker does).
+    func helpDrain() {
+        let join = state.withLock { s -> Bool in
+            guard !s.queue.isEmpty else { return false }
+            s.running += 1
+            return true
+        }
+        if join { work() }
+    }
+
+    /// Drops the queued on-stack-replacement requests (counted as cancelled).
+    func dropQueuedOSR() {
+        state.withLock { s in
+            let kept = s.queue.items.filter { $0.osrLoop == nil }
+            s.statistics.cancelled += s.queue.count - kept.count
+            s.queue = RequestHeap()
+            for r in kept { s.queue.push(r) }
+        }
+    }
+
     /// Waits until nothing is queued, compiling or being saved (at most `timeout` seconds).
     func waitUntilIdle(timeout: Double) {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
