@@ -455,13 +455,14 @@ public final class Module: @unchecked Sendable {
             best[index] = fresh
         }
         if engine.configuration.tier == .tiered, let compiler = Tier.tierUpCompiler(to: .baseline, configuration: engine.configuration) {
-            // On every core: the last save of a run is waited for at exit (Yosys: thousands of
-            // functions run once since the save before).
+            // On the compile threads' budget, plus the caller's thread at exit (the last save of
+            // a run is waited for then; Yosys: thousands of functions ran once since the save
+            // before).
             let todo = missing.filter { best[$0] == nil }
             let compiled = Locked<[Int: (CodeImage, CodeImage.Function)]>([:])
             let next = Atomic<Int>(0)
             nonisolated(unsafe) let baseline = compiler
-            DispatchQueue.concurrentPerform(iterations: min(todo.count, Module.creationThreads)) { _ in
+            DispatchQueue.concurrentPerform(iterations: min(todo.count, engine.tierUp.saveWorkers)) { _ in
                 while true {
                     let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
                     guard k < todo.count else { return }

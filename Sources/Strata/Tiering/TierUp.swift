@@ -172,6 +172,8 @@ final class TierUpService: @unchecked Sendable {
         /// Modules with compiled code not yet written to the code cache.
         var unsaved: [WeakModule] = []
         var saving = 0
+        /// The process is exiting and its calling thread works the queue too (`helpDrain`).
+        var exitDrain = false
     }
 
     let threads: Int
@@ -348,12 +350,16 @@ final class TierUpService: @unchecked Sendable {
     /// as any worker does).
     func helpDrain() {
         let join = state.withLock { s -> Bool in
+            s.exitDrain = true
             guard !s.queue.isEmpty else { return false }
             s.running += 1
             return true
         }
         if join { work() }
     }
+
+    /// Threads a save may compile on: `compileThreads`, one more once the exiting caller helps.
+    var saveWorkers: Int { threads + (state.withLock { $0.exitDrain } ? 1 : 0) }
 
     /// Drops the queued on-stack-replacement requests (counted as cancelled).
     func dropQueuedOSR() {
