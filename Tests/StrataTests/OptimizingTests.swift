@@ -870,6 +870,102 @@ import WAT
         #expect(try instance.function("sometimes")!.callI32(3) == 2, "usable after the interrupt")
     }
 
+    /// An innermost loop without calls whose counter starts at a constant, steps by a constant
+    /// and is compared with a constant ends within a few thousand instructions: it keeps no
+    /// interrupt check (the loop around it polls). Loops that might run long keep theirs, and
+    /// an endless loop around short ones is still interrupted.
+    @Test func shortCountedLoopsNeedNoInterruptCheck() throws {
+        let wat = """
+            (module
+              (memory 1)
+              (func (export "row") (result i32) (local $i i32) (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (i32.load (local.get $i))))
+                  (i32.store (local.get $i) (local.get $s))
+                  (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 768))))
+                (local.get $s))
+              (func (export "down") (result i32) (local $i i32) (local $s i32)
+                (local.set $i (i32.const 50))
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (br_if $l (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+                (local.get $s))
+              (func (export "wide") (result i64) (local $i i64) (local $s i64)
+                (loop $l
+                  (local.set $s (i64.add (local.get $s) (local.get $i)))
+                  (br_if $l (i64.lt_s (local.tee $i (i64.add (local.get $i) (i64.const 3))) (i64.const 300))))
+                (local.get $s))
+              (func (export "byParam") (param $n i32) (result i32) (local $i i32)
+                (loop $l
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+                (local.get $i))
+              (func (export "long") (result i32) (local $i i32)
+                (loop $l
+                  (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 1000000))))
+                (local.get $i))
+              (func (export "missesTheBound") (result i32) (local $i i32)
+                (loop $l
+                  (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 3))) (i32.const 100))))
+                (local.get $i))
+              (func (export "fromParam") (param $i i32) (result i32)
+                (loop $l
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))
+                (local.get $i))
+              (func (export "calls") (result i32) (local $i i32) (local $s i32)
+                (loop $l
+                  (if (i32.and (local.get $i) (i32.const 1))
+                    (then (local.set $s (i32.add (local.get $s) (memory.grow (i32.const 0))))))
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 10))))
+                (local.get $s))
+              (func (export "nest") (param $n i32) (result i32) (local $i i32) (local $s i32)
+                (loop $outer
+                  (local.set $i (i32.const 0))
+                  (loop $inner
+                    (local.set $s (i32.add (local.get $s) (local.get $i)))
+                    (br_if $inner (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 16))))
+                  (br_if $outer (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (local.get $s))
+              (func (export "forever") (local $i i32)
+                (loop $outer
+                  (local.set $i (i32.const 0))
+                  (loop $inner
+                    (i32.store (local.get $i) (i32.add (i32.load (local.get $i)) (i32.const 1)))
+                    (br_if $inner (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4))) (i32.const 64))))
+                  (br $outer))))
+            """
+        let bytes = try wat2wasm(wat)
+        func checks(_ function: Int) throws -> Int {
+            try Module.optimizedIRListing(bytes: bytes, function: function).components(separatedBy: "interruptCheck").count - 1
+        }
+        #expect(try checks(0) == 0, "0, 4, ... != 768: 192 iterations")
+        #expect(try checks(1) == 0, "50 down to 0")
+        #expect(try checks(2) == 0, "i64, signed")
+        #expect(try checks(3) == 1, "a bound from a parameter")
+        #expect(try checks(4) == 1, "a million iterations: over the budget")
+        #expect(try checks(5) == 1, "steps over its bound (ends only after wrapping around)")
+        #expect(try checks(6) == 1, "a start from a parameter")
+        #expect(try checks(7) == 1, "a call into the runtime in the loop")
+        #expect(try checks(8) == 1, "the inner loop loses its check, the outer keeps its own")
+        #expect(try checks(9) == 1)
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        let instance = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: bytes))
+        let interp = try instantiate(wat).1
+        for name in ["row", "down", "wide", "long", "calls"] {  // missesTheBound: 2.9 billion iterations
+            #expect(try instance.function(name)!.call([]) == interp.function(name)!.call([]), "\(name)")
+        }
+        for (name, arg) in [("byParam", Int32(77)), ("fromParam", 3), ("fromParam", 40), ("nest", 9)] {
+            #expect(try instance.function(name)!.call([.i32(arg)]) == interp.function(name)!.call([.i32(arg)]), "\(name)")
+        }
+        let store = Store(engine: engine)
+        let running = try store.instantiate(try Module(engine: engine, bytes: bytes))
+        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+        defer { timer.cancel() }
+        let t = try #require(thrownError { _ = try running.function("forever")!.call([]) } as? Trap)
+        #expect(t.kind == .interrupted)
+    }
+
     /// sqrt, rounding and float conversions write only the low lane of their register: the
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.

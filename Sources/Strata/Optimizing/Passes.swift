@@ -16,7 +16,7 @@ enum IRPasses {
         // side, they merge.
         globalValueNumbering(&f, order: reversePostorder(f))
         eliminateDeadCode(&f)
-        removeCoveredInterruptChecks(&f)
+        removeRedundantInterruptChecks(&f)
         assignLoopDepths(&f)
     }
 
