@@ -966,6 +966,61 @@ import WAT
         #expect(t.kind == .interrupted)
     }
 
+    /// The rule above, checked on generated loops: a counter of either width from a random
+    /// start (small, or near where it wraps, signed or unsigned), stepped by a random constant,
+    /// compared by each condition with a random bound, before or after the step. Whenever a
+    /// loop lost its interrupt check, the interpreter counts at most 4,096 iterations of it
+    /// (a second exit stops the others at 100,000), and the optimized code agrees.
+    /// STRATA_FUZZ_ITERATIONS and STRATA_FUZZ_SEED run more cases by hand.
+    @Test func loopsWithoutInterruptChecksEndWithinTheirBudget() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var state = UInt64(environment["STRATA_FUZZ_SEED"] ?? "") ?? 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return state
+        }
+        func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
+        let conds = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        var removed = 0
+        for _ in 0..<(Int(environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 240) {
+            let t = pick(["i32", "i64"])
+            let edges: [Int64] = t == "i32"
+                ? [0, 1, 7, 100, 4095, 4096, Int64(Int32.max) - 2, Int64(Int32.min), -1, -3, -100]
+                : [0, 1, 7, 100, 4095, 4096, Int64.max - 2, Int64.min, -1, -3, -100, 1 << 32, (1 << 32) - 2]
+            let start: Int64 = pick(edges + [Int64(next() % 300)])
+            let step = pick([1, 2, 3, 4, 16, -1, -2, -4, 1000, Int64(next() % 50) - 25])
+            let bound = pick(edges + [Int64(next() % 500), Int64(next() % 5000)])
+            let cond = pick(conds)
+            let testFirst = next() % 2 == 0
+            let counted = testFirst
+                ? "(local.set $c (\(t).\(cond) (local.get $i) (\(t).const \(bound)))) (local.set $i (\(t).add (local.get $i) (\(t).const \(step)))) (br_if $l (local.get $c))"
+                : "(br_if $l (\(t).\(cond) (local.tee $i (\(t).add (local.get $i) (\(t).const \(step)))) (\(t).const \(bound))))"
+            let wat = """
+                (module
+                  (func (export "f") (result i32) (local $i \(t)) (local $n i32) (local $c i32)
+                    (local.set $i (\(t).const \(start)))
+                    (block $out
+                      (loop $l
+                        (br_if $out (i32.gt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (i32.const 100000)))
+                        \(counted)))
+                    (local.get $n)))
+                """
+            let bytes = try wat2wasm(wat)
+            let checks = try Module.optimizedIRListing(bytes: bytes, function: 0).components(separatedBy: "interruptCheck").count - 1
+            let iterations = try instantiate(wat).1.function("f")!.callI32()
+            if checks == 0 {
+                removed += 1
+                #expect(iterations <= 4096, "\(wat)")
+            }
+            let optimized = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: bytes))
+            #expect(try optimized.function("f")!.callI32() == iterations, "\(wat)")
+        }
+        #expect(removed > 20, "the generator should reach the rule often")
+    }
+
     /// sqrt, rounding and float conversions write only the low lane of their register: the
     /// register is zeroed first (a dependency-breaking idiom) unless it is the operand, so a
     /// loop's sqrt never waits for the previous iteration's last write of that register.
