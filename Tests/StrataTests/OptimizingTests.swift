@@ -601,8 +601,9 @@ import WAT
         let f = try ir(wat)
         let order = IRPasses.reversePostorder(f)
         let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order))
-        #expect(loops.count == 2)
-        let inner = Set(loops[0].body), outer = Set(loops[1].body)
+        // The inner loop is strip-mined (its bound is a parameter): three natural loops.
+        #expect(loops.count == 3)
+        let inner = Set(loops[0].body), outer = Set(loops[loops.count - 1].body)
         #expect(inner.isSubset(of: outer) && inner.count < outer.count)
         func blocks(_ op: IROp) -> [Int32] {
             order.filter { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == op } }
@@ -665,8 +666,15 @@ import WAT
             """)
         let order = IRPasses.reversePostorder(f)
         let fused = RegisterAllocator.fusedCompares(f, order: order)
-        let compares = f.insts.indices.filter { f.insts[$0].op == .cmp }
-        #expect(compares.count == 1 && fused[compares[0]])
+        // Every compare a branch tests (the loop is strip-mined: its inner test against the
+        // strip's limit and its own test after the strip) fuses with it.
+        var tested = 0
+        for b in order {
+            guard case .branch(let c, _, _) = f.blocks[Int(b)].term, let d = f.def(c), d.op == .cmp else { continue }
+            tested += 1
+            #expect(fused[Int(f.values[Int(c.id)].inst)], "\(f.listing())")
+        }
+        #expect(tested == 2)
     }
 
     @Test func valuesLiveAcrossCallsAvoidCallerSavedRegisters() throws {
@@ -731,7 +739,7 @@ import WAT
                 #expect(allocation.locations[Int(a.id)] == allocation.locations[Int(f.blocks[Int(target)].params[k].id)], "argument \(k)")
             }
         }
-        #expect(backEdges == 1)
+        #expect(backEdges == 3)  // strip-mined: the back edges of the inner loop and of the strips, and the strip header entering the inner loop
         // The code after the loop continues in a block the builder made inside it: its depth
         // comes from the natural loops, so the call there weighs as code outside the loop.
         let callBlock = try #require(order.first { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .call } })
@@ -1019,6 +1027,113 @@ import WAT
             #expect(try optimized.function("f")!.callI32() == iterations, "\(wat)")
         }
         #expect(removed > 20, "the generator should reach the rule often")
+    }
+
+    /// Strip mining (`IRPasses.stripMineCountedLoops`), checked on generated loops: the bound
+    /// is a parameter, the counter of either width starts at a constant or a parameter (small
+    /// values, or values near where the type wraps, signed or unsigned), steps by a constant
+    /// and is compared by every condition, before or after the step. The optimized code must
+    /// count the same iterations and end with the same counter as the interpreter; a second
+    /// exit stops every loop at 100,000 iterations. STRATA_FUZZ_ITERATIONS and
+    /// STRATA_FUZZ_SEED run more cases by hand.
+    @Test func stripMinedLoopsRunTheSameIterations() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var state = UInt64(environment["STRATA_FUZZ_SEED"] ?? "") ?? 0x2545_F491_4F6C_DD1D
+        func next() -> UInt64 {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return state
+        }
+        func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
+        let conds = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        var mined = 0
+        for _ in 0..<(Int(environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 200) {
+            let t = pick(["i32", "i64"])
+            let edges: [Int64] = t == "i32"
+                ? [0, 1, 7, 100, 4095, 4096, 70000, Int64(Int32.max) - 2, Int64(Int32.max), Int64(Int32.min), Int64(Int32.min) + 5, -1, -3, -100]
+                : [0, 1, 7, 100, 4095, 4096, 70000, Int64.max - 2, Int64.max, Int64.min, Int64.min + 5, -1, -3, -100, 1 << 32, (1 << 32) - 2]
+            let strips: [Int64] = [1023, 1024, 1025, 2047, 2048, 2049, 4097, 8191, 8192, 16383, 16384, 16385, -1024, -1025, -4096]
+            func value() -> Int64 { pick(edges + strips + [Int64(next() % 300), Int64(next() % 5000), Int64(next() % 200_000)]) }
+            let step = pick([1, 2, 4, 8, 16, 3, -1, -2, -4, -16, 1000, Int64(next() % 50) - 25])
+            let cond = pick(conds)
+            let testFirst = next() % 4 == 0
+            let startFromParameter = next() % 2 == 0
+            let counted = testFirst
+                ? "(local.set $c (\(t).\(cond) (local.get $i) (local.get $b))) (local.set $i (\(t).add (local.get $i) (\(t).const \(step)))) (br_if $l (local.get $c))"
+                : "(br_if $l (\(t).\(cond) (local.tee $i (\(t).add (local.get $i) (\(t).const \(step)))) (local.get $b)))"
+            let start = value()
+            let wat = """
+                (module
+                  (func (export "f") (param $b \(t)) (param $s \(t)) (result \(t)) (local $i \(t)) (local $n i32) (local $c i32)
+                    (local.set $i \(startFromParameter ? "(local.get $s)" : "(\(t).const \(start))"))
+                    (block $out
+                      (loop $l
+                        (br_if $out (i32.gt_u (local.tee $n (i32.add (local.get $n) (i32.const 1))) (i32.const 100000)))
+                        \(counted)))
+                    (\(t).add (local.get $i) (\(t == "i32" ? "local.get $n" : "i64.extend_i32_u (local.get $n)")))))
+                """
+            let bytes = try wat2wasm(wat)
+            if try Module.optimizedIRListing(bytes: bytes, function: 0).components(separatedBy: ") loop").count - 1 == 2 { mined += 1 }
+            let interp = try instantiate(wat).1.function("f")!
+            let optimized = try Store(engine: engine).instantiate(try Module(engine: engine, bytes: bytes)).function("f")!
+            for _ in 0..<3 {
+                // A third of the bounds lie exactly some steps from the start (the loop ends there).
+                let s0 = value()
+                let b = next() % 3 == 0 ? (startFromParameter ? s0 : start) &+ Int64(next() % 3000) &* step : value()
+                let args: [Value] = t == "i32" ? [.i32(Int32(truncatingIfNeeded: b)), .i32(Int32(truncatingIfNeeded: s0))] : [.i64(b), .i64(s0)]
+                #expect(try optimized.call(args) == interp.call(args), "\(wat) \(args)")
+            }
+        }
+        #expect(mined > 20, "the generator should reach strip mining often")
+    }
+
+    /// A strip-mined loop polls once per strip, so an interrupt still stops it: a loop that
+    /// runs 2^32 iterations (`x != n` from n), and one whose counter wraps past the type's end
+    /// on its way to the bound (`x <u n` with n near the end; the inner loop then runs one
+    /// iteration per strip).
+    @Test func stripMinedLoopsStillStopForInterrupts() throws {
+        let wat = """
+            (module
+              (memory 1)
+              (func (export "around") (param $n i32) (result i32) (local $i i32)
+                (local.set $i (local.get $n))
+                (loop $l
+                  (i32.store (i32.and (local.get $i) (i32.const 1020)) (local.get $i))
+                  (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+                (local.get $i))
+              (func (export "wraps") (param $i i32) (param $n i32) (result i32)
+                (loop $l
+                  (i32.store (i32.and (local.get $i) (i32.const 1020)) (local.get $i))
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 3))) (local.get $n))))
+                (local.get $i)))
+            """
+        let bytes = try wat2wasm(wat)
+        for function in 0..<2 {
+            #expect(try Module.optimizedIRListing(bytes: bytes, function: function).components(separatedBy: ") loop").count - 1 == 2, "strip-mined")
+        }
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        let engine = Engine(configuration: c)
+        let module = try Module(engine: engine, bytes: bytes)
+        #expect(module.functionCount(in: .optimizing) == 2)
+        // wraps(-15, -1): 0xFFFFFFF1 steps by 3 past the end, on from 0 up to 0xFFFFFFFF (1.4
+        // billion iterations): unpolled, it would run a second or two and return.
+        for (name, args) in [("around", [Value.i32(5)]), ("wraps", [.i32(-15), .i32(-1)])] {
+            let store = Store(engine: engine)
+            let instance = try store.instantiate(module)
+            let timer = InterruptTimer(after: 0.02, store.interruptHandle)
+            defer { timer.cancel() }
+            let t = try #require(thrownError { _ = try instance.function(name)!.call(args) } as? Trap, "\(name) ended")
+            #expect(t.kind == .interrupted)
+        }
+        // The same loops, short: the results of the interpreter.
+        let instance = try Store(engine: engine).instantiate(module)
+        let interp = try instantiate(wat).1
+        for (name, args) in [("wraps", [Value.i32(-16), .i32(-4)]), ("wraps", [.i32(3), .i32(50_000)]), ("wraps", [.i32(-16), .i32(20)])] {
+            #expect(try instance.function(name)!.call(args) == interp.function(name)!.call(args), "\(name) \(args)")
+        }
     }
 
     /// sqrt, rounding and float conversions write only the low lane of their register: the

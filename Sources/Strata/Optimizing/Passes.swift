@@ -17,6 +17,7 @@ enum IRPasses {
         globalValueNumbering(&f, order: reversePostorder(f))
         eliminateDeadCode(&f)
         removeRedundantInterruptChecks(&f)
+        stripMineCountedLoops(&f)
         assignLoopDepths(&f)
     }
 
