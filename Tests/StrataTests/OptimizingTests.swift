@@ -981,19 +981,13 @@ import WAT
     /// (a second exit stops the others at 100,000), and the optimized code agrees.
     /// STRATA_FUZZ_ITERATIONS and STRATA_FUZZ_SEED run more cases by hand.
     @Test func loopsWithoutInterruptChecksEndWithinTheirBudget() throws {
-        let environment = ProcessInfo.processInfo.environment
-        var state = UInt64(environment["STRATA_FUZZ_SEED"] ?? "") ?? 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return state
-        }
-        func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
-        let conds = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
-        var c = EngineConfiguration()
-        c.tier = .optimizing
-        let engine = Engine(configuration: c)
+        var g = GeneratedLoops(seed: 0x9E37_79B9_7F4A_7C15, cases: 240)
+        func next() -> UInt64 { g.next() }
+        func pick<T>(_ xs: [T]) -> T { g.pick(xs) }
+        let conds = GeneratedLoops.conditions
+        let engine = GeneratedLoops.optimizingEngine()
         var removed = 0
-        for _ in 0..<(Int(environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 240) {
+        for _ in 0..<g.cases {
             let t = pick(["i32", "i64"])
             let edges: [Int64] = t == "i32"
                 ? [0, 1, 7, 100, 4095, 4096, Int64(Int32.max) - 2, Int64(Int32.min), -1, -3, -100]
@@ -1037,19 +1031,13 @@ import WAT
     /// exit stops every loop at 100,000 iterations. STRATA_FUZZ_ITERATIONS and
     /// STRATA_FUZZ_SEED run more cases by hand.
     @Test func stripMinedLoopsRunTheSameIterations() throws {
-        let environment = ProcessInfo.processInfo.environment
-        var state = UInt64(environment["STRATA_FUZZ_SEED"] ?? "") ?? 0x2545_F491_4F6C_DD1D
-        func next() -> UInt64 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return state
-        }
-        func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
-        let conds = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
-        var c = EngineConfiguration()
-        c.tier = .optimizing
-        let engine = Engine(configuration: c)
+        var g = GeneratedLoops(seed: 0x2545_F491_4F6C_DD1D, cases: 200)
+        func next() -> UInt64 { g.next() }
+        func pick<T>(_ xs: [T]) -> T { g.pick(xs) }
+        let conds = GeneratedLoops.conditions
+        let engine = GeneratedLoops.optimizingEngine()
         var mined = 0
-        for _ in 0..<(Int(environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? 200) {
+        for _ in 0..<g.cases {
             let t = pick(["i32", "i64"])
             let edges: [Int64] = t == "i32"
                 ? [0, 1, 7, 100, 4095, 4096, 70000, Int64(Int32.max) - 2, Int64(Int32.max), Int64(Int32.min), Int64(Int32.min) + 5, -1, -3, -100]
@@ -1750,5 +1738,32 @@ import WAT
             #expect(try instance.function("scaledSum")!.callI32(Int32(n), 3) == reference.function("scaledSum")!.callI32(Int32(n), 3))
         }
         #expect(try instance.function("scaledSum")!.callI32(16, 3) == 10)
+    }
+}
+
+/// Random choices for the generated-loop tests (xorshift from a fixed seed; STRATA_FUZZ_SEED
+/// and STRATA_FUZZ_ITERATIONS override seed and count by hand).
+struct GeneratedLoops {
+    private var state: UInt64
+    let cases: Int
+    static let conditions = ["eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u"]
+
+    init(seed: UInt64, cases: Int) {
+        let environment = ProcessInfo.processInfo.environment
+        state = UInt64(environment["STRATA_FUZZ_SEED"] ?? "") ?? seed
+        self.cases = Int(environment["STRATA_FUZZ_ITERATIONS"] ?? "") ?? cases
+    }
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return state
+    }
+
+    mutating func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
+
+    static func optimizingEngine() -> Engine {
+        var c = EngineConfiguration()
+        c.tier = .optimizing
+        return Engine(configuration: c)
     }
 }

@@ -139,23 +139,7 @@ extension IRPasses {
         }
 
         /// Whether the condition holds for the counter's value `x` (i32 values zero-extended).
-        func holds(_ x: UInt64, is64: Bool) -> Bool {
-            let (a, b) = is64 ? (x, constant) : (x & 0xFFFF_FFFF, constant & 0xFFFF_FFFF)
-            let (sa, sb) = is64 ? (Int64(bitPattern: a), Int64(bitPattern: b)) : (Int64(Int32(truncatingIfNeeded: a)), Int64(Int32(truncatingIfNeeded: b)))
-            switch cond {
-            case .eq: return a == b
-            case .ne: return a != b
-            case .ltS: return sa < sb
-            case .ltU: return a < b
-            case .gtS: return sa > sb
-            case .gtU: return a > b
-            case .leS: return sa <= sb
-            case .leU: return a <= b
-            case .geS: return sa >= sb
-            case .geU: return a >= b
-            case .flt, .fgt, .fle, .fge: return false
-            }
-        }
+        func holds(_ x: UInt64, is64: Bool) -> Bool { Simplifier.intCompare(cond, x, constant, is32: !is64) }
     }
 }
 
