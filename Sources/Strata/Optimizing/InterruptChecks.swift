@@ -40,6 +40,22 @@ extension IRPasses {
         return !latches.isEmpty && latches.allSatisfy { l in calling.contains { dominates($0, l, idom: idom) } }
     }
 
+    /// The IR instructions and terminators of `loop` when it is innermost (no other header of
+    /// `headers` in it) and calls nothing (a call runs code of unknown length), else nil.
+    static func callFreeInnermostSize(_ f: IRFunction, _ loop: Loop, headers: Set<Int32>) -> Int? {
+        var size = 0
+        for b in loop.body {
+            if b != loop.header && headers.contains(b) { return nil }
+            for i in f.blocks[Int(b)].insts {
+                let op = f.insts[Int(i)].op
+                if op.isCall || op == .landing { return nil }
+                size += 1
+            }
+            size += 1
+        }
+        return size
+    }
+
     /// The most instructions a loop without a check may run (its iterations times its body's
     /// IR instructions): well under a millisecond.
     static let uncheckedLoopBudget = 1 << 16
@@ -60,16 +76,7 @@ extension IRPasses {
     private static func endsWithinBudget(_ f: IRFunction, _ loop: Loop, idom: [Int32], headers: Set<Int32>) -> Bool {
         let h = loop.header
         let inLoop = Set(loop.body)
-        var size = 0
-        for b in loop.body {
-            if b != h && headers.contains(b) { return false }  // not innermost
-            for i in f.blocks[Int(b)].insts {
-                let op = f.insts[Int(i)].op
-                if op.isCall || op == .landing { return false }  // calls run code of unknown length
-                size += 1
-            }
-            size += 1
-        }
+        guard let size = callFreeInnermostSize(f, loop, headers: headers) else { return false }
         let header = f.blocks[Int(h)]
         let latches = header.preds.filter { inLoop.contains($0) }
         let entries = header.preds.filter { !inLoop.contains($0) }

@@ -31,8 +31,11 @@ extension IRPasses {
         let idom = dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
         let headers = Set(loops.map(\.header))
+        // Uses of the values there before (a transformation adds values but changes no use
+        // of another loop's compare): counted once, so the pass stays linear in the body.
+        let uses = f.useCounts(in: Array(0..<Int32(f.blocks.count)))
         for loop in loops {
-            if let shape = StripMineShape(f, loop, headers: headers) { stripMine(&f, shape) }
+            if let shape = StripMineShape(f, loop, headers: headers, uses: uses) { stripMine(&f, shape) }
         }
     }
 
@@ -46,28 +49,18 @@ extension IRPasses {
         var counterIndex: Int  // k: the counter's position among the header's parameters
         var stepped: IRValue  // x
         var step: UInt64
-        var bound: IRValue  // n (nil-like .none when `boundConstant` is used)
+        var bound: IRValue  // n (.none when the bound is `boundConstant`)
         var boundConstant: UInt64?
         var cond: IRCond  // continue while x <cond> n
         var oldCompare: Int32?  // the test's compare instruction, when only the branch uses it
         var strip: UInt64
 
-        init?(_ f: IRFunction, _ loop: Loop, headers: Set<Int32>) {
+        init?(_ f: IRFunction, _ loop: Loop, headers: Set<Int32>, uses: [Int32]) {
             let h = loop.header
             let block = f.blocks[Int(h)]
             guard let check = block.insts.firstIndex(where: { f.insts[Int($0)].op == .interruptCheck }), !block.params.isEmpty else { return nil }
             let inLoop = Set(loop.body)
-            var size = 0
-            for b in loop.body {
-                if b != h && headers.contains(b) { return nil }  // not innermost
-                for i in f.blocks[Int(b)].insts {
-                    let op = f.insts[Int(i)].op
-                    if op.isCall || op == .landing { return nil }
-                    size += 1
-                }
-                size += 1
-            }
-            guard size <= IRPasses.stripMinedBodyLimit else { return nil }
+            guard let size = IRPasses.callFreeInnermostSize(f, loop, headers: headers), size <= IRPasses.stripMinedBodyLimit else { return nil }
             let latches = block.preds.filter { inLoop.contains($0) }
             guard latches.count == 1, let latch = latches.first, f.blocks[Int(latch)].insts.isEmpty,
                   case .jump(_, let args) = f.blocks[Int(latch)].term, f.blocks[Int(latch)].preds.count == 1 else { return nil }
@@ -82,8 +75,7 @@ extension IRPasses {
             var cond: IRCond
             var oldCompare: Int32?
             if let d = f.def(c), d.op == .cmp, let k = IRCond(rawValue: UInt8(d.imm)), k.rawValue <= IRCond.geU.rawValue {
-                let uses = f.useCounts(in: Array(0..<Int32(f.blocks.count)))[Int(c.id)]
-                if uses == 1 { oldCompare = f.values[Int(c.id)].inst }
+                if uses[Int(c.id)] == 1 { oldCompare = f.values[Int(c.id)].inst }
                 if Self.counter(f, block, d.a) != nil {
                     (compared, other, cond) = (d.a, d.b, k)
                 } else {
