@@ -126,13 +126,9 @@ extension IRPasses {
             self.strip = strip
         }
 
-        /// The header parameter `v` steps, or `v` itself when it is one.
+        /// The header parameter that `v` steps by a constant (`v = p + s` or `p - s`), or nil.
         static func counter(_ f: IRFunction, _ header: IRBlock, _ v: IRValue) -> IRValue? {
-            guard !v.isNone, let d = f.def(v) else { return nil }
-            for p in header.params where (d.op == .add && (d.a == p || d.b == p)) || (d.op == .sub && d.a == p) {
-                if f.steps(p, to: v) != nil { return p }
-            }
-            return nil
+            v.isNone ? nil : header.params.first { f.steps($0, to: v) != nil }
         }
     }
 
