@@ -410,6 +410,96 @@ import WAT
         #expect(missing?.kind == .usage, "\(String(describing: missing))")
     }
 
+    /// A module file the cache has seen, unchanged since, is not read again: its bytes are the
+    /// cache's copy, its key comes from the record's digest. A file too fresh to vouch for its
+    /// identity gets no record; a file rewritten in place, a corrupt copy and a corrupt record
+    /// all mean reading the file, and the next save writes copy and record again.
+    @Test func aFileSeenBeforeIsTakenFromTheCachesCopy() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/program.wasm", fresh = dir + "/fresh.wasm"
+        let bytes = try wat2wasm(Self.program)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        #expect(FileManager.default.createFile(atPath: fresh, contents: Data(bytes)))
+        let cache = try DirectoryCodeCache(directory: dir + "/cache")
+        func run(_ file: String, square: Int32 = 9) throws -> Module {
+            let engine = Self.engine(cache)
+            let m = try Module(engine: engine, contentsOf: file)
+            let instance = try Store(engine: engine).instantiate(m)
+            for _ in 0..<20 { #expect(try instance.function("sum")!.callI32(50) == TieringTests.expectedSum(50)) }
+            #expect(try instance.function("square")!.callI32(3) == square)
+            engine.flushCodeCache()
+            return m
+        }
+        let first = try run(path)
+        #expect(!first.bytesFromCache)
+        #expect(cache.statistics.entries == 3, "the entry, the module's copy and the file's record")
+        let second = try run(path)
+        #expect(second.bytesFromCache && second.cacheKey == first.cacheKey && second.functionsLoadedFromCache == 2)
+        #expect(second.binary == bytes)
+
+        // Written just now: read each time, no record (the copy is the same bytes', shared).
+        #expect(try !run(fresh).bytesFromCache)
+        #expect(try !run(fresh).bytesFromCache)
+        #expect(cache.statistics.entries == 3)
+
+        // A corrupt copy, then a corrupt record: the file is read, and both are written again.
+        let digest = try #require(first.moduleDigest)
+        for damaged in [ModuleCopies.copyKey(digest), ModuleCopies.recordKey(ModuleFileIdentity(try Self.fileStatus(path)))] {
+            var stored = try #require(cache.load(damaged))
+            stored[stored.count - 9] ^= 1
+            cache.store(damaged, stored)
+            #expect(try !run(path).bytesFromCache)
+            #expect(try run(path).bytesFromCache)
+        }
+
+        // The file rewritten in place (same inode, same size, other code): read, and it runs.
+        let doubled = try wat2wasm(Self.program.replacingOccurrences(of: "(i32.mul (local.get 0) (local.get 0))", with: "(i32.add (local.get 0) (local.get 0))"))
+        #expect(doubled.count == bytes.count)
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        #expect(fd >= 0 && doubled.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } == doubled.count)
+        close(fd)
+        let rewritten = try Module(engine: Self.engine(cache), contentsOf: path)
+        #expect(!rewritten.bytesFromCache && rewritten.binary == doubled && rewritten.cacheKey != first.cacheKey)
+        #expect(try Store(engine: rewritten.engine).instantiate(rewritten).function("square")!.callI32(3) == 6)
+    }
+
+    static func fileStatus(_ path: String) throws -> Glibc.stat {
+        var st = Glibc.stat()
+        try #require(lstat(path, &st) == 0)
+        return st
+    }
+
+    /// A file record names its digest only for exactly the identity it was written for, and
+    /// only whole.
+    @Test func fileRecordsMatchOnlyTheirIdentity() {
+        let id = ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: 1_700_000_000_000_000_001, changed: 1_700_000_000_000_000_002)
+        let digest = (0..<32).map { UInt8($0 * 7) }
+        let record = ModuleCopies.serializeRecord(id, digest: digest)
+        #expect(record.count == ModuleCopies.recordSize)
+        #expect(ModuleCopies.parseRecord(SharedBytes(record), id) == digest)
+        for other in [
+            ModuleFileIdentity(device: 4, inode: 77, size: 1000, modified: id.modified, changed: id.changed),
+            ModuleFileIdentity(device: 3, inode: 78, size: 1000, modified: id.modified, changed: id.changed),
+            ModuleFileIdentity(device: 3, inode: 77, size: 1001, modified: id.modified, changed: id.changed),
+            ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified + 1, changed: id.changed),
+            ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified, changed: id.changed + 1),
+        ] {
+            #expect(ModuleCopies.parseRecord(SharedBytes(record), other) == nil)
+        }
+        for at in [0, 8, 20, 60, record.count - 1] {
+            var bad = record
+            bad[at] ^= 0x10
+            #expect(ModuleCopies.parseRecord(SharedBytes(bad), id) == nil, "\(at)")
+        }
+        #expect(ModuleCopies.parseRecord(SharedBytes(Array(record.dropLast())), id) == nil)
+        // Settled: unchanged for `settledNanoseconds` before the read began.
+        let now = id.changed + ModuleFileIdentity.settledNanoseconds
+        #expect(id.isSettled(at: now) && !id.isSettled(at: now - 1))
+    }
+
     /// Reading in chunks reports each one; a file of another size than asked for is not complete.
     @Test func readingExactlyReportsChunksAndSizeChanges() throws {
         let dir = Self.tempDir()

@@ -178,10 +178,10 @@ struct CacheEntry {
     /// Parses and checks an entry; nil for anything wrong (truncated, corrupt, another
     /// version or key, inconsistent sizes, functions the module does not have).
     static func parse(_ bytes: [UInt8], key: CacheKey, functionCount: Int) -> CacheEntry? {
-        parse(EntryBytes(bytes), key: key, functionCount: functionCount)
+        parse(SharedBytes(bytes), key: key, functionCount: functionCount)
     }
 
-    static func parse(_ bytes: EntryBytes, key: CacheKey, functionCount: Int) -> CacheEntry? {
+    static func parse(_ bytes: SharedBytes, key: CacheKey, functionCount: Int) -> CacheEntry? {
         let raw = bytes.bytes
         let h = headerSize, t = h + payloadHeaderSize
         guard raw.count >= t, let p = raw.baseAddress else { return nil }

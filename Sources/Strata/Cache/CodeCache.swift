@@ -1,8 +1,8 @@
 import CStrata
 import Crypto
 
-/// The key of a cache entry: SHA-256 over everything that shapes compiled code (module bytes,
-/// Strata's version and build, the tier and compiler settings, the enabled features, the CPU
+/// The key of a cache entry: SHA-256 over everything that shapes compiled code (the module
+/// bytes' SHA-256, Strata's version and build, the tier and compiler settings, the enabled features, the CPU
 /// features the code relies on). Two configurations never share an entry.
 public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]  // 32
@@ -19,20 +19,25 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     }
     public var description: String { hex }
 
+    /// SHA-256 of a module's bytes: what its keys are made from (and what names its copy in a
+    /// directory cache, `ModuleCopies`), so a key is found again from the digest alone.
+    static func digest(module: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: UnsafeRawBufferPointer(module)))
+    }
+
     /// The key of `module` bytes for an engine's configuration on this machine (tiered mode's
     /// baseline code has the hotness weights built in).
     static func of(module: UnsafeBufferPointer<UInt8>, configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
-        var h = hasher(configuration: c, cpuFeatures: cpuFeatures)
-        h.update(bufferPointer: UnsafeRawBufferPointer(module))
-        return CacheKey(digest: Array(h.finalize()))
+        of(moduleDigest: digest(module: module), configuration: c, cpuFeatures: cpuFeatures)
     }
 
-    /// The hash of everything in an engine's keys but the module bytes, which come next
-    /// (`Module(engine:contentsOf:)` feeds them as the file is read).
-    static func hasher(configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> SHA256 {
-        hasher(tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures, identity: CodeCacheFormat.identity(using: c.codeCache),
-               settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
-                   + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
+    /// The key of the module whose `digest` this is, for an engine's configuration.
+    static func of(moduleDigest: [UInt8], configuration c: EngineConfiguration, cpuFeatures: UInt32? = nil) -> CacheKey {
+        var h = hasher(tier: c.tier, cpuFeatures: cpuFeatures ?? c.codeFeatures, identity: CodeCacheFormat.identity(using: c.codeCache),
+                       settings: "wasm-features=\(c.features.rawValue);" + (c.tier == .tiered ? "hotness-weights=\(c.callWeight),\(c.loopWeight)" : "")
+                           + (c.interpreterOnlyFunctions.isEmpty ? "" : "interpreter-only=\(c.interpreterOnlyFunctions.sorted())"))
+        h.update(data: moduleDigest)
+        return CacheKey(digest: Array(h.finalize()))
     }
 
     /// Computes the key of `module` bytes compiled for `tier` on this machine.
@@ -40,7 +45,7 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         module: UnsafeBufferPointer<UInt8>, tier: Tier, cpuFeatures: UInt32, identity: String = CodeCacheFormat.identity, settings: String = ""
     ) -> CacheKey {
         var h = hasher(tier: tier, cpuFeatures: cpuFeatures, identity: identity, settings: settings)
-        h.update(bufferPointer: UnsafeRawBufferPointer(module))
+        h.update(data: digest(module: module))
         return CacheKey(digest: Array(h.finalize()))
     }
 

@@ -64,7 +64,7 @@ final class CodeImage: @unchecked Sendable {
     /// When the image lives inside a read-back entry: that entry's bytes (an array never
     /// mutated or a read-only mapping, so they stay where `base` points; the image is only
     /// read); otherwise `base` is our own allocation.
-    let storage: EntryBytes?
+    let storage: SharedBytes?
     /// Where the functions' placed bytes (`Placement`) are, as offsets from `base`, when the
     /// image came from a cache entry; nil for an image whose code follows each header.
     let placed: Range<Int>?
@@ -74,7 +74,7 @@ final class CodeImage: @unchecked Sendable {
         placed.map { UnsafeRawBufferPointer(start: base + $0.lowerBound, count: $0.count) }
     }
 
-    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: EntryBytes? = nil, placed: Range<Int>? = nil) {
+    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: SharedBytes? = nil, placed: Range<Int>? = nil) {
         self.base = base
         self.functions = functions
         self.storage = storage
@@ -190,7 +190,7 @@ final class CodeImage: @unchecked Sendable {
     /// `tables` (`writeTables`' form) and the placed code at `placed` (`Placement`'s form), both
     /// ranges of `entry`. Nil for anything inconsistent (sizes out of range, trap sites outside
     /// the code, functions out of range or repeated, placed bytes of another size).
-    static func parse(_ entry: EntryBytes, tables range: Range<Int>, placed: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
+    static func parse(_ entry: SharedBytes, tables range: Range<Int>, placed: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
         // The tables are used where they lie in the entry's bytes (8-aligned: the payload
         // starts at a multiple of 8, and Swift array storage is 16-aligned, a mapping
         // page-aligned).

@@ -76,17 +76,26 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)).map { Array($0.bytes) } }
 
     /// The entry under `key` mapped (module creation reads it this way), or nil.
-    func loadMapped(_ key: CacheKey) -> EntryBytes? { Self.readFile(path(for: key)) }
+    func loadMapped(_ key: CacheKey) -> SharedBytes? { Self.readFile(path(for: key)) }
 
     public func store(_ key: CacheKey, _ entry: [UInt8]) {
+        _ = entry.withUnsafeBytes { store(key, parts: [$0]) }
+    }
+
+    /// Stores the concatenation of `parts` under `key` (no copy into one array first);
+    /// whether it was published.
+    @discardableResult
+    func store(_ key: CacheKey, parts: [UnsafeRawBufferPointer]) -> Bool {
         let dir = folder(key)
-        guard (try? Self.makePrivateDirectory(dir, createParents: false)) != nil else { return }
-        if writeFile(entry, in: dir, to: path(for: key)) { evictIfNeeded() }
+        guard (try? Self.makePrivateDirectory(dir, createParents: false)) != nil else { return false }
+        guard writeFile(parts, in: dir, to: path(for: key)) else { return false }
+        evictIfNeeded()
+        return true
     }
 
     /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
     /// used), else nil.
-    private static func readFile(_ path: String) -> EntryBytes? {
+    private static func readFile(_ path: String) -> SharedBytes? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -95,28 +104,31 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
               st.st_size > 0, st.st_size < 1 << 32 else { return nil }
         // Exactly the size fstat gave: an entry being replaced meanwhile is a miss.
         let size = Int(st.st_size)
-        guard let bytes = EntryBytes(mapping: fd, size: size)
-                ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? EntryBytes($0) : nil }) else { return nil }
+        guard let bytes = SharedBytes(mapping: fd, size: size)
+                ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? SharedBytes($0) : nil }) else { return nil }
         _ = futimens(fd, nil)  // both times set to now
         return bytes
     }
 
-    /// Writes `bytes` to a temporary file in `dir`, then renames it to `path` (in `dir`): a
-    /// reader never sees a partial file. Whether it was published.
-    private func writeFile(_ bytes: [UInt8], in dir: String, to path: String) -> Bool {
+    /// Writes `parts` one after another to a temporary file in `dir`, then renames it to `path`
+    /// (in `dir`): a reader never sees a partial file. Whether it was published.
+    private func writeFile(_ parts: [UnsafeRawBufferPointer], in dir: String, to path: String) -> Bool {
+        let total = parts.reduce(0) { $0 + $1.count }
         var fs = statvfs()
-        if statvfs(directory, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) < bytes.count + minimumFreeSpace { return false }
+        if statvfs(directory, &fs) == 0, Int(fs.f_bavail) * Int(fs.f_frsize) < total + minimumFreeSpace { return false }
         let suffix = UInt64.random(in: 0...UInt64.max)
         let temp = dir + "/.tmp-\(getpid())-\(String(suffix, radix: 16))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
-        var done = 0
         var ok = true
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { ok = false; break }
-            done += n
+        for part in parts where ok {
+            var done = 0
+            while done < part.count {
+                let n = write(fd, part.baseAddress! + done, part.count - done)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { ok = false; break }
+                done += n
+            }
         }
         close(fd)
         guard ok, rename(temp, path) == 0 else {
@@ -182,5 +194,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     /// `DIR/build-KEY` beside the entries' folders, so entries' counts, eviction and `clean`
     /// leave it alone.
     func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex).map { Array($0.bytes) } }
-    func storeMemo(_ key: CacheKey, _ value: [UInt8]) { _ = writeFile(value, in: directory, to: directory + "/build-" + key.hex) }
+    func storeMemo(_ key: CacheKey, _ value: [UInt8]) {
+        _ = value.withUnsafeBytes { writeFile([$0], in: directory, to: directory + "/build-" + key.hex) }
+    }
 }

@@ -17,15 +17,15 @@ struct ModuleDecoder {
     let features: WasmFeatures
     /// Typed function references: `(ref null? ht)` value types, table initializers.
     var typed: Bool { features.contains(.functionReferences) }
-    /// The array `bytes` points into, when the caller has one: the function names then refer to
-    /// it instead of copying their subsection (16 MB for a large C++ program).
-    let owner: [UInt8]?
+    /// The shared bytes `bytes` are, when the caller has them: the function names then refer to
+    /// them instead of copying their subsection (16 MB for a large C++ program).
+    let owner: SharedBytes?
 
-    init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all, owner: [UInt8]? = nil) {
+    init(bytes: UnsafeBufferPointer<UInt8>, features: WasmFeatures = .all, owner: SharedBytes? = nil) {
         reader = BinaryReader(bytes: bytes)
         self.features = features
-        self.owner = owner.flatMap { array in
-            array.withUnsafeBufferPointer { $0.baseAddress == bytes.baseAddress && $0.count == bytes.count } ? array : nil
+        self.owner = owner.flatMap { shared in
+            shared.buffer.baseAddress == bytes.baseAddress && shared.count == bytes.count ? shared : nil
         }
     }
 

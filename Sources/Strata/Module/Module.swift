@@ -38,7 +38,7 @@ public final class Module: @unchecked Sendable {
     /// The module's bytes (bodies are translated and compiled later); in tiered mode, which
     /// functions have been queued, and the code compiled since (kept alive with the module:
     /// running code is never freed while the module lives).
-    let bytes: [UInt8]
+    let bytes: SharedBytes
     private let tierClaims: Locked<[Bool]>
     /// Tiered mode: functions queued for the optimizing tier.
     private let optimizeClaims: Locked<[Bool]>
@@ -50,6 +50,13 @@ public final class Module: @unchecked Sendable {
     /// With a code cache: the key of this module's entry and every compiled function so far
     /// (what the next save writes).
     let cacheKey: CacheKey?
+    /// With a code cache: the SHA-256 of the module's bytes (`CacheKey.digest`).
+    let moduleDigest: [UInt8]?
+    /// A module file whose copy and record (`ModuleCopies`) the first save writes to the
+    /// directory caches; nil once written, or when there is none to write.
+    private let unsavedFile: Locked<ModuleFileIdentity?>
+    /// Whether the bytes are a directory cache's copy of the module file (which was not read).
+    let bytesFromCache: Bool
     /// The image placed at creation (cached and eagerly compiled functions), and functions
     /// compiled since (which replace nothing: a function is compiled at most once).
     private var initialImage: CodeImage?
@@ -59,24 +66,31 @@ public final class Module: @unchecked Sendable {
 
     /// Decodes and validates `bytes`. Throws a `WasmError` (malformed / invalid / unsupported).
     public convenience init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
-        try self.init(engine: engine, bytes: bytes, entry: nil)
+        try self.init(engine: engine, bytes: SharedBytes(bytes), entry: nil)
     }
 
     /// `entry`: a code cache entry to use instead of the engine's cache (`init(engine:serialized:)`).
-    /// `key`: the cache key of `bytes` for this engine, already being hashed
+    /// `digest`: the SHA-256 of `bytes`, known or already being hashed, and `file`: the
+    /// identity of the file they were read from, when a later run may trust it to name them
     /// (`init(engine:contentsOf:)`), or nil.
-    init(engine: Engine, bytes: [UInt8], entry preloaded: [UInt8]?, key: ConcurrentResult<CacheKey>? = nil) throws(WasmError) {
+    init(
+        engine: Engine, bytes: SharedBytes, entry preloaded: [UInt8]?, digest: ConcurrentResult<[UInt8]>? = nil,
+        file: ModuleFileIdentity? = nil, bytesFromCache: Bool = false
+    ) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
         let tiered = configuration.tier == .tiered
         // 1. Start the code cache lookup (the key hashes on another thread while sections decode).
-        let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded, key: key)
+        let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded, digest: digest)
         // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
         //    code from the mode's compilers); bodies a cache hit vouches for are skipped.
         let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
         info = lowered.info
         context = lowered.context
         cacheKey = lookup.key
+        moduleDigest = lookup.digest
+        unsavedFile = Locked(file)
+        self.bytesFromCache = bytesFromCache
         translations = Locked([Translation?](repeating: nil, count: info.bodies.count))
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         let ids = typeIDs
@@ -119,6 +133,8 @@ public final class Module: @unchecked Sendable {
         }
         if !tiered, lookup.cache != nil, !lowered.compiled.isEmpty {
             engine.tierUp.scheduleSave(self)  // an eager mode: everything is compiled; keep it
+        } else if file != nil, lowered.entry != nil {
+            engine.tierUp.scheduleFileCopy(self)
         }
     }
 
@@ -132,7 +148,8 @@ public final class Module: @unchecked Sendable {
     /// asks whether it is cached (only then is the function count known).
     private final class CacheLookup {
         let cache: CodeCache?
-        private let pendingKey: ConcurrentResult<CacheKey>?
+        /// The module bytes' SHA-256 (`CacheKey.digest`), and the entry key made from it.
+        private let pendingKey: ConcurrentResult<(digest: [UInt8], key: CacheKey)>?
         /// The stored entry (nil: none) and what it parsed to (nil: not an entry of this build).
         private let pendingEntry: ConcurrentResult<Read>?
         private struct Read: @unchecked Sendable {
@@ -146,25 +163,31 @@ public final class Module: @unchecked Sendable {
         /// An entry given with the module (a serialized module's), used instead of the cache's.
         private let preloaded: [UInt8]?
 
-        init(configuration: EngineConfiguration, bytes: [UInt8], preloaded: [UInt8]? = nil, key: ConcurrentResult<CacheKey>? = nil) {
+        /// `digest`: the digest of `bytes`, known already or being hashed
+        /// (`init(engine:contentsOf:)`), or nil.
+        init(configuration: EngineConfiguration, bytes: SharedBytes, preloaded: [UInt8]? = nil, digest: ConcurrentResult<[UInt8]>? = nil) {
             let cache = Module.looksUpCodeCache(configuration) ? configuration.codeCache : nil
             let preloaded = configuration.tier != .interpreter ? preloaded : nil
             self.cache = cache
             self.preloaded = preloaded
-            let pendingKey = cache != nil || preloaded != nil
-                ? key ?? ConcurrentResult { bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: configuration) } } : nil
+            let pendingKey: ConcurrentResult<(digest: [UInt8], key: CacheKey)>? = cache != nil || preloaded != nil
+                ? ConcurrentResult {
+                    let d = digest?.value ?? bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
+                    return (digest: d, key: CacheKey.of(moduleDigest: d, configuration: configuration))
+                } : nil
             self.pendingKey = pendingKey
             pendingEntry = pendingKey.map { pending in
                 ConcurrentResult {
-                    let key = pending.value
-                    guard let stored = preloaded.map(EntryBytes.init) ?? Self.load(key, from: cache) else { return Read(stored: false) }
+                    let key = pending.value.key
+                    guard let stored = preloaded.map(SharedBytes.init) ?? Self.load(key, from: cache) else { return Read(stored: false) }
                     return Read(stored: true, entry: CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max)))
                 }
             }
             tiered = configuration.tier == .tiered
         }
 
-        var key: CacheKey? { pendingKey?.value }
+        var key: CacheKey? { pendingKey?.value.key }
+        var digest: [UInt8]? { pendingKey?.value.digest }
 
         /// Whether body `i` (of `count`) needs no validation now. An entry is only ever written
         /// for a module whose every body was validated (its key covers the bytes and the
@@ -178,9 +201,9 @@ public final class Module: @unchecked Sendable {
 
         /// The cache's entry under `key`: a directory cache's mapped (a class check, no
         /// protocol lookup), any other cache's as its bytes.
-        private static func load(_ key: CacheKey, from cache: CodeCache?) -> EntryBytes? {
+        private static func load(_ key: CacheKey, from cache: CodeCache?) -> SharedBytes? {
             if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key) }
-            return cache?.load(key).map(EntryBytes.init)
+            return cache?.load(key).map(SharedBytes.init)
         }
 
         /// Whether defined function `i` (of `count`) has code in the entry.
@@ -217,7 +240,7 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates `bytes`, and in the eager modes compiles every body not in the cache
     /// (in parallel, after validation). Nothing is translated for the interpreter here: that
     /// happens at a function's first call.
-    private static func lower(_ bytes: [UInt8], configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
+    private static func lower(_ bytes: SharedBytes, configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
             let (info, context, _) = try decodeValidating(buffer, owner: bytes, features: configuration.features, skip: lookup.skipsBody) { _, _, _, _, validator throws(WasmError) -> Bool? in
@@ -431,6 +454,16 @@ public final class Module: @unchecked Sendable {
         let ran = translations.withLock { t in t.indices.filter { t[$0] != nil } }
         guard let entry = cacheEntry(compilingInBaseline: ran) else { return }
         cache.store(key, entry.serialize(key: key))
+        saveFileCopy()
+    }
+
+    /// Writes the module file's copy and record (`ModuleCopies`) to the directory caches, once:
+    /// with the first save of the module's entry, or after creation when the entry was there
+    /// already (a run that compiles nothing new saves no entry).
+    func saveFileCopy() {
+        guard let cache = engine.configuration.codeCache, let moduleDigest,
+              let file = unsavedFile.withLock({ f in defer { f = nil }; return f }) else { return }
+        ModuleCopies.store(bytes, digest: moduleDigest, id: file, in: cache)
     }
 
     /// This module's compiled code, each function's best, and hotness profile as a code cache
@@ -490,7 +523,7 @@ public final class Module: @unchecked Sendable {
     public func serialized() -> [UInt8] {
         var out = Self.serializedMagic
         withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { out += $0 }
-        out += bytes
+        out += bytes.buffer
         if engine.configuration.tier != .interpreter, let entry = cacheEntry(compilingInBaseline: Array(0..<info.bodies.count)) {
             let key = cacheKey ?? bytes.withUnsafeBufferPointer { CacheKey.of(module: $0, configuration: engine.configuration) }
             out += entry.serialize(key: key)
@@ -512,7 +545,7 @@ public final class Module: @unchecked Sendable {
         let start = m.count + 8
         guard length <= UInt64(serialized.count - start) else { throw WasmError(.malformed, "a serialized Strata module cut short") }
         let end = start + Int(length)
-        try self.init(engine: engine, bytes: Array(serialized[start..<end]), entry: end < serialized.count ? Array(serialized[end...]) : nil)
+        try self.init(engine: engine, bytes: SharedBytes(Array(serialized[start..<end])), entry: end < serialized.count ? Array(serialized[end...]) : nil)
     }
 
     static let serializedMagic = Array("strata-module\u{0}v1\u{0}".utf8)
@@ -782,11 +815,11 @@ public final class Module: @unchecked Sendable {
     /// bodies' locals, so every malformed error in the sections comes before an invalid one.
     /// `skip(count, i)` true: body `i` is neither decoded further, validated nor lowered (its
     /// code comes from the code cache, written by a run that validated it). `lower` gets the
-    /// body's index. `owner`: the array `buffer` points into, which the module info may keep
+    /// body's index. `owner`: the shared bytes `buffer` is, which the module info may keep
     /// referring to (function names) instead of copying from it.
     static func decodeValidating<Lowered: Sendable>(
         _ buffer: UnsafeBufferPointer<UInt8>,
-        owner: [UInt8]? = nil,
+        owner: SharedBytes? = nil,
         features: WasmFeatures = .all,
         skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
         threads: Int = Module.creationThreads,

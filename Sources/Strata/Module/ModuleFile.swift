@@ -4,10 +4,16 @@ import Glibc
 
 extension Module {
     /// Reads the module binary at `path` and creates the module, as `init(engine:bytes:)` does
-    /// with the file's bytes. With a code cache, the cache key is hashed while the file is read
-    /// (on another thread, each chunk as soon as it is in), instead of after it: on a warm start
-    /// of a 69 MB module (Yosys), the hash no longer holds decoding up. A file that changes
-    /// size while it is read is read again.
+    /// with the file's bytes. With a code cache:
+    /// - A file this cache has seen, unchanged since (same device, inode, size, modification
+    ///   and status-change times), is not read at all: its bytes are the cache's copy, mapped,
+    ///   and the record names their digest (`ModuleCopies`). On a warm start of a 69 MB module
+    ///   (Yosys) that saves the read into fresh memory and the hash.
+    /// - Otherwise the cache key is hashed while the file is read (on another thread, each
+    ///   chunk as soon as it is in), instead of after it. The first save of the module's code
+    ///   writes its copy and record, if the file had stood unchanged long enough before the
+    ///   read (`ModuleFileIdentity.isSettled`) and did not change during it.
+    /// A file that changes size while it is read is read again.
     public convenience init(engine: Engine, contentsOf path: String) throws(WasmError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw WasmError(.usage, "cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -17,15 +23,24 @@ extension Module {
         let configuration = engine.configuration
         let size = st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0
         if size > 0, Self.looksUpCodeCache(configuration) {
+            let id = ModuleFileIdentity(st)
+            if let (bytes, digest) = ModuleCopies.load(id, from: configuration.codeCache) {
+                try self.init(engine: engine, bytes: bytes, entry: nil, digest: ConcurrentResult(ready: digest), bytesFromCache: true)
+                return
+            }
+            let readStart = ModuleFileIdentity.now()
             let feed = HashFeed()
-            let key = ConcurrentResult { feed.key(configuration: configuration) }
+            let digest = ConcurrentResult { feed.digest() }
             let (bytes, complete) = FileBytes.read(fd, exactly: size, chunk: 4 << 20) { feed.publish($0, count: $1) }
             feed.finish(keeping: bytes)  // the hashing thread keeps the bytes alive until it is done
             if complete {
-                try self.init(engine: engine, bytes: bytes, entry: nil, key: key)
+                var after = stat()
+                let unchanged = fstat(fd, &after) == 0 && ModuleFileIdentity(after) == id
+                try self.init(engine: engine, bytes: SharedBytes(bytes), entry: nil, digest: digest,
+                              file: unchanged && id.isSettled(at: readStart) ? id : nil)
                 return
             }
-            _ = key.value  // the hashing thread is done with the bytes of the first read
+            _ = digest.value  // the hashing thread is done with the bytes of the first read
             guard lseek(fd, 0, SEEK_SET) == 0 else { throw WasmError(.usage, "cannot read \(path): \(String(cString: strerror(errno)))") }
         }
         guard let bytes = FileBytes.read(fd, expected: size) else {
@@ -60,10 +75,10 @@ private final class HashFeed: @unchecked Sendable {
         arrived.signal()
     }
 
-    /// The engine's key of the bytes, hashed as they arrive (the key of the bytes read so far
-    /// when reading fails; the caller then does not use it).
-    func key(configuration: EngineConfiguration) -> CacheKey {
-        var h = CacheKey.hasher(configuration: configuration)
+    /// The bytes' SHA-256 (`CacheKey.digest`), hashed as they arrive (the digest of the bytes
+    /// read so far when reading fails; the caller then does not use it).
+    func digest() -> [UInt8] {
+        var h = SHA256()
         var hashed = 0
         while true {
             let (base, filled, finished) = state.withLock { ($0.base, $0.filled, $0.finished) }
@@ -77,6 +92,6 @@ private final class HashFeed: @unchecked Sendable {
             }
         }
         state.withLock { $0.bytes = nil }
-        return CacheKey(digest: Array(h.finalize()))
+        return Array(h.finalize())
     }
 }

@@ -179,7 +179,7 @@ struct ModuleInfo: Sendable {
 /// first trap of a program with 46,000 long C++ names cost 16 ms and 20 MB.)
 final class FunctionNames: @unchecked Sendable {
     /// The bytes the subsection lies in (the module's own, not a copy), and where.
-    private let bytes: [UInt8]
+    private let bytes: SharedBytes
     private let range: Range<Int>
     /// (function index, byte offset of its name in the subsection) in increasing index order,
     /// built on first use; empty when the map is malformed (truncated, bad LEB128s, indices out
@@ -187,16 +187,16 @@ final class FunctionNames: @unchecked Sendable {
     private let entries = Locked<[(index: UInt32, offset: UInt32)]?>(nil)
 
     /// The function-name subsection at `range` of `bytes`.
-    init(_ bytes: [UInt8], range: Range<Int>) {
+    init(_ bytes: SharedBytes, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count)
         self.bytes = bytes
         self.range = range
     }
 
-    convenience init(subsection: [UInt8] = []) { self.init(subsection, range: 0..<subsection.count) }
+    convenience init(subsection: [UInt8] = []) { self.init(SharedBytes(subsection), range: 0..<subsection.count) }
 
     private func withSubsection<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+        withExtendedLifetime(bytes) { body(UnsafeBufferPointer(rebasing: bytes.buffer[range])) }
     }
 
     /// The name of function `index`; nil when the map has none for it or that name is not

@@ -40,6 +40,6 @@ extension Module {
 }
 
 extension Module {
-    /// The module's binary, as it was given.
-    public var binary: [UInt8] { bytes }
+    /// The module's binary, as it was given (a copy).
+    public var binary: [UInt8] { Array(bytes.buffer) }
 }

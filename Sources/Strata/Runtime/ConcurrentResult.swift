@@ -15,6 +15,11 @@ final class ConcurrentResult<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// A value known already.
+    init(ready value: Value) {
+        result.withLock { $0 = value }
+    }
+
     /// The computed value (waits until it is there).
     var value: Value {
         done.wait()

@@ -338,6 +338,16 @@ final class TierUpService: @unchecked Sendable {
         if launch { DispatchQueue.global(qos: .utility).async { withExtendedLifetime(module) { self.work() } } }
     }
 
+    /// Writes `module`'s file copy and record to the code cache in the background
+    /// (`Module.saveFileCopy`); waiting for idle waits for it too.
+    func scheduleFileCopy(_ module: Module) {
+        state.withLock { $0.saving += 1 }
+        DispatchQueue.global(qos: .utility).async {
+            module.saveFileCopy()
+            self.state.withLock { $0.saving -= 1 }
+        }
+    }
+
     func noteCache(hit: Bool, loaded: Int, enabled: Bool) {
         guard enabled else { return }
         state.withLock { s in
