@@ -412,8 +412,8 @@ import WAT
 
     /// A module file the cache has seen, unchanged since, is not read again: its bytes are the
     /// cache's copy, its key comes from the record's digest. A file too fresh to vouch for its
-    /// identity gets no record; a file rewritten in place, a corrupt copy and a corrupt record
-    /// all mean reading the file, and the next save writes copy and record again.
+    /// identity gets no record; a file rewritten in place, a damaged copy header and a corrupt
+    /// record all mean reading the file, and the next save writes copy and record again.
     @Test func aFileSeenBeforeIsTakenFromTheCachesCopy() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -445,11 +445,14 @@ import WAT
         #expect(try !run(fresh).bytesFromCache)
         #expect(cache.statistics.entries == 3)
 
-        // A corrupt copy, then a corrupt record: the file is read, and both are written again.
+        // A copy cut short, a copy naming another digest, a corrupt record: the file is read,
+        // and copy and record are written again.
         let digest = try #require(first.moduleDigest)
-        for damaged in [ModuleCopies.copyKey(digest), ModuleCopies.recordKey(ModuleFileIdentity(try Self.fileStatus(path)))] {
+        let copyKey = ModuleCopies.copyKey(digest), recordKey = ModuleCopies.recordKey(ModuleFileIdentity(try Self.fileStatus(path)))
+        for (damaged, change) in [(copyKey, { (b: inout [UInt8]) in b.removeLast() }), (copyKey, { $0[20] ^= 1 }),
+                                  (recordKey, { $0[$0.count - 9] ^= 1 })] {
             var stored = try #require(cache.load(damaged))
-            stored[stored.count - 9] ^= 1
+            change(&stored)
             cache.store(damaged, stored)
             #expect(try !run(path).bytesFromCache)
             #expect(try run(path).bytesFromCache)

@@ -75,8 +75,9 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
 
     public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)).map { Array($0.bytes) } }
 
-    /// The entry under `key` mapped (module creation reads it this way), or nil.
-    func loadMapped(_ key: CacheKey) -> SharedBytes? { Self.readFile(path(for: key)) }
+    /// The entry under `key` mapped (module creation reads it this way), or nil. `populate`:
+    /// map every page at once (for bytes that will all be read), else as they are touched.
+    func loadMapped(_ key: CacheKey, populate: Bool = true) -> SharedBytes? { Self.readFile(path(for: key), populate: populate) }
 
     public func store(_ key: CacheKey, _ entry: [UInt8]) {
         _ = entry.withUnsafeBytes { store(key, parts: [$0]) }
@@ -95,7 +96,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
 
     /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
     /// used), else nil.
-    private static func readFile(_ path: String) -> SharedBytes? {
+    private static func readFile(_ path: String, populate: Bool = true) -> SharedBytes? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -104,7 +105,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
               st.st_size > 0, st.st_size < 1 << 32 else { return nil }
         // Exactly the size fstat gave: an entry being replaced meanwhile is a miss.
         let size = Int(st.st_size)
-        guard let bytes = SharedBytes(mapping: fd, size: size)
+        guard let bytes = SharedBytes(mapping: fd, size: size, populate: populate)
                 ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? SharedBytes($0) : nil }) else { return nil }
         _ = futimens(fd, nil)  // both times set to now
         return bytes

@@ -107,11 +107,12 @@ final class SharedBytes: @unchecked Sendable {
     }
 
     /// `size` bytes of `fd` from its start, mapped private and read-only, its pages populated
-    /// at once; nil when the file cannot be mapped (the caller reads it instead).
-    init?(mapping fd: Int32, size: Int) {
+    /// at once unless `populate` is false; nil when the file cannot be mapped (the caller reads
+    /// it instead).
+    init?(mapping fd: Int32, size: Int, populate: Bool = true) {
         guard size > 0 else { return nil }
         #if canImport(Glibc)
-        let flags = MAP_PRIVATE | MAP_POPULATE
+        let flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0)
         #else
         let flags = MAP_PRIVATE
         #endif
