@@ -469,6 +469,69 @@ import WAT
         #expect(try Store(engine: rewritten.engine).instantiate(rewritten).function("square")!.callI32(3) == 6)
     }
 
+    /// A module whose bytes are the cache's copy maps its largest data segment's whole pages
+    /// copy-on-write from that copy: the memory holds what copying gives (segments applied in
+    /// order), writes stay private to the instance, and the copy is unchanged. A later segment
+    /// that overlaps those pages means copying as usual.
+    @Test func dataSegmentsAreMappedFromTheCachesCopy() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let big = (0..<12_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let text = big.map { String(format: "\\%02x", $0) }.joined()
+        func program(_ later: String) -> String {
+            """
+            (module
+              (memory (export "memory") 1)
+              (data (i32.const 100) "small")
+              (data (i32.const 5000) "\(text)")
+              \(later)
+              (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+            """
+        }
+        let apart = dir + "/apart.wasm", overlapping = dir + "/overlapping.wasm"
+        let sources = [apart: program("(data (i32.const 20000) \"after\")"), overlapping: program("(data (i32.const 9000) \"over\")")]
+        for (path, source) in sources { #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source)))) }
+        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        let cache = try DirectoryCodeCache(directory: dir + "/cache")
+        for (path, _) in sources {
+            var expected = [UInt8](repeating: 0, count: 65536)
+            expected.replaceSubrange(100..<105, with: Array("small".utf8))
+            expected.replaceSubrange(5000..<17000, with: big)
+            if path == apart { expected.replaceSubrange(20000..<20005, with: Array("after".utf8)) } else { expected.replaceSubrange(9000..<9004, with: Array("over".utf8)) }
+
+            let first = Self.engine(cache, tier: .baseline)
+            let m = try Module(engine: first, contentsOf: path)
+            #expect(try Store(engine: first).instantiate(m).memory("memory")!.read(offset: 0, count: 65536) == expected)
+            first.flushCodeCache()
+
+            let engine = Self.engine(cache, tier: .baseline)
+            let warm = try Module(engine: engine, contentsOf: path)
+            #expect(warm.bytesFromCache)
+            let copyPath = cache.path(for: ModuleCopies.copyKey(try #require(warm.moduleDigest)))
+            let copyBefore = try #require(FileManager.default.contents(atPath: copyPath))
+            let store = Store(engine: engine)
+            let instance = try store.instantiate(warm)
+            let memory = try #require(instance.memory("memory"))
+            #expect(memory.read(offset: 0, count: 65536) == expected)
+            let maps = Self.mappings().filter { $0.hasSuffix(copyPath) }
+            // The module's bytes, plus the memory's pages when they are mapped.
+            #expect(maps.count == (path == apart ? 2 : 1), "\(maps)")
+
+            try instance.function("store")!.call([.i32(8192), .i32(0xEE)])
+            #expect(memory.read(offset: 8192, count: 1) == [0xEE])
+            let again = try Store(engine: engine).instantiate(warm)
+            #expect(again.memory("memory")!.read(offset: 0, count: 65536) == expected)
+            #expect(FileManager.default.contents(atPath: copyPath) == copyBefore)
+        }
+    }
+
+    /// This process's mappings (`/proc/self/maps` read to its end: its size reads as 0).
+    static func mappings() -> [Substring] {
+        let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+    }
+
     static func fileStatus(_ path: String) throws -> Glibc.stat {
         var st = Glibc.stat()
         try #require(lstat(path, &st) == 0)

@@ -83,10 +83,15 @@ final class SharedBytes: @unchecked Sendable {
     /// mapping, unmapped at deinit, or a range of `parent`.
     private let array: [UInt8]?
     private let parent: SharedBytes?
+    /// For a mapping made with `keepingFile`: the file (an open descriptor, closed at deinit)
+    /// and the offset in it of the first byte, so parts can be mapped again elsewhere
+    /// (`Memory.mapCopyOnWrite`).
+    let file: (descriptor: Int32, offset: Int)?
 
     init(_ array: [UInt8]) {
         self.array = array
         parent = nil
+        file = nil
         bytes = array.withUnsafeBytes { $0 }
     }
 
@@ -95,6 +100,7 @@ final class SharedBytes: @unchecked Sendable {
         precondition(range.lowerBound >= 0 && range.upperBound <= parent.count)
         self.parent = parent
         array = nil
+        file = parent.file.map { ($0.descriptor, $0.offset + range.lowerBound) }
         bytes = UnsafeRawBufferPointer(rebasing: parent.bytes[range])
     }
 
@@ -108,8 +114,8 @@ final class SharedBytes: @unchecked Sendable {
 
     /// `size` bytes of `fd` from its start, mapped private and read-only, its pages populated
     /// at once unless `populate` is false; nil when the file cannot be mapped (the caller reads
-    /// it instead).
-    init?(mapping fd: Int32, size: Int, populate: Bool = true) {
+    /// it instead). `keepingFile`: keep a descriptor of the file (`file`).
+    init?(mapping fd: Int32, size: Int, populate: Bool = true, keepingFile: Bool = false) {
         guard size > 0 else { return nil }
         #if canImport(Glibc)
         let flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0)
@@ -119,6 +125,8 @@ final class SharedBytes: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, flags, fd, 0), p != MAP_FAILED else { return nil }
         array = nil
         parent = nil
+        let kept = keepingFile ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1
+        file = kept >= 0 ? (kept, 0) : nil
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
@@ -135,6 +143,9 @@ final class SharedBytes: @unchecked Sendable {
     }
 
     deinit {
-        if array == nil, parent == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        if array == nil, parent == nil, let base = bytes.baseAddress {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+            if let file { close(file.descriptor) }
+        }
     }
 }

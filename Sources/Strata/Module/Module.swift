@@ -463,7 +463,16 @@ public final class Module: @unchecked Sendable {
     func saveFileCopy() {
         guard let cache = engine.configuration.codeCache, let moduleDigest,
               let file = unsavedFile.withLock({ f in defer { f = nil }; return f }) else { return }
-        ModuleCopies.store(bytes, digest: moduleDigest, id: file, in: cache)
+        // The largest active data segment at a constant address: the copy lays it out so that
+        // instantiation can map its whole pages (`Instance.initializeData`).
+        let mapped = info.data.compactMap { seg -> (offset: Int, address: UInt64, count: Int)? in
+            switch seg.mode {
+            case .active(_, .i32(let at)): (seg.bytes.lowerBound, UInt64(UInt32(bitPattern: at)), seg.bytes.count)
+            case .active(_, .i64(let at)): (seg.bytes.lowerBound, UInt64(bitPattern: at), seg.bytes.count)
+            default: nil
+            }
+        }.max { $0.count < $1.count }
+        ModuleCopies.store(bytes, digest: moduleDigest, id: file, align: mapped.map { ($0.offset, $0.address) }, in: cache)
     }
 
     /// This module's compiled code, each function's best, and hotness profile as a code cache

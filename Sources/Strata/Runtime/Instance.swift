@@ -207,16 +207,7 @@ final class InstanceRuntime {
                 break
             }
         }
-        for (i, seg) in info.data.enumerated() {
-            if case .active(let memory, let offsetExpr) = seg.mode {
-                let value = try evaluate(offsetExpr)
-                let offset = memories[Int(memory)].type.is64 ? value : UInt64(UInt32(truncatingIfNeeded: value))
-                if let kind = memoryInit(segment: i, memory: Int(memory), dst: offset, src: 0, count: UInt32(seg.bytes.count)) {
-                    throw Trap(kind)
-                }
-                dataDrop(i)
-            }
-        }
+        try initializeData(info)
 
         // 6. Start function.
         if let start = info.start {
@@ -330,6 +321,62 @@ final class InstanceRuntime {
     }
 
     func dataDrop(_ segment: Int) { dataDropped[segment] = true }
+
+    /// Instantiation's step for the active data segments: each copied into its memory in order
+    /// (`memory.init`, then dropped), the first out of bounds a trap. One segment's whole
+    /// pages may be mapped copy-on-write from the file the module's bytes are mapped from
+    /// (the code cache's copy of the module file, which lays the largest segment out for it,
+    /// `ModuleCopies`) instead of copied: when its file offset and address agree modulo the
+    /// page size, every segment lies inside its memory (so none traps), and no other active
+    /// segment touches those pages (so the order of the writes cannot matter there). The
+    /// bytes of the memory are the same.
+    private func initializeData(_ info: ModuleInfo) throws {
+        var targets: [(segment: Int, memory: Int, dst: UInt64)] = []
+        for (i, seg) in info.data.enumerated() {
+            if case .active(let memory, let offsetExpr) = seg.mode {
+                let value = try evaluate(offsetExpr)
+                targets.append((i, Int(memory), memories[Int(memory)].type.is64 ? value : UInt64(UInt32(truncatingIfNeeded: value))))
+            }
+        }
+        var mapped: (segment: Int, pages: Range<UInt64>)?
+        if let file = module.bytes.file, targets.count > 0 {
+            let page = UInt64(ModuleCopies.pageSize)
+            let largest = targets.max { info.data[$0.segment].bytes.count < info.data[$1.segment].bytes.count }!
+            let bytes = info.data[largest.segment].bytes
+            let fileStart = UInt64(file.offset + bytes.lowerBound)
+            let mem = memories[largest.memory]
+            // Inside the memory (at most 4 GiB), so nothing below overflows.
+            let inside = largest.dst <= UInt64(mem.byteCount) && UInt64(bytes.count) <= UInt64(mem.byteCount) - largest.dst
+            let pages = inside ? (largest.dst + page - 1) / page * page..<(largest.dst + UInt64(bytes.count)) / page * page : 0..<0
+            if inside, fileStart % page == largest.dst % page, pages.lowerBound < pages.upperBound,
+               targets.allSatisfy({ t in
+                   // In bounds (no trap: nothing after a failing segment may be written) and
+                   // apart from the mapped pages.
+                   let r = info.data[t.segment].bytes, size = UInt64(memories[t.memory].byteCount)
+                   return t.dst <= size && UInt64(r.count) <= size - t.dst
+                       && (t.segment == largest.segment || t.memory != largest.memory || t.dst >= pages.upperBound
+                           || t.dst + UInt64(r.count) <= pages.lowerBound || r.isEmpty)
+               }),
+               mem.mapCopyOnWrite(at: Int(pages.lowerBound), count: Int(pages.upperBound - pages.lowerBound), file: file.descriptor,
+                                  fileOffset: Int(fileStart + (pages.lowerBound - largest.dst))) {
+                mapped = (largest.segment, pages)
+            }
+        }
+        for t in targets {
+            let count = UInt64(info.data[t.segment].bytes.count)
+            if let m = mapped, m.segment == t.segment {
+                // The bytes before and after the mapped pages.
+                let head = m.pages.lowerBound - t.dst, tailStart = m.pages.upperBound - t.dst
+                if let kind = memoryInit(segment: t.segment, memory: t.memory, dst: t.dst, src: 0, count: UInt32(head))
+                    ?? memoryInit(segment: t.segment, memory: t.memory, dst: t.dst + tailStart, src: UInt32(tailStart), count: UInt32(count - tailStart)) {
+                    throw Trap(kind)
+                }
+            } else if let kind = memoryInit(segment: t.segment, memory: t.memory, dst: t.dst, src: 0, count: UInt32(count)) {
+                throw Trap(kind)
+            }
+            dataDrop(t.segment)
+        }
+    }
 
     func tableInit(table: Int, segment: Int, dst: UInt32, src: UInt32, count: UInt32) -> TrapKind? {
         let items = elementSegments[segment]

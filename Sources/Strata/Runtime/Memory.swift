@@ -74,6 +74,23 @@ public final class Memory: @unchecked Sendable {
         return old
     }
 
+    /// Replaces `count` bytes at `offset` (whole pages, inside the memory) by a private,
+    /// copy-on-write mapping of `file` at `fileOffset` (page-aligned): the same contents as
+    /// copying those file bytes there, without fresh pages or a copy (a page is copied when
+    /// first written; pages never touched are never read). Whether it was done (else the
+    /// caller copies).
+    func mapCopyOnWrite(at offset: Int, count: Int, file: Int32, fileOffset: Int) -> Bool {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard count > 0, offset >= 0, offset % page == 0, count % page == 0, fileOffset % page == 0,
+              offset <= byteCount, count <= byteCount - offset else { return false }
+        let at = UnsafeMutableRawPointer(definition.pointee.base) + offset
+        if mmap(at, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, file, off_t(fileOffset)) == at { return true }
+        // A failed fixed mapping may have unmapped the range: put fresh zero pages back (the
+        // caller copies the bytes).
+        _ = mmap(at, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+        return false
+    }
+
     /// Bytes of the memory, for reading and writing from the host.
     public func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeMutableRawBufferPointer(start: definition.pointee.base, count: byteCount))
