@@ -472,7 +472,8 @@ import WAT
     /// A module whose bytes are the cache's copy maps its largest data segment's whole pages
     /// copy-on-write from that copy: the memory holds what copying gives (segments applied in
     /// order), writes stay private to the instance, and the copy is unchanged. A later segment
-    /// that overlaps those pages means copying as usual.
+    /// that overlaps those pages, or a copy evicted since the module was created, means
+    /// copying as usual.
     @Test func dataSegmentsAreMappedFromTheCachesCopy() throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -523,6 +524,9 @@ import WAT
             let again = try Store(engine: engine).instantiate(warm)
             #expect(again.memory("memory")!.read(offset: 0, count: 65536) == expected)
             #expect(FileManager.default.contents(atPath: copyPath) == copyBefore)
+            // The copy evicted meanwhile: the segments are copied, from the bytes still mapped.
+            cache.remove(ModuleCopies.copyKey(try #require(warm.moduleDigest)))
+            #expect(try Store(engine: engine).instantiate(warm).memory("memory")!.read(offset: 0, count: 65536) == expected)
         }
     }
 

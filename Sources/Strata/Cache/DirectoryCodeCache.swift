@@ -77,9 +77,10 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
 
     /// The entry under `key` mapped (module creation reads it this way), or nil. `populate`:
     /// map every page at once (for bytes that will all be read), else as they are touched;
-    /// `keepingFile`: the bytes keep a descriptor of the file (`SharedBytes.file`).
-    func loadMapped(_ key: CacheKey, populate: Bool = true, keepingFile: Bool = false) -> SharedBytes? {
-        Self.readFile(path(for: key), populate: populate, keepingFile: keepingFile)
+    /// `keepingPath`: the bytes keep the file's path, to map parts of it again
+    /// (`SharedBytes.openFile`).
+    func loadMapped(_ key: CacheKey, populate: Bool = true, keepingPath: Bool = false) -> SharedBytes? {
+        Self.readFile(path(for: key), populate: populate, keepingPath: keepingPath)
     }
 
     public func store(_ key: CacheKey, _ entry: [UInt8]) {
@@ -99,7 +100,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
 
     /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
     /// used), else nil.
-    private static func readFile(_ path: String, populate: Bool = true, keepingFile: Bool = false) -> SharedBytes? {
+    private static func readFile(_ path: String, populate: Bool = true, keepingPath: Bool = false) -> SharedBytes? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -108,7 +109,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
               st.st_size > 0, st.st_size < 1 << 32 else { return nil }
         // Exactly the size fstat gave: an entry being replaced meanwhile is a miss.
         let size = Int(st.st_size)
-        guard let bytes = SharedBytes(mapping: fd, size: size, populate: populate, keepingFile: keepingFile)
+        guard let bytes = SharedBytes(mapping: fd, size: size, populate: populate, path: keepingPath ? path : nil)
                 ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? SharedBytes($0) : nil }) else { return nil }
         _ = futimens(fd, nil)  // both times set to now
         return bytes

@@ -83,10 +83,10 @@ final class SharedBytes: @unchecked Sendable {
     /// mapping, unmapped at deinit, or a range of `parent`.
     private let array: [UInt8]?
     private let parent: SharedBytes?
-    /// For a mapping made with `keepingFile`: the file (an open descriptor, closed at deinit)
-    /// and the offset in it of the first byte, so parts can be mapped again elsewhere
-    /// (`Memory.mapCopyOnWrite`).
-    let file: (descriptor: Int32, offset: Int)?
+    /// For a mapping of a file named by `path` (or a range of one): the path, the offset in it
+    /// of the first byte, and the whole mapping, so parts can be mapped again elsewhere
+    /// (`openFile`, `Memory.mapCopyOnWrite`).
+    private let file: (path: String, offset: Int, whole: UnsafeRawBufferPointer)?
 
     init(_ array: [UInt8]) {
         self.array = array
@@ -100,7 +100,7 @@ final class SharedBytes: @unchecked Sendable {
         precondition(range.lowerBound >= 0 && range.upperBound <= parent.count)
         self.parent = parent
         array = nil
-        file = parent.file.map { ($0.descriptor, $0.offset + range.lowerBound) }
+        file = parent.file.map { ($0.path, $0.offset + range.lowerBound, $0.whole) }
         bytes = UnsafeRawBufferPointer(rebasing: parent.bytes[range])
     }
 
@@ -114,8 +114,8 @@ final class SharedBytes: @unchecked Sendable {
 
     /// `size` bytes of `fd` from its start, mapped private and read-only, its pages populated
     /// at once unless `populate` is false; nil when the file cannot be mapped (the caller reads
-    /// it instead). `keepingFile`: keep a descriptor of the file (`file`).
-    init?(mapping fd: Int32, size: Int, populate: Bool = true, keepingFile: Bool = false) {
+    /// it instead). `path`: the file's path, for `openFile`.
+    init?(mapping fd: Int32, size: Int, populate: Bool = true, path: String? = nil) {
         guard size > 0 else { return nil }
         #if canImport(Glibc)
         let flags = MAP_PRIVATE | (populate ? MAP_POPULATE : 0)
@@ -125,9 +125,29 @@ final class SharedBytes: @unchecked Sendable {
         guard let p = mmap(nil, size, PROT_READ, flags, fd, 0), p != MAP_FAILED else { return nil }
         array = nil
         parent = nil
-        let kept = keepingFile ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1
-        file = kept >= 0 ? (kept, 0) : nil
-        bytes = UnsafeRawBufferPointer(start: p, count: size)
+        let whole = UnsafeRawBufferPointer(start: p, count: size)
+        bytes = whole
+        file = path.map { ($0, 0, whole) }
+    }
+
+    /// The file these bytes are mapped from, opened again (the caller closes it), and the
+    /// offset in it of the first byte: nil for bytes of no file, or when the path no longer
+    /// holds the same file (another size, or another first page; a cache's files are replaced
+    /// only by files of the same content, and evicted ones are gone).
+    func openFile() -> (descriptor: Int32, offset: Int)? {
+        guard let file else { return nil }
+        let fd = open(file.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        let head = min(file.whole.count, 4096)
+        var first = [UInt8](repeating: 0, count: head)
+        guard fstat(fd, &st) == 0, Int(st.st_size) == file.whole.count,
+              first.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, head, 0) }) == head,
+              first.elementsEqual(file.whole.prefix(head)) else {
+            close(fd)
+            return nil
+        }
+        return (fd, file.offset)
     }
 
     /// Makes `region` (inside these bytes, page-aligned) readable and executable where it lies,
@@ -143,9 +163,6 @@ final class SharedBytes: @unchecked Sendable {
     }
 
     deinit {
-        if array == nil, parent == nil, let base = bytes.baseAddress {
-            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
-            if let file { close(file.descriptor) }
-        }
+        if array == nil, parent == nil, let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }

@@ -104,7 +104,7 @@ enum ModuleCopies {
     static func load(_ id: ModuleFileIdentity, from cache: (any CodeCache)?) -> (bytes: SharedBytes, digest: [UInt8])? {
         for directory in directories(cache) {
             guard let stored = directory.loadMapped(recordKey(id)), let digest = parseRecord(stored, id) else { continue }
-            if let copy = directory.loadMapped(copyKey(digest), populate: false, keepingFile: true),
+            if let copy = directory.loadMapped(copyKey(digest), populate: false, keepingPath: true),
                let bytes = parseCopy(copy, digest: digest) {
                 return (bytes, digest)
             }

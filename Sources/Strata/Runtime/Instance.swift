@@ -339,7 +339,8 @@ final class InstanceRuntime {
             }
         }
         var mapped: (segment: Int, pages: Range<UInt64>)?
-        if let file = module.bytes.file, targets.count > 0 {
+        if targets.count > 0, let file = module.bytes.openFile() {
+            defer { close(file.descriptor) }
             let page = UInt64(ModuleCopies.pageSize)
             let largest = targets.max { info.data[$0.segment].bytes.count < info.data[$1.segment].bytes.count }!
             let bytes = info.data[largest.segment].bytes
