@@ -542,6 +542,22 @@ import WAT
         return st
     }
 
+    /// A copy larger than a quarter of a cache's size bound is not kept (it would evict the
+    /// entries it speeds up), nor is its record; a smaller one is, with its record.
+    @Test func largeCopiesStayOutOfSmallCaches() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir, sizeLimit: 1 << 20, minimumFreeSpace: 0)
+        for (size, kept) in [(300_000, false), (200_000, true)] {
+            let bytes = SharedBytes([UInt8](repeating: 7, count: size))
+            let digest = bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
+            let id = ModuleFileIdentity(device: 1, inode: UInt64(size), size: UInt64(size), modified: 1, changed: 2)
+            ModuleCopies.store(bytes, digest: digest, id: id, align: nil, in: cache)
+            #expect((ModuleCopies.load(id, from: cache) != nil) == kept, "\(size)")
+            #expect(cache.statistics.entries == (kept ? 2 : 0), "\(size)")
+        }
+    }
+
     /// A file record names its digest only for exactly the identity it was written for, and
     /// only whole.
     @Test func fileRecordsMatchOnlyTheirIdentity() {

@@ -116,7 +116,8 @@ enum ModuleCopies {
     /// directory caches of `cache`. The copy first: a record never names a copy that was not
     /// written (a reader finding the record but no copy reads the file, as without either).
     /// `align`: a byte of the module (its offset) to place at a file offset congruent to
-    /// `address` modulo the page size.
+    /// `address` modulo the page size. Caches whose size bound is less than four times the
+    /// copy's size get neither.
     static func store(
         _ bytes: SharedBytes, digest: [UInt8], id: ModuleFileIdentity, align: (offset: Int, address: UInt64)?, in cache: (any CodeCache)?
     ) {
@@ -129,7 +130,9 @@ enum ModuleCopies {
         header.appendLittleEndian(UInt64(bytes.count))
         header += [UInt8](repeating: 0, count: padding)
         let record = serializeRecord(id, digest: digest)
-        for directory in directories(cache) {
+        // A copy larger than a quarter of the cache's bound would evict the entries it is there
+        // to speed up (a 69 MB module in a 50 MB cache would take its 32 MB entry with it).
+        for directory in directories(cache) where header.count + bytes.count <= directory.sizeLimit / 4 {
             guard header.withUnsafeBytes({ directory.store(copyKey(digest), parts: [$0, bytes.bytes]) }) else { continue }
             directory.store(recordKey(id), record)
         }
