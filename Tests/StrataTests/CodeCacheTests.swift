@@ -439,6 +439,8 @@ import WAT
         let second = try run(path)
         #expect(second.bytesFromCache && second.cacheKey == first.cacheKey && second.functionsLoadedFromCache == 2)
         #expect(second.binary == bytes)
+        // Its bodies came from the copy's table: the extents a walk finds.
+        #expect(second.info.bodies.map { [$0.bodyOffset, $0.localsStart, $0.codeEnd] } == first.info.bodies.map { [$0.bodyOffset, $0.localsStart, $0.codeEnd] })
 
         // Written just now: read each time, no record (the copy is the same bytes', shared).
         #expect(try !run(fresh).bytesFromCache)
@@ -552,9 +554,47 @@ import WAT
             let bytes = SharedBytes([UInt8](repeating: 7, count: size))
             let digest = bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
             let id = ModuleFileIdentity(device: 1, inode: UInt64(size), size: UInt64(size), modified: 1, changed: 2)
-            ModuleCopies.store(bytes, digest: digest, id: id, align: nil, in: cache)
+            ModuleCopies.store(bytes, digest: digest, id: id, align: nil, bodies: [], in: cache)
             #expect((ModuleCopies.load(id, from: cache) != nil) == kept, "\(size)")
             #expect(cache.statistics.entries == (kept ? 2 : 0), "\(size)")
+        }
+    }
+
+    /// Known body extents are taken only when they partition the code section as a walk
+    /// would; anything else (a shifted start, a body past the end, a gap, another count) leaves
+    /// the decoder to walk, with the same result.
+    @Test func knownBodyExtentsAreTakenOnlyWhenTheyFit() throws {
+        let bytes = try wat2wasm(Self.program)
+        let walked = try bytes.withUnsafeBufferPointer { b throws(WasmError) in
+            var decoder = ModuleDecoder(bytes: b)
+            return try decoder.decode()
+        }
+        var table: [UInt8] = []
+        for body in walked.bodies {
+            for v in [body.bodyOffset, body.localsStart, body.codeEnd] { table.appendLittleEndian(UInt32(v)) }
+        }
+        let first = walked.bodies[0].bodyOffset, end = walked.bodies.last!.codeEnd, count = walked.bodies.count
+        let extents = { (bodies: [FunctionBody]) in bodies.map { [$0.bodyOffset, $0.localsStart, $0.codeEnd] } }
+        var bodies: [FunctionBody] = []
+        #expect(table.withUnsafeBytes { ModuleDecoder.appendKnownBodies($0, count: count, from: first, to: end, into: &bodies) } == end)
+        #expect(extents(bodies) == extents(walked.bodies))
+        func damaged(_ at: Int, _ delta: Int32) -> [UInt8] {
+            var t = table
+            let v = UInt32(Int32(t[at..<at + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }) + delta)
+            for k in 0..<4 { t[at + k] = UInt8(truncatingIfNeeded: v >> (8 * k)) }
+            return t
+        }
+        for bad in [damaged(0, 1), damaged(4, 6), damaged(8, -1), damaged(12 * count - 4, 1), Array(table.dropLast(12))] {
+            var none: [FunctionBody] = []
+            #expect(bad.withUnsafeBytes { ModuleDecoder.appendKnownBodies($0, count: count, from: first, to: end, into: &none) } == nil)
+            #expect(none.isEmpty)
+            let decoded = try bytes.withUnsafeBufferPointer { b in
+                try bad.withUnsafeBytes { t in
+                    var decoder = ModuleDecoder(bytes: b, knownBodies: t)
+                    return try decoder.decode()
+                }
+            }
+            #expect(extents(decoded.bodies) == extents(walked.bodies))
         }
     }
 

@@ -56,12 +56,15 @@ struct ModuleFileIdentity: Equatable, Sendable {
 ///     record: magic "STRATAF\u{1}" | version (4) | 0 (4) | device, inode, size (8 each)
 ///             | modified, changed (ns, 8 each) | digest (32) | checksum (8)
 ///     copy:   magic "STRATAM\u{1}" | version (4) | header size (4) | digest (32) | size (8)
-///             | zeros (0-4095) | the module bytes
+///             | body table size (8) | zeros (0-4095) | the module bytes
+///             | the body table: per body its offset, locals start and end (u32 each)
 ///
 /// The zeros put one data segment's bytes at a file offset congruent to its memory address
 /// modulo the page size (the largest active segment with a constant address), so that
 /// instantiation can map its whole pages copy-on-write from the copy instead of copying them
-/// into fresh memory (`Memory.mapCopyOnWrite`; Yosys: 5.2 MB).
+/// into fresh memory (`Memory.mapCopyOnWrite`; Yosys: 5.2 MB). The body table spares decoding
+/// the walk over every body's size (`ModuleDecoder.knownBodies`; checked to partition the code
+/// section, else the section is walked).
 ///
 /// The copy carries no checksum of its bytes, unlike a code entry: checking one reads all
 /// 69 MB of Yosys at every start (about 5 ms, and the mapping must be populated for it, 8 ms
@@ -72,9 +75,9 @@ struct ModuleFileIdentity: Equatable, Sendable {
 enum ModuleCopies {
     static let recordMagic: [UInt8] = Array("STRATAF".utf8) + [1]
     static let copyMagic: [UInt8] = Array("STRATAM".utf8) + [1]
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let recordSize = 8 + 4 + 4 + 5 * 8 + 32 + 8
-    static let copyHeaderSize = 8 + 4 + 4 + 32 + 8
+    static let copyHeaderSize = 8 + 4 + 4 + 32 + 8 + 8
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// The directory caches of `cache` (itself, or those a fallback cache holds).
@@ -99,14 +102,17 @@ enum ModuleCopies {
         return CacheKey(digest: Array(h.finalize()))
     }
 
-    /// The module bytes a directory cache holds for the file `id` names, and their digest: nil
-    /// unless a record of exactly this identity names a digest whose copy is there, whole.
-    static func load(_ id: ModuleFileIdentity, from cache: (any CodeCache)?) -> (bytes: SharedBytes, digest: [UInt8])? {
+    /// The module bytes a directory cache holds for the file `id` names, their digest and the
+    /// body table (in the same mapping): nil unless a record of exactly this identity names a
+    /// digest whose copy is there, whole.
+    static func load(
+        _ id: ModuleFileIdentity, from cache: (any CodeCache)?
+    ) -> (bytes: SharedBytes, digest: [UInt8], bodies: UnsafeRawBufferPointer)? {
         for directory in directories(cache) {
             guard let stored = directory.loadMapped(recordKey(id)), let digest = parseRecord(stored, id) else { continue }
             if let copy = directory.loadMapped(copyKey(digest), populate: false, keepingPath: true),
-               let bytes = parseCopy(copy, digest: digest) {
-                return (bytes, digest)
+               let (bytes, bodies) = parseCopy(copy, digest: digest) {
+                return (bytes, digest, bodies)
             }
         }
         return nil
@@ -119,21 +125,28 @@ enum ModuleCopies {
     /// `address` modulo the page size. Caches whose size bound is less than four times the
     /// copy's size get neither.
     static func store(
-        _ bytes: SharedBytes, digest: [UInt8], id: ModuleFileIdentity, align: (offset: Int, address: UInt64)?, in cache: (any CodeCache)?
+        _ bytes: SharedBytes, digest: [UInt8], id: ModuleFileIdentity, align: (offset: Int, address: UInt64)?,
+        bodies: [FunctionBody], in cache: (any CodeCache)?
     ) {
         precondition(digest.count == 32 && UInt64(bytes.count) == id.size)
         let padding = align.map { a in
             Int((a.address &- UInt64(copyHeaderSize + a.offset)) % UInt64(pageSize))
         } ?? 0
+        var table: [UInt8] = []
+        table.reserveCapacity(12 * bodies.count)
+        for b in bodies {
+            table.appendLittleEndian(UInt32(b.bodyOffset)); table.appendLittleEndian(UInt32(b.localsStart)); table.appendLittleEndian(UInt32(b.codeEnd))
+        }
         var header = copyMagic
         header.appendLittleEndian(version); header.appendLittleEndian(UInt32(copyHeaderSize + padding)); header += digest
-        header.appendLittleEndian(UInt64(bytes.count))
+        header.appendLittleEndian(UInt64(bytes.count)); header.appendLittleEndian(UInt64(table.count))
         header += [UInt8](repeating: 0, count: padding)
         let record = serializeRecord(id, digest: digest)
         // A copy larger than a quarter of the cache's bound would evict the entries it is there
         // to speed up (a 69 MB module in a 50 MB cache would take its 32 MB entry with it).
-        for directory in directories(cache) where header.count + bytes.count <= directory.sizeLimit / 4 {
-            guard header.withUnsafeBytes({ directory.store(copyKey(digest), parts: [$0, bytes.bytes]) }) else { continue }
+        for directory in directories(cache) where header.count + bytes.count + table.count <= directory.sizeLimit / 4 {
+            let stored = header.withUnsafeBytes { h in table.withUnsafeBytes { t in directory.store(copyKey(digest), parts: [h, bytes.bytes, t]) } }
+            guard stored else { continue }
             directory.store(recordKey(id), record)
         }
     }
@@ -160,17 +173,18 @@ enum ModuleCopies {
         return Array(raw[56..<88])
     }
 
-    /// The module bytes of a copy, when its header is whole and names the module of `digest`
-    /// and its size.
-    static func parseCopy(_ stored: SharedBytes, digest: [UInt8]) -> SharedBytes? {
+    /// The module bytes of a copy and its body table, when its header is whole and names the
+    /// module of `digest` and the sizes.
+    static func parseCopy(_ stored: SharedBytes, digest: [UInt8]) -> (SharedBytes, UnsafeRawBufferPointer)? {
         let raw = stored.bytes
         guard raw.count >= copyHeaderSize, Array(raw[0..<8]) == copyMagic else { return nil }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        let headerSize = Int(u32(12))
+        let headerSize = Int(u32(12)), size = u64(48), tableSize = u64(56)
         guard u32(8) == version, headerSize >= copyHeaderSize, headerSize < copyHeaderSize + pageSize, headerSize <= raw.count,
-              Array(raw[16..<48]) == digest, u64(48) == UInt64(raw.count - headerSize),
+              Array(raw[16..<48]) == digest, size <= UInt64(raw.count - headerSize), tableSize == UInt64(raw.count - headerSize) - size,
               raw[copyHeaderSize..<headerSize].allSatisfy({ $0 == 0 }) else { return nil }
-        return SharedBytes(stored, range: headerSize..<raw.count)
+        let end = headerSize + Int(size)
+        return (SharedBytes(stored, range: headerSize..<end), UnsafeRawBufferPointer(rebasing: raw[end...]))
     }
 }

@@ -72,10 +72,11 @@ public final class Module: @unchecked Sendable {
     /// `entry`: a code cache entry to use instead of the engine's cache (`init(engine:serialized:)`).
     /// `digest`: the SHA-256 of `bytes`, known or already being hashed, and `file`: the
     /// identity of the file they were read from, when a later run may trust it to name them
-    /// (`init(engine:contentsOf:)`), or nil.
+    /// (`init(engine:contentsOf:)`), or nil. `knownBodies`: the code section's body extents
+    /// from the code cache's copy (`ModuleDecoder.knownBodies`), pointing into `bytes`' mapping.
     init(
         engine: Engine, bytes: SharedBytes, entry preloaded: [UInt8]?, digest: ConcurrentResult<[UInt8]>? = nil,
-        file: ModuleFileIdentity? = nil, bytesFromCache: Bool = false
+        file: ModuleFileIdentity? = nil, bytesFromCache: Bool = false, knownBodies: UnsafeRawBufferPointer? = nil
     ) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
@@ -84,7 +85,7 @@ public final class Module: @unchecked Sendable {
         let lookup = CacheLookup(configuration: configuration, bytes: bytes, preloaded: preloaded, digest: digest)
         // 2. Decode and validate; lower every body for the mode (interpreter code, or machine
         //    code from the mode's compilers); bodies a cache hit vouches for are skipped.
-        let lowered = try Self.lower(bytes, configuration: configuration, lookup: lookup)
+        let lowered = try Self.lower(bytes, knownBodies: knownBodies, configuration: configuration, lookup: lookup)
         info = lowered.info
         context = lowered.context
         cacheKey = lookup.key
@@ -240,10 +241,14 @@ public final class Module: @unchecked Sendable {
     /// Decodes and validates `bytes`, and in the eager modes compiles every body not in the cache
     /// (in parallel, after validation). Nothing is translated for the interpreter here: that
     /// happens at a function's first call.
-    private static func lower(_ bytes: SharedBytes, configuration: EngineConfiguration, lookup: CacheLookup) throws(WasmError) -> Lowered {
+    private static func lower(
+        _ bytes: SharedBytes, knownBodies: UnsafeRawBufferPointer?, configuration: EngineConfiguration, lookup: CacheLookup
+    ) throws(WasmError) -> Lowered {
         let compilers = Tier.eagerCompilers(configuration)
         return try bytes.withUnsafeBufferPointer { buffer throws(WasmError) -> Lowered in
-            let (info, context, _) = try decodeValidating(buffer, owner: bytes, features: configuration.features, skip: lookup.skipsBody) { _, _, _, _, validator throws(WasmError) -> Bool? in
+            let (info, context, _) = try decodeValidating(
+                buffer, owner: bytes, knownBodies: knownBodies, features: configuration.features, skip: lookup.skipsBody
+            ) { _, _, _, _, validator throws(WasmError) -> Bool? in
                 var sink = NullSink()
                 try validator.run(sink: &sink)
                 return nil
@@ -472,7 +477,7 @@ public final class Module: @unchecked Sendable {
             default: nil
             }
         }.max { $0.count < $1.count }
-        ModuleCopies.store(bytes, digest: moduleDigest, id: file, align: mapped.map { ($0.offset, $0.address) }, in: cache)
+        ModuleCopies.store(bytes, digest: moduleDigest, id: file, align: mapped.map { ($0.offset, $0.address) }, bodies: info.bodies, in: cache)
     }
 
     /// This module's compiled code, each function's best, and hotness profile as a code cache
@@ -829,12 +834,13 @@ public final class Module: @unchecked Sendable {
     static func decodeValidating<Lowered: Sendable>(
         _ buffer: UnsafeBufferPointer<UInt8>,
         owner: SharedBytes? = nil,
+        knownBodies: UnsafeRawBufferPointer? = nil,
         features: WasmFeatures = .all,
         skip: (_ functionCount: Int, _ index: Int) -> Bool = { _, _ in false },
         threads: Int = Module.creationThreads,
         lower: @Sendable (ModuleContext, ModuleInfo, FuncType, FunctionBody, inout FunctionValidator) throws(WasmError) -> Lowered?
     ) throws(WasmError) -> (ModuleInfo, ModuleContext, [Lowered?]) {
-        var decoder = ModuleDecoder(bytes: buffer, features: features, owner: owner)
+        var decoder = ModuleDecoder(bytes: buffer, features: features, owner: owner, knownBodies: knownBodies)
         var info: ModuleInfo
         do throws(WasmError) {
             info = try decoder.decode()

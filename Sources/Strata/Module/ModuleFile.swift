@@ -24,8 +24,9 @@ extension Module {
         let size = st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0
         if size > 0, Self.looksUpCodeCache(configuration) {
             let id = ModuleFileIdentity(st)
-            if let (bytes, digest) = ModuleCopies.load(id, from: configuration.codeCache) {
-                try self.init(engine: engine, bytes: bytes, entry: nil, digest: ConcurrentResult(ready: digest), bytesFromCache: true)
+            if let (bytes, digest, bodies) = ModuleCopies.load(id, from: configuration.codeCache) {
+                try self.init(engine: engine, bytes: bytes, entry: nil, digest: ConcurrentResult(ready: digest), bytesFromCache: true,
+                              knownBodies: bodies)
                 return
             }
             let readStart = ModuleFileIdentity.now()
