@@ -322,6 +322,41 @@ import WAT
         #expect(m3.functionsLoadedFromCache == 2)
     }
 
+    /// A large payload's checksum is summed chunk by chunk on several threads: it is the same
+    /// over an array and over a file mapping whose pages the workers populate, a payload of one
+    /// chunk keeps the one-chunk sum, and a change anywhere (in any chunk, across a chunk
+    /// boundary, two chunks swapped, one byte less) changes it.
+    @Test func payloadChecksumsCoverEveryChunk() throws {
+        let chunk = checksumChunkBytes
+        var state: UInt64 = 0x1234_5678
+        let bytes = (0..<(3 * chunk + chunk / 2)).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        let sum = bytes.withUnsafeBytes { payloadChecksum($0) }
+        let dir = Self.tempDir()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/payload"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let mapped = try #require(SharedBytes(mapping: fd, size: bytes.count, populate: false))
+        #expect(payloadChecksum(mapped.bytes) == sum)
+        let small = Array(bytes[0..<1000])
+        #expect(small.withUnsafeBytes { payloadChecksum($0) } == small.withUnsafeBytes { chunkChecksum($0) })
+        for at in [0, chunk - 1, chunk, 2 * chunk + 17, bytes.count - 1] {
+            var changed = bytes
+            changed[at] ^= 0x01
+            #expect(changed.withUnsafeBytes { payloadChecksum($0) } != sum, "a flipped bit at \(at)")
+        }
+        var swapped = bytes
+        swapped.replaceSubrange(0..<chunk, with: bytes[chunk..<(2 * chunk)])
+        swapped.replaceSubrange(chunk..<(2 * chunk), with: bytes[0..<chunk])
+        #expect(swapped.withUnsafeBytes { payloadChecksum($0) } != sum)
+        #expect(Array(bytes.dropLast()).withUnsafeBytes { payloadChecksum($0) } != sum)
+    }
+
     @Test func keysSeparateConfigurations() throws {
         let bytes = try wat2wasm(Self.program)
         let keys = bytes.withUnsafeBufferPointer { b in

@@ -4,7 +4,7 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 7
+    static let version: UInt32 = 8
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 12
@@ -191,7 +191,23 @@ struct CacheEntry {
         let size = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
         guard size == UInt64(raw.count - h) else { return nil }
         let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
-        guard payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[h...])) == sum else { return nil }
+        // The checksum on other threads while this one checks the structure (every offset
+        // and count is bounds-checked, so reading unchecked bytes is safe); both must pass.
+        nonisolated(unsafe) let payload = UnsafeRawBufferPointer(rebasing: raw[h...])
+        let summed = ConcurrentResult { withExtendedLifetime(bytes) { payloadChecksum(payload) == sum } }
+        guard let entry = parseStructure(bytes, functionCount: functionCount), summed.value else {
+            _ = summed.value  // the workers read `bytes`: they finish first
+            return nil
+        }
+        return entry
+    }
+
+    /// An entry's payload structure, checked (its checksum not).
+    private static func parseStructure(_ bytes: SharedBytes, functionCount: Int) -> CacheEntry? {
+        let raw = bytes.bytes
+        let h = headerSize, t = h + payloadHeaderSize
+        let p = raw.baseAddress!
+        func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
         let tier = UInt32(u32(h)), count = u32(h + 4), hotCount = u32(h + 8), refusedCount = u32(h + 12), tablesSize = u32(h + 16)
         let placedOffset = u32(h + 20), placedSize = u32(h + 24)
         let hotAt = t + tablesSize, refusedAt = hotAt + 4 * hotCount

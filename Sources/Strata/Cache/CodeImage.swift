@@ -1,4 +1,6 @@
 import CStrata
+import Dispatch
+import Glibc
 
 /// Compiled functions in one flat buffer: the form the code cache stores, and the form code is
 /// placed from (freshly compiled functions are encoded into it too, so there is one path).
@@ -344,10 +346,44 @@ extension CodeImage {
     }
 }
 
-/// A fast checksum for cache payloads (four independent 64-bit multiply-xorshift lanes):
-/// catches truncation and corruption; the cache's protection against tampering is its
-/// owner-only folder, not this sum.
+/// A fast checksum for cache payloads: catches truncation and corruption; the cache's
+/// protection against tampering is its owner-only folder, not this sum. A payload of up to
+/// `checksumChunkBytes` is summed as one chunk (`chunkChecksum`); a larger one chunk by chunk,
+/// the chunks' sums combined in order, so the chunks can be summed on every core at once. A
+/// code entry's bytes are a mapping of its file: each worker populates its own chunk's pages
+/// first (`MADV_POPULATE_READ`: one call maps them all, where touching them would take a fault
+/// per few pages), so mapping the file costs no time on the thread that waits.
 func payloadChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    let n = bytes.count
+    guard n > checksumChunkBytes, let start = bytes.baseAddress else { return chunkChecksum(bytes) }
+    let chunks = (n + checksumChunkBytes - 1) / checksumChunkBytes
+    let sums = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunks)
+    defer { sums.deallocate() }
+    nonisolated(unsafe) let out = sums
+    nonisolated(unsafe) let base = start
+    let whole = UInt(bitPattern: base)
+    DispatchQueue.concurrentPerform(iterations: chunks) { k in
+        let start = k * checksumChunkBytes, count = min(checksumChunkBytes, n - start)
+        // Whole pages around the chunk (a page shared with a neighbour is populated twice:
+        // harmless); an old kernel without the advice just faults the pages in as it reads.
+        let first = (whole + UInt(start)) & ~UInt(4095), end = (whole + UInt(start + count) + 4095) & ~UInt(4095)
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(end - first), 22 /* MADV_POPULATE_READ */)
+        out[k] = chunkChecksum(UnsafeRawBufferPointer(start: base + start, count: count))
+    }
+    let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var h = UInt64(n)
+    for sum in sums {
+        h = (h ^ sum) &* k
+        h ^= h >> 31
+    }
+    return h
+}
+
+/// The chunk size of `payloadChecksum` (part of the cache format).
+let checksumChunkBytes = 4 << 20
+
+/// One chunk's checksum: four independent 64-bit multiply-xorshift lanes.
+func chunkChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let k: UInt64 = 0x9E37_79B9_7F4A_7C15
     var a: UInt64 = 1, b: UInt64 = 2, c: UInt64 = 3, d: UInt64 = 4
     let n = bytes.count

@@ -201,9 +201,10 @@ public final class Module: @unchecked Sendable {
         }
 
         /// The cache's entry under `key`: a directory cache's mapped (a class check, no
-        /// protocol lookup), any other cache's as its bytes.
+        /// protocol lookup; its pages populated by the checksum's workers, chunk by chunk, see
+        /// `payloadChecksum`), any other cache's as its bytes.
         private static func load(_ key: CacheKey, from cache: CodeCache?) -> SharedBytes? {
-            if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key) }
+            if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key, populate: false) }
             return cache?.load(key).map(SharedBytes.init)
         }
 
@@ -857,10 +858,13 @@ public final class Module: @unchecked Sendable {
             validated[i] = true
         }
         let context = try moduleCheck.get()
-        let workers = min(threads, count)
+        // Only the bodies to validate are handed out (a cache hit may skip all of them: no
+        // workers then, and none contending on the counter over every index).
+        let todo = validated.indices.filter { validated[$0] }
+        let workers = min(threads, todo.count)
         if workers <= 1 {
             var lowered = [Lowered?](repeating: nil, count: count)
-            for i in 0..<count where validated[i] {
+            for i in todo {
                 let type = info.types[Int(info.functionTypeIndices[i])]
                 var validator = FunctionValidator(module: context, body: info.bodies[i], type: type, bytes: buffer)
                 lowered[i] = try lower(context, info, type, info.bodies[i], &validator)
@@ -884,12 +888,12 @@ public final class Module: @unchecked Sendable {
         let next = Atomic<Int>(0)
         let firstFailure = Atomic<Int>(Int.max)
         let frozen = info
-        let todo = validated
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= count { return }
-                guard todo[i], i < firstFailure.load(ordering: .relaxed) else { continue }
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if k >= todo.count { return }
+                let i = todo[k]
+                guard i < firstFailure.load(ordering: .relaxed) else { continue }
                 let type = frozen.types[Int(frozen.functionTypeIndices[i])]
                 var validator = FunctionValidator(module: context, body: frozen.bodies[i], type: type, bytes: code)
                 do throws(WasmError) {
