@@ -852,15 +852,16 @@ public final class Module: @unchecked Sendable {
         // Everything outside the bodies first (it needs no locals), while the code cache's key
         // may still be hashing; its error is thrown after the locals' malformed ones.
         let moduleCheck = Result { () throws(WasmError) in try ModuleValidator(info: info, features: features).validate() }
-        var validated = [Bool](repeating: false, count: count)
-        for i in 0..<count where !skip(count, i) {
-            info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i], typed: features.contains(.functionReferences))
-            validated[i] = true
+        // Only the bodies to validate are decoded further and handed out. A cache hit may skip
+        // all of them: then `info.bodies` is not written (so not copied: the decoder still
+        // shares it), and no workers contend on the counter over every index.
+        let todo = (0..<count).filter { !skip(count, $0) }
+        if !todo.isEmpty {
+            for i in todo {
+                info.bodies[i] = try ModuleDecoder.decodeLocals(buffer, info.bodies[i], typed: features.contains(.functionReferences))
+            }
         }
         let context = try moduleCheck.get()
-        // Only the bodies to validate are handed out (a cache hit may skip all of them: no
-        // workers then, and none contending on the counter over every index).
-        let todo = validated.indices.filter { validated[$0] }
         let workers = min(threads, todo.count)
         if workers <= 1 {
             var lowered = [Lowered?](repeating: nil, count: count)
