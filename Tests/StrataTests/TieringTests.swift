@@ -181,6 +181,29 @@ import WAT
 
     /// The compile queue's order: a function still interpreted before one already compiled,
     /// whatever their counts (baseline code counts far higher before it asks), then the hotter.
+    /// An interpreter record is 128 bytes (one per defined function is made at creation) and
+    /// keeps what it is given: sizes through their 32-bit fields, the tiering fields where
+    /// compiled code finds them by offset.
+    @Test func recordsAre128BytesAndKeepTheirFields() {
+        #expect(MemoryLayout<FunctionCode>.stride == 128)
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+        defer { words.deallocate() }
+        var r = FunctionCode(
+            functionIndex: 7, code: words, frameWords: 1 << 30, paramWords: 6, localWords: 100_000, resultWords: 4,
+            frameImage: words + 1, imageWords: 12, imageStart: 6, constWords: 3, definedIndex: 999_999,
+            osrEntryCount: 5, loopHeaderCount: 9)
+        let fields: [Int] = [r.frameWords, r.paramWords, r.localWords, r.resultWords, r.imageWords, r.imageStart, r.constWords,
+                             r.definedIndex, r.osrEntryCount, r.loopHeaderCount]
+        #expect(fields == [1 << 30, 6, 100_000, 4, 12, 6, 3, 999_999, 5, 9])
+        r.frameWords += 2
+        r.localWords = 0
+        #expect(r.frameWords == (1 << 30) + 2)
+        #expect(r.localWords == 0 && r.functionIndex == 7)
+        #expect(r.withEntryFlags(stub: true).slowEntry == 1 && r.withEntryFlags().slowEntry == 0)
+        #expect(MemoryLayout<FunctionCode>.offset(of: \.nativeEntry) == 0)
+        #expect(MemoryLayout<FunctionCode>.offset(of: \.hotness)! % 8 == 0)
+    }
+
     @Test func interpretedFunctionsAreCompiledFirst() {
         #expect(TierUpService.runsBefore(from: .interpreter, hotness: 1_500, from: .baseline, hotness: 1_000_000))
         #expect(!TierUpService.runsBefore(from: .baseline, hotness: 1_000_000, from: .interpreter, hotness: 1_500))

@@ -805,6 +805,10 @@ public final class Module: @unchecked Sendable {
             for (k, word) in translator.consts.enumerated() { image[zeroWords + k] = word }
         }
         let imageStart = paramWords + skippedWords
+        // Records keep frame sizes in 32 bits (`FunctionCode`); every other size is within it.
+        guard max(frameWords, imageStart + image.count) <= Int(Int32.max) else {
+            return (nil, WasmError(.unsupported, "the function's interpreter frame is too large"))
+        }
         return (CompiledFunction(
             code: translator.code.take(appending: image), codeCount: codeCount,
             constCount: translator.consts.count, imageWords: image.count, imageStart: imageStart,
