@@ -42,7 +42,7 @@ final class CompiledCode: @unchecked Sendable {
         self.bodies = bodies
         self.importedFunctionCount = importedFunctionCount
         let functions = image.functions
-        let placement = CodeImage.Placement(functions)
+        let placement = image.placement
         if let placed = image.placedBytes {
             // From a cache entry: the bytes are placed already; a mapped entry's become
             // executable where they lie (no copy, no fresh pages), an array's are copied once.

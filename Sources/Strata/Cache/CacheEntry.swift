@@ -145,7 +145,7 @@ struct CacheEntry {
     static let placedAlignment = 4096
 
     func serialize(key: CacheKey) -> [UInt8] {
-        let placement = CodeImage.Placement(image.functions)
+        let placement = image.placement
         let tablesSize = image.tablesByteCount
         let end = Self.headerSize + Self.payloadHeaderSize + tablesSize + 4 * hot.count + 8 * refused.count
         let placedOffset = placement.byteCount == 0 ? end : (end + Self.placedAlignment - 1) / Self.placedAlignment * Self.placedAlignment

@@ -76,11 +76,19 @@ final class CodeImage: @unchecked Sendable {
         placed.map { UnsafeRawBufferPointer(start: base + $0.lowerBound, count: $0.count) }
     }
 
-    private init(base: UnsafeMutableRawPointer, functions: [Function], storage: SharedBytes? = nil, placed: Range<Int>? = nil) {
+    /// Where the functions' code lies when placed (computed once: a cache hit checks the
+    /// entry's placed bytes against it, and `CompiledCode` places by it).
+    let placement: Placement
+
+    private init(
+        base: UnsafeMutableRawPointer, functions: [Function], storage: SharedBytes? = nil, placed: Range<Int>? = nil,
+        placement: Placement? = nil
+    ) {
         self.base = base
         self.functions = functions
         self.storage = storage
         self.placed = placed
+        self.placement = placement ?? Placement(functions)
     }
 
     deinit { if storage == nil { base.deallocate() } }
@@ -260,7 +268,7 @@ final class CodeImage: @unchecked Sendable {
         guard placed.count == placement.byteCount else { return nil }
         let offset = placed.lowerBound - range.lowerBound
         for k in functions.indices { functions[k].code = offset + placement.starts[k] }
-        return CodeImage(base: base, functions: functions, storage: entry, placed: offset..<(offset + placed.count))
+        return CodeImage(base: base, functions: functions, storage: entry, placed: offset..<(offset + placed.count), placement: placement)
     }
 
     /// This image's functions and `others`, in index order, as one image (others' code copied).

@@ -23,10 +23,11 @@ public final class Module: @unchecked Sendable {
     /// Later tiers replace a slot with one atomic store.
     let entryTable: UnsafeMutablePointer<UnsafeRawPointer?>
     private var allocations: [UnsafeMutableRawPointer] = []
-    /// Functions translated so far: per defined function its interpreter code (kept alive with
-    /// the module) and record, the record being what the entry slot got. Written under the lock
-    /// by the first call of a function; read by backtraces and listings.
-    private let translations: Locked<[Translation?]>
+    /// Functions translated so far, by defined index: the interpreter code (kept alive with the
+    /// module) and record, the record being what the entry slot got. Written under the lock by
+    /// the first call of a function; read by backtraces and listings. A dictionary: it grows
+    /// with the functions that run, not with the module (46,000 functions in Yosys).
+    private let translations: Locked<[Int: Translation]>
     private struct Translation {
         let function: CompiledFunction
         let record: UnsafeMutablePointer<FunctionCode>
@@ -92,7 +93,7 @@ public final class Module: @unchecked Sendable {
         moduleDigest = lookup.digest
         unsavedFile = Locked(file)
         self.bytesFromCache = bytesFromCache
-        translations = Locked([Translation?](repeating: nil, count: info.bodies.count))
+        translations = Locked([:])
         typeIDs = .allocate(capacity: max(info.types.count, 1))
         let ids = typeIDs
         do {
@@ -351,7 +352,7 @@ public final class Module: @unchecked Sendable {
     }
 
     /// Functions translated for the interpreter so far.
-    public var translatedFunctionCount: Int { translations.withLock { $0.reduce(0) { $0 + ($1 == nil ? 0 : 1) } } }
+    public var translatedFunctionCount: Int { translations.withLock { $0.count } }
 
     /// Places the code of module creation, one image: the cache's as it is, or the functions
     /// compiled now with any cached ones copied in (each function's code says which tier
@@ -457,7 +458,7 @@ public final class Module: @unchecked Sendable {
         // Functions that ran but never got hot (initialization, code run once) get baseline
         // code in the entry too, so the next run's start-up is compiled as well (as V8's code
         // cache keeps every function compiled while the script ran).
-        let ran = translations.withLock { t in t.indices.filter { t[$0] != nil } }
+        let ran = translations.withLock { $0.keys.sorted() }
         guard let entry = cacheEntry(compilingInBaseline: ran) else { return }
         cache.store(key, entry.serialize(key: key))
         saveFileCopy()
@@ -944,7 +945,7 @@ public final class Module: @unchecked Sendable {
 
     deinit {
         for a in allocations { a.deallocate() }
-        translations.withLock { for t in $0 { t?.record.deallocate() } }
+        translations.withLock { for t in $0.values { t.record.deallocate() } }
         codes.deallocate()
         entryTable.deallocate()
         typeIDs.deallocate()
