@@ -104,8 +104,11 @@ public final class Module: @unchecked Sendable {
         }
         // Signatures as the host sees them: concrete types by canonical id.
         callSignatures = CallSignatureTable(info.types.map { $0.canonicalized(ids) })
-        // 3. Interpreter records (lazy stubs) and the entry table (every slot starts at its stub).
-        let records = Self.makeInterpreterRecords(info: info)
+        // 3. Interpreter records (lazy stubs, with the tier-up threshold in tiered mode) and the
+        //    entry table (every slot starts at its stub).
+        var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
+        let tierUpAt = tiered && chaos == nil ? Int64(max(configuration.tierUpThreshold, 1)) : Int64.max
+        let records = Self.makeInterpreterRecords(info: info, tierUpAt: tierUpAt)
         codes = records.codes
         entryTable = records.entryTable
         allocations.append(records.shared)
@@ -114,13 +117,9 @@ public final class Module: @unchecked Sendable {
         let count = info.bodies.count
         tierClaims = Locked([Bool](repeating: false, count: tiered ? count : 0))
         optimizeClaims = Locked([Bool](repeating: false, count: tiered ? count : 0))
-        var chaos = configuration.chaosSeed.map { ChaosGenerator(seed: $0 ^ UInt64(bytes.count)) }
         optimizeThreshold = chaos != nil ? Int64(chaos!.next() % 256) : Int64(max(configuration.optimizeThreshold, 1))
-        if tiered {
-            for i in 0..<count {
-                let at = chaos != nil ? Int64(chaos!.next() % 64) : Int64(max(configuration.tierUpThreshold, 1))
-                strata_hotness_set_threshold(&codes[i].hotness, at)
-            }
+        if tiered, chaos != nil {
+            for i in 0..<count { strata_hotness_set_threshold(&codes[i].hotness, Int64(chaos!.next() % 64)) }
         }
         // 5. Place the machine code (from the cache and compiled now) and publish its entries.
         let fromCache = lowered.entry?.image.functions ?? []
@@ -269,8 +268,10 @@ public final class Module: @unchecked Sendable {
     /// One interpreter record per defined function, the lazy stub, and the entry table pointing
     /// at them. A stub's code is one `lazy_translate` instruction (shared by all stubs, with an
     /// empty constant pool, in `shared`, freed with the module); its frame is the parameters
-    /// and results, what a caller places before the code runs.
-    private static func makeInterpreterRecords(info: ModuleInfo) -> (
+    /// and results, what a caller places before the code runs; its tier-up threshold
+    /// `tierUpAt`. Written in chunks on every core: the cost is the fresh pages (46,000 stubs of
+    /// a large program: 5.9 MB), which the kernel fills for both threads at once.
+    private static func makeInterpreterRecords(info: ModuleInfo, tierUpAt: Int64) -> (
         codes: UnsafeMutablePointer<FunctionCode>, entryTable: UnsafeMutablePointer<UnsafeRawPointer?>,
         shared: UnsafeMutableRawPointer
     ) {
@@ -283,13 +284,19 @@ public final class Module: @unchecked Sendable {
         let imported = info.importedFunctionTypes.count
         // Per type once (46,000 functions of a large program share a few hundred types).
         let words = info.types.map { (params: $0.params.count * wordsPerSlot, results: $0.results.count * wordsPerSlot) }
-        for i in 0..<n {
-            let (params, results) = words[Int(info.functionTypeIndices[i])]
-            (codes + i).initialize(to: FunctionCode(
-                functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
-                paramWords: params, localWords: 0, resultWords: results,
-                frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i).withEntryFlags(stub: true))
-            entryTable[i] = UnsafeRawPointer(codes + i)
+        let typeIndices = info.functionTypeIndices
+        nonisolated(unsafe) let (out, slots, stubCode) = (codes, entryTable, shared)
+        let chunk = 8192
+        DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { k in
+            for i in (k * chunk)..<min(n, (k + 1) * chunk) {
+                let (params, results) = words[Int(typeIndices[i])]
+                (out + i).initialize(to: FunctionCode(
+                    functionIndex: UInt32(imported + i), code: stubCode, frameWords: max(params, results),
+                    paramWords: params, localWords: 0, resultWords: results,
+                    frameImage: stubCode + 1, imageWords: 0, imageStart: params, constWords: 0,
+                    hotness: StrataHotness(count: 0, tierUpAt: tierUpAt), definedIndex: i).withEntryFlags(stub: true))
+                slots[i] = UnsafeRawPointer(out + i)
+            }
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))
     }
