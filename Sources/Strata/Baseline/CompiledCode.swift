@@ -65,25 +65,33 @@ final class CompiledCode: @unchecked Sendable {
         count = functions.count
         ranges = .allocate(capacity: max(count, 1))
         records = .allocate(capacity: max(count, 1))
-        let owner = Unmanaged.passUnretained(self).toOpaque()
-        for (k, f) in functions.enumerated() {
-            let start = memory.base + starts[k]
-            (ranges + k).initialize(to: StrataCodeRange(
-                start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.codeSize),
-                traps: image.trapTable(f), trapCount: UInt32(f.trapCount),
-                functionIndex: UInt32(importedFunctionCount + f.index),
-                callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: f.tier, owner: owner,
-                handlers: image.handlerTable(f), handlerCount: UInt32(f.handlerCount)))
-            // The interpreter record's metadata, field by field (its hotness may be changing).
-            let i = interpreterRecords + f.index
-            (records + k).initialize(to: FunctionCode(
-                nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
-                frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
-                resultWords: i.pointee.resultWords, frameImage: i.pointee.frameImage, imageWords: i.pointee.imageWords, imageStart: i.pointee.imageStart,
-                constWords: i.pointee.constWords,
-                definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
-                tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),
-                osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount).withEntryFlags())
+        // One range and one record per function, in chunks on every core (fresh pages: 20,000
+        // cached functions of a large program take 3.7 MB).
+        nonisolated(unsafe) let owner = Unmanaged.passUnretained(self).toOpaque()
+        nonisolated(unsafe) let (ranges, records, codeBase) = (ranges, records, memory.base)
+        nonisolated(unsafe) let interpreterRecords = interpreterRecords
+        let n = functions.count, chunk = 4096
+        DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
+            for k in (c * chunk)..<min(n, (c + 1) * chunk) {
+                let f = functions[k]
+                let start = codeBase + starts[k]
+                (ranges + k).initialize(to: StrataCodeRange(
+                    start: UInt(bitPattern: start), end: UInt(bitPattern: start + f.codeSize),
+                    traps: image.trapTable(f), trapCount: UInt32(f.trapCount),
+                    functionIndex: UInt32(importedFunctionCount + f.index),
+                    callSites: image.callTable(f), callSiteCount: UInt32(f.callCount / 2), tier: f.tier, owner: owner,
+                    handlers: image.handlerTable(f), handlerCount: UInt32(f.handlerCount)))
+                // The interpreter record's metadata, field by field (its hotness may be changing).
+                let i = interpreterRecords + f.index
+                (records + k).initialize(to: FunctionCode(
+                    nativeEntry: UnsafeRawPointer(start), kind: f.tier, functionIndex: i.pointee.functionIndex, code: i.pointee.code,
+                    frameWords: i.pointee.frameWords, paramWords: i.pointee.paramWords, localWords: i.pointee.localWords,
+                    resultWords: i.pointee.resultWords, frameImage: i.pointee.frameImage, imageWords: i.pointee.imageWords, imageStart: i.pointee.imageStart,
+                    constWords: i.pointee.constWords,
+                    definedIndex: i.pointee.definedIndex, directEntry: f.directEntry == 0 ? nil : UnsafeRawPointer(start + f.directEntry),
+                    tailEntry: f.tailEntry == 0 ? nil : UnsafeRawPointer(start + f.tailEntry),
+                    osrEntries: f.osrEntryCount == 0 ? nil : image.osrTable(f), osrEntryCount: f.osrEntryCount).withEntryFlags())
+            }
         }
         var pointers: [UnsafePointer<StrataCodeRange>?] = (0..<count).map { UnsafePointer(ranges + $0) }
         pointers.withUnsafeMutableBufferPointer { strata_registry_add($0.baseAddress, count) }
