@@ -15,11 +15,22 @@ typealias Handler = Opcode
 /// frame pointer and state to continue with.
 typealias NextInstruction = (CodePointer?, FramePointer, StatePointer)
 
+/// An `Int` field kept in 32 bits (`FunctionCode`'s sizes and counts).
+@propertyWrapper
+struct Stored32 {
+    private var value: Int32
+    @inline(__always) init(wrappedValue: Int) { value = Int32(wrappedValue) }
+    var wrappedValue: Int {
+        @inline(__always) get { Int(value) }
+        @inline(__always) set { value = Int32(newValue) }
+    }
+}
+
 /// The interpreter's code for one function: what an entry-table slot points to while the
 /// function runs in the interpreter. Owned by the module; shared by all its instances.
-/// 128 bytes: sizes and counts are stored in 32 bits (a module creates one record per defined
-/// function at creation, 46,000 for a large program: 5.9 MB instead of 7.7 when they were
-/// words), read and written as `Int` through the properties below.
+/// 128 bytes: sizes and counts are kept in 32 bits (`Stored32`; a module creates one record
+/// per defined function at creation, 46,000 for a large program: 5.9 MB instead of 7.7 when
+/// they were words).
 struct FunctionCode {
     /// Native entry point (offset 0, ABI): compiled code for compiled records; for interpreter
     /// records, the thunk that runs the interpreter. Called as
@@ -29,10 +40,12 @@ struct FunctionCode {
     var kind: UInt32 = 0
     var functionIndex: UInt32 = 0
     var code: CodePointer
-    private var frameWords32: Int32
-    private var paramWords32: Int32
-    private var localWords32: Int32
-    private var resultWords32: Int32
+    /// Words the frame needs: params, locals, constants, operand stack.
+    @Stored32 var frameWords: Int
+    @Stored32 var paramWords: Int
+    /// Words of non-parameter locals (zeroed at entry from `imageStart` on: see `frameImage`).
+    @Stored32 var localWords: Int
+    @Stored32 var resultWords: Int
     /// The frame's image: zero words for the non-parameter locals from the first one the body
     /// may read before writing it (`LocalInitialization`; the ones before it are written first
     /// on every path, so they need no zero), the `constWords` words of the constant pool, then
@@ -40,10 +53,11 @@ struct FunctionCode {
     /// [imageStart, imageStart + imageWords) at entry (`initializeFrame`). `frameWords` covers
     /// the padding.
     var frameImage: UnsafeMutablePointer<Slot>
-    private var imageWords32: Int32
-    private var imageStart32: Int32
-    private var constWords32: Int32
-    private var definedIndex32: Int32
+    @Stored32 var imageWords: Int
+    @Stored32 var imageStart: Int
+    @Stored32 var constWords: Int
+    /// Index of this function in the module's defined functions.
+    @Stored32 var definedIndex: Int
     /// Tiering counters (calls and loop back edges, weighted) and the tier-up threshold.
     var hotness = StrataHotness(count: 0, tierUpAt: Int64.max)
     /// Optimized code with a register-argument entry (`X64DirectCall`): its address; nil otherwise.
@@ -57,87 +71,12 @@ struct FunctionCode {
     /// Interpreter code's loop headers: pairs (code index, the loop's Wasm offset), sorted by
     /// code index; nil for none.
     var loopHeaders: UnsafePointer<Int32>? = nil
-    private var osrEntryCount32: Int32
-    private var loopHeaderCount32: Int32
+    @Stored32 var osrEntryCount: Int = 0
+    @Stored32 var loopHeaderCount: Int = 0
     /// Nonzero when an interpreted call cannot take `enterFunction`'s fast path for this
     /// record: compiled code, a frame image over `smallFrameImageWords`, or a stub (a body not
     /// yet translated), one compare for all three (`withEntryFlags` sets it).
     var slowEntry: UInt32 = 0
-
-    init(
-        nativeEntry: UnsafeRawPointer? = interpreterNativeEntry, kind: UInt32 = 0, functionIndex: UInt32 = 0, code: CodePointer,
-        frameWords: Int, paramWords: Int, localWords: Int, resultWords: Int, frameImage: UnsafeMutablePointer<Slot>,
-        imageWords: Int, imageStart: Int, constWords: Int, hotness: StrataHotness = StrataHotness(count: 0, tierUpAt: Int64.max),
-        definedIndex: Int, directEntry: UnsafeRawPointer? = nil, tailEntry: UnsafeRawPointer? = nil,
-        osrEntries: UnsafePointer<UInt32>? = nil, osrEntryCount: Int = 0, loopHeaders: UnsafePointer<Int32>? = nil,
-        loopHeaderCount: Int = 0, slowEntry: UInt32 = 0
-    ) {
-        self.nativeEntry = nativeEntry
-        self.kind = kind
-        self.functionIndex = functionIndex
-        self.code = code
-        frameWords32 = Int32(frameWords)
-        paramWords32 = Int32(paramWords)
-        localWords32 = Int32(localWords)
-        resultWords32 = Int32(resultWords)
-        self.frameImage = frameImage
-        imageWords32 = Int32(imageWords)
-        imageStart32 = Int32(imageStart)
-        constWords32 = Int32(constWords)
-        definedIndex32 = Int32(definedIndex)
-        self.hotness = hotness
-        self.directEntry = directEntry
-        self.tailEntry = tailEntry
-        self.osrEntries = osrEntries
-        self.loopHeaders = loopHeaders
-        osrEntryCount32 = Int32(osrEntryCount)
-        loopHeaderCount32 = Int32(loopHeaderCount)
-        self.slowEntry = slowEntry
-    }
-
-    /// Words the frame needs: params, locals, constants, operand stack.
-    var frameWords: Int {
-        @inline(__always) get { Int(frameWords32) }
-        set { frameWords32 = Int32(newValue) }
-    }
-    var paramWords: Int {
-        @inline(__always) get { Int(paramWords32) }
-        set { paramWords32 = Int32(newValue) }
-    }
-    /// Words of non-parameter locals (zeroed at entry from `imageStart` on: see `frameImage`).
-    var localWords: Int {
-        @inline(__always) get { Int(localWords32) }
-        set { localWords32 = Int32(newValue) }
-    }
-    var resultWords: Int {
-        @inline(__always) get { Int(resultWords32) }
-        set { resultWords32 = Int32(newValue) }
-    }
-    var imageWords: Int {
-        @inline(__always) get { Int(imageWords32) }
-        set { imageWords32 = Int32(newValue) }
-    }
-    var imageStart: Int {
-        @inline(__always) get { Int(imageStart32) }
-        set { imageStart32 = Int32(newValue) }
-    }
-    var constWords: Int {
-        @inline(__always) get { Int(constWords32) }
-        set { constWords32 = Int32(newValue) }
-    }
-    /// Index of this function in the module's defined functions.
-    var definedIndex: Int {
-        @inline(__always) get { Int(definedIndex32) }
-        set { definedIndex32 = Int32(newValue) }
-    }
-    var osrEntryCount: Int {
-        @inline(__always) get { Int(osrEntryCount32) }
-        set { osrEntryCount32 = Int32(newValue) }
-    }
-    var loopHeaderCount: Int {
-        @inline(__always) get { Int(loopHeaderCount32) }
-        set { loopHeaderCount32 = Int32(newValue) }
-    }
 
     /// This record with `slowEntry` set from its kind and image; `stub`: the record of a body
     /// not yet translated.

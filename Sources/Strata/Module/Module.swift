@@ -293,8 +293,8 @@ public final class Module: @unchecked Sendable {
                 (out + i).initialize(to: FunctionCode(
                     functionIndex: UInt32(imported + i), code: stubCode, frameWords: max(params, results),
                     paramWords: params, localWords: 0, resultWords: results,
-                    frameImage: stubCode + 1, imageWords: 0, imageStart: params, constWords: 0,
-                    hotness: StrataHotness(count: 0, tierUpAt: tierUpAt), definedIndex: i).withEntryFlags(stub: true))
+                    frameImage: stubCode + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i,
+                    hotness: StrataHotness(count: 0, tierUpAt: tierUpAt)).withEntryFlags(stub: true))
                 slots[i] = UnsafeRawPointer(out + i)
             }
         }
