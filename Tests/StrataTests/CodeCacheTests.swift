@@ -567,6 +567,43 @@ import WAT
         }
     }
 
+    /// A module whose largest data segment has no whole page of its own (within one page, or
+    /// across one boundary) starts warm from the cache's copy with its segments copied. A
+    /// segment inside one page once crashed the host here (a range from the first whole page
+    /// to the last, backwards).
+    @Test(arguments: [(100, 5), (5000, 3000), (1000, 5000)])
+    func segmentsWithoutAWholePageAreCopiedOnAWarmStart(at offset: Int, size: Int) throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let text = bytes.map { String(format: "\\%02x", $0) }.joined()
+        let path = dir + "/m.wasm"
+        let source = """
+            (module
+              (memory (export "memory") 1)
+              (data (i32.const \(offset)) "\(text)")
+              (func (export "f") (result i32) (i32.load8_u (i32.const \(offset)))))
+            """
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source))))
+        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        let cache = try DirectoryCodeCache(directory: dir + "/cache")
+        var expected = [UInt8](repeating: 0, count: 65536)
+        expected.replaceSubrange(offset..<(offset + size), with: bytes)
+        let first = Self.engine(cache, tier: .baseline)
+        #expect(try Store(engine: first).instantiate(try Module(engine: first, contentsOf: path)).memory("memory")!
+            .read(offset: 0, count: 65536) == expected)
+        first.flushCodeCache()
+        let engine = Self.engine(cache, tier: .baseline)
+        let warm = try Module(engine: engine, contentsOf: path)
+        #expect(warm.bytesFromCache)
+        let instance = try Store(engine: engine).instantiate(warm)
+        #expect(instance.memory("memory")!.read(offset: 0, count: 65536) == expected)
+        #expect(try instance.function("f")!.callI32() == Int32(bytes[0]))
+        let copyPath = cache.path(for: ModuleCopies.copyKey(try #require(warm.moduleDigest)))
+        #expect(Self.mappings().filter { $0.hasSuffix(copyPath) }.count == 1)  // the module's bytes only
+    }
+
     /// This process's mappings (`/proc/self/maps` read to its end: its size reads as 0).
     static func mappings() -> [Substring] {
         let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()
