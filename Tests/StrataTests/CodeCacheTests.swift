@@ -604,6 +604,31 @@ import WAT
         #expect(Self.mappings().filter { $0.hasSuffix(copyPath) }.count == 1)  // the module's bytes only
     }
 
+    /// A 64-bit data segment far out of bounds, on a warm start from the cache's copy: the
+    /// instantiation traps, as on a cold one (choosing pages to map must not overflow first).
+    @Test func anOutOfBoundsSegmentTrapsOnAWarmStart() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/m.wasm"
+        let source = """
+            (module
+              (memory i64 1)
+              (data (i64.const 0xFFFFFFFFFFFFF800) "far")
+              (func (export "f") (result i32) (i32.const 1)))
+            """
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source))))
+        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        let cache = try DirectoryCodeCache(directory: dir + "/cache")
+        let first = Self.engine(cache, tier: .baseline)
+        #expect(throws: Trap.self) { try Store(engine: first).instantiate(try Module(engine: first, contentsOf: path)) }
+        first.flushCodeCache()
+        let engine = Self.engine(cache, tier: .baseline)
+        let warm = try Module(engine: engine, contentsOf: path)
+        #expect(warm.bytesFromCache)
+        #expect(throws: Trap.self) { try Store(engine: engine).instantiate(warm) }
+    }
+
     /// This process's mappings (`/proc/self/maps` read to its end: its size reads as 0).
     static func mappings() -> [Substring] {
         let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() ?? Data()

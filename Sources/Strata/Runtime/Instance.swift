@@ -356,9 +356,13 @@ final class InstanceRuntime {
             // Inside the memory (at most 4 GiB), so nothing below overflows.
             let inside = largest.dst <= UInt64(mem.byteCount) && UInt64(bytes.count) <= UInt64(mem.byteCount) - largest.dst
             // Its whole pages: none for a segment within one page or two (the first whole page
-            // would start after the last one ends).
-            let first = (largest.dst + page - 1) / page * page, end = (largest.dst + UInt64(bytes.count)) / page * page
-            let pages = inside && first < end ? first..<end : 0..<0
+            // would start after the last one ends). Computed only inside the memory: a 64-bit
+            // offset out of bounds could overflow.
+            var pages: Range<UInt64> = 0..<0
+            if inside {
+                let first = (largest.dst + page - 1) / page * page, end = (largest.dst + UInt64(bytes.count)) / page * page
+                if first < end { pages = first..<end }
+            }
             if inside, fileStart % page == largest.dst % page, pages.lowerBound < pages.upperBound,
                targets.allSatisfy({ t in
                    // In bounds (no trap: nothing after a failing segment may be written) and
