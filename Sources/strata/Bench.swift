@@ -259,6 +259,13 @@ struct Bench: ParsableCommand {
             try encoder.encode(all).write(to: URL(fileURLWithPath: json))
         }
         if let svg { try chart(all).write(toFile: svg, atomically: true, encoding: .utf8) }
+        // Said again at the end, on standard error: a "failed" cell in a wide table is easy to
+        // miss (session 37 found warm starts crashing that way).
+        let failed = all.filter { $0.note != nil || $0.correct == false }
+        if !failed.isEmpty {
+            writeStandardError("strata bench: \(failed.count) configuration run(s) failed or gave a wrong result:\n"
+                + failed.map { "  \($0.program) \($0.configuration): \($0.note ?? "wrong result \($0.result ?? "-")")\n" }.joined())
+        }
     }
 
     /// The programs that measure a configuration, found once per `strata bench`.
