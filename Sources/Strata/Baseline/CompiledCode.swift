@@ -67,12 +67,10 @@ final class CompiledCode: @unchecked Sendable {
         records = .allocate(capacity: max(count, 1))
         // One range and one record per function, in chunks on every core (fresh pages: 20,000
         // cached functions of a large program take 3.7 MB).
-        nonisolated(unsafe) let owner = Unmanaged.passUnretained(self).toOpaque()
-        nonisolated(unsafe) let (ranges, records, codeBase) = (ranges, records, memory.base)
-        nonisolated(unsafe) let interpreterRecords = interpreterRecords
-        let n = functions.count, chunk = 4096
-        DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
-            for k in (c * chunk)..<min(n, (c + 1) * chunk) {
+        let owner = Unmanaged.passUnretained(self).toOpaque()
+        let (ranges, records, codeBase) = (ranges, records, memory.base)
+        forEachChunk(count: functions.count, chunk: 4096) { chunk in
+            for k in chunk {
                 let f = functions[k]
                 let start = codeBase + starts[k]
                 (ranges + k).initialize(to: StrataCodeRange(

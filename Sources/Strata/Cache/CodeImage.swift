@@ -367,16 +367,13 @@ func payloadChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let chunks = (n + checksumChunkBytes - 1) / checksumChunkBytes
     let sums = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: chunks)
     defer { sums.deallocate() }
-    nonisolated(unsafe) let out = sums
-    nonisolated(unsafe) let base = start
-    let whole = UInt(bitPattern: base)
-    DispatchQueue.concurrentPerform(iterations: chunks) { k in
-        let start = k * checksumChunkBytes, count = min(checksumChunkBytes, n - start)
+    let whole = UInt(bitPattern: start)
+    forEachChunk(count: n, chunk: checksumChunkBytes) { range in
         // Whole pages around the chunk (a page shared with a neighbour is populated twice:
         // harmless); an old kernel without the advice just faults the pages in as it reads.
-        let first = (whole + UInt(start)) & ~UInt(4095), end = (whole + UInt(start + count) + 4095) & ~UInt(4095)
+        let first = (whole + UInt(range.lowerBound)) & ~UInt(4095), end = (whole + UInt(range.upperBound) + 4095) & ~UInt(4095)
         _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(end - first), 22 /* MADV_POPULATE_READ */)
-        out[k] = chunkChecksum(UnsafeRawBufferPointer(start: base + start, count: count))
+        sums[range.lowerBound / checksumChunkBytes] = chunkChecksum(UnsafeRawBufferPointer(rebasing: bytes[range]))
     }
     let k: UInt64 = 0x9E37_79B9_7F4A_7C15
     var h = UInt64(n)

@@ -285,17 +285,15 @@ public final class Module: @unchecked Sendable {
         // Per type once (46,000 functions of a large program share a few hundred types).
         let words = info.types.map { (params: $0.params.count * wordsPerSlot, results: $0.results.count * wordsPerSlot) }
         let typeIndices = info.functionTypeIndices
-        nonisolated(unsafe) let (out, slots, stubCode) = (codes, entryTable, shared)
-        let chunk = 8192
-        DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { k in
-            for i in (k * chunk)..<min(n, (k + 1) * chunk) {
+        forEachChunk(count: n, chunk: 8192) { range in
+            for i in range {
                 let (params, results) = words[Int(typeIndices[i])]
-                (out + i).initialize(to: FunctionCode(
-                    functionIndex: UInt32(imported + i), code: stubCode, frameWords: max(params, results),
+                (codes + i).initialize(to: FunctionCode(
+                    functionIndex: UInt32(imported + i), code: shared, frameWords: max(params, results),
                     paramWords: params, localWords: 0, resultWords: results,
-                    frameImage: stubCode + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i,
+                    frameImage: shared + 1, imageWords: 0, imageStart: params, constWords: 0, definedIndex: i,
                     hotness: StrataHotness(count: 0, tierUpAt: tierUpAt)).withEntryFlags(stub: true))
-                slots[i] = UnsafeRawPointer(out + i)
+                entryTable[i] = UnsafeRawPointer(codes + i)
             }
         }
         return (codes, entryTable, UnsafeMutableRawPointer(shared))

@@ -123,15 +123,15 @@ final class InstanceRuntime {
         // 2. Defined functions: their references, written in chunks on every core (fresh pages:
         //    48 bytes per function, 2.2 MB for the 46,000 of a large program).
         let importCount = info.importedFunctionTypes.count
-        nonisolated(unsafe) let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
-        nonisolated(unsafe) let (refs, table, context) = (ownRefs, functionRefs, vmctx)
-        nonisolated(unsafe) let (typeIDs0, entries, signatures) = (UnsafePointer(module.typeIDs), module.entryTable, module.callSignatures)
-        let typeIndices = info.functionTypeIndices, n = typeIndices.count, chunk = 8192
-        DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { k in
-            for i in (k * chunk)..<min(n, (k + 1) * chunk) {
+        let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
+        let (refs, table, context) = (ownRefs, functionRefs, vmctx)
+        let (moduleTypeIDs, entries, signatures) = (UnsafePointer(module.typeIDs), module.entryTable, module.callSignatures)
+        let typeIndices = info.functionTypeIndices
+        forEachChunk(count: typeIndices.count, chunk: 8192) { range in
+            for i in range {
                 let typeIndex = Int(typeIndices[i])
                 (refs + i).initialize(to: StrataFuncRef(
-                    typeID: typeIDs0[typeIndex], functionIndex: UInt32(importCount + i),
+                    typeID: moduleTypeIDs[typeIndex], functionIndex: UInt32(importCount + i),
                     vmctx: UnsafeMutableRawPointer(context), owner: opaqueSelf,
                     entrySlot: UnsafePointer(entries + i), signature: signatures.pointer(typeIndex),
                     directEntry: nil))
