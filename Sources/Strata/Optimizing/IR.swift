@@ -62,6 +62,10 @@ enum IRCond: UInt8 {
 enum IROp: UInt8 {
     // Constants: `imm` holds the bits (i32/f32 zero-extended; a v128's low half, `imm2` its high).
     case const
+    /// A float or v128 constant used inside a loop (`IRPasses.holdLoopConstants`), held in a
+    /// location of its own: materialized once where it is defined, instead of loaded from the
+    /// constant pool at each use. `imm`/`imm2` as for `const`; not a constant to the passes.
+    case heldConst
     /// Function parameter `imm` (entry block only).
     case param
     // Integer arithmetic on i32 or i64 (the result type says which).
@@ -152,7 +156,7 @@ extension IROp {
     /// No side effects and no trap: may be removed when unused, merged when equal, moved.
     var isPure: Bool {
         switch self {
-        case .const, .param, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+        case .const, .heldConst, .param, .add, .sub, .mul, .mulhiU, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
              .clz, .ctz, .popcnt, .eqz, .cmp, .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
              .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor,
              .ftrunc, .fnearest, .fpromote, .fdemote, .sitofp, .uitofp32, .bitcast, .select, .refFunc, .simd:

@@ -1,18 +1,19 @@
 /// A text form of the IR for listings (`strata dump --tier optimizing`) and tests.
 extension IRFunction {
     func valueName(_ v: IRValue) -> String {
-        if let c = constant(v) {
-            switch type(v) {
-            case .f32: return "\(Float(bitPattern: UInt32(truncatingIfNeeded: c)))"
-            case .f64: return "\(Double(bitPattern: c))"
-            case .i32: return "\(Int32(bitPattern: UInt32(truncatingIfNeeded: c)))"
-            case .i64: return "\(Int64(bitPattern: c))"
-            case .v128:
-                let hi = values[Int(v.id)].inst >= 0 ? insts[Int(values[Int(v.id)].inst)].imm2 : 0
-                return "0x" + String(hi, radix: 16) + ":" + String(c, radix: 16)
-            }
-        }
+        if let c = constant(v) { return constantText(c, type(v), high: def(v)?.imm2 ?? 0) }
         return "v\(v.id)"
+    }
+
+    /// A constant's bits as its type reads them.
+    func constantText(_ c: UInt64, _ t: IRType, high: UInt64) -> String {
+        switch t {
+        case .f32: "\(Float(bitPattern: UInt32(truncatingIfNeeded: c)))"
+        case .f64: "\(Double(bitPattern: c))"
+        case .i32: "\(Int32(bitPattern: UInt32(truncatingIfNeeded: c)))"
+        case .i64: "\(Int64(bitPattern: c))"
+        case .v128: "0x" + String(high, radix: 16) + ":" + String(c, radix: 16)
+        }
     }
 
     func text(_ inst: IRInst) -> String {
@@ -26,6 +27,8 @@ extension IRFunction {
         case .load, .store: s += " 0x\(String(inst.imm, radix: 16)) +\(inst.imm2)" + (inst.memory.map { " memory \($0)" } ?? "")
         case .const:
             return "v\(inst.result.id):\(inst.type!) = const \(valueName(inst.result))"
+        case .heldConst:
+            return "v\(inst.result.id):\(inst.type!) = heldConst \(constantText(inst.imm, inst.type!, high: inst.imm2))"
         case .param, .globalGet, .globalSet, .call, .callResult, .refFunc, .tableGet, .tableSet, .tableSize, .convert:
             s += " \(inst.imm)"
         case .simd: s += " 0x\(String(inst.imm, radix: 16))" + (inst.imm2 != 0 ? " lane \(inst.imm2)" : "")

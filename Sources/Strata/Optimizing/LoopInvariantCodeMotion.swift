@@ -102,3 +102,33 @@ extension IRPasses {
         }
     }
 }
+
+extension IRPasses {
+    /// Float and vector constants used in a loop deeper than the block that defines them (LICM
+    /// moved them to the outermost preheader) become `heldConst`: the allocator gives them a
+    /// location like any other value, so an iteration reads a register where it loaded the
+    /// constant from the pool at every use (with the loop's own loads and stores, such loads
+    /// can be what limits it). Zero stays a constant (`xorps` loads nothing), integers stay
+    /// immediates, and a held constant the allocator spills is read from its slot, no worse
+    /// than from the pool. Needs the loop depths (`assignLoopDepths`).
+    static func holdLoopConstants(_ f: inout IRFunction) {
+        let order = reversePostorder(f)
+        var deepest = [Int](repeating: 0, count: f.values.count)
+        for b in order where f.blocks[Int(b)].loopDepth > 0 {
+            let depth = f.blocks[Int(b)].loopDepth
+            func note(_ v: IRValue) { deepest[Int(v.id)] = max(deepest[Int(v.id)], depth) }
+            for i in f.blocks[Int(b)].insts { f.forEachOperand(f.insts[Int(i)], note) }
+            f.forEachOperand(f.blocks[Int(b)].term, note)
+        }
+        for b in order {
+            for i in f.blocks[Int(b)].insts {
+                let inst = f.insts[Int(i)]
+                guard inst.op == .const, let t = inst.type, t.isFloat || t == .v128,
+                      deepest[Int(inst.result.id)] > f.blocks[Int(b)].loopDepth else { continue }
+                let bits = t == .f32 ? inst.imm & 0xFFFF_FFFF : inst.imm
+                if bits == 0 && (t != .v128 || inst.imm2 == 0) { continue }
+                f.insts[Int(i)].op = .heldConst
+            }
+        }
+    }
+}

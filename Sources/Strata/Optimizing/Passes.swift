@@ -19,6 +19,7 @@ enum IRPasses {
         removeRedundantInterruptChecks(&f)
         stripMineCountedLoops(&f)
         assignLoopDepths(&f)
+        holdLoopConstants(&f)
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped

@@ -173,7 +173,7 @@ struct X64Lowering {
             }
             for i in block.insts {
                 switch f.insts[Int(i)].op {
-                case .const, .param, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
+                case .const, .heldConst, .param, .add, .sub, .mul, .and, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr,
                      .divS, .divU, .remS, .remU, .mulhiU, .clz, .ctz, .popcnt, .eqz, .cmp,
                      .extend8S, .extend16S, .extend32S, .wrap, .sext, .zext,
                      .fadd, .fsub, .fmul, .fdiv, .fmin, .fmax, .fcopysign, .fabs, .fneg, .fsqrt, .fceil, .ffloor, .ftrunc,

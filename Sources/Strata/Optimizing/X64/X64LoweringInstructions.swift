@@ -11,6 +11,15 @@ extension X64Lowering {
         switch inst.op {
         case .const:
             break  // rematerialized at each use
+        case .heldConst:
+            // Loaded once, here (a loop's preheader): the loop's uses read its location.
+            let d = xdst(r)
+            if t == .v128 {
+                m.loadConstant(d, V128Bits(lo: inst.imm, hi: inst.imm2))
+            } else {
+                asm.movss(Self.fwidth(t!), d, rip: constantLabel(t == .f32 ? inst.imm & 0xFFFF_FFFF : inst.imm))
+            }
+            finishX(r, d)
         case .param where inst.imm2 == 1:  // an OSR entry's local: the baseline frame's slot
             asm.load(.w64, Self.s2, osrStateSlot(0))
             loadSlot(r, Mem(Self.s2, Int32(-16 * Int(inst.imm))))
