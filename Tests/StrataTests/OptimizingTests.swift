@@ -637,23 +637,29 @@ import WAT
     @Test func floatConstantsUsedInLoopsAreHeld() throws {
         // 0.25 (twice), 1.5 and the vector are used in the loop: each gets a location of its
         // own, loaded once before the loop. Zero stays a constant (no load to save), so do the
-        // integers (immediates) and 3.0, used only after the loop. The call (not inlined: $id is
-        // no leaf) clobbers every XMM register, so the held constants live in spill slots.
+        // integers (immediates) and 3.0, used only after the loop, and the shuffle's lane
+        // indices (an immediate), though the vector it shuffles in has the same bits (one
+        // value after numbering). The call (not inlined: $id is no leaf) clobbers every XMM
+        // register, so the held constants live in spill slots.
         let wat = """
             (module (memory 1)
               (func $id (param f64) (result f64) (call $leaf (local.get 0)))
               (func $leaf (param f64) (result f64) (local.get 0))
-              (func (export "f") (param $n i32) (result f64) (local $i i32) (local $s f32) (local $d f64) (local $v v128)
+              (func (export "f") (param $n i32) (result f64) (local $i i32) (local $s f32) (local $d f64) (local $v v128) (local $w v128)
                 (loop $l
                   (f32.store (i32.shl (local.get $i) (i32.const 2))
                     (f32.add (f32.mul (f32.convert_i32_s (local.get $i)) (f32.const 0.25)) (f32.const 0)))
                   (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (i32.shl (local.get $i) (i32.const 2))) (f32.const 0.25))))
                   (local.set $d (f64.add (local.get $d) (f64.mul (call $id (f64.convert_i32_s (local.get $i))) (f64.const 1.5))))
                   (local.set $v (f32x4.add (local.get $v) (v128.const f32x4 1 2 3 4.5)))
+                  (local.set $w (i32x4.add (local.get $w)
+                    (i8x16.shuffle 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 (local.get $w)
+                      (v128.const i8x16 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31))))
                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
                   (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
-                (f64.add (f64.add (local.get $d) (f64.promote_f32 (f32.mul (local.get $s) (f32.const 3))))
-                         (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v))))))
+                (f64.add (f64.add (f64.add (local.get $d) (f64.promote_f32 (f32.mul (local.get $s) (f32.const 3))))
+                                  (f64.promote_f32 (f32x4.extract_lane 3 (local.get $v))))
+                         (f64.convert_i32_u (i32x4.extract_lane 0 (local.get $w))))))
             """
         let f = try ir(wat, function: 2)
         let held = f.insts.indices.filter { i in f.insts[i].op == .heldConst && IRPasses.reversePostorder(f).contains(f.values[Int(f.insts[i].result.id)].block) }
@@ -663,6 +669,8 @@ import WAT
             #expect(f.blocks[Int(block)].loopDepth == 0, "held where the loop is entered: \(f.listing())")
         }
         #expect(f.listing().contains("heldConst 0.25") && f.listing().contains("heldConst 1.5"), "\(f.listing())")
+        let shuffle = f.insts.first { $0.isShuffle }!
+        #expect(f.constant(shuffle.c) != nil && shuffle.c == shuffle.b, "\(f.listing())")
         let floats = f.insts.indices.filter { f.insts[$0].op == .const && f.insts[$0].type!.isFloat }.map { f.insts[$0] }
         #expect(floats.contains { $0.imm == 0 } && floats.contains { $0.imm == UInt64(Float(3).bitPattern) }, "\(f.listing())")
         // Unoptimized, nothing is held.
@@ -675,7 +683,7 @@ import WAT
             d += Double(i) * 1.5
             v3 += 4.5
         }
-        let expected = d + Double(s * 3) + Double(v3)
+        let expected = d + Double(s * 3) + Double(v3) + Double(UInt32(truncatingIfNeeded: n &* 0x1312_1110))
         let bytes = try wat2wasm(wat)
         for tier in [Tier.interpreter, .baseline, .optimizing] {
             var c = EngineConfiguration()

@@ -150,6 +150,9 @@ extension IRInst {
     /// The SIMD opcode of a SIMD `load` or `store` (nil for the others).
     var simdMemoryOpcode: UInt32? { imm >= 0xFD00 ? UInt32(imm & 0xFFFF) - 0xFD00 : nil }
     var simdLane: UInt8 { UInt8(truncatingIfNeeded: imm >> 16) }
+    /// `i8x16.shuffle` (opcode 0x0D): its operand c is the constant of its lane indices, an
+    /// immediate of the instruction (it must stay a `const`).
+    var isShuffle: Bool { op == .simd && imm == 0x0D }
 }
 
 extension IROp {

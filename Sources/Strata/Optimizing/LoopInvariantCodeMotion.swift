@@ -110,20 +110,26 @@ extension IRPasses {
     /// constant from the pool at every use (with the loop's own loads and stores, such loads
     /// can be what limits it). Zero stays a constant (`xorps` loads nothing), integers stay
     /// immediates, and a held constant the allocator spills is read from its slot, no worse
-    /// than from the pool. Needs the loop depths (`assignLoopDepths`).
+    /// than from the pool. A shuffle's lane indices are an immediate the lowering reads from
+    /// their constant, so a constant used as one stays. Needs the loop depths (`assignLoopDepths`).
     static func holdLoopConstants(_ f: inout IRFunction) {
         let order = reversePostorder(f)
         var deepest = [Int](repeating: 0, count: f.values.count)
-        for b in order where f.blocks[Int(b)].loopDepth > 0 {
+        var immediate = [Bool](repeating: false, count: f.values.count)
+        for b in order {
             let depth = f.blocks[Int(b)].loopDepth
             func note(_ v: IRValue) { deepest[Int(v.id)] = max(deepest[Int(v.id)], depth) }
-            for i in f.blocks[Int(b)].insts { f.forEachOperand(f.insts[Int(i)], note) }
-            f.forEachOperand(f.blocks[Int(b)].term, note)
+            for i in f.blocks[Int(b)].insts {
+                let inst = f.insts[Int(i)]
+                if inst.isShuffle { immediate[Int(inst.c.id)] = true }
+                if depth > 0 { f.forEachOperand(inst, note) }
+            }
+            if depth > 0 { f.forEachOperand(f.blocks[Int(b)].term, note) }
         }
         for b in order {
             for i in f.blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
-                guard inst.op == .const, let t = inst.type, t.isFloat || t == .v128,
+                guard inst.op == .const, let t = inst.type, t.isFloat || t == .v128, !immediate[Int(inst.result.id)],
                       deepest[Int(inst.result.id)] > f.blocks[Int(b)].loopDepth else { continue }
                 let bits = t == .f32 ? inst.imm & 0xFFFF_FFFF : inst.imm
                 if bits == 0 && (t != .v128 || inst.imm2 == 0) { continue }

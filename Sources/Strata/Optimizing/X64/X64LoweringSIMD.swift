@@ -84,7 +84,7 @@ extension X64Lowering {
         r.temps = Array(pool.prefix(tempCount))
         precondition(r.temps.count == tempCount, "SIMD temporaries")
         var immediate = V128Bits(lo: 0, hi: 0)
-        if opcode == 0x0D { immediate = V128Bits(lo: f.constant(inst.c)!, hi: f.def(inst.c)!.imm2) }
+        if inst.isShuffle { immediate = V128Bits(lo: f.constant(inst.c)!, hi: f.def(inst.c)!.imm2) }
         guard let kind = m.simd(opcode, lane: UInt8(truncatingIfNeeded: inst.imm2), immediate: immediate, r) else {
             preconditionFailure("SIMD instruction 0xfd \(opcode) without a sequence")
         }
