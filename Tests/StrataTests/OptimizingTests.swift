@@ -53,6 +53,40 @@ import WAT
         #expect(f.listing().contains("add v0, 42"), "\(f.listing())")
     }
 
+    @Test func aNegationTimesAConstantIsOneMultiplication() throws {
+        // (0 - x) * 12 -> x * -12, in both widths; the negation is dead then. A negation used
+        // elsewhere stays for that use.
+        let wat = """
+            (module
+              (func (export "m32") (param i32) (result i32) (i32.mul (i32.sub (i32.const 0) (local.get 0)) (i32.const 12)))
+              (func (export "m64") (param i64) (result i64) (i64.mul (i64.sub (i64.const 0) (local.get 0)) (i64.const 0x7fffffffffff)))
+              (func (export "both") (param i32) (result i32) (local i32)
+                (local.set 1 (i32.sub (i32.const 0) (local.get 0)))
+                (i32.add (i32.mul (local.get 1) (i32.const -3)) (local.get 1))))
+            """
+        for index in 0..<2 {
+            let f = try ir(wat, function: index)
+            #expect(count(f, .sub) == 0 && count(f, .mul) == 1, "\(f.listing())")
+        }
+        #expect(try ir(wat, function: 0).listing().contains("mul v0, -12"))
+        let both = try ir(wat, function: 2)
+        #expect(count(both, .sub) == 1 && both.listing().contains("mul v0, 3"), "\(both.listing())")
+        let bytes = try wat2wasm(wat)
+        for tier in [Tier.interpreter, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+            let instance = try Store(engine: module.engine).instantiate(module)
+            for x: Int32 in [0, 1, -1, 7, Int32.max, Int32.min] {
+                #expect(try instance.function("m32")!.call([.i32(x)]) == [.i32((0 &- x) &* 12)], "\(tier) \(x)")
+                #expect(try instance.function("both")!.call([.i32(x)]) == [.i32((0 &- x) &* -3 &+ (0 &- x))], "\(tier) \(x)")
+            }
+            for x: Int64 in [0, 1, -1, 0x1234_5678_9abc, Int64.max, Int64.min] {
+                #expect(try instance.function("m64")!.call([.i64(x)]) == [.i64((0 &- x) &* 0x7fff_ffff_ffff)], "\(tier) \(x)")
+            }
+        }
+    }
+
     @Test func divisionsAreNeverFolded() throws {
         // 1 / 0 traps at run time: folding it away would lose the trap.
         let f = try ir("(module (func (result i32) (i32.div_u (i32.const 1) (i32.const 0))))")

@@ -874,6 +874,13 @@ struct IRBuilder: CodeSink {
                 quotientOrRemainder(emit(IRInst(op: .wrap, type: .i32, a: signed, offset: offset)), of: a, by: d, remainder: op == .remS)
                 return
             }
+            // A negation times a constant is the operand times the negated constant (C's
+            // `p - i * k` often arrives as (0 - i) * k): one instruction, off the negation's chain.
+            if op == .mul, let k = f.constant(b), let negation = f.def(a), negation.op == .sub,
+               let zero = f.constant(negation.a), zero & Simplifier.mask(t) == 0 {
+                stack.append(emit(IRInst(op: .mul, type: t, a: negation.b, b: const(t, (0 &- k) & Simplifier.mask(t)), offset: offset)))
+                return
+            }
             stack.append(emit(IRInst(op: op, type: t, a: a, b: b, offset: offset)))
         }
         func un(_ op: IROp, _ t: IRType) {
