@@ -1171,6 +1171,25 @@ import WAT
         #expect(mined > 20, "the generator should reach strip mining often")
     }
 
+    /// A strip's limit for `x != n`: one unsigned compare of the distance less one (0 < d <=
+    /// strip) and a select; a bound of 0 leaves no subtraction of it.
+    @Test func aCountDownStripHeaderIsOneCompareAndASelect() throws {
+        let f = try ir("""
+            (module (memory 1)
+              (func (param $p i32) (param $n i32) (result i32) (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                  (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (local.get $s)))
+            """)
+        let header = IRPasses.reversePostorder(f).first { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .interruptCheck } }!
+        let ops = f.blocks[Int(header)].insts.map { f.insts[Int($0)].op }
+        #expect(ops.filter { $0 == .cmp }.count == 1 && ops.filter { $0 == .select }.count == 1, "\(f.listing())")
+        // d - 1 only: the distance i - 0 is i itself.
+        #expect(ops.filter { $0 == .sub }.count == 1, "\(f.listing())")
+    }
+
     /// A strip-mined loop polls once per strip, so an interrupt still stops it: a loop that
     /// runs 2^32 iterations (`x != n` from n), and one whose counter wraps past the type's end
     /// on its way to the bound (`x <u n` with n near the end; the inner loop then runs one

@@ -149,8 +149,11 @@ extension IRPasses {
         let checkInst = header.insts[s.check]
         f.blocks[Int(h)].insts.remove(at: s.check)
         f.blocks[Int(oh)].insts.append(checkInst)
+        // (Folded as the builder folds: a bound of 0 or a step of 1 leaves operations that are
+        // nothing, e.g. the distance i - 0.)
         func emit(_ op: IROp, _ t: IRType?, _ a: IRValue = .none, _ b: IRValue = .none, _ c: IRValue = .none, imm: UInt64 = 0, in block: Int32) -> IRValue {
-            f.append(IRInst(op: op, type: t, a: a, b: b, c: c, imm: imm, offset: f.insts[Int(checkInst)].offset), to: block)
+            let inst = IRInst(op: op, type: t, a: a, b: b, c: c, imm: imm, offset: f.insts[Int(checkInst)].offset)
+            return Simplifier.fold(inst, in: &f, block: block) ?? f.append(inst, to: block)
         }
         func constant(_ bits: UInt64, _ t: IRType, in block: Int32) -> IRValue { emit(.const, t, imm: bits & (t == .i64 ? ~0 : 0xFFFF_FFFF), in: block) }
         func compare(_ cond: IRCond, _ a: IRValue, _ b: IRValue, in block: Int32) -> IRValue {
@@ -166,9 +169,10 @@ extension IRPasses {
         switch s.cond {
         case .ne:
             // d: how far the counter has to go (downwards for a negative step); n ends the
-            // strip when 0 < d <= strip × |s| and |s| divides d.
+            // strip when 0 < d <= strip × |s|, that is d - 1 < strip × |s| unsigned (one
+            // compare), and |s| divides d.
             let d = negative ? emit(.sub, type, i, n, in: oh) : emit(.sub, type, n, i, in: oh)
-            var ok = emit(.and, .i32, compare(.ne, d, constant(0, type, in: oh), in: oh), compare(.leU, d, span, in: oh), in: oh)
+            var ok = compare(.ltU, emit(.sub, type, d, constant(1, type, in: oh), in: oh), span, in: oh)
             if magnitude > 1 {
                 let rest = emit(.and, type, d, constant(magnitude - 1, type, in: oh), in: oh)
                 ok = emit(.and, .i32, ok, emit(.eqz, .i32, rest, in: oh), in: oh)
