@@ -87,6 +87,35 @@ import WAT
         }
     }
 
+    @Test func addingAndSubtractingTheSameConstantIsNothing() throws {
+        // x + 5 - 5 and x - 7 + 7 are x (both widths, wrapping constants too); x + 5 - 4 stays.
+        let wat = """
+            (module
+              (func (export "a") (param i32) (result i32) (i32.sub (i32.add (local.get 0) (i32.const 5)) (i32.const 5)))
+              (func (export "b") (param i64) (result i64) (i64.add (i64.sub (local.get 0) (i64.const -7)) (i64.const -7)))
+              (func (export "c") (param i32) (result i32) (i32.add (i32.add (local.get 0) (i32.const 0x7fffffff)) (i32.const 0x80000001)))
+              (func (export "d") (param i32) (result i32) (i32.sub (i32.add (local.get 0) (i32.const 5)) (i32.const 4))))
+            """
+        for index in 0..<3 {
+            let f = try ir(wat, function: index)
+            #expect(count(f, .add) == 0 && count(f, .sub) == 0, "\(f.listing())")
+        }
+        #expect(count(try ir(wat, function: 3), .add) + count(try ir(wat, function: 3), .sub) == 2)
+        let bytes = try wat2wasm(wat)
+        for tier in [Tier.interpreter, .optimizing] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+            let instance = try Store(engine: module.engine).instantiate(module)
+            for x: Int32 in [0, 1, -1, Int32.max, Int32.min] {
+                #expect(try instance.function("a")!.call([.i32(x)]) == [.i32(x)], "\(tier)")
+                #expect(try instance.function("c")!.call([.i32(x)]) == [.i32(x)], "\(tier)")
+                #expect(try instance.function("d")!.call([.i32(x)]) == [.i32(x &+ 1)], "\(tier)")
+                #expect(try instance.function("b")!.call([.i64(Int64(x) << 20)]) == [.i64(Int64(x) << 20)], "\(tier)")
+            }
+        }
+    }
+
     @Test func divisionsAreNeverFolded() throws {
         // 1 / 0 traps at run time: folding it away would lose the trap.
         let f = try ir("(module (func (result i32) (i32.div_u (i32.const 1) (i32.const 0))))")
@@ -1188,6 +1217,21 @@ import WAT
         #expect(ops.filter { $0 == .cmp }.count == 1 && ops.filter { $0 == .select }.count == 1, "\(f.listing())")
         // d - 1 only: the distance i - 0 is i itself.
         #expect(ops.filter { $0 == .sub }.count == 1, "\(f.listing())")
+        // Down to -1: d = i - (-1), and d - 1 is i again; d is dead then and goes. Left: the
+        // strip's end (one add), the compare and the select.
+        let g = try ir("""
+            (module (memory 1)
+              (func (param $p i32) (param $n i32) (result i32) (local $s i32)
+                (loop $l
+                  (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                  (br_if $l (i32.ne (local.tee $n (i32.sub (local.get $n) (i32.const 1))) (i32.const -1))))
+                (local.get $s)))
+            """)
+        let gHeader = IRPasses.reversePostorder(g).first { b in g.blocks[Int(b)].insts.contains { g.insts[Int($0)].op == .interruptCheck } }!
+        let gOps = g.blocks[Int(gHeader)].insts.map { g.insts[Int($0)].op }
+        #expect(gOps.filter { $0 == .sub }.count == 0 && gOps.filter { $0 == .add }.count == 1, "\(g.listing())")
+        #expect(gOps.filter { $0 == .cmp }.count == 1 && gOps.filter { $0 == .select }.count == 1, "\(g.listing())")
     }
 
     /// A strip-mined loop polls once per strip, so an interrupt still stops it: a loop that

@@ -18,6 +18,9 @@ enum IRPasses {
         eliminateDeadCode(&f)
         removeRedundantInterruptChecks(&f)
         stripMineCountedLoops(&f)
+        // (A strip's limit may leave a value its folding made unused: the distance d when
+        // d - 1 folds to the counter.)
+        eliminateDeadCode(&f)
         assignLoopDepths(&f)
         holdLoopConstants(&f)
     }

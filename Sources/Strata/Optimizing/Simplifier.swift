@@ -42,6 +42,11 @@ enum Simplifier {
             let is32 = t == .i32
             if let x = ca, let y = cb { return .constant(integer(inst.op, x, y, is32: is32)) }
             let m = mask(t)
+            // x + c - c, x - c + c (strip mining's distance less one, inlined offsets): x.
+            if let y = cb, inst.op == .add || inst.op == .sub, let inner = f.def(inst.a), inner.op == .add || inner.op == .sub,
+               let z = f.constant(inner.b), ((inst.op == .add ? y : 0 &- y) &+ (inner.op == .add ? z : 0 &- z)) & m == 0 {
+                return .value(inner.a)
+            }
             if let y = cb {
                 switch inst.op {
                 case .add, .sub, .or, .xor, .shl, .shrS, .shrU, .rotl, .rotr:
