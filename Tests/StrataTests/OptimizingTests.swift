@@ -41,6 +41,17 @@ import WAT
         IRPasses.reversePostorder(f).reduce(0) { n, b in n + f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op == op }.count }
     }
 
+    /// `wat` instantiated once per tier (every function run by that tier), for comparing results.
+    func instances(_ wat: String, tiers: [Tier] = [.interpreter, .optimizing]) throws -> [(Tier, Instance)] {
+        let bytes = try wat2wasm(wat)
+        return try tiers.map { tier in
+            var c = EngineConfiguration()
+            c.tier = tier
+            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
+            return (tier, try Store(engine: module.engine).instantiate(module))
+        }
+    }
+
     @Test func constantsFoldAndIdentitiesSimplify() throws {
         let f = try ir("""
             (module (func (param i32) (result i32)
@@ -71,12 +82,7 @@ import WAT
         #expect(try ir(wat, function: 0).listing().contains("mul v0, -12"))
         let both = try ir(wat, function: 2)
         #expect(count(both, .sub) == 1 && both.listing().contains("mul v0, 3"), "\(both.listing())")
-        let bytes = try wat2wasm(wat)
-        for tier in [Tier.interpreter, .optimizing] {
-            var c = EngineConfiguration()
-            c.tier = tier
-            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
-            let instance = try Store(engine: module.engine).instantiate(module)
+        for (tier, instance) in try instances(wat) {
             for x: Int32 in [0, 1, -1, 7, Int32.max, Int32.min] {
                 #expect(try instance.function("m32")!.call([.i32(x)]) == [.i32((0 &- x) &* 12)], "\(tier) \(x)")
                 #expect(try instance.function("both")!.call([.i32(x)]) == [.i32((0 &- x) &* -3 &+ (0 &- x))], "\(tier) \(x)")
@@ -101,12 +107,7 @@ import WAT
             #expect(count(f, .add) == 0 && count(f, .sub) == 0, "\(f.listing())")
         }
         #expect(count(try ir(wat, function: 3), .add) + count(try ir(wat, function: 3), .sub) == 2)
-        let bytes = try wat2wasm(wat)
-        for tier in [Tier.interpreter, .optimizing] {
-            var c = EngineConfiguration()
-            c.tier = tier
-            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
-            let instance = try Store(engine: module.engine).instantiate(module)
+        for (tier, instance) in try instances(wat) {
             for x: Int32 in [0, 1, -1, Int32.max, Int32.min] {
                 #expect(try instance.function("a")!.call([.i32(x)]) == [.i32(x)], "\(tier)")
                 #expect(try instance.function("c")!.call([.i32(x)]) == [.i32(x)], "\(tier)")
@@ -747,13 +748,8 @@ import WAT
             v3 += 4.5
         }
         let expected = d + Double(s * 3) + Double(v3) + Double(UInt32(truncatingIfNeeded: n &* 0x1312_1110))
-        let bytes = try wat2wasm(wat)
-        for tier in [Tier.interpreter, .baseline, .optimizing] {
-            var c = EngineConfiguration()
-            c.tier = tier
-            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
-            let g = try Store(engine: module.engine).instantiate(module).function("f")!
-            #expect(try g.call([.i32(Int32(n))]) == [.f64(expected)], "\(tier)")
+        for (tier, instance) in try instances(wat, tiers: [.interpreter, .baseline, .optimizing]) {
+            #expect(try instance.function("f")!.call([.i32(Int32(n))]) == [.f64(expected)], "\(tier)")
         }
     }
 
@@ -1203,35 +1199,30 @@ import WAT
     /// A strip's limit for `x != n`: one unsigned compare of the distance less one (0 < d <=
     /// strip) and a select; a bound of 0 leaves no subtraction of it.
     @Test func aCountDownStripHeaderIsOneCompareAndASelect() throws {
-        let f = try ir("""
-            (module (memory 1)
-              (func (param $p i32) (param $n i32) (result i32) (local $s i32)
-                (loop $l
-                  (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
-                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                  (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
-                (local.get $s)))
-            """)
-        let header = IRPasses.reversePostorder(f).first { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .interruptCheck } }!
-        let ops = f.blocks[Int(header)].insts.map { f.insts[Int($0)].op }
-        #expect(ops.filter { $0 == .cmp }.count == 1 && ops.filter { $0 == .select }.count == 1, "\(f.listing())")
-        // d - 1 only: the distance i - 0 is i itself.
-        #expect(ops.filter { $0 == .sub }.count == 1, "\(f.listing())")
+        // The operations of the strip header (the block with the check) of a byte-summing loop
+        // that counts $n down and ends as `test` says.
+        func headerOps(_ test: String) throws -> (ops: [IROp], listing: String) {
+            let f = try ir("""
+                (module (memory 1)
+                  (func (param $p i32) (param $n i32) (result i32) (local $s i32)
+                    (loop $l
+                      (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+                      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                      (br_if $l \(test)))
+                    (local.get $s)))
+                """)
+            let header = IRPasses.reversePostorder(f).first { b in f.blocks[Int(b)].insts.contains { f.insts[Int($0)].op == .interruptCheck } }!
+            return (f.blocks[Int(header)].insts.map { f.insts[Int($0)].op }, f.listing())
+        }
+        func count(_ ops: [IROp], _ op: IROp) -> Int { ops.filter { $0 == op }.count }
+        // Down to 0: d - 1 is the only subtraction (the distance i - 0 is i itself).
+        let zero = try headerOps("(local.tee $n (i32.sub (local.get $n) (i32.const 1)))")
+        #expect(count(zero.ops, .cmp) == 1 && count(zero.ops, .select) == 1 && count(zero.ops, .sub) == 1, "\(zero.listing)")
         // Down to -1: d = i - (-1), and d - 1 is i again; d is dead then and goes. Left: the
         // strip's end (one add), the compare and the select.
-        let g = try ir("""
-            (module (memory 1)
-              (func (param $p i32) (param $n i32) (result i32) (local $s i32)
-                (loop $l
-                  (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
-                  (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                  (br_if $l (i32.ne (local.tee $n (i32.sub (local.get $n) (i32.const 1))) (i32.const -1))))
-                (local.get $s)))
-            """)
-        let gHeader = IRPasses.reversePostorder(g).first { b in g.blocks[Int(b)].insts.contains { g.insts[Int($0)].op == .interruptCheck } }!
-        let gOps = g.blocks[Int(gHeader)].insts.map { g.insts[Int($0)].op }
-        #expect(gOps.filter { $0 == .sub }.count == 0 && gOps.filter { $0 == .add }.count == 1, "\(g.listing())")
-        #expect(gOps.filter { $0 == .cmp }.count == 1 && gOps.filter { $0 == .select }.count == 1, "\(g.listing())")
+        let minusOne = try headerOps("(i32.ne (local.tee $n (i32.sub (local.get $n) (i32.const 1))) (i32.const -1))")
+        #expect(count(minusOne.ops, .cmp) == 1 && count(minusOne.ops, .select) == 1, "\(minusOne.listing)")
+        #expect(count(minusOne.ops, .sub) == 0 && count(minusOne.ops, .add) == 1, "\(minusOne.listing)")
     }
 
     /// A strip-mined loop polls once per strip, so an interrupt still stops it: a loop that
