@@ -41,14 +41,11 @@ import WAT
         IRPasses.reversePostorder(f).reduce(0) { n, b in n + f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op == op }.count }
     }
 
-    /// `wat` instantiated once per tier (every function run by that tier), for comparing results.
+    /// `wat` instantiated once per tier (`module(_:tier:)`), for comparing results.
     func instances(_ wat: String, tiers: [Tier] = [.interpreter, .optimizing]) throws -> [(Tier, Instance)] {
-        let bytes = try wat2wasm(wat)
-        return try tiers.map { tier in
-            var c = EngineConfiguration()
-            c.tier = tier
-            let module = try Module(engine: Engine(configuration: c), bytes: bytes)
-            return (tier, try Store(engine: module.engine).instantiate(module))
+        try tiers.map { tier in
+            let m = try module(wat, tier: tier)
+            return (tier, try Store(engine: m.engine).instantiate(m))
         }
     }
 
