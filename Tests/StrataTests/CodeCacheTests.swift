@@ -322,6 +322,66 @@ import WAT
         #expect(m3.functionsLoadedFromCache == 2)
     }
 
+    /// An entry file that checked out whole is trusted by its identity afterwards
+    /// (`EntryVerification`): a record is written once the file had stood unchanged for
+    /// `settledNanoseconds` before the check, and later reads check only the headers (bytes
+    /// whose damage only the checksum or the tables show parse on that path, and on no other).
+    /// Cached code read that way runs and traps with its backtrace. A write to the file in place
+    /// changes its identity: it is checked whole again, a miss. A hit refreshes an entry's time
+    /// only once it is an hour old (a refresh changes the identity too).
+    @Test func anEntryCheckedWholeIsTrustedByItsIdentity() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = try DirectoryCodeCache(directory: dir)
+        let key = try #require(try Self.warmUp(Self.engine(cache)).cacheKey)
+        let path = cache.path(for: key), recordKey = EntryVerification.recordKey(key)
+        func load() -> (stored: Bool, entry: CacheEntry?, verified: Bool) {
+            EntryVerification.load(key, functionCount: 3, from: cache)
+        }
+        // Just written: checked whole, and not recorded.
+        var read = load()
+        #expect(read.stored && read.entry?.image.functions.count == 2 && !read.verified)
+        #expect(cache.load(recordKey) == nil)
+        Thread.sleep(forTimeInterval: Double(FileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        read = load()
+        #expect(read.entry != nil && !read.verified)
+        #expect(cache.load(recordKey)?.count == FileRecord.size)
+        read = load()
+        #expect(read.entry?.image.functions.count == 2 && read.verified)
+
+        let engine = Self.engine(cache)
+        let module = try Module(engine: engine, bytes: try wat2wasm(Self.program))
+        #expect(module.functionsLoadedFromCache == 2)
+        let instance = try Store(engine: engine).instantiate(module)
+        #expect(try instance.function("sum")!.callI32(1000) == TieringTests.expectedSum(1000))
+        #expect(try instance.function("vec")!.callI32(20) == TieringTests.expectedSum(20))
+
+        // A flipped byte of code: only the checksum sees it.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 9] ^= 0x40
+        #expect(CacheEntry.parse(SharedBytes(bytes), key: key, functionCount: 3, verified: true) != nil)
+        #expect(CacheEntry.parse(SharedBytes(bytes), key: key, functionCount: 3) == nil)
+        // The same byte flipped in the file, in place: another identity, checked whole, a miss.
+        let fd = open(path, O_WRONLY)
+        #expect(fd >= 0 && pwrite(fd, &bytes[bytes.count - 9], 1, off_t(bytes.count - 9)) == 1)
+        close(fd)
+        read = load()
+        #expect(read.stored && read.entry == nil && !read.verified)
+        let recompiled = try Module(engine: Self.engine(cache), bytes: try wat2wasm(Self.program))
+        #expect(recompiled.functionsLoadedFromCache == 0)
+
+        // Refreshing: an entry last used two hours ago gets the time now, and no identity (the
+        // refresh changed it); one used just now keeps its time.
+        cache.store(key, try #require(cache.load(recordKey)))  // any bytes will do
+        var old = [timespec(tv_sec: time(nil) - 7200, tv_nsec: 0), timespec(tv_sec: time(nil) - 7200, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &old, 0) == 0)
+        #expect(cache.loadMappedWithIdentity(key).map { $0.identity == nil } == true)
+        let refreshed = try #require(FileIdentity(path: path))
+        #expect(refreshed.modified > (Int64(time(nil)) - 60) * 1_000_000_000)
+        #expect(cache.loadMappedWithIdentity(key)?.identity == refreshed)
+        #expect(FileIdentity(path: path) == refreshed)
+    }
+
     /// A large payload's checksum is summed chunk by chunk on several threads: it is the same
     /// over an array and over a file mapping whose pages the workers populate, a payload of one
     /// chunk keeps the one-chunk sum, and a change anywhere (in any chunk, across a chunk
@@ -456,7 +516,7 @@ import WAT
         let path = dir + "/program.wasm", fresh = dir + "/fresh.wasm"
         let bytes = try wat2wasm(Self.program)
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        Thread.sleep(forTimeInterval: Double(FileIdentity.settledNanoseconds) / 1e9 + 0.2)
         #expect(FileManager.default.createFile(atPath: fresh, contents: Data(bytes)))
         let cache = try DirectoryCodeCache(directory: dir + "/cache")
         func run(_ file: String, square: Int32 = 9) throws -> Module {
@@ -485,7 +545,7 @@ import WAT
         // A copy cut short, a copy naming another digest, a corrupt record: the file is read,
         // and copy and record are written again.
         let digest = try #require(first.moduleDigest)
-        let copyKey = ModuleCopies.copyKey(digest), recordKey = ModuleCopies.recordKey(ModuleFileIdentity(try Self.fileStatus(path)))
+        let copyKey = ModuleCopies.copyKey(digest), recordKey = ModuleCopies.recordKey(FileIdentity(try Self.fileStatus(path)))
         for (damaged, change) in [(copyKey, { (b: inout [UInt8]) in b.removeLast() }), (copyKey, { $0[20] ^= 1 }),
                                   (recordKey, { $0[$0.count - 9] ^= 1 })] {
             var stored = try #require(cache.load(damaged))
@@ -530,7 +590,7 @@ import WAT
         let apart = dir + "/apart.wasm", overlapping = dir + "/overlapping.wasm"
         let sources = [apart: program("(data (i32.const 20000) \"after\")"), overlapping: program("(data (i32.const 9000) \"over\")")]
         for (path, source) in sources { #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source)))) }
-        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        Thread.sleep(forTimeInterval: Double(FileIdentity.settledNanoseconds) / 1e9 + 0.2)
         let cache = try DirectoryCodeCache(directory: dir + "/cache")
         for (path, _) in sources {
             var expected = [UInt8](repeating: 0, count: 65536)
@@ -586,7 +646,7 @@ import WAT
               (func (export "f") (result i32) (i32.load8_u (i32.const \(offset)))))
             """
         #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source))))
-        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        Thread.sleep(forTimeInterval: Double(FileIdentity.settledNanoseconds) / 1e9 + 0.2)
         let cache = try DirectoryCodeCache(directory: dir + "/cache")
         var expected = [UInt8](repeating: 0, count: 65536)
         expected.replaceSubrange(offset..<(offset + size), with: bytes)
@@ -618,7 +678,7 @@ import WAT
               (func (export "f") (result i32) (i32.const 1)))
             """
         #expect(FileManager.default.createFile(atPath: path, contents: Data(try wat2wasm(source))))
-        Thread.sleep(forTimeInterval: Double(ModuleFileIdentity.settledNanoseconds) / 1e9 + 0.2)
+        Thread.sleep(forTimeInterval: Double(FileIdentity.settledNanoseconds) / 1e9 + 0.2)
         let cache = try DirectoryCodeCache(directory: dir + "/cache")
         let first = Self.engine(cache, tier: .baseline)
         #expect(throws: Trap.self) { try Store(engine: first).instantiate(try Module(engine: first, contentsOf: path)) }
@@ -650,7 +710,7 @@ import WAT
         for (size, kept) in [(300_000, false), (200_000, true)] {
             let bytes = SharedBytes([UInt8](repeating: 7, count: size))
             let digest = bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
-            let id = ModuleFileIdentity(device: 1, inode: UInt64(size), size: UInt64(size), modified: 1, changed: 2)
+            let id = FileIdentity(device: 1, inode: UInt64(size), size: UInt64(size), modified: 1, changed: 2)
             ModuleCopies.store(bytes, digest: digest, id: id, align: nil, bodies: [], in: cache)
             #expect((ModuleCopies.load(id, from: cache) != nil) == kept, "\(size)")
             #expect(cache.statistics.entries == (kept ? 2 : 0), "\(size)")
@@ -698,17 +758,17 @@ import WAT
     /// A file record names its digest only for exactly the identity it was written for, and
     /// only whole.
     @Test func fileRecordsMatchOnlyTheirIdentity() {
-        let id = ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: 1_700_000_000_000_000_001, changed: 1_700_000_000_000_000_002)
+        let id = FileIdentity(device: 3, inode: 77, size: 1000, modified: 1_700_000_000_000_000_001, changed: 1_700_000_000_000_000_002)
         let digest = (0..<32).map { UInt8($0 * 7) }
         let record = ModuleCopies.serializeRecord(id, digest: digest)
         #expect(record.count == ModuleCopies.recordSize)
         #expect(ModuleCopies.parseRecord(SharedBytes(record), id) == digest)
         for other in [
-            ModuleFileIdentity(device: 4, inode: 77, size: 1000, modified: id.modified, changed: id.changed),
-            ModuleFileIdentity(device: 3, inode: 78, size: 1000, modified: id.modified, changed: id.changed),
-            ModuleFileIdentity(device: 3, inode: 77, size: 1001, modified: id.modified, changed: id.changed),
-            ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified + 1, changed: id.changed),
-            ModuleFileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified, changed: id.changed + 1),
+            FileIdentity(device: 4, inode: 77, size: 1000, modified: id.modified, changed: id.changed),
+            FileIdentity(device: 3, inode: 78, size: 1000, modified: id.modified, changed: id.changed),
+            FileIdentity(device: 3, inode: 77, size: 1001, modified: id.modified, changed: id.changed),
+            FileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified + 1, changed: id.changed),
+            FileIdentity(device: 3, inode: 77, size: 1000, modified: id.modified, changed: id.changed + 1),
         ] {
             #expect(ModuleCopies.parseRecord(SharedBytes(record), other) == nil)
         }
@@ -719,7 +779,7 @@ import WAT
         }
         #expect(ModuleCopies.parseRecord(SharedBytes(Array(record.dropLast())), id) == nil)
         // Settled: unchanged for `settledNanoseconds` before the read began.
-        let now = id.changed + ModuleFileIdentity.settledNanoseconds
+        let now = id.changed + FileIdentity.settledNanoseconds
         #expect(id.isSettled(at: now) && !id.isSettled(at: now - 1))
     }
 

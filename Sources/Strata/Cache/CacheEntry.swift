@@ -181,7 +181,10 @@ struct CacheEntry {
         parse(SharedBytes(bytes), key: key, functionCount: functionCount)
     }
 
-    static func parse(_ bytes: SharedBytes, key: CacheKey, functionCount: Int) -> CacheEntry? {
+    /// `verified`: the bytes are a file that checked out whole before, unchanged since
+    /// (`EntryVerification`): the header and the functions' headers are checked, not the
+    /// checksum nor the tables' entries, so only the pages those occupy are read.
+    static func parse(_ bytes: SharedBytes, key: CacheKey, functionCount: Int, verified: Bool = false) -> CacheEntry? {
         let raw = bytes.bytes
         let h = headerSize, t = h + payloadHeaderSize
         guard raw.count >= t, let p = raw.baseAddress else { return nil }
@@ -190,12 +193,13 @@ struct CacheEntry {
               Array(raw[16..<48]) == key.bytes else { return nil }
         let size = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 48, as: UInt64.self))
         guard size == UInt64(raw.count - h) else { return nil }
+        if verified { return parseStructure(bytes, functionCount: functionCount, checkingTables: false) }
         let sum = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 56, as: UInt64.self))
         // The checksum on other threads while this one checks the structure (every offset
         // and count is bounds-checked, so reading unchecked bytes is safe); both must pass.
         nonisolated(unsafe) let payload = UnsafeRawBufferPointer(rebasing: raw[h...])
         let summed = ConcurrentResult { withExtendedLifetime(bytes) { payloadChecksum(payload) == sum } }
-        guard let entry = parseStructure(bytes, functionCount: functionCount), summed.value else {
+        guard let entry = parseStructure(bytes, functionCount: functionCount, checkingTables: true), summed.value else {
             _ = summed.value  // the workers read `bytes`: they finish first
             return nil
         }
@@ -203,7 +207,7 @@ struct CacheEntry {
     }
 
     /// An entry's payload structure, checked (its checksum not).
-    private static func parseStructure(_ bytes: SharedBytes, functionCount: Int) -> CacheEntry? {
+    private static func parseStructure(_ bytes: SharedBytes, functionCount: Int, checkingTables: Bool) -> CacheEntry? {
         let raw = bytes.bytes
         let h = headerSize, t = h + payloadHeaderSize
         let p = raw.baseAddress!
@@ -216,7 +220,7 @@ struct CacheEntry {
               placedOffset <= raw.count, placedSize == raw.count - placedOffset,
               placedSize == 0 || placedOffset % placedAlignment == 0 else { return nil }
         guard let image = CodeImage.parse(bytes, tables: t..<hotAt, placed: placedOffset..<raw.count,
-                                          count: count, functionCount: functionCount) else { return nil }
+                                          count: count, functionCount: functionCount, checkingTables: checkingTables) else { return nil }
         var hot: [Int] = []
         for k in 0..<hotCount {
             let i = u32(hotAt + 4 * k)

@@ -200,7 +200,12 @@ final class CodeImage: @unchecked Sendable {
     /// `tables` (`writeTables`' form) and the placed code at `placed` (`Placement`'s form), both
     /// ranges of `entry`. Nil for anything inconsistent (sizes out of range, trap sites outside
     /// the code, functions out of range or repeated, placed bytes of another size).
-    static func parse(_ entry: SharedBytes, tables range: Range<Int>, placed: Range<Int>, count: Int, functionCount: Int) -> CodeImage? {
+    /// `checkingTables` false (an entry verified before, `EntryVerification`): the headers are
+    /// checked, the tables' entries (trap sites, inline sites, handlers, OSR entries) are not
+    /// read.
+    static func parse(
+        _ entry: SharedBytes, tables range: Range<Int>, placed: Range<Int>, count: Int, functionCount: Int, checkingTables: Bool = true
+    ) -> CodeImage? {
         // The tables are used where they lie in the entry's bytes (8-aligned: the payload
         // starts at a multiple of 8, and Swift array storage is 16-aligned, a mapping
         // page-aligned).
@@ -228,7 +233,6 @@ final class CodeImage: @unchecked Sendable {
                   osrPrologue < codeSize, (osrCount == 0) == (osrPrologue == 0),
                   osrPrologue == 0 || osrPrologue > max(u32(at + 20), u32(at + 28)),
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
-            last = index
             let f = Function(index: index, code: 0, codeSize: codeSize,
                              traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
                              inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
@@ -237,6 +241,10 @@ final class CodeImage: @unchecked Sendable {
                              osrEntryCount: osrCount, osrPrologue: osrPrologue,
                              tier: UInt32(tier), directEntry: u32(at + 20), tailEntry: u32(at + 28),
                              saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
+            last = index
+            at += (need + 7) & ~7
+            functions.append(f)
+            guard checkingTables else { continue }
             var previous = -1
             for t in 0..<trapCount {
                 let offset = u32(f.traps + 12 * t)
@@ -259,8 +267,6 @@ final class CodeImage: @unchecked Sendable {
                 guard entry > previous, entry < osrPrologue else { return nil }  // increasing, before their prologue
                 previous = entry
             }
-            functions.append(f)
-            at += (need + 7) & ~7
         }
         guard at == size else { return nil }
         // The code lies where placement puts it: the placed bytes must have exactly its size.

@@ -8,7 +8,7 @@ import Darwin
 /// written to a temporary file in the same folder and published with `rename`, so a reader
 /// never sees a partial file, and an entry is never modified in place. Safe to share between
 /// processes. Bounded by `sizeLimit` (least recently used entries are evicted; a hit refreshes
-/// an entry's time) and by free disk space. The folder is created owner-only, and a folder
+/// an entry's time once it is an hour old) and by free disk space. The folder is created owner-only, and a folder
 /// that other users can write to (or that someone else owns) is refused: cached code is
 /// executed, so the cache must not be a way in.
 public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
@@ -73,14 +73,20 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     func folder(_ key: CacheKey) -> String { directory + "/" + String(key.hex.prefix(2)) }
     public func path(for key: CacheKey) -> String { folder(key) + "/" + String(key.hex.dropFirst(2)) }
 
-    public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)).map { Array($0.bytes) } }
+    public func load(_ key: CacheKey) -> [UInt8]? { Self.readFile(path(for: key)).map { Array($0.bytes.bytes) } }
 
     /// The entry under `key` mapped (module creation reads it this way), or nil. `populate`:
     /// map every page at once (for bytes that will all be read), else as they are touched;
     /// `keepingPath`: the bytes keep the file's path, to map parts of it again
     /// (`SharedBytes.openFile`).
     func loadMapped(_ key: CacheKey, populate: Bool = true, keepingPath: Bool = false) -> SharedBytes? {
-        Self.readFile(path(for: key), populate: populate, keepingPath: keepingPath)
+        Self.readFile(path(for: key), populate: populate, keepingPath: keepingPath)?.bytes
+    }
+
+    /// `loadMapped`, not populated, with the file's identity as it was read (nil when this
+    /// read refreshed its time, which changed it).
+    func loadMappedWithIdentity(_ key: CacheKey) -> (bytes: SharedBytes, identity: FileIdentity?)? {
+        Self.readFile(path(for: key), populate: false)
     }
 
     public func store(_ key: CacheKey, _ entry: [UInt8]) {
@@ -99,8 +105,10 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     }
 
     /// A file's bytes when it is a regular file of this user (a hit makes it the most recently
-    /// used), else nil.
-    private static func readFile(_ path: String, populate: Bool = true, keepingPath: Bool = false) -> SharedBytes? {
+    /// used), else nil; and its identity as read, unless refreshing its time changed it.
+    private static func readFile(
+        _ path: String, populate: Bool = true, keepingPath: Bool = false
+    ) -> (bytes: SharedBytes, identity: FileIdentity?)? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -111,9 +119,19 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
         let size = Int(st.st_size)
         guard let bytes = SharedBytes(mapping: fd, size: size, populate: populate, path: keepingPath ? path : nil)
                 ?? FileBytes.read(fd, expected: size).flatMap({ $0.count == size ? SharedBytes($0) : nil }) else { return nil }
-        _ = futimens(fd, nil)  // both times set to now
-        return bytes
+        let identity = FileIdentity(st)
+        guard FileIdentity.now() - identity.modified < refreshNanoseconds else {
+            _ = futimens(fd, nil)  // both times set to now
+            return (bytes, nil)
+        }
+        return (bytes, identity)
     }
+
+    /// How old a hit's modification time (its last use, for eviction) must be for the hit to
+    /// set it to now. Not at every hit: that changes the file's identity too (its status-change
+    /// time), and an entry verified whole is trusted by its identity (`EntryVerification`). So
+    /// eviction orders entries by use to within this much.
+    static let refreshNanoseconds: Int64 = 3600 * 1_000_000_000
 
     /// Writes `parts` one after another to a temporary file in `dir`, then renames it to `path`
     /// (in `dir`): a reader never sees a partial file. Whether it was published.
@@ -198,7 +216,7 @@ public final class DirectoryCodeCache: CodeCache, @unchecked Sendable {
     /// The build identity remembered for a binary (`CodeCacheFormat.identity(using:)`): a file
     /// `DIR/build-KEY` beside the entries' folders, so entries' counts, eviction and `clean`
     /// leave it alone.
-    func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex).map { Array($0.bytes) } }
+    func loadMemo(_ key: CacheKey) -> [UInt8]? { Self.readFile(directory + "/build-" + key.hex).map { Array($0.bytes.bytes) } }
     func storeMemo(_ key: CacheKey, _ value: [UInt8]) {
         _ = value.withUnsafeBytes { writeFile([$0], in: directory, to: directory + "/build-" + key.hex) }
     }

@@ -5,47 +5,6 @@ import Darwin
 #endif
 import Crypto
 
-/// A module file's identity as `fstat` gives it: which file (device, inode) and which version
-/// of it (size, modification and status-change times, to the nanosecond). A write to the file
-/// changes its status-change time, which no system call can set back.
-struct ModuleFileIdentity: Equatable, Sendable {
-    var device: UInt64
-    var inode: UInt64
-    var size: UInt64
-    var modified: Int64   // nanoseconds since the epoch
-    var changed: Int64
-
-    init(_ st: stat) {
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-        size = UInt64(st.st_size)
-        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-        changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
-    }
-
-    init(device: UInt64, inode: UInt64, size: UInt64, modified: Int64, changed: Int64) {
-        (self.device, self.inode, self.size, self.modified, self.changed) = (device, inode, size, modified, changed)
-    }
-
-    /// How long a file must have stood unchanged before a read of it vouches for its identity.
-    /// A write within the file system's timestamp granularity of the read (coarse clocks tick
-    /// every few milliseconds; FAT's every 2 s) could leave every field as it was: git calls
-    /// such a file "racily clean" and checks its content instead, as we do.
-    static let settledNanoseconds: Int64 = 3_000_000_000
-
-    /// Whether this version of the file is old enough at `now` (nanoseconds since the epoch,
-    /// taken before the read) for its record to be trusted later.
-    func isSettled(at now: Int64) -> Bool {
-        max(modified, changed) <= now - Self.settledNanoseconds
-    }
-
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-}
-
 /// What the code cache keeps so that a module file read before need not be read or hashed
 /// again: a copy of its bytes, content-addressed by their SHA-256 (`CacheKey.digest`), and a
 /// record per file identity naming that digest. A warm start then maps the copy (page-cache
@@ -53,8 +12,7 @@ struct ModuleFileIdentity: Equatable, Sendable {
 /// inode cache and git's index trust `stat` data. Both live in the directory caches, as
 /// entries (counted, evicted and cleaned with them), never in memory caches.
 ///
-///     record: magic "STRATAF\u{1}" | version (4) | 0 (4) | device, inode, size (8 each)
-///             | modified, changed (ns, 8 each) | digest (32) | checksum (8)
+///     record: a `FileRecord` of magic "STRATAF\u{1}" whose value is the digest
 ///     copy:   magic "STRATAM\u{1}" | version (4) | header size (4) | digest (32) | size (8)
 ///             | body table size (8) | zeros (0-4095) | the module bytes
 ///             | the body table: per body its offset, locals start and end (u32 each)
@@ -76,7 +34,7 @@ enum ModuleCopies {
     static let recordMagic: [UInt8] = Array("STRATAF".utf8) + [1]
     static let copyMagic: [UInt8] = Array("STRATAM".utf8) + [1]
     static let version: UInt32 = 2
-    static let recordSize = 8 + 4 + 4 + 5 * 8 + 32 + 8
+    static let recordSize = FileRecord.size
     static let copyHeaderSize = 8 + 4 + 4 + 32 + 8 + 8
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
@@ -87,7 +45,7 @@ enum ModuleCopies {
         return []
     }
 
-    static func recordKey(_ id: ModuleFileIdentity) -> CacheKey {
+    static func recordKey(_ id: FileIdentity) -> CacheKey {
         var h = SHA256()
         h.update(data: Array("strata-module-file-record \(version)".utf8))
         withUnsafeBytes(of: id.device.littleEndian) { h.update(bufferPointer: $0) }
@@ -106,7 +64,7 @@ enum ModuleCopies {
     /// body table (in the same mapping): nil unless a record of exactly this identity names a
     /// digest whose copy is there, whole.
     static func load(
-        _ id: ModuleFileIdentity, from cache: (any CodeCache)?
+        _ id: FileIdentity, from cache: (any CodeCache)?
     ) -> (bytes: SharedBytes, digest: [UInt8], bodies: UnsafeRawBufferPointer)? {
         for directory in directories(cache) {
             guard let stored = directory.loadMapped(recordKey(id)), let digest = parseRecord(stored, id) else { continue }
@@ -125,7 +83,7 @@ enum ModuleCopies {
     /// `address` modulo the page size. Caches whose size bound is less than four times the
     /// copy's size get neither.
     static func store(
-        _ bytes: SharedBytes, digest: [UInt8], id: ModuleFileIdentity, align: (offset: Int, address: UInt64)?,
+        _ bytes: SharedBytes, digest: [UInt8], id: FileIdentity, align: (offset: Int, address: UInt64)?,
         bodies: [FunctionBody], in cache: (any CodeCache)?
     ) {
         precondition(digest.count == 32 && UInt64(bytes.count) == id.size)
@@ -151,26 +109,13 @@ enum ModuleCopies {
         }
     }
 
-    static func serializeRecord(_ id: ModuleFileIdentity, digest: [UInt8]) -> [UInt8] {
-        var out = recordMagic
-        out.appendLittleEndian(version); out.appendLittleEndian(UInt32(0))
-        for v in [id.device, id.inode, id.size, UInt64(bitPattern: id.modified), UInt64(bitPattern: id.changed)] { out.appendLittleEndian(v) }
-        out += digest
-        out.appendLittleEndian(out.withUnsafeBytes { payloadChecksum($0) })
-        return out
+    static func serializeRecord(_ id: FileIdentity, digest: [UInt8]) -> [UInt8] {
+        FileRecord.serialize(magic: recordMagic, version: version, id, value: digest)
     }
 
     /// The digest a record names, when it is whole and records exactly `id`.
-    static func parseRecord(_ stored: SharedBytes, _ id: ModuleFileIdentity) -> [UInt8]? {
-        let raw = stored.bytes
-        guard raw.count == recordSize, Array(raw[0..<8]) == recordMagic else { return nil }
-        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        guard UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) == version,
-              payloadChecksum(UnsafeRawBufferPointer(rebasing: raw[0..<(recordSize - 8)])) == u64(recordSize - 8) else { return nil }
-        let stored = ModuleFileIdentity(device: u64(16), inode: u64(24), size: u64(32),
-                                        modified: Int64(bitPattern: u64(40)), changed: Int64(bitPattern: u64(48)))
-        guard stored == id else { return nil }
-        return Array(raw[56..<88])
+    static func parseRecord(_ stored: SharedBytes, _ id: FileIdentity) -> [UInt8]? {
+        FileRecord.parse(stored, magic: recordMagic, version: version, id)
     }
 
     /// The module bytes of a copy and its body table, when its header is whole and names the

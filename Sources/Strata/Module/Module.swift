@@ -55,7 +55,7 @@ public final class Module: @unchecked Sendable {
     let moduleDigest: [UInt8]?
     /// A module file whose copy and record (`ModuleCopies`) the first save writes to the
     /// directory caches; nil once written, or when there is none to write.
-    private let unsavedFile: Locked<ModuleFileIdentity?>
+    private let unsavedFile: Locked<FileIdentity?>
     /// Whether the bytes are a directory cache's copy of the module file (which was not read).
     let bytesFromCache: Bool
     /// The image placed at creation (cached and eagerly compiled functions), and functions
@@ -77,7 +77,7 @@ public final class Module: @unchecked Sendable {
     /// from the code cache's copy (`ModuleDecoder.knownBodies`), pointing into `bytes`' mapping.
     init(
         engine: Engine, bytes: SharedBytes, entry preloaded: [UInt8]?, digest: ConcurrentResult<[UInt8]>? = nil,
-        file: ModuleFileIdentity? = nil, bytesFromCache: Bool = false, knownBodies: UnsafeRawBufferPointer? = nil
+        file: FileIdentity? = nil, bytesFromCache: Bool = false, knownBodies: UnsafeRawBufferPointer? = nil
     ) throws(WasmError) {
         self.engine = engine
         let configuration = engine.configuration
@@ -180,7 +180,15 @@ public final class Module: @unchecked Sendable {
             pendingEntry = pendingKey.map { pending in
                 ConcurrentResult {
                     let key = pending.value.key
-                    guard let stored = preloaded.map(SharedBytes.init) ?? Self.load(key, from: cache) else { return Read(stored: false) }
+                    // A directory cache's entry is mapped, and checked whole only until it is
+                    // known to have checked out (`EntryVerification`); any other cache's is its bytes.
+                    if preloaded == nil, let directory = cache as? DirectoryCodeCache {
+                        let read = EntryVerification.load(key, functionCount: Int(UInt32.max), from: directory)
+                        return Read(stored: read.stored, entry: read.entry)
+                    }
+                    guard let stored = preloaded.map(SharedBytes.init) ?? cache?.load(key).map(SharedBytes.init) else {
+                        return Read(stored: false)
+                    }
                     return Read(stored: true, entry: CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max)))
                 }
             }
@@ -198,14 +206,6 @@ public final class Module: @unchecked Sendable {
         /// locals: there only the entry's functions are skipped.
         func skipsBody(count: Int, _ i: Int) -> Bool {
             isCached(count: count, i) || (tiered && entry != nil)
-        }
-
-        /// The cache's entry under `key`: a directory cache's mapped (a class check, no
-        /// protocol lookup; its pages populated by the checksum's workers, chunk by chunk, see
-        /// `payloadChecksum`), any other cache's as its bytes.
-        private static func load(_ key: CacheKey, from cache: CodeCache?) -> SharedBytes? {
-            if let directory = cache as? DirectoryCodeCache { return directory.loadMapped(key, populate: false) }
-            return cache?.load(key).map(SharedBytes.init)
         }
 
         /// Whether defined function `i` (of `count`) has code in the entry.

@@ -12,7 +12,7 @@ extension Module {
     /// - Otherwise the cache key is hashed while the file is read (on another thread, each
     ///   chunk as soon as it is in), instead of after it. The first save of the module's code
     ///   writes its copy and record, if the file had stood unchanged long enough before the
-    ///   read (`ModuleFileIdentity.isSettled`) and did not change during it.
+    ///   read (`FileIdentity.isSettled`) and did not change during it.
     /// A file that changes size while it is read is read again.
     public convenience init(engine: Engine, contentsOf path: String) throws(WasmError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -23,20 +23,20 @@ extension Module {
         let configuration = engine.configuration
         let size = st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0
         if size > 0, Self.looksUpCodeCache(configuration) {
-            let id = ModuleFileIdentity(st)
+            let id = FileIdentity(st)
             if let (bytes, digest, bodies) = ModuleCopies.load(id, from: configuration.codeCache) {
                 try self.init(engine: engine, bytes: bytes, entry: nil, digest: ConcurrentResult(ready: digest), bytesFromCache: true,
                               knownBodies: bodies)
                 return
             }
-            let readStart = ModuleFileIdentity.now()
+            let readStart = FileIdentity.now()
             let feed = HashFeed()
             let digest = ConcurrentResult { feed.digest() }
             let (bytes, complete) = FileBytes.read(fd, exactly: size, chunk: 4 << 20) { feed.publish($0, count: $1) }
             feed.finish(keeping: bytes)  // the hashing thread keeps the bytes alive until it is done
             if complete {
                 var after = stat()
-                let unchanged = fstat(fd, &after) == 0 && ModuleFileIdentity(after) == id
+                let unchanged = fstat(fd, &after) == 0 && FileIdentity(after) == id
                 try self.init(engine: engine, bytes: SharedBytes(bytes), entry: nil, digest: digest,
                               file: unchanged && id.isSettled(at: readStart) ? id : nil)
                 return
