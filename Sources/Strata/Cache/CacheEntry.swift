@@ -4,7 +4,7 @@ import Crypto
 /// The code cache's entry format and the identity of the code generator that wrote it.
 enum CodeCacheFormat {
     static let magic: [UInt8] = Array("STRATAC".utf8) + [1]
-    static let version: UInt32 = 8
+    static let version: UInt32 = 9
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
     static let compilerRevision = 13
@@ -123,7 +123,7 @@ enum CodeCacheFormat {
 ///
 ///     header:  magic (8) | format version (4) | header size (4) | key (32) | payload size (8) | payload checksum (8)
 ///     payload: tier | function count | hot count | refused count | tables size | placed offset | placed size | 0 (8 x u32)
-///              | headers and tables (`CodeImage.writeTables`) | hot function indices (u32)
+///              | the functions' headers, then their tables (`CodeImage.writeTables`) | hot function indices (u32)
 ///              | refused functions (u32 pairs: index, reason: 0 too large, 1 too complex)
 ///              | zeros to the placed offset (a multiple of 4096 from the entry's start)
 ///              | the placed code (`CodeImage.Placement`: code at 64-byte starts, then `.eh_frame`)

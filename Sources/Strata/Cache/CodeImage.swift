@@ -45,17 +45,19 @@ final class CodeImage: @unchecked Sendable {
         var saved: SavedRegisters
         var wrapperSaved: SavedRegisters
 
-        /// The code ranges with one prologue each: the wrapper, then the direct or tail entry,
-        /// then the OSR entries' shared prologue (to the end: the trap stubs after it run in
-        /// frames of the same shape).
-        func unwindSegments(at start: Int) -> [UnwindInfo.Segment] {
+        /// Appends the code ranges with one prologue each, for code placed at `start`: the
+        /// wrapper, then the direct or tail entry, then the OSR entries' shared prologue (to the
+        /// end: the trap stubs after it run in frames of the same shape).
+        func appendUnwindSegments(at start: Int, to segments: inout [UnwindInfo.Segment]) {
             let second = max(directEntry, tailEntry)
-            var bounds = [(0, second == 0 ? saved : wrapperSaved)]
-            if second != 0 { bounds.append((second, saved)) }
-            if osrPrologue != 0 { bounds.append((osrPrologue, saved)) }
-            return bounds.indices.map { k in
-                let end = k + 1 < bounds.count ? bounds[k + 1].0 : codeSize
-                return UnwindInfo.Segment(start: start + bounds[k].0, size: end - bounds[k].0, saved: bounds[k].1)
+            let firstEnd = second != 0 ? second : osrPrologue != 0 ? osrPrologue : codeSize
+            segments.append(UnwindInfo.Segment(start: start, size: firstEnd, saved: second == 0 ? saved : wrapperSaved))
+            if second != 0 {
+                let end = osrPrologue != 0 ? osrPrologue : codeSize
+                segments.append(UnwindInfo.Segment(start: start + second, size: end - second, saved: saved))
+            }
+            if osrPrologue != 0 {
+                segments.append(UnwindInfo.Segment(start: start + osrPrologue, size: codeSize - osrPrologue, saved: saved))
             }
         }
     }
@@ -116,16 +118,18 @@ final class CodeImage: @unchecked Sendable {
     /// goes apart, placed).
     var tablesByteCount: Int { functions.reduce(0) { $0 + Self.tablesByteCount($1) } }
 
-    /// Writes every function's header and tables at `p` (`tablesByteCount` bytes, zero-padded).
+    /// Writes every function's header, then every function's tables (each 8-aligned), at `p`
+    /// (`tablesByteCount` bytes, zero-padded): the headers together, so that reading an entry
+    /// back reads them without touching the tables (`parse`).
     func writeTables(to p: UnsafeMutableRawPointer) {
-        var at = 0
-        for f in functions {
-            Self.storeHeader(f, at: p + at)
+        var at = Self.headerSize * functions.count
+        for (k, f) in functions.enumerated() {
+            Self.storeHeader(f, at: p + Self.headerSize * k)
             let tables = Self.tablesByteCount(f) - Self.headerSize
             let used = 12 * f.trapCount + 4 * f.callCount + 12 * f.inlineCount + 12 * f.handlerCount + 8 * f.osrEntryCount
-            (p + at + Self.headerSize).copyMemory(from: base + f.traps, byteCount: used)  // contiguous from the traps
-            (p + at + Self.headerSize + used).initializeMemory(as: UInt8.self, repeating: 0, count: tables - used)
-            at += Self.headerSize + tables
+            (p + at).copyMemory(from: base + f.traps, byteCount: used)  // contiguous from the traps
+            (p + at + used).initializeMemory(as: UInt8.self, repeating: 0, count: tables - used)
+            at += tables
         }
     }
 
@@ -218,31 +222,31 @@ final class CodeImage: @unchecked Sendable {
         var functions: [Function] = []
         functions.reserveCapacity(count)
         var last = -1  // functions are stored in increasing index order
-        var at = 0
-        for _ in 0..<count {
-            let h = headerSize
-            guard at + h <= size else { return nil }
+        guard count <= size / headerSize else { return nil }
+        var tablesAt = headerSize * count  // the headers, then the tables
+        for k in 0..<count {
+            let at = headerSize * k
             let index = u32(at), codeSize = u32(at + 4), trapCount = u32(at + 8), callCount = u32(at + 12)
             let word = u32(at + 16), tier = word & 0xFF, savedMask = (word >> 8) & 0xFF, wrapperMask = (word >> 16) & 0xFF
             let inlineCount = u32(at + 24), handlerCount = u32(at + 32), osrCount = u32(at + 36), osrPrologue = u32(at + 40)
             let tables = 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount + 8 * osrCount
-            let need = h + tables
-            guard index < functionCount, index > last, codeSize > 0, codeSize < 1 << 30, callCount % 2 == 0, need <= size - at,
+            guard index < functionCount, index > last, codeSize > 0, codeSize < 1 << 30, callCount % 2 == 0, tables <= size - tablesAt,
                   tier == 1 || tier == 2, u32(at + 20) < codeSize, tier == 2 || u32(at + 20) == 0,
                   u32(at + 28) < codeSize, u32(at + 20) == 0 || u32(at + 28) == 0, u32(at + 44) == 0,
                   osrPrologue < codeSize, (osrCount == 0) == (osrPrologue == 0),
                   osrPrologue == 0 || osrPrologue > max(u32(at + 20), u32(at + 28)),
                   word >> 24 == 0, savedMask < 32, wrapperMask < 32 else { return nil }
+            let t = tablesAt
             let f = Function(index: index, code: 0, codeSize: codeSize,
-                             traps: at + h, trapCount: trapCount, calls: at + h + 12 * trapCount, callCount: callCount,
-                             inlines: at + h + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
-                             handlers: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount, handlerCount: handlerCount,
-                             osrEntries: at + h + 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount,
+                             traps: t, trapCount: trapCount, calls: t + 12 * trapCount, callCount: callCount,
+                             inlines: t + 12 * trapCount + 4 * callCount, inlineCount: inlineCount,
+                             handlers: t + 12 * trapCount + 4 * callCount + 12 * inlineCount, handlerCount: handlerCount,
+                             osrEntries: t + 12 * trapCount + 4 * callCount + 12 * inlineCount + 12 * handlerCount,
                              osrEntryCount: osrCount, osrPrologue: osrPrologue,
                              tier: UInt32(tier), directEntry: u32(at + 20), tailEntry: u32(at + 28),
                              saved: SavedRegisters(mask: UInt8(savedMask)), wrapperSaved: SavedRegisters(mask: UInt8(wrapperMask)))
             last = index
-            at += (need + 7) & ~7
+            tablesAt += (tables + 7) & ~7
             functions.append(f)
             guard checkingTables else { continue }
             var previous = -1
@@ -268,7 +272,7 @@ final class CodeImage: @unchecked Sendable {
                 previous = entry
             }
         }
-        guard at == size else { return nil }
+        guard tablesAt == size else { return nil }
         // The code lies where placement puts it: the placed bytes must have exactly its size.
         let placement = Placement(functions)
         guard placed.count == placement.byteCount else { return nil }
@@ -335,7 +339,7 @@ extension CodeImage {
             for f in functions {
                 total = (total + 63) & ~63
                 starts.append(total)
-                segments += f.unwindSegments(at: total)
+                f.appendUnwindSegments(at: total, to: &segments)
                 total += f.codeSize
             }
             self.starts = starts

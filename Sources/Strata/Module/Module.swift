@@ -149,10 +149,10 @@ public final class Module: @unchecked Sendable {
     /// asks whether it is cached (only then is the function count known).
     private final class CacheLookup {
         let cache: CodeCache?
-        /// The module bytes' SHA-256 (`CacheKey.digest`), and the entry key made from it.
-        private let pendingKey: ConcurrentResult<(digest: [UInt8], key: CacheKey)>?
-        /// The stored entry (nil: none) and what it parsed to (nil: not an entry of this build).
-        private let pendingEntry: ConcurrentResult<Read>?
+        /// The module bytes' SHA-256 (`CacheKey.digest`), the entry key made from it, and the
+        /// stored entry (not stored, or what it parsed to: nil for not an entry of this build),
+        /// worked out on one thread of their own.
+        private let pending: ConcurrentResult<(digest: [UInt8], key: CacheKey, read: Read)>?
         private struct Read: @unchecked Sendable {
             var stored: Bool
             var entry: CacheEntry?
@@ -171,32 +171,28 @@ public final class Module: @unchecked Sendable {
             let preloaded = configuration.tier != .interpreter ? preloaded : nil
             self.cache = cache
             self.preloaded = preloaded
-            let pendingKey: ConcurrentResult<(digest: [UInt8], key: CacheKey)>? = cache != nil || preloaded != nil
-                ? ConcurrentResult {
-                    let d = digest?.value ?? bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
-                    return (digest: d, key: CacheKey.of(moduleDigest: d, configuration: configuration))
-                } : nil
-            self.pendingKey = pendingKey
-            pendingEntry = pendingKey.map { pending in
-                ConcurrentResult {
-                    let key = pending.value.key
-                    // A directory cache's entry is mapped, and checked whole only until it is
-                    // known to have checked out (`EntryVerification`); any other cache's is its bytes.
-                    if preloaded == nil, let directory = cache as? DirectoryCodeCache {
-                        let read = EntryVerification.load(key, functionCount: Int(UInt32.max), from: directory)
-                        return Read(stored: read.stored, entry: read.entry)
-                    }
-                    guard let stored = preloaded.map(SharedBytes.init) ?? cache?.load(key).map(SharedBytes.init) else {
-                        return Read(stored: false)
-                    }
-                    return Read(stored: true, entry: CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max)))
+            pending = cache != nil || preloaded != nil ? ConcurrentResult {
+                // Dispatch's workers come up now, while the sections decode: the chunked work
+                // after decoding (`forEachChunk`) then finds them running.
+                startWorkerPool()
+                let d = digest?.value ?? bytes.withUnsafeBufferPointer { CacheKey.digest(module: $0) }
+                let key = CacheKey.of(moduleDigest: d, configuration: configuration)
+                // A directory cache's entry is mapped, and checked whole only until it is known
+                // to have checked out (`EntryVerification`); any other cache's is its bytes.
+                if preloaded == nil, let directory = cache as? DirectoryCodeCache {
+                    let read = EntryVerification.load(key, functionCount: Int(UInt32.max), from: directory)
+                    return (d, key, Read(stored: read.stored, entry: read.entry))
                 }
-            }
+                guard let stored = preloaded.map(SharedBytes.init) ?? cache?.load(key).map(SharedBytes.init) else {
+                    return (d, key, Read(stored: false))
+                }
+                return (d, key, Read(stored: true, entry: CacheEntry.parse(stored, key: key, functionCount: Int(UInt32.max))))
+            } : nil
             tiered = configuration.tier == .tiered
         }
 
-        var key: CacheKey? { pendingKey?.value.key }
-        var digest: [UInt8]? { pendingKey?.value.digest }
+        var key: CacheKey? { pending?.value.key }
+        var digest: [UInt8]? { pending?.value.digest }
 
         /// Whether body `i` (of `count`) needs no validation now. An entry is only ever written
         /// for a module whose every body was validated (its key covers the bytes and the
@@ -212,7 +208,7 @@ public final class Module: @unchecked Sendable {
         func isCached(count: Int, _ i: Int) -> Bool {
             if cached.count != count {
                 cached = [Bool](repeating: false, count: count)
-                if let key, let read = pendingEntry?.value, read.stored {
+                if let key, let read = pending?.value.read, read.stored {
                     entry = read.entry
                     if let e = entry, e.image.functions.allSatisfy({ $0.index < count }), e.hot.allSatisfy({ $0 < count }),
                        e.refused.allSatisfy({ $0.index < count }) {
