@@ -415,3 +415,5 @@ int strata_unwind_lookup(uintptr_t pc, uintptr_t *start, uintptr_t *end) {
     *end = (uintptr_t)pi.end_ip;
     return 1;
 }
+
+const void *strata_libc_function(int which) { return which == 0 ? (const void *)memmove : (const void *)memset; }

@@ -171,6 +171,53 @@ import CStrata
         #expect(try instance.function("outer")!.callI32(1) == 3)
     }
 
+    /// `memory.copy` and `memory.fill` in compiled code check the ranges themselves and call
+    /// `memmove` and `memset` (`X64MachineLayer.memoryCopyOrFill`): copies that overlap either
+    /// way, copies and fills that end exactly at the memory's end or start there with nothing
+    /// to do, and every way out of bounds (one byte past, a start past the end with nothing to
+    /// do, sums that wrap 32 bits) give what the interpreter gives, and a trapped one writes
+    /// nothing; a fill takes its value's low byte. Each tier runs them all in one instance, so
+    /// the memory after all of them is compared too.
+    @Test(arguments: BaselineTests.tiers) func memoryCopyAndFillCheckTheirRanges(tier: Tier) throws {
+        let wat = """
+            (module
+              (memory (export "m") 1)
+              (data (i32.const 0) "0123456789abcdefghijklmnopqrstuvwxyz")
+              (data (i32.const 65520) "ABCDEFGHIJKLMNOP")
+              (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+              (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2))))
+            """
+        let copies: [(UInt32, UInt32, UInt32)] = [
+            (100, 0, 36), (2, 0, 20), (40, 45, 20), (65526, 0, 10), (0, 65526, 10), (65536, 0, 0), (0, 65536, 0),
+            (65527, 0, 10), (0, 65527, 10), (65537, 0, 0), (0, 65537, 0), (0xFFFF_FFFF, 0, 2), (0, 0xFFFF_FFF0, 0x20),
+            (10, 20, 0xFFFF_FFFF), (200, 65520, 16),
+        ]
+        let fills: [(UInt32, UInt32, UInt32)] = [
+            (300, 0x1_41, 20), (65530, 0x42, 6), (65536, 0x43, 0), (65531, 0x44, 6), (65537, 0x45, 0), (0xFFFF_FFFF, 0x46, 2),
+            (310, 0xFFFF_FF47, 5),
+        ]
+        func run(_ tier: Tier) throws -> [String] {
+            let m = try module(wat, tier: tier)
+            let instance = try Store(engine: m.engine).instantiate(m)
+            var out: [String] = []
+            for (name, d, s, n) in copies.map({ ("copy", $0.0, $0.1, $0.2) }) + fills.map({ ("fill", $0.0, $0.1, $0.2) }) {
+                do {
+                    _ = try instance.function(name)!.call([.i32(Int32(bitPattern: d)), .i32(Int32(bitPattern: s)), .i32(Int32(bitPattern: n))])
+                    out.append("ok")
+                } catch let t as Trap {
+                    out.append("\(t.kind) at \(t.backtrace.first.map { "\($0.functionIndex)" } ?? "none")")
+                }
+            }
+            let memory = try #require(instance.memory("m"))
+            out.append("\(memory.read(offset: 0, count: 400))")
+            out.append("\(memory.read(offset: 65400, count: 136))")
+            return out
+        }
+        let expected = try run(.interpreter)
+        #expect(expected.filter { $0 == "ok" }.count == 12)
+        #expect(try run(tier) == expected)
+    }
+
     /// libunwind finds the unwind information registered for each compiled function, and both
     /// trap unwinders (libunwind, frame pointers) give the same backtraces.
     @Test(arguments: BaselineTests.tiers) func unwindInformationIsRegistered(tier: Tier) throws {

@@ -1570,6 +1570,9 @@ enum Builtin: Int, CaseIterable {
     case throwException, throwReference, catchException
     /// `strata_raise` (C): where an exception thrown in compiled code goes on.
     case raise
+    /// libc's `memmove` and `memset`, which `memory.copy` and `memory.fill` on memory 0 call
+    /// once they have checked the ranges (`X64MachineLayer.memoryCopyOrFill`).
+    case memmove, memset
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses

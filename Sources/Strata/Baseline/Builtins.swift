@@ -315,6 +315,8 @@ extension Builtin {
         case .throwReference: unsafeBitCast(builtinThrowRef as @convention(c) (VMContextPointer, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .catchException: unsafeBitCast(builtinCatch as @convention(c) (VMContextPointer, UInt32, UnsafeMutablePointer<UInt64>, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .raise: unsafeBitCast(strata_raise as @convention(c) (UInt, UInt, UInt32) -> StrataResume, to: UnsafeRawPointer.self)
+        case .memmove: strata_libc_function(0)
+        case .memset: strata_libc_function(1)
         case .tailCall: unsafeBitCast(builtinTailCall as @convention(c) (VMContextPointer, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<VMContextPointer>) -> UInt32, to: UnsafeRawPointer.self)
         }
     }

@@ -502,6 +502,10 @@ struct X64MachineLayer {
 
     /// Calls runtime builtin `b` (arguments already in rsi, rdx, ...; vmctx goes to rdi).
     mutating func callBuiltin(_ b: Builtin, mayTrap: Bool, offset: Int) {
+        if b == .memoryCopy || b == .memoryFill {
+            memoryCopyOrFill(fill: b == .memoryFill, offset: offset)
+            return
+        }
         asm.mov(.w64, .rdi, Self.vm)
         asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
         asm.call(Mem(.rax, Int32(8 * b.rawValue)))
@@ -509,6 +513,34 @@ struct X64MachineLayer {
             recordCallSite(offset: offset)
             trapOnStatus(offset: offset)
         }
+    }
+
+    /// `memory.copy` or `memory.fill` on memory 0, its operands (u32) in esi (destination), edx
+    /// (source, or the fill's value) and ecx (count), as `callBuiltin` takes them: the ranges
+    /// checked here, then libc's `memmove` or `memset` called through the builtin table
+    /// (`Builtin.memmove`, `.memset`). The builtin functions they replace made the same checks
+    /// behind two more calls (their C entry and the Swift function), which cost Yosys's many
+    /// small copies more than the copies: about 4 ms of a 550 ms run.
+    mutating func memoryCopyOrFill(fill: Bool, offset: Int) {
+        for r in [Reg.rsi, .rdx, .rcx] { asm.mov(.w32, r, r) }  // zero-extended: 33-bit sums below
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.memory0))
+        asm.load(.w64, .r8, Mem(.rax, VMContextLayout.memoryByteSize))
+        for start in fill ? [Reg.rsi] : [.rsi, .rdx] {
+            asm.lea(.w64, .r9, Mem(start, index: .rcx))
+            asm.alu(.cmp, .w64, .r9, .r8)
+            asm.jcc(.a, stub(.memoryOutOfBounds, offset: offset))
+        }
+        asm.load(.w64, .rax, Mem(.rax, VMContextLayout.memoryBase))
+        asm.lea(.w64, .rdi, Mem(.rax, index: .rsi))
+        if fill {
+            asm.mov(.w32, .rsi, .rdx)  // memset's int: the low byte counts
+        } else {
+            asm.lea(.w64, .rsi, Mem(.rax, index: .rdx))
+        }
+        asm.mov(.w64, .rdx, .rcx)
+        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
+        asm.call(Mem(.rax, Int32(8 * (fill ? Builtin.memset : .memmove).rawValue)))
+        recordCallSite(offset: offset)
     }
 
     /// Leaves the element array of table `t` in `scratch` after a bounds check of `index`.
@@ -627,7 +659,7 @@ struct X64MachineLayer {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
              .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
         case .throwException, .throwReference: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException, .raise: false
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException, .raise, .memmove, .memset: false
         }
     }
 }
