@@ -23,6 +23,9 @@ func builtinMemoryInit(_ vm: VMContextPointer, _ segment: UInt32, _ d: UInt32, _
 func builtinDataDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
     instance(vm).dataDrop(Int(segment)); return 0
 }
+// Compiled code reaches these two through `X64MachineLayer.memoryCopyOrFill`, which checks the
+// ranges itself and calls `memmove` or `memset` (`Builtin.memmove`, `.memset`); their table
+// slots keep the checked operations for any other caller of the table.
 @_cdecl("strata_builtin_memory_copy")
 func builtinMemoryCopy(_ vm: VMContextPointer, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
     status(MemoryOperations.copy(vm.pointee.memory0, dst: d, src: s, count: n))
