@@ -116,8 +116,8 @@ void strata_thread_stack_bounds(void **low, size_t *size);
 /// process may. Returns 0, or the `pthread_create` error.
 int strata_thread_start(void *(*run)(void *), void *argument);
 
-/// libc's `memmove` (0) and `memset` (1), for the builtin table (`memory.copy` and
-/// `memory.fill` call them directly once they have checked the ranges).
+/// libc's `memmove` (0) and `memset` (1), for the builtin table's `memory.copy` and
+/// `memory.fill` slots (compiled code calls them once it has checked the ranges).
 const void *strata_libc_function(int which);
 
 /// The GNU build id of the binary (executable or shared library) Strata's code is linked

@@ -1415,12 +1415,9 @@ struct BaselineCompiler: CodeSink {
         }
         for _ in 0..<args { free(pop().loc) }
         setup(&self)
-        asm.mov(.w64, .rdi, Self.vm)
-        asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
-        asm.call(Mem(.rax, Int32(8 * b.rawValue)))
-        if mayTrap { m.recordCallSite(offset: offset) }
+        let checksStatus = m.emitBuiltinCall(b, mayTrap: mayTrap, offset: offset)
         restorePins()  // moves only: eax (the status or result) is untouched
-        if mayTrap { m.trapOnStatus(offset: offset) }
+        if checksStatus { m.trapOnStatus(offset: offset) }
         if let result {
             gprFree &= ~(1 << UInt16(Reg.rax.code))
             // A C/Swift UInt32 result leaves rax's upper half undefined (i64 results are UInt64).
@@ -1554,7 +1551,10 @@ struct BaselineCompiler: CodeSink {
 }
 
 /// Runtime functions compiled code calls through the VM context's builtin table
-/// (`vmctx->builtins[rawValue]`), so code holds no absolute addresses.
+/// (`vmctx->builtins[rawValue]`), so code holds no absolute addresses. Each takes the VM
+/// context first, except `memoryCopy` and `memoryFill`: their slots hold libc's `memmove` and
+/// `memset`, which the code calls once it has checked the ranges on memory 0
+/// (`X64MachineLayer.memoryCopyOrFill`).
 enum Builtin: Int, CaseIterable {
     case memoryGrow = 0, memoryInit, dataDrop, memoryCopy, memoryFill
     case tableGrow, tableFill, tableCopy, tableInit, elemDrop
@@ -1570,9 +1570,6 @@ enum Builtin: Int, CaseIterable {
     case throwException, throwReference, catchException
     /// `strata_raise` (C): where an exception thrown in compiled code goes on.
     case raise
-    /// libc's `memmove` and `memset`, which `memory.copy` and `memory.fill` on memory 0 call
-    /// once they have checked the ranges (`X64MachineLayer.memoryCopyOrFill`).
-    case memmove, memset
 }
 
 /// A first pass over a body for the baseline compiler: how much each local is used, with uses

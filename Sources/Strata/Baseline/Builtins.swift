@@ -23,17 +23,6 @@ func builtinMemoryInit(_ vm: VMContextPointer, _ segment: UInt32, _ d: UInt32, _
 func builtinDataDrop(_ vm: VMContextPointer, _ segment: UInt32) -> UInt32 {
     instance(vm).dataDrop(Int(segment)); return 0
 }
-// Compiled code reaches these two through `X64MachineLayer.memoryCopyOrFill`, which checks the
-// ranges itself and calls `memmove` or `memset` (`Builtin.memmove`, `.memset`); their table
-// slots keep the checked operations for any other caller of the table.
-@_cdecl("strata_builtin_memory_copy")
-func builtinMemoryCopy(_ vm: VMContextPointer, _ d: UInt32, _ s: UInt32, _ n: UInt32) -> UInt32 {
-    status(MemoryOperations.copy(vm.pointee.memory0, dst: d, src: s, count: n))
-}
-@_cdecl("strata_builtin_memory_fill")
-func builtinMemoryFill(_ vm: VMContextPointer, _ d: UInt32, _ v: UInt32, _ n: UInt32) -> UInt32 {
-    status(MemoryOperations.fill(vm.pointee.memory0, dst: d, value: UInt8(truncatingIfNeeded: v), count: n))
-}
 // Other memories (multi-memory, memory64): the memory index comes as an immediate, operands
 // as 64-bit words (a 32-bit memory's are truncated here, so code need not zero-extend them).
 @inline(__always) private func memoryOperand(_ v: UInt64, _ is64: Bool) -> UInt64 {
@@ -300,8 +289,8 @@ extension Builtin {
         case .memoryGrow: unsafeBitCast(builtinMemoryGrow as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .memoryInit: unsafeBitCast(builtinMemoryInit as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .dataDrop: unsafeBitCast(builtinDataDrop as @convention(c) (VMContextPointer, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .memoryCopy: unsafeBitCast(builtinMemoryCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
-        case .memoryFill: unsafeBitCast(builtinMemoryFill as @convention(c) (VMContextPointer, UInt32, UInt32, UInt32) -> UInt32, to: UnsafeRawPointer.self)
+        case .memoryCopy: strata_libc_function(0)  // memmove: see `Builtin`
+        case .memoryFill: strata_libc_function(1)  // memset
         case .tableGrow: unsafeBitCast(builtinTableGrow as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64) -> UInt64, to: UnsafeRawPointer.self)
         case .tableFill: unsafeBitCast(builtinTableFill as @convention(c) (VMContextPointer, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .tableCopy: unsafeBitCast(builtinTableCopy as @convention(c) (VMContextPointer, UInt32, UInt32, UInt64, UInt64, UInt64) -> UInt32, to: UnsafeRawPointer.self)
@@ -318,8 +307,6 @@ extension Builtin {
         case .throwReference: unsafeBitCast(builtinThrowRef as @convention(c) (VMContextPointer, UInt64) -> UInt32, to: UnsafeRawPointer.self)
         case .catchException: unsafeBitCast(builtinCatch as @convention(c) (VMContextPointer, UInt32, UnsafeMutablePointer<UInt64>, UInt32) -> UInt32, to: UnsafeRawPointer.self)
         case .raise: unsafeBitCast(strata_raise as @convention(c) (UInt, UInt, UInt32) -> StrataResume, to: UnsafeRawPointer.self)
-        case .memmove: strata_libc_function(0)
-        case .memset: strata_libc_function(1)
         case .tailCall: unsafeBitCast(builtinTailCall as @convention(c) (VMContextPointer, UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<VMContextPointer>) -> UInt32, to: UnsafeRawPointer.self)
         }
     }

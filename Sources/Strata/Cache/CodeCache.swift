@@ -19,6 +19,15 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     }
     public var description: String { hex }
 
+    /// The key of a record the cache keeps beside entries (`ModuleCopies`, `EntryVerification`):
+    /// SHA-256 of a label naming the record's kind and version, then `parts`.
+    static func derived(_ label: String, _ parts: [UInt8]) -> CacheKey {
+        var h = SHA256()
+        h.update(data: Array(label.utf8))
+        h.update(data: parts)
+        return CacheKey(digest: Array(h.finalize()))
+    }
+
     /// SHA-256 of a module's bytes: what its keys are made from (and what names its copy in a
     /// directory cache, `ModuleCopies`), so a key is found again from the digest alone.
     static func digest(module: UnsafeBufferPointer<UInt8>) -> [UInt8] {

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 
 /// Which code entries of a directory cache were checked whole, so that a warm start need not
 /// check them again. Checking an entry whole (`CacheEntry.parse`: its checksum and every
@@ -27,12 +26,7 @@ enum EntryVerification {
     static let magic: [UInt8] = Array("STRATAV".utf8) + [1]
     static let version: UInt32 = 1
 
-    static func recordKey(_ key: CacheKey) -> CacheKey {
-        var h = SHA256()
-        h.update(data: Array("strata-verified-entry \(version)".utf8))
-        h.update(data: key.bytes)
-        return CacheKey(digest: Array(h.finalize()))
-    }
+    static func recordKey(_ key: CacheKey) -> CacheKey { CacheKey.derived("strata-verified-entry \(version)", key.bytes) }
 
     /// Whether `directory` holds a record that the entry under `key`, as `id`, checked out whole.
     static func isVerified(_ key: CacheKey, _ id: FileIdentity, in directory: DirectoryCodeCache) -> Bool {

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 
 /// What the code cache keeps so that a module file read before need not be read or hashed
 /// again: a copy of its bytes, content-addressed by their SHA-256 (`CacheKey.digest`), and a
@@ -46,19 +45,12 @@ enum ModuleCopies {
     }
 
     static func recordKey(_ id: FileIdentity) -> CacheKey {
-        var h = SHA256()
-        h.update(data: Array("strata-module-file-record \(version)".utf8))
-        withUnsafeBytes(of: id.device.littleEndian) { h.update(bufferPointer: $0) }
-        withUnsafeBytes(of: id.inode.littleEndian) { h.update(bufferPointer: $0) }
-        return CacheKey(digest: Array(h.finalize()))
+        var parts: [UInt8] = []
+        parts.appendLittleEndian(id.device); parts.appendLittleEndian(id.inode)
+        return CacheKey.derived("strata-module-file-record \(version)", parts)
     }
 
-    static func copyKey(_ digest: [UInt8]) -> CacheKey {
-        var h = SHA256()
-        h.update(data: Array("strata-module-copy \(version)".utf8))
-        h.update(data: digest)
-        return CacheKey(digest: Array(h.finalize()))
-    }
+    static func copyKey(_ digest: [UInt8]) -> CacheKey { CacheKey.derived("strata-module-copy \(version)", digest) }
 
     /// The module bytes a directory cache holds for the file `id` names, their digest and the
     /// body table (in the same mapping): nil unless a record of exactly this identity names a

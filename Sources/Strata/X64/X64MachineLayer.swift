@@ -502,25 +502,30 @@ struct X64MachineLayer {
 
     /// Calls runtime builtin `b` (arguments already in rsi, rdx, ...; vmctx goes to rdi).
     mutating func callBuiltin(_ b: Builtin, mayTrap: Bool, offset: Int) {
+        if emitBuiltinCall(b, mayTrap: mayTrap, offset: offset) { trapOnStatus(offset: offset) }
+    }
+
+    /// The call of builtin `b` (arguments already in rsi, rdx, ...), for both tiers: whether eax
+    /// then holds a status the caller must check (`trapOnStatus`; the baseline tier restores
+    /// its pinned locals first). `memory.copy` and `memory.fill` on memory 0 check their ranges
+    /// before the call and return none (`memoryCopyOrFill`).
+    mutating func emitBuiltinCall(_ b: Builtin, mayTrap: Bool, offset: Int) -> Bool {
         if b == .memoryCopy || b == .memoryFill {
             memoryCopyOrFill(fill: b == .memoryFill, offset: offset)
-            return
+            return false
         }
         asm.mov(.w64, .rdi, Self.vm)
         asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
         asm.call(Mem(.rax, Int32(8 * b.rawValue)))
-        if mayTrap {
-            recordCallSite(offset: offset)
-            trapOnStatus(offset: offset)
-        }
+        if mayTrap { recordCallSite(offset: offset) }
+        return mayTrap
     }
 
     /// `memory.copy` or `memory.fill` on memory 0, its operands (u32) in esi (destination), edx
     /// (source, or the fill's value) and ecx (count), as `callBuiltin` takes them: the ranges
-    /// checked here, then libc's `memmove` or `memset` called through the builtin table
-    /// (`Builtin.memmove`, `.memset`). The builtin functions they replace made the same checks
-    /// behind two more calls (their C entry and the Swift function), which cost Yosys's many
-    /// small copies more than the copies: about 4 ms of a 550 ms run.
+    /// checked here, then libc's `memmove` or `memset`, which these builtins' table slots hold,
+    /// called with their C arguments. (A Swift builtin behind a C entry that made the same
+    /// checks cost Yosys's many small copies more than the copies: about 4 ms of a 550 ms run.)
     mutating func memoryCopyOrFill(fill: Bool, offset: Int) {
         for r in [Reg.rsi, .rdx, .rcx] { asm.mov(.w32, r, r) }  // zero-extended: 33-bit sums below
         asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.memory0))
@@ -539,7 +544,7 @@ struct X64MachineLayer {
         }
         asm.mov(.w64, .rdx, .rcx)
         asm.load(.w64, .rax, Mem(Self.vm, VMContextLayout.builtins))
-        asm.call(Mem(.rax, Int32(8 * (fill ? Builtin.memset : .memmove).rawValue)))
+        asm.call(Mem(.rax, Int32(8 * (fill ? Builtin.memoryFill : .memoryCopy).rawValue)))
         recordCallSite(offset: offset)
     }
 
@@ -659,7 +664,7 @@ struct X64MachineLayer {
         case .memoryInit, .memoryCopy, .memoryFill, .tableInit, .tableCopy, .tableFill, .convert, .callHost,
              .memoryInitAt, .memoryCopyAt, .memoryFillAt: true
         case .throwException, .throwReference: true
-        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException, .raise, .memmove, .memset: false
+        case .memoryGrow, .dataDrop, .elemDrop, .tableGrow, .tierUp, .memoryGrowAt, .tailCall, .catchException, .raise: false
         }
     }
 }
