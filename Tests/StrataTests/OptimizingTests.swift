@@ -1388,6 +1388,63 @@ import WAT
         }
     }
 
+    /// Innermost loops' headers start a 64-byte line; the headers of loops around them only a
+    /// 16-byte block (three nested counted loops, as in a matrix product, and a loop after
+    /// them), and the code still computes the interpreter's results.
+    @Test func innermostLoopHeadersStartACacheLineOuterOnes16Bytes() throws {
+        let wat = """
+            (module (memory 1)
+              (func (export "f") (result i32) (local $i i32) (local $j i32) (local $k i32) (local $acc i32)
+                (loop $outer
+                  (local.set $j (i32.const 0))
+                  (loop $middle
+                    (local.set $k (i32.const 0))
+                    (loop $inner
+                      (local.set $acc (i32.add (local.get $acc) (i32.load (i32.shl (i32.add (local.get $j) (local.get $k)) (i32.const 2)))))
+                      (i32.store (i32.shl (local.get $k) (i32.const 2)) (local.get $acc))
+                      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                      (br_if $inner (i32.ne (local.get $k) (i32.const 50))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br_if $middle (i32.ne (local.get $j) (i32.const 40))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $outer (i32.ne (local.get $i) (i32.const 30))))
+                (local.set $k (i32.const 0))
+                (loop $after
+                  (local.set $acc (i32.xor (local.get $acc) (i32.load (local.get $k))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                  (br_if $after (i32.ne (local.get $k) (i32.const 400))))
+                (local.get $acc)))
+            """
+        let (f, context) = try irAndContext(wat)
+        let order = IRPasses.reversePostorder(f)
+        let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order))
+        let innermost = IRPasses.innermostLoopHeaders(f, order: order)
+        #expect(loops.count == 4 && innermost.count == 2, "\(f.listing())")
+        let allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers).run()
+        var lowering = X64Lowering(f: f, allocation: allocation, order: order, context: context, importedFunctionCount: 0, hasMemory: true, avx: false)
+        _ = lowering.emit()
+        var outerOffsets: [Int] = []
+        for loop in loops {
+            // A back edge with moves is laid out before its header and takes the alignment.
+            var start = try #require(lowering.layout.firstIndex(of: loop.header))
+            if start > 0, case .jump(let t, _) = f.blocks[Int(lowering.layout[start - 1])].term, t == loop.header,
+               f.blocks[Int(lowering.layout[start - 1])].insts.isEmpty, loop.body.contains(lowering.layout[start - 1]) {
+                start -= 1
+            }
+            let offset = try #require(lowering.asm.position(of: lowering.labels[Int(lowering.layout[start])]))
+            if innermost.contains(loop.header) {
+                #expect(offset % 64 == 0, "innermost header at \(offset)")
+            } else {
+                #expect(offset % 16 == 0, "outer header at \(offset)")
+                outerOffsets.append(offset)
+            }
+        }
+        // Not every outer header on a line boundary (they are not padded to one).
+        #expect(outerOffsets.contains { $0 % 64 != 0 }, "\(outerOffsets)")
+        let expected = try instantiate(wat).1.function("f")!.call([])
+        #expect(try compiled(wat).function("f")!.call([]) == expected)
+    }
+
     /// Rotations by a constant use BMI2's `rorx` where the CPU has it and VEX encodings are
     /// allowed (`useAVX`): the rotated value goes straight into the result's register; with
     /// `useAVX` off, `rol`/`ror` on a copy. Both give the interpreter's results (a SHA-256-like

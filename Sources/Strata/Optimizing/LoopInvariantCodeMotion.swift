@@ -52,6 +52,18 @@ extension IRPasses {
         return loops.sorted { $0.body.count < $1.body.count }
     }
 
+    /// The headers of the innermost loops of `f` (loops with no other loop header in their
+    /// body), `order` its reverse postorder.
+    static func innermostLoopHeaders(_ f: IRFunction, order: [Int32]) -> Set<Int32> {
+        let loops = loops(f, order: order, idom: dominators(f, order: order))
+        let headers = Set(loops.map(\.header))
+        var innermost = Set<Int32>()
+        for loop in loops where !loop.body.contains(where: { $0 != loop.header && headers.contains($0) }) {
+            innermost.insert(loop.header)
+        }
+        return innermost
+    }
+
     /// Sets each block's loop depth to the number of natural loops containing it. The builder's
     /// depth is the Wasm nesting where a block was created, which counts the code after a loop
     /// that ends by falling through (it continues in a block made inside the loop) as in the

@@ -60,8 +60,10 @@ enum X64Machine {
 struct X64Lowering {
     typealias Layer = X64MachineLayer
     static let s1 = Reg.r11, s2 = Reg.r10
-    /// Loop headers start at a multiple of this many bytes.
+    /// Innermost loops' headers start at a multiple of this many bytes, a cache line.
     static let loopAlignment = 64
+    /// Headers of loops that contain loops: a multiple of this many bytes (see `emit`).
+    static let outerLoopAlignment = 16
     /// Use AVX encodings (three-operand float arithmetic).
     let avx: Bool
     /// BMI2: `rorx` for rotations by a constant, `shlx`/`shrx`/`sarx` for shifts by a register
@@ -394,12 +396,18 @@ struct X64Lowering {
             }
             parallelMove(sources: moves)
         }
+        // Loop headers start a cache line when their loop is innermost: its first instructions
+        // are fetched whole, and the layout of the code before it does not move its branches
+        // around. A loop that contains loops runs its header once per run of the inner loop:
+        // its header is aligned to 16 bytes only, so the code around the inner loop stays
+        // compact (fewer nops run on entry, and the loops' branches keep their places relative
+        // to each other; with every header on a line boundary, `matmul`'s three loops ran 10%
+        // slower; see docs/ARCHITECTURE.md).
+        let innermost = IRPasses.innermostLoopHeaders(f, order: order)
         for (k, b) in layout.enumerated() {
-            // Loop headers start a 32-byte fetch block (the unit of instruction fetch and of the
-            // micro-op cache on current x86 cores): a loop's first instructions are fetched
-            // whole, and the layout of the code before it does not move its branches around.
             if edgesBeforeHeaders.contains(b) || f.blocks[Int(b)].isLoopHeader && !(k > 0 && edgesBeforeHeaders.contains(layout[k - 1])) {
-                asm.align(Self.loopAlignment)
+                let header = edgesBeforeHeaders.contains(b) ? layout[k + 1] : b
+                asm.align(innermost.contains(header) ? Self.loopAlignment : Self.outerLoopAlignment)
             }
             asm.bind(labels[Int(b)])
             // Other blocks jump here with other flags (and the previous block's terminator
