@@ -7,7 +7,7 @@ enum CodeCacheFormat {
     static let version: UInt32 = 9
     /// Strata's version; bump `compilerRevision` with any change to generated code.
     static let strataVersion = "0.4.0-dev"
-    static let compilerRevision = 15
+    static let compilerRevision = 16
     /// Settings that change what the baseline compiler emits.
     static let compilerSettings = "baseline-r\(compilerRevision);locals-in-registers=5gpr+6xmm;unwind=eh_frame;"
         + "optimizing-r\(OptimizingCompiler.revision)"

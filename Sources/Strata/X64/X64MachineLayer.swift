@@ -106,9 +106,17 @@ struct X64MachineLayer {
 
     /// Restores the saved registers and the caller's rbp (the return address is on top).
     mutating func popFrame() {
-        // A frameless body's stack pointer is where the pushes left it.
-        if !framelessBody { asm.lea(.w64, .rsp, Mem(.rbp, -saved.bytes)) }
-        for r in saved.registers.reversed() { asm.pop(r) }
+        if framelessBody {
+            // The stack pointer is where the pushes left it.
+            for r in saved.registers.reversed() { asm.pop(r) }
+        } else {
+            // Loads from rbp, then rsp from rbp, as Cranelift does. Pops after an explicit write
+            // of rsp (`lea rsp, [rbp - saved]`, as before) wait for it, and so does the return:
+            // recursive `fib` ran 1.25x the time of this sequence on Zen 5, in a harness running
+            // both (Cranelift's code 1.15x).
+            for (k, r) in saved.registers.enumerated() { asm.load(.w64, r, Mem(.rbp, Int32(-8 * (k + 1)))) }
+            asm.mov(.w64, .rsp, .rbp)
+        }
         asm.pop(.rbp)
     }
 
