@@ -10,6 +10,7 @@ enum IRPasses {
         eliminateRedundantLoads(&f)
         foldConstantBranches(&f)
         removeTrivialParams(&f)
+        removeRedundantMasks(&f)
         eliminateDeadCode(&f)
         hoistLoopInvariants(&f)
         // Sibling blocks of a loop often compute the same invariant: once hoisted side by
