@@ -386,10 +386,11 @@ struct X64Assembler {
         tableFixups.removeAll()
     }
 
-    /// Pads to an `alignment` boundary with the fewest nops (the recommended multi-byte forms,
-    /// up to 9 bytes each: padding that runs costs one instruction per 9 bytes).
-    mutating func align(_ alignment: Int) {
-        var n = (alignment - offset % alignment) % alignment
+    /// Pads to `skew` bytes past an `alignment` boundary with the fewest nops (the recommended
+    /// multi-byte forms, up to 9 bytes each: padding that runs costs one instruction per 9
+    /// bytes).
+    mutating func align(_ alignment: Int, skew: Int = 0) {
+        var n = (alignment + skew - offset % alignment) % alignment
         while n > 0 {
             let k = min(n, 9)
             for b in Self.nops[k] { byte(b) }

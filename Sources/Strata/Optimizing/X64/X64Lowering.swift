@@ -64,6 +64,12 @@ struct X64Lowering {
     static let loopAlignment = 64
     /// Headers of loops that contain loops: a multiple of this many bytes (see `emit`).
     static let outerLoopAlignment = 16
+    /// Innermost loops' headers start this many bytes past the line boundary. On Zen 5 some
+    /// loops ran 1.35x slower starting 0 or 1 byte into a line than at any other offset
+    /// (`simd_kernel_scalar`'s saturating-brighten loop, run at every offset in a harness);
+    /// over the corpus and six programs outside it, 2 bytes past the boundary measured 3% faster
+    /// in the geometric mean than the boundary itself (see docs/ARCHITECTURE.md).
+    static let loopAlignmentSkew = 2
     /// Use AVX encodings (three-operand float arithmetic).
     let avx: Bool
     /// BMI2: `rorx` for rotations by a constant, `shlx`/`shrx`/`sarx` for shifts by a register
@@ -396,9 +402,9 @@ struct X64Lowering {
             }
             parallelMove(sources: moves)
         }
-        // Loop headers start a cache line when their loop is innermost: its first instructions
-        // are fetched whole, and the layout of the code before it does not move its branches
-        // around. A loop that contains loops runs its header once per run of the inner loop:
+        // Loop headers start a cache line (2 bytes into it, `loopAlignmentSkew`) when their
+        // loop is innermost: its first instructions are fetched whole, and the layout of the
+        // code before it does not move its branches around. A loop that contains loops runs its header once per run of the inner loop:
         // its header is aligned to 16 bytes only, so the code around the inner loop stays
         // compact (fewer nops run on entry, and the loops' branches keep their places relative
         // to each other; with every header on a line boundary, `matmul`'s three loops ran 10%
@@ -407,7 +413,11 @@ struct X64Lowering {
         for (k, b) in layout.enumerated() {
             if edgesBeforeHeaders.contains(b) || f.blocks[Int(b)].isLoopHeader && !(k > 0 && edgesBeforeHeaders.contains(layout[k - 1])) {
                 let header = edgesBeforeHeaders.contains(b) ? layout[k + 1] : b
-                asm.align(innermost.contains(header) ? Self.loopAlignment : Self.outerLoopAlignment)
+                if innermost.contains(header) {
+                    asm.align(Self.loopAlignment, skew: Self.loopAlignmentSkew)
+                } else {
+                    asm.align(Self.outerLoopAlignment)
+                }
             }
             asm.bind(labels[Int(b)])
             // Other blocks jump here with other flags (and the previous block's terminator
