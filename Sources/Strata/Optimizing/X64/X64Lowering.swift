@@ -404,11 +404,11 @@ struct X64Lowering {
         }
         // Loop headers start a cache line (2 bytes into it, `loopAlignmentSkew`) when their
         // loop is innermost: its first instructions are fetched whole, and the layout of the
-        // code before it does not move its branches around. A loop that contains loops runs its header once per run of the inner loop:
-        // its header is aligned to 16 bytes only, so the code around the inner loop stays
-        // compact (fewer nops run on entry, and the loops' branches keep their places relative
-        // to each other; with every header on a line boundary, `matmul`'s three loops ran 10%
-        // slower; see docs/ARCHITECTURE.md).
+        // code before it does not move its branches around. A loop that contains loops runs its
+        // header once per run of the inner loop: its header is aligned to 16 bytes only, so the
+        // code around the inner loop stays compact (fewer nops run on entry, and the loops'
+        // branches keep their places relative to each other; with every header on a line
+        // boundary, `matmul`'s three loops ran 10% slower; see docs/ARCHITECTURE.md).
         let innermost = IRPasses.innermostLoopHeaders(f, order: order)
         for (k, b) in layout.enumerated() {
             if edgesBeforeHeaders.contains(b) || f.blocks[Int(b)].isLoopHeader && !(k > 0 && edgesBeforeHeaders.contains(layout[k - 1])) {
