@@ -60,10 +60,7 @@ final class JITRuntime: @unchecked Sendable {
         a.mov(.w64, .rdx, .rcx)
         a.call(.rax)
         let landing = a.offset
-        // Restored from rbp (the landing comes with any rsp), as compiled code's epilogues do.
-        for (k, r) in [Reg.rbx, .r12, .r13, .r14, .r15].enumerated() { a.load(.w64, r, Mem(.rbp, Int32(-8 * (k + 1)))) }
-        a.mov(.w64, .rsp, .rbp)
-        a.pop(.rbp)
+        a.leaveFrame(restoring: [.rbx, .r12, .r13, .r14, .r15])  // the landing comes with any rsp
         a.ret()
         trampoline = try ExecutableMemory(bytes: a.bytes)
         trampolineRange = (UInt(bitPattern: trampoline.base), a.bytes.count)

@@ -43,9 +43,9 @@ extension IRPasses {
     /// The IR instructions and terminators of `loop` when it is innermost (no other header of
     /// `headers` in it) and calls nothing (a call runs code of unknown length), else nil.
     static func callFreeInnermostSize(_ f: IRFunction, _ loop: Loop, headers: Set<Int32>) -> Int? {
+        guard loop.isInnermost(headers: headers) else { return nil }
         var size = 0
         for b in loop.body {
-            if b != loop.header && headers.contains(b) { return nil }
             for i in f.blocks[Int(b)].insts {
                 let op = f.insts[Int(i)].op
                 if op.isCall || op == .landing { return nil }

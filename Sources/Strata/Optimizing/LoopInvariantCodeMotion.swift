@@ -7,6 +7,11 @@ extension IRPasses {
         /// The one block outside the loop that enters it, ending in a jump to the header (nil:
         /// the loop has no such block and nothing is hoisted out of it).
         var preheader: Int32?
+
+        /// Whether no other loop's header (of `headers`, every loop's) is in this loop's body.
+        func isInnermost(headers: Set<Int32>) -> Bool {
+            !body.contains { $0 != header && headers.contains($0) }
+        }
     }
 
     /// Whether block `a` dominates block `b`, by the immediate dominators `idom` (`dominators`).
@@ -57,11 +62,7 @@ extension IRPasses {
     static func innermostLoopHeaders(_ f: IRFunction, order: [Int32]) -> Set<Int32> {
         let loops = loops(f, order: order, idom: dominators(f, order: order))
         let headers = Set(loops.map(\.header))
-        var innermost = Set<Int32>()
-        for loop in loops where !loop.body.contains(where: { $0 != loop.header && headers.contains($0) }) {
-            innermost.insert(loop.header)
-        }
-        return innermost
+        return Set(loops.filter { $0.isInnermost(headers: headers) }.map(\.header))
     }
 
     /// Sets each block's loop depth to the number of natural loops containing it. The builder's

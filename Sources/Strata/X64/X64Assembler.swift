@@ -211,6 +211,16 @@ struct X64Assembler {
     mutating func push(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x50 | r.low) }
     mutating func pop(_ r: Reg) { rex(w: false, r: 0, x: 0, b: r.high); byte(0x58 | r.low) }
 
+    /// Leaves a frame made by `push rbp; mov rbp, rsp; push saved[0]; push saved[1]...`,
+    /// whatever rsp is: each saved register loaded from its slot below rbp, then `mov rsp,
+    /// rbp; pop rbp` (the return address is on top). Loads, not pops after a write of rsp:
+    /// those wait for the write, and the return waits for them (docs/ARCHITECTURE.md, "Epilogue").
+    mutating func leaveFrame(restoring saved: [Reg]) {
+        for (k, r) in saved.enumerated() { load(.w64, r, Mem(.rbp, Int32(-8 * (k + 1)))) }
+        mov(.w64, .rsp, .rbp)
+        pop(.rbp)
+    }
+
     // MARK: integer arithmetic
 
     mutating func alu(_ op: ALU, _ w: Width, _ dst: Reg, _ src: Reg) {
