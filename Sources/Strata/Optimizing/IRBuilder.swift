@@ -4,8 +4,12 @@
 /// Assignment Form" (2013): a block's value of a local is looked up through its predecessors;
 /// blocks whose predecessors are not all known yet (loop headers until the loop's `end`,
 /// merge blocks until the block's `end`) get a parameter that is completed when they are
-/// sealed. The lookup is iterative, so deep nesting costs no native stack. Parameters that
-/// turn out trivial are removed afterwards (`removeTrivialParams`).
+/// sealed. The lookup is iterative, so deep nesting costs no native stack. A lookup that
+/// reaches the merge block of a closed construct (block, if, loop, try_table, or a try_table's
+/// handler) that does not write the local continues at the block the construct was entered
+/// from (`Bypass`), so it neither walks nor records the construct's blocks and adds no
+/// parameter there. Parameters that turn out trivial are removed afterwards
+/// (`removeTrivialParams`).
 struct IRBuilder: CodeSink {
     struct Control {
         enum Kind { case function, block, loop, `if`, tryTable }
@@ -26,6 +30,22 @@ struct IRBuilder: CodeSink {
         var handler: Int32 = -1
         var clauses: [CatchClause] = []
         var tryOffset: Int32 = 0
+        /// A block, if, loop or try_table: the block it was entered from (-1: none, no bypass) and the
+        /// number of local definitions before it (`writeCount`).
+        var entry: Int32 = -1
+        var firstWrite: Int32 = 0
+    }
+
+    /// Where a lookup may continue from a closed construct's merge block (the block after a
+    /// block's, if's or try_table's `end`, a loop's header, a try_table's handler): at `entry`, the block the construct was entered
+    /// from, when the construct defines the local nowhere (no definition numbered in
+    /// `firstWrite..<endWrite`). Then every path through the construct carries the value the
+    /// local had at its entry. Not used for OSR entries (their entry block defines every
+    /// local from inside the loop's enclosing constructs).
+    struct Bypass {
+        var entry: Int32 = -1
+        var firstWrite: Int32 = 0
+        var endWrite: Int32 = 0
     }
 
     let context: ModuleContext
@@ -54,6 +74,11 @@ struct IRBuilder: CodeSink {
     /// The block being filled; nil in unreachable code.
     var current: Int32?
     var sealed: [Bool] = []
+    /// Per block (see `Bypass`).
+    var bypass: [Bypass] = []
+    /// Per local, the numbers of its definitions (`define`), ascending.
+    var writes: [[Int32]] = []
+    var writeCount: Int32 = 0
     /// Definitions of locals per block: key = block << 32 | local.
     var defs: [Int64: IRValue] = [:]
     /// Parameters of unsealed blocks waiting for their predecessors' values: (local, param).
@@ -103,7 +128,7 @@ struct IRBuilder: CodeSink {
         current = entry
         for (i, t) in f.paramTypes.enumerated() {
             let v = f.append(IRInst(op: .param, type: t, imm: UInt64(i)), to: entry)
-            defs[key(entry, i)] = v
+            define(i, in: entry, v)
         }
         controls.append(Control(kind: .function, height: 0, paramCount: 0, resultCount: type.results.count, target: -1))
         self.functionIndex = functionIndex
@@ -115,9 +140,9 @@ struct IRBuilder: CodeSink {
             var args: [IRValue] = []
             for (i, t) in f.paramTypes.enumerated() {
                 args.append(defs[key(entry, i)]!)
-                defs[key(header, i)] = f.addParam(header, t)
+                define(i, in: header, f.addParam(header, t))
             }
-            for i in f.paramTypes.count..<localTypes.count { defs[key(header, i)] = zero(localTypes[i]) }
+            for i in f.paramTypes.count..<localTypes.count { define(i, in: header, zero(localTypes[i])) }
             jump(from: entry, to: header, args: args)
             f.append(IRInst(op: .interruptCheck, type: nil, offset: 0), to: header)
             current = header
@@ -170,6 +195,7 @@ struct IRBuilder: CodeSink {
 
     mutating func newBlock() -> Int32 {
         sealed.append(false)
+        bypass.append(Bypass())
         let b = f.newBlock()
         f.blocks[Int(b)].loopDepth = loopDepth
         f.blocks[Int(b)].inline = inlineTag
@@ -214,7 +240,36 @@ struct IRBuilder: CodeSink {
     }
 
     mutating func writeLocal(_ local: Int, _ v: IRValue) {
-        defs[key(current!, local)] = v
+        define(local, in: current!, v)
+    }
+
+    /// `local` has value `v` at the end of `block`: a definition (numbered for `Bypass`).
+    mutating func define(_ local: Int, in block: Int32, _ v: IRValue) {
+        defs[key(block, local)] = v
+        if local >= writes.count { writes += [[Int32]](repeating: [], count: local + 1 - writes.count) }
+        writes[local].append(writeCount)
+        writeCount += 1
+    }
+
+    /// Whether `local` has a definition numbered in `start..<end`.
+    func isDefined(_ local: Int, from start: Int32, to end: Int32) -> Bool {
+        guard local < writes.count else { return false }
+        return writes[local].withUnsafeBufferPointer { w in
+            guard let last = w.last, last >= start else { return false }
+            var lo = 0, hi = w.count - 1  // the first definition at or after start
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if w[mid] < start { lo = mid + 1 } else { hi = mid }
+            }
+            return w[lo] < end
+        }
+    }
+
+    /// `c` has ended: lookups may pass `block`, its merge block (a loop's header, a
+    /// try_table's handler), when it does not define the local.
+    mutating func recordBypass(_ c: Control, at block: Int32) {
+        guard c.entry >= 0, osrLoop == nil else { return }
+        bypass[Int(block)] = Bypass(entry: c.entry, firstWrite: c.firstWrite, endWrite: writeCount)
     }
 
     /// The value of `local` at the end of `block` (iterative: pending operand lookups of new
@@ -247,12 +302,20 @@ struct IRBuilder: CodeSink {
                 result = zero(localTypes[local])
                 break
             }
+            let by = bypass[Int(b)]
+            if by.entry >= 0 && !isDefined(local, from: by.firstWrite, to: by.endWrite) {
+                chain.append(b)
+                b = by.entry
+                continue
+            }
             result = f.addParam(b, localTypes[local])
             defs[key(b, local)] = result
             for p in preds.reversed() { work.append((b, result, p)) }
             break
         }
-        for c in chain { defs[key(c, local)] = result }
+        // Kept at the first block and every eighth of the chain: later lookups stop within
+        // eight steps of where this one went, and `defs` stays small for long chains.
+        for (i, c) in chain.enumerated() where i == 0 || i & 7 == 7 { defs[key(c, local)] = result }
         return result
     }
 
@@ -323,6 +386,7 @@ struct IRBuilder: CodeSink {
     /// reach it like any merge block's, through its predecessors.
     mutating func buildHandler(_ c: Control) {
         let h = c.handler
+        recordBypass(c, at: h)  // its predecessors are all in the body
         seal(h)
         guard !f.blocks[Int(h)].preds.isEmpty else { return }
         let saved = stack
@@ -387,7 +451,10 @@ struct IRBuilder: CodeSink {
             let types = frameTypes(validator)
             let merge = newBlock()
             for t in types.results { _ = f.addParam(merge, t) }
-            controls.append(Control(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: merge))
+            var c = Control(kind: .block, height: stack.count - p, paramCount: p, resultCount: r, target: merge)
+            c.entry = block
+            c.firstWrite = writeCount
+            controls.append(c)
         case .loop(let p, let r) where at == osrLoop && inlineTag == 0 && osrHeader == nil:
             osrEntryLoop(p, r, validator: validator, offset: at)
         case .loop(let p, let r):
@@ -402,7 +469,10 @@ struct IRBuilder: CodeSink {
             stack += params
             current = header
             f.append(IRInst(op: .interruptCheck, type: nil, offset: at), to: header)
-            controls.append(Control(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header))
+            var c = Control(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, target: header)
+            c.entry = block
+            c.firstWrite = writeCount
+            controls.append(c)
         case .if(let p, let r):
             let types = frameTypes(validator)
             let cond = pop()
@@ -414,6 +484,8 @@ struct IRBuilder: CodeSink {
             var c = Control(kind: .if, height: stack.count - p, paramCount: p, resultCount: r, target: merge)
             c.elseBlock = elseBlock
             c.ifParams = Array(stack[(stack.count - p)...])
+            c.entry = block
+            c.firstWrite = writeCount
             controls.append(c)
             current = thenBlock
         case .else:
@@ -471,6 +543,8 @@ struct IRBuilder: CodeSink {
             c.handler = newBlock()
             c.clauses = clauses
             c.tryOffset = at
+            c.entry = block
+            c.firstWrite = writeCount
             controls.append(c)
         case .throw(let tag):
             let types = payloadTypes(tag: tag)
@@ -653,7 +727,7 @@ struct IRBuilder: CodeSink {
         case .end:
             let c = controls.removeLast()
             if c.deadAtEntry { return }
-            if c.kind == .loop { loopDepth -= 1; seal(c.target); return }
+            if c.kind == .loop { loopDepth -= 1; seal(c.target); recordBypass(c, at: c.target); return }
             if c.kind == .function { return }
             if c.kind == .if, c.elseBlock >= 0 {
                 // The then arm ended unreachable; the else arm passes the params on.
@@ -690,6 +764,7 @@ struct IRBuilder: CodeSink {
         case .loop:
             loopDepth -= 1
             seal(c.target)  // every back edge is known now
+            recordBypass(c, at: c.target)
         case .block, .if, .tryTable:
             jump(from: block, to: c.target, args: Array(stack[(stack.count - c.resultCount)...]))
             if c.kind == .if, c.elseBlock >= 0 {
@@ -703,6 +778,7 @@ struct IRBuilder: CodeSink {
     /// After a block's `end`: code continues in its merge block (if anything reaches it).
     mutating func continueAt(_ c: Control) {
         seal(c.target)
+        recordBypass(c, at: c.target)
         stack.removeSubrange(min(c.height, stack.count)...)
         if f.blocks[Int(c.target)].preds.isEmpty {
             current = nil
@@ -810,7 +886,7 @@ struct IRBuilder: CodeSink {
         seal(entry)
         let base = localTypes.count
         localTypes += locals
-        for (i, t) in locals.enumerated() { defs[key(entry, base + i)] = i < args.count ? args[i] : zero(t) }
+        for (i, t) in locals.enumerated() { define(base + i, in: entry, i < args.count ? args[i] : zero(t)) }
         let saved = (stack: stack, controls: controls)
         stack = []
         controls = [Control(kind: .block, height: 0, paramCount: 0, resultCount: results.count, target: after)]
@@ -979,7 +1055,7 @@ struct IRBuilder: CodeSink {
         // The entry: locals from the frame's local slots (`imm2` 1), the operand stack from
         // its value-stack slots (`imm2` 2).
         for i in 0..<ownLocalCount {
-            defs[key(0, i)] = f.append(IRInst(op: .param, type: localTypes[i], imm: UInt64(i), imm2: 1), to: 0)
+            define(i, in: 0, f.append(IRInst(op: .param, type: localTypes[i], imm: UInt64(i), imm2: 1), to: 0))
         }
         var loaded: [IRValue] = []
         for (h, t) in types.enumerated() { loaded.append(f.append(IRInst(op: .param, type: t, imm: UInt64(h), imm2: 2), to: 0)) }

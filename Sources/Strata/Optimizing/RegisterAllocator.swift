@@ -585,9 +585,17 @@ struct RegisterAllocator {
         let landingStarts = order.filter { f.blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
             .map { (block: $0, start: blockStart[Int($0)]) }
         if !landingStarts.isEmpty {
+            // Landing starts ascend (blocks in layout order): per range, a binary search.
             for v in 0..<nv where allocatable[v] {
-                budget -= landingStarts.count
-                inFrame[v] = landingStarts.contains { defBlock[v] != $0.block && covers(v, $0.start) }
+                budget -= ranges[v].count
+                inFrame[v] = ranges[v].contains { range in
+                    var k = firstAfter(landingStarts, range.start - 1) { $0.start }
+                    while k < landingStarts.count && landingStarts[k].start < range.end {
+                        if landingStarts[k].block != defBlock[v] { return true }
+                        k += 1
+                    }
+                    return false
+                }
             }
         }
 
