@@ -273,6 +273,7 @@ public final class Module: @unchecked Sendable {
     ) {
         let n = info.bodies.count
         let codes = UnsafeMutablePointer<FunctionCode>.allocate(capacity: max(n, 1))
+        adviseHugePages(UnsafeMutableRawPointer(codes), bytes: max(n, 1) * MemoryLayout<FunctionCode>.stride)
         let entryTable = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: max(n, 1))
         let shared = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
         shared.initialize(to: Opcode.lazy_translate.word)

@@ -486,6 +486,7 @@ final class InstanceStorage {
         mapping = p
         base = p + page
         _ = mprotect(p, page, PROT_READ)
+        adviseHugePages(base, bytes: mappingBytes - page)  // a large module's function references
     }
     deinit { munmap(mapping, mappingBytes) }
 
