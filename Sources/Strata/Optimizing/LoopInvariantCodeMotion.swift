@@ -30,11 +30,23 @@ extension IRPasses {
     static func loops(_ f: IRFunction, order: [Int32], idom: [Int32]) -> [Loop] {
         var rpoIndex = [Int](repeating: -1, count: f.blocks.count)
         for (i, b) in order.enumerated() { rpoIndex[Int(b)] = i }
-        func dominates(_ a: Int32, _ b: Int32) -> Bool { IRPasses.dominates(a, b, idom: idom) }
+        /// A dominator comes first in reverse postorder: only an edge from a block at or after
+        /// `h` can be a back edge, and the walk up the dominator tree stops below `h`.
+        func isBackEdge(from p: Int32, to h: Int32) -> Bool {
+            let limit = rpoIndex[Int(h)]
+            var x = p
+            while rpoIndex[Int(x)] >= limit {
+                if x == h { return true }
+                let up = idom[Int(x)]
+                if up < 0 || up == x { return false }
+                x = up
+            }
+            return false
+        }
         var loops: [Loop] = []
         var mark = [Int](repeating: -1, count: f.blocks.count)
         for h in order {
-            let latches = f.blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && dominates(h, $0) }
+            let latches = f.blocks[Int(h)].preds.filter { isBackEdge(from: $0, to: h) }
             guard !latches.isEmpty else { continue }
             // The body: every block reaching a latch backwards without passing the header.
             let id = loops.count

@@ -436,11 +436,20 @@ struct RegisterAllocator {
         // definition or the block's start to its last use there, or to the block's end when it
         // is live out (liveness by a backward walk from each use to the definition).
         var ranges: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: nv)
+        // Predecessors of placed blocks, flat (no reference counting in the walk).
+        var predStart = [Int32](repeating: 0, count: nb + 1)
+        var predList: [Int32] = []
+        for b in 0..<nb {
+            predStart[b] = Int32(predList.count)
+            if blockStart[b] >= 0 { for p in f.blocks[b].preds where blockStart[Int(p)] >= 0 { predList.append(p) } }
+        }
+        predStart[nb] = Int32(predList.count)
         var visited = [Int32](repeating: -1, count: nb)
         var liveOutStamp = [Int32](repeating: -1, count: nb)
         var lastUse = [Int32](repeating: -1, count: nb)
         var work: [Int32] = []
         var touched: [Int32] = []
+        var r: [(start: Int32, end: Int32)] = []
         var budget = livenessBudget
         for v in 0..<nv where allocatable[v] {
             let db = defBlock[v]
@@ -457,27 +466,50 @@ struct RegisterAllocator {
                 }
             }
             for (ub, at) in uses[v] where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
-            while let b = work.popLast() {
-                budget -= 1
-                if budget < 0 { throw .tooComplex }
-                for p in f.blocks[Int(b)].preds where blockStart[Int(p)] >= 0 {
-                    liveOutStamp[Int(p)] = stamp
-                    if p != db && visited[Int(p)] != stamp {
-                        visited[Int(p)] = stamp
-                        lastUse[Int(p)] = -1
-                        work.append(p)
-                        touched.append(p)
+            var steps = 0
+            predStart.withUnsafeBufferPointer { predStart in
+                predList.withUnsafeBufferPointer { predList in
+                    visited.withUnsafeMutableBufferPointer { visited in
+                        liveOutStamp.withUnsafeMutableBufferPointer { liveOutStamp in
+                            lastUse.withUnsafeMutableBufferPointer { lastUse in
+                                while let b = work.popLast() {
+                                    steps += 1
+                                    for k in Int(predStart[Int(b)])..<Int(predStart[Int(b) + 1]) {
+                                        let p = predList[k]
+                                        liveOutStamp[Int(p)] = stamp
+                                        if p != db && visited[Int(p)] != stamp {
+                                            visited[Int(p)] = stamp
+                                            lastUse[Int(p)] = -1
+                                            work.append(p)
+                                            touched.append(p)
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
-            var r: [(start: Int32, end: Int32)] = []
+            budget -= steps
+            if budget < 0 { throw .tooComplex }
+            r.removeAll(keepingCapacity: true)
             for b in touched {
                 let from = b == db ? defPos[v] : blockStart[Int(b)]
                 var to = liveOutStamp[Int(b)] == stamp ? blockEnd[Int(b)] + 1 : max(lastUse[Int(b)], from)
                 if b == db && f.values[v].inst < 0 { to = max(to, from + 1) }  // parameters stay apart
                 r.append((from, max(to, from + 1)))
             }
-            r.sort { $0.start < $1.start }
+            if r.count <= 8 {
+                // Most values live in a few blocks: an insertion sort, without closure calls.
+                for i in 1..<max(r.count, 1) {
+                    let x = r[i]
+                    var j = i
+                    while j > 0 && r[j - 1].start > x.start { r[j] = r[j - 1]; j -= 1 }
+                    r[j] = x
+                }
+            } else {
+                r.sort { $0.start < $1.start }
+            }
             // Ranges of adjacent blocks join (positions step by 2 between blocks).
             var merged: [(start: Int32, end: Int32)] = []
             for x in r {
@@ -796,7 +828,11 @@ struct RegisterAllocator {
                 func overlapsLoop(_ start: Int32, _ end: Int32) -> Bool { spans.contains { $0.start < end && start < $0.end } }
                 var busy = [Bool](repeating: false, count: 32)
                 var candidates: [(value: Int32, uses: Int)] = []
+                // The loop's extent: an interval outside it is passed over at once.
+                let lo = spans.reduce(Int32.max) { min($0, $1.start) }, hi = spans.reduce(Int32.min) { max($0, $1.end) }
                 for v in 0..<nv where allocatable[v] {
+                    budget -= 1
+                    guard first(v) < hi, lo < last(v) else { continue }
                     budget -= ranges[v].count
                     if let r = regIndex(locations[v]) {
                         if !busy[r], ranges[v].contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
