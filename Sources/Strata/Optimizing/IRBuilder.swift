@@ -30,18 +30,18 @@ struct IRBuilder: CodeSink {
         var handler: Int32 = -1
         var clauses: [CatchClause] = []
         var tryOffset: Int32 = 0
-        /// A block, if, loop or try_table: the block it was entered from (-1: none, no bypass) and the
-        /// number of local definitions before it (`writeCount`).
+        /// A block, if, loop or try_table: the block it was entered from (-1: none, no
+        /// bypass) and the number of local definitions before it (`writeCount`).
         var entry: Int32 = -1
         var firstWrite: Int32 = 0
     }
 
     /// Where a lookup may continue from a closed construct's merge block (the block after a
-    /// block's, if's or try_table's `end`, a loop's header, a try_table's handler): at `entry`, the block the construct was entered
-    /// from, when the construct defines the local nowhere (no definition numbered in
-    /// `firstWrite..<endWrite`). Then every path through the construct carries the value the
-    /// local had at its entry. Not used for OSR entries (their entry block defines every
-    /// local from inside the loop's enclosing constructs).
+    /// block's, if's or try_table's `end`, a loop's header, a try_table's handler): at
+    /// `entry`, the block the construct was entered from, when the construct defines the local
+    /// nowhere (no definition numbered in `firstWrite..<endWrite`). Then every path through the
+    /// construct carries the value the local had at its entry. Not used for OSR entries (their
+    /// entry block defines every local from inside the loop's enclosing constructs).
     struct Bypass {
         var entry: Int32 = -1
         var firstWrite: Int32 = 0
