@@ -1,7 +1,4 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs `body` on `0..<count` cut into consecutive ranges of `chunk` (the last one shorter),
 /// the ranges spread over every core (`DispatchQueue.concurrentPerform`), and returns when all
@@ -33,14 +30,3 @@ func startWorkerPool() {
     DispatchQueue.concurrentPerform(iterations: EngineConfiguration.processorCount) { _ in }
 }
 
-/// Asks the kernel to back the 2 MiB-aligned stretches of a large fresh allocation with
-/// transparent huge pages: one fault per 2 MiB where writing it would take one per 4 KiB page
-/// (a large module's per-function records). A hint; nothing changes where THP is off.
-func adviseHugePages(_ p: UnsafeMutableRawPointer, bytes: Int) {
-    let huge = 2 << 20
-    guard bytes >= 2 * huge else { return }
-    let start = (UInt(bitPattern: p) + UInt(huge - 1)) & ~UInt(huge - 1)
-    let end = (UInt(bitPattern: p) + UInt(bytes)) & ~UInt(huge - 1)
-    guard end > start else { return }
-    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), 14 /* MADV_HUGEPAGE */)
-}

@@ -9,7 +9,6 @@ final class ExecutableMemory: @unchecked Sendable {
     let size: Int
     /// Who owns memory this object only borrows (a mapped code cache entry); nil: our mapping.
     private let owner: AnyObject?
-    static let hugePage = 2 << 20
 
     /// Code that is executable already where it lies, kept alive by `owner`.
     init(borrowing base: UnsafeMutableRawPointer, size: Int, owner: AnyObject) {
@@ -23,19 +22,19 @@ final class ExecutableMemory: @unchecked Sendable {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let size = max((byteCount + page - 1) / page * page, page)
         let p: UnsafeMutableRawPointer
-        if size >= Self.hugePage {
+        if size >= hugePageBytes {
             // Large images (a whole module's code): 2 MiB-aligned so the kernel can back them
             // with transparent huge pages: far fewer page faults while the code is written,
             // and fewer iTLB misses while it runs.
-            guard let q = mmap(nil, size + Self.hugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), q != MAP_FAILED else {
+            guard let q = mmap(nil, size + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), q != MAP_FAILED else {
                 throw WasmError(.unsupported, "cannot map memory for compiled code")
             }
-            let aligned = (Int(bitPattern: q) + Self.hugePage - 1) & ~(Self.hugePage - 1)
+            let aligned = (Int(bitPattern: q) + hugePageBytes - 1) & ~(hugePageBytes - 1)
             let head = aligned - Int(bitPattern: q)
             if head > 0 { munmap(q, head) }
-            if Self.hugePage - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), Self.hugePage - head) }
+            if hugePageBytes - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), hugePageBytes - head) }
             p = UnsafeMutableRawPointer(bitPattern: aligned)!
-            _ = madvise(p, size, 14 /* MADV_HUGEPAGE */)
+            adviseHugePages(p, bytes: size)
         } else {
             guard let q = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), q != MAP_FAILED else {
                 throw WasmError(.unsupported, "cannot map memory for compiled code")

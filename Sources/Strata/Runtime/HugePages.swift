@@ -1,0 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The size of a transparent huge page on x86-64 Linux.
+let hugePageBytes = 2 << 20
+
+/// Asks the kernel to back the 2 MiB-aligned stretches of a fresh mapping with transparent
+/// huge pages: one fault per 2 MiB where writing it would take one per 4 KiB page, and fewer
+/// TLB misses. Used for a module's compiled code (`ExecutableMemory`, which aligns its mapping
+/// so all of it qualifies), its interpreter stubs and an instance's storage (their aligned
+/// stretches only). A hint; nothing changes where THP is off.
+func adviseHugePages(_ p: UnsafeMutableRawPointer, bytes: Int) {
+    guard bytes >= hugePageBytes else { return }
+    let start = (UInt(bitPattern: p) + UInt(hugePageBytes - 1)) & ~UInt(hugePageBytes - 1)
+    let end = (UInt(bitPattern: p) + UInt(bytes)) & ~UInt(hugePageBytes - 1)
+    guard end > start else { return }
+    _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end - start), 14 /* MADV_HUGEPAGE */)
+}
