@@ -219,15 +219,6 @@ enum IRTerminator {
     /// The pending exception leaves the function (its callers' handlers, or the entry); the
     /// Wasm offset says where it is raised and is in none of the function's handlers.
     case raise(offset: Int32)
-
-    var successors: [Int32] {
-        switch self {
-        case .none, .ret, .trap, .leave, .raise: []
-        case .jump(let t, _): [t]
-        case .branch(_, let t, let e): [t, e]
-        case .table(_, let targets): targets
-        }
-    }
 }
 
 struct IRBlock {
@@ -248,8 +239,6 @@ struct IRBlock {
     /// call (the block's other instructions are its results); the landing block has this block
     /// as its one predecessor and starts with a `landing` instruction.
     var unwind: Int32 = -1
-    /// Every successor: the terminator's, then the landing block.
-    var successors: [Int32] { unwind >= 0 ? term.successors + [unwind] : term.successors }
 }
 
 /// A call inlined into the function: its trap sites name the callee, then the caller at the call.
@@ -358,12 +347,17 @@ struct IRFunction {
             if !insts[k].c.isNone { insts[k].c = map(insts[k].c) }
         }
         for k in extra.indices { extra[k] = map(extra[k]) }
+        // A terminator is rebuilt only when an operand changes (most keep theirs).
         for b in blocks.indices {
             switch blocks[b].term {
-            case .jump(let t, let args): blocks[b].term = .jump(target: t, args: args.map(map))
-            case .branch(let c, let t, let e): blocks[b].term = .branch(cond: map(c), then: t, else: e)
-            case .table(let i, let ts): blocks[b].term = .table(index: map(i), targets: ts)
-            case .ret(let vs): blocks[b].term = .ret(vs.map(map))
+            case .jump(let t, let args):
+                if args.contains(where: { map($0) != $0 }) { blocks[b].term = .jump(target: t, args: args.map(map)) }
+            case .branch(let c, let t, let e):
+                if map(c) != c { blocks[b].term = .branch(cond: map(c), then: t, else: e) }
+            case .table(let i, let ts):
+                if map(i) != i { blocks[b].term = .table(index: map(i), targets: ts) }
+            case .ret(let vs):
+                if vs.contains(where: { map($0) != $0 }) { blocks[b].term = .ret(vs.map(map)) }
             case .none, .trap, .leave, .raise: break
             }
         }

@@ -80,7 +80,7 @@ struct IRBuilder: CodeSink {
     var writes: [[Int32]] = []
     var writeCount: Int32 = 0
     /// Definitions of locals per block: key = block << 32 | local.
-    var defs: [Int64: IRValue] = [:]
+    var defs = IntegerMap<IRValue>(placeholder: .none)
     /// Parameters of unsealed blocks waiting for their predecessors' values: (local, param).
     var incomplete: [Int32: [(Int, IRValue)]] = [:]
     var zeroes: [IRType: IRValue] = [:]

@@ -28,39 +28,42 @@ extension IRPasses {
                 }
             }
         }
-        for round in 0..<rounds {
-            var changed = false
-            // From the third round on, a parameter that still gains bits gets all of its type's
-            // (widening): a sum carried around a loop would gain one bit a round. Every cycle of
-            // values passes a parameter, so the rest settles after that.
-            let widening = round >= 2
-            func update(_ v: IRValue, _ bits: UInt64, parameter: Bool = false) {
-                var new = p[Int(v.id)] | bits
-                if new != p[Int(v.id)] && parameter && widening { new = Simplifier.mask(f.values[Int(v.id)].type) }
-                if new != p[Int(v.id)] { p[Int(v.id)] = new; changed = true }
-            }
-            for b in order {
-                let block = f.blocks[Int(b)]
-                for (k, param) in block.params.enumerated() {
-                    var bits: UInt64 = 0
-                    if viaJumps[Int(b)] && b != 0 {
-                        for pred in block.preds where reached[Int(pred)] {
-                            if case .jump(_, let args) = f.blocks[Int(pred)].term { bits |= p[Int(args[k].id)] }
+        // Blocks through a buffer pointer (no copy of a block per visit).
+        let settled = f.blocks.withUnsafeBufferPointer { blocks in
+            for round in 0..<rounds {
+                var changed = false
+                // From the third round on, a parameter that still gains bits gets all of its type's
+                // (widening): a sum carried around a loop would gain one bit a round. Every cycle of
+                // values passes a parameter, so the rest settles after that.
+                let widening = round >= 2
+                func update(_ v: IRValue, _ bits: UInt64, parameter: Bool = false) {
+                    var new = p[Int(v.id)] | bits
+                    if new != p[Int(v.id)] && parameter && widening { new = Simplifier.mask(f.values[Int(v.id)].type) }
+                    if new != p[Int(v.id)] { p[Int(v.id)] = new; changed = true }
+                }
+                for b in order {
+                    for (k, param) in blocks[Int(b)].params.enumerated() {
+                        var bits: UInt64 = 0
+                        if viaJumps[Int(b)] && b != 0 {
+                            for pred in blocks[Int(b)].preds where reached[Int(pred)] {
+                                if case .jump(_, let args) = blocks[Int(pred)].term { bits |= p[Int(args[k].id)] }
+                            }
+                        } else {
+                            bits = ~0
                         }
-                    } else {
-                        bits = ~0
+                        update(param, bits & Simplifier.mask(f.values[Int(param.id)].type), parameter: true)
                     }
-                    update(param, bits & Simplifier.mask(f.values[Int(param.id)].type), parameter: true)
+                    for i in blocks[Int(b)].insts {
+                        let inst = f.insts[Int(i)]
+                        guard !inst.result.isNone else { continue }
+                        update(inst.result, transfer(inst, f, p))
+                    }
                 }
-                for i in block.insts {
-                    let inst = f.insts[Int(i)]
-                    guard !inst.result.isNone else { continue }
-                    update(inst.result, transfer(inst, f, p))
-                }
+                if !changed { return true }
             }
-            if !changed { return p }
+            return false
         }
-        return nil
+        return settled ? p : nil
     }
 
     /// The bits `inst`'s result may have, given the operands' (`p`).

@@ -58,29 +58,50 @@ enum IRPasses {
     /// At a branch the successor in a shallower loop is visited first, so it comes after the
     /// deeper one: loop bodies stay contiguous, with their exits after them.
     static func reversePostorder(_ f: IRFunction) -> [Int32] {
-        // A parameterless block that only jumps on counts as its target (edge blocks).
-        func depth(_ b: Int32) -> Int {
-            let block = f.blocks[Int(b)]
-            if block.insts.isEmpty, case .jump(let t, _) = block.term { return f.blocks[Int(t)].loopDepth }
-            return block.loopDepth
+        let n = f.blocks.count
+        // Successors, flat (no array per visit): per block its terminator's, then its landing
+        // block. A block of two successors lists the one in the deeper loop first (it is
+        // visited last); a parameterless block that only jumps on counts as its target (edge
+        // blocks).
+        var succStart = [Int32](repeating: 0, count: n + 1)
+        var succs: [Int32] = []
+        succs.reserveCapacity(2 * n)
+        f.blocks.withUnsafeBufferPointer { blocks in
+            // Per block: its loop depth, or its target's for an edge block.
+            var depth = [Int](repeating: 0, count: n)
+            for b in 0..<n {
+                succStart[b] = Int32(succs.count)
+                depth[b] = blocks[b].loopDepth
+                switch blocks[b].term {
+                case .none, .ret, .trap, .leave, .raise: break
+                case .jump(let t, _):
+                    succs.append(t)
+                    if blocks[b].insts.isEmpty { depth[b] = blocks[Int(t)].loopDepth }
+                case .branch(_, let t, let e): succs.append(t); succs.append(e)
+                case .table(_, let targets): succs.append(contentsOf: targets)
+                }
+                if blocks[b].unwind >= 0 { succs.append(blocks[b].unwind) }
+            }
+            succStart[n] = Int32(succs.count)
+            for b in 0..<n where succStart[b + 1] - succStart[b] == 2 {
+                let k = Int(succStart[b])
+                if depth[Int(succs[k])] < depth[Int(succs[k + 1])] { succs.swapAt(k, k + 1) }
+            }
         }
-        var visited = [Bool](repeating: false, count: f.blocks.count)
+        var visited = [Bool](repeating: false, count: n)
         var post: [Int32] = []
-        post.reserveCapacity(f.blocks.count)
-        // Iterative DFS: (block, next successor index).
-        var stack: [(Int32, Int)] = [(0, 0)]
+        post.reserveCapacity(n)
+        // Iterative DFS: (block, successors left to visit, counted down so the first
+        // successor is visited last and ends up first in RPO).
+        var stack: [(block: Int32, left: Int32)] = [(0, succStart[1] - succStart[0])]
         visited[0] = true
-        while !stack.isEmpty {
-            let (b, k) = stack[stack.count - 1]
-            var succs = f.blocks[Int(b)].successors
-            if succs.count == 2 && depth(succs[0]) < depth(succs[1]) { succs.swapAt(0, 1) }
-            if k < succs.count {
-                stack[stack.count - 1].1 = k + 1
-                // Visit successors in reverse so the first successor ends up first in RPO.
-                let s = succs[succs.count - 1 - k]
+        while let (b, left) = stack.last {
+            if left > 0 {
+                stack[stack.count - 1].left = left - 1
+                let s = succs[Int(succStart[Int(b)] + left - 1)]
                 if !visited[Int(s)] {
                     visited[Int(s)] = true
-                    stack.append((s, 0))
+                    stack.append((s, succStart[Int(s) + 1] - succStart[Int(s)]))
                 }
             } else {
                 post.append(b)
@@ -93,36 +114,50 @@ enum IRPasses {
     /// Immediate dominators (Cooper, Harvey and Kennedy), indexed by block; -1 for blocks
     /// not in `order`, the entry is its own.
     static func dominators(_ f: IRFunction, order: [Int32]) -> [Int32] {
-        var rpoIndex = [Int](repeating: -1, count: f.blocks.count)
-        for (i, b) in order.enumerated() { rpoIndex[Int(b)] = i }
-        var idom = [Int32](repeating: -1, count: f.blocks.count)
+        // In reverse-postorder numbers, with the predecessors in one flat list (predecessors as
+        // recorded may include unreachable blocks: those are left out).
+        let n = order.count
+        var rpoIndex = [Int32](repeating: -1, count: f.blocks.count)
+        for (i, b) in order.enumerated() { rpoIndex[Int(b)] = Int32(i) }
+        var predStart = [Int32](repeating: 0, count: n + 1)
+        var preds: [Int32] = []
+        preds.reserveCapacity(n + n / 2)
+        f.blocks.withUnsafeBufferPointer { blocks in
+            for (i, b) in order.enumerated() {
+                predStart[i] = Int32(preds.count)
+                for p in blocks[Int(b)].preds where rpoIndex[Int(p)] >= 0 { preds.append(rpoIndex[Int(p)]) }
+            }
+        }
+        predStart[n] = Int32(preds.count)
+        var idom = [Int32](repeating: -1, count: n)
         idom[0] = 0
-        // Predecessors as recorded may include unreachable blocks: skip those.
         var changed = true
         while changed {
             changed = false
-            for b in order.dropFirst() {
+            for i in 1..<max(n, 1) {
                 var newIdom: Int32 = -1
-                for p in predecessors(f, b) where rpoIndex[Int(p)] >= 0 && idom[Int(p)] >= 0 {
+                for k in Int(predStart[i])..<Int(predStart[i + 1]) {
+                    let p = preds[k]
+                    guard idom[Int(p)] >= 0 else { continue }
                     if newIdom < 0 { newIdom = p; continue }
                     var x = p, y = newIdom
                     while x != y {
-                        while rpoIndex[Int(x)] > rpoIndex[Int(y)] { x = idom[Int(x)] }
-                        while rpoIndex[Int(y)] > rpoIndex[Int(x)] { y = idom[Int(y)] }
+                        while x > y { x = idom[Int(x)] }
+                        while y > x { y = idom[Int(y)] }
                     }
                     newIdom = x
                 }
-                if newIdom >= 0 && idom[Int(b)] != newIdom {
-                    idom[Int(b)] = newIdom
+                if newIdom >= 0 && idom[i] != newIdom {
+                    idom[i] = newIdom
                     changed = true
                 }
             }
         }
-        return idom
+        var result = [Int32](repeating: -1, count: f.blocks.count)
+        for i in 0..<n where idom[i] >= 0 { result[Int(order[i])] = order[Int(idom[i])] }
+        return result
     }
 
-    /// The predecessors of `b` (distinct blocks).
-    static func predecessors(_ f: IRFunction, _ b: Int32) -> [Int32] { f.blocks[Int(b)].preds }
 
     // MARK: SSA cleanup
 
@@ -171,11 +206,69 @@ enum IRPasses {
 
     // MARK: global value numbering
 
-    struct GVNKey: Hashable {
+    struct GVNKey: Equatable {
         var op: IROp
         var type: IRType?
         var a: IRValue, b: IRValue, c: IRValue
         var imm: UInt64, imm2: UInt64
+
+        var hash: UInt64 {
+            let k: UInt64 = 0x9E37_79B9_7F4A_7C15
+            var h = (UInt64(op.rawValue) | UInt64(type?.rawValue ?? 0xFF) << 8) &* k
+            h = (h ^ UInt64(UInt32(bitPattern: a.id))) &* k
+            h = (h ^ UInt64(UInt32(bitPattern: b.id))) &* k
+            h = (h ^ UInt64(UInt32(bitPattern: c.id))) &* k
+            h = (h ^ imm) &* k
+            h = (h ^ imm2) &* k
+            return h ^ (h >> 29)
+        }
+    }
+
+    /// The scoped table of value numbering: open addressing with linear probing over indices
+    /// into a stack of entries. Entries leave in the reverse order they came (the dominator-tree
+    /// walk leaving a block), and removing the newest entry never breaks another's probe chain
+    /// (every slot an entry probed past held an older entry, still present), so its slot is
+    /// simply cleared. No hasher, no per-entry allocation.
+    struct ScopedValueTable {
+        private var slots = [Int32](repeating: -1, count: 256)
+        private var entries: [(key: GVNKey, value: IRValue, slot: Int32)] = []
+        var count: Int { entries.count }
+
+        func find(_ key: GVNKey) -> IRValue? {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: key.hash) & mask
+            while slots[i] >= 0 {
+                let e = entries[Int(slots[i])]
+                if e.key == key { return e.value }
+                i = (i + 1) & mask
+            }
+            return nil
+        }
+
+        /// Adds a key that is not in the table.
+        mutating func insert(_ key: GVNKey, _ value: IRValue) {
+            if 2 * (entries.count + 1) > slots.count { grow() }
+            entries.append((key, value, place(key, Int32(entries.count))))
+        }
+
+        /// Removes the newest entries until `count` are left.
+        mutating func removeLast(downTo count: Int) {
+            while entries.count > count { slots[Int(entries.removeLast().slot)] = -1 }
+        }
+
+        private mutating func place(_ key: GVNKey, _ index: Int32) -> Int32 {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: key.hash) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = index
+            return Int32(i)
+        }
+
+        /// Twice the slots, entries placed again oldest first (their probe chains as before).
+        private mutating func grow() {
+            slots = [Int32](repeating: -1, count: 2 * slots.count)
+            for k in entries.indices { entries[k].slot = place(entries[k].key, Int32(k)) }
+        }
     }
 
     /// Walks the dominator tree with a scoped table of pure instructions: an instruction equal
@@ -191,15 +284,14 @@ enum IRPasses {
             while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
             return x
         }
-        var table: [GVNKey: IRValue] = [:]
-        var undo: [GVNKey] = []
+        var table = ScopedValueTable()
         // Iterative dominator-tree walk: enter a block, then its children; leave restores the table.
         var stack: [(block: Int32, child: Int, mark: Int)] = [(0, -1, 0)]
         while !stack.isEmpty {
             let top = stack.count - 1
             let b = stack[top].block
             if stack[top].child < 0 {
-                stack[top].mark = undo.count
+                stack[top].mark = table.count
                 stack[top].child = 0
                 for i in f.blocks[Int(b)].insts {
                     var inst = f.insts[Int(i)]
@@ -224,11 +316,10 @@ enum IRPasses {
                         }
                     }
                     let key = GVNKey(op: inst.op, type: inst.type, a: inst.a, b: inst.b, c: inst.c, imm: inst.imm, imm2: inst.imm2)
-                    if let existing = table[key] {
+                    if let existing = table.find(key) {
                         replacement[Int(inst.result.id)] = existing.id
                     } else {
-                        table[key] = inst.result
-                        undo.append(key)
+                        table.insert(key, inst.result)
                     }
                 }
             }
@@ -237,7 +328,7 @@ enum IRPasses {
                 stack[top].child = k + 1
                 stack.append((children[Int(b)][k], -1, 0))
             } else {
-                while undo.count > stack[top].mark { table.removeValue(forKey: undo.removeLast()) }
+                table.removeLast(downTo: stack[top].mark)
                 stack.removeLast()
             }
         }

@@ -155,8 +155,8 @@ struct RegisterAllocator {
     /// Compares whose only use is the branch ending their block (anywhere in the block: the
     /// compare is emitted at the branch, its operands kept live until then) or the select right
     /// after them: they are emitted as flags there, and get no register.
-    static func fusedCompares(_ f: IRFunction, order: [Int32]) -> [Bool] {
-        let uses = f.useCounts(in: order)
+    static func fusedCompares(_ f: IRFunction, order: [Int32], uses: [Int32]? = nil) -> [Bool] {
+        let uses = uses ?? f.useCounts(in: order)
         var fused = [Bool](repeating: false, count: f.insts.count)
         for b in order {
             let insts = f.blocks[Int(b)].insts
@@ -184,8 +184,8 @@ struct RegisterAllocator {
     /// block (integer add/sub/and/or/xor/mul, float add/sub/mul/div, of the load's type): that
     /// instruction reads the memory operand itself, and the load gets no register. Nothing
     /// comes between them, so no store or trap changes order.
-    static func foldedLoads(_ f: IRFunction, order: [Int32], machine: RegisterSet) -> [Bool] {
-        let uses = f.useCounts(in: order)
+    static func foldedLoads(_ f: IRFunction, order: [Int32], machine: RegisterSet, uses: [Int32]? = nil) -> [Bool] {
+        let uses = uses ?? f.useCounts(in: order)
         var folded = [Bool](repeating: false, count: f.insts.count)
         for b in order {
             let insts = f.blocks[Int(b)].insts
@@ -221,11 +221,11 @@ struct RegisterAllocator {
     /// are: those are folded (no register; their operands are read by the sum's instruction),
     /// the sum gets its form (by result value). Adjacent instructions only (constants between
     /// them aside), so nothing runs between a folded operand's definition and its use.
-    static func foldedSums(_ f: IRFunction, order: [Int32], foldedLoads: [Bool]) -> (folded: [Bool], sums: [Int32: AddressForm], root: [Int32: Int32]) {
-        let uses = f.useCounts(in: order)
+    static func foldedSums(_ f: IRFunction, order: [Int32], foldedLoads: [Bool], uses: [Int32]? = nil) -> (folded: [Bool], sums: [Int32: AddressForm], root: [Int32]) {
+        let uses = uses ?? f.useCounts(in: order)
         var folded = [Bool](repeating: false, count: f.insts.count)
         var sums: [Int32: AddressForm] = [:]
-        var root: [Int32: Int32] = [:]  // folded instruction -> the instruction emitting the sum
+        var root = [Int32](repeating: -1, count: f.insts.count)  // folded instruction -> the instruction emitting the sum (-1: none)
         for b in order {
             // Constants emit nothing where they stand: they do not separate instructions.
             let insts = f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op != .const }
@@ -281,7 +281,7 @@ struct RegisterAllocator {
                 sums[f.insts[Int(insts[k])].result.id] = forms[k]!
                 var j = k
                 while j > 0 && foldsPrevious[j] {
-                    root[insts[j - 1]] = insts[k]
+                    root[Int(insts[j - 1])] = insts[k]
                     j -= 1
                 }
             }
@@ -298,9 +298,9 @@ struct RegisterAllocator {
     /// where the load would have (it takes the load's trap site) and nothing sees the memory
     /// in between.
     static func readModifyWrites(
-        _ f: IRFunction, order: [Int32], sums: (folded: [Bool], sums: [Int32: AddressForm])
+        _ f: IRFunction, order: [Int32], sums: (folded: [Bool], sums: [Int32: AddressForm]), uses: [Int32]? = nil
     ) -> (folded: [Bool], stores: [Int32: ReadModifyWrite]) {
-        let uses = f.useCounts(in: order)
+        let uses = uses ?? f.useCounts(in: order)
         var folded = [Bool](repeating: false, count: f.insts.count)
         var stores: [Int32: ReadModifyWrite] = [:]
         for b in order {
@@ -339,26 +339,173 @@ struct RegisterAllocator {
         return (folded, stores)
     }
 
+    /// Lifetime intervals with holes: a range per block the value is live in, from the
+    /// definition or the block's start to its last use there, or to the block's end when it
+    /// is live out (liveness by a backward walk from each use to the definition). All values'
+    /// ranges in one flat list, by value (`list[from[v]..<to[v]]`). A function of its own: in the
+    /// allocator's long body, the optimizer stops inlining the array accesses of this walk.
+    private func liveRanges(
+        _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], defPos: [Int32], defBlock: [Int32],
+        allocatable: [Bool], useList: [(block: Int32, at: Int32)], useStart: [Int32], budget: inout Int
+    ) throws(AllocationError) -> (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]) {
+        let nb = blocks.count, nv = f.values.count
+        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+        var flatRanges: [(start: Int32, end: Int32)] = []
+        flatRanges.reserveCapacity(nv)
+        var flatFrom = [Int32](repeating: 0, count: nv), flatTo = [Int32](repeating: 0, count: nv)
+        // Predecessors of placed blocks, flat (no reference counting in the walk).
+        var predStarts = [Int32](repeating: 0, count: nb + 1)
+        var preds: [Int32] = []
+        for b in 0..<nb {
+            predStarts[b] = Int32(preds.count)
+            if blockStart[b] >= 0 { for p in blocks[b].preds where blockStart[Int(p)] >= 0 { preds.append(p) } }
+        }
+        predStarts[nb] = Int32(preds.count)
+        let predStart = predStarts, predList = preds
+        // Per block, stamped with the value being walked: visited, live out, its last use there.
+        // Raw memory, allocated once: the walk runs for most values of the function.
+        let visited = UnsafeMutablePointer<Int32>.allocate(capacity: max(nb, 1))
+        let liveOutStamp = UnsafeMutablePointer<Int32>.allocate(capacity: max(nb, 1))
+        let lastUse = UnsafeMutablePointer<Int32>.allocate(capacity: max(nb, 1))
+        visited.initialize(repeating: -1, count: nb)
+        liveOutStamp.initialize(repeating: -1, count: nb)
+        lastUse.initialize(repeating: -1, count: nb)
+        defer { visited.deallocate(); liveOutStamp.deallocate(); lastUse.deallocate() }
+        var work: [Int32] = []
+        var touched: [Int32] = []
+        var r: [(start: Int32, end: Int32)] = []
+        var layoutIndex = [Int32](repeating: -1, count: nb)
+        for (i, b) in order.enumerated() { layoutIndex[Int(b)] = Int32(i) }
+        var layoutBits = [UInt64](repeating: 0, count: (order.count + 63) / 64)
+        for v in 0..<nv where allocatable[v] {
+            let db = defBlock[v]
+            // Most values are used only in the block that defines them: one range, no walk.
+            var local = true
+            var lastLocal: Int32 = -1
+            for (ub, at) in uses(v) where blockStart[Int(ub)] >= 0 {
+                if ub != db { local = false; break }
+                lastLocal = max(lastLocal, at)
+            }
+            if local {
+                let from = defPos[v]
+                var to = max(lastLocal, from)
+                if f.values[v].inst < 0 { to = max(to, from + 1) }  // parameters stay apart
+                flatFrom[v] = Int32(flatRanges.count)
+                flatRanges.append((from, max(to, from + 1)))
+                flatTo[v] = Int32(flatRanges.count)
+                if budget < 0 { throw .tooComplex }
+                budget -= 1
+                continue
+            }
+            let stamp = Int32(v)
+            touched.removeAll(keepingCapacity: true)
+            touched.append(db)
+            lastUse[Int(db)] = -1
+            for (ub, _) in uses(v) where blockStart[Int(ub)] >= 0 {
+                if visited[Int(ub)] != stamp && ub != db {
+                    visited[Int(ub)] = stamp
+                    lastUse[Int(ub)] = -1
+                    work.append(ub)
+                    touched.append(ub)
+                }
+            }
+            for (ub, at) in uses(v) where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
+            var steps = 0
+            while let b = work.popLast() {
+                steps += 1
+                for k in Int(predStart[Int(b)])..<Int(predStart[Int(b) + 1]) {
+                    let p = predList[k]
+                    liveOutStamp[Int(p)] = stamp
+                    if p != db && visited[Int(p)] != stamp {
+                        visited[Int(p)] = stamp
+                        lastUse[Int(p)] = -1
+                        work.append(p)
+                        touched.append(p)
+                    }
+                }
+            }
+            budget -= steps
+            if budget < 0 { throw .tooComplex }
+            r.removeAll(keepingCapacity: true)
+            func range(_ b: Int32) -> (start: Int32, end: Int32) {
+                let from = b == db ? defPos[v] : blockStart[Int(b)]
+                var to = liveOutStamp[Int(b)] == stamp ? blockEnd[Int(b)] + 1 : max(lastUse[Int(b)], from)
+                if b == db && f.values[v].inst < 0 { to = max(to, from + 1) }  // parameters stay apart
+                return (from, max(to, from + 1))
+            }
+            if touched.count <= 8 {
+                // Most values live in a few blocks: an insertion sort, without closure calls.
+                for b in touched {
+                    let x = range(b)
+                    r.append(x)
+                    var j = r.count - 1
+                    while j > 0 && r[j - 1].start > x.start { r[j] = r[j - 1]; j -= 1 }
+                    r[j] = x
+                }
+            } else {
+                // Many blocks, in layout order: read off a bitmap of their layout indices when
+                // they are dense in their span (long-lived values), else sorted as packed keys.
+                var lo = Int32.max, hi = Int32.min
+                for b in touched { lo = min(lo, layoutIndex[Int(b)]); hi = max(hi, layoutIndex[Int(b)]) }
+                if Int(hi - lo) / 64 <= touched.count {
+                    for b in touched { let i = Int(layoutIndex[Int(b)]); layoutBits[i >> 6] |= 1 << UInt64(i & 63) }
+                    for w in Int(lo) >> 6...Int(hi) >> 6 {
+                        var bits = layoutBits[w]
+                        layoutBits[w] = 0
+                        while bits != 0 {
+                            r.append(range(order[w << 6 + bits.trailingZeroBitCount]))
+                            bits &= bits - 1
+                        }
+                    }
+                } else {
+                    var keys = touched.map { b in UInt64(UInt32(layoutIndex[Int(b)])) << 32 | UInt64(UInt32(b)) }
+                    keys.sort()
+                    for k in keys { r.append(range(Int32(truncatingIfNeeded: k))) }
+                }
+            }
+            // Ranges of adjacent blocks join (positions step by 2 between blocks).
+            let from = flatRanges.count
+            for x in r {
+                if flatRanges.count > from, x.start <= flatRanges[flatRanges.count - 1].end + 1 {
+                    flatRanges[flatRanges.count - 1].end = max(flatRanges[flatRanges.count - 1].end, x.end)
+                } else {
+                    flatRanges.append(x)
+                }
+            }
+            flatFrom[v] = Int32(from)
+            flatTo[v] = Int32(flatRanges.count)
+            budget -= flatRanges.count - from
+        }
+        return (flatRanges, flatFrom, flatTo)
+    }
+
     func run() throws(AllocationError) -> RegisterAllocation {
-        let nb = f.blocks.count
+        // Blocks through a buffer pointer: reading a field reads that field, where a huge
+        // function's array subscript would copy the whole block.
+        try f.blocks.withUnsafeBufferPointer { blocks throws(AllocationError) in try allocate(blocks) }
+    }
+
+    private func allocate(_ blocks: UnsafeBufferPointer<IRBlock>) throws(AllocationError) -> RegisterAllocation {
+        let nb = blocks.count
         var blockStart = [Int32](repeating: -1, count: nb)
         var blockEnd = [Int32](repeating: -1, count: nb)
         var instPosition = [Int32](repeating: -1, count: f.insts.count)
-        let fused = Self.fusedCompares(f, order: order)
-        let foldedLoads = Self.foldedLoads(f, order: order, machine: machine)
-        let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads)
-            : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [:])
-        let rmw = Self.readModifyWrites(f, order: order, sums: (sums.folded, sums.sums))
-        var rmwRoot: [Int32: Int32] = [:]  // folded load or operation -> its store
+        let useCounts = f.useCounts(in: order)
+        let fused = Self.fusedCompares(f, order: order, uses: useCounts)
+        let foldedLoads = Self.foldedLoads(f, order: order, machine: machine, uses: useCounts)
+        let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads, uses: useCounts)
+            : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [Int32](repeating: -1, count: f.insts.count))
+        let rmw = Self.readModifyWrites(f, order: order, sums: (sums.folded, sums.sums), uses: useCounts)
+        var rmwRoot = [Int32](repeating: -1, count: f.insts.count)  // folded load or operation -> its store (-1: none)
         for (s, w) in rmw.stores {
-            rmwRoot[w.load] = s
-            rmwRoot[f.values[Int(f.insts[Int(s)].b.id)].inst] = s
+            rmwRoot[Int(w.load)] = s
+            rmwRoot[Int(f.values[Int(f.insts[Int(s)].b.id)].inst)] = s
         }
         var pos: Int32 = 0
         for b in order {
             blockStart[Int(b)] = pos
             pos += 2
-            for i in f.blocks[Int(b)].insts {
+            for i in blocks[Int(b)].insts {
                 instPosition[Int(i)] = pos
                 pos += 2
             }
@@ -373,7 +520,8 @@ struct RegisterAllocator {
         var defBlock = [Int32](repeating: -1, count: nv)
         var weight = [Double](repeating: 0, count: nv)
         var allocatable = [Bool](repeating: false, count: nv)
-        var uses: [[(block: Int32, at: Int32)]] = Array(repeating: [], count: nv)
+        var useEntries: [(value: Int32, block: Int32, at: Int32)] = []
+        useEntries.reserveCapacity(2 * f.insts.count)
         var hintParam = [Int32](repeating: -1, count: nv)
         var hintDepth = [Int](repeating: 0, count: nv)
         func loopWeightOfDepth(_ depth: Int) -> Double {
@@ -381,33 +529,33 @@ struct RegisterAllocator {
             for _ in 0..<min(depth, 6) { w *= 8 }
             return w
         }
-        func loopWeight(_ b: Int32) -> Double { loopWeightOfDepth(f.blocks[Int(b)].loopDepth) }
+        func loopWeight(_ b: Int32) -> Double { loopWeightOfDepth(blocks[Int(b)].loopDepth) }
         for b in order {
             let w = loopWeight(b)
-            for p in f.blocks[Int(b)].params {
+            for p in blocks[Int(b)].params {
                 defPos[Int(p.id)] = blockStart[Int(b)]
                 defBlock[Int(p.id)] = b
                 allocatable[Int(p.id)] = true
                 weight[Int(p.id)] += w
             }
-            for i in f.blocks[Int(b)].insts {
+            for i in blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
                 var at = instPosition[Int(i)]
-                if let s = rmwRoot[i] {
+                if case let s = rmwRoot[Int(i)], s >= 0 {
                     at = instPosition[Int(s)]  // read by the store
                 } else if fused[Int(i)] {
                     // Operands are read where the consumer is (the terminator, or the select next).
-                    if case .branch(let c, _, _) = f.blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
+                    if case .branch(let c, _, _) = blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
                 } else if foldedLoads[Int(i)] {
                     at += 2  // the address is read by the next instruction
-                } else if let r = sums.root[i] {
+                } else if case let r = sums.root[Int(i)], r >= 0 {
                     at = instPosition[Int(r)]  // read by the sum's instruction
                 }
                 f.forEachOperand(inst) { v in
-                    uses[Int(v.id)].append((b, at))
+                    useEntries.append((v.id, b, at))
                     weight[Int(v.id)] += w
                 }
-                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[i] == nil, rmwRoot[i] == nil {
+                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[Int(i)] < 0, rmwRoot[Int(i)] < 0 {
                     let id = Int(inst.result.id)
                     defPos[id] = instPosition[Int(i)]
                     defBlock[id] = b
@@ -416,15 +564,15 @@ struct RegisterAllocator {
                 }
             }
             let t = blockEnd[Int(b)]
-            f.forEachOperand(f.blocks[Int(b)].term) { v in
-                uses[Int(v.id)].append((b, t))
+            f.forEachOperand(blocks[Int(b)].term) { v in
+                useEntries.append((v.id, b, t))
                 weight[Int(v.id)] += w
             }
-            if case .jump(let target, let args) = f.blocks[Int(b)].term {
+            if case .jump(let target, let args) = blocks[Int(b)].term {
                 // A value passed on several jumps is hinted to the parameter of the one in the
                 // deepest loop (a loop's back edge over its exit): the move left is outside.
-                let params = f.blocks[Int(target)].params
-                let depth = f.blocks[Int(b)].loopDepth
+                let params = blocks[Int(target)].params
+                let depth = blocks[Int(b)].loopDepth
                 for (k, a) in args.enumerated() where hintParam[Int(a.id)] < 0 || hintDepth[Int(a.id)] < depth {
                     hintParam[Int(a.id)] = params[k].id
                     hintDepth[Int(a.id)] = depth
@@ -432,115 +580,55 @@ struct RegisterAllocator {
             }
         }
 
-        // Lifetime intervals with holes: a range per block the value is live in, from the
-        // definition or the block's start to its last use there, or to the block's end when it
-        // is live out (liveness by a backward walk from each use to the definition).
-        var ranges: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: nv)
-        // Predecessors of placed blocks, flat (no reference counting in the walk).
-        var predStart = [Int32](repeating: 0, count: nb + 1)
-        var predList: [Int32] = []
-        for b in 0..<nb {
-            predStart[b] = Int32(predList.count)
-            if blockStart[b] >= 0 { for p in f.blocks[b].preds where blockStart[Int(p)] >= 0 { predList.append(p) } }
+        // Uses by value, in the order met (a counting sort into one flat array).
+        var useStart = [Int32](repeating: 0, count: nv + 1)
+        for u in useEntries { useStart[Int(u.value) + 1] += 1 }
+        for v in 0..<nv { useStart[v + 1] += useStart[v] }
+        var useList = [(block: Int32, at: Int32)](repeating: (0, 0), count: useEntries.count)
+        var next = useStart
+        for u in useEntries {
+            useList[Int(next[Int(u.value)])] = (u.block, u.at)
+            next[Int(u.value)] += 1
         }
-        predStart[nb] = Int32(predList.count)
-        var visited = [Int32](repeating: -1, count: nb)
-        var liveOutStamp = [Int32](repeating: -1, count: nb)
-        var lastUse = [Int32](repeating: -1, count: nb)
-        var work: [Int32] = []
-        var touched: [Int32] = []
-        var r: [(start: Int32, end: Int32)] = []
+        useEntries = []
+        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+
         var budget = livenessBudget
-        for v in 0..<nv where allocatable[v] {
-            let db = defBlock[v]
-            let stamp = Int32(v)
-            touched.removeAll(keepingCapacity: true)
-            touched.append(db)
-            lastUse[Int(db)] = -1
-            for (ub, _) in uses[v] where blockStart[Int(ub)] >= 0 {
-                if visited[Int(ub)] != stamp && ub != db {
-                    visited[Int(ub)] = stamp
-                    lastUse[Int(ub)] = -1
-                    work.append(ub)
-                    touched.append(ub)
-                }
-            }
-            for (ub, at) in uses[v] where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
-            var steps = 0
-            predStart.withUnsafeBufferPointer { predStart in
-                predList.withUnsafeBufferPointer { predList in
-                    visited.withUnsafeMutableBufferPointer { visited in
-                        liveOutStamp.withUnsafeMutableBufferPointer { liveOutStamp in
-                            lastUse.withUnsafeMutableBufferPointer { lastUse in
-                                while let b = work.popLast() {
-                                    steps += 1
-                                    for k in Int(predStart[Int(b)])..<Int(predStart[Int(b) + 1]) {
-                                        let p = predList[k]
-                                        liveOutStamp[Int(p)] = stamp
-                                        if p != db && visited[Int(p)] != stamp {
-                                            visited[Int(p)] = stamp
-                                            lastUse[Int(p)] = -1
-                                            work.append(p)
-                                            touched.append(p)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            budget -= steps
-            if budget < 0 { throw .tooComplex }
-            r.removeAll(keepingCapacity: true)
-            for b in touched {
-                let from = b == db ? defPos[v] : blockStart[Int(b)]
-                var to = liveOutStamp[Int(b)] == stamp ? blockEnd[Int(b)] + 1 : max(lastUse[Int(b)], from)
-                if b == db && f.values[v].inst < 0 { to = max(to, from + 1) }  // parameters stay apart
-                r.append((from, max(to, from + 1)))
-            }
-            if r.count <= 8 {
-                // Most values live in a few blocks: an insertion sort, without closure calls.
-                for i in 1..<max(r.count, 1) {
-                    let x = r[i]
-                    var j = i
-                    while j > 0 && r[j - 1].start > x.start { r[j] = r[j - 1]; j -= 1 }
-                    r[j] = x
-                }
-            } else {
-                r.sort { $0.start < $1.start }
-            }
-            // Ranges of adjacent blocks join (positions step by 2 between blocks).
-            var merged: [(start: Int32, end: Int32)] = []
-            for x in r {
-                if let last = merged.last, x.start <= last.end + 1 {
-                    merged[merged.count - 1].end = max(last.end, x.end)
-                } else {
-                    merged.append(x)
-                }
-            }
-            ranges[v] = merged
-            budget -= merged.count
-        }
+        let (rangeList, rangeFrom, rangeTo) = try liveRanges(
+            blocks, blockStart: blockStart, blockEnd: blockEnd, defPos: defPos, defBlock: defBlock, allocatable: allocatable,
+            useList: useList, useStart: useStart, budget: &budget)
+        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { rangeList[Int(rangeFrom[v])..<Int(rangeTo[v])] }
+        // The linear scan's position only grows: per value, its first range not ended before it.
+        var cursor = rangeFrom
         /// Spill weight per position of the interval (use weight over its length, plus a
         /// constant so a long interval of many uses still beats a short one of one use): where
         /// registers run out, the interval that frees a register over the longest stretch for
         /// the fewest loads goes to the stack. A short temporary between long-lived values keeps
         /// its register; spilling it would free nothing and add a store and a load.
         func density(_ v: Int) -> Double {
-            let length = ranges[v].reduce(0) { $0 + Int($1.end - $1.start) }
+            let length = ranges(v).reduce(0) { $0 + Int($1.end - $1.start) }
             return weight[v] / Double(length + 16)
         }
-        func first(_ v: Int) -> Int32 { ranges[v][0].start }
-        func last(_ v: Int) -> Int32 { ranges[v][ranges[v].count - 1].end }
-        func covers(_ v: Int, _ p: Int32) -> Bool { ranges[v].contains { $0.start <= p && p < $0.end } }
-        /// Whether two intervals share a position (ranges are half-open).
+        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
+        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
+        /// Whether position p is in one of v's ranges; p never decreases from one call to the
+        /// next for the same value (the linear scan's position), so the search starts at v's cursor.
+        func covers(_ v: Int, _ p: Int32) -> Bool {
+            var k = Int(cursor[v])
+            let end = Int(rangeTo[v])
+            while k < end && rangeList[k].end <= p { k += 1 }
+            cursor[v] = Int32(k)
+            return k < end && rangeList[k].start <= p
+        }
+        /// Whether interval a shares a position with interval b, which starts at the scan's
+        /// position (ranges are half-open; a's ranges before its cursor ended before b starts).
         func intersects(_ a: Int, _ b: Int) -> Bool {
-            let x = ranges[a], y = ranges[b]
-            var i = 0, j = 0
-            while i < x.count && j < y.count {
+            var i = Int(cursor[a]), j = Int(rangeFrom[b])
+            let iEnd = Int(rangeTo[a]), jEnd = Int(rangeTo[b])
+            while i < iEnd && j < jEnd {
                 budget -= 1
-                if x[i].end <= y[j].start { i += 1 } else if y[j].end <= x[i].start { j += 1 } else { return true }
+                let x = rangeList[i], y = rangeList[j]
+                if x.end <= y.start { i += 1 } else if y.end <= x.start { j += 1 } else { return true }
             }
             return false
         }
@@ -553,7 +641,7 @@ struct RegisterAllocator {
         var gprClobberPositions: [(Int32, UInt32)] = []
         var xmmClobberPositions: [(Int32, UInt32)] = []
         for b in order {
-            for i in f.blocks[Int(b)].insts {
+            for i in blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
                 if inst.op.isCall {
                     callPositions.append(instPosition[Int(i)])
@@ -584,7 +672,7 @@ struct RegisterAllocator {
         /// The loop-weighted number of calls strictly inside the value's ranges.
         func callsCrossed(_ v: Int) -> Double {
             var w = 0.0
-            for range in ranges[v] {
+            for range in ranges(v) {
                 let a = firstAfter(callPositions, range.start) { $0 }
                 let b = firstAfter(callPositions, range.end - 1) { $0 }
                 if b > a { w += callWeightPrefix[b] - callWeightPrefix[a] }
@@ -597,7 +685,7 @@ struct RegisterAllocator {
         func clobbered(_ v: Int, float: Bool, saveAroundCalls: Bool) -> UInt32 {
             var mask: UInt32 = 0
             let list = float ? xmmClobberPositions : gprClobberPositions
-            for range in ranges[v] {
+            for range in ranges(v) {
                 let c = firstAfter(callPositions, range.start) { $0 }
                 if !saveAroundCalls && c < callPositions.count && callPositions[c] < range.end {
                     mask |= float ? machine.callClobberXMM : machine.callClobberGPR
@@ -614,13 +702,13 @@ struct RegisterAllocator {
         // Values live into a landing block stay in the frame: the unwinder enters it with no
         // register intact (spilled values' slots stay valid, SSA values never change).
         var inFrame = [Bool](repeating: false, count: nv)
-        let landingStarts = order.filter { f.blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
+        let landingStarts = order.filter { blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
             .map { (block: $0, start: blockStart[Int($0)]) }
         if !landingStarts.isEmpty {
             // Landing starts ascend (blocks in layout order): per range, a binary search.
             for v in 0..<nv where allocatable[v] {
-                budget -= ranges[v].count
-                inFrame[v] = ranges[v].contains { range in
+                budget -= ranges(v).count
+                inFrame[v] = ranges(v).contains { range in
                     var k = firstAfter(landingStarts, range.start - 1) { $0.start }
                     while k < landingStarts.count && landingStarts[k].start < range.end {
                         if landingStarts[k].block != defBlock[v] { return true }
@@ -636,7 +724,10 @@ struct RegisterAllocator {
         // it and no inactive one holding it intersects the interval.
         var intervals: [Int32] = []
         for v in 0..<nv where allocatable[v] { intervals.append(Int32(v)) }
-        intervals.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
+        // By start, then by value (packed keys: no closure per comparison).
+        var intervalKeys = intervals.map { UInt64(UInt32(first(Int($0)))) << 32 | UInt64(UInt32($0)) }
+        intervalKeys.sort()
+        intervals = intervalKeys.map { Int32(truncatingIfNeeded: $0) }
 
         var locations = [Location](repeating: .none, count: nv)
         var active: [Int32] = []
@@ -675,26 +766,37 @@ struct RegisterAllocator {
             let saveAroundCalls = crossed > 0 && 2 * crossed < weight[v]
             let forbidden = clobbered(v, float: float, saveAroundCalls: saveAroundCalls)
             // Per register: the intervals that hold it and overlap this one.
-            var blocked = [Bool](repeating: false, count: 16)
-            for a in active { if let r = regIndex(locations[Int(a)]), (r >= 16) == float { blocked[r & 15] = true } }
+            var blocked: UInt32 = 0
+            for a in active { if let r = regIndex(locations[Int(a)]), (r >= 16) == float { blocked |= 1 << UInt32(r & 15) } }
             for a in inactive {
-                if let r = regIndex(locations[Int(a)]), (r >= 16) == float, !blocked[r & 15], intersects(Int(a), v) { blocked[r & 15] = true }
+                if let r = regIndex(locations[Int(a)]), (r >= 16) == float, blocked & (1 << UInt32(r & 15)) == 0, intersects(Int(a), v) {
+                    blocked |= 1 << UInt32(r & 15)
+                }
             }
-            func isFree(_ r: UInt8) -> Bool { !blocked[Int(r)] && forbidden & (1 << UInt32(r)) == 0 }
+            func isFree(_ r: UInt8) -> Bool { (blocked | forbidden) & (1 << UInt32(r)) == 0 }
             var chosen: UInt8?
             // Hints: the parameter this value is passed to, then the first operand of a
-            // two-address instruction, or a parameter's first argument.
-            var hints: [IRValue] = []
-            if hintParam[v] >= 0 { hints.append(IRValue(id: hintParam[v])) }
+            // two-address instruction, or a parameter's first argument (at most three; no array).
+            var hints: (IRValue, IRValue, IRValue) = (.none, .none, .none)
+            var hintCount = 0
+            func addHint(_ h: IRValue) {
+                switch hintCount {
+                case 0: hints.0 = h
+                case 1: hints.1 = h
+                default: hints.2 = h
+                }
+                hintCount += 1
+            }
+            if hintParam[v] >= 0 { addHint(IRValue(id: hintParam[v])) }
             let vi = f.values[v]
             if vi.inst >= 0 {
                 let inst = f.insts[Int(vi.inst)]
-                if !inst.a.isNone { hints.append(inst.a) }
-                if inst.op.isCommutative, !inst.b.isNone { hints.append(inst.b) }
-            } else if let firstPred = f.blocks[Int(vi.block)].preds.first(where: { blockStart[Int($0)] >= 0 }),
-                      case .jump(_, let args) = f.blocks[Int(firstPred)].term,
-                      let k = f.blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)) {
-                hints.append(args[k])
+                if !inst.a.isNone { addHint(inst.a) }
+                if inst.op.isCommutative, !inst.b.isNone { addHint(inst.b) }
+            } else if let firstPred = blocks[Int(vi.block)].preds.first(where: { blockStart[Int($0)] >= 0 }),
+                      case .jump(_, let args) = blocks[Int(firstPred)].term,
+                      let k = blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)) {
+                addHint(args[k])
             }
             let candidates = float ? machine.xmms : machine.gprs
             let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
@@ -703,7 +805,8 @@ struct RegisterAllocator {
             // hints, then the first free register.
             func preserved(_ r: UInt8) -> Bool { callMask & (1 << UInt32(r)) == 0 }
             func hinted(_ accept: (UInt8) -> Bool) -> UInt8? {
-                for h in hints {
+                for k in 0..<hintCount {
+                    let h = k == 0 ? hints.0 : k == 1 ? hints.1 : hints.2
                     if let r = regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)), accept(UInt8(r & 15)) {
                         return UInt8(r & 15)
                     }
@@ -792,7 +895,7 @@ struct RegisterAllocator {
         }
         var savedAcrossCall: [Int32: [(value: IRValue, slot: Location)]] = [:]
         for v in saved {
-            for range in ranges[Int(v)] {
+            for range in ranges(Int(v)) {
                 var k = firstAfter(callPositions, range.start) { $0 }
                 while k < callPositions.count && callPositions[k] < range.end {
                     savedAcrossCall[callInsts[k], default: []].append((IRValue(id: v), saveSlot[Int(v)]))
@@ -817,7 +920,7 @@ struct RegisterAllocator {
                 let spans = loop.body.map { (start: blockStart[Int($0)], end: blockEnd[Int($0)] + 1) }
                 var clobberG: UInt32 = 0, clobberX: UInt32 = 0
                 for b in loop.body {
-                    for i in f.blocks[Int(b)].insts {
+                    for i in blocks[Int(b)].insts {
                         let inst = f.insts[Int(i)]
                         if inst.op.isCall { clobberG |= machine.callClobberGPR; clobberX |= machine.callClobberXMM } else {
                             let (g, x) = machine.clobbers(inst, f)
@@ -833,12 +936,12 @@ struct RegisterAllocator {
                 for v in 0..<nv where allocatable[v] {
                     budget -= 1
                     guard first(v) < hi, lo < last(v) else { continue }
-                    budget -= ranges[v].count
+                    budget -= ranges(v).count
                     if let r = regIndex(locations[v]) {
-                        if !busy[r], ranges[v].contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
+                        if !busy[r], ranges(v).contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
                     } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
                               blockOverrides[loop.header]?[Int32(v)] == nil {
-                        let n = uses[v].reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
+                        let n = uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
                         if n > 0 { candidates.append((Int32(v), n)) }
                     }
                 }
@@ -866,7 +969,7 @@ struct RegisterAllocator {
         if budget > 0, !spilled.isEmpty {
             var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
             for v in 0..<nv where allocatable[v] {
-                if let r = regIndex(locations[v]) { held[r] += ranges[v] }
+                if let r = regIndex(locations[v]) { held[r] += ranges(v) }
             }
             for (b, values) in blockOverrides {
                 for (_, l) in values { if let r = regIndex(l) { held[r].append((blockStart[Int(b)], blockEnd[Int(b)] + 1)) } }
@@ -887,7 +990,7 @@ struct RegisterAllocator {
                 let v = Int(v32)
                 guard locations[v].isStack, f.values[v].inst >= 0, budget > 0 else { continue }
                 let a = defPos[v], db = defBlock[v]
-                let after = uses[v].filter { $0.block == db && $0.at > a }.map(\.at).sorted()
+                let after = uses(v).filter { $0.block == db && $0.at > a }.map(\.at).sorted()
                 guard let firstUse = after.first else { continue }
                 let float = f.values[v].type.inXMM
                 // Calls and fixed registers between the definition and the use (the use's own

@@ -718,8 +718,7 @@ struct X64Lowering {
     // MARK: terminators
 
     mutating func terminator(_ b: Int32, next: Int32?) {
-        let block = f.blocks[Int(b)]
-        switch block.term {
+        switch f.blocks[Int(b)].term {
         case .none:
             preconditionFailure("block without a terminator")
         case .jump(let t, let args):
