@@ -479,6 +479,172 @@ struct RegisterAllocator {
         return (flatRanges, flatFrom, flatTo)
     }
 
+    /// Spill code out of loops: a spilled value used in a loop it is defined outside of lives,
+    /// inside that loop, in a register no interval holds and nothing clobbers there (a split of
+    /// its interval at the loop's boundary). The preheader loads it once; its stack slot stays
+    /// valid (the value never changes), so nothing is stored back at the exits. Outermost
+    /// loops first, so a value reloaded around a loop keeps that register in loops inside it.
+    private func reloadsInLoops(
+        _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], allocatable: [Bool], defBlock: [Int32],
+        live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]), useList: [(block: Int32, at: Int32)],
+        useStart: [Int32], locations: [Location], budget: inout Int
+    ) -> (reloads: [Int32: [(value: IRValue, register: Location)]], blockOverrides: [Int32: [Int32: Location]]) {
+        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { live.list[Int(live.from[v])..<Int(live.to[v])] }
+        func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
+        func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
+        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+        let nb = blockStart.count, nv = f.values.count
+        var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
+        var blockOverrides: [Int32: [Int32: Location]] = [:]
+        if budget > 0 {
+            var claimed: [(start: Int32, end: Int32, reg: Int)] = []
+            let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order)).reversed()
+            var inLoop = [Int32](repeating: -1, count: nb)
+            for (id, loop) in loops.enumerated() {
+                guard let preheader = loop.preheader, budget > 0 else { continue }
+                for b in loop.body { inLoop[Int(b)] = Int32(id) }
+                let spans = loop.body.map { (start: blockStart[Int($0)], end: blockEnd[Int($0)] + 1) }
+                var clobberG: UInt32 = 0, clobberX: UInt32 = 0
+                for b in loop.body {
+                    for i in blocks[Int(b)].insts {
+                        let inst = f.insts[Int(i)]
+                        if inst.op.isCall { clobberG |= machine.callClobberGPR; clobberX |= machine.callClobberXMM } else {
+                            let (g, x) = machine.clobbers(inst, f)
+                            clobberG |= g; clobberX |= x | machine.temps(inst, f)
+                        }
+                    }
+                }
+                func overlapsLoop(_ start: Int32, _ end: Int32) -> Bool { spans.contains { $0.start < end && start < $0.end } }
+                var busy = [Bool](repeating: false, count: 32)
+                var candidates: [(value: Int32, uses: Int)] = []
+                // The loop's extent: an interval outside it is passed over at once.
+                let lo = spans.reduce(Int32.max) { min($0, $1.start) }, hi = spans.reduce(Int32.min) { max($0, $1.end) }
+                for v in 0..<nv where allocatable[v] {
+                    budget -= 1
+                    guard first(v) < hi, lo < last(v) else { continue }
+                    budget -= ranges(v).count
+                    if let r = Self.regIndex(locations[v]) {
+                        if !busy[r], ranges(v).contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
+                    } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
+                              blockOverrides[loop.header]?[Int32(v)] == nil {
+                        let n = uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
+                        if n > 0 { candidates.append((Int32(v), n)) }
+                    }
+                }
+                for c in claimed where overlapsLoop(c.start, c.end) { busy[c.reg] = true }
+                candidates.sort { $0.uses != $1.uses ? $0.uses > $1.uses : $0.value < $1.value }
+                for c in candidates {
+                    let float = f.values[Int(c.value)].type.inXMM
+                    let clobber = float ? clobberX : clobberG
+                    guard let r = (float ? machine.xmms : machine.gprs).first(where: {
+                        !busy[(float ? 16 : 0) + Int($0)] && clobber & (1 << UInt32($0)) == 0
+                    }) else { continue }
+                    let reg: Location = float ? .xmm(r) : .gpr(r)
+                    busy[Self.regIndex(reg)!] = true
+                    for span in spans { claimed.append((span.start, span.end, Self.regIndex(reg)!)) }
+                    reloads[preheader, default: []].append((IRValue(id: c.value), reg))
+                    for b in loop.body { blockOverrides[b, default: [:]][c.value] = reg }
+                }
+            }
+        }
+        return (reloads, blockOverrides)
+    }
+
+    /// Spilled values' first uses from a register (the head of their interval split off):
+    /// a value spilled because registers run out somewhere in its life is mostly used right
+    /// after its definition, where a register is often free. Per register the positions
+    /// held (intervals, reloads in loops, heads given so far), sorted by start.
+    private func spilledHeads(
+        blockStart: [Int32], blockEnd: [Int32], allocatable: [Bool], defPos: [Int32], defBlock: [Int32],
+        live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]), useList: [(block: Int32, at: Int32)],
+        useStart: [Int32], locations: [Location], spilled: [Int32], blockOverrides: [Int32: [Int32: Location]],
+        callPositions: [Int32], gprClobberPositions: [(Int32, UInt32)], xmmClobberPositions: [(Int32, UInt32)], budget: inout Int
+    ) -> [Int32: (register: Location, end: Int32)] {
+        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { live.list[Int(live.from[v])..<Int(live.to[v])] }
+        func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
+        func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
+        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+        let nb = blockStart.count, nv = f.values.count
+        var heads: [Int32: (register: Location, end: Int32)] = [:]
+        if budget > 0, !spilled.isEmpty {
+            var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
+            for v in 0..<nv where allocatable[v] {
+                if let r = Self.regIndex(locations[v]) { held[r] += ranges(v) }
+            }
+            for (b, values) in blockOverrides {
+                for (_, l) in values { if let r = Self.regIndex(l) { held[r].append((blockStart[Int(b)], blockEnd[Int(b)] + 1)) } }
+            }
+            for r in held.indices { held[r].sort { $0.start < $1.start } }
+            /// Whether register r is free over [a, b) (ranges are disjoint per register).
+            func isFree(_ r: Int, _ a: Int32, _ b: Int32) -> Bool {
+                let list = held[r]
+                var lo = 0, hi = list.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if list[mid].end <= a { lo = mid + 1 } else { hi = mid }
+                }
+                budget -= 1
+                return lo == list.count || list[lo].start >= b
+            }
+            for v32 in spilled {
+                let v = Int(v32)
+                guard locations[v].isStack, f.values[v].inst >= 0, budget > 0 else { continue }
+                let a = defPos[v], db = defBlock[v]
+                let after = uses(v).filter { $0.block == db && $0.at > a }.map(\.at).sorted()
+                guard let firstUse = after.first else { continue }
+                let float = f.values[v].type.inXMM
+                // Calls and fixed registers between the definition and the use (the use's own
+                // instruction included: it may take its fixed registers before reading operands).
+                let c = Self.firstAfter(callPositions, a) { $0 }
+                if c < callPositions.count && callPositions[c] <= firstUse { continue }
+                let list = float ? xmmClobberPositions : gprClobberPositions
+                func clobbers(upTo end: Int32) -> UInt32 {
+                    var mask: UInt32 = 0
+                    var k = Self.firstAfter(list, a) { $0.0 }
+                    while k < list.count && list[k].0 <= end { mask |= list[k].1; k += 1 }
+                    return mask
+                }
+                let clobber = clobbers(upTo: firstUse)
+                let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
+                // Caller-saved registers first: a callee-saved one costs a save per activation.
+                let candidates = (float ? machine.xmms : machine.gprs).sorted { (callMask >> UInt32($0)) & 1 > (callMask >> UInt32($1)) & 1 }
+                let offset = float ? 16 : 0
+                guard let r = candidates.first(where: { clobber & (1 << UInt32($0)) == 0 && isFree(offset + Int($0), a, firstUse + 1) }) else { continue }
+                // As far as the register stays free, up to the last use in the block.
+                var end = firstUse
+                for p in after.dropFirst() {
+                    let callBetween = c < callPositions.count && callPositions[c] <= p
+                    guard !callBetween, clobbers(upTo: p) & (1 << UInt32(r)) == 0, isFree(offset + Int(r), a, p + 1) else { break }
+                    end = p
+                }
+                let list2 = held[offset + Int(r)]
+                let at = list2.firstIndex { $0.start > a } ?? list2.count
+                held[offset + Int(r)].insert((a, end + 1), at: at)
+                heads[v32] = (float ? .xmm(r) : .gpr(r), end)
+            }
+        }
+        return heads
+    }
+
+    /// A location's register as an index: general registers 0-15, XMM registers 16-31.
+    private static func regIndex(_ l: Location) -> Int? {
+        switch l {
+        case .gpr(let r): Int(r)
+        case .xmm(let x): 16 + Int(x)
+        default: nil
+        }
+    }
+
+    /// The index of the first element of `a` (ascending by `key`) whose key is past `p`.
+    private static func firstAfter<T>(_ a: [T], _ p: Int32, _ key: (T) -> Int32) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if key(a[mid]) <= p { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
     func run() throws(AllocationError) -> RegisterAllocation {
         // Blocks through a buffer pointer: reading a field reads that field, where a huge
         // function's array subscript would copy the whole block.
@@ -661,20 +827,12 @@ struct RegisterAllocator {
                 }
             }
         }
-        func firstAfter<T>(_ a: [T], _ p: Int32, _ key: (T) -> Int32) -> Int {
-            var lo = 0, hi = a.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if key(a[mid]) <= p { lo = mid + 1 } else { hi = mid }
-            }
-            return lo
-        }
         /// The loop-weighted number of calls strictly inside the value's ranges.
         func callsCrossed(_ v: Int) -> Double {
             var w = 0.0
             for range in ranges(v) {
-                let a = firstAfter(callPositions, range.start) { $0 }
-                let b = firstAfter(callPositions, range.end - 1) { $0 }
+                let a = Self.firstAfter(callPositions, range.start) { $0 }
+                let b = Self.firstAfter(callPositions, range.end - 1) { $0 }
                 if b > a { w += callWeightPrefix[b] - callWeightPrefix[a] }
             }
             return w
@@ -686,11 +844,11 @@ struct RegisterAllocator {
             var mask: UInt32 = 0
             let list = float ? xmmClobberPositions : gprClobberPositions
             for range in ranges(v) {
-                let c = firstAfter(callPositions, range.start) { $0 }
+                let c = Self.firstAfter(callPositions, range.start) { $0 }
                 if !saveAroundCalls && c < callPositions.count && callPositions[c] < range.end {
                     mask |= float ? machine.callClobberXMM : machine.callClobberGPR
                 }
-                var k = firstAfter(list, range.start) { $0.0 }
+                var k = Self.firstAfter(list, range.start) { $0.0 }
                 while k < list.count && list[k].0 < range.end {
                     mask |= list[k].1
                     k += 1
@@ -709,7 +867,7 @@ struct RegisterAllocator {
             for v in 0..<nv where allocatable[v] {
                 budget -= ranges(v).count
                 inFrame[v] = ranges(v).contains { range in
-                    var k = firstAfter(landingStarts, range.start - 1) { $0.start }
+                    var k = Self.firstAfter(landingStarts, range.start - 1) { $0.start }
                     while k < landingStarts.count && landingStarts[k].start < range.end {
                         if landingStarts[k].block != defBlock[v] { return true }
                         k += 1
@@ -733,13 +891,6 @@ struct RegisterAllocator {
         var active: [Int32] = []
         var inactive: [Int32] = []
         var spilled: [Int32] = []
-        func regIndex(_ l: Location) -> Int? {
-            switch l {
-            case .gpr(let r): Int(r)
-            case .xmm(let x): 16 + Int(x)
-            default: nil
-            }
-        }
         for v32 in intervals {
             let v = Int(v32)
             let position = first(v)
@@ -767,9 +918,9 @@ struct RegisterAllocator {
             let forbidden = clobbered(v, float: float, saveAroundCalls: saveAroundCalls)
             // Per register: the intervals that hold it and overlap this one.
             var blocked: UInt32 = 0
-            for a in active { if let r = regIndex(locations[Int(a)]), (r >= 16) == float { blocked |= 1 << UInt32(r & 15) } }
+            for a in active { if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float { blocked |= 1 << UInt32(r & 15) } }
             for a in inactive {
-                if let r = regIndex(locations[Int(a)]), (r >= 16) == float, blocked & (1 << UInt32(r & 15)) == 0, intersects(Int(a), v) {
+                if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float, blocked & (1 << UInt32(r & 15)) == 0, intersects(Int(a), v) {
                     blocked |= 1 << UInt32(r & 15)
                 }
             }
@@ -807,7 +958,7 @@ struct RegisterAllocator {
             func hinted(_ accept: (UInt8) -> Bool) -> UInt8? {
                 for k in 0..<hintCount {
                     let h = k == 0 ? hints.0 : k == 1 ? hints.1 : hints.2
-                    if let r = regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)), accept(UInt8(r & 15)) {
+                    if let r = Self.regIndex(locations[Int(h.id)]), (r >= 16) == float, isFree(UInt8(r & 15)), accept(UInt8(r & 15)) {
                         return UInt8(r & 15)
                     }
                 }
@@ -831,7 +982,7 @@ struct RegisterAllocator {
                 var avoid: UInt8?
                 if vi.inst >= 0 {
                     let inst = f.insts[Int(vi.inst)]
-                    if !inst.op.isCommutative, !inst.b.isNone, let r = regIndex(locations[Int(inst.b.id)]), (r >= 16) == float {
+                    if !inst.op.isCommutative, !inst.b.isNone, let r = Self.regIndex(locations[Int(inst.b.id)]), (r >= 16) == float {
                         avoid = UInt8(r & 15)
                     }
                 }
@@ -873,7 +1024,7 @@ struct RegisterAllocator {
         for v in 0..<nv where allocatable[v] {
             let float = f.values[v].type.inXMM
             let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
-            guard let r = regIndex(locations[v]), callMask & (1 << UInt32(r & 15)) != 0, callsCrossed(v) > 0 else { continue }
+            guard let r = Self.regIndex(locations[v]), callMask & (1 << UInt32(r & 15)) != 0, callsCrossed(v) > 0 else { continue }
             saved.append(Int32(v))
         }
         spilled += saved
@@ -896,133 +1047,21 @@ struct RegisterAllocator {
         var savedAcrossCall: [Int32: [(value: IRValue, slot: Location)]] = [:]
         for v in saved {
             for range in ranges(Int(v)) {
-                var k = firstAfter(callPositions, range.start) { $0 }
+                var k = Self.firstAfter(callPositions, range.start) { $0 }
                 while k < callPositions.count && callPositions[k] < range.end {
                     savedAcrossCall[callInsts[k], default: []].append((IRValue(id: v), saveSlot[Int(v)]))
                     k += 1
                 }
             }
         }
-        // Spill code out of loops: a spilled value used in a loop it is defined outside of lives,
-        // inside that loop, in a register no interval holds and nothing clobbers there (a split of
-        // its interval at the loop's boundary). The preheader loads it once; its stack slot stays
-        // valid (the value never changes), so nothing is stored back at the exits. Outermost
-        // loops first, so a value reloaded around a loop keeps that register in loops inside it.
-        var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
-        var blockOverrides: [Int32: [Int32: Location]] = [:]
-        if budget > 0 {
-            var claimed: [(start: Int32, end: Int32, reg: Int)] = []
-            let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order)).reversed()
-            var inLoop = [Int32](repeating: -1, count: nb)
-            for (id, loop) in loops.enumerated() {
-                guard let preheader = loop.preheader, budget > 0 else { continue }
-                for b in loop.body { inLoop[Int(b)] = Int32(id) }
-                let spans = loop.body.map { (start: blockStart[Int($0)], end: blockEnd[Int($0)] + 1) }
-                var clobberG: UInt32 = 0, clobberX: UInt32 = 0
-                for b in loop.body {
-                    for i in blocks[Int(b)].insts {
-                        let inst = f.insts[Int(i)]
-                        if inst.op.isCall { clobberG |= machine.callClobberGPR; clobberX |= machine.callClobberXMM } else {
-                            let (g, x) = machine.clobbers(inst, f)
-                            clobberG |= g; clobberX |= x | machine.temps(inst, f)
-                        }
-                    }
-                }
-                func overlapsLoop(_ start: Int32, _ end: Int32) -> Bool { spans.contains { $0.start < end && start < $0.end } }
-                var busy = [Bool](repeating: false, count: 32)
-                var candidates: [(value: Int32, uses: Int)] = []
-                // The loop's extent: an interval outside it is passed over at once.
-                let lo = spans.reduce(Int32.max) { min($0, $1.start) }, hi = spans.reduce(Int32.min) { max($0, $1.end) }
-                for v in 0..<nv where allocatable[v] {
-                    budget -= 1
-                    guard first(v) < hi, lo < last(v) else { continue }
-                    budget -= ranges(v).count
-                    if let r = regIndex(locations[v]) {
-                        if !busy[r], ranges(v).contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
-                    } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
-                              blockOverrides[loop.header]?[Int32(v)] == nil {
-                        let n = uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
-                        if n > 0 { candidates.append((Int32(v), n)) }
-                    }
-                }
-                for c in claimed where overlapsLoop(c.start, c.end) { busy[c.reg] = true }
-                candidates.sort { $0.uses != $1.uses ? $0.uses > $1.uses : $0.value < $1.value }
-                for c in candidates {
-                    let float = f.values[Int(c.value)].type.inXMM
-                    let clobber = float ? clobberX : clobberG
-                    guard let r = (float ? machine.xmms : machine.gprs).first(where: {
-                        !busy[(float ? 16 : 0) + Int($0)] && clobber & (1 << UInt32($0)) == 0
-                    }) else { continue }
-                    let reg: Location = float ? .xmm(r) : .gpr(r)
-                    busy[regIndex(reg)!] = true
-                    for span in spans { claimed.append((span.start, span.end, regIndex(reg)!)) }
-                    reloads[preheader, default: []].append((IRValue(id: c.value), reg))
-                    for b in loop.body { blockOverrides[b, default: [:]][c.value] = reg }
-                }
-            }
-        }
-        // Spilled values' first uses from a register (the head of their interval split off):
-        // a value spilled because registers run out somewhere in its life is mostly used right
-        // after its definition, where a register is often free. Per register the positions
-        // held (intervals, reloads in loops, heads given so far), sorted by start.
-        var heads: [Int32: (register: Location, end: Int32)] = [:]
-        if budget > 0, !spilled.isEmpty {
-            var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
-            for v in 0..<nv where allocatable[v] {
-                if let r = regIndex(locations[v]) { held[r] += ranges(v) }
-            }
-            for (b, values) in blockOverrides {
-                for (_, l) in values { if let r = regIndex(l) { held[r].append((blockStart[Int(b)], blockEnd[Int(b)] + 1)) } }
-            }
-            for r in held.indices { held[r].sort { $0.start < $1.start } }
-            /// Whether register r is free over [a, b) (ranges are disjoint per register).
-            func isFree(_ r: Int, _ a: Int32, _ b: Int32) -> Bool {
-                let list = held[r]
-                var lo = 0, hi = list.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if list[mid].end <= a { lo = mid + 1 } else { hi = mid }
-                }
-                budget -= 1
-                return lo == list.count || list[lo].start >= b
-            }
-            for v32 in spilled {
-                let v = Int(v32)
-                guard locations[v].isStack, f.values[v].inst >= 0, budget > 0 else { continue }
-                let a = defPos[v], db = defBlock[v]
-                let after = uses(v).filter { $0.block == db && $0.at > a }.map(\.at).sorted()
-                guard let firstUse = after.first else { continue }
-                let float = f.values[v].type.inXMM
-                // Calls and fixed registers between the definition and the use (the use's own
-                // instruction included: it may take its fixed registers before reading operands).
-                let c = firstAfter(callPositions, a) { $0 }
-                if c < callPositions.count && callPositions[c] <= firstUse { continue }
-                let list = float ? xmmClobberPositions : gprClobberPositions
-                func clobbers(upTo end: Int32) -> UInt32 {
-                    var mask: UInt32 = 0
-                    var k = firstAfter(list, a) { $0.0 }
-                    while k < list.count && list[k].0 <= end { mask |= list[k].1; k += 1 }
-                    return mask
-                }
-                let clobber = clobbers(upTo: firstUse)
-                let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
-                // Caller-saved registers first: a callee-saved one costs a save per activation.
-                let candidates = (float ? machine.xmms : machine.gprs).sorted { (callMask >> UInt32($0)) & 1 > (callMask >> UInt32($1)) & 1 }
-                let offset = float ? 16 : 0
-                guard let r = candidates.first(where: { clobber & (1 << UInt32($0)) == 0 && isFree(offset + Int($0), a, firstUse + 1) }) else { continue }
-                // As far as the register stays free, up to the last use in the block.
-                var end = firstUse
-                for p in after.dropFirst() {
-                    let callBetween = c < callPositions.count && callPositions[c] <= p
-                    guard !callBetween, clobbers(upTo: p) & (1 << UInt32(r)) == 0, isFree(offset + Int(r), a, p + 1) else { break }
-                    end = p
-                }
-                let list2 = held[offset + Int(r)]
-                let at = list2.firstIndex { $0.start > a } ?? list2.count
-                held[offset + Int(r)].insert((a, end + 1), at: at)
-                heads[v32] = (float ? .xmm(r) : .gpr(r), end)
-            }
-        }
+        let (reloads, blockOverrides) = reloadsInLoops(
+            blocks, blockStart: blockStart, blockEnd: blockEnd, allocatable: allocatable, defBlock: defBlock,
+            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, budget: &budget)
+        let heads = spilledHeads(
+            blockStart: blockStart, blockEnd: blockEnd, allocatable: allocatable, defPos: defPos, defBlock: defBlock,
+            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, spilled: spilled,
+            blockOverrides: blockOverrides, callPositions: callPositions, gprClobberPositions: gprClobberPositions,
+            xmmClobberPositions: xmmClobberPositions, budget: &budget)
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
             foldedSums: sums.folded, sums: sums.sums, foldedIntoStores: rmw.folded, readModifyWrites: rmw.stores,
