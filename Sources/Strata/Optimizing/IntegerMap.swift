@@ -21,7 +21,7 @@ struct IntegerMap<Value> {
     }
 
     subscript(key: Int64) -> Value? {
-        get {
+        @inline(__always) get {
             let mask = keys.count - 1
             var i = home(key)
             while true {
@@ -31,7 +31,7 @@ struct IntegerMap<Value> {
                 i = (i + 1) & mask
             }
         }
-        set {
+        @inline(__always) set {
             guard let newValue else { preconditionFailure("IntegerMap entries are never removed") }
             precondition(key >= 0)
             if 2 * (count + 1) > keys.count { grow() }

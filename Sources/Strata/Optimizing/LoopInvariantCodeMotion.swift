@@ -45,25 +45,29 @@ extension IRPasses {
         }
         var loops: [Loop] = []
         var mark = [Int](repeating: -1, count: f.blocks.count)
-        for h in order {
-            let latches = f.blocks[Int(h)].preds.filter { isBackEdge(from: $0, to: h) }
-            guard !latches.isEmpty else { continue }
-            // The body: every block reaching a latch backwards without passing the header.
-            let id = loops.count
-            mark[Int(h)] = id
-            var body: [Int32] = [h]
-            var work = latches
-            while let b = work.popLast() {
-                guard mark[Int(b)] != id else { continue }
-                mark[Int(b)] = id
-                body.append(b)
-                for p in f.blocks[Int(b)].preds where rpoIndex[Int(p)] >= 0 { work.append(p) }
+        f.blocks.withUnsafeBufferPointer { blocks in
+            for h in order where blocks[Int(h)].preds.contains(where: { isBackEdge(from: $0, to: h) }) {
+                let latches = blocks[Int(h)].preds.filter { isBackEdge(from: $0, to: h) }
+                // The body: every block reaching a latch backwards without passing the header.
+                let id = loops.count
+                mark[Int(h)] = id
+                var body: [Int32] = [h]
+                var work = latches
+                while let b = work.popLast() {
+                    guard mark[Int(b)] != id else { continue }
+                    mark[Int(b)] = id
+                    body.append(b)
+                    for p in blocks[Int(b)].preds where rpoIndex[Int(p)] >= 0 { work.append(p) }
+                }
+                // In reverse postorder (packed keys: no closure per comparison).
+                var keys = body.map { UInt64(rpoIndex[Int($0)]) << 32 | UInt64(UInt32($0)) }
+                keys.sort()
+                body = keys.map { Int32(truncatingIfNeeded: $0) }
+                let outside = blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && mark[Int($0)] != id }
+                var preheader: Int32?
+                if outside.count == 1, case .jump(let t, _) = blocks[Int(outside[0])].term, t == h { preheader = outside[0] }
+                loops.append(Loop(header: h, body: body, preheader: preheader))
             }
-            body.sort { rpoIndex[Int($0)] < rpoIndex[Int($1)] }
-            let outside = f.blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && mark[Int($0)] != id }
-            var preheader: Int32?
-            if outside.count == 1, case .jump(let t, _) = f.blocks[Int(outside[0])].term, t == h { preheader = outside[0] }
-            loops.append(Loop(header: h, body: body, preheader: preheader))
         }
         // Innermost first: a loop nested in another has fewer blocks.
         return loops.sorted { $0.body.count < $1.body.count }
@@ -72,7 +76,11 @@ extension IRPasses {
     /// The headers of the innermost loops of `f` (loops with no other loop header in their
     /// body), `order` its reverse postorder.
     static func innermostLoopHeaders(_ f: IRFunction, order: [Int32]) -> Set<Int32> {
-        let loops = loops(f, order: order, idom: dominators(f, order: order))
+        innermostLoopHeaders(loops(f, order: order, idom: dominators(f, order: order)))
+    }
+
+    /// The headers of the innermost of `loops` (`loops(_:order:idom:)`).
+    static func innermostLoopHeaders(_ loops: [Loop]) -> Set<Int32> {
         let headers = Set(loops.map(\.header))
         return Set(loops.filter { $0.isInnermost(headers: headers) }.map(\.header))
     }

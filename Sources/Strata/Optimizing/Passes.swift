@@ -376,7 +376,7 @@ enum IRPasses {
 }
 
 extension IRPasses {
-    struct LoadKey: Hashable {
+    struct LoadKey: Equatable {
         var opcode: UInt64
         var address: IRValue
         var offset: UInt64
@@ -384,11 +384,21 @@ extension IRPasses {
     }
 
     /// What is known at a point: global values and memory contents by (load opcode, address
-    /// value, static offset).
+    /// value, static offset). At most `limit` of each, in small lists searched in order: cheaper
+    /// to search, and to copy into each successor, than hashed tables.
     struct KnownValues {
-        var globals: [UInt64: IRValue] = [:]
-        var memory: [LoadKey: IRValue] = [:]
+        var globals: [(index: UInt64, value: IRValue)] = []
+        var memory: [(key: LoadKey, value: IRValue)] = []
         static let limit = 64
+
+        func global(_ index: UInt64) -> IRValue? { globals.first { $0.index == index }?.value }
+        mutating func setGlobal(_ index: UInt64, _ value: IRValue) {
+            if let k = globals.firstIndex(where: { $0.index == index }) { globals[k].value = value } else { globals.append((index, value)) }
+        }
+        func load(_ key: LoadKey) -> IRValue? { memory.first { $0.key == key }?.value }
+        mutating func setLoad(_ key: LoadKey, _ value: IRValue) {
+            if let k = memory.firstIndex(where: { $0.key == key }) { memory[k].value = value } else { memory.append((key, value)) }
+        }
     }
 
     /// Redundant load elimination and store-to-load forwarding over extended basic blocks (a
@@ -401,38 +411,41 @@ extension IRPasses {
         let order = reversePostorder(f)
         var reachable = [Bool](repeating: false, count: f.blocks.count)
         for b in order { reachable[Int(b)] = true }
-        var exit: [Int32: KnownValues] = [:]
+        var exit = [KnownValues?](repeating: nil, count: f.blocks.count)
         var replacement = [Int32](repeating: -1, count: f.values.count)
         func resolve(_ v: IRValue) -> IRValue {
             var x = v
             while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
             return x
         }
-        var removed = Set<Int32>()
+        var removed = [Bool](repeating: false, count: f.insts.count)
+        var anyRemoved = false
         for b in order {
             let preds = f.blocks[Int(b)].preds.filter { reachable[Int($0)] }
-            var known = preds.count == 1 && !f.blocks[Int(b)].isLoopHeader ? exit[preds[0]] ?? KnownValues() : KnownValues()
+            var known = preds.count == 1 && !f.blocks[Int(b)].isLoopHeader ? exit[Int(preds[0])] ?? KnownValues() : KnownValues()
             for i in f.blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
                 switch inst.op {
                 case .globalGet:
-                    if let v = known.globals[inst.imm] {
+                    if let v = known.global(inst.imm) {
                         replacement[Int(inst.result.id)] = v.id
-                        removed.insert(i)
+                        removed[Int(i)] = true
+                        anyRemoved = true
                     } else if known.globals.count < KnownValues.limit {
-                        known.globals[inst.imm] = inst.result
+                        known.setGlobal(inst.imm, inst.result)
                     }
                 case .globalSet:
-                    known.globals[inst.imm] = resolve(inst.a)
+                    known.setGlobal(inst.imm, resolve(inst.a))
                 case .load where !inst.b.isNone:
                     break  // a lane load: its result depends on the vector too
                 case .load:
                     let key = LoadKey(opcode: inst.imm, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)
-                    if let v = known.memory[key] {
+                    if let v = known.load(key) {
                         replacement[Int(inst.result.id)] = v.id
-                        removed.insert(i)
+                        removed[Int(i)] = true
+                        anyRemoved = true
                     } else if known.memory.count < KnownValues.limit {
-                        known.memory[key] = inst.result
+                        known.setLoad(key, inst.result)
                     }
                 case .store:
                     known.memory.removeAll(keepingCapacity: true)
@@ -445,17 +458,17 @@ extension IRPasses {
                     case 0xFD0B: 0xFD00  // v128.store, v128.load
                     default: nil
                     }
-                    if let load { known.memory[LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory)] = resolve(inst.b) }
+                    if let load { known.setLoad(LoadKey(opcode: load, address: resolve(inst.a), offset: inst.imm2, memory: inst.memory), resolve(inst.b)) }
                 case .call, .callIndirect, .callRef, .builtin, .throw, .catchClause, .landing:
                     known = KnownValues()
                 default:
                     break
                 }
             }
-            exit[b] = known
+            exit[Int(b)] = known
         }
-        guard !removed.isEmpty else { return }
-        for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed.contains($0) } }
+        guard anyRemoved else { return }
+        for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed[Int($0)] } }
         f.rewriteOperands(resolve)
     }
 }

@@ -100,6 +100,9 @@ struct RegisterAllocation {
     /// stores to the slot as always and copies into the register; the register is one no
     /// interval holds and nothing clobbers from the definition to that position.
     var heads: [Int32: (register: Location, end: Int32)] = [:]
+    /// The function's loops in the allocator's block order (`IRPasses.loops`), when it found
+    /// them (for the lowering's loop alignment); nil when its budget ran out first.
+    var loops: [IRPasses.Loop]? = nil
 }
 
 /// An integer sum computed by one instruction: base + index × 2^scale + disp (x86 `lea`; 32-bit
@@ -226,11 +229,16 @@ struct RegisterAllocator {
         var folded = [Bool](repeating: false, count: f.insts.count)
         var sums: [Int32: AddressForm] = [:]
         var root = [Int32](repeating: -1, count: f.insts.count)  // folded instruction -> the instruction emitting the sum (-1: none)
+        // Per block (buffers kept from one block to the next).
+        var insts: [Int32] = [], forms: [AddressForm?] = [], foldsPrevious: [Bool] = []
         for b in order {
             // Constants emit nothing where they stand: they do not separate instructions.
-            let insts = f.blocks[Int(b)].insts.filter { f.insts[Int($0)].op != .const }
-            var forms: [AddressForm?] = Array(repeating: nil, count: insts.count)
-            var foldsPrevious = [Bool](repeating: false, count: insts.count)
+            insts.removeAll(keepingCapacity: true)
+            for i in f.blocks[Int(b)].insts where f.insts[Int(i)].op != .const { insts.append(i) }
+            forms.removeAll(keepingCapacity: true)
+            forms.append(contentsOf: repeatElement(nil, count: insts.count))
+            foldsPrevious.removeAll(keepingCapacity: true)
+            foldsPrevious.append(contentsOf: repeatElement(false, count: insts.count))
             for (k, i) in insts.enumerated() {
                 let inst = f.insts[Int(i)]
                 guard let t = inst.type, t == .i32 || t == .i64, inst.op == .add || inst.op == .sub || inst.op == .shl else { continue }
@@ -485,20 +493,22 @@ struct RegisterAllocator {
     /// valid (the value never changes), so nothing is stored back at the exits. Outermost
     /// loops first, so a value reloaded around a loop keeps that register in loops inside it.
     private func reloadsInLoops(
-        _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], allocatable: [Bool], defBlock: [Int32],
+        _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], defBlock: [Int32],
         live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]), useList: [(block: Int32, at: Int32)],
-        useStart: [Int32], locations: [Location], budget: inout Int
-    ) -> (reloads: [Int32: [(value: IRValue, register: Location)]], blockOverrides: [Int32: [Int32: Location]]) {
+        useStart: [Int32], locations: [Location], byStart: [Int32], budget: inout Int
+    ) -> (reloads: [Int32: [(value: IRValue, register: Location)]], blockOverrides: [Int32: [Int32: Location]], loops: [IRPasses.Loop]?) {
         func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { live.list[Int(live.from[v])..<Int(live.to[v])] }
         func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
         func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
         func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
-        let nb = blockStart.count, nv = f.values.count
+        let nb = blockStart.count
         var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
         var blockOverrides: [Int32: [Int32: Location]] = [:]
+        var found: [IRPasses.Loop]?
         if budget > 0 {
             var claimed: [(start: Int32, end: Int32, reg: Int)] = []
-            let loops = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order)).reversed()
+            found = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order))
+            let loops = found!.reversed()
             var inLoop = [Int32](repeating: -1, count: nb)
             for (id, loop) in loops.enumerated() {
                 guard let preheader = loop.preheader, budget > 0 else { continue }
@@ -514,24 +524,38 @@ struct RegisterAllocator {
                         }
                     }
                 }
-                func overlapsLoop(_ start: Int32, _ end: Int32) -> Bool { spans.contains { $0.start < end && start < $0.end } }
+                /// Whether ranges (ascending) overlap the loop's spans (ascending: blocks in layout order).
+                func overlapsLoop(_ ranges: ArraySlice<(start: Int32, end: Int32)>) -> Bool {
+                    var i = ranges.startIndex, j = 0
+                    while i < ranges.endIndex && j < spans.count {
+                        if ranges[i].end <= spans[j].start { i += 1 } else if spans[j].end <= ranges[i].start { j += 1 } else { return true }
+                    }
+                    return false
+                }
                 var busy = [Bool](repeating: false, count: 32)
                 var candidates: [(value: Int32, uses: Int)] = []
                 // The loop's extent: an interval outside it is passed over at once.
                 let lo = spans.reduce(Int32.max) { min($0, $1.start) }, hi = spans.reduce(Int32.min) { max($0, $1.end) }
-                for v in 0..<nv where allocatable[v] {
+                // Values by start: those starting before the loop's end are a prefix.
+                var count = 0, upper = byStart.count
+                while count < upper {
+                    let mid = (count + upper) / 2
+                    if first(Int(byStart[mid])) < hi { count = mid + 1 } else { upper = mid }
+                }
+                for v32 in byStart[0..<count] {
+                    let v = Int(v32)
                     budget -= 1
-                    guard first(v) < hi, lo < last(v) else { continue }
+                    guard lo < last(v) else { continue }
                     budget -= ranges(v).count
                     if let r = Self.regIndex(locations[v]) {
-                        if !busy[r], ranges(v).contains(where: { overlapsLoop($0.start, $0.end) }) { busy[r] = true }
+                        if !busy[r], overlapsLoop(ranges(v)) { busy[r] = true }
                     } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
                               blockOverrides[loop.header]?[Int32(v)] == nil {
                         let n = uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
                         if n > 0 { candidates.append((Int32(v), n)) }
                     }
                 }
-                for c in claimed where overlapsLoop(c.start, c.end) { busy[c.reg] = true }
+                for c in claimed where spans.contains(where: { $0.start < c.end && c.start < $0.end }) { busy[c.reg] = true }
                 candidates.sort { $0.uses != $1.uses ? $0.uses > $1.uses : $0.value < $1.value }
                 for c in candidates {
                     let float = f.values[Int(c.value)].type.inXMM
@@ -547,7 +571,7 @@ struct RegisterAllocator {
                 }
             }
         }
-        return (reloads, blockOverrides)
+        return (reloads, blockOverrides, found)
     }
 
     /// Spilled values' first uses from a register (the head of their interval split off):
@@ -564,7 +588,7 @@ struct RegisterAllocator {
         func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
         func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
         func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
-        let nb = blockStart.count, nv = f.values.count
+        let nv = f.values.count
         var heads: [Int32: (register: Location, end: Int32)] = [:]
         if budget > 0, !spilled.isEmpty {
             var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
@@ -636,7 +660,7 @@ struct RegisterAllocator {
     }
 
     /// The index of the first element of `a` (ascending by `key`) whose key is past `p`.
-    private static func firstAfter<T>(_ a: [T], _ p: Int32, _ key: (T) -> Int32) -> Int {
+    fileprivate static func firstAfter<T>(_ a: [T], _ p: Int32, _ key: (T) -> Int32) -> Int {
         var lo = 0, hi = a.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -645,125 +669,24 @@ struct RegisterAllocator {
         return lo
     }
 
-    func run() throws(AllocationError) -> RegisterAllocation {
-        // Blocks through a buffer pointer: reading a field reads that field, where a huge
-        // function's array subscript would copy the whole block.
-        try f.blocks.withUnsafeBufferPointer { blocks throws(AllocationError) in try allocate(blocks) }
-    }
-
-    private func allocate(_ blocks: UnsafeBufferPointer<IRBlock>) throws(AllocationError) -> RegisterAllocation {
-        let nb = blocks.count
-        var blockStart = [Int32](repeating: -1, count: nb)
-        var blockEnd = [Int32](repeating: -1, count: nb)
-        var instPosition = [Int32](repeating: -1, count: f.insts.count)
-        let useCounts = f.useCounts(in: order)
-        let fused = Self.fusedCompares(f, order: order, uses: useCounts)
-        let foldedLoads = Self.foldedLoads(f, order: order, machine: machine, uses: useCounts)
-        let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads, uses: useCounts)
-            : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [Int32](repeating: -1, count: f.insts.count))
-        let rmw = Self.readModifyWrites(f, order: order, sums: (sums.folded, sums.sums), uses: useCounts)
-        var rmwRoot = [Int32](repeating: -1, count: f.insts.count)  // folded load or operation -> its store (-1: none)
-        for (s, w) in rmw.stores {
-            rmwRoot[Int(w.load)] = s
-            rmwRoot[Int(f.values[Int(f.insts[Int(s)].b.id)].inst)] = s
-        }
-        var pos: Int32 = 0
-        for b in order {
-            blockStart[Int(b)] = pos
-            pos += 2
-            for i in blocks[Int(b)].insts {
-                instPosition[Int(i)] = pos
-                pos += 2
-            }
-            blockEnd[Int(b)] = pos
-            pos += 2
-        }
-
-        // Definitions and uses: per value its definition and its uses as (block, position);
-        // jump arguments and fused compares' operands are used at the terminator.
+    /// Linear scan over intervals by start: active ones cover the position, inactive ones
+    /// are in a hole there; a register is free for an interval when no active interval holds
+    /// it and no inactive one holding it intersects the interval.
+    /// Returns each value's location (`.stack(-1)` for spilled ones, slots come later), the
+    /// spilled values in the order they were spilled, and the intervals by start.
+    private func linearScan(
+        _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], allocatable: [Bool], inFrame: [Bool], weight: [Double],
+        hintParam: [Int32], hintDepth: [Int], live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]),
+        clobbers: Clobbers, budget: inout Int
+    ) throws(AllocationError) -> (locations: [Location], spilled: [Int32], byStart: [Int32]) {
         let nv = f.values.count
-        var defPos = [Int32](repeating: -1, count: nv)
-        var defBlock = [Int32](repeating: -1, count: nv)
-        var weight = [Double](repeating: 0, count: nv)
-        var allocatable = [Bool](repeating: false, count: nv)
-        var useEntries: [(value: Int32, block: Int32, at: Int32)] = []
-        useEntries.reserveCapacity(2 * f.insts.count)
-        var hintParam = [Int32](repeating: -1, count: nv)
-        var hintDepth = [Int](repeating: 0, count: nv)
-        func loopWeightOfDepth(_ depth: Int) -> Double {
-            var w = 1.0
-            for _ in 0..<min(depth, 6) { w *= 8 }
-            return w
-        }
-        func loopWeight(_ b: Int32) -> Double { loopWeightOfDepth(blocks[Int(b)].loopDepth) }
-        for b in order {
-            let w = loopWeight(b)
-            for p in blocks[Int(b)].params {
-                defPos[Int(p.id)] = blockStart[Int(b)]
-                defBlock[Int(p.id)] = b
-                allocatable[Int(p.id)] = true
-                weight[Int(p.id)] += w
-            }
-            for i in blocks[Int(b)].insts {
-                let inst = f.insts[Int(i)]
-                var at = instPosition[Int(i)]
-                if case let s = rmwRoot[Int(i)], s >= 0 {
-                    at = instPosition[Int(s)]  // read by the store
-                } else if fused[Int(i)] {
-                    // Operands are read where the consumer is (the terminator, or the select next).
-                    if case .branch(let c, _, _) = blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
-                } else if foldedLoads[Int(i)] {
-                    at += 2  // the address is read by the next instruction
-                } else if case let r = sums.root[Int(i)], r >= 0 {
-                    at = instPosition[Int(r)]  // read by the sum's instruction
-                }
-                f.forEachOperand(inst) { v in
-                    useEntries.append((v.id, b, at))
-                    weight[Int(v.id)] += w
-                }
-                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[Int(i)] < 0, rmwRoot[Int(i)] < 0 {
-                    let id = Int(inst.result.id)
-                    defPos[id] = instPosition[Int(i)]
-                    defBlock[id] = b
-                    allocatable[id] = true
-                    weight[id] += w
-                }
-            }
-            let t = blockEnd[Int(b)]
-            f.forEachOperand(blocks[Int(b)].term) { v in
-                useEntries.append((v.id, b, t))
-                weight[Int(v.id)] += w
-            }
-            if case .jump(let target, let args) = blocks[Int(b)].term {
-                // A value passed on several jumps is hinted to the parameter of the one in the
-                // deepest loop (a loop's back edge over its exit): the move left is outside.
-                let params = blocks[Int(target)].params
-                let depth = blocks[Int(b)].loopDepth
-                for (k, a) in args.enumerated() where hintParam[Int(a.id)] < 0 || hintDepth[Int(a.id)] < depth {
-                    hintParam[Int(a.id)] = params[k].id
-                    hintDepth[Int(a.id)] = depth
-                }
-            }
-        }
-
-        // Uses by value, in the order met (a counting sort into one flat array).
-        var useStart = [Int32](repeating: 0, count: nv + 1)
-        for u in useEntries { useStart[Int(u.value) + 1] += 1 }
-        for v in 0..<nv { useStart[v + 1] += useStart[v] }
-        var useList = [(block: Int32, at: Int32)](repeating: (0, 0), count: useEntries.count)
-        var next = useStart
-        for u in useEntries {
-            useList[Int(next[Int(u.value)])] = (u.block, u.at)
-            next[Int(u.value)] += 1
-        }
-        useEntries = []
-        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
-
-        var budget = livenessBudget
-        let (rangeList, rangeFrom, rangeTo) = try liveRanges(
-            blocks, blockStart: blockStart, blockEnd: blockEnd, defPos: defPos, defBlock: defBlock, allocatable: allocatable,
-            useList: useList, useStart: useStart, budget: &budget)
+        let rangeList = live.list, rangeFrom = live.from, rangeTo = live.to
         func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { rangeList[Int(rangeFrom[v])..<Int(rangeTo[v])] }
+        let loopWeightOfDepth = Self.loopWeightOfDepth
+        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(ranges(v)) }
+        func clobbered(_ v: Int, float: Bool, saveAroundCalls: Bool) -> UInt32 {
+            clobbers.inside(ranges(v), float: float, calls: saveAroundCalls ? nil : float ? machine.callClobberXMM : machine.callClobberGPR)
+        }
         // The linear scan's position only grows: per value, its first range not ended before it.
         var cursor = rangeFrom
         /// Spill weight per position of the interval (use weight over its length, plus a
@@ -775,8 +698,6 @@ struct RegisterAllocator {
             let length = ranges(v).reduce(0) { $0 + Int($1.end - $1.start) }
             return weight[v] / Double(length + 16)
         }
-        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
-        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
         /// Whether position p is in one of v's ranges; p never decreases from one call to the
         /// next for the same value (the linear scan's position), so the search starts at v's cursor.
         func covers(_ v: Int, _ p: Int32) -> Bool {
@@ -798,88 +719,8 @@ struct RegisterAllocator {
             }
             return false
         }
-
-        // Clobber positions.
-        var callPositions: [Int32] = []
-        var callInsts: [Int32] = []
-        /// Running sum of the calls' loop weights (index k: calls before k).
-        var callWeightPrefix: [Double] = [0]
-        var gprClobberPositions: [(Int32, UInt32)] = []
-        var xmmClobberPositions: [(Int32, UInt32)] = []
-        for b in order {
-            for i in blocks[Int(b)].insts {
-                let inst = f.insts[Int(i)]
-                if inst.op.isCall {
-                    callPositions.append(instPosition[Int(i)])
-                    callInsts.append(i)
-                    callWeightPrefix.append(callWeightPrefix[callWeightPrefix.count - 1] + loopWeight(b))
-                } else {
-                    let (g, x) = machine.clobbers(inst, f)
-                    let at = instPosition[Int(i)]
-                    let temps = machine.temps(inst, f)
-                    // Temporaries are taken before the operands are read and after the result is
-                    // written: the positions around the instruction (odd ones, between
-                    // instructions) exclude both.
-                    if temps != 0 { xmmClobberPositions.append((at - 1, temps)) }
-                    if g != 0 { gprClobberPositions.append((at, g)) }
-                    if x | temps != 0 { xmmClobberPositions.append((at, x | temps)) }
-                    if temps != 0 { xmmClobberPositions.append((at + 1, temps)) }
-                }
-            }
-        }
-        /// The loop-weighted number of calls strictly inside the value's ranges.
-        func callsCrossed(_ v: Int) -> Double {
-            var w = 0.0
-            for range in ranges(v) {
-                let a = Self.firstAfter(callPositions, range.start) { $0 }
-                let b = Self.firstAfter(callPositions, range.end - 1) { $0 }
-                if b > a { w += callWeightPrefix[b] - callWeightPrefix[a] }
-            }
-            return w
-        }
-        /// Registers clobbered strictly inside one of the value's ranges (a clobber where the
-        /// value is defined or last used leaves it alone). Calls clobber the caller-saved
-        /// registers unless `saveAroundCalls`: the value is then saved and restored around them.
-        func clobbered(_ v: Int, float: Bool, saveAroundCalls: Bool) -> UInt32 {
-            var mask: UInt32 = 0
-            let list = float ? xmmClobberPositions : gprClobberPositions
-            for range in ranges(v) {
-                let c = Self.firstAfter(callPositions, range.start) { $0 }
-                if !saveAroundCalls && c < callPositions.count && callPositions[c] < range.end {
-                    mask |= float ? machine.callClobberXMM : machine.callClobberGPR
-                }
-                var k = Self.firstAfter(list, range.start) { $0.0 }
-                while k < list.count && list[k].0 < range.end {
-                    mask |= list[k].1
-                    k += 1
-                }
-            }
-            return mask
-        }
-
-        // Values live into a landing block stay in the frame: the unwinder enters it with no
-        // register intact (spilled values' slots stay valid, SSA values never change).
-        var inFrame = [Bool](repeating: false, count: nv)
-        let landingStarts = order.filter { blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
-            .map { (block: $0, start: blockStart[Int($0)]) }
-        if !landingStarts.isEmpty {
-            // Landing starts ascend (blocks in layout order): per range, a binary search.
-            for v in 0..<nv where allocatable[v] {
-                budget -= ranges(v).count
-                inFrame[v] = ranges(v).contains { range in
-                    var k = Self.firstAfter(landingStarts, range.start - 1) { $0.start }
-                    while k < landingStarts.count && landingStarts[k].start < range.end {
-                        if landingStarts[k].block != defBlock[v] { return true }
-                        k += 1
-                    }
-                    return false
-                }
-            }
-        }
-
-        // Linear scan over intervals by start: active ones cover the position, inactive ones
-        // are in a hole there; a register is free for an interval when no active interval holds
-        // it and no inactive one holding it intersects the interval.
+        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
+        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
         var intervals: [Int32] = []
         for v in 0..<nv where allocatable[v] { intervals.append(Int32(v)) }
         // By start, then by value (packed keys: no closure per comparison).
@@ -894,16 +735,25 @@ struct RegisterAllocator {
         for v32 in intervals {
             let v = Int(v32)
             let position = first(v)
-            active.removeAll { a in
-                if last(Int(a)) <= position { return true }
-                if !covers(Int(a), position) { inactive.append(a); return true }
-                return false
+            // Compacted in place, in order (no closure per interval).
+            var kept = 0
+            for k in active.indices {
+                let a = active[k]
+                if last(Int(a)) <= position { continue }
+                if !covers(Int(a), position) { inactive.append(a); continue }
+                active[kept] = a
+                kept += 1
             }
-            inactive.removeAll { a in
-                if last(Int(a)) <= position { return true }
-                if covers(Int(a), position) { active.append(a); return true }
-                return false
+            active.removeLast(active.count - kept)
+            kept = 0
+            for k in inactive.indices {
+                let a = inactive[k]
+                if last(Int(a)) <= position { continue }
+                if covers(Int(a), position) { active.append(a); continue }
+                inactive[kept] = a
+                kept += 1
             }
+            inactive.removeLast(inactive.count - kept)
             if budget < 0 { throw .tooComplex }
             if inFrame[v] {
                 locations[v] = .stack(-1)
@@ -1018,6 +868,228 @@ struct RegisterAllocator {
                 spilled.append(v32)
             }
         }
+        return (locations, spilled, intervals)
+    }
+
+    /// The calls and fixed-register clobbers of a function by position, for the questions the
+    /// allocator asks of an interval's ranges.
+    struct Clobbers {
+        var callPositions: [Int32]
+        /// Running sum of the calls' loop weights (index k: calls before k).
+        var callWeightPrefix: [Double]
+        var gpr: [(Int32, UInt32)]
+        var xmm: [(Int32, UInt32)]
+
+        /// The loop-weighted number of calls strictly inside the ranges.
+        func callsCrossed(_ ranges: ArraySlice<(start: Int32, end: Int32)>) -> Double {
+            var w = 0.0
+            for range in ranges {
+                let a = RegisterAllocator.firstAfter(callPositions, range.start) { $0 }
+                let b = RegisterAllocator.firstAfter(callPositions, range.end - 1) { $0 }
+                if b > a { w += callWeightPrefix[b] - callWeightPrefix[a] }
+            }
+            return w
+        }
+
+        /// Registers clobbered strictly inside one of the ranges (a clobber where the value is
+        /// defined or last used leaves it alone); a call inside them adds `calls` (nil: the value
+        /// is saved and restored around calls).
+        func inside(_ ranges: ArraySlice<(start: Int32, end: Int32)>, float: Bool, calls: UInt32?) -> UInt32 {
+            var mask: UInt32 = 0
+            let list = float ? xmm : gpr
+            for range in ranges {
+                let c = RegisterAllocator.firstAfter(callPositions, range.start) { $0 }
+                if let calls, c < callPositions.count && callPositions[c] < range.end { mask |= calls }
+                var k = RegisterAllocator.firstAfter(list, range.start) { $0.0 }
+                while k < list.count && list[k].0 < range.end {
+                    mask |= list[k].1
+                    k += 1
+                }
+            }
+            return mask
+        }
+    }
+
+    /// A use's weight at a loop depth: 8 per level, up to 6 levels.
+    private static func loopWeightOfDepth(_ depth: Int) -> Double {
+        var w = 1.0
+        for _ in 0..<min(depth, 6) { w *= 8 }
+        return w
+    }
+
+    func run() throws(AllocationError) -> RegisterAllocation {
+        // Blocks through a buffer pointer: reading a field reads that field, where a huge
+        // function's array subscript would copy the whole block.
+        try f.blocks.withUnsafeBufferPointer { blocks throws(AllocationError) in try allocate(blocks) }
+    }
+
+    private func allocate(_ blocks: UnsafeBufferPointer<IRBlock>) throws(AllocationError) -> RegisterAllocation {
+        let nb = blocks.count
+        var blockStart = [Int32](repeating: -1, count: nb)
+        var blockEnd = [Int32](repeating: -1, count: nb)
+        var instPosition = [Int32](repeating: -1, count: f.insts.count)
+        let useCounts = f.useCounts(in: order)
+        let fused = Self.fusedCompares(f, order: order, uses: useCounts)
+        let foldedLoads = Self.foldedLoads(f, order: order, machine: machine, uses: useCounts)
+        let sums = machine.foldsSums ? Self.foldedSums(f, order: order, foldedLoads: foldedLoads, uses: useCounts)
+            : (folded: [Bool](repeating: false, count: f.insts.count), sums: [:], root: [Int32](repeating: -1, count: f.insts.count))
+        let rmw = Self.readModifyWrites(f, order: order, sums: (sums.folded, sums.sums), uses: useCounts)
+        var rmwRoot = [Int32](repeating: -1, count: f.insts.count)  // folded load or operation -> its store (-1: none)
+        for (s, w) in rmw.stores {
+            rmwRoot[Int(w.load)] = s
+            rmwRoot[Int(f.values[Int(f.insts[Int(s)].b.id)].inst)] = s
+        }
+        var pos: Int32 = 0
+        for b in order {
+            blockStart[Int(b)] = pos
+            pos += 2
+            for i in blocks[Int(b)].insts {
+                instPosition[Int(i)] = pos
+                pos += 2
+            }
+            blockEnd[Int(b)] = pos
+            pos += 2
+        }
+
+        // Definitions and uses: per value its definition and its uses as (block, position);
+        // jump arguments and fused compares' operands are used at the terminator.
+        let nv = f.values.count
+        var defPos = [Int32](repeating: -1, count: nv)
+        var defBlock = [Int32](repeating: -1, count: nv)
+        var weight = [Double](repeating: 0, count: nv)
+        var allocatable = [Bool](repeating: false, count: nv)
+        var useEntries: [(value: Int32, block: Int32, at: Int32)] = []
+        useEntries.reserveCapacity(2 * f.insts.count)
+        var hintParam = [Int32](repeating: -1, count: nv)
+        var hintDepth = [Int](repeating: 0, count: nv)
+        let loopWeightOfDepth = Self.loopWeightOfDepth
+        func loopWeight(_ b: Int32) -> Double { loopWeightOfDepth(blocks[Int(b)].loopDepth) }
+        for b in order {
+            let w = loopWeight(b)
+            for p in blocks[Int(b)].params {
+                defPos[Int(p.id)] = blockStart[Int(b)]
+                defBlock[Int(p.id)] = b
+                allocatable[Int(p.id)] = true
+                weight[Int(p.id)] += w
+            }
+            for i in blocks[Int(b)].insts {
+                let inst = f.insts[Int(i)]
+                var at = instPosition[Int(i)]
+                if case let s = rmwRoot[Int(i)], s >= 0 {
+                    at = instPosition[Int(s)]  // read by the store
+                } else if fused[Int(i)] {
+                    // Operands are read where the consumer is (the terminator, or the select next).
+                    if case .branch(let c, _, _) = blocks[Int(b)].term, c == inst.result { at = blockEnd[Int(b)] } else { at += 2 }
+                } else if foldedLoads[Int(i)] {
+                    at += 2  // the address is read by the next instruction
+                } else if case let r = sums.root[Int(i)], r >= 0 {
+                    at = instPosition[Int(r)]  // read by the sum's instruction
+                }
+                f.forEachOperand(inst) { v in
+                    useEntries.append((v.id, b, at))
+                    weight[Int(v.id)] += w
+                }
+                if !inst.result.isNone, inst.op != .const, !fused[Int(i)], !foldedLoads[Int(i)], sums.root[Int(i)] < 0, rmwRoot[Int(i)] < 0 {
+                    let id = Int(inst.result.id)
+                    defPos[id] = instPosition[Int(i)]
+                    defBlock[id] = b
+                    allocatable[id] = true
+                    weight[id] += w
+                }
+            }
+            let t = blockEnd[Int(b)]
+            f.forEachOperand(blocks[Int(b)].term) { v in
+                useEntries.append((v.id, b, t))
+                weight[Int(v.id)] += w
+            }
+            if case .jump(let target, let args) = blocks[Int(b)].term {
+                // A value passed on several jumps is hinted to the parameter of the one in the
+                // deepest loop (a loop's back edge over its exit): the move left is outside.
+                let params = blocks[Int(target)].params
+                let depth = blocks[Int(b)].loopDepth
+                for (k, a) in args.enumerated() where hintParam[Int(a.id)] < 0 || hintDepth[Int(a.id)] < depth {
+                    hintParam[Int(a.id)] = params[k].id
+                    hintDepth[Int(a.id)] = depth
+                }
+            }
+        }
+
+        // Uses by value, in the order met (a counting sort into one flat array).
+        var useStart = [Int32](repeating: 0, count: nv + 1)
+        for u in useEntries { useStart[Int(u.value) + 1] += 1 }
+        for v in 0..<nv { useStart[v + 1] += useStart[v] }
+        var useList = [(block: Int32, at: Int32)](repeating: (0, 0), count: useEntries.count)
+        var next = useStart
+        for u in useEntries {
+            useList[Int(next[Int(u.value)])] = (u.block, u.at)
+            next[Int(u.value)] += 1
+        }
+        useEntries = []
+        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+
+        var budget = livenessBudget
+        let (rangeList, rangeFrom, rangeTo) = try liveRanges(
+            blocks, blockStart: blockStart, blockEnd: blockEnd, defPos: defPos, defBlock: defBlock, allocatable: allocatable,
+            useList: useList, useStart: useStart, budget: &budget)
+        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { rangeList[Int(rangeFrom[v])..<Int(rangeTo[v])] }
+        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
+        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
+
+        // Clobber positions.
+        var callPositions: [Int32] = []
+        var callInsts: [Int32] = []
+        /// Running sum of the calls' loop weights (index k: calls before k).
+        var callWeightPrefix: [Double] = [0]
+        var gprClobberPositions: [(Int32, UInt32)] = []
+        var xmmClobberPositions: [(Int32, UInt32)] = []
+        for b in order {
+            for i in blocks[Int(b)].insts {
+                let inst = f.insts[Int(i)]
+                if inst.op.isCall {
+                    callPositions.append(instPosition[Int(i)])
+                    callInsts.append(i)
+                    callWeightPrefix.append(callWeightPrefix[callWeightPrefix.count - 1] + loopWeight(b))
+                } else {
+                    let (g, x) = machine.clobbers(inst, f)
+                    let at = instPosition[Int(i)]
+                    let temps = machine.temps(inst, f)
+                    // Temporaries are taken before the operands are read and after the result is
+                    // written: the positions around the instruction (odd ones, between
+                    // instructions) exclude both.
+                    if temps != 0 { xmmClobberPositions.append((at - 1, temps)) }
+                    if g != 0 { gprClobberPositions.append((at, g)) }
+                    if x | temps != 0 { xmmClobberPositions.append((at, x | temps)) }
+                    if temps != 0 { xmmClobberPositions.append((at + 1, temps)) }
+                }
+            }
+        }
+        let clobbers = Clobbers(
+            callPositions: callPositions, callWeightPrefix: callWeightPrefix, gpr: gprClobberPositions, xmm: xmmClobberPositions)
+        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(ranges(v)) }
+
+        // Values live into a landing block stay in the frame: the unwinder enters it with no
+        // register intact (spilled values' slots stay valid, SSA values never change).
+        var inFrame = [Bool](repeating: false, count: nv)
+        let landingStarts = order.filter { blocks[Int($0)].insts.first.map { f.insts[Int($0)].op == .landing } ?? false }
+            .map { (block: $0, start: blockStart[Int($0)]) }
+        if !landingStarts.isEmpty {
+            // Landing starts ascend (blocks in layout order): per range, a binary search.
+            for v in 0..<nv where allocatable[v] {
+                budget -= ranges(v).count
+                inFrame[v] = ranges(v).contains { range in
+                    var k = Self.firstAfter(landingStarts, range.start - 1) { $0.start }
+                    while k < landingStarts.count && landingStarts[k].start < range.end {
+                        if landingStarts[k].block != defBlock[v] { return true }
+                        k += 1
+                    }
+                    return false
+                }
+            }
+        }
+
+        var (locations, spilled, byStart) = try linearScan(
+            blocks, blockStart: blockStart, allocatable: allocatable, inFrame: inFrame, weight: weight, hintParam: hintParam,
+            hintDepth: hintDepth, live: (rangeList, rangeFrom, rangeTo), clobbers: clobbers, budget: &budget)
 
         // Values in caller-saved registers that cross calls get a slot to be saved in.
         var saved: [Int32] = []
@@ -1054,9 +1126,10 @@ struct RegisterAllocator {
                 }
             }
         }
-        let (reloads, blockOverrides) = reloadsInLoops(
-            blocks, blockStart: blockStart, blockEnd: blockEnd, allocatable: allocatable, defBlock: defBlock,
-            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, budget: &budget)
+        let (reloads, blockOverrides, loops) = reloadsInLoops(
+            blocks, blockStart: blockStart, blockEnd: blockEnd, defBlock: defBlock,
+            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, byStart: byStart,
+            budget: &budget)
         let heads = spilledHeads(
             blockStart: blockStart, blockEnd: blockEnd, allocatable: allocatable, defPos: defPos, defBlock: defBlock,
             live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, spilled: spilled,
@@ -1066,6 +1139,6 @@ struct RegisterAllocator {
             locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
             foldedSums: sums.folded, sums: sums.sums, foldedIntoStores: rmw.folded, readModifyWrites: rmw.stores,
             blockStart: blockStart, blockEnd: blockEnd, instPosition: instPosition, savedAcrossCall: savedAcrossCall,
-            reloads: reloads, blockOverrides: blockOverrides, heads: heads)
+            reloads: reloads, blockOverrides: blockOverrides, heads: heads, loops: loops)
     }
 }

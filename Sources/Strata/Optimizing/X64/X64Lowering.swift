@@ -409,7 +409,7 @@ struct X64Lowering {
         // code around the inner loop stays compact (fewer nops run on entry, and the loops'
         // branches keep their places relative to each other; with every header on a line
         // boundary, `matmul`'s three loops ran 10% slower; see docs/ARCHITECTURE.md).
-        let innermost = IRPasses.innermostLoopHeaders(f, order: order)
+        let innermost = ra.loops.map(IRPasses.innermostLoopHeaders) ?? IRPasses.innermostLoopHeaders(f, order: order)
         for (k, b) in layout.enumerated() {
             if edgesBeforeHeaders.contains(b) || f.blocks[Int(b)].isLoopHeader && !(k > 0 && edgesBeforeHeaders.contains(layout[k - 1])) {
                 let header = edgesBeforeHeaders.contains(b) ? layout[k + 1] : b
@@ -671,8 +671,8 @@ struct X64Lowering {
     /// emitted: inside a loop, a value reloaded into a register (`overrides`) may already be
     /// where the edge would move it.
     func forwarded(_ b: Int32) -> Int32? {
-        let block = f.blocks[Int(b)]
-        guard block.insts.isEmpty, !block.isLoopHeader, ra.reloads[b] == nil, case .jump(let t, let args) = block.term else { return nil }
+        guard f.blocks[Int(b)].insts.isEmpty, !f.blocks[Int(b)].isLoopHeader, ra.reloads[b] == nil,
+              case .jump(let t, let args) = f.blocks[Int(b)].term else { return nil }
         let params = f.blocks[Int(t)].params
         for (k, a) in args.enumerated() {
             if f.constant(a) != nil || homeLoc(a) != homeLoc(params[k]) { return nil }
@@ -700,12 +700,17 @@ struct X64Lowering {
         overrides = nil
         defer { overrides = saved }
         var result = [Int32](repeating: -1, count: f.blocks.count)
+        // The chain from a block, marked with that block (no set per block).
+        var chain: [Int32] = []
+        var onChainOf = [Int32](repeating: -1, count: f.blocks.count)
         for b in order where result[Int(b)] < 0 {  // (blocks outside it are never branched to)
-            var chain: [Int32] = [b]
-            var onChain: Set<Int32> = [b]
+            chain.removeAll(keepingCapacity: true)
+            chain.append(b)
+            onChainOf[Int(b)] = b
             var end = b
             while result[Int(end)] < 0, let next = forwarded(end) {
-                if !onChain.insert(next).inserted { break }  // a cycle: its blocks stay
+                if onChainOf[Int(next)] == b { break }  // a cycle: its blocks stay
+                onChainOf[Int(next)] = b
                 chain.append(next)
                 end = next
             }
