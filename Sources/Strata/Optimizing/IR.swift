@@ -315,9 +315,24 @@ struct IRFunction {
     /// Per value, its uses by the instructions and terminators of `blocks`.
     func useCounts(in blocks: [Int32]) -> [Int32] {
         var uses = [Int32](repeating: 0, count: values.count)
-        for b in blocks {
-            for i in self.blocks[Int(b)].insts { forEachOperand(insts[Int(i)]) { uses[Int($0.id)] += 1 } }
-            forEachOperand(self.blocks[Int(b)].term) { uses[Int($0.id)] += 1 }
+        // Through buffer pointers: every pass that removes or folds code asks this.
+        uses.withUnsafeMutableBufferPointer { uses in
+            self.blocks.withUnsafeBufferPointer { blockList in
+                insts.withUnsafeBufferPointer { insts in
+                    extra.withUnsafeBufferPointer { extra in
+                        for b in blocks {
+                            for i in blockList[Int(b)].insts {
+                                let inst = insts[Int(i)]
+                                if !inst.a.isNone { uses[Int(inst.a.id)] += 1 }
+                                if !inst.b.isNone { uses[Int(inst.b.id)] += 1 }
+                                if !inst.c.isNone { uses[Int(inst.c.id)] += 1 }
+                                for k in Int(inst.extraStart)..<Int(inst.extraStart + inst.extraCount) { uses[Int(extra[k].id)] += 1 }
+                            }
+                            forEachOperand(blockList[Int(b)].term) { uses[Int($0.id)] += 1 }
+                        }
+                    }
+                }
+            }
         }
         return uses
     }

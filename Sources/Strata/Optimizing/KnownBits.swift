@@ -121,6 +121,8 @@ extension IRPasses {
     /// Replaces `x & c` by x where x has no bit outside c (by `possibleBits`); dead code
     /// elimination then removes the `and`.
     static func removeRedundantMasks(_ f: inout IRFunction) {
+        // Only `and`s with a constant operand can go: without one, no analysis.
+        guard f.insts.contains(where: { $0.op == .and && (f.constant($0.a) != nil || f.constant($0.b) != nil) }) else { return }
         let order = reversePostorder(f)
         guard let p = possibleBits(f, order: order) else { return }
         var replacement = [Int32](repeating: -1, count: f.values.count)
@@ -139,11 +141,8 @@ extension IRPasses {
             }
         }
         guard any else { return }
-        func resolve(_ v: IRValue) -> IRValue {
-            var x = v
-            while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
-            return x
-        }
-        f.rewriteOperands(resolve)
+        func resolve(_ v: IRValue) -> IRValue { IRPasses.resolve(v, replacement) }
+        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
+        f.rewriteOperands { IRPasses.resolve($0, final) }
     }
 }

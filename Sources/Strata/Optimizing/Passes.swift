@@ -159,6 +159,14 @@ enum IRPasses {
     }
 
 
+    /// `v` through a replacement map (value id -> the id replacing it, -1: kept), to the end
+    /// of its chain.
+    static func resolve(_ v: IRValue, _ replacement: [Int32]) -> IRValue {
+        var x = v
+        while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
+        return x
+    }
+
     // MARK: SSA cleanup
 
     /// Removes block parameters whose arguments are all one value (or the parameter itself):
@@ -166,11 +174,7 @@ enum IRPasses {
     /// them. Iterates until none is left.
     static func removeTrivialParams(_ f: inout IRFunction) {
         var replacement = [Int32](repeating: -1, count: f.values.count)
-        func resolve(_ v: IRValue) -> IRValue {
-            var x = v
-            while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
-            return x
-        }
+        func resolve(_ v: IRValue) -> IRValue { IRPasses.resolve(v, replacement) }
         var changed = true
         while changed {
             changed = false
@@ -201,7 +205,8 @@ enum IRPasses {
                 }
             }
         }
-        f.rewriteOperands(resolve)
+        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
+        f.rewriteOperands { IRPasses.resolve($0, final) }
     }
 
     // MARK: global value numbering
@@ -276,14 +281,18 @@ enum IRPasses {
     /// constants are folded.
     static func globalValueNumbering(_ f: inout IRFunction, order: [Int32]) {
         let idom = dominators(f, order: order)
-        var children = [[Int32]](repeating: [], count: f.blocks.count)
-        for b in order.dropFirst() where idom[Int(b)] >= 0 { children[Int(idom[Int(b)])].append(b) }
-        var replacement = [Int32](repeating: -1, count: f.values.count)
-        func resolve(_ v: IRValue) -> IRValue {
-            var x = v
-            while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
-            return x
+        // The dominator tree's children, flat (a counting sort by parent, in reverse postorder).
+        var childStart = [Int32](repeating: 0, count: f.blocks.count + 1)
+        for b in order.dropFirst() where idom[Int(b)] >= 0 { childStart[Int(idom[Int(b)]) + 1] += 1 }
+        for b in 0..<f.blocks.count { childStart[b + 1] += childStart[b] }
+        var childList = [Int32](repeating: 0, count: Int(childStart[f.blocks.count]))
+        var fill = childStart
+        for b in order.dropFirst() where idom[Int(b)] >= 0 {
+            childList[Int(fill[Int(idom[Int(b)])])] = b
+            fill[Int(idom[Int(b)])] += 1
         }
+        var replacement = [Int32](repeating: -1, count: f.values.count)
+        func resolve(_ v: IRValue) -> IRValue { IRPasses.resolve(v, replacement) }
         var table = ScopedValueTable()
         // Iterative dominator-tree walk: enter a block, then its children; leave restores the table.
         var stack: [(block: Int32, child: Int, mark: Int)] = [(0, -1, 0)]
@@ -324,15 +333,16 @@ enum IRPasses {
                 }
             }
             let k = stack[top].child
-            if k < children[Int(b)].count {
+            if k < Int(childStart[Int(b) + 1] - childStart[Int(b)]) {
                 stack[top].child = k + 1
-                stack.append((children[Int(b)][k], -1, 0))
+                stack.append((childList[Int(childStart[Int(b)]) + k], -1, 0))
             } else {
                 table.removeLast(downTo: stack[top].mark)
                 stack.removeLast()
             }
         }
-        f.rewriteOperands(resolve)
+        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
+        f.rewriteOperands { IRPasses.resolve($0, final) }
     }
 
     // MARK: dead code
@@ -413,11 +423,7 @@ extension IRPasses {
         for b in order { reachable[Int(b)] = true }
         var exit = [KnownValues?](repeating: nil, count: f.blocks.count)
         var replacement = [Int32](repeating: -1, count: f.values.count)
-        func resolve(_ v: IRValue) -> IRValue {
-            var x = v
-            while !x.isNone, replacement[Int(x.id)] >= 0 { x = IRValue(id: replacement[Int(x.id)]) }
-            return x
-        }
+        func resolve(_ v: IRValue) -> IRValue { IRPasses.resolve(v, replacement) }
         var removed = [Bool](repeating: false, count: f.insts.count)
         var anyRemoved = false
         for b in order {
@@ -469,6 +475,7 @@ extension IRPasses {
         }
         guard anyRemoved else { return }
         for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed[Int($0)] } }
-        f.rewriteOperands(resolve)
+        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
+        f.rewriteOperands { IRPasses.resolve($0, final) }
     }
 }

@@ -767,26 +767,29 @@ struct RegisterAllocator {
             let saveAroundCalls = crossed > 0 && 2 * crossed < weight[v]
             let forbidden = clobbered(v, float: float, saveAroundCalls: saveAroundCalls)
             // Per register: the intervals that hold it and overlap this one.
-            var blocked: UInt32 = 0
-            for a in active { if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float { blocked |= 1 << UInt32(r & 15) } }
+            var holding: UInt32 = 0
+            for a in active { if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float { holding |= 1 << UInt32(r & 15) } }
             for a in inactive {
-                if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float, blocked & (1 << UInt32(r & 15)) == 0, intersects(Int(a), v) {
-                    blocked |= 1 << UInt32(r & 15)
+                if let r = Self.regIndex(locations[Int(a)]), (r >= 16) == float, holding & (1 << UInt32(r & 15)) == 0, intersects(Int(a), v) {
+                    holding |= 1 << UInt32(r & 15)
                 }
             }
-            func isFree(_ r: UInt8) -> Bool { (blocked | forbidden) & (1 << UInt32(r)) == 0 }
+            // Constants from here on: the closures below capture them (a captured variable would
+            // be checked for exclusive access at run time).
+            let blocked = holding | forbidden
+            func isFree(_ r: UInt8) -> Bool { blocked & (1 << UInt32(r)) == 0 }
             var chosen: UInt8?
             // Hints: the parameter this value is passed to, then the first operand of a
             // two-address instruction, or a parameter's first argument (at most three; no array).
-            var hints: (IRValue, IRValue, IRValue) = (.none, .none, .none)
-            var hintCount = 0
+            var hintSlots: (IRValue, IRValue, IRValue) = (.none, .none, .none)
+            var hintsFound = 0
             func addHint(_ h: IRValue) {
-                switch hintCount {
-                case 0: hints.0 = h
-                case 1: hints.1 = h
-                default: hints.2 = h
+                switch hintsFound {
+                case 0: hintSlots.0 = h
+                case 1: hintSlots.1 = h
+                default: hintSlots.2 = h
                 }
-                hintCount += 1
+                hintsFound += 1
             }
             if hintParam[v] >= 0 { addHint(IRValue(id: hintParam[v])) }
             let vi = f.values[v]
@@ -799,6 +802,7 @@ struct RegisterAllocator {
                       let k = blocks[Int(vi.block)].params.firstIndex(of: IRValue(id: v32)) {
                 addHint(args[k])
             }
+            let hints = hintSlots, hintCount = hintsFound
             let candidates = float ? machine.xmms : machine.gprs
             let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
             // A value crossing calls takes a register calls keep (its save is one push per
