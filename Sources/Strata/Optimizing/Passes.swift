@@ -158,7 +158,6 @@ enum IRPasses {
         return result
     }
 
-
     /// `v` through a replacement map (value id -> the id replacing it, -1: kept), to the end
     /// of its chain.
     static func resolve(_ v: IRValue, _ replacement: [Int32]) -> IRValue {
