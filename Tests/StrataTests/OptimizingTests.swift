@@ -1573,32 +1573,81 @@ import WAT
         }
     }
 
-    /// br_table clamps an index held in a register with three instructions (no copy of it), and
-    /// every index, in range, at the bounds and far out of range, goes where the interpreter's
-    /// goes.
-    @Test func tableBranchesClampTheIndexInPlace() throws {
-        let wat = """
+    /// A function whose `br_table` has `targets` (block numbers; the default last): block k
+    /// returns 10 * (k + 1).
+    static func tableFunction(_ targets: [Int]) -> String {
+        let blocks = (targets.max() ?? 0) + 1
+        var body = "(br_table " + targets.map { "$b\($0)" }.joined(separator: " ") + " (local.get 0))"
+        for k in 0..<blocks {
+            body = "(block $b\(k) \(body))\n(return (i32.const \(10 * (k + 1))))"
+        }
+        return """
             (module
               (func (export "f") (param i32) (result i32)
-                (block $d (block $c (block $b (block $a
-                  (br_table $a $b $c $d (local.get 0)))
-                  (return (i32.const 10)))
-                  (return (i32.const 20)))
-                  (return (i32.const 30)))
-                (i32.const 40)))
+                \(body)))
             """
+    }
+
+    /// A br_table of more than `CaseRanges.maxCompareTree` ranges jumps through a table, its
+    /// index (held in a register) clamped with three instructions (no copy of it); every index,
+    /// in range, at the bounds and far out of range, goes where the interpreter's goes.
+    @Test func tableBranchesClampTheIndexInPlace() throws {
+        let wat = Self.tableFunction([0, 1, 2, 3, 4, 5])
         let interpreter = try instantiate(wat).1.function("f")!
         let engine = Self.machineCodeEngine()
         let module = try Module(engine: engine, bytes: try wat2wasm(wat))
         let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
-        let cmp = try #require(lines.firstIndex { $0.hasPrefix("cmp") && $0.hasSuffix("0x3") })
+        let cmp = try #require(lines.firstIndex { $0.hasPrefix("cmp") && $0.hasSuffix("0x5") })
         let jump = try #require(lines.firstIndex { $0.hasPrefix("jmp") && $0.contains("r11") })
         #expect(jump - cmp == 5, "cmp, cmov, lea, movsxd, add, jmp: \(lines[cmp...jump])")
         #expect(lines[cmp + 1].hasPrefix("cmovb"))
         let f = try Store(engine: engine).instantiate(module).function("f")!
-        for x: Int32 in [0, 1, 2, 3, 4, 5, -1, Int32.min, Int32.max] {
+        for x: Int32 in [0, 1, 2, 3, 4, 5, 6, 7, -1, Int32.min, Int32.max] {
             #expect(try f.call([.i32(x)]) == interpreter.call([.i32(x)]))
         }
+    }
+
+    /// A br_table of few ranges of indices is a search of compares and direct branches: no
+    /// indirect jump, and every index goes where the interpreter's goes. Shapes: one target
+    /// per index, neighbours merged, the default between ranges and below them, everything to
+    /// the default, one range covering the table, only a default.
+    @Test func smallTablesBranchByCompares() throws {
+        let shapes: [[Int]] = [
+            [0, 1, 2, 3], [0, 0, 1, 1, 2], [1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 1, 0], [0],
+            [0, 1, 2, 3, 0], [0, 1, 0, 1, 2], [2, 2, 0, 0, 1, 1, 3, 4],
+        ]
+        let engine = Self.machineCodeEngine()
+        for targets in shapes {
+            let cases = CaseRanges(targets: targets.map { Int32($0) })
+            #expect(cases.prefersCompares, "\(targets)")
+            let wat = Self.tableFunction(targets)
+            let interpreter = try instantiate(wat).1.function("f")!
+            let module = try Module(engine: engine, bytes: try wat2wasm(wat))
+            let lines = try X64AssemblerTests.disassemble(try #require(module.machineCode(function: 0)))
+            #expect(!lines.contains { $0.hasPrefix("jmp") && $0.split(separator: " ", omittingEmptySubsequences: true).last!.hasPrefix("r") },
+                    "\(targets): \(lines)")
+            let f = try Store(engine: engine).instantiate(module).function("f")!
+            for x: Int32 in Array(-2...Int32(targets.count + 2)) + [Int32.min, Int32.max, Int32.min + 1] {
+                #expect(try f.call([.i32(x)]) == interpreter.call([.i32(x)]), "\(targets) at \(x)")
+            }
+        }
+    }
+
+    /// `CaseRanges`: neighbouring indices with one target form a range, indices going to the
+    /// default form none, and the search's steps check only the bounds not known.
+    @Test func caseRangesMergeNeighboursAndSkipTheDefault() {
+        let c = CaseRanges(targets: [7, 7, 9, 5, 5, 9, 7, 5])
+        #expect(c.defaultTarget == 5)
+        #expect(c.ranges == [.init(low: 0, high: 1, target: 7), .init(low: 2, high: 2, target: 9),
+                             .init(low: 5, high: 5, target: 9), .init(low: 6, high: 6, target: 7)])
+        #expect(c.step(0..<4, low: 0, high: .max) == .split(pivot: 5, left: 0..<2, right: 2..<4))
+        #expect(c.step(0..<1, low: 0, high: 4) == .leaf(target: 7, low: 0, high: 1, checkLow: false, checkHigh: true))
+        #expect(c.step(3..<4, low: 6, high: .max) == .leaf(target: 7, low: 6, high: 6, checkLow: false, checkHigh: true))
+        #expect(c.wholeTarget(2..<2, low: 3, high: 4) == 5)
+        #expect(c.wholeTarget(1..<2, low: 2, high: 2) == 9)
+        #expect(c.wholeTarget(1..<2, low: 2, high: 3) == nil)
+        #expect(!CaseRanges(targets: [0, 1, 2, 3, 4, 5]).prefersCompares)
+        #expect(CaseRanges(targets: [3, 3, 3]).ranges.isEmpty)
     }
 
     /// An engine compiling everything with the optimizing tier and keeping the machine code.

@@ -5,7 +5,7 @@ import CStrata
 /// size bounds) it leaves to the tier below, with the reason.
 enum OptimizingCompiler {
     /// Bumped with any change to the code this tier emits (part of the code cache key).
-    static let revision = 40
+    static let revision = 41
 
     /// The start of the reason for a function past the tier's bounds (`IRBuilder`'s budgets,
     /// the register allocator's): the function's own size, whatever entry is compiled, so a

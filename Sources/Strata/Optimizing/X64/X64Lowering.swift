@@ -751,6 +751,13 @@ struct X64Lowering {
                 branch(.ne, then: t, else: e, next: next)
             }
         case .table(let index, let targets):
+            let cases = CaseRanges(targets: targets.map(target))
+            if cases.prefersCompares {
+                let i = gpr(index, into: Self.s2)
+                var compared: UInt32? = nil
+                compareTree(i, cases, cases.ranges.indices, low: 0, high: UInt32.max, compared: &compared, next: next)
+                return
+            }
             let count = targets.count - 1
             // The index clamped to the default's position: three instructions when the index
             // is in a register (no copy of it), four when it is loaded.
@@ -788,6 +795,47 @@ struct X64Lowering {
         case .raise(let offset):
             m.raiseException(offset: Int(offset))
         }
+    }
+
+    /// A small br_table as a binary search of compares and direct branches (`CaseRanges`) over
+    /// the index in `i`, known to lie in `low...high`; `compared` is the constant the flags
+    /// were last set against (a compare repeated on a path is left out). `next`: the block laid
+    /// out next, reached by falling through from the last part emitted.
+    mutating func compareTree(_ i: Reg, _ cases: CaseRanges, _ part: Range<Int>, low: UInt32, high: UInt32,
+                              compared: inout UInt32?, next: Int32?) {
+        let dflt = labels[Int(cases.defaultTarget)]
+        switch cases.step(part, low: low, high: high) {
+        case .defaultOnly:
+            if cases.defaultTarget != next { asm.jmp(dflt) }
+        case .leaf(let t, let lo, let hi, let checkLow, let checkHigh):
+            if checkLow && checkHigh && lo == hi {
+                compareIndex(i, lo, &compared)
+                branch(.e, then: t, else: cases.defaultTarget, next: next)
+                return
+            }
+            if checkLow { compareIndex(i, lo, &compared); asm.jcc(.b, dflt) }
+            if checkHigh { compareIndex(i, hi, &compared); asm.jcc(.a, dflt) }
+            if t != next { asm.jmp(labels[Int(t)]) }
+        case .split(let pivot, let left, let right):
+            compareIndex(i, pivot, &compared)
+            if let t = cases.wholeTarget(left, low: low, high: pivot - 1) {
+                asm.jcc(.b, labels[Int(t)])
+                compareTree(i, cases, right, low: pivot, high: high, compared: &compared, next: next)
+                return
+            }
+            let below = asm.newLabel()
+            asm.jcc(.b, below)
+            let flags = compared
+            compareTree(i, cases, right, low: pivot, high: high, compared: &compared, next: nil)
+            asm.bind(below)
+            compared = flags  // as the jump here left them
+            compareTree(i, cases, left, low: low, high: pivot - 1, compared: &compared, next: next)
+        }
+    }
+
+    mutating func compareIndex(_ i: Reg, _ k: UInt32, _ compared: inout UInt32?) {
+        if compared != k { asm.alu(.cmp, .w32, i, imm: Int32(bitPattern: k)) }
+        compared = k
     }
 
     mutating func branch(_ cc: Cond, then t: Int32, else e: Int32, next: Int32?) {
