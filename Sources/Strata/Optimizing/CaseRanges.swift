@@ -1,7 +1,7 @@
 /// A `br_table`'s cases as ranges of indices with one target each, for lowering a small table
 /// as a tree of compares and direct branches instead of an indirect jump through a table.
 ///
-/// Why: an indirect jump is predicted by structures that a few compares do not need. On an AMD
+/// Why (measured; the cause inside the CPU was not seen, it has no counters here): on an AMD
 /// Zen 4 host, a 3-cycle loop around a 4-way `br_table` ran at 2, 3 or 6 cycles per iteration
 /// depending on where the loop lay (and, at the same address, on the process), Cranelift's code
 /// alike; the same loop with direct branches ran at 2 cycles at most placements and never
