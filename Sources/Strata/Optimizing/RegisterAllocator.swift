@@ -347,17 +347,34 @@ struct RegisterAllocator {
         return (folded, stores)
     }
 
+    /// Every value's live ranges (lifetime intervals with holes), ascending and disjoint, in
+    /// one flat list by value: `list[from[v]..<to[v]]`.
+    struct LiveRanges {
+        var list: [(start: Int32, end: Int32)]
+        var from: [Int32], to: [Int32]
+        @inline(__always) func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { list[Int(from[v])..<Int(to[v])] }
+        @inline(__always) func first(_ v: Int) -> Int32 { list[Int(from[v])].start }
+        @inline(__always) func last(_ v: Int) -> Int32 { list[Int(to[v]) - 1].end }
+    }
+
+    /// Every value's uses as (block, position), in the order met, in one flat list by value:
+    /// `list[start[v]..<start[v + 1]]`.
+    struct UseLists {
+        var list: [(block: Int32, at: Int32)]
+        var start: [Int32]
+        @inline(__always) func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { list[Int(start[v])..<Int(start[v + 1])] }
+    }
+
     /// Lifetime intervals with holes: a range per block the value is live in, from the
     /// definition or the block's start to its last use there, or to the block's end when it
-    /// is live out (liveness by a backward walk from each use to the definition). All values'
-    /// ranges in one flat list, by value (`list[from[v]..<to[v]]`). A function of its own: in the
-    /// allocator's long body, the optimizer stops inlining the array accesses of this walk.
+    /// is live out (liveness by a backward walk from each use to the definition). A function of
+    /// its own: in the allocator's long body, the optimizer stops inlining the array accesses of
+    /// this walk.
     private func liveRanges(
         _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], defPos: [Int32], defBlock: [Int32],
-        allocatable: [Bool], useList: [(block: Int32, at: Int32)], useStart: [Int32], budget: inout Int
-    ) throws(AllocationError) -> (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]) {
+        allocatable: [Bool], uses: UseLists, budget: inout Int
+    ) throws(AllocationError) -> LiveRanges {
         let nb = blocks.count, nv = f.values.count
-        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
         var flatRanges: [(start: Int32, end: Int32)] = []
         flatRanges.reserveCapacity(nv)
         var flatFrom = [Int32](repeating: 0, count: nv), flatTo = [Int32](repeating: 0, count: nv)
@@ -390,7 +407,7 @@ struct RegisterAllocator {
             // Most values are used only in the block that defines them: one range, no walk.
             var local = true
             var lastLocal: Int32 = -1
-            for (ub, at) in uses(v) where blockStart[Int(ub)] >= 0 {
+            for (ub, at) in uses.uses(v) where blockStart[Int(ub)] >= 0 {
                 if ub != db { local = false; break }
                 lastLocal = max(lastLocal, at)
             }
@@ -409,7 +426,7 @@ struct RegisterAllocator {
             touched.removeAll(keepingCapacity: true)
             touched.append(db)
             lastUse[Int(db)] = -1
-            for (ub, _) in uses(v) where blockStart[Int(ub)] >= 0 {
+            for (ub, _) in uses.uses(v) where blockStart[Int(ub)] >= 0 {
                 if visited[Int(ub)] != stamp && ub != db {
                     visited[Int(ub)] = stamp
                     lastUse[Int(ub)] = -1
@@ -417,7 +434,7 @@ struct RegisterAllocator {
                     touched.append(ub)
                 }
             }
-            for (ub, at) in uses(v) where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
+            for (ub, at) in uses.uses(v) where blockStart[Int(ub)] >= 0 { lastUse[Int(ub)] = max(lastUse[Int(ub)], at) }
             var steps = 0
             while let b = work.popLast() {
                 steps += 1
@@ -484,7 +501,7 @@ struct RegisterAllocator {
             flatTo[v] = Int32(flatRanges.count)
             budget -= flatRanges.count - from
         }
-        return (flatRanges, flatFrom, flatTo)
+        return LiveRanges(list: flatRanges, from: flatFrom, to: flatTo)
     }
 
     /// Spill code out of loops: a spilled value used in a loop it is defined outside of lives,
@@ -494,13 +511,8 @@ struct RegisterAllocator {
     /// loops first, so a value reloaded around a loop keeps that register in loops inside it.
     private func reloadsInLoops(
         _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], blockEnd: [Int32], defBlock: [Int32],
-        live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]), useList: [(block: Int32, at: Int32)],
-        useStart: [Int32], locations: [Location], byStart: [Int32], budget: inout Int
+        live: LiveRanges, uses: UseLists, locations: [Location], byStart: [Int32], budget: inout Int
     ) -> (reloads: [Int32: [(value: IRValue, register: Location)]], blockOverrides: [Int32: [Int32: Location]], loops: [IRPasses.Loop]?) {
-        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { live.list[Int(live.from[v])..<Int(live.to[v])] }
-        func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
-        func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
-        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
         let nb = blockStart.count
         var reloads: [Int32: [(value: IRValue, register: Location)]] = [:]
         var blockOverrides: [Int32: [Int32: Location]] = [:]
@@ -540,18 +552,18 @@ struct RegisterAllocator {
                 var count = 0, upper = byStart.count
                 while count < upper {
                     let mid = (count + upper) / 2
-                    if first(Int(byStart[mid])) < hi { count = mid + 1 } else { upper = mid }
+                    if live.first(Int(byStart[mid])) < hi { count = mid + 1 } else { upper = mid }
                 }
                 for v32 in byStart[0..<count] {
                     let v = Int(v32)
                     budget -= 1
-                    guard lo < last(v) else { continue }
-                    budget -= ranges(v).count
+                    guard lo < live.last(v) else { continue }
+                    budget -= live.ranges(v).count
                     if let r = Self.regIndex(locations[v]) {
-                        if !busy[r], overlapsLoop(ranges(v)) { busy[r] = true }
+                        if !busy[r], overlapsLoop(live.ranges(v)) { busy[r] = true }
                     } else if locations[v].isStack, inLoop[Int(defBlock[v])] != Int32(id),
                               blockOverrides[loop.header]?[Int32(v)] == nil {
-                        let n = uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
+                        let n = uses.uses(v).reduce(0) { $0 + (inLoop[Int($1.block)] == Int32(id) ? 1 : 0) }
                         if n > 0 { candidates.append((Int32(v), n)) }
                     }
                 }
@@ -580,20 +592,16 @@ struct RegisterAllocator {
     /// held (intervals, reloads in loops, heads given so far), sorted by start.
     private func spilledHeads(
         blockStart: [Int32], blockEnd: [Int32], allocatable: [Bool], defPos: [Int32], defBlock: [Int32],
-        live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]), useList: [(block: Int32, at: Int32)],
-        useStart: [Int32], locations: [Location], spilled: [Int32], blockOverrides: [Int32: [Int32: Location]],
-        callPositions: [Int32], gprClobberPositions: [(Int32, UInt32)], xmmClobberPositions: [(Int32, UInt32)], budget: inout Int
+        live: LiveRanges, uses: UseLists, locations: [Location], spilled: [Int32], blockOverrides: [Int32: [Int32: Location]],
+        clobbers: Clobbers, budget: inout Int
     ) -> [Int32: (register: Location, end: Int32)] {
-        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { live.list[Int(live.from[v])..<Int(live.to[v])] }
-        func first(_ v: Int) -> Int32 { live.list[Int(live.from[v])].start }
-        func last(_ v: Int) -> Int32 { live.list[Int(live.to[v]) - 1].end }
-        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+        let callPositions = clobbers.callPositions
         let nv = f.values.count
         var heads: [Int32: (register: Location, end: Int32)] = [:]
         if budget > 0, !spilled.isEmpty {
             var held: [[(start: Int32, end: Int32)]] = Array(repeating: [], count: 32)
             for v in 0..<nv where allocatable[v] {
-                if let r = Self.regIndex(locations[v]) { held[r] += ranges(v) }
+                if let r = Self.regIndex(locations[v]) { held[r] += live.ranges(v) }
             }
             for (b, values) in blockOverrides {
                 for (_, l) in values { if let r = Self.regIndex(l) { held[r].append((blockStart[Int(b)], blockEnd[Int(b)] + 1)) } }
@@ -614,21 +622,21 @@ struct RegisterAllocator {
                 let v = Int(v32)
                 guard locations[v].isStack, f.values[v].inst >= 0, budget > 0 else { continue }
                 let a = defPos[v], db = defBlock[v]
-                let after = uses(v).filter { $0.block == db && $0.at > a }.map(\.at).sorted()
+                let after = uses.uses(v).filter { $0.block == db && $0.at > a }.map(\.at).sorted()
                 guard let firstUse = after.first else { continue }
                 let float = f.values[v].type.inXMM
                 // Calls and fixed registers between the definition and the use (the use's own
                 // instruction included: it may take its fixed registers before reading operands).
                 let c = Self.firstAfter(callPositions, a) { $0 }
                 if c < callPositions.count && callPositions[c] <= firstUse { continue }
-                let list = float ? xmmClobberPositions : gprClobberPositions
-                func clobbers(upTo end: Int32) -> UInt32 {
+                let list = float ? clobbers.xmm : clobbers.gpr
+                func clobbered(upTo end: Int32) -> UInt32 {
                     var mask: UInt32 = 0
                     var k = Self.firstAfter(list, a) { $0.0 }
                     while k < list.count && list[k].0 <= end { mask |= list[k].1; k += 1 }
                     return mask
                 }
-                let clobber = clobbers(upTo: firstUse)
+                let clobber = clobbered(upTo: firstUse)
                 let callMask = float ? machine.callClobberXMM : machine.callClobberGPR
                 // Caller-saved registers first: a callee-saved one costs a save per activation.
                 let candidates = (float ? machine.xmms : machine.gprs).sorted { (callMask >> UInt32($0)) & 1 > (callMask >> UInt32($1)) & 1 }
@@ -638,7 +646,7 @@ struct RegisterAllocator {
                 var end = firstUse
                 for p in after.dropFirst() {
                     let callBetween = c < callPositions.count && callPositions[c] <= p
-                    guard !callBetween, clobbers(upTo: p) & (1 << UInt32(r)) == 0, isFree(offset + Int(r), a, p + 1) else { break }
+                    guard !callBetween, clobbered(upTo: p) & (1 << UInt32(r)) == 0, isFree(offset + Int(r), a, p + 1) else { break }
                     end = p
                 }
                 let list2 = held[offset + Int(r)]
@@ -676,16 +684,15 @@ struct RegisterAllocator {
     /// spilled values in the order they were spilled, and the intervals by start.
     private func linearScan(
         _ blocks: UnsafeBufferPointer<IRBlock>, blockStart: [Int32], allocatable: [Bool], inFrame: [Bool], weight: [Double],
-        hintParam: [Int32], hintDepth: [Int], live: (list: [(start: Int32, end: Int32)], from: [Int32], to: [Int32]),
+        hintParam: [Int32], hintDepth: [Int], live: LiveRanges,
         clobbers: Clobbers, budget: inout Int
     ) throws(AllocationError) -> (locations: [Location], spilled: [Int32], byStart: [Int32]) {
         let nv = f.values.count
-        let rangeList = live.list, rangeFrom = live.from, rangeTo = live.to
-        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { rangeList[Int(rangeFrom[v])..<Int(rangeTo[v])] }
+        let rangeList = live.list, rangeFrom = live.from, rangeTo = live.to  // the cursor's walks
         let loopWeightOfDepth = Self.loopWeightOfDepth
-        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(ranges(v)) }
+        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(live.ranges(v)) }
         func clobbered(_ v: Int, float: Bool, saveAroundCalls: Bool) -> UInt32 {
-            clobbers.inside(ranges(v), float: float, calls: saveAroundCalls ? nil : float ? machine.callClobberXMM : machine.callClobberGPR)
+            clobbers.inside(live.ranges(v), float: float, calls: saveAroundCalls ? nil : float ? machine.callClobberXMM : machine.callClobberGPR)
         }
         // The linear scan's position only grows: per value, its first range not ended before it.
         var cursor = rangeFrom
@@ -695,7 +702,7 @@ struct RegisterAllocator {
         /// the fewest loads goes to the stack. A short temporary between long-lived values keeps
         /// its register; spilling it would free nothing and add a store and a load.
         func density(_ v: Int) -> Double {
-            let length = ranges(v).reduce(0) { $0 + Int($1.end - $1.start) }
+            let length = live.ranges(v).reduce(0) { $0 + Int($1.end - $1.start) }
             return weight[v] / Double(length + 16)
         }
         /// Whether position p is in one of v's ranges; p never decreases from one call to the
@@ -719,12 +726,10 @@ struct RegisterAllocator {
             }
             return false
         }
-        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
-        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
         var intervals: [Int32] = []
         for v in 0..<nv where allocatable[v] { intervals.append(Int32(v)) }
         // By start, then by value (packed keys: no closure per comparison).
-        var intervalKeys = intervals.map { UInt64(UInt32(first(Int($0)))) << 32 | UInt64(UInt32($0)) }
+        var intervalKeys = intervals.map { UInt64(UInt32(live.first(Int($0)))) << 32 | UInt64(UInt32($0)) }
         intervalKeys.sort()
         intervals = intervalKeys.map { Int32(truncatingIfNeeded: $0) }
 
@@ -734,12 +739,12 @@ struct RegisterAllocator {
         var spilled: [Int32] = []
         for v32 in intervals {
             let v = Int(v32)
-            let position = first(v)
+            let position = live.first(v)
             // Compacted in place, in order (no closure per interval).
             var kept = 0
             for k in active.indices {
                 let a = active[k]
-                if last(Int(a)) <= position { continue }
+                if live.last(Int(a)) <= position { continue }
                 if !covers(Int(a), position) { inactive.append(a); continue }
                 active[kept] = a
                 kept += 1
@@ -748,7 +753,7 @@ struct RegisterAllocator {
             kept = 0
             for k in inactive.indices {
                 let a = inactive[k]
-                if last(Int(a)) <= position { continue }
+                if live.last(Int(a)) <= position { continue }
                 if covers(Int(a), position) { active.append(a); continue }
                 inactive[kept] = a
                 kept += 1
@@ -1029,15 +1034,12 @@ struct RegisterAllocator {
             next[Int(u.value)] += 1
         }
         useEntries = []
-        func uses(_ v: Int) -> ArraySlice<(block: Int32, at: Int32)> { useList[Int(useStart[v])..<Int(useStart[v + 1])] }
+        let uses = UseLists(list: useList, start: useStart)
 
         var budget = livenessBudget
-        let (rangeList, rangeFrom, rangeTo) = try liveRanges(
+        let live = try liveRanges(
             blocks, blockStart: blockStart, blockEnd: blockEnd, defPos: defPos, defBlock: defBlock, allocatable: allocatable,
-            useList: useList, useStart: useStart, budget: &budget)
-        func ranges(_ v: Int) -> ArraySlice<(start: Int32, end: Int32)> { rangeList[Int(rangeFrom[v])..<Int(rangeTo[v])] }
-        func first(_ v: Int) -> Int32 { rangeList[Int(rangeFrom[v])].start }
-        func last(_ v: Int) -> Int32 { rangeList[Int(rangeTo[v]) - 1].end }
+            uses: uses, budget: &budget)
 
         // Clobber positions.
         var callPositions: [Int32] = []
@@ -1069,7 +1071,7 @@ struct RegisterAllocator {
         }
         let clobbers = Clobbers(
             callPositions: callPositions, callWeightPrefix: callWeightPrefix, gpr: gprClobberPositions, xmm: xmmClobberPositions)
-        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(ranges(v)) }
+        func callsCrossed(_ v: Int) -> Double { clobbers.callsCrossed(live.ranges(v)) }
 
         // Values live into a landing block stay in the frame: the unwinder enters it with no
         // register intact (spilled values' slots stay valid, SSA values never change).
@@ -1079,8 +1081,8 @@ struct RegisterAllocator {
         if !landingStarts.isEmpty {
             // Landing starts ascend (blocks in layout order): per range, a binary search.
             for v in 0..<nv where allocatable[v] {
-                budget -= ranges(v).count
-                inFrame[v] = ranges(v).contains { range in
+                budget -= live.ranges(v).count
+                inFrame[v] = live.ranges(v).contains { range in
                     var k = Self.firstAfter(landingStarts, range.start - 1) { $0.start }
                     while k < landingStarts.count && landingStarts[k].start < range.end {
                         if landingStarts[k].block != defBlock[v] { return true }
@@ -1093,7 +1095,7 @@ struct RegisterAllocator {
 
         var (locations, spilled, byStart) = try linearScan(
             blocks, blockStart: blockStart, allocatable: allocatable, inFrame: inFrame, weight: weight, hintParam: hintParam,
-            hintDepth: hintDepth, live: (rangeList, rangeFrom, rangeTo), clobbers: clobbers, budget: &budget)
+            hintDepth: hintDepth, live: live, clobbers: clobbers, budget: &budget)
 
         // Values in caller-saved registers that cross calls get a slot to be saved in.
         var saved: [Int32] = []
@@ -1107,22 +1109,22 @@ struct RegisterAllocator {
         var saveSlot = [Location](repeating: .none, count: nv)
         // Spill slots: an interval takes a slot freed by one that ended before it starts (v128
         // values from the 16-byte slots).
-        spilled.sort { first(Int($0)) != first(Int($1)) ? first(Int($0)) < first(Int($1)) : $0 < $1 }
+        spilled.sort { live.first(Int($0)) != live.first(Int($1)) ? live.first(Int($0)) < live.first(Int($1)) : $0 < $1 }
         var slotFreeAt: [Int32] = [], slotFreeAt16: [Int32] = []  // per slot: end of its last interval
         for s in spilled {
             let v = Int(s)
             let wide = f.values[v].type == .v128
             var slot = -1
             let free = wide ? slotFreeAt16 : slotFreeAt
-            for k in free.indices where free[k] <= first(v) { slot = k; break }
+            for k in free.indices where free[k] <= live.first(v) { slot = k; break }
             if slot < 0 { slot = free.count; if wide { slotFreeAt16.append(0) } else { slotFreeAt.append(0) } }
-            if wide { slotFreeAt16[slot] = last(v) + 1 } else { slotFreeAt[slot] = last(v) + 1 }
+            if wide { slotFreeAt16[slot] = live.last(v) + 1 } else { slotFreeAt[slot] = live.last(v) + 1 }
             let l: Location = wide ? .stack16(Int32(slot)) : .stack(Int32(slot))
             if case .stack = locations[v] { locations[v] = l } else { saveSlot[v] = l }
         }
         var savedAcrossCall: [Int32: [(value: IRValue, slot: Location)]] = [:]
         for v in saved {
-            for range in ranges(Int(v)) {
+            for range in live.ranges(Int(v)) {
                 var k = Self.firstAfter(callPositions, range.start) { $0 }
                 while k < callPositions.count && callPositions[k] < range.end {
                     savedAcrossCall[callInsts[k], default: []].append((IRValue(id: v), saveSlot[Int(v)]))
@@ -1131,14 +1133,12 @@ struct RegisterAllocator {
             }
         }
         let (reloads, blockOverrides, loops) = reloadsInLoops(
-            blocks, blockStart: blockStart, blockEnd: blockEnd, defBlock: defBlock,
-            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, byStart: byStart,
-            budget: &budget)
+            blocks, blockStart: blockStart, blockEnd: blockEnd, defBlock: defBlock, live: live, uses: uses, locations: locations,
+            byStart: byStart, budget: &budget)
         let heads = spilledHeads(
             blockStart: blockStart, blockEnd: blockEnd, allocatable: allocatable, defPos: defPos, defBlock: defBlock,
-            live: (rangeList, rangeFrom, rangeTo), useList: useList, useStart: useStart, locations: locations, spilled: spilled,
-            blockOverrides: blockOverrides, callPositions: callPositions, gprClobberPositions: gprClobberPositions,
-            xmmClobberPositions: xmmClobberPositions, budget: &budget)
+            live: live, uses: uses, locations: locations, spilled: spilled, blockOverrides: blockOverrides, clobbers: clobbers,
+            budget: &budget)
         return RegisterAllocation(
             locations: locations, spillSlots: slotFreeAt.count, spillSlots16: slotFreeAt16.count, fused: fused, foldedLoads: foldedLoads,
             foldedSums: sums.folded, sums: sums.sums, foldedIntoStores: rmw.folded, readModifyWrites: rmw.stores,
