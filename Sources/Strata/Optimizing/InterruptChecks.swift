@@ -4,9 +4,9 @@ extension IRPasses {
     /// Removes the interrupt check of every loop where one of the two rules below holds. Both
     /// keep the promise that running code stops soon after an interrupt; the checks that
     /// remain (outer loops, function entries) see it.
-    static func removeRedundantInterruptChecks(_ f: inout IRFunction) {
+    static func removeRedundantInterruptChecks(_ f: inout IRFunction, idom known: [Int32]? = nil) {
         let order = reversePostorder(f)
-        let idom = dominators(f, order: order)
+        let idom = known ?? dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
         guard !loops.isEmpty else { return }
         let headers = Set(loops.map(\.header))

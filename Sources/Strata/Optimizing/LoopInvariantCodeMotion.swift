@@ -89,9 +89,9 @@ extension IRPasses {
     /// depth is the Wasm nesting where a block was created, which counts the code after a loop
     /// that ends by falling through (it continues in a block made inside the loop) as in the
     /// loop; block order and the allocator's weights want the loops the code really runs in.
-    static func assignLoopDepths(_ f: inout IRFunction) {
+    static func assignLoopDepths(_ f: inout IRFunction, idom: [Int32]? = nil) {
         let order = reversePostorder(f)
-        let loops = loops(f, order: order, idom: dominators(f, order: order))
+        let loops = loops(f, order: order, idom: idom ?? dominators(f, order: order))
         var depth = [Int](repeating: 0, count: f.blocks.count)
         for loop in loops { for b in loop.body { depth[Int(b)] += 1 } }
         for b in order { f.blocks[Int(b)].loopDepth = depth[Int(b)] }
@@ -104,9 +104,9 @@ extension IRPasses {
     /// Anything that may trap or touch memory stays: moving a load above a store or a trap would change what
     /// the program sees. Hoisting pure code out of a branch inside the loop is safe (it cannot
     /// trap) and costs at most one evaluation per entry into the loop.
-    static func hoistLoopInvariants(_ f: inout IRFunction) {
+    static func hoistLoopInvariants(_ f: inout IRFunction, idom known: [Int32]? = nil) {
         let order = reversePostorder(f)
-        let idom = dominators(f, order: order)
+        let idom = known ?? dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
         guard !loops.isEmpty else { return }
         var inLoop = [Int](repeating: -1, count: f.blocks.count)

@@ -26,17 +26,24 @@ extension IRPasses {
     /// `strip` iterations per visit of OH, and T's test, the original one, decides whether
     /// the loop goes on: the iterations and their order are the original's. (HotSpot's loop
     /// strip mining, for its safepoint polls.)
-    static func stripMineCountedLoops(_ f: inout IRFunction) {
+    /// Returns whether a loop was strip mined (the graph changed).
+    @discardableResult
+    static func stripMineCountedLoops(_ f: inout IRFunction, idom known: [Int32]? = nil) -> Bool {
         let order = reversePostorder(f)
-        let idom = dominators(f, order: order)
+        let idom = known ?? dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
         let headers = Set(loops.map(\.header))
         // Uses of the values there before (a transformation adds values but changes no use
         // of another loop's compare): counted once, so the pass stays linear in the body.
         let uses = f.useCounts(in: Array(0..<Int32(f.blocks.count)))
+        var changed = false
         for loop in loops {
-            if let shape = StripMineShape(f, loop, headers: headers, uses: uses) { stripMine(&f, shape) }
+            if let shape = StripMineShape(f, loop, headers: headers, uses: uses) {
+                stripMine(&f, shape)
+                changed = true
+            }
         }
+        return changed
     }
 
     /// A loop this pass can strip-mine, as found.

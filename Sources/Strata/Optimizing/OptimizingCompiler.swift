@@ -55,11 +55,11 @@ enum OptimizingCompiler {
         }
         f.functionIndex = index
         f.importedFunctionCount = importedFunctionCount
-        IRPasses.optimize(&f)
+        let idom = IRPasses.optimize(&f)
         let order = IRPasses.reversePostorder(f)
         let allocation: RegisterAllocation
         do {
-            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx, bmi2: bmi2)).run()
+            allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx, bmi2: bmi2), idom: idom).run()
         } catch {
             return Output(reason: WasmError(.unsupported, tooComplex))
         }

@@ -3,32 +3,42 @@
 /// elimination, loop-invariant code motion (LoopInvariantCodeMotion.swift), and the block
 /// order and dominator tree they and the back end use.
 enum IRPasses {
-    /// Runs the optimization pipeline.
-    static func optimize(_ f: inout IRFunction) {
+    /// Runs the optimization pipeline. Returns the immediate dominators of the resulting
+    /// control-flow graph (for the register allocator's loops).
+    ///
+    /// The dominator tree depends only on the graph's edges, not on which reverse postorder
+    /// computed it, and only two passes change edges (constant branches folded, loops strip
+    /// mined; each says whether it did): the tree is computed again after those alone.
+    @discardableResult
+    static func optimize(_ f: inout IRFunction) -> [Int32] {
         let order = reversePostorder(f)
-        globalValueNumbering(&f, order: order)
+        var idom = dominators(f, order: order)
+        globalValueNumbering(&f, order: order, idom: idom)
         eliminateRedundantLoads(&f)
-        foldConstantBranches(&f)
+        if foldConstantBranches(&f) { idom = dominators(f, order: reversePostorder(f)) }
         removeTrivialParams(&f)
         removeRedundantMasks(&f)
         eliminateDeadCode(&f)
-        hoistLoopInvariants(&f)
+        hoistLoopInvariants(&f, idom: idom)
         // Sibling blocks of a loop often compute the same invariant: once hoisted side by
         // side, they merge.
-        globalValueNumbering(&f, order: reversePostorder(f))
+        globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
         eliminateDeadCode(&f)
-        removeRedundantInterruptChecks(&f)
-        stripMineCountedLoops(&f)
+        removeRedundantInterruptChecks(&f, idom: idom)
+        if stripMineCountedLoops(&f, idom: idom) { idom = dominators(f, order: reversePostorder(f)) }
         // (A strip's limit may leave a value its folding made unused: the distance d when
         // d - 1 folds to the counter.)
         eliminateDeadCode(&f)
-        assignLoopDepths(&f)
+        assignLoopDepths(&f, idom: idom)
         holdLoopConstants(&f)
+        return idom
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped
-    /// from the predecessor lists (so merges they fed may lose parameters).
-    static func foldConstantBranches(_ f: inout IRFunction) {
+    /// from the predecessor lists (so merges they fed may lose parameters). Returns whether
+    /// an edge changed.
+    @discardableResult
+    static func foldConstantBranches(_ f: inout IRFunction) -> Bool {
         var changed = false
         for b in f.blocks.indices {
             switch f.blocks[b].term {
@@ -44,12 +54,13 @@ enum IRPasses {
                 continue
             }
         }
-        guard changed else { return }
+        guard changed else { return false }
         var reachable = [Bool](repeating: false, count: f.blocks.count)
         for b in reversePostorder(f) { reachable[Int(b)] = true }
         for b in f.blocks.indices where reachable[b] {
             f.blocks[b].preds.removeAll { !reachable[Int($0)] }
         }
+        return true
     }
 
     // MARK: block order and dominators
@@ -278,8 +289,9 @@ enum IRPasses {
     /// Walks the dominator tree with a scoped table of pure instructions: an instruction equal
     /// to one in a dominating position is replaced by it; instructions whose operands became
     /// constants are folded.
-    static func globalValueNumbering(_ f: inout IRFunction, order: [Int32]) {
-        let idom = dominators(f, order: order)
+    /// `idom`: the immediate dominators, when known (`dominators`).
+    static func globalValueNumbering(_ f: inout IRFunction, order: [Int32], idom known: [Int32]? = nil) {
+        let idom = known ?? dominators(f, order: order)
         // The dominator tree's children, flat (a counting sort by parent, in reverse postorder).
         var childStart = [Int32](repeating: 0, count: f.blocks.count + 1)
         for b in order.dropFirst() where idom[Int(b)] >= 0 { childStart[Int(idom[Int(b)]) + 1] += 1 }

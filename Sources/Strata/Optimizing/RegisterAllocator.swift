@@ -146,13 +146,16 @@ struct RegisterAllocator {
     let f: IRFunction
     let order: [Int32]
     let machine: RegisterSet
+    /// The immediate dominators of `f`, when known (`IRPasses.optimize` returns them).
+    let idom: [Int32]?
     /// Work the liveness walk may do before giving up (bounded compile time).
     var livenessBudget = 50_000_000
 
-    init(f: IRFunction, order: [Int32], machine: RegisterSet) {
+    init(f: IRFunction, order: [Int32], machine: RegisterSet, idom: [Int32]? = nil) {
         self.f = f
         self.order = order
         self.machine = machine
+        self.idom = idom
     }
 
     /// Compares whose only use is the branch ending their block (anywhere in the block: the
@@ -519,7 +522,7 @@ struct RegisterAllocator {
         var found: [IRPasses.Loop]?
         if budget > 0 {
             var claimed: [(start: Int32, end: Int32, reg: Int)] = []
-            found = IRPasses.loops(f, order: order, idom: IRPasses.dominators(f, order: order))
+            found = IRPasses.loops(f, order: order, idom: idom ?? IRPasses.dominators(f, order: order))
             let loops = found!.reversed()
             var inLoop = [Int32](repeating: -1, count: nb)
             for (id, loop) in loops.enumerated() {
