@@ -362,19 +362,25 @@ struct IRFunction {
             if !insts[k].c.isNone { insts[k].c = map(insts[k].c) }
         }
         for k in extra.indices { extra[k] = map(extra[k]) }
-        // A terminator is rebuilt only when an operand changes (most keep theirs).
-        for b in blocks.indices {
-            switch blocks[b].term {
-            case .jump(let t, let args):
-                if args.contains(where: { map($0) != $0 }) { blocks[b].term = .jump(target: t, args: args.map(map)) }
-            case .branch(let c, let t, let e):
-                if map(c) != c { blocks[b].term = .branch(cond: map(c), then: t, else: e) }
-            case .table(let i, let ts):
-                if map(i) != i { blocks[b].term = .table(index: map(i), targets: ts) }
-            case .ret(let vs):
-                if vs.contains(where: { map($0) != $0 }) { blocks[b].term = .ret(vs.map(map)) }
-            case .none, .trap, .leave, .raise: break
+        // A terminator is rebuilt only when an operand changes (most keep theirs). Terminators
+        // are read through a buffer pointer: in a huge function the array's subscript copied
+        // each whole `IRBlock` (its arrays retained and released).
+        var rebuilt: [(block: Int, term: IRTerminator)] = []
+        blocks.withUnsafeBufferPointer { blocks in
+            for b in blocks.indices {
+                switch blocks[b].term {
+                case .jump(let t, let args):
+                    if args.contains(where: { map($0) != $0 }) { rebuilt.append((b, .jump(target: t, args: args.map(map)))) }
+                case .branch(let c, let t, let e):
+                    if map(c) != c { rebuilt.append((b, .branch(cond: map(c), then: t, else: e))) }
+                case .table(let i, let ts):
+                    if map(i) != i { rebuilt.append((b, .table(index: map(i), targets: ts))) }
+                case .ret(let vs):
+                    if vs.contains(where: { map($0) != $0 }) { rebuilt.append((b, .ret(vs.map(map)))) }
+                case .none, .trap, .leave, .raise: break
+                }
             }
         }
+        for (b, term) in rebuilt { blocks[b].term = term }
     }
 }

@@ -426,8 +426,7 @@ struct X64Lowering {
             m.inlineTag = f.blocks[Int(b)].inline  // trap sites of inlined code say so
             overrides = ra.blockOverrides[b]
             checkedAddresses.removeAll(keepingCapacity: true)
-            let block = f.blocks[Int(b)]
-            let insts = block.insts
+            let insts = f.blocks.withUnsafeBufferPointer { $0[Int(b)].insts }  // (not the whole block)
             var restores: [(value: IRValue, slot: Location)] = []
             for (j, i) in insts.enumerated() {
                 if ra.fused[Int(i)] || ra.foldedSums[Int(i)] || ra.foldedIntoStores[Int(i)] { continue }
