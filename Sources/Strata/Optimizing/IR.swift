@@ -322,11 +322,7 @@ struct IRFunction {
                     extra.withUnsafeBufferPointer { extra in
                         for b in blocks {
                             for i in blockList[Int(b)].insts {
-                                let inst = insts[Int(i)]
-                                if !inst.a.isNone { uses[Int(inst.a.id)] += 1 }
-                                if !inst.b.isNone { uses[Int(inst.b.id)] += 1 }
-                                if !inst.c.isNone { uses[Int(inst.c.id)] += 1 }
-                                for k in Int(inst.extraStart)..<Int(inst.extraStart + inst.extraCount) { uses[Int(extra[k].id)] += 1 }
+                                Self.forEachOperand(insts[Int(i)], extra: extra) { uses[Int($0.id)] += 1 }
                             }
                             forEachOperand(blockList[Int(b)].term) { uses[Int($0.id)] += 1 }
                         }
@@ -339,10 +335,15 @@ struct IRFunction {
 
     /// Every value operand of an instruction.
     func forEachOperand(_ inst: IRInst, _ body: (IRValue) -> Void) {
+        extra.withUnsafeBufferPointer { Self.forEachOperand(inst, extra: $0, body) }
+    }
+    /// An instruction's operands, its extra ones read from `extra` (the function's `extra`).
+    @inline(__always)
+    static func forEachOperand(_ inst: IRInst, extra: UnsafeBufferPointer<IRValue>, _ body: (IRValue) -> Void) {
         if !inst.a.isNone { body(inst.a) }
         if !inst.b.isNone { body(inst.b) }
         if !inst.c.isNone { body(inst.c) }
-        for v in args(inst) { body(v) }
+        for k in Int(inst.extraStart)..<Int(inst.extraStart + inst.extraCount) { body(extra[k]) }
     }
     func forEachOperand(_ term: IRTerminator, _ body: (IRValue) -> Void) {
         switch term {

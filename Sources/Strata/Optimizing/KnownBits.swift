@@ -141,8 +141,6 @@ extension IRPasses {
             }
         }
         guard any else { return }
-        func resolve(_ v: IRValue) -> IRValue { IRPasses.resolve(v, replacement) }
-        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
-        f.rewriteOperands { IRPasses.resolve($0, final) }
+        rewrite(&f, through: replacement)
     }
 }

@@ -177,6 +177,12 @@ enum IRPasses {
         return x
     }
 
+    /// Every operand of `f` through `replacement` (`resolve`). The map is a constant for the
+    /// closure (a captured variable would be checked for exclusive access at run time).
+    static func rewrite(_ f: inout IRFunction, through replacement: [Int32]) {
+        f.rewriteOperands { resolve($0, replacement) }
+    }
+
     // MARK: SSA cleanup
 
     /// Removes block parameters whose arguments are all one value (or the parameter itself):
@@ -215,8 +221,7 @@ enum IRPasses {
                 }
             }
         }
-        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
-        f.rewriteOperands { IRPasses.resolve($0, final) }
+        rewrite(&f, through: replacement)
     }
 
     // MARK: global value numbering
@@ -352,8 +357,7 @@ enum IRPasses {
                 stack.removeLast()
             }
         }
-        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
-        f.rewriteOperands { IRPasses.resolve($0, final) }
+        rewrite(&f, through: replacement)
     }
 
     // MARK: dead code
@@ -486,7 +490,6 @@ extension IRPasses {
         }
         guard anyRemoved else { return }
         for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed[Int($0)] } }
-        let final = replacement  // a constant for the closure (no run-time exclusivity checks)
-        f.rewriteOperands { IRPasses.resolve($0, final) }
+        rewrite(&f, through: replacement)
     }
 }

@@ -552,11 +552,7 @@ struct RegisterAllocator {
                 // The loop's extent: an interval outside it is passed over at once.
                 let lo = spans.reduce(Int32.max) { min($0, $1.start) }, hi = spans.reduce(Int32.min) { max($0, $1.end) }
                 // Values by start: those starting before the loop's end are a prefix.
-                var count = 0, upper = byStart.count
-                while count < upper {
-                    let mid = (count + upper) / 2
-                    if live.first(Int(byStart[mid])) < hi { count = mid + 1 } else { upper = mid }
-                }
+                let count = Self.firstAfter(byStart, hi - 1) { live.first(Int($0)) }
                 for v32 in byStart[0..<count] {
                     let v = Int(v32)
                     budget -= 1
@@ -613,11 +609,7 @@ struct RegisterAllocator {
             /// Whether register r is free over [a, b) (ranges are disjoint per register).
             func isFree(_ r: Int, _ a: Int32, _ b: Int32) -> Bool {
                 let list = held[r]
-                var lo = 0, hi = list.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if list[mid].end <= a { lo = mid + 1 } else { hi = mid }
-                }
+                let lo = Self.firstAfter(list, a) { $0.end }  // the first range ending after a
                 budget -= 1
                 return lo == list.count || list[lo].start >= b
             }

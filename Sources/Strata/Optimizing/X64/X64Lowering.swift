@@ -750,7 +750,8 @@ struct X64Lowering {
                 branch(.ne, then: t, else: e, next: next)
             }
         case .table(let index, let targets):
-            let cases = CaseRanges(targets: targets.map(target))
+            let resolved = targets.map(target)
+            let cases = CaseRanges(targets: resolved)
             if cases.prefersCompares {
                 let i = gpr(index, into: Self.s2)
                 var compared: UInt32? = nil
@@ -777,7 +778,7 @@ struct X64Lowering {
             asm.jmp(Self.s1)
             asm.align(4)
             asm.bind(table)
-            for t in targets { asm.tableEntry(labels[Int(target(t))], base: table) }
+            for t in resolved { asm.tableEntry(labels[Int(t)], base: table) }
         case .ret(let values) where direct != nil:
             if let r = direct!.result { parallelMove([(values[0], r)]) }
             m.epilogue(status: false)
