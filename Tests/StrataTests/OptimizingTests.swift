@@ -768,6 +768,40 @@ import WAT
         }
     }
 
+    /// Without loops, known bits settle in one round over the reverse postorder (every block's
+    /// predecessors come first): two merges in a row, each taking a byte from one arm and a
+    /// 7-bit value from the other, carry at most 0xFF, so the mask after them goes.
+    @Test func knownBitsFollowMergesWithoutLoops() throws {
+        let wat = """
+            (module (memory 1)
+              (data (i32.const 0) "\\ff\\80\\7f")
+              (func (export "f") (param i32) (result i32) (local i32)
+                (if (local.get 0)
+                  (then (local.set 1 (i32.load8_u (i32.const 0))))
+                  (else (local.set 1 (i32.and (local.get 0) (i32.const 0x7f)))))
+                (if (i32.and (local.get 0) (i32.const 2))
+                  (then (local.set 1 (i32.load8_u (i32.const 1)))))
+                (i32.and (local.get 1) (i32.const 255))))
+            """
+        var f = try ir(wat, optimize: false)
+        let order = IRPasses.reversePostorder(f)
+        #expect(!f.blocks.contains { $0.isLoopHeader })
+        let p = try #require(IRPasses.possibleBits(f, order: order))
+        let merges = order.filter { !f.blocks[Int($0)].params.isEmpty && $0 != 0 }
+        #expect(merges.count == 2, "\(f.listing())")
+        for b in merges { #expect(f.blocks[Int(b)].params.allSatisfy { p[Int($0.id)] == 0xFF }, "\(f.listing())") }
+        IRPasses.removeRedundantMasks(&f)
+        IRPasses.eliminateDeadCode(&f)
+        // The masks of 0x7f and 2 stay (the parameter may have any bits); the one of 255 goes.
+        #expect(f.blocks.reduce(0) { n, b in n + b.insts.filter { f.insts[Int($0)].op == .and }.count } == 2, "\(f.listing())")
+        for (tier, instance) in try instances(wat) {
+            for x: Int32 in [0, 1, 2, 3, 0x1FE, -1] {
+                let expected: Int32 = x & 2 != 0 ? 0x80 : (x != 0 ? 0xFF : x & 0x7F)
+                #expect(try instance.function("f")!.call([.i32(x)]) == [.i32(expected)], "\(tier) \(x)")
+            }
+        }
+    }
+
     @Test func floatConstantsUsedInLoopsAreHeld() throws {
         // 0.25 (twice), 1.5 and the vector are used in the loop: each gets a location of its
         // own, loaded once before the loop. Zero stays a constant (no load to save), so do the

@@ -81,6 +81,9 @@ struct IRBuilder: CodeSink {
     var writeCount: Int32 = 0
     /// Definitions of locals per block: key = block << 32 | local.
     var defs = IntegerMap<IRValue>(placeholder: .none)
+    /// Scratch arrays of `readLocal` and `lookup` (kept for their capacity).
+    var lookupWork: [(block: Int32, param: IRValue, pred: Int32)] = []
+    var lookupChain: [Int32] = []
     /// Parameters of unsealed blocks waiting for their predecessors' values: (local, param).
     var incomplete: [Int32: [(Int, IRValue)]] = [:]
     var zeroes: [IRType: IRValue] = [:]
@@ -274,18 +277,27 @@ struct IRBuilder: CodeSink {
 
     /// The value of `local` at the end of `block` (iterative: pending operand lookups of new
     /// parameters are kept on an explicit work list).
+    /// Most reads find a definition in `block` itself: no work list, no allocation. Otherwise
+    /// the work list and the lookup's chain reuse the builder's scratch arrays.
     mutating func readLocal(_ local: Int, in block: Int32) -> IRValue {
-        var work: [(block: Int32, param: IRValue, pred: Int32)] = []
+        if let v = defs[key(block, local)] { return v }
+        var work = lookupWork
+        lookupWork = []
+        work.removeAll(keepingCapacity: true)
         let result = lookup(local, block, &work)
         while let task = work.popLast() {
             let v = lookup(local, task.pred, &work)
             appendJumpArg(from: task.pred, to: task.block, v, param: task.param)
         }
+        lookupWork = work
         return result
     }
 
     private mutating func lookup(_ local: Int, _ start: Int32, _ work: inout [(block: Int32, param: IRValue, pred: Int32)]) -> IRValue {
-        var chain: [Int32] = []
+        var chain = lookupChain
+        lookupChain = []
+        chain.removeAll(keepingCapacity: true)
+        defer { lookupChain = chain }
         var b = start
         var result: IRValue
         while true {

@@ -19,6 +19,15 @@ extension IRPasses {
         // Per block: whether every reached predecessor passes its parameters by a jump (other
         // edges, such as an exception's landing, say nothing of them).
         var viaJumps = [Bool](repeating: true, count: f.blocks.count)
+        // Without an edge back to a block at or before its source in `order` (no loop), every
+        // block's predecessors come before it: the first round is exact and the rest would
+        // only confirm it.
+        var position = [Int32](repeating: 0, count: f.blocks.count)
+        for (k, b) in order.enumerated() { position[Int(b)] = Int32(k) }
+        var acyclic = true
+        for b in order {
+            for pred in f.blocks[Int(b)].preds where reached[Int(pred)] && position[Int(pred)] >= position[Int(b)] { acyclic = false }
+        }
         for b in order {
             for pred in f.blocks[Int(b)].preds where reached[Int(pred)] {
                 guard case .jump(let t, let args) = f.blocks[Int(pred)].term, t == b,
@@ -59,7 +68,7 @@ extension IRPasses {
                         update(inst.result, transfer(inst, f, p))
                     }
                 }
-                if !changed { return true }
+                if !changed || acyclic { return true }
             }
             return false
         }

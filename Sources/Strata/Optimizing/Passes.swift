@@ -19,16 +19,26 @@ enum IRPasses {
         removeTrivialParams(&f)
         removeRedundantMasks(&f)
         eliminateDeadCode(&f)
+        // A body without loop headers has no loops (Wasm's only back edges go to `loop`s, and
+        // the builder marks those headers): the loop passes would each find none, and every
+        // block's depth is 0 already.
+        guard f.blocks.contains(where: { $0.isLoopHeader }) else {
+            globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
+            eliminateDeadCode(&f)
+            return idom
+        }
         hoistLoopInvariants(&f, idom: idom)
         // Sibling blocks of a loop often compute the same invariant: once hoisted side by
         // side, they merge.
         globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
         eliminateDeadCode(&f)
         removeRedundantInterruptChecks(&f, idom: idom)
-        if stripMineCountedLoops(&f, idom: idom) { idom = dominators(f, order: reversePostorder(f)) }
-        // (A strip's limit may leave a value its folding made unused: the distance d when
-        // d - 1 folds to the counter.)
-        eliminateDeadCode(&f)
+        if stripMineCountedLoops(&f, idom: idom) {
+            idom = dominators(f, order: reversePostorder(f))
+            // (A strip's limit may leave a value its folding made unused: the distance d when
+            // d - 1 folds to the counter.)
+            eliminateDeadCode(&f)
+        }
         assignLoopDepths(&f, idom: idom)
         holdLoopConstants(&f)
         return idom
@@ -180,6 +190,8 @@ enum IRPasses {
     /// Every operand of `f` through `replacement` (`resolve`). The map is a constant for the
     /// closure (a captured variable would be checked for exclusive access at run time).
     static func rewrite(_ f: inout IRFunction, through replacement: [Int32]) {
+        // A pass that replaced nothing (value numbering's second run, mostly) rewrites nothing.
+        guard replacement.contains(where: { $0 >= 0 }) else { return }
         f.rewriteOperands { resolve($0, replacement) }
     }
 
