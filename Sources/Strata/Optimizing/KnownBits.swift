@@ -24,9 +24,10 @@ extension IRPasses {
         // only confirm it.
         var position = [Int32](repeating: 0, count: f.blocks.count)
         for (k, b) in order.enumerated() { position[Int(b)] = Int32(k) }
-        var acyclic = true
-        for b in order {
-            for pred in f.blocks[Int(b)].preds where reached[Int(pred)] && position[Int(pred)] >= position[Int(b)] { acyclic = false }
+        let acyclic = f.blocks.withUnsafeBufferPointer { blocks in
+            order.allSatisfy { b in
+                blocks[Int(b)].preds.allSatisfy { !reached[Int($0)] || position[Int($0)] < position[Int(b)] }
+            }
         }
         for b in order {
             for pred in f.blocks[Int(b)].preds where reached[Int(pred)] {
