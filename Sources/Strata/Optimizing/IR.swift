@@ -274,6 +274,12 @@ struct IRFunction {
     /// state (`param` with `imm2` 1: local `imm`, 2: operand-stack slot `imm`).
     var isOSREntry = false
 
+    /// Whether some block is a loop header. Wasm's only back edges go to `loop`s, whose headers
+    /// the builder marks (so do the self-tail-call and OSR headers, and strip mining's), so a
+    /// body without one has no loop: every block's predecessors come before it in reverse
+    /// postorder. (A header whose back edge was folded away still counts: a safe answer.)
+    var hasLoopHeaders: Bool { blocks.contains { $0.isLoopHeader } }
+
     func type(_ v: IRValue) -> IRType { values[Int(v.id)].type }
     func def(_ v: IRValue) -> IRInst? {
         let i = values[Int(v.id)].inst

@@ -19,16 +19,10 @@ extension IRPasses {
         // Per block: whether every reached predecessor passes its parameters by a jump (other
         // edges, such as an exception's landing, say nothing of them).
         var viaJumps = [Bool](repeating: true, count: f.blocks.count)
-        // Without an edge back to a block at or before its source in `order` (no loop), every
-        // block's predecessors come before it: the first round is exact and the rest would
-        // only confirm it.
-        var position = [Int32](repeating: 0, count: f.blocks.count)
-        for (k, b) in order.enumerated() { position[Int(b)] = Int32(k) }
-        let acyclic = f.blocks.withUnsafeBufferPointer { blocks in
-            order.allSatisfy { b in
-                blocks[Int(b)].preds.allSatisfy { !reached[Int($0)] || position[Int($0)] < position[Int(b)] }
-            }
-        }
+        // Without loops (`hasLoopHeaders`) every block's predecessors come before it in
+        // `order`, a reverse postorder: the first round is exact and the rest would only
+        // confirm it.
+        let acyclic = !f.hasLoopHeaders
         for b in order {
             for pred in f.blocks[Int(b)].preds where reached[Int(pred)] {
                 guard case .jump(let t, let args) = f.blocks[Int(pred)].term, t == b,

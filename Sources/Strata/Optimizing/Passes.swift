@@ -19,10 +19,9 @@ enum IRPasses {
         removeTrivialParams(&f)
         removeRedundantMasks(&f)
         eliminateDeadCode(&f)
-        // A body without loop headers has no loops (Wasm's only back edges go to `loop`s, and
-        // the builder marks those headers): the loop passes would each find none, and every
+        // Without loops (`hasLoopHeaders`) the loop passes would each find none, and every
         // block's depth is 0 already.
-        guard f.blocks.contains(where: { $0.isLoopHeader }) else {
+        guard f.hasLoopHeaders else {
             globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
             eliminateDeadCode(&f)
             return idom
