@@ -14,7 +14,9 @@ struct SavedRegisters: Equatable {
     static let all = SavedRegisters(mask: 0x1F)
     static let order: [Reg] = [.r14, .r15, .rbx, .r12, .r13]
 
-    var registers: [Reg] { Self.order.indices.filter { mask & (1 << $0) != 0 }.map { Self.order[$0] } }
+    var registers: [Reg] { Self.byMask[Int(mask)] }
+    /// The saved registers of each mask, in push order (made once: epilogues ask for them).
+    private static let byMask: [[Reg]] = (0..<32).map { m in order.indices.filter { m & (1 << $0) != 0 }.map { order[$0] } }
     var count: Int { mask.nonzeroBitCount }
     /// Bytes of the pushes after rbp's.
     var bytes: Int32 { Int32(8 * count) }

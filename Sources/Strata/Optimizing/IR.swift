@@ -294,6 +294,18 @@ struct IRFunction {
         extra[Int(inst.extraStart)..<Int(inst.extraStart + inst.extraCount)]
     }
 
+    /// Edits the arguments of `block`'s jump in place and returns what `edit` returns (nil when
+    /// the block does not end in a jump). The terminator is emptied while `edit` runs, so the
+    /// arguments are not shared and an edit does not copy them.
+    @discardableResult
+    mutating func editJumpArgs<R>(_ block: Int32, _ edit: (inout [IRValue]) -> R) -> R? {
+        guard case .jump(let target, var args) = blocks[Int(block)].term else { return nil }
+        blocks[Int(block)].term = .none
+        let r = edit(&args)
+        blocks[Int(block)].term = .jump(target: target, args: args)
+        return r
+    }
+
     mutating func newBlock() -> Int32 {
         blocks.append(IRBlock())
         return Int32(blocks.count - 1)

@@ -234,12 +234,14 @@ struct IRBuilder: CodeSink {
     }
 
     mutating func appendJumpArg(from: Int32, to: Int32, _ v: IRValue, param: IRValue) {
-        guard case .jump(let t, var args) = f.blocks[Int(from)].term, t == to else {
+        guard case .jump(let t, _) = f.blocks[Int(from)].term, t == to else {
             preconditionFailure("a block with parameters is entered by a jump")
         }
-        assert(f.blocks[Int(to)].params[args.count] == param, "block arguments out of order")
-        args.append(v)
-        f.blocks[Int(from)].term = .jump(target: t, args: args)
+        let count = f.editJumpArgs(from) { args in
+            args.append(v)
+            return args.count
+        }
+        assert(f.blocks[Int(to)].params[count! - 1] == param, "block arguments out of order")
     }
 
     mutating func writeLocal(_ local: Int, _ v: IRValue) {

@@ -45,27 +45,30 @@ extension IRPasses {
         }
         var loops: [Loop] = []
         var mark = [Int](repeating: -1, count: f.blocks.count)
+        // Scratch, kept across loops: the backward walk's work list and the body's sort keys.
+        var work: [Int32] = [], keys: [UInt64] = []
         f.blocks.withUnsafeBufferPointer { blocks in
             for h in order where blocks[Int(h)].preds.contains(where: { isBackEdge(from: $0, to: h) }) {
-                let latches = blocks[Int(h)].preds.filter { isBackEdge(from: $0, to: h) }
                 // The body: every block reaching a latch backwards without passing the header.
                 let id = loops.count
                 mark[Int(h)] = id
-                var body: [Int32] = [h]
-                var work = latches
+                work.removeAll(keepingCapacity: true)
+                for p in blocks[Int(h)].preds where isBackEdge(from: p, to: h) { work.append(p) }
+                keys.removeAll(keepingCapacity: true)
+                keys.append(UInt64(rpoIndex[Int(h)]) << 32 | UInt64(UInt32(h)))
                 while let b = work.popLast() {
                     guard mark[Int(b)] != id else { continue }
                     mark[Int(b)] = id
-                    body.append(b)
+                    keys.append(UInt64(rpoIndex[Int(b)]) << 32 | UInt64(UInt32(b)))
                     for p in blocks[Int(b)].preds where rpoIndex[Int(p)] >= 0 { work.append(p) }
                 }
                 // In reverse postorder (packed keys: no closure per comparison).
-                var keys = body.map { UInt64(rpoIndex[Int($0)]) << 32 | UInt64(UInt32($0)) }
                 keys.sort()
-                body = keys.map { Int32(truncatingIfNeeded: $0) }
-                let outside = blocks[Int(h)].preds.filter { rpoIndex[Int($0)] >= 0 && mark[Int($0)] != id }
+                let body = keys.map { Int32(truncatingIfNeeded: $0) }
+                var outside = 0, entry: Int32 = -1
+                for p in blocks[Int(h)].preds where rpoIndex[Int(p)] >= 0 && mark[Int(p)] != id { outside += 1; entry = p }
                 var preheader: Int32?
-                if outside.count == 1, case .jump(let t, _) = blocks[Int(outside[0])].term, t == h { preheader = outside[0] }
+                if outside == 1, case .jump(let t, _) = blocks[Int(entry)].term, t == h { preheader = entry }
                 loops.append(Loop(header: h, body: body, preheader: preheader))
             }
         }
@@ -104,11 +107,13 @@ extension IRPasses {
     /// Anything that may trap or touch memory stays: moving a load above a store or a trap would change what
     /// the program sees. Hoisting pure code out of a branch inside the loop is safe (it cannot
     /// trap) and costs at most one evaluation per entry into the loop.
-    static func hoistLoopInvariants(_ f: inout IRFunction, idom known: [Int32]? = nil) {
+    /// Returns the reverse postorder it walked (the graph's edges are unchanged).
+    @discardableResult
+    static func hoistLoopInvariants(_ f: inout IRFunction, idom known: [Int32]? = nil) -> [Int32] {
         let order = reversePostorder(f)
         let idom = known ?? dominators(f, order: order)
         let loops = loops(f, order: order, idom: idom)
-        guard !loops.isEmpty else { return }
+        guard !loops.isEmpty else { return order }
         var inLoop = [Int](repeating: -1, count: f.blocks.count)
         for (id, loop) in loops.enumerated() {
             guard let preheader = loop.preheader else { continue }
@@ -133,6 +138,7 @@ extension IRPasses {
             }
             f.blocks[Int(preheader)].insts += hoisted
         }
+        return order
     }
 }
 
@@ -145,8 +151,8 @@ extension IRPasses {
     /// immediates, and a held constant the allocator spills is read from its slot, no worse
     /// than from the pool. A shuffle's lane indices are an immediate the lowering reads from
     /// their constant, so a constant used as one stays. Needs the loop depths (`assignLoopDepths`).
-    static func holdLoopConstants(_ f: inout IRFunction) {
-        let order = reversePostorder(f)
+    static func holdLoopConstants(_ f: inout IRFunction, order known: [Int32]? = nil) {
+        let order = known ?? reversePostorder(f)
         var deepest = [Int](repeating: 0, count: f.values.count)
         var immediate = [Bool](repeating: false, count: f.values.count)
         for b in order {

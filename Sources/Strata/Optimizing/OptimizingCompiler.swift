@@ -55,8 +55,7 @@ enum OptimizingCompiler {
         }
         f.functionIndex = index
         f.importedFunctionCount = importedFunctionCount
-        let idom = IRPasses.optimize(&f)
-        let order = IRPasses.reversePostorder(f)
+        let (idom, order) = IRPasses.optimize(&f)
         let allocation: RegisterAllocation
         do {
             allocation = try RegisterAllocator(f: f, order: order, machine: X64Machine.registers(avx: avx, bmi2: bmi2), idom: idom).run()

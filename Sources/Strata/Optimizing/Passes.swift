@@ -4,32 +4,42 @@
 /// order and dominator tree they and the back end use.
 enum IRPasses {
     /// Runs the optimization pipeline. Returns the immediate dominators of the resulting
-    /// control-flow graph (for the register allocator's loops).
+    /// control-flow graph (for the register allocator's loops) and its final reverse postorder
+    /// (the block order of the back end).
     ///
     /// The dominator tree depends only on the graph's edges, not on which reverse postorder
     /// computed it, and only two passes change edges (constant branches folded, loops strip
-    /// mined; each says whether it did): the tree is computed again after those alone.
+    /// mined; each says whether it did): the tree is computed again after those alone. The
+    /// order is passed on the same way to the passes whose result does not depend on which
+    /// reverse postorder of the same graph they walk (value numbering walks the dominator tree,
+    /// redundant loads extend a block's predecessor, held constants take maxima); a reverse
+    /// postorder's choices at branches depend on loop depths and on which blocks are empty, so
+    /// the passes that keep their own (known bits, the loop passes) and the final order
+    /// compute it again.
     @discardableResult
-    static func optimize(_ f: inout IRFunction) -> [Int32] {
-        let order = reversePostorder(f)
+    static func optimize(_ f: inout IRFunction) -> (idom: [Int32], order: [Int32]) {
+        var order = reversePostorder(f)
         var idom = dominators(f, order: order)
         globalValueNumbering(&f, order: order, idom: idom)
-        eliminateRedundantLoads(&f)
-        if foldConstantBranches(&f) { idom = dominators(f, order: reversePostorder(f)) }
+        eliminateRedundantLoads(&f, order: order)
+        if foldConstantBranches(&f) {
+            order = reversePostorder(f)
+            idom = dominators(f, order: order)
+        }
         removeTrivialParams(&f)
         removeRedundantMasks(&f)
         eliminateDeadCode(&f)
         // Without loops (`hasLoopHeaders`) the loop passes would each find none, and every
         // block's depth is 0 already.
         guard f.hasLoopHeaders else {
-            globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
+            globalValueNumbering(&f, order: order, idom: idom)
             eliminateDeadCode(&f)
-            return idom
+            return (idom, reversePostorder(f))
         }
-        hoistLoopInvariants(&f, idom: idom)
+        let walked = hoistLoopInvariants(&f, idom: idom)
         // Sibling blocks of a loop often compute the same invariant: once hoisted side by
         // side, they merge.
-        globalValueNumbering(&f, order: reversePostorder(f), idom: idom)
+        globalValueNumbering(&f, order: walked, idom: idom)
         eliminateDeadCode(&f)
         removeRedundantInterruptChecks(&f, idom: idom)
         if stripMineCountedLoops(&f, idom: idom) {
@@ -39,8 +49,9 @@ enum IRPasses {
             eliminateDeadCode(&f)
         }
         assignLoopDepths(&f, idom: idom)
-        holdLoopConstants(&f)
-        return idom
+        let final = reversePostorder(f)
+        holdLoopConstants(&f, order: final)
+        return (idom, final)
     }
 
     /// Branches and tables on constants become jumps; blocks no longer reachable are dropped
@@ -79,56 +90,80 @@ enum IRPasses {
     /// deeper one: loop bodies stay contiguous, with their exits after them.
     static func reversePostorder(_ f: IRFunction) -> [Int32] {
         let n = f.blocks.count
-        // Successors, flat (no array per visit): per block its terminator's, then its landing
-        // block. A block of two successors lists the one in the deeper loop first (it is
-        // visited last); a parameterless block that only jumps on counts as its target (edge
-        // blocks).
-        var succStart = [Int32](repeating: 0, count: n + 1)
-        var succs: [Int32] = []
-        succs.reserveCapacity(2 * n)
-        f.blocks.withUnsafeBufferPointer { blocks in
-            // Per block: its loop depth, or its target's for an edge block.
-            var depth = [Int](repeating: 0, count: n)
-            for b in 0..<n {
-                succStart[b] = Int32(succs.count)
-                depth[b] = blocks[b].loopDepth
-                switch blocks[b].term {
-                case .none, .ret, .trap, .leave, .raise: break
-                case .jump(let t, _):
-                    succs.append(t)
-                    if blocks[b].insts.isEmpty { depth[b] = blocks[Int(t)].loopDepth }
-                case .branch(_, let t, let e): succs.append(t); succs.append(e)
-                case .table(_, let targets): succs.append(contentsOf: targets)
-                }
-                if blocks[b].unwind >= 0 { succs.append(blocks[b].unwind) }
-            }
-            succStart[n] = Int32(succs.count)
-            for b in 0..<n where succStart[b + 1] - succStart[b] == 2 {
-                let k = Int(succStart[b])
-                if depth[Int(succs[k])] < depth[Int(succs[k + 1])] { succs.swapAt(k, k + 1) }
-            }
-        }
-        var visited = [Bool](repeating: false, count: n)
         var post: [Int32] = []
         post.reserveCapacity(n)
-        // Iterative DFS: (block, successors left to visit, counted down so the first
-        // successor is visited last and ends up first in RPO).
-        var stack: [(block: Int32, left: Int32)] = [(0, succStart[1] - succStart[0])]
-        visited[0] = true
-        while let (b, left) = stack.last {
-            if left > 0 {
-                stack[stack.count - 1].left = left - 1
-                let s = succs[Int(succStart[Int(b)] + left - 1)]
-                if !visited[Int(s)] {
-                    visited[Int(s)] = true
-                    stack.append((s, succStart[Int(s) + 1] - succStart[Int(s)]))
+        f.blocks.withUnsafeBufferPointer { blocks in
+            /// The successors of block b, in the order they are listed below.
+            func successorCount(_ b: Int) -> Int {
+                let landing = blocks[b].unwind >= 0 ? 1 : 0
+                switch blocks[b].term {
+                case .none, .ret, .trap, .leave, .raise: return landing
+                case .jump: return 1 + landing
+                case .branch: return 2 + landing
+                case .table(_, let targets): return targets.count + landing
                 }
-            } else {
-                post.append(b)
-                stack.removeLast()
+            }
+            /// A block's loop depth, or its target's for an edge block (a block that only jumps on).
+            func depth(_ b: Int32) -> Int {
+                if case .jump(let t, _) = blocks[Int(b)].term, blocks[Int(b)].insts.isEmpty { return blocks[Int(t)].loopDepth }
+                return blocks[Int(b)].loopDepth
+            }
+            var total = 0
+            for b in 0..<n { total += successorCount(b) }
+            // One scratch allocation: successor starts (n + 1), successors (flat: per block its
+            // terminator's, then its landing block), the DFS stack (block, successors left;
+            // each block is pushed once), and the visited marks.
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: (n + 1) + total + 3 * n) { scratch in
+                let succStart = scratch.baseAddress!
+                let succs = succStart + (n + 1)
+                let stackBlock = succs + total, stackLeft = stackBlock + n, visited = stackLeft + n
+                var k: Int32 = 0
+                for b in 0..<n {
+                    succStart[b] = k
+                    visited[b] = 0
+                    switch blocks[b].term {
+                    case .none, .ret, .trap, .leave, .raise: break
+                    case .jump(let t, _): succs[Int(k)] = t; k += 1
+                    case .branch(_, let t, let e): succs[Int(k)] = t; succs[Int(k) + 1] = e; k += 2
+                    case .table(_, let targets):
+                        for t in targets { succs[Int(k)] = t; k += 1 }
+                    }
+                    if blocks[b].unwind >= 0 { succs[Int(k)] = blocks[b].unwind; k += 1 }
+                }
+                succStart[n] = k
+                // A block of two successors lists the one in the deeper loop first (it is
+                // visited last).
+                for b in 0..<n where succStart[b + 1] - succStart[b] == 2 {
+                    let i = Int(succStart[b])
+                    if depth(succs[i]) < depth(succs[i + 1]) { swap(&succs[i], &succs[i + 1]) }
+                }
+                // Iterative DFS, successors counted down so the first is visited last and ends
+                // up first in reverse postorder.
+                guard n > 0 else { return }
+                var top = 0
+                stackBlock[0] = 0
+                stackLeft[0] = succStart[1] - succStart[0]
+                visited[0] = 1
+                while top >= 0 {
+                    let b = Int(stackBlock[top]), left = stackLeft[top]
+                    if left > 0 {
+                        stackLeft[top] = left - 1
+                        let s = succs[Int(succStart[b] + left - 1)]
+                        if visited[Int(s)] == 0 {
+                            visited[Int(s)] = 1
+                            top += 1
+                            stackBlock[top] = s
+                            stackLeft[top] = succStart[Int(s) + 1] - succStart[Int(s)]
+                        }
+                    } else {
+                        post.append(Int32(b))
+                        top -= 1
+                    }
+                }
             }
         }
-        return post.reversed()
+        post.reverse()
+        return post
     }
 
     /// Immediate dominators (Cooper, Harvey and Kennedy), indexed by block; -1 for blocks
@@ -221,11 +256,7 @@ enum IRPasses {
                     if trivial, let same {
                         replacement[Int(p.id)] = same.id
                         f.blocks[b].params.remove(at: k)
-                        for pred in f.blocks[b].preds {
-                            guard case .jump(let t, var args) = f.blocks[Int(pred)].term else { continue }
-                            args.remove(at: k)
-                            f.blocks[Int(pred)].term = .jump(target: t, args: args)
-                        }
+                        for pred in f.blocks[b].preds { f.editJumpArgs(pred) { _ = $0.remove(at: k) } }
                         changed = true
                     }
                     k -= 1
@@ -380,7 +411,10 @@ enum IRPasses {
         // Only instructions still in a block count (and may go): one removed by an earlier pass
         // must not give back uses it no longer has.
         var placed = [Bool](repeating: false, count: f.insts.count)
-        for b in f.blocks { for i in b.insts { placed[Int(i)] = true } }
+        f.blocks.withUnsafeBufferPointer { blocks in
+            for b in blocks.indices { for i in blocks[b].insts { placed[Int(i)] = true } }
+        }
+        var anyRemoved = false
         var work: [IRValue] = []
         for v in 0..<f.values.count where uses[v] == 0 { work.append(IRValue(id: Int32(v))) }
         while let v = work.popLast() {
@@ -389,6 +423,7 @@ enum IRPasses {
                 let inst = f.insts[Int(info.inst)]
                 guard inst.op.isPure, placed[Int(info.inst)], !removed[Int(info.inst)] else { continue }
                 removed[Int(info.inst)] = true
+                anyRemoved = true
                 f.forEachOperand(inst) { o in
                     uses[Int(o.id)] -= 1
                     if uses[Int(o.id)] == 0 { work.append(o) }
@@ -399,14 +434,13 @@ enum IRPasses {
                 guard let k = f.blocks[b].params.firstIndex(of: v) else { continue }
                 f.blocks[b].params.remove(at: k)
                 for pred in f.blocks[b].preds {
-                    guard case .jump(let t, var args) = f.blocks[Int(pred)].term else { continue }
-                    let a = args.remove(at: k)
-                    f.blocks[Int(pred)].term = .jump(target: t, args: args)
+                    guard let a = f.editJumpArgs(pred, { $0.remove(at: k) }) else { continue }
                     uses[Int(a.id)] -= 1
                     if uses[Int(a.id)] == 0 { work.append(a) }
                 }
             }
         }
+        guard anyRemoved else { return }
         for b in f.blocks.indices { f.blocks[b].insts.removeAll { removed[Int($0)] } }
     }
 }
@@ -443,8 +477,8 @@ extension IRPasses {
     /// a store to memory forgets every memory location but its own (addresses may alias), a call
     /// or a builtin forgets everything. A load repeating one that succeeded cannot trap (memory
     /// never shrinks), so the repeat is removed; only full-width stores forward to loads.
-    static func eliminateRedundantLoads(_ f: inout IRFunction) {
-        let order = reversePostorder(f)
+    static func eliminateRedundantLoads(_ f: inout IRFunction, order known: [Int32]? = nil) {
+        let order = known ?? reversePostorder(f)
         var reachable = [Bool](repeating: false, count: f.blocks.count)
         for b in order { reachable[Int(b)] = true }
         var exit = [KnownValues?](repeating: nil, count: f.blocks.count)
@@ -453,8 +487,10 @@ extension IRPasses {
         var removed = [Bool](repeating: false, count: f.insts.count)
         var anyRemoved = false
         for b in order {
-            let preds = f.blocks[Int(b)].preds.filter { reachable[Int($0)] }
-            var known = preds.count == 1 && !f.blocks[Int(b)].isLoopHeader ? exit[Int(preds[0])] ?? KnownValues() : KnownValues()
+            // Known values carry over from a block's one reached predecessor.
+            var reachedPreds = 0, pred: Int32 = -1
+            for p in f.blocks[Int(b)].preds where reachable[Int(p)] { reachedPreds += 1; pred = p }
+            var known = reachedPreds == 1 && !f.blocks[Int(b)].isLoopHeader ? exit[Int(pred)] ?? KnownValues() : KnownValues()
             for i in f.blocks[Int(b)].insts {
                 let inst = f.insts[Int(i)]
                 switch inst.op {

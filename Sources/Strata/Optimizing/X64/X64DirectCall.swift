@@ -23,10 +23,11 @@ enum X64DirectCall {
     static let wrapperCallSite = X64MachineLayer.wrapperCallSite
 
     /// Where each argument and the result go, or nil when the signature does not fit.
-    static func assignment(params: [IRType], results: [IRType]) -> (arguments: [Location], result: Location?)? {
+    static func assignment<P: Collection<IRType>, R: Collection<IRType>>(params: P, results: R) -> (arguments: [Location], result: Location?)? {
         guard results.count <= 1, results.first != .v128 else { return nil }
         var gprs = 0, xmms = 0
         var arguments: [Location] = []
+        arguments.reserveCapacity(params.count)
         for t in params {
             if t == .v128 { return nil }  // v128 values go through the slot buffer
             if t.isFloat {
@@ -44,6 +45,7 @@ enum X64DirectCall {
     }
 
     static func assignment(_ type: FuncType) -> (arguments: [Location], result: Location?)? {
-        assignment(params: type.params.map(IRType.init), results: type.results.map(IRType.init))
+        // (Lazily: a call site asks for its callee's assignment, and arrays would be allocated per call.)
+        assignment(params: type.params.lazy.map(IRType.init), results: type.results.lazy.map(IRType.init))
     }
 }

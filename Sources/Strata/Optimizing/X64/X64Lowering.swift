@@ -618,8 +618,7 @@ struct X64Lowering {
 
     /// A direct call of defined function `function` with a signature that fits registers.
     mutating func directCall(_ inst: IRInst, _ d: (arguments: [Location], result: Location?), type: FuncType) {
-        let args = Array(f.args(inst))
-        parallelMove(zip(args, d.arguments).map { ($0, $1) })
+        parallelMove(zip(f.args(inst), d.arguments).map { ($0, $1) })
         let offset = Int(inst.offset)
         if Int(inst.imm) == f.functionIndex, let entry = directLabel {
             // A call of this function: this code, whatever the entry table says now (every tier
@@ -991,6 +990,10 @@ struct X64Lowering {
     /// registers is broken by swapping two of them (`xchg`) instead. r10 carries
     /// memory-to-memory moves and constants to stack slots, so moves into registers leave it alone.
     mutating func parallelMove(sources moves: [(MoveSource, Location)], r11Holds: Bool = false) {
+        if moves.count == 1 {  // (most are: no list to copy)
+            if moves[0].0 != .loc(moves[0].1) && moves[0].1 != .none { emitMove(moves[0].0, to: moves[0].1) }
+            return
+        }
         var pending = moves.filter { $0.0 != .loc($0.1) && $0.1 != .none }
         while !pending.isEmpty {
             var progressed = false
