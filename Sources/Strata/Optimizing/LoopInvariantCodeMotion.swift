@@ -48,7 +48,8 @@ extension IRPasses {
         // Scratch, kept across loops: the backward walk's work list and the body's sort keys.
         var work: [Int32] = [], keys: [UInt64] = []
         f.blocks.withUnsafeBufferPointer { blocks in
-            for h in order where blocks[Int(h)].preds.contains(where: { isBackEdge(from: $0, to: h) }) {
+            // Only a marked header can be entered by a back edge (`IRFunction.hasLoopHeaders`).
+            for h in order where blocks[Int(h)].isLoopHeader && blocks[Int(h)].preds.contains(where: { isBackEdge(from: $0, to: h) }) {
                 // The body: every block reaching a latch backwards without passing the header.
                 let id = loops.count
                 mark[Int(h)] = id
