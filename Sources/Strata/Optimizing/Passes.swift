@@ -93,7 +93,7 @@ enum IRPasses {
         var post: [Int32] = []
         post.reserveCapacity(n)
         f.blocks.withUnsafeBufferPointer { blocks in
-            /// The successors of block b, in the order they are listed below.
+            /// How many successors block b has below: its terminator's, then its landing block.
             func successorCount(_ b: Int) -> Int {
                 let landing = blocks[b].unwind >= 0 ? 1 : 0
                 switch blocks[b].term {
