@@ -54,8 +54,8 @@ import WAT
     }
 
     /// The pipeline computes dominators again only after the passes that change edges (folded
-    /// constant branches, strip-mined loops); what it returns is the final graph's tree, as a
-    /// fresh computation finds it. Bodies: a constant branch, a counted loop strip mining
+    /// constant branches, strip-mined loops); what it returns is the final graph's tree and
+    /// reverse postorder, as a fresh computation finds them. Bodies: a constant branch, a counted loop strip mining
     /// splits, a loop nest with a table, and straight code.
     @Test func optimizeReturnsTheFinalGraphsDominatorsAndOrder() throws {
         let bodies = [

@@ -49,12 +49,14 @@ extension IRPasses {
         var work: [Int32] = [], keys: [UInt64] = []
         f.blocks.withUnsafeBufferPointer { blocks in
             // Only a marked header can be entered by a back edge (`IRFunction.hasLoopHeaders`).
-            for h in order where blocks[Int(h)].isLoopHeader && blocks[Int(h)].preds.contains(where: { isBackEdge(from: $0, to: h) }) {
-                // The body: every block reaching a latch backwards without passing the header.
-                let id = loops.count
-                mark[Int(h)] = id
+            for h in order where blocks[Int(h)].isLoopHeader {
+                // The latches (the sources of back edges into h), then the body: every block
+                // reaching a latch backwards without passing the header.
                 work.removeAll(keepingCapacity: true)
                 for p in blocks[Int(h)].preds where isBackEdge(from: p, to: h) { work.append(p) }
+                guard !work.isEmpty else { continue }
+                let id = loops.count
+                mark[Int(h)] = id
                 keys.removeAll(keepingCapacity: true)
                 keys.append(UInt64(rpoIndex[Int(h)]) << 32 | UInt64(UInt32(h)))
                 while let b = work.popLast() {
