@@ -245,6 +245,45 @@ import WAT
         }
     }
 
+    /// Memories start at a 2 MiB boundary, where transparent huge pages can back them
+    /// (`mapHugePageAligned`), host memories and instances' alike; a memory grown across
+    /// several huge pages keeps every write, in every tier.
+    @Test(arguments: [Tier.interpreter, .baseline, .optimizing])
+    func memoriesStartAtHugePageBoundaries(tier: Tier) throws {
+        let hugePage = 2 << 20
+        let host = try Memory(type: MemoryType(limits: Limits(min: 1, max: nil)))
+        #expect(Int(bitPattern: host.baseAddress) % hugePage == 0)
+        var configuration = EngineConfiguration()
+        configuration.tier = tier
+        let engine = Engine(configuration: configuration)
+        // Grows to 5 MiB + 64 KiB, writes a word at every 4 KiB from the top down, sums them.
+        let module = try Module(engine: engine, bytes: try wat2wasm("""
+            (module
+              (memory (export "mem") 1)
+              (func (export "run") (result i64)
+                (local $a i32) (local $sum i64)
+                (drop (memory.grow (i32.const 80)))
+                (local.set $a (i32.const 0x510000))
+                (loop $write
+                  (local.set $a (i32.sub (local.get $a) (i32.const 4096)))
+                  (i64.store (local.get $a) (i64.extend_i32_u (i32.add (local.get $a) (i32.const 7))))
+                  (br_if $write (local.get $a)))
+                (loop $read
+                  (local.set $sum (i64.add (local.get $sum) (i64.load (local.get $a))))
+                  (local.set $a (i32.add (local.get $a) (i32.const 4096)))
+                  (br_if $read (i32.lt_u (local.get $a) (i32.const 0x510000))))
+                (local.get $sum)))
+            """))
+        let instance = try Store(engine: engine).instantiate(module)
+        let memory = try #require(instance.memory("mem"))
+        #expect(Int(bitPattern: memory.baseAddress) % hugePage == 0)
+        let pages = 0x510000 / 4096
+        let expected = (0..<pages).reduce(Int64(0)) { $0 + Int64($1 * 4096 + 7) }
+        #expect(try instance.function("run")!.call([]) == [.i64(expected)])
+        #expect(memory.pages == 81)
+        #expect(memory.read(offset: 0x200000, count: 8) == withUnsafeBytes(of: Int64(0x200007).littleEndian, Array.init))
+    }
+
     /// A store whose instance imports one of the store's host functions is freed once the
     /// embedder drops it (and the function's closure with it): the instance does not hold the
     /// function's store (it used to: a cycle that kept every such store alive, and leaked it).

@@ -8,9 +8,10 @@ import Darwin
 /// A linear memory. Every memory reserves 8 GiB of address space up front (4 GiB of
 /// addressable range plus 4 GiB of guard, which covers any 32-bit offset), so the base never
 /// moves and compiled code can rely on guard pages instead of bounds checks. Growing only
-/// changes page protection. 64-bit memories (memory64) have the same implementation limit of
-/// 4 GiB (65536 pages): growing past it fails, as `memory.grow` may, and an instance whose
-/// memory needs more cannot be created.
+/// changes page protection. The reservation starts at a 2 MiB boundary and asks for
+/// transparent huge pages (`mapHugePageAligned`). 64-bit memories (memory64) have the same
+/// implementation limit of 4 GiB (65536 pages): growing past it fails, as `memory.grow` may,
+/// and an instance whose memory needs more cannot be created.
 public final class Memory: @unchecked Sendable {
     public let type: MemoryType
     let definition: UnsafeMutablePointer<StrataMemoryDefinition>
@@ -29,7 +30,9 @@ public final class Memory: @unchecked Sendable {
         self.type = type
         definition = .allocate(capacity: 1)
         var size = Self.reservationSize
-        var base = mmap(nil, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        // From a 2 MiB boundary, marked for transparent huge pages: every whole 2 MiB of a large
+        // memory can be one huge page, one TLB entry where 4 KiB pages take 512.
+        var base = mapHugePageAligned(bytes: size, protection: PROT_NONE, flags: MAP_NORESERVE) ?? MAP_FAILED
         if base == MAP_FAILED {
             // Address space is short: reserve only what the memory can ever reach.
             size = max(Int(min(type.limits.max ?? type.limits.min, maxMemoryPages32) * wasmPageSize), Int(wasmPageSize))

@@ -26,15 +26,10 @@ final class ExecutableMemory: @unchecked Sendable {
             // Large images (a whole module's code): 2 MiB-aligned so the kernel can back them
             // with transparent huge pages: far fewer page faults while the code is written,
             // and fewer iTLB misses while it runs.
-            guard let q = mmap(nil, size + hugePageBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), q != MAP_FAILED else {
+            guard let q = mapHugePageAligned(bytes: size, protection: PROT_READ | PROT_WRITE) else {
                 throw WasmError(.unsupported, "cannot map memory for compiled code")
             }
-            let aligned = (Int(bitPattern: q) + hugePageBytes - 1) & ~(hugePageBytes - 1)
-            let head = aligned - Int(bitPattern: q)
-            if head > 0 { munmap(q, head) }
-            if hugePageBytes - head > 0 { munmap(UnsafeMutableRawPointer(bitPattern: aligned + size), hugePageBytes - head) }
-            p = UnsafeMutableRawPointer(bitPattern: aligned)!
-            adviseHugePages(p, bytes: size)
+            p = q
         } else {
             guard let q = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), q != MAP_FAILED else {
                 throw WasmError(.unsupported, "cannot map memory for compiled code")
