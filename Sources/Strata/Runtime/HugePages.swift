@@ -7,10 +7,10 @@ let hugePageBytes = 2 << 20
 
 /// Asks the kernel to back the 2 MiB-aligned stretches of a fresh mapping with transparent
 /// huge pages: one fault per 2 MiB where writing it would take one per 4 KiB page, and fewer
-/// TLB misses. Used for a module's compiled code (`ExecutableMemory`, which aligns its mapping
-/// so all of it qualifies), its interpreter stubs and an instance's storage (their aligned
-/// stretches only), and linear memories (the first and last, from `mapHugePageAligned`). A
-/// hint; nothing changes where THP is off.
+/// TLB misses. Used for a module's compiled code (`ExecutableMemory`) and linear memories
+/// (`Memory`), both mapped by `mapHugePageAligned` so that all of them qualifies, and for a
+/// module's interpreter stubs and an instance's storage (their aligned stretches only). A hint;
+/// nothing changes where THP is off.
 func adviseHugePages(_ p: UnsafeMutableRawPointer, bytes: Int) {
     guard bytes >= hugePageBytes else { return }
     let start = (UInt(bitPattern: p) + UInt(hugePageBytes - 1)) & ~UInt(hugePageBytes - 1)
