@@ -5,7 +5,9 @@ loop and of its second loop), each ending in its own indirect jump to the next h
 with its Swift operation inlined (no call to a `strata_op_*` function). Two kinds of handler
 have no indirect jump: one the compiler merged with an identical handler (a direct `jmp` to it,
 e.g. `f32_add_add_r` and `f32_add_add`), and one whose operation never continues (`unreachable`
-only returns).
+only returns). The handlers are also checked to start at a 4 KiB page boundary, with the
+table's first handler, so that where they fall relative to pages does not move with the size
+of unrelated code (CStrataDispatch.h, `STRATA_PAGE_ALIGNED_HANDLER`).
 
 Usage: python3 Utilities/check_threaded_dispatch.py [path to strata, default: release build].
 Exit status 1 when a handler is missing, calls its operation or has no indirect jump of its own."""
@@ -35,6 +37,9 @@ missing = expected - set(handlers)
 if missing:
     problems.append(f"{len(missing)} handlers missing, e.g. {sorted(missing)[:5]}")
 low = min(a for a, _ in handlers.values())
+first = re.search(r"^STRATA_PAGE_ALIGNED_HANDLER\((\w+)\)$", generated.read_text(), re.M)
+if not first or first.group(1) not in handlers or handlers[first.group(1)][0] != low or low % 4096:
+    problems.append(f"the handlers do not start at a page boundary with the page-aligned one (first at {low:#x})")
 high = max(e for _, e in handlers.values())
 listing = subprocess.run(
     ["objdump", "-d", "--no-show-raw-insn", f"--start-address={low}", f"--stop-address={high}", binary],

@@ -152,6 +152,9 @@ def generate():
     kind_of = {name: kind(cases[name]) for name in handled}
     c += [f"STRATA_DECLARE_{kind_of[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT];")
+    # The handlers are emitted in the order the table names them; the first starts a page, so
+    # where they fall does not move with the size of unrelated code (CStrataDispatch.h).
+    c.append(f"STRATA_PAGE_ALIGNED_HANDLER({ops[0]})")
     c += [f"STRATA_DEFINE_{kind_of[name]}HANDLER({name})" for name in handled]
     c.append("static const strata_handler strata_handlers[STRATA_OPCODE_COUNT] = {")
     c += [f"    strata_handler_{name}," for name in ops]
