@@ -10,7 +10,8 @@ table's first handler, so that where they fall relative to pages does not move w
 of unrelated code (CStrataDispatch.h, `STRATA_PAGE_ALIGNED_HANDLER`).
 
 Usage: python3 Utilities/check_threaded_dispatch.py [path to strata, default: release build].
-Exit status 1 when a handler is missing, calls its operation or has no indirect jump of its own."""
+Exit status 1 when a handler is missing, calls its operation or has no indirect jump of its own,
+or when the handlers do not start at a page with the page-aligned one."""
 import re
 import subprocess
 import sys
