@@ -34,7 +34,10 @@
 /// Only the operations that produce or consume one touch it; every other handler passes an
 /// undefined value on (an accumulator is never live across them), so keeping them costs those
 /// handlers nothing.
-typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+/// Every handler's parameters, written once: the typedef, the declarations and the definitions
+/// below all use them.
+#define STRATA_HANDLER_PARAMETERS uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st
+typedef STRATA_TC void (*strata_handler)(STRATA_HANDLER_PARAMETERS);
 
 /// An undefined f64 for the next handler's accumulator (clang reads a self-initialized local
 /// as undefined, so the register is left as it is).
@@ -51,15 +54,15 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 
 #define STRATA_DECLARE_HANDLER(name)                                                          \
     __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, void *st); \
-    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC static void strata_handler_##name(STRATA_HANDLER_PARAMETERS);
 
 #define STRATA_DECLARE_IACC_HANDLER(name)                                                     \
     __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, uint64_t *iacc, void *st); \
-    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC static void strata_handler_##name(STRATA_HANDLER_PARAMETERS);
 
 #define STRATA_DECLARE_FACC_HANDLER(name)                                                     \
     __attribute__((swiftcall)) uint64_t *strata_op_##name(uint64_t *pc, uint64_t **fp, double *facc, void *st); \
-    STRATA_TC static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC static void strata_handler_##name(STRATA_HANDLER_PARAMETERS);
 
 /// The handlers are emitted together, in the order of the table, and the first of them starts a
 /// 4 KiB page, so the low 12 bits of every handler's address are the same in every build,
@@ -68,12 +71,12 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// docs/ARCHITECTURE.md, "Placement of the dispatch loop"). A declaration that adds the
 /// alignment to the first handler's definition.
 #define STRATA_PAGE_ALIGNED_HANDLER(name)                                                     \
-    STRATA_TC __attribute__((aligned(4096))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st);
+    STRATA_TC __attribute__((aligned(4096))) static void strata_handler_##name(STRATA_HANDLER_PARAMETERS);
 
 /// A handler: runs its Swift operation (inlined), then jumps to the next instruction's handler
 /// (a tail call, which the calling convention guarantees), or returns when the operation ends the run.
 #define STRATA_DEFINE_HANDLER(name)                                                           \
-    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(STRATA_HANDLER_PARAMETERS) { \
         (void)iacc; (void)facc;                                                               \
         uint64_t *frame = fp;                                                                 \
         uint64_t *next;                                                                       \
@@ -87,7 +90,7 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// The handler of an operation that produces or consumes the integer accumulator: it goes on
 /// to the next handler.
 #define STRATA_DEFINE_IACC_HANDLER(name)                                                      \
-    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(STRATA_HANDLER_PARAMETERS) { \
         (void)facc;                                                                           \
         uint64_t *frame = fp;                                                                 \
         uint64_t acc = iacc;                                                                  \
@@ -101,7 +104,7 @@ typedef STRATA_TC void (*strata_handler)(uint64_t *pc, uint64_t *fp, uint64_t ia
 /// The handler of a float accumulator operation: its operation reads and writes the
 /// accumulator, which goes on to the next handler.
 #define STRATA_DEFINE_FACC_HANDLER(name)                                                      \
-    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(uint64_t *pc, uint64_t *fp, uint64_t iacc, double facc, STRATA_TC_STATE void *st) { \
+    STRATA_TC __attribute__((aligned(64))) static void strata_handler_##name(STRATA_HANDLER_PARAMETERS) { \
         (void)iacc;                                                                           \
         uint64_t *frame = fp;                                                                 \
         double acc = facc;                                                                    \
