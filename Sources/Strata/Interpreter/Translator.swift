@@ -439,6 +439,7 @@ struct Translator: CodeSink {
             }
             labels.append(Label(kind: .loop, height: stack.count - p, paramCount: p, resultCount: r, start: code.count, deadAtEntry: false))
         case .if(let p, let r):
+            elideWrap(at: stack.count - 1)
             let cond = pop()
             let fused = takeCompare(compare, producing: cond)
             // A float compare, alone or under an i32.eqz: taken before the moves too.
@@ -481,6 +482,7 @@ struct Translator: CodeSink {
             emitBranch(toDepth: depth, offset: offset)
             dead = true
         case .brIf(let depth):
+            elideWrap(at: stack.count - 1)
             let cond = pop()
             let li = labels.count - 1 - depth
             let kind = labels[li].kind
@@ -618,6 +620,7 @@ struct Translator: CodeSink {
             accessPrefix(memory, .load, validator.module, offset: offset)
             emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
         case .load(let opcode, let memOffset, _):
+            elideWrap(at: stack.count - 1)
             if let f = binary, f.opcode == 0x6A, f.position == stack.count - 1, isLastAndUnconsumed(f),
                let h = loadAddHandler(loadHandler(opcode)) {
                 // The address is the i32.add emitted just before: one add-and-load.
@@ -633,6 +636,10 @@ struct Translator: CodeSink {
                 lastDst = (code.count - 3, stack.count - 1)
             }
         case .store(let opcode, let memOffset, let memory):
+            if validator.module.isPlainMemory0(memory) {
+                elideWrap(at: stack.count - 1)
+                elideWrap(at: stack.count - 2)
+            }
             let value = pop(), addr = pop()
             if opcode == 0x39, validator.module.isPlainMemory0(memory), produceIntoAccumulator(value, fromLoad: false) {
                 // f64.store of the value computed just before: it comes in the accumulator. A
@@ -664,6 +671,13 @@ struct Translator: CodeSink {
         case .numeric(let opcode):
             let sig = NumericSignature.of(opcode)!
             let h = numericHandler(opcode)
+            let addsZero = sig.operands.1 != nil && (opcode == 0x6A || opcode == 0x6B)
+                && scalarConstant(stack[stack.count - 1]).map({ UInt32(truncatingIfNeeded: $0) }) == 0
+            if sig.operands.0 == .i32 && !addsZero {
+                // Before `start`: a wrap dropped here is not part of this instruction's code.
+                elideWrap(at: stack.count - 1)
+                if sig.operands.1 != nil { elideWrap(at: stack.count - 2) }
+            }
             let start = code.count
             if sig.operands.1 != nil, let f = binary, f.position >= stack.count - 2, isLastAndUnconsumed(f),
                let fused = fusedBinaryOpcode(f.opcode, opcode, reversed: f.position == stack.count - 1) {
@@ -675,7 +689,7 @@ struct Translator: CodeSink {
                 let dst = pushResult()
                 emit(fused, offset: offset); slot(dst); slot(f.a); slot(f.b); slot(other)
                 lastDst = (code.count - 4, stack.count - 1)
-            } else if sig.operands.1 != nil, opcode == 0x6A || opcode == 0x6B, scalarConstant(stack[stack.count - 1]).map({ UInt32(truncatingIfNeeded: $0) }) == 0 {
+            } else if addsZero {
                 // x + 0 and x - 0 are x: no instruction, the value stays where it is (as after a
                 // `local.get`, the translator's moves keep a local read this way intact).
                 _ = pop()
@@ -861,6 +875,25 @@ struct Translator: CodeSink {
         case .const:
             break  // handled above
         }
+    }
+
+    /// `i32.wrap_i64` is free where its result is read as an i32: every handler reads an i32
+    /// operand as the low half of its slot's word (`rd32`, `UInt32(slot:)`, and the stores
+    /// truncate the value), which is the wrapped i64. So when the instruction emitted last is an
+    /// `i32_wrap_i64` writing the temporary at stack position `i`, with no branch target after
+    /// it, and the instruction being emitted reads that position as an i32, the wrap is dropped
+    /// and the position names the i64 it read (a local, or the same temporary). Only for readers
+    /// that compute with the value: a move (`copy`, `select`'s values, `global.set`, a call's
+    /// arguments, branch values) keeps the wrap, so every slot still holds an i32 zero-extended
+    /// ("Values and slots" in docs/ARCHITECTURE.md).
+    mutating func elideWrap(at i: Int) {
+        guard i >= 0, i < stack.count, stack[i] & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return }
+        let s = Int(last.0)
+        guard s >= barrier, s + 3 == code.count, UInt16(truncatingIfNeeded: code[s]) == Opcode.i32_wrap_i64.rawValue, code[s + 1] == stack[i],
+              code[s + 2] & Self.tempTag != 0 || code[s + 2] & Self.constTag == 0 else { return }
+        let source = code[s + 2]
+        dropLastInstruction(from: s)
+        stack[i] = source
     }
 
     /// The float accumulator (AccumulatorHandlers.swift): when the instruction emitted last
