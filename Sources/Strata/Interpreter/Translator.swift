@@ -637,7 +637,8 @@ struct Translator: CodeSink {
             }
         case .store(let opcode, let memOffset, let memory):
             if validator.module.isPlainMemory0(memory) {
-                elideWrap(at: stack.count - 1)
+                // The value of an i32 store (the stores truncate it) and the 32-bit address.
+                if opcode == 0x36 || opcode == 0x3A || opcode == 0x3B { elideWrap(at: stack.count - 1) }
                 elideWrap(at: stack.count - 2)
             }
             let value = pop(), addr = pop()
