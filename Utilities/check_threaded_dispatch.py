@@ -7,11 +7,15 @@ have no indirect jump: one the compiler merged with an identical handler (a dire
 e.g. `f32_add_add_r` and `f32_add_add`), and one whose operation never continues (`unreachable`
 only returns). The handlers are also checked to start at a 4 KiB page boundary, with the
 table's first handler, so that where they fall relative to pages does not move with the size
-of unrelated code (CStrataDispatch.h, `STRATA_PAGE_ALIGNED_HANDLER`).
+of unrelated code (CStrataDispatch.h, `STRATA_PAGE_ALIGNED_HANDLER`). A back edge's handler
+(`..._back`, `..._back_iacc`) saves no register but rbp: nothing it passes on is live across its
+slow-path call but the frame pointer, which the handler keeps in r14 (the generator passes 0
+for the integer accumulator after a back edge; generate_threaded_dispatch.py).
 
 Usage: python3 Utilities/check_threaded_dispatch.py [path to strata, default: release build].
 Exit status 1 when a handler is missing, calls its operation or has no indirect jump of its own,
-or when the handlers do not start at a page with the page-aligned one."""
+when a back edge's handler pushes a register other than rbp, or when the handlers do not start at
+a page with the page-aligned one."""
 import re
 import subprocess
 import sys
@@ -59,6 +63,10 @@ for name, (start, end) in sorted(handlers.items()):
     ends = all(start <= target < end for target in jumps) and any(t.startswith("ret") for t in body)
     if not (dispatches or merged or ends):
         problems.append(f"strata_handler_{name}: no indirect jump of its own")
+    if name.endswith("_back") or name.endswith("_back_iacc"):
+        saved = [m.group(1) for m in (re.match(r"push\s+(%\w+)", t) for t in body) if m and m.group(1) != "%rbp"]
+        if saved:
+            problems.append(f"strata_handler_{name}: a back edge that saves {', '.join(saved)} on every iteration")
     for text in body:
         call = re.match(r"call\s+([0-9a-f]+)", text)
         if call and int(call.group(1), 16) in operations:

@@ -82,6 +82,13 @@ def kind(expression):
     return "FACC_" if uses_accumulator(expression) else "IACC_" if uses_integer_accumulator(expression) else ""
 
 
+def is_back_edge(name):
+    """Whether an opcode (or a sequence's second instruction) is a branch back to a loop header:
+    the translator names those `..._back` (`br_if_back`, `br_if_i32_lt_s_back`, the accumulator
+    form `br_if_back_iacc`)."""
+    return name.endswith("_back") or name.endswith("_back_iacc")
+
+
 def generate():
     ops = opcodes()
     cases = all_cases()
@@ -128,12 +135,19 @@ def generate():
         if accumulator:
             # The handler passes the accumulator by address; the case's expression takes `&acc`.
             acc, swift_type = accumulator
+            # After a back edge the integer accumulator is dead: the loop header is a branch
+            # target, so no consumer form follows (IntegerAccumulator.swift), and either way
+            # the instruction after a branch does not read a slot the branch wrote. Passed on,
+            # the value would be live across the back edge's slow-path call, and the handler
+            # would keep it and the frame pointer in callee-saved registers on every iteration
+            # (a push and a pop); a zero costs one `xor`.
+            passed_on = "0" if acc == "iacc" and is_back_edge(name) else acc
             swift += [f'@_silgen_name("strata_op_{name}") @inline(__always)',
                       f"func threaded_{name}(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<FramePointer>, _ {acc}p: UnsafeMutablePointer<{swift_type}>, _ st: StatePointer) -> CodePointer? {{",
                       f"    let fp = fpp.pointee",
                       f"    var {acc} = {acc}p.pointee",
                       f"    let next: NextInstruction = {cases[name]}",
-                      f"    {acc}p.pointee = {acc}",
+                      f"    {acc}p.pointee = {passed_on}",
                       f"    fpp.pointee = next.1",
                       f"    return next.0",
                       "}"]

@@ -6672,7 +6672,7 @@ func threaded_i32_add_imm__br_if_back_iacc(_ pc: CodePointer, _ fpp: UnsafeMutab
     let fp = fpp.pointee
     var iacc = iaccp.pointee
     let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32AddImm(pc, fp, st) } }) { pc, fp, st in consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: true) } }
-    iaccp.pointee = iacc
+    iaccp.pointee = 0
     fpp.pointee = next.1
     return next.0
 }
@@ -6990,7 +6990,7 @@ func threaded_i32_load8_u__br_if_i32_eq_back(_ pc: CodePointer, _ fpp: UnsafeMut
     let fp = fpp.pointee
     var iacc = iaccp.pointee
     let next: NextInstruction = sequence(pc, fp, st, { pc, fp, st in produce(pc, fp, st, &iacc) { pc, fp, st in opI32Load8U(pc, fp, st) } }) { pc, fp, st in (fusedBranch(pc, fp, st, .eq, UInt32.self, Int32.self, back: true), fp, st) }
-    iaccp.pointee = iacc
+    iaccp.pointee = 0
     fpp.pointee = next.1
     return next.0
 }
@@ -8082,7 +8082,7 @@ func threaded_br_if_back_iacc(_ pc: CodePointer, _ fpp: UnsafeMutablePointer<Fra
     let fp = fpp.pointee
     var iacc = iaccp.pointee
     let next: NextInstruction = consume(pc, fp, st, &iacc) { pc, fp, st, a in brIfAcc(pc, fp, st, a, when: true, back: true) }
-    iaccp.pointee = iacc
+    iaccp.pointee = 0
     fpp.pointee = next.1
     return next.0
 }
