@@ -21,6 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_threaded_dispatch import is_back_edge  # noqa: E402 (the generator's own rule)
+
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/strata"
 generated = Path(__file__).resolve().parent.parent / "Sources/CStrataDispatch/include/StrataThreadedHandlers.inc"
 expected = set(re.findall(r"^STRATA_DEFINE_(?:FACC_|IACC_)?HANDLER\((\w+)\)$", generated.read_text(), re.M))
@@ -63,7 +66,7 @@ for name, (start, end) in sorted(handlers.items()):
     ends = all(start <= target < end for target in jumps) and any(t.startswith("ret") for t in body)
     if not (dispatches or merged or ends):
         problems.append(f"strata_handler_{name}: no indirect jump of its own")
-    if name.endswith("_back") or name.endswith("_back_iacc"):
+    if is_back_edge(name):
         saved = [m.group(1) for m in (re.match(r"push\s+(%\w+)", t) for t in body) if m and m.group(1) != "%rbp"]
         if saved:
             problems.append(f"strata_handler_{name}: a back edge that saves {', '.join(saved)} on every iteration")

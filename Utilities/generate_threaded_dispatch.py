@@ -136,8 +136,8 @@ def generate():
             # The handler passes the accumulator by address; the case's expression takes `&acc`.
             acc, swift_type = accumulator
             # After a back edge the integer accumulator is dead: the loop header is a branch
-            # target, so no consumer form follows (IntegerAccumulator.swift), and either way
-            # the instruction after a branch does not read a slot the branch wrote. Passed on,
+            # target, so no consumer form follows (IntegerAccumulator.swift), and no producer
+            # ends in a branch, so the instruction after one is never a consumer. Passed on,
             # the value would be live across the back edge's slow-path call, and the handler
             # would keep it and the frame pointer in callee-saved registers on every iteration
             # (a push and a pop); a zero costs one `xor`.
