@@ -888,9 +888,8 @@ struct Translator: CodeSink {
     /// arguments, branch values) keeps the wrap, so every slot still holds an i32 zero-extended
     /// ("Values and slots" in docs/ARCHITECTURE.md).
     mutating func elideWrap(at i: Int) {
-        guard i >= 0, i < stack.count, stack[i] & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return }
-        let s = Int(last.0)
-        guard s >= barrier, s + 3 == code.count, UInt16(truncatingIfNeeded: code[s]) == Opcode.i32_wrap_i64.rawValue, code[s + 1] == stack[i],
+        guard i >= 0, i < stack.count, stack[i] & Self.tempTag != 0, let (s, opcode, words, _) = replaceableLast(),
+              opcode == .i32_wrap_i64, words == 3, code[s + 1] == stack[i],
               code[s + 2] & Self.tempTag != 0 || code[s + 2] & Self.constTag == 0 else { return }
         let source = code[s + 2]
         dropLastInstruction(from: s)
@@ -903,10 +902,7 @@ struct Translator: CodeSink {
     /// the accumulator, re-emits it in that form (without its destination, operand word 1) and
     /// returns true; the caller then emits its consumer's accumulator form.
     mutating func produceIntoAccumulator(_ v: UInt64, fromLoad: Bool = true) -> Bool {
-        guard v & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return false }
-        let s = Int(last.0)
-        guard s >= barrier, s + 1 < code.count, code[s + 1] == v,
-              let producer = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])),
+        guard v & Self.tempTag != 0, let (s, producer, words, offset) = replaceableLast(), words >= 2, code[s + 1] == v,
               fromLoad || (producer != .i64_load && producer != .i64_load_add),
               let form = accumulatorProducerForm(producer) else { return false }
         // The operands after the destination, each with whether it names a slot.
@@ -917,7 +913,7 @@ struct Translator: CodeSink {
             operands[position - s - 2].isSlot = true
         }
         dropLastInstruction(from: s)
-        emit(form, offset: Int(last.1))
+        emit(form, offset: offset)
         for o in operands {
             if o.isSlot { slot(o.word) } else { imm(o.word) }
         }
@@ -930,11 +926,9 @@ struct Translator: CodeSink {
     /// returned with its address operands (one, or the add's two), static offset and Wasm offset,
     /// and whether it computed the left operand.
     mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: (UInt64, UInt64?), memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
-        guard !afterAccessPrefix, let last = offsets.last else { return nil }
-        let s = Int(last.0)
-        let opcode = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s]))
+        guard let (s, opcode, words, offset) = replaceableLast() else { return nil }
         let addressWords = opcode == .i64_load ? 1 : opcode == .i64_load_add ? 2 : 0
-        guard addressWords > 0, s >= barrier, s + 3 + addressWords == code.count else { return nil }
+        guard addressWords > 0, words == 3 + addressWords else { return nil }
         let memoryLeft: Bool
         if b & Self.tempTag != 0, code[s + 1] == b {
             memoryLeft = false
@@ -943,7 +937,7 @@ struct Translator: CodeSink {
         } else {
             return nil
         }
-        let load = (addr: (code[s + 2], addressWords == 2 ? code[s + 3] : nil), memOffset: code[s + 2 + addressWords], offset: Int(last.1))
+        let load = (addr: (code[s + 2], addressWords == 2 ? code[s + 3] : nil), memOffset: code[s + 2 + addressWords], offset: offset)
         dropLastInstruction(from: s)
         return (load, memoryLeft)
     }
@@ -961,10 +955,7 @@ struct Translator: CodeSink {
             value = c.a
             negated = true
         }
-        guard value & Self.tempTag != 0, !afterAccessPrefix, let last = offsets.last else { return nil }
-        let s = Int(last.0)
-        guard s >= barrier, s + 4 == code.count, code[s + 1] == value,
-              let compare = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])),
+        guard value & Self.tempTag != 0, let (s, compare, words, _) = replaceableLast(), words == 4, code[s + 1] == value,
               floatBranchHandler(compare, when: true, back: false) != nil else { return nil }
         let (a, b) = (code[s + 2], code[s + 3])
         dropLastInstruction(from: s)
@@ -996,9 +987,7 @@ struct Translator: CodeSink {
     /// separately from what follows, removes it and returns its operands and the fused
     /// add-and-branch opcode for `compare`.
     mutating func takeAddBefore(compare: UInt16) -> (UInt64, UInt64, UInt64, Opcode)? {
-        guard let last = offsets.last else { return nil }
-        let s = Int(last.0)
-        guard s + 4 == code.count, s >= barrier, var add = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])) else { return nil }
+        guard case (let s, var add, 4, _)? = replaceableLast() else { return nil }
         var operands = (code[s + 1], code[s + 2], code[s + 3])
         if add == .i32_add_imm {  // the constant goes back to a pool slot
             add = .i32_add
@@ -1017,6 +1006,16 @@ struct Translator: CodeSink {
         guard let c = compare, c.position == stack.count, cond == Self.temp(c.position) else { return nil }
         dropLastInstruction(from: c.start)
         return c
+    }
+
+    /// The instruction emitted last, when a peephole may replace it: no `memory_access` prefix
+    /// waits for its instruction and no branch targets its code or what follows. Its first code
+    /// word, opcode, length in words and Wasm offset.
+    func replaceableLast() -> (start: Int, opcode: Opcode, words: Int, offset: Int)? {
+        guard !afterAccessPrefix, let last = offsets.last else { return nil }
+        let s = Int(last.0)
+        guard s >= barrier, let opcode = Opcode(rawValue: UInt16(truncatingIfNeeded: code[s])) else { return nil }
+        return (s, opcode, code.count - s, Int(last.1))
     }
 
     /// Whether binary operation `f` is the instruction emitted last and its result is still
