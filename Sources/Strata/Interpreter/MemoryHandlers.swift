@@ -1,8 +1,7 @@
 import CStrata
 
-// Loads [dst, addr, offset] and stores [addr, value, offset], where the offset word is the static
-// offset plus the access's width (`Translator.accessEnd`). The interpreter checks bounds
-// explicitly, on the access's end computed in 64 bits, so it cannot wrap.
+// Loads [dst, addr, offset] and stores [addr, value, offset]. The interpreter checks bounds
+// explicitly; the effective address is computed in 64 bits so it cannot wrap.
 
 /// The interpreter's one bounds check, for every load and store (scalar and SIMD): the
 /// address operand at word `addr`, the offset word at word `offset` (the static offset plus
@@ -23,9 +22,9 @@ func memoryAddress(end: UInt64, _ st: StatePointer, width: UInt64) -> UnsafeMuta
     return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: end) - Int(truncatingIfNeeded: width))
 }
 
-/// A `T` ending at `end` (an address plus an offset word), converted, into the result slot
-/// (operand word 1), then the instruction `length` words on: every integer load's access
-/// (plain, add-and-load, and their integer-accumulator forms).
+/// A `T` ending at `end` (an address plus an offset word), converted, into the result slot (operand word 1), then the
+/// instruction `length` words on: every integer load's access (plain, add-and-load, and their
+/// integer-accumulator forms).
 @inline(__always)
 func loadResult<T: FixedWidthInteger>(
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, end: UInt64, length: Int, _ t: T.Type, _ convert: (T) -> UInt64

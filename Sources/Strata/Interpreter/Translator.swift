@@ -618,8 +618,7 @@ struct Translator: CodeSink {
             let addr = pop()
             let dst = pushResult()
             accessPrefix(memory, .load, validator.module, offset: offset)
-            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr)
-            imm(Self.accessEnd(memOffset, width: MemoryAccess.load(opcode).width))
+            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(Self.accessEnd(memOffset, width: MemoryAccess.load(opcode).width))
         case .load(let opcode, let staticOffset, _):
             let memOffset = Self.accessEnd(staticOffset, width: MemoryAccess.load(opcode).width)
             elideWrap(at: stack.count - 1)
@@ -940,7 +939,7 @@ struct Translator: CodeSink {
     /// An f64.load (translated as `i64_load` of memory 0, or `i64_load_add` when an i32.add
     /// computed its address) that is the instruction emitted last, computing the temporary `a` or
     /// `b` of the binary operation being emitted, with no branch target after it: removed, and
-    /// returned with its address operands (one, or the add's two), offset word and Wasm offset,
+    /// returned with its address operands (one, or the add's two), static offset and Wasm offset,
     /// and whether it computed the left operand.
     mutating func takeFloatLoad(_ a: UInt64, _ b: UInt64) -> (load: (addr: (UInt64, UInt64?), memOffset: UInt64, offset: Int), memoryLeft: Bool)? {
         guard let (s, opcode, words, offset) = replaceableLast() else { return nil }
