@@ -34,8 +34,8 @@
 
 /// [a, b, offset]: facc = f64 at (a + b as i32) + offset (an i32.add that computed the address, fused).
 @inline(__always) func opF64LoadAddFacc(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ facc: inout Double) -> NextInstruction {
-    let end = UInt64(rd32(fp, pc, 1) &+ rd32(fp, pc, 2)) &+ pc[3]
-    guard let p = memoryAddress(end: end, st, width: 8) else {
+    let ea = UInt64(rd32(fp, pc, 1) &+ rd32(fp, pc, 2)) &+ pc[3]
+    guard let p = memoryAddress(ea: ea, st, width: 8) else {
         return (trap(st, .memoryOutOfBounds, pc), fp, st)
     }
     facc = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
@@ -97,7 +97,7 @@
     let addr = 1 + (toAccumulator ? 0 : 1) + (xInAccumulator ? 0 : 1)
     let offset = addr + (addedAddress ? 2 : 1)
     let base = addedAddress ? rd32(fp, pc, addr) &+ rd32(fp, pc, addr + 1) : rd32(fp, pc, addr)
-    guard let p = memoryAddress(end: UInt64(base) &+ pc[offset], st, width: 8) else {
+    guard let p = memoryAddress(ea: UInt64(base) &+ pc[offset], st, width: 8) else {
         return (trap(st, .memoryOutOfBounds, pc), fp, st)
     }
     let m = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))

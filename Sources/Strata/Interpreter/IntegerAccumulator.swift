@@ -56,7 +56,7 @@ import CStrata
 @inline(__always) func loadAcc<T: FixedWidthInteger>(
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, _ t: T.Type, _ convert: (T) -> UInt64
 ) -> NextInstruction {
-    (loadResult(pc, fp, st, end: UInt64(UInt32(truncatingIfNeeded: a)) &+ pc[3], length: 4, T.self, convert), fp, st)
+    (loadResult(pc, fp, st, ea: UInt64(UInt32(truncatingIfNeeded: a)) &+ pc[3], length: 4, T.self, convert), fp, st)
 }
 
 /// [dst, x, y, offset]: an add-and-load with x (`left`) or y = a.
@@ -64,7 +64,7 @@ import CStrata
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, left: Bool, _ t: T.Type, _ convert: (T) -> UInt64
 ) -> NextInstruction {
     let sum = UInt32(truncatingIfNeeded: a) &+ rd32(fp, pc, left ? 3 : 2)
-    return (loadResult(pc, fp, st, end: UInt64(sum) &+ pc[4], length: 5, T.self, convert), fp, st)
+    return (loadResult(pc, fp, st, ea: UInt64(sum) &+ pc[4], length: 5, T.self, convert), fp, st)
 }
 
 /// [addr, value, offset] with addr = a (`address`) or value = a.
@@ -72,7 +72,7 @@ import CStrata
     _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ a: UInt64, address: Bool, _ t: T.Type
 ) -> NextInstruction {
     let addr = address ? UInt32(truncatingIfNeeded: a) : rd32(fp, pc, 1)
-    return (storeAt(pc, st, end: UInt64(addr) &+ pc[3], value: address ? rd64(fp, pc, 2) : a, T.self), fp, st)
+    return (storeAt(pc, st, ea: UInt64(addr) &+ pc[3], value: address ? rd64(fp, pc, 2) : a, T.self), fp, st)
 }
 
 /// [dst, x, y]: dst = x op y with x (`left`) or y = a.

@@ -4,43 +4,40 @@ import CStrata
 // explicitly; the effective address is computed in 64 bits so it cannot wrap.
 
 /// The interpreter's one bounds check, for every load and store (scalar and SIMD): the
-/// address operand at word `addr`, the offset word at word `offset` (the static offset plus
-/// the width, `Translator.accessEnd`), `width` bytes.
+/// address operand at word `addr`, the static offset at word `offset`, `width` bytes.
 @inline(__always)
 func memoryAddress(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, addr: Int, offset: Int, width: UInt64) -> UnsafeMutableRawPointer? {
-    memoryAddress(end: UInt64(rd32(fp, pc, addr)) &+ pc[offset], st, width: width)
+    memoryAddress(ea: UInt64(rd32(fp, pc, addr)) &+ pc[offset], st, width: width)
 }
 
-/// The checked address of the `width` bytes that end at `end`: a 32-bit address plus an
-/// instruction's offset word, which holds its static offset plus `width` (at most 2^32 + 16),
-/// so the sum cannot wrap. One add forms it, the compare checks it, and the access addresses
-/// `end - width` with a displacement: no separate effective address and end.
+/// The checked address of `width` bytes at effective address `ea` (a 32-bit address plus a
+/// 32-bit offset, so below 2^33).
 @inline(__always)
-func memoryAddress(end: UInt64, _ st: StatePointer, width: UInt64) -> UnsafeMutableRawPointer? {
+func memoryAddress(ea: UInt64, _ st: StatePointer, width: UInt64) -> UnsafeMutableRawPointer? {
     // Without a memory, memSize is 0 and every access fails the check: past it, there is a base.
-    guard end <= st.pointee.memSize else { return nil }
-    return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: end) - Int(truncatingIfNeeded: width))
+    guard ea &+ width <= st.pointee.memSize else { return nil }
+    return UnsafeMutableRawPointer(st.pointee.memBase.unsafelyUnwrapped + Int(truncatingIfNeeded: ea))
 }
 
-/// A `T` ending at `end` (an address plus an offset word), converted, into the result slot (operand word 1), then the
+/// A `T` at effective address `ea`, converted, into the result slot (operand word 1), then the
 /// instruction `length` words on: every integer load's access (plain, add-and-load, and their
 /// integer-accumulator forms).
 @inline(__always)
 func loadResult<T: FixedWidthInteger>(
-    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, end: UInt64, length: Int, _ t: T.Type, _ convert: (T) -> UInt64
+    _ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, ea: UInt64, length: Int, _ t: T.Type, _ convert: (T) -> UInt64
 ) -> CodePointer? {
-    guard let p = memoryAddress(end: end, st, width: UInt64(MemoryLayout<T>.size)) else {
+    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     wr(fp, pc, 1, convert(T(littleEndian: p.loadUnaligned(as: T.self))))
     return pc + length
 }
 
-/// `value` truncated to a `T` ending at `end` ([addr, value, offset]): every integer
+/// `value` truncated to a `T` at effective address `ea` ([addr, value, offset]): every integer
 /// store's access.
 @inline(__always)
-func storeAt<T: FixedWidthInteger>(_ pc: CodePointer, _ st: StatePointer, end: UInt64, value: UInt64, _ t: T.Type) -> CodePointer? {
-    guard let p = memoryAddress(end: end, st, width: UInt64(MemoryLayout<T>.size)) else {
+func storeAt<T: FixedWidthInteger>(_ pc: CodePointer, _ st: StatePointer, ea: UInt64, value: UInt64, _ t: T.Type) -> CodePointer? {
+    guard let p = memoryAddress(ea: ea, st, width: UInt64(MemoryLayout<T>.size)) else {
         return trap(st, .memoryOutOfBounds, pc)
     }
     p.storeBytes(of: T(truncatingIfNeeded: value).littleEndian, as: T.self)
@@ -49,12 +46,12 @@ func storeAt<T: FixedWidthInteger>(_ pc: CodePointer, _ st: StatePointer, end: U
 
 @inline(__always)
 func load<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
-    loadResult(pc, fp, st, end: UInt64(rd32(fp, pc, 2)) &+ pc[3], length: 4, T.self, convert)
+    loadResult(pc, fp, st, ea: UInt64(rd32(fp, pc, 2)) &+ pc[3], length: 4, T.self, convert)
 }
 
 @inline(__always)
 func storeValue<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type) -> CodePointer? {
-    storeAt(pc, st, end: UInt64(rd32(fp, pc, 1)) &+ pc[3], value: rd64(fp, pc, 2), T.self)
+    storeAt(pc, st, ea: UInt64(rd32(fp, pc, 1)) &+ pc[3], value: rd64(fp, pc, 2), T.self)
 }
 
 @inline(__always) func opI32Load(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
@@ -378,7 +375,7 @@ func runtimeOp(_ st: StatePointer, _ pc: CodePointer, next: Int, _ body: () -> T
 
 @inline(__always)
 func loadAdd<T: FixedWidthInteger>(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, _ t: T.Type, _ convert: (T) -> UInt64) -> CodePointer? {
-    loadResult(pc, fp, st, end: UInt64(rd32(fp, pc, 2) &+ rd32(fp, pc, 3)) &+ pc[4], length: 5, T.self, convert)
+    loadResult(pc, fp, st, ea: UInt64(rd32(fp, pc, 2) &+ rd32(fp, pc, 3)) &+ pc[4], length: 5, T.self, convert)
 }
 
 @inline(__always) func opI32LoadAdd(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {

@@ -11,24 +11,24 @@ import CStrata
 // addresses keeps its own instructions, unchanged.
 
 /// The operand words of a memory access instruction, for the prefix: where its address slot
-/// is, relative to its opcode word.
+/// and its offset immediate are, relative to its opcode word.
 struct AccessOperands {
     var address: Int
-    static let load = AccessOperands(address: 2)       // [dst, addr, offset]
-    static let store = AccessOperands(address: 1)      // [addr, value, offset]
-    static let loadLane = AccessOperands(address: 2)   // [dst, addr, vector, offset, lane]
-    static let storeLane = AccessOperands(address: 1)  // [addr, vector, offset, lane]
+    var offset: Int
+    static let load = AccessOperands(address: 2, offset: 3)       // [dst, addr, offset]
+    static let store = AccessOperands(address: 1, offset: 3)      // [addr, value, offset]
+    static let loadLane = AccessOperands(address: 2, offset: 4)   // [dst, addr, vector, offset, lane]
+    static let storeLane = AccessOperands(address: 1, offset: 3)  // [addr, vector, offset, lane]
 }
 
-/// [memory, address operand, is64] followed by a load or store instruction.
-/// A 64-bit memory is at most 4 GiB (`Memory.implementationMaxPages`), so an address of 2^32
-/// or more is out of bounds, and below that the instruction's own 32-bit check is exact (its
-/// offset word is at most 2^32 plus the width: `Translator.accessEnd`).
+/// [memory, address operand, offset operand, is64] followed by a load or store instruction.
+/// A 64-bit memory is at most 4 GiB (`Memory.implementationMaxPages`), so an address or offset
+/// of 2^32 or more is out of bounds, and below that the instruction's own 32-bit check is exact.
 @inline(never)
 func opMemoryAccess(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    let inner = pc + 4
-    if pc[3] != 0 {
-        guard rd64(fp, inner, op(pc, 2)) <= UInt64(UInt32.max) else {
+    let inner = pc + 5
+    if pc[4] != 0 {
+        guard rd64(fp, inner, op(pc, 2)) <= UInt64(UInt32.max), inner[op(pc, 3)] <= UInt64(UInt32.max) else {
             return (trap(st, .memoryOutOfBounds, inner), fp, st)
         }
     }

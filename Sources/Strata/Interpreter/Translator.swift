@@ -132,7 +132,7 @@ struct Translator: CodeSink {
     mutating func accessPrefix(_ memory: UInt32, _ operands: AccessOperands, _ module: ModuleContext, offset: Int) -> Bool {
         guard !module.isPlainMemory0(memory) else { return false }
         let is64 = module.memories[Int(memory)].is64
-        emit(Opcode.memory_access, offset: offset); imm(Int(memory)); imm(operands.address); imm(is64 ? 1 : 0)
+        emit(Opcode.memory_access, offset: offset); imm(Int(memory)); imm(operands.address); imm(operands.offset); imm(is64 ? 1 : 0)
         afterAccessPrefix = true
         return true
     }
@@ -618,9 +618,8 @@ struct Translator: CodeSink {
             let addr = pop()
             let dst = pushResult()
             accessPrefix(memory, .load, validator.module, offset: offset)
-            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(Self.accessEnd(memOffset, width: MemoryAccess.load(opcode).width))
-        case .load(let opcode, let staticOffset, _):
-            let memOffset = Self.accessEnd(staticOffset, width: MemoryAccess.load(opcode).width)
+            emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
+        case .load(let opcode, let memOffset, _):
             elideWrap(at: stack.count - 1)
             if let f = binary, f.opcode == 0x6A, f.position == stack.count - 1, isLastAndUnconsumed(f),
                let h = loadAddHandler(loadHandler(opcode)) {
@@ -636,8 +635,7 @@ struct Translator: CodeSink {
                 emit(loadHandler(opcode), offset: offset); slot(dst); slot(addr); imm(memOffset)
                 lastDst = (code.count - 3, stack.count - 1)
             }
-        case .store(let opcode, let staticOffset, let memory):
-            let memOffset = Self.accessEnd(staticOffset, width: MemoryAccess.store(opcode).width)
+        case .store(let opcode, let memOffset, let memory):
             if validator.module.isPlainMemory0(memory) {
                 // The value of an i32 store (the stores truncate it) and the 32-bit address.
                 if opcode == 0x36 || opcode == 0x3A || opcode == 0x3B { elideWrap(at: stack.count - 1) }
@@ -821,16 +819,6 @@ struct Translator: CodeSink {
         }
     }
 
-    /// The offset word of a load or store: its static offset plus its width in bytes, where the
-    /// access ends relative to the address (`memoryAddress(end:)` checks that end against the
-    /// memory's size and addresses the bytes before it). An offset of 2^32 or more (a 64-bit
-    /// memory's; the `memory_access` prefix has checked the address below 2^32) is out of bounds
-    /// whatever the address, since a memory holds at most 4 GiB, so it is kept as 2^32 and the
-    /// sum cannot wrap.
-    static func accessEnd(_ staticOffset: UInt64, width: Int) -> UInt64 {
-        min(staticOffset, 1 << 32) + UInt64(width)
-    }
-
     /// Emits a SIMD instruction; its operand layout follows the validator's shape table.
     mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt64, memory: UInt32, module: ModuleContext,
                        immediate: (UInt64, UInt64), offset: Int) {
@@ -863,25 +851,21 @@ struct Translator: CodeSink {
             let x = pop(), a = pop()
             let dst = pushResult()
             emit(h, offset: offset); slot(dst); slot(a); slot(x); imm(lane)
-        case .load(let align):
-            let memOffset = Self.accessEnd(memOffset, width: 1 << align)
+        case .load:
             let addr = pop()
             let dst = pushResult()
             accessPrefix(memory, .load, module, offset: offset)
             emit(h, offset: offset); slot(dst); slot(addr); imm(memOffset)
         case .store:
-            let memOffset = Self.accessEnd(memOffset, width: 16)
             let value = pop(), addr = pop()
             accessPrefix(memory, .store, module, offset: offset)
             emit(h, offset: offset); slot(addr); slot(value); imm(memOffset)
-        case .loadLane(let align, _):
-            let memOffset = Self.accessEnd(memOffset, width: 1 << align)
+        case .loadLane:
             let vector = pop(), addr = pop()
             let dst = pushResult()
             accessPrefix(memory, .loadLane, module, offset: offset)
             emit(h, offset: offset); slot(dst); slot(addr); slot(vector); imm(memOffset); imm(lane)
-        case .storeLane(let align, _):
-            let memOffset = Self.accessEnd(memOffset, width: 1 << align)
+        case .storeLane:
             let vector = pop(), addr = pop()
             accessPrefix(memory, .storeLane, module, offset: offset)
             emit(h, offset: offset); slot(addr); slot(vector); imm(memOffset); imm(lane)
