@@ -122,30 +122,21 @@ import WAT
     /// memory of one page and `load8` (i32.load8_u), `store` (i64.store of 1) and `vector`
     /// (v128.load, lane 0), each at static offset `offset` from its i64 parameter.
     static func farOffsetModule(offset: UInt64) -> [UInt8] {
-        func leb(_ v: UInt64) -> [UInt8] {
-            var v = v, out: [UInt8] = []
-            repeat {
-                let byte = UInt8(v & 0x7F)
-                v >>= 7
-                out.append(v == 0 ? byte : byte | 0x80)
-            } while v != 0
-            return out
-        }
-        func section(_ id: UInt8, _ body: [UInt8]) -> [UInt8] { [id] + leb(UInt64(body.count)) + body }
-        func function(_ code: [UInt8]) -> [UInt8] { leb(UInt64(code.count + 2)) + [0] + code + [0x0B] }
-        let o = leb(offset)
+        func function(_ code: [UInt8]) -> [UInt8] { leb128(UInt64(code.count + 2)) + [0] + code + [0x0B] }
+        let o = leb128(offset)
         let bodies = [
             [0x20, 0, 0x2D, 0] + o,                                   // i32.load8_u
             [0x20, 0, 0x42, 1, 0x37, 3] + o,                          // i64.store
             [0x20, 0, 0xFD, 0, 4] + o + [0xFD, 0x1B, 0],              // v128.load; i32x4.extract_lane 0
         ].map(function)
         func export(_ name: String, _ index: UInt8) -> [UInt8] { [UInt8(name.utf8.count)] + Array(name.utf8) + [0, index] }
-        return [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0]
-            + section(1, [2, 0x60, 1, 0x7E, 1, 0x7F, 0x60, 1, 0x7E, 0])
-            + section(3, [3, 0, 1, 0])
-            + section(5, [1, 0x04, 1])
-            + section(7, [3] + export("load8", 0) + export("store", 1) + export("vector", 2))
-            + section(10, [3] + bodies.flatMap { $0 })
+        return binaryModule([
+            (1, [2, 0x60, 1, 0x7E, 1, 0x7F, 0x60, 1, 0x7E, 0]),
+            (3, [3, 0, 1, 0]),
+            (5, [1, 0x04, 1]),
+            (7, [3] + export("load8", 0) + export("store", 1) + export("vector", 2)),
+            (10, [3] + bodies.flatMap { $0 }),
+        ])
     }
 
     @Test(arguments: [Tier.interpreter, .baseline, .optimizing])

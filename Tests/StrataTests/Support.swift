@@ -14,6 +14,24 @@ func module(_ wat: String) throws -> Module {
     try Module(engine: Engine(), bytes: try wat2wasm(wat))
 }
 
+/// Unsigned LEB128, for modules written in binary (what the text parser cannot express).
+func leb128(_ value: UInt64) -> [UInt8] {
+    var v = value, out: [UInt8] = []
+    repeat {
+        let byte = UInt8(v & 0x7F)
+        v >>= 7
+        out.append(v == 0 ? byte : byte | 0x80)
+    } while v != 0
+    return out
+}
+
+/// A module in binary: the header, then sections given as (id, payload).
+func binaryModule(_ sections: [(UInt8, [UInt8])]) -> [UInt8] {
+    var b: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0]
+    for (id, payload) in sections { b += [id] + leb128(UInt64(payload.count)) + payload }
+    return b
+}
+
 /// What calling `name` in a fresh instance of `m` gives, as text to compare across tiers: the
 /// results (floats by their bits, so NaN payloads count) and the first `memoryBytes` bytes of
 /// the memory exported as "m", or the trap.

@@ -7,21 +7,10 @@ import WAT
         thrownError { _ = try Module(engine: Engine(), bytes: bytes) } as? WasmError
     }
 
-    /// A module header, then sections given as (id, payload).
-    func binary(_ sections: [(UInt8, [UInt8])]) -> [UInt8] {
-        var b: [UInt8] = [0, 0x61, 0x73, 0x6D, 1, 0, 0, 0]
-        for (id, payload) in sections {
-            b.append(id)
-            b.append(UInt8(payload.count))
-            b += payload
-        }
-        return b
-    }
-
     /// One function of type () -> () with `code` as its body (without the final end).
     func function(_ code: [UInt8], locals: [UInt8] = [0]) -> [UInt8] {
         let body = locals + code + [0x0B]
-        return binary([(1, [1, 0x60, 0, 0]), (3, [1, 0]), (10, [1, UInt8(body.count)] + body)])
+        return binaryModule([(1, [1, 0x60, 0, 0]), (3, [1, 0]), (10, [1, UInt8(body.count)] + body)])
     }
 
     @Test func invalidFunctionIsRejectedEvenIfNeverCalled() throws {
@@ -47,7 +36,7 @@ import WAT
         let g2: [UInt8] = [0x7E, 0x00, 0x42, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x42, 2, 0x7C, 0x0B]
         let exports: [UInt8] = [3, 1, 0x67, 0x03, 1, 1, 0x68, 0x03, 2, 1, 0x6D, 0x02, 0]  // "g" global 1, "h" global 2, "m" memory
         let data: [UInt8] = [1, 0x00, 0x23, 1, 0x41, 4, 0x6A, 0x0B, 1, 0x2A]
-        let bytes = binary([(5, [1, 0, 1]), (6, [3] + g0 + g1 + g2), (7, exports), (11, data)])
+        let bytes = binaryModule([(5, [1, 0, 1]), (6, [3] + g0 + g1 + g2), (7, exports), (11, data)])
         let instance = try Store(engine: Engine()).instantiate(try Module(engine: Engine(), bytes: bytes))
         #expect(instance.global("g")?.value == .i32(28))
         #expect(instance.global("h")?.value == .i64(Int64.min + 1))
@@ -58,13 +47,13 @@ import WAT
         let wasm2 = Engine(configuration: c)
         func error2(_ b: [UInt8]) -> WasmError? { thrownError { _ = try Module(engine: wasm2, bytes: b) } as? WasmError }
         // An arithmetic instruction, and a defined global, in Wasm 2.0.
-        #expect(error2(binary([(6, [1, 0x7F, 0x00, 0x41, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "constant expression required")
-        #expect(error2(binary([(6, [2] + g0 + [0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "unknown global 0")
+        #expect(error2(binaryModule([(6, [1, 0x7F, 0x00, 0x41, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "constant expression required")
+        #expect(error2(binaryModule([(6, [2] + g0 + [0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "unknown global 0")
         // Operand types, a global not yet defined, a mutable one, a missing operand.
-        #expect(error(binary([(6, [1, 0x7F, 0x00, 0x42, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "type mismatch")
-        #expect(error(binary([(6, [2, 0x7F, 0x00, 0x23, 1, 0x0B] + g0)]))?.message == "unknown global 1")
-        #expect(error(binary([(6, [2, 0x7F, 0x01, 0x41, 0, 0x0B, 0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "constant expression required")
-        #expect(error(binary([(6, [1, 0x7F, 0x00, 0x41, 1, 0x6A, 0x0B])]))?.message == "type mismatch")
+        #expect(error(binaryModule([(6, [1, 0x7F, 0x00, 0x42, 1, 0x41, 2, 0x6A, 0x0B])]))?.message == "type mismatch")
+        #expect(error(binaryModule([(6, [2, 0x7F, 0x00, 0x23, 1, 0x0B] + g0)]))?.message == "unknown global 1")
+        #expect(error(binaryModule([(6, [2, 0x7F, 0x01, 0x41, 0, 0x0B, 0x7F, 0x00, 0x23, 0, 0x0B])]))?.message == "constant expression required")
+        #expect(error(binaryModule([(6, [1, 0x7F, 0x00, 0x41, 1, 0x6A, 0x0B])]))?.message == "type mismatch")
     }
 
     @Test func outOfRangeIndicesInBinaryForm() {
@@ -82,7 +71,7 @@ import WAT
         #expect(error([0, 0x61, 0x73])?.message == "unexpected end")
         #expect(error([0, 0x61, 0x73, 0x6D, 2, 0, 0, 0])?.message == "unknown binary version")
         // A huge count with nothing behind it must not allocate or hang.
-        #expect(error(binary([(1, [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])]))?.kind == .malformed)
+        #expect(error(binaryModule([(1, [0xFF, 0xFF, 0xFF, 0xFF, 0x0F])]))?.kind == .malformed)
         #expect(error(function([0xFF]))?.message == "illegal opcode")
         // Sizes that pass the length rule (counted from before the size field) but reach past
         // the input: a custom section, and a function body. These crashed before the fix.
