@@ -10,7 +10,9 @@ import Testing
 /// exception handling), so calls between interpreted and compiled code cross tail calls,
 /// functions on other memories and 64-bit tables, and exceptions; each compiled tier runs
 /// twice, once with every other function kept in the interpreter (mixed-tier calls).
-/// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed.
+/// STRATA_SMITH_CASES sets the number of modules (default 40), STRATA_SMITH_SEED the first seed;
+/// STRATA_SMITH_SAVE=DIR writes each module and the interpreter's outcome there (SEED.wasm,
+/// SEED.json), which Utilities/crosscheck_wasmtime.py compares with Wasmtime's.
 @Suite struct GeneratedModuleTests {
     static let smith: String? = {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
@@ -113,6 +115,11 @@ import Testing
             guard let bytes = Self.generate(seed: seed, tool: tool) else { continue }
             let expected = Self.outcome(bytes, engine: reference)
             if ProcessInfo.processInfo.environment["STRATA_SMITH_VERBOSE"] != nil { print("seed \(seed): \(expected)") }
+            if let dir = ProcessInfo.processInfo.environment["STRATA_SMITH_SAVE"] {
+                // The module and the interpreter's outcome, for Utilities/crosscheck_wasmtime.py.
+                try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(seed).wasm"))
+                try JSONSerialization.data(withJSONObject: expected).write(to: URL(fileURLWithPath: "\(dir)/\(seed).json"))
+            }
             if expected.last == "interrupted" { continue }
             for (tier, e) in tiers {
                 let got = Self.outcome(bytes, engine: e)
