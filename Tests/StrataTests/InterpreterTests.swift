@@ -447,24 +447,28 @@ import WAT
 
     /// A `br_table` whose targets are all forward is the plain form (no back-edge count); one
     /// with a loop header among its targets is `br_table_back`, whose backward jumps count as
-    /// back edges: they charge hotness and see interrupts.
+    /// back edges: they charge hotness and see interrupts. (Each table has more than
+    /// `Translator.brTableBranchLimit` entries going elsewhere than its default, so it stays a
+    /// table; `smallBrTablesBecomeBranches` covers the smaller ones.)
     @Test func brTableBackEdgesCount() throws {
+        #expect(Translator.brTableBranchLimit < 4)
         let m = try module("""
             (module
               (func (export "pick") (param i32) (result i32)
-                (block (block (block (br_table 0 1 2 (local.get 0))) (return (i32.const 10))) (return (i32.const 11)))
-                (i32.const 12))
+                (block (block (block (block (block (br_table 0 1 2 3 4 (local.get 0)))
+                  (return (i32.const 10))) (return (i32.const 11))) (return (i32.const 12))) (return (i32.const 13)))
+                (i32.const 14))
               (func (export "count") (param i32) (result i32) (local i32)
                 (block $out
                   (loop $top
                     (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-                    (br_table $top $out (i32.ge_u (local.get 1) (local.get 0)))))
+                    (br_table $top $out $out $out $out $top (i32.ge_u (local.get 1) (local.get 0)))))
                 (local.get 1))
-              (func (export "spin") (loop $top (br_table $top $top (i32.const 0)))))
+              (func (export "spin") (block $x (loop $top (br_table $top $x $x $x $x $top (i32.const 0))))))
             """)
         let store = Store(engine: m.engine)
         let instance = try store.instantiate(m)
-        for (x, r): (Int32, Int32) in [(0, 10), (1, 11), (2, 12), (3, 12), (-1, 12)] {
+        for (x, r): (Int32, Int32) in [(0, 10), (1, 11), (2, 12), (3, 13), (4, 14), (5, 14), (-1, 14)] {
             #expect(try instance.function("pick")!.callI32(x) == r)
         }
         #expect(operationWords(m, 0).contains(handlerWord(Opcode.br_table)))
@@ -476,6 +480,83 @@ import WAT
         // 199 backward jumps: the first batch at the store's first back edge, then at 65, 129, 193.
         let c = m.engine.configuration
         #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(c.callWeight + 4 * backEdgePeriod * c.loopWeight))
+
+        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
+        defer { timer.cancel() }
+        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        #expect(trap.kind == .interrupted)
+    }
+
+    /// A `br_table` with at most `Translator.brTableBranchLimit` entries going elsewhere than its
+    /// default is translated into compare-and-branch instructions: the same results as the
+    /// baseline tier (which compiles the table from the Wasm) for every index, including past
+    /// the table and negative ones, with block results moved into place, a function-level
+    /// target, loop targets whose backward jumps still count and see interrupts, and an index
+    /// handed over in the integer accumulator.
+    @Test func smallBrTablesBecomeBranches() throws {
+        let wat = """
+            (module
+              (func (export "pick") (param i32) (result i32)
+                (block (block (block (br_table 0 1 2 (local.get 0))) (return (i32.const 10))) (return (i32.const 11)))
+                (i32.const 12))
+              (func (export "holes") (param i32) (result i32)
+                ;; Entries that go where the default goes need no compare: two cases here.
+                (block (block (block (br_table 2 0 2 1 2 2 (i32.and (local.get 0) (i32.const 7))))
+                  (return (i32.const 20))) (return (i32.const 21)))
+                (i32.const 22))
+              (func (export "values") (param i32) (result i32 i64)
+                ;; Each label takes two values, constants until the branch: moved into place.
+                (block $a (result i32 i64)
+                  (block $b (result i32 i64)
+                    (i32.const 7) (i64.const 8)
+                    (br_table $a $b $a (local.get 0)))
+                  (i64.add (i64.const 100))
+                  (return))
+                (i64.add (i64.const 200)))
+              (func (export "ret") (param i32) (result i32)
+                ;; Entry 1 returns from the function.
+                (i32.const 5)
+                (block (result i32) (i32.const 6) (br_table 0 1 0 (local.get 0)))
+                (i32.add))
+              (func (export "count") (param i32) (result i32) (local i32)
+                (block $out
+                  (loop $top
+                    (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                    (br_table $top $out (i32.ge_u (local.get 1) (local.get 0)))))
+                (local.get 1))
+              (func (export "spin") (loop $top (br_table $top $top (i32.const 0)))))
+            """
+        // Tiered mode, which counts hotness, with a threshold no call here reaches: every
+        // function stays in the interpreter.
+        var configuration = EngineConfiguration()
+        configuration.tierUpThreshold = 1 << 40
+        let interpreted = try Module(engine: Engine(configuration: configuration), bytes: try wat2wasm(wat))
+        let compiled = try module(wat, tier: .baseline)
+        let store = Store(engine: interpreted.engine), compiledStore = Store(engine: compiled.engine)
+        let instance = try store.instantiate(interpreted), reference = try compiledStore.instantiate(compiled)
+        for i in 0..<6 {
+            #expect(!operationWords(interpreted, i).isEmpty)
+            #expect(!operationWords(interpreted, i).contains(handlerWord(Opcode.br_table)))
+            #expect(!operationWords(interpreted, i).contains(handlerWord(Opcode.br_table_back)))
+        }
+        for name in ["pick", "holes", "values", "ret"] {
+            for x: Int32 in [0, 1, 2, 3, 4, 5, 6, 7, 8, 99, -1, Int32.min] {
+                let got = try instance.function(name)!.call([.i32(x)])
+                #expect(got == (try reference.function(name)!.call([.i32(x)])), "\(name)(\(x))")
+            }
+        }
+        #expect(try instance.function("pick")!.callI32(1) == 11)
+        #expect(try instance.function("holes")!.callI32(1) == 20)
+        #expect(try instance.function("holes")!.callI32(3) == 21)
+        #expect(try instance.function("values")!.call([.i32(0)]) == [.i32(7), .i64(208)])
+        #expect(try instance.function("values")!.call([.i32(1)]) == [.i32(7), .i64(108)])
+        #expect(try instance.function("ret")!.callI32(1) == 6)
+        #expect(try instance.function("ret")!.callI32(2) == 11)
+
+        #expect(try instance.function("count")!.callI32(200) == 200)
+        // 199 backward jumps, counted as `br_table_back`'s are (brTableBackEdgesCount).
+        let c = interpreted.engine.configuration
+        #expect((try interpreted.interpreterRecord(4).get()).pointee.hotness.count == Int64(c.callWeight + 4 * backEdgePeriod * c.loopWeight))
 
         let timer = InterruptTimer(after: 0.05, store.interruptHandle)
         defer { timer.cancel() }

@@ -1122,7 +1122,18 @@ struct Translator: CodeSink {
         lowWater = min(lowWater, stack.count)
     }
 
+    /// The most table entries, other than those that go where the default goes, for which a
+    /// `br_table` becomes compare-and-branch instructions (`brTableAsBranches`).
+    static let brTableBranchLimit = 3
+
     mutating func brTable(_ targets: [UInt32], offset: Int) throws(WasmError) {
+        let defaultTarget = targets[targets.count - 1]
+        var cases = 0
+        for t in targets.dropLast() where t != defaultTarget { cases += 1 }
+        if cases <= Self.brTableBranchLimit {
+            brTableAsBranches(targets, offset: offset)
+            return
+        }
         let index = pop()
         let at = code.count
         // A loop target that needs no moves is jumped to directly, backward: a back edge.
@@ -1154,6 +1165,36 @@ struct Translator: CodeSink {
             code[word] = UInt64(bitPattern: Int64(code.count - at))
             emitBranch(toDepth: depth, offset: offset)
         }
+    }
+
+    /// A `br_table` with few cases as one `br_if_i32_eq_imm` per entry that does not go where
+    /// the default goes, then the default's branch. The next instruction's address then depends
+    /// on branches the processor predicts, not on the index's value: with a table, everything
+    /// after the jump waits for the index (a load that misses the cache holds up the following
+    /// instructions' operand fetches even when the jump's target was predicted), while after a
+    /// predicted branch it runs on. An entry whose label needs value moves skips over them and
+    /// its jump when the index differs (as `br_if` does).
+    mutating func brTableAsBranches(_ targets: [UInt32], offset: Int) {
+        let index = pop()
+        let defaultTarget = targets[targets.count - 1]
+        for (k, t) in targets.dropLast().enumerated() where t != defaultTarget {
+            let depth = Int(t)
+            let li = labels.count - 1 - depth
+            let at = code.count
+            if labels[li].kind == .function || needsMoves(li) {
+                emit(Opcode.br_if_i32_ne_imm, offset: offset); slot(index); imm(k)
+                let fixup = (at, code.count); imm(0)
+                emitBranch(toDepth: depth, offset: offset)
+                patch(fixup, to: code.count)
+                branchTargets.append(code.count)
+            } else if labels[li].kind == .loop {
+                emit(Opcode.br_if_i32_eq_imm_back, offset: offset); slot(index); imm(k); imm(labels[li].start - at)
+            } else {
+                emit(Opcode.br_if_i32_eq_imm, offset: offset); slot(index); imm(k)
+                labels[li].fixups.append((at, code.count)); imm(0)
+            }
+        }
+        emitBranch(toDepth: Int(defaultTarget), offset: offset)
     }
 
     mutating func elseArm(offset: Int) throws(WasmError) {
