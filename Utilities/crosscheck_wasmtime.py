@@ -126,6 +126,23 @@ def progress(r):
         print(json.dumps(dict(r, stopped=ABORTED)), flush=True)
 
 
+def step(r, first, failure, fails, succeeds, make):
+    """Module creation or instantiation in Wasmtime (`make`) against Strata's outcome, whose
+    first line starts with `failure` when the step failed there: what `make` returned, or None
+    when the comparison ends here (both failed, or only one did: a difference)."""
+    r["checks"] += 1
+    try:
+        made = make()
+    except Exception as e:
+        if not first.startswith(failure):
+            r["differences"].append("Wasmtime %s (%s), Strata: %s" % (fails, str(e).splitlines()[0], first))
+        return None
+    if first.startswith(failure):
+        r["differences"].append("Strata %s (%s), Wasmtime %s" % (fails, first, succeeds))
+        return None
+    return made
+
+
 def check(path, eng):
     """Differences between the saved outcome and Wasmtime's: {differences, checks, stopped}."""
     r = {"differences": [], "checks": 0, "stopped": None}
@@ -136,25 +153,13 @@ def check(path, eng):
         return dict(r, stopped="interrupted in Strata")
     first = expected[0] if expected else ""
     store = wasmtime.Store(eng)
-    r["checks"] += 1
-    try:
-        module = wasmtime.Module(eng, open(path, "rb").read())
-    except Exception as e:
-        if not first.startswith("invalid"):
-            differences.append("Wasmtime rejects the module (%s), Strata: %s" % (str(e).splitlines()[0], first))
+    module = step(r, first, "invalid", "rejects the module", "accepts it",
+                  lambda: wasmtime.Module(eng, open(path, "rb").read()))
+    if module is None:
         return r
-    if first.startswith("invalid"):
-        differences.append("Strata rejects the module (%s), Wasmtime accepts it" % first)
-        return r
-    r["checks"] += 1
-    try:
-        instance = wasmtime.Instance(store, module, [])
-    except Exception as e:
-        if not first.startswith("instantiation"):
-            differences.append("Wasmtime cannot instantiate (%s), Strata: %s" % (str(e).splitlines()[0], first))
-        return r
-    if first.startswith("instantiation"):
-        differences.append("Strata cannot instantiate (%s), Wasmtime can" % first)
+    instance = step(r, first, "instantiation", "cannot instantiate", "can",
+                    lambda: wasmtime.Instance(store, module, []))
+    if instance is None:
         return r
     exports = instance.exports(store)
     i = 0
