@@ -110,9 +110,9 @@ echo "== C API: wasm.h programs in C and C++ against libstrata_c (shared and sta
 bash Tests/capi/run.sh
 echo "== unit tests"
 swift test
-echo "== tiering, on-stack replacement, compiled-code, code-cache and lazy-translation tests under ThreadSanitizer"
+echo "== tiering, on-stack replacement, compiled-code, code-cache, lazy-translation and inline-cache tests under ThreadSanitizer"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
-swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "TieringTests|OSRTests|BaselineTests|CodeCacheTests|concurrentFirstCallsShareOneTranslation" 2>&1 | tee .build-tsan/tsan.log
+swift test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "TieringTests|OSRTests|BaselineTests|CodeCacheTests|concurrentFirstCallsShareOneTranslation|concurrentInstancesShareOneInlineCache" 2>&1 | tee .build-tsan/tsan.log
 if grep -q "WARNING: ThreadSanitizer" .build-tsan/tsan.log; then
     echo "error: ThreadSanitizer reported data races (see above)" >&2
     exit 1

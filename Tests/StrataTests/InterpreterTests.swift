@@ -601,6 +601,116 @@ import WAT
         #expect((thrownError { _ = try call.callI32(3) } as? Trap)?.kind == .undefinedElement)
     }
 
+    static let inlineCacheWat = """
+        (module
+          (type $ii (func (param i32) (result i32)))
+          (global $k (mut i32) (i32.const 0))
+          (table $t 8 funcref)
+          ;; Slots 0-2 are the call's targets; 3 has another type, 4 stays null; 5-7 keep the
+          ;; originals for `put`.
+          (elem (table $t) (i32.const 0) func $add $times $neg $other)
+          (elem (table $t) (i32.const 5) func $add $times $neg)
+          (func $add (type $ii) (i32.add (i32.add (local.get 0) (i32.const 1)) (global.get $k)))
+          (func $times (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+          (func $neg (type $ii) (i32.sub (i32.const 0) (local.get 0)))
+          (func $other (result i32) (i32.const 99))
+          (func (export "setk") (param i32) (global.set $k (local.get 0)))
+          (func (export "put") (param i32 i32) (table.set $t (local.get 0) (table.get $t (local.get 1))))
+          (func (export "call") (param i32 i32) (result i32)
+            (call_indirect $t (type $ii) (local.get 0) (local.get 1)))
+          (func (export "loop") (param i32) (result i32) (local i32 i32)
+            ;; Calls slots 0, 1, 2 in runs of four, n calls: the cache hits and misses.
+            (loop $top
+              (local.set 2 (call_indirect $t (type $ii) (local.get 2) (i32.rem_u (i32.shr_u (local.get 1) (i32.const 2)) (i32.const 3))))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $top (i32.lt_u (local.get 1) (local.get 0))))
+            (local.get 2)))
+        """
+
+    /// `call_indirect`'s inline cache (`cachedIndirectCallee`): the site's cache word names the
+    /// last callee (the same after a hit, another after a miss, back after a miss back); a table
+    /// entry replaced under a cached site, with a function of the same type, another type or
+    /// null, is called or trapped as the table now says; an index past the end still traps.
+    @Test func callIndirectInlineCacheFollowsTheTable() throws {
+        let module = try Module(engine: Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }()),
+                                bytes: try wat2wasm(Self.inlineCacheWat))
+        let instance = try Store(engine: module.engine).instantiate(module)
+        let call = instance.function("call")!, put = instance.function("put")!
+        let callIndex = 6  // defined function 6: "call"
+        let (record, offsets) = try #require(module.translation(callIndex))
+        let site = try #require(offsets.first { record.pointee.code[Int($0.0)] == handlerWord(Opcode.call_indirect) })
+        func cacheWord() -> UInt64 { record.pointee.code[Int(site.0) + 5] }
+        #expect(cacheWord() == noCalleeYet)
+        #expect(try call.call([.i32(5), .i32(0)]) == [.i32(6)])
+        let add = cacheWord()
+        #expect(add != noCalleeYet)
+        #expect(try call.call([.i32(5), .i32(0)]) == [.i32(6)])
+        #expect(cacheWord() == add)
+        #expect(try call.call([.i32(5), .i32(1)]) == [.i32(10)])
+        let times = cacheWord()
+        #expect(times != add)
+        #expect(try call.call([.i32(5), .i32(0)]) == [.i32(6)])
+        #expect(cacheWord() == add)
+        // Slot 0 replaced while the site caches its old function.
+        _ = try put.call([.i32(0), .i32(6)])
+        #expect(try call.call([.i32(5), .i32(0)]) == [.i32(10)])
+        #expect(cacheWord() == times)
+        _ = try put.call([.i32(0), .i32(3)])
+        #expect((thrownError { _ = try call.call([.i32(5), .i32(0)]) } as? Trap)?.kind == .indirectCallTypeMismatch)
+        _ = try put.call([.i32(0), .i32(4)])
+        #expect((thrownError { _ = try call.call([.i32(5), .i32(0)]) } as? Trap)?.kind == .uninitializedElement)
+        #expect((thrownError { _ = try call.call([.i32(5), .i32(8)]) } as? Trap)?.kind == .undefinedElement)
+        #expect(cacheWord() == times)
+        _ = try put.call([.i32(0), .i32(5)])
+        #expect(try call.call([.i32(5), .i32(0)]) == [.i32(6)])
+        // Runs of hits and misses in a loop: slot 0 adds 1, 1 doubles, 2 negates.
+        var expected: Int32 = 0
+        for j in 0..<100 {
+            switch (j >> 2) % 3 {
+            case 0: expected &+= 1
+            case 1: expected &*= 2
+            default: expected = 0 &- expected
+            }
+        }
+        #expect(try instance.function("loop")!.callI32(100) == expected)
+    }
+
+    /// Instances of one module share its code and so each cache word; each call still runs the
+    /// function of its own instance's table (`$add` reads its instance's global), on one thread
+    /// alternating and on many at once (also under ThreadSanitizer, `Tests/run.sh`).
+    @Test func concurrentInstancesShareOneInlineCache() throws {
+        let module = try Module(engine: Engine(configuration: { var c = EngineConfiguration(); c.tier = .interpreter; return c }()),
+                                bytes: try wat2wasm(Self.inlineCacheWat))
+        let a = try Store(engine: module.engine).instantiate(module), b = try Store(engine: module.engine).instantiate(module)
+        _ = try a.function("setk")!.call([.i32(100)])
+        _ = try b.function("setk")!.call([.i32(200)])
+        for _ in 0..<3 {
+            #expect(try a.function("call")!.call([.i32(5), .i32(0)]) == [.i32(106)])
+            #expect(try b.function("call")!.call([.i32(5), .i32(0)]) == [.i32(206)])
+        }
+        let results = Locked([Int32](repeating: 0, count: 8))
+        DispatchQueue.concurrentPerform(iterations: 8) { k in
+            let value: Int32? = try? {
+                let instance = try Store(engine: module.engine).instantiate(module)
+                _ = try instance.function("setk")!.call([.i32(Int32(k))])
+                var sum: Int32 = 0
+                for j in 0..<2000 { sum &+= try instance.function("call")!.callI32(Int32(j), Int32(j % 3)) }
+                return sum
+            }()
+            results.withLock { $0[k] = value ?? -1 }
+        }
+        func target(_ k: Int, _ j: Int) -> Int32 {
+            let x = Int32(j)
+            switch j % 3 {
+            case 0: return x + 1 + Int32(k)
+            case 1: return x * 2
+            default: return -x
+            }
+        }
+        let expected: [Int32] = (0..<8).map { k in (0..<2000).reduce(Int32(0)) { $0 &+ target(k, $1) } }
+        #expect(results.withLock { $0 } == expected)
+    }
+
     /// Moves are typed: scalars move one word (`copy`, `select`), v128 values both
     /// (`copy_v128`, `select_v128`), wherever the translator moves a value: block results,
     /// branch values, locals, call arguments, and after control flow rejoins.

@@ -126,6 +126,11 @@ static inline int strata_replace_entry(const void **slot, const void *expected, 
 }
 
 
+/// The interpreter's inline cache words (`call_indirect`'s last callee): written by any thread
+/// that runs the shared code, read without ordering (a stale or foreign value only misses).
+static inline uint64_t strata_load_cache_word(const uint64_t *word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
+static inline void strata_store_cache_word(uint64_t *word, uint64_t value) { __atomic_store_n(word, value, __ATOMIC_RELAXED); }
+
 /// Where the interpreter's dispatch section lies (CStrataLayout.c): its bounds and the
 /// 64-byte-aligned anchor that fixes the dispatch loop's placement.
 void strata_dispatch_layout(uintptr_t *sectionStart, uintptr_t *sectionEnd, uintptr_t *anchor);

@@ -274,10 +274,49 @@ func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -
     }
     return ref
 }
-/// [table, typeIndex, index, argBase]
+/// `indirectCallee` through a monomorphic inline cache: the code word `pc[cache]` holds the
+/// reference this call site called last (`noCalleeYet` before its first call). When the table
+/// entry is that reference, the callee is reached from the code word, which is known as soon as
+/// the instruction starts, instead of from the entry, which is known only after the index and
+/// the table's storage were loaded: the loads that find the callee's code (reference, entry
+/// slot, record, code) and so the next instruction's address no longer wait for them; only a
+/// compare does, and its branch is predicted. The entry is still loaded and compared (a freed
+/// reference's address may be reused by another one, so the cache only ever names a
+/// candidate), and the signature is still checked. A miss checks as `indirectCallee` does and
+/// caches the entry, every time: a site that changes callees in runs keeps most of the gain,
+/// and one whose callee changes at random pays a mispredicted compare per miss (docs/
+/// ARCHITECTURE.md, "Inline cache for call_indirect", says what a megamorphic state measured).
+/// The code is shared by every instance of the module and run by any thread: the word is read
+/// and written with relaxed atomics, and any value it holds is only compared.
+@inline(__always)
+func cachedIndirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, cache: Int) -> UnsafeMutablePointer<StrataFuncRef>? {
+    let last = strata_load_cache_word(pc + cache)
+    let vm = st.pointee.vmctx
+    let table = vm.pointee.tables.unsafelyUnwrapped[op(pc, 1)].unsafelyUnwrapped
+    let i = UInt64(rd32(fp, pc, 3))
+    guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
+    let entry = UInt64(table.pointee.elements.unsafelyUnwrapped[Int(i)])
+    let expected = vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)]
+    if _fastPath(entry == last) {
+        // `last` is never null (`noCalleeYet` is no address).
+        let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(last)).unsafelyUnwrapped
+        guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+        return ref
+    }
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(entry)) else {
+        _ = trap(st, .uninitializedElement, pc)
+        return nil
+    }
+    guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+    strata_store_cache_word(pc + cache, entry)
+    return ref
+}
+/// The value of an inline cache word before its site's first call: no reference's address.
+let noCalleeYet: UInt64 = 1
+/// [table, typeIndex, index, argBase, last callee (`cachedIndirectCallee`)]
 @inline(__always) func opCallIndirect(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
-    guard let ref = indirectCallee(pc, fp, st) else { return (nil, fp, st) }
-    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 4), callerFP: fp, returnPC: pc + 5, pc: pc)
+    guard let ref = cachedIndirectCallee(pc, fp, st, cache: 5) else { return (nil, fp, st) }
+    let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 4), callerFP: fp, returnPC: pc + 6, pc: pc)
     return (next, nextFP, st)
 }
 // MARK: - tail calls

@@ -535,6 +535,7 @@ struct Translator: CodeSink {
             let index = pop()
             try call(params: type.params.count, results: type.results.count, offset: offset) { t, argBase in
                 t.emit(Opcode.call_indirect, offset: offset); t.imm(Int(table)); t.imm(Int(typeIndex)); t.slot(index); t.slot(argBase)
+                t.imm(Int(noCalleeYet))
             }
         case .returnCall(let f):
             let type = context.types[Int(context.functionTypes[Int(f)])]
