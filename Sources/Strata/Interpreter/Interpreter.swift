@@ -254,25 +254,36 @@ func callHostFunction(
     let (next, nextFP) = callFunctionReference(st, ref, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, pc: pc)
     return (next, nextFP, st)
 }
-/// The function an indirect call's operands [table, typeIndex, index, ...] name, checked
-/// (bounds, null, signature); nil when it trapped (the trap is set).
+/// The table entry an indirect call's operands [table, typeIndex, index, ...] name (bounds
+/// checked) and the signature it must have; nil when the index is past the table's end (the
+/// trap is set).
 @inline(__always)
-func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
+func indirectEntry(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> (entry: UInt64, expected: UInt32)? {
     // Validation guarantees the table and the type; an instance's context has both arrays, and a
     // table with elements has their storage.
     let vm = st.pointee.vmctx
     let table = vm.pointee.tables.unsafelyUnwrapped[op(pc, 1)].unsafelyUnwrapped
     let i = UInt64(rd32(fp, pc, 3))
     guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
-    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(table.pointee.elements.unsafelyUnwrapped[Int(i)])) else {
+    return (UInt64(table.pointee.elements.unsafelyUnwrapped[Int(i)]), vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)])
+}
+/// The reference in a table entry if it is one with the signature `expected`; nil when it
+/// trapped (null, or another signature).
+@inline(__always)
+func checkedCallee(_ entry: UInt64, expected: UInt32, _ st: StatePointer, _ pc: CodePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
+    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(entry)) else {
         _ = trap(st, .uninitializedElement, pc)
         return nil
     }
-    guard ref.pointee.typeID == vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)] else {
-        _ = trap(st, .indirectCallTypeMismatch, pc)
-        return nil
-    }
+    guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
     return ref
+}
+/// The function an indirect call's operands [table, typeIndex, index, ...] name, checked
+/// (bounds, null, signature); nil when it trapped (the trap is set).
+@inline(__always)
+func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
+    guard let (entry, expected) = indirectEntry(pc, fp, st) else { return nil }
+    return checkedCallee(entry, expected: expected, st, pc)
 }
 /// `indirectCallee` through a monomorphic inline cache: the code word `pc[cache]` holds the
 /// reference this call site called last (`noCalleeYet` before its first call). When the table
@@ -284,30 +295,22 @@ func indirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -
 /// reference's address may be reused by another one, so the cache only ever names a
 /// candidate), and the signature is still checked. A miss checks as `indirectCallee` does and
 /// caches the entry, every time: a site that changes callees in runs keeps most of the gain,
-/// and one whose callee changes at random pays a mispredicted compare per miss (docs/
-/// ARCHITECTURE.md, "Inline cache for call_indirect", says what a megamorphic state measured).
-/// The code is shared by every instance of the module and run by any thread: the word is read
-/// and written with relaxed atomics, and any value it holds is only compared.
+/// and one whose callee changes at random pays a mispredicted compare per miss
+/// (docs/ARCHITECTURE.md, "Inline cache for `call_indirect`", says what a megamorphic state
+/// measured). The code is shared by every instance of the module and run by any thread: the
+/// word is read and written with relaxed atomics, and any value it holds is only compared.
 @inline(__always)
 func cachedIndirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer, cache: Int) -> UnsafeMutablePointer<StrataFuncRef>? {
     let last = strata_load_cache_word(pc + cache)
-    let vm = st.pointee.vmctx
-    let table = vm.pointee.tables.unsafelyUnwrapped[op(pc, 1)].unsafelyUnwrapped
-    let i = UInt64(rd32(fp, pc, 3))
-    guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
-    let entry = UInt64(table.pointee.elements.unsafelyUnwrapped[Int(i)])
-    let expected = vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)]
+    guard let (entry, expected) = indirectEntry(pc, fp, st) else { return nil }
     if _fastPath(entry == last) {
-        // `last` is never null (`noCalleeYet` is no address).
+        // The signature is checked on the code word's reference (the same one), whose address
+        // is known first. `last` is never null (`noCalleeYet` is no address).
         let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(last)).unsafelyUnwrapped
         guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
         return ref
     }
-    guard let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(entry)) else {
-        _ = trap(st, .uninitializedElement, pc)
-        return nil
-    }
-    guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+    guard let ref = checkedCallee(entry, expected: expected, st, pc) else { return nil }
     strata_store_cache_word(pc + cache, entry)
     return ref
 }
