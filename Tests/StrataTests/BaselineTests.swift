@@ -350,9 +350,7 @@ import CStrata
     @Test(arguments: BaselineTests.tiers) func interruptStopsALoop(tier: Tier) throws {
         let (store, instance) = try trapsInstance(tier)
         for _ in 0..<2 {
-            let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-            defer { timer.cancel() }
-            let t = try #require(trap { _ = try instance.function("spin")!.call([]) })
+            let t = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try instance.function("spin")!.call([]) })
             #expect(t.kind == .interrupted)
             let spin = try #require(instance.module.exports.first { $0.name == "spin" }?.index)
             #expect(t.backtrace.count == 1 && t.backtrace.first?.functionIndex == spin, "\(t.backtrace)")
@@ -412,9 +410,7 @@ import CStrata
         let store = Store(engine: engine)
         let fib = try store.instantiate(module).function("fib")!
         #expect(try fib.call([.i64(20)]) == [.i64(6765)])
-        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-        defer { timer.cancel() }
-        let t = try #require(trap { _ = try fib.call([.i64(90)]) })  // years, uninterrupted
+        let t = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try fib.call([.i64(90)]) })  // years, uninterrupted
         #expect(t.kind == .interrupted)
     }
 

@@ -368,9 +368,7 @@ import WAT
             (module (func (export "spin") (loop (br 0))))
             """)
         let handle = store.interruptHandle
-        let timer = InterruptTimer(after: 0.05, handle)
-        defer { timer.cancel() }
-        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        let trap = try #require(trapWhenInterrupted(handle) { _ = try instance.function("spin")!.call([]) })
         #expect(trap.kind == .interrupted)
         #expect(trap.message == "interrupted")
     }
@@ -400,15 +398,11 @@ import WAT
         let stackEnd = UInt(bitPattern: st.pointee.stackEnd)
         #expect(st.pointee.callLimit == stackEnd)
         for _ in 0..<2 {
-            let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-            defer { timer.cancel() }
-            let t = try #require(thrownError { _ = try fib.call([.i64(90)]) } as? Trap)  // years, uninterrupted
+            let t = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try fib.call([.i64(90)]) })  // years, uninterrupted
             #expect(t.kind == .interrupted)
             #expect(try fib.call([.i64(20)]) == [.i64(6765)])
             #expect((thrownError { _ = try deep.call([.i32(0)]) } as? Trap)?.kind == .callStackExhausted)
-            let spinTimer = InterruptTimer(after: 0.05, store.interruptHandle)
-            defer { spinTimer.cancel() }
-            #expect((thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)?.kind == .interrupted)
+            #expect(trapWhenInterrupted(store.interruptHandle) { _ = try instance.function("spin")!.call([]) }?.kind == .interrupted)
         }
         // Back edges store nothing without tiering: the budget is where the last poll left it.
         #expect(st.pointee.countsBackEdges == false)
@@ -481,9 +475,7 @@ import WAT
         let c = m.engine.configuration
         #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(c.callWeight + 4 * backEdgePeriod * c.loopWeight))
 
-        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-        defer { timer.cancel() }
-        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        let trap = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try instance.function("spin")!.call([]) })
         #expect(trap.kind == .interrupted)
     }
 
@@ -558,9 +550,7 @@ import WAT
         let c = interpreted.engine.configuration
         #expect((try interpreted.interpreterRecord(4).get()).pointee.hotness.count == Int64(c.callWeight + 4 * backEdgePeriod * c.loopWeight))
 
-        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-        defer { timer.cancel() }
-        let trap = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        let trap = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try instance.function("spin")!.call([]) })
         #expect(trap.kind == .interrupted)
     }
 

@@ -1094,9 +1094,7 @@ import WAT
         let store = Store(engine: engine)
         let instance = try store.instantiate(module, imports: [.function(Function(store: store, type: FuncType(params: [], results: [])) { _, _ in [] })])
         #expect(try instance.function("sometimes")!.callI32(7) == 4)
-        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-        defer { timer.cancel() }
-        let t = try #require(thrownError { _ = try instance.function("spin")!.call([]) } as? Trap)
+        let t = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try instance.function("spin")!.call([]) })
         #expect(t.kind == .interrupted)
         #expect(t.backtrace.contains { $0.functionIndex == 2 }, "\(t.backtrace)")
         #expect(try instance.function("sometimes")!.callI32(3) == 2, "usable after the interrupt")
@@ -1192,9 +1190,7 @@ import WAT
         }
         let store = Store(engine: engine)
         let running = try store.instantiate(try Module(engine: engine, bytes: bytes))
-        let timer = InterruptTimer(after: 0.05, store.interruptHandle)
-        defer { timer.cancel() }
-        let t = try #require(thrownError { _ = try running.function("forever")!.call([]) } as? Trap)
+        let t = try #require(trapWhenInterrupted(store.interruptHandle) { _ = try running.function("forever")!.call([]) })
         #expect(t.kind == .interrupted)
     }
 

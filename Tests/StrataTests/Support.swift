@@ -89,6 +89,15 @@ final class InterruptTimer: @unchecked Sendable {
     func cancel() { done.signal() }
 }
 
+/// Runs `body` while an `InterruptTimer` interrupts `handle`'s store after `seconds` (cancelled
+/// when `body` ends) and returns the trap `body` ended with, nil when it returned or threw
+/// something else: how the tests stop code that would otherwise run for years.
+func trapWhenInterrupted(_ handle: InterruptHandle, after seconds: Double = 0.05, _ body: () throws -> Void) -> Trap? {
+    let timer = InterruptTimer(after: seconds, handle)
+    defer { timer.cancel() }
+    return thrownError(body) as? Trap
+}
+
 /// `v` as an unsigned LEB128 (hand-built binary sections in tests).
 func unsignedLEB128(_ v: Int) -> [UInt8] {
     var v = v, out: [UInt8] = []

@@ -178,15 +178,11 @@ import WAT
     func interruptStopsEndlessTailRecursion(tier: Tier) throws {
         let i = try mixedInstance { $0.tier = tier }
         let handle = i.store.interruptHandle
-        let timer = InterruptTimer(after: 0.05, handle)
-        defer { timer.cancel() }
-        let t = try #require(thrownError { _ = try i.function("spin")!.call([.i64(0)]) } as? Trap)
+        let t = try #require(trapWhenInterrupted(handle) { _ = try i.function("spin")!.call([.i64(0)]) })
         #expect(t.kind == .interrupted)
         #expect(try i.function("count")!.call([.i64(3), .i64(0)]) == [.i64(6)])
         // Two compiled functions jumping to each other: each entry's stack check sees it.
-        let again = InterruptTimer(after: 0.05, handle)
-        defer { again.cancel() }
-        let u = try #require(thrownError { _ = try i.function("odd")!.call([.i64(-1)]) } as? Trap)
+        let u = try #require(trapWhenInterrupted(handle) { _ = try i.function("odd")!.call([.i64(-1)]) })
         #expect(u.kind == .interrupted)
         #expect(try i.function("odd")!.call([.i64(3)]) == [.i32(1)])
     }
