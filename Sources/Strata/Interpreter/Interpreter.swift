@@ -267,6 +267,12 @@ func indirectEntry(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) ->
     guard i < table.pointee.count else { _ = trap(st, .undefinedElement, pc); return nil }
     return (UInt64(table.pointee.elements.unsafelyUnwrapped[Int(i)]), vm.pointee.typeIDs.unsafelyUnwrapped[op(pc, 2)])
 }
+/// `ref` if it has the signature `expected`; nil when it trapped.
+@inline(__always)
+func signatureChecked(_ ref: UnsafeMutablePointer<StrataFuncRef>, expected: UInt32, _ st: StatePointer, _ pc: CodePointer) -> UnsafeMutablePointer<StrataFuncRef>? {
+    guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
+    return ref
+}
 /// The reference in a table entry if it is one with the signature `expected`; nil when it
 /// trapped (null, or another signature).
 @inline(__always)
@@ -275,8 +281,7 @@ func checkedCallee(_ entry: UInt64, expected: UInt32, _ st: StatePointer, _ pc: 
         _ = trap(st, .uninitializedElement, pc)
         return nil
     }
-    guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
-    return ref
+    return signatureChecked(ref, expected: expected, st, pc)
 }
 /// The function an indirect call's operands [table, typeIndex, index, ...] name, checked
 /// (bounds, null, signature); nil when it trapped (the trap is set).
@@ -306,9 +311,7 @@ func cachedIndirectCallee(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePoin
     if _fastPath(entry == last) {
         // The signature is checked on the code word's reference (the same one), whose address
         // is known first. `last` is never null (`noCalleeYet` is no address).
-        let ref = UnsafeMutablePointer<StrataFuncRef>(bitPattern: UInt(last)).unsafelyUnwrapped
-        guard ref.pointee.typeID == expected else { _ = trap(st, .indirectCallTypeMismatch, pc); return nil }
-        return ref
+        return signatureChecked(UnsafeMutablePointer(bitPattern: UInt(last)).unsafelyUnwrapped, expected: expected, st, pc)
     }
     guard let ref = checkedCallee(entry, expected: expected, st, pc) else { return nil }
     strata_store_cache_word(pc + cache, entry)
