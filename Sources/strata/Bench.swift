@@ -171,7 +171,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Runs per program and configuration (the first is the warm-up).")
     var reps: Int = 5
     @Option(help: ArgumentHelp(
-        "Processes per program and configuration, the configurations interleaved; a time is the median over the processes.",
+        "Processes per program and configuration, the configurations interleaved; a time is the median over the processes, and the peers' columns count the rounds in which the peer was slower.",
         discussion: "Some programs run at one of two speeds per process (placement in the caches and branch predictors), in native code and every engine alike, so one process per configuration can put two equal engines 1.5-2x apart."))
     var processes: Int = 1
     @Option(help: "Write all measurements as JSON to this file.")
@@ -229,16 +229,17 @@ struct Bench: ParsableCommand {
         let runners = Runners(
             me: me, nativeDir: nativeDir, wasmkitDriver: hasWasmkitDriver ? wasmkitDriver : nil, wasmkitCLI: wasmkit,
             python: hasWasmtime ? python : nil)
-        if processes > 1 { notes.append("each time is the median over \(processes) processes per configuration, the configurations interleaved; ± is the spread of the processes' medians") }
+        if processes > 1 { notes.append("each time is the median over \(processes) processes per configuration, the configurations interleaved (every other round in reverse order); ± is the spread of the processes' medians") }
         var all: [Measurement] = []
         for file in files {
             let path = "\(programs)/\(file)"
             let name = String(file.prefix(upTo: file.lastIndex(of: ".") ?? file.endIndex))
             writeStandardError("bench \(name)...\n")
             // One round runs every configuration once; `--processes` rounds interleave them, so
-            // that a slow phase of the machine touches all configurations alike.
+            // that a slow phase of the machine touches all configurations alike, every other
+            // round in the reverse order, so that none always runs first.
             var rounds: [[Measurement]] = []
-            for _ in 0..<max(processes, 1) { rounds.append(measureOnce(path: path, name: name, runners)) }
+            for k in 0..<max(processes, 1) { rounds.append(measureOnce(path: path, name: name, runners, reversed: k % 2 == 1)) }
             var row = rounds[0].indices.map { i in Measurement(combining: rounds.map { $0[i] }) }
             let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
             for i in row.indices {
@@ -278,52 +279,64 @@ struct Bench: ParsableCommand {
         var python: String?
     }
 
-    /// Runs every configuration on one program once, each in its own process, in the table's order.
-    func measureOnce(path: String, name: String, _ r: Runners) -> [Measurement] {
-        var row: [Measurement] = []
+    /// Runs every configuration on one program once, each in its own process, in the table's
+    /// order or the reverse; the measurements come back in the table's order.
+    func measureOnce(path: String, name: String, _ r: Runners, reversed: Bool = false) -> [Measurement] {
+        var steps: [() -> Measurement] = []
         let nativePath = "\(r.nativeDir)/\(name)"
         if FileManager.default.isExecutableFile(atPath: nativePath) {
-            row.append(runProtocol(nativePath, [String(reps)], program: name, configuration: "native"))
+            steps.append { runProtocol(nativePath, [String(reps)], program: name, configuration: "native") }
         }
         let threshold = tierUpThreshold.map { ["--tier-up-threshold", String($0)] } ?? []
         for t in (tier.isEmpty ? Tier.allCases : tier) {
-            row.append(runProtocol(r.me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue))
+            steps.append { runProtocol(r.me, ["bench-run", "--tier", t.rawValue, "--reps", String(reps)] + threshold + [path], program: name, configuration: t.rawValue) }
         }
         if compareOSR {
-            row.append(runProtocol(r.me, ["bench-run", "--tier", "tiered", "--osr", "disabled", "--reps", String(reps)] + threshold + [path],
-                                   program: name, configuration: "tiered-no-osr"))
+            steps.append {
+                runProtocol(r.me, ["bench-run", "--tier", "tiered", "--osr", "disabled", "--reps", String(reps)] + threshold + [path],
+                            program: name, configuration: "tiered-no-osr")
+            }
         }
         if tier.isEmpty || tier.contains(.tiered) {
             // Tiered with a warm code cache: one run fills a fresh cache, the measured run starts from it.
-            let dir = temporaryFolder() + "/strata-bench-cache-\(UUID().uuidString)"
-            _ = runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", "2"] + threshold + [path], program: name, configuration: "prime")
-            row.append(runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm"))
-            try? FileManager.default.removeItem(atPath: dir)
+            steps.append {
+                let dir = temporaryFolder() + "/strata-bench-cache-\(UUID().uuidString)"
+                _ = runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", "2"] + threshold + [path], program: name, configuration: "prime")
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                return runProtocol(r.me, ["bench-run", "--tier", "tiered", "--cache-dir", dir, "--reps", String(reps)] + threshold + [path], program: name, configuration: "tiered-warm")
+            }
         }
         if let driver = r.wasmkitDriver {
-            row.append(runProtocol(driver, [path, String(reps)], program: name, configuration: "wasmkit"))
+            steps.append { runProtocol(driver, [path, String(reps)], program: name, configuration: "wasmkit") }
         } else if let wasmkit = r.wasmkitCLI {
-            var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
-            for _ in 0..<reps {
-                let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
-                if let note = one.note {
-                    m.note = "failed (\(note))"
-                    m.iterations = []
-                    break
-                }
-                m.iterations.append(one.totalSeconds)
-                m.totalSeconds += one.totalSeconds
-            }
-            let output = runProtocolRaw(wasmkit, ["run", path, "run"])
-            if let r = output.split(separator: "(").last?.split(separator: ")").first, let v = UInt32(r) {
-                m.result = String(Int32(bitPattern: v))
-            }
-            row.append(m)
+            steps.append { measureWasmkitCLI(wasmkit, path: path, name: name) }
         }
         if let python = r.python {
-            row.append(runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime"))
+            steps.append { runProtocol(python, ["Benchmarks/peers/wasmtime_driver.py", path, String(reps)], program: name, configuration: "wasmtime") }
         }
-        return row
+        var row = [Measurement?](repeating: nil, count: steps.count)
+        for i in reversed ? Array(steps.indices.reversed()) : Array(steps.indices) { row[i] = steps[i]() }
+        return row.map { $0! }
+    }
+
+    /// The toolchain's `wasmkit` CLI, timed as whole processes (no per-iteration protocol).
+    func measureWasmkitCLI(_ wasmkit: String, path: String, name: String) -> Measurement {
+        var m = Measurement(program: name, configuration: "wasmkit", totalSeconds: 0)
+        for _ in 0..<reps {
+            let one = runProtocol(wasmkit, ["run", path, "run"], program: name, configuration: "wasmkit")
+            if let note = one.note {
+                m.note = "failed (\(note))"
+                m.iterations = []
+                break
+            }
+            m.iterations.append(one.totalSeconds)
+            m.totalSeconds += one.totalSeconds
+        }
+        let output = runProtocolRaw(wasmkit, ["run", path, "run"])
+        if let r = output.split(separator: "(").last?.split(separator: ")").first, let v = UInt32(r) {
+            m.result = String(Int32(bitPattern: v))
+        }
+        return m
     }
 
     func runProtocolRaw(_ executable: String, _ arguments: [String]) -> String {
@@ -446,6 +459,8 @@ struct Bench: ParsableCommand {
         let columns = configs.count + tiers.count * 3 + comparisons.count + 4
         out += "|" + String(repeating: " --- |", count: columns + 1) + "\n"
         var ratios: [String: [Double]] = [:]
+        // Per peer and Strata configuration: (program, rounds in which the peer was slower, rounds).
+        var verdicts: [String: [(String, Int, Int)]] = [:]
         for p in programs {
             let row = all.filter { $0.program == p }
             func get(_ c: String) -> Measurement? { row.first { $0.configuration == c } }
@@ -479,7 +494,12 @@ struct Bench: ParsableCommand {
                 var peers: [String] = []
                 for c in ["wasmkit", "wasmtime"] {
                     if let t = get(c)?.steadySeconds, let i = get(base)?.steadySeconds, i > 0 {
-                        peers.append(format("%@ %.2f", c, t / i))
+                        var cell = format("%@ %.2f", c, t / i)
+                        if let (slower, rounds) = Self.roundsSlower(get(c), than: get(base)) {
+                            cell += " [\(slower)/\(rounds)]"
+                            verdicts["\(c) against \(base)", default: []].append((p, slower, rounds))
+                        }
+                        peers.append(cell)
                         ratios["\(c)/\(base)", default: []].append(t / i)
                     }
                 }
@@ -494,7 +514,28 @@ struct Bench: ParsableCommand {
         }.joined(separator: "; ")
         out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON. \"failed\": the configuration could not run the program (reason in the JSON)."
         for n in notes { out += "\n- \(n)" }
+        if !verdicts.isEmpty {
+            out += "\n\nBy rounds (each round runs every configuration once, back to back; [k/n] in the peers' columns: the peer took longer than Strata's configuration in k of n rounds). Of two engines equally fast, either is slower in all of 5 rounds with probability 1/32, of 7 rounds 1/128:"
+            for key in verdicts.keys.sorted() {
+                let v = verdicts[key]!
+                let always = v.filter { $0.1 == $0.2 }, never = v.filter { $0.1 == 0 }
+                let mixed = v.filter { $0.1 > 0 && $0.1 < $0.2 }
+                out += "\n- \(key): slower in every round on \(always.count) of \(v.count) programs"
+                if !mixed.isEmpty { out += "; in some rounds only on " + mixed.map { "\($0.0) (\($0.1)/\($0.2))" }.joined(separator: ", ") }
+                if !never.isEmpty { out += "; faster in every round on " + never.map(\.0).joined(separator: ", ") }
+            }
+        }
         return out + "\n"
+    }
+
+    /// In how many rounds `peer` took longer than `strata`, of the rounds both ran in (the
+    /// processes of one round run back to back, so a slow phase of the machine touches both);
+    /// nil without several rounds.
+    static func roundsSlower(_ peer: Measurement?, than strata: Measurement?) -> (Int, Int)? {
+        guard let a = peer?.perProcess, let b = strata?.perProcess, a.count == b.count, a.count > 1 else { return nil }
+        let pairs = zip(a, b).compactMap { x, y in x.steadySeconds.flatMap { t in y.steadySeconds.map { (t, $0) } } }
+        guard pairs.count > 1 else { return nil }
+        return (pairs.filter { $0.0 > $0.1 }.count, pairs.count)
     }
 
     /// A grouped bar chart of each configuration's steady time divided by native, log scale.
