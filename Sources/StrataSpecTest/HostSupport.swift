@@ -177,6 +177,14 @@ private func cFormat(_ spec: String, _ value: any CVarArg) -> String {
     return n < 0 ? "" : String(cString: buffer)
 }
 
+/// Two configurations measured in paired rounds (`a[i]` and `b[i]` back to back in round i;
+/// nil where one failed): in how many rounds `a` took longer, of the rounds both have a time.
+/// `strata bench --processes N` prints it for each peer against Strata (`[k/n]`).
+public func roundsLonger(_ a: [Double?], than b: [Double?]) -> (longer: Int, rounds: Int) {
+    let pairs = zip(a, b).compactMap { x, y in x.flatMap { x in y.map { (x, $0) } } }
+    return (pairs.filter { $0.0 > $0.1 }.count, pairs.count)
+}
+
 /// The folder for temporary files: `$TMPDIR`, else /tmp (no trailing slash).
 public func temporaryFolder() -> String {
     var dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"

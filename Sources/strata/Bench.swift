@@ -532,10 +532,9 @@ struct Bench: ParsableCommand {
     /// processes of one round run back to back, so a slow phase of the machine touches both);
     /// nil without several rounds.
     static func roundsSlower(_ peer: Measurement?, than strata: Measurement?) -> (Int, Int)? {
-        guard let a = peer?.perProcess, let b = strata?.perProcess, a.count == b.count, a.count > 1 else { return nil }
-        let pairs = zip(a, b).compactMap { x, y in x.steadySeconds.flatMap { t in y.steadySeconds.map { (t, $0) } } }
-        guard pairs.count > 1 else { return nil }
-        return (pairs.filter { $0.0 > $0.1 }.count, pairs.count)
+        guard let a = peer?.perProcess, let b = strata?.perProcess, a.count == b.count else { return nil }
+        let counted = roundsLonger(a.map(\.steadySeconds), than: b.map(\.steadySeconds))
+        return counted.rounds > 1 ? (counted.longer, counted.rounds) : nil
     }
 
     /// A grouped bar chart of each configuration's steady time divided by native, log scale.

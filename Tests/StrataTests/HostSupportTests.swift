@@ -17,6 +17,17 @@ import StrataSpecTest
         #expect(format("no conversions") == "no conversions")
     }
 
+    /// `strata bench`'s count of the rounds a peer lost: only rounds where both ran count, and a
+    /// tie is not a loss.
+    @Test func roundsLongerCountsPairedRounds() {
+        let peer: [Double?] = [2.0, 1.0, 3.0, nil, 1.5]
+        let strata: [Double?] = [1.0, 2.0, 1.0, 1.0, 1.5]
+        #expect(roundsLonger(peer, than: strata) == (longer: 2, rounds: 4))
+        #expect(roundsLonger(strata, than: peer) == (longer: 1, rounds: 4))
+        #expect(roundsLonger([nil, nil], than: [1.0, 2.0]) == (longer: 0, rounds: 0))
+        #expect(roundsLonger([], than: []) == (longer: 0, rounds: 0))
+    }
+
     @Test func pathsAsText() {
         // What NSString's path methods give (its deletingLastPathComponent crashes on "c" in
         // this toolchain's Foundation, so the values are written out).
