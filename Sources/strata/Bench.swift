@@ -515,7 +515,7 @@ struct Bench: ParsableCommand {
         out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON. \"failed\": the configuration could not run the program (reason in the JSON)."
         for n in notes { out += "\n- \(n)" }
         if !verdicts.isEmpty {
-            out += "\n\nBy rounds (each round runs every configuration once, back to back; [k/n] in the peers' columns: the peer took longer than Strata's configuration in k of n rounds). Of two engines equally fast, either is slower in all of 5 rounds with probability 1/32, of 7 rounds 1/128:"
+            out += "\n\nBy rounds (each round runs every configuration once, back to back; [k/n] in the peers' columns: the peer took longer than Strata's configuration in k of n rounds). A peer exactly as fast is slower in all of 5 rounds with probability 1/32, of 7 rounds 1/128:"
             for key in verdicts.keys.sorted() {
                 let v = verdicts[key]!
                 let always = v.filter { $0.1 == $0.2 }, never = v.filter { $0.1 == 0 }
