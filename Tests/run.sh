@@ -49,6 +49,23 @@ WAT
     && ! grep -q "i32_add_br_if_lt_u_back i32_xor" "$pairs_dir/pairs.txt" \
     || { echo "error: unexpected pair profile:"; cat "$pairs_dir/pairs.txt"; exit 1; }
 rm -rf "$pairs_dir"
+
+echo "== strata bench --merge: earlier runs' rounds counted together, with the sign test"
+merge_dir=$(mktemp -d)
+# Two runs of two rounds each: the peer is slower than the interpreter in rounds 1, 3 and 4, so
+# 3 of 4 (p = 5/16); the native result is the reference, and the peer's is wrong in no round.
+process() { echo "{\"program\":\"p\",\"configuration\":\"$1\",\"result\":\"7\",\"iterations\":[9,$2],\"totalSeconds\":1}"; }
+config() { echo "{\"program\":\"p\",\"configuration\":\"$1\",\"result\":\"7\",\"iterations\":[],\"totalSeconds\":2,\"perProcess\":[$(process "$1" "$2"),$(process "$1" "$3")]}"; }
+echo "[$(config native 0.5 0.5),$(config interpreter 1 1),$(config wasmkit 2 0.5)]" > "$merge_dir/a.json"
+echo "[$(config native 0.5 0.5),$(config interpreter 1 1),$(config wasmkit 2 2)]" > "$merge_dir/b.json"
+merged=$(.build/release/strata bench --merge "$merge_dir/a.json" --merge "$merge_dir/b.json")
+grep -q "wasmkit 2.00 \[3/4\]" <<< "$merged" && grep -q "p (3/4, p = 0.31)" <<< "$merged" \
+    || { echo "error: unexpected merged report:"; echo "$merged"; exit 1; }
+echo "not json" > "$merge_dir/c.json"
+if .build/release/strata bench --merge "$merge_dir/c.json" > /dev/null 2>&1; then
+    echo "error: strata bench --merge accepted a file that is not a --json file"; exit 1
+fi
+rm -rf "$merge_dir"
 # The whole suite: Wasm 2.0 and the Wasm 3.0 top level, read by the reference parser
 # (wasm-tools json-from-wast). The expectations list the Wasm 3.0 proposals not implemented.
 spec=("$STRATA_TESTSUITE/wasm-2.0" "$STRATA_TESTSUITE"/*.wast)

@@ -190,6 +190,10 @@ struct Bench: ParsableCommand {
     var noPeers = false
     @Flag(help: "Run even in a debug build (the numbers then mean little).")
     var allowDebug = false
+    @Option(help: ArgumentHelp(
+        "Measure nothing: report on earlier runs' --json files (repeatable), each program's and configuration's processes from all of them in order, so that their rounds count together.",
+        valueName: "json"))
+    var merge: [String] = []
 
     func run() throws {
         #if DEBUG
@@ -198,6 +202,19 @@ struct Bench: ParsableCommand {
         }
         writeStandardError("strata: WARNING: debug build, figures are not meaningful\n")
         #endif
+        if !merge.isEmpty {
+            var files: [[Measurement]] = []
+            for path in merge {
+                guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { fail("cannot read \(path)") }
+                do { files.append(try JSONDecoder().decode([Measurement].self, from: data)) } catch {
+                    fail("\(path) is not a strata bench --json file: \(error)")
+                }
+            }
+            let all = Self.merged(files)
+            let rounds = Set(all.map { $0.perProcess?.count ?? 1 }).sorted().map(String.init).joined(separator: " or ")
+            try report(all, notes: ["merged from \(merge.count) runs (\(merge.joined(separator: ", "))): \(rounds) processes per program and configuration; times are medians over them"])
+            return
+        }
         let fm = FileManager.default
         let files = ((try? fm.contentsOfDirectory(atPath: programs)) ?? [])
             .filter { $0.hasSuffix(".wasm") || $0.hasSuffix(".wat") }
@@ -240,20 +257,49 @@ struct Bench: ParsableCommand {
             // round in the reverse order, so that none always runs first.
             var rounds: [[Measurement]] = []
             for k in 0..<max(processes, 1) { rounds.append(measureOnce(path: path, name: name, runners, reversed: k % 2 == 1)) }
-            var row = rounds[0].indices.map { i in Measurement(combining: rounds.map { $0[i] }) }
-            let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
-            for i in row.indices {
-                // No reference (no native build, no interpreter run): correctness is unknown.
-                row[i].correct = reference.flatMap { ref in row[i].result.map { $0 == ref } }
-                // A run that failed, or gave no result, has no time to compare.
-                if row[i].note != nil || row[i].result == nil { row[i].dropTimes() }
-            }
-            all.append(contentsOf: row)
+            all += Self.judged(rounds[0].indices.map { i in Measurement(combining: rounds.map { $0[i] }) })
         }
-        var report = markdown(all, notes: notes)
-        report += compileThroughput(python: hasWasmtime ? python : nil)
-        report += trapCost()
-        print(report)
+        try report(all, notes: notes, extra: compileThroughput(python: hasWasmtime ? python : nil) + trapCost())
+    }
+
+    /// One program's configurations, each combined over its processes: marked correct or not
+    /// against native code's result (else the interpreter's), and without times where a run
+    /// failed or gave no result.
+    static func judged(_ row: [Measurement]) -> [Measurement] {
+        var row = row
+        let reference = row.first { $0.configuration == "native" }?.result ?? row.first { $0.configuration == "interpreter" }?.result
+        for i in row.indices {
+            // No reference (no native build, no interpreter run): correctness is unknown.
+            row[i].correct = reference.flatMap { ref in row[i].result.map { $0 == ref } }
+            // A run that failed, or gave no result, has no time to compare.
+            if row[i].note != nil || row[i].result == nil { row[i].dropTimes() }
+        }
+        return row
+    }
+
+    /// `--merge`: the measurements of several runs as one, each program's and configuration's
+    /// processes in the order of the files (a run's rounds stay paired, since a round ran every
+    /// configuration once), programs and configurations in the order they first appear.
+    static func merged(_ files: [[Measurement]]) -> [Measurement] {
+        var programs: [String] = []
+        var configurations: [String: [String]] = [:]
+        var processes: [String: [String: [Measurement]]] = [:]
+        for file in files {
+            for m in file {
+                if processes[m.program] == nil { programs.append(m.program) }
+                if processes[m.program]?[m.configuration] == nil { configurations[m.program, default: []].append(m.configuration) }
+                processes[m.program, default: [:]][m.configuration, default: []] += m.perProcess ?? [m]
+            }
+        }
+        return programs.flatMap { p in
+            judged(configurations[p]!.map { c in Measurement(combining: processes[p]![c]!) })
+        }
+    }
+
+    /// Prints the table (with `extra` after it) and writes the JSON and the chart when asked;
+    /// then names, on standard error, every configuration that failed or gave a wrong result.
+    func report(_ all: [Measurement], notes: [String], extra: String = "") throws {
+        print(markdown(all, notes: notes) + extra)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -515,13 +561,17 @@ struct Bench: ParsableCommand {
         out += "\n\nTimes are the median of runs 2-\(reps) (run 1 is the warm-up) with their spread; CPU time and all runs are in the JSON. \"failed\": the configuration could not run the program (reason in the JSON)."
         for n in notes { out += "\n- \(n)" }
         if !verdicts.isEmpty {
-            out += "\n\nBy rounds (each round runs every configuration once, back to back; [k/n] in the peers' columns: the peer took longer than Strata's configuration in k of n rounds). A peer exactly as fast is slower in all of 5 rounds with probability 1/32, of 7 rounds 1/128:"
+            out += "\n\nBy rounds (each round runs every configuration once, back to back; [k/n] in the peers' columns: the peer took longer than Strata's configuration in k of n rounds). A peer exactly as fast is slower in all of 5 rounds with probability 1/32, of 7 rounds 1/128; p: the probability that it is slower in at least k of the n (the sign test):"
             for key in verdicts.keys.sorted() {
                 let v = verdicts[key]!
                 let always = v.filter { $0.1 == $0.2 }, never = v.filter { $0.1 == 0 }
                 let mixed = v.filter { $0.1 > 0 && $0.1 < $0.2 }
                 out += "\n- \(key): slower in every round on \(always.count) of \(v.count) programs"
-                if !mixed.isEmpty { out += "; in some rounds only on " + mixed.map { "\($0.0) (\($0.1)/\($0.2))" }.joined(separator: ", ") }
+                if !mixed.isEmpty {
+                    out += "; in some rounds only on " + mixed.map {
+                        format("%@ (%d/%d, p = %.2g)", $0.0, $0.1, $0.2, roundsLongerProbability($0.1, of: $0.2))
+                    }.joined(separator: ", ")
+                }
                 if !never.isEmpty { out += "; faster in every round on " + never.map(\.0).joined(separator: ", ") }
             }
         }

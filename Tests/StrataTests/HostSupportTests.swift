@@ -28,6 +28,21 @@ import StrataSpecTest
         #expect(roundsLonger([], than: []) == (longer: 0, rounds: 0))
     }
 
+    @Test func roundsLongerProbabilityIsTheSignTest() {
+        func near(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-12 }
+        #expect(near(roundsLongerProbability(5, of: 5), 1.0 / 32))
+        #expect(near(roundsLongerProbability(7, of: 7), 1.0 / 128))
+        #expect(near(roundsLongerProbability(10, of: 12), 79.0 / 4096))  // C(12,10)+C(12,11)+C(12,12) = 66+12+1
+        #expect(near(roundsLongerProbability(6, of: 12), 2510.0 / 4096))
+        #expect(near(roundsLongerProbability(1, of: 1), 0.5))
+        #expect(roundsLongerProbability(0, of: 9) == 1)
+        #expect(roundsLongerProbability(0, of: 0) == 1)
+        #expect(roundsLongerProbability(4, of: 3) == 0)
+        // Many rounds: 60 of 100 is p = 0.028 (the normal approximation gives 0.023 without and
+        // 0.029 with continuity correction).
+        #expect(abs(roundsLongerProbability(60, of: 100) - 0.0284) < 0.0001)
+    }
+
     @Test func pathsAsText() {
         // What NSString's path methods give (its deletingLastPathComponent crashes on "c" in
         // this toolchain's Foundation, so the values are written out).
