@@ -439,6 +439,37 @@ import WAT
         #expect((try m.interpreterRecord(1).get()).pointee.hotness.count == Int64(2 * c.callWeight + 3 * backEdgePeriod * c.loopWeight))
     }
 
+    /// Only tiered mode tiers up, so only there do calls count: in interpreter mode the state's
+    /// call weight is 0 and a call leaves the callee's hotness alone (the call's fast path skips
+    /// the count), while the calls themselves, direct and through a table, still run.
+    @Test func interpreterModeCallsCountNothing() throws {
+        let wat = """
+            (module
+              (type $t (func (param i32) (result i32)))
+              (table funcref (elem $leaf))
+              (func $leaf (type $t) (i32.add (local.get 0) (i32.const 1)))
+              (func (export "loop") (param i32) (result i32) (local i32)
+                (loop
+                  (local.set 1 (call $leaf (local.get 1)))
+                  (local.set 1 (call_indirect (type $t) (local.get 1) (i32.const 0)))
+                  (br_if 0 (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get 1)))
+            """
+        for tier in [Tier.interpreter, .tiered] {
+            var c = EngineConfiguration()
+            c.tier = tier
+            c.tierUpThreshold = 1 << 40  // tiered: counted, never reached
+            let engine = Engine(configuration: c)
+            let m = try Module(engine: engine, bytes: try wat2wasm(wat))
+            let store = Store(engine: engine)
+            let instance = try store.instantiate(m)
+            #expect(store.execState().pointee.callWeight == (tier == .tiered ? Int64(c.callWeight) : 0))
+            #expect(try instance.function("loop")!.callI32(10) == 20)
+            let leafCount = (try m.interpreterRecord(0).get()).pointee.hotness.count
+            #expect(leafCount == (tier == .tiered ? Int64(20 * c.callWeight) : 0), "\(tier)")
+        }
+    }
+
     /// A `br_table` whose targets are all forward is the plain form (no back-edge count); one
     /// with a loop header among its targets is `br_table_back`, whose backward jumps count as
     /// back edges: they charge hotness and see interrupts. (Each table has more than

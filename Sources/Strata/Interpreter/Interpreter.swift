@@ -14,27 +14,43 @@ import CStrata
 /// The common case — interpreted callee, room on both stacks, no interrupt, the tier-up
 /// threshold not reached, a frame image of at most `smallFrameImageWords` — is straight-line
 /// code without calls; everything else goes to one out-of-line call (`enterFunctionSlowly`),
-/// so a handler that inlines this saves no registers on its fast path. Four compares: the
+/// so a handler that inlines this saves no registers on its fast path. Three compares: the
 /// record's `slowEntry` (compiled code, a large image, a stub), the new frame's end against
-/// `callLimit` (a full value stack, or an interrupt), the control stack's top, the hotness.
+/// `callLimit` (a full value stack, or an interrupt), the control stack's top; in tiered mode a
+/// fourth, the hotness (`ExecState.callWeight` is 0 in the other modes, which never tier up:
+/// their calls count nothing).
+///
+/// `sameInstance`: the caller knows `calleeVM` is the state's `vmctx` (a direct call), so the
+/// call record takes it without reading it back and no instance switch is checked for.
 @inline(__always)
 func enterFunction(
     _ st: StatePointer, _ fc: UnsafeMutablePointer<FunctionCode>, newFP: FramePointer, callerFP: FramePointer,
-    returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer
+    returnPC: CodePointer?, calleeVM: UnsafeMutablePointer<StrataVMContext>, pc: CodePointer, sameInstance: Bool = false
 ) -> (CodePointer?, FramePointer) {
-    // Fields one by one: the record's hotness is written by other threads (relaxed atomics).
-    let hotness = strata_hotness_count(&fc.pointee.hotness) &+ st.pointee.callWeight
+    let weight = st.pointee.callWeight
     guard _fastPath(
         fc.pointee.slowEntry == 0
             && UInt(bitPattern: newFP + fc.pointee.frameWords) <= strata_load_call_limit(&st.pointee.callLimit)
-            && st.pointee.frameTop < st.pointee.frameEnd && hotness < strata_hotness_threshold(&fc.pointee.hotness))
+            && st.pointee.frameTop < st.pointee.frameEnd)
     else {
         return enterFunctionSlowly(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
     }
-    strata_hotness_set_count(&fc.pointee.hotness, hotness)
-    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP)
+    if weight != 0 {
+        // Fields one by one: the record's hotness is written by other threads (relaxed atomics).
+        let hotness = strata_hotness_count(&fc.pointee.hotness) &+ weight
+        guard _fastPath(hotness < strata_hotness_threshold(&fc.pointee.hotness)) else {
+            return enterFunctionSlowly(st, fc, newFP: newFP, returnPC: returnPC, calleeVM: calleeVM, pc: pc)
+        }
+        strata_hotness_set_count(&fc.pointee.hotness, hotness)
+    }
+    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP, callerVM: sameInstance ? calleeVM : st.pointee.vmctx)
     initializeSmallFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
-    makeCurrent(st, fc, fp: newFP, vmctx: calleeVM)
+    if sameInstance {
+        st.pointee.fp = newFP
+        st.pointee.current = fc
+    } else {
+        makeCurrent(st, fc, fp: newFP, vmctx: calleeVM)
+    }
     return (fc.pointee.code, newFP)
 }
 
@@ -55,7 +71,7 @@ func enterFunctionSlowly(
         return (trap(st, .callStackExhausted, pc), callerFP)
     }
     if strata_load_interrupt(st.pointee.interrupt) != 0 { return (trap(st, .interrupted, pc), callerFP) }
-    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP)
+    pushCallRecord(st, returnPC: returnPC, callerFP: callerFP, callerVM: st.pointee.vmctx)
     initializeFrame(newFP + fc.pointee.imageStart, from: fc.pointee.frameImage, words: fc.pointee.imageWords)
     if strata_hotness_bump(&fc.pointee.hotness, st.pointee.callWeight) != 0 {
         requestTierUp(fc, vmctx: calleeVM)
@@ -70,10 +86,12 @@ func enterFunctionSlowly(
 /// two loads into one 16-byte load) would wait for the 8-byte store of `fp` the last call or
 /// return made, which cannot be forwarded to a wider load.
 @inline(__always)
-func pushCallRecord(_ st: StatePointer, returnPC: CodePointer?, callerFP: FramePointer) {
-    assert(callerFP == st.pointee.fp, "the caller's frame is the state's")
+func pushCallRecord(
+    _ st: StatePointer, returnPC: CodePointer?, callerFP: FramePointer, callerVM: UnsafeMutablePointer<StrataVMContext>
+) {
+    assert(callerFP == st.pointee.fp && callerVM == st.pointee.vmctx, "the caller's frame and instance are the state's")
     let top = st.pointee.frameTop
-    top.initialize(to: CallFrame(returnPC: returnPC, fp: callerFP, vmctx: st.pointee.vmctx, function: st.pointee.current))
+    top.initialize(to: CallFrame(returnPC: returnPC, fp: callerFP, vmctx: callerVM, function: st.pointee.current))
     st.pointee.frameTop = top + 1
 }
 
@@ -245,7 +263,7 @@ func callHostFunction(
 @inline(__always) func opCall(_ pc: CodePointer, _ fp: FramePointer, _ st: StatePointer) -> NextInstruction {
     let vm = st.pointee.vmctx
     let fc = functionCode(UnsafePointer(bitPattern: UInt(pc[1])).unsafelyUnwrapped)
-    let (next, nextFP) = enterFunction(st, fc, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, calleeVM: vm, pc: pc)
+    let (next, nextFP) = enterFunction(st, fc, newFP: fp + op(pc, 2), callerFP: fp, returnPC: pc + 3, calleeVM: vm, pc: pc, sameInstance: true)
     return (next, nextFP, st)
 }
 /// [functionIndex, argBase]: a call to an imported function.

@@ -47,7 +47,8 @@ public struct EngineConfiguration: Sendable {
     /// Cores online.
     static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Tiering: a function is queued for compilation when its hotness reaches the threshold;
-    /// each call adds `callWeight`, each loop back edge `loopWeight`.
+    /// each call adds `callWeight`, each loop back edge `loopWeight`. Only tiered mode counts
+    /// (the interpreter's calls in the other modes skip the count).
     public var tierUpThreshold: Int = 1500
     /// Tiered mode: baseline code counts the same way from zero; at this hotness the function
     /// is queued for the optimizing tier.

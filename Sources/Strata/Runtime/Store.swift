@@ -219,7 +219,9 @@ public final class Store {
             current: nil, trap: .none, trapPC: nil, interrupt: interruptHandle.flag,
             store: Unmanaged.passUnretained(self), reentryTop: base,
             compiledEntry: engine.configuration.tier == .interpreter ? nil : (try? JITRuntime.shared.get())?.entry,
-            callWeight: Int64(engine.configuration.callWeight), loopWeight: Int64(engine.configuration.loopWeight),
+            // Only tiered mode tiers up: the other modes' calls count nothing (`enterFunction`).
+            callWeight: engine.configuration.tier == .tiered ? Int64(engine.configuration.callWeight) : 0,
+            loopWeight: Int64(engine.configuration.loopWeight),
             activationMarkers: .allocate(capacity: markerCapacity), activationCapacity: markerCapacity))
         let configuration = engine.configuration
         s.pointee.countsBackEdges = configuration.tier == .tiered
