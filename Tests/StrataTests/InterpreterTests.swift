@@ -73,7 +73,9 @@ import WAT
 
     /// The constant pool holds each distinct constant once, through the linear search (up to 8
     /// constants), the hash table and its growth (past 32): 300 distinct i64 constants, each
-    /// used three times; and f64, i64 and v128 constants with the same bits share one slot.
+    /// used three times, one word each (`Translator.constImage`); f64 and i64 constants with the
+    /// same bits share one word, while a v128 with that low word has its own two (v128s keep
+    /// slot alignment, before the scalars).
     @Test func constantPoolsKeepEachConstantOnce() throws {
         var body = "(i64.const 0)\n"
         var expected: Int64 = 0
@@ -87,7 +89,7 @@ import WAT
               (func (export "sum") (result i64) \(body))
               (func (export "mixed") (result f64)
                 (f64.add (f64.const 1) (f64.reinterpret_i64 (i64.const 0x3ff0000000000000)))
-                (drop (v128.const i64x2 0x3ff0000000000000 0))
+                (f64.add (f64x2.extract_lane 0 (v128.const i64x2 0x3ff0000000000000 0)))
                 (f64.add (f64.const 1)))
             )
             """
@@ -96,10 +98,14 @@ import WAT
         let store = Store(engine: module.engine)
         let instance = try store.instantiate(module)
         #expect(try instance.function("sum")!.callI64() == expected)
-        #expect((try module.interpreterRecord(0).get()).pointee.constWords == (1 + 300) * wordsPerSlot)
-        #expect(try instance.function("mixed")!.callF64() == 3)
-        // 1.0 as f64 and as i64 bits share one slot; the v128 (same low word, zero high) too.
-        #expect((try module.interpreterRecord(1).get()).pointee.constWords == 1 * wordsPerSlot)
+        #expect((try module.interpreterRecord(0).get()).pointee.constWords == 1 + 300 + 1)  // padded to a slot
+        #expect(try instance.function("mixed")!.callF64() == 4)
+        // 1.0 as f64 and as i64 bits share one word; the v128 (same low word, zero high) has two
+        // words of its own, first; one word of padding.
+        let mixed = try module.interpreterRecord(1).get()
+        #expect(mixed.pointee.constWords == 2 + 1 + 1)
+        let image = mixed.pointee.frameImage + (mixed.pointee.paramWords + mixed.pointee.localWords - mixed.pointee.imageStart)
+        #expect([image[0], image[1], image[2], image[3]] == [0x3ff0_0000_0000_0000, 0, 0x3ff0_0000_0000_0000, 0])
     }
 
     /// A frame starts from its function's image (zeroed locals, then the constant pool), copied

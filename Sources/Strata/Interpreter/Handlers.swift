@@ -16,9 +16,10 @@ import CStrata
     Double(bitPattern: rd64(fp, pc, i))
 }
 @inline(__always) func wr(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt64) { fp[op(pc, i)] = v }
-/// Moves one 16-byte slot (any value type).
+/// Moves one 16-byte slot (any value type). The source may be a scalar constant's word, not
+/// slot-aligned (`Translator.constImage`): an unaligned load.
 @inline(__always) func move16(_ dst: FramePointer, _ src: FramePointer) {
-    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).load(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
+    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
 }
 @inline(__always) func wr32(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt32) { fp[op(pc, i)] = UInt64(v) }
 

@@ -50,8 +50,19 @@ struct Translator: CodeSink {
     /// The instruction emitted next runs after a `memory_access` prefix: it shares the
     /// prefix's entry in `offsets` (one instruction for backtraces and for `fuseSequences`).
     var afterAccessPrefix = false
-    /// The constant pool: two words (one slot) per constant.
+    /// The constant pool while translating: two words per constant (a v128's halves; a
+    /// scalar's bits and 0), and whether each is a v128.
     var consts: [UInt64] = []
+    var constIsV128: [Bool] = []
+    /// The frame's constant words, set by `finish`: the v128 constants the code names, two words
+    /// each, then the scalar ones, one word each, then a zero word to an even count. A scalar
+    /// constant takes one word, not a slot: every handler reads a scalar operand as one word
+    /// (`rd32`, `rd64`; `copy` moves 8 bytes), and the few 16-byte moves that may see one, where a
+    /// position's type is not known (`stackIsV128`), load unaligned (`move16`), the word after it
+    /// landing in the high half of a scalar's slot, which nothing reads. v128 constants keep
+    /// slot alignment (SIMD operations load them as 16 bytes). Every frame copies these words
+    /// (`FunctionCode.frameImage`), so packing them halves a scalar pool's copy.
+    var constImage: [UInt64] = []
     /// Index of the pool once it outgrows a linear search: open addressing over a power-of-two
     /// table of pool index + 1 (0: empty), at most half full. (A `Dictionary` hashed each
     /// constant with SipHash: 6% of translation.)
@@ -210,11 +221,11 @@ struct Translator: CodeSink {
         for i in (stack.count - n)..<stack.count { materialize(i, offset: offset) }
     }
 
-    /// The value of a scalar constant operand (a pool slot whose high word is zero), if `v` is one.
+    /// The value of a scalar constant operand, if `v` is one.
     func scalarConstant(_ v: UInt64) -> UInt64? {
         guard v & Self.tempTag == 0, v & Self.constTag != 0 else { return nil }
         let k = Int(v & ~Self.constTag)
-        return consts[2 * k + 1] == 0 ? consts[2 * k] : nil
+        return constIsV128[k] ? nil : consts[2 * k]
     }
 
     /// A move of one slot; a scalar constant is set from the code (`const_set`), so its pool
@@ -236,25 +247,28 @@ struct Translator: CodeSink {
         }
     }
 
-    mutating func constSlot(_ bits: UInt64, high: UInt64 = 0) -> UInt64 {
+    /// The pool entry of a constant (a scalar's bits, or a v128's two halves), added if new.
+    /// Scalars and v128s never share an entry (they are laid out apart: `constImage`).
+    mutating func constSlot(_ bits: UInt64, high: UInt64 = 0, v128: Bool = false) -> UInt64 {
         // Most pools are tiny: a linear search beats hashing until the pool grows.
         let count = consts.count / 2
         if count <= 8 {
             var i = 0
             while i < count {
-                if consts[2 * i] == bits && consts[2 * i + 1] == high { return Self.constTag | UInt64(i) }
+                if consts[2 * i] == bits && consts[2 * i + 1] == high && constIsV128[i] == v128 { return Self.constTag | UInt64(i) }
                 i += 1
             }
         } else {
-            var h = Self.constHash(bits, high) & (constTable.count - 1)
+            var h = Self.constHash(bits, high, v128) & (constTable.count - 1)
             while constTable[h] != 0 {
                 let i = Int(constTable[h]) - 1
-                if consts[2 * i] == bits && consts[2 * i + 1] == high { return Self.constTag | UInt64(i) }
+                if consts[2 * i] == bits && consts[2 * i + 1] == high && constIsV128[i] == v128 { return Self.constTag | UInt64(i) }
                 h = (h + 1) & (constTable.count - 1)
             }
         }
         consts.append(bits)
         consts.append(high)
+        constIsV128.append(v128)
         if count + 1 > 8 {
             if 2 * (count + 1) > constTable.count {
                 // Start indexing (the linear search's 8 and this one), or double the table.
@@ -266,12 +280,12 @@ struct Translator: CodeSink {
         return Self.constTag | UInt64(count)
     }
 
-    @inline(__always) static func constHash(_ lo: UInt64, _ hi: UInt64) -> Int {
-        Int(truncatingIfNeeded: ((lo &* 0x9E37_79B9_7F4A_7C15) ^ (hi &* 0xC2B2_AE3D_27D4_EB4F)) >> 32)
+    @inline(__always) static func constHash(_ lo: UInt64, _ hi: UInt64, _ v128: Bool) -> Int {
+        Int(truncatingIfNeeded: ((lo &* 0x9E37_79B9_7F4A_7C15) ^ (hi &* 0xC2B2_AE3D_27D4_EB4F)) >> 32) ^ (v128 ? 1 : 0)
     }
 
     private mutating func insertConst(_ k: Int) {
-        var h = Self.constHash(consts[2 * k], consts[2 * k + 1]) & (constTable.count - 1)
+        var h = Self.constHash(consts[2 * k], consts[2 * k + 1], constIsV128[k]) & (constTable.count - 1)
         while constTable[h] != 0 { h = (h + 1) & (constTable.count - 1) }
         constTable[h] = Int32(k + 1)
     }
@@ -824,7 +838,7 @@ struct Translator: CodeSink {
     mutating func simd(_ opcode: UInt32, memOffset: UInt64, lane: UInt64, memory: UInt32, module: ModuleContext,
                        immediate: (UInt64, UInt64), offset: Int) {
         if opcode == 0x0C {  // v128.const: a pooled constant, no instruction
-            push(constSlot(immediate.0, high: immediate.1))
+            push(constSlot(immediate.0, high: immediate.1, v128: true))
             return
         }
         guard let shape = FunctionValidator.simdShape(opcode), let h = simdHandler(opcode) else {
@@ -1231,39 +1245,40 @@ struct Translator: CodeSink {
         dead = false
     }
 
-    /// Rewrites slot operands (locals, constants, operand stack) to word indices and returns
-    /// the frame size in words.
+    /// Rewrites slot operands (locals, constants, operand stack) to word indices, lays out the
+    /// constants (`constImage`) and returns the frame size in words.
     mutating func finish() -> Int {
         // Only constants some operand names stay in the pool (the others are in the code, or
         // were replaced by a fusion): every frame copies the pool.
-        var newIndex = [Int](repeating: -1, count: consts.count / 2)
+        var newIndex = [Int](repeating: -1, count: consts.count / 2)  // word within the constants
         for i in slotOperands {
             let v = code[i]
             if v & Self.tempTag == 0, v & Self.constTag != 0 { newIndex[Int(v & ~Self.constTag)] = 0 }
         }
-        var kept: [UInt64] = []
-        kept.reserveCapacity(consts.count)
-        for k in newIndex.indices where newIndex[k] == 0 {
-            newIndex[k] = kept.count / 2
-            kept.append(consts[2 * k]); kept.append(consts[2 * k + 1])
+        constImage = []
+        for k in newIndex.indices where newIndex[k] == 0 && constIsV128[k] {
+            newIndex[k] = constImage.count
+            constImage.append(consts[2 * k]); constImage.append(consts[2 * k + 1])
         }
-        consts = kept
-        let constBase = localCount
-        let tempBase = localCount + consts.count / 2
+        for k in newIndex.indices where newIndex[k] == 0 && !constIsV128[k] {
+            newIndex[k] = constImage.count
+            constImage.append(consts[2 * k])
+        }
+        if constImage.count % wordsPerSlot != 0 { constImage.append(0) }
+        let constBase = localCount * wordsPerSlot
+        let tempBase = constBase + constImage.count
         for i in slotOperands {
             let v = code[i]
-            let slot: UInt64
             if v & Self.tempTag != 0 {
-                slot = UInt64(tempBase) + (v & ~Self.tempTag)
+                code[i] = UInt64(tempBase) + (v & ~Self.tempTag) * UInt64(wordsPerSlot)
             } else if v & Self.constTag != 0 {
-                slot = UInt64(constBase) + UInt64(newIndex[Int(v & ~Self.constTag)])
+                code[i] = UInt64(constBase + newIndex[Int(v & ~Self.constTag)])
             } else {
-                slot = v
+                code[i] = v * UInt64(wordsPerSlot)
             }
-            code[i] = slot * UInt64(wordsPerSlot)
         }
         useIntegerAccumulator()
         if PairProfile.counts == nil { fuseSequences() }
-        return (tempBase + maxHeight + 1) * wordsPerSlot
+        return tempBase + (maxHeight + 1) * wordsPerSlot
     }
 }

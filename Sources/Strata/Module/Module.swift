@@ -802,10 +802,10 @@ public final class Module: @unchecked Sendable {
         // chunks (the frame covers them); none when there is nothing to set.
         let skippedWords = translator.localInitialization.firstReadUnwritten * wordsPerSlot
         let zeroWords = localWords - skippedWords
-        let usedWords = zeroWords + translator.consts.count
+        let usedWords = zeroWords + translator.constImage.count
         var image = [UInt64](repeating: 0, count: (usedWords + 3) & ~3)
         image.withUnsafeMutableBufferPointer { image in
-            for (k, word) in translator.consts.enumerated() { image[zeroWords + k] = word }
+            for (k, word) in translator.constImage.enumerated() { image[zeroWords + k] = word }
         }
         let imageStart = paramWords + skippedWords
         // Records keep frame sizes in 32 bits (`FunctionCode`); every other size is within it.
@@ -814,7 +814,7 @@ public final class Module: @unchecked Sendable {
         }
         return (CompiledFunction(
             code: translator.code.take(appending: image), codeCount: codeCount,
-            constCount: translator.consts.count, imageWords: image.count, imageStart: imageStart,
+            constCount: translator.constImage.count, imageWords: image.count, imageStart: imageStart,
             frameWords: max(frameWords, imageStart + image.count),
             paramWords: paramWords, localWords: localWords,
             resultWords: type.results.count * wordsPerSlot, offsets: translator.offsets, handlers: translator.handlers,
@@ -1033,7 +1033,7 @@ public final class Module: @unchecked Sendable {
         guard let (record, offsets) = translation(d) else { return "func \(index): not translated for the interpreter\n" }
         let fc = record.pointee
         var out = "func \(index)\(info.functionNames[UInt32(index)].map { " (\($0))" } ?? ""): frame \(fc.frameWords) words "
-            + "(\(fc.paramWords / wordsPerSlot) params, \(fc.localWords / wordsPerSlot) locals, \(fc.constWords / wordsPerSlot) constants "
+            + "(\(fc.paramWords / wordsPerSlot) params, \(fc.localWords / wordsPerSlot) locals, \(fc.constWords) words of constants "
             + "at word \(fc.paramWords + fc.localWords), \(fc.imageWords) words set at entry from word \(fc.imageStart); "
             + "operands are word indices, 2 words per slot)\n"
         for (k, entry) in offsets.enumerated() {
