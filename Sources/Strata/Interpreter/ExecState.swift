@@ -1,7 +1,8 @@
 import CStrata
 
 /// A 64-bit word of the value stack. Every value occupies one 16-byte slot (two words): scalars
-/// and references in the low word, v128 in both. Code operands are word indices (2 x slot).
+/// and references in the low word, v128 in both; a frame's scalar constants are the exception,
+/// one word each (`Translator.constImage`). Code operands are word indices (2 x slot).
 typealias Slot = UInt64
 /// Words per value slot.
 let wordsPerSlot = 2
@@ -125,7 +126,8 @@ struct ExecState {
     var reentryTop: FramePointer
     /// The entry trampoline into compiled code (nil when compiled tiers cannot run here).
     var compiledEntry: JITRuntime.EntryFunction?
-    /// Tiering weights (from the engine configuration).
+    /// Tiering weights (from the engine configuration; `callWeight` is 0 outside tiered mode,
+    /// where calls count nothing: `enterFunction`).
     var callWeight: Int64 = 0
     var loopWeight: Int64 = 0
     /// Whether back edges are counted (tiered mode; see `backEdge`).
