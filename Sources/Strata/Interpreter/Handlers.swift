@@ -17,9 +17,9 @@ import CStrata
 }
 @inline(__always) func wr(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt64) { fp[op(pc, i)] = v }
 /// Moves one 16-byte slot (any value type). The source may be a scalar constant's word, not
-/// slot-aligned (`Translator.constImage`): an unaligned load.
+/// slot-aligned (`Translator.constImage`): SIMD's `vload`, an unaligned load.
 @inline(__always) func move16(_ dst: FramePointer, _ src: FramePointer) {
-    UnsafeMutableRawPointer(dst).storeBytes(of: UnsafeRawPointer(src).loadUnaligned(as: SIMD2<UInt64>.self), as: SIMD2<UInt64>.self)
+    vstore(UnsafeMutableRawPointer(dst), vload(UnsafeRawPointer(src), U64x2.self))
 }
 @inline(__always) func wr32(_ fp: FramePointer, _ pc: CodePointer, _ i: Int, _ v: UInt32) { fp[op(pc, i)] = UInt64(v) }
 
